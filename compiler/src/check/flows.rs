@@ -1,0 +1,207 @@
+//! Flows: document kind, conditions, steps, signers, shielding, refusal and deadlines.
+
+use super::conditions::{Truth, truth};
+use super::signers::{SignerTarget, UnitRef};
+use super::{Ctx, Scope};
+use crate::diagnostics::Code;
+use crate::syntax::ast::*;
+use std::collections::BTreeSet;
+
+pub(super) fn check(ctx: &mut Ctx, f: &FlowDef) {
+    let mut scope = Scope::default();
+    if ctx.index.document(&f.kind.text).is_some() {
+        scope.doc = Some(f.kind.text.clone());
+    } else {
+        let kinds: Vec<String> = ctx.index.documents.keys().cloned().collect();
+        ctx.unknown(&f.kind, "document kind", kinds.iter().map(String::as_str));
+    }
+    if let Some(w) = &f.when {
+        check_condition(ctx, w, &mut scope, &format!("the flow `{}` never applies", f.name.text));
+    }
+    for a in &f.visible {
+        match a {
+            Audience::Group(g) => {
+                if ctx.index.group(&g.text).is_none() {
+                    let groups: Vec<String> = ctx.index.groups.keys().cloned().collect();
+                    ctx.unknown(g, "group", groups.iter().map(String::as_str));
+                }
+            }
+            Audience::Unit(p) => {
+                let is_org_unit = p.segments.len() == 1
+                    && ctx.org.kind_of(&p.segments[0].text) == Some(crate::org::OrgKind::Unit);
+                if !is_org_unit {
+                    let ty = ctx.path_ty(p, &mut scope);
+                    if !matches!(ty.unwrap_optional(), super::types::Ty::Unit | super::types::Ty::Unknown) {
+                        let d = ctx.diag(Code::WrongKind, &p.span, format!("`visible to unit` needs a unit, but `{}` is a {ty}", p.text()));
+                        ctx.report(d.with_help("name a unit from the organogram or a field of type `unit`"));
+                    }
+                }
+            }
+            Audience::Signer(s) => {
+                ctx.signer(s, &mut scope);
+            }
+            Audience::Uploader(_) | Audience::Signers(_) => {}
+        }
+    }
+    // Steps.
+    let mut signers: Vec<(SignerRef, SignerTarget)> = Vec::new();
+    for (i, step) in f.steps.iter().enumerate() {
+        if let Some(first) = f.steps[..i].iter().find(|s| s.name.text == step.name.text) {
+            let d = ctx
+                .diag(Code::DuplicateName, &step.name.span, format!("the flow `{}` has two steps called `{}`", f.name.text, step.name.text))
+                .with_label(ctx.span(&first.name.span), "first step with this name")
+                .with_help("give each step its own name");
+            ctx.report(d);
+        }
+        let (clauses, block_when): (Vec<&SignClause>, Option<&Expr>) = match &step.body {
+            StepBody::Sign(c) => (vec![c], None),
+            StepBody::Parallel { signs, when, .. } => (signs.iter().collect(), when.as_ref()),
+        };
+        if let Some(w) = block_when {
+            check_condition(ctx, w, &mut scope, &format!("the step `{}` can never be reached", step.name.text));
+        }
+        for c in clauses {
+            if let Some(t) = ctx.signer(&c.signer, &mut scope) {
+                ctx.warn_vacant(&c.signer, &t);
+                signers.push((c.signer.clone(), t));
+            }
+            if let Some(w) = &c.when {
+                check_condition(ctx, w, &mut scope, &format!("the signature of `{}` in step `{}` is never needed", c.signer.name.text, step.name.text));
+            }
+        }
+    }
+    if f.steps.is_empty() {
+        let d = ctx.diag(Code::SyntaxError, &f.name.span, format!("the flow `{}` has no steps", f.name.text));
+        ctx.report(d.with_help("add at least one `step NAME : sign SIGNER`"));
+    }
+    if let Some(Refused::BackToStep(s)) = &f.on_refused {
+        if !f.steps.iter().any(|st| st.name.text == s.text) {
+            let names: Vec<&str> = f.steps.iter().map(|s| s.name.text.as_str()).collect();
+            ctx.unknown(s, "step in this flow", names);
+        }
+    }
+    if let Some(dl) = &f.deadline {
+        if let Some((after, to)) = &dl.escalate {
+            if after.unit == dl.remind.unit && after.amount <= dl.remind.amount {
+                let d = ctx.diag(Code::AlwaysFalse, &after.span, "the escalation comes before (or with) the reminder");
+                ctx.report(d.with_help("escalate later than you remind, e.g. `deadline 5 workdays remind, 10 workdays escalate to ...`"));
+            }
+            if let Some(t) = ctx.signer(to, &mut scope) {
+                ctx.warn_vacant(to, &t);
+                signers.push((to.clone(), t));
+            }
+        }
+    }
+    check_shielding(ctx, f, &signers);
+}
+
+fn check_condition(ctx: &mut Ctx, w: &Expr, scope: &mut Scope, never: &str) {
+    let before = ctx.diags.len();
+    ctx.condition(w, scope);
+    if ctx.diags.len() != before {
+        return;
+    }
+    match truth(w) {
+        Truth::Never => {
+            let d = ctx.diag(Code::AlwaysFalse, &w.span, format!("this condition can never be true: {never}"));
+            ctx.report(d.with_help("the parts of the condition contradict each other; check the amounts and operators"));
+        }
+        Truth::Always => {
+            let d = ctx.diag(Code::AlwaysTrue, &w.span, "this condition is always true");
+            ctx.report(d.with_help("remove the `when` clause, or fix the condition"));
+        }
+        Truth::Depends => {}
+    }
+}
+
+/// A document of a flow visible to a shielded group must never reach anyone outside it.
+fn check_shielding(ctx: &mut Ctx, f: &FlowDef, signers: &[(SignerRef, SignerTarget)]) {
+    for a in &f.visible {
+        let Audience::Group(gname) = a else { continue };
+        let Some(g) = ctx.index.group(&gname.text).cloned() else { continue };
+        if g.def.shielded.is_none() {
+            continue;
+        }
+        let members = ctx.group_members(&g.def);
+        let group_label = crate::diagnostics::Span::new(&g.file, g.def.name.span.clone());
+        for other in &f.visible {
+            let span = match other {
+                Audience::Unit(p) => p.span.clone(),
+                Audience::Signer(s) => s.span.clone(),
+                Audience::Group(o) if o.text != gname.text => o.span.clone(),
+                _ => continue,
+            };
+            let d = ctx
+                .diag(Code::ShieldedLeak, &span, format!("documents of the shielded group `{}` cannot be made visible to anyone else", gname.text))
+                .with_label(group_label.clone(), "shielded group defined here")
+                .with_help("a shielded document is visible to its uploader, its signers and its group only");
+            ctx.report(d);
+        }
+        let mut seen = BTreeSet::new();
+        for (sref, target) in signers {
+            let holders = ctx.possible_holders(target);
+            let outside: Vec<String> = holders.iter().filter(|h| !members.contains(*h)).cloned().collect();
+            let dynamic = matches!(target, SignerTarget::Function(_, UnitRef::Field(_)) | SignerTarget::PersonField(_));
+            let leaks = if dynamic { !holders.is_empty() && outside.len() == holders.len() } else { !outside.is_empty() };
+            if leaks {
+                let names: Vec<&str> = outside.iter().take(3).map(|p| ctx.org.person_name(p)).collect();
+                let d = ctx
+                    .diag(
+                        Code::ShieldedLeak,
+                        &sref.span,
+                        format!(
+                            "`{}` is outside the shielded group `{}` ({} {} not in it); the document may not leave the group",
+                            sref.name.text,
+                            gname.text,
+                            names.join(", "),
+                            if outside.len() == 1 { "is" } else { "are" }
+                        ),
+                    )
+                    .with_label(group_label.clone(), "shielded group defined here")
+                    .with_help(format!("route this step to a signer inside `{}`, or add them to the group", gname.text));
+                ctx.report(d);
+            }
+            // Substitutes of a signer would receive the document too.
+            let key = target.key();
+            if !seen.insert(key.clone()) {
+                continue;
+            }
+            for decl in ctx.index.substitutes.clone() {
+                let Some(ht) = ctx.quiet_signer(&decl.def.holder) else { continue };
+                if ht.key() != key {
+                    continue;
+                }
+                for sub in &decl.def.substitutes {
+                    let Some(st) = ctx.quiet_signer(sub) else { continue };
+                    let out: Vec<String> = ctx.possible_holders(&st).into_iter().filter(|h| !members.contains(h)).collect();
+                    if !out.is_empty() {
+                        let d = ctx
+                            .diag(
+                                Code::ShieldedLeak,
+                                &sref.span,
+                                format!(
+                                    "when `{}` is absent, the substitute `{}` ({}) would receive this document of the shielded group `{}`",
+                                    sref.name.text,
+                                    sub.name.text,
+                                    ctx.org.person_name(&out[0]),
+                                    gname.text
+                                ),
+                            )
+                            .with_label(crate::diagnostics::Span::new(&decl.file, sub.span.clone()), "substitute declared here")
+                            .with_label(group_label.clone(), "shielded group defined here")
+                            .with_help("choose a substitute inside the group for this signer");
+                        ctx.report(d);
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Ctx<'_> {
+    /// Resolves a signer without reporting (it is reported where it is declared).
+    pub(crate) fn quiet_signer(&self, s: &SignerRef) -> Option<SignerTarget> {
+        let mut quiet = Ctx::new(self.org, self.org_file, self.index, self.file);
+        quiet.signer(s, &mut Scope::default())
+    }
+}

@@ -1,0 +1,129 @@
+//! The salsa database: inputs (file texts, organogram text) and the tracked queries of
+//! the pipeline. The CLI and the language server hold this same database type; an edit
+//! re-runs only the queries whose inputs changed.
+
+use crate::check::{self, Ctx};
+use crate::compile::{self, CompiledProject};
+use crate::diagnostics::{self, Diagnostic};
+use crate::org::{self, Organogram};
+use crate::resolve::Index;
+use crate::syntax::{self, Parsed};
+
+/// One `.paraaf` file.
+#[salsa::input]
+pub struct SourceFile {
+    /// Project-relative name, used in diagnostics.
+    #[returns(ref)]
+    pub name: String,
+    /// Current text (the editor's buffer or the file on disk).
+    #[returns(ref)]
+    pub text: String,
+}
+
+/// The organogram file.
+#[salsa::input]
+pub struct OrgSource {
+    /// Project-relative name.
+    #[returns(ref)]
+    pub name: String,
+    /// TOML text.
+    #[returns(ref)]
+    pub text: String,
+}
+
+/// A project: its files and its organogram.
+#[salsa::input]
+pub struct Project {
+    /// The `.paraaf` files, in a stable order.
+    #[returns(ref)]
+    pub files: Vec<SourceFile>,
+    /// The organogram.
+    pub org: OrgSource,
+}
+
+/// The database trait queries take.
+#[salsa::db]
+pub trait Db: salsa::Database {}
+
+/// The one database implementation, shared by the CLI and the language server.
+#[salsa::db]
+#[derive(Default, Clone)]
+pub struct Database {
+    storage: salsa::Storage<Self>,
+}
+
+#[salsa::db]
+impl salsa::Database for Database {}
+
+#[salsa::db]
+impl Db for Database {}
+
+/// The organogram with the problems found loading it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, salsa::Update)]
+pub struct LoadedOrg {
+    /// What could be loaded.
+    pub org: Organogram,
+    /// `P0022` diagnostics.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Parses one file.
+#[salsa::tracked(returns(ref))]
+pub fn parse(db: &dyn Db, file: SourceFile) -> Parsed {
+    syntax::parse(file.name(db), file.text(db))
+}
+
+/// Loads the organogram.
+#[salsa::tracked(returns(ref))]
+pub fn organogram(db: &dyn Db, org: OrgSource) -> LoadedOrg {
+    let (org_model, diagnostics) = org::load_toml(org.name(db), org.text(db));
+    LoadedOrg { org: org_model, diagnostics }
+}
+
+/// All definitions of the project.
+#[salsa::tracked(returns(ref))]
+pub fn index(db: &dyn Db, project: Project) -> Index {
+    let mut index = Index::default();
+    for file in project.files(db) {
+        index.add_file(file.name(db), &parse(db, *file).ast);
+    }
+    index
+}
+
+/// Diagnostics of one file: syntax, names, types, signers, shielding, conditions.
+#[salsa::tracked(returns(ref))]
+pub fn file_diagnostics(db: &dyn Db, project: Project, file: SourceFile) -> Vec<Diagnostic> {
+    let parsed = parse(db, file);
+    let org_source = project.org(db);
+    let loaded = organogram(db, org_source);
+    let idx = index(db, project);
+    let mut ctx = Ctx::new(&loaded.org, org_source.name(db), idx, file.name(db));
+    check::check_file(&mut ctx, &parsed.ast);
+    let mut out = parsed.diagnostics.clone();
+    out.extend(ctx.diags);
+    out
+}
+
+/// Every diagnostic of the project, sorted, without duplicates.
+#[salsa::tracked(returns(ref))]
+pub fn project_diagnostics(db: &dyn Db, project: Project) -> Vec<Diagnostic> {
+    let org_source = project.org(db);
+    let loaded = organogram(db, org_source);
+    let mut out = loaded.diagnostics.clone();
+    for file in project.files(db) {
+        out.extend(file_diagnostics(db, project, *file).iter().cloned());
+    }
+    out.extend(check::check_project(&loaded.org, org_source.name(db), index(db, project)));
+    diagnostics::sort(&mut out);
+    out.dedup();
+    out
+}
+
+/// The compiled project, or `None` when the project has errors.
+#[salsa::tracked(returns(ref))]
+pub fn compiled(db: &dyn Db, project: Project) -> Option<CompiledProject> {
+    if project_diagnostics(db, project).iter().any(Diagnostic::is_error) {
+        return None;
+    }
+    Some(compile::lower(&organogram(db, project.org(db)).org, index(db, project)))
+}

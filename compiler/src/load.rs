@@ -1,0 +1,156 @@
+//! The only place the compiler reads files: `paraaf.toml`, the organogram and the
+//! `.paraaf` sources, into a fresh [`Database`].
+
+use crate::db::{Database, OrgSource, Project, SourceFile};
+use serde::Deserialize;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// File name of the project configuration.
+pub const CONFIG_FILE: &str = "paraaf.toml";
+
+/// `paraaf.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectConfig {
+    /// Project name (informational).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Path of the organogram TOML, relative to the project root.
+    pub organogram: String,
+    /// Folders or files with flows, relative to the root. Default: every `.paraaf` below the root.
+    #[serde(default)]
+    pub include: Vec<String>,
+}
+
+/// Why a project could not be loaded. Displayed as one line.
+#[derive(Debug)]
+pub enum LoadError {
+    /// The path does not exist.
+    NotFound(PathBuf),
+    /// No `paraaf.toml` here or above.
+    NoConfig(PathBuf),
+    /// A file could not be read.
+    Read(PathBuf, std::io::Error),
+    /// `paraaf.toml` is invalid.
+    BadConfig(PathBuf, String),
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::NotFound(p) => write!(f, "{} does not exist", p.display()),
+            LoadError::NoConfig(p) => write!(
+                f,
+                "no {CONFIG_FILE} in {} or any folder above it (a project needs one naming its organogram)",
+                p.display()
+            ),
+            LoadError::Read(p, e) => write!(f, "cannot read {}: {e}", p.display()),
+            LoadError::BadConfig(p, e) => write!(f, "{} is not a valid project file: {e}", p.display()),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// A project read from disk into a database.
+pub struct LoadedProject {
+    /// Folder holding `paraaf.toml`.
+    pub root: PathBuf,
+    /// The database with all inputs set.
+    pub db: Database,
+    /// The project input.
+    pub project: Project,
+}
+
+impl LoadedProject {
+    /// Text of a file by its project-relative name (for rendering diagnostics).
+    pub fn source(&self, name: &str) -> Option<&str> {
+        if self.project.org(&self.db).name(&self.db) == name {
+            return Some(self.project.org(&self.db).text(&self.db));
+        }
+        self.project.files(&self.db).iter().find(|f| f.name(&self.db) == name).map(|f| f.text(&self.db).as_str())
+    }
+}
+
+fn read(path: &Path) -> Result<String, LoadError> {
+    std::fs::read_to_string(path).map_err(|e| LoadError::Read(path.to_path_buf(), e))
+}
+
+/// Finds the project of `path` (a project folder or a single `.paraaf` file) and loads it.
+/// A single file is checked on its own, against its project's organogram.
+pub fn load(path: &Path) -> Result<LoadedProject, LoadError> {
+    if !path.exists() {
+        return Err(LoadError::NotFound(path.to_path_buf()));
+    }
+    let single = path.is_file().then(|| path.to_path_buf());
+    let start = if path.is_file() { path.parent().unwrap_or(Path::new(".")) } else { path };
+    let start = if start.as_os_str().is_empty() { Path::new(".") } else { start };
+    let root = start
+        .ancestors()
+        .find(|d| d.join(CONFIG_FILE).is_file())
+        .ok_or_else(|| LoadError::NoConfig(start.to_path_buf()))?
+        .to_path_buf();
+    let config_path = root.join(CONFIG_FILE);
+    let config: ProjectConfig =
+        toml::from_str(&read(&config_path)?).map_err(|e| LoadError::BadConfig(config_path.clone(), e.message().to_string()))?;
+    let org_path = root.join(&config.organogram);
+    let org_text = read(&org_path)?;
+    let mut paths = match &single {
+        Some(file) => vec![file.clone()],
+        None if config.include.is_empty() => collect(&root)?,
+        None => {
+            let mut v = Vec::new();
+            for inc in &config.include {
+                let p = root.join(inc);
+                if p.is_file() {
+                    v.push(p);
+                } else if p.is_dir() {
+                    v.extend(collect(&p)?);
+                } else {
+                    return Err(LoadError::BadConfig(config_path.clone(), format!("`include` names {inc}, which does not exist")));
+                }
+            }
+            v
+        }
+    };
+    paths.sort();
+    paths.dedup();
+    let db = Database::default();
+    let mut files = Vec::new();
+    for p in paths {
+        let text = read(&p)?;
+        files.push(SourceFile::new(&db, relative(&root, &p), text));
+    }
+    let org = OrgSource::new(&db, relative(&root, &org_path), org_text);
+    let project = Project::new(&db, files, org);
+    Ok(LoadedProject { root, db, project })
+}
+
+/// Every `.paraaf` file below `dir`, skipping hidden folders and `target`.
+fn collect(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = std::fs::read_dir(&d).map_err(|e| LoadError::Read(d.clone(), e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| LoadError::Read(d.clone(), e))?;
+            let p = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if p.is_dir() {
+                if !name.starts_with('.') && name != "target" {
+                    stack.push(p);
+                }
+            } else if name.ends_with(".paraaf") {
+                out.push(p);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `path` relative to `root`, with forward slashes.
+fn relative(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+}

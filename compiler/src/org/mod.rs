@@ -1,0 +1,9 @@
+//! The organogram: data, not code. Loaded from TOML; imported from HR's CSV.
+
+mod csv_import;
+mod model;
+mod toml_file;
+
+pub use csv_import::{RowError, import_csv, slug};
+pub use model::*;
+pub use toml_file::{OrgFile, is_kebab_id, load_toml};

@@ -1,0 +1,259 @@
+//! The organogram: units, functions, mandates, people and their positions.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+
+/// What an organogram id names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OrgKind {
+    /// A department, service or team.
+    Unit,
+    /// A management or staff function (held in a unit).
+    Function,
+    /// A political mandate.
+    Mandate,
+    /// A person.
+    Person,
+}
+
+impl OrgKind {
+    /// The word used in messages.
+    pub fn word(self) -> &'static str {
+        match self {
+            OrgKind::Unit => "unit",
+            OrgKind::Function => "function",
+            OrgKind::Mandate => "mandate",
+            OrgKind::Person => "person",
+        }
+    }
+}
+
+/// A unit (department, service, team, political body).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Unit {
+    /// Stable id (kebab-case).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// `department`, `service`, `team`, `body`.
+    pub kind: String,
+    /// Parent unit id.
+    pub parent: Option<String>,
+    /// Span of the id in the organogram file.
+    pub span: Range<usize>,
+}
+
+/// A function (algemeen directeur, diensthoofd, ...).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Function {
+    /// Stable id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Held once per unit (diensthoofd) rather than once in the organisation.
+    pub per_unit: bool,
+    /// Span of the id.
+    pub span: Range<usize>,
+}
+
+/// A political mandate (burgemeester, schepen van financiën, ...).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Mandate {
+    /// Stable id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Span of the id.
+    pub span: Range<usize>,
+}
+
+/// A position a person holds.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Position {
+    /// A function in a unit.
+    Function {
+        /// Function id.
+        function: String,
+        /// Unit id.
+        unit: String,
+    },
+    /// A mandate.
+    Mandate(String),
+}
+
+/// A person and their positions.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Person {
+    /// Stable id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// E-mail address.
+    pub email: String,
+    /// Positions held today.
+    pub positions: Vec<Position>,
+    /// Span of the id.
+    pub span: Range<usize>,
+}
+
+/// A whole organogram, with lookups. Built by [`super::load_toml`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Organogram {
+    /// City name.
+    pub city: String,
+    /// Units.
+    pub units: Vec<Unit>,
+    /// Functions.
+    pub functions: Vec<Function>,
+    /// Mandates.
+    pub mandates: Vec<Mandate>,
+    /// People.
+    pub people: Vec<Person>,
+    pub(crate) index: BTreeMap<String, (OrgKind, usize)>,
+}
+
+impl Organogram {
+    /// Builds the id index. Returns the ids defined twice.
+    pub(crate) fn build_index(&mut self) -> Vec<(String, Range<usize>)> {
+        let mut dups = Vec::new();
+        let mut index = BTreeMap::new();
+        let entries = self
+            .units
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (u.id.clone(), u.span.clone(), OrgKind::Unit, i))
+            .chain(self.functions.iter().enumerate().map(|(i, f)| (f.id.clone(), f.span.clone(), OrgKind::Function, i)))
+            .chain(self.mandates.iter().enumerate().map(|(i, m)| (m.id.clone(), m.span.clone(), OrgKind::Mandate, i)))
+            .chain(self.people.iter().enumerate().map(|(i, p)| (p.id.clone(), p.span.clone(), OrgKind::Person, i)));
+        for (id, span, kind, i) in entries {
+            if index.insert(id.clone(), (kind, i)).is_some() {
+                dups.push((id, span));
+            }
+        }
+        self.index = index;
+        dups
+    }
+
+    /// What kind of thing `id` names, if anything.
+    pub fn kind_of(&self, id: &str) -> Option<OrgKind> {
+        self.index.get(id).map(|(k, _)| *k)
+    }
+
+    /// All ids with their kinds (for suggestions and completion).
+    pub fn ids(&self) -> impl Iterator<Item = (&str, OrgKind)> {
+        self.index.iter().map(|(id, (k, _))| (id.as_str(), *k))
+    }
+
+    /// Span of the definition of `id` in the organogram file.
+    pub fn span_of(&self, id: &str) -> Option<Range<usize>> {
+        let (kind, i) = *self.index.get(id)?;
+        Some(match kind {
+            OrgKind::Unit => self.units[i].span.clone(),
+            OrgKind::Function => self.functions[i].span.clone(),
+            OrgKind::Mandate => self.mandates[i].span.clone(),
+            OrgKind::Person => self.people[i].span.clone(),
+        })
+    }
+
+    /// Display name of `id`.
+    pub fn display_name(&self, id: &str) -> Option<&str> {
+        let (kind, i) = *self.index.get(id)?;
+        Some(match kind {
+            OrgKind::Unit => &self.units[i].name,
+            OrgKind::Function => &self.functions[i].name,
+            OrgKind::Mandate => &self.mandates[i].name,
+            OrgKind::Person => &self.people[i].name,
+        })
+    }
+
+    /// The unit with this id.
+    pub fn unit(&self, id: &str) -> Option<&Unit> {
+        match self.index.get(id) {
+            Some((OrgKind::Unit, i)) => Some(&self.units[*i]),
+            _ => None,
+        }
+    }
+
+    /// The function with this id.
+    pub fn function(&self, id: &str) -> Option<&Function> {
+        match self.index.get(id) {
+            Some((OrgKind::Function, i)) => Some(&self.functions[*i]),
+            _ => None,
+        }
+    }
+
+    /// `unit` and all units below it.
+    pub fn unit_and_descendants<'a>(&'a self, unit: &'a str) -> BTreeSet<&'a str> {
+        let mut out: BTreeSet<&str> = BTreeSet::new();
+        out.insert(unit);
+        loop {
+            let before = out.len();
+            for u in &self.units {
+                if u.parent.as_deref().is_some_and(|p| out.contains(p)) {
+                    out.insert(&u.id);
+                }
+            }
+            if out.len() == before {
+                return out;
+            }
+        }
+    }
+
+    /// People who hold `id` today: the person itself, holders of a mandate, or holders of
+    /// a function (restricted to `in_unit` when given).
+    pub fn holders(&self, id: &str, in_unit: Option<&str>) -> BTreeSet<&str> {
+        match self.kind_of(id) {
+            Some(OrgKind::Person) => self.people.iter().filter(|p| p.id == id).map(|p| p.id.as_str()).collect(),
+            Some(OrgKind::Mandate) => self
+                .people
+                .iter()
+                .filter(|p| p.positions.contains(&Position::Mandate(id.to_string())))
+                .map(|p| p.id.as_str())
+                .collect(),
+            Some(OrgKind::Function) => self
+                .people
+                .iter()
+                .filter(|p| {
+                    p.positions.iter().any(|pos| match pos {
+                        Position::Function { function, unit } => {
+                            function == id && in_unit.is_none_or(|u| u == unit)
+                        }
+                        Position::Mandate(_) => false,
+                    })
+                })
+                .map(|p| p.id.as_str())
+                .collect(),
+            _ => BTreeSet::new(),
+        }
+    }
+
+    /// People with a position in `unit` or any unit below it.
+    pub fn members_of_unit<'a>(&'a self, unit: &'a str) -> BTreeSet<&'a str> {
+        let units = self.unit_and_descendants(unit);
+        self.people
+            .iter()
+            .filter(|p| {
+                p.positions.iter().any(|pos| matches!(pos, Position::Function { unit, .. } if units.contains(unit.as_str())))
+            })
+            .map(|p| p.id.as_str())
+            .collect()
+    }
+
+    /// Units in which `function` is held by someone.
+    pub fn units_holding(&self, function: &str) -> BTreeSet<&str> {
+        self.people
+            .iter()
+            .flat_map(|p| p.positions.iter())
+            .filter_map(|pos| match pos {
+                Position::Function { function: f, unit } if f == function => Some(unit.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Display name of a person by id (for messages).
+    pub fn person_name<'a>(&'a self, id: &'a str) -> &'a str {
+        self.display_name(id).unwrap_or(id)
+    }
+}

@@ -1,0 +1,206 @@
+//! Loading the organogram from its TOML file (no IO: takes the text).
+
+use super::model::*;
+use crate::diagnostics::{Code, Diagnostic, Span};
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+/// The organogram file as written (also what `paraaf org import` writes).
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields, bound(deserialize = "S: Deserialize<'de>", serialize = "S: Serialize"))]
+pub struct OrgFile<S = Spanned<String>> {
+    /// City name.
+    #[serde(default)]
+    pub city: String,
+    /// Units.
+    #[serde(default)]
+    pub units: Vec<UnitRow<S>>,
+    /// Functions.
+    #[serde(default)]
+    pub functions: Vec<FunctionRow<S>>,
+    /// Mandates.
+    #[serde(default)]
+    pub mandates: Vec<MandateRow<S>>,
+    /// People.
+    #[serde(default)]
+    pub people: Vec<PersonRow<S>>,
+}
+
+/// `[[units]]`
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields, bound(deserialize = "S: Deserialize<'de>", serialize = "S: Serialize"))]
+pub struct UnitRow<S> {
+    /// Id.
+    pub id: S,
+    /// Display name.
+    pub name: String,
+    /// `department`, `service`, `team` or `body`.
+    #[serde(default = "default_kind")]
+    pub kind: String,
+    /// Parent unit id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<S>,
+}
+
+fn default_kind() -> String {
+    "service".into()
+}
+
+/// `[[functions]]`
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields, bound(deserialize = "S: Deserialize<'de>", serialize = "S: Serialize"))]
+pub struct FunctionRow<S> {
+    /// Id.
+    pub id: S,
+    /// Display name.
+    pub name: String,
+    /// Held once per unit.
+    #[serde(default)]
+    pub per_unit: bool,
+}
+
+/// `[[mandates]]`
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields, bound(deserialize = "S: Deserialize<'de>", serialize = "S: Serialize"))]
+pub struct MandateRow<S> {
+    /// Id.
+    pub id: S,
+    /// Display name.
+    pub name: String,
+}
+
+/// `[[people]]`
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields, bound(deserialize = "S: Deserialize<'de>", serialize = "S: Serialize"))]
+pub struct PersonRow<S> {
+    /// Id.
+    pub id: S,
+    /// Display name.
+    pub name: String,
+    /// E-mail.
+    #[serde(default)]
+    pub email: String,
+    /// Positions.
+    #[serde(default)]
+    pub positions: Vec<PositionRow<S>>,
+}
+
+/// `{ function = "...", unit = "..." }` or `{ mandate = "..." }`
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields, bound(deserialize = "S: Deserialize<'de>", serialize = "S: Serialize"))]
+pub struct PositionRow<S> {
+    /// Function id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<S>,
+    /// Unit id (with `function`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<S>,
+    /// Mandate id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mandate: Option<S>,
+}
+
+/// Parses and validates an organogram. `file` names it in diagnostics. Never fails:
+/// problems come back as `P0022` diagnostics next to whatever could be loaded.
+pub fn load_toml(file: &str, text: &str) -> (Organogram, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let raw: OrgFile = match toml::from_str(text) {
+        Ok(raw) => raw,
+        Err(e) => {
+            let span = e.span().unwrap_or(0..0);
+            diags.push(
+                Diagnostic::new(
+                    Code::OrganogramError,
+                    Span::new(file, span),
+                    format!("the organogram cannot be read: {}", e.message().trim()),
+                )
+                .with_help("see docs/organogram.md for the format of the organogram file"),
+            );
+            return (Organogram::default(), diags);
+        }
+    };
+    let mut err = |span: std::ops::Range<usize>, msg: String, help: &str| {
+        diags.push(Diagnostic::new(Code::OrganogramError, Span::new(file, span), msg).with_help(help.to_string()));
+    };
+    let mut org = Organogram { city: raw.city, ..Default::default() };
+    for u in raw.units {
+        check_id(&u.id, &mut err);
+        org.units.push(Unit {
+            span: u.id.span(),
+            id: u.id.into_inner(),
+            name: u.name,
+            kind: u.kind,
+            parent: u.parent.map(Spanned::into_inner),
+        });
+    }
+    for f in raw.functions {
+        check_id(&f.id, &mut err);
+        org.functions.push(Function { span: f.id.span(), id: f.id.into_inner(), name: f.name, per_unit: f.per_unit });
+    }
+    for m in raw.mandates {
+        check_id(&m.id, &mut err);
+        org.mandates.push(Mandate { span: m.id.span(), id: m.id.into_inner(), name: m.name });
+    }
+    let mut position_refs = Vec::new();
+    for p in raw.people {
+        check_id(&p.id, &mut err);
+        let mut positions = Vec::new();
+        for pos in p.positions {
+            match (pos.function, pos.unit, pos.mandate) {
+                (Some(f), Some(u), None) => {
+                    position_refs.push((f.clone(), super::OrgKind::Function));
+                    position_refs.push((u.clone(), super::OrgKind::Unit));
+                    positions.push(Position::Function { function: f.into_inner(), unit: u.into_inner() });
+                }
+                (None, None, Some(m)) => {
+                    position_refs.push((m.clone(), super::OrgKind::Mandate));
+                    positions.push(Position::Mandate(m.into_inner()));
+                }
+                _ => err(
+                    p.id.span(),
+                    format!("a position of `{}` must be either a function with a unit or a mandate", p.id.get_ref()),
+                    "write `{ function = \"diensthoofd\", unit = \"sociale-zaken\" }` or `{ mandate = \"burgemeester\" }`",
+                ),
+            }
+        }
+        org.people.push(Person { span: p.id.span(), id: p.id.into_inner(), name: p.name, email: p.email, positions });
+    }
+    let parents: Vec<_> = org.units.iter().filter_map(|u| u.parent.clone().map(|p| (p, u.span.clone()))).collect();
+    for (id, span) in org.build_index() {
+        err(span, format!("`{id}` is defined more than once in the organogram"), "every id must be unique across units, functions, mandates and people");
+    }
+    for (parent, span) in parents {
+        if org.kind_of(&parent) != Some(super::OrgKind::Unit) {
+            err(span, format!("the parent unit `{parent}` does not exist"), "use the id of a unit defined under [[units]]");
+        }
+    }
+    for (r, kind) in position_refs {
+        if org.kind_of(r.get_ref()) != Some(kind) {
+            err(
+                r.span(),
+                format!("there is no {} `{}` in the organogram", kind.word(), r.get_ref()),
+                "define it first, or correct the id",
+            );
+        }
+    }
+    (org, diags)
+}
+
+fn check_id(id: &Spanned<String>, err: &mut impl FnMut(std::ops::Range<usize>, String, &str)) {
+    if !is_kebab_id(id.get_ref()) {
+        err(
+            id.span(),
+            format!("`{}` is not a valid id", id.get_ref()),
+            "ids are lower-case letters, digits and single dashes, like `sociale-zaken`",
+        );
+    }
+}
+
+/// Whether `s` is a valid organogram/project id: lower-case kebab-case.
+pub fn is_kebab_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+        && !s.ends_with('-')
+        && !s.contains("--")
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}

@@ -1,0 +1,686 @@
+//! pest → AST, one top-level item at a time, so a syntax error hides nothing else.
+
+use super::ast::*;
+use crate::diagnostics::{Code, Diagnostic, Span};
+use pest::Parser as _;
+use pest::iterators::Pair;
+use rust_decimal::Decimal;
+use std::str::FromStr;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "syntax/grammar.pest"]
+struct Grammar;
+
+/// Deepest bracket nesting accepted; pest has no limit of its own (pest issue 1129).
+pub const MAX_DEPTH: usize = 64;
+
+/// Keywords that start a top-level item (used for error recovery).
+const TOP_LEVEL: &[&str] = &["document", "substitutes", "group", "agency", "flow", "rule"];
+
+/// Result of parsing one file: never fails, returns what parsed plus diagnostics.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Parsed {
+    /// Items that parsed.
+    pub ast: SourceAst,
+    /// Syntax errors and invalid literals.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Parses `text` (named `file` in diagnostics).
+pub fn parse(file: &str, text: &str) -> Parsed {
+    pest::set_call_limit(std::num::NonZeroUsize::new(10_000_000));
+    let mut out = Parsed::default();
+    if let Some(pos) = too_deep(text) {
+        out.diagnostics.push(
+            Diagnostic::new(
+                Code::TooDeep,
+                Span::new(file, pos..pos + 1),
+                format!("brackets are nested more than {MAX_DEPTH} levels deep"),
+            )
+            .with_help("split the condition or block into simpler parts"),
+        );
+        return out;
+    }
+    let mut offset = skip_trivia(text, 0);
+    while offset < text.len() {
+        match Grammar::parse(Rule::item_entry, &text[offset..]) {
+            Ok(mut pairs) => {
+                let Some(pair) = pairs.next() else { break };
+                let end = offset + pair.as_span().end();
+                let mut conv = Converter { file, offset, diagnostics: &mut out.diagnostics };
+                if let Some(item) = conv.item(pair) {
+                    out.ast.items.push(item);
+                }
+                offset = skip_trivia(text, end.max(offset + 1));
+            }
+            Err(err) => {
+                out.diagnostics.push(syntax_error(file, text, offset, &err));
+                match next_item_start(text, offset + 1) {
+                    Some(next) => offset = next,
+                    None => break,
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Position of the first bracket nested deeper than [`MAX_DEPTH`], if any.
+fn too_deep(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let (mut depth, mut i) = (0usize, 0usize);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'{' | b'(' | b'[' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some(i);
+                }
+            }
+            b'}' | b')' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Skips whitespace and comments from `i`.
+fn skip_trivia(text: &str, mut i: usize) -> usize {
+    let b = text.as_bytes();
+    loop {
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if b.get(i) == Some(&b'/') && b.get(i + 1) == Some(&b'/') {
+            while i < b.len() && b[i] != b'\n' {
+                i += 1;
+            }
+        } else {
+            return i.min(text.len());
+        }
+    }
+}
+
+/// The next line at or after `from` that starts (in column 0) with a top-level keyword.
+fn next_item_start(text: &str, from: usize) -> Option<usize> {
+    let mut line_start = text[..from.min(text.len())].rfind('\n').map_or(0, |p| p + 1);
+    if line_start < from {
+        line_start = from + text[from..].find('\n')? + 1;
+    }
+    let mut pos = line_start;
+    while pos < text.len() {
+        let line = &text[pos..];
+        if TOP_LEVEL.iter().any(|kw| {
+            line.starts_with(kw) && line[kw.len()..].starts_with(|c: char| c.is_whitespace())
+        }) {
+            return Some(pos);
+        }
+        pos += line.find('\n')? + 1;
+    }
+    None
+}
+
+fn syntax_error(file: &str, text: &str, offset: usize, err: &pest::error::Error<Rule>) -> Diagnostic {
+    let pos = offset
+        + match err.location {
+            pest::error::InputLocation::Pos(p) => p,
+            pest::error::InputLocation::Span((s, _)) => s,
+        };
+    let found: String = text[pos..]
+        .split(|c: char| c.is_whitespace())
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(30)
+        .collect();
+    let found_text = if pos >= text.len() { "the end of the file".to_string() } else { format!("`{found}`") };
+    let expected = match &err.variant {
+        pest::error::ErrorVariant::ParsingError { positives, .. } => {
+            let mut names: Vec<&str> = positives.iter().filter_map(|r| rule_name(*r)).collect();
+            names.sort();
+            names.dedup();
+            names
+        }
+        pest::error::ErrorVariant::CustomError { .. } => Vec::new(),
+    };
+    let message = if expected.is_empty() {
+        format!("unexpected {found_text}")
+    } else {
+        format!("unexpected {found_text}; expected {}", join_or(&expected))
+    };
+    let end = (pos + found.len().max(1)).min(text.len().max(pos));
+    let help = if text[offset..pos].matches('{').count() > text[offset..pos].matches('}').count()
+        && pos >= text.len()
+    {
+        "a `{` is not closed: add the missing `}`".to_string()
+    } else {
+        "see docs/language.md for the syntax of each construct".to_string()
+    };
+    Diagnostic::new(Code::SyntaxError, Span::new(file, pos..end), message).with_help(help)
+}
+
+fn join_or(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [rest @ .., last] => format!("{} or {}", rest.join(", "), last),
+    }
+}
+
+/// Human names of grammar rules for "expected ..." messages.
+fn rule_name(rule: Rule) -> Option<&'static str> {
+    Some(match rule {
+        Rule::ident | Rule::path | Rule::path_head | Rule::field_name => "a name",
+        Rule::string | Rule::string_inner => "a string in double quotes",
+        Rule::money => "an amount like `8 500 EUR`",
+        Rule::percent => "a percentage like `2%`",
+        Rule::duration => "a duration like `5 workdays`",
+        Rule::number | Rule::decimal => "a number",
+        Rule::document_def
+        | Rule::substitutes_def
+        | Rule::group_def
+        | Rule::agency_def
+        | Rule::flow_def
+        | Rule::rule_def => "a definition (document, substitutes, group, agency, flow, rule)",
+        Rule::field_def => "a field like `bedrag: money`",
+        Rule::type_ref | Rule::ident_or_kw_type => "a type",
+        Rule::optional_mark => "`?`",
+        Rule::when_clause => "`when`",
+        Rule::visible_def => "`visible to`",
+        Rule::step_def => "`step`",
+        Rule::on_refused => "`on refused`",
+        Rule::deadline_def => "`deadline`",
+        Rule::sign_clause => "`sign`",
+        Rule::parallel_block | Rule::parallel_kind => "`all {` or `any {`",
+        Rule::signer_ref => "a function, mandate or person",
+        Rule::audience => "an audience (uploader, signers, group NAME, unit NAME)",
+        Rule::refused_target | Rule::back_to_uploader | Rule::back_to_step | Rule::stop => {
+            "`back to uploader`, `back to step NAME` or `stop`"
+        }
+        Rule::let_stmt | Rule::if_stmt => "a statement (let, if, queue, link, start, withhold, notify)",
+        Rule::queue_action
+        | Rule::link_action
+        | Rule::start_action
+        | Rule::withhold_action
+        | Rule::notify_action => "a statement (let, if, queue, link, start, withhold, notify)",
+        Rule::block => "`{`",
+        Rule::expr | Rule::or_expr | Rule::and_expr | Rule::not_expr | Rule::cmp_expr | Rule::value => {
+            "an expression"
+        }
+        Rule::cmp_op => "a comparison (==, !=, <, <=, >, >=, ~=)",
+        Rule::or_op => "`or`",
+        Rule::and_op => "`and`",
+        Rule::in_op => "`in`",
+        Rule::within => "`within`",
+        Rule::literal => "a value",
+        Rule::shielded => "`shielded`",
+        Rule::group_members | Rule::unit_members | Rule::people_members => "`unit NAME` or `people(...)`",
+        Rule::event_name => "an event like `invoice.received`",
+        Rule::assignment => "`field = value`",
+        _ => return None,
+    })
+}
+
+struct Converter<'a> {
+    file: &'a str,
+    offset: usize,
+    diagnostics: &'a mut Vec<Diagnostic>,
+}
+
+type P<'i> = Pair<'i, Rule>;
+
+impl Converter<'_> {
+    fn span(&self, p: &P) -> std::ops::Range<usize> {
+        let s = p.as_span();
+        self.offset + s.start()..self.offset + s.end()
+    }
+
+    fn name(&self, p: P) -> Name {
+        Name { span: self.span(&p), text: p.as_str().to_string() }
+    }
+
+    fn item(&mut self, p: P) -> Option<Item> {
+        let span = self.span(&p);
+        let rule = p.as_rule();
+        let mut inner = p.into_inner();
+        Some(match rule {
+            Rule::document_def => {
+                let name = self.name(inner.next()?);
+                let fields = inner
+                    .map(|f| {
+                        let mut fi = f.into_inner();
+                        let name = self.name(fi.next().expect("field name"));
+                        let ty = fi.next().expect("field type");
+                        let mut ti = ty.into_inner();
+                        let tname = self.name(ti.next().expect("type name"));
+                        FieldDef { name, ty: TypeRef { name: tname, optional: ti.next().is_some() } }
+                    })
+                    .collect();
+                Item::Document(DocumentDef { name, fields, span })
+            }
+            Rule::substitutes_def => {
+                let holder = self.signer(inner.next()?);
+                let substitutes = inner.map(|s| self.signer(s)).collect();
+                Item::Substitutes(SubstitutesDef { holder, substitutes, span })
+            }
+            Rule::group_def => {
+                let name = self.name(inner.next()?);
+                let members = inner.next()?.into_inner().next()?;
+                let members = match members.as_rule() {
+                    Rule::unit_members => GroupMembers::Unit(self.name(members.into_inner().next()?)),
+                    _ => GroupMembers::People(members.into_inner().map(|s| self.signer(s)).collect()),
+                };
+                let shielded = inner.next().map(|s| self.span(&s));
+                Item::Group(GroupDef { name, members, shielded, span })
+            }
+            Rule::agency_def => {
+                let name = self.name(inner.next()?);
+                let title = self.string(inner.next()?);
+                Item::Agency(AgencyDef { name, title, span })
+            }
+            Rule::flow_def => self.flow(span, inner)?,
+            Rule::rule_def => {
+                let name = self.name(inner.next()?);
+                let event = self.name(inner.next()?);
+                let mut when = None;
+                let mut body = Vec::new();
+                for p in inner {
+                    match p.as_rule() {
+                        Rule::when_clause => when = self.when(p),
+                        Rule::block => body = self.block(p),
+                        _ => {}
+                    }
+                }
+                Item::Rule(RuleDef { name, event, when, body, span })
+            }
+            _ => return None,
+        })
+    }
+
+    fn flow(&mut self, span: std::ops::Range<usize>, mut inner: pest::iterators::Pairs<Rule>) -> Option<Item> {
+        let name = self.name(inner.next()?);
+        let kind = self.name(inner.next()?);
+        let mut flow = FlowDef {
+            name,
+            kind,
+            when: None,
+            visible: Vec::new(),
+            steps: Vec::new(),
+            on_refused: None,
+            deadline: None,
+            span,
+        };
+        for p in inner {
+            let pspan = self.span(&p);
+            match p.as_rule() {
+                Rule::when_clause => flow.when = self.when(p),
+                Rule::visible_def => {
+                    for a in p.into_inner() {
+                        let a = a.into_inner().next()?;
+                        let aspan = self.span(&a);
+                        flow.visible.push(match a.as_rule() {
+                            Rule::uploader => Audience::Uploader(aspan),
+                            Rule::signers => Audience::Signers(aspan),
+                            Rule::group_audience => Audience::Group(self.name(a.into_inner().next()?)),
+                            Rule::unit_audience => Audience::Unit(self.path(a.into_inner().next()?)),
+                            _ => Audience::Signer(self.signer(a)),
+                        });
+                    }
+                }
+                Rule::step_def => {
+                    let mut si = p.into_inner();
+                    let name = self.name(si.next()?);
+                    let body = si.next()?;
+                    let body = match body.as_rule() {
+                        Rule::sign_clause => StepBody::Sign(self.sign(body)),
+                        _ => {
+                            let mut bi = body.into_inner();
+                            let mode = match bi.next()?.as_str() {
+                                "all" => ParallelMode::All,
+                                _ => ParallelMode::Any,
+                            };
+                            let mut signs = Vec::new();
+                            let mut when = None;
+                            for b in bi {
+                                match b.as_rule() {
+                                    Rule::sign_clause => signs.push(self.sign(b)),
+                                    _ => when = self.when(b),
+                                }
+                            }
+                            StepBody::Parallel { mode, signs, when }
+                        }
+                    };
+                    flow.steps.push(Step { name, body, span: pspan });
+                }
+                Rule::on_refused => {
+                    let target = p.into_inner().next()?.into_inner().next()?;
+                    let tspan = self.span(&target);
+                    flow.on_refused = Some(match target.as_rule() {
+                        Rule::back_to_uploader => Refused::BackToUploader(tspan),
+                        Rule::back_to_step => Refused::BackToStep(self.name(target.into_inner().next()?)),
+                        _ => Refused::Stop(tspan),
+                    });
+                }
+                Rule::deadline_def => {
+                    let mut di = p.into_inner();
+                    let remind = self.duration(di.next()?);
+                    let escalate = match (di.next(), di.next()) {
+                        (Some(d), Some(s)) => Some((self.duration(d), self.signer(s))),
+                        _ => None,
+                    };
+                    flow.deadline = Some(Deadline { remind, escalate, span: pspan });
+                }
+                _ => {}
+            }
+        }
+        Some(Item::Flow(flow))
+    }
+
+    fn sign(&mut self, p: P) -> SignClause {
+        let span = self.span(&p);
+        let mut inner = p.into_inner();
+        let signer = self.signer(inner.next().expect("signer"));
+        let when = inner.next().and_then(|w| self.when(w));
+        SignClause { signer, when, span }
+    }
+
+    fn signer(&mut self, p: P) -> SignerRef {
+        let span = self.span(&p);
+        let mut inner = p.into_inner();
+        let name = self.name(inner.next().expect("signer name"));
+        let of = inner.next().map(|o| self.path(o));
+        SignerRef { name, of, span }
+    }
+
+    fn path(&self, p: P) -> Path {
+        let span = self.span(&p);
+        Path { segments: p.into_inner().map(|s| self.name(s)).collect(), span }
+    }
+
+    fn when(&mut self, p: P) -> Option<Expr> {
+        p.into_inner().next().map(|e| self.expr(e))
+    }
+
+    fn duration(&mut self, p: P) -> DurationLit {
+        let span = self.span(&p);
+        let mut inner = p.into_inner();
+        let amount = self.decimal(inner.next().expect("amount"), span.clone());
+        let unit = match inner.next().map(|u| u.as_str()) {
+            Some(u) if u.starts_with("workday") => DurationUnit::Workdays,
+            _ => DurationUnit::Days,
+        };
+        DurationLit { amount, unit, span }
+    }
+
+    fn string(&mut self, p: P) -> String {
+        let raw = p.into_inner().next().map_or("", |s| s.as_str());
+        let mut out = String::new();
+        let mut chars = raw.chars();
+        while let Some(c) = chars.next() {
+            if c != '\\' {
+                out.push(c);
+                continue;
+            }
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some('u') => {
+                    let hex: String = chars.by_ref().skip(1).take_while(|c| *c != '}').collect();
+                    out.push(u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32).unwrap_or('\u{fffd}'));
+                }
+                Some(other) => out.push(other),
+                None => {}
+            }
+        }
+        out
+    }
+
+    fn decimal(&mut self, p: P, span: std::ops::Range<usize>) -> Decimal {
+        let text: String = p.as_str().chars().filter(|c| *c != ' ').collect();
+        Decimal::from_str(&text).unwrap_or_else(|_| {
+            self.diagnostics.push(
+                Diagnostic::new(Code::InvalidLiteral, Span::new(self.file, span), format!("`{text}` is too large"))
+                    .with_help("numbers have at most 28 significant digits"),
+            );
+            Decimal::ZERO
+        })
+    }
+
+    fn block(&mut self, p: P) -> Vec<Stmt> {
+        p.into_inner().filter_map(|s| self.stmt(s)).collect()
+    }
+
+    fn stmt(&mut self, p: P) -> Option<Stmt> {
+        let span = self.span(&p);
+        let rule = p.as_rule();
+        let mut inner = p.into_inner();
+        let kind = match rule {
+            Rule::let_stmt => {
+                let name = self.name(inner.next()?);
+                let v = inner.next()?;
+                let vspan = self.span(&v);
+                let value = match v.as_rule() {
+                    Rule::match_expr => {
+                        let mut mi = v.into_inner();
+                        let source = self.name(mi.next()?);
+                        LetValue::Match { source, by: self.expr(mi.next()?) }
+                    }
+                    Rule::check_expr => {
+                        let mut ci = v.into_inner();
+                        let kbo = self.expr(ci.next()?);
+                        let on = self.expr(ci.next()?);
+                        LetValue::CheckDebts { kbo, on, span: vspan }
+                    }
+                    _ => LetValue::Expr(self.expr(v)),
+                };
+                return Some(Stmt::Let { name, value });
+            }
+            Rule::if_stmt => {
+                let cond = self.expr(inner.next()?);
+                let then = self.block(inner.next()?);
+                let otherwise = match inner.next() {
+                    Some(e) if e.as_rule() == Rule::if_stmt => self.stmt(e).into_iter().collect(),
+                    Some(b) => self.block(b),
+                    None => Vec::new(),
+                };
+                return Some(Stmt::If { cond, then, otherwise });
+            }
+            Rule::queue_action => {
+                let queue = self.name(inner.next()?);
+                let reason = self.string(inner.next()?);
+                ActionKind::Queue { queue, reason }
+            }
+            Rule::link_action => {
+                let from = self.path(inner.next()?);
+                let to = self.path(inner.next()?);
+                ActionKind::Link { from, to }
+            }
+            Rule::start_action => {
+                let flow = self.name(inner.next()?);
+                let mut args = Vec::new();
+                for a in inner {
+                    let mut ai = a.into_inner();
+                    let field = self.name(ai.next()?);
+                    args.push((field, self.expr(ai.next()?)));
+                }
+                ActionKind::Start { flow, args }
+            }
+            Rule::withhold_action => {
+                let amount = self.expr(inner.next()?);
+                let mut rest: Vec<P> = inner.collect();
+                let agency = self.name(rest.pop()?);
+                let cap = rest.pop().map(|c| self.expr(c));
+                ActionKind::Withhold { amount, cap, agency }
+            }
+            Rule::notify_action => {
+                let target = self.signer(inner.next()?);
+                let message = self.string(inner.next()?);
+                ActionKind::Notify { target, message }
+            }
+            _ => return None,
+        };
+        Some(Stmt::Action(Action { kind, span }))
+    }
+
+    fn expr(&mut self, p: P) -> Expr {
+        // Deeply nested expressions recurse; grow the stack rather than overflow.
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.expr_inner(p))
+    }
+
+    fn expr_inner(&mut self, p: P) -> Expr {
+        let span = self.span(&p);
+        match p.as_rule() {
+            Rule::expr | Rule::value => {
+                let inner = p.into_inner().next().expect("expression");
+                self.expr(inner)
+            }
+            Rule::or_expr | Rule::and_expr => {
+                let op = if p.as_rule() == Rule::or_expr { LogicOp::Or } else { LogicOp::And };
+                let mut parts = p.into_inner().filter(|x| !matches!(x.as_rule(), Rule::or_op | Rule::and_op));
+                let mut acc = self.expr(parts.next().expect("operand"));
+                for next in parts {
+                    let rhs = self.expr(next);
+                    let span = acc.span.start..rhs.span.end;
+                    acc = Expr { kind: ExprKind::Logic(op, Box::new(acc), Box::new(rhs)), span };
+                }
+                acc
+            }
+            Rule::not_expr => {
+                let mut inner = p.into_inner();
+                let first = inner.next().expect("operand");
+                if first.as_rule() == Rule::not_op {
+                    let e = self.expr(inner.next().expect("operand"));
+                    Expr { kind: ExprKind::Not(Box::new(e)), span }
+                } else {
+                    self.expr(first)
+                }
+            }
+            Rule::cmp_expr => {
+                let mut inner = p.into_inner();
+                let lhs = self.expr(inner.next().expect("operand"));
+                let Some(op) = inner.next() else { return lhs };
+                if op.as_rule() == Rule::in_op {
+                    let list = inner.next().expect("list").into_inner().map(|v| self.expr(v)).collect();
+                    return Expr { kind: ExprKind::In(Box::new(lhs), list), span };
+                }
+                let op = match op.as_str() {
+                    "==" => CmpOp::Eq,
+                    "!=" => CmpOp::Ne,
+                    "<" => CmpOp::Lt,
+                    "<=" => CmpOp::Le,
+                    ">" => CmpOp::Gt,
+                    ">=" => CmpOp::Ge,
+                    _ => CmpOp::Approx,
+                };
+                let rhs = self.expr(inner.next().expect("operand"));
+                let within = inner.next().map(|w| {
+                    let lit = w.into_inner().next().expect("tolerance");
+                    Box::new(self.literal_expr(lit))
+                });
+                Expr { kind: ExprKind::Compare { op, lhs: Box::new(lhs), rhs: Box::new(rhs), within }, span }
+            }
+            Rule::percent_of => {
+                let mut inner = p.into_inner();
+                let pct = inner.next().expect("percent");
+                let pspan = self.span(&pct);
+                let value = self.percent_value(pct, pspan);
+                let e = self.expr(inner.next().expect("value"));
+                Expr { kind: ExprKind::PercentOf(value, Box::new(e)), span }
+            }
+            Rule::call => {
+                let mut inner = p.into_inner();
+                let name = self.name(inner.next().expect("function"));
+                let args = inner.map(|a| self.expr(a)).collect();
+                Expr { kind: ExprKind::Call(name, args), span }
+            }
+            Rule::literal => {
+                let lit = p.into_inner().next().expect("literal");
+                self.literal_expr(lit)
+            }
+            Rule::path => Expr { kind: ExprKind::Path(self.path(p)), span },
+            _ => self.literal_expr(p),
+        }
+    }
+
+    fn percent_value(&mut self, p: P, span: std::ops::Range<usize>) -> Decimal {
+        let d = self.decimal(p.into_inner().next().expect("digits"), span.clone());
+        if d > Decimal::from(100) {
+            self.diagnostics.push(
+                Diagnostic::new(Code::InvalidLiteral, Span::new(self.file, span), format!("{d}% is more than 100%"))
+                    .with_help("a percentage is between 0% and 100%"),
+            );
+        }
+        d
+    }
+
+    fn literal_expr(&mut self, p: P) -> Expr {
+        let span = self.span(&p);
+        let lit = match p.as_rule() {
+            Rule::money => {
+                let d = self.decimal(p.into_inner().next().expect("amount"), span.clone());
+                if d.scale() > 2 {
+                    self.diagnostics.push(
+                        Diagnostic::new(
+                            Code::InvalidLiteral,
+                            Span::new(self.file, span.clone()),
+                            "an amount in euro has at most two decimals",
+                        )
+                        .with_help(format!("write `{} EUR`", d.round_dp(2))),
+                    );
+                }
+                Literal::Money(d)
+            }
+            Rule::percent => Literal::Percent(self.percent_value(p, span.clone())),
+            Rule::duration => {
+                let d = self.duration(p);
+                Literal::Duration(d.amount, d.unit)
+            }
+            Rule::date => {
+                let text = p.as_str().to_string();
+                if !valid_date(&text) {
+                    self.diagnostics.push(
+                        Diagnostic::new(
+                            Code::InvalidLiteral,
+                            Span::new(self.file, span.clone()),
+                            format!("`{text}` is not a date"),
+                        )
+                        .with_help("dates are written YYYY-MM-DD, e.g. 2026-07-01"),
+                    );
+                }
+                Literal::Date(text)
+            }
+            Rule::number => Literal::Number(self.decimal(p, span.clone())),
+            Rule::string => Literal::Text(self.string(p)),
+            Rule::bool_lit => Literal::Bool(p.as_str() == "true"),
+            _ => Literal::None,
+        };
+        Expr { kind: ExprKind::Literal(lit), span }
+    }
+}
+
+/// Whether `YYYY-MM-DD` names a real calendar day.
+pub fn valid_date(text: &str) -> bool {
+    let parts: Vec<u32> = text.split('-').filter_map(|p| p.parse().ok()).collect();
+    let [y, m, d] = parts[..] else { return false };
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&d)
+}

@@ -1,0 +1,53 @@
+//! `paraaf check`
+
+use super::{Color, Format};
+use paraaf_compiler::db::project_diagnostics;
+use paraaf_compiler::diagnostics::{Diagnostic, render_json, render_text};
+use paraaf_compiler::load::{LoadedProject, load};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `paraaf check`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Project folder (with paraaf.toml) or a single .paraaf file.
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+    /// Treat warnings as errors (`--deny warnings`).
+    #[arg(long, value_parser = ["warnings"])]
+    deny: Option<String>,
+    /// Colour in text output.
+    #[arg(long, value_enum, default_value_t)]
+    color: Color,
+}
+
+/// Prints diagnostics in the chosen format.
+pub fn print(project: &LoadedProject, diags: &[Diagnostic], format: Format, color: Color) {
+    match format {
+        Format::Json => println!("{}", render_json(diags, |f| project.source(f))),
+        Format::Text => print!("{}", render_text(diags, |f| project.source(f), color.enabled())),
+    }
+}
+
+pub fn run(args: Args) -> Result<ExitCode, String> {
+    let project = load(&args.path).map_err(|e| e.to_string())?;
+    let diags = project_diagnostics(&project.db, project.project);
+    print(&project, diags, args.format, args.color);
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    let warnings = diags.len() - errors;
+    if args.format == Format::Text {
+        let files = project.project.files(&project.db).len();
+        println!(
+            "checked {files} file{} against {}: {errors} error{}, {warnings} warning{}",
+            if files == 1 { "" } else { "s" },
+            project.project.org(&project.db).name(&project.db),
+            if errors == 1 { "" } else { "s" },
+            if warnings == 1 { "" } else { "s" },
+        );
+    }
+    let fail = errors > 0 || (args.deny.is_some() && warnings > 0);
+    Ok(if fail { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}

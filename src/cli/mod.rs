@@ -1,0 +1,94 @@
+//! Every subcommand of `paraaf`, in one place. Exit codes: 0 clean, 1 findings,
+//! 2 usage or I/O error.
+
+mod check;
+mod compile;
+mod explain;
+mod org;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::process::ExitCode;
+
+/// Paraaf: signing flows, visibility groups and automation rules for a city's back office.
+///
+/// A project is a folder with a `paraaf.toml` that names the organogram (TOML) and holds
+/// `.paraaf` files. Start with `paraaf check examples/aalst`.
+#[derive(Parser)]
+#[command(name = "paraaf", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check a project (or one file) against its organogram and report every problem.
+    ///
+    /// Exits 0 when there are no errors, 1 when there are errors (or warnings with
+    /// `--deny warnings`), 2 when the project cannot be read.
+    ///
+    /// Example: paraaf check examples/aalst
+    Check(check::Args),
+    /// Compile a project to JSON for the runtime (only when it has no errors).
+    ///
+    /// Example: paraaf compile examples/aalst -o aalst.json
+    Compile(compile::Args),
+    /// Work with the organogram.
+    #[command(subcommand)]
+    Org(org::Command),
+    /// Explain a diagnostic code: what it means, an example, and how to fix it.
+    ///
+    /// Example: paraaf explain P0011
+    Explain(explain::Args),
+}
+
+/// Output format of diagnostics.
+#[derive(Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
+pub enum Format {
+    /// Annotated source excerpts for people.
+    #[default]
+    Text,
+    /// A JSON array; fields are only ever added.
+    Json,
+}
+
+/// When to use colour.
+#[derive(Clone, Copy, ValueEnum, Default)]
+pub enum Color {
+    /// When writing to a terminal.
+    #[default]
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+impl Color {
+    fn enabled(self) -> bool {
+        use std::io::IsTerminal;
+        match self {
+            Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            Color::Always => true,
+            Color::Never => false,
+        }
+    }
+}
+
+/// Parses arguments and runs the subcommand.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check(a) => check::run(a),
+        Command::Compile(a) => compile::run(a),
+        Command::Org(c) => org::run(c),
+        Command::Explain(a) => explain::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
