@@ -77,7 +77,10 @@ pub fn parse(db: &dyn Db, file: SourceFile) -> Parsed {
 #[salsa::tracked(returns(ref))]
 pub fn organogram(db: &dyn Db, org: OrgSource) -> LoadedOrg {
     let (org_model, diagnostics) = org::load_toml(org.name(db), org.text(db));
-    LoadedOrg { org: org_model, diagnostics }
+    LoadedOrg {
+        org: org_model,
+        diagnostics,
+    }
 }
 
 /// All definitions of the project.
@@ -113,7 +116,11 @@ pub fn project_diagnostics(db: &dyn Db, project: Project) -> Vec<Diagnostic> {
     for file in project.files(db) {
         out.extend(file_diagnostics(db, project, *file).iter().cloned());
     }
-    out.extend(check::check_project(&loaded.org, org_source.name(db), index(db, project)));
+    out.extend(check::check_project(
+        &loaded.org,
+        org_source.name(db),
+        index(db, project),
+    ));
     diagnostics::sort(&mut out);
     out.dedup();
     out
@@ -122,8 +129,29 @@ pub fn project_diagnostics(db: &dyn Db, project: Project) -> Vec<Diagnostic> {
 /// The compiled project, or `None` when the project has errors.
 #[salsa::tracked(returns(ref))]
 pub fn compiled(db: &dyn Db, project: Project) -> Option<CompiledProject> {
-    if project_diagnostics(db, project).iter().any(Diagnostic::is_error) {
+    if project_diagnostics(db, project)
+        .iter()
+        .any(Diagnostic::is_error)
+    {
         return None;
     }
-    Some(compile::lower(&organogram(db, project.org(db)).org, index(db, project)))
+    Some(compile::lower(
+        &organogram(db, project.org(db)).org,
+        index(db, project),
+    ))
+}
+
+impl Database {
+    /// A database holding one project made from texts: `(name, text)` of the organogram
+    /// and of each file. Used by tests and tools that do not read a folder.
+    pub fn from_texts(org: (&str, &str), files: &[(&str, &str)]) -> (Database, Project) {
+        let db = Database::default();
+        let files = files
+            .iter()
+            .map(|(n, t)| SourceFile::new(&db, n.to_string(), t.to_string()))
+            .collect();
+        let org = OrgSource::new(&db, org.0.to_string(), org.1.to_string());
+        let project = Project::new(&db, files, org);
+        (db, project)
+    }
 }

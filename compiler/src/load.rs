@@ -46,7 +46,9 @@ impl fmt::Display for LoadError {
                 p.display()
             ),
             LoadError::Read(p, e) => write!(f, "cannot read {}: {e}", p.display()),
-            LoadError::BadConfig(p, e) => write!(f, "{} is not a valid project file: {e}", p.display()),
+            LoadError::BadConfig(p, e) => {
+                write!(f, "{} is not a valid project file: {e}", p.display())
+            }
         }
     }
 }
@@ -69,7 +71,11 @@ impl LoadedProject {
         if self.project.org(&self.db).name(&self.db) == name {
             return Some(self.project.org(&self.db).text(&self.db));
         }
-        self.project.files(&self.db).iter().find(|f| f.name(&self.db) == name).map(|f| f.text(&self.db).as_str())
+        self.project
+            .files(&self.db)
+            .iter()
+            .find(|f| f.name(&self.db) == name)
+            .map(|f| f.text(&self.db).as_str())
     }
 }
 
@@ -84,16 +90,24 @@ pub fn load(path: &Path) -> Result<LoadedProject, LoadError> {
         return Err(LoadError::NotFound(path.to_path_buf()));
     }
     let single = path.is_file().then(|| path.to_path_buf());
-    let start = if path.is_file() { path.parent().unwrap_or(Path::new(".")) } else { path };
-    let start = if start.as_os_str().is_empty() { Path::new(".") } else { start };
+    let start = if path.is_file() {
+        path.parent().unwrap_or(Path::new("."))
+    } else {
+        path
+    };
+    let start = if start.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        start
+    };
     let root = start
         .ancestors()
         .find(|d| d.join(CONFIG_FILE).is_file())
         .ok_or_else(|| LoadError::NoConfig(start.to_path_buf()))?
         .to_path_buf();
     let config_path = root.join(CONFIG_FILE);
-    let config: ProjectConfig =
-        toml::from_str(&read(&config_path)?).map_err(|e| LoadError::BadConfig(config_path.clone(), e.message().to_string()))?;
+    let config: ProjectConfig = toml::from_str(&read(&config_path)?)
+        .map_err(|e| LoadError::BadConfig(config_path.clone(), e.message().to_string()))?;
     let org_path = root.join(&config.organogram);
     let org_text = read(&org_path)?;
     let mut paths = match &single {
@@ -108,7 +122,10 @@ pub fn load(path: &Path) -> Result<LoadedProject, LoadError> {
                 } else if p.is_dir() {
                     v.extend(collect(&p)?);
                 } else {
-                    return Err(LoadError::BadConfig(config_path.clone(), format!("`include` names {inc}, which does not exist")));
+                    return Err(LoadError::BadConfig(
+                        config_path.clone(),
+                        format!("`include` names {inc}, which does not exist"),
+                    ));
                 }
             }
             v
@@ -152,5 +169,8 @@ fn collect(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
 /// `path` relative to `root`, with forward slashes.
 fn relative(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
-    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }

@@ -28,7 +28,10 @@ pub struct Args {
 pub fn print(project: &LoadedProject, diags: &[Diagnostic], format: Format, color: Color) {
     match format {
         Format::Json => println!("{}", render_json(diags, |f| project.source(f))),
-        Format::Text => print!("{}", render_text(diags, |f| project.source(f), color.enabled())),
+        Format::Text => print!(
+            "{}",
+            render_text(diags, |f| project.source(f), color.enabled())
+        ),
     }
 }
 
@@ -49,5 +52,9 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         );
     }
     let fail = errors > 0 || (args.deny.is_some() && warnings > 0);
-    Ok(if fail { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if fail {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -33,15 +33,20 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     };
     if !diags.is_empty() {
         // Warnings go to stderr so that stdout stays valid JSON.
-        eprint!("{}", paraaf_compiler::diagnostics::render_text(diags, |f| project.source(f), false));
+        eprint!(
+            "{}",
+            paraaf_compiler::diagnostics::render_text(diags, |f| project.source(f), false)
+        );
     }
     let json = serde_json::to_string_pretty(out).map_err(|e| format!("cannot serialise: {e}"))?;
     match &args.output {
         Some(path) => {
             // Write to a temporary file and rename, so a crash never leaves half a file.
             let tmp = path.with_extension("json.tmp");
-            std::fs::write(&tmp, json + "\n").map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-            std::fs::rename(&tmp, path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            std::fs::write(&tmp, json + "\n")
+                .map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+            std::fs::rename(&tmp, path)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             eprintln!(
                 "compiled {} flows and {} rules to {}",
                 out.flows.len(),

@@ -14,7 +14,12 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     match args.code {
         None => {
             for c in Code::ALL {
-                println!("{}  {:<7}  {}", c, format!("{:?}", c.severity()).to_lowercase(), c.title());
+                println!(
+                    "{}  {:<7}  {}",
+                    c,
+                    format!("{:?}", c.severity()).to_lowercase(),
+                    c.title()
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -23,7 +28,9 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                 print!("{}", c.doc());
                 Ok(ExitCode::SUCCESS)
             }
-            None => Err(format!("`{text}` is not a Paraaf diagnostic code; run `paraaf explain` for the list")),
+            None => Err(format!(
+                "`{text}` is not a Paraaf diagnostic code; run `paraaf explain` for the list"
+            )),
         },
     }
 }

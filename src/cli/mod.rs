@@ -68,7 +68,9 @@ impl Color {
     fn enabled(self) -> bool {
         use std::io::IsTerminal;
         match self {
-            Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            Color::Auto => {
+                std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
             Color::Always => true,
             Color::Never => false,
         }

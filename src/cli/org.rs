@@ -28,12 +28,14 @@ pub enum Command {
 pub fn run(cmd: Command) -> Result<ExitCode, String> {
     match cmd {
         Command::Import { csv, output, city } => {
-            let text = std::fs::read_to_string(&csv).map_err(|e| format!("cannot read {}: {e}", csv.display()))?;
+            let text = std::fs::read_to_string(&csv)
+                .map_err(|e| format!("cannot read {}: {e}", csv.display()))?;
             match import_csv(&city, &text) {
                 Ok(toml) => {
                     match output {
                         Some(path) => {
-                            std::fs::write(&path, toml).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                            std::fs::write(&path, toml)
+                                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
                             eprintln!("wrote {}", path.display());
                         }
                         None => print!("{toml}"),
@@ -44,7 +46,11 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                     for e in &errors {
                         eprintln!("{}:{}: {}", csv.display(), e.line, e.message);
                     }
-                    eprintln!("error: {} bad row{}; nothing was written", errors.len(), if errors.len() == 1 { "" } else { "s" });
+                    eprintln!(
+                        "error: {} bad row{}; nothing was written",
+                        errors.len(),
+                        if errors.len() == 1 { "" } else { "s" }
+                    );
                     Ok(ExitCode::from(1))
                 }
             }

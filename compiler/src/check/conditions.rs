@@ -33,7 +33,9 @@ fn key(lit: &Literal) -> Option<Key> {
     Some(match lit {
         Literal::None => Key::None,
         Literal::Bool(b) => Key::Bool(*b),
-        Literal::Money(d) | Literal::Number(d) | Literal::Percent(d) | Literal::Duration(d, _) => Key::Num(*d),
+        Literal::Money(d) | Literal::Number(d) | Literal::Percent(d) | Literal::Duration(d, _) => {
+            Key::Num(*d)
+        }
         Literal::Date(s) | Literal::Text(s) => Key::Text(s.clone()),
     })
 }
@@ -54,8 +56,14 @@ impl Range {
             if bounded && *k == Key::None {
                 return false;
             }
-            let lo_ok = self.lower.as_ref().is_none_or(|(l, incl)| if *incl { k >= l } else { k > l });
-            let hi_ok = self.upper.as_ref().is_none_or(|(h, incl)| if *incl { k <= h } else { k < h });
+            let lo_ok = self
+                .lower
+                .as_ref()
+                .is_none_or(|(l, incl)| if *incl { k >= l } else { k > l });
+            let hi_ok = self
+                .upper
+                .as_ref()
+                .is_none_or(|(h, incl)| if *incl { k <= h } else { k < h });
             lo_ok && hi_ok && !self.excluded.contains(k)
         };
         if let Some(allowed) = &self.allowed {
@@ -128,7 +136,9 @@ const MAX_CONJUNCTS: usize = 256;
 /// Normalises a path for comparison: `document.bedrag` and `bedrag` are the same field.
 pub fn field_key(p: &Path) -> String {
     let text = p.text();
-    text.strip_prefix("document.").map(str::to_string).unwrap_or(text)
+    text.strip_prefix("document.")
+        .map(str::to_string)
+        .unwrap_or(text)
 }
 
 /// DNF of `e` (negated when `neg`), or `None` when it grows too large.
@@ -142,18 +152,30 @@ fn dnf(e: &Expr, neg: bool) -> Option<Vec<Conj>> {
                 if da.len() * db.len() > MAX_CONJUNCTS {
                     return None;
                 }
-                Some(da.iter().flat_map(|x| db.iter().map(move |y| x.and(y))).collect())
+                Some(
+                    da.iter()
+                        .flat_map(|x| db.iter().map(move |y| x.and(y)))
+                        .collect(),
+                )
             } else {
                 Some(da.into_iter().chain(db).collect())
             }
         }
-        ExprKind::Literal(Literal::Bool(b)) => {
-            Some(vec![Conj { contradiction: *b == neg, ..Default::default() }])
-        }
-        ExprKind::Compare { op, lhs, rhs, within: None } => Some(vec![atom(*op, lhs, rhs, neg)]),
+        ExprKind::Literal(Literal::Bool(b)) => Some(vec![Conj {
+            contradiction: *b == neg,
+            ..Default::default()
+        }]),
+        ExprKind::Compare {
+            op,
+            lhs,
+            rhs,
+            within: None,
+        } => Some(vec![atom(*op, lhs, rhs, neg)]),
         ExprKind::In(value, list) => {
-            let (ExprKind::Path(p), Some(keys)) = (&value.kind, list.iter().map(lit_key).collect::<Option<BTreeSet<Key>>>())
-            else {
+            let (ExprKind::Path(p), Some(keys)) = (
+                &value.kind,
+                list.iter().map(lit_key).collect::<Option<BTreeSet<Key>>>(),
+            ) else {
                 return Some(vec![Conj::default()]);
             };
             let mut r = Range::default();
@@ -162,7 +184,10 @@ fn dnf(e: &Expr, neg: bool) -> Option<Vec<Conj>> {
             } else {
                 r.allowed = Some(keys);
             }
-            Some(vec![Conj { fields: [(field_key(p), r)].into(), contradiction: false }])
+            Some(vec![Conj {
+                fields: [(field_key(p), r)].into(),
+                contradiction: false,
+            }])
         }
         _ => Some(vec![Conj::default()]),
     }
@@ -187,11 +212,18 @@ fn atom(op: CmpOp, lhs: &Expr, rhs: &Expr, neg: bool) -> Conj {
             CmpOp::Ge => a >= b,
             CmpOp::Approx => return Conj::default(),
         };
-        return Conj { contradiction: holds == neg, ..Default::default() };
+        return Conj {
+            contradiction: holds == neg,
+            ..Default::default()
+        };
     }
     let (path, k, op) = match (&lhs.kind, &rhs.kind) {
-        (ExprKind::Path(p), _) if lit_key(rhs).is_some() => (p, lit_key(rhs).unwrap_or(Key::None), op),
-        (_, ExprKind::Path(p)) if lit_key(lhs).is_some() => (p, lit_key(lhs).unwrap_or(Key::None), flip(op)),
+        (ExprKind::Path(p), _) if lit_key(rhs).is_some() => {
+            (p, lit_key(rhs).unwrap_or(Key::None), op)
+        }
+        (_, ExprKind::Path(p)) if lit_key(lhs).is_some() => {
+            (p, lit_key(lhs).unwrap_or(Key::None), flip(op))
+        }
         _ => return Conj::default(),
     };
     let op = if neg { negate(op) } else { op };
@@ -207,7 +239,10 @@ fn atom(op: CmpOp, lhs: &Expr, rhs: &Expr, neg: bool) -> Conj {
         CmpOp::Ge => r.lower = Some((k, true)),
         CmpOp::Approx => return Conj::default(),
     }
-    Conj { fields: [(field_key(path), r)].into(), contradiction: false }
+    Conj {
+        fields: [(field_key(path), r)].into(),
+        contradiction: false,
+    }
 }
 
 fn flip(op: CmpOp) -> CmpOp {
@@ -234,7 +269,9 @@ fn negate(op: CmpOp) -> CmpOp {
 
 /// Whether `e` always holds, never holds, or depends on the document.
 pub fn truth(e: &Expr) -> Truth {
-    let Some(pos) = dnf(e, false) else { return Truth::Depends };
+    let Some(pos) = dnf(e, false) else {
+        return Truth::Depends;
+    };
     if !pos.iter().any(Conj::satisfiable) {
         return Truth::Never;
     }
@@ -248,7 +285,10 @@ pub fn truth(e: &Expr) -> Truth {
 /// Errs on the side of "yes" when the conditions are too complex to analyse.
 pub fn may_overlap(a: Option<&Expr>, b: Option<&Expr>) -> bool {
     let all = || Some(vec![Conj::default()]);
-    let (Some(da), Some(db)) = (a.map_or_else(all, |e| dnf(e, false)), b.map_or_else(all, |e| dnf(e, false))) else {
+    let (Some(da), Some(db)) = (
+        a.map_or_else(all, |e| dnf(e, false)),
+        b.map_or_else(all, |e| dnf(e, false)),
+    ) else {
         return true;
     };
     da.iter().any(|x| db.iter().any(|y| x.and(y).satisfiable()))

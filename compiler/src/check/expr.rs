@@ -21,7 +21,12 @@ pub(super) fn present_when_true(e: &Expr) -> Vec<String> {
             v.extend(present_when_true(b));
             v
         }
-        ExprKind::Compare { op: CmpOp::Ne, lhs, rhs, .. } => none_check(lhs, rhs),
+        ExprKind::Compare {
+            op: CmpOp::Ne,
+            lhs,
+            rhs,
+            ..
+        } => none_check(lhs, rhs),
         ExprKind::Not(inner) => present_when_false(inner),
         _ => Vec::new(),
     }
@@ -35,7 +40,12 @@ pub(super) fn present_when_false(e: &Expr) -> Vec<String> {
             v.extend(present_when_false(b));
             v
         }
-        ExprKind::Compare { op: CmpOp::Eq, lhs, rhs, .. } => none_check(lhs, rhs),
+        ExprKind::Compare {
+            op: CmpOp::Eq,
+            lhs,
+            rhs,
+            ..
+        } => none_check(lhs, rhs),
         ExprKind::Not(inner) => present_when_true(inner),
         _ => Vec::new(),
     }
@@ -43,7 +53,8 @@ pub(super) fn present_when_false(e: &Expr) -> Vec<String> {
 
 fn none_check(lhs: &Expr, rhs: &Expr) -> Vec<String> {
     match (&lhs.kind, &rhs.kind) {
-        (ExprKind::Path(p), ExprKind::Literal(Literal::None)) | (ExprKind::Literal(Literal::None), ExprKind::Path(p)) => {
+        (ExprKind::Path(p), ExprKind::Literal(Literal::None))
+        | (ExprKind::Literal(Literal::None), ExprKind::Path(p)) => {
             vec![field_key(p)]
         }
         _ => Vec::new(),
@@ -70,7 +81,11 @@ impl Ctx<'_> {
         self.expect_present(e, &ty, "a condition");
         if !matches!(ty.unwrap_optional(), Ty::Bool | Ty::Unknown) {
             let d = self
-                .diag(Code::TypeMismatch, &e.span, format!("a condition must be true or false, but this is a {ty}"))
+                .diag(
+                    Code::TypeMismatch,
+                    &e.span,
+                    format!("a condition must be true or false, but this is a {ty}"),
+                )
                 .with_help("compare it with something, e.g. `bedrag >= 8 500 EUR`");
             self.report(d);
         }
@@ -91,7 +106,9 @@ impl Ctx<'_> {
                 .diag(
                     Code::OptionalNotHandled,
                     &e.span,
-                    format!("{what} is optional ({inner}?) and may be missing, but is used as {role}"),
+                    format!(
+                        "{what} is optional ({inner}?) and may be missing, but is used as {role}"
+                    ),
                 )
                 .with_help(format!("check that it is present first: {check}"));
             self.report(d);
@@ -125,7 +142,12 @@ impl Ctx<'_> {
                 scope.narrowed.truncate(before);
                 Ty::Bool
             }
-            ExprKind::Compare { op, lhs, rhs, within } => {
+            ExprKind::Compare {
+                op,
+                lhs,
+                rhs,
+                within,
+            } => {
                 self.compare(*op, lhs, rhs, within.as_deref(), scope);
                 Ty::Bool
             }
@@ -153,9 +175,14 @@ impl Ctx<'_> {
                         let d = self.diag(
                             Code::TypeMismatch,
                             &a.span,
-                            format!("`{}` needs numbers or amounts, but this is a {t}", name.text),
+                            format!(
+                                "`{}` needs numbers or amounts, but this is a {t}",
+                                name.text
+                            ),
                         );
-                        self.report(d.with_help("pass amounts like `35% of payment.amount_excl_vat`"));
+                        self.report(
+                            d.with_help("pass amounts like `35% of payment.amount_excl_vat`"),
+                        );
                     } else if result == Ty::Unknown {
                         result = t;
                     } else {
@@ -185,22 +212,39 @@ impl Ctx<'_> {
         }
     }
 
-    fn compare(&mut self, op: CmpOp, lhs: &Expr, rhs: &Expr, within: Option<&Expr>, scope: &mut Scope) {
+    fn compare(
+        &mut self,
+        op: CmpOp,
+        lhs: &Expr,
+        rhs: &Expr,
+        within: Option<&Expr>,
+        scope: &mut Scope,
+    ) {
         let lt = self.expr_ty(lhs, scope);
         let rt = self.expr_ty(rhs, scope);
         if lt == Ty::Unknown || rt == Ty::Unknown {
             return;
         }
         if lt == Ty::None || rt == Ty::None {
-            let (other, ot) = if lt == Ty::None { (rhs, &rt) } else { (lhs, &lt) };
+            let (other, ot) = if lt == Ty::None {
+                (rhs, &rt)
+            } else {
+                (lhs, &lt)
+            };
             if !matches!(op, CmpOp::Eq | CmpOp::Ne) {
-                let d = self.diag(Code::TypeMismatch, &(lhs.span.start.min(rhs.span.start)..rhs.span.end), "`none` can only be compared with `==` or `!=`");
+                let d = self.diag(
+                    Code::TypeMismatch,
+                    &(lhs.span.start.min(rhs.span.start)..rhs.span.end),
+                    "`none` can only be compared with `==` or `!=`",
+                );
                 self.report(d.with_help("write `x == none` or `x != none`"));
             } else if !matches!(ot, Ty::Optional(_)) && *ot != Ty::None {
                 let d = self.diag(
                     Code::TypeMismatch,
                     &other.span,
-                    format!("this {ot} is always present, so comparing it with `none` makes no sense"),
+                    format!(
+                        "this {ot} is always present, so comparing it with `none` makes no sense"
+                    ),
                 );
                 self.report(d.with_help("only optional fields (declared with `?`) can be missing"));
             }
@@ -221,22 +265,36 @@ impl Ctx<'_> {
                     &(lhs.span.start..rhs.span.end),
                     format!("a {lt} has no order: `{}` cannot compare it", op.as_str()),
                 );
-                self.report(d.with_help("use `==` or `!=`, or compare amounts, numbers, dates or durations"));
+                self.report(d.with_help(
+                    "use `==` or `!=`, or compare amounts, numbers, dates or durations",
+                ));
             }
             CmpOp::Approx => {
                 if !matches!(lt, Ty::Money | Ty::Number) {
-                    let d = self.diag(Code::TypeMismatch, &(lhs.span.start..rhs.span.end), format!("`~=` compares amounts or numbers, not a {lt}"));
+                    let d = self.diag(
+                        Code::TypeMismatch,
+                        &(lhs.span.start..rhs.span.end),
+                        format!("`~=` compares amounts or numbers, not a {lt}"),
+                    );
                     self.report(d.with_help("use `==` for exact comparison"));
                 }
                 match within {
                     None => {
-                        let d = self.diag(Code::TypeMismatch, &(lhs.span.start..rhs.span.end), "`~=` needs a tolerance");
+                        let d = self.diag(
+                            Code::TypeMismatch,
+                            &(lhs.span.start..rhs.span.end),
+                            "`~=` needs a tolerance",
+                        );
                         self.report(d.with_help("add `within 2%` or `within 5 EUR`"));
                     }
                     Some(w) => {
                         let wt = self.expr_ty(w, scope);
                         if !(wt == Ty::Percent || wt == lt) {
-                            let d = self.diag(Code::TypeMismatch, &w.span, format!("a tolerance for a {lt} must be a percentage or a {lt}"));
+                            let d = self.diag(
+                                Code::TypeMismatch,
+                                &w.span,
+                                format!("a tolerance for a {lt} must be a percentage or a {lt}"),
+                            );
                             self.report(d.with_help("write `within 2%`"));
                         }
                     }
@@ -253,7 +311,12 @@ impl Ctx<'_> {
             return true;
         }
         let msg = format!("cannot compare a {lt} with a {rt}");
-        let mut d = self.diag(Code::TypeMismatch, &(lhs.span.start.min(rhs.span.start)..lhs.span.end.max(rhs.span.end)), msg)
+        let mut d = self
+            .diag(
+                Code::TypeMismatch,
+                &(lhs.span.start.min(rhs.span.start)..lhs.span.end.max(rhs.span.end)),
+                msg,
+            )
             .with_label(self.span(&lhs.span), format!("this is a {lt}"))
             .with_label(self.span(&rhs.span), format!("this is a {rt}"));
         let number_lit = |e: &Expr| match &e.kind {
@@ -282,14 +345,28 @@ impl Ctx<'_> {
     /// Resolves a path to its type, reporting unknown names and fields.
     pub(crate) fn path_ty(&mut self, p: &Path, scope: &mut Scope) -> Ty {
         let head = &p.segments[0];
-        let doc_fields = scope.doc.as_ref().map(|d| self.record_fields(d)).unwrap_or_default();
-        let implicit_fields = scope.implicit.as_ref().map(|r| self.record_fields(r)).unwrap_or_default();
+        let doc_fields = scope
+            .doc
+            .as_ref()
+            .map(|d| self.record_fields(d))
+            .unwrap_or_default();
+        let implicit_fields = scope
+            .implicit
+            .as_ref()
+            .map(|r| self.record_fields(r))
+            .unwrap_or_default();
         let mut ty = if head.text == "document" {
             match &scope.doc {
                 Some(d) => Ty::Record(d.clone()),
                 None => {
-                    let d = self.diag(Code::UnknownName, &head.span, "`document` can only be used inside a flow");
-                    self.report(d.with_help("in a rule, use the event's record, e.g. `invoice.amount`"));
+                    let d = self.diag(
+                        Code::UnknownName,
+                        &head.span,
+                        "`document` can only be used inside a flow",
+                    );
+                    self.report(
+                        d.with_help("in a rule, use the event's record, e.g. `invoice.amount`"),
+                    );
                     return Ty::Unknown;
                 }
             }
@@ -310,11 +387,16 @@ impl Ctx<'_> {
         } else if self.index.group(&head.text).is_some() {
             Ty::Group
         } else {
-            let mut candidates: Vec<String> = implicit_fields.iter().map(|(n, _)| n.clone()).collect();
+            let mut candidates: Vec<String> =
+                implicit_fields.iter().map(|(n, _)| n.clone()).collect();
             candidates.extend(scope.bindings.iter().map(|b| b.name.clone()));
             candidates.extend(doc_fields.iter().map(|(n, _)| n.clone()));
             candidates.extend(self.org.ids().map(|(id, _)| id.to_string()));
-            let what = if scope.doc.is_some() { "field or organogram name" } else { "name" };
+            let what = if scope.doc.is_some() {
+                "field or organogram name"
+            } else {
+                "name"
+            };
             self.unknown(head, what, candidates.iter().map(String::as_str));
             return Ty::Unknown;
         };
@@ -330,11 +412,20 @@ impl Ctx<'_> {
                                 &seg.span,
                                 format!("a {r} has no field `{}`", seg.text),
                             );
-                            d = match crate::resolve::closest(&seg.text, fields.iter().map(|(n, _)| n.as_str())) {
-                                Some(s) => d.with_help(format!("did you mean `{s}`?")).with_fix(self.span(&seg.span), s),
+                            d = match crate::resolve::closest(
+                                &seg.text,
+                                fields.iter().map(|(n, _)| n.as_str()),
+                            ) {
+                                Some(s) => d
+                                    .with_help(format!("did you mean `{s}`?"))
+                                    .with_fix(self.span(&seg.span), s),
                                 None => d.with_help(format!(
                                     "the fields of {r} are: {}",
-                                    fields.iter().map(|(n, _)| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                                    fields
+                                        .iter()
+                                        .map(|(n, _)| format!("`{n}`"))
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
                                 )),
                             };
                             self.report(d);
@@ -344,8 +435,14 @@ impl Ctx<'_> {
                 }
                 Ty::Unknown => return Ty::Unknown,
                 other => {
-                    let d = self.diag(Code::UnknownField, &seg.span, format!("a {other} has no fields"));
-                    self.report(d.with_help("only documents and records (like `invoice`) have fields"));
+                    let d = self.diag(
+                        Code::UnknownField,
+                        &seg.span,
+                        format!("a {other} has no fields"),
+                    );
+                    self.report(
+                        d.with_help("only documents and records (like `invoice`) have fields"),
+                    );
                     return Ty::Unknown;
                 }
             };

@@ -16,7 +16,12 @@ pub(super) fn check(ctx: &mut Ctx, f: &FlowDef) {
         ctx.unknown(&f.kind, "document kind", kinds.iter().map(String::as_str));
     }
     if let Some(w) = &f.when {
-        check_condition(ctx, w, &mut scope, &format!("the flow `{}` never applies", f.name.text));
+        check_condition(
+            ctx,
+            w,
+            &mut scope,
+            &format!("the flow `{}` never applies", f.name.text),
+        );
     }
     for a in &f.visible {
         match a {
@@ -31,9 +36,21 @@ pub(super) fn check(ctx: &mut Ctx, f: &FlowDef) {
                     && ctx.org.kind_of(&p.segments[0].text) == Some(crate::org::OrgKind::Unit);
                 if !is_org_unit {
                     let ty = ctx.path_ty(p, &mut scope);
-                    if !matches!(ty.unwrap_optional(), super::types::Ty::Unit | super::types::Ty::Unknown) {
-                        let d = ctx.diag(Code::WrongKind, &p.span, format!("`visible to unit` needs a unit, but `{}` is a {ty}", p.text()));
-                        ctx.report(d.with_help("name a unit from the organogram or a field of type `unit`"));
+                    if !matches!(
+                        ty.unwrap_optional(),
+                        super::types::Ty::Unit | super::types::Ty::Unknown
+                    ) {
+                        let d = ctx.diag(
+                            Code::WrongKind,
+                            &p.span,
+                            format!(
+                                "`visible to unit` needs a unit, but `{}` is a {ty}",
+                                p.text()
+                            ),
+                        );
+                        ctx.report(d.with_help(
+                            "name a unit from the organogram or a field of type `unit`",
+                        ));
                     }
                 }
             }
@@ -48,7 +65,14 @@ pub(super) fn check(ctx: &mut Ctx, f: &FlowDef) {
     for (i, step) in f.steps.iter().enumerate() {
         if let Some(first) = f.steps[..i].iter().find(|s| s.name.text == step.name.text) {
             let d = ctx
-                .diag(Code::DuplicateName, &step.name.span, format!("the flow `{}` has two steps called `{}`", f.name.text, step.name.text))
+                .diag(
+                    Code::DuplicateName,
+                    &step.name.span,
+                    format!(
+                        "the flow `{}` has two steps called `{}`",
+                        f.name.text, step.name.text
+                    ),
+                )
                 .with_label(ctx.span(&first.name.span), "first step with this name")
                 .with_help("give each step its own name");
             ctx.report(d);
@@ -58,7 +82,12 @@ pub(super) fn check(ctx: &mut Ctx, f: &FlowDef) {
             StepBody::Parallel { signs, when, .. } => (signs.iter().collect(), when.as_ref()),
         };
         if let Some(w) = block_when {
-            check_condition(ctx, w, &mut scope, &format!("the step `{}` can never be reached", step.name.text));
+            check_condition(
+                ctx,
+                w,
+                &mut scope,
+                &format!("the step `{}` can never be reached", step.name.text),
+            );
         }
         for c in clauses {
             if let Some(t) = ctx.signer(&c.signer, &mut scope) {
@@ -66,30 +95,46 @@ pub(super) fn check(ctx: &mut Ctx, f: &FlowDef) {
                 signers.push((c.signer.clone(), t));
             }
             if let Some(w) = &c.when {
-                check_condition(ctx, w, &mut scope, &format!("the signature of `{}` in step `{}` is never needed", c.signer.name.text, step.name.text));
+                check_condition(
+                    ctx,
+                    w,
+                    &mut scope,
+                    &format!(
+                        "the signature of `{}` in step `{}` is never needed",
+                        c.signer.name.text, step.name.text
+                    ),
+                );
             }
         }
     }
     if f.steps.is_empty() {
-        let d = ctx.diag(Code::SyntaxError, &f.name.span, format!("the flow `{}` has no steps", f.name.text));
+        let d = ctx.diag(
+            Code::SyntaxError,
+            &f.name.span,
+            format!("the flow `{}` has no steps", f.name.text),
+        );
         ctx.report(d.with_help("add at least one `step NAME : sign SIGNER`"));
     }
-    if let Some(Refused::BackToStep(s)) = &f.on_refused {
-        if !f.steps.iter().any(|st| st.name.text == s.text) {
-            let names: Vec<&str> = f.steps.iter().map(|s| s.name.text.as_str()).collect();
-            ctx.unknown(s, "step in this flow", names);
-        }
+    if let Some(Refused::BackToStep(s)) = &f.on_refused
+        && !f.steps.iter().any(|st| st.name.text == s.text)
+    {
+        let names: Vec<&str> = f.steps.iter().map(|s| s.name.text.as_str()).collect();
+        ctx.unknown(s, "step in this flow", names);
     }
-    if let Some(dl) = &f.deadline {
-        if let Some((after, to)) = &dl.escalate {
-            if after.unit == dl.remind.unit && after.amount <= dl.remind.amount {
-                let d = ctx.diag(Code::AlwaysFalse, &after.span, "the escalation comes before (or with) the reminder");
-                ctx.report(d.with_help("escalate later than you remind, e.g. `deadline 5 workdays remind, 10 workdays escalate to ...`"));
-            }
-            if let Some(t) = ctx.signer(to, &mut scope) {
-                ctx.warn_vacant(to, &t);
-                signers.push((to.clone(), t));
-            }
+    if let Some(dl) = &f.deadline
+        && let Some((after, to)) = &dl.escalate
+    {
+        if after.unit == dl.remind.unit && after.amount <= dl.remind.amount {
+            let d = ctx.diag(
+                Code::AlwaysFalse,
+                &after.span,
+                "the escalation comes before (or with) the reminder",
+            );
+            ctx.report(d.with_help("escalate later than you remind, e.g. `deadline 5 workdays remind, 10 workdays escalate to ...`"));
+        }
+        if let Some(t) = ctx.signer(to, &mut scope) {
+            ctx.warn_vacant(to, &t);
+            signers.push((to.clone(), t));
         }
     }
     check_shielding(ctx, f, &signers);
@@ -103,8 +148,14 @@ fn check_condition(ctx: &mut Ctx, w: &Expr, scope: &mut Scope, never: &str) {
     }
     match truth(w) {
         Truth::Never => {
-            let d = ctx.diag(Code::AlwaysFalse, &w.span, format!("this condition can never be true: {never}"));
-            ctx.report(d.with_help("the parts of the condition contradict each other; check the amounts and operators"));
+            let d = ctx.diag(
+                Code::AlwaysFalse,
+                &w.span,
+                format!("this condition can never be true: {never}"),
+            );
+            ctx.report(d.with_help(
+                "the parts of the condition contradict each other; check the amounts and operators",
+            ));
         }
         Truth::Always => {
             let d = ctx.diag(Code::AlwaysTrue, &w.span, "this condition is always true");
@@ -118,7 +169,9 @@ fn check_condition(ctx: &mut Ctx, w: &Expr, scope: &mut Scope, never: &str) {
 fn check_shielding(ctx: &mut Ctx, f: &FlowDef, signers: &[(SignerRef, SignerTarget)]) {
     for a in &f.visible {
         let Audience::Group(gname) = a else { continue };
-        let Some(g) = ctx.index.group(&gname.text).cloned() else { continue };
+        let Some(g) = ctx.index.group(&gname.text).cloned() else {
+            continue;
+        };
         if g.def.shielded.is_none() {
             continue;
         }
@@ -140,11 +193,26 @@ fn check_shielding(ctx: &mut Ctx, f: &FlowDef, signers: &[(SignerRef, SignerTarg
         let mut seen = BTreeSet::new();
         for (sref, target) in signers {
             let holders = ctx.possible_holders(target);
-            let outside: Vec<String> = holders.iter().filter(|h| !members.contains(*h)).cloned().collect();
-            let dynamic = matches!(target, SignerTarget::Function(_, UnitRef::Field(_)) | SignerTarget::PersonField(_));
-            let leaks = if dynamic { !holders.is_empty() && outside.len() == holders.len() } else { !outside.is_empty() };
+            let outside: Vec<String> = holders
+                .iter()
+                .filter(|h| !members.contains(*h))
+                .cloned()
+                .collect();
+            let dynamic = matches!(
+                target,
+                SignerTarget::Function(_, UnitRef::Field(_)) | SignerTarget::PersonField(_)
+            );
+            let leaks = if dynamic {
+                !holders.is_empty() && outside.len() == holders.len()
+            } else {
+                !outside.is_empty()
+            };
             if leaks {
-                let names: Vec<&str> = outside.iter().take(3).map(|p| ctx.org.person_name(p)).collect();
+                let names: Vec<&str> = outside
+                    .iter()
+                    .take(3)
+                    .map(|p| ctx.org.person_name(p))
+                    .collect();
                 let d = ctx
                     .diag(
                         Code::ShieldedLeak,
@@ -167,13 +235,21 @@ fn check_shielding(ctx: &mut Ctx, f: &FlowDef, signers: &[(SignerRef, SignerTarg
                 continue;
             }
             for decl in ctx.index.substitutes.clone() {
-                let Some(ht) = ctx.quiet_signer(&decl.def.holder) else { continue };
+                let Some(ht) = ctx.quiet_signer(&decl.def.holder) else {
+                    continue;
+                };
                 if ht.key() != key {
                     continue;
                 }
                 for sub in &decl.def.substitutes {
-                    let Some(st) = ctx.quiet_signer(sub) else { continue };
-                    let out: Vec<String> = ctx.possible_holders(&st).into_iter().filter(|h| !members.contains(h)).collect();
+                    let Some(st) = ctx.quiet_signer(sub) else {
+                        continue;
+                    };
+                    let out: Vec<String> = ctx
+                        .possible_holders(&st)
+                        .into_iter()
+                        .filter(|h| !members.contains(h))
+                        .collect();
                     if !out.is_empty() {
                         let d = ctx
                             .diag(

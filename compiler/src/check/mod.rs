@@ -63,7 +63,13 @@ pub(crate) struct Scope {
 impl<'a> Ctx<'a> {
     /// A checker for one file.
     pub fn new(org: &'a Organogram, org_file: &'a str, index: &'a Index, file: &'a str) -> Ctx<'a> {
-        Ctx { org, org_file, index, file, diags: Vec::new() }
+        Ctx {
+            org,
+            org_file,
+            index,
+            file,
+            diags: Vec::new(),
+        }
     }
 
     pub(crate) fn span(&self, r: &Range<usize>) -> Span {
@@ -79,11 +85,22 @@ impl<'a> Ctx<'a> {
     }
 
     /// Reports an unknown name, suggesting the closest candidate.
-    pub(crate) fn unknown<'c>(&mut self, name: &Name, what: &str, candidates: impl IntoIterator<Item = &'c str>) {
-        let mut d = self.diag(Code::UnknownName, &name.span, format!("there is no {what} called `{}`", name.text));
+    pub(crate) fn unknown<'c>(
+        &mut self,
+        name: &Name,
+        what: &str,
+        candidates: impl IntoIterator<Item = &'c str>,
+    ) {
+        let mut d = self.diag(
+            Code::UnknownName,
+            &name.span,
+            format!("there is no {what} called `{}`", name.text),
+        );
         match closest(&name.text, candidates) {
             Some(s) => {
-                d = d.with_help(format!("did you mean `{s}`?")).with_fix(self.span(&name.span), s);
+                d = d
+                    .with_help(format!("did you mean `{s}`?"))
+                    .with_fix(self.span(&name.span), s);
             }
             None => d = d.with_help(format!("check the spelling, or define the {what}")),
         }

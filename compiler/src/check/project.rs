@@ -1,8 +1,8 @@
 //! Checks that need the whole project: duplicates, substitution cycles, overlapping
 //! flows, document kinds without a flow, unused definitions.
 
+use super::Ctx;
 use super::conditions::may_overlap;
-use super::{Ctx, Scope};
 use crate::diagnostics::{Code, Diagnostic, Span};
 use crate::org::Organogram;
 use crate::resolve::{InFile, Index};
@@ -23,27 +23,54 @@ pub fn check_project(org: &Organogram, org_file: &str, index: &Index) -> Vec<Dia
     diags
 }
 
-fn duplicates<T>(diags: &mut Vec<Diagnostic>, what: &str, defs: &BTreeMap<String, Vec<InFile<T>>>, name: impl Fn(&T) -> &Name) {
+fn duplicates<T>(
+    diags: &mut Vec<Diagnostic>,
+    what: &str,
+    defs: &BTreeMap<String, Vec<InFile<T>>>,
+    name: impl Fn(&T) -> &Name,
+) {
     for (n, list) in defs {
         let first = &list[0];
         for dup in &list[1..] {
             diags.push(
-                Diagnostic::new(Code::DuplicateName, Span::new(&dup.file, name(&dup.def).span.clone()), format!("the {what} `{n}` is defined twice"))
-                    .with_label(Span::new(&first.file, name(&first.def).span.clone()), "first defined here")
-                    .with_help(format!("rename one of them, or remove the duplicate {what}")),
+                Diagnostic::new(
+                    Code::DuplicateName,
+                    Span::new(&dup.file, name(&dup.def).span.clone()),
+                    format!("the {what} `{n}` is defined twice"),
+                )
+                .with_label(
+                    Span::new(&first.file, name(&first.def).span.clone()),
+                    "first defined here",
+                )
+                .with_help(format!(
+                    "rename one of them, or remove the duplicate {what}"
+                )),
             );
         }
     }
 }
 
-fn substitution_graph(diags: &mut Vec<Diagnostic>, org: &Organogram, org_file: &str, index: &Index) {
-    // holder key -> (decl index, substitute keys with their refs)
-    let mut graph: BTreeMap<String, (usize, Vec<(String, SignerRef)>)> = BTreeMap::new();
+/// Holder key → (index of its declaration, substitute keys with their references).
+type SubstituteGraph = BTreeMap<String, (usize, Vec<(String, SignerRef)>)>;
+
+fn substitution_graph(
+    diags: &mut Vec<Diagnostic>,
+    org: &Organogram,
+    org_file: &str,
+    index: &Index,
+) {
+    let mut graph: SubstituteGraph = BTreeMap::new();
     for (i, decl) in index.substitutes.iter().enumerate() {
         let ctx = Ctx::new(org, org_file, index, &decl.file);
-        let Some(h) = ctx.quiet_signer(&decl.def.holder) else { continue };
-        let subs: Vec<(String, SignerRef)> =
-            decl.def.substitutes.iter().filter_map(|s| ctx.quiet_signer(s).map(|t| (t.key(), s.clone()))).collect();
+        let Some(h) = ctx.quiet_signer(&decl.def.holder) else {
+            continue;
+        };
+        let subs: Vec<(String, SignerRef)> = decl
+            .def
+            .substitutes
+            .iter()
+            .filter_map(|s| ctx.quiet_signer(s).map(|t| (t.key(), s.clone())))
+            .collect();
         match graph.get(&h.key()) {
             Some((first, _)) => {
                 let f = &index.substitutes[*first];
@@ -53,7 +80,10 @@ fn substitution_graph(diags: &mut Vec<Diagnostic>, org: &Organogram, org_file: &
                         Span::new(&decl.file, decl.def.holder.span.clone()),
                         format!("the substitutes of `{}` are declared twice", h.key()),
                     )
-                    .with_label(Span::new(&f.file, f.def.holder.span.clone()), "first declared here")
+                    .with_label(
+                        Span::new(&f.file, f.def.holder.span.clone()),
+                        "first declared here",
+                    )
                     .with_help("merge them into one ordered list"),
                 );
             }
@@ -67,7 +97,9 @@ fn substitution_graph(diags: &mut Vec<Diagnostic>, org: &Organogram, org_file: &
     for start in graph.keys() {
         let mut stack = vec![(start.clone(), vec![start.clone()])];
         while let Some((node, path)) = stack.pop() {
-            let Some((_, subs)) = graph.get(&node) else { continue };
+            let Some((_, subs)) = graph.get(&node) else {
+                continue;
+            };
             for (next, _) in subs {
                 if next == start {
                     let members: BTreeSet<String> = path.iter().cloned().collect();
@@ -87,7 +119,7 @@ fn substitution_graph(diags: &mut Vec<Diagnostic>, org: &Organogram, org_file: &
 fn report_cycle(
     diags: &mut Vec<Diagnostic>,
     index: &Index,
-    graph: &BTreeMap<String, (usize, Vec<(String, SignerRef)>)>,
+    graph: &SubstituteGraph,
     path: &[String],
 ) {
     let decl_of = |k: &String| &index.substitutes[graph[k].0];
@@ -102,7 +134,10 @@ fn report_cycle(
     .with_help("when all of them are absent, nobody can sign; end the chain with someone who has no substitute back");
     for k in &path[1..] {
         let decl = decl_of(k);
-        d = d.with_label(Span::new(&decl.file, decl.def.holder.span.clone()), format!("`{k}` is substituted here"));
+        d = d.with_label(
+            Span::new(&decl.file, decl.def.holder.span.clone()),
+            format!("`{k}` is substituted here"),
+        );
     }
     diags.push(d);
 }
@@ -137,13 +172,24 @@ fn overlapping_flows(diags: &mut Vec<Diagnostic>, index: &Index) {
 }
 
 fn unused(diags: &mut Vec<Diagnostic>, index: &Index) {
-    let handled: BTreeSet<&str> = index.flows.values().filter_map(|l| l.first()).map(|f| f.def.kind.text.as_str()).collect();
+    let handled: BTreeSet<&str> = index
+        .flows
+        .values()
+        .filter_map(|l| l.first())
+        .map(|f| f.def.kind.text.as_str())
+        .collect();
     for (name, list) in &index.documents {
         if !handled.contains(name.as_str()) {
             let d = &list[0];
             diags.push(
-                Diagnostic::new(Code::UnhandledKind, Span::new(&d.file, d.def.name.span.clone()), format!("no flow handles documents of kind `{name}`"))
-                    .with_help(format!("add `flow NAME for {name} {{ ... }}`, or remove the document kind")),
+                Diagnostic::new(
+                    Code::UnhandledKind,
+                    Span::new(&d.file, d.def.name.span.clone()),
+                    format!("no flow handles documents of kind `{name}`"),
+                )
+                .with_help(format!(
+                    "add `flow NAME for {name} {{ ... }}`, or remove the document kind"
+                )),
             );
         }
     }
@@ -159,8 +205,14 @@ fn unused(diags: &mut Vec<Diagnostic>, index: &Index) {
         if !used_groups.contains(name.as_str()) {
             let d = &list[0];
             diags.push(
-                Diagnostic::new(Code::Unused, Span::new(&d.file, d.def.name.span.clone()), format!("the group `{name}` is never used"))
-                    .with_help(format!("use it in a flow (`visible to group {name}`), or remove it")),
+                Diagnostic::new(
+                    Code::Unused,
+                    Span::new(&d.file, d.def.name.span.clone()),
+                    format!("the group `{name}` is never used"),
+                )
+                .with_help(format!(
+                    "use it in a flow (`visible to group {name}`), or remove it"
+                )),
             );
         }
     }
@@ -172,22 +224,30 @@ fn unused(diags: &mut Vec<Diagnostic>, index: &Index) {
         if !used_agencies.contains(name) {
             let d = &list[0];
             diags.push(
-                Diagnostic::new(Code::Unused, Span::new(&d.file, d.def.name.span.clone()), format!("the agency `{name}` is never used"))
-                    .with_help("withhold to it in a rule, or remove it"),
+                Diagnostic::new(
+                    Code::Unused,
+                    Span::new(&d.file, d.def.name.span.clone()),
+                    format!("the agency `{name}` is never used"),
+                )
+                .with_help("withhold to it in a rule, or remove it"),
             );
         }
     }
-    let _ = Scope::default;
 }
 
 fn collect_agencies(stmts: &[Stmt], out: &mut BTreeSet<String>) {
     for s in stmts {
         match s {
-            Stmt::If { then, otherwise, .. } => {
+            Stmt::If {
+                then, otherwise, ..
+            } => {
                 collect_agencies(then, out);
                 collect_agencies(otherwise, out);
             }
-            Stmt::Action(Action { kind: ActionKind::Withhold { agency, .. }, .. }) => {
+            Stmt::Action(Action {
+                kind: ActionKind::Withhold { agency, .. },
+                ..
+            }) => {
                 out.insert(agency.text.clone());
             }
             _ => {}

@@ -17,12 +17,22 @@ pub(super) fn check(ctx: &mut Ctx, r: &RuleDef) {
             warn_unused: false,
         }),
         None => {
-            let mut d = ctx.diag(Code::UnknownEvent, &r.event.span, format!("there is no event `{}`", r.event.text));
+            let mut d = ctx.diag(
+                Code::UnknownEvent,
+                &r.event.span,
+                format!("there is no event `{}`", r.event.text),
+            );
             d = match crate::resolve::closest(&r.event.text, EVENTS.iter().map(|e| e.0)) {
-                Some(s) => d.with_help(format!("did you mean `{s}`?")).with_fix(ctx.span(&r.event.span), s),
+                Some(s) => d
+                    .with_help(format!("did you mean `{s}`?"))
+                    .with_fix(ctx.span(&r.event.span), s),
                 None => d.with_help(format!(
                     "rules react to one of: {}",
-                    EVENTS.iter().map(|e| format!("`{}`", e.0)).collect::<Vec<_>>().join(", ")
+                    EVENTS
+                        .iter()
+                        .map(|e| format!("`{}`", e.0))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )),
             };
             ctx.report(d);
@@ -41,7 +51,11 @@ fn block(ctx: &mut Ctx, stmts: &[Stmt], scope: &mut Scope) {
     }
     for b in scope.bindings.drain(depth..).collect::<Vec<_>>() {
         if !b.used && b.warn_unused {
-            let d = ctx.diag(Code::Unused, &b.span, format!("`{}` is computed but never used", b.name));
+            let d = ctx.diag(
+                Code::Unused,
+                &b.span,
+                format!("`{}` is computed but never used", b.name),
+            );
             ctx.report(d.with_help("use it, or remove the `let`"));
         }
     }
@@ -51,21 +65,27 @@ fn stmt(ctx: &mut Ctx, s: &Stmt, scope: &mut Scope) {
     stacker::maybe_grow(64 * 1024, 1024 * 1024, || match s {
         Stmt::Let { name, value } => {
             let ty = match value {
-                LetValue::Match { source, by } => match MATCH_SOURCES.iter().find(|(n, _)| *n == source.text) {
-                    Some((record, result)) => {
-                        let mut inner = scope.clone();
-                        inner.implicit = Some(record.to_string());
-                        ctx.condition(by, &mut inner);
-                        for (b, ib) in scope.bindings.iter_mut().zip(inner.bindings) {
-                            b.used |= ib.used;
+                LetValue::Match { source, by } => {
+                    match MATCH_SOURCES.iter().find(|(n, _)| *n == source.text) {
+                        Some((record, result)) => {
+                            let mut inner = scope.clone();
+                            inner.implicit = Some(record.to_string());
+                            ctx.condition(by, &mut inner);
+                            for (b, ib) in scope.bindings.iter_mut().zip(inner.bindings) {
+                                b.used |= ib.used;
+                            }
+                            Ty::Record(result.to_string())
                         }
-                        Ty::Record(result.to_string())
+                        None => {
+                            ctx.unknown(
+                                source,
+                                "record source to match against",
+                                MATCH_SOURCES.iter().map(|m| m.0),
+                            );
+                            Ty::Unknown
+                        }
                     }
-                    None => {
-                        ctx.unknown(source, "record source to match against", MATCH_SOURCES.iter().map(|m| m.0));
-                        Ty::Unknown
-                    }
-                },
+                }
                 LetValue::CheckDebts { kbo, on, .. } => {
                     expect(ctx, kbo, scope, &Ty::Text, "the enterprise (KBO) number");
                     expect(ctx, on, scope, &Ty::Date, "the date of the check");
@@ -73,16 +93,34 @@ fn stmt(ctx: &mut Ctx, s: &Stmt, scope: &mut Scope) {
                 }
                 LetValue::Expr(e) => ctx.expr_ty(e, scope),
             };
-            if let Some(prev) = scope.bindings.iter().find(|b| b.name == name.text && b.warn_unused) {
+            if let Some(prev) = scope
+                .bindings
+                .iter()
+                .find(|b| b.name == name.text && b.warn_unused)
+            {
                 let d = ctx
-                    .diag(Code::DuplicateName, &name.span, format!("`{}` is already defined in this rule", name.text))
+                    .diag(
+                        Code::DuplicateName,
+                        &name.span,
+                        format!("`{}` is already defined in this rule", name.text),
+                    )
                     .with_label(ctx.span(&prev.span), "first defined here")
                     .with_help("choose another name");
                 ctx.report(d);
             }
-            scope.bindings.push(Binding { name: name.text.clone(), ty, span: name.span.clone(), used: false, warn_unused: true });
+            scope.bindings.push(Binding {
+                name: name.text.clone(),
+                ty,
+                span: name.span.clone(),
+                used: false,
+                warn_unused: true,
+            });
         }
-        Stmt::If { cond, then, otherwise } => {
+        Stmt::If {
+            cond,
+            then,
+            otherwise,
+        } => {
             ctx.condition(cond, scope);
             let before = scope.narrowed.len();
             scope.narrowed.extend(present_when_true(cond));
@@ -102,7 +140,11 @@ fn expect(ctx: &mut Ctx, e: &Expr, scope: &mut Scope, want: &Ty, role: &str) {
     if !ctx.expect_present(e, &t, role) || t == Ty::Unknown || t == *want {
         return;
     }
-    let d = ctx.diag(Code::TypeMismatch, &e.span, format!("{role} must be a {want}, but this is a {t}"));
+    let d = ctx.diag(
+        Code::TypeMismatch,
+        &e.span,
+        format!("{role} must be a {want}, but this is a {t}"),
+    );
     ctx.report(d.with_help(format!("give a {want} here")));
 }
 
@@ -113,7 +155,11 @@ fn action(ctx: &mut Ctx, a: &Action, scope: &mut Scope) {
             for p in [from, to] {
                 let t = ctx.path_ty(p, scope);
                 if !matches!(t, Ty::Record(_) | Ty::Unknown) {
-                    let d = ctx.diag(Code::WrongKind, &p.span, format!("only records can be linked, but `{}` is a {t}", p.text()));
+                    let d = ctx.diag(
+                        Code::WrongKind,
+                        &p.span,
+                        format!("only records can be linked, but `{}` is a {t}", p.text()),
+                    );
                     ctx.report(d.with_help("link e.g. `invoice to po`"));
                 }
             }
@@ -132,9 +178,18 @@ fn action(ctx: &mut Ctx, a: &Action, scope: &mut Scope) {
                 let t = ctx.expr_ty(e, scope);
                 match fields.iter().find(|(n, _)| *n == name.text) {
                     None => {
-                        let mut d = ctx.diag(Code::UnknownField, &name.span, format!("a {} has no field `{}`", f.kind.text, name.text));
-                        if let Some(s) = crate::resolve::closest(&name.text, fields.iter().map(|(n, _)| n.as_str())) {
-                            d = d.with_help(format!("did you mean `{s}`?")).with_fix(ctx.span(&name.span), s);
+                        let mut d = ctx.diag(
+                            Code::UnknownField,
+                            &name.span,
+                            format!("a {} has no field `{}`", f.kind.text, name.text),
+                        );
+                        if let Some(s) = crate::resolve::closest(
+                            &name.text,
+                            fields.iter().map(|(n, _)| n.as_str()),
+                        ) {
+                            d = d
+                                .with_help(format!("did you mean `{s}`?"))
+                                .with_fix(ctx.span(&name.span), s);
                         } else {
                             d = d.with_help("give only fields of the flow's document kind");
                         }
@@ -142,12 +197,25 @@ fn action(ctx: &mut Ctx, a: &Action, scope: &mut Scope) {
                     }
                     Some((_, ft)) => {
                         let required = !matches!(ft, Ty::Optional(_));
-                        if required && !ctx.expect_present(e, &t, &format!("the required field `{}`", name.text)) {
+                        if required
+                            && !ctx.expect_present(
+                                e,
+                                &t,
+                                &format!("the required field `{}`", name.text),
+                            )
+                        {
                             continue;
                         }
                         let (want, got) = (ft.unwrap_optional(), t.unwrap_optional());
                         if want != got && *got != Ty::Unknown && *want != Ty::Unknown {
-                            let d = ctx.diag(Code::TypeMismatch, &e.span, format!("the field `{}` is a {want}, but this is a {got}", name.text));
+                            let d = ctx.diag(
+                                Code::TypeMismatch,
+                                &e.span,
+                                format!(
+                                    "the field `{}` is a {want}, but this is a {got}",
+                                    name.text
+                                ),
+                            );
                             ctx.report(d.with_help(format!("give a {want} for `{}`", name.text)));
                         }
                     }
@@ -155,7 +223,9 @@ fn action(ctx: &mut Ctx, a: &Action, scope: &mut Scope) {
             }
             let missing: Vec<&str> = fields
                 .iter()
-                .filter(|(n, t)| !matches!(t, Ty::Optional(_)) && !args.iter().any(|(a, _)| a.text == *n))
+                .filter(|(n, t)| {
+                    !matches!(t, Ty::Optional(_)) && !args.iter().any(|(a, _)| a.text == *n)
+                })
                 .map(|(n, _)| n.as_str())
                 .collect();
             if !missing.is_empty() {
@@ -166,19 +236,31 @@ fn action(ctx: &mut Ctx, a: &Action, scope: &mut Scope) {
                         "starting `{}` needs the required field{} {} of a {}",
                         flow.text,
                         if missing.len() == 1 { "" } else { "s" },
-                        missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", "),
+                        missing
+                            .iter()
+                            .map(|m| format!("`{m}`"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
                         f.kind.text
                     ),
                 );
                 ctx.report(d.with_help(format!("add `with {} = ...`", missing[0])));
             }
         }
-        ActionKind::Withhold { amount, cap, agency } => {
+        ActionKind::Withhold {
+            amount,
+            cap,
+            agency,
+        } => {
             expect(ctx, amount, scope, &Ty::Money, "the amount to withhold");
             if let Some(c) = cap {
                 let t = ctx.expr_ty(c, scope);
                 if !matches!(t.unwrap_optional(), Ty::Money | Ty::Unknown) {
-                    let d = ctx.diag(Code::TypeMismatch, &c.span, format!("a cap must be an amount, but this is a {t}"));
+                    let d = ctx.diag(
+                        Code::TypeMismatch,
+                        &c.span,
+                        format!("a cap must be an amount, but this is a {t}"),
+                    );
                     ctx.report(d.with_help("cap with e.g. `debt.social_attest`"));
                 }
             }

@@ -39,7 +39,9 @@ impl SignerTarget {
         match self {
             SignerTarget::Person(id) | SignerTarget::Mandate(id) => id.clone(),
             SignerTarget::Function(id, UnitRef::Any) => id.clone(),
-            SignerTarget::Function(id, UnitRef::Fixed(u) | UnitRef::Field(u)) => format!("{id} of {u}"),
+            SignerTarget::Function(id, UnitRef::Fixed(u) | UnitRef::Field(u)) => {
+                format!("{id} of {u}")
+            }
             SignerTarget::PersonField(f) => format!("document.{f}"),
         }
     }
@@ -49,13 +51,22 @@ impl Ctx<'_> {
     /// Resolves `s` to a signer; reports unknown or wrong names. `scope` resolves `of document.x`.
     pub(crate) fn signer(&mut self, s: &SignerRef, scope: &mut Scope) -> Option<SignerTarget> {
         let id = s.name.text.clone();
-        let field = scope.doc.as_ref().and_then(|d| self.record_fields(d).into_iter().find(|(n, _)| *n == id));
+        let field = scope
+            .doc
+            .as_ref()
+            .and_then(|d| self.record_fields(d).into_iter().find(|(n, _)| *n == id));
         if let (Some((_, ty)), None) = (field, &s.of) {
             return match ty {
                 Ty::Person => Some(SignerTarget::PersonField(id)),
                 other => {
-                    let d = self.diag(Code::WrongKind, &s.name.span, format!("the field `{id}` is a {other}; only a person field can sign"));
-                    self.report(d.with_help("declare the field as `person`, or name a function, mandate or person"));
+                    let d = self.diag(
+                        Code::WrongKind,
+                        &s.name.span,
+                        format!("the field `{id}` is a {other}; only a person field can sign"),
+                    );
+                    self.report(d.with_help(
+                        "declare the field as `person`, or name a function, mandate or person",
+                    ));
                     None
                 }
             };
@@ -69,7 +80,11 @@ impl Ctx<'_> {
                     .filter(|(_, k)| *k != OrgKind::Unit)
                     .map(|(i, _)| i.to_string())
                     .collect();
-                self.unknown(&s.name, "function, mandate or person", cands.iter().map(String::as_str));
+                self.unknown(
+                    &s.name,
+                    "function, mandate or person",
+                    cands.iter().map(String::as_str),
+                );
                 return None;
             }
         };
@@ -78,7 +93,9 @@ impl Ctx<'_> {
                 let mut d = self.diag(
                     Code::WrongKind,
                     &s.name.span,
-                    format!("`{id}` is a unit; a unit cannot sign, a function, mandate or person signs"),
+                    format!(
+                        "`{id}` is a unit; a unit cannot sign, a function, mandate or person signs"
+                    ),
                 );
                 if let Some(l) = self.org_label(&id) {
                     d = d.with_label(l, "the unit is defined here");
@@ -89,20 +106,33 @@ impl Ctx<'_> {
             (OrgKind::Function, None) => Some(SignerTarget::Function(id, UnitRef::Any)),
             (OrgKind::Function, Some(of)) => {
                 let doc_has = |ctx: &Ctx, f: &str| {
-                    scope.doc.as_ref().is_some_and(|d| ctx.record_fields(d).iter().any(|(n, _)| n == f))
+                    scope
+                        .doc
+                        .as_ref()
+                        .is_some_and(|d| ctx.record_fields(d).iter().any(|(n, _)| n == f))
                 };
-                if of.segments.len() == 1 && self.org.kind_of(&of.segments[0].text) == Some(OrgKind::Unit)
+                if of.segments.len() == 1
+                    && self.org.kind_of(&of.segments[0].text) == Some(OrgKind::Unit)
                     && !doc_has(self, &of.segments[0].text)
                 {
-                    return Some(SignerTarget::Function(id, UnitRef::Fixed(of.segments[0].text.clone())));
+                    return Some(SignerTarget::Function(
+                        id,
+                        UnitRef::Fixed(of.segments[0].text.clone()),
+                    ));
                 }
-                if of.segments.len() == 1 && scope.doc.is_none() && self.org.kind_of(&of.segments[0].text).is_none() {
+                if of.segments.len() == 1
+                    && scope.doc.is_none()
+                    && self.org.kind_of(&of.segments[0].text).is_none()
+                {
                     let units: Vec<String> = self.org.units.iter().map(|u| u.id.clone()).collect();
                     self.unknown(&of.segments[0], "unit", units.iter().map(String::as_str));
                     return None;
                 }
                 let ty = self.path_ty(of, scope);
-                let e = crate::syntax::ast::Expr { kind: crate::syntax::ast::ExprKind::Path(of.clone()), span: of.span.clone() };
+                let e = crate::syntax::ast::Expr {
+                    kind: crate::syntax::ast::ExprKind::Path(of.clone()),
+                    span: of.span.clone(),
+                };
                 if !self.expect_present(&e, &ty, "the unit of a signer") {
                     return None;
                 }
@@ -110,8 +140,14 @@ impl Ctx<'_> {
                     Ty::Unit => Some(SignerTarget::Function(id, UnitRef::Field(field_key(of)))),
                     Ty::Unknown => None,
                     other => {
-                        let d = self.diag(Code::WrongKind, &of.span, format!("`of` needs a unit, but `{}` is a {other}", of.text()));
-                        self.report(d.with_help("name a unit from the organogram or a field of type `unit`"));
+                        let d = self.diag(
+                            Code::WrongKind,
+                            &of.span,
+                            format!("`of` needs a unit, but `{}` is a {other}", of.text()),
+                        );
+                        self.report(d.with_help(
+                            "name a unit from the organogram or a field of type `unit`",
+                        ));
                         None
                     }
                 }
@@ -120,7 +156,10 @@ impl Ctx<'_> {
                 let d = self.diag(
                     Code::WrongKind,
                     &of.span,
-                    format!("`{id}` is a {}; only a function is held in a unit", k.word()),
+                    format!(
+                        "`{id}` is a {}; only a function is held in a unit",
+                        k.word()
+                    ),
                 );
                 self.report(d.with_help(format!("remove `of {}`", of.text())));
                 None
@@ -136,7 +175,9 @@ impl Ctx<'_> {
             SignerTarget::Person(id) | SignerTarget::Mandate(id) => self.org.holders(id, None),
             SignerTarget::Function(id, UnitRef::Fixed(u)) => self.org.holders(id, Some(u)),
             SignerTarget::Function(id, _) => self.org.holders(id, None),
-            SignerTarget::PersonField(_) => return self.org.people.iter().map(|p| p.id.clone()).collect(),
+            SignerTarget::PersonField(_) => {
+                return self.org.people.iter().map(|p| p.id.clone()).collect();
+            }
         };
         set.into_iter().map(str::to_string).collect()
     }
@@ -146,15 +187,29 @@ impl Ctx<'_> {
         if !self.possible_holders(t).is_empty() {
             return;
         }
-        let name = self.org.display_name(&s.name.text).unwrap_or(&s.name.text).to_string();
+        let name = self
+            .org
+            .display_name(&s.name.text)
+            .unwrap_or(&s.name.text)
+            .to_string();
         let d = match t {
-            SignerTarget::Function(_, UnitRef::Fixed(u)) => self
-                .diag(Code::VacantInUnit, &s.span, format!("nobody is {name} of `{u}` today: the step would wait forever"))
-                .with_help("appoint someone in the organogram, or route the step to another signer"),
+            SignerTarget::Function(_, UnitRef::Fixed(u)) => {
+                self.diag(
+                    Code::VacantInUnit,
+                    &s.span,
+                    format!("nobody is {name} of `{u}` today: the step would wait forever"),
+                )
+                .with_help("appoint someone in the organogram, or route the step to another signer")
+            }
             SignerTarget::Person(_) | SignerTarget::PersonField(_) => return,
-            _ => self
-                .diag(Code::NoHolder, &s.name.span, format!("nobody holds `{}` ({name}) today", s.name.text))
-                .with_help("appoint someone in the organogram, or route the step to another signer"),
+            _ => {
+                self.diag(
+                    Code::NoHolder,
+                    &s.name.span,
+                    format!("nobody holds `{}` ({name}) today", s.name.text),
+                )
+                .with_help("appoint someone in the organogram, or route the step to another signer")
+            }
         };
         let d = match self.org_label(&s.name.text) {
             Some(l) => d.with_label(l, "defined here, without holder"),
@@ -166,12 +221,22 @@ impl Ctx<'_> {
     /// People in a group.
     pub(crate) fn group_members(&mut self, g: &GroupDef) -> BTreeSet<String> {
         match &g.members {
-            GroupMembers::Unit(u) => self.org.members_of_unit(&u.text).into_iter().map(str::to_string).collect(),
+            GroupMembers::Unit(u) => self
+                .org
+                .members_of_unit(&u.text)
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
             GroupMembers::People(refs) => {
                 let mut quiet = Ctx::new(self.org, self.org_file, self.index, self.file);
-                let targets: Vec<SignerTarget> =
-                    refs.iter().filter_map(|r| quiet.signer(r, &mut Scope::default())).collect();
-                targets.iter().flat_map(|t| quiet.possible_holders(t)).collect()
+                let targets: Vec<SignerTarget> = refs
+                    .iter()
+                    .filter_map(|r| quiet.signer(r, &mut Scope::default()))
+                    .collect();
+                targets
+                    .iter()
+                    .flat_map(|t| quiet.possible_holders(t))
+                    .collect()
             }
         }
     }

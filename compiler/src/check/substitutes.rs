@@ -6,14 +6,24 @@ use crate::syntax::ast::SubstitutesDef;
 
 pub(super) fn check_decl(ctx: &mut Ctx, s: &SubstitutesDef) {
     let holder = ctx.signer(&s.holder, &mut Scope::default());
-    let holder_people = holder.as_ref().map(|h| ctx.possible_holders(h)).unwrap_or_default();
+    let holder_people = holder
+        .as_ref()
+        .map(|h| ctx.possible_holders(h))
+        .unwrap_or_default();
     for sub in &s.substitutes {
-        let Some(t) = ctx.signer(sub, &mut Scope::default()) else { continue };
+        let Some(t) = ctx.signer(sub, &mut Scope::default()) else {
+            continue;
+        };
         let same_role = holder.as_ref().is_some_and(|h| h.key() == t.key());
         let people = ctx.possible_holders(&t);
-        let same_person = !people.is_empty() && !holder_people.is_empty() && people.is_subset(&holder_people);
+        let same_person =
+            !people.is_empty() && !holder_people.is_empty() && people.is_subset(&holder_people);
         if same_role || same_person {
-            let who = people.iter().next().map(|p| ctx.org.person_name(p).to_string()).unwrap_or_default();
+            let who = people
+                .iter()
+                .next()
+                .map(|p| ctx.org.person_name(p).to_string())
+                .unwrap_or_default();
             let msg = if same_role {
                 format!("`{}` cannot substitute for itself", sub.name.text)
             } else {

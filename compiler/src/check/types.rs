@@ -58,8 +58,10 @@ impl Ty {
     }
 
     /// Type names accepted in field declarations.
-    pub const NAMES: &'static [&'static str] =
-        &["text", "number", "money", "date", "duration", "bool", "unit", "function", "mandate", "person"];
+    pub const NAMES: &'static [&'static str] = &[
+        "text", "number", "money", "date", "duration", "bool", "unit", "function", "mandate",
+        "person",
+    ];
 
     /// The type without its optional marker.
     pub fn unwrap_optional(&self) -> &Ty {
@@ -71,7 +73,10 @@ impl Ty {
 
     /// Whether values can be ordered with `<`.
     pub fn is_ordered(&self) -> bool {
-        matches!(self, Ty::Number | Ty::Money | Ty::Date | Ty::Duration | Ty::Percent | Ty::Unknown)
+        matches!(
+            self,
+            Ty::Number | Ty::Money | Ty::Date | Ty::Duration | Ty::Percent | Ty::Unknown
+        )
     }
 }
 
@@ -160,7 +165,11 @@ pub const RECORDS: &[BuiltinRecord] = &[
     BuiltinRecord {
         name: "purchase_order_match",
         fields: || {
-            let mut f = vec![("none", Ty::Bool), ("ambiguous", Ty::Bool), ("found", Ty::Bool)];
+            let mut f = vec![
+                ("none", Ty::Bool),
+                ("ambiguous", Ty::Bool),
+                ("found", Ty::Bool),
+            ];
             f.extend((RECORDS[2].fields)());
             f
         },
@@ -194,17 +203,33 @@ pub const RECORDS: &[BuiltinRecord] = &[
     },
     BuiltinRecord {
         name: "permit",
-        fields: || vec![("reference", Ty::Text), ("kind", Ty::Text), ("applicant", Ty::Text), ("dienst", Ty::Unit)],
+        fields: || {
+            vec![
+                ("reference", Ty::Text),
+                ("kind", Ty::Text),
+                ("applicant", Ty::Text),
+                ("dienst", Ty::Unit),
+            ]
+        },
     },
     BuiltinRecord {
         name: "request",
-        fields: || vec![("reference", Ty::Text), ("certificate", Ty::Text), ("citizen", Ty::Text)],
+        fields: || {
+            vec![
+                ("reference", Ty::Text),
+                ("certificate", Ty::Text),
+                ("citizen", Ty::Text),
+            ]
+        },
     },
 ];
 
 /// Fields of a built-in record.
 pub fn builtin_fields(name: &str) -> Option<Vec<(&'static str, Ty)>> {
-    RECORDS.iter().find(|r| r.name == name).map(|r| (r.fields)())
+    RECORDS
+        .iter()
+        .find(|r| r.name == name)
+        .map(|r| (r.fields)())
 }
 
 /// Events rules can react to: event name, the name its record is bound to, record type.

@@ -23,27 +23,54 @@ pub fn lower(org: &Organogram, index: &Index) -> m::CompiledProject {
                     .def
                     .fields
                     .iter()
-                    .map(|f| m::Field { name: f.name.text.clone(), ty: f.ty.name.text.clone(), optional: f.ty.optional })
+                    .map(|f| m::Field {
+                        name: f.name.text.clone(),
+                        ty: f.ty.name.text.clone(),
+                        optional: f.ty.optional,
+                    })
                     .collect(),
             })
             .collect(),
-        groups: index.groups.values().filter_map(|v| v.first()).map(|g| l.group(&g.def)).collect(),
+        groups: index
+            .groups
+            .values()
+            .filter_map(|v| v.first())
+            .map(|g| l.group(&g.def))
+            .collect(),
         substitutes: index
             .substitutes
             .iter()
             .map(|s| m::Substitutes {
                 holder: l.signer(&s.def.holder, None),
-                substitutes: s.def.substitutes.iter().map(|x| l.signer(x, None)).collect(),
+                substitutes: s
+                    .def
+                    .substitutes
+                    .iter()
+                    .map(|x| l.signer(x, None))
+                    .collect(),
             })
             .collect(),
         agencies: index
             .agencies
             .values()
             .filter_map(|v| v.first())
-            .map(|a| m::Agency { name: a.def.name.text.clone(), title: a.def.title.clone() })
+            .map(|a| m::Agency {
+                name: a.def.name.text.clone(),
+                title: a.def.title.clone(),
+            })
             .collect(),
-        flows: index.flows.values().filter_map(|v| v.first()).map(|f| l.flow(&f.def)).collect(),
-        rules: index.rules.values().filter_map(|v| v.first()).map(|r| l.rule(&r.def)).collect(),
+        flows: index
+            .flows
+            .values()
+            .filter_map(|v| v.first())
+            .map(|f| l.flow(&f.def))
+            .collect(),
+        rules: index
+            .rules
+            .values()
+            .filter_map(|v| v.first())
+            .map(|r| l.rule(&r.def))
+            .collect(),
     }
 }
 
@@ -62,14 +89,21 @@ struct Names {
 
 impl Lower<'_> {
     fn doc_fields(&self, kind: &str) -> Vec<String> {
-        self.index.document(kind).map(|d| d.fields.iter().map(|f| f.name.text.clone()).collect()).unwrap_or_default()
+        self.index
+            .document(kind)
+            .map(|d| d.fields.iter().map(|f| f.name.text.clone()).collect())
+            .unwrap_or_default()
     }
 
     fn group(&self, g: &GroupDef) -> m::Group {
         let (definition, members) = match &g.members {
             GroupMembers::Unit(u) => (
                 m::GroupDefinition::Unit(u.text.clone()),
-                self.org.members_of_unit(&u.text).into_iter().map(str::to_string).collect(),
+                self.org
+                    .members_of_unit(&u.text)
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect(),
             ),
             GroupMembers::People(refs) => {
                 let signers: Vec<m::Signer> = refs.iter().map(|r| self.signer(r, None)).collect();
@@ -77,7 +111,11 @@ impl Lower<'_> {
                     .iter()
                     .flat_map(|r| {
                         let unit = r.of.as_ref().map(|p| p.segments[0].text.as_str());
-                        self.org.holders(&r.name.text, unit).into_iter().map(str::to_string).collect::<Vec<_>>()
+                        self.org
+                            .holders(&r.name.text, unit)
+                            .into_iter()
+                            .map(str::to_string)
+                            .collect::<Vec<_>>()
                     })
                     .collect();
                 members.sort();
@@ -85,7 +123,12 @@ impl Lower<'_> {
                 (m::GroupDefinition::People(signers), members)
             }
         };
-        m::Group { name: g.name.text.clone(), shielded: g.shielded.is_some(), definition, members }
+        m::Group {
+            name: g.name.text.clone(),
+            shielded: g.shielded.is_some(),
+            definition,
+            members,
+        }
     }
 
     fn signer(&self, s: &SignerRef, names: Option<&Names>) -> m::Signer {
@@ -101,7 +144,10 @@ impl Lower<'_> {
                     None => m::UnitSel::Any,
                     Some(p) => {
                         let is_field = names.is_some_and(|n| n.doc_fields.contains(&field_key(p)));
-                        if p.segments.len() == 1 && !is_field && self.org.kind_of(&p.segments[0].text) == Some(OrgKind::Unit) {
+                        if p.segments.len() == 1
+                            && !is_field
+                            && self.org.kind_of(&p.segments[0].text) == Some(OrgKind::Unit)
+                        {
                             m::UnitSel::Fixed(p.segments[0].text.clone())
                         } else {
                             m::UnitSel::Field(field_key(p))
@@ -114,14 +160,19 @@ impl Lower<'_> {
     }
 
     fn flow(&self, f: &FlowDef) -> m::Flow {
-        let names = Names { doc_fields: self.doc_fields(&f.kind.text), ..Default::default() };
+        let names = Names {
+            doc_fields: self.doc_fields(&f.kind.text),
+            ..Default::default()
+        };
         let visible_to = f
             .visible
             .iter()
             .map(|a| match a {
                 Audience::Uploader(_) => m::Audience::Uploader,
                 Audience::Signers(_) => m::Audience::Signers,
-                Audience::Group(g) => m::Audience::Group { name: g.text.clone() },
+                Audience::Group(g) => m::Audience::Group {
+                    name: g.text.clone(),
+                },
                 Audience::Unit(p) => m::Audience::Unit {
                     unit: if names.doc_fields.contains(&field_key(p)) || p.segments.len() > 1 {
                         m::UnitSel::Field(field_key(p))
@@ -129,24 +180,27 @@ impl Lower<'_> {
                         m::UnitSel::Fixed(p.text())
                     },
                 },
-                Audience::Signer(s) => m::Audience::Signer { signer: self.signer(s, Some(&names)) },
+                Audience::Signer(s) => m::Audience::Signer {
+                    signer: self.signer(s, Some(&names)),
+                },
             })
             .collect();
         let steps = f
             .steps
             .iter()
             .map(|s| {
-                let (mode, signs, when): (m::StepMode, Vec<&SignClause>, Option<&Expr>) = match &s.body {
-                    StepBody::Sign(c) => (m::StepMode::Single, vec![c], None),
-                    StepBody::Parallel { mode, signs, when } => (
-                        match mode {
-                            ParallelMode::All => m::StepMode::All,
-                            ParallelMode::Any => m::StepMode::Any,
-                        },
-                        signs.iter().collect(),
-                        when.as_ref(),
-                    ),
-                };
+                let (mode, signs, when): (m::StepMode, Vec<&SignClause>, Option<&Expr>) =
+                    match &s.body {
+                        StepBody::Sign(c) => (m::StepMode::Single, vec![c], None),
+                        StepBody::Parallel { mode, signs, when } => (
+                            match mode {
+                                ParallelMode::All => m::StepMode::All,
+                                ParallelMode::Any => m::StepMode::Any,
+                            },
+                            signs.iter().collect(),
+                            when.as_ref(),
+                        ),
+                    };
                 m::Step {
                     name: s.name.text.clone(),
                     mode,
@@ -174,17 +228,20 @@ impl Lower<'_> {
             },
             deadline: f.deadline.as_ref().map(|d| m::Deadline {
                 remind_after: duration(&d.remind),
-                escalate: d
-                    .escalate
-                    .as_ref()
-                    .map(|(after, to)| m::Escalation { after: duration(after), to: self.signer(to, Some(&names)) }),
+                escalate: d.escalate.as_ref().map(|(after, to)| m::Escalation {
+                    after: duration(after),
+                    to: self.signer(to, Some(&names)),
+                }),
             }),
         }
     }
 
     fn rule(&self, r: &RuleDef) -> m::Rule {
         let mut names = Names::default();
-        if let Some((_, binder, _)) = crate::check::types::EVENTS.iter().find(|e| e.0 == r.event.text) {
+        if let Some((_, binder, _)) = crate::check::types::EVENTS
+            .iter()
+            .find(|e| e.0 == r.event.text)
+        {
             names.bound.push(binder.to_string());
         }
         m::Rule {
@@ -208,40 +265,71 @@ impl Lower<'_> {
                 let value = match value {
                     LetValue::Match { source, by } => {
                         let mut inner = names.clone();
-                        if let Some((record, _)) = MATCH_SOURCES.iter().find(|(n, _)| *n == source.text) {
-                            let fields = builtin_fields(record).unwrap_or_default().into_iter().map(|(n, _)| n.to_string()).collect();
+                        if let Some((record, _)) =
+                            MATCH_SOURCES.iter().find(|(n, _)| *n == source.text)
+                        {
+                            let fields = builtin_fields(record)
+                                .unwrap_or_default()
+                                .into_iter()
+                                .map(|(n, _)| n.to_string())
+                                .collect();
                             inner.implicit = Some((record.to_string(), fields));
                         }
-                        m::LetValue::Match { source: source.text.clone(), by: self.expr(by, &inner) }
+                        m::LetValue::Match {
+                            source: source.text.clone(),
+                            by: self.expr(by, &inner),
+                        }
                     }
-                    LetValue::CheckDebts { kbo, on, .. } => {
-                        m::LetValue::CheckDebts { kbo: self.expr(kbo, names), on: self.expr(on, names) }
-                    }
+                    LetValue::CheckDebts { kbo, on, .. } => m::LetValue::CheckDebts {
+                        kbo: self.expr(kbo, names),
+                        on: self.expr(on, names),
+                    },
                     LetValue::Expr(e) => m::LetValue::Expr(self.expr(e, names)),
                 };
                 names.bound.push(name.text.clone());
-                m::Stmt::Let { name: name.text.clone(), value }
+                m::Stmt::Let {
+                    name: name.text.clone(),
+                    value,
+                }
             }
-            Stmt::If { cond, then, otherwise } => m::Stmt::If {
+            Stmt::If {
+                cond,
+                then,
+                otherwise,
+            } => m::Stmt::If {
                 cond: self.expr(cond, names),
                 then: self.block(then, names),
                 otherwise: self.block(otherwise, names),
             },
             Stmt::Action(a) => match &a.kind {
-                ActionKind::Queue { queue, reason } => m::Stmt::Queue { queue: queue.text.clone(), reason: reason.clone() },
-                ActionKind::Link { from, to } => m::Stmt::Link { from: segs(from), to: segs(to) },
+                ActionKind::Queue { queue, reason } => m::Stmt::Queue {
+                    queue: queue.text.clone(),
+                    reason: reason.clone(),
+                },
+                ActionKind::Link { from, to } => m::Stmt::Link {
+                    from: segs(from),
+                    to: segs(to),
+                },
                 ActionKind::Start { flow, args } => m::Stmt::Start {
                     flow: flow.text.clone(),
-                    fields: args.iter().map(|(n, e)| (n.text.clone(), self.expr(e, names))).collect(),
+                    fields: args
+                        .iter()
+                        .map(|(n, e)| (n.text.clone(), self.expr(e, names)))
+                        .collect(),
                 },
-                ActionKind::Withhold { amount, cap, agency } => m::Stmt::Withhold {
+                ActionKind::Withhold {
+                    amount,
+                    cap,
+                    agency,
+                } => m::Stmt::Withhold {
                     amount: self.expr(amount, names),
                     cap: cap.as_ref().map(|c| self.expr(c, names)),
                     agency: agency.text.clone(),
                 },
-                ActionKind::Notify { target, message } => {
-                    m::Stmt::Notify { to: self.signer(target, Some(names)), message: message.clone() }
-                }
+                ActionKind::Notify { target, message } => m::Stmt::Notify {
+                    to: self.signer(target, Some(names)),
+                    message: message.clone(),
+                },
             },
         }
     }
@@ -256,16 +344,27 @@ impl Lower<'_> {
                 Literal::Money(d) => m::Expr::Money(*d),
                 Literal::Number(d) => m::Expr::Number(*d),
                 Literal::Percent(d) => m::Expr::Percent(*d),
-                Literal::Duration(d, u) => m::Expr::Duration(m::Duration { amount: *d, unit: *u }),
+                Literal::Duration(d, u) => m::Expr::Duration(m::Duration {
+                    amount: *d,
+                    unit: *u,
+                }),
                 Literal::Date(s) => m::Expr::Date(s.clone()),
                 Literal::Text(s) => m::Expr::Text(s.clone()),
                 Literal::Bool(b) => m::Expr::Bool(*b),
                 Literal::None => m::Expr::None,
             },
             ExprKind::Path(p) => self.path(p, names),
-            ExprKind::Logic(op, a, b) => m::Expr::Logic { op: *op, args: Box::new((self.expr(a, names), self.expr(b, names))) },
+            ExprKind::Logic(op, a, b) => m::Expr::Logic {
+                op: *op,
+                args: Box::new((self.expr(a, names), self.expr(b, names))),
+            },
             ExprKind::Not(a) => m::Expr::Not(Box::new(self.expr(a, names))),
-            ExprKind::Compare { op, lhs, rhs, within } => m::Expr::Compare {
+            ExprKind::Compare {
+                op,
+                lhs,
+                rhs,
+                within,
+            } => m::Expr::Compare {
                 op: *op,
                 args: Box::new((self.expr(lhs, names), self.expr(rhs, names))),
                 within: within.as_ref().map(|w| Box::new(self.expr(w, names))),
@@ -274,10 +373,14 @@ impl Lower<'_> {
                 value: Box::new(self.expr(v, names)),
                 list: list.iter().map(|x| self.expr(x, names)).collect(),
             },
-            ExprKind::Call(f, args) => {
-                m::Expr::Call { function: f.text.clone(), args: args.iter().map(|a| self.expr(a, names)).collect() }
-            }
-            ExprKind::PercentOf(p, v) => m::Expr::PercentOf { percent: *p, value: Box::new(self.expr(v, names)) },
+            ExprKind::Call(f, args) => m::Expr::Call {
+                function: f.text.clone(),
+                args: args.iter().map(|a| self.expr(a, names)).collect(),
+            },
+            ExprKind::PercentOf(p, v) => m::Expr::PercentOf {
+                percent: *p,
+                value: Box::new(self.expr(v, names)),
+            },
         }
     }
 
@@ -286,18 +389,21 @@ impl Lower<'_> {
         if head == "document" || names.doc_fields.iter().any(|f| f == head) {
             return m::Expr::Field(field_key(p).split('.').map(str::to_string).collect());
         }
-        if let Some((record, fields)) = &names.implicit {
-            if fields.iter().any(|f| f == head) {
-                let mut v = vec![record.clone()];
-                v.extend(segs(p));
-                return m::Expr::Field(v);
-            }
+        if let Some((record, fields)) = &names.implicit
+            && fields.iter().any(|f| f == head)
+        {
+            let mut v = vec![record.clone()];
+            v.extend(segs(p));
+            return m::Expr::Field(v);
         }
         if names.bound.iter().any(|b| b == head) {
             return m::Expr::Field(segs(p));
         }
         if let Some(kind) = self.org.kind_of(head) {
-            return m::Expr::Org { kind, id: head.to_string() };
+            return m::Expr::Org {
+                kind,
+                id: head.to_string(),
+            };
         }
         m::Expr::Group(head.to_string())
     }
@@ -308,5 +414,8 @@ fn segs(p: &Path) -> Vec<String> {
 }
 
 fn duration(d: &DurationLit) -> m::Duration {
-    m::Duration { amount: d.amount, unit: d.unit }
+    m::Duration {
+        amount: d.amount,
+        unit: d.unit,
+    }
 }

@@ -63,7 +63,10 @@ codes! {
 impl Code {
     /// Looks a code up by its text, case-insensitively (`p0003` works).
     pub fn parse(text: &str) -> Option<Code> {
-        Code::ALL.iter().copied().find(|c| c.as_str().eq_ignore_ascii_case(text.trim()))
+        Code::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str().eq_ignore_ascii_case(text.trim()))
     }
 }
 

@@ -31,7 +31,10 @@ pub struct Span {
 impl Span {
     /// A span in `file` covering `range`.
     pub fn new(file: impl Into<String>, range: Range<usize>) -> Span {
-        Span { file: file.into(), range }
+        Span {
+            file: file.into(),
+            range,
+        }
     }
 }
 
@@ -94,13 +97,19 @@ impl Diagnostic {
 
     /// Adds a related location.
     pub fn with_label(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
-        self.labels.push(Label { span, message: message.into() });
+        self.labels.push(Label {
+            span,
+            message: message.into(),
+        });
         self
     }
 
     /// Adds an automatic fix.
     pub fn with_fix(mut self, span: Span, replacement: impl Into<String>) -> Diagnostic {
-        self.fix = Some(Fix { span, replacement: replacement.into() });
+        self.fix = Some(Fix {
+            span,
+            replacement: replacement.into(),
+        });
         self
     }
 

@@ -34,11 +34,19 @@ pub fn render_text<'a>(
                 Config::default()
                     .with_color(color)
                     .with_index_type(IndexType::Byte)
-                    .with_char_set(if color { CharSet::Unicode } else { CharSet::Ascii }),
+                    .with_char_set(if color {
+                        CharSet::Unicode
+                    } else {
+                        CharSet::Ascii
+                    }),
             )
             .with_code(d.code)
             .with_message(&d.message)
-            .with_label(Label::new(primary).with_message(d.code.title()).with_order(-1));
+            .with_label(
+                Label::new(primary)
+                    .with_message(d.code.title())
+                    .with_order(-1),
+            );
         for l in &d.labels {
             report = report.with_label(
                 Label::new((l.span.file.clone(), clamp(&l.span.file, &l.span.range)))
@@ -106,7 +114,13 @@ struct JsonFix<'a> {
 pub fn render_json<'a>(diags: &[Diagnostic], source: impl Fn(&str) -> Option<&'a str>) -> String {
     let loc = |s: &super::Span| {
         let (line, column) = line_col(source(&s.file).unwrap_or(""), s.range.start);
-        JsonLocation { file: s.file.clone(), start: s.range.start, end: s.range.end, line, column }
+        JsonLocation {
+            file: s.file.clone(),
+            start: s.range.start,
+            end: s.range.end,
+            line,
+            column,
+        }
     };
     let items: Vec<JsonDiagnostic> = diags
         .iter()
@@ -115,9 +129,19 @@ pub fn render_json<'a>(diags: &[Diagnostic], source: impl Fn(&str) -> Option<&'a
             severity: d.severity,
             message: &d.message,
             location: loc(&d.span),
-            labels: d.labels.iter().map(|l| JsonLabel { message: &l.message, location: loc(&l.span) }).collect(),
+            labels: d
+                .labels
+                .iter()
+                .map(|l| JsonLabel {
+                    message: &l.message,
+                    location: loc(&l.span),
+                })
+                .collect(),
             help: d.help.as_deref(),
-            fix: d.fix.as_ref().map(|f| JsonFix { replacement: &f.replacement, location: loc(&f.span) }),
+            fix: d.fix.as_ref().map(|f| JsonFix {
+                replacement: &f.replacement,
+                location: loc(&f.span),
+            }),
         })
         .collect();
     serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".into())

@@ -51,14 +51,31 @@ pub fn slug(name: &str) -> String {
     out
 }
 
-const COLUMNS: &[&str] = &["id", "name", "email", "department", "service", "team", "function", "mandate"];
+const COLUMNS: &[&str] = &[
+    "id",
+    "name",
+    "email",
+    "department",
+    "service",
+    "team",
+    "function",
+    "mandate",
+];
 
 /// Imports the CSV text. Returns the organogram as TOML text, or every bad row.
 pub fn import_csv(city: &str, text: &str) -> Result<String, Vec<RowError>> {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
     let header: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|s| s.to_ascii_lowercase()).collect(),
-        Err(e) => return Err(vec![RowError { line: 1, message: format!("cannot read the header: {e}") }]),
+        Err(e) => {
+            return Err(vec![RowError {
+                line: 1,
+                message: format!("cannot read the header: {e}"),
+            }]);
+        }
     };
     let col = |name: &str| header.iter().position(|h| h == name);
     let missing: Vec<&str> = ["id", "name", "email", "department", "function", "mandate"]
@@ -77,7 +94,8 @@ pub fn import_csv(city: &str, text: &str) -> Result<String, Vec<RowError>> {
     }
     let mut errors = Vec::new();
     let mut units: BTreeMap<String, UnitRow<String>> = BTreeMap::new();
-    let mut functions: BTreeMap<String, (String, std::collections::BTreeSet<String>)> = BTreeMap::new();
+    let mut functions: BTreeMap<String, (String, std::collections::BTreeSet<String>)> =
+        BTreeMap::new();
     let mut mandates: BTreeMap<String, String> = BTreeMap::new();
     let mut people: Vec<PersonRow<String>> = Vec::new();
     let mut person_index: BTreeMap<String, usize> = BTreeMap::new();
@@ -86,12 +104,20 @@ pub fn import_csv(city: &str, text: &str) -> Result<String, Vec<RowError>> {
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
-                errors.push(RowError { line, message: format!("unreadable row: {e}") });
+                errors.push(RowError {
+                    line,
+                    message: format!("unreadable row: {e}"),
+                });
                 continue;
             }
         };
         let line = record.position().map_or(0, |p| p.line());
-        let get = |name: &str| col(name).and_then(|i| record.get(i)).unwrap_or("").to_string();
+        let get = |name: &str| {
+            col(name)
+                .and_then(|i| record.get(i))
+                .unwrap_or("")
+                .to_string()
+        };
         let mut bad = |message: String| errors.push(RowError { line, message });
         let (id, name, email) = (get("id"), get("name"), get("email"));
         let (dept, service, team) = (get("department"), get("service"), get("team"));
@@ -105,10 +131,14 @@ pub fn import_csv(city: &str, text: &str) -> Result<String, Vec<RowError>> {
         }
         let id = if id.is_empty() { slug(&name) } else { id };
         if !is_kebab_id(&id) {
-            bad(format!("`{id}` is not a valid id (lower-case letters, digits and dashes, like `an-peeters`)"));
+            bad(format!(
+                "`{id}` is not a valid id (lower-case letters, digits and dashes, like `an-peeters`)"
+            ));
             continue;
         }
-        if !email.is_empty() && !(email.contains('@') && !email.starts_with('@') && !email.ends_with('@')) {
+        let looks_like_email =
+            email.contains('@') && !email.starts_with('@') && !email.ends_with('@');
+        if !email.is_empty() && !looks_like_email {
             bad(format!("`{email}` is not an e-mail address"));
             continue;
         }
@@ -120,14 +150,24 @@ pub fn import_csv(city: &str, text: &str) -> Result<String, Vec<RowError>> {
             bad("a team needs its service and a service needs its department".into());
             continue;
         }
-        let mut position = PositionRow { function: None, unit: None, mandate: None };
+        let mut position = PositionRow {
+            function: None,
+            unit: None,
+            mandate: None,
+        };
         if !function.is_empty() {
             if dept.is_empty() {
-                bad(format!("the function `{function}` has no department, service or team"));
+                bad(format!(
+                    "the function `{function}` has no department, service or team"
+                ));
                 continue;
             }
             let mut parent: Option<String> = None;
-            for (uname, kind) in [(&dept, "department"), (&service, "service"), (&team, "team")] {
+            for (uname, kind) in [
+                (&dept, "department"),
+                (&service, "service"),
+                (&team, "team"),
+            ] {
                 if uname.is_empty() {
                     break;
                 }
@@ -149,7 +189,11 @@ pub fn import_csv(city: &str, text: &str) -> Result<String, Vec<RowError>> {
             }
             let fid = slug(&function);
             let unit = parent.unwrap_or_default();
-            functions.entry(fid.clone()).or_insert_with(|| (function.clone(), Default::default())).1.insert(unit.clone());
+            functions
+                .entry(fid.clone())
+                .or_insert_with(|| (function.clone(), Default::default()))
+                .1
+                .insert(unit.clone());
             position.function = Some(fid);
             position.unit = Some(unit);
         } else {
@@ -161,10 +205,17 @@ pub fn import_csv(city: &str, text: &str) -> Result<String, Vec<RowError>> {
             Some(&i) => {
                 let p = &mut people[i];
                 if p.name != name || (!email.is_empty() && p.email != email) {
-                    bad(format!("`{id}` appears earlier with another name or e-mail ({}, {})", p.name, p.email));
+                    bad(format!(
+                        "`{id}` appears earlier with another name or e-mail ({}, {})",
+                        p.name, p.email
+                    ));
                     continue;
                 }
-                if p.positions.iter().any(|q| q.function == position.function && q.unit == position.unit && q.mandate == position.mandate) {
+                if p.positions.iter().any(|q| {
+                    q.function == position.function
+                        && q.unit == position.unit
+                        && q.mandate == position.mandate
+                }) {
                     bad(format!("duplicate row: `{id}` already holds this position"));
                     continue;
                 }
@@ -172,7 +223,12 @@ pub fn import_csv(city: &str, text: &str) -> Result<String, Vec<RowError>> {
             }
             None => {
                 person_index.insert(id.clone(), people.len());
-                people.push(PersonRow { id, name, email, positions: vec![position] });
+                people.push(PersonRow {
+                    id,
+                    name,
+                    email,
+                    positions: vec![position],
+                });
             }
         }
     }
@@ -184,10 +240,22 @@ pub fn import_csv(city: &str, text: &str) -> Result<String, Vec<RowError>> {
         units: units.into_values().collect(),
         functions: functions
             .into_iter()
-            .map(|(id, (name, units))| FunctionRow { id, name, per_unit: units.len() > 1 })
+            .map(|(id, (name, units))| FunctionRow {
+                id,
+                name,
+                per_unit: units.len() > 1,
+            })
             .collect(),
-        mandates: mandates.into_iter().map(|(id, name)| MandateRow { id, name }).collect(),
+        mandates: mandates
+            .into_iter()
+            .map(|(id, name)| MandateRow { id, name })
+            .collect(),
         people,
     };
-    toml::to_string(&file).map_err(|e| vec![RowError { line: 0, message: format!("cannot write TOML: {e}") }])
+    toml::to_string(&file).map_err(|e| {
+        vec![RowError {
+            line: 0,
+            message: format!("cannot write TOML: {e}"),
+        }]
+    })
 }

@@ -4,7 +4,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 /// What an organogram id names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum OrgKind {
     /// A department, service or team.
@@ -123,9 +125,24 @@ impl Organogram {
             .iter()
             .enumerate()
             .map(|(i, u)| (u.id.clone(), u.span.clone(), OrgKind::Unit, i))
-            .chain(self.functions.iter().enumerate().map(|(i, f)| (f.id.clone(), f.span.clone(), OrgKind::Function, i)))
-            .chain(self.mandates.iter().enumerate().map(|(i, m)| (m.id.clone(), m.span.clone(), OrgKind::Mandate, i)))
-            .chain(self.people.iter().enumerate().map(|(i, p)| (p.id.clone(), p.span.clone(), OrgKind::Person, i)));
+            .chain(
+                self.functions
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| (f.id.clone(), f.span.clone(), OrgKind::Function, i)),
+            )
+            .chain(
+                self.mandates
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| (m.id.clone(), m.span.clone(), OrgKind::Mandate, i)),
+            )
+            .chain(
+                self.people
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| (p.id.clone(), p.span.clone(), OrgKind::Person, i)),
+            );
         for (id, span, kind, i) in entries {
             if index.insert(id.clone(), (kind, i)).is_some() {
                 dups.push((id, span));
@@ -204,7 +221,12 @@ impl Organogram {
     /// a function (restricted to `in_unit` when given).
     pub fn holders(&self, id: &str, in_unit: Option<&str>) -> BTreeSet<&str> {
         match self.kind_of(id) {
-            Some(OrgKind::Person) => self.people.iter().filter(|p| p.id == id).map(|p| p.id.as_str()).collect(),
+            Some(OrgKind::Person) => self
+                .people
+                .iter()
+                .filter(|p| p.id == id)
+                .map(|p| p.id.as_str())
+                .collect(),
             Some(OrgKind::Mandate) => self
                 .people
                 .iter()

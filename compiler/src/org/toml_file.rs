@@ -7,7 +7,10 @@ use toml::Spanned;
 
 /// The organogram file as written (also what `paraaf org import` writes).
 #[derive(Deserialize, Serialize)]
-#[serde(deny_unknown_fields, bound(deserialize = "S: Deserialize<'de>", serialize = "S: Serialize"))]
+#[serde(
+    deny_unknown_fields,
+    bound(deserialize = "S: Deserialize<'de>", serialize = "S: Serialize")
+)]
 pub struct OrgFile<S = Spanned<String>> {
     /// City name.
     #[serde(default)]
@@ -28,7 +31,10 @@ pub struct OrgFile<S = Spanned<String>> {
 
 /// `[[units]]`
 #[derive(Deserialize, Serialize)]
-#[serde(deny_unknown_fields, bound(deserialize = "S: Deserialize<'de>", serialize = "S: Serialize"))]
+#[serde(
+    deny_unknown_fields,
+    bound(deserialize = "S: Deserialize<'de>", serialize = "S: Serialize")
+)]
 pub struct UnitRow<S> {
     /// Id.
     pub id: S,
@@ -48,7 +54,10 @@ fn default_kind() -> String {
 
 /// `[[functions]]`
 #[derive(Deserialize, Serialize)]
-#[serde(deny_unknown_fields, bound(deserialize = "S: Deserialize<'de>", serialize = "S: Serialize"))]
+#[serde(
+    deny_unknown_fields,
+    bound(deserialize = "S: Deserialize<'de>", serialize = "S: Serialize")
+)]
 pub struct FunctionRow<S> {
     /// Id.
     pub id: S,
@@ -61,7 +70,10 @@ pub struct FunctionRow<S> {
 
 /// `[[mandates]]`
 #[derive(Deserialize, Serialize)]
-#[serde(deny_unknown_fields, bound(deserialize = "S: Deserialize<'de>", serialize = "S: Serialize"))]
+#[serde(
+    deny_unknown_fields,
+    bound(deserialize = "S: Deserialize<'de>", serialize = "S: Serialize")
+)]
 pub struct MandateRow<S> {
     /// Id.
     pub id: S,
@@ -71,7 +83,10 @@ pub struct MandateRow<S> {
 
 /// `[[people]]`
 #[derive(Deserialize, Serialize)]
-#[serde(deny_unknown_fields, bound(deserialize = "S: Deserialize<'de>", serialize = "S: Serialize"))]
+#[serde(
+    deny_unknown_fields,
+    bound(deserialize = "S: Deserialize<'de>", serialize = "S: Serialize")
+)]
 pub struct PersonRow<S> {
     /// Id.
     pub id: S,
@@ -87,7 +102,10 @@ pub struct PersonRow<S> {
 
 /// `{ function = "...", unit = "..." }` or `{ mandate = "..." }`
 #[derive(Deserialize, Serialize)]
-#[serde(deny_unknown_fields, bound(deserialize = "S: Deserialize<'de>", serialize = "S: Serialize"))]
+#[serde(
+    deny_unknown_fields,
+    bound(deserialize = "S: Deserialize<'de>", serialize = "S: Serialize")
+)]
 pub struct PositionRow<S> {
     /// Function id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -120,9 +138,15 @@ pub fn load_toml(file: &str, text: &str) -> (Organogram, Vec<Diagnostic>) {
         }
     };
     let mut err = |span: std::ops::Range<usize>, msg: String, help: &str| {
-        diags.push(Diagnostic::new(Code::OrganogramError, Span::new(file, span), msg).with_help(help.to_string()));
+        diags.push(
+            Diagnostic::new(Code::OrganogramError, Span::new(file, span), msg)
+                .with_help(help.to_string()),
+        );
     };
-    let mut org = Organogram { city: raw.city, ..Default::default() };
+    let mut org = Organogram {
+        city: raw.city,
+        ..Default::default()
+    };
     for u in raw.units {
         check_id(&u.id, &mut err);
         org.units.push(Unit {
@@ -135,11 +159,20 @@ pub fn load_toml(file: &str, text: &str) -> (Organogram, Vec<Diagnostic>) {
     }
     for f in raw.functions {
         check_id(&f.id, &mut err);
-        org.functions.push(Function { span: f.id.span(), id: f.id.into_inner(), name: f.name, per_unit: f.per_unit });
+        org.functions.push(Function {
+            span: f.id.span(),
+            id: f.id.into_inner(),
+            name: f.name,
+            per_unit: f.per_unit,
+        });
     }
     for m in raw.mandates {
         check_id(&m.id, &mut err);
-        org.mandates.push(Mandate { span: m.id.span(), id: m.id.into_inner(), name: m.name });
+        org.mandates.push(Mandate {
+            span: m.id.span(),
+            id: m.id.into_inner(),
+            name: m.name,
+        });
     }
     let mut position_refs = Vec::new();
     for p in raw.people {
@@ -150,7 +183,10 @@ pub fn load_toml(file: &str, text: &str) -> (Organogram, Vec<Diagnostic>) {
                 (Some(f), Some(u), None) => {
                     position_refs.push((f.clone(), super::OrgKind::Function));
                     position_refs.push((u.clone(), super::OrgKind::Unit));
-                    positions.push(Position::Function { function: f.into_inner(), unit: u.into_inner() });
+                    positions.push(Position::Function {
+                        function: f.into_inner(),
+                        unit: u.into_inner(),
+                    });
                 }
                 (None, None, Some(m)) => {
                     position_refs.push((m.clone(), super::OrgKind::Mandate));
@@ -158,28 +194,62 @@ pub fn load_toml(file: &str, text: &str) -> (Organogram, Vec<Diagnostic>) {
                 }
                 _ => err(
                     p.id.span(),
-                    format!("a position of `{}` must be either a function with a unit or a mandate", p.id.get_ref()),
+                    format!(
+                        "a position of `{}` must be either a function with a unit or a mandate",
+                        p.id.get_ref()
+                    ),
                     "write `{ function = \"diensthoofd\", unit = \"sociale-zaken\" }` or `{ mandate = \"burgemeester\" }`",
                 ),
             }
         }
-        org.people.push(Person { span: p.id.span(), id: p.id.into_inner(), name: p.name, email: p.email, positions });
+        org.people.push(Person {
+            span: p.id.span(),
+            id: p.id.into_inner(),
+            name: p.name,
+            email: p.email,
+            positions,
+        });
     }
-    let parents: Vec<_> = org.units.iter().filter_map(|u| u.parent.clone().map(|p| (p, u.span.clone()))).collect();
+    let parents: Vec<_> = org
+        .units
+        .iter()
+        .filter_map(|u| u.parent.clone().map(|p| (p, u.span.clone())))
+        .collect();
     for (id, span) in org.build_index() {
-        err(span, format!("`{id}` is defined more than once in the organogram"), "every id must be unique across units, functions, mandates and people");
+        err(
+            span,
+            format!("`{id}` is defined more than once in the organogram"),
+            "every id must be unique across units, functions, mandates and people",
+        );
     }
     for (parent, span) in parents {
         if org.kind_of(&parent) != Some(super::OrgKind::Unit) {
-            err(span, format!("the parent unit `{parent}` does not exist"), "use the id of a unit defined under [[units]]");
+            err(
+                span,
+                format!("the parent unit `{parent}` does not exist"),
+                "use the id of a unit defined under [[units]]",
+            );
         }
     }
     for (r, kind) in position_refs {
         if org.kind_of(r.get_ref()) != Some(kind) {
+            let candidates: Vec<&str> = org
+                .ids()
+                .filter(|(_, k)| *k == kind)
+                .map(|(id, _)| id)
+                .collect();
+            let help = match crate::resolve::closest(r.get_ref(), candidates) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => "define it first, or correct the id".to_string(),
+            };
             err(
                 r.span(),
-                format!("there is no {} `{}` in the organogram", kind.word(), r.get_ref()),
-                "define it first, or correct the id",
+                format!(
+                    "there is no {} `{}` in the organogram",
+                    kind.word(),
+                    r.get_ref()
+                ),
+                &help,
             );
         }
     }
@@ -202,5 +272,6 @@ pub fn is_kebab_id(s: &str) -> bool {
         && s.starts_with(|c: char| c.is_ascii_lowercase())
         && !s.ends_with('-')
         && !s.contains("--")
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }

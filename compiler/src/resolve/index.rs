@@ -40,14 +40,20 @@ impl Index {
                 Item::Agency(d) => push(&mut self.agencies, &d.name, f, d),
                 Item::Flow(d) => push(&mut self.flows, &d.name, f, d),
                 Item::Rule(d) => push(&mut self.rules, &d.name, f, d),
-                Item::Substitutes(d) => self.substitutes.push(InFile { file: f, def: d.clone() }),
+                Item::Substitutes(d) => self.substitutes.push(InFile {
+                    file: f,
+                    def: d.clone(),
+                }),
             }
         }
     }
 
     /// The (first) document kind with this name.
     pub fn document(&self, name: &str) -> Option<&DocumentDef> {
-        self.documents.get(name).and_then(|v| v.first()).map(|d| &d.def)
+        self.documents
+            .get(name)
+            .and_then(|v| v.first())
+            .map(|d| &d.def)
     }
 
     /// The (first) group with this name.
@@ -62,5 +68,8 @@ impl Index {
 }
 
 fn push<T: Clone>(map: &mut BTreeMap<String, Vec<InFile<T>>>, name: &Name, file: String, def: &T) {
-    map.entry(name.text.clone()).or_default().push(InFile { file, def: def.clone() });
+    map.entry(name.text.clone()).or_default().push(InFile {
+        file,
+        def: def.clone(),
+    });
 }

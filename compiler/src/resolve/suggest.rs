@@ -7,7 +7,9 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .into_iter()
         .filter(|c| *c != name)
         .map(|c| (strsim::damerau_levenshtein(name, c), c))
-        .filter(|(d, c)| *d <= limit || (c.len() > 3 && (c.starts_with(name) || name.starts_with(*c))))
+        .filter(|(d, c)| {
+            *d <= limit || (c.len() > 3 && (c.starts_with(name) || name.starts_with(*c)))
+        })
         .min_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(b.1)))
         .map(|(_, c)| c)
 }

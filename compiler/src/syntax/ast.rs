@@ -21,6 +21,7 @@ pub struct SourceAst {
 
 /// A top-level definition.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[allow(clippy::large_enum_variant)]
 pub enum Item {
     /// `document NAME { fields }`
     Document(DocumentDef),
@@ -384,7 +385,11 @@ pub struct Path {
 impl Path {
     /// The path as written, with dots.
     pub fn text(&self) -> String {
-        self.segments.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(".")
+        self.segments
+            .iter()
+            .map(|s| s.text.as_str())
+            .collect::<Vec<_>>()
+            .join(".")
     }
 }
 

@@ -2,5 +2,7 @@
 
 pub mod ast;
 mod parser;
+mod print;
 
 pub use parser::{MAX_DEPTH, Parsed, parse, valid_date};
+pub use print::{expr as print_expr, grouped, print};

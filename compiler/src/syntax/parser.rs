@@ -47,14 +47,28 @@ pub fn parse(file: &str, text: &str) -> Parsed {
             Ok(mut pairs) => {
                 let Some(pair) = pairs.next() else { break };
                 let end = offset + pair.as_span().end();
-                let mut conv = Converter { file, offset, diagnostics: &mut out.diagnostics };
+                let mut conv = Converter {
+                    file,
+                    offset,
+                    diagnostics: &mut out.diagnostics,
+                };
                 if let Some(item) = conv.item(pair) {
                     out.ast.items.push(item);
                 }
-                offset = skip_trivia(text, end.max(offset + 1));
+                offset = skip_trivia(text, ceil_boundary(text, end.max(offset + 1)));
             }
             Err(err) => {
-                out.diagnostics.push(syntax_error(file, text, offset, &err));
+                // Parse the failing item again collecting the expected tokens (slower, so
+                // only on the error path) for an "expected `:`" message.
+                pest::set_error_detail(true);
+                let detailed = Grammar::parse(Rule::item_entry, &text[offset..]).err();
+                pest::set_error_detail(false);
+                out.diagnostics.push(syntax_error(
+                    file,
+                    text,
+                    offset,
+                    detailed.as_ref().unwrap_or(&err),
+                ));
                 match next_item_start(text, offset + 1) {
                     Some(next) => offset = next,
                     None => break,
@@ -96,6 +110,14 @@ fn too_deep(text: &str) -> Option<usize> {
     None
 }
 
+/// The first char boundary at or after `i` (or the end of the text).
+fn ceil_boundary(text: &str, mut i: usize) -> usize {
+    while i < text.len() && !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i.min(text.len())
+}
+
 /// Skips whitespace and comments from `i`.
 fn skip_trivia(text: &str, mut i: usize) -> usize {
     let b = text.as_bytes();
@@ -115,7 +137,10 @@ fn skip_trivia(text: &str, mut i: usize) -> usize {
 
 /// The next line at or after `from` that starts (in column 0) with a top-level keyword.
 fn next_item_start(text: &str, from: usize) -> Option<usize> {
-    let mut line_start = text[..from.min(text.len())].rfind('\n').map_or(0, |p| p + 1);
+    let from = ceil_boundary(text, from);
+    let mut line_start = text[..from.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |p| p + 1);
     if line_start < from {
         line_start = from + text[from..].find('\n')? + 1;
     }
@@ -132,12 +157,47 @@ fn next_item_start(text: &str, from: usize) -> Option<usize> {
     None
 }
 
-fn syntax_error(file: &str, text: &str, offset: usize, err: &pest::error::Error<Rule>) -> Diagnostic {
-    let pos = offset
+fn syntax_error(
+    file: &str,
+    text: &str,
+    offset: usize,
+    err: &pest::error::Error<Rule>,
+) -> Diagnostic {
+    let mut pos = offset
         + match err.location {
             pest::error::InputLocation::Pos(p) => p,
             pest::error::InputLocation::Span((s, _)) => s,
         };
+    let mut expected: Vec<String> = match &err.variant {
+        pest::error::ErrorVariant::ParsingError { positives, .. } => positives
+            .iter()
+            .filter_map(|r| rule_name(*r))
+            .map(str::to_string)
+            .collect(),
+        pest::error::ErrorVariant::CustomError { .. } => Vec::new(),
+    };
+    if let Some(attempts) = err.parse_attempts()
+        && offset + attempts.max_position >= pos
+    {
+        pos = offset + attempts.max_position;
+        let tokens: Vec<String> = attempts
+            .expected_tokens()
+            .iter()
+            .map(|t| t.to_string())
+            .filter(|t| {
+                !t.trim().is_empty()
+                    && !matches!(t.as_str(), "BUILTIN_RULE" | "//" | "_" | "-")
+                    && !t.contains("..")
+            })
+            .map(|t| format!("`{t}`"))
+            .collect();
+        if !tokens.is_empty() {
+            expected = tokens;
+        }
+    }
+    expected.sort();
+    expected.dedup();
+    let pos = pos.min(text.len());
     let found: String = text[pos..]
         .split(|c: char| c.is_whitespace())
         .next()
@@ -145,15 +205,10 @@ fn syntax_error(file: &str, text: &str, offset: usize, err: &pest::error::Error<
         .chars()
         .take(30)
         .collect();
-    let found_text = if pos >= text.len() { "the end of the file".to_string() } else { format!("`{found}`") };
-    let expected = match &err.variant {
-        pest::error::ErrorVariant::ParsingError { positives, .. } => {
-            let mut names: Vec<&str> = positives.iter().filter_map(|r| rule_name(*r)).collect();
-            names.sort();
-            names.dedup();
-            names
-        }
-        pest::error::ErrorVariant::CustomError { .. } => Vec::new(),
+    let found_text = if pos >= text.len() {
+        "the end of the file".to_string()
+    } else {
+        format!("`{found}`")
     };
     let message = if expected.is_empty() {
         format!("unexpected {found_text}")
@@ -171,7 +226,7 @@ fn syntax_error(file: &str, text: &str, offset: usize, err: &pest::error::Error<
     Diagnostic::new(Code::SyntaxError, Span::new(file, pos..end), message).with_help(help)
 }
 
-fn join_or(items: &[&str]) -> String {
+fn join_or(items: &[String]) -> String {
     match items {
         [] => String::new(),
         [one] => one.to_string(),
@@ -209,16 +264,21 @@ fn rule_name(rule: Rule) -> Option<&'static str> {
         Rule::refused_target | Rule::back_to_uploader | Rule::back_to_step | Rule::stop => {
             "`back to uploader`, `back to step NAME` or `stop`"
         }
-        Rule::let_stmt | Rule::if_stmt => "a statement (let, if, queue, link, start, withhold, notify)",
+        Rule::let_stmt | Rule::if_stmt => {
+            "a statement (let, if, queue, link, start, withhold, notify)"
+        }
         Rule::queue_action
         | Rule::link_action
         | Rule::start_action
         | Rule::withhold_action
         | Rule::notify_action => "a statement (let, if, queue, link, start, withhold, notify)",
         Rule::block => "`{`",
-        Rule::expr | Rule::or_expr | Rule::and_expr | Rule::not_expr | Rule::cmp_expr | Rule::value => {
-            "an expression"
-        }
+        Rule::expr
+        | Rule::or_expr
+        | Rule::and_expr
+        | Rule::not_expr
+        | Rule::cmp_expr
+        | Rule::value => "an expression",
         Rule::cmp_op => "a comparison (==, !=, <, <=, >, >=, ~=)",
         Rule::or_op => "`or`",
         Rule::and_op => "`and`",
@@ -226,7 +286,9 @@ fn rule_name(rule: Rule) -> Option<&'static str> {
         Rule::within => "`within`",
         Rule::literal => "a value",
         Rule::shielded => "`shielded`",
-        Rule::group_members | Rule::unit_members | Rule::people_members => "`unit NAME` or `people(...)`",
+        Rule::group_members | Rule::unit_members | Rule::people_members => {
+            "`unit NAME` or `people(...)`"
+        }
         Rule::event_name => "an event like `invoice.received`",
         Rule::assignment => "`field = value`",
         _ => return None,
@@ -244,11 +306,16 @@ type P<'i> = Pair<'i, Rule>;
 impl Converter<'_> {
     fn span(&self, p: &P) -> std::ops::Range<usize> {
         let s = p.as_span();
-        self.offset + s.start()..self.offset + s.end()
+        // pest includes the whitespace skipped before a trailing optional part; trim it.
+        let len = trimmed_len(s.as_str());
+        self.offset + s.start()..self.offset + s.start() + len
     }
 
     fn name(&self, p: P) -> Name {
-        Name { span: self.span(&p), text: p.as_str().to_string() }
+        Name {
+            span: self.span(&p),
+            text: p.as_str().to_string(),
+        }
     }
 
     fn item(&mut self, p: P) -> Option<Item> {
@@ -265,7 +332,13 @@ impl Converter<'_> {
                         let ty = fi.next().expect("field type");
                         let mut ti = ty.into_inner();
                         let tname = self.name(ti.next().expect("type name"));
-                        FieldDef { name, ty: TypeRef { name: tname, optional: ti.next().is_some() } }
+                        FieldDef {
+                            name,
+                            ty: TypeRef {
+                                name: tname,
+                                optional: ti.next().is_some(),
+                            },
+                        }
                     })
                     .collect();
                 Item::Document(DocumentDef { name, fields, span })
@@ -273,17 +346,30 @@ impl Converter<'_> {
             Rule::substitutes_def => {
                 let holder = self.signer(inner.next()?);
                 let substitutes = inner.map(|s| self.signer(s)).collect();
-                Item::Substitutes(SubstitutesDef { holder, substitutes, span })
+                Item::Substitutes(SubstitutesDef {
+                    holder,
+                    substitutes,
+                    span,
+                })
             }
             Rule::group_def => {
                 let name = self.name(inner.next()?);
                 let members = inner.next()?.into_inner().next()?;
                 let members = match members.as_rule() {
-                    Rule::unit_members => GroupMembers::Unit(self.name(members.into_inner().next()?)),
-                    _ => GroupMembers::People(members.into_inner().map(|s| self.signer(s)).collect()),
+                    Rule::unit_members => {
+                        GroupMembers::Unit(self.name(members.into_inner().next()?))
+                    }
+                    _ => {
+                        GroupMembers::People(members.into_inner().map(|s| self.signer(s)).collect())
+                    }
                 };
                 let shielded = inner.next().map(|s| self.span(&s));
-                Item::Group(GroupDef { name, members, shielded, span })
+                Item::Group(GroupDef {
+                    name,
+                    members,
+                    shielded,
+                    span,
+                })
             }
             Rule::agency_def => {
                 let name = self.name(inner.next()?);
@@ -303,13 +389,23 @@ impl Converter<'_> {
                         _ => {}
                     }
                 }
-                Item::Rule(RuleDef { name, event, when, body, span })
+                Item::Rule(RuleDef {
+                    name,
+                    event,
+                    when,
+                    body,
+                    span,
+                })
             }
             _ => return None,
         })
     }
 
-    fn flow(&mut self, span: std::ops::Range<usize>, mut inner: pest::iterators::Pairs<Rule>) -> Option<Item> {
+    fn flow(
+        &mut self,
+        span: std::ops::Range<usize>,
+        mut inner: pest::iterators::Pairs<Rule>,
+    ) -> Option<Item> {
         let name = self.name(inner.next()?);
         let kind = self.name(inner.next()?);
         let mut flow = FlowDef {
@@ -333,8 +429,12 @@ impl Converter<'_> {
                         flow.visible.push(match a.as_rule() {
                             Rule::uploader => Audience::Uploader(aspan),
                             Rule::signers => Audience::Signers(aspan),
-                            Rule::group_audience => Audience::Group(self.name(a.into_inner().next()?)),
-                            Rule::unit_audience => Audience::Unit(self.path(a.into_inner().next()?)),
+                            Rule::group_audience => {
+                                Audience::Group(self.name(a.into_inner().next()?))
+                            }
+                            Rule::unit_audience => {
+                                Audience::Unit(self.path(a.into_inner().next()?))
+                            }
                             _ => Audience::Signer(self.signer(a)),
                         });
                     }
@@ -362,14 +462,20 @@ impl Converter<'_> {
                             StepBody::Parallel { mode, signs, when }
                         }
                     };
-                    flow.steps.push(Step { name, body, span: pspan });
+                    flow.steps.push(Step {
+                        name,
+                        body,
+                        span: pspan,
+                    });
                 }
                 Rule::on_refused => {
                     let target = p.into_inner().next()?.into_inner().next()?;
                     let tspan = self.span(&target);
                     flow.on_refused = Some(match target.as_rule() {
                         Rule::back_to_uploader => Refused::BackToUploader(tspan),
-                        Rule::back_to_step => Refused::BackToStep(self.name(target.into_inner().next()?)),
+                        Rule::back_to_step => {
+                            Refused::BackToStep(self.name(target.into_inner().next()?))
+                        }
                         _ => Refused::Stop(tspan),
                     });
                 }
@@ -380,7 +486,11 @@ impl Converter<'_> {
                         (Some(d), Some(s)) => Some((self.duration(d), self.signer(s))),
                         _ => None,
                     };
-                    flow.deadline = Some(Deadline { remind, escalate, span: pspan });
+                    flow.deadline = Some(Deadline {
+                        remind,
+                        escalate,
+                        span: pspan,
+                    });
                 }
                 _ => {}
             }
@@ -406,7 +516,10 @@ impl Converter<'_> {
 
     fn path(&self, p: P) -> Path {
         let span = self.span(&p);
-        Path { segments: p.into_inner().map(|s| self.name(s)).collect(), span }
+        Path {
+            segments: p.into_inner().map(|s| self.name(s)).collect(),
+            span,
+        }
     }
 
     fn when(&mut self, p: P) -> Option<Expr> {
@@ -438,7 +551,12 @@ impl Converter<'_> {
                 Some('t') => out.push('\t'),
                 Some('u') => {
                     let hex: String = chars.by_ref().skip(1).take_while(|c| *c != '}').collect();
-                    out.push(u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32).unwrap_or('\u{fffd}'));
+                    out.push(
+                        u32::from_str_radix(&hex, 16)
+                            .ok()
+                            .and_then(char::from_u32)
+                            .unwrap_or('\u{fffd}'),
+                    );
                 }
                 Some(other) => out.push(other),
                 None => {}
@@ -451,8 +569,12 @@ impl Converter<'_> {
         let text: String = p.as_str().chars().filter(|c| *c != ' ').collect();
         Decimal::from_str(&text).unwrap_or_else(|_| {
             self.diagnostics.push(
-                Diagnostic::new(Code::InvalidLiteral, Span::new(self.file, span), format!("`{text}` is too large"))
-                    .with_help("numbers have at most 28 significant digits"),
+                Diagnostic::new(
+                    Code::InvalidLiteral,
+                    Span::new(self.file, span),
+                    format!("`{text}` is too large"),
+                )
+                .with_help("numbers have at most 28 significant digits"),
             );
             Decimal::ZERO
         })
@@ -475,13 +597,20 @@ impl Converter<'_> {
                     Rule::match_expr => {
                         let mut mi = v.into_inner();
                         let source = self.name(mi.next()?);
-                        LetValue::Match { source, by: self.expr(mi.next()?) }
+                        LetValue::Match {
+                            source,
+                            by: self.expr(mi.next()?),
+                        }
                     }
                     Rule::check_expr => {
                         let mut ci = v.into_inner();
                         let kbo = self.expr(ci.next()?);
                         let on = self.expr(ci.next()?);
-                        LetValue::CheckDebts { kbo, on, span: vspan }
+                        LetValue::CheckDebts {
+                            kbo,
+                            on,
+                            span: vspan,
+                        }
                     }
                     _ => LetValue::Expr(self.expr(v)),
                 };
@@ -495,7 +624,11 @@ impl Converter<'_> {
                     Some(b) => self.block(b),
                     None => Vec::new(),
                 };
-                return Some(Stmt::If { cond, then, otherwise });
+                return Some(Stmt::If {
+                    cond,
+                    then,
+                    otherwise,
+                });
             }
             Rule::queue_action => {
                 let queue = self.name(inner.next()?);
@@ -522,7 +655,11 @@ impl Converter<'_> {
                 let mut rest: Vec<P> = inner.collect();
                 let agency = self.name(rest.pop()?);
                 let cap = rest.pop().map(|c| self.expr(c));
-                ActionKind::Withhold { amount, cap, agency }
+                ActionKind::Withhold {
+                    amount,
+                    cap,
+                    agency,
+                }
             }
             Rule::notify_action => {
                 let target = self.signer(inner.next()?);
@@ -547,13 +684,22 @@ impl Converter<'_> {
                 self.expr(inner)
             }
             Rule::or_expr | Rule::and_expr => {
-                let op = if p.as_rule() == Rule::or_expr { LogicOp::Or } else { LogicOp::And };
-                let mut parts = p.into_inner().filter(|x| !matches!(x.as_rule(), Rule::or_op | Rule::and_op));
+                let op = if p.as_rule() == Rule::or_expr {
+                    LogicOp::Or
+                } else {
+                    LogicOp::And
+                };
+                let mut parts = p
+                    .into_inner()
+                    .filter(|x| !matches!(x.as_rule(), Rule::or_op | Rule::and_op));
                 let mut acc = self.expr(parts.next().expect("operand"));
                 for next in parts {
                     let rhs = self.expr(next);
                     let span = acc.span.start..rhs.span.end;
-                    acc = Expr { kind: ExprKind::Logic(op, Box::new(acc), Box::new(rhs)), span };
+                    acc = Expr {
+                        kind: ExprKind::Logic(op, Box::new(acc), Box::new(rhs)),
+                        span,
+                    };
                 }
                 acc
             }
@@ -562,7 +708,10 @@ impl Converter<'_> {
                 let first = inner.next().expect("operand");
                 if first.as_rule() == Rule::not_op {
                     let e = self.expr(inner.next().expect("operand"));
-                    Expr { kind: ExprKind::Not(Box::new(e)), span }
+                    Expr {
+                        kind: ExprKind::Not(Box::new(e)),
+                        span,
+                    }
                 } else {
                     self.expr(first)
                 }
@@ -572,8 +721,16 @@ impl Converter<'_> {
                 let lhs = self.expr(inner.next().expect("operand"));
                 let Some(op) = inner.next() else { return lhs };
                 if op.as_rule() == Rule::in_op {
-                    let list = inner.next().expect("list").into_inner().map(|v| self.expr(v)).collect();
-                    return Expr { kind: ExprKind::In(Box::new(lhs), list), span };
+                    let list = inner
+                        .next()
+                        .expect("list")
+                        .into_inner()
+                        .map(|v| self.expr(v))
+                        .collect();
+                    return Expr {
+                        kind: ExprKind::In(Box::new(lhs), list),
+                        span,
+                    };
                 }
                 let op = match op.as_str() {
                     "==" => CmpOp::Eq,
@@ -589,7 +746,15 @@ impl Converter<'_> {
                     let lit = w.into_inner().next().expect("tolerance");
                     Box::new(self.literal_expr(lit))
                 });
-                Expr { kind: ExprKind::Compare { op, lhs: Box::new(lhs), rhs: Box::new(rhs), within }, span }
+                Expr {
+                    kind: ExprKind::Compare {
+                        op,
+                        lhs: Box::new(lhs),
+                        rhs: Box::new(rhs),
+                        within,
+                    },
+                    span,
+                }
             }
             Rule::percent_of => {
                 let mut inner = p.into_inner();
@@ -597,19 +762,28 @@ impl Converter<'_> {
                 let pspan = self.span(&pct);
                 let value = self.percent_value(pct, pspan);
                 let e = self.expr(inner.next().expect("value"));
-                Expr { kind: ExprKind::PercentOf(value, Box::new(e)), span }
+                Expr {
+                    kind: ExprKind::PercentOf(value, Box::new(e)),
+                    span,
+                }
             }
             Rule::call => {
                 let mut inner = p.into_inner();
                 let name = self.name(inner.next().expect("function"));
                 let args = inner.map(|a| self.expr(a)).collect();
-                Expr { kind: ExprKind::Call(name, args), span }
+                Expr {
+                    kind: ExprKind::Call(name, args),
+                    span,
+                }
             }
             Rule::literal => {
                 let lit = p.into_inner().next().expect("literal");
                 self.literal_expr(lit)
             }
-            Rule::path => Expr { kind: ExprKind::Path(self.path(p)), span },
+            Rule::path => Expr {
+                kind: ExprKind::Path(self.path(p)),
+                span,
+            },
             _ => self.literal_expr(p),
         }
     }
@@ -618,8 +792,12 @@ impl Converter<'_> {
         let d = self.decimal(p.into_inner().next().expect("digits"), span.clone());
         if d > Decimal::from(100) {
             self.diagnostics.push(
-                Diagnostic::new(Code::InvalidLiteral, Span::new(self.file, span), format!("{d}% is more than 100%"))
-                    .with_help("a percentage is between 0% and 100%"),
+                Diagnostic::new(
+                    Code::InvalidLiteral,
+                    Span::new(self.file, span),
+                    format!("{d}% is more than 100%"),
+                )
+                .with_help("a percentage is between 0% and 100%"),
             );
         }
         d
@@ -666,7 +844,38 @@ impl Converter<'_> {
             Rule::bool_lit => Literal::Bool(p.as_str() == "true"),
             _ => Literal::None,
         };
-        Expr { kind: ExprKind::Literal(lit), span }
+        Expr {
+            kind: ExprKind::Literal(lit),
+            span,
+        }
+    }
+}
+
+/// Length of `text` without trailing whitespace and trailing `//` comments.
+fn trimmed_len(text: &str) -> usize {
+    let mut t = text.trim_end();
+    loop {
+        let line_start = t.rfind('\n').map_or(0, |p| p + 1);
+        let line = &t[line_start..];
+        let mut in_string = false;
+        let mut escaped = false;
+        let mut comment = None;
+        for (i, c) in line.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' if in_string => escaped = true,
+                '"' => in_string = !in_string,
+                '/' if !in_string && line[i..].starts_with("//") => {
+                    comment = Some(i);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        match comment {
+            Some(i) => t = t[..line_start + i].trim_end(),
+            None => return t.len(),
+        }
     }
 }
 

@@ -1,0 +1,100 @@
+//! Parser properties: printing is a fixed point, and no input makes the pipeline panic.
+
+mod common;
+
+use paraaf_compiler::syntax::{parse, print};
+use proptest::prelude::*;
+
+fn example_sources() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for dir in [
+        "examples/aalst/flows",
+        "examples/hasselt/rules",
+        "examples/broken",
+    ] {
+        for e in std::fs::read_dir(common::root().join(dir))
+            .unwrap()
+            .filter_map(Result::ok)
+        {
+            let p = e.path();
+            if p.extension().is_some_and(|x| x == "paraaf") {
+                out.push((
+                    p.display().to_string(),
+                    std::fs::read_to_string(&p).unwrap(),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// parse → print → parse → print gives the same text, and the same tree shape.
+#[test]
+fn print_is_a_fixed_point_on_examples() {
+    for (name, src) in example_sources() {
+        let first = parse(&name, &src);
+        let printed = print(&first.ast);
+        let second = parse(&name, &printed);
+        assert!(
+            second
+                .diagnostics
+                .iter()
+                .all(|d| first.diagnostics.iter().any(|f| f.code == d.code)),
+            "{name}: printed text does not parse:\n{printed}\n{:#?}",
+            second.diagnostics
+        );
+        assert_eq!(second.ast.items.len(), first.ast.items.len(), "{name}");
+        assert_eq!(
+            print(&second.ast),
+            printed,
+            "{name}: printing is not a fixed point"
+        );
+    }
+}
+
+#[test]
+fn deep_nesting_is_refused_not_overflowed() {
+    let src = format!(
+        "flow f for d when {}x{} {{ step s : sign a }}",
+        "(".repeat(100_000),
+        ")".repeat(100_000)
+    );
+    let parsed = parse("deep.paraaf", &src);
+    assert_eq!(parsed.diagnostics[0].code.as_str(), "P0002");
+    // Just under the limit still parses and checks.
+    let ok = format!(
+        "document d {{ x: number }}\nflow f for d when {}x > 1{} {{ step s : sign burgemeester }}",
+        "(".repeat(60),
+        ")".repeat(60)
+    );
+    let diags = common::diagnostics(&ok);
+    assert!(diags.is_empty(), "{diags:#?}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+
+    /// Arbitrary text never panics anywhere in the pipeline.
+    #[test]
+    fn arbitrary_text_never_panics(src in "\\PC{0,200}") {
+        let _ = common::diagnostics(&src);
+    }
+
+    /// Example files with a slice cut out or a character inserted never panic, and
+    /// whatever parses prints to a fixed point.
+    #[test]
+    fn mutated_examples_never_panic(file in 0usize..64, at in any::<prop::sample::Index>(), len in 0usize..40, ch in "[ -~\\n{}()]") {
+        let sources = example_sources();
+        let (_, src) = &sources[file % sources.len()];
+        let mut cut = at.index(src.len().max(1));
+        while !src.is_char_boundary(cut) { cut -= 1; }
+        let mut end = (cut + len).min(src.len());
+        while !src.is_char_boundary(end) { end -= 1; }
+        let mutated = format!("{}{}{}", &src[..cut], ch, &src[end..]);
+        let _ = common::diagnostics(&mutated);
+        let parsed = parse("m.paraaf", &mutated);
+        let printed = print(&parsed.ast);
+        prop_assert_eq!(print(&parse("m.paraaf", &printed).ast), printed);
+    }
+}

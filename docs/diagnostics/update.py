@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""Regenerates docs/diagnostics/P*.md from examples/broken/ and the checker output.
+
+Run from the repository root after `cargo build`: python3 docs/diagnostics/update.py
+The test `docs_match_checker` fails when a page is stale."""
+import glob, os, subprocess
+D = {
+"P0001": ("syntax error", "The file does not follow the Paraaf grammar at this point. Paraaf parses one top-level definition at a time, so the other definitions of the file are still checked.", "Write the construct as `docs/language.md` describes; the message lists what was expected at that point. Here the field lacks its colon: `bedrag: money`."),
+"P0002": ("nesting too deep", "Brackets (`(`, `{`, `[`) are nested more than 64 levels deep. Paraaf refuses such input rather than risk running out of stack.", "Split the condition into simpler parts; no real flow needs this depth."),
+"P0003": ("unknown name", "A name is not defined in the project nor in the organogram: a function, mandate, person, unit, document kind, group, flow, step, agency or type. The help line suggests the closest existing name.", "Correct the spelling (the suggestion can be applied as a fix: `financieel-directeur`) or add the name to the organogram."),
+"P0004": ("duplicate definition", "Two definitions share a name where names must be unique: two document kinds, groups, flows, rules or agencies, two steps of one flow, two fields of one document, two `let`s of one rule, or two substitute lists for the same holder.", "Rename one of them or remove the duplicate."),
+"P0005": ("name of the wrong kind", "A name exists but is of the wrong kind for its place: a unit where a signer is expected, `of` after a mandate or person, a field that is not a person used as signer.", "A unit cannot sign: name the function in it, e.g. `sign diensthoofd of boekhouding`."),
+"P0006": ("unknown field", "A document kind or record has no field with this name.", "Use one of the fields the document declares (the help suggests the closest): `document.bedrag`."),
+"P0007": ("type mismatch", "Two values of different types are compared or combined: an amount with a plain number, a unit with text, a condition that is not true/false, or a value of the wrong type given to a field.", "Make both sides the same type. Amounts are written in euro: `bedrag >= 8500 EUR` (the fix adds `EUR`)."),
+"P0008": ("optional value used without a check", "A field declared optional (`money?`) may be missing, and it is used as if it were always there.", "Check it is present first: `when bedrag != none and bedrag >= 8 500 EUR`. Inside `if x != none { ... }` and after `x != none and` the field counts as present."),
+"P0009": ("substitution cycle", "Substitutes refer back to each other. When all of them are absent the document goes round in a circle and nobody signs.", "End every chain of substitutes with someone whose substitutes do not lead back, e.g. `substitutes schepen-financien = schepen-onderwijs`."),
+"P0010": ("substitute is the holder", "A substitute is the same person (or role) as the holder. When the holder is absent, so is the substitute.", "Choose another person as substitute, e.g. `substitutes financieel-directeur = adjunct-financieel-directeur`."),
+"P0011": ("shielded document routed outside its group", "A flow makes its documents visible to a shielded group (discipline, social service, OCMW), but a signer, a substitute of a signer or another audience of the flow is outside that group. Shielded documents must never leave their group.", "Route the step to a signer inside the group (`sign diensthoofd of sociale-zaken`) or, if the law allows it, add that person to the group."),
+"P0012": ("condition is always false", "A condition can never hold: its parts contradict each other (`bedrag >= 10 000 EUR and bedrag < 5 000 EUR`). The step is never reached, or the flow never applies. Also reported when an escalation comes before the reminder.", "Fix the amounts or operators; usually one comparison is the wrong way round."),
+"P0013": ("condition is always true (warning)", "A condition holds for every document, so the `when` has no effect.", "Remove the `when`, or fix the condition that was meant."),
+"P0014": ("flows overlap", "Two flows handle the same document kind and some document could satisfy both conditions, so it is unclear which flow it follows. Paraaf compares conditions on amounts, text values and `in [...]` lists; a condition too complex to analyse counts as possibly overlapping.", "Give the flows conditions that exclude each other: `when bedrag < 5 000 EUR` and `when bedrag >= 5 000 EUR`."),
+"P0015": ("document kind without a flow (warning)", "A document kind is declared but no flow handles it; such documents could be submitted but never signed.", "Add a flow for it (`flow memo-tekenen for memo { ... }`) or remove the document kind."),
+"P0016": ("unused definition (warning)", "A group, agency or `let` binding is defined but never used.", "Use it (`visible to group boekhouding`) or remove it."),
+"P0017": ("nobody holds this function (warning)", "The function or mandate asked to sign has no holder in today's organogram, so the step would wait forever.", "Appoint someone in the organogram, or route the step to another signer."),
+"P0018": ("function vacant in this unit (warning)", "Nobody holds this function in the named unit today (e.g. a team without a diensthoofd), so the step would wait forever.", "Appoint someone, or route the step to the function that exists in the unit (`sign teamcoach of crediteuren`)."),
+"P0019": ("required field not given", "A rule starts a flow without giving every required (non-optional) field of its document kind.", "Add the missing field to `start ... with`, e.g. `with dienst = po.dienst, bedrag = invoice.amount`."),
+"P0020": ("unknown event", "A rule reacts to an event Paraaf does not know. Events: `invoice.received`, `payment.scheduled`, `decision.received`, `permit.requested`, `certificate.requested`.", "Correct the event name (the help suggests the closest)."),
+"P0021": ("invalid literal", "A literal value is not valid: an amount in euro with more than two decimals, a percentage over 100%, a date that does not exist, or a number too large.", "Write the value correctly: `8 500.13 EUR`."),
+"P0022": ("invalid organogram", "The organogram file cannot be read or is inconsistent: a TOML error, an invalid or duplicate id, a position referring to a unit, function or mandate that does not exist, a parent unit that does not exist.", "Correct the organogram; the message points at the line. Here the unit id is `financien`, without accent."),
+}
+for code, (title, meaning, fix) in D.items():
+    if code == "P0022":
+        src = open("examples/broken/P0022-organogram/org.toml").read(); lang = "toml"; path = "examples/broken/P0022-organogram"
+    else:
+        path = glob.glob(f"examples/broken/{code}-*.paraaf")[0]; src = open(path).read(); lang = "paraaf"
+    out = subprocess.run(["./target/debug/paraaf", "check", path, "--color", "never", "--deny", "warnings"], capture_output=True, text=True).stdout
+    out = "\n".join(l for l in out.splitlines() if not l.startswith("checked "))
+    md = f"""# {code}: {title}
+
+## What it means
+{meaning}
+
+## Example
+```{lang}
+{src}```
+
+`paraaf check {path}` reports:
+
+```text
+{out}
+```
+
+## How to fix it
+{fix}
+"""
+    open(f"docs/diagnostics/{code}.md", "w").write(md)
