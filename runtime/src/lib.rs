@@ -1,5 +1,23 @@
-//! The Paraaf runtime executes compiled projects (`paraaf compile` output) durably.
-//! Not built yet: see issue 3. The crate exists so the workspace shape is final.
+//! The Paraaf runtime executes compiled projects (`paraaf compile` output) durably: an
+//! append-only, hash-chained event log in SQLite is the source of truth; documents, tasks
+//! and absences are a fold over it. It never parses Paraaf source.
+
+pub mod api;
+pub mod engine;
+pub mod eval;
+pub mod org;
+pub mod runtime;
+pub mod store;
+pub mod visibility;
+pub mod workdays;
 
 /// Schema identifier of compiled projects this runtime accepts.
-pub const ACCEPTS_SCHEMA: &str = "paraaf.compiled/1";
+pub const ACCEPTS_SCHEMA: &str = paraaf_compiler::compile::SCHEMA;
+
+pub use runtime::Runtime;
+
+/// Hex SHA-256 of some bytes (content files, request bodies).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}

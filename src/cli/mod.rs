@@ -1,10 +1,17 @@
 //! Every subcommand of `paraaf`, in one place. Exit codes: 0 clean, 1 findings,
 //! 2 usage or I/O error.
 
+mod absence;
+mod audit;
 mod check;
 mod compile;
+mod deploy;
+mod doc;
 mod explain;
+mod inbox;
 mod org;
+mod runtime_args;
+mod serve;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -40,6 +47,33 @@ enum Command {
     ///
     /// Example: paraaf explain P0011
     Explain(explain::Args),
+    /// Deploy a project (or compiled .json) to the runtime database as the next version.
+    ///
+    /// Documents in flight keep the version they started on.
+    /// Example: paraaf deploy examples/aalst --db aalst.db
+    Deploy(deploy::Args),
+    /// Submit, sign, refuse, comment on and show documents.
+    #[command(subcommand)]
+    Doc(doc::Command),
+    /// What a person has to sign.
+    Inbox(inbox::Args),
+    /// Absences: substitutes take over open tasks.
+    #[command(subcommand)]
+    Absence(absence::Command),
+    /// Let time pass: start/end absences, send reminders, escalate overdue tasks.
+    Tick(audit::TickArgs),
+    /// The audit log, as far as a person may see it.
+    Log(audit::LogArgs),
+    /// Maintenance of the runtime database.
+    #[command(subcommand)]
+    Admin(audit::AdminCommand),
+    /// Verify the hash-chained audit trail; write checkpoints.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
+    /// Serve the HTTP JSON API (bearer token per person).
+    ///
+    /// Example: paraaf serve --db aalst.db --tokens tokens.toml --addr 127.0.0.1:8080
+    Serve(serve::Args),
 }
 
 /// Output format of diagnostics.
@@ -85,6 +119,15 @@ pub fn run() -> ExitCode {
         Command::Compile(a) => compile::run(a),
         Command::Org(c) => org::run(c),
         Command::Explain(a) => explain::run(a),
+        Command::Deploy(a) => deploy::run(a),
+        Command::Doc(c) => doc::run(c),
+        Command::Inbox(a) => inbox::run(a),
+        Command::Absence(c) => absence::run(c),
+        Command::Tick(a) => audit::tick(a),
+        Command::Log(a) => audit::log(a),
+        Command::Admin(c) => audit::admin(c),
+        Command::Audit(c) => audit::audit(c),
+        Command::Serve(a) => serve::run(a),
     };
     match result {
         Ok(code) => code,

@@ -71,6 +71,58 @@ pub fn lower(org: &Organogram, index: &Index) -> m::CompiledProject {
             .filter_map(|v| v.first())
             .map(|r| l.rule(&r.def))
             .collect(),
+        organogram: snapshot(org),
+    }
+}
+
+fn snapshot(org: &Organogram) -> m::Organogram {
+    use crate::org::Position;
+    m::Organogram {
+        units: org
+            .units
+            .iter()
+            .map(|u| m::OrgUnit {
+                id: u.id.clone(),
+                name: u.name.clone(),
+                parent: u.parent.clone(),
+            })
+            .collect(),
+        functions: org
+            .functions
+            .iter()
+            .map(|f| m::OrgEntry {
+                id: f.id.clone(),
+                name: f.name.clone(),
+            })
+            .collect(),
+        mandates: org
+            .mandates
+            .iter()
+            .map(|f| m::OrgEntry {
+                id: f.id.clone(),
+                name: f.name.clone(),
+            })
+            .collect(),
+        people: org
+            .people
+            .iter()
+            .map(|p| m::OrgPerson {
+                id: p.id.clone(),
+                name: p.name.clone(),
+                email: p.email.clone(),
+                positions: p
+                    .positions
+                    .iter()
+                    .map(|pos| match pos {
+                        Position::Function { function, unit } => m::OrgPosition::Function {
+                            function: function.clone(),
+                            unit: unit.clone(),
+                        },
+                        Position::Mandate(m) => m::OrgPosition::Mandate { mandate: m.clone() },
+                    })
+                    .collect(),
+            })
+            .collect(),
     }
 }
 

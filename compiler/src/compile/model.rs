@@ -27,6 +27,72 @@ pub struct CompiledProject {
     pub flows: Vec<Flow>,
     /// Rules.
     pub rules: Vec<Rule>,
+    /// The organogram the project was checked against, as the runtime needs it to route.
+    pub organogram: Organogram,
+}
+
+/// The organogram snapshot in a compiled project.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub struct Organogram {
+    /// Units.
+    pub units: Vec<OrgUnit>,
+    /// Function ids and names.
+    pub functions: Vec<OrgEntry>,
+    /// Mandate ids and names.
+    pub mandates: Vec<OrgEntry>,
+    /// People and their positions.
+    pub people: Vec<OrgPerson>,
+}
+
+/// A unit.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct OrgUnit {
+    /// Id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Parent unit.
+    pub parent: Option<String>,
+}
+
+/// A function or mandate.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct OrgEntry {
+    /// Id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+}
+
+/// A person.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct OrgPerson {
+    /// Id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// E-mail.
+    pub email: String,
+    /// Positions.
+    pub positions: Vec<OrgPosition>,
+}
+
+/// A position.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum OrgPosition {
+    /// A function in a unit.
+    Function {
+        /// Function id.
+        function: String,
+        /// Unit id.
+        unit: String,
+    },
+    /// A mandate.
+    Mandate {
+        /// Mandate id.
+        mandate: String,
+    },
 }
 
 /// A document kind.

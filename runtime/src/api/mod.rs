@@ -1,0 +1,484 @@
+//! The HTTP JSON API (`paraaf serve`): a bearer token per person, idempotency keys on
+//! writes, paging on lists, an OpenAPI document, and 404 for every document the caller
+//! may not see (exactly as for one that does not exist).
+
+mod writer;
+
+pub use writer::{Answer, Write, Writer, error_answer};
+
+use crate::engine::{RuntimeError, Status, Submission, TaskStatus};
+use crate::visibility::may_see;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+/// Shared by all handlers.
+#[derive(Clone)]
+pub struct AppState {
+    writer: Writer,
+    tokens: Arc<BTreeMap<String, String>>,
+}
+
+/// Body of `POST /documents`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitRequest {
+    /// Document kind, e.g. `besluit`.
+    pub kind: String,
+    /// Field values; amounts as strings (`"8500.00"`).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub fields: BTreeMap<String, Value>,
+    /// Title shown in inboxes.
+    #[serde(default)]
+    pub title: String,
+    /// The content as text (its SHA-256 is recorded); or give `content_sha256`.
+    #[serde(default)]
+    pub content: Option<String>,
+    /// SHA-256 (hex) of content stored elsewhere.
+    #[serde(default)]
+    pub content_sha256: Option<String>,
+}
+
+/// Body of `POST /documents/{id}/refuse`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefuseRequest {
+    /// Why.
+    pub reason: String,
+}
+
+/// Body of `POST /documents/{id}/comment`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommentRequest {
+    /// The comment.
+    pub text: String,
+}
+
+/// Paging of lists.
+#[derive(Deserialize, IntoParams)]
+pub struct Page {
+    /// Page number, from 1.
+    pub page: Option<usize>,
+    /// Items per page (1–200, default 50).
+    pub per_page: Option<usize>,
+}
+
+/// One document in a list.
+#[derive(Serialize, ToSchema)]
+pub struct DocumentSummary {
+    /// Id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Kind.
+    pub kind: String,
+    /// `in_progress`, `completed`, `returned`, `stopped`.
+    pub status: String,
+    /// The role in which the caller must sign (inbox only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// Whom the caller signs for, as a substitute (inbox only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_behalf_of: Option<String>,
+}
+
+/// A page of documents.
+#[derive(Serialize, ToSchema)]
+pub struct DocumentList {
+    /// The items.
+    pub items: Vec<DocumentSummary>,
+    /// This page.
+    pub page: usize,
+    /// Page size.
+    pub per_page: usize,
+    /// Items in all pages.
+    pub total: usize,
+    /// The next page, if any.
+    pub next_page: Option<usize>,
+}
+
+/// Answer to a write.
+#[derive(Serialize, ToSchema)]
+pub struct WriteResult {
+    /// Document id.
+    pub id: String,
+    /// Its status after the write.
+    pub status: String,
+}
+
+/// An error.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: String,
+    /// `invalid`, `not_found`, `forbidden`, `conflict`, `unauthorized`, `storage`.
+    pub code: String,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Paraaf runtime API", description = "Submit and sign documents of a city's signing flows."),
+    paths(submit, list_documents, show_document, sign, refuse, comment, inbox),
+    components(schemas(SubmitRequest, RefuseRequest, CommentRequest, DocumentSummary, DocumentList, WriteResult, ErrorBody)),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+        };
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        openapi.security = Some(vec![SecurityRequirement::new(
+            "bearer",
+            Vec::<String>::new(),
+        )]);
+    }
+}
+
+/// The OpenAPI document of the API (JSON).
+pub fn openapi_json() -> String {
+    ApiDoc::openapi().to_pretty_json().unwrap_or_default()
+}
+
+/// The router. `tokens` maps bearer tokens to person ids.
+pub fn router(writer: Writer, tokens: BTreeMap<String, String>) -> Router {
+    Router::new()
+        .route(
+            "/openapi.json",
+            get(|| async { ([(header::CONTENT_TYPE, "application/json")], openapi_json()) }),
+        )
+        .route("/documents", post(submit).get(list_documents))
+        .route("/documents/{id}", get(show_document))
+        .route("/documents/{id}/sign", post(sign))
+        .route("/documents/{id}/refuse", post(refuse))
+        .route("/documents/{id}/comment", post(comment))
+        .route("/inbox", get(inbox))
+        .with_state(AppState {
+            writer,
+            tokens: Arc::new(tokens),
+        })
+}
+
+fn respond(a: Answer) -> Response {
+    let status = StatusCode::from_u16(a.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, [(header::CONTENT_TYPE, "application/json")], a.body).into_response()
+}
+
+fn unauthorized() -> Response {
+    let body =
+        serde_json::json!({"error": "a valid bearer token is required", "code": "unauthorized"})
+            .to_string();
+    (
+        StatusCode::UNAUTHORIZED,
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::WWW_AUTHENTICATE, "Bearer"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn caller(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let token = value.strip_prefix("Bearer ")?.trim();
+    state.tokens.get(token).cloned()
+}
+
+fn idempotency(headers: &HeaderMap, body: &[u8], path: &str) -> Option<(String, String)> {
+    let key = headers.get("idempotency-key")?.to_str().ok()?.to_string();
+    let mut req = path.as_bytes().to_vec();
+    req.push(b'\n');
+    req.extend_from_slice(body);
+    Some((key, crate::sha256_hex(&req)))
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Answer> {
+    serde_json::from_slice(body)
+        .map_err(|e| error_answer(&RuntimeError::Invalid(format!("bad request body: {e}"))))
+}
+
+fn write_result(em: &crate::engine::Emitter, id: &str, status: u16) -> Answer {
+    let s = em
+        .state
+        .documents
+        .get(id)
+        .map_or("unknown", |d| d.status.as_str());
+    Answer {
+        status,
+        body: serde_json::to_string(&WriteResult {
+            id: id.to_string(),
+            status: s.to_string(),
+        })
+        .unwrap_or_default(),
+    }
+}
+
+/// Submit a document.
+#[utoipa::path(post, path = "/documents", request_body = SubmitRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely")),
+    responses((status = 201, body = WriteResult), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(person) = caller(&state, &headers) else {
+        return unauthorized();
+    };
+    let req: SubmitRequest = match parse(&body) {
+        Ok(r) => r,
+        Err(answer) => return respond(answer),
+    };
+    let content_sha256 = match (&req.content, &req.content_sha256) {
+        (Some(c), _) => crate::sha256_hex(c.as_bytes()),
+        (None, Some(h)) => h.to_lowercase(),
+        (None, None) => {
+            return respond(error_answer(&RuntimeError::Invalid(
+                "give `content` or `content_sha256`".into(),
+            )));
+        }
+    };
+    let sub = Submission {
+        kind: req.kind,
+        uploader: person.clone(),
+        fields: req.fields,
+        content_sha256,
+        title: req.title,
+    };
+    let idem = idempotency(&headers, &body, "/documents");
+    respond(
+        state
+            .writer
+            .write(Write {
+                person,
+                idempotency: idem,
+                command: Box::new(move |em| {
+                    let id = em.submit(sub)?;
+                    Ok(write_result(em, &id, 201))
+                }),
+            })
+            .await,
+    )
+}
+
+fn page_of(items: Vec<DocumentSummary>, page: &Page) -> Answer {
+    let per_page = page.per_page.unwrap_or(50).clamp(1, 200);
+    let p = page.page.unwrap_or(1).max(1);
+    let total = items.len();
+    let slice: Vec<DocumentSummary> = items
+        .into_iter()
+        .skip((p - 1) * per_page)
+        .take(per_page)
+        .collect();
+    let next_page = (p * per_page < total).then_some(p + 1);
+    Answer {
+        status: 200,
+        body: serde_json::to_string(&DocumentList {
+            items: slice,
+            page: p,
+            per_page,
+            total,
+            next_page,
+        })
+        .unwrap_or_default(),
+    }
+}
+
+/// Documents the caller may see.
+#[utoipa::path(get, path = "/documents", params(Page), responses((status = 200, body = DocumentList), (status = 401, body = ErrorBody)))]
+async fn list_documents(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(page): Query<Page>,
+) -> Response {
+    let Some(person) = caller(&state, &headers) else {
+        return unauthorized();
+    };
+    respond(
+        state
+            .writer
+            .read(move |rt| {
+                let s = rt.state();
+                let items = s
+                    .documents
+                    .values()
+                    .filter(|d| may_see(s, &person, &d.id))
+                    .map(|d| DocumentSummary {
+                        id: d.id.clone(),
+                        title: d.title.clone(),
+                        kind: d.kind.clone(),
+                        status: d.status.as_str().into(),
+                        role: None,
+                        on_behalf_of: None,
+                    })
+                    .collect();
+                page_of(items, &page)
+            })
+            .await,
+    )
+}
+
+/// One document, if the caller may see it (404 otherwise, also when it does not exist).
+#[utoipa::path(get, path = "/documents/{id}", params(("id" = String, Path, description = "Document id")),
+    responses((status = 200, description = "The document with its tasks and comments"), (status = 404, body = ErrorBody)))]
+async fn show_document(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(person) = caller(&state, &headers) else {
+        return unauthorized();
+    };
+    respond(
+        state
+            .writer
+            .read(move |rt| {
+                let s = rt.state();
+                if !may_see(s, &person, &id) {
+                    return error_answer(&RuntimeError::NotFound);
+                }
+                Answer {
+                    status: 200,
+                    body: serde_json::to_string(&s.documents[&id]).unwrap_or_default(),
+                }
+            })
+            .await,
+    )
+}
+
+async fn act(
+    state: AppState,
+    headers: HeaderMap,
+    body: Bytes,
+    id: String,
+    path: &str,
+    f: impl FnOnce(&mut crate::engine::Emitter, &str, &str) -> Result<(), RuntimeError> + Send + 'static,
+) -> Response {
+    let Some(person) = caller(&state, &headers) else {
+        return unauthorized();
+    };
+    let idem = idempotency(&headers, &body, &format!("/documents/{id}/{path}"));
+    let who = person.clone();
+    respond(
+        state
+            .writer
+            .write(Write {
+                person,
+                idempotency: idem,
+                command: Box::new(move |em| {
+                    f(em, &id, &who)?;
+                    Ok(write_result(em, &id, 200))
+                }),
+            })
+            .await,
+    )
+}
+
+/// Sign the caller's open task.
+#[utoipa::path(post, path = "/documents/{id}/sign", params(("id" = String, Path, description = "Document id"), ("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely")),
+    responses((status = 200, body = WriteResult), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn sign(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    act(state, headers, body, id, "sign", |em, id, who| {
+        em.sign(id, who)
+    })
+    .await
+}
+
+/// Refuse the caller's open task, with a reason.
+#[utoipa::path(post, path = "/documents/{id}/refuse", request_body = RefuseRequest, params(("id" = String, Path, description = "Document id"), ("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely")),
+    responses((status = 200, body = WriteResult), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn refuse(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let req: RefuseRequest = match parse(&body) {
+        Ok(r) => r,
+        Err(answer) => return respond(answer),
+    };
+    act(state, headers, body, id, "refuse", move |em, id, who| {
+        em.refuse(id, who, &req.reason)
+    })
+    .await
+}
+
+/// Comment on a document.
+#[utoipa::path(post, path = "/documents/{id}/comment", request_body = CommentRequest, params(("id" = String, Path, description = "Document id"), ("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely")),
+    responses((status = 200, body = WriteResult), (status = 404, body = ErrorBody)))]
+async fn comment(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let req: CommentRequest = match parse(&body) {
+        Ok(r) => r,
+        Err(answer) => return respond(answer),
+    };
+    act(state, headers, body, id, "comment", move |em, id, who| {
+        em.comment(id, who, &req.text)
+    })
+    .await
+}
+
+/// The caller's open tasks.
+#[utoipa::path(get, path = "/inbox", params(Page), responses((status = 200, body = DocumentList), (status = 401, body = ErrorBody)))]
+async fn inbox(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(page): Query<Page>,
+) -> Response {
+    let Some(person) = caller(&state, &headers) else {
+        return unauthorized();
+    };
+    respond(
+        state
+            .writer
+            .read(move |rt| {
+                let s = rt.state();
+                let mut items = Vec::new();
+                for d in s
+                    .documents
+                    .values()
+                    .filter(|d| d.status == Status::InProgress && may_see(s, &person, &d.id))
+                {
+                    for t in d.tasks.iter().filter(|t| {
+                        t.status == TaskStatus::Open && t.spec.assignees.contains(&person)
+                    }) {
+                        items.push(DocumentSummary {
+                            id: d.id.clone(),
+                            title: d.title.clone(),
+                            kind: d.kind.clone(),
+                            status: d.status.as_str().into(),
+                            role: Some(t.spec.role.clone()),
+                            on_behalf_of: (!t.spec.holders.contains(&person))
+                                .then(|| t.spec.holders.join(", ")),
+                        });
+                    }
+                }
+                page_of(items, &page)
+            })
+            .await,
+    )
+}

@@ -1,0 +1,181 @@
+//! One thread owns the runtime. Requests queue up; writes that arrive together are
+//! committed in one transaction (group commit) and acknowledged only after the commit.
+
+use crate::Runtime;
+use crate::engine::{Emitter, RuntimeError};
+use crate::store::Idempotency;
+use chrono::{DateTime, Utc};
+use tokio::sync::{mpsc, oneshot};
+
+/// An HTTP-level answer: status and JSON body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Answer {
+    /// HTTP status.
+    pub status: u16,
+    /// JSON body.
+    pub body: String,
+}
+
+/// A command run on the writer thread; returns the answer on success.
+pub type Command = Box<dyn FnOnce(&mut Emitter) -> Result<Answer, RuntimeError> + Send>;
+
+/// A write: the caller, an optional idempotency key with the request hash, and the command.
+pub struct Write {
+    /// Caller.
+    pub person: String,
+    /// `(Idempotency-Key, SHA-256 of the request)`.
+    pub idempotency: Option<(String, String)>,
+    /// The command; returns the answer on success.
+    pub command: Command,
+}
+
+enum Job {
+    Read(
+        Box<dyn FnOnce(&Runtime) -> Answer + Send>,
+        oneshot::Sender<Answer>,
+    ),
+    Write(Write, oneshot::Sender<Answer>),
+}
+
+/// Handle to the writer thread.
+#[derive(Clone)]
+pub struct Writer {
+    tx: mpsc::Sender<Job>,
+}
+
+/// Maps a refused command to an answer. 403 and 404 reveal nothing about hidden documents.
+pub fn error_answer(e: &RuntimeError) -> Answer {
+    let (status, code) = match e {
+        RuntimeError::Invalid(_) => (422, "invalid"),
+        RuntimeError::NotFound => (404, "not_found"),
+        RuntimeError::Forbidden(_) => (403, "forbidden"),
+        RuntimeError::Conflict(_) => (409, "conflict"),
+        RuntimeError::Storage(_) => (503, "storage"),
+    };
+    Answer {
+        status,
+        body: serde_json::json!({ "error": e.to_string(), "code": code }).to_string(),
+    }
+}
+
+impl Writer {
+    /// Starts the thread. `clock` gives the time of each batch; `batch_max` caps a group commit.
+    pub fn start(
+        mut runtime: Runtime,
+        clock: Box<dyn Fn() -> DateTime<Utc> + Send>,
+        batch_max: usize,
+    ) -> Writer {
+        let (tx, mut rx) = mpsc::channel::<Job>(4096);
+        std::thread::spawn(move || {
+            let mut pending: Vec<Job> = Vec::new();
+            loop {
+                if pending.is_empty() {
+                    match rx.blocking_recv() {
+                        Some(job) => pending.push(job),
+                        None => return,
+                    }
+                }
+                while pending.len() < batch_max {
+                    match rx.try_recv() {
+                        Ok(job) => pending.push(job),
+                        Err(_) => break,
+                    }
+                }
+                let jobs = std::mem::take(&mut pending);
+                let mut writes = Vec::new();
+                let mut keys = std::collections::BTreeSet::new();
+                for job in jobs {
+                    match job {
+                        Job::Read(f, reply) => {
+                            let _ = reply.send(f(&runtime));
+                        }
+                        Job::Write(w, reply) => {
+                            if let Some((key, hash)) = &w.idempotency {
+                                // The same key twice in one batch: the second waits for the next.
+                                if !keys.insert((w.person.clone(), key.clone())) {
+                                    pending.push(Job::Write(w, reply));
+                                    continue;
+                                }
+                                match runtime.store().idempotency(&w.person, key) {
+                                    Ok(Some(rec)) if rec.request_sha256 == *hash => {
+                                        let _ = reply.send(Answer {
+                                            status: rec.status,
+                                            body: rec.response,
+                                        });
+                                        continue;
+                                    }
+                                    Ok(Some(_)) => {
+                                        let _ = reply.send(error_answer(&RuntimeError::Invalid(
+                                            "this Idempotency-Key was used before for a different request".into(),
+                                        )));
+                                        continue;
+                                    }
+                                    Ok(None) => {}
+                                    Err(e) => {
+                                        let _ = reply.send(error_answer(&e));
+                                        continue;
+                                    }
+                                }
+                            }
+                            writes.push((w, reply));
+                        }
+                    }
+                }
+                if writes.is_empty() {
+                    continue;
+                }
+                let mut replies = Vec::new();
+                let items: Vec<crate::runtime::BatchItem<Answer>> = writes
+                    .into_iter()
+                    .map(|(w, reply)| {
+                        replies.push(reply);
+                        let Write {
+                            person,
+                            idempotency,
+                            command,
+                        } = w;
+                        Box::new(move |e: &mut Emitter| {
+                            let r = command(e);
+                            let record = match (&r, idempotency) {
+                                (Ok(a), Some((key, hash))) => Some(Idempotency {
+                                    person,
+                                    key,
+                                    request_sha256: hash,
+                                    status: a.status,
+                                    response: a.body.clone(),
+                                }),
+                                _ => None,
+                            };
+                            (r, record)
+                        }) as crate::runtime::BatchItem<Answer>
+                    })
+                    .collect();
+                let results = runtime.execute_batch(clock(), items);
+                for (r, reply) in results.into_iter().zip(replies) {
+                    let _ = reply.send(r.unwrap_or_else(|e| error_answer(&e)));
+                }
+            }
+        });
+        Writer { tx }
+    }
+
+    /// Runs a read against the committed state.
+    pub async fn read(&self, f: impl FnOnce(&Runtime) -> Answer + Send + 'static) -> Answer {
+        let (reply, rx) = oneshot::channel();
+        if self.tx.send(Job::Read(Box::new(f), reply)).await.is_err() {
+            return error_answer(&RuntimeError::Storage("the writer stopped".into()));
+        }
+        rx.await
+            .unwrap_or_else(|_| error_answer(&RuntimeError::Storage("the writer stopped".into())))
+    }
+
+    /// Runs a write; answers after its commit.
+    pub async fn write(&self, w: Write) -> Answer {
+        let (reply, rx) = oneshot::channel();
+        if self.tx.send(Job::Write(w, reply)).await.is_err() {
+            return error_answer(&RuntimeError::Storage("the writer stopped".into()));
+        }
+        rx.await
+            .unwrap_or_else(|_| error_answer(&RuntimeError::Storage("the writer stopped".into())))
+    }
+}

@@ -1,0 +1,636 @@
+//! Commands: validate, then emit events. Events are applied to the state as they are
+//! emitted so later decisions in the same command see them; the caller commits them to
+//! the store before anyone can observe the new state.
+
+use super::errors::RuntimeError;
+use super::events::{Event, TaskSpec};
+use super::state::{State, Status, TaskStatus};
+use crate::eval::{Env, holds};
+use crate::visibility::may_see;
+use crate::workdays::Calendar;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use paraaf_compiler::compile::model::{Duration as FlowDuration, OnRefused, Signer, StepMode};
+use paraaf_compiler::compile::{CompiledProject, SCHEMA};
+use paraaf_compiler::syntax::ast::DurationUnit;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+/// Emits events onto a state, collecting them for the store.
+pub struct Emitter<'a> {
+    /// The state being changed.
+    pub state: &'a mut State,
+    /// The time of the command.
+    pub now: DateTime<Utc>,
+    /// Working days.
+    pub calendar: &'a Calendar,
+    /// Events emitted, with their sequence numbers.
+    pub events: Vec<(u64, DateTime<Utc>, Event)>,
+}
+
+/// What a submission carries.
+#[derive(Clone, Debug, Default)]
+pub struct Submission {
+    /// Document kind.
+    pub kind: String,
+    /// Uploader (person id).
+    pub uploader: String,
+    /// Field values as given (strings from the CLI, JSON from the API).
+    pub fields: BTreeMap<String, Value>,
+    /// SHA-256 of the content file.
+    pub content_sha256: String,
+    /// Title.
+    pub title: String,
+}
+
+impl<'a> Emitter<'a> {
+    /// A new emitter at `now`.
+    pub fn new(state: &'a mut State, calendar: &'a Calendar, now: DateTime<Utc>) -> Emitter<'a> {
+        Emitter {
+            state,
+            now,
+            calendar,
+            events: Vec::new(),
+        }
+    }
+
+    fn emit(&mut self, e: Event) {
+        let seq = self.state.last_seq + 1;
+        self.state.apply(seq, self.now, &e);
+        self.events.push((seq, self.now, e));
+    }
+
+    fn today(&self) -> NaiveDate {
+        self.now.date_naive()
+    }
+
+    /// Deploys a compiled project as the next version.
+    pub fn deploy(&mut self, project: CompiledProject) -> Result<u32, RuntimeError> {
+        if project.schema != SCHEMA {
+            return Err(RuntimeError::Invalid(format!(
+                "compiled project has schema `{}`; this runtime reads `{SCHEMA}`",
+                project.schema
+            )));
+        }
+        let json =
+            serde_json::to_string(&project).map_err(|e| RuntimeError::Invalid(e.to_string()))?;
+        let sha256 = hex::encode(Sha256::digest(json.as_bytes()));
+        if self
+            .state
+            .current()
+            .is_some_and(|(_, d)| *d.project == project)
+        {
+            return Err(RuntimeError::Conflict(
+                "this compiled project is already the current version".into(),
+            ));
+        }
+        let version = self.state.deployments.len() as u32 + 1;
+        self.emit(Event::ProjectDeployed {
+            version,
+            sha256,
+            project: Box::new(project),
+        });
+        Ok(version)
+    }
+
+    /// Submits a document; returns its id.
+    pub fn submit(&mut self, sub: Submission) -> Result<String, RuntimeError> {
+        let (version, dep) = self.state.current().ok_or_else(|| {
+            RuntimeError::Invalid("no project is deployed; run `paraaf deploy` first".into())
+        })?;
+        let dep = dep.clone();
+        if !dep.org.is_person(&sub.uploader) {
+            return Err(RuntimeError::Invalid(format!(
+                "`{}` is not a person in the organogram",
+                sub.uploader
+            )));
+        }
+        let kinds: Vec<&str> = dep
+            .project
+            .documents
+            .iter()
+            .map(|d| d.name.as_str())
+            .collect();
+        let Some(kind) = dep.project.documents.iter().find(|d| d.name == sub.kind) else {
+            return Err(RuntimeError::Invalid(format!(
+                "unknown document kind `{}`; kinds: {}",
+                sub.kind,
+                kinds.join(", ")
+            )));
+        };
+        let mut fields = BTreeMap::new();
+        for (name, value) in &sub.fields {
+            let Some(f) = kind.fields.iter().find(|f| &f.name == name) else {
+                let names: Vec<&str> = kind.fields.iter().map(|f| f.name.as_str()).collect();
+                return Err(RuntimeError::Invalid(format!(
+                    "a {} has no field `{name}`; fields: {}",
+                    kind.name,
+                    names.join(", ")
+                )));
+            };
+            let v = normalise(&f.ty, value, &dep.org)
+                .map_err(|why| RuntimeError::Invalid(format!("field `{name}`: {why}")))?;
+            if !v.is_null() {
+                fields.insert(name.clone(), v);
+            }
+        }
+        for f in &kind.fields {
+            if !f.optional && !fields.contains_key(&f.name) {
+                return Err(RuntimeError::Invalid(format!(
+                    "the required field `{}` ({}) is missing",
+                    f.name, f.ty
+                )));
+            }
+        }
+        let types: BTreeMap<String, String> = kind
+            .fields
+            .iter()
+            .map(|f| (f.name.clone(), f.ty.clone()))
+            .collect();
+        let env = Env {
+            fields: &fields,
+            types: &types,
+        };
+        let flows: Vec<_> = dep
+            .project
+            .flows
+            .iter()
+            .filter(|f| f.document == sub.kind && f.when.as_ref().is_none_or(|w| holds(w, &env)))
+            .collect();
+        let flow = match flows.as_slice() {
+            [one] => one.name.clone(),
+            [] => {
+                return Err(RuntimeError::Invalid(format!(
+                    "no flow applies to this {}",
+                    sub.kind
+                )));
+            }
+            _ => {
+                return Err(RuntimeError::Invalid(format!(
+                    "several flows apply to this {}",
+                    sub.kind
+                )));
+            }
+        };
+        if sub.content_sha256.len() != 64 {
+            return Err(RuntimeError::Invalid(
+                "the content's SHA-256 is missing".into(),
+            ));
+        }
+        let doc = format!("d-{}", self.state.documents.len() + 1);
+        let title = if sub.title.is_empty() {
+            format!("{} {doc}", sub.kind)
+        } else {
+            sub.title
+        };
+        self.emit(Event::DocumentSubmitted {
+            doc: doc.clone(),
+            version,
+            flow,
+            kind: sub.kind,
+            uploader: sub.uploader,
+            fields,
+            content_sha256: sub.content_sha256,
+            title,
+        });
+        self.advance(&doc, 0);
+        Ok(doc)
+    }
+
+    /// Opens the first needed step at or after `from`, or completes the document.
+    fn advance(&mut self, doc: &str, from: usize) {
+        let Some(d) = self.state.documents.get(doc) else {
+            return;
+        };
+        let Some(dep) = self.state.deployment(d.version).cloned() else {
+            return;
+        };
+        let Some(flow) = dep.project.flows.iter().find(|f| f.name == d.flow) else {
+            return;
+        };
+        let kind = dep.project.documents.iter().find(|k| k.name == d.kind);
+        let types: BTreeMap<String, String> = kind
+            .map(|k| {
+                k.fields
+                    .iter()
+                    .map(|f| (f.name.clone(), f.ty.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let fields = d.fields.clone();
+        let env = Env {
+            fields: &fields,
+            types: &types,
+        };
+        for (i, step) in flow.steps.iter().enumerate().skip(from) {
+            let active = step.when.as_ref().is_none_or(|w| holds(w, &env));
+            let signatures: Vec<(usize, &Signer)> = step
+                .signatures
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| active && s.when.as_ref().is_none_or(|w| holds(w, &env)))
+                .map(|(j, s)| (j, &s.signer))
+                .collect();
+            if signatures.is_empty() {
+                self.emit(Event::StepSkipped {
+                    doc: doc.to_string(),
+                    step: i,
+                    name: step.name.clone(),
+                });
+                continue;
+            }
+            let mut tasks = Vec::new();
+            for (j, signer) in signatures {
+                let holders = dep.org.holders(signer, &fields);
+                let role = dep.org.role(signer, &fields);
+                let assignees = self.route(&dep.project, &dep.org, &role, &holders, &fields);
+                let id = format!("t-{}", self.state.task_count + tasks.len() as u64 + 1);
+                tasks.push(TaskSpec {
+                    id,
+                    role,
+                    signature: j,
+                    holders,
+                    assignees,
+                });
+            }
+            self.emit(Event::StepOpened {
+                doc: doc.to_string(),
+                step: i,
+                name: step.name.clone(),
+                tasks,
+            });
+            return;
+        }
+        self.emit(Event::DocumentCompleted {
+            doc: doc.to_string(),
+        });
+    }
+
+    /// Who may sign for `role` today: present holders, else the first substitute with a
+    /// present holder, else the holders (the task waits for them).
+    fn route(
+        &self,
+        project: &CompiledProject,
+        org: &crate::org::OrgIndex,
+        role: &str,
+        holders: &[String],
+        fields: &BTreeMap<String, Value>,
+    ) -> Vec<String> {
+        let day = self.today();
+        let present: Vec<String> = holders
+            .iter()
+            .filter(|p| !self.state.is_absent(p, day))
+            .cloned()
+            .collect();
+        if !present.is_empty() {
+            return present;
+        }
+        for decl in &project.substitutes {
+            if org.role(&decl.holder, fields) != role {
+                continue;
+            }
+            for sub in &decl.substitutes {
+                let subs: Vec<String> = org
+                    .holders(sub, fields)
+                    .into_iter()
+                    .filter(|p| !self.state.is_absent(p, day) && !holders.contains(p))
+                    .collect();
+                if !subs.is_empty() {
+                    return subs;
+                }
+            }
+        }
+        holders.to_vec()
+    }
+
+    /// Finds the open task of `person` on a document they may see.
+    fn open_task(&self, doc: &str, person: &str) -> Result<(String, Option<String>), RuntimeError> {
+        if !may_see(self.state, person, doc) {
+            return Err(RuntimeError::NotFound);
+        }
+        let d = &self.state.documents[doc];
+        if d.status != Status::InProgress {
+            return Err(RuntimeError::Conflict(format!(
+                "document {doc} is {}; nothing to sign",
+                d.status.as_str()
+            )));
+        }
+        let task = d
+            .tasks
+            .iter()
+            .find(|t| t.status == TaskStatus::Open && t.spec.assignees.iter().any(|a| a == person))
+            .ok_or_else(|| {
+                RuntimeError::Forbidden(format!("{person} has no open task on document {doc}"))
+            })?;
+        let for_whom =
+            (!task.spec.holders.iter().any(|h| h == person)).then(|| task.spec.holders.join(", "));
+        Ok((task.spec.id.clone(), for_whom))
+    }
+
+    /// `person` signs their open task on `doc`.
+    pub fn sign(&mut self, doc: &str, person: &str) -> Result<(), RuntimeError> {
+        let (task, for_whom) = self.open_task(doc, person)?;
+        self.emit(Event::Signed {
+            doc: doc.into(),
+            task,
+            by: person.into(),
+            for_whom,
+        });
+        let d = &self.state.documents[doc];
+        let step = d.step;
+        let dep = self.state.deployment(d.version).cloned();
+        let mode = dep
+            .as_ref()
+            .and_then(|dep| {
+                dep.project
+                    .flows
+                    .iter()
+                    .find(|f| f.name == d.flow)
+                    .map(|f| f.steps[step].mode)
+            })
+            .unwrap_or(StepMode::Single);
+        let open: Vec<String> = d
+            .tasks
+            .iter()
+            .filter(|t| t.step == step && t.status == TaskStatus::Open)
+            .map(|t| t.spec.id.clone())
+            .collect();
+        if mode == StepMode::Any && !open.is_empty() {
+            self.emit(Event::TasksCancelled {
+                doc: doc.into(),
+                tasks: open,
+            });
+            self.advance(doc, step + 1);
+        } else if open.is_empty() {
+            self.advance(doc, step + 1);
+        }
+        Ok(())
+    }
+
+    /// `person` refuses their open task on `doc`.
+    pub fn refuse(&mut self, doc: &str, person: &str, reason: &str) -> Result<(), RuntimeError> {
+        if reason.trim().is_empty() {
+            return Err(RuntimeError::Invalid("a refusal needs a reason".into()));
+        }
+        let (task, for_whom) = self.open_task(doc, person)?;
+        self.emit(Event::Refused {
+            doc: doc.into(),
+            task,
+            by: person.into(),
+            for_whom,
+            reason: reason.into(),
+        });
+        let d = &self.state.documents[doc];
+        let open: Vec<String> = d
+            .tasks
+            .iter()
+            .filter(|t| t.status == TaskStatus::Open)
+            .map(|t| t.spec.id.clone())
+            .collect();
+        let on_refused = self
+            .state
+            .deployment(d.version)
+            .and_then(|dep| {
+                dep.project
+                    .flows
+                    .iter()
+                    .find(|f| f.name == d.flow)
+                    .map(|f| f.on_refused.clone())
+            })
+            .unwrap_or(OnRefused::BackToUploader);
+        let step_index = |name: &str| {
+            self.state
+                .deployment(d.version)
+                .and_then(|dep| dep.project.flows.iter().find(|f| f.name == d.flow))
+                .and_then(|f| f.steps.iter().position(|s| s.name == name))
+        };
+        let back_to = match &on_refused {
+            OnRefused::BackToStep(s) => step_index(s),
+            _ => None,
+        };
+        if !open.is_empty() {
+            self.emit(Event::TasksCancelled {
+                doc: doc.into(),
+                tasks: open,
+            });
+        }
+        match (on_refused, back_to) {
+            (OnRefused::BackToStep(_), Some(i)) => self.advance(doc, i),
+            (OnRefused::Stop, _) => self.emit(Event::DocumentStopped { doc: doc.into() }),
+            _ => self.emit(Event::DocumentReturned { doc: doc.into() }),
+        }
+        Ok(())
+    }
+
+    /// `person` comments on `doc`.
+    pub fn comment(&mut self, doc: &str, person: &str, text: &str) -> Result<(), RuntimeError> {
+        if !may_see(self.state, person, doc) {
+            return Err(RuntimeError::NotFound);
+        }
+        if text.trim().is_empty() {
+            return Err(RuntimeError::Invalid("the comment is empty".into()));
+        }
+        self.emit(Event::Commented {
+            doc: doc.into(),
+            by: person.into(),
+            text: text.into(),
+        });
+        Ok(())
+    }
+
+    /// Records an absence and moves open tasks to substitutes.
+    pub fn add_absence(
+        &mut self,
+        person: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<String, RuntimeError> {
+        if !self
+            .state
+            .current()
+            .is_some_and(|(_, d)| d.org.is_person(person))
+        {
+            return Err(RuntimeError::Invalid(format!(
+                "`{person}` is not a person in the organogram"
+            )));
+        }
+        if to < from {
+            return Err(RuntimeError::Invalid(format!(
+                "the absence ends ({to}) before it starts ({from})"
+            )));
+        }
+        let id = format!("a-{}", self.state.absence_count + 1);
+        self.emit(Event::AbsenceAdded {
+            id: id.clone(),
+            person: person.into(),
+            from,
+            to,
+        });
+        self.reassign("absence");
+        Ok(id)
+    }
+
+    /// Withdraws an absence; tasks go back to their holders if still open.
+    pub fn withdraw_absence(&mut self, id: &str) -> Result<(), RuntimeError> {
+        if !self.state.absences.contains_key(id) {
+            return Err(RuntimeError::Invalid(format!("there is no absence `{id}`")));
+        }
+        self.emit(Event::AbsenceWithdrawn { id: id.into() });
+        self.reassign("absence withdrawn");
+        Ok(())
+    }
+
+    /// Re-routes every open task for today's absences.
+    fn reassign(&mut self, reason: &str) {
+        let mut changes = Vec::new();
+        for d in self
+            .state
+            .documents
+            .values()
+            .filter(|d| d.status == Status::InProgress)
+        {
+            let Some(dep) = self.state.deployment(d.version) else {
+                continue;
+            };
+            for t in d.tasks.iter().filter(|t| t.status == TaskStatus::Open) {
+                let mut fresh = self.route(
+                    &dep.project,
+                    &dep.org,
+                    &t.spec.role,
+                    &t.spec.holders,
+                    &d.fields,
+                );
+                if t.escalated {
+                    for a in &t.spec.assignees {
+                        if !fresh.contains(a) && !t.spec.holders.contains(a) {
+                            fresh.push(a.clone());
+                        }
+                    }
+                }
+                if fresh != t.spec.assignees {
+                    changes.push((d.id.clone(), t.spec.id.clone(), fresh));
+                }
+            }
+        }
+        for (doc, task, assignees) in changes {
+            self.emit(Event::TaskReassigned {
+                doc,
+                task,
+                assignees,
+                reason: reason.into(),
+            });
+        }
+    }
+
+    /// Moves time forward: absences that start or end, reminders and escalations.
+    pub fn tick(&mut self) {
+        self.reassign("absence");
+        let mut due = Vec::new();
+        for d in self
+            .state
+            .documents
+            .values()
+            .filter(|d| d.status == Status::InProgress)
+        {
+            let Some(dep) = self.state.deployment(d.version) else {
+                continue;
+            };
+            let Some(flow) = dep.project.flows.iter().find(|f| f.name == d.flow) else {
+                continue;
+            };
+            let Some(deadline) = &flow.deadline else {
+                continue;
+            };
+            for t in d.tasks.iter().filter(|t| t.status == TaskStatus::Open) {
+                if !t.reminded && self.now >= self.after(t.opened_at, &deadline.remind_after) {
+                    due.push(Event::Reminded {
+                        doc: d.id.clone(),
+                        task: t.spec.id.clone(),
+                    });
+                }
+                if let Some(esc) = &deadline.escalate
+                    && !t.escalated
+                    && self.now >= self.after(t.opened_at, &esc.after)
+                {
+                    let to = dep.org.holders(&esc.to, &d.fields);
+                    due.push(Event::Escalated {
+                        doc: d.id.clone(),
+                        task: t.spec.id.clone(),
+                        to,
+                    });
+                }
+            }
+        }
+        for e in due {
+            self.emit(e);
+        }
+    }
+
+    fn after(&self, from: DateTime<Utc>, d: &FlowDuration) -> DateTime<Utc> {
+        let n = d.amount.ceil().to_u32().unwrap_or(u32::MAX / 2);
+        match d.unit {
+            DurationUnit::Days => from + Duration::days(n as i64),
+            DurationUnit::Workdays => self.calendar.add_workdays(from, n),
+        }
+    }
+}
+
+/// Checks and normalises a field value for its declared type.
+fn normalise(ty: &str, v: &Value, org: &crate::org::OrgIndex) -> Result<Value, String> {
+    if v.is_null() {
+        return Ok(Value::Null);
+    }
+    let text = match v {
+        Value::String(s) => s.trim().to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        _ => return Err(format!("expected a {ty}, got {v}")),
+    };
+    match ty {
+        "money" | "number" => {
+            let cleaned: String = text
+                .trim_end_matches("EUR")
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            let d = Decimal::from_str(&cleaned).map_err(|_| {
+                format!(
+                    "`{text}` is not {}",
+                    if ty == "money" {
+                        "an amount like 8500.00"
+                    } else {
+                        "a number"
+                    }
+                )
+            })?;
+            if ty == "money" && d.scale() > 2 {
+                return Err(format!("`{text}` has more than two decimals"));
+            }
+            Ok(Value::String(d.to_string()))
+        }
+        "bool" => match text.as_str() {
+            "true" => Ok(Value::Bool(true)),
+            "false" => Ok(Value::Bool(false)),
+            _ => Err(format!("`{text}` is not true or false")),
+        },
+        "date" => paraaf_compiler::syntax::valid_date(&text)
+            .then(|| Value::String(text.clone()))
+            .ok_or_else(|| format!("`{text}` is not a date (YYYY-MM-DD)")),
+        "unit" => org
+            .is_unit(&text)
+            .then(|| Value::String(text.clone()))
+            .ok_or_else(|| format!("`{text}` is not a unit in the organogram")),
+        "person" => org
+            .is_person(&text)
+            .then(|| Value::String(text.clone()))
+            .ok_or_else(|| format!("`{text}` is not a person in the organogram")),
+        "text" => match v {
+            Value::String(_) => Ok(Value::String(text)),
+            _ => Err(format!("expected text, got {v}")),
+        },
+        _ => Ok(Value::String(text)),
+    }
+}

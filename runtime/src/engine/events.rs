@@ -1,0 +1,196 @@
+//! Events: the append-only log is the source of truth; everything else is a fold over it.
+
+use chrono::NaiveDate;
+use paraaf_compiler::compile::CompiledProject;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// One task: a signature someone must give.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TaskSpec {
+    /// Task id.
+    pub id: String,
+    /// The role, resolved for the document (`diensthoofd of bevolking`).
+    pub role: String,
+    /// Index of the signature within the step (to find its signer in the flow).
+    pub signature: usize,
+    /// Who holds the role today.
+    pub holders: Vec<String>,
+    /// Who may sign now (holders, or substitutes when all holders are absent).
+    pub assignees: Vec<String>,
+}
+
+/// Something that happened. Serialised as one JSON object per log row.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// A compiled project became the current version. Documents keep their version.
+    ProjectDeployed {
+        /// Version number (1, 2, ...).
+        version: u32,
+        /// SHA-256 of the compiled JSON.
+        sha256: String,
+        /// The compiled project.
+        project: Box<CompiledProject>,
+    },
+    /// A document was submitted.
+    DocumentSubmitted {
+        /// Document id.
+        doc: String,
+        /// Version of the project it runs on.
+        version: u32,
+        /// Flow that handles it.
+        flow: String,
+        /// Document kind.
+        kind: String,
+        /// Who submitted it.
+        uploader: String,
+        /// Field values (normalised).
+        fields: BTreeMap<String, Value>,
+        /// SHA-256 of the content file.
+        content_sha256: String,
+        /// Title shown in lists.
+        title: String,
+    },
+    /// A step started; its tasks are open.
+    StepOpened {
+        /// Document.
+        doc: String,
+        /// Step index in the flow.
+        step: usize,
+        /// Step name.
+        name: String,
+        /// The tasks.
+        tasks: Vec<TaskSpec>,
+    },
+    /// A step was not needed (its conditions do not hold).
+    StepSkipped {
+        /// Document.
+        doc: String,
+        /// Step index.
+        step: usize,
+        /// Step name.
+        name: String,
+    },
+    /// A task was signed.
+    Signed {
+        /// Document.
+        doc: String,
+        /// Task.
+        task: String,
+        /// Who signed.
+        by: String,
+        /// For whom, when a substitute signed.
+        for_whom: Option<String>,
+    },
+    /// A task was refused.
+    Refused {
+        /// Document.
+        doc: String,
+        /// Task.
+        task: String,
+        /// Who refused.
+        by: String,
+        /// For whom, when a substitute refused.
+        for_whom: Option<String>,
+        /// Why.
+        reason: String,
+    },
+    /// A comment.
+    Commented {
+        /// Document.
+        doc: String,
+        /// Who.
+        by: String,
+        /// Text.
+        text: String,
+    },
+    /// Who may sign a task changed (absence, return, escalation).
+    TaskReassigned {
+        /// Document.
+        doc: String,
+        /// Task.
+        task: String,
+        /// Who may sign now.
+        assignees: Vec<String>,
+        /// Why.
+        reason: String,
+    },
+    /// Open tasks that are no longer needed (another signed an `any` step; refusal).
+    TasksCancelled {
+        /// Document.
+        doc: String,
+        /// Tasks.
+        tasks: Vec<String>,
+    },
+    /// A reminder was sent for a task.
+    Reminded {
+        /// Document.
+        doc: String,
+        /// Task.
+        task: String,
+    },
+    /// A task was escalated.
+    Escalated {
+        /// Document.
+        doc: String,
+        /// Task.
+        task: String,
+        /// Escalated to.
+        to: Vec<String>,
+    },
+    /// All steps are signed.
+    DocumentCompleted {
+        /// Document.
+        doc: String,
+    },
+    /// Refused and sent back to the uploader.
+    DocumentReturned {
+        /// Document.
+        doc: String,
+    },
+    /// Refused and stopped.
+    DocumentStopped {
+        /// Document.
+        doc: String,
+    },
+    /// A person will be absent (inclusive dates).
+    AbsenceAdded {
+        /// Absence id.
+        id: String,
+        /// Who.
+        person: String,
+        /// First day.
+        from: NaiveDate,
+        /// Last day.
+        to: NaiveDate,
+    },
+    /// An absence was withdrawn.
+    AbsenceWithdrawn {
+        /// Absence id.
+        id: String,
+    },
+}
+
+impl Event {
+    /// The document an event is about, if any.
+    pub fn doc(&self) -> Option<&str> {
+        match self {
+            Event::DocumentSubmitted { doc, .. }
+            | Event::StepOpened { doc, .. }
+            | Event::StepSkipped { doc, .. }
+            | Event::Signed { doc, .. }
+            | Event::Refused { doc, .. }
+            | Event::Commented { doc, .. }
+            | Event::TaskReassigned { doc, .. }
+            | Event::TasksCancelled { doc, .. }
+            | Event::Reminded { doc, .. }
+            | Event::Escalated { doc, .. }
+            | Event::DocumentCompleted { doc }
+            | Event::DocumentReturned { doc }
+            | Event::DocumentStopped { doc } => Some(doc),
+            _ => None,
+        }
+    }
+}

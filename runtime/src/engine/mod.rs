@@ -1,0 +1,12 @@
+//! The event-sourced state machine: events, the state they fold into, and the commands
+//! that emit them.
+
+mod commands;
+mod errors;
+mod events;
+mod state;
+
+pub use commands::{Emitter, Submission};
+pub use errors::RuntimeError;
+pub use events::{Event, TaskSpec};
+pub use state::{Absence, Deployment, Document, State, Status, Task, TaskStatus};

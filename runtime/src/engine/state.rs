@@ -1,0 +1,346 @@
+//! The state: a pure fold over events. `apply` never fails and never does IO.
+
+use super::events::{Event, TaskSpec};
+use crate::org::OrgIndex;
+use chrono::{DateTime, NaiveDate, Utc};
+use paraaf_compiler::compile::CompiledProject;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+/// A deployed project version with its organogram index.
+#[derive(Clone, Debug)]
+pub struct Deployment {
+    /// The compiled project.
+    pub project: Arc<CompiledProject>,
+    /// Lookups in its organogram.
+    pub org: Arc<OrgIndex>,
+}
+
+/// Where a document is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Being signed.
+    InProgress,
+    /// Every step signed.
+    Completed,
+    /// Refused, back with the uploader.
+    Returned,
+    /// Refused and stopped.
+    Stopped,
+}
+
+impl Status {
+    /// As stored in projections.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::InProgress => "in_progress",
+            Status::Completed => "completed",
+            Status::Returned => "returned",
+            Status::Stopped => "stopped",
+        }
+    }
+}
+
+/// State of a task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    /// Waiting for a signature.
+    Open,
+    /// Signed.
+    Signed,
+    /// Refused.
+    Refused,
+    /// No longer needed.
+    Cancelled,
+}
+
+/// A task and what happened to it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Task {
+    /// As opened.
+    #[serde(flatten)]
+    pub spec: TaskSpec,
+    /// Step index.
+    pub step: usize,
+    /// Status.
+    pub status: TaskStatus,
+    /// When it was opened.
+    pub opened_at: DateTime<Utc>,
+    /// Who signed or refused, and for whom.
+    pub decided_by: Option<(String, Option<String>)>,
+    /// Reminder sent.
+    pub reminded: bool,
+    /// Escalated.
+    pub escalated: bool,
+}
+
+/// A document and its progress.
+#[derive(Clone, Debug, Serialize)]
+pub struct Document {
+    /// Id.
+    pub id: String,
+    /// Project version.
+    pub version: u32,
+    /// Flow.
+    pub flow: String,
+    /// Kind.
+    pub kind: String,
+    /// Uploader.
+    pub uploader: String,
+    /// Title.
+    pub title: String,
+    /// Fields.
+    pub fields: BTreeMap<String, Value>,
+    /// SHA-256 of the content.
+    pub content_sha256: String,
+    /// Status.
+    pub status: Status,
+    /// Current step index.
+    pub step: usize,
+    /// All tasks, in order.
+    pub tasks: Vec<Task>,
+    /// Everyone who was ever asked to sign (visibility "signers").
+    pub signers: BTreeSet<String>,
+    /// Comments: (who, text).
+    pub comments: Vec<(String, String)>,
+    /// Sequence numbers of the events about this document.
+    pub events: Vec<u64>,
+    /// Submitted at.
+    pub submitted_at: DateTime<Utc>,
+}
+
+/// An absence.
+#[derive(Clone, Debug, Serialize)]
+pub struct Absence {
+    /// Who.
+    pub person: String,
+    /// First day.
+    pub from: NaiveDate,
+    /// Last day.
+    pub to: NaiveDate,
+}
+
+/// Everything the runtime knows, rebuilt from the log.
+#[derive(Clone, Debug, Default)]
+pub struct State {
+    /// Deployed versions (index = version - 1).
+    pub deployments: Vec<Deployment>,
+    /// Documents by id.
+    pub documents: BTreeMap<String, Document>,
+    /// Absences by id.
+    pub absences: BTreeMap<String, Absence>,
+    /// Number of the last event applied.
+    pub last_seq: u64,
+    /// Counter for task ids.
+    pub task_count: u64,
+    /// Counter for absence ids.
+    pub absence_count: u64,
+}
+
+impl State {
+    /// The current (latest) deployment.
+    pub fn current(&self) -> Option<(u32, &Deployment)> {
+        self.deployments
+            .last()
+            .map(|d| (self.deployments.len() as u32, d))
+    }
+
+    /// A deployment by version.
+    pub fn deployment(&self, version: u32) -> Option<&Deployment> {
+        self.deployments.get((version as usize).checked_sub(1)?)
+    }
+
+    /// Whether `person` is absent on `day`.
+    pub fn is_absent(&self, person: &str, day: NaiveDate) -> bool {
+        self.absences
+            .values()
+            .any(|a| a.person == person && a.from <= day && day <= a.to)
+    }
+
+    /// Applies one event (sequence number `seq`, time `at`).
+    pub fn apply(&mut self, seq: u64, at: DateTime<Utc>, event: &Event) {
+        self.last_seq = seq;
+        if let Some(id) = event.doc()
+            && let Some(d) = self.documents.get_mut(id)
+        {
+            d.events.push(seq);
+        }
+        match event {
+            Event::ProjectDeployed { project, .. } => {
+                let org = Arc::new(OrgIndex::new(&project.organogram));
+                self.deployments.push(Deployment {
+                    project: Arc::new((**project).clone()),
+                    org,
+                });
+            }
+            Event::DocumentSubmitted {
+                doc,
+                version,
+                flow,
+                kind,
+                uploader,
+                fields,
+                content_sha256,
+                title,
+            } => {
+                self.documents.insert(
+                    doc.clone(),
+                    Document {
+                        id: doc.clone(),
+                        version: *version,
+                        flow: flow.clone(),
+                        kind: kind.clone(),
+                        uploader: uploader.clone(),
+                        title: title.clone(),
+                        fields: fields.clone(),
+                        content_sha256: content_sha256.clone(),
+                        status: Status::InProgress,
+                        step: 0,
+                        tasks: Vec::new(),
+                        signers: BTreeSet::new(),
+                        comments: Vec::new(),
+                        events: vec![seq],
+                        submitted_at: at,
+                    },
+                );
+            }
+            Event::StepOpened {
+                doc, step, tasks, ..
+            } => {
+                self.task_count += tasks.len() as u64;
+                if let Some(d) = self.documents.get_mut(doc) {
+                    d.step = *step;
+                    for t in tasks {
+                        d.signers.extend(t.holders.iter().cloned());
+                        d.signers.extend(t.assignees.iter().cloned());
+                        d.tasks.push(Task {
+                            spec: t.clone(),
+                            step: *step,
+                            status: TaskStatus::Open,
+                            opened_at: at,
+                            decided_by: None,
+                            reminded: false,
+                            escalated: false,
+                        });
+                    }
+                }
+            }
+            Event::StepSkipped { doc, step, .. } => {
+                if let Some(d) = self.documents.get_mut(doc) {
+                    d.step = *step;
+                }
+            }
+            Event::Signed {
+                doc,
+                task,
+                by,
+                for_whom,
+            }
+            | Event::Refused {
+                doc,
+                task,
+                by,
+                for_whom,
+                ..
+            } => {
+                let status = if matches!(event, Event::Signed { .. }) {
+                    TaskStatus::Signed
+                } else {
+                    TaskStatus::Refused
+                };
+                if let Some(t) = self.task_mut(doc, task) {
+                    t.status = status;
+                    t.decided_by = Some((by.clone(), for_whom.clone()));
+                }
+                if let Some(d) = self.documents.get_mut(doc) {
+                    d.signers.insert(by.clone());
+                }
+            }
+            Event::Commented { doc, by, text } => {
+                if let Some(d) = self.documents.get_mut(doc) {
+                    d.comments.push((by.clone(), text.clone()));
+                }
+            }
+            Event::TaskReassigned {
+                doc,
+                task,
+                assignees,
+                ..
+            }
+            | Event::Escalated {
+                doc,
+                task,
+                to: assignees,
+            } => {
+                let escalated = matches!(event, Event::Escalated { .. });
+                if let Some(t) = self.task_mut(doc, task) {
+                    if escalated {
+                        t.escalated = true;
+                        for a in assignees {
+                            if !t.spec.assignees.contains(a) {
+                                t.spec.assignees.push(a.clone());
+                            }
+                        }
+                    } else {
+                        t.spec.assignees = assignees.clone();
+                    }
+                }
+                if let Some(d) = self.documents.get_mut(doc) {
+                    d.signers.extend(assignees.iter().cloned());
+                }
+            }
+            Event::TasksCancelled { doc, tasks } => {
+                for id in tasks {
+                    if let Some(t) = self.task_mut(doc, id) {
+                        t.status = TaskStatus::Cancelled;
+                    }
+                }
+            }
+            Event::Reminded { doc, task } => {
+                if let Some(t) = self.task_mut(doc, task) {
+                    t.reminded = true;
+                }
+            }
+            Event::DocumentCompleted { doc } => self.set_status(doc, Status::Completed),
+            Event::DocumentReturned { doc } => self.set_status(doc, Status::Returned),
+            Event::DocumentStopped { doc } => self.set_status(doc, Status::Stopped),
+            Event::AbsenceAdded {
+                id,
+                person,
+                from,
+                to,
+            } => {
+                self.absence_count += 1;
+                self.absences.insert(
+                    id.clone(),
+                    Absence {
+                        person: person.clone(),
+                        from: *from,
+                        to: *to,
+                    },
+                );
+            }
+            Event::AbsenceWithdrawn { id } => {
+                self.absences.remove(id);
+            }
+        }
+    }
+
+    fn set_status(&mut self, doc: &str, status: Status) {
+        if let Some(d) = self.documents.get_mut(doc) {
+            d.status = status;
+        }
+    }
+
+    fn task_mut(&mut self, doc: &str, task: &str) -> Option<&mut Task> {
+        self.documents
+            .get_mut(doc)?
+            .tasks
+            .iter_mut()
+            .find(|t| t.spec.id == task)
+    }
+}

@@ -1,0 +1,391 @@
+//! The SQLite store: the hash-chained event log (source of truth), projections that can
+//! be rebuilt from it, and idempotency records. Only this module knows SQLite.
+
+use crate::engine::{Event, RuntimeError, State};
+use crate::visibility::may_see;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite_migration::{M, Migrations};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// Hash of the (virtual) event before the first.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(
+        "CREATE TABLE events (
+            seq INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            body TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL UNIQUE
+        );
+        CREATE TABLE documents (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            flow TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            uploader TEXT NOT NULL,
+            title TEXT NOT NULL,
+            status TEXT NOT NULL,
+            step INTEGER NOT NULL,
+            last_seq INTEGER NOT NULL
+        );
+        CREATE TABLE tasks (
+            id TEXT PRIMARY KEY,
+            doc_id TEXT NOT NULL REFERENCES documents(id),
+            step INTEGER NOT NULL,
+            role TEXT NOT NULL,
+            assignees TEXT NOT NULL,
+            status TEXT NOT NULL
+        );
+        CREATE INDEX tasks_by_doc ON tasks(doc_id);
+        CREATE TABLE visibility (
+            doc_id TEXT NOT NULL REFERENCES documents(id),
+            person TEXT NOT NULL,
+            PRIMARY KEY (doc_id, person)
+        );
+        CREATE INDEX visibility_by_person ON visibility(person);
+        CREATE TABLE idempotency (
+            person TEXT NOT NULL,
+            key TEXT NOT NULL,
+            request_sha256 TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            response TEXT NOT NULL,
+            PRIMARY KEY (person, key)
+        );",
+    )])
+}
+
+/// An idempotency record: a write request's key, its hash and the response given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Idempotency {
+    /// Caller.
+    pub person: String,
+    /// `Idempotency-Key` header.
+    pub key: String,
+    /// SHA-256 of the request body.
+    pub request_sha256: String,
+    /// HTTP status given.
+    pub status: u16,
+    /// Response body given.
+    pub response: String,
+}
+
+/// The store of one city.
+pub struct Store {
+    conn: Connection,
+}
+
+/// Outcome of `verify`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verified {
+    /// Number of events checked.
+    pub events: u64,
+    /// Hash of the last event.
+    pub head: String,
+}
+
+fn hash(prev: &str, seq: u64, at: &str, body: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(prev.as_bytes());
+    h.update(b"|");
+    h.update(seq.to_string().as_bytes());
+    h.update(b"|");
+    h.update(at.as_bytes());
+    h.update(b"|");
+    h.update(body.as_bytes());
+    hex::encode(h.finalize())
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`: WAL, `synchronous=FULL`,
+    /// foreign keys, a busy timeout, and the schema migrated to the latest version.
+    pub fn open(path: &Path) -> Result<Store, RuntimeError> {
+        let mut conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrations()
+            .to_latest(&mut conn)
+            .map_err(|e| RuntimeError::Storage(e.to_string()))?;
+        Ok(Store { conn })
+    }
+
+    /// Replays the log into a fresh state.
+    pub fn load(&self) -> Result<State, RuntimeError> {
+        let mut state = State::default();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT seq, at, body FROM events ORDER BY seq")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let seq: u64 = row.get(0)?;
+            let at: String = row.get(1)?;
+            let body: String = row.get(2)?;
+            let event: Event = serde_json::from_str(&body)
+                .map_err(|e| RuntimeError::Storage(format!("event {seq} is unreadable: {e}")))?;
+            let at = DateTime::parse_from_rfc3339(&at)
+                .map_err(|e| RuntimeError::Storage(format!("event {seq}: bad time: {e}")))?;
+            state.apply(seq, at.to_utc(), &event);
+        }
+        Ok(state)
+    }
+
+    /// Appends events (and an idempotency record) in one `BEGIN IMMEDIATE` transaction and
+    /// updates the projections of the documents they touch from `state` (which already has
+    /// them applied). Returns only after the commit is durable.
+    pub fn commit(
+        &mut self,
+        state: &State,
+        events: &[(u64, DateTime<Utc>, Event)],
+        idem: &[Idempotency],
+    ) -> Result<(), RuntimeError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let (last, mut prev): (u64, String) = tx
+            .query_row(
+                "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .unwrap_or((0, GENESIS.to_string()));
+        if let Some((first, _, _)) = events.first()
+            && *first != last + 1
+        {
+            return Err(RuntimeError::Storage(format!(
+                "another writer appended events (expected {}, store has {last})",
+                first - 1
+            )));
+        }
+        let mut docs = BTreeSet::new();
+        for (seq, at, event) in events {
+            let body =
+                serde_json::to_string(event).map_err(|e| RuntimeError::Storage(e.to_string()))?;
+            let at = at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+            let h = hash(&prev, *seq, &at, &body);
+            tx.execute(
+                "INSERT INTO events (seq, at, body, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![seq, at, body, prev, h],
+            )?;
+            prev = h;
+            if let Some(d) = event.doc() {
+                docs.insert(d.to_string());
+            }
+            if matches!(
+                event,
+                Event::AbsenceAdded { .. } | Event::AbsenceWithdrawn { .. }
+            ) {
+                docs.extend(state.documents.keys().cloned());
+            }
+        }
+        for doc in &docs {
+            write_projection(&tx, state, doc)?;
+        }
+        for i in idem {
+            tx.execute(
+                "INSERT INTO idempotency (person, key, request_sha256, status, response) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![i.person, i.key, i.request_sha256, i.status, i.response],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The response recorded for an idempotency key, if any.
+    pub fn idempotency(
+        &self,
+        person: &str,
+        key: &str,
+    ) -> Result<Option<Idempotency>, RuntimeError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT request_sha256, status, response FROM idempotency WHERE person = ?1 AND key = ?2",
+                params![person, key],
+                |r| {
+                    Ok(Idempotency {
+                        person: person.to_string(),
+                        key: key.to_string(),
+                        request_sha256: r.get(0)?,
+                        status: r.get(1)?,
+                        response: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// Checks the hash chain from the first event; names the first bad event. With a
+    /// checkpoint `(seq, hash)` kept outside the database, also checks the log still
+    /// holds exactly that event at that place (a rewritten table fails here).
+    pub fn verify(&self, checkpoint: Option<(u64, &str)>) -> Result<Verified, String> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT seq, at, body, prev_hash, hash FROM events ORDER BY seq")
+            .map_err(|e| e.to_string())?;
+        let mut rows = stmt.query([]).map_err(|e| e.to_string())?;
+        let mut prev = GENESIS.to_string();
+        let mut expected_seq = 1u64;
+        let mut checkpoint_seen = false;
+        while let Some(row) = rows.next().map_err(|e| e.to_string())? {
+            let seq: u64 = row.get(0).map_err(|e| e.to_string())?;
+            let at: String = row.get(1).map_err(|e| e.to_string())?;
+            let body: String = row.get(2).map_err(|e| e.to_string())?;
+            let prev_hash: String = row.get(3).map_err(|e| e.to_string())?;
+            let stored: String = row.get(4).map_err(|e| e.to_string())?;
+            if seq != expected_seq {
+                return Err(format!(
+                    "event {expected_seq} is missing (the next one is {seq})"
+                ));
+            }
+            if prev_hash != prev {
+                return Err(format!(
+                    "event {seq} does not follow event {}: the chain is broken",
+                    seq - 1
+                ));
+            }
+            if hash(&prev, seq, &at, &body) != stored {
+                return Err(format!(
+                    "event {seq} was altered: its content does not match its hash"
+                ));
+            }
+            if let Some((cs, ch)) = checkpoint
+                && cs == seq
+            {
+                checkpoint_seen = true;
+                if ch != stored {
+                    return Err(format!(
+                        "event {seq} differs from the checkpoint: the log was rewritten"
+                    ));
+                }
+            }
+            prev = stored;
+            expected_seq += 1;
+        }
+        if let Some((cs, _)) = checkpoint
+            && !checkpoint_seen
+        {
+            return Err(format!(
+                "the checkpoint names event {cs}, but the log ends at {}: events were deleted",
+                expected_seq - 1
+            ));
+        }
+        Ok(Verified {
+            events: expected_seq - 1,
+            head: prev,
+        })
+    }
+
+    /// Drops the projections and rebuilds them from the log; returns the rebuilt state.
+    pub fn rebuild(&mut self) -> Result<State, RuntimeError> {
+        let state = self.load()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch("DELETE FROM visibility; DELETE FROM tasks; DELETE FROM documents;")?;
+        for doc in state.documents.keys() {
+            write_projection(&tx, &state, doc)?;
+        }
+        tx.commit()?;
+        Ok(state)
+    }
+
+    /// The projections as sorted text rows, for comparing stored with rebuilt.
+    pub fn projection_rows(&self) -> Result<Vec<String>, RuntimeError> {
+        let mut out = Vec::new();
+        for sql in [
+            "SELECT id || '|' || kind || '|' || flow || '|' || version || '|' || uploader || '|' || title || '|' || status || '|' || step || '|' || last_seq FROM documents",
+            "SELECT id || '|' || doc_id || '|' || step || '|' || role || '|' || assignees || '|' || status FROM tasks",
+            "SELECT doc_id || '|' || person FROM visibility",
+        ] {
+            let mut stmt = self.conn.prepare(sql)?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            for r in rows {
+                out.push(r?);
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// `PRAGMA integrity_check` result (`ok` when healthy).
+    pub fn integrity_check(&self) -> Result<String, RuntimeError> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+
+    /// The last event's sequence number and hash (for checkpoints).
+    pub fn head(&self) -> Result<(u64, String), RuntimeError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .unwrap_or((0, GENESIS.to_string())))
+    }
+
+    /// Raw events (seq, time, JSON body), for the audit listing.
+    pub fn events(&self) -> Result<Vec<(u64, String, String)>, RuntimeError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT seq, at, body FROM events ORDER BY seq")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Direct access for tests that tamper with the log.
+    #[doc(hidden)]
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+fn write_projection(
+    tx: &rusqlite::Transaction,
+    state: &State,
+    doc: &str,
+) -> Result<(), RuntimeError> {
+    let Some(d) = state.documents.get(doc) else {
+        return Ok(());
+    };
+    tx.execute("DELETE FROM visibility WHERE doc_id = ?1", [doc])?;
+    tx.execute("DELETE FROM tasks WHERE doc_id = ?1", [doc])?;
+    tx.execute(
+        "INSERT OR REPLACE INTO documents (id, kind, flow, version, uploader, title, status, step, last_seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![d.id, d.kind, d.flow, d.version, d.uploader, d.title, d.status.as_str(), d.step as i64, d.events.last().copied().unwrap_or(0)],
+    )?;
+    for t in &d.tasks {
+        let status = match t.status {
+            crate::engine::TaskStatus::Open => "open",
+            crate::engine::TaskStatus::Signed => "signed",
+            crate::engine::TaskStatus::Refused => "refused",
+            crate::engine::TaskStatus::Cancelled => "cancelled",
+        };
+        tx.execute(
+            "INSERT INTO tasks (id, doc_id, step, role, assignees, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![t.spec.id, d.id, t.step as i64, t.spec.role, t.spec.assignees.join(","), status],
+        )?;
+    }
+    if let Some(dep) = state.deployment(d.version) {
+        for person in &dep.project.organogram.people {
+            if may_see(state, &person.id, doc) {
+                tx.execute(
+                    "INSERT INTO visibility (doc_id, person) VALUES (?1, ?2)",
+                    params![doc, person.id],
+                )?;
+            }
+        }
+    }
+    Ok(())
+}

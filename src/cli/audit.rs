@@ -1,0 +1,183 @@
+//! `paraaf tick`, `paraaf log`, `paraaf admin rebuild`, `paraaf audit ...`
+
+use super::runtime_args::RuntimeArgs;
+use paraaf_runtime::engine::Event;
+use paraaf_runtime::visibility::may_see;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `paraaf tick`.
+#[derive(clap::Args)]
+pub struct TickArgs {
+    #[command(flatten)]
+    rt: RuntimeArgs,
+}
+
+/// Process the passing of time: absences that start or end, reminders, escalations.
+pub fn tick(args: TickArgs) -> Result<ExitCode, String> {
+    let mut runtime = args.rt.open()?;
+    let before = runtime.state().last_seq;
+    runtime
+        .execute(args.rt.now(), |e| {
+            e.tick();
+            Ok(())
+        })
+        .map_err(|e| e.to_string())?;
+    let store = runtime.store();
+    for (seq, at, body) in store
+        .events()
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .filter(|(s, _, _)| *s > before)
+    {
+        println!("{seq}\t{at}\t{body}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Arguments of `paraaf log`.
+#[derive(clap::Args)]
+pub struct LogArgs {
+    /// Show the events this person may see (documents they may see, their own absences).
+    #[arg(long = "as")]
+    person: String,
+    #[command(flatten)]
+    rt: RuntimeArgs,
+}
+
+/// The audit listing, filtered by visibility.
+pub fn log(args: LogArgs) -> Result<ExitCode, String> {
+    let runtime = args.rt.open()?;
+    let state = runtime.state();
+    for (seq, at, body) in runtime.store().events().map_err(|e| e.to_string())? {
+        let Ok(event) = serde_json::from_str::<Event>(&body) else {
+            continue;
+        };
+        let visible = match &event {
+            Event::ProjectDeployed {
+                version, sha256, ..
+            } => {
+                println!("{seq}\t{at}\tproject version {version} deployed ({sha256})");
+                continue;
+            }
+            Event::AbsenceAdded { person, .. } => person == &args.person,
+            Event::AbsenceWithdrawn { id } => state
+                .absences
+                .get(id)
+                .is_none_or(|a| a.person == args.person),
+            other => other.doc().is_some_and(|d| may_see(state, &args.person, d)),
+        };
+        if visible {
+            println!("{seq}\t{at}\t{body}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Admin subcommands.
+#[derive(clap::Subcommand)]
+pub enum AdminCommand {
+    /// Drop the projections (documents, tasks, visibility) and rebuild them from the log.
+    Rebuild {
+        #[command(flatten)]
+        rt: RuntimeArgs,
+    },
+}
+
+pub fn admin(cmd: AdminCommand) -> Result<ExitCode, String> {
+    match cmd {
+        AdminCommand::Rebuild { rt } => {
+            let mut runtime = rt.open()?;
+            let state = runtime.store_mut().rebuild().map_err(|e| e.to_string())?;
+            println!(
+                "rebuilt {} documents from {} events",
+                state.documents.len(),
+                state.last_seq
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Audit subcommands.
+#[derive(clap::Subcommand)]
+pub enum AuditCommand {
+    /// Verify the hash chain of the log (and a checkpoint, if given). Exit 1 names the
+    /// first bad event.
+    Verify {
+        /// A checkpoint file written by `paraaf audit checkpoint` (its last line is used).
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+        #[command(flatten)]
+        rt: RuntimeArgs,
+    },
+    /// Print (or append to a file kept outside the database) the current head:
+    /// `sequence hash time`. Archive it; `verify --checkpoint` checks against it.
+    Checkpoint {
+        /// Append to this file instead of printing.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        rt: RuntimeArgs,
+    },
+}
+
+pub fn audit(cmd: AuditCommand) -> Result<ExitCode, String> {
+    match cmd {
+        AuditCommand::Verify { checkpoint, rt } => {
+            let runtime = rt.open()?;
+            let cp = match &checkpoint {
+                Some(path) => {
+                    let text = std::fs::read_to_string(path)
+                        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                    let line = text
+                        .lines()
+                        .rev()
+                        .find(|l| !l.trim().is_empty())
+                        .ok_or("the checkpoint file is empty")?;
+                    let mut parts = line.split_whitespace();
+                    let seq: u64 = parts
+                        .next()
+                        .and_then(|s| s.parse().ok())
+                        .ok_or("bad checkpoint line")?;
+                    let hash = parts.next().ok_or("bad checkpoint line")?.to_string();
+                    Some((seq, hash))
+                }
+                None => None,
+            };
+            match runtime
+                .store()
+                .verify(cp.as_ref().map(|(s, h)| (*s, h.as_str())))
+            {
+                Ok(v) => {
+                    println!("ok: {} events, head {}", v.events, v.head);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(why) => {
+                    println!("FAILED: {why}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        AuditCommand::Checkpoint { output, rt } => {
+            let runtime = rt.open()?;
+            let (seq, hash) = runtime.store().head().map_err(|e| e.to_string())?;
+            let line = format!("{seq} {hash} {}\n", rt.now().to_rfc3339());
+            match output {
+                Some(path) => {
+                    use std::io::Write;
+                    let mut f = std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(&path)
+                        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                    f.write_all(line.as_bytes())
+                        .and_then(|()| f.sync_all())
+                        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                }
+                None => print!("{line}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

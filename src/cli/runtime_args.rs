@@ -1,0 +1,40 @@
+//! Options shared by the runtime subcommands: the database and the clock.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use paraaf_runtime::Runtime;
+use paraaf_runtime::workdays::Calendar;
+use std::path::PathBuf;
+
+/// `--db` and `--now`.
+#[derive(clap::Args, Clone)]
+pub struct RuntimeArgs {
+    /// The city's database file (created when missing).
+    #[arg(long, env = "PARAAF_DB", default_value = "paraaf.db")]
+    pub db: PathBuf,
+    /// Pretend it is this moment (RFC 3339 or YYYY-MM-DD); for tests and replays.
+    #[arg(long, env = "PARAAF_NOW", value_parser = parse_now)]
+    pub now: Option<DateTime<Utc>>,
+}
+
+/// Parses `--now`.
+pub fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.to_utc());
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map(|d| d.and_hms_opt(9, 0, 0).expect("valid time").and_utc())
+        .map_err(|_| format!("`{s}` is not a moment (2026-07-01 or 2026-07-01T09:00:00Z)"))
+}
+
+impl RuntimeArgs {
+    /// Opens the runtime.
+    pub fn open(&self) -> Result<Runtime, String> {
+        Runtime::open(&self.db, Calendar::default())
+            .map_err(|e| format!("{}: {e}", self.db.display()))
+    }
+
+    /// The moment to act at.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now.unwrap_or_else(Utc::now)
+    }
+}

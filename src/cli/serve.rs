@@ -1,0 +1,76 @@
+//! `paraaf serve`
+
+use super::runtime_args::RuntimeArgs;
+use paraaf_runtime::api::{Writer, router};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `paraaf serve`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// TOML file giving each person's bearer token: `[tokens]` then `an-peeters = "..."`.
+    #[arg(long)]
+    tokens: PathBuf,
+    /// Address to listen on (port 0 picks a free port; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: String,
+    /// Largest number of writes committed together (group commit).
+    #[arg(long, default_value_t = 64)]
+    batch: usize,
+    #[command(flatten)]
+    rt: RuntimeArgs,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokensFile {
+    tokens: BTreeMap<String, String>,
+}
+
+pub fn run(args: Args) -> Result<ExitCode, String> {
+    let text = std::fs::read_to_string(&args.tokens)
+        .map_err(|e| format!("cannot read {}: {e}", args.tokens.display()))?;
+    let file: TokensFile = toml::from_str(&text).map_err(|e| {
+        format!(
+            "{} is not a tokens file: {}",
+            args.tokens.display(),
+            e.message()
+        )
+    })?;
+    let mut tokens = BTreeMap::new();
+    for (person, token) in file.tokens {
+        if token.len() < 16 {
+            return Err(format!(
+                "the token of {person} is shorter than 16 characters"
+            ));
+        }
+        tokens.insert(token, person);
+    }
+    let runtime = args.rt.open()?;
+    let fixed = args.rt.now;
+    let clock = Box::new(move || fixed.unwrap_or_else(chrono::Utc::now));
+    let writer = Writer::start(runtime, clock, args.batch.max(1));
+    let app = router(writer, tokens);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&args.addr)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        println!("listening on http://{addr}");
+        let _ = std::io::stdout().flush();
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .map_err(|e| e.to_string())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

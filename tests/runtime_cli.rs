@@ -1,0 +1,539 @@
+//! Runtime scenarios on the Aalst example, end to end through the `paraaf` command.
+
+mod support;
+
+use support::City;
+
+const NOW: &str = "2026-11-23";
+
+fn submit_besluit(city: &City, uploader: &str, bedrag: &str) -> String {
+    let content = city.content.to_str().unwrap().to_string();
+    city.ok(
+        &[
+            "doc",
+            "submit",
+            "--kind",
+            "besluit",
+            "--as",
+            uploader,
+            "--field",
+            "dienst=bevolking",
+            "--field",
+            "bron=notula",
+            "--field",
+            "titel=Aankoop laptops",
+            "--field",
+            &format!("bedrag={bedrag}"),
+            "--content",
+            &content,
+        ],
+        NOW,
+    )
+}
+
+#[test]
+fn college_decision_needs_the_visum_above_8500_eur_only() {
+    let city = City::aalst("visum");
+    let uploader = city.staff("bevolking", "diensthoofd")[0].clone();
+    let diensthoofd = city.function("diensthoofd", Some("bevolking"));
+    let fd = city.function("financieel-directeur", None);
+    let burgemeester = city.mandate("burgemeester");
+    let ad = city.function("algemeen-directeur", None);
+
+    let big = submit_besluit(&city, &uploader, "9000");
+    city.ok(&["doc", "sign", &big, "--as", &diensthoofd], NOW);
+    assert!(
+        city.ok(&["inbox", &fd], NOW).contains(&big),
+        "above 8 500 EUR the financial director gives the visum"
+    );
+
+    let small = submit_besluit(&city, &uploader, "8499.99");
+    city.ok(&["doc", "sign", &small, "--as", &diensthoofd], NOW);
+    assert!(
+        !city.ok(&["inbox", &fd], NOW).contains(&small),
+        "below 8 500 EUR no visum"
+    );
+    assert!(city.ok(&["inbox", &burgemeester], NOW).contains(&small));
+    city.ok(&["doc", "sign", &small, "--as", &burgemeester], NOW);
+    city.ok(&["doc", "sign", &small, "--as", &ad], NOW);
+    assert_eq!(city.status(&small, &uploader), "completed");
+}
+
+#[test]
+fn burgemeester_on_holiday_the_substitute_signs_for_him() {
+    let city = City::aalst("holiday");
+    let uploader = city.staff("bevolking", "diensthoofd")[0].clone();
+    let burgemeester = city.mandate("burgemeester");
+    let substitute = city.mandate("schepen-financien");
+    let doc = submit_besluit(&city, &uploader, "100");
+    city.ok(
+        &[
+            "doc",
+            "sign",
+            &doc,
+            "--as",
+            &city.function("diensthoofd", Some("bevolking")),
+        ],
+        NOW,
+    );
+    let absence = city.ok(
+        &[
+            "absence",
+            "add",
+            &burgemeester,
+            "--from",
+            "2026-11-20",
+            "--to",
+            "2026-12-10",
+        ],
+        NOW,
+    );
+    assert!(!city.ok(&["inbox", &burgemeester], NOW).contains(&doc));
+    assert!(
+        city.ok(&["inbox", &substitute], NOW)
+            .contains(&format!("(for {burgemeester})"))
+    );
+    // The absence is withdrawn before signing: the task goes back.
+    city.ok(&["absence", "withdraw", &absence], NOW);
+    assert!(city.ok(&["inbox", &burgemeester], NOW).contains(&doc));
+    assert!(!city.ok(&["inbox", &substitute], NOW).contains(&doc));
+    // Away again; the substitute signs, and the log says for whom.
+    city.ok(
+        &[
+            "absence",
+            "add",
+            &burgemeester,
+            "--from",
+            "2026-11-20",
+            "--to",
+            "2026-12-10",
+        ],
+        NOW,
+    );
+    city.ok(&["doc", "sign", &doc, "--as", &substitute], NOW);
+    let shown = city.ok(&["doc", "show", &doc, "--as", &uploader], NOW);
+    assert!(
+        shown.contains(&format!("{substitute} for {burgemeester}")),
+        "{shown}"
+    );
+}
+
+#[test]
+fn performance_review_is_invisible_to_colleagues() {
+    let city = City::aalst("review");
+    let staff = city.staff("bevolking", "diensthoofd");
+    let (reviewed, colleague) = (&staff[1], &staff[2]);
+    let head = city.function("diensthoofd", Some("bevolking"));
+    let content = city.content.to_str().unwrap();
+    let doc = city.ok(
+        &[
+            "doc",
+            "submit",
+            "--kind",
+            "evaluatie",
+            "--as",
+            &head,
+            "--field",
+            "dienst=bevolking",
+            "--field",
+            &format!("medewerker={reviewed}"),
+            "--content",
+            content,
+        ],
+        NOW,
+    );
+    city.ok(&["doc", "sign", &doc, "--as", &head], NOW);
+    assert!(city.ok(&["inbox", reviewed], NOW).contains(&doc));
+    assert_eq!(
+        city.refused(&["doc", "show", &doc, "--as", colleague], NOW),
+        "error: no such document"
+    );
+    assert!(!city.ok(&["log", "--as", colleague], NOW).contains(&doc));
+    city.ok(&["doc", "sign", &doc, "--as", reviewed], NOW);
+    assert_eq!(city.status(&doc, reviewed), "completed");
+}
+
+#[test]
+fn social_service_file_stays_in_its_group() {
+    let city = City::aalst("social");
+    let worker = city.staff("inkomen", "teamcoach")[0].clone();
+    let coach = city.function("teamcoach", Some("inkomen"));
+    let head = city.function("diensthoofd", Some("sociale-zaken"));
+    let colleague = city.staff("schuldbemiddeling", "teamcoach")[0].clone();
+    let ad = city.function("algemeen-directeur", None);
+    let burgemeester = city.mandate("burgemeester");
+    let content = city.content.to_str().unwrap();
+    let doc = city.ok(
+        &[
+            "doc",
+            "submit",
+            "--kind",
+            "sociaal-dossier",
+            "--as",
+            &worker,
+            "--field",
+            "team=inkomen",
+            "--field",
+            "dossiernummer=LL-2026-0042",
+            "--content",
+            content,
+        ],
+        NOW,
+    );
+    // The group (everyone in Sociale Zaken) sees it; the algemeen directeur does not.
+    city.ok(&["doc", "show", &doc, "--as", &colleague], NOW);
+    for outsider in [&ad, &burgemeester] {
+        assert_eq!(
+            city.refused(&["doc", "show", &doc, "--as", outsider], NOW),
+            "error: no such document"
+        );
+        assert_eq!(
+            city.refused(&["doc", "sign", &doc, "--as", outsider], NOW),
+            "error: no such document"
+        );
+    }
+    city.ok(&["doc", "sign", &doc, "--as", &coach], NOW);
+    city.ok(&["doc", "sign", &doc, "--as", &head], NOW);
+    assert_eq!(city.status(&doc, &worker), "completed");
+}
+
+#[test]
+fn refused_documents_go_back() {
+    let city = City::aalst("refuse");
+    let uploader = city.staff("bevolking", "diensthoofd")[0].clone();
+    let head = city.function("diensthoofd", Some("bevolking"));
+    let doc = submit_besluit(&city, &uploader, "100");
+    assert_eq!(
+        city.refused(
+            &["doc", "refuse", &doc, "--as", &head, "--reason", " "],
+            NOW
+        ),
+        "error: a refusal needs a reason"
+    );
+    city.ok(
+        &[
+            "doc",
+            "refuse",
+            &doc,
+            "--as",
+            &head,
+            "--reason",
+            "Bedrag klopt niet",
+        ],
+        NOW,
+    );
+    assert_eq!(city.status(&doc, &uploader), "returned");
+    assert!(
+        city.ok(&["log", "--as", &uploader], NOW)
+            .contains("Bedrag klopt niet")
+    );
+
+    // A permit refused at the signature goes back to the advice step.
+    let coach = city.function("teamcoach", Some("stedenbouw"));
+    let omgeving = city.function("diensthoofd", Some("omgeving"));
+    let schepen = city.mandate("schepen-ruimtelijke-ordening");
+    let content = city.content.to_str().unwrap();
+    let permit = city.ok(
+        &[
+            "doc",
+            "submit",
+            "--kind",
+            "vergunning",
+            "--as",
+            &uploader,
+            "--field",
+            "soort=omgevingsvergunning",
+            "--field",
+            "dossiernummer=OMV-1",
+            "--content",
+            content,
+        ],
+        NOW,
+    );
+    city.ok(&["doc", "sign", &permit, "--as", &coach], NOW);
+    city.ok(&["doc", "sign", &permit, "--as", &omgeving], NOW);
+    city.ok(
+        &[
+            "doc",
+            "refuse",
+            &permit,
+            "--as",
+            &schepen,
+            "--reason",
+            "Advies ontbreekt",
+        ],
+        NOW,
+    );
+    assert_eq!(city.status(&permit, &uploader), "in_progress");
+    assert!(
+        city.ok(&["inbox", &coach], NOW).contains(&permit),
+        "back to the advice step"
+    );
+    assert!(
+        !city
+            .ok(&["inbox", &city.function("algemeen-directeur", None)], NOW)
+            .contains(&permit),
+        "the parallel task was cancelled"
+    );
+}
+
+#[test]
+fn deadlines_remind_then_escalate_on_workdays() {
+    let city = City::aalst("deadline");
+    let uploader = city.staff("bevolking", "diensthoofd")[0].clone();
+    let dept_head = city.function("departementshoofd", Some("burgerzaken"));
+    let content = city.content.to_str().unwrap();
+    // Friday 10 July 2026: the remind deadline is 1 workday, escalation 2 workdays. The
+    // weekend and the holidays of 11 July (Saturday anyway) do not count: Monday 13 is the
+    // first workday, Tuesday 14 the second.
+    let friday = "2026-07-10T10:00:00Z";
+    let doc = city.ok(
+        &[
+            "doc",
+            "submit",
+            "--kind",
+            "attest",
+            "--as",
+            &uploader,
+            "--field",
+            "soort=gezinssamenstelling",
+            "--field",
+            "aanvrager=Jan Janssens",
+            "--content",
+            content,
+        ],
+        friday,
+    );
+    assert_eq!(
+        city.ok(&["tick"], "2026-07-12T12:00:00Z"),
+        "",
+        "nothing is due on Sunday"
+    );
+    let monday = city.ok(&["tick"], "2026-07-13T10:00:00Z");
+    assert!(
+        monday.contains("\"reminded\"") && !monday.contains("escalated"),
+        "{monday}"
+    );
+    assert!(
+        !city
+            .ok(&["inbox", &dept_head], "2026-07-13T10:00:00Z")
+            .contains(&doc)
+    );
+    let tuesday = city.ok(&["tick"], "2026-07-14T10:00:00Z");
+    assert!(tuesday.contains("\"escalated\""), "{tuesday}");
+    assert!(
+        city.ok(&["inbox", &dept_head], "2026-07-14T10:00:00Z")
+            .contains(&doc)
+    );
+    city.ok(
+        &["doc", "sign", &doc, "--as", &dept_head],
+        "2026-07-14T11:00:00Z",
+    );
+    assert_eq!(city.status(&doc, &uploader), "completed");
+}
+
+#[test]
+fn bad_input_is_refused_and_changes_nothing() {
+    let city = City::aalst("bad");
+    let uploader = city.staff("bevolking", "diensthoofd")[0].clone();
+    let head = city.function("diensthoofd", Some("bevolking"));
+    let doc = submit_besluit(&city, &uploader, "100");
+    let before = city.events();
+    let content = city.content.to_str().unwrap();
+    let submit = |extra: &[&str]| {
+        let mut args = vec![
+            "doc",
+            "submit",
+            "--as",
+            uploader.as_str(),
+            "--content",
+            content,
+        ];
+        args.extend_from_slice(extra);
+        city.refused(&args, NOW)
+    };
+    assert!(submit(&["--kind", "memo"]).contains("unknown document kind `memo`"));
+    assert!(
+        submit(&[
+            "--kind",
+            "besluit",
+            "--field",
+            "dienst=bevolking",
+            "--field",
+            "bron=notula"
+        ])
+        .contains("the required field `titel` (text) is missing")
+    );
+    assert!(
+        submit(&[
+            "--kind",
+            "besluit",
+            "--field",
+            "dienst=bevolking",
+            "--field",
+            "bron=x",
+            "--field",
+            "titel=t",
+            "--field",
+            "bedrag=veel"
+        ])
+        .contains("field `bedrag`: `veel` is not an amount")
+    );
+    assert!(
+        submit(&[
+            "--kind",
+            "besluit",
+            "--field",
+            "dienst=nergens",
+            "--field",
+            "bron=x",
+            "--field",
+            "titel=t"
+        ])
+        .contains("`nergens` is not a unit")
+    );
+    assert!(
+        submit(&["--kind", "besluit", "--field", "kleur=rood"])
+            .contains("a besluit has no field `kleur`")
+    );
+    // A sign by someone who may see the document but has no task: forbidden.
+    let colleague = city.staff("bevolking", "diensthoofd")[1].clone();
+    assert!(
+        city.refused(&["doc", "sign", &doc, "--as", &colleague], NOW)
+            .contains("has no open task")
+    );
+    city.ok(&["doc", "sign", &doc, "--as", &head], NOW);
+    let after_sign = city.events();
+    // A second sign by the same person.
+    assert!(
+        city.refused(&["doc", "sign", &doc, "--as", &head], NOW)
+            .contains("has no open task")
+    );
+    assert_eq!(city.events(), after_sign);
+    assert_eq!(
+        after_sign,
+        before + 3,
+        "signed, visum step skipped (100 EUR), signature step opened"
+    );
+}
+
+#[test]
+fn documents_keep_their_flow_version() {
+    let city = City::aalst("versions");
+    let uploader = city.staff("bevolking", "diensthoofd")[0].clone();
+    let doc = submit_besluit(&city, &uploader, "100");
+    // Version 2: the visum threshold drops to 50 EUR.
+    let compiled = city.ok(&["compile", "examples/aalst"], NOW);
+    let v2 = compiled.replace("\"money\": \"8500\"", "\"money\": \"50\"");
+    assert_ne!(v2, compiled);
+    let file = city.dir.join("v2.json");
+    std::fs::write(&file, v2).unwrap();
+    assert!(
+        city.ok(&["deploy", file.to_str().unwrap()], NOW)
+            .contains("version 2")
+    );
+    let newer = submit_besluit(&city, &uploader, "100");
+    let fd = city.function("financieel-directeur", None);
+    let head = city.function("diensthoofd", Some("bevolking"));
+    city.ok(&["doc", "sign", &doc, "--as", &head], NOW);
+    city.ok(&["doc", "sign", &newer, "--as", &head], NOW);
+    let inbox = city.ok(&["inbox", &fd], NOW);
+    assert!(
+        inbox.contains(&newer) && !inbox.contains(&format!("{doc}\t")),
+        "{inbox}"
+    );
+}
+
+#[test]
+fn audit_trail_detects_tampering_and_projections_rebuild() {
+    let city = City::aalst("audit");
+    let uploader = city.staff("bevolking", "diensthoofd")[0].clone();
+    for _ in 0..3 {
+        submit_besluit(&city, &uploader, "100");
+    }
+    let checkpoint = city.dir.join("checkpoints.txt");
+    city.ok(
+        &["audit", "checkpoint", "-o", checkpoint.to_str().unwrap()],
+        NOW,
+    );
+    assert!(
+        city.ok(
+            &[
+                "audit",
+                "verify",
+                "--checkpoint",
+                checkpoint.to_str().unwrap()
+            ],
+            NOW
+        )
+        .starts_with("ok: 7 events")
+    );
+
+    let store = paraaf_runtime::store::Store::open(&city.db).unwrap();
+    let stored = store.projection_rows().unwrap();
+    drop(store);
+    assert!(
+        city.ok(&["admin", "rebuild"], NOW)
+            .contains("rebuilt 3 documents")
+    );
+    let store = paraaf_runtime::store::Store::open(&city.db).unwrap();
+    assert_eq!(
+        store.projection_rows().unwrap(),
+        stored,
+        "projections rebuilt from the log equal the stored ones"
+    );
+
+    // Edit one event: verify names it.
+    store
+        .connection()
+        .execute(
+            "UPDATE events SET body = replace(body, 'Aankoop', 'Verkoop') WHERE seq = 4",
+            [],
+        )
+        .unwrap();
+    let o = city.run(&["audit", "verify"], NOW);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "FAILED: event 4 was altered: its content does not match its hash"
+    );
+    store
+        .connection()
+        .execute(
+            "UPDATE events SET body = replace(body, 'Verkoop', 'Aankoop') WHERE seq = 4",
+            [],
+        )
+        .unwrap();
+    // Delete the last event: the chain alone cannot tell, the checkpoint can.
+    store
+        .connection()
+        .execute("DELETE FROM events WHERE seq = 7", [])
+        .unwrap();
+    assert!(
+        city.ok(&["audit", "verify"], NOW)
+            .starts_with("ok: 6 events")
+    );
+    let o = city.run(
+        &[
+            "audit",
+            "verify",
+            "--checkpoint",
+            checkpoint.to_str().unwrap(),
+        ],
+        NOW,
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "FAILED: the checkpoint names event 7, but the log ends at 6: events were deleted"
+    );
+    // Delete one in the middle.
+    store
+        .connection()
+        .execute("DELETE FROM events WHERE seq = 2", [])
+        .unwrap();
+    let o = city.run(&["audit", "verify"], NOW);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "FAILED: event 2 is missing (the next one is 3)"
+    );
+}

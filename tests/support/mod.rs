@@ -1,0 +1,236 @@
+//! Helpers for the end-to-end tests: run `paraaf`, find people of the Aalst example by
+//! role, and talk HTTP to `paraaf serve`.
+#![allow(dead_code)]
+
+use paraaf_compiler::compile::model::{OrgPosition, Organogram};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fresh temporary folder.
+pub fn tempdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("paraaf-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A runtime database with the Aalst example deployed.
+pub struct City {
+    /// Temp folder.
+    pub dir: PathBuf,
+    /// Database file.
+    pub db: PathBuf,
+    /// The organogram.
+    pub org: Organogram,
+    /// A content file to submit.
+    pub content: PathBuf,
+}
+
+impl City {
+    /// Deploys examples/aalst into a new database.
+    pub fn aalst(name: &str) -> City {
+        let dir = tempdir(name);
+        let db = dir.join("city.db");
+        let content = dir.join("besluit.pdf");
+        std::fs::write(&content, b"%PDF-1.4 a decision").unwrap();
+        let loaded = paraaf_compiler::load::load(&root().join("examples/aalst")).unwrap();
+        let org = paraaf_compiler::db::compiled(&loaded.db, loaded.project)
+            .as_ref()
+            .unwrap()
+            .organogram
+            .clone();
+        let city = City {
+            dir,
+            db,
+            org,
+            content,
+        };
+        let o = city.run(&["deploy", "examples/aalst"], "2026-11-23");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        city
+    }
+
+    /// Runs `paraaf ARGS` on this database at `now`.
+    pub fn run(&self, args: &[&str], now: &str) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_paraaf"))
+            .args(args)
+            .env("PARAAF_DB", &self.db)
+            .env("PARAAF_NOW", now)
+            .current_dir(root())
+            .output()
+            .expect("runs")
+    }
+
+    /// Runs and expects success; returns stdout trimmed.
+    pub fn ok(&self, args: &[&str], now: &str) -> String {
+        let o = self.run(args, now);
+        assert!(
+            o.status.success(),
+            "paraaf {args:?} failed: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    }
+
+    /// Runs and expects exit 1; returns stderr.
+    pub fn refused(&self, args: &[&str], now: &str) -> String {
+        let o = self.run(args, now);
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "paraaf {args:?} should be refused: {}",
+            String::from_utf8_lossy(&o.stdout)
+        );
+        String::from_utf8_lossy(&o.stderr).trim().to_string()
+    }
+
+    /// The holder of a function in a unit.
+    pub fn function(&self, function: &str, unit: Option<&str>) -> String {
+        self.holders(|p| matches!(p, OrgPosition::Function { function: f, unit: u } if f == function && unit.is_none_or(|x| x == u)))[0].clone()
+    }
+
+    /// The holder of a mandate.
+    pub fn mandate(&self, mandate: &str) -> String {
+        self.holders(|p| matches!(p, OrgPosition::Mandate { mandate: m } if m == mandate))[0]
+            .clone()
+    }
+
+    /// People with a position in `unit` that is not `function`.
+    pub fn staff(&self, unit: &str, not_function: &str) -> Vec<String> {
+        self.holders(|p| matches!(p, OrgPosition::Function { function: f, unit: u } if u == unit && f != not_function))
+    }
+
+    fn holders(&self, pred: impl Fn(&OrgPosition) -> bool) -> Vec<String> {
+        self.org
+            .people
+            .iter()
+            .filter(|p| p.positions.iter().any(&pred))
+            .map(|p| p.id.clone())
+            .collect()
+    }
+
+    /// Number of events in the log.
+    pub fn events(&self) -> u64 {
+        let out = self.ok(&["audit", "verify"], "2026-11-23");
+        out.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
+    /// Status line of a document as `person` sees it.
+    pub fn status(&self, doc: &str, person: &str) -> String {
+        let out = self.ok(
+            &["doc", "show", doc, "--as", person, "--json"],
+            "2026-11-23",
+        );
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        v["status"].as_str().unwrap().to_string()
+    }
+}
+
+/// A running `paraaf serve`.
+pub struct Server {
+    /// The process.
+    pub child: Child,
+    /// `host:port`.
+    pub addr: String,
+}
+
+impl Server {
+    /// Starts the server on a free port with the given tokens (person → token).
+    pub fn start(db: &Path, tokens: &[(&str, &str)], dir: &Path) -> Server {
+        let tokens_file = dir.join("tokens.toml");
+        let mut text = String::from("[tokens]\n");
+        for (p, t) in tokens {
+            text.push_str(&format!("{p} = \"{t}\"\n"));
+        }
+        std::fs::write(&tokens_file, text).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_paraaf"))
+            .args([
+                "serve",
+                "--addr",
+                "127.0.0.1:0",
+                "--tokens",
+                tokens_file.to_str().unwrap(),
+            ])
+            .env("PARAAF_DB", db)
+            .env("PARAAF_NOW", "2026-11-23")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("listening on http://")
+            .unwrap_or_else(|| panic!("unexpected: {line}"))
+            .to_string();
+        Server { child, addr }
+    }
+
+    /// Sends a request; returns (status, body). `None` when the connection failed.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        idem: Option<&str>,
+        body: Option<&str>,
+    ) -> Option<(u16, String)> {
+        let mut s = TcpStream::connect(&self.addr).ok()?;
+        s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+            .ok()?;
+        let body = body.unwrap_or("");
+        let mut req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+            self.addr,
+            body.len()
+        );
+        if let Some(t) = token {
+            req.push_str(&format!("Authorization: Bearer {t}\r\n"));
+        }
+        if let Some(k) = idem {
+            req.push_str(&format!("Idempotency-Key: {k}\r\n"));
+        }
+        req.push_str("\r\n");
+        req.push_str(body);
+        s.write_all(req.as_bytes()).ok()?;
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).ok()?;
+        let status: u16 = resp.split_whitespace().nth(1)?.parse().ok()?;
+        let body = resp
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        Some((status, body))
+    }
+
+    /// Like `request`, but panics when the connection fails.
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        idem: Option<&str>,
+        body: Option<&str>,
+    ) -> (u16, String) {
+        self.request(method, path, token, idem, body)
+            .expect("server answers")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
