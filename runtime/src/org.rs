@@ -13,6 +13,8 @@ pub struct OrgIndex {
     mandates: BTreeMap<String, Vec<String>>,
     people: BTreeSet<String>,
     names: BTreeMap<String, String>,
+    /// unit → everyone with a position in it or below it (precomputed: `may_see` is hot).
+    members: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl OrgIndex {
@@ -40,7 +42,23 @@ impl OrgIndex {
                 }
             }
         }
+        let units: Vec<String> = idx.parent.keys().cloned().collect();
+        for unit in units {
+            let members = idx
+                .functions
+                .values()
+                .flatten()
+                .filter(|(u, _)| idx.within(u, &unit))
+                .map(|(_, p)| p.clone())
+                .collect();
+            idx.members.insert(unit, members);
+        }
         idx
+    }
+
+    /// Whether `person` has a position in `unit` or below it.
+    pub fn is_member(&self, unit: &str, person: &str) -> bool {
+        self.members.get(unit).is_some_and(|m| m.contains(person))
     }
 
     /// Whether a person with this id exists.
@@ -77,12 +95,7 @@ impl OrgIndex {
 
     /// People holding a position in `unit` or below.
     pub fn members_of_unit(&self, unit: &str) -> BTreeSet<String> {
-        self.functions
-            .values()
-            .flatten()
-            .filter(|(u, _)| self.within(u, unit))
-            .map(|(_, p)| p.clone())
-            .collect()
+        self.members.get(unit).cloned().unwrap_or_default()
     }
 
     /// The unit a selector points to for a document with `fields`.

@@ -41,7 +41,7 @@ pub fn may_see(state: &State, person: &str, doc: &str) -> bool {
             group(name).is_some_and(|g| g.members.iter().any(|m| m == person))
         }
         Audience::Unit { unit } => match dep.org.unit_of(unit, &d.fields).flatten() {
-            Some(u) => dep.org.members_of_unit(&u).contains(person),
+            Some(u) => dep.org.is_member(&u, person),
             None => false,
         },
         Audience::Signer { signer } => dep

@@ -1,0 +1,170 @@
+//! `cargo bench -p paraaf-runtime`: durable events per second (one transaction per
+//! command, and group commit) next to raw SQLite inserts with the same durability
+//! settings, and `may_see` checks per second on 300 people × 10,000 documents.
+
+use chrono::{TimeZone, Utc};
+use paraaf_runtime::Runtime;
+use paraaf_runtime::engine::{Emitter, Submission};
+use paraaf_runtime::runtime::BatchItem;
+use paraaf_runtime::visibility::may_see;
+use rusqlite::{Connection, params};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+fn temp(name: &str) -> PathBuf {
+    let p = std::env::temp_dir().join(format!("paraaf-bench-{name}-{}.db", std::process::id()));
+    for ext in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{ext}", p.display()));
+    }
+    p
+}
+
+fn raw_sqlite(path: &Path, n: usize, batch: usize) -> f64 {
+    let conn = Connection::open(path).unwrap();
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    conn.pragma_update(None, "synchronous", "FULL").unwrap();
+    conn.execute(
+        "CREATE TABLE t (seq INTEGER PRIMARY KEY, body TEXT NOT NULL)",
+        [],
+    )
+    .unwrap();
+    let body = "x".repeat(300);
+    let start = Instant::now();
+    let mut conn = conn;
+    for chunk in 0..n / batch {
+        let tx = conn.transaction().unwrap();
+        for i in 0..batch {
+            tx.execute(
+                "INSERT INTO t (seq, body) VALUES (?1, ?2)",
+                params![(chunk * batch + i) as i64, body],
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+fn submission(uploader: &str, i: usize) -> Submission {
+    Submission {
+        kind: "besluit".into(),
+        uploader: uploader.into(),
+        fields: [
+            (
+                "dienst".to_string(),
+                serde_json::json!(["bevolking", "sport", "cultuur", "inkomen"][i % 4]),
+            ),
+            ("bron".to_string(), serde_json::json!("notula")),
+            (
+                "titel".to_string(),
+                serde_json::json!(format!("besluit {i}")),
+            ),
+            (
+                "bedrag".to_string(),
+                serde_json::json!(format!("{}", (i * 37) % 20000)),
+            ),
+        ]
+        .into(),
+        content_sha256: "0".repeat(64),
+        title: format!("besluit {i}"),
+    }
+}
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/aalst");
+    let loaded = paraaf_compiler::load::load(&root).unwrap();
+    let project = paraaf_compiler::db::compiled(&loaded.db, loaded.project)
+        .clone()
+        .unwrap();
+    let uploader = project.organogram.people[20].id.clone();
+    let people: Vec<String> = project
+        .organogram
+        .people
+        .iter()
+        .map(|p| p.id.clone())
+        .collect();
+    let now = Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap();
+
+    let n_single = 300;
+    let raw_single = raw_sqlite(&temp("raw1"), n_single, 1);
+    let raw_batched = raw_sqlite(&temp("raw64"), 6400, 64);
+
+    // One command per transaction.
+    let path = temp("single");
+    let mut rt = Runtime::open(&path, Default::default()).unwrap();
+    rt.execute(now, |e| e.deploy(project.clone())).unwrap();
+    let before = rt.state().last_seq;
+    let start = Instant::now();
+    for i in 0..n_single {
+        let s = submission(&uploader, i);
+        rt.execute(now, move |e| e.submit(s)).unwrap();
+    }
+    let single = (rt.state().last_seq - before) as f64 / start.elapsed().as_secs_f64();
+    let single_cmds = n_single as f64 / start.elapsed().as_secs_f64();
+
+    // Group commit: 64 commands per transaction, up to 10,000 documents.
+    let path = temp("group");
+    let mut rt = Runtime::open(&path, Default::default()).unwrap();
+    rt.execute(now, |e| e.deploy(project.clone())).unwrap();
+    let before = rt.state().last_seq;
+    let start = Instant::now();
+    let docs = 10_000;
+    for chunk in 0..docs / 64 + 1 {
+        let items: Vec<BatchItem<String>> = (chunk * 64..((chunk + 1) * 64).min(docs))
+            .map(|i| {
+                let s = submission(&uploader, i);
+                Box::new(move |e: &mut Emitter| (e.submit(s), None)) as BatchItem<String>
+            })
+            .collect();
+        for r in rt.execute_batch(now, items) {
+            r.unwrap();
+        }
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let group = (rt.state().last_seq - before) as f64 / elapsed;
+    let group_cmds = docs as f64 / elapsed;
+
+    // may_see on 300+ people × 10,000 documents.
+    let state = rt.state();
+    let ids: Vec<&String> = state.documents.keys().collect();
+    let start = Instant::now();
+    let mut visible = 0u64;
+    for p in &people {
+        for d in &ids {
+            visible += may_see(state, p, d) as u64;
+        }
+    }
+    let checks = (people.len() * ids.len()) as f64;
+    let per_sec = checks / start.elapsed().as_secs_f64();
+
+    println!("durable writes (WAL, synchronous=FULL), same machine, same run:");
+    println!(
+        "  raw SQLite insert, 1 row per transaction        {:>10.0} rows/s",
+        raw_single
+    );
+    println!(
+        "  paraaf, 1 command per transaction               {:>10.0} events/s ({:.0} submissions/s, {:.2}x raw)",
+        single,
+        single_cmds,
+        single / raw_single
+    );
+    println!(
+        "  raw SQLite insert, 64 rows per transaction      {:>10.0} rows/s",
+        raw_batched
+    );
+    println!(
+        "  paraaf, group commit of 64 commands             {:>10.0} events/s ({:.0} submissions/s, {:.2}x raw)",
+        group,
+        group_cmds,
+        group / raw_batched
+    );
+    println!(
+        "may_see: {} people × {} documents = {:.0} checks in {:.2?}: {:.0} checks/s ({} visible)",
+        people.len(),
+        ids.len(),
+        checks,
+        start.elapsed(),
+        per_sec,
+        visible
+    );
+}
