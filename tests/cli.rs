@@ -249,3 +249,23 @@ fn help_teaches() {
     );
     assert!(out.contains("--deny"), "{out}");
 }
+
+#[test]
+fn fmt_check_passes_on_examples_and_fixes_a_messy_file() {
+    let o = paraaf(&["fmt", "--check", "examples"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let dir = tempdir("fmt");
+    let file = dir.join("messy.paraaf");
+    std::fs::write(&file, "document d {\n      a:   text   // keep me\n}\n").unwrap();
+    let o = paraaf(&["fmt", "--check", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("would reformat"));
+    assert_eq!(
+        paraaf(&["fmt", file.to_str().unwrap()]).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "document d {\n  a: text // keep me\n}\n"
+    );
+}

@@ -2,7 +2,7 @@
 
 mod common;
 
-use paraaf_compiler::syntax::{parse, print};
+use paraaf_compiler::syntax::{format, parse, print};
 use proptest::prelude::*;
 
 fn example_sources() -> Vec<(String, String)> {
@@ -53,6 +53,18 @@ fn print_is_a_fixed_point_on_examples() {
     }
 }
 
+/// Every example is formatted, and formatting keeps the tree and the comments.
+#[test]
+fn examples_are_formatted() {
+    for (name, src) in example_sources() {
+        assert_eq!(
+            format(&src),
+            src,
+            "{name} is not formatted: run `paraaf fmt examples`"
+        );
+    }
+}
+
 #[test]
 fn deep_nesting_is_refused_not_overflowed() {
     let src = format!(
@@ -95,6 +107,14 @@ proptest! {
         let _ = common::diagnostics(&mutated);
         let parsed = parse("m.paraaf", &mutated);
         let printed = print(&parsed.ast);
-        prop_assert_eq!(print(&parse("m.paraaf", &printed).ast), printed);
+        prop_assert_eq!(print(&parse("m.paraaf", &printed).ast), printed.clone());
+        // The formatter is a fixed point, keeps every comment, and never changes the tree.
+        let formatted = format(&mutated);
+        prop_assert_eq!(format(&formatted), formatted.clone());
+        prop_assert_eq!(print(&parse("m.paraaf", &formatted).ast), printed, "mutated: {:?}", mutated);
+        let comments = |t: &str| t.lines().filter_map(|l| l.find("//").map(|i| l[i..].trim_end().to_string())).collect::<Vec<_>>();
+        if !mutated.contains('"') {
+            prop_assert_eq!(comments(&formatted), comments(&mutated));
+        }
     }
 }

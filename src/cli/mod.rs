@@ -8,6 +8,7 @@ mod compile;
 mod deploy;
 mod doc;
 mod explain;
+mod fmt;
 mod inbox;
 mod org;
 mod runtime_args;
@@ -47,6 +48,12 @@ enum Command {
     ///
     /// Example: paraaf explain P0011
     Explain(explain::Args),
+    /// Format .paraaf files (indentation, spacing; comments kept). `--check` for CI.
+    ///
+    /// Example: paraaf fmt examples --check
+    Fmt(fmt::Args),
+    /// Run the language server over stdio (started by the editor extension).
+    Lsp,
     /// Deploy a project (or compiled .json) to the runtime database as the next version.
     ///
     /// Documents in flight keep the version they started on.
@@ -119,6 +126,11 @@ pub fn run() -> ExitCode {
         Command::Compile(a) => compile::run(a),
         Command::Org(c) => org::run(c),
         Command::Explain(a) => explain::run(a),
+        Command::Fmt(a) => fmt::run(a),
+        Command::Lsp => {
+            paraaf_lsp::run_stdio();
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Deploy(a) => deploy::run(a),
         Command::Doc(c) => doc::run(c),
         Command::Inbox(a) => inbox::run(a),

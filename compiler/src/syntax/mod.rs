@@ -1,8 +1,10 @@
 //! Source text → syntax tree. Parsing never fails: it returns a tree and diagnostics.
 
 pub mod ast;
+mod format;
 mod parser;
 mod print;
 
+pub use format::format;
 pub use parser::{MAX_DEPTH, Parsed, parse, valid_date};
 pub use print::{expr as print_expr, grouped, print};

@@ -1,0 +1,818 @@
+//! Answers to editor requests, each computed from compiler queries.
+
+use crate::lines::{LineIndex, word_at};
+use crate::workspace::Workspace;
+use paraaf_compiler::db::{index, organogram, parse};
+use paraaf_compiler::org::{OrgKind, Organogram, Position as OrgPosition};
+use paraaf_compiler::resolve::Index;
+use paraaf_compiler::syntax::ast::{Item, SourceAst, StepBody};
+use std::path::Path;
+use tower_lsp_server::ls_types::{self as lsp, Uri};
+
+/// Keywords offered by completion and coloured by semantic tokens.
+pub const KEYWORDS: &[&str] = &[
+    "document",
+    "substitutes",
+    "group",
+    "agency",
+    "flow",
+    "rule",
+    "for",
+    "when",
+    "step",
+    "sign",
+    "signers",
+    "of",
+    "all",
+    "any",
+    "visible",
+    "to",
+    "on",
+    "refused",
+    "back",
+    "deadline",
+    "remind",
+    "escalate",
+    "let",
+    "match",
+    "by",
+    "if",
+    "else",
+    "queue",
+    "reason",
+    "link",
+    "start",
+    "with",
+    "within",
+    "withhold",
+    "capped",
+    "notify",
+    "not",
+    "and",
+    "or",
+    "true",
+    "false",
+    "none",
+    "shielded",
+    "people",
+    "unit",
+    "in",
+    "uploader",
+    "stop",
+    "check",
+    "debts",
+    "workdays",
+    "days",
+    "EUR",
+];
+
+struct Ctx<'a> {
+    ws: &'a Workspace,
+    text: String,
+    ast: SourceAst,
+    index: &'a Index,
+    org: &'a Organogram,
+    org_name: String,
+}
+
+fn ctx<'a>(ws: &'a Workspace, path: &Path) -> Option<Ctx<'a>> {
+    let project = ws.project?;
+    let file = *ws.files.get(path)?;
+    let org_src = project.org(&ws.db);
+    Some(Ctx {
+        ws,
+        text: file.text(&ws.db).clone(),
+        ast: parse(&ws.db, file).ast.clone(),
+        index: index(&ws.db, project),
+        org: &organogram(&ws.db, org_src).org,
+        org_name: org_src.name(&ws.db).clone(),
+    })
+}
+
+impl Ctx<'_> {
+    /// The document kind of the flow around `offset`. While the flow does not parse (mid
+    /// edit), the nearest `flow NAME for KIND` header above the cursor is used.
+    fn flow_kind(&self, offset: usize) -> Option<String> {
+        let parsed = self.ast.items.iter().find_map(|i| match i {
+            Item::Flow(f) if f.span.contains(&offset) || f.span.end == offset => {
+                Some(f.kind.text.clone())
+            }
+            _ => None,
+        });
+        parsed.or_else(|| {
+            let before = &self.text[..offset.min(self.text.len())];
+            let header = before.rfind("flow ").map(|i| &before[i..])?;
+            let mut words = header.split_whitespace();
+            (words.next()? == "flow").then_some(())?;
+            words.next()?;
+            (words.next()? == "for").then_some(())?;
+            Some(words.next()?.to_string())
+        })
+    }
+
+    fn field_type(
+        &self,
+        kind: &str,
+        field: &str,
+    ) -> Option<(String, paraaf_compiler::diagnostics::Span)> {
+        let docs = self.index.documents.get(kind)?;
+        let d = docs.first()?;
+        let f = d.def.fields.iter().find(|f| f.name.text == field)?;
+        let ty = format!("{}{}", f.ty.name.text, if f.ty.optional { "?" } else { "" });
+        Some((
+            ty,
+            paraaf_compiler::diagnostics::Span::new(&d.file, f.name.span.clone()),
+        ))
+    }
+}
+
+fn md(text: String) -> lsp::Hover {
+    lsp::Hover {
+        contents: lsp::HoverContents::Markup(lsp::MarkupContent {
+            kind: lsp::MarkupKind::Markdown,
+            value: text,
+        }),
+        range: None,
+    }
+}
+
+/// Hover: what a name is (organogram entry with holders and substitutes, a field's type,
+/// a flow's steps, a document kind's fields, a group's members).
+pub fn hover(ws: &Workspace, path: &Path, pos: lsp::Position) -> Option<lsp::Hover> {
+    let c = ctx(ws, path)?;
+    let offset = LineIndex::new(&c.text).offset(pos);
+    let (word, _) = word_at(&c.text, offset)?;
+    if let Some(kind) = c.flow_kind(offset)
+        && let Some((ty, _)) = c.field_type(&kind, &word)
+    {
+        return Some(md(format!(
+            "**{word}**: `{ty}` — field of document kind `{kind}`"
+        )));
+    }
+    if let Some(kind) = c.org.kind_of(&word) {
+        let name = c.org.display_name(&word).unwrap_or(&word);
+        let mut out = format!("**{name}** (`{word}`) — {} in the organogram", kind.word());
+        match kind {
+            OrgKind::Function | OrgKind::Mandate => {
+                let holders: Vec<String> = c
+                    .org
+                    .people
+                    .iter()
+                    .flat_map(|p| p.positions.iter().map(move |pos| (p, pos)))
+                    .filter_map(|(p, pos)| match pos {
+                        OrgPosition::Function { function, unit } if *function == word => {
+                            Some(format!("{} ({unit})", p.name))
+                        }
+                        OrgPosition::Mandate(m) if *m == word => Some(p.name.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                let shown: Vec<&String> = holders.iter().take(8).collect();
+                out.push_str(&format!(
+                    "\n\nHolders today: {}{}",
+                    if holders.is_empty() {
+                        "nobody".to_string()
+                    } else {
+                        shown
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    },
+                    if holders.len() > 8 {
+                        format!(" and {} more", holders.len() - 8)
+                    } else {
+                        String::new()
+                    }
+                ));
+                for s in c
+                    .index
+                    .substitutes
+                    .iter()
+                    .filter(|s| s.def.holder.name.text == word)
+                {
+                    let subs: Vec<String> = s
+                        .def
+                        .substitutes
+                        .iter()
+                        .map(|x| format!("`{}`", x.name.text))
+                        .collect();
+                    let holder = match &s.def.holder.of {
+                        Some(u) => format!("{word} of {}", u.text()),
+                        None => word.clone(),
+                    };
+                    out.push_str(&format!(
+                        "\n\nSubstitutes of `{holder}`: {}",
+                        subs.join(", ")
+                    ));
+                }
+            }
+            OrgKind::Unit => {
+                let unit = c.org.unit(&word)?;
+                out = format!(
+                    "**{}** (`{word}`) — {} in the organogram",
+                    unit.name, unit.kind
+                );
+                if let Some(p) = &unit.parent {
+                    out.push_str(&format!(", part of `{p}`"));
+                }
+                out.push_str(&format!(
+                    "\n\n{} people",
+                    c.org.members_of_unit(&word).len()
+                ));
+            }
+            OrgKind::Person => {
+                if let Some(p) = c.org.people.iter().find(|p| p.id == word) {
+                    out.push_str(&format!("\n\n{}", p.email));
+                    for pos in &p.positions {
+                        match pos {
+                            OrgPosition::Function { function, unit } => {
+                                out.push_str(&format!("\n- {function} of {unit}"))
+                            }
+                            OrgPosition::Mandate(m) => out.push_str(&format!("\n- {m}")),
+                        }
+                    }
+                }
+            }
+        }
+        return Some(md(out));
+    }
+    if let Some(f) = c.index.flows.get(&word).and_then(|v| v.first()) {
+        let steps: Vec<String> = f
+            .def
+            .steps
+            .iter()
+            .map(|s| match &s.body {
+                StepBody::Sign(sc) => {
+                    format!("- `{}`: sign `{}`", s.name.text, sc.signer.name.text)
+                }
+                StepBody::Parallel { mode, signs, .. } => format!(
+                    "- `{}`: {:?} of {}",
+                    s.name.text,
+                    mode,
+                    signs
+                        .iter()
+                        .map(|x| format!("`{}`", x.signer.name.text))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })
+            .collect();
+        return Some(md(format!(
+            "**flow {word}** for `{}`\n\n{}",
+            f.def.kind.text,
+            steps.join("\n")
+        )));
+    }
+    if let Some(d) = c.index.documents.get(&word).and_then(|v| v.first()) {
+        let fields: Vec<String> = d
+            .def
+            .fields
+            .iter()
+            .map(|f| {
+                format!(
+                    "- `{}`: `{}{}`",
+                    f.name.text,
+                    f.ty.name.text,
+                    if f.ty.optional { "?" } else { "" }
+                )
+            })
+            .collect();
+        return Some(md(format!("**document {word}**\n\n{}", fields.join("\n"))));
+    }
+    if let Some(g) = c.index.groups.get(&word).and_then(|v| v.first()) {
+        let members = match &g.def.members {
+            paraaf_compiler::syntax::ast::GroupMembers::Unit(u) => {
+                format!("everyone in `{}`", u.text)
+            }
+            paraaf_compiler::syntax::ast::GroupMembers::People(p) => p
+                .iter()
+                .map(|s| format!("`{}`", s.name.text))
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        return Some(md(format!(
+            "**group {word}**{}: {members}",
+            if g.def.shielded.is_some() {
+                " (shielded)"
+            } else {
+                ""
+            }
+        )));
+    }
+    None
+}
+
+/// Where a name is defined: a project definition, a field, or the organogram entry.
+pub fn definition(ws: &Workspace, path: &Path, pos: lsp::Position) -> Option<lsp::Location> {
+    let c = ctx(ws, path)?;
+    let offset = LineIndex::new(&c.text).offset(pos);
+    let (word, _) = word_at(&c.text, offset)?;
+    let span = |file: &str, r: &std::ops::Range<usize>| {
+        paraaf_compiler::diagnostics::Span::new(file, r.clone())
+    };
+    if let Some(kind) = c.flow_kind(offset)
+        && let Some((_, s)) = c.field_type(&kind, &word)
+    {
+        return c.ws.location(&s);
+    }
+    let found = c
+        .index
+        .documents
+        .get(&word)
+        .and_then(|v| v.first())
+        .map(|d| span(&d.file, &d.def.name.span))
+        .or_else(|| {
+            c.index
+                .flows
+                .get(&word)
+                .and_then(|v| v.first())
+                .map(|d| span(&d.file, &d.def.name.span))
+        })
+        .or_else(|| {
+            c.index
+                .groups
+                .get(&word)
+                .and_then(|v| v.first())
+                .map(|d| span(&d.file, &d.def.name.span))
+        })
+        .or_else(|| {
+            c.index
+                .agencies
+                .get(&word)
+                .and_then(|v| v.first())
+                .map(|d| span(&d.file, &d.def.name.span))
+        })
+        .or_else(|| c.org.span_of(&word).map(|r| span(&c.org_name, &r)))?;
+    c.ws.location(&found)
+}
+
+/// Identifiers of a text outside comments and strings, with their byte ranges.
+pub fn identifiers(text: &str) -> Vec<(String, std::ops::Range<usize>)> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let is_start = |c: u8| c.is_ascii_alphabetic() || c == b'_';
+    let is_word = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'-';
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' && b[i] != b'\n' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            c if is_start(c) => {
+                let start = i;
+                while i < b.len() && is_word(b[i]) {
+                    i += 1;
+                }
+                let mut end = i;
+                while end > start && b[end - 1] == b'-' {
+                    end -= 1;
+                }
+                out.push((text[start..end].to_string(), start..end));
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
+/// Every use of the name under the cursor in the project's files.
+pub fn references(
+    ws: &Workspace,
+    path: &Path,
+    pos: lsp::Position,
+    include_declaration: bool,
+) -> Vec<lsp::Location> {
+    let Some(c) = ctx(ws, path) else {
+        return Vec::new();
+    };
+    let offset = LineIndex::new(&c.text).offset(pos);
+    let Some((word, _)) = word_at(&c.text, offset) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (p, f) in &ws.files {
+        let text = f.text(&ws.db);
+        let lines = LineIndex::new(text);
+        let Some(uri) = Uri::from_file_path(p) else {
+            continue;
+        };
+        for (id, r) in identifiers(text) {
+            if id == word {
+                out.push(lsp::Location::new(uri.clone(), lines.range(&r)));
+            }
+        }
+    }
+    if include_declaration
+        && let Some(r) = c.org.span_of(&word)
+        && let Some(l) = ws.location(&paraaf_compiler::diagnostics::Span::new(&c.org_name, r))
+    {
+        out.push(l);
+    }
+    out
+}
+
+/// Renames a project-defined name (document kind, flow, group, agency) everywhere.
+/// Organogram names are renamed in the organogram, not here.
+pub fn rename(
+    ws: &Workspace,
+    path: &Path,
+    pos: lsp::Position,
+    new_name: &str,
+) -> Result<lsp::WorkspaceEdit, String> {
+    let c = ctx(ws, path).ok_or("the file is not part of a project")?;
+    let offset = LineIndex::new(&c.text).offset(pos);
+    let (word, _) = word_at(&c.text, offset).ok_or("no name here")?;
+    let project_name = c.index.documents.contains_key(&word)
+        || c.index.flows.contains_key(&word)
+        || c.index.groups.contains_key(&word)
+        || c.index.agencies.contains_key(&word);
+    if !project_name {
+        return Err(if c.org.kind_of(&word).is_some() {
+            format!("`{word}` comes from the organogram; rename it there")
+        } else {
+            format!("`{word}` is not a document kind, flow, group or agency of this project")
+        });
+    }
+    if !paraaf_compiler::org::is_kebab_id(new_name) || KEYWORDS.contains(&new_name) {
+        return Err(format!(
+            "`{new_name}` is not a valid name (lower-case letters, digits and dashes; not a keyword)"
+        ));
+    }
+    let mut changes: std::collections::HashMap<Uri, Vec<lsp::TextEdit>> = Default::default();
+    for l in references(ws, path, pos, false) {
+        changes
+            .entry(l.uri)
+            .or_default()
+            .push(lsp::TextEdit::new(l.range, new_name.to_string()));
+    }
+    Ok(lsp::WorkspaceEdit {
+        changes: Some(changes),
+        ..Default::default()
+    })
+}
+
+fn item(label: &str, kind: lsp::CompletionItemKind, detail: &str) -> lsp::CompletionItem {
+    lsp::CompletionItem {
+        label: label.to_string(),
+        kind: Some(kind),
+        detail: Some(detail.to_string()),
+        ..Default::default()
+    }
+}
+
+/// Completion: keywords, organogram names valid at the position, fields of the flow's
+/// document kind.
+pub fn completion(ws: &Workspace, path: &Path, pos: lsp::Position) -> Vec<lsp::CompletionItem> {
+    let Some(c) = ctx(ws, path) else {
+        return Vec::new();
+    };
+    let offset = LineIndex::new(&c.text).offset(pos);
+    let line_start = c.text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let before = &c.text[line_start..offset];
+    let partial_len = before
+        .chars()
+        .rev()
+        .take_while(|ch| ch.is_ascii_alphanumeric() || *ch == '-' || *ch == '_')
+        .count();
+    let head = before[..before.len() - partial_len].trim_end();
+    let prev_word = head
+        .rsplit(|ch: char| ch.is_whitespace() || ch == '(' || ch == ',')
+        .next()
+        .unwrap_or("");
+    let kind = c.flow_kind(offset);
+    let fields: Vec<(String, String)> = kind
+        .as_ref()
+        .and_then(|k| c.index.documents.get(k))
+        .and_then(|v| v.first())
+        .map(|d| {
+            d.def
+                .fields
+                .iter()
+                .map(|f| (f.name.text.clone(), f.ty.name.text.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let org_items = |want: &[OrgKind]| -> Vec<lsp::CompletionItem> {
+        c.org
+            .ids()
+            .filter(|(_, k)| want.contains(k))
+            .map(|(id, k)| {
+                let kind = if k == OrgKind::Unit {
+                    lsp::CompletionItemKind::MODULE
+                } else {
+                    lsp::CompletionItemKind::CLASS
+                };
+                item(
+                    id,
+                    kind,
+                    &format!("{} — {}", k.word(), c.org.display_name(id).unwrap_or(id)),
+                )
+            })
+            .collect()
+    };
+    if before.ends_with("document.") {
+        return fields
+            .iter()
+            .map(|(n, t)| item(n, lsp::CompletionItemKind::FIELD, t))
+            .collect();
+    }
+    let in_people = head.contains("people(");
+    match prev_word {
+        "sign" | "to" | "substitutes" | "notify" | "=" if !head.contains("visible") => {
+            let mut v = org_items(&[OrgKind::Function, OrgKind::Mandate, OrgKind::Person]);
+            v.extend(
+                fields
+                    .iter()
+                    .filter(|(_, t)| t == "person")
+                    .map(|(n, t)| item(n, lsp::CompletionItemKind::FIELD, t)),
+            );
+            v
+        }
+        _ if in_people && (head.ends_with('(') || head.ends_with(',')) => {
+            org_items(&[OrgKind::Function, OrgKind::Mandate, OrgKind::Person])
+        }
+        "of" | "unit" => {
+            let mut v = org_items(&[OrgKind::Unit]);
+            v.extend(fields.iter().filter(|(_, t)| t == "unit").map(|(n, _)| {
+                item(
+                    &format!("document.{n}"),
+                    lsp::CompletionItemKind::FIELD,
+                    "unit",
+                )
+            }));
+            v
+        }
+        "for" => c
+            .index
+            .documents
+            .keys()
+            .map(|k| item(k, lsp::CompletionItemKind::STRUCT, "document kind"))
+            .collect(),
+        "group" => c
+            .index
+            .groups
+            .keys()
+            .map(|k| item(k, lsp::CompletionItemKind::ENUM, "group"))
+            .collect(),
+        "start" => c
+            .index
+            .flows
+            .keys()
+            .map(|k| item(k, lsp::CompletionItemKind::FUNCTION, "flow"))
+            .collect(),
+        _ => {
+            let mut v: Vec<lsp::CompletionItem> = KEYWORDS
+                .iter()
+                .map(|k| item(k, lsp::CompletionItemKind::KEYWORD, "keyword"))
+                .collect();
+            v.extend(
+                fields
+                    .iter()
+                    .map(|(n, t)| item(n, lsp::CompletionItemKind::FIELD, t)),
+            );
+            v
+        }
+    }
+}
+
+/// The outline of a file.
+#[allow(deprecated)]
+pub fn symbols(ws: &Workspace, path: &Path) -> Vec<lsp::DocumentSymbol> {
+    let Some(c) = ctx(ws, path) else {
+        return Vec::new();
+    };
+    let lines = LineIndex::new(&c.text);
+    let sym = |name: String,
+               kind: lsp::SymbolKind,
+               range: &std::ops::Range<usize>,
+               sel: &std::ops::Range<usize>,
+               children: Vec<lsp::DocumentSymbol>| lsp::DocumentSymbol {
+        name,
+        detail: None,
+        kind,
+        tags: None,
+        deprecated: None,
+        range: lines.range(range),
+        selection_range: lines.range(sel),
+        children: (!children.is_empty()).then_some(children),
+    };
+    c.ast
+        .items
+        .iter()
+        .map(|i| match i {
+            Item::Document(d) => sym(
+                format!("document {}", d.name.text),
+                lsp::SymbolKind::STRUCT,
+                &d.span,
+                &d.name.span,
+                d.fields
+                    .iter()
+                    .map(|f| {
+                        sym(
+                            f.name.text.clone(),
+                            lsp::SymbolKind::FIELD,
+                            &f.name.span,
+                            &f.name.span,
+                            vec![],
+                        )
+                    })
+                    .collect(),
+            ),
+            Item::Flow(f) => sym(
+                format!("flow {}", f.name.text),
+                lsp::SymbolKind::FUNCTION,
+                &f.span,
+                &f.name.span,
+                f.steps
+                    .iter()
+                    .map(|s| {
+                        sym(
+                            format!("step {}", s.name.text),
+                            lsp::SymbolKind::METHOD,
+                            &s.span,
+                            &s.name.span,
+                            vec![],
+                        )
+                    })
+                    .collect(),
+            ),
+            Item::Rule(r) => sym(
+                format!("rule {}", r.name.text),
+                lsp::SymbolKind::EVENT,
+                &r.span,
+                &r.name.span,
+                vec![],
+            ),
+            Item::Group(g) => sym(
+                format!("group {}", g.name.text),
+                lsp::SymbolKind::ENUM,
+                &g.span,
+                &g.name.span,
+                vec![],
+            ),
+            Item::Agency(a) => sym(
+                format!("agency {}", a.name.text),
+                lsp::SymbolKind::CONSTANT,
+                &a.span,
+                &a.name.span,
+                vec![],
+            ),
+            Item::Substitutes(s) => sym(
+                format!("substitutes {}", s.holder.name.text),
+                lsp::SymbolKind::PROPERTY,
+                &s.span,
+                &s.holder.span,
+                vec![],
+            ),
+        })
+        .collect()
+}
+
+/// Token types of semantic highlighting, in legend order.
+pub const TOKEN_TYPES: &[lsp::SemanticTokenType] = &[
+    lsp::SemanticTokenType::KEYWORD,
+    lsp::SemanticTokenType::STRING,
+    lsp::SemanticTokenType::NUMBER,
+    lsp::SemanticTokenType::COMMENT,
+    lsp::SemanticTokenType::TYPE,
+    lsp::SemanticTokenType::PROPERTY,
+];
+
+/// Semantic tokens: keywords, strings, numbers, comments, organogram names (type) and
+/// other names (property).
+pub fn semantic_tokens(ws: &Workspace, path: &Path) -> Vec<lsp::SemanticToken> {
+    let Some(c) = ctx(ws, path) else {
+        return Vec::new();
+    };
+    let lines = LineIndex::new(&c.text);
+    let b = c.text.as_bytes();
+    let mut raw: Vec<(std::ops::Range<usize>, u32)> = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let start = i;
+        match b[i] {
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' && b[i] != b'\n' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                i = (i + 1).min(b.len());
+                raw.push((start..i, 1));
+            }
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+                raw.push((start..i, 3));
+            }
+            c0 if c0.is_ascii_digit() => {
+                while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.') {
+                    i += 1;
+                }
+                raw.push((start..i, 2));
+            }
+            c0 if c0.is_ascii_alphabetic() || c0 == b'_' => {
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'-')
+                {
+                    i += 1;
+                }
+                let word = &c.text[start..i];
+                let ty = if KEYWORDS.contains(&word) {
+                    0
+                } else if c.org.kind_of(word).is_some() {
+                    4
+                } else {
+                    5
+                };
+                raw.push((start..i, ty));
+            }
+            _ => i += 1,
+        }
+        while i < b.len() && !c.text.is_char_boundary(i) {
+            i += 1;
+        }
+    }
+    let mut out = Vec::new();
+    let (mut last_line, mut last_col) = (0u32, 0u32);
+    for (r, ty) in raw {
+        let s = lines.position(r.start);
+        let e = lines.position(r.end);
+        if s.line != e.line {
+            continue;
+        }
+        let delta_line = s.line - last_line;
+        let delta_start = if delta_line == 0 {
+            s.character - last_col
+        } else {
+            s.character
+        };
+        out.push(lsp::SemanticToken {
+            delta_line,
+            delta_start,
+            length: e.character - s.character,
+            token_type: ty,
+            token_modifiers_bitset: 0,
+        });
+        (last_line, last_col) = (s.line, s.character);
+    }
+    out
+}
+
+/// Quick fixes for diagnostics that carry a fix ("did you mean").
+pub fn code_actions(
+    ws: &Workspace,
+    path: &Path,
+    uri: &Uri,
+    diagnostics: &[lsp::Diagnostic],
+) -> Vec<lsp::CodeActionOrCommand> {
+    let Some(c) = ctx(ws, path) else {
+        return Vec::new();
+    };
+    let lines = LineIndex::new(&c.text);
+    diagnostics
+        .iter()
+        .filter_map(|d| {
+            let data = d.data.as_ref()?;
+            let replacement = data.get("replacement")?.as_str()?.to_string();
+            let start = data.get("start")?.as_u64()? as usize;
+            let end = data.get("end")?.as_u64()? as usize;
+            let edit = lsp::TextEdit::new(lines.range(&(start..end)), replacement.clone());
+            Some(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
+                title: format!("Replace with `{replacement}`"),
+                kind: Some(lsp::CodeActionKind::QUICKFIX),
+                diagnostics: Some(vec![d.clone()]),
+                edit: Some(lsp::WorkspaceEdit {
+                    changes: Some([(uri.clone(), vec![edit])].into_iter().collect()),
+                    ..Default::default()
+                }),
+                is_preferred: Some(true),
+                ..Default::default()
+            }))
+        })
+        .collect()
+}
+
+/// Formatting: the same formatter as `paraaf fmt`, as one whole-file edit.
+pub fn formatting(ws: &Workspace, path: &Path) -> Option<Vec<lsp::TextEdit>> {
+    let file = ws.files.get(path)?;
+    let text = file.text(&ws.db);
+    let formatted = paraaf_compiler::syntax::format(text);
+    if &formatted == text {
+        return Some(Vec::new());
+    }
+    let lines = LineIndex::new(text);
+    Some(vec![lsp::TextEdit::new(
+        lines.range(&(0..text.len())),
+        formatted,
+    )])
+}

@@ -1,0 +1,331 @@
+//! End-to-end protocol tests: spawn `paraaf lsp`, speak JSON-RPC over stdio against a copy
+//! of the Aalst example.
+
+#[path = "support/lsp_client.rs"]
+mod lsp_client;
+mod support;
+
+use lsp_client::{LspClient, uri};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+fn aalst(name: &str) -> PathBuf {
+    let dir = support::tempdir(name).join("aalst");
+    copy_dir(&support::root().join("examples/aalst"), &dir);
+    dir
+}
+
+fn start(root: &Path) -> LspClient {
+    let mut c = LspClient::start(env!("CARGO_BIN_EXE_paraaf"));
+    let init = c.initialize(root);
+    assert!(
+        init["result"]["capabilities"]["hoverProvider"]
+            .as_bool()
+            .unwrap()
+    );
+    c
+}
+
+fn open(c: &mut LspClient, path: &Path) -> String {
+    let u = uri(path);
+    let text = std::fs::read_to_string(path).unwrap();
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": u, "languageId": "paraaf", "version": 1, "text": text}}),
+    );
+    u
+}
+
+fn change(c: &mut LspClient, u: &str, version: i64, text: &str) {
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": u, "version": version}, "contentChanges": [{"text": text}]}),
+    );
+}
+
+/// Line and character of the first occurrence of `needle` (plus `skip` characters).
+fn pos(text: &str, needle: &str, skip: usize) -> Value {
+    let at = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle} not found"))
+        + skip;
+    let line = text[..at].matches('\n').count();
+    let col = at - text[..at].rfind('\n').map_or(0, |i| i + 1);
+    json!({"line": line, "character": col})
+}
+
+fn at(u: &str, p: Value) -> Value {
+    json!({"textDocument": {"uri": u}, "position": p})
+}
+
+#[test]
+fn editing_session() {
+    let root = aalst("lsp-session");
+    let mut c = start(&root);
+    let college = root.join("flows/college.paraaf");
+    let u = open(&mut c, &college);
+    assert!(c.diagnostics_where(&u, |d| d.is_empty()).is_empty());
+    let text = std::fs::read_to_string(&college).unwrap();
+
+    // A typo appears as P0003 with the same span and help as `paraaf check`.
+    let typo = text.replace("sign financieel-directeur", "sign financieel-directuer");
+    change(&mut c, &u, 2, &typo);
+    let diags = c.diagnostics_where(&u, |d| !d.is_empty());
+    assert_eq!(diags.len(), 1);
+    assert_eq!(diags[0]["code"], "P0003");
+    assert_eq!(
+        diags[0]["range"]["start"],
+        pos(&typo, "financieel-directuer", 0)
+    );
+    assert!(
+        diags[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("help: did you mean `financieel-directeur`?")
+    );
+
+    // The quick fix replaces it.
+    let actions = c.request("textDocument/codeAction", json!({"textDocument": {"uri": u}, "range": diags[0]["range"], "context": {"diagnostics": diags}}));
+    let action = &actions["result"][0];
+    assert_eq!(action["title"], "Replace with `financieel-directeur`");
+    assert_eq!(
+        action["edit"]["changes"][&u][0]["newText"],
+        "financieel-directeur"
+    );
+
+    // Syntax errors mid-edit: diagnostics, no crash; then back to clean.
+    let broken = typo.replacen("step visum :", "step visum ", 1);
+    change(&mut c, &u, 3, &broken);
+    let d = c.diagnostics_where(&u, |d| d.iter().any(|x| x["code"] == "P0001"));
+    assert!(d.iter().any(|x| x["code"] == "P0001"));
+    // A burst of changes: the last one wins.
+    for v in 4..40 {
+        change(&mut c, &u, v, &format!("{text}\n// edit {v}\n"));
+    }
+    change(&mut c, &u, 40, &text);
+    c.diagnostics_where(&u, |d| d.is_empty());
+
+    // Hover: an organogram function shows holders and substitutes; a field its type.
+    let h = c.request(
+        "textDocument/hover",
+        at(&u, pos(&text, "sign financieel-directeur", 6)),
+    );
+    let value = h["result"]["contents"]["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        value.contains("**Financieel Directeur** (`financieel-directeur`) — function"),
+        "{value}"
+    );
+    assert!(value.contains("Holders today:"), "{value}");
+    assert!(
+        value.contains("Substitutes of `financieel-directeur`: `adjunct-financieel-directeur`"),
+        "{value}"
+    );
+    let h = c.request("textDocument/hover", at(&u, pos(&text, "when bedrag", 6)));
+    assert_eq!(
+        h["result"]["contents"]["value"],
+        "**bedrag**: `money?` — field of document kind `besluit`"
+    );
+    let h = c.request(
+        "textDocument/hover",
+        at(&u, pos(&text, "collegebesluit", 2)),
+    );
+    assert!(
+        h["result"]["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .starts_with("**flow collegebesluit** for `besluit`")
+    );
+
+    // Definition: into the organogram, and to the document kind.
+    let d = c.request(
+        "textDocument/definition",
+        at(&u, pos(&text, "sign burgemeester", 7)),
+    );
+    assert_eq!(d["result"]["uri"], uri(&root.join("org.toml")));
+    let d = c.request(
+        "textDocument/definition",
+        at(&u, pos(&text, "for besluit", 5)),
+    );
+    assert_eq!(
+        d["result"]["uri"],
+        uri(&root.join("flows/documents.paraaf"))
+    );
+
+    // References and rename of a project name across files.
+    let refs = c.request("textDocument/references", json!({"textDocument": {"uri": u}, "position": pos(&text, "for besluit", 5), "context": {"includeDeclaration": true}}));
+    let files: std::collections::BTreeSet<&str> = refs["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["uri"].as_str().unwrap())
+        .collect();
+    assert!(files.len() >= 2, "{refs}");
+    let r = c.request("textDocument/rename", json!({"textDocument": {"uri": u}, "position": pos(&text, "for besluit", 5), "newName": "collegebeslissing"}));
+    let changes = r["result"]["changes"].as_object().unwrap();
+    assert!(
+        changes.contains_key(&uri(&root.join("flows/documents.paraaf")))
+            && changes.contains_key(&u)
+    );
+    let r = c.request("textDocument/rename", json!({"textDocument": {"uri": u}, "position": pos(&text, "sign burgemeester", 7), "newName": "x"}));
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("comes from the organogram"),
+        "{r}"
+    );
+
+    // Completion: signers after `sign`, fields after `document.`.
+    let edited = text.replace(
+        "step paraaf : sign diensthoofd of document.dienst",
+        "step paraaf : sign fin",
+    );
+    change(&mut c, &u, 41, &edited);
+    let comp = c.request(
+        "textDocument/completion",
+        at(&u, pos(&edited, "sign fin", 8)),
+    );
+    let labels: Vec<&str> = comp["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect();
+    assert!(
+        labels.contains(&"financieel-directeur") && !labels.contains(&"sociale-zaken"),
+        "units are not signers"
+    );
+    let edited = text.replace("unit document.dienst", "unit document.");
+    change(&mut c, &u, 42, &edited);
+    let comp = c.request(
+        "textDocument/completion",
+        at(&u, pos(&edited, "unit document.", 14)),
+    );
+    let labels: Vec<&str> = comp["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["dienst", "bedrag", "bron", "titel"]);
+    change(&mut c, &u, 43, &text);
+
+    // Outline, semantic tokens, formatting.
+    let s = c.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": u}}),
+    );
+    let names: Vec<&str> = s["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["flow collegebesluit", "flow raadsbesluit-tekenen"]);
+    assert_eq!(s["result"][0]["children"][1]["name"], "step visum");
+    let t = c.request(
+        "textDocument/semanticTokens/full",
+        json!({"textDocument": {"uri": u}}),
+    );
+    assert!(t["result"]["data"].as_array().unwrap().len() > 100);
+    let f = c.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": u}, "options": {"tabSize": 2, "insertSpaces": true}}),
+    );
+    assert_eq!(f["result"], json!([]), "example files are formatted");
+    change(
+        &mut c,
+        &u,
+        44,
+        &text.replace("  step paraaf", "      step   paraaf"),
+    );
+    let f = c.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": u}, "options": {"tabSize": 2, "insertSpaces": true}}),
+    );
+    assert_eq!(f["result"][0]["newText"], text);
+
+    let s = c.request("shutdown", json!(null));
+    assert!(s.get("error").is_none());
+    c.notify("exit", json!(null));
+    let status = c.child.wait().unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn organogram_changes_refresh_diagnostics() {
+    let root = aalst("lsp-org");
+    let mut c = start(&root);
+    let u = open(&mut c, &root.join("flows/college.paraaf"));
+    c.diagnostics_where(&u, |d| d.is_empty());
+    // The financial director leaves: the function has no holder any more.
+    let org_path = root.join("org.toml");
+    let org = std::fs::read_to_string(&org_path).unwrap();
+    std::fs::write(
+        &org_path,
+        org.replace(
+            "function = \"financieel-directeur\"",
+            "function = \"beleidsmedewerker\"",
+        ),
+    )
+    .unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&org_path), "type": 2}]}),
+    );
+    let d = c.diagnostics_where(&u, |d| !d.is_empty());
+    assert_eq!(d[0]["code"], "P0017");
+    assert_eq!(d[0]["severity"], 2);
+}
+
+#[test]
+fn robust_against_bad_clients() {
+    let root = aalst("lsp-robust");
+    let mut c = LspClient::start(env!("CARGO_BIN_EXE_paraaf"));
+    // A request before initialize is refused, not fatal.
+    let r = c.request(
+        "textDocument/hover",
+        at("file:///nowhere.paraaf", json!({"line": 0, "character": 0})),
+    );
+    assert!(r.get("error").is_some(), "{r}");
+    c.initialize(&root);
+    // Garbage and malformed requests.
+    c.send_raw(b"{not json at all");
+    c.send_raw(
+        br#"{"jsonrpc":"2.0","id":99,"method":"textDocument/hover","params":{"nonsense":true}}"#,
+    );
+    // Changes to a file that was never opened, and a position past the end.
+    let ghost = uri(&root.join("flows/ghost.paraaf"));
+    change(&mut c, &ghost, 1, "flow x for y {");
+    let college = root.join("flows/college.paraaf");
+    let u = open(&mut c, &college);
+    let h = c.request(
+        "textDocument/hover",
+        at(&u, json!({"line": 9999, "character": 9999})),
+    );
+    assert!(h.get("error").is_none());
+    // Still alive and answering.
+    let s = c.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": u}}),
+    );
+    assert!(s["result"].as_array().is_some());
+    let _ = c.request("shutdown", json!(null));
+    c.notify("exit", json!(null));
+    assert!(c.child.wait().unwrap().success());
+}

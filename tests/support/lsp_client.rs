@@ -1,0 +1,167 @@
+//! A minimal LSP client over stdio for tests and benchmarks: frames JSON-RPC messages,
+//! answers the server's own requests, collects notifications.
+#![allow(dead_code)]
+
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+/// A running `paraaf lsp`.
+pub struct LspClient {
+    /// The server process.
+    pub child: Child,
+    stdin: ChildStdin,
+    rx: Receiver<Value>,
+    next_id: i64,
+    /// Notifications received so far (not yet taken).
+    pub notifications: Vec<Value>,
+}
+
+/// `file://` URI of a path.
+pub fn uri(path: &std::path::Path) -> String {
+    format!("file://{}", path.display())
+}
+
+impl LspClient {
+    /// Starts the server binary.
+    pub fn start(bin: &str) -> LspClient {
+        let mut child = Command::new(bin)
+            .arg("lsp")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starts");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut r = BufReader::new(stdout);
+            loop {
+                let mut len = 0usize;
+                loop {
+                    let mut line = String::new();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let line = line.trim();
+                    if line.is_empty() {
+                        break;
+                    }
+                    if let Some(v) = line.strip_prefix("Content-Length:") {
+                        len = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut buf = vec![0; len];
+                if r.read_exact(&mut buf).is_err() {
+                    return;
+                }
+                if let Ok(v) = serde_json::from_slice::<Value>(&buf)
+                    && tx.send(v).is_err()
+                {
+                    return;
+                }
+            }
+        });
+        LspClient {
+            child,
+            stdin,
+            rx,
+            next_id: 1,
+            notifications: Vec::new(),
+        }
+    }
+
+    /// Sends raw bytes as one framed message (to test malformed input).
+    pub fn send_raw(&mut self, body: &[u8]) {
+        let _ = write!(self.stdin, "Content-Length: {}\r\n\r\n", body.len());
+        let _ = self.stdin.write_all(body);
+        let _ = self.stdin.flush();
+    }
+
+    fn send(&mut self, v: &Value) {
+        self.send_raw(v.to_string().as_bytes());
+    }
+
+    /// Sends a notification.
+    pub fn notify(&mut self, method: &str, params: Value) {
+        self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    fn pump(&mut self, timeout: Duration) -> Option<Value> {
+        match self.rx.recv_timeout(timeout) {
+            Ok(v) => {
+                if v.get("method").is_some() && v.get("id").is_some() {
+                    // A request from the server (e.g. registerCapability): accept it.
+                    let id = v["id"].clone();
+                    self.send(&json!({"jsonrpc": "2.0", "id": id, "result": null}));
+                    return self.pump(timeout);
+                }
+                Some(v)
+            }
+            Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => None,
+        }
+    }
+
+    /// Sends a request and waits for its response (the whole message: result or error).
+    pub fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            let Some(v) = self.pump(Duration::from_secs(20)) else {
+                break;
+            };
+            if v.get("id") == Some(&json!(id)) {
+                return v;
+            }
+            self.notifications.push(v);
+        }
+        panic!("no response to {method}");
+    }
+
+    /// Waits for diagnostics of `uri` matching `pred`; returns them.
+    pub fn diagnostics_where(&mut self, uri: &str, pred: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let found = self
+                .notifications
+                .iter()
+                .rev()
+                .find(|n| {
+                    n["method"] == "textDocument/publishDiagnostics" && n["params"]["uri"] == uri
+                })
+                .map(|n| {
+                    n["params"]["diagnostics"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default()
+                });
+            if let Some(d) = &found
+                && pred(d)
+            {
+                self.notifications.clear();
+                return d.clone();
+            }
+            if Instant::now() > deadline {
+                panic!("no matching diagnostics for {uri}; last: {found:?}");
+            }
+            if let Some(v) = self.pump(Duration::from_millis(200)) {
+                self.notifications.push(v);
+            }
+        }
+    }
+
+    /// initialize + initialized.
+    pub fn initialize(&mut self, root: &std::path::Path) -> Value {
+        let r = self.request(
+            "initialize",
+            json!({"processId": null, "rootUri": uri(root), "capabilities": {}}),
+        );
+        self.notify("initialized", json!({}));
+        r
+    }
+}
