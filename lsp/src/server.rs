@@ -16,6 +16,8 @@ pub struct Backend {
     client: Client,
     jobs: Mutex<mpsc::Sender<Job>>,
     open: Mutex<std::collections::BTreeSet<PathBuf>>,
+    /// What was last published per file: only changes are sent again.
+    published: tokio::sync::Mutex<std::collections::HashMap<Uri, Vec<Diagnostic>>>,
 }
 
 impl Backend {
@@ -32,6 +34,7 @@ impl Backend {
             client,
             jobs: Mutex::new(tx),
             open: Mutex::default(),
+            published: Default::default(),
         }
     }
 
@@ -55,8 +58,12 @@ impl Backend {
 
     async fn publish(&self) {
         if let Ok(all) = self.run(|ws| ws.diagnostics()).await {
+            let mut published = self.published.lock().await;
             for (uri, diags) in all {
-                self.client.publish_diagnostics(uri, diags, None).await;
+                if published.get(&uri) != Some(&diags) {
+                    published.insert(uri.clone(), diags.clone());
+                    self.client.publish_diagnostics(uri, diags, None).await;
+                }
             }
         }
     }
