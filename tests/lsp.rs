@@ -329,3 +329,33 @@ fn robust_against_bad_clients() {
     c.notify("exit", json!(null));
     assert!(c.child.wait().unwrap().success());
 }
+
+/// Snapshots of replies (paths redacted): what an editor receives.
+#[test]
+fn reply_snapshots() {
+    let root = aalst("lsp-snap");
+    let mut c = start(&root);
+    let college = root.join("flows/college.paraaf");
+    let u = open(&mut c, &college);
+    c.diagnostics_where(&u, |d| d.is_empty());
+    let text = std::fs::read_to_string(&college).unwrap();
+    let typo = text.replace("sign burgemeester", "sign burgemeestr");
+    change(&mut c, &u, 2, &typo);
+    let diags = c.diagnostics_where(&u, |d| !d.is_empty());
+    change(&mut c, &u, 3, &text);
+    c.diagnostics_where(&u, |d| d.is_empty());
+    let replies = json!({
+        "diagnostics": diags,
+        "hover_financieel_directeur": c.request("textDocument/hover", at(&u, pos(&text, "sign financieel-directeur", 6)))["result"],
+        "hover_field": c.request("textDocument/hover", at(&u, pos(&text, "when bedrag", 6)))["result"],
+        "definition_burgemeester": c.request("textDocument/definition", at(&u, pos(&text, "sign burgemeester", 7)))["result"],
+        "symbols": c.request("textDocument/documentSymbol", json!({"textDocument": {"uri": u}}))["result"],
+    });
+    let pretty = serde_json::to_string_pretty(&replies)
+        .unwrap()
+        .replace(&uri(&root), "file://<root>");
+    insta::assert_snapshot!(pretty);
+    let _ = c.request("shutdown", json!(null));
+    c.notify("exit", json!(null));
+    let _ = c.child.wait();
+}

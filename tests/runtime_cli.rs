@@ -537,3 +537,50 @@ fn audit_trail_detects_tampering_and_projections_rebuild() {
         "FAILED: event 2 is missing (the next one is 3)"
     );
 }
+
+#[test]
+fn city_holidays_push_deadlines() {
+    let city = City::aalst("holidays");
+    let uploader = city.staff("bevolking", "diensthoofd")[0].clone();
+    let holidays = city.dir.join("holidays.txt");
+    std::fs::write(
+        &holidays,
+        "# Aalst carnival Tuesday (example)\n2026-11-24\n",
+    )
+    .unwrap();
+    let h = holidays.to_str().unwrap();
+    let content = city.content.to_str().unwrap();
+    let doc = city.ok(
+        &[
+            "doc",
+            "submit",
+            "--kind",
+            "attest",
+            "--as",
+            &uploader,
+            "--field",
+            "soort=gezinssamenstelling",
+            "--field",
+            "aanvrager=X",
+            "--content",
+            content,
+        ],
+        "2026-11-23T10:00:00Z",
+    );
+    assert_eq!(
+        city.ok(&["tick", "--holidays", h], "2026-11-24T11:00:00Z"),
+        "",
+        "the city's day off does not count"
+    );
+    assert!(
+        city.ok(&["tick", "--holidays", h], "2026-11-25T11:00:00Z")
+            .contains("\"reminded\"")
+    );
+    let _ = doc;
+    std::fs::write(&holidays, "2026-13-01\n").unwrap();
+    let o = city.run(&["tick", "--holidays", h], NOW);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("holidays.txt:1: `2026-13-01` is not a date")
+    );
+}

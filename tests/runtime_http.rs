@@ -209,6 +209,24 @@ fn submit_and_sign_over_http() {
         (Some(6), Some(2), Some(3))
     );
     assert_eq!(page["items"].as_array().unwrap().len(), 2);
+
+    // Search goes through may_see too: the outsider finds nothing.
+    let (_, found) = server.call(
+        "GET",
+        "/documents?q=aankoop",
+        Some(&t(&uploader)),
+        None,
+        None,
+    );
+    assert_eq!(json(&found)["total"], 6);
+    let (_, found) = server.call(
+        "GET",
+        "/documents?q=aankoop",
+        Some(&t(&outsider)),
+        None,
+        None,
+    );
+    assert_eq!(json(&found)["total"], 0);
 }
 
 #[test]

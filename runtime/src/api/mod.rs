@@ -71,6 +71,8 @@ pub struct Page {
     pub page: Option<usize>,
     /// Items per page (1–200, default 50).
     pub per_page: Option<usize>,
+    /// Search: only documents whose title, kind or id contains this text (case-insensitive).
+    pub q: Option<String>,
 }
 
 /// One document in a list.
@@ -299,7 +301,7 @@ fn page_of(items: Vec<DocumentSummary>, page: &Page) -> Answer {
     }
 }
 
-/// Documents the caller may see.
+/// Documents the caller may see, optionally searched with `q`.
 #[utoipa::path(get, path = "/documents", params(Page), responses((status = 200, body = DocumentList), (status = 401, body = ErrorBody)))]
 async fn list_documents(
     State(state): State<AppState>,
@@ -314,10 +316,18 @@ async fn list_documents(
             .writer
             .read(move |rt| {
                 let s = rt.state();
+                let q = page.q.as_deref().unwrap_or("").to_lowercase();
+                let matches = |d: &&crate::engine::Document| {
+                    q.is_empty()
+                        || d.title.to_lowercase().contains(&q)
+                        || d.kind.contains(&q)
+                        || d.id == q
+                };
                 let items = s
                     .documents
                     .values()
                     .filter(|d| may_see(s, &person, &d.id))
+                    .filter(matches)
                     .map(|d| DocumentSummary {
                         id: d.id.clone(),
                         title: d.title.clone(),
