@@ -20,6 +20,33 @@ pub enum V {
     None,
 }
 
+/// Where field paths get their values.
+pub trait Lookup {
+    /// The value at `path` (`None` when absent).
+    fn field(&self, path: &[String]) -> V;
+}
+
+/// Records by name (`invoice`, `po`, `debt`, ...), for rules.
+#[derive(Clone, Debug, Default)]
+pub struct Records {
+    /// name → field → value.
+    pub records: BTreeMap<String, BTreeMap<String, V>>,
+}
+
+impl Lookup for Records {
+    fn field(&self, path: &[String]) -> V {
+        match path {
+            [record, field, ..] => self
+                .records
+                .get(record)
+                .and_then(|r| r.get(field))
+                .cloned()
+                .unwrap_or(V::None),
+            _ => V::None,
+        }
+    }
+}
+
 /// Field values of a document plus the declared type of each field.
 pub struct Env<'a> {
     /// Values as stored (normalised at submission).
@@ -28,7 +55,7 @@ pub struct Env<'a> {
     pub types: &'a BTreeMap<String, String>,
 }
 
-impl Env<'_> {
+impl Lookup for Env<'_> {
     fn field(&self, path: &[String]) -> V {
         let Some(name) = path.last() else {
             return V::None;
@@ -52,11 +79,12 @@ impl Env<'_> {
 }
 
 /// Evaluates `e`; anything that cannot be evaluated counts as false (deny by default).
-pub fn holds(e: &Expr, env: &Env) -> bool {
+pub fn holds(e: &Expr, env: &dyn Lookup) -> bool {
     matches!(eval(e, env), V::Bool(true))
 }
 
-fn eval(e: &Expr, env: &Env) -> V {
+/// The value of `e`.
+pub fn eval(e: &Expr, env: &dyn Lookup) -> V {
     match e {
         Expr::Money(d) | Expr::Number(d) | Expr::Percent(d) => V::Num(*d),
         Expr::Duration(d) => V::Num(d.amount),

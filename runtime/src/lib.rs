@@ -5,6 +5,7 @@
 pub mod api;
 pub mod engine;
 pub mod eval;
+pub mod finance;
 pub mod org;
 pub mod runtime;
 pub mod store;

@@ -8,6 +8,7 @@ mod compile;
 mod deploy;
 mod doc;
 mod explain;
+mod finance;
 mod fmt;
 mod inbox;
 mod org;
@@ -77,6 +78,9 @@ enum Command {
     /// Verify the hash-chained audit trail; write checkpoints.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Finance automation: match invoices to purchase orders, withholding check, payments.
+    #[command(subcommand)]
+    Finance(finance::Command),
     /// Serve the HTTP JSON API (bearer token per person).
     ///
     /// Example: paraaf serve --db aalst.db --tokens tokens.toml --addr 127.0.0.1:8080
@@ -140,6 +144,7 @@ pub fn run() -> ExitCode {
         Command::Admin(c) => audit::admin(c),
         Command::Audit(c) => audit::audit(c),
         Command::Serve(a) => serve::run(a),
+        Command::Finance(c) => finance::run(c),
     };
     match result {
         Ok(code) => code,

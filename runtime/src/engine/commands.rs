@@ -525,6 +525,22 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    /// Records a debts check in the audit log.
+    pub fn record_debts_check(
+        &mut self,
+        invoice: &str,
+        request: &str,
+        response_sha256: &str,
+        decision: &str,
+    ) {
+        self.emit(Event::DebtsChecked {
+            invoice: invoice.into(),
+            request: request.into(),
+            response_sha256: response_sha256.into(),
+            decision: decision.into(),
+        });
+    }
+
     /// Moves time forward: absences that start or end, reminders and escalations.
     pub fn tick(&mut self) {
         self.reassign("absence");

@@ -171,6 +171,18 @@ pub enum Event {
         /// Absence id.
         id: String,
     },
+    /// A debts check before a payment (withholding obligation): what was asked, a hash
+    /// of the answer, and the decision.
+    DebtsChecked {
+        /// Invoice.
+        invoice: String,
+        /// The request made.
+        request: String,
+        /// SHA-256 of the raw response (empty when none came).
+        response_sha256: String,
+        /// What was decided.
+        decision: String,
+    },
 }
 
 impl Event {

@@ -327,6 +327,7 @@ impl State {
             Event::AbsenceWithdrawn { id } => {
                 self.absences.remove(id);
             }
+            Event::DebtsChecked { .. } => {}
         }
     }
 

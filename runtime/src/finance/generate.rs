@@ -1,0 +1,273 @@
+//! A realistic test set with known ground truth: purchase orders, UBL invoices (typos in
+//! references, missing references, split deliveries, credit notes, duplicates, invoices
+//! without an order) and a debts file.
+
+use super::ubl;
+use rust_decimal::Decimal;
+use std::fmt::Write;
+
+/// A deterministic xorshift generator (no dependency for test data).
+pub struct Rng(u64);
+
+impl Rng {
+    /// Seeded.
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    /// Next number.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    /// In `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+}
+
+/// The generated set, as file contents.
+pub struct Generated {
+    /// `orders.csv`.
+    pub orders_csv: String,
+    /// `(file name, XML)`.
+    pub invoices: Vec<(String, String)>,
+    /// `truth.csv`: invoice file, expected purchase order or `manual`.
+    pub truth_csv: String,
+    /// `debts.json`.
+    pub debts_json: String,
+}
+
+const UNITS: &[&str] = &[
+    "boekhouding",
+    "aankoop",
+    "openbaar-domein",
+    "gebouwen",
+    "schoonmaak",
+    "cultuur",
+];
+const CATEGORIES: &[&str] = &[
+    "works", "works", "guarding", "cleaning", "supplies", "services",
+];
+
+fn kbo(i: u64) -> String {
+    // Belgian enterprise numbers: 10 digits, the last two a mod-97 check.
+    let base = 40_000_000 + i * 7919 % 9_999_999;
+    format!("{base:08}{:02}", 97 - base % 97)
+}
+
+/// Generates `n_orders` purchase orders and about `n_invoices` invoices.
+pub fn generate(n_orders: usize, n_invoices: usize, seed: u64) -> Generated {
+    let mut rng = Rng::new(seed);
+    let suppliers = (n_orders / 8).max(5) as u64;
+    let mut orders_csv = String::from("reference,supplier,amount,date,dienst,category\n");
+    let mut orders = Vec::new();
+    for i in 0..n_orders {
+        let supplier = kbo(rng.below(suppliers));
+        let amount = Decimal::new((rng.below(4_990_000) + 10_000) as i64, 2);
+        let reference = format!("BB-2026-{:05}", i + 1);
+        let date = format!("2026-{:02}-{:02}", rng.below(9) + 1, rng.below(28) + 1);
+        let unit = UNITS[rng.below(UNITS.len() as u64) as usize];
+        let category = CATEGORIES[rng.below(CATEGORIES.len() as u64) as usize];
+        let _ = writeln!(
+            orders_csv,
+            "{reference},{supplier},{amount},{date},{unit},{category}"
+        );
+        orders.push((reference, supplier, amount));
+    }
+    let mut invoices = Vec::new();
+    let mut truth = String::from("file,expected\n");
+    let vat = Decimal::from(21);
+    let push =
+        |invoices: &mut Vec<(String, String)>, truth: &mut String, xml: String, expected: &str| {
+            let name = format!("inv-{:05}.xml", invoices.len() + 1);
+            let _ = writeln!(truth, "{name},{expected}");
+            invoices.push((name, xml));
+        };
+    let mut k = 0;
+    while invoices.len() < n_invoices && k < orders.len() {
+        let (reference, supplier, amount) = &orders[k];
+        k += 1;
+        let number = format!("F{:06}", k);
+        let roll = rng.below(100);
+        let name = format!("Leverancier {}", &supplier[..4]);
+        if roll < 70 {
+            push(
+                &mut invoices,
+                &mut truth,
+                ubl::write(
+                    &number,
+                    false,
+                    supplier,
+                    &name,
+                    "2026-10-01",
+                    Some(reference),
+                    *amount,
+                    vat,
+                ),
+                reference,
+            );
+        } else if roll < 78 {
+            // A typo in the reference: found by supplier and amount instead.
+            let typo = reference.replace("BB-2026-", "BB2026-");
+            push(
+                &mut invoices,
+                &mut truth,
+                ubl::write(
+                    &number,
+                    false,
+                    supplier,
+                    &name,
+                    "2026-10-01",
+                    Some(&typo),
+                    *amount,
+                    vat,
+                ),
+                reference,
+            );
+        } else if roll < 86 {
+            // No reference at all, amount within 1%.
+            let amt = (*amount * Decimal::new(1005, 3)).round_dp(2);
+            push(
+                &mut invoices,
+                &mut truth,
+                ubl::write(
+                    &number,
+                    false,
+                    supplier,
+                    &name,
+                    "2026-10-01",
+                    None,
+                    amt,
+                    vat,
+                ),
+                reference,
+            );
+        } else if roll < 92 {
+            // Split delivery: two invoices with the reference.
+            let half = (*amount / Decimal::TWO).round_dp(2);
+            push(
+                &mut invoices,
+                &mut truth,
+                ubl::write(
+                    &format!("{number}-1"),
+                    false,
+                    supplier,
+                    &name,
+                    "2026-10-01",
+                    Some(reference),
+                    half,
+                    vat,
+                ),
+                reference,
+            );
+            push(
+                &mut invoices,
+                &mut truth,
+                ubl::write(
+                    &format!("{number}-2"),
+                    false,
+                    supplier,
+                    &name,
+                    "2026-10-15",
+                    Some(reference),
+                    *amount - half,
+                    vat,
+                ),
+                reference,
+            );
+        } else if roll < 95 {
+            // A credit note on the order.
+            push(
+                &mut invoices,
+                &mut truth,
+                ubl::write(
+                    &format!("C{number}"),
+                    true,
+                    supplier,
+                    &name,
+                    "2026-10-20",
+                    Some(reference),
+                    Decimal::new(5000, 2),
+                    vat,
+                ),
+                reference,
+            );
+        } else if roll < 98 {
+            // Sent twice: the second is a duplicate.
+            let xml = ubl::write(
+                &number,
+                false,
+                supplier,
+                &name,
+                "2026-10-01",
+                Some(reference),
+                *amount,
+                vat,
+            );
+            push(&mut invoices, &mut truth, xml.clone(), reference);
+            push(&mut invoices, &mut truth, xml, "manual");
+        } else {
+            // From a supplier without an order.
+            let stranger = kbo(suppliers + 1000 + k as u64);
+            push(
+                &mut invoices,
+                &mut truth,
+                ubl::write(
+                    &number,
+                    false,
+                    &stranger,
+                    "Onbekend BV",
+                    "2026-10-01",
+                    None,
+                    *amount,
+                    vat,
+                ),
+                "manual",
+            );
+        }
+    }
+    // More invoices than orders: further partial deliveries on random orders.
+    while invoices.len() < n_invoices && !orders.is_empty() {
+        let (reference, supplier, amount) = &orders[rng.below(orders.len() as u64) as usize];
+        let part = (*amount / Decimal::from(4)).round_dp(2);
+        let number = format!("P{:06}", invoices.len() + 1);
+        let name = format!("Leverancier {}", &supplier[..4]);
+        push(
+            &mut invoices,
+            &mut truth,
+            ubl::write(
+                &number,
+                false,
+                supplier,
+                &name,
+                "2026-11-02",
+                Some(reference),
+                part,
+                vat,
+            ),
+            reference,
+        );
+    }
+    let mut debts = serde_json::Map::new();
+    for s in (0..suppliers).step_by(9) {
+        let social = Decimal::new((rng.below(900_000) + 1000) as i64, 2);
+        let mut entry = serde_json::json!({ "social_debt": social.to_string() });
+        if s % 2 == 0 {
+            entry["tax_debt"] =
+                serde_json::json!(Decimal::new((rng.below(400_000) + 1000) as i64, 2).to_string());
+        }
+        if s % 3 == 0 {
+            entry["social_attest"] = serde_json::json!("150.00");
+        }
+        debts.insert(kbo(s), entry);
+    }
+    Generated {
+        orders_csv,
+        invoices,
+        truth_csv: truth,
+        debts_json: serde_json::to_string_pretty(&serde_json::Value::Object(debts))
+            .unwrap_or_default(),
+    }
+}

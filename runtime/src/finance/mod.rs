@@ -1,0 +1,416 @@
+//! Finance automation: incoming UBL invoices are matched to purchase orders by the
+//! project's `invoice.received` rules, and payments get the withholdings its
+//! `payment.scheduled` rules demand (inhoudingsplicht), checked on the payment date.
+
+pub mod debts;
+pub mod generate;
+pub mod orders;
+pub mod ubl;
+
+use crate::eval::{Lookup, Records, V, eval, holds};
+use debts::Debts;
+use orders::PurchaseOrder;
+use paraaf_compiler::compile::CompiledProject;
+use paraaf_compiler::compile::model::{LetValue, Rule, Stmt};
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use ubl::Invoice;
+
+/// What the matching rules decided for one invoice.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct MatchOutcome {
+    /// Invoice number.
+    pub invoice: String,
+    /// Source file.
+    pub file: String,
+    /// The linked purchase order, if any.
+    pub purchase_order: Option<String>,
+    /// Manual queue and reason, if the invoice went there.
+    pub queue: Option<(String, String)>,
+    /// Flow to start and its field values.
+    pub start: Option<(String, BTreeMap<String, Value>)>,
+    /// Warnings (partial invoice, over-invoicing).
+    pub flags: Vec<String>,
+}
+
+/// One line of the payment proposal.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Payment {
+    /// Invoice number.
+    pub invoice: String,
+    /// Supplier KBO.
+    pub supplier: String,
+    /// Supplier name.
+    pub supplier_name: String,
+    /// Amount due, VAT included.
+    pub amount: Decimal,
+    /// Amount excluding VAT (the base of withholdings).
+    pub amount_excl_vat: Decimal,
+    /// Withheld per agency.
+    pub withheld: BTreeMap<String, Decimal>,
+    /// Paid to the supplier.
+    pub to_supplier: Decimal,
+    /// Why the payment is blocked (then nothing is paid).
+    pub blocked: Option<String>,
+    /// The debts checks made: (request, SHA-256 of the response, decision).
+    pub checks: Vec<(String, String, String)>,
+}
+
+fn text(s: &str) -> V {
+    V::Text(s.to_string())
+}
+
+fn opt(s: &Option<String>) -> V {
+    s.as_deref().map_or(V::None, text)
+}
+
+/// The `invoice` record rules see.
+pub fn invoice_record(i: &Invoice) -> BTreeMap<String, V> {
+    BTreeMap::from([
+        ("number".into(), text(&i.number)),
+        ("supplier".into(), text(&i.supplier)),
+        ("supplier_name".into(), text(&i.supplier_name)),
+        ("supplier_vat".into(), opt(&i.supplier_vat)),
+        ("order_reference".into(), opt(&i.order_reference)),
+        ("buyer_reference".into(), opt(&i.buyer_reference)),
+        ("issue_date".into(), text(&i.issue_date)),
+        ("due_date".into(), opt(&i.due_date)),
+        ("amount".into(), V::Num(i.amount)),
+        ("amount_excl_vat".into(), V::Num(i.amount_excl_vat)),
+        ("credit_note".into(), V::Bool(i.credit_note)),
+    ])
+}
+
+fn order_record(p: &PurchaseOrder) -> BTreeMap<String, V> {
+    BTreeMap::from([
+        ("reference".into(), text(&p.reference)),
+        ("supplier".into(), text(&p.supplier)),
+        ("amount".into(), V::Num(p.amount)),
+        ("date".into(), text(&p.date)),
+        ("dienst".into(), text(&p.dienst)),
+        ("category".into(), text(&p.category)),
+    ])
+}
+
+fn to_json(v: &V) -> Value {
+    match v {
+        V::Num(n) => Value::String(n.to_string()),
+        V::Text(t) => Value::String(t.clone()),
+        V::Bool(b) => Value::Bool(*b),
+        V::None => Value::Null,
+    }
+}
+
+/// Rounds to the cent, half away from zero.
+pub fn cents(d: Decimal) -> Decimal {
+    d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// Everything a rule run can do.
+#[derive(Default)]
+struct Effects {
+    linked: Option<String>,
+    queue: Option<(String, String)>,
+    start: Option<(String, BTreeMap<String, Value>)>,
+    withheld: BTreeMap<String, Decimal>,
+    blocked: Option<String>,
+    checks: Vec<(String, String, String)>,
+}
+
+struct Run<'a> {
+    /// The purchase orders as records (built once per run).
+    orders: &'a [BTreeMap<String, V>],
+    debts: Option<&'a dyn Debts>,
+    fx: Effects,
+}
+
+impl Run<'_> {
+    fn block(&mut self, stmts: &[Stmt], env: &mut Records) {
+        for s in stmts {
+            if self.fx.blocked.is_some() {
+                return;
+            }
+            match s {
+                Stmt::Let { name, value } => {
+                    let record = match value {
+                        LetValue::Match { by, .. } => {
+                            let mut found = Vec::new();
+                            for po in self.orders {
+                                env.records.insert("purchase_order".into(), po.clone());
+                                if holds(by, env) {
+                                    found.push(po);
+                                }
+                            }
+                            env.records.remove("purchase_order");
+                            let mut r = match found.as_slice() {
+                                [one] => (*one).clone(),
+                                _ => BTreeMap::new(),
+                            };
+                            r.insert("none".into(), V::Bool(found.is_empty()));
+                            r.insert("ambiguous".into(), V::Bool(found.len() > 1));
+                            r.insert("found".into(), V::Bool(found.len() == 1));
+                            r
+                        }
+                        LetValue::CheckDebts { kbo, on } => {
+                            let (V::Text(kbo), V::Text(date)) = (eval(kbo, env), eval(on, env))
+                            else {
+                                self.fx.blocked =
+                                    Some("the debts check has no enterprise number or date".into());
+                                return;
+                            };
+                            let Some(debts) = self.debts else {
+                                self.fx.blocked = Some("no debts service is configured: the withholding obligation cannot be checked".into());
+                                return;
+                            };
+                            match debts.check(&kbo, &date) {
+                                Ok((a, raw)) => {
+                                    let decision = format!(
+                                        "social {} tax {} self-employed {}",
+                                        a.social_debt, a.tax_debt, a.self_employed_debt
+                                    );
+                                    self.fx.checks.push((
+                                        debts.describe(&kbo, &date),
+                                        crate::sha256_hex(raw.as_bytes()),
+                                        decision,
+                                    ));
+                                    BTreeMap::from([
+                                        ("social".into(), V::Bool(a.social_debt > Decimal::ZERO)),
+                                        ("tax".into(), V::Bool(a.tax_debt > Decimal::ZERO)),
+                                        (
+                                            "self_employed".into(),
+                                            V::Bool(a.self_employed_debt > Decimal::ZERO),
+                                        ),
+                                        ("social_debt".into(), V::Num(a.social_debt)),
+                                        ("tax_debt".into(), V::Num(a.tax_debt)),
+                                        ("self_employed_debt".into(), V::Num(a.self_employed_debt)),
+                                        (
+                                            "social_attest".into(),
+                                            a.social_attest.map_or(V::None, V::Num),
+                                        ),
+                                        ("tax_attest".into(), a.tax_attest.map_or(V::None, V::Num)),
+                                    ])
+                                }
+                                Err(why) => {
+                                    self.fx.checks.push((
+                                        debts.describe(&kbo, &date),
+                                        String::new(),
+                                        format!("blocked: {why}"),
+                                    ));
+                                    self.fx.blocked = Some(format!("payment blocked: {why}"));
+                                    return;
+                                }
+                            }
+                        }
+                        LetValue::Expr(_) => BTreeMap::new(),
+                    };
+                    env.records.insert(name.clone(), record);
+                }
+                Stmt::If {
+                    cond,
+                    then,
+                    otherwise,
+                } => {
+                    let branch = if holds(cond, env) { then } else { otherwise };
+                    self.block(branch, env);
+                }
+                Stmt::Queue { queue, reason } => {
+                    self.fx.queue = Some((queue.clone(), reason.clone()))
+                }
+                Stmt::Link { to, .. } => {
+                    self.fx.linked = env.field(&[to[0].clone(), "reference".into()]).text();
+                }
+                Stmt::Start { flow, fields } => {
+                    let values = fields
+                        .iter()
+                        .map(|(k, e)| (k.clone(), to_json(&eval(e, env))))
+                        .collect();
+                    self.fx.start = Some((flow.clone(), values));
+                }
+                Stmt::Withhold {
+                    amount,
+                    cap,
+                    agency,
+                } => {
+                    let V::Num(mut a) = eval(amount, env) else {
+                        continue;
+                    };
+                    if let Some(V::Num(c)) = cap.as_ref().map(|c| eval(c, env)) {
+                        a = a.min(c);
+                    }
+                    *self.fx.withheld.entry(agency.clone()).or_default() +=
+                        cents(a.max(Decimal::ZERO));
+                }
+                Stmt::Notify { .. } => {}
+            }
+        }
+    }
+}
+
+impl V {
+    fn text(&self) -> Option<String> {
+        match self {
+            V::Text(t) => Some(t.clone()),
+            _ => None,
+        }
+    }
+}
+
+fn rules<'a>(project: &'a CompiledProject, event: &str) -> Vec<&'a Rule> {
+    project.rules.iter().filter(|r| r.event == event).collect()
+}
+
+/// Matches every invoice to its purchase order with the project's rules, then flags
+/// duplicates, partial invoices and over-invoicing (beyond `tolerance_percent`).
+pub fn match_invoices(
+    project: &CompiledProject,
+    invoices: &[Invoice],
+    orders: &[PurchaseOrder],
+    tolerance_percent: Decimal,
+) -> Vec<MatchOutcome> {
+    let mut out = Vec::new();
+    let records: Vec<BTreeMap<String, V>> = orders.iter().map(order_record).collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for inv in invoices {
+        let mut outcome = MatchOutcome {
+            invoice: inv.number.clone(),
+            file: inv.file.clone(),
+            ..Default::default()
+        };
+        if !seen.insert((inv.supplier.clone(), inv.number.clone(), inv.credit_note)) {
+            outcome.queue = Some((
+                "manuele-koppeling".into(),
+                "duplicate: this supplier sent this invoice number before".into(),
+            ));
+            out.push(outcome);
+            continue;
+        }
+        let mut run = Run {
+            orders: &records,
+            debts: None,
+            fx: Effects::default(),
+        };
+        for rule in rules(project, "invoice.received") {
+            let mut env = Records::default();
+            env.records.insert("invoice".into(), invoice_record(inv));
+            if rule.when.as_ref().is_none_or(|w| holds(w, &env)) {
+                run.block(&rule.body, &mut env);
+            }
+        }
+        outcome.purchase_order = run.fx.linked;
+        outcome.queue = run.fx.queue;
+        outcome.start = run.fx.start;
+        out.push(outcome);
+    }
+    // Partial invoices and over-invoicing per purchase order.
+    let mut billed: BTreeMap<&str, Decimal> = BTreeMap::new();
+    for (o, inv) in out.iter().zip(invoices) {
+        if let Some(po) = &o.purchase_order {
+            *billed.entry(po.as_str()).or_default() += inv.amount_excl_vat;
+        }
+    }
+    let flags: BTreeMap<String, String> = billed
+        .iter()
+        .filter_map(|(po, sum)| {
+            let order = orders.iter().find(|o| o.reference == *po)?;
+            let limit =
+                order.amount * (Decimal::ONE_HUNDRED + tolerance_percent) / Decimal::ONE_HUNDRED;
+            if *sum > limit {
+                Some((
+                    po.to_string(),
+                    format!(
+                        "over-invoiced: {sum} EUR billed on purchase order {po} of {} EUR",
+                        order.amount
+                    ),
+                ))
+            } else if *sum
+                < order.amount * (Decimal::ONE_HUNDRED - tolerance_percent) / Decimal::ONE_HUNDRED
+            {
+                Some((
+                    po.to_string(),
+                    format!(
+                        "partial: {sum} of {} EUR billed on purchase order {po} so far",
+                        order.amount
+                    ),
+                ))
+            } else {
+                None
+            }
+        })
+        .collect();
+    for o in &mut out {
+        if let Some(f) = o.purchase_order.as_ref().and_then(|po| flags.get(po)) {
+            o.flags.push(f.clone());
+        }
+    }
+    out
+}
+
+/// The payment proposal for matched invoices on `date`: withholdings per the project's
+/// `payment.scheduled` rules, checked against `debts` on that date.
+pub fn propose_payments(
+    project: &CompiledProject,
+    invoices: &[Invoice],
+    matches: &[MatchOutcome],
+    orders: &[PurchaseOrder],
+    debts: &dyn Debts,
+    date: &str,
+) -> Vec<Payment> {
+    let mut out = Vec::new();
+    for (inv, m) in invoices.iter().zip(matches) {
+        let Some(po) = m
+            .purchase_order
+            .as_ref()
+            .and_then(|r| orders.iter().find(|o| &o.reference == r))
+        else {
+            continue;
+        };
+        if m.queue.is_some() {
+            continue;
+        }
+        let payment = BTreeMap::from([
+            ("supplier".into(), text(&inv.supplier)),
+            ("supplier_name".into(), text(&inv.supplier_name)),
+            ("invoice_number".into(), text(&inv.number)),
+            ("category".into(), text(&po.category)),
+            ("date".into(), text(date)),
+            ("amount".into(), V::Num(inv.amount)),
+            ("amount_excl_vat".into(), V::Num(inv.amount_excl_vat)),
+        ]);
+        let mut run = Run {
+            orders: &[],
+            debts: Some(debts),
+            fx: Effects::default(),
+        };
+        for rule in rules(project, "payment.scheduled") {
+            let mut env = Records::default();
+            env.records.insert("payment".into(), payment.clone());
+            if rule.when.as_ref().is_none_or(|w| holds(w, &env)) {
+                run.block(&rule.body, &mut env);
+            }
+        }
+        let total: Decimal = run.fx.withheld.values().sum();
+        let blocked = run.fx.blocked.clone();
+        out.push(Payment {
+            invoice: inv.number.clone(),
+            supplier: inv.supplier.clone(),
+            supplier_name: inv.supplier_name.clone(),
+            amount: inv.amount,
+            amount_excl_vat: inv.amount_excl_vat,
+            to_supplier: if blocked.is_some() {
+                Decimal::ZERO
+            } else {
+                inv.amount - total
+            },
+            withheld: if blocked.is_some() {
+                BTreeMap::new()
+            } else {
+                run.fx.withheld
+            },
+            blocked,
+            checks: run.fx.checks,
+        });
+    }
+    out
+}

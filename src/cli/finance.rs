@@ -1,0 +1,273 @@
+//! `paraaf finance ...`: invoice matching, withholding check, payment proposal.
+
+use super::runtime_args::RuntimeArgs;
+use paraaf_runtime::engine::Submission;
+use paraaf_runtime::finance::debts::{Debts, FileDebts, HttpDebts};
+use paraaf_runtime::finance::{self, orders, ubl};
+use rust_decimal::Decimal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Finance subcommands.
+#[derive(clap::Subcommand)]
+#[allow(clippy::large_enum_variant)]
+pub enum Command {
+    /// Import UBL invoices and purchase orders, match them with the project's rules, start
+    /// the approval flows, and write the payment proposal with withholdings.
+    ///
+    /// Example: paraaf finance run examples/hasselt --invoices examples/hasselt/data/invoices
+    ///          --orders examples/hasselt/data/orders.csv --debts-file examples/hasselt/data/debts.json
+    ///          --date 2026-11-23 -o proposal
+    Run {
+        /// Project folder (its rules decide matching and withholding).
+        project: PathBuf,
+        /// Folder with UBL 2.1 / Peppol BIS 3.0 invoices and credit notes (*.xml).
+        #[arg(long)]
+        invoices: PathBuf,
+        /// Purchase orders: CSV with reference,supplier,amount,date,dienst,category.
+        #[arg(long)]
+        orders: PathBuf,
+        /// Payment date: the debts check runs on this date.
+        #[arg(long)]
+        date: chrono::NaiveDate,
+        /// Debts from a local JSON file.
+        #[arg(long, conflicts_with = "debts_url")]
+        debts_file: Option<PathBuf>,
+        /// Debts service base URL (GET {url}/debts/{kbo}?date=...).
+        #[arg(long)]
+        debts_url: Option<String>,
+        /// Timeout per debts request, in seconds.
+        #[arg(long, default_value_t = 5)]
+        timeout: u64,
+        /// Retries after a failed debts request.
+        #[arg(long, default_value_t = 2)]
+        retries: u32,
+        /// Tolerance for partial and over-invoicing, in percent.
+        #[arg(long, default_value = "2")]
+        tolerance: Decimal,
+        /// Folder for proposal.csv, proposal.json and matches.json.
+        #[arg(short, long, default_value = "proposal")]
+        output: PathBuf,
+        /// Start the approval flows in the runtime database as this person (and record
+        /// the debts checks in its audit log).
+        #[arg(long = "as")]
+        person: Option<String>,
+        #[command(flatten)]
+        rt: RuntimeArgs,
+    },
+    /// Generate a realistic test set with known ground truth.
+    Generate {
+        /// Output folder (orders.csv, invoices/, truth.csv, debts.json).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Number of purchase orders.
+        #[arg(long, default_value_t = 1500)]
+        orders: usize,
+        /// Number of invoices.
+        #[arg(long, default_value_t = 2000)]
+        invoices: usize,
+        /// Seed.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
+}
+
+fn write(path: &std::path::Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+pub fn run(cmd: Command) -> Result<ExitCode, String> {
+    match cmd {
+        Command::Generate {
+            output,
+            orders,
+            invoices,
+            seed,
+        } => {
+            let g = finance::generate::generate(orders, invoices, seed);
+            std::fs::create_dir_all(output.join("invoices"))
+                .map_err(|e| format!("cannot create {}: {e}", output.display()))?;
+            write(&output.join("orders.csv"), &g.orders_csv)?;
+            write(&output.join("truth.csv"), &g.truth_csv)?;
+            write(&output.join("debts.json"), &g.debts_json)?;
+            for (name, xml) in &g.invoices {
+                write(&output.join("invoices").join(name), xml)?;
+            }
+            println!(
+                "generated {} invoices and {} purchase orders in {}",
+                g.invoices.len(),
+                orders,
+                output.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run {
+            project,
+            invoices,
+            orders,
+            date,
+            debts_file,
+            debts_url,
+            timeout,
+            retries,
+            tolerance,
+            output,
+            person,
+            rt,
+        } => {
+            let loaded = paraaf_compiler::load::load(&project).map_err(|e| e.to_string())?;
+            let Some(compiled) = paraaf_compiler::db::compiled(&loaded.db, loaded.project).clone()
+            else {
+                eprintln!(
+                    "error: the project has errors; run `paraaf check {}`",
+                    project.display()
+                );
+                return Ok(ExitCode::from(1));
+            };
+            // Read everything first: a bad file imports nothing.
+            let mut files: Vec<PathBuf> = std::fs::read_dir(&invoices)
+                .map_err(|e| format!("cannot read {}: {e}", invoices.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "xml"))
+                .collect();
+            files.sort();
+            let mut parsed = Vec::new();
+            let mut errors = Vec::new();
+            for f in &files {
+                let bytes =
+                    std::fs::read(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
+                let name = f
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                match ubl::parse(&name, &bytes) {
+                    Ok(i) => parsed.push(i),
+                    Err(e) => errors.push(e.to_string()),
+                }
+            }
+            let orders_text = std::fs::read_to_string(&orders)
+                .map_err(|e| format!("cannot read {}: {e}", orders.display()))?;
+            let pos = match orders::read_csv(&orders.display().to_string(), &orders_text) {
+                Ok(p) => p,
+                Err(e) => {
+                    errors.extend(e);
+                    Vec::new()
+                }
+            };
+            if !errors.is_empty() {
+                for e in &errors {
+                    eprintln!("error: {e}");
+                }
+                eprintln!(
+                    "error: {} bad file(s) or row(s); nothing was imported",
+                    errors.len()
+                );
+                return Ok(ExitCode::from(1));
+            }
+            let debts: Box<dyn Debts> = match (debts_file, debts_url) {
+                (Some(f), _) => Box::new(FileDebts::open(&f)?),
+                (None, Some(url)) => Box::new(HttpDebts { endpoint: url, timeout: std::time::Duration::from_secs(timeout), retries }),
+                (None, None) => return Err("give --debts-file or --debts-url: payments are never proposed without the debts check".into()),
+            };
+            let matches = finance::match_invoices(&compiled, &parsed, &pos, tolerance);
+            let date = date.format("%Y-%m-%d").to_string();
+            let payments = finance::propose_payments(
+                &compiled,
+                &parsed,
+                &matches,
+                &pos,
+                debts.as_ref(),
+                &date,
+            );
+
+            if let Some(person) = person {
+                let mut runtime = rt.open()?;
+                let kinds: std::collections::BTreeMap<String, String> = compiled
+                    .flows
+                    .iter()
+                    .map(|f| (f.name.clone(), f.document.clone()))
+                    .collect();
+                let now = rt.now();
+                runtime
+                    .execute(now, |e| {
+                        for (m, inv) in matches.iter().zip(&parsed) {
+                            if let (Some((flow, fields)), None) = (&m.start, &m.queue) {
+                                let sub = Submission {
+                                    kind: kinds.get(flow).cloned().unwrap_or_default(),
+                                    uploader: person.clone(),
+                                    fields: fields.clone(),
+                                    content_sha256: paraaf_runtime::sha256_hex(
+                                        inv.number.as_bytes(),
+                                    ),
+                                    title: format!(
+                                        "Factuur {} ({})",
+                                        inv.number, inv.supplier_name
+                                    ),
+                                };
+                                e.submit(sub)?;
+                            }
+                        }
+                        for p in &payments {
+                            for (request, hash, decision) in &p.checks {
+                                e.record_debts_check(&p.invoice, request, hash, decision);
+                            }
+                        }
+                        Ok(())
+                    })
+                    .map_err(|e| format!("starting the approval flows: {e}"))?;
+            }
+
+            std::fs::create_dir_all(&output)
+                .map_err(|e| format!("cannot create {}: {e}", output.display()))?;
+            let agencies: Vec<String> = compiled.agencies.iter().map(|a| a.name.clone()).collect();
+            let mut csv = format!(
+                "invoice,supplier,supplier_name,amount,amount_excl_vat,to_supplier,{},blocked\n",
+                agencies.join(",")
+            );
+            for p in &payments {
+                let withheld: Vec<String> = agencies
+                    .iter()
+                    .map(|a| p.withheld.get(a).copied().unwrap_or_default().to_string())
+                    .collect();
+                csv.push_str(&format!(
+                    "{},{},\"{}\",{},{},{},{},\"{}\"\n",
+                    p.invoice,
+                    p.supplier,
+                    p.supplier_name.replace('"', "'"),
+                    p.amount,
+                    p.amount_excl_vat,
+                    p.to_supplier,
+                    withheld.join(","),
+                    p.blocked.clone().unwrap_or_default().replace('"', "'")
+                ));
+            }
+            write(&output.join("proposal.csv"), &csv)?;
+            write(
+                &output.join("proposal.json"),
+                &serde_json::to_string_pretty(&payments).map_err(|e| e.to_string())?,
+            )?;
+            write(
+                &output.join("matches.json"),
+                &serde_json::to_string_pretty(&matches).map_err(|e| e.to_string())?,
+            )?;
+            let matched = matches
+                .iter()
+                .filter(|m| m.purchase_order.is_some() && m.queue.is_none())
+                .count();
+            let manual = matches.iter().filter(|m| m.queue.is_some()).count();
+            let flagged = matches.iter().filter(|m| !m.flags.is_empty()).count();
+            let blocked = payments.iter().filter(|p| p.blocked.is_some()).count();
+            let withheld: Decimal = payments.iter().flat_map(|p| p.withheld.values()).sum();
+            println!(
+                "{} invoices: {matched} matched, {manual} to the manual queue, {flagged} flagged",
+                parsed.len()
+            );
+            println!(
+                "{} payments proposed: {withheld} EUR withheld, {blocked} blocked",
+                payments.len()
+            );
+            println!("wrote {}", output.join("proposal.csv").display());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
