@@ -136,14 +136,20 @@ impl Run<'_> {
                 Stmt::Let { name, value } => {
                     let record = match value {
                         LetValue::Match { by, .. } => {
-                            let mut found = Vec::new();
-                            for po in self.orders {
-                                env.records.insert("purchase_order".into(), po.clone());
-                                if holds(by, env) {
-                                    found.push(po);
-                                }
-                            }
-                            env.records.remove("purchase_order");
+                            let found: Vec<&BTreeMap<String, V>> = self
+                                .orders
+                                .iter()
+                                .filter(|po| {
+                                    holds(
+                                        by,
+                                        &Overlay {
+                                            base: env,
+                                            name: "purchase_order",
+                                            record: po,
+                                        },
+                                    )
+                                })
+                                .collect();
                             let mut r = match found.as_slice() {
                                 [one] => (*one).clone(),
                                 _ => BTreeMap::new(),
@@ -244,6 +250,24 @@ impl Run<'_> {
                 }
                 Stmt::Notify { .. } => {}
             }
+        }
+    }
+}
+
+/// One more record on top of others, without copying (the hot loop of matching).
+struct Overlay<'a> {
+    base: &'a Records,
+    name: &'a str,
+    record: &'a BTreeMap<String, V>,
+}
+
+impl Lookup for Overlay<'_> {
+    fn field(&self, path: &[String]) -> V {
+        match path {
+            [record, field, ..] if record == self.name => {
+                self.record.get(field).cloned().unwrap_or(V::None)
+            }
+            _ => self.base.field(path),
         }
     }
 }
