@@ -81,7 +81,7 @@ fn main() {
     let (edit200, cold200) = measure(&dir, &dir.join("flows/f100.paraaf"), 41);
     println!("didChange → publishDiagnostics (median), next to a cold `paraaf check` process:");
     println!(
-        "  examples/aalst (9 files, 342 people)   {:>10.2?}   cold check {:>10.2?}",
+        "  examples/aalst (10 files, 342 people)   {:>10.2?}   cold check {:>10.2?}",
         edit, cold
     );
     println!(

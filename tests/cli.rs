@@ -35,7 +35,7 @@ fn check_aalst_is_clean() {
     let o = paraaf(&["check", "examples/aalst"]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     assert!(
-        stdout(&o).contains("checked 9 files against org.toml: 0 errors, 0 warnings"),
+        stdout(&o).contains("checked 10 files against org.toml: 0 errors, 0 warnings"),
         "{}",
         stdout(&o)
     );

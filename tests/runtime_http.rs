@@ -586,3 +586,69 @@ fn crash_loses_no_acknowledged_request() {
         sent.len()
     );
 }
+
+#[test]
+fn webhooks_start_flows_and_are_verified() {
+    let city = City::aalst("webhooks");
+    let clerk = city.staff("secretariaat", "diensthoofd")[0].clone();
+    let tokens = [(clerk.as_str(), token(&clerk))];
+    let refs: Vec<(&str, &str)> = tokens.iter().map(|(p, t)| (*p, t.as_str())).collect();
+    let secret = "notula-shared-secret-0123456789";
+    let extra = format!("\n[webhooks.notula]\nsecret = \"{secret}\"\nas = \"{clerk}\"\n");
+    let server = Server::start_with(&city.db, &refs, &extra, &city.dir);
+    let body = r#"{"event":"decision.received","data":{"title":"Aankoop zoutstrooiers","body":"college","dienst":"openbaar-domein","amount":"12000.00","reference":"CBS-2026-0412"}}"#;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let send = |id: &str, ts: i64, sig: String| {
+        server
+            .request_with(
+                "POST",
+                "/webhooks/notula",
+                None,
+                None,
+                Some(body),
+                &[
+                    ("webhook-id", id.to_string()),
+                    ("webhook-timestamp", ts.to_string()),
+                    ("webhook-signature", sig),
+                ],
+            )
+            .unwrap()
+    };
+    let good = paraaf_runtime::api::sign_webhook(secret.as_bytes(), "msg-1", now, body.as_bytes());
+    let (s, b) = send("msg-1", now, good.clone());
+    assert_eq!(s, 202, "{b}");
+    let id = json(&b)["documents"][0].as_str().unwrap().to_string();
+    // Delivered twice: one document.
+    assert_eq!(send("msg-1", now, good), (202, b.clone()));
+    // A wrong signature or an old timestamp is refused.
+    assert_eq!(send("msg-2", now, "v1,AAAA".into()).0, 401);
+    let old =
+        paraaf_runtime::api::sign_webhook(secret.as_bytes(), "msg-3", now - 600, body.as_bytes());
+    assert_eq!(send("msg-3", now - 600, old).0, 401);
+    assert_eq!(
+        server
+            .call("POST", "/webhooks/unknown", None, None, Some(body))
+            .0,
+        404
+    );
+    // The source reads the status back; the decision needs the visum (12 000 EUR).
+    let (s, doc) = server.call(
+        "GET",
+        &format!("/documents/{id}"),
+        Some(&token(&clerk)),
+        None,
+        None,
+    );
+    assert_eq!(s, 200);
+    let doc = json(&doc);
+    assert_eq!(
+        (doc["flow"].as_str(), doc["status"].as_str()),
+        (Some("collegebesluit"), Some("in_progress"))
+    );
+    assert_eq!(doc["fields"]["bron"], "notula");
+    let (_, list) = server.call("GET", "/documents", Some(&token(&clerk)), None, None);
+    assert_eq!(json(&list)["total"], 1);
+}

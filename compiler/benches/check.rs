@@ -100,7 +100,7 @@ fn main() {
         11,
     );
 
-    println!("paraaf check examples/aalst (9 files, 342 people), median of {runs} runs:");
+    println!("paraaf check examples/aalst (10 files, 342 people), median of {runs} runs:");
     println!(
         "  baseline: read files + bare TOML parse of org.toml  {:>10.2?}",
         baseline

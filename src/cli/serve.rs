@@ -11,7 +11,9 @@ use std::process::ExitCode;
 /// Arguments of `paraaf serve`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// TOML file giving each person's bearer token: `[tokens]` then `an-peeters = "..."`.
+    /// TOML file giving each person's bearer token (`[tokens]` then `an-peeters = "..."`)
+    /// and the webhook sources (`[webhooks.notula]` with `secret = "whsec_..."` and
+    /// `as = "person-id"`, who uploads what the source starts).
     #[arg(long)]
     tokens: PathBuf,
     /// Address to listen on (port 0 picks a free port; the address is printed).
@@ -28,6 +30,17 @@ pub struct Args {
 #[serde(deny_unknown_fields)]
 struct TokensFile {
     tokens: BTreeMap<String, String>,
+    /// `[webhooks.notula]` with `secret` and `as` (the uploader of what it starts).
+    #[serde(default)]
+    webhooks: BTreeMap<String, WebhookConfig>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WebhookConfig {
+    secret: String,
+    #[serde(rename = "as")]
+    person: String,
 }
 
 pub fn run(args: Args) -> Result<ExitCode, String> {
@@ -41,7 +54,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         )
     })?;
     let mut tokens = BTreeMap::new();
-    for (person, token) in file.tokens {
+    for (person, token) in file.tokens.clone() {
         if token.len() < 16 {
             return Err(format!(
                 "the token of {person} is shorter than 16 characters"
@@ -53,7 +66,17 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     let fixed = args.rt.now;
     let clock = Box::new(move || fixed.unwrap_or_else(chrono::Utc::now));
     let writer = Writer::start(runtime, clock, args.batch.max(1));
-    let app = router(writer, tokens);
+    let webhooks = file
+        .webhooks
+        .iter()
+        .map(|(source, c)| {
+            (
+                source.clone(),
+                paraaf_runtime::api::WebhookSource::new(&c.secret, &c.person),
+            )
+        })
+        .collect();
+    let app = router(writer, tokens, webhooks);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

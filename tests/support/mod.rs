@@ -145,11 +145,17 @@ pub struct Server {
 impl Server {
     /// Starts the server on a free port with the given tokens (person → token).
     pub fn start(db: &Path, tokens: &[(&str, &str)], dir: &Path) -> Server {
+        Server::start_with(db, tokens, "", dir)
+    }
+
+    /// Starts the server with extra TOML in the tokens file (webhook sources).
+    pub fn start_with(db: &Path, tokens: &[(&str, &str)], extra: &str, dir: &Path) -> Server {
         let tokens_file = dir.join("tokens.toml");
         let mut text = String::from("[tokens]\n");
         for (p, t) in tokens {
             text.push_str(&format!("{p} = \"{t}\"\n"));
         }
+        text.push_str(extra);
         std::fs::write(&tokens_file, text).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_paraaf"))
             .args([
@@ -186,6 +192,19 @@ impl Server {
         idem: Option<&str>,
         body: Option<&str>,
     ) -> Option<(u16, String)> {
+        self.request_with(method, path, token, idem, body, &[])
+    }
+
+    /// Like `request`, with extra headers.
+    pub fn request_with(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        idem: Option<&str>,
+        body: Option<&str>,
+        headers: &[(&str, String)],
+    ) -> Option<(u16, String)> {
         let mut s = TcpStream::connect(&self.addr).ok()?;
         s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
             .ok()?;
@@ -200,6 +219,9 @@ impl Server {
         }
         if let Some(k) = idem {
             req.push_str(&format!("Idempotency-Key: {k}\r\n"));
+        }
+        for (h, v) in headers {
+            req.push_str(&format!("{h}: {v}\r\n"));
         }
         req.push_str("\r\n");
         req.push_str(body);

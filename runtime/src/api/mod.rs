@@ -2,7 +2,10 @@
 //! writes, paging on lists, an OpenAPI document, and 404 for every document the caller
 //! may not see (exactly as for one that does not exist).
 
+mod webhooks;
 mod writer;
+
+pub use webhooks::{WebhookSource, sign as sign_webhook};
 
 pub use writer::{Answer, Write, Writer, error_answer};
 
@@ -25,6 +28,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 pub struct AppState {
     writer: Writer,
     tokens: Arc<BTreeMap<String, String>>,
+    webhooks: Arc<BTreeMap<String, WebhookSource>>,
 }
 
 /// Body of `POST /documents`.
@@ -161,7 +165,11 @@ pub fn openapi_json() -> String {
 }
 
 /// The router. `tokens` maps bearer tokens to person ids.
-pub fn router(writer: Writer, tokens: BTreeMap<String, String>) -> Router {
+pub fn router(
+    writer: Writer,
+    tokens: BTreeMap<String, String>,
+    webhooks: BTreeMap<String, WebhookSource>,
+) -> Router {
     Router::new()
         .route(
             "/openapi.json",
@@ -173,9 +181,11 @@ pub fn router(writer: Writer, tokens: BTreeMap<String, String>) -> Router {
         .route("/documents/{id}/refuse", post(refuse))
         .route("/documents/{id}/comment", post(comment))
         .route("/inbox", get(inbox))
+        .route("/webhooks/{source}", post(webhooks::receive))
         .with_state(AppState {
             writer,
             tokens: Arc::new(tokens),
+            webhooks: Arc::new(webhooks),
         })
 }
 

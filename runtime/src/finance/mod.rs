@@ -438,3 +438,74 @@ pub fn propose_payments(
     }
     out
 }
+
+/// What an integration event (decision, permit, certificate request) asks for.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct EventOutcome {
+    /// Flows to start, with their field values.
+    pub start: Vec<(String, BTreeMap<String, Value>)>,
+    /// Manual queue and reason.
+    pub queue: Option<(String, String)>,
+}
+
+/// Runs the project's rules for `event` on a JSON record (typed by the event's built-in
+/// record: amounts become exact decimals).
+pub fn run_event(
+    project: &CompiledProject,
+    event: &str,
+    data: &serde_json::Map<String, Value>,
+) -> Result<EventOutcome, String> {
+    let (_, binder, record) = paraaf_compiler::check::types::EVENTS
+        .iter()
+        .find(|(e, _, _)| *e == event)
+        .ok_or_else(|| format!("unknown event `{event}`"))?;
+    let types = paraaf_compiler::check::types::builtin_fields(record).unwrap_or_default();
+    let mut fields = BTreeMap::new();
+    for (name, ty) in &types {
+        let v = match (data.get(*name), ty.unwrap_optional()) {
+            (None | Some(Value::Null), paraaf_compiler::check::types::Ty::Optional(_)) => V::None,
+            (None | Some(Value::Null), _)
+                if matches!(ty, paraaf_compiler::check::types::Ty::Optional(_)) =>
+            {
+                V::None
+            }
+            (None | Some(Value::Null), _) => return Err(format!("`{name}` is missing")),
+            (Some(Value::Bool(b)), _) => V::Bool(*b),
+            (
+                Some(v),
+                paraaf_compiler::check::types::Ty::Money
+                | paraaf_compiler::check::types::Ty::Number,
+            ) => {
+                let t = v
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string());
+                V::Num(
+                    Decimal::from_str_exact(&t)
+                        .map_err(|_| format!("`{name}`: `{t}` is not an amount"))?,
+                )
+            }
+            (Some(Value::String(s)), _) => V::Text(s.clone()),
+            (Some(other), _) => return Err(format!("`{name}`: unexpected {other}")),
+        };
+        fields.insert(name.to_string(), v);
+    }
+    let mut out = EventOutcome::default();
+    for rule in rules(project, event) {
+        let mut env = Records::default();
+        env.records.insert(binder.to_string(), fields.clone());
+        if rule.when.as_ref().is_none_or(|w| holds(w, &env)) {
+            let mut run = Run {
+                orders: &[],
+                debts: None,
+                fx: Effects::default(),
+            };
+            run.block(&rule.body, &mut env);
+            out.start.extend(run.fx.start);
+            if run.fx.queue.is_some() {
+                out.queue = run.fx.queue;
+            }
+        }
+    }
+    Ok(out)
+}

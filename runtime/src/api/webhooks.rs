@@ -1,0 +1,173 @@
+//! Inbound webhooks (Standard Webhooks): the minutes system, the permit system and the
+//! citizen portal post events that start the flows the project's rules name.
+
+use super::{Answer, AppState, Write, error_answer, respond};
+use crate::engine::{RuntimeError, Submission};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+/// A configured source: its signing secret and the person documents are submitted as.
+#[derive(Clone, Debug)]
+pub struct WebhookSource {
+    /// HMAC key (`whsec_` + base64, or the text itself).
+    pub secret: Vec<u8>,
+    /// Uploader of the documents it starts.
+    pub person: String,
+}
+
+impl WebhookSource {
+    /// From the configured secret text.
+    pub fn new(secret: &str, person: &str) -> WebhookSource {
+        let key = secret
+            .strip_prefix("whsec_")
+            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+            .unwrap_or_else(|| secret.as_bytes().to_vec());
+        WebhookSource {
+            secret: key,
+            person: person.to_string(),
+        }
+    }
+}
+
+/// Largest accepted clock difference.
+const MAX_SKEW_SECONDS: i64 = 300;
+
+fn unauthorized(why: &str) -> Response {
+    respond(Answer {
+        status: 401,
+        body: serde_json::json!({"error": why, "code": "unauthorized"}).to_string(),
+    })
+}
+
+/// Checks `webhook-signature` over `id.timestamp.body` in constant time.
+pub fn verify(
+    source: &WebhookSource,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: i64,
+) -> Result<String, &'static str> {
+    let get = |h: &str| {
+        headers
+            .get(h)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let (Some(id), Some(ts), Some(sigs)) = (
+        get("webhook-id"),
+        get("webhook-timestamp"),
+        get("webhook-signature"),
+    ) else {
+        return Err("webhook-id, webhook-timestamp and webhook-signature are required");
+    };
+    let ts_num: i64 = ts.parse().map_err(|_| "bad webhook-timestamp")?;
+    if (now - ts_num).abs() > MAX_SKEW_SECONDS {
+        return Err("the webhook-timestamp is more than 5 minutes off");
+    }
+    for sig in sigs.split_whitespace() {
+        let Some(b64) = sig.strip_prefix("v1,") else {
+            continue;
+        };
+        let Ok(given) = base64::engine::general_purpose::STANDARD.decode(b64) else {
+            continue;
+        };
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&source.secret) else {
+            continue;
+        };
+        mac.update(format!("{id}.{ts}.").as_bytes());
+        mac.update(body);
+        if mac.verify_slice(&given).is_ok() {
+            return Ok(id);
+        }
+    }
+    Err("the webhook signature does not match")
+}
+
+/// Signs a payload the way `verify` expects (for senders and tests).
+pub fn sign(secret: &[u8], id: &str, timestamp: i64, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("any key length");
+    mac.update(format!("{id}.{timestamp}.").as_bytes());
+    mac.update(body);
+    format!(
+        "v1,{}",
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    )
+}
+
+/// `POST /webhooks/{source}` with `{"event": "decision.received", "data": {...}}`.
+pub async fn receive(
+    State(state): State<AppState>,
+    Path(source): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(src) = state.webhooks.get(&source).cloned() else {
+        return respond(error_answer(&RuntimeError::NotFound));
+    };
+    let id = match verify(&src, &headers, &body, chrono::Utc::now().timestamp()) {
+        Ok(id) => id,
+        Err(why) => return unauthorized(why),
+    };
+    let parsed: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return respond(error_answer(&RuntimeError::Invalid(format!(
+                "bad request body: {e}"
+            ))));
+        }
+    };
+    let (Some(event), Some(data)) = (
+        parsed["event"].as_str().map(str::to_string),
+        parsed["data"].as_object().cloned(),
+    ) else {
+        return respond(error_answer(&RuntimeError::Invalid(
+            "the body needs `event` and `data`".into(),
+        )));
+    };
+    let person = src.person.clone();
+    let content = crate::sha256_hex(&body);
+    let write = Write {
+        person: format!("webhook:{source}"),
+        idempotency: Some((id, content.clone())),
+        command: Box::new(move |em| {
+            let project = em
+                .state
+                .current()
+                .map(|(_, d)| d.project.clone())
+                .ok_or_else(|| RuntimeError::Invalid("no project is deployed".into()))?;
+            let outcome = crate::finance::run_event(&project, &event, &data)
+                .map_err(RuntimeError::Invalid)?;
+            let kinds: std::collections::BTreeMap<&str, &str> = project
+                .flows
+                .iter()
+                .map(|f| (f.name.as_str(), f.document.as_str()))
+                .collect();
+            let mut ids = Vec::new();
+            for (flow, fields) in outcome.start {
+                let title = data
+                    .get("title")
+                    .or(data.get("reference"))
+                    .and_then(|v| v.as_str())
+                    .unwrap_or(&event)
+                    .to_string();
+                let sub = Submission {
+                    kind: kinds.get(flow.as_str()).unwrap_or(&"").to_string(),
+                    uploader: person.clone(),
+                    fields,
+                    content_sha256: content.clone(),
+                    title,
+                };
+                ids.push(em.submit(sub)?);
+            }
+            Ok(Answer {
+                status: 202,
+                body: serde_json::json!({"documents": ids, "queue": outcome.queue}).to_string(),
+            })
+        }),
+    };
+    respond(state.writer.write(write).await)
+}
