@@ -67,6 +67,7 @@ fn submission(uploader: &str, i: usize) -> Submission {
         .into(),
         content_sha256: "0".repeat(64),
         title: format!("besluit {i}"),
+        flow: None,
     }
 }
 

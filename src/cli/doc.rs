@@ -122,6 +122,7 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                     .collect::<BTreeMap<_, _>>(),
                 content_sha256: paraaf_runtime::sha256_hex(&bytes),
                 title,
+                flow: None,
             };
             let mut runtime = rt.open()?;
             match runtime.execute(rt.now(), |e| e.submit(sub)) {

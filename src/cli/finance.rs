@@ -203,6 +203,7 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                                         "Factuur {} ({})",
                                         inv.number, inv.supplier_name
                                     ),
+                                    flow: Some(flow.clone()),
                                 };
                                 e.submit(sub)?;
                             }

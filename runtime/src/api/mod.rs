@@ -134,7 +134,7 @@ pub struct ErrorBody {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Paraaf runtime API", description = "Submit and sign documents of a city's signing flows."),
-    paths(submit, list_documents, show_document, sign, refuse, comment, inbox),
+    paths(submit, list_documents, show_document, sign, refuse, comment, inbox, webhooks::receive),
     components(schemas(SubmitRequest, RefuseRequest, CommentRequest, DocumentSummary, DocumentList, WriteResult, ErrorBody)),
     modifiers(&BearerAuth)
 )]
@@ -271,6 +271,7 @@ async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
         fields: req.fields,
         content_sha256,
         title: req.title,
+        flow: None,
     };
     let idem = idempotency(&headers, &body, "/documents");
     respond(

@@ -99,6 +99,12 @@ pub fn sign(secret: &[u8], id: &str, timestamp: i64, body: &[u8]) -> String {
 }
 
 /// `POST /webhooks/{source}` with `{"event": "decision.received", "data": {...}}`.
+#[utoipa::path(post, path = "/webhooks/{source}",
+    params(("source" = String, Path, description = "Configured source, e.g. notula"),
+        ("webhook-id" = String, Header, description = "Unique per delivery; repeats are answered once"),
+        ("webhook-timestamp" = String, Header, description = "Unix seconds; at most 5 minutes off"),
+        ("webhook-signature" = String, Header, description = "v1,<base64 HMAC-SHA256 of id.timestamp.body>")),
+    responses((status = 202, description = "The documents started"), (status = 401, body = super::ErrorBody), (status = 404, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
 pub async fn receive(
     State(state): State<AppState>,
     Path(source): Path<String>,
@@ -160,6 +166,7 @@ pub async fn receive(
                     fields,
                     content_sha256: content.clone(),
                     title,
+                    flow: Some(flow.clone()),
                 };
                 ids.push(em.submit(sub)?);
             }

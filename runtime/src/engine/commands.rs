@@ -44,6 +44,9 @@ pub struct Submission {
     pub content_sha256: String,
     /// Title.
     pub title: String,
+    /// The flow a rule named (`start FLOW`); it must apply to the document. `None`: the
+    /// one flow whose condition holds.
+    pub flow: Option<String>,
 }
 
 impl<'a> Emitter<'a> {
@@ -160,6 +163,18 @@ impl<'a> Emitter<'a> {
             .iter()
             .filter(|f| f.document == sub.kind && f.when.as_ref().is_none_or(|w| holds(w, &env)))
             .collect();
+        if let Some(named) = &sub.flow
+            && !flows.iter().any(|f| &f.name == named)
+        {
+            return Err(RuntimeError::Invalid(format!(
+                "the flow `{named}` does not apply to this {}",
+                sub.kind
+            )));
+        }
+        let flows: Vec<_> = match &sub.flow {
+            Some(named) => flows.into_iter().filter(|f| &f.name == named).collect(),
+            None => flows,
+        };
         let flow = match flows.as_slice() {
             [one] => one.name.clone(),
             [] => {
