@@ -51,3 +51,38 @@ pub fn may_see(state: &State, person: &str, doc: &str) -> bool {
             .any(|h| h == person),
     })
 }
+
+/// One open task in a person's inbox.
+#[derive(Clone, Debug)]
+pub struct InboxItem<'a> {
+    /// The document.
+    pub doc: &'a crate::engine::Document,
+    /// The role the person signs in.
+    pub role: &'a str,
+    /// Whom the person signs for, as a substitute or escalation.
+    pub on_behalf_of: Option<String>,
+}
+
+/// What `person` has to sign: open tasks assigned to them on documents they may see.
+pub fn inbox<'a>(state: &'a State, person: &str) -> Vec<InboxItem<'a>> {
+    use crate::engine::{Status, TaskStatus};
+    let mut out = Vec::new();
+    for d in state
+        .documents
+        .values()
+        .filter(|d| d.status == Status::InProgress && may_see(state, person, &d.id))
+    {
+        for t in d.tasks.iter().filter(|t| {
+            t.status == TaskStatus::Open && t.spec.assignees.iter().any(|a| a == person)
+        }) {
+            let on_behalf_of =
+                (!t.spec.holders.iter().any(|h| h == person)).then(|| t.spec.holders.join(", "));
+            out.push(InboxItem {
+                doc: d,
+                role: &t.spec.role,
+                on_behalf_of,
+            });
+        }
+    }
+    out
+}

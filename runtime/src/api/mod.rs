@@ -9,7 +9,7 @@ pub use webhooks::{WebhookSource, sign as sign_webhook};
 
 pub use writer::{Answer, Write, Writer, error_answer};
 
-use crate::engine::{RuntimeError, Status, Submission, TaskStatus};
+use crate::engine::{RuntimeError, Submission};
 use crate::visibility::may_see;
 use axum::Router;
 use axum::body::Bytes;
@@ -477,27 +477,17 @@ async fn inbox(
         state
             .writer
             .read(move |rt| {
-                let s = rt.state();
-                let mut items = Vec::new();
-                for d in s
-                    .documents
-                    .values()
-                    .filter(|d| d.status == Status::InProgress && may_see(s, &person, &d.id))
-                {
-                    for t in d.tasks.iter().filter(|t| {
-                        t.status == TaskStatus::Open && t.spec.assignees.contains(&person)
-                    }) {
-                        items.push(DocumentSummary {
-                            id: d.id.clone(),
-                            title: d.title.clone(),
-                            kind: d.kind.clone(),
-                            status: d.status.as_str().into(),
-                            role: Some(t.spec.role.clone()),
-                            on_behalf_of: (!t.spec.holders.contains(&person))
-                                .then(|| t.spec.holders.join(", ")),
-                        });
-                    }
-                }
+                let items = crate::visibility::inbox(rt.state(), &person)
+                    .into_iter()
+                    .map(|i| DocumentSummary {
+                        id: i.doc.id.clone(),
+                        title: i.doc.title.clone(),
+                        kind: i.doc.kind.clone(),
+                        status: i.doc.status.as_str().into(),
+                        role: Some(i.role.to_string()),
+                        on_behalf_of: i.on_behalf_of,
+                    })
+                    .collect();
                 page_of(items, &page)
             })
             .await,
