@@ -89,6 +89,29 @@ fn matching_precision_and_recall_on_a_generated_set() {
 }
 
 #[test]
+fn purchase_orders_from_csv_or_json() {
+    let csv = "reference,supplier,amount,date,dienst,category\nBB-1,0123456749,100.50,2026-09-01,gebouwen,works\n";
+    let json = r#"[{"reference":"BB-1","supplier":"0123456749","amount":"100.50","date":"2026-09-01","dienst":"gebouwen","category":"works"}]"#;
+    assert_eq!(
+        orders::read_csv("o.csv", csv).unwrap(),
+        orders::read_json("o.json", json).unwrap()
+    );
+    let bad = r#"[{"reference":"BB-1","supplier":"0123456749","amount":"100.50","date":"2026-09-01","dienst":"x","category":"y"},{"reference":"BB-2","supplier":"12","amount":1,"date":"2026-09-01"}]"#;
+    assert_eq!(
+        orders::read_json("o.json", bad).unwrap_err(),
+        ["o.json: entry 1: `12` is not an enterprise number"]
+    );
+    assert_eq!(
+        orders::read_csv(
+            "o.csv",
+            "reference,supplier,amount,date,dienst,category\nBB-1,0123456749,veel,2026-09-01,x,y\n"
+        )
+        .unwrap_err(),
+        ["o.csv:2: `veel` is not an amount"]
+    );
+}
+
+#[test]
 fn ubl_is_read_by_namespace_and_refuses_bad_input() {
     // Other prefixes, same namespaces: same invoice.
     let xml = ubl::write(
@@ -264,6 +287,18 @@ fn withholding_against_a_fake_debts_service() {
         d("350.00")
     );
     assert_eq!(finance::cents(d("0.125")), d("0.13"));
+
+    // HTTPS endpoints are supported (a closed port here: blocked, with the reason).
+    let https = HttpDebts {
+        endpoint: "https://127.0.0.1:9".into(),
+        timeout: std::time::Duration::from_millis(500),
+        retries: 0,
+    };
+    let reason = https.check("0123456749", "2026-11-23").unwrap_err();
+    assert!(
+        reason.starts_with("the debts service cannot be reached") && !reason.contains("scheme"),
+        "{reason}"
+    );
 
     for behaviour in ["timeout", "500"] {
         let service = HttpDebts {

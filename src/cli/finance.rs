@@ -24,7 +24,8 @@ pub enum Command {
         /// Folder with UBL 2.1 / Peppol BIS 3.0 invoices and credit notes (*.xml).
         #[arg(long)]
         invoices: PathBuf,
-        /// Purchase orders: CSV with reference,supplier,amount,date,dienst,category.
+        /// Purchase orders: CSV with reference,supplier,amount,date,dienst,category, or a
+        /// .json array of objects with those fields.
         #[arg(long)]
         orders: PathBuf,
         /// Payment date: the debts check runs on this date.
@@ -147,7 +148,12 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             }
             let orders_text = std::fs::read_to_string(&orders)
                 .map_err(|e| format!("cannot read {}: {e}", orders.display()))?;
-            let pos = match orders::read_csv(&orders.display().to_string(), &orders_text) {
+            let read = if orders.extension().is_some_and(|e| e == "json") {
+                orders::read_json
+            } else {
+                orders::read_csv
+            };
+            let pos = match read(&orders.display().to_string(), &orders_text) {
                 Ok(p) => p,
                 Err(e) => {
                     errors.extend(e);

@@ -93,3 +93,44 @@ pub fn read_csv(name: &str, text: &str) -> Result<Vec<PurchaseOrder>, Vec<String
         Err(errors)
     }
 }
+
+/// Reads the JSON export: an array of objects with the same fields as the CSV columns
+/// (`amount` as a string or a number). Bad entries are reported by index.
+pub fn read_json(name: &str, text: &str) -> Result<Vec<PurchaseOrder>, Vec<String>> {
+    let rows: Vec<serde_json::Map<String, serde_json::Value>> = serde_json::from_str(text)
+        .map_err(|e| vec![format!("{name}: not a JSON array of purchase orders: {e}")])?;
+    let mut csv = String::from("reference,supplier,amount,date,dienst,category\n");
+    for row in &rows {
+        let field = |k: &str| match row.get(k) {
+            Some(serde_json::Value::String(s)) => s.replace(['"', ','], " "),
+            Some(serde_json::Value::Number(n)) => n.to_string(),
+            _ => String::new(),
+        };
+        csv.push_str(&format!(
+            "{},{},{},{},{},{}\n",
+            field("reference"),
+            field("supplier"),
+            field("amount"),
+            field("date"),
+            field("dienst"),
+            field("category")
+        ));
+    }
+    // The same validation as the CSV; line N+1 of the CSV is entry N of the array.
+    read_csv(name, &csv).map_err(|errs| {
+        errs.into_iter()
+            .map(|e| {
+                match e
+                    .strip_prefix(&format!("{name}:"))
+                    .and_then(|r| r.split_once(':'))
+                {
+                    Some((line, msg)) => match line.parse::<usize>() {
+                        Ok(l) if l >= 2 => format!("{name}: entry {}:{msg}", l - 2),
+                        _ => e.clone(),
+                    },
+                    None => e,
+                }
+            })
+            .collect()
+    })
+}
