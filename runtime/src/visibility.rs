@@ -15,7 +15,7 @@ pub fn may_see(state: &State, person: &str, doc: &str) -> bool {
     let Some(dep) = state.deployment(d.version) else {
         return false;
     };
-    let Some(flow) = dep.project.flows.iter().find(|f| f.name == d.flow) else {
+    let Some(flow) = dep.flow(&d.flow) else {
         return false;
     };
     let group = |name: &str| dep.project.groups.iter().find(|g| g.name == name);

@@ -223,7 +223,7 @@ impl<'a> Emitter<'a> {
         let Some(dep) = self.state.deployment(d.version).cloned() else {
             return;
         };
-        let Some(flow) = dep.project.flows.iter().find(|f| f.name == d.flow) else {
+        let Some(flow) = dep.flow(&d.flow) else {
             return;
         };
         let kind = dep.project.documents.iter().find(|k| k.name == d.kind);
@@ -359,13 +359,7 @@ impl<'a> Emitter<'a> {
         let dep = self.state.deployment(d.version).cloned();
         let mode = dep
             .as_ref()
-            .and_then(|dep| {
-                dep.project
-                    .flows
-                    .iter()
-                    .find(|f| f.name == d.flow)
-                    .map(|f| f.steps[step].mode)
-            })
+            .and_then(|dep| dep.flow(&d.flow).map(|f| f.steps[step].mode))
             .unwrap_or(StepMode::Single);
         let open: Vec<String> = d
             .tasks
@@ -408,18 +402,12 @@ impl<'a> Emitter<'a> {
         let on_refused = self
             .state
             .deployment(d.version)
-            .and_then(|dep| {
-                dep.project
-                    .flows
-                    .iter()
-                    .find(|f| f.name == d.flow)
-                    .map(|f| f.on_refused.clone())
-            })
+            .and_then(|dep| dep.flow(&d.flow).map(|f| f.on_refused.clone()))
             .unwrap_or(OnRefused::BackToUploader);
         let step_index = |name: &str| {
             self.state
                 .deployment(d.version)
-                .and_then(|dep| dep.project.flows.iter().find(|f| f.name == d.flow))
+                .and_then(|dep| dep.flow(&d.flow))
                 .and_then(|f| f.steps.iter().position(|s| s.name == name))
         };
         let back_to = match &on_refused {
@@ -569,7 +557,7 @@ impl<'a> Emitter<'a> {
             let Some(dep) = self.state.deployment(d.version) else {
                 continue;
             };
-            let Some(flow) = dep.project.flows.iter().find(|f| f.name == d.flow) else {
+            let Some(flow) = dep.flow(&d.flow) else {
                 continue;
             };
             let Some(deadline) = &flow.deadline else {

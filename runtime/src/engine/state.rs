@@ -18,6 +18,13 @@ pub struct Deployment {
     pub org: Arc<OrgIndex>,
 }
 
+impl Deployment {
+    /// The flow with this name in this version.
+    pub fn flow(&self, name: &str) -> Option<&paraaf_compiler::compile::model::Flow> {
+        self.project.flows.iter().find(|f| f.name == name)
+    }
+}
+
 /// Where a document is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
