@@ -109,27 +109,46 @@ impl Workspace {
     }
 
     /// Text of a file by its project-relative name (sources and the organogram).
-    pub fn text_of(&self, name: &str) -> Option<String> {
+    pub fn text_of(&self, name: &str) -> Option<&str> {
         let project = self.project?;
         let org = project.org(&self.db);
         if org.name(&self.db) == name {
-            return Some(org.text(&self.db).clone());
+            return Some(org.text(&self.db));
         }
         project
             .files(&self.db)
             .iter()
             .find(|f| f.name(&self.db) == name)
-            .map(|f| f.text(&self.db).clone())
+            .map(|f| f.text(&self.db).as_str())
+    }
+
+    /// LSP range of a span, indexing each file's lines once per `lines` cache.
+    fn range<'a>(
+        &'a self,
+        lines: &mut BTreeMap<String, LineIndex<'a>>,
+        span: &paraaf_compiler::diagnostics::Span,
+    ) -> Option<lsp::Range> {
+        if !lines.contains_key(&span.file) {
+            lines.insert(span.file.clone(), LineIndex::new(self.text_of(&span.file)?));
+        }
+        Some(lines[&span.file].range(&span.range))
+    }
+
+    fn location_in<'a>(
+        &'a self,
+        lines: &mut BTreeMap<String, LineIndex<'a>>,
+        span: &paraaf_compiler::diagnostics::Span,
+    ) -> Option<lsp::Location> {
+        let range = self.range(lines, span)?;
+        Some(lsp::Location::new(
+            Uri::from_file_path(self.path_of(&span.file))?,
+            range,
+        ))
     }
 
     /// LSP location of a span.
     pub fn location(&self, span: &paraaf_compiler::diagnostics::Span) -> Option<lsp::Location> {
-        let text = self.text_of(&span.file)?;
-        let uri = Uri::from_file_path(self.path_of(&span.file))?;
-        Some(lsp::Location::new(
-            uri,
-            LineIndex::new(&text).range(&span.range),
-        ))
+        self.location_in(&mut BTreeMap::new(), span)
     }
 
     /// Diagnostics of every project file (empty lists clear old ones), as `paraaf check`
@@ -143,11 +162,11 @@ impl Workspace {
             by_file.insert(f.name(&self.db).clone(), Vec::new());
         }
         by_file.insert(project.org(&self.db).name(&self.db).clone(), Vec::new());
+        let mut lines = BTreeMap::new();
         for d in project_diagnostics(&self.db, project) {
-            let Some(text) = self.text_of(&d.span.file) else {
+            let Some(range) = self.range(&mut lines, &d.span) else {
                 continue;
             };
-            let lines = LineIndex::new(&text);
             let mut message = d.message.clone();
             if let Some(help) = &d.help {
                 message.push_str("\nhelp: ");
@@ -158,13 +177,13 @@ impl Workspace {
                 .iter()
                 .filter_map(|l| {
                     Some(lsp::DiagnosticRelatedInformation {
-                        location: self.location(&l.span)?,
+                        location: self.location_in(&mut lines, &l.span)?,
                         message: l.message.clone(),
                     })
                 })
                 .collect();
             by_file.entry(d.span.file.clone()).or_default().push(lsp::Diagnostic {
-                range: lines.range(&d.span.range),
+                range,
                 severity: Some(match d.severity {
                     Severity::Error => lsp::DiagnosticSeverity::ERROR,
                     Severity::Warning => lsp::DiagnosticSeverity::WARNING,
