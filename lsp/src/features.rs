@@ -347,42 +347,70 @@ pub fn definition(ws: &Workspace, path: &Path, pos: lsp::Position) -> Option<lsp
     c.ws.location(&found)
 }
 
-/// Identifiers of a text outside comments and strings, with their byte ranges.
-pub fn identifiers(text: &str) -> Vec<(String, std::ops::Range<usize>)> {
+/// What a stretch of source text is, for references and highlighting.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lexeme {
+    Str,
+    Comment,
+    Number,
+    Word,
+}
+
+/// Splits source text into strings, comments, numbers and words (everything else is
+/// skipped). Never fails, whatever the text.
+fn lex(text: &str) -> Vec<(Lexeme, std::ops::Range<usize>)> {
     let b = text.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
-    let is_start = |c: u8| c.is_ascii_alphabetic() || c == b'_';
-    let is_word = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'-';
     while i < b.len() {
+        let start = i;
         match b[i] {
             b'"' => {
                 i += 1;
                 while i < b.len() && b[i] != b'"' && b[i] != b'\n' {
                     i += if b[i] == b'\\' { 2 } else { 1 };
                 }
-                i += 1;
+                i = (i + 1).min(b.len());
+                out.push((Lexeme::Str, start..i));
             }
             b'/' if b.get(i + 1) == Some(&b'/') => {
                 while i < b.len() && b[i] != b'\n' {
                     i += 1;
                 }
+                out.push((Lexeme::Comment, start..i));
             }
-            c if is_start(c) => {
-                let start = i;
-                while i < b.len() && is_word(b[i]) {
+            c0 if c0.is_ascii_digit() => {
+                while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.') {
                     i += 1;
                 }
-                let mut end = i;
-                while end > start && b[end - 1] == b'-' {
-                    end -= 1;
+                out.push((Lexeme::Number, start..i));
+            }
+            c0 if c0.is_ascii_alphabetic() || c0 == b'_' => {
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'-')
+                {
+                    i += 1;
                 }
-                out.push((text[start..end].to_string(), start..end));
+                out.push((Lexeme::Word, start..i));
             }
             _ => i += 1,
         }
+        while i < b.len() && !text.is_char_boundary(i) {
+            i += 1;
+        }
     }
     out
+}
+
+/// Identifiers of a text outside comments and strings, with their byte ranges.
+pub fn identifiers(text: &str) -> Vec<(String, std::ops::Range<usize>)> {
+    lex(text)
+        .into_iter()
+        .filter(|(kind, _)| *kind == Lexeme::Word)
+        .map(|(_, r)| {
+            let word = text[r.clone()].trim_end_matches('-');
+            (word.to_string(), r.start..r.start + word.len())
+        })
+        .collect()
 }
 
 /// Every use of the name under the cursor in the project's files.
@@ -695,53 +723,17 @@ pub fn semantic_tokens(ws: &Workspace, path: &Path) -> Vec<lsp::SemanticToken> {
         return Vec::new();
     };
     let lines = LineIndex::new(&c.text);
-    let b = c.text.as_bytes();
-    let mut raw: Vec<(std::ops::Range<usize>, u32)> = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        let start = i;
-        match b[i] {
-            b'"' => {
-                i += 1;
-                while i < b.len() && b[i] != b'"' && b[i] != b'\n' {
-                    i += if b[i] == b'\\' { 2 } else { 1 };
-                }
-                i = (i + 1).min(b.len());
-                raw.push((start..i, 1));
-            }
-            b'/' if b.get(i + 1) == Some(&b'/') => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-                raw.push((start..i, 3));
-            }
-            c0 if c0.is_ascii_digit() => {
-                while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.') {
-                    i += 1;
-                }
-                raw.push((start..i, 2));
-            }
-            c0 if c0.is_ascii_alphabetic() || c0 == b'_' => {
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'-')
-                {
-                    i += 1;
-                }
-                let word = &c.text[start..i];
-                let ty = if KEYWORDS.contains(&word) {
-                    0
-                } else if c.org.kind_of(word).is_some() {
-                    4
-                } else {
-                    5
-                };
-                raw.push((start..i, ty));
-            }
-            _ => i += 1,
-        }
-        while i < b.len() && !c.text.is_char_boundary(i) {
-            i += 1;
-        }
-    }
+    let raw = lex(&c.text).into_iter().map(|(kind, r)| {
+        let ty = match kind {
+            Lexeme::Str => 1,
+            Lexeme::Number => 2,
+            Lexeme::Comment => 3,
+            Lexeme::Word if KEYWORDS.contains(&&c.text[r.clone()]) => 0,
+            Lexeme::Word if c.org.kind_of(&c.text[r.clone()]).is_some() => 4,
+            Lexeme::Word => 5,
+        };
+        (r, ty)
+    });
     let mut out = Vec::new();
     let (mut last_line, mut last_col) = (0u32, 0u32);
     for (r, ty) in raw {
