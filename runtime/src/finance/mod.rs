@@ -461,21 +461,13 @@ pub fn run_event(
         .ok_or_else(|| format!("unknown event `{event}`"))?;
     let types = paraaf_compiler::check::types::builtin_fields(record).unwrap_or_default();
     let mut fields = BTreeMap::new();
+    use paraaf_compiler::check::types::Ty;
     for (name, ty) in &types {
         let v = match (data.get(*name), ty.unwrap_optional()) {
-            (None | Some(Value::Null), paraaf_compiler::check::types::Ty::Optional(_)) => V::None,
-            (None | Some(Value::Null), _)
-                if matches!(ty, paraaf_compiler::check::types::Ty::Optional(_)) =>
-            {
-                V::None
-            }
+            (None | Some(Value::Null), _) if matches!(ty, Ty::Optional(_)) => V::None,
             (None | Some(Value::Null), _) => return Err(format!("`{name}` is missing")),
             (Some(Value::Bool(b)), _) => V::Bool(*b),
-            (
-                Some(v),
-                paraaf_compiler::check::types::Ty::Money
-                | paraaf_compiler::check::types::Ty::Number,
-            ) => {
+            (Some(v), Ty::Money | Ty::Number) => {
                 let t = v
                     .as_str()
                     .map(str::to_string)
