@@ -234,7 +234,8 @@ fn check_shielding(ctx: &mut Ctx, f: &FlowDef, signers: &[(SignerRef, SignerTarg
             if !seen.insert(key.clone()) {
                 continue;
             }
-            for decl in ctx.index.substitutes.clone() {
+            let index = ctx.index;
+            for decl in &index.substitutes {
                 let Some(ht) = ctx.quiet_signer(&decl.def.holder) else {
                     continue;
                 };
@@ -271,13 +272,5 @@ fn check_shielding(ctx: &mut Ctx, f: &FlowDef, signers: &[(SignerRef, SignerTarg
                 }
             }
         }
-    }
-}
-
-impl Ctx<'_> {
-    /// Resolves a signer without reporting (it is reported where it is declared).
-    pub(crate) fn quiet_signer(&self, s: &SignerRef) -> Option<SignerTarget> {
-        let mut quiet = Ctx::new(self.org, self.org_file, self.index, self.file);
-        quiet.signer(s, &mut Scope::default())
     }
 }

@@ -219,7 +219,7 @@ impl Ctx<'_> {
     }
 
     /// People in a group.
-    pub(crate) fn group_members(&mut self, g: &GroupDef) -> BTreeSet<String> {
+    pub(crate) fn group_members(&self, g: &GroupDef) -> BTreeSet<String> {
         match &g.members {
             GroupMembers::Unit(u) => self
                 .org
@@ -227,18 +227,18 @@ impl Ctx<'_> {
                 .into_iter()
                 .map(str::to_string)
                 .collect(),
-            GroupMembers::People(refs) => {
-                let mut quiet = Ctx::new(self.org, self.org_file, self.index, self.file);
-                let targets: Vec<SignerTarget> = refs
-                    .iter()
-                    .filter_map(|r| quiet.signer(r, &mut Scope::default()))
-                    .collect();
-                targets
-                    .iter()
-                    .flat_map(|t| quiet.possible_holders(t))
-                    .collect()
-            }
+            GroupMembers::People(refs) => refs
+                .iter()
+                .filter_map(|r| self.quiet_signer(r))
+                .flat_map(|t| self.possible_holders(&t))
+                .collect(),
         }
+    }
+
+    /// Resolves a signer without reporting (it is reported where it is declared).
+    pub(crate) fn quiet_signer(&self, s: &SignerRef) -> Option<SignerTarget> {
+        let mut quiet = Ctx::new(self.org, self.org_file, self.index, self.file);
+        quiet.signer(s, &mut Scope::default())
     }
 }
 
