@@ -35,7 +35,7 @@ pub fn lower(org: &Organogram, index: &Index) -> m::CompiledProject {
             .groups
             .values()
             .filter_map(|v| v.first())
-            .map(|g| l.group(&g.def))
+            .map(|g| l.group(&g.file, &g.def))
             .collect(),
         substitutes: index
             .substitutes
@@ -147,34 +147,18 @@ impl Lower<'_> {
             .unwrap_or_default()
     }
 
-    fn group(&self, g: &GroupDef) -> m::Group {
-        let (definition, members) = match &g.members {
-            GroupMembers::Unit(u) => (
-                m::GroupDefinition::Unit(u.text.clone()),
-                self.org
-                    .members_of_unit(&u.text)
-                    .into_iter()
-                    .map(str::to_string)
-                    .collect(),
-            ),
+    fn group(&self, file: &str, g: &GroupDef) -> m::Group {
+        let definition = match &g.members {
+            GroupMembers::Unit(u) => m::GroupDefinition::Unit(u.text.clone()),
             GroupMembers::People(refs) => {
-                let signers: Vec<m::Signer> = refs.iter().map(|r| self.signer(r, None)).collect();
-                let mut members: Vec<String> = refs
-                    .iter()
-                    .flat_map(|r| {
-                        let unit = r.of.as_ref().map(|p| p.segments[0].text.as_str());
-                        self.org
-                            .holders(&r.name.text, unit)
-                            .into_iter()
-                            .map(str::to_string)
-                            .collect::<Vec<_>>()
-                    })
-                    .collect();
-                members.sort();
-                members.dedup();
-                (m::GroupDefinition::People(signers), members)
+                m::GroupDefinition::People(refs.iter().map(|r| self.signer(r, None)).collect())
             }
         };
+        // The same membership the shielding check used.
+        let members = crate::check::Ctx::new(self.org, "", self.index, file)
+            .group_members(g)
+            .into_iter()
+            .collect();
         m::Group {
             name: g.name.text.clone(),
             shielded: g.shielded.is_some(),
