@@ -336,10 +336,15 @@ impl Store {
 
     /// Raw events (seq, time, JSON body), for the audit listing.
     pub fn events(&self) -> Result<Vec<(u64, String, String)>, RuntimeError> {
+        self.events_after(0)
+    }
+
+    /// Raw events after sequence number `seq`.
+    pub fn events_after(&self, seq: u64) -> Result<Vec<(u64, String, String)>, RuntimeError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT seq, at, body FROM events ORDER BY seq")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            .prepare("SELECT seq, at, body FROM events WHERE seq > ?1 ORDER BY seq")?;
+        let rows = stmt.query_map([seq], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -366,12 +371,7 @@ fn write_projection(
         params![d.id, d.kind, d.flow, d.version, d.uploader, d.title, d.status.as_str(), d.step as i64, d.events.last().copied().unwrap_or(0)],
     )?;
     for t in &d.tasks {
-        let status = match t.status {
-            crate::engine::TaskStatus::Open => "open",
-            crate::engine::TaskStatus::Signed => "signed",
-            crate::engine::TaskStatus::Refused => "refused",
-            crate::engine::TaskStatus::Cancelled => "cancelled",
-        };
+        let status = t.status.as_str();
         tx.execute(
             "INSERT INTO tasks (id, doc_id, step, role, assignees, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![t.spec.id, d.id, t.step as i64, t.spec.role, t.spec.assignees.join(","), status],

@@ -23,12 +23,10 @@ pub fn tick(args: TickArgs) -> Result<ExitCode, String> {
             Ok(())
         })
         .map_err(|e| e.to_string())?;
-    let store = runtime.store();
-    for (seq, at, body) in store
-        .events()
+    for (seq, at, body) in runtime
+        .store()
+        .events_after(before)
         .map_err(|e| e.to_string())?
-        .into_iter()
-        .filter(|(s, _, _)| *s > before)
     {
         println!("{seq}\t{at}\t{body}");
     }

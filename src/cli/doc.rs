@@ -191,7 +191,7 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                         "  step {} {:<28} {:<10} {}",
                         t.step + 1,
                         t.spec.role,
-                        format!("{:?}", t.status).to_lowercase(),
+                        t.status.as_str(),
                         who
                     );
                 }

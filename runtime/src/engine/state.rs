@@ -65,6 +65,18 @@ pub enum TaskStatus {
     Cancelled,
 }
 
+impl TaskStatus {
+    /// As stored in projections (the same words as in JSON).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::Open => "open",
+            TaskStatus::Signed => "signed",
+            TaskStatus::Refused => "refused",
+            TaskStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
 /// A task and what happened to it.
 #[derive(Clone, Debug, Serialize)]
 pub struct Task {
