@@ -10,53 +10,7 @@
 
 mod common;
 
-use paraaf_compiler::diagnostics::Severity;
-
-/// Checks `src` and compares its diagnostics with the annotations in it.
-#[track_caller]
-fn check_diagnostics(src: &str) {
-    let mut expected = Vec::new();
-    let mut line_starts = vec![0];
-    for (i, c) in src.char_indices() {
-        if c == '\n' {
-            line_starts.push(i + 1);
-        }
-    }
-    let lines: Vec<&str> = src.lines().collect();
-    let mut last_code_line = 0;
-    for (n, line) in lines.iter().enumerate() {
-        let trimmed = line.trim_start();
-        if let Some(rest) = trimmed.strip_prefix("//")
-            && let Some(caret) = rest.find('^')
-        {
-            let col = line.len() - trimmed.len() + 2 + caret;
-            let carets = rest[caret..].chars().take_while(|c| *c == '^').count();
-            let label = rest[caret + carets..].trim();
-            let (sev, code) = label.split_once('[').expect("annotation like error[P0003]");
-            let code = code.trim_end_matches(']');
-            let start = line_starts[last_code_line] + col;
-            expected.push((sev.to_string(), code.to_string(), start..start + carets));
-            continue;
-        }
-        last_code_line = n;
-    }
-    let diags = common::diagnostics(src);
-    let mut actual: Vec<(String, String, std::ops::Range<usize>)> = diags
-        .iter()
-        .filter(|d| d.span.file == "test.paraaf")
-        .map(|d| {
-            let sev = if d.severity == Severity::Error {
-                "error"
-            } else {
-                "warning"
-            };
-            (sev.to_string(), d.code.to_string(), d.span.range.clone())
-        })
-        .collect();
-    actual.sort_by_key(|a| a.2.start);
-    expected.sort_by_key(|a| a.2.start);
-    assert_eq!(actual, expected, "\n{}", common::rendered(src, &diags));
-}
+use common::check_diagnostics;
 
 #[test]
 fn clean_flow_has_no_diagnostics() {
@@ -163,7 +117,7 @@ substitutes financieel-directeur = katrien-moors
 fn shielded_document_to_outside_signer() {
     check_diagnostics(
         r#"
-document dossier { nummer: text }
+document dossier shielded by sociale-zaken { nummer: text }
 group sociale-zaken = unit sociale-zaken shielded
 flow beslissing for dossier {
   visible to uploader, signers, group sociale-zaken, unit boekhouding
@@ -181,7 +135,7 @@ flow beslissing for dossier {
 fn shielded_document_to_outside_substitute() {
     check_diagnostics(
         r#"
-document dossier { nummer: text }
+document dossier shielded by sociale-zaken { nummer: text }
 group sociale-zaken = unit sociale-zaken shielded
 substitutes diensthoofd of sociale-zaken = diensthoofd of boekhouding
 flow beslissing for dossier {

@@ -271,25 +271,50 @@ pub fn hover(ws: &Workspace, path: &Path, pos: lsp::Position) -> Option<lsp::Hov
             .iter()
             .map(|f| {
                 format!(
-                    "- `{}`: `{}{}`",
+                    "- `{}`: `{}{}{}`",
                     f.name.text,
                     f.ty.name.text,
-                    if f.ty.optional { "?" } else { "" }
+                    if f.ty.optional { "?" } else { "" },
+                    f.ty.within
+                        .as_ref()
+                        .map(|w| format!(" in {}", w.text))
+                        .unwrap_or_default()
                 )
             })
             .collect();
-        return Some(md(format!("**document {word}**\n\n{}", fields.join("\n"))));
+        let shield = match &d.def.shield {
+            None => String::new(),
+            Some(sh) => format!(
+                "\n\nShielded by group `{}`: no document of this kind ever reaches or shows itself to anyone outside it.{}",
+                sh.group.text,
+                sh.allow
+                    .as_ref()
+                    .map(|a| format!(" **Exception**: the person in the field `{}` (the person concerned) may read and sign it too.", a.text))
+                    .unwrap_or_default()
+            ),
+        };
+        return Some(md(format!(
+            "**document {word}**{shield}\n\n{}",
+            fields.join("\n")
+        )));
     }
     if let Some(g) = c.index.groups.get(&word).and_then(|v| v.first()) {
-        let members = match &g.def.members {
-            paraaf_compiler::syntax::ast::GroupMembers::Unit(u) => {
-                format!("everyone in `{}`", u.text)
-            }
-            paraaf_compiler::syntax::ast::GroupMembers::People(p) => p
-                .iter()
-                .map(|s| format!("`{}`", s.name.text))
-                .collect::<Vec<_>>()
-                .join(", "),
+        let members = format!(
+            "`{}`",
+            paraaf_compiler::syntax::print::group_members(&g.def.members)
+        );
+        let shields: Vec<String> = c
+            .index
+            .documents
+            .values()
+            .filter_map(|v| v.first())
+            .filter(|d| d.def.shield.as_ref().is_some_and(|s| s.group.text == word))
+            .map(|d| format!("`{}`", d.def.name.text))
+            .collect();
+        let members = if shields.is_empty() {
+            members
+        } else {
+            format!("{members}\n\nShields: {}", shields.join(", "))
         };
         return Some(md(format!(
             "**group {word}**{}: {members}",

@@ -9,16 +9,26 @@ pub fn may_see(state: &State, person: &str, doc: &str) -> bool {
     let Some(d) = state.documents.get(doc) else {
         return false;
     };
-    if d.uploader == person || d.signers.contains(person) {
-        return true;
-    }
     let Some(dep) = state.deployment(d.version) else {
         return false;
     };
+    // A shielded kind is never shown outside its group, whatever else says so.
+    if !dep.shields.inside(&d.kind, &d.fields, person) {
+        return false;
+    }
+    if d.uploader == person || d.signers.contains(person) {
+        return true;
+    }
     let Some(flow) = dep.flow(&d.flow) else {
         return false;
     };
     let group = |name: &str| dep.project.groups.iter().find(|g| g.name == name);
+    let member = |name: &str| {
+        dep.shields
+            .groups
+            .get(name)
+            .is_some_and(|m| m.contains(person))
+    };
     // A shielded document is visible to its group only (besides uploader and signers).
     let shielded: Vec<&str> = flow
         .visible_to
@@ -31,15 +41,11 @@ pub fn may_see(state: &State, person: &str, doc: &str) -> bool {
         })
         .collect();
     if !shielded.is_empty() {
-        return shielded
-            .iter()
-            .all(|g| group(g).is_some_and(|g| g.members.iter().any(|m| m == person)));
+        return shielded.iter().all(|g| member(g));
     }
     flow.visible_to.iter().any(|a| match a {
         Audience::Uploader | Audience::Signers => false,
-        Audience::Group { name } => {
-            group(name).is_some_and(|g| g.members.iter().any(|m| m == person))
-        }
+        Audience::Group { name } => member(name),
         Audience::Unit { unit } => match dep.org.unit_of(unit, &d.fields).flatten() {
             Some(u) => dep.org.is_member(&u, person),
             None => false,

@@ -3,7 +3,8 @@
 use super::Ctx;
 use super::types::Ty;
 use crate::diagnostics::Code;
-use crate::syntax::ast::{DocumentDef, FieldDef};
+use crate::org::OrgKind;
+use crate::syntax::ast::{DocumentDef, FieldDef, Name, Shield};
 
 /// The type a field declares (`Unknown` if the type name is unknown).
 pub fn field_type(f: &FieldDef) -> Ty {
@@ -16,7 +17,14 @@ pub fn field_type(f: &FieldDef) -> Ty {
 }
 
 pub(super) fn check(ctx: &mut Ctx, d: &DocumentDef) {
+    if let Some(sh) = &d.shield {
+        check_shield(ctx, d, sh);
+    }
     for (i, f) in d.fields.iter().enumerate() {
+        shadowing(ctx, d, f);
+        if let Some(w) = &f.ty.within {
+            refinement(ctx, f, w);
+        }
         if Ty::from_name(&f.ty.name.text).is_none() {
             ctx.unknown(&f.ty.name, "type", Ty::NAMES.iter().copied());
         }
@@ -32,4 +40,114 @@ pub(super) fn check(ctx: &mut Ctx, d: &DocumentDef) {
             ctx.report(dd);
         }
     }
+}
+
+/// `shielded by GROUP [allow FIELD]`: the group exists, the exception is a person field.
+fn check_shield(ctx: &mut Ctx, d: &DocumentDef, sh: &Shield) {
+    if ctx.index.group(&sh.group.text).is_none() {
+        let groups: Vec<String> = ctx.index.groups.keys().cloned().collect();
+        ctx.unknown(&sh.group, "group", groups.iter().map(String::as_str));
+    }
+    let Some(allow) = &sh.allow else { return };
+    match d.fields.iter().find(|f| f.name.text == allow.text) {
+        None => {
+            let names: Vec<&str> = d.fields.iter().map(|f| f.name.text.as_str()).collect();
+            ctx.unknown(allow, &format!("field of `{}`", d.name.text), names);
+        }
+        Some(f) if f.ty.name.text != "person" => {
+            let dd = ctx
+                .diag(
+                    Code::WrongKind,
+                    &allow.span,
+                    format!(
+                        "`allow {}` names a {} field; only the person in a `person` field can be the exception",
+                        allow.text, f.ty.name.text
+                    ),
+                )
+                .with_label(ctx.span(&f.name.span), "declared here")
+                .with_help(format!("declare it as `{}: person`", allow.text));
+            ctx.report(dd);
+        }
+        Some(_) => {}
+    }
+}
+
+/// `unit in UNIT` and `person in GROUP`.
+fn refinement(ctx: &mut Ctx, f: &FieldDef, w: &Name) {
+    match f.ty.name.text.as_str() {
+        "unit" => {
+            if ctx.org.kind_of(&w.text) != Some(OrgKind::Unit) {
+                let units: Vec<String> = ctx.org.units.iter().map(|u| u.id.clone()).collect();
+                ctx.unknown(w, "unit", units.iter().map(String::as_str));
+            }
+        }
+        "person" => {
+            if ctx.index.group(&w.text).is_none() {
+                let mut d = ctx.diag(
+                    Code::UnknownName,
+                    &w.span,
+                    format!("there is no group called `{}`", w.text),
+                );
+                let groups: Vec<String> = ctx.index.groups.keys().cloned().collect();
+                d = match crate::resolve::closest(&w.text, groups.iter().map(String::as_str)) {
+                    Some(g) => d.with_help(format!("did you mean `{g}`?")).with_fix(ctx.span(&w.span), g),
+                    None if ctx.org.kind_of(&w.text) == Some(OrgKind::Unit) => d.with_help(format!(
+                        "`person in` takes a group; declare `group {0} = unit {0}` and write `person in {0}`",
+                        w.text
+                    )),
+                    None => d.with_help("`person in` takes a group of the project"),
+                };
+                ctx.report(d);
+            }
+        }
+        other => {
+            let d = ctx
+                .diag(
+                    Code::WrongKind,
+                    &w.span,
+                    format!("a {other} field cannot be restricted with `in`"),
+                )
+                .with_help("only `unit in UNIT` and `person in GROUP` restrict a field");
+            ctx.report(d);
+        }
+    }
+}
+
+/// A field may not take over a name of the organogram or of the project: inside its
+/// kind, `sign diensthoofd of sociale-zaken` would mean "of whatever the uploader typed".
+fn shadowing(ctx: &mut Ctx, d: &DocumentDef, f: &FieldDef) {
+    let name = &f.name.text;
+    let what = if let Some(k) = ctx.org.kind_of(name) {
+        format!("the {} `{name}` of the organogram", k.word())
+    } else if ctx.index.documents.contains_key(name) {
+        format!("the document kind `{name}`")
+    } else if ctx.index.groups.contains_key(name) {
+        format!("the group `{name}`")
+    } else if ctx.index.flows.contains_key(name) {
+        format!("the flow `{name}`")
+    } else if ctx.index.rules.contains_key(name) {
+        format!("the rule `{name}`")
+    } else if ctx.index.agencies.contains_key(name) {
+        format!("the agency `{name}`")
+    } else {
+        return;
+    };
+    let suggestion = format!("{name}-veld");
+    let mut dd = ctx
+        .diag(
+            Code::ShadowedName,
+            &f.name.span,
+            format!(
+                "the field `{name}` of `{}` has the same name as {what}; in this kind `{name}` would no longer mean it",
+                d.name.text
+            ),
+        )
+        .with_help(format!(
+            "rename the field, e.g. to `{suggestion}` (and write `document.{suggestion}` where you use it)"
+        ))
+        .with_fix(ctx.span(&f.name.span), suggestion);
+    if let Some(l) = ctx.org_label(name) {
+        dd = dd.with_label(l, "defined here");
+    }
+    ctx.report(dd);
 }

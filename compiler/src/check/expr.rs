@@ -375,7 +375,11 @@ impl Ctx<'_> {
         } else if let Some(b) = scope.binding(&head.text) {
             b.used = true;
             b.ty.clone()
-        } else if let Some((_, t)) = doc_fields.iter().find(|(n, _)| *n == head.text) {
+        } else if let Some((_, t)) = doc_fields
+            .iter()
+            .find(|(n, _)| *n == head.text && self.org.kind_of(n).is_none())
+        {
+            // A field named like an organogram entry is P0023; the organogram keeps the name.
             t.clone()
         } else if let Some(kind) = self.org.kind_of(&head.text) {
             match kind {

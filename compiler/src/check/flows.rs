@@ -1,11 +1,10 @@
 //! Flows: document kind, conditions, steps, signers, shielding, refusal and deadlines.
 
 use super::conditions::{Truth, truth};
-use super::signers::{SignerTarget, UnitRef};
+use super::signers::SignerTarget;
 use super::{Ctx, Scope};
 use crate::diagnostics::Code;
 use crate::syntax::ast::*;
-use std::collections::BTreeSet;
 
 pub(super) fn check(ctx: &mut Ctx, f: &FlowDef) {
     let mut scope = Scope::default();
@@ -137,7 +136,7 @@ pub(super) fn check(ctx: &mut Ctx, f: &FlowDef) {
             signers.push((to.clone(), t));
         }
     }
-    check_shielding(ctx, f, &signers);
+    check_shielding(ctx, f, &signers, &mut scope);
 }
 
 fn check_condition(ctx: &mut Ctx, w: &Expr, scope: &mut Scope, never: &str) {
@@ -165,112 +164,44 @@ fn check_condition(ctx: &mut Ctx, w: &Expr, scope: &mut Scope, never: &str) {
     }
 }
 
-/// A document of a flow visible to a shielded group must never reach anyone outside it.
-fn check_shielding(ctx: &mut Ctx, f: &FlowDef, signers: &[(SignerRef, SignerTarget)]) {
-    for a in &f.visible {
-        let Audience::Group(gname) = a else { continue };
-        let Some(g) = ctx.index.group(&gname.text).cloned() else {
-            continue;
-        };
-        if g.def.shielded.is_none() {
-            continue;
-        }
-        let members = ctx.group_members(&g.def);
-        let group_label = crate::diagnostics::Span::new(&g.file, g.def.name.span.clone());
-        for other in &f.visible {
-            let span = match other {
-                Audience::Unit(p) => p.span.clone(),
-                Audience::Signer(s) => s.span.clone(),
-                Audience::Group(o) if o.text != gname.text => o.span.clone(),
-                _ => continue,
+/// A flow of a shielded kind: every audience, signer, escalation and substitute stays in
+/// the group. A flow of another kind may not show a group marked `shielded`.
+fn check_shielding(
+    ctx: &mut Ctx,
+    f: &FlowDef,
+    signers: &[(SignerRef, SignerTarget)],
+    scope: &mut Scope,
+) {
+    let Some(sh) = ctx.shield_of(&f.kind.text) else {
+        for a in &f.visible {
+            let Audience::Group(g) = a else { continue };
+            let Some(def) = ctx.index.group(&g.text).cloned() else {
+                continue;
             };
-            let d = ctx
-                .diag(Code::ShieldedLeak, &span, format!("documents of the shielded group `{}` cannot be made visible to anyone else", gname.text))
-                .with_label(group_label.clone(), "shielded group defined here")
-                .with_help("a shielded document is visible to its uploader, its signers and its group only");
-            ctx.report(d);
-        }
-        let mut seen = BTreeSet::new();
-        for (sref, target) in signers {
-            let holders = ctx.possible_holders(target);
-            let outside: Vec<String> = holders
-                .iter()
-                .filter(|h| !members.contains(*h))
-                .cloned()
-                .collect();
-            let dynamic = matches!(
-                target,
-                SignerTarget::Function(_, UnitRef::Field(_)) | SignerTarget::PersonField(_)
-            );
-            let leaks = if dynamic {
-                !holders.is_empty() && outside.len() == holders.len()
-            } else {
-                !outside.is_empty()
-            };
-            if leaks {
-                let names: Vec<&str> = outside
-                    .iter()
-                    .take(3)
-                    .map(|p| ctx.org.person_name(p))
-                    .collect();
+            if def.def.shielded.is_some() && ctx.index.document(&f.kind.text).is_some() {
                 let d = ctx
                     .diag(
                         Code::ShieldedLeak,
-                        &sref.span,
+                        &g.span,
                         format!(
-                            "`{}` is outside the shielded group `{}` ({} {} not in it); the document may not leave the group",
-                            sref.name.text,
-                            gname.text,
-                            names.join(", "),
-                            if outside.len() == 1 { "is" } else { "are" }
+                            "the group `{}` is shielded, but the document kind `{}` is not shielded by it: its documents could still reach anyone",
+                            g.text, f.kind.text
                         ),
                     )
-                    .with_label(group_label.clone(), "shielded group defined here")
-                    .with_help(format!("route this step to a signer inside `{}`, or add them to the group", gname.text));
+                    .with_label(crate::diagnostics::Span::new(&def.file, def.def.name.span.clone()), "shielded group defined here")
+                    .with_help(format!(
+                        "declare the shield on the kind: `document {} shielded by {} {{ ... }}`",
+                        f.kind.text, g.text
+                    ));
                 ctx.report(d);
             }
-            // Substitutes of a signer would receive the document too.
-            let key = target.key();
-            if !seen.insert(key.clone()) {
-                continue;
-            }
-            let index = ctx.index;
-            for decl in &index.substitutes {
-                let Some(ht) = ctx.quiet_signer(&decl.def.holder) else {
-                    continue;
-                };
-                if ht.key() != key {
-                    continue;
-                }
-                for sub in &decl.def.substitutes {
-                    let Some(st) = ctx.quiet_signer(sub) else {
-                        continue;
-                    };
-                    let out: Vec<String> = ctx
-                        .possible_holders(&st)
-                        .into_iter()
-                        .filter(|h| !members.contains(h))
-                        .collect();
-                    if !out.is_empty() {
-                        let d = ctx
-                            .diag(
-                                Code::ShieldedLeak,
-                                &sref.span,
-                                format!(
-                                    "when `{}` is absent, the substitute `{}` ({}) would receive this document of the shielded group `{}`",
-                                    sref.name.text,
-                                    sub.name.text,
-                                    ctx.org.person_name(&out[0]),
-                                    gname.text
-                                ),
-                            )
-                            .with_label(crate::diagnostics::Span::new(&decl.file, sub.span.clone()), "substitute declared here")
-                            .with_label(group_label.clone(), "shielded group defined here")
-                            .with_help("choose a substitute inside the group for this signer");
-                        ctx.report(d);
-                    }
-                }
-            }
         }
+        return;
+    };
+    for a in &f.visible {
+        ctx.shield_audience(&sh, a, scope);
+    }
+    for (sref, target) in signers {
+        ctx.shield_signer(&sh, sref, target);
     }
 }

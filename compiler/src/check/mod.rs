@@ -8,6 +8,7 @@ mod expr;
 mod flows;
 mod project;
 mod rules;
+mod shielding;
 mod signers;
 mod substitutes;
 pub mod types;
@@ -135,7 +136,10 @@ pub fn check_file(ctx: &mut Ctx, ast: &SourceAst) {
         stacker::maybe_grow(64 * 1024, 1024 * 1024, || match item {
             Item::Document(d) => documents::check(ctx, d),
             Item::Flow(f) => flows::check(ctx, f),
-            Item::Rule(r) => rules::check(ctx, r),
+            Item::Rule(r) => {
+                rules::check(ctx, r);
+                shielding::check_rule(ctx, r);
+            }
             Item::Group(g) => signers::check_group(ctx, g),
             Item::Substitutes(s) => substitutes::check_decl(ctx, s),
             Item::Agency(_) => {}

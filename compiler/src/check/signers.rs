@@ -55,6 +55,8 @@ impl Ctx<'_> {
             .doc
             .as_ref()
             .and_then(|d| self.record_fields(d).into_iter().find(|(n, _)| *n == id));
+        // An organogram name keeps its meaning; a field named like it is P0023.
+        let field = field.filter(|_| self.org.kind_of(&id).is_none());
         if let (Some((_, ty)), None) = (field, &s.of) {
             return match ty {
                 Ty::Person => Some(SignerTarget::PersonField(id)),
@@ -105,15 +107,8 @@ impl Ctx<'_> {
             }
             (OrgKind::Function, None) => Some(SignerTarget::Function(id, UnitRef::Any)),
             (OrgKind::Function, Some(of)) => {
-                let doc_has = |ctx: &Ctx, f: &str| {
-                    scope
-                        .doc
-                        .as_ref()
-                        .is_some_and(|d| ctx.record_fields(d).iter().any(|(n, _)| n == f))
-                };
                 if of.segments.len() == 1
                     && self.org.kind_of(&of.segments[0].text) == Some(OrgKind::Unit)
-                    && !doc_has(self, &of.segments[0].text)
                 {
                     return Some(SignerTarget::Function(
                         id,
@@ -220,7 +215,12 @@ impl Ctx<'_> {
 
     /// People in a group.
     pub(crate) fn group_members(&self, g: &GroupDef) -> BTreeSet<String> {
-        match &g.members {
+        self.members_of(&g.members)
+    }
+
+    fn members_of(&self, m: &GroupMembers) -> BTreeSet<String> {
+        match m {
+            GroupMembers::Union(parts) => parts.iter().flat_map(|p| self.members_of(p)).collect(),
             GroupMembers::Unit(u) => self
                 .org
                 .members_of_unit(&u.text)
@@ -243,17 +243,20 @@ impl Ctx<'_> {
 }
 
 pub(super) fn check_group(ctx: &mut Ctx, g: &GroupDef) {
-    match &g.members {
-        GroupMembers::Unit(u) => {
-            if ctx.org.kind_of(&u.text) != Some(OrgKind::Unit) {
-                let units: Vec<String> = ctx.org.units.iter().map(|u| u.id.clone()).collect();
-                ctx.unknown(u, "unit", units.iter().map(String::as_str));
+    for term in g.members.terms() {
+        match term {
+            GroupMembers::Unit(u) => {
+                if ctx.org.kind_of(&u.text) != Some(OrgKind::Unit) {
+                    let units: Vec<String> = ctx.org.units.iter().map(|u| u.id.clone()).collect();
+                    ctx.unknown(u, "unit", units.iter().map(String::as_str));
+                }
             }
-        }
-        GroupMembers::People(refs) => {
-            for r in refs {
-                ctx.signer(r, &mut Scope::default());
+            GroupMembers::People(refs) => {
+                for r in refs {
+                    ctx.signer(r, &mut Scope::default());
+                }
             }
+            GroupMembers::Union(_) => {}
         }
     }
 }

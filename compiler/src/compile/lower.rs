@@ -27,8 +27,19 @@ pub fn lower(org: &Organogram, index: &Index) -> m::CompiledProject {
                         name: f.name.text.clone(),
                         ty: f.ty.name.text.clone(),
                         optional: f.ty.optional,
+                        within: f.ty.within.as_ref().map(|w| {
+                            if f.ty.name.text == "person" {
+                                m::Within::Group(w.text.clone())
+                            } else {
+                                m::Within::Unit(w.text.clone())
+                            }
+                        }),
                     })
                     .collect(),
+                shielded_by: d.def.shield.as_ref().map(|sh| m::Shield {
+                    group: sh.group.text.clone(),
+                    allow: sh.allow.as_ref().map(|a| a.text.clone()),
+                }),
             })
             .collect(),
         groups: index
@@ -148,12 +159,7 @@ impl Lower<'_> {
     }
 
     fn group(&self, file: &str, g: &GroupDef) -> m::Group {
-        let definition = match &g.members {
-            GroupMembers::Unit(u) => m::GroupDefinition::Unit(u.text.clone()),
-            GroupMembers::People(refs) => {
-                m::GroupDefinition::People(refs.iter().map(|r| self.signer(r, None)).collect())
-            }
-        };
+        let definition = self.group_definition(&g.members);
         // The same membership the shielding check used.
         let members = crate::check::Ctx::new(self.org, "", self.index, file)
             .group_members(g)
@@ -164,6 +170,18 @@ impl Lower<'_> {
             shielded: g.shielded.is_some(),
             definition,
             members,
+        }
+    }
+
+    fn group_definition(&self, members: &GroupMembers) -> m::GroupDefinition {
+        match members {
+            GroupMembers::Unit(u) => m::GroupDefinition::Unit(u.text.clone()),
+            GroupMembers::People(refs) => {
+                m::GroupDefinition::People(refs.iter().map(|r| self.signer(r, None)).collect())
+            }
+            GroupMembers::Union(parts) => {
+                m::GroupDefinition::Union(parts.iter().map(|p| self.group_definition(p)).collect())
+            }
         }
     }
 

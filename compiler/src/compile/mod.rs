@@ -2,6 +2,8 @@
 
 mod lower;
 pub mod model;
+pub mod org_index;
+pub mod shield;
 
 pub use lower::lower;
 pub use model::{CompiledProject, SCHEMA};

@@ -102,6 +102,30 @@ pub struct Document {
     pub name: String,
     /// Fields.
     pub fields: Vec<Field>,
+    /// No document of this kind ever reaches or shows itself to anyone outside this
+    /// group (the runtime re-checks it at every routing decision and read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shielded_by: Option<Shield>,
+}
+
+/// The shielding of a document kind.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Shield {
+    /// The group documents of the kind never leave.
+    pub group: String,
+    /// A `person` field whose person may also read and sign (the employee concerned).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow: Option<String>,
+}
+
+/// Where a field's value must lie (`unit in X`, `person in GROUP`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Within {
+    /// A unit field: this unit or a unit below it.
+    Unit(String),
+    /// A person field: a member of this group.
+    Group(String),
 }
 
 /// A typed field.
@@ -114,6 +138,9 @@ pub struct Field {
     pub ty: String,
     /// May be absent.
     pub optional: bool,
+    /// The value must lie within this unit or group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within: Option<Within>,
 }
 
 /// A visibility group.
@@ -137,6 +164,8 @@ pub enum GroupDefinition {
     Unit(String),
     /// Holders of these signers.
     People(Vec<Signer>),
+    /// Everyone in any of these.
+    Union(Vec<GroupDefinition>),
 }
 
 /// Whose holder signs.

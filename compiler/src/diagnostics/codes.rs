@@ -58,6 +58,7 @@ codes! {
     UnknownEvent = "P0020", Error, "unknown event";
     InvalidLiteral = "P0021", Error, "invalid literal";
     OrganogramError = "P0022", Error, "invalid organogram";
+    ShadowedName = "P0023", Error, "field named like an organogram or project name";
 }
 
 impl Code {

@@ -56,9 +56,22 @@ impl Item {
 pub struct DocumentDef {
     /// Kind name.
     pub name: Name,
+    /// `shielded by GROUP [allow FIELD]`.
+    pub shield: Option<Shield>,
     /// Fields in declaration order.
     pub fields: Vec<FieldDef>,
     /// Whole definition.
+    pub span: Range<usize>,
+}
+
+/// `shielded by GROUP [allow FIELD]` on a document kind.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Shield {
+    /// The group no document of the kind may leave.
+    pub group: Name,
+    /// The person field whose person may read and sign too (the employee concerned).
+    pub allow: Option<Name>,
+    /// The whole clause.
     pub span: Range<usize>,
 }
 
@@ -78,6 +91,9 @@ pub struct TypeRef {
     pub name: Name,
     /// Whether `?` follows.
     pub optional: bool,
+    /// `in NAME`: a `unit` field's value lies in that unit (or below); a `person`
+    /// field's value is a member of that group.
+    pub within: Option<Name>,
 }
 
 /// Who signs: a function, mandate or person, optionally restricted to a unit.
@@ -122,6 +138,18 @@ pub enum GroupMembers {
     Unit(Name),
     /// The holders of the listed functions, mandates or persons.
     People(Vec<SignerRef>),
+    /// Several terms joined with `+`: everyone in any of them.
+    Union(Vec<GroupMembers>),
+}
+
+impl GroupMembers {
+    /// The terms: itself, or the parts of a union.
+    pub fn terms(&self) -> Vec<&GroupMembers> {
+        match self {
+            GroupMembers::Union(parts) => parts.iter().flat_map(|p| p.terms()).collect(),
+            other => vec![other],
+        }
+    }
 }
 
 /// A creditor agency (for withholdings).

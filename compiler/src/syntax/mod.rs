@@ -3,7 +3,7 @@
 pub mod ast;
 mod format;
 mod parser;
-mod print;
+pub mod print;
 
 pub use format::format;
 pub use parser::{MAX_DEPTH, Parsed, parse, valid_date};

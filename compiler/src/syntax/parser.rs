@@ -286,9 +286,11 @@ fn rule_name(rule: Rule) -> Option<&'static str> {
         Rule::within => "`within`",
         Rule::literal => "a value",
         Rule::shielded => "`shielded`",
-        Rule::group_members | Rule::unit_members | Rule::people_members => {
-            "`unit NAME` or `people(...)`"
+        Rule::group_members | Rule::unit_members | Rule::people_members | Rule::signer_member => {
+            "`unit NAME`, `people(...)` or a function, mandate or person"
         }
+        Rule::shield_clause | Rule::shield_allow => "`shielded by GROUP [allow FIELD]`",
+        Rule::refinement => "`in NAME`",
         Rule::event_name => "an event like `invoice.received`",
         Rule::assignment => "`field = value`",
         _ => return None,
@@ -325,23 +327,54 @@ impl Converter<'_> {
         Some(match rule {
             Rule::document_def => {
                 let name = self.name(inner.next()?);
-                let fields = inner
-                    .map(|f| {
-                        let mut fi = f.into_inner();
-                        let name = self.name(fi.next().expect("field name"));
-                        let ty = fi.next().expect("field type");
-                        let mut ti = ty.into_inner();
-                        let tname = self.name(ti.next().expect("type name"));
-                        FieldDef {
-                            name,
-                            ty: TypeRef {
-                                name: tname,
-                                optional: ti.next().is_some(),
-                            },
+                let mut shield = None;
+                let mut fields = Vec::new();
+                for f in inner {
+                    if f.as_rule() == Rule::shield_clause {
+                        let span = self.span(&f);
+                        let mut si = f.into_inner();
+                        let group = self.name(si.next()?);
+                        let allow = si
+                            .next()
+                            .and_then(|a| a.into_inner().find(|p| p.as_rule() == Rule::ident))
+                            .map(|n| self.name(n));
+                        shield = Some(Shield { group, allow, span });
+                        continue;
+                    }
+                    let mut fi = f.into_inner();
+                    let name = self.name(fi.next().expect("field name"));
+                    let ty = fi.next().expect("field type");
+                    let mut ti = ty.into_inner();
+                    let tname = self.name(ti.next().expect("type name"));
+                    let mut optional = false;
+                    let mut within = None;
+                    for part in ti {
+                        match part.as_rule() {
+                            Rule::optional_mark => optional = true,
+                            Rule::refinement => {
+                                within = part
+                                    .into_inner()
+                                    .find(|p| p.as_rule() == Rule::ident)
+                                    .map(|n| self.name(n));
+                            }
+                            _ => {}
                         }
-                    })
-                    .collect();
-                Item::Document(DocumentDef { name, fields, span })
+                    }
+                    fields.push(FieldDef {
+                        name,
+                        ty: TypeRef {
+                            name: tname,
+                            optional,
+                            within,
+                        },
+                    });
+                }
+                Item::Document(DocumentDef {
+                    name,
+                    shield,
+                    fields,
+                    span,
+                })
             }
             Rule::substitutes_def => {
                 let holder = self.signer(inner.next()?);
@@ -354,14 +387,20 @@ impl Converter<'_> {
             }
             Rule::group_def => {
                 let name = self.name(inner.next()?);
-                let members = inner.next()?.into_inner().next()?;
-                let members = match members.as_rule() {
-                    Rule::unit_members => {
-                        GroupMembers::Unit(self.name(members.into_inner().next()?))
-                    }
-                    _ => {
-                        GroupMembers::People(members.into_inner().map(|s| self.signer(s)).collect())
-                    }
+                let mut terms = Vec::new();
+                for t in inner.next()?.into_inner() {
+                    terms.push(match t.as_rule() {
+                        Rule::unit_members => GroupMembers::Unit(self.name(t.into_inner().next()?)),
+                        Rule::signer_member => {
+                            GroupMembers::People(vec![self.signer(t.into_inner().next()?)])
+                        }
+                        _ => GroupMembers::People(t.into_inner().map(|s| self.signer(s)).collect()),
+                    });
+                }
+                let members = if terms.len() == 1 {
+                    terms.pop()?
+                } else {
+                    GroupMembers::Union(terms)
                 };
                 let shielded = inner.next().map(|s| self.span(&s));
                 Item::Group(GroupDef {

@@ -20,15 +20,26 @@ pub fn print(ast: &SourceAst) -> String {
 fn item_text(o: &mut String, item: &Item) {
     match item {
         Item::Document(d) => {
-            let _ = writeln!(o, "document {} {{", d.name.text);
+            let _ = write!(o, "document {}", d.name.text);
+            if let Some(sh) = &d.shield {
+                let _ = write!(o, " shielded by {}", sh.group.text);
+                if let Some(a) = &sh.allow {
+                    let _ = write!(o, " allow {}", a.text);
+                }
+            }
+            o.push_str(" {\n");
             for f in &d.fields {
-                let _ = writeln!(
+                let _ = write!(
                     o,
                     "  {}: {}{}",
                     f.name.text,
                     f.ty.name.text,
                     if f.ty.optional { "?" } else { "" }
                 );
+                if let Some(w) = &f.ty.within {
+                    let _ = write!(o, " in {}", w.text);
+                }
+                o.push('\n');
             }
             o.push_str("}\n");
         }
@@ -37,13 +48,7 @@ fn item_text(o: &mut String, item: &Item) {
             let _ = writeln!(o, "substitutes {} = {}", signer(&s.holder), subs.join(", "));
         }
         Item::Group(g) => {
-            let members = match &g.members {
-                GroupMembers::Unit(u) => format!("unit {}", u.text),
-                GroupMembers::People(p) => format!(
-                    "people({})",
-                    p.iter().map(signer).collect::<Vec<_>>().join(", ")
-                ),
-            };
+            let members = group_members(&g.members);
             let _ = writeln!(
                 o,
                 "group {} = {}{}",
@@ -69,6 +74,22 @@ fn item_text(o: &mut String, item: &Item) {
             block(o, &r.body, 1);
             o.push_str("}\n");
         }
+    }
+}
+
+/// `unit x`, `people(a, b)`, or terms joined with ` + `.
+pub fn group_members(m: &GroupMembers) -> String {
+    match m {
+        GroupMembers::Unit(u) => format!("unit {}", u.text),
+        GroupMembers::People(p) => format!(
+            "people({})",
+            p.iter().map(signer).collect::<Vec<_>>().join(", ")
+        ),
+        GroupMembers::Union(parts) => parts
+            .iter()
+            .map(group_members)
+            .collect::<Vec<_>>()
+            .join(" + "),
     }
 }
 

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use paraaf_compiler::db::{Database, project_diagnostics};
+use paraaf_compiler::diagnostics::Severity;
 use paraaf_compiler::diagnostics::{Diagnostic, render_text};
 use std::path::PathBuf;
 
@@ -36,4 +37,50 @@ pub fn rendered(src: &str, diags: &[Diagnostic]) -> String {
         },
         false,
     )
+}
+
+/// Checks `src` and compares its diagnostics with the annotations in it.
+#[track_caller]
+pub fn check_diagnostics(src: &str) {
+    let mut expected = Vec::new();
+    let mut line_starts = vec![0];
+    for (i, c) in src.char_indices() {
+        if c == '\n' {
+            line_starts.push(i + 1);
+        }
+    }
+    let lines: Vec<&str> = src.lines().collect();
+    let mut last_code_line = 0;
+    for (n, line) in lines.iter().enumerate() {
+        let trimmed = line.trim_start();
+        if let Some(rest) = trimmed.strip_prefix("//")
+            && let Some(caret) = rest.find('^')
+        {
+            let col = line.len() - trimmed.len() + 2 + caret;
+            let carets = rest[caret..].chars().take_while(|c| *c == '^').count();
+            let label = rest[caret + carets..].trim();
+            let (sev, code) = label.split_once('[').expect("annotation like error[P0003]");
+            let code = code.trim_end_matches(']');
+            let start = line_starts[last_code_line] + col;
+            expected.push((sev.to_string(), code.to_string(), start..start + carets));
+            continue;
+        }
+        last_code_line = n;
+    }
+    let diags = diagnostics(src);
+    let mut actual: Vec<(String, String, std::ops::Range<usize>)> = diags
+        .iter()
+        .filter(|d| d.span.file == "test.paraaf")
+        .map(|d| {
+            let sev = if d.severity == Severity::Error {
+                "error"
+            } else {
+                "warning"
+            };
+            (sev.to_string(), d.code.to_string(), d.span.range.clone())
+        })
+        .collect();
+    actual.sort_by_key(|a| a.2.start);
+    expected.sort_by_key(|a| a.2.start);
+    assert_eq!(actual, expected, "\n{}", rendered(src, &diags));
 }

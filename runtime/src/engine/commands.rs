@@ -4,7 +4,7 @@
 
 use super::errors::RuntimeError;
 use super::events::{Event, TaskSpec};
-use super::state::{State, Status, TaskStatus};
+use super::state::{Deployment, State, Status, TaskStatus};
 use crate::eval::{Env, holds};
 use crate::visibility::may_see;
 use crate::workdays::Calendar;
@@ -78,6 +78,14 @@ impl<'a> Emitter<'a> {
                 project.schema
             )));
         }
+        let org = crate::org::OrgIndex::new(&project.organogram);
+        let violations = paraaf_compiler::compile::shield::verify(&project, &org);
+        if !violations.is_empty() {
+            return Err(RuntimeError::Invalid(format!(
+                "the compiled project breaks its shielding, nothing was deployed:\n  - {}",
+                violations.join("\n  - ")
+            )));
+        }
         let json =
             serde_json::to_string(&project).map_err(|e| RuntimeError::Invalid(e.to_string()))?;
         let sha256 = hex::encode(Sha256::digest(json.as_bytes()));
@@ -136,6 +144,11 @@ impl<'a> Emitter<'a> {
             };
             let v = normalise(&f.ty, value, &dep.org)
                 .map_err(|why| RuntimeError::Invalid(format!("field `{name}`: {why}")))?;
+            if let Some(text) = v.as_str() {
+                dep.shields
+                    .within(f, text, &dep.org)
+                    .map_err(|why| RuntimeError::Invalid(format!("field `{name}`: {why}")))?;
+            }
             if !v.is_null() {
                 fields.insert(name.clone(), v);
             }
@@ -147,6 +160,17 @@ impl<'a> Emitter<'a> {
                     f.name, f.ty
                 )));
             }
+        }
+        if let Some(sh) = dep.shields.shield(&kind.name)
+            && dep.org.is_person(&sub.uploader)
+            && !dep.shields.inside(&kind.name, &fields, &sub.uploader)
+        {
+            return Err(RuntimeError::Forbidden(format!(
+                "{} is not in the group `{}`; only its members may submit a {} (it is shielded)",
+                dep.org.name(&sub.uploader),
+                sh.group,
+                kind.name
+            )));
         }
         let types: BTreeMap<String, String> = kind
             .fields
@@ -236,6 +260,7 @@ impl<'a> Emitter<'a> {
             })
             .unwrap_or_default();
         let fields = d.fields.clone();
+        let d_kind = d.kind.clone();
         let env = Env {
             fields: &fields,
             types: &types,
@@ -258,11 +283,17 @@ impl<'a> Emitter<'a> {
                 continue;
             }
             let mut tasks = Vec::new();
+            let mut refusals = Vec::new();
             for (j, signer) in signatures {
-                let holders = dep.org.holders(signer, &fields);
+                let (holders, mut kept_out) =
+                    shield_split(&dep, &d_kind, &fields, dep.org.holders(signer, &fields));
                 let role = dep.org.role(signer, &fields);
-                let assignees = self.route(&dep.project, &dep.org, &role, &holders, &fields);
+                let (assignees, subs_out) = self.route(&dep, &d_kind, &role, &holders, &fields);
+                kept_out.extend(subs_out);
                 let id = format!("t-{}", self.state.task_count + tasks.len() as u64 + 1);
+                if !kept_out.is_empty() || assignees.is_empty() && holders.is_empty() {
+                    refusals.push((id.clone(), kept_out, assignees.is_empty()));
+                }
                 tasks.push(TaskSpec {
                     id,
                     role,
@@ -277,6 +308,9 @@ impl<'a> Emitter<'a> {
                 name: step.name.clone(),
                 tasks,
             });
+            for (task, refused, empty) in refusals {
+                self.refuse_by_shield(&dep, &d_kind, doc, task, refused, empty);
+            }
             return;
         }
         self.emit(Event::DocumentCompleted {
@@ -285,15 +319,16 @@ impl<'a> Emitter<'a> {
     }
 
     /// Who may sign for `role` today: present holders, else the first substitute with a
-    /// present holder, else the holders (the task waits for them).
+    /// present holder, else the holders (the task waits for them). Substitutes outside the
+    /// shield of the document's kind are never chosen; they are returned second.
     fn route(
         &self,
-        project: &CompiledProject,
-        org: &crate::org::OrgIndex,
+        dep: &Deployment,
+        kind: &str,
         role: &str,
         holders: &[String],
         fields: &BTreeMap<String, Value>,
-    ) -> Vec<String> {
+    ) -> (Vec<String>, Vec<String>) {
         let day = self.today();
         let present: Vec<String> = holders
             .iter()
@@ -301,24 +336,65 @@ impl<'a> Emitter<'a> {
             .cloned()
             .collect();
         if !present.is_empty() {
-            return present;
+            return (present, Vec::new());
         }
-        for decl in &project.substitutes {
-            if org.role(&decl.holder, fields) != role {
+        let mut kept_out = Vec::new();
+        for decl in &dep.project.substitutes {
+            if dep.org.role(&decl.holder, fields) != role {
                 continue;
             }
             for sub in &decl.substitutes {
-                let subs: Vec<String> = org
+                let candidates: Vec<String> = dep
+                    .org
                     .holders(sub, fields)
                     .into_iter()
                     .filter(|p| !self.state.is_absent(p, day) && !holders.contains(p))
                     .collect();
+                let (subs, out) = shield_split(dep, kind, fields, candidates);
+                kept_out.extend(out);
                 if !subs.is_empty() {
-                    return subs;
+                    return (subs, kept_out);
                 }
             }
         }
-        holders.to_vec()
+        (holders.to_vec(), kept_out)
+    }
+
+    /// Records that the shield kept `refused` from `task`; `empty`: nobody inside is left,
+    /// so the task waits in the manual queue.
+    fn refuse_by_shield(
+        &mut self,
+        dep: &Deployment,
+        kind: &str,
+        doc: &str,
+        task: String,
+        refused: Vec<String>,
+        empty: bool,
+    ) {
+        let group = dep
+            .shields
+            .shield(kind)
+            .map(|s| s.group.clone())
+            .unwrap_or_default();
+        let names: Vec<&str> = refused.iter().map(|p| dep.org.name(p)).collect();
+        let mut reason = if names.is_empty() {
+            format!("nobody inside the group `{group}` holds this role")
+        } else {
+            format!(
+                "{} {} outside the group `{group}` that shields a {kind}",
+                names.join(", "),
+                if names.len() == 1 { "is" } else { "are" }
+            )
+        };
+        if empty {
+            reason.push_str("; the task waits in the manual queue for a signer inside the group");
+        }
+        self.emit(Event::ShieldRefused {
+            doc: doc.to_string(),
+            task,
+            refused,
+            reason,
+        });
     }
 
     /// Finds the open task of `person` on a document they may see.
@@ -489,6 +565,7 @@ impl<'a> Emitter<'a> {
     /// Re-routes every open task for today's absences.
     fn reassign(&mut self, reason: &str) {
         let mut changes = Vec::new();
+        let mut refusals = Vec::new();
         for d in self
             .state
             .documents
@@ -499,13 +576,19 @@ impl<'a> Emitter<'a> {
                 continue;
             };
             for t in d.tasks.iter().filter(|t| t.status == TaskStatus::Open) {
-                let mut fresh = self.route(
-                    &dep.project,
-                    &dep.org,
-                    &t.spec.role,
-                    &t.spec.holders,
-                    &d.fields,
-                );
+                let (holders, _) = shield_split(dep, &d.kind, &d.fields, t.spec.holders.clone());
+                let (mut fresh, kept_out) =
+                    self.route(dep, &d.kind, &t.spec.role, &holders, &d.fields);
+                if !kept_out.is_empty() && t.shield_refused.is_none() {
+                    refusals.push((
+                        d.id.clone(),
+                        d.kind.clone(),
+                        t.spec.id.clone(),
+                        kept_out,
+                        fresh.is_empty(),
+                        d.version,
+                    ));
+                }
                 if t.escalated {
                     for a in &t.spec.assignees {
                         if !fresh.contains(a) && !t.spec.holders.contains(a) {
@@ -525,6 +608,11 @@ impl<'a> Emitter<'a> {
                 assignees,
                 reason: reason.into(),
             });
+        }
+        for (doc, kind, task, refused, empty, version) in refusals {
+            if let Some(dep) = self.state.deployment(version).cloned() {
+                self.refuse_by_shield(&dep, &kind, &doc, task, refused, empty);
+            }
         }
     }
 
@@ -574,12 +662,31 @@ impl<'a> Emitter<'a> {
                     && !t.escalated
                     && self.now >= self.after(t.opened_at, &esc.after)
                 {
-                    let to = dep.org.holders(&esc.to, &d.fields);
+                    let (to, kept_out) =
+                        shield_split(dep, &d.kind, &d.fields, dep.org.holders(&esc.to, &d.fields));
                     due.push(Event::Escalated {
                         doc: d.id.clone(),
                         task: t.spec.id.clone(),
                         to,
                     });
+                    if !kept_out.is_empty() {
+                        let group = dep
+                            .shields
+                            .shield(&d.kind)
+                            .map(|s| s.group.clone())
+                            .unwrap_or_default();
+                        let names: Vec<&str> = kept_out.iter().map(|p| dep.org.name(p)).collect();
+                        due.push(Event::ShieldRefused {
+                            doc: d.id.clone(),
+                            task: t.spec.id.clone(),
+                            reason: format!(
+                                "escalation: {} outside the group `{group}` that shields a {}",
+                                names.join(", "),
+                                d.kind
+                            ),
+                            refused: kept_out,
+                        });
+                    }
                 }
             }
         }
@@ -595,6 +702,18 @@ impl<'a> Emitter<'a> {
             DurationUnit::Workdays => self.calendar.add_workdays(from, n),
         }
     }
+}
+
+/// Splits `people` into those inside the shield of `kind` and those kept out.
+fn shield_split(
+    dep: &Deployment,
+    kind: &str,
+    fields: &BTreeMap<String, Value>,
+    people: Vec<String>,
+) -> (Vec<String>, Vec<String>) {
+    people
+        .into_iter()
+        .partition(|p| dep.shields.inside(kind, fields, p))
 }
 
 /// Checks and normalises a field value for its declared type.

@@ -155,6 +155,19 @@ pub enum Event {
         /// Document.
         doc: String,
     },
+    /// The shield of the document's kind kept people from receiving it (the second line
+    /// of defence: the checker should have refused the flow). When nobody inside is left,
+    /// the task waits in the manual queue with this reason.
+    ShieldRefused {
+        /// Document.
+        doc: String,
+        /// Task.
+        task: String,
+        /// Who was kept out.
+        refused: Vec<String>,
+        /// Why, in words.
+        reason: String,
+    },
     /// A person will be absent (inclusive dates).
     AbsenceAdded {
         /// Absence id.
@@ -201,7 +214,8 @@ impl Event {
             | Event::Escalated { doc, .. }
             | Event::DocumentCompleted { doc }
             | Event::DocumentReturned { doc }
-            | Event::DocumentStopped { doc } => Some(doc),
+            | Event::DocumentStopped { doc }
+            | Event::ShieldRefused { doc, .. } => Some(doc),
             _ => None,
         }
     }

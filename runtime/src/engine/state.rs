@@ -4,6 +4,7 @@ use super::events::{Event, TaskSpec};
 use crate::org::OrgIndex;
 use chrono::{DateTime, NaiveDate, Utc};
 use paraaf_compiler::compile::CompiledProject;
+use paraaf_compiler::compile::shield::ShieldIndex;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -16,6 +17,8 @@ pub struct Deployment {
     pub project: Arc<CompiledProject>,
     /// Lookups in its organogram.
     pub org: Arc<OrgIndex>,
+    /// Shields of its document kinds, with group members recomputed from definitions.
+    pub shields: Arc<ShieldIndex>,
 }
 
 impl Deployment {
@@ -95,6 +98,8 @@ pub struct Task {
     pub reminded: bool,
     /// Escalated.
     pub escalated: bool,
+    /// Why the shield kept people from this task (the manual queue when no assignee is left).
+    pub shield_refused: Option<String>,
 }
 
 /// A document and its progress.
@@ -191,9 +196,11 @@ impl State {
         match event {
             Event::ProjectDeployed { project, .. } => {
                 let org = Arc::new(OrgIndex::new(&project.organogram));
+                let shields = Arc::new(ShieldIndex::new(project, &org));
                 self.deployments.push(Deployment {
                     project: Arc::new((**project).clone()),
                     org,
+                    shields,
                 });
             }
             Event::DocumentSubmitted {
@@ -244,6 +251,7 @@ impl State {
                             decided_by: None,
                             reminded: false,
                             escalated: false,
+                            shield_refused: None,
                         });
                     }
                 }
@@ -310,6 +318,13 @@ impl State {
                 }
                 if let Some(d) = self.documents.get_mut(doc) {
                     d.signers.extend(assignees.iter().cloned());
+                }
+            }
+            Event::ShieldRefused {
+                doc, task, reason, ..
+            } => {
+                if let Some(t) = self.task_mut(doc, task) {
+                    t.shield_refused = Some(reason.clone());
                 }
             }
             Event::TasksCancelled { doc, tasks } => {

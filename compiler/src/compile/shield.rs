@@ -1,0 +1,374 @@
+//! Shielding on the compiled model: the second line of defence. The checker proves the
+//! shielding rules on the source (with spans, `check/shielding.rs`); this module states
+//! the same rules on a compiled project, so that `deploy` refuses a hand-edited `.json`
+//! ([`verify`]) and the runtime can ask, at every routing decision and read, whether a
+//! person is inside a document's shield ([`ShieldIndex::inside`]). Group membership is
+//! always recomputed from the group's definition and the organogram snapshot; the
+//! `members` list stored in the JSON is only compared, never trusted.
+
+use super::model::*;
+use super::org_index::OrgIndex;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The shield of one document kind.
+#[derive(Clone, Debug, Default)]
+pub struct KindShield {
+    /// The group's name.
+    pub group: String,
+    /// Who is inside (recomputed from the group's definition).
+    pub members: BTreeSet<String>,
+    /// The exception field: the person it names may read and sign too.
+    pub allow: Option<String>,
+}
+
+/// Shields and group memberships of one compiled project.
+#[derive(Clone, Debug, Default)]
+pub struct ShieldIndex {
+    /// Group name → members, recomputed from the definitions.
+    pub groups: BTreeMap<String, BTreeSet<String>>,
+    /// Document kind → its shield.
+    pub kinds: BTreeMap<String, KindShield>,
+}
+
+/// Everyone a group definition denotes in the organogram snapshot.
+pub fn group_members(def: &GroupDefinition, org: &OrgIndex) -> BTreeSet<String> {
+    let none = BTreeMap::new();
+    match def {
+        GroupDefinition::Unit(u) => org.members_of_unit(u),
+        GroupDefinition::People(signers) => signers
+            .iter()
+            .filter(|s| !is_field_based(s))
+            .flat_map(|s| org.holders(s, &none))
+            .filter(|p| org.is_person(p))
+            .collect(),
+        GroupDefinition::Union(parts) => parts.iter().flat_map(|p| group_members(p, org)).collect(),
+    }
+}
+
+fn is_field_based(s: &Signer) -> bool {
+    matches!(
+        s,
+        Signer::PersonField { .. }
+            | Signer::Function {
+                unit: UnitSel::Field(_),
+                ..
+            }
+    )
+}
+
+impl ShieldIndex {
+    /// Indexes the shields of `project`.
+    pub fn new(project: &CompiledProject, org: &OrgIndex) -> ShieldIndex {
+        let groups: BTreeMap<String, BTreeSet<String>> = project
+            .groups
+            .iter()
+            .map(|g| (g.name.clone(), group_members(&g.definition, org)))
+            .collect();
+        let kinds = project
+            .documents
+            .iter()
+            .filter_map(|d| {
+                let sh = d.shielded_by.as_ref()?;
+                Some((
+                    d.name.clone(),
+                    KindShield {
+                        group: sh.group.clone(),
+                        // An unknown group shields with nobody inside: deny, never allow.
+                        members: groups.get(&sh.group).cloned().unwrap_or_default(),
+                        allow: sh.allow.clone(),
+                    },
+                ))
+            })
+            .collect();
+        ShieldIndex { groups, kinds }
+    }
+
+    /// The shield of a document kind, if it has one.
+    pub fn shield(&self, kind: &str) -> Option<&KindShield> {
+        self.kinds.get(kind)
+    }
+
+    /// May `person` receive or see a document of `kind` with these `fields`? Always
+    /// true for a kind without a shield.
+    pub fn inside(&self, kind: &str, fields: &BTreeMap<String, Value>, person: &str) -> bool {
+        let Some(k) = self.kinds.get(kind) else {
+            return true;
+        };
+        k.members.contains(person)
+            || k.allow
+                .as_ref()
+                .is_some_and(|f| fields.get(f).and_then(Value::as_str) == Some(person))
+    }
+
+    /// Whether a field value lies within the field's refinement (`unit in X`,
+    /// `person in GROUP`); `Err` says why not.
+    pub fn within(&self, field: &Field, value: &str, org: &OrgIndex) -> Result<(), String> {
+        match &field.within {
+            None => Ok(()),
+            Some(Within::Unit(u)) if org.within(value, u) => Ok(()),
+            Some(Within::Unit(u)) => Err(format!(
+                "`{value}` is not the unit `{u}` nor a unit below it; only units in `{u}` are accepted here"
+            )),
+            Some(Within::Group(g)) if self.groups.get(g).is_some_and(|m| m.contains(value)) => {
+                Ok(())
+            }
+            Some(Within::Group(g)) => Err(format!(
+                "{} ({value}) is not a member of the group `{g}`; only members of `{g}` are accepted here",
+                org.name(value)
+            )),
+        }
+    }
+}
+
+/// Checks the shielding invariants on a compiled project; returns every violation in
+/// words an administrator understands (empty: the project may be deployed).
+pub fn verify(project: &CompiledProject, org: &OrgIndex) -> Vec<String> {
+    let idx = ShieldIndex::new(project, org);
+    let mut out = Vec::new();
+    for g in &project.groups {
+        let stored: BTreeSet<String> = g.members.iter().cloned().collect();
+        if idx.groups.get(&g.name) != Some(&stored) {
+            out.push(format!(
+                "the group `{}` lists members its definition does not give (the file was edited after compiling)",
+                g.name
+            ));
+        }
+    }
+    for d in &project.documents {
+        for f in &d.fields {
+            match &f.within {
+                Some(Within::Unit(u)) if !org.is_unit(u) => out.push(format!(
+                    "the field `{}` of `{}` is restricted to `{u}`, which is not a unit",
+                    f.name, d.name
+                )),
+                Some(Within::Group(g)) if !idx.groups.contains_key(g) => out.push(format!(
+                    "the field `{}` of `{}` is restricted to `{g}`, which is not a group",
+                    f.name, d.name
+                )),
+                _ => {}
+            }
+        }
+        let Some(sh) = &d.shielded_by else { continue };
+        if !idx.groups.contains_key(&sh.group) {
+            out.push(format!(
+                "`{}` is shielded by `{}`, which is not a group",
+                d.name, sh.group
+            ));
+        }
+        if let Some(a) = &sh.allow
+            && !d.fields.iter().any(|f| &f.name == a && f.ty == "person")
+        {
+            out.push(format!(
+                "`{}` allows `{a}`, which is not a person field",
+                d.name
+            ));
+        }
+    }
+    for flow in &project.flows {
+        let Some(doc) = project.documents.iter().find(|d| d.name == flow.document) else {
+            out.push(format!(
+                "the flow `{}` is for `{}`, which is not a document kind",
+                flow.name, flow.document
+            ));
+            continue;
+        };
+        let Some(k) = idx.kinds.get(&doc.name) else {
+            continue;
+        };
+        let v = Verifier {
+            project,
+            org,
+            idx: &idx,
+            doc,
+            shield: k,
+        };
+        let at = |what: &str| format!("flow `{}`, {what}", flow.name);
+        for a in &flow.visible_to {
+            v.audience(a, &at("visible to"), &mut out);
+        }
+        for s in &flow.steps {
+            for sig in &s.signatures {
+                v.signer(&sig.signer, &at(&format!("step `{}`", s.name)), &mut out);
+            }
+        }
+        if let Some(esc) = flow.deadline.as_ref().and_then(|d| d.escalate.as_ref()) {
+            v.signer(&esc.to, &at("escalation"), &mut out);
+        }
+    }
+    for r in &project.rules {
+        let mut started = Vec::new();
+        let mut notified = Vec::new();
+        collect(&r.body, &mut started, &mut notified);
+        for f in started {
+            let Some(kind) = project
+                .flows
+                .iter()
+                .find(|x| x.name == f)
+                .map(|x| &x.document)
+            else {
+                continue;
+            };
+            let Some(k) = idx.kinds.get(kind) else {
+                continue;
+            };
+            for to in &notified {
+                let people = if is_field_based(to) {
+                    vec!["(a field value)".to_string()]
+                } else {
+                    org.holders(to, &BTreeMap::new())
+                };
+                for p in people.iter().filter(|p| !k.members.contains(*p)) {
+                    out.push(format!(
+                        "rule `{}` starts `{f}` ({kind}, shielded by `{}`) and notifies {}, who is outside it",
+                        r.name, k.group, org.name(p)
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn collect<'a>(stmts: &'a [Stmt], started: &mut Vec<String>, notified: &mut Vec<&'a Signer>) {
+    for s in stmts {
+        match s {
+            Stmt::If {
+                then, otherwise, ..
+            } => {
+                collect(then, started, notified);
+                collect(otherwise, started, notified);
+            }
+            Stmt::Start { flow, .. } => started.push(flow.clone()),
+            Stmt::Notify { to, .. } => notified.push(to),
+            _ => {}
+        }
+    }
+}
+
+struct Verifier<'a> {
+    project: &'a CompiledProject,
+    org: &'a OrgIndex,
+    idx: &'a ShieldIndex,
+    doc: &'a Document,
+    shield: &'a KindShield,
+}
+
+impl Verifier<'_> {
+    fn field(&self, name: &str) -> Option<&Field> {
+        self.doc.fields.iter().find(|f| f.name == name)
+    }
+
+    fn outside(&self, people: impl IntoIterator<Item = String>, at: &str, out: &mut Vec<String>) {
+        for p in people {
+            if !self.shield.members.contains(&p) {
+                out.push(format!(
+                    "{at}: {} is outside the group `{}` that shields `{}`",
+                    self.org.name(&p),
+                    self.shield.group,
+                    self.doc.name
+                ));
+            }
+        }
+    }
+
+    fn unrefined(&self, field: &str, at: &str, out: &mut Vec<String>) {
+        out.push(format!(
+            "{at}: the field `{field}` of the shielded `{}` is not restricted to the group `{}`",
+            self.doc.name, self.shield.group
+        ));
+    }
+
+    fn audience(&self, a: &Audience, at: &str, out: &mut Vec<String>) {
+        match a {
+            Audience::Uploader | Audience::Signers => {}
+            Audience::Group { name } => match self.idx.groups.get(name) {
+                Some(m) => self.outside(m.iter().cloned(), at, out),
+                None => out.push(format!("{at}: `{name}` is not a group")),
+            },
+            Audience::Unit {
+                unit: UnitSel::Fixed(u),
+            } => self.outside(self.org.members_of_unit(u), at, out),
+            Audience::Unit {
+                unit: UnitSel::Field(f),
+            } => match self.field(f).and_then(|f| f.within.as_ref()) {
+                Some(Within::Unit(u)) => self.outside(self.org.members_of_unit(u), at, out),
+                _ => self.unrefined(f, at, out),
+            },
+            Audience::Unit { unit: UnitSel::Any } => {
+                out.push(format!("{at}: a unit audience without a unit"))
+            }
+            Audience::Signer { signer } => self.signer(signer, at, out),
+        }
+    }
+
+    /// The signer's reachable people stay inside, and so do the substitutes of every
+    /// concrete role it resolves to.
+    fn signer(&self, s: &Signer, at: &str, out: &mut Vec<String>) {
+        let none = BTreeMap::new();
+        let roles: BTreeSet<String> = match s {
+            Signer::PersonField { field } if self.shield.allow.as_ref() == Some(field) => self
+                .project
+                .substitutes
+                .iter()
+                .filter_map(|d| match &d.holder {
+                    Signer::Person { id } => Some(id.clone()),
+                    _ => None,
+                })
+                .collect(),
+            Signer::PersonField { field } => {
+                match self.field(field).and_then(|f| f.within.as_ref()) {
+                    Some(Within::Group(g)) => {
+                        let m = self.idx.groups.get(g).cloned().unwrap_or_default();
+                        self.outside(m.iter().cloned(), at, out);
+                        m
+                    }
+                    _ => {
+                        self.unrefined(field, at, out);
+                        return;
+                    }
+                }
+            }
+            Signer::Function {
+                id,
+                unit: UnitSel::Field(field),
+            } => match self.field(field).and_then(|f| f.within.as_ref()) {
+                Some(Within::Unit(u)) => {
+                    self.outside(self.org.holders_within(id, u), at, out);
+                    self.org
+                        .units_within(u)
+                        .into_iter()
+                        .map(|unit| format!("{id} of {unit}"))
+                        .collect()
+                }
+                _ => {
+                    self.unrefined(field, at, out);
+                    return;
+                }
+            },
+            other => {
+                self.outside(self.org.holders(other, &none), at, out);
+                [self.org.role(other, &none)].into_iter().collect()
+            }
+        };
+        for decl in &self.project.substitutes {
+            if is_field_based(&decl.holder) || !roles.contains(&self.org.role(&decl.holder, &none))
+            {
+                continue;
+            }
+            for sub in &decl.substitutes {
+                if is_field_based(sub) {
+                    out.push(format!(
+                        "{at}: a substitute that depends on a document field"
+                    ));
+                    continue;
+                }
+                let who = format!(
+                    "{at}, substitute of `{}`",
+                    self.org.role(&decl.holder, &none)
+                );
+                self.outside(self.org.holders(sub, &none), &who, out);
+            }
+        }
+    }
+}

@@ -1,0 +1,406 @@
+//! The shielding suite: every route by which a shielded document could leave its group,
+//! tried as a hostile or careless administrator would, and the legal near-misses that
+//! must check clean. Organogram: `examples/broken/org.toml` (the social service
+//! `sociale-zaken` holds Ann Lenaerts, diensthoofd, and Youssef Amrani, teamcoach of its
+//! team `inkomen`; everyone else is outside).
+
+mod common;
+
+use common::check_diagnostics;
+use paraaf_compiler::db::{Database, project_diagnostics};
+
+// ------------------------------------------------------------------ signers
+
+#[test]
+fn unit_from_a_document_field_is_refused_unless_refined() {
+    check_diagnostics(
+        r#"
+document dossier shielded by sociale-zaken { team: unit  nummer: text }
+group sociale-zaken = unit sociale-zaken shielded
+flow beslissing for dossier {
+  step voorstel : sign teamcoach of document.team
+//                     ^^^^^^^^^^^^^^^^^^^^^^^^^^ error[P0011]
+  step beslissing : sign diensthoofd of sociale-zaken
+  deadline 3 workdays remind, 5 workdays escalate to diensthoofd of document.team
+//                                                   ^^^^^^^^^^^^^^^^^^^^^^^^^^^^ error[P0011]
+}
+"#,
+    );
+}
+
+#[test]
+fn refined_unit_field_inside_the_group_is_clean() {
+    check_diagnostics(
+        r#"
+document dossier shielded by sociale-zaken { team: unit in sociale-zaken  nummer: text }
+group sociale-zaken = unit sociale-zaken shielded
+flow beslissing for dossier {
+  visible to uploader, signers, group sociale-zaken, unit document.team
+  step voorstel : sign teamcoach of document.team
+  step beslissing : sign diensthoofd of sociale-zaken
+  deadline 3 workdays remind, 5 workdays escalate to diensthoofd of document.team
+}
+"#,
+    );
+}
+
+#[test]
+fn refinement_to_a_unit_outside_the_group_is_refused() {
+    check_diagnostics(
+        r#"
+document dossier shielded by sociale-zaken { team: unit in financien }
+group sociale-zaken = unit sociale-zaken shielded
+flow beslissing for dossier {
+  visible to unit document.team
+//                ^^^^^^^^^^^^^ error[P0011]
+  step voorstel : sign teamcoach of document.team
+//                     ^^^^^^^^^^^^^^^^^^^^^^^^^^ error[P0011]
+}
+"#,
+    );
+}
+
+#[test]
+fn person_field_signer_is_refused_unless_refined_or_allowed() {
+    check_diagnostics(
+        r#"
+document dossier shielded by sociale-zaken { behandelaar: person  nummer: text }
+group sociale-zaken = unit sociale-zaken shielded
+flow beslissing for dossier {
+  step voorstel : sign behandelaar
+//                     ^^^^^^^^^^^ error[P0011]
+}
+"#,
+    );
+    check_diagnostics(
+        r#"
+document dossier shielded by sociale-zaken { behandelaar: person in sociale-zaken }
+group sociale-zaken = unit sociale-zaken shielded
+flow beslissing for dossier {
+  visible to behandelaar
+  step voorstel : sign behandelaar
+}
+"#,
+    );
+}
+
+#[test]
+fn person_refined_to_a_wider_group_is_refused() {
+    check_diagnostics(
+        r#"
+document dossier shielded by sociale-zaken { behandelaar: person in samenleving-en-college }
+group sociale-zaken = unit sociale-zaken shielded
+group samenleving-en-college = unit samenleving + burgemeester
+flow beslissing for dossier {
+  step voorstel : sign behandelaar
+//                     ^^^^^^^^^^^ error[P0011]
+}
+"#,
+    );
+}
+
+#[test]
+fn the_exception_names_the_employee_concerned() {
+    check_diagnostics(
+        r#"
+document tuchtdossier shielded by tucht allow medewerker { medewerker: person }
+group tucht = people(diensthoofd of sociale-zaken, algemeen-directeur) shielded
+flow tuchtprocedure for tuchtdossier {
+  visible to medewerker
+  step beslissing : sign algemeen-directeur
+  step ontvangst : sign medewerker
+}
+"#,
+    );
+    // Without `allow`, the same flow leaks to whoever the uploader names.
+    check_diagnostics(
+        r#"
+document tuchtdossier shielded by tucht { medewerker: person }
+group tucht = people(diensthoofd of sociale-zaken, algemeen-directeur) shielded
+flow tuchtprocedure for tuchtdossier {
+  step beslissing : sign algemeen-directeur
+  step ontvangst : sign medewerker
+//                      ^^^^^^^^^^ error[P0011]
+}
+"#,
+    );
+}
+
+#[test]
+fn the_exception_must_be_a_person_field() {
+    check_diagnostics(
+        r#"
+document tuchtdossier shielded by tucht allow nummer { nummer: text }
+//                                            ^^^^^^ error[P0005]
+group tucht = people(algemeen-directeur) shielded
+flow tuchtprocedure for tuchtdossier {
+  step beslissing : sign algemeen-directeur
+}
+"#,
+    );
+    check_diagnostics(
+        r#"
+document tuchtdossier shielded by tucht allow medewerkr { medewerker: person }
+//                                            ^^^^^^^^^ error[P0003]
+group tucht = people(algemeen-directeur) shielded
+flow tuchtprocedure for tuchtdossier {
+  step beslissing : sign algemeen-directeur
+}
+"#,
+    );
+}
+
+#[test]
+fn a_fixed_signer_outside_the_group_is_refused() {
+    check_diagnostics(
+        r#"
+document dossier shielded by sociale-zaken { nummer: text }
+group sociale-zaken = unit sociale-zaken shielded
+flow beslissing for dossier {
+  step voorstel : sign teamcoach of inkomen
+  step handtekening : all {
+    sign diensthoofd of sociale-zaken
+    sign burgemeester
+//       ^^^^^^^^^^^^ error[P0011]
+  }
+  step visum : sign financieel-directeur
+//                  ^^^^^^^^^^^^^^^^^^^^ error[P0011]
+  step coach : sign teamcoach
+//                  ^^^^^^^^^ error[P0011]
+}
+"#,
+    );
+}
+
+// ------------------------------------------------------------------ substitutes
+
+#[test]
+fn substitute_of_a_concrete_role_a_field_signer_resolves_to() {
+    check_diagnostics(
+        r#"
+document dossier shielded by sociale-zaken { team: unit in sociale-zaken }
+group sociale-zaken = unit sociale-zaken shielded
+substitutes teamcoach of inkomen = algemeen-directeur
+flow beslissing for dossier {
+  step voorstel : sign teamcoach of document.team
+//                     ^^^^^^^^^^^^^^^^^^^^^^^^^^ error[P0011]
+}
+"#,
+    );
+}
+
+#[test]
+fn substitute_of_a_person_a_refined_person_field_resolves_to() {
+    check_diagnostics(
+        r#"
+document dossier shielded by sociale-zaken { behandelaar: person in sociale-zaken }
+group sociale-zaken = unit sociale-zaken shielded
+substitutes youssef-amrani = leen-vanhoof
+flow beslissing for dossier {
+  step voorstel : sign behandelaar
+//                     ^^^^^^^^^^^ error[P0011]
+}
+"#,
+    );
+}
+
+#[test]
+fn substitute_inside_the_group_is_clean() {
+    check_diagnostics(
+        r#"
+document dossier shielded by sociale-zaken { team: unit in sociale-zaken }
+group sociale-zaken = unit sociale-zaken shielded
+substitutes diensthoofd of sociale-zaken = teamcoach of inkomen
+flow beslissing for dossier {
+  step voorstel : sign teamcoach of document.team
+  step beslissing : sign diensthoofd of sociale-zaken
+}
+"#,
+    );
+}
+
+// ------------------------------------------------------------------ audiences
+
+#[test]
+fn audiences_outside_the_group_are_refused() {
+    check_diagnostics(
+        r#"
+document dossier shielded by sociale-zaken { team: unit  nummer: text }
+group sociale-zaken = unit sociale-zaken shielded
+group financien-en-sociaal = unit sociale-zaken + unit financien
+flow beslissing for dossier {
+  visible to uploader, signers, group financien-en-sociaal, unit boekhouding, unit document.team, burgemeester
+//                                    ^^^^^^^^^^^^^^^^^^^^ error[P0011]
+//                                                               ^^^^^^^^^^^ error[P0011]
+//                                                                                 ^^^^^^^^^^^^^ error[P0011]
+//                                                                                                ^^^^^^^^^^^^ error[P0011]
+  step beslissing : sign diensthoofd of sociale-zaken
+}
+"#,
+    );
+}
+
+#[test]
+fn audiences_inside_the_group_are_clean() {
+    // Legal near-misses that an earlier version refused.
+    check_diagnostics(
+        r#"
+document dossier shielded by sociale-zaken { nummer: text }
+group sociale-zaken = unit sociale-zaken shielded
+flow beslissing for dossier {
+  visible to uploader, signers, group sociale-zaken, teamcoach of inkomen, unit inkomen
+  step beslissing : sign diensthoofd of sociale-zaken
+}
+"#,
+    );
+}
+
+#[test]
+fn a_group_combines_units_functions_and_people() {
+    check_diagnostics(
+        r#"
+document dossier shielded by sociaal-comite { nummer: text }
+group sociaal-comite = unit sociale-zaken + burgemeester + people(inge-moens) shielded
+flow beslissing for dossier {
+  step voorstel : sign diensthoofd of sociale-zaken
+  step beslissing : sign burgemeester
+  step schepen : sign inge-moens
+  step directeur : sign algemeen-directeur
+//                      ^^^^^^^^^^^^^^^^^^ error[P0011]
+}
+"#,
+    );
+}
+
+// ------------------------------------------------------------------ the kind, not the flow
+
+#[test]
+fn every_flow_of_a_shielded_kind_is_checked() {
+    // A second flow for the kind, without the group: still shielded by the kind.
+    check_diagnostics(
+        r#"
+document dossier shielded by sociale-zaken { nummer: text }
+group sociale-zaken = unit sociale-zaken shielded
+flow gewoon for dossier when nummer != "SPOED" {
+  visible to group sociale-zaken
+  step beslissing : sign diensthoofd of sociale-zaken
+}
+flow spoed for dossier when nummer == "SPOED" {
+  step beslissing : sign burgemeester
+//                       ^^^^^^^^^^^^ error[P0011]
+}
+"#,
+    );
+}
+
+#[test]
+fn a_flow_in_another_file_is_checked_too() {
+    let org = common::broken_org();
+    let kinds = "document dossier shielded by sociale-zaken { nummer: text }\ngroup sociale-zaken = unit sociale-zaken shielded\n";
+    let flow = "flow spoed for dossier {\n  step beslissing : sign burgemeester\n}\n";
+    let (db, project) = Database::from_texts(
+        ("org.toml", &org),
+        &[("kinds.paraaf", kinds), ("spoed.paraaf", flow)],
+    );
+    let diags = project_diagnostics(&db, project);
+    let leaks: Vec<_> = diags
+        .iter()
+        .filter(|d| d.code.as_str() == "P0011")
+        .collect();
+    assert_eq!(leaks.len(), 1, "{diags:#?}");
+    assert_eq!(leaks[0].span.file, "spoed.paraaf");
+    assert_eq!(&flow[leaks[0].span.range.clone()], "burgemeester");
+}
+
+#[test]
+fn a_shielded_group_that_shields_no_kind_fails_closed() {
+    // The old form (shielding through `visible to group`) protects nothing now: an error.
+    check_diagnostics(
+        r#"
+document dossier { nummer: text }
+group sociale-zaken = unit sociale-zaken shielded
+//                                       ^^^^^^^^ error[P0011]
+flow beslissing for dossier {
+  visible to uploader, signers, group sociale-zaken
+//                                    ^^^^^^^^^^^^^ error[P0011]
+  step beslissing : sign diensthoofd of sociale-zaken
+}
+"#,
+    );
+}
+
+#[test]
+fn a_rule_that_starts_a_shielded_flow_may_not_notify_outsiders() {
+    check_diagnostics(
+        r#"
+document dossier shielded by sociale-zaken { nummer: text }
+group sociale-zaken = unit sociale-zaken shielded
+flow beslissing for dossier {
+  step beslissing : sign diensthoofd of sociale-zaken
+}
+rule nieuw on decision.received {
+  start beslissing with nummer = decision.reference
+  notify burgemeester "nieuw sociaal dossier"
+//       ^^^^^^^^^^^^ error[P0011]
+  notify diensthoofd of sociale-zaken "nieuw sociaal dossier"
+}
+"#,
+    );
+}
+
+// ------------------------------------------------------------------ names by meaning
+
+#[test]
+fn a_field_may_not_take_over_an_organogram_or_project_name() {
+    check_diagnostics(
+        r#"
+document dossier shielded by sociale-zaken {
+  sociale-zaken: unit
+//^^^^^^^^^^^^^ error[P0023]
+  beslissing: text
+//^^^^^^^^^^ error[P0023]
+  burgemeester: person?
+//^^^^^^^^^^^^ error[P0023]
+}
+group sociale-zaken = unit sociale-zaken shielded
+flow beslissing for dossier {
+  step voorstel : sign diensthoofd of sociale-zaken
+}
+"#,
+    );
+}
+
+#[test]
+fn refinements_are_resolved_in_the_right_namespace() {
+    check_diagnostics(
+        r#"
+document dossier shielded by sociale-zaken {
+  team: unit in sociale-zakn
+//              ^^^^^^^^^^^^ error[P0003]
+  behandelaar: person in inkomen
+//                       ^^^^^^^ error[P0003]
+  nummer: text in sociale-zaken
+//                ^^^^^^^^^^^^^ error[P0005]
+}
+group sociale-zaken = unit sociale-zaken shielded
+flow beslissing for dossier {
+  step voorstel : sign diensthoofd of sociale-zaken
+}
+"#,
+    );
+}
+
+#[test]
+fn an_unknown_shielding_group_is_reported() {
+    check_diagnostics(
+        r#"
+document dossier shielded by socale-zaken { nummer: text }
+//                           ^^^^^^^^^^^^ error[P0003]
+group sociale-zaken = unit sociale-zaken
+flow beslissing for dossier {
+  visible to group sociale-zaken
+  step voorstel : sign diensthoofd of sociale-zaken
+}
+"#,
+    );
+}
