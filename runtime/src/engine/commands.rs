@@ -86,6 +86,26 @@ impl<'a> Emitter<'a> {
                 violations.join("\n  - ")
             )));
         }
+        if let Some((current, dep)) = self.state.current() {
+            for d in dep
+                .project
+                .documents
+                .iter()
+                .filter(|d| d.shielded_by.is_some())
+            {
+                let still = project
+                    .documents
+                    .iter()
+                    .any(|n| n.name == d.name && n.shielded_by.is_some());
+                if !still {
+                    return Err(RuntimeError::Invalid(format!(
+                        "version {current} shields `{}` (by `{}`); a new version may not drop that shield, nothing was deployed",
+                        d.name,
+                        d.shielded_by.as_ref().map_or("", |s| s.group.as_str())
+                    )));
+                }
+            }
+        }
         let json =
             serde_json::to_string(&project).map_err(|e| RuntimeError::Invalid(e.to_string()))?;
         let sha256 = hex::encode(Sha256::digest(json.as_bytes()));
