@@ -93,6 +93,15 @@ flow a for besluit when bedrag == none or bedrag < 100 EUR {
   step s : sign burgemeester
 }
 flow b for besluit when bedrag != none and bedrag >= 100 EUR {
+  // The flow's own condition proves `bedrag` present inside the flow.
+  step s : sign burgemeester when bedrag > 1 000 EUR
+}
+"#,
+    );
+    check_diagnostics(
+        r#"
+document besluit { bedrag: money? }
+flow c for besluit when bedrag == none {
   step s : sign burgemeester when bedrag > 1 000 EUR
 //                                ^^^^^^ error[P0008]
 }

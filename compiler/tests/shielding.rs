@@ -404,3 +404,30 @@ flow beslissing for dossier {
 "#,
     );
 }
+
+#[test]
+fn an_optional_person_signs_only_when_present() {
+    check_diagnostics(
+        r#"
+document dossier shielded by sociale-zaken { behandelaar: person? in sociale-zaken }
+group sociale-zaken = unit sociale-zaken shielded
+flow beslissing for dossier {
+  step a : sign behandelaar when behandelaar != none
+  step b : all {
+    sign behandelaar
+  } when behandelaar != none
+  step c : sign behandelaar
+//              ^^^^^^^^^^^ error[P0008]
+}
+"#,
+    );
+    check_diagnostics(
+        r#"
+document dossier shielded by sociale-zaken { behandelaar: person? in sociale-zaken }
+group sociale-zaken = unit sociale-zaken shielded
+flow beslissing for dossier when behandelaar != none {
+  step a : sign behandelaar
+}
+"#,
+    );
+}

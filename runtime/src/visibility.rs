@@ -13,7 +13,7 @@ pub fn may_see(state: &State, person: &str, doc: &str) -> bool {
         return false;
     };
     // A shielded kind is never shown outside its group, whatever else says so.
-    if !dep.shields.inside(&d.kind, &d.fields, person) {
+    if !state.inside_shield(d.version, &d.kind, &d.fields, person) {
         return false;
     }
     if d.uploader == person || d.signers.contains(person) {

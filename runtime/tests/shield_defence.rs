@@ -6,15 +6,18 @@
 //! nobody outside the kind's group holds, is assigned or may see a shielded document.
 //! Separately, `deploy` must refuse every one of these projects.
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+mod support;
+
+use chrono::Duration;
 use paraaf_compiler::compile::CompiledProject;
 use paraaf_compiler::compile::model::*;
-use paraaf_runtime::engine::{Emitter, Event, State, Submission};
-use paraaf_runtime::visibility::{inbox, may_see};
+use paraaf_runtime::engine::{Emitter, State, Submission};
+use paraaf_runtime::visibility::may_see;
 use paraaf_runtime::workdays::Calendar;
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
+use support::{World, social_service, t0};
 
 const MAYOR: &str = "ruben-van-damme";
 const DIRECTOR: &str = "hans-de-backer";
@@ -28,174 +31,6 @@ fn aalst() -> CompiledProject {
     paraaf_compiler::db::compiled(&loaded.db, loaded.project)
         .clone()
         .expect("aalst compiles")
-}
-
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap()
-}
-
-/// Who is inside the social service, computed here from the organogram snapshot alone
-/// (an oracle independent of the runtime's index).
-fn social_service(p: &CompiledProject) -> BTreeSet<String> {
-    let mut units: BTreeSet<String> = ["sociale-zaken".to_string()].into();
-    loop {
-        let before = units.len();
-        for u in &p.organogram.units {
-            if u.parent.as_ref().is_some_and(|x| units.contains(x)) {
-                units.insert(u.id.clone());
-            }
-        }
-        if units.len() == before {
-            break;
-        }
-    }
-    p.organogram
-        .people
-        .iter()
-        .filter(|person| {
-            person.positions.iter().any(
-                |pos| matches!(pos, OrgPosition::Function { unit, .. } if units.contains(unit)),
-            )
-        })
-        .map(|person| person.id.clone())
-        .collect()
-}
-
-struct World {
-    state: State,
-    calendar: Calendar,
-    now: DateTime<Utc>,
-    inside: BTreeSet<String>,
-    people: Vec<String>,
-    kept_out: usize,
-}
-
-impl World {
-    /// Deploys `p` as the log would replay it: no verification.
-    fn forced(p: CompiledProject) -> World {
-        let inside = social_service(&p);
-        let people = p.organogram.people.iter().map(|x| x.id.clone()).collect();
-        let mut state = State::default();
-        state.apply(
-            1,
-            t0(),
-            &Event::ProjectDeployed {
-                version: 1,
-                sha256: "0".repeat(64),
-                project: Box::new(p),
-            },
-        );
-        World {
-            state,
-            calendar: Calendar::default(),
-            now: t0(),
-            inside,
-            people,
-            kept_out: 0,
-        }
-    }
-
-    fn run<T>(
-        &mut self,
-        f: impl FnOnce(&mut Emitter) -> Result<T, paraaf_runtime::engine::RuntimeError>,
-    ) -> Option<T> {
-        let mut em = Emitter::new(&mut self.state, &self.calendar, self.now);
-        let out = f(&mut em).ok();
-        self.kept_out += em
-            .events
-            .iter()
-            .filter(|(_, _, e)| matches!(e, Event::ShieldRefused { .. }))
-            .count();
-        self.assert_no_leak();
-        out
-    }
-
-    fn submit(&mut self, uploader: &str, fields: &[(&str, &str)]) -> Option<String> {
-        let sub = Submission {
-            kind: "sociaal-dossier".into(),
-            uploader: uploader.into(),
-            fields: fields
-                .iter()
-                .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
-                .collect::<BTreeMap<_, _>>(),
-            content_sha256: "a".repeat(64),
-            title: "dossier".into(),
-            flow: None,
-        };
-        self.run(|e| e.submit(sub))
-    }
-
-    /// Signs every open task by its first assignee, until nothing moves.
-    fn sign_all(&mut self) {
-        for _ in 0..10 {
-            let todo: Vec<(String, String)> = self
-                .state
-                .documents
-                .values()
-                .flat_map(|d| {
-                    d.tasks
-                        .iter()
-                        .filter(|t| t.status == paraaf_runtime::engine::TaskStatus::Open)
-                        .filter_map(|t| t.spec.assignees.first().map(|a| (d.id.clone(), a.clone())))
-                        .collect::<Vec<_>>()
-                })
-                .collect();
-            if todo.is_empty() {
-                return;
-            }
-            for (doc, who) in todo {
-                self.run(|e| e.sign(&doc, &who));
-            }
-        }
-    }
-
-    fn absent(&mut self, person: &str) {
-        let from = self.now.date_naive();
-        self.run(|e| e.add_absence(person, from, from + Duration::days(60)));
-    }
-
-    fn later(&mut self, days: i64) {
-        self.now += Duration::days(days);
-        self.run(|e| {
-            e.tick();
-            Ok(())
-        });
-    }
-
-    /// Nobody outside the social service holds, is assigned, sees or has in their inbox
-    /// a social file.
-    fn assert_no_leak(&self) {
-        for d in self
-            .state
-            .documents
-            .values()
-            .filter(|d| d.kind == "sociaal-dossier")
-        {
-            for t in &d.tasks {
-                for p in t.spec.holders.iter().chain(&t.spec.assignees) {
-                    assert!(
-                        self.inside.contains(p),
-                        "{p} got task {} of {} ({})",
-                        t.spec.id,
-                        d.id,
-                        t.spec.role
-                    );
-                }
-            }
-            for p in &self.people {
-                if may_see(&self.state, p, &d.id) {
-                    assert!(self.inside.contains(p), "{p} may see {}", d.id);
-                }
-                for item in inbox(&self.state, p) {
-                    assert!(
-                        item.doc.kind != "sociaal-dossier" || self.inside.contains(p),
-                        "{p} has {} in the inbox",
-                        item.doc.id
-                    );
-                }
-            }
-        }
-    }
 }
 
 fn social_flow(p: &mut CompiledProject) -> &mut Flow {
@@ -392,11 +227,44 @@ fn every_route_is_refused_by_deploy() {
 }
 
 #[test]
+fn an_edited_log_is_caught_when_it_is_folded() {
+    for (name, edit) in routes() {
+        let mut p = aalst();
+        edit(&mut p);
+        let mut state = State::default();
+        state.apply(
+            1,
+            t0(),
+            &paraaf_runtime::engine::Event::ProjectDeployed {
+                version: 1,
+                sha256: "0".repeat(64),
+                project: Box::new(p),
+            },
+        );
+        assert!(!state.deployments[0].broken.is_empty(), "{name}");
+        let cal = Calendar::default();
+        let err = Emitter::new(&mut state, &cal, t0())
+            .submit(Submission {
+                kind: "besluit".into(),
+                uploader: HEAD_SOCIAL.into(),
+                content_sha256: "a".repeat(64),
+                ..Submission::default()
+            })
+            .expect_err(name);
+        assert!(
+            err.to_string().contains("breaks the shielding rules"),
+            "{name}: {err}"
+        );
+    }
+}
+
+#[test]
 fn with_deploy_bypassed_the_runtime_keeps_every_route_closed() {
     for (name, edit) in routes() {
         let mut p = aalst();
         edit(&mut p);
-        let mut w = World::forced(p);
+        let inside = social_service(&p);
+        let mut w = World::forced(p, "sociaal-dossier", inside);
         exercise(&mut w);
         assert!(
             !w.state.documents.is_empty(),
@@ -437,7 +305,9 @@ fn a_new_version_may_not_drop_a_shield() {
 
 #[test]
 fn refined_fields_refuse_values_outside_with_the_reason() {
-    let mut w = World::forced(aalst());
+    let p = aalst();
+    let inside = social_service(&p);
+    let mut w = World::forced(p, "sociaal-dossier", inside);
     let mut em = Emitter::new(&mut w.state, &w.calendar, w.now);
     let sub = |team: &str| Submission {
         kind: "sociaal-dossier".into(),
@@ -471,7 +341,8 @@ fn the_exception_lets_the_employee_sign_but_not_their_substitute() {
         },
         substitutes: vec![mandate("burgemeester")],
     });
-    let mut w = World::forced(p);
+    let inside = social_service(&p);
+    let mut w = World::forced(p, "sociaal-dossier", inside);
     let tucht: BTreeSet<String> = w.state.current().unwrap().1.shields.groups["tucht"].clone();
     let mut em = Emitter::new(&mut w.state, &w.calendar, w.now);
     let uploader = tucht.iter().next().unwrap().clone();
@@ -519,4 +390,55 @@ fn the_exception_lets_the_employee_sign_but_not_their_substitute() {
     assert!(!t.spec.assignees.iter().any(|a| a == MAYOR), "{:?}", t.spec);
     assert!(t.shield_refused.is_some(), "the hand-over was not recorded");
     assert!(!may_see(&w.state, MAYOR, &doc));
+}
+
+#[test]
+fn someone_who_left_the_group_loses_documents_in_flight() {
+    let mut state = State::default();
+    let cal = Calendar::default();
+    let mut em = Emitter::new(&mut state, &cal, t0());
+    em.deploy(aalst()).unwrap();
+    let doc = em
+        .submit(Submission {
+            kind: "sociaal-dossier".into(),
+            uploader: "koen-dubois".into(),
+            fields: [
+                ("team".to_string(), Value::String("inkomen".into())),
+                ("dossiernummer".to_string(), Value::String("D1".into())),
+            ]
+            .into(),
+            content_sha256: "a".repeat(64),
+            title: String::new(),
+            flow: None,
+        })
+        .unwrap();
+    // Version 2: the head of the social service and the uploader moved to culture.
+    let mut v2 = aalst();
+    for p in &mut v2.organogram.people {
+        if p.id == HEAD_SOCIAL || p.id == "koen-dubois" {
+            p.positions = vec![OrgPosition::Function {
+                function: "cultuurbeleidscoordinator".into(),
+                unit: "cultuur".into(),
+            }];
+        }
+    }
+    for g in &mut v2.groups {
+        let org = paraaf_runtime::org::OrgIndex::new(&v2.organogram);
+        g.members = paraaf_compiler::compile::shield::group_members(&g.definition, &org)
+            .into_iter()
+            .collect();
+    }
+    em.deploy(v2).unwrap();
+    em.sign(&doc, COACH_INKOMEN).unwrap();
+    let d = &em.state.documents[&doc];
+    let t = d.tasks.last().unwrap();
+    assert!(
+        !t.spec.assignees.iter().any(|a| a == HEAD_SOCIAL),
+        "{:?}",
+        t.spec
+    );
+    assert!(t.shield_refused.is_some());
+    assert!(!may_see(em.state, HEAD_SOCIAL, &doc));
+    assert!(!may_see(em.state, "koen-dubois", &doc));
+    assert!(may_see(em.state, COACH_INKOMEN, &doc));
 }

@@ -148,6 +148,26 @@ pub fn audit(cmd: AuditCommand) -> Result<ExitCode, String> {
                 .verify(cp.as_ref().map(|(s, h)| (*s, h.as_str())))
             {
                 Ok(v) => {
+                    let broken: Vec<String> = runtime
+                        .state()
+                        .deployments
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, d)| !d.broken.is_empty())
+                        .map(|(i, d)| {
+                            format!(
+                                "version {} breaks the shielding rules: {}",
+                                i + 1,
+                                d.broken.join("; ")
+                            )
+                        })
+                        .collect();
+                    if !broken.is_empty() {
+                        for b in &broken {
+                            println!("FAILED: {b}");
+                        }
+                        return Ok(ExitCode::from(1));
+                    }
                     println!("ok: {} events, head {}", v.events, v.head);
                     Ok(ExitCode::SUCCESS)
                 }

@@ -1,6 +1,7 @@
 //! Flows: document kind, conditions, steps, signers, shielding, refusal and deadlines.
 
 use super::conditions::{Truth, truth};
+use super::expr::present_when_true;
 use super::signers::SignerTarget;
 use super::{Ctx, Scope};
 use crate::diagnostics::Code;
@@ -21,6 +22,8 @@ pub(super) fn check(ctx: &mut Ctx, f: &FlowDef) {
             &mut scope,
             &format!("the flow `{}` never applies", f.name.text),
         );
+        // Inside the flow, what its condition proves present counts as present.
+        scope.narrowed.extend(present_when_true(w));
     }
     for a in &f.visible {
         match a {
@@ -80,6 +83,7 @@ pub(super) fn check(ctx: &mut Ctx, f: &FlowDef) {
             StepBody::Sign(c) => (vec![c], None),
             StepBody::Parallel { signs, when, .. } => (signs.iter().collect(), when.as_ref()),
         };
+        let step_start = scope.narrowed.len();
         if let Some(w) = block_when {
             check_condition(
                 ctx,
@@ -87,12 +91,10 @@ pub(super) fn check(ctx: &mut Ctx, f: &FlowDef) {
                 &mut scope,
                 &format!("the step `{}` can never be reached", step.name.text),
             );
+            scope.narrowed.extend(present_when_true(w));
         }
         for c in clauses {
-            if let Some(t) = ctx.signer(&c.signer, &mut scope) {
-                ctx.warn_vacant(&c.signer, &t);
-                signers.push((c.signer.clone(), t));
-            }
+            let clause_start = scope.narrowed.len();
             if let Some(w) = &c.when {
                 check_condition(
                     ctx,
@@ -103,8 +105,15 @@ pub(super) fn check(ctx: &mut Ctx, f: &FlowDef) {
                         c.signer.name.text, step.name.text
                     ),
                 );
+                scope.narrowed.extend(present_when_true(w));
             }
+            if let Some(t) = ctx.signer(&c.signer, &mut scope) {
+                ctx.warn_vacant(&c.signer, &t);
+                signers.push((c.signer.clone(), t));
+            }
+            scope.narrowed.truncate(clause_start);
         }
+        scope.narrowed.truncate(step_start);
     }
     if f.steps.is_empty() {
         let d = ctx.diag(

@@ -60,6 +60,20 @@ impl Ctx<'_> {
         if let (Some((_, ty)), None) = (field, &s.of) {
             return match ty {
                 Ty::Person => Some(SignerTarget::PersonField(id)),
+                Ty::Optional(inner) if *inner == Ty::Person && scope.narrowed.contains(&id) => {
+                    Some(SignerTarget::PersonField(id))
+                }
+                Ty::Optional(inner) if *inner == Ty::Person => {
+                    let d = self.diag(
+                        Code::OptionalNotHandled,
+                        &s.name.span,
+                        format!("the field `{id}` is optional (person?) and may be missing, but signs here"),
+                    );
+                    self.report(d.with_help(format!(
+                        "ask for the signature only when it is there: `sign {id} when {id} != none`"
+                    )));
+                    None
+                }
                 other => {
                     let d = self.diag(
                         Code::WrongKind,

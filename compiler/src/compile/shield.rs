@@ -127,6 +127,17 @@ pub fn verify(project: &CompiledProject, org: &OrgIndex) -> Vec<String> {
     let idx = ShieldIndex::new(project, org);
     let mut out = Vec::new();
     for g in &project.groups {
+        if g.shielded
+            && !project
+                .documents
+                .iter()
+                .any(|d| d.shielded_by.as_ref().is_some_and(|s| s.group == g.name))
+        {
+            out.push(format!(
+                "the group `{}` is marked shielded, but no document kind is shielded by it",
+                g.name
+            ));
+        }
         let stored: BTreeSet<String> = g.members.iter().cloned().collect();
         if idx.groups.get(&g.name) != Some(&stored) {
             out.push(format!(

@@ -133,6 +133,12 @@ impl<'a> Emitter<'a> {
             RuntimeError::Invalid("no project is deployed; run `paraaf deploy` first".into())
         })?;
         let dep = dep.clone();
+        if !dep.broken.is_empty() {
+            return Err(RuntimeError::Invalid(format!(
+                "version {version} breaks the shielding rules, so it accepts no documents (was the database edited? run `paraaf audit verify`): {}",
+                dep.broken.join("; ")
+            )));
+        }
         if !dep.org.is_person(&sub.uploader) {
             return Err(RuntimeError::Invalid(format!(
                 "`{}` is not a person in the organogram",
@@ -281,6 +287,7 @@ impl<'a> Emitter<'a> {
             .unwrap_or_default();
         let fields = d.fields.clone();
         let d_kind = d.kind.clone();
+        let version = d.version;
         let env = Env {
             fields: &fields,
             types: &types,
@@ -305,10 +312,16 @@ impl<'a> Emitter<'a> {
             let mut tasks = Vec::new();
             let mut refusals = Vec::new();
             for (j, signer) in signatures {
-                let (holders, mut kept_out) =
-                    shield_split(&dep, &d_kind, &fields, dep.org.holders(signer, &fields));
+                let (holders, mut kept_out) = shield_split(
+                    self.state,
+                    version,
+                    &d_kind,
+                    &fields,
+                    dep.org.holders(signer, &fields),
+                );
                 let role = dep.org.role(signer, &fields);
-                let (assignees, subs_out) = self.route(&dep, &d_kind, &role, &holders, &fields);
+                let (assignees, subs_out) =
+                    self.route(&dep, version, &d_kind, &role, &holders, &fields);
                 kept_out.extend(subs_out);
                 let id = format!("t-{}", self.state.task_count + tasks.len() as u64 + 1);
                 if !kept_out.is_empty() || assignees.is_empty() && holders.is_empty() {
@@ -344,6 +357,7 @@ impl<'a> Emitter<'a> {
     fn route(
         &self,
         dep: &Deployment,
+        version: u32,
         kind: &str,
         role: &str,
         holders: &[String],
@@ -370,7 +384,7 @@ impl<'a> Emitter<'a> {
                     .into_iter()
                     .filter(|p| !self.state.is_absent(p, day) && !holders.contains(p))
                     .collect();
-                let (subs, out) = shield_split(dep, kind, fields, candidates);
+                let (subs, out) = shield_split(self.state, version, kind, fields, candidates);
                 kept_out.extend(out);
                 if !subs.is_empty() {
                     return (subs, kept_out);
@@ -596,9 +610,15 @@ impl<'a> Emitter<'a> {
                 continue;
             };
             for t in d.tasks.iter().filter(|t| t.status == TaskStatus::Open) {
-                let (holders, _) = shield_split(dep, &d.kind, &d.fields, t.spec.holders.clone());
+                let (holders, _) = shield_split(
+                    self.state,
+                    d.version,
+                    &d.kind,
+                    &d.fields,
+                    t.spec.holders.clone(),
+                );
                 let (mut fresh, kept_out) =
-                    self.route(dep, &d.kind, &t.spec.role, &holders, &d.fields);
+                    self.route(dep, d.version, &d.kind, &t.spec.role, &holders, &d.fields);
                 if !kept_out.is_empty() && t.shield_refused.is_none() {
                     refusals.push((
                         d.id.clone(),
@@ -682,8 +702,13 @@ impl<'a> Emitter<'a> {
                     && !t.escalated
                     && self.now >= self.after(t.opened_at, &esc.after)
                 {
-                    let (to, kept_out) =
-                        shield_split(dep, &d.kind, &d.fields, dep.org.holders(&esc.to, &d.fields));
+                    let (to, kept_out) = shield_split(
+                        self.state,
+                        d.version,
+                        &d.kind,
+                        &d.fields,
+                        dep.org.holders(&esc.to, &d.fields),
+                    );
                     due.push(Event::Escalated {
                         doc: d.id.clone(),
                         task: t.spec.id.clone(),
@@ -726,14 +751,15 @@ impl<'a> Emitter<'a> {
 
 /// Splits `people` into those inside the shield of `kind` and those kept out.
 fn shield_split(
-    dep: &Deployment,
+    state: &State,
+    version: u32,
     kind: &str,
     fields: &BTreeMap<String, Value>,
     people: Vec<String>,
 ) -> (Vec<String>, Vec<String>) {
     people
         .into_iter()
-        .partition(|p| dep.shields.inside(kind, fields, p))
+        .partition(|p| state.inside_shield(version, kind, fields, p))
 }
 
 /// Checks and normalises a field value for its declared type.

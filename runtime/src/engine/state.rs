@@ -19,6 +19,9 @@ pub struct Deployment {
     pub org: Arc<OrgIndex>,
     /// Shields of its document kinds, with group members recomputed from definitions.
     pub shields: Arc<ShieldIndex>,
+    /// Why this version breaks the shielding rules (re-verified whenever the log is
+    /// folded, so an edited log is caught); nobody receives or sees its documents then.
+    pub broken: Vec<String>,
 }
 
 impl Deployment {
@@ -178,6 +181,26 @@ impl State {
         self.deployments.get((version as usize).checked_sub(1)?)
     }
 
+    /// Whether `person` may receive or see a document of `kind` deployed in `version`:
+    /// inside the kind's shield in that version and, when the current version shields the
+    /// kind too, in today's organogram. Always true for a kind without a shield.
+    pub fn inside_shield(
+        &self,
+        version: u32,
+        kind: &str,
+        fields: &BTreeMap<String, Value>,
+        person: &str,
+    ) -> bool {
+        let in_version = self
+            .deployment(version)
+            .is_some_and(|d| d.broken.is_empty() && d.shields.inside(kind, fields, person));
+        // Someone who left the group since (a newer organogram) is outside too.
+        let in_current = self
+            .current()
+            .is_none_or(|(_, d)| d.shields.inside(kind, fields, person));
+        in_version && in_current
+    }
+
     /// Whether `person` is absent on `day`.
     pub fn is_absent(&self, person: &str, day: NaiveDate) -> bool {
         self.absences
@@ -197,10 +220,21 @@ impl State {
             Event::ProjectDeployed { project, .. } => {
                 let org = Arc::new(OrgIndex::new(&project.organogram));
                 let shields = Arc::new(ShieldIndex::new(project, &org));
+                let mut broken = paraaf_compiler::compile::shield::verify(project, &org);
+                if let Some((v, prev)) = self.current() {
+                    for k in prev.shields.kinds.keys() {
+                        if !shields.kinds.contains_key(k) {
+                            broken.push(format!(
+                                "version {v} shields `{k}`; this version dropped the shield"
+                            ));
+                        }
+                    }
+                }
                 self.deployments.push(Deployment {
                     project: Arc::new((**project).clone()),
                     org,
                     shields,
+                    broken,
                 });
             }
             Event::DocumentSubmitted {
