@@ -359,3 +359,69 @@ fn reply_snapshots() {
     c.notify("exit", json!(null));
     let _ = c.child.wait();
 }
+
+/// A group named like a unit (`group sociale-zaken = unit sociale-zaken`): hover,
+/// definition, references and rename of the group hit the group only, never the unit —
+/// the language server asks the one resolver what each name denotes.
+#[test]
+fn a_group_named_like_a_unit_is_the_group_only() {
+    let root = aalst("lsp-group-unit");
+    let social = root.join("flows/social.paraaf");
+    let documents = root.join("flows/documents.paraaf");
+    let mut c = start(&root);
+    let u = open(&mut c, &social);
+    let text = std::fs::read_to_string(&social).unwrap();
+    let docs_text = std::fs::read_to_string(&documents).unwrap();
+    let on_group = pos(&text, "signers, group sociale-zaken", 17);
+
+    let h = c.request("textDocument/hover", at(&u, on_group.clone()));
+    let value = h["result"]["contents"]["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        value.starts_with("**group sociale-zaken** (shielded)"),
+        "{value}"
+    );
+    assert!(value.contains("Shields: `sociaal-dossier`"), "{value}");
+
+    let d = c.request("textDocument/definition", at(&u, on_group.clone()));
+    assert_eq!(d["result"]["uri"], uri(&social));
+    assert_eq!(
+        d["result"]["range"]["start"],
+        pos(&text, "sociale-zaken =", 0)
+    );
+
+    // The unit in the same file keeps its own meaning.
+    let on_unit = pos(&text, "unit sociale-zaken", 6);
+    let d = c.request("textDocument/definition", at(&u, on_unit));
+    assert_eq!(d["result"]["uri"], uri(&root.join("org.toml")));
+
+    let r = c.request(
+        "textDocument/rename",
+        json!({"textDocument": {"uri": u}, "position": on_group, "newName": "sociaal-afgeschermd"}),
+    );
+    let changes = r["result"]["changes"].as_object().expect("edits");
+    let edits_in = |file: &Path| -> Vec<Value> {
+        changes
+            .get(&uri(file))
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    // social.paraaf: the definition and `visible to group …`; not `unit sociale-zaken`,
+    // not `diensthoofd of sociale-zaken`.
+    let social_edits = edits_in(&social);
+    assert_eq!(social_edits.len(), 2, "{social_edits:#?}");
+    for e in &social_edits {
+        assert_ne!(e["range"]["start"], pos(&text, "unit sociale-zaken", 5));
+    }
+    // documents.paraaf: `shielded by sociale-zaken` is the group; `unit in sociale-zaken`
+    // is the unit.
+    let doc_edits = edits_in(&documents);
+    assert_eq!(doc_edits.len(), 1, "{doc_edits:#?}");
+    assert_eq!(
+        doc_edits[0]["range"]["start"],
+        pos(&docs_text, "shielded by sociale-zaken", 12)
+    );
+}

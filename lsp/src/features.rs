@@ -4,7 +4,7 @@ use crate::lines::{LineIndex, word_at};
 use crate::workspace::Workspace;
 use paraaf_compiler::db::{index, organogram, parse};
 use paraaf_compiler::org::{OrgKind, Organogram, Position as OrgPosition};
-use paraaf_compiler::resolve::Index;
+use paraaf_compiler::resolve::{Index, Meaning, name_at, names};
 use paraaf_compiler::syntax::ast::{Item, SourceAst, StepBody};
 use std::path::Path;
 use tower_lsp_server::ls_types::{self as lsp, Uri};
@@ -142,6 +142,11 @@ pub fn hover(ws: &Workspace, path: &Path, pos: lsp::Position) -> Option<lsp::Hov
     let c = ctx(ws, path)?;
     let offset = LineIndex::new(&c.text).offset(pos);
     let (word, _) = word_at(&c.text, offset)?;
+    // What the resolver says the name denotes decides; the word alone only while the
+    // file does not parse.
+    if let Some(Meaning::Group(g)) = name_at(&c.ast, c.index, c.org, offset).map(|n| n.meaning) {
+        return hover_group(&c, &g);
+    }
     if let Some(kind) = c.flow_kind(offset)
         && let Some((ty, _)) = c.field_type(&kind, &word)
     {
@@ -298,7 +303,14 @@ pub fn hover(ws: &Workspace, path: &Path, pos: lsp::Position) -> Option<lsp::Hov
             fields.join("\n")
         )));
     }
-    if let Some(g) = c.index.groups.get(&word).and_then(|v| v.first()) {
+    hover_group(&c, &word)
+}
+
+/// Hover of a group: its members and the kinds it shields.
+fn hover_group(c: &Ctx, word: &str) -> Option<lsp::Hover> {
+    let word = word.to_string();
+    {
+        let g = c.index.groups.get(&word).and_then(|v| v.first())?;
         let members = format!(
             "`{}`",
             paraaf_compiler::syntax::print::group_members(&g.def.members)
@@ -325,7 +337,6 @@ pub fn hover(ws: &Workspace, path: &Path, pos: lsp::Position) -> Option<lsp::Hov
             }
         )));
     }
-    None
 }
 
 /// Where a name is defined: a project definition, a field, or the organogram entry.
@@ -336,6 +347,9 @@ pub fn definition(ws: &Workspace, path: &Path, pos: lsp::Position) -> Option<lsp
     let span = |file: &str, r: &std::ops::Range<usize>| {
         paraaf_compiler::diagnostics::Span::new(file, r.clone())
     };
+    if let Some(n) = name_at(&c.ast, c.index, c.org, offset) {
+        return definition_of(&c, &n.meaning).and_then(|s| c.ws.location(&s));
+    }
     if let Some(kind) = c.flow_kind(offset)
         && let Some((_, s)) = c.field_type(&kind, &word)
     {
@@ -370,6 +384,68 @@ pub fn definition(ws: &Workspace, path: &Path, pos: lsp::Position) -> Option<lsp
         })
         .or_else(|| c.org.span_of(&word).map(|r| span(&c.org_name, &r)))?;
     c.ws.location(&found)
+}
+
+/// Where the definition of `m` is.
+fn definition_of(c: &Ctx, m: &Meaning) -> Option<paraaf_compiler::diagnostics::Span> {
+    fn first<T>(
+        v: Option<&Vec<paraaf_compiler::resolve::InFile<T>>>,
+    ) -> Option<&paraaf_compiler::resolve::InFile<T>> {
+        v.and_then(|v| v.first())
+    }
+    use paraaf_compiler::diagnostics::Span;
+    Some(match m {
+        Meaning::DocumentKind(k) => {
+            let d = first(c.index.documents.get(k))?;
+            Span::new(&d.file, d.def.name.span.clone())
+        }
+        Meaning::Flow(f) | Meaning::Step { flow: f, .. } => {
+            let d = first(c.index.flows.get(f))?;
+            let span = match m {
+                Meaning::Step { step, .. } => d
+                    .def
+                    .steps
+                    .iter()
+                    .find(|s| &s.name.text == step)
+                    .map(|s| s.name.span.clone())?,
+                _ => d.def.name.span.clone(),
+            };
+            Span::new(&d.file, span)
+        }
+        Meaning::Group(g) => {
+            let d = first(c.index.groups.get(g))?;
+            Span::new(&d.file, d.def.name.span.clone())
+        }
+        Meaning::Agency(a) => {
+            let d = first(c.index.agencies.get(a))?;
+            Span::new(&d.file, d.def.name.span.clone())
+        }
+        Meaning::Rule(r) => {
+            let d = first(c.index.rules.get(r))?;
+            Span::new(&d.file, d.def.name.span.clone())
+        }
+        Meaning::Field { kind, field } => c.field_type(kind, field)?.1,
+        Meaning::Org(_, id) => Span::new(&c.org_name, c.org.span_of(id)?),
+    })
+}
+
+/// Every occurrence of `m` in the workspace's files, as the resolver sees them.
+fn occurrences(c: &Ctx, m: &Meaning, with_definitions: bool) -> Vec<lsp::Location> {
+    let mut out = Vec::new();
+    for (p, f) in &c.ws.files {
+        let Some(uri) = Uri::from_file_path(p) else {
+            continue;
+        };
+        let text = f.text(&c.ws.db);
+        let lines = LineIndex::new(text);
+        let ast = &parse(&c.ws.db, *f).ast;
+        for n in names(ast, c.index, c.org) {
+            if &n.meaning == m && (with_definitions || !n.definition) {
+                out.push(lsp::Location::new(uri.clone(), lines.range(&n.span)));
+            }
+        }
+    }
+    out
 }
 
 /// What a stretch of source text is, for references and highlighting.
@@ -452,6 +528,16 @@ pub fn references(
     let Some((word, _)) = word_at(&c.text, offset) else {
         return Vec::new();
     };
+    if let Some(n) = name_at(&c.ast, c.index, c.org, offset) {
+        let mut out = occurrences(&c, &n.meaning, true);
+        if include_declaration
+            && let Meaning::Org(..) = n.meaning
+            && let Some(l) = definition_of(&c, &n.meaning).and_then(|s| ws.location(&s))
+        {
+            out.push(l);
+        }
+        return out;
+    }
     let mut out = Vec::new();
     for (p, f) in &ws.files {
         let text = f.text(&ws.db);
@@ -485,7 +571,16 @@ pub fn rename(
     let c = ctx(ws, path).ok_or("the file is not part of a project")?;
     let offset = LineIndex::new(&c.text).offset(pos);
     let (word, _) = word_at(&c.text, offset).ok_or("no name here")?;
-    let project_name = c.index.documents.contains_key(&word)
+    let resolved = name_at(&c.ast, c.index, c.org, offset);
+    if let Some(n) = &resolved
+        && !n.meaning.is_project_name()
+    {
+        return Err(format!(
+            "`{word}` comes from the organogram; rename it there"
+        ));
+    }
+    let project_name = resolved.is_some()
+        || c.index.documents.contains_key(&word)
         || c.index.flows.contains_key(&word)
         || c.index.groups.contains_key(&word)
         || c.index.agencies.contains_key(&word);
@@ -502,7 +597,11 @@ pub fn rename(
         ));
     }
     let mut changes: std::collections::HashMap<Uri, Vec<lsp::TextEdit>> = Default::default();
-    for l in references(ws, path, pos, false) {
+    let locations = match &resolved {
+        Some(n) => occurrences(&c, &n.meaning, true),
+        None => references(ws, path, pos, false),
+    };
+    for l in locations {
         changes
             .entry(l.uri)
             .or_default()

@@ -45,7 +45,10 @@ fn mandate(id: &str) -> Signer {
 }
 
 /// Each route, as a hand-edit of the compiled project.
-fn routes() -> Vec<(&'static str, Box<dyn Fn(&mut CompiledProject)>)> {
+/// A named hand-edit of the compiled project.
+type Route = (&'static str, Box<dyn Fn(&mut CompiledProject)>);
+
+fn routes() -> Vec<Route> {
     vec![
         (
             "a step routed to the mayor",
