@@ -392,6 +392,22 @@ fn a_group_named_like_a_unit_is_the_group_only() {
         pos(&text, "sociale-zaken =", 0)
     );
 
+    // The kind's hover shows its shield and the visible exception.
+    let du = open(&mut c, &documents);
+    let h = c.request(
+        "textDocument/hover",
+        at(&du, pos(&docs_text, "document tuchtdossier", 10)),
+    );
+    let value = h["result"]["contents"]["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(value.contains("Shielded by group `tucht`"), "{value}");
+    assert!(
+        value.contains("**Exception**: the person in the field `medewerker`"),
+        "{value}"
+    );
+
     // The unit in the same file keeps its own meaning.
     let on_unit = pos(&text, "unit sociale-zaken", 6);
     let d = c.request("textDocument/definition", at(&u, on_unit));

@@ -584,3 +584,72 @@ fn city_holidays_push_deadlines() {
         String::from_utf8_lossy(&o.stderr).contains("holidays.txt:1: `2026-13-01` is not a date")
     );
 }
+
+/// Shielding end to end through the command: values outside a refined field and
+/// outsiders submitting are refused with the reason; outsiders cannot see a social file;
+/// a hand-edited compiled project that routes it to the mayor is not deployed.
+#[test]
+fn shielded_files_stay_in_their_group() {
+    let city = City::aalst("shielding");
+    let content = city.content.to_str().unwrap().to_string();
+    let head = city.function("diensthoofd", Some("sociale-zaken"));
+    let coach = city.function("teamcoach", Some("inkomen"));
+    let mayor = city.mandate("burgemeester");
+    let submit = |who: &str, team: &str| {
+        city.run(
+            &[
+                "doc",
+                "submit",
+                "--kind",
+                "sociaal-dossier",
+                "--as",
+                who,
+                "--field",
+                &format!("team={team}"),
+                "--field",
+                "dossiernummer=LL-1",
+                "--content",
+                &content,
+            ],
+            NOW,
+        )
+    };
+    let o = submit(&head, "stedenbouw");
+    assert_ne!(o.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("only units in `sociale-zaken` are accepted"),
+        "{err}"
+    );
+    let o = submit(&mayor, "inkomen");
+    assert_ne!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("only its members may submit"));
+    let o = submit(&head, "inkomen");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let doc = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    assert!(city.ok(&["inbox", &coach], NOW).contains(&doc));
+    assert!(!city.ok(&["inbox", &mayor], NOW).contains(&doc));
+    let o = city.run(&["doc", "show", &doc, "--as", &mayor], NOW);
+    assert!(!o.status.success());
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("LL-1"));
+
+    // A compiled project edited by hand to route the social flow to the mayor.
+    let compiled = city.ok(&["compile", "examples/aalst"], NOW);
+    let mut p: serde_json::Value = serde_json::from_str(&compiled).unwrap();
+    for f in p["flows"].as_array_mut().unwrap() {
+        if f["document"] == "sociaal-dossier" {
+            f["steps"][0]["signatures"][0]["signer"] =
+                serde_json::json!({"kind": "mandate", "id": "burgemeester"});
+        }
+    }
+    let file = city.dir.join("edited.json");
+    std::fs::write(&file, p.to_string()).unwrap();
+    let o = city.run(&["deploy", file.to_str().unwrap()], NOW);
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("is outside the group `sociale-zaken` that shields `sociaal-dossier`"),
+        "{out}"
+    );
+    assert!(city.ok(&["audit", "verify"], NOW).starts_with("ok"));
+}

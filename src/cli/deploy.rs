@@ -41,6 +41,19 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             }
         }
     };
+    // The runtime refuses it too; here the administrator gets the list and exit 1.
+    let org = paraaf_runtime::org::OrgIndex::new(&project.organogram);
+    let violations = paraaf_compiler::compile::shield::verify(&project, &org);
+    if !violations.is_empty() {
+        for v in &violations {
+            println!("shielding: {v}");
+        }
+        eprintln!(
+            "error: the compiled project breaks its shielding ({} problems); nothing was deployed",
+            violations.len()
+        );
+        return Ok(ExitCode::from(1));
+    }
     let mut rt = args.rt.open()?;
     let flows = project.flows.len();
     let version = rt

@@ -130,11 +130,16 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                     let d = &runtime.state().documents[&id];
                     println!("{id}");
                     for t in d.tasks.iter().filter(|t| t.status == TaskStatus::Open) {
-                        eprintln!(
-                            "  waiting for {} ({})",
-                            t.spec.assignees.join(", "),
-                            t.spec.role
-                        );
+                        match (&t.shield_refused, t.spec.assignees.is_empty()) {
+                            (Some(why), true) => {
+                                eprintln!("  manual queue ({}): {why}", t.spec.role)
+                            }
+                            _ => eprintln!(
+                                "  waiting for {} ({})",
+                                t.spec.assignees.join(", "),
+                                t.spec.role
+                            ),
+                        }
                     }
                     Ok(ExitCode::SUCCESS)
                 }
@@ -194,6 +199,9 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                         t.status.as_str(),
                         who
                     );
+                    if let Some(why) = &t.shield_refused {
+                        println!("         shield: {why}");
+                    }
                 }
                 for (by, text) in &d.comments {
                     println!("  comment by {by}: {text}");
