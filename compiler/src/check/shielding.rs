@@ -36,6 +36,17 @@ enum Refined {
     Group(BTreeSet<String>),
 }
 
+impl ShieldScope {
+    /// Those of `people` who are not inside.
+    fn outside<S: AsRef<str>>(&self, people: impl IntoIterator<Item = S>) -> Vec<String> {
+        people
+            .into_iter()
+            .filter(|p| !self.members.contains(p.as_ref()))
+            .map(|p| p.as_ref().to_string())
+            .collect()
+    }
+}
+
 impl Ctx<'_> {
     /// The shield of document kind `kind`, if it is shielded by a known group.
     pub(crate) fn shield_of(&self, kind: &str) -> Option<ShieldScope> {
@@ -196,10 +207,7 @@ impl Ctx<'_> {
                 return;
             }
             Ok(people) => {
-                let outside: Vec<String> = people
-                    .into_iter()
-                    .filter(|p| !sh.members.contains(p))
-                    .collect();
+                let outside = sh.outside(people);
                 if !outside.is_empty() {
                     let names = self.names(&outside);
                     self.leak(
@@ -233,11 +241,7 @@ impl Ctx<'_> {
                 let Some(st) = self.quiet_signer(sub) else {
                     continue;
                 };
-                let out: Vec<String> = self
-                    .possible_holders(&st)
-                    .into_iter()
-                    .filter(|h| !sh.members.contains(h))
-                    .collect();
+                let out = sh.outside(self.possible_holders(&st));
                 if out.is_empty() {
                     continue;
                 }
@@ -274,11 +278,7 @@ impl Ctx<'_> {
                 let Some(def) = self.index.group(&g.text) else {
                     return;
                 };
-                let outside: Vec<String> = self
-                    .group_members(&def.def)
-                    .into_iter()
-                    .filter(|p| !sh.members.contains(p))
-                    .collect();
+                let outside = sh.outside(self.group_members(&def.def));
                 if !outside.is_empty() {
                     let names = self.names(&outside);
                     self.leak(
@@ -325,13 +325,7 @@ impl Ctx<'_> {
                     }
                 };
                 if let Some(u) = unit {
-                    let outside: Vec<String> = self
-                        .org
-                        .members_of_unit(&u)
-                        .into_iter()
-                        .filter(|m| !sh.members.contains(*m))
-                        .map(str::to_string)
-                        .collect();
+                    let outside = sh.outside(self.org.members_of_unit(&u));
                     if !outside.is_empty() {
                         let names = self.names(&outside);
                         self.leak(
@@ -385,11 +379,7 @@ pub(super) fn check_rule(ctx: &mut Ctx, r: &RuleDef) {
             let Some(t) = ctx.quiet_signer(target) else {
                 continue;
             };
-            let outside: Vec<String> = ctx
-                .possible_holders(&t)
-                .into_iter()
-                .filter(|p| !sh.members.contains(p))
-                .collect();
+            let outside = sh.outside(ctx.possible_holders(&t));
             if !outside.is_empty() || matches!(t, SignerTarget::PersonField(_)) {
                 let names = ctx.names(&outside);
                 ctx.leak(
