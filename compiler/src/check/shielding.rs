@@ -347,12 +347,6 @@ impl Ctx<'_> {
             }
         }
     }
-
-    /// Resolves a signer in a flow's scope without reporting (reported by the flow check).
-    pub(crate) fn quiet_signer_in(&self, s: &SignerRef, scope: &mut Scope) -> Option<SignerTarget> {
-        let mut quiet = Ctx::new(self.org, self.org_file, self.index, self.file);
-        quiet.signer(s, scope)
-    }
 }
 
 /// A signer as written (`teamcoach of document.team`).

@@ -249,6 +249,13 @@ impl Ctx<'_> {
         }
     }
 
+    /// Resolves a signer in a flow's scope without reporting (reported where it is
+    /// written). The compiler lowers signers through this too: one resolver of signers.
+    pub(crate) fn quiet_signer_in(&self, s: &SignerRef, scope: &mut Scope) -> Option<SignerTarget> {
+        let mut quiet = Ctx::new(self.org, self.org_file, self.index, self.file);
+        quiet.signer(s, scope)
+    }
+
     /// Resolves a signer without reporting (it is reported where it is declared).
     pub(crate) fn quiet_signer(&self, s: &SignerRef) -> Option<SignerTarget> {
         let mut quiet = Ctx::new(self.org, self.org_file, self.index, self.file);

@@ -3,7 +3,7 @@
 use super::model as m;
 use crate::check::conditions::field_key;
 use crate::check::types::{MATCH_SOURCES, builtin_fields};
-use crate::org::{OrgKind, Organogram};
+use crate::org::Organogram;
 use crate::resolve::Index;
 use crate::syntax::ast::*;
 
@@ -145,6 +145,7 @@ struct Lower<'a> {
 /// Names an expression can see while lowering.
 #[derive(Default, Clone)]
 struct Names {
+    kind: Option<String>,
     doc_fields: Vec<String>,
     bound: Vec<String>,
     implicit: Option<(String, Vec<String>)>,
@@ -185,36 +186,39 @@ impl Lower<'_> {
         }
     }
 
+    /// A signer as the checker resolved it (the one resolver of signers); `names`
+    /// gives the flow's document kind. Every field counts as present: the checker has
+    /// already proven each use narrowed.
     fn signer(&self, s: &SignerRef, names: Option<&Names>) -> m::Signer {
-        let id = s.name.text.clone();
-        if s.of.is_none() && names.is_some_and(|n| n.doc_fields.contains(&id)) {
-            return m::Signer::PersonField { field: id };
-        }
-        match self.org.kind_of(&id) {
-            Some(OrgKind::Person) => m::Signer::Person { id },
-            Some(OrgKind::Mandate) => m::Signer::Mandate { id },
-            _ => {
-                let unit = match &s.of {
-                    None => m::UnitSel::Any,
-                    Some(p) => {
-                        let is_field = names.is_some_and(|n| n.doc_fields.contains(&field_key(p)));
-                        if p.segments.len() == 1
-                            && !is_field
-                            && self.org.kind_of(&p.segments[0].text) == Some(OrgKind::Unit)
-                        {
-                            m::UnitSel::Fixed(p.segments[0].text.clone())
-                        } else {
-                            m::UnitSel::Field(field_key(p))
-                        }
-                    }
-                };
-                m::Signer::Function { id, unit }
-            }
+        use crate::check::{SignerTarget, UnitRef};
+        let ctx = crate::check::Ctx::new(self.org, "", self.index, "");
+        let mut scope = crate::check::Scope {
+            doc: names.and_then(|n| n.kind.clone()),
+            narrowed: names.map(|n| n.doc_fields.clone()).unwrap_or_default(),
+            ..Default::default()
+        };
+        match ctx.quiet_signer_in(s, &mut scope) {
+            Some(SignerTarget::Person(id)) => m::Signer::Person { id },
+            Some(SignerTarget::Mandate(id)) => m::Signer::Mandate { id },
+            Some(SignerTarget::PersonField(field)) => m::Signer::PersonField { field },
+            Some(SignerTarget::Function(id, unit)) => m::Signer::Function {
+                id,
+                unit: match unit {
+                    UnitRef::Any => m::UnitSel::Any,
+                    UnitRef::Fixed(u) => m::UnitSel::Fixed(u),
+                    UnitRef::Field(f) => m::UnitSel::Field(f),
+                },
+            },
+            // Only a checked project is lowered; an unresolvable signer cannot be here.
+            None => m::Signer::Person {
+                id: s.name.text.clone(),
+            },
         }
     }
 
     fn flow(&self, f: &FlowDef) -> m::Flow {
         let names = Names {
+            kind: Some(f.kind.text.clone()),
             doc_fields: self.doc_fields(&f.kind.text),
             ..Default::default()
         };
