@@ -3,5 +3,15 @@
 mod cli;
 
 fn main() -> std::process::ExitCode {
+    // Rust ignores SIGPIPE, so a closed pipe (`paraaf check | head`) would make every
+    // later print panic; the default action ends the process quietly instead.
+    // Servers (`serve`, `lsp`) keep ignoring it: a client that goes away is not an exit.
+    #[cfg(unix)]
+    if !matches!(std::env::args().nth(1).as_deref(), Some("serve" | "lsp")) {
+        // SAFETY: setting a signal's disposition to its default before any thread starts.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     cli::run()
 }

@@ -269,3 +269,77 @@ fn fmt_check_passes_on_examples_and_fixes_a_messy_file() {
         "document d {\n  a: text // keep me\n}\n"
     );
 }
+
+/// HR spreadsheets as Belgian offices export them (tests/data/hr): `;` and tab
+/// delimiters, Windows-1252 and UTF-8 with a BOM, CRLF, quoted fields; two people with
+/// the same name stay two; ids are ASCII; a service named like a function is refused.
+#[test]
+fn org_import_reads_office_exports() {
+    let dir = tempdir("import-office");
+    let import = |name: &str| {
+        let out = dir.join(format!("{name}.toml"));
+        let csv = root().join("tests/data/hr").join(name);
+        let o = paraaf(&[
+            "org",
+            "import",
+            csv.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--city",
+            "Stad",
+        ]);
+        (o, out)
+    };
+    for (file, second) in [
+        ("excel-semicolon-1252.csv", "zoe-coppee"),
+        ("excel-utf8-bom.csv", "ayse-yildiz"),
+    ] {
+        let (o, out) = import(file);
+        assert_eq!(o.status.code(), Some(0), "{file}: {}", stderr(&o));
+        let toml = std::fs::read_to_string(&out).unwrap();
+        for id in [
+            "emile-vandeput",
+            second,
+            "jan-peeters",
+            "jan-peeters-2",
+            "financien",
+            "medewerker-boekhouding",
+        ] {
+            assert!(
+                toml.contains(&format!("id = \"{id}\"")),
+                "{file}: no `{id}` in\n{toml}"
+            );
+        }
+        assert!(toml.contains("name = \"Financiën\""), "{file}: {toml}");
+        // The third row with Jan's e-mail is the first Jan (a second position).
+        assert!(!toml.contains("jan-peeters-3"), "{file}");
+        assert!(
+            stderr(&o).contains(":5: a second person called Jan Peeters"),
+            "{file}: {}",
+            stderr(&o)
+        );
+        // The result is a valid organogram.
+        let o = paraaf(&["check", out.to_str().unwrap()]);
+        assert_ne!(o.status.code(), Some(101), "{file}");
+    }
+    let (o, _) = import("excel-semicolon-1252.csv");
+    assert!(
+        stderr(&o).contains("read as Windows-1252"),
+        "{}",
+        stderr(&o)
+    );
+    let (o, out) = import("tab-separated.csv");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        std::fs::read_to_string(out)
+            .unwrap()
+            .contains("emile-vandeput")
+    );
+    let (o, _) = import("service-named-like-function.csv");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("service-named-like-function.csv:3: `diensthoofd` would be both a function (line 2) and a unit"),
+        "{}",
+        stderr(&o)
+    );
+}

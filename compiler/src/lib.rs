@@ -5,6 +5,7 @@ pub mod check;
 pub mod compile;
 pub mod db;
 pub mod diagnostics;
+pub mod encoding;
 pub mod load;
 pub mod org;
 pub mod resolve;

@@ -79,8 +79,10 @@ impl LoadedProject {
     }
 }
 
+/// Reads a text file as office software saves it (UTF-8, a BOM, UTF-16, Windows-1252).
 fn read(path: &Path) -> Result<String, LoadError> {
-    std::fs::read_to_string(path).map_err(|e| LoadError::Read(path.to_path_buf(), e))
+    let bytes = std::fs::read(path).map_err(|e| LoadError::Read(path.to_path_buf(), e))?;
+    Ok(crate::encoding::decode(&bytes).0)
 }
 
 /// Finds the project of `path` (a project folder or a single `.paraaf` file) and loads it.

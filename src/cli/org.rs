@@ -28,10 +28,18 @@ pub enum Command {
 pub fn run(cmd: Command) -> Result<ExitCode, String> {
     match cmd {
         Command::Import { csv, output, city } => {
-            let text = std::fs::read_to_string(&csv)
-                .map_err(|e| format!("cannot read {}: {e}", csv.display()))?;
+            let bytes =
+                std::fs::read(&csv).map_err(|e| format!("cannot read {}: {e}", csv.display()))?;
+            let (text, encoding) = paraaf_compiler::encoding::decode(&bytes);
+            if let Some(enc) = encoding {
+                eprintln!("{}: read as {enc}", csv.display());
+            }
             match import_csv(&city, &text) {
-                Ok(toml) => {
+                Ok(imported) => {
+                    for w in &imported.warnings {
+                        eprintln!("warning: {}:{}: {}", csv.display(), w.line, w.message);
+                    }
+                    let toml = imported.toml;
                     match output {
                         Some(path) => {
                             std::fs::write(&path, toml)

@@ -145,28 +145,36 @@ fn report_cycle(
 fn overlapping_flows(diags: &mut Vec<Diagnostic>, index: &Index) {
     let mut by_kind: BTreeMap<&str, Vec<&InFile<FlowDef>>> = BTreeMap::new();
     for list in index.flows.values() {
-        if let Some(f) = list.first() {
+        if let Some(f) = list.first()
+            && index.document(&f.def.kind.text).is_some()
+        {
             by_kind.entry(&f.def.kind.text).or_default().push(f);
         }
     }
-    for flows in by_kind.values() {
-        for (i, a) in flows.iter().enumerate() {
-            for b in &flows[i + 1..] {
-                if may_overlap(a.def.when.as_ref(), b.def.when.as_ref()) {
-                    diags.push(
-                        Diagnostic::new(
-                            Code::AmbiguousFlows,
-                            Span::new(&b.file, b.def.name.span.clone()),
-                            format!(
-                                "the flows `{}` and `{}` can both apply to the same {}",
-                                a.def.name.text, b.def.name.text, a.def.kind.text
-                            ),
-                        )
-                        .with_label(Span::new(&a.file, a.def.name.span.clone()), "the other flow")
-                        .with_help("give the flows conditions that exclude each other, e.g. `when bedrag < 8 500 EUR` and `when bedrag >= 8 500 EUR`"),
-                    );
-                }
-            }
+    for flows in by_kind.values_mut() {
+        // In the order they are written: the later flow is the one reported.
+        flows.sort_by(|a, b| (&a.file, a.def.span.start).cmp(&(&b.file, b.def.span.start)));
+        for (i, b) in flows.iter().enumerate() {
+            // One finding per flow, naming the first flow it overlaps: never a finding per
+            // pair (3,000 flows without conditions would make 4.5 million).
+            let Some(a) = flows[..i]
+                .iter()
+                .find(|a| may_overlap(a.def.when.as_ref(), b.def.when.as_ref()))
+            else {
+                continue;
+            };
+            diags.push(
+                Diagnostic::new(
+                    Code::AmbiguousFlows,
+                    Span::new(&b.file, b.def.name.span.clone()),
+                    format!(
+                        "the flows `{}` and `{}` can both apply to the same {}",
+                        a.def.name.text, b.def.name.text, a.def.kind.text
+                    ),
+                )
+                .with_label(Span::new(&a.file, a.def.name.span.clone()), "the other flow")
+                .with_help("give the flows conditions that exclude each other, e.g. `when bedrag < 8 500 EUR` and `when bedrag >= 8 500 EUR`"),
+            );
         }
     }
 }

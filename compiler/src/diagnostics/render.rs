@@ -12,28 +12,36 @@ pub fn render_text<'a>(
     source: impl Fn(&str) -> Option<&'a str>,
     color: bool,
 ) -> String {
+    // Every file once (not once per diagnostic: 16,000 errors stay linear), with its
+    // byte → character offsets: ariadne counts characters, spans count bytes, and a
+    // multi-byte character (a non-breaking space pasted from Word) must never be cut.
+    let mut files: BTreeMap<String, (String, Offsets)> = BTreeMap::new();
+    for d in diags {
+        for file in std::iter::once(&d.span.file).chain(d.labels.iter().map(|l| &l.span.file)) {
+            if !files.contains_key(file) {
+                let text = source(file).unwrap_or("").to_string();
+                let offsets = Offsets::new(&text);
+                files.insert(file.clone(), (text, offsets));
+            }
+        }
+    }
+    let chars = |file: &str, r: &std::ops::Range<usize>| match files.get(file) {
+        Some((_, o)) => o.char_range(r),
+        None => 0..0,
+    };
+    let mut cache = ariadne::sources(files.iter().map(|(f, (t, _))| (f.clone(), t.clone())));
     let mut out = Vec::new();
     for d in diags {
-        let mut files: BTreeMap<String, String> = BTreeMap::new();
-        for file in std::iter::once(&d.span.file).chain(d.labels.iter().map(|l| &l.span.file)) {
-            let text = source(file).unwrap_or("");
-            files.insert(file.clone(), text.to_string());
-        }
-        let clamp = |file: &str, r: &std::ops::Range<usize>| {
-            let len = files.get(file).map_or(0, |t| t.len());
-            let start = r.start.min(len);
-            start..r.end.clamp(start, len)
-        };
         let kind = match d.severity {
             Severity::Error => ReportKind::Error,
             Severity::Warning => ReportKind::Warning,
         };
-        let primary = (d.span.file.clone(), clamp(&d.span.file, &d.span.range));
+        let primary = (d.span.file.clone(), chars(&d.span.file, &d.span.range));
         let mut report = Report::build(kind, primary.clone())
             .with_config(
                 Config::default()
                     .with_color(color)
-                    .with_index_type(IndexType::Byte)
+                    .with_index_type(IndexType::Char)
                     .with_char_set(if color {
                         CharSet::Unicode
                     } else {
@@ -49,16 +57,62 @@ pub fn render_text<'a>(
             );
         for l in &d.labels {
             report = report.with_label(
-                Label::new((l.span.file.clone(), clamp(&l.span.file, &l.span.range)))
+                Label::new((l.span.file.clone(), chars(&l.span.file, &l.span.range)))
                     .with_message(&l.message),
             );
         }
         if let Some(help) = &d.help {
             report = report.with_help(help);
         }
-        let _ = report.finish().write(ariadne::sources(files), &mut out);
+        let _ = report.finish().write(&mut cache, &mut out);
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Byte offsets of a text turned into character offsets, clamped into the text.
+struct Offsets {
+    /// The character index at each byte that starts a character; `None` for ASCII text,
+    /// where both are the same.
+    table: Option<Vec<u32>>,
+    len: usize,
+}
+
+impl Offsets {
+    fn new(text: &str) -> Offsets {
+        let table = (!text.is_ascii()).then(|| {
+            let mut t = vec![0u32; text.len() + 1];
+            let mut n = 0u32;
+            let mut last = 0;
+            for (i, _) in text.char_indices() {
+                for slot in &mut t[last..=i] {
+                    *slot = n;
+                }
+                last = i + 1;
+                n += 1;
+            }
+            for slot in &mut t[last..] {
+                *slot = n;
+            }
+            t
+        });
+        Offsets {
+            table,
+            len: text.len(),
+        }
+    }
+
+    fn char_at(&self, byte: usize) -> usize {
+        let byte = byte.min(self.len);
+        match &self.table {
+            None => byte,
+            Some(t) => t[byte] as usize,
+        }
+    }
+
+    fn char_range(&self, r: &std::ops::Range<usize>) -> std::ops::Range<usize> {
+        let start = self.char_at(r.start);
+        start..self.char_at(r.end).max(start)
+    }
 }
 
 /// Line and column (both 1-based, column in characters) of a byte offset.

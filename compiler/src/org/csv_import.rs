@@ -4,6 +4,12 @@
 //! function, mandate`. Units are built from the department → service → team columns;
 //! a function is held in the deepest unit given. A function held in more than one unit
 //! becomes a per-unit function (like `diensthoofd`).
+//!
+//! Files as offices export them: the delimiter (`,`, `;` as a Belgian Excel writes, or a
+//! tab) is read off the header line; quoted fields and CRLF are the `csv` crate's. Rows
+//! are the same person when their id, or else their e-mail, is the same; two people with
+//! the same name and nothing else in common stay two people (`jan-peeters-2`, with a
+//! warning). Ids are transliterated to ASCII (`Ayşe Yıldız` → `ayse-yildiz`).
 
 use super::toml_file::*;
 use std::collections::BTreeMap;
@@ -23,19 +29,13 @@ impl std::fmt::Display for RowError {
     }
 }
 
-/// Turns a display name into a kebab-case id (`Sociale Zaken` → `sociale-zaken`).
+/// Turns a display name into a kebab-case ASCII id, transliterating every script
+/// (`Sociale Zaken` → `sociale-zaken`, `Émile Vandeput` → `emile-vandeput`,
+/// `Ayşe Yıldız` → `ayse-yildiz`).
 pub fn slug(name: &str) -> String {
     let mut out = String::new();
-    for c in name.trim().chars() {
-        let c = match c {
-            'à' | 'á' | 'â' | 'ä' => 'a',
-            'è' | 'é' | 'ê' | 'ë' => 'e',
-            'ì' | 'í' | 'î' | 'ï' => 'i',
-            'ò' | 'ó' | 'ô' | 'ö' => 'o',
-            'ù' | 'ú' | 'û' | 'ü' => 'u',
-            'ç' => 'c',
-            c => c.to_ascii_lowercase(),
-        };
+    for c in deunicode::deunicode(name.trim()).chars() {
+        let c = c.to_ascii_lowercase();
         if c.is_ascii_alphanumeric() {
             out.push(c);
         } else if !out.ends_with('-') && !out.is_empty() {
@@ -62,14 +62,52 @@ const COLUMNS: &[&str] = &[
     "mandate",
 ];
 
+/// An imported organogram and what the importer noticed on the way.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Imported {
+    /// The organogram as TOML text.
+    pub toml: String,
+    /// Rows imported with an assumption the office should check (same-name people).
+    pub warnings: Vec<RowError>,
+}
+
+/// The delimiter of the header line: the most frequent of `,`, `;` and tab outside quotes.
+fn sniff_delimiter(text: &str) -> u8 {
+    let header = text.lines().next().unwrap_or("");
+    let mut counts = [(b',', 0), (b';', 0), (b'\t', 0)];
+    let mut quoted = false;
+    for b in header.bytes() {
+        if b == b'"' {
+            quoted = !quoted;
+        } else if !quoted {
+            for (d, n) in &mut counts {
+                if b == *d {
+                    *n += 1;
+                }
+            }
+        }
+    }
+    counts
+        .iter()
+        .max_by_key(|(_, n)| *n)
+        .map_or(b',', |(d, _)| *d)
+}
+
 /// Imports the CSV text. Returns the organogram as TOML text, or every bad row.
-pub fn import_csv(city: &str, text: &str) -> Result<String, Vec<RowError>> {
+pub fn import_csv(city: &str, text: &str) -> Result<Imported, Vec<RowError>> {
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    // Line numbers count `\n`; Excel ends lines with CRLF.
+    let text = &text.replace("\r\n", "\n");
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
+        .delimiter(sniff_delimiter(text))
         .from_reader(text.as_bytes());
     let header: Vec<String> = match reader.headers() {
-        Ok(h) => h.iter().map(|s| s.to_ascii_lowercase()).collect(),
+        Ok(h) => h
+            .iter()
+            .map(|s| s.trim_matches('\u{FEFF}').to_ascii_lowercase())
+            .collect(),
         Err(e) => {
             return Err(vec![RowError {
                 line: 1,
@@ -93,6 +131,10 @@ pub fn import_csv(city: &str, text: &str) -> Result<String, Vec<RowError>> {
         }]);
     }
     let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    let mut clashes = Vec::new();
+    // Every id with the kind it names and the line that introduced it: one id, one meaning.
+    let mut first_seen: BTreeMap<String, (&'static str, u64)> = BTreeMap::new();
     let mut units: BTreeMap<String, UnitRow<String>> = BTreeMap::new();
     let mut functions: BTreeMap<String, (String, std::collections::BTreeSet<String>)> =
         BTreeMap::new();
@@ -129,7 +171,34 @@ pub fn import_csv(city: &str, text: &str) -> Result<String, Vec<RowError>> {
             bad("the name is empty".into());
             continue;
         }
-        let id = if id.is_empty() { slug(&name) } else { id };
+        let given_id = !id.is_empty();
+        let id = if given_id {
+            id
+        } else {
+            let base = slug(&name);
+            match person_index.get(&base) {
+                // The same name and the same e-mail: the same person, another position.
+                Some(&i) if !email.is_empty() && people[i].email.eq_ignore_ascii_case(&email) => {
+                    base
+                }
+                // The same name, but nothing says it is the same person: a second person.
+                Some(_) => {
+                    let mut n = 2;
+                    while person_index.contains_key(&format!("{base}-{n}")) {
+                        n += 1;
+                    }
+                    let new = format!("{base}-{n}");
+                    warnings.push(RowError {
+                        line,
+                        message: format!(
+                            "a second person called {name} (no id column, and no e-mail in common with the first): imported as `{new}`; give both rows an id to say they are the same person"
+                        ),
+                    });
+                    new
+                }
+                None => base,
+            }
+        };
         if !is_kebab_id(&id) {
             bad(format!(
                 "`{id}` is not a valid id (lower-case letters, digits and dashes, like `an-peeters`)"
@@ -172,6 +241,7 @@ pub fn import_csv(city: &str, text: &str) -> Result<String, Vec<RowError>> {
                     break;
                 }
                 let uid = slug(uname);
+                claim(&mut first_seen, &mut clashes, &uid, "unit", line);
                 let entry = units.entry(uid.clone()).or_insert_with(|| UnitRow {
                     id: uid.clone(),
                     name: uname.clone(),
@@ -188,6 +258,7 @@ pub fn import_csv(city: &str, text: &str) -> Result<String, Vec<RowError>> {
                 parent = Some(uid);
             }
             let fid = slug(&function);
+            claim(&mut first_seen, &mut clashes, &fid, "function", line);
             let unit = parent.unwrap_or_default();
             functions
                 .entry(fid.clone())
@@ -198,6 +269,7 @@ pub fn import_csv(city: &str, text: &str) -> Result<String, Vec<RowError>> {
             position.unit = Some(unit);
         } else {
             let mid = slug(&mandate);
+            claim(&mut first_seen, &mut clashes, &mid, "mandate", line);
             mandates.entry(mid.clone()).or_insert(mandate.clone());
             position.mandate = Some(mid);
         }
@@ -222,6 +294,7 @@ pub fn import_csv(city: &str, text: &str) -> Result<String, Vec<RowError>> {
                 p.positions.push(position);
             }
             None => {
+                claim(&mut first_seen, &mut clashes, &id, "person", line);
                 person_index.insert(id.clone(), people.len());
                 people.push(PersonRow {
                     id,
@@ -232,7 +305,9 @@ pub fn import_csv(city: &str, text: &str) -> Result<String, Vec<RowError>> {
             }
         }
     }
+    errors.extend(clashes);
     if !errors.is_empty() {
+        errors.sort_by_key(|e| e.line);
         return Err(errors);
     }
     let file = OrgFile::<String> {
@@ -252,10 +327,34 @@ pub fn import_csv(city: &str, text: &str) -> Result<String, Vec<RowError>> {
             .collect(),
         people,
     };
-    toml::to_string(&file).map_err(|e| {
+    let toml = toml::to_string(&file).map_err(|e| {
         vec![RowError {
             line: 0,
             message: format!("cannot write TOML: {e}"),
         }]
-    })
+    })?;
+    Ok(Imported { toml, warnings })
+}
+
+/// Records that `id` names a `kind` from `line`; the same id naming another kind is an
+/// error (a service called like a function would break every flow that names either).
+fn claim(
+    seen: &mut BTreeMap<String, (&'static str, u64)>,
+    errors: &mut Vec<RowError>,
+    id: &str,
+    kind: &'static str,
+    line: u64,
+) {
+    match seen.get(id) {
+        Some((k, first)) if *k != kind => errors.push(RowError {
+            line,
+            message: format!(
+                "`{id}` would be both a {k} (line {first}) and a {kind}; every id has one meaning: rename one of them in the spreadsheet"
+            ),
+        }),
+        Some(_) => {}
+        None => {
+            seen.insert(id.to_string(), (kind, line));
+        }
+    }
 }

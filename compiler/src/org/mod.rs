@@ -4,6 +4,7 @@ mod csv_import;
 mod model;
 mod toml_file;
 
-pub use csv_import::{RowError, import_csv, slug};
+pub use csv_import::{Imported, RowError, import_csv, slug};
 pub use model::*;
+pub use slug as ascii_id;
 pub use toml_file::{OrgFile, is_kebab_id, load_toml};

@@ -41,9 +41,24 @@ pub fn parse(file: &str, text: &str) -> Parsed {
         );
         return out;
     }
+    if let Some(pos) = too_many_prefixes(text) {
+        out.diagnostics.push(
+            Diagnostic::new(
+                Code::TooDeep,
+                Span::new(file, pos..ceil_boundary(text, pos + 3)),
+                format!("more than {MAX_PREFIXES} `not` or `% of` follow each other"),
+            )
+            .with_help("write the condition without stacking them: `not not x` is `x`"),
+        );
+        return out;
+    }
     let mut offset = skip_trivia(text, 0);
     while offset < text.len() {
-        match Grammar::parse(Rule::item_entry, &text[offset..]) {
+        // pest sees one item only (up to the next line that starts a definition): error
+        // positions and line lookups stay within it, so 16,000 errors stay linear.
+        let limit = next_item_start(text, offset + 1).unwrap_or(text.len());
+        let item_text = &text[offset..limit];
+        match Grammar::parse(Rule::item_entry, item_text) {
             Ok(mut pairs) => {
                 let Some(pair) = pairs.next() else { break };
                 let end = offset + pair.as_span().end();
@@ -61,7 +76,7 @@ pub fn parse(file: &str, text: &str) -> Parsed {
                 // Parse the failing item again collecting the expected tokens (slower, so
                 // only on the error path) for an "expected `:`" message.
                 pest::set_error_detail(true);
-                let detailed = Grammar::parse(Rule::item_entry, &text[offset..]).err();
+                let detailed = Grammar::parse(Rule::item_entry, item_text).err();
                 pest::set_error_detail(false);
                 out.diagnostics.push(syntax_error(
                     file,
@@ -69,14 +84,42 @@ pub fn parse(file: &str, text: &str) -> Parsed {
                     offset,
                     detailed.as_ref().unwrap_or(&err),
                 ));
-                match next_item_start(text, offset + 1) {
-                    Some(next) => offset = next,
-                    None => break,
+                if limit >= text.len() {
+                    break;
                 }
+                offset = limit;
             }
         }
     }
     out
+}
+
+/// Most `not` (or `% of`) in a row: each nests the expression one level deeper.
+pub const MAX_PREFIXES: usize = 64;
+
+/// Position of the first `not` or `of` that makes a run longer than [`MAX_PREFIXES`]
+/// (words in between that are not `not`/`of`/a percentage end the run).
+fn too_many_prefixes(text: &str) -> Option<usize> {
+    let mut run = 0;
+    let mut pos = 0;
+    for word in text.split(|c: char| {
+        !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '%' || c == '.')
+    }) {
+        let start = pos;
+        pos += word.len() + 1;
+        match word {
+            "" => {}
+            "not" | "of" => {
+                run += 1;
+                if run > MAX_PREFIXES {
+                    return Some(start);
+                }
+            }
+            w if w.ends_with('%') => {}
+            _ => run = 0,
+        }
+    }
+    None
 }
 
 /// Position of the first bracket nested deeper than [`MAX_DEPTH`], if any.
@@ -122,8 +165,16 @@ fn ceil_boundary(text: &str, mut i: usize) -> usize {
 fn skip_trivia(text: &str, mut i: usize) -> usize {
     let b = text.as_bytes();
     loop {
-        while i < b.len() && b[i].is_ascii_whitespace() {
-            i += 1;
+        while i < b.len() {
+            if b[i].is_ascii_whitespace() {
+                i += 1;
+            } else if let Some(c) = text[i..].chars().next()
+                && (c.is_whitespace() || c == '\u{FEFF}')
+            {
+                i += c.len_utf8();
+            } else {
+                break;
+            }
         }
         if b.get(i) == Some(&b'/') && b.get(i + 1) == Some(&b'/') {
             while i < b.len() && b[i] != b'\n' {
@@ -146,11 +197,14 @@ fn next_item_start(text: &str, from: usize) -> Option<usize> {
     }
     let mut pos = line_start;
     while pos < text.len() {
-        let line = &text[pos..];
+        // At any indentation: a keyword that starts a definition cannot be anything else.
+        let rest = &text[pos..];
+        let line = rest.trim_start_matches([' ', '\t', '\u{A0}', '\u{FEFF}']);
+        let indent = rest.len() - line.len();
         if TOP_LEVEL.iter().any(|kw| {
             line.starts_with(kw) && line[kw.len()..].starts_with(|c: char| c.is_whitespace())
         }) {
-            return Some(pos);
+            return Some(pos + indent);
         }
         pos += line.find('\n')? + 1;
     }
@@ -185,7 +239,8 @@ fn syntax_error(
             .iter()
             .map(|t| t.to_string())
             .filter(|t| {
-                !t.trim().is_empty()
+                !t.trim_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}')
+                    .is_empty()
                     && !matches!(t.as_str(), "BUILTIN_RULE" | "//" | "_" | "-")
                     && !t.contains("..")
             })
@@ -205,25 +260,81 @@ fn syntax_error(
         .chars()
         .take(30)
         .collect();
-    let found_text = if pos >= text.len() {
-        "the end of the file".to_string()
-    } else {
-        format!("`{found}`")
+    let next_char = text[pos..].chars().next();
+    let mut help = None;
+    let found_text = match next_char {
+        None => "the end of the file".to_string(),
+        Some(c) if found.is_empty() || !c.is_ascii() && !c.is_alphanumeric() => {
+            format!("{} (U+{:04X})", describe_char(c), c as u32)
+        }
+        Some(_) => format!("`{found}`"),
     };
+    // A name with a letter outside ASCII (`schepen-van-financiën`): suggest the ASCII id.
+    let word_start = text[..pos]
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_alphanumeric() || *c == '-' || *c == '_')
+        .last()
+        .map_or(pos, |(i, _)| i);
+    let word: String = text[word_start..]
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '-' || *c == '_')
+        .take(200)
+        .collect();
+    if !word.is_ascii() && word.chars().any(|c| c.is_alphabetic() && !c.is_ascii()) {
+        let ascii = crate::org::ascii_id(&word);
+        help = Some(format!(
+            "names are written in ASCII letters, digits and dashes: write `{ascii}` (organogram ids are written the same way)"
+        ));
+    }
     let message = if expected.is_empty() {
         format!("unexpected {found_text}")
     } else {
         format!("unexpected {found_text}; expected {}", join_or(&expected))
     };
     let end = (pos + found.len().max(1)).min(text.len().max(pos));
-    let help = if text[offset..pos].matches('{').count() > text[offset..pos].matches('}').count()
-        && pos >= text.len()
+    let help = if let Some(h) = help {
+        h
+    } else if text[offset..pos].matches('{').count() > text[offset..pos].matches('}').count()
+        && (pos >= text.len()
+            || TOP_LEVEL.iter().any(|kw| {
+                text[pos..].starts_with(kw)
+                    && text[pos + kw.len()..].starts_with(char::is_whitespace)
+            }))
     {
         "a `{` is not closed: add the missing `}`".to_string()
     } else {
         "see docs/language.md for the syntax of each construct".to_string()
     };
     Diagnostic::new(Code::SyntaxError, Span::new(file, pos..end), message).with_help(help)
+}
+
+/// `a op b op c ...` as a balanced tree (same meaning: `and`/`or` associate).
+fn balanced(op: LogicOp, mut parts: Vec<Expr>) -> Expr {
+    if parts.len() == 1 {
+        return parts.pop().expect("one operand");
+    }
+    let right = parts.split_off(parts.len() / 2);
+    let (a, b) = (balanced(op, parts), balanced(op, right));
+    let span = a.span.start..b.span.end;
+    Expr {
+        kind: ExprKind::Logic(op, Box::new(a), Box::new(b)),
+        span,
+    }
+}
+
+/// A character that does not show, in words.
+fn describe_char(c: char) -> String {
+    match c {
+        '\u{A0}' => "a no-break space".into(),
+        '\u{202F}' => "a narrow no-break space".into(),
+        '\u{FEFF}' => "a byte-order mark".into(),
+        '\u{200B}' => "a zero-width space".into(),
+        '\u{AD}' => "a soft hyphen".into(),
+        c if c.is_whitespace() => "a space character".into(),
+        c if c.is_control() => "a control character".into(),
+        c => format!("`{c}`"),
+    }
 }
 
 fn join_or(items: &[String]) -> String {
@@ -605,7 +716,7 @@ impl Converter<'_> {
     }
 
     fn decimal(&mut self, p: P, span: std::ops::Range<usize>) -> Decimal {
-        let text: String = p.as_str().chars().filter(|c| *c != ' ').collect();
+        let text: String = p.as_str().chars().filter(|c| !c.is_whitespace()).collect();
         Decimal::from_str(&text).unwrap_or_else(|_| {
             self.diagnostics.push(
                 Diagnostic::new(
@@ -728,19 +839,14 @@ impl Converter<'_> {
                 } else {
                     LogicOp::And
                 };
-                let mut parts = p
+                let parts: Vec<Expr> = p
                     .into_inner()
-                    .filter(|x| !matches!(x.as_rule(), Rule::or_op | Rule::and_op));
-                let mut acc = self.expr(parts.next().expect("operand"));
-                for next in parts {
-                    let rhs = self.expr(next);
-                    let span = acc.span.start..rhs.span.end;
-                    acc = Expr {
-                        kind: ExprKind::Logic(op, Box::new(acc), Box::new(rhs)),
-                        span,
-                    };
-                }
-                acc
+                    .filter(|x| !matches!(x.as_rule(), Rule::or_op | Rule::and_op))
+                    .map(|x| self.expr(x))
+                    .collect();
+                // `and`/`or` associate, so a long chain becomes a balanced tree: 10,000
+                // terms are 14 levels deep, and no pass over the tree runs out of stack.
+                balanced(op, parts)
             }
             Rule::not_expr => {
                 let mut inner = p.into_inner();
@@ -846,15 +952,36 @@ impl Converter<'_> {
         let span = self.span(&p);
         let lit = match p.as_rule() {
             Rule::money => {
+                let written = p.as_str().to_string();
                 let d = self.decimal(p.into_inner().next().expect("amount"), span.clone());
                 if d.scale() > 2 {
+                    let number = written.trim_end_matches("EUR").trim_end();
+                    // `8.500 EUR`: a Belgian thousands separator, not three decimals.
+                    let belgian = number.split('.').count() >= 2
+                        && number.split('.').skip(1).all(|g| g.len() == 3)
+                        && number
+                            .split('.')
+                            .next()
+                            .is_some_and(|g| (1..=3).contains(&g.len()));
+                    let help = if belgian {
+                        let whole = number.replace('.', "");
+                        format!(
+                            "the point is the decimal point in Paraaf; for {} euro write `{} EUR` (or `{whole} EUR`)",
+                            whole,
+                            crate::syntax::print::grouped(
+                                &Decimal::from_str(&whole).unwrap_or_default()
+                            )
+                        )
+                    } else {
+                        format!("write at most two decimals, e.g. `{} EUR`", d.round_dp(2))
+                    };
                     self.diagnostics.push(
                         Diagnostic::new(
                             Code::InvalidLiteral,
                             Span::new(self.file, span.clone()),
                             "an amount in euro has at most two decimals",
                         )
-                        .with_help(format!("write `{} EUR`", d.round_dp(2))),
+                        .with_help(help),
                     );
                 }
                 Literal::Money(d)

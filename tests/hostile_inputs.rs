@@ -1,0 +1,159 @@
+//! Files as Word, Excel and Notepad produce them, and files made to break the checker:
+//! `paraaf check` and `paraaf fmt` answer every one with exit 0, 1 or 2 and a message,
+//! never a panic, a stack overflow or a hang. Each input here once crashed or misled.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const ORG: &str = include_str!("../examples/broken/org.toml");
+
+fn project(name: &str, source: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("paraaf-hostile-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("org.toml"), ORG).unwrap();
+    std::fs::write(dir.join("paraaf.toml"), "organogram = \"org.toml\"\n").unwrap();
+    std::fs::write(dir.join("flows.paraaf"), source).unwrap();
+    dir
+}
+
+fn run(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_paraaf"))
+        .args(args)
+        .arg(dir)
+        .output()
+        .expect("runs")
+}
+
+/// Checks and formats `source`; asserts a proper exit code and no panic; returns the
+/// output of `check`.
+fn survive(name: &str, source: &[u8]) -> (Option<i32>, String) {
+    let dir = project(name, source);
+    let check = run(&["check", "--color", "never"], &dir);
+    let err = String::from_utf8_lossy(&check.stderr).to_string();
+    assert!(
+        matches!(check.status.code(), Some(0..=2)),
+        "{name}: check exited {:?}\n{err}",
+        check.status
+    );
+    assert!(!err.contains("panicked"), "{name}: {err}");
+    let fmt = run(&["fmt", "--check"], &dir);
+    assert!(
+        matches!(fmt.status.code(), Some(0..=2)),
+        "{name}: fmt exited {:?}",
+        fmt.status
+    );
+    assert!(
+        !String::from_utf8_lossy(&fmt.stderr).contains("panicked"),
+        "{name}"
+    );
+    (
+        check.status.code(),
+        String::from_utf8_lossy(&check.stdout).to_string() + &err,
+    )
+}
+
+fn flow_when(cond: &str) -> Vec<u8> {
+    format!("document besluit {{ bedrag: money }}\nflow a for besluit {{\n  step s : sign burgemeester when {cond}\n}}\n").into_bytes()
+}
+
+#[test]
+fn spaces_from_word() {
+    // A syntax error right at a no-break space once panicked in the renderer.
+    let (code, out) = survive("nbsp-error", "document besluit { bedrag: money }\nflow a for besluit {\n  step s : sign burgemeester when bedrag >= 8 500 EUR \u{a0}x\n}\n".as_bytes());
+    assert_eq!(code, Some(1), "{out}");
+    // No-break and narrow no-break spaces are thousands separators, and a BOM is ignored.
+    let mut src = b"\xef\xbb\xbf".to_vec();
+    src.extend(flow_when(
+        "bedrag >= 8\u{a0}500 EUR and bedrag < 1\u{202f}000\u{202f}000 EUR",
+    ));
+    let (code, out) = survive("nbsp-money", &src);
+    assert_eq!(code, Some(0), "{out}");
+}
+
+#[test]
+fn files_from_notepad() {
+    // Windows-1252 (a comment with `ë`) reads as text.
+    let mut src = b"// financi\xebn\n".to_vec();
+    src.extend(flow_when("bedrag >= 10 EUR"));
+    let (code, out) = survive("cp1252", &src);
+    assert_eq!(code, Some(0), "{out}");
+}
+
+#[test]
+fn conditions_with_thousands_of_terms() {
+    for (name, op, n) in [("or", " or ", 6_000), ("and", " and ", 10_000)] {
+        let cond: Vec<String> = (0..n).map(|i| format!("bedrag > {i} EUR")).collect();
+        let (code, out) = survive(name, &flow_when(&cond.join(op)));
+        assert!(matches!(code, Some(0 | 1)), "{name}: {out}");
+    }
+    let (code, out) = survive(
+        "not",
+        &flow_when(&format!("{}bedrag > 1 EUR", "not ".repeat(20_000))),
+    );
+    assert_eq!(code, Some(1));
+    assert!(out.contains("P0002"), "{out}");
+    let deep = format!("{}bedrag > 1 EUR{}", "(".repeat(20_000), ")".repeat(20_000));
+    let (code, out) = survive("brackets", &flow_when(&deep));
+    assert_eq!(code, Some(1));
+    assert!(out.contains("P0002"), "{out}");
+}
+
+#[test]
+fn huge_names_and_many_errors() {
+    let long = "x".repeat(1_000_000);
+    let (code, _) = survive(
+        "long-name",
+        format!("flow a for besluit {{\n  step s : sign {long}\n}}\n").as_bytes(),
+    );
+    assert_eq!(code, Some(1));
+    let many: String = (0..16_000)
+        .map(|i| format!("flow a{i} for besluit {{\n  step s sign x\n}}\n"))
+        .collect();
+    let (code, out) = survive("many-errors", many.as_bytes());
+    assert_eq!(code, Some(1));
+    assert!(
+        out.contains("16000 errors"),
+        "{}",
+        &out[out.len().saturating_sub(200)..]
+    );
+}
+
+#[test]
+fn messages_for_what_office_users_type() {
+    let (_, out) = survive("belgian-amount", &flow_when("bedrag >= 8.500 EUR"));
+    assert!(out.contains("for 8500 euro write `8 500 EUR`"), "{out}");
+    let (_, out) = survive(
+        "accented-name",
+        "flow a for besluit {\n  step s : sign schepen-van-financiën\n}\n".as_bytes(),
+    );
+    assert!(out.contains("write `schepen-van-financien`"), "{out}");
+    // Indented definitions: the first error does not hide the second.
+    let (_, out) = survive("indented", b"  document besluit { bedrag money }\n  flow a for besluit {\n    step s sign burgemeester\n  }\n");
+    assert!(
+        out.contains("expected `:`") && out.contains("unexpected `sign`"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let many: String = (0..3_000)
+        .map(|i| format!("flow a{i} for besluit {{\n  step s sign x\n}}\n"))
+        .collect();
+    let dir = project("pipe", many.as_bytes());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_paraaf"))
+        .args(["check", "--color", "never"])
+        .arg(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read one chunk, then close the pipe, like `| head`.
+    let mut out = child.stdout.take().unwrap();
+    let mut buf = [0u8; 64];
+    std::io::Read::read(&mut out, &mut buf).unwrap();
+    drop(out);
+    let o = child.wait_with_output().unwrap();
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("panicked"));
+}
