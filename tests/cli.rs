@@ -343,3 +343,66 @@ fn org_import_reads_office_exports() {
         stderr(&o)
     );
 }
+
+/// The JSON output, docs/json.md and docs/diagnostics.schema.json agree: every object has
+/// exactly the fields the schema lists, of the types it gives; an unreadable project
+/// still prints one diagnostic.
+#[test]
+fn json_output_matches_its_documented_schema() {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("docs/diagnostics.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let doc = std::fs::read_to_string(root().join("docs/json.md")).unwrap();
+    let defs = &schema["$defs"];
+    let keys = |def: &serde_json::Value| -> Vec<String> {
+        let mut k: Vec<String> = def["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        k.sort();
+        k
+    };
+    let check_location = |l: &serde_json::Value| {
+        let mut got: Vec<String> = l.as_object().unwrap().keys().cloned().collect();
+        got.sort();
+        assert_eq!(got, keys(&defs["location"]));
+        assert!(l["line"].as_u64().unwrap() >= 1 && l["column"].as_u64().unwrap() >= 1);
+    };
+    for field in keys(&defs["diagnostic"]) {
+        assert!(
+            doc.contains(&format!("| `{field}` |")),
+            "docs/json.md does not describe `{field}`"
+        );
+    }
+    let mut seen = 0;
+    for e in std::fs::read_dir(root().join("examples/broken"))
+        .unwrap()
+        .flatten()
+    {
+        let o = paraaf(&["check", e.path().to_str().unwrap(), "--format", "json"]);
+        let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        for d in v.as_array().unwrap() {
+            let mut got: Vec<String> = d.as_object().unwrap().keys().cloned().collect();
+            got.sort();
+            assert_eq!(got, keys(&defs["diagnostic"]), "{}", e.path().display());
+            assert!(d["code"].as_str().unwrap().starts_with('P'));
+            assert!(matches!(d["severity"].as_str(), Some("error" | "warning")));
+            check_location(&d["location"]);
+            for l in d["labels"].as_array().unwrap() {
+                check_location(&l["location"]);
+            }
+            if !d["fix"].is_null() {
+                check_location(&d["fix"]["location"]);
+            }
+            seen += 1;
+        }
+    }
+    assert!(seen >= 23);
+    let o = paraaf(&["check", "/nonexistent/project", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(v[0]["code"].is_null() && v[0]["message"].as_str().unwrap().contains("does not exist"));
+}

@@ -4,7 +4,7 @@
 
 use crate::check::{self, Ctx};
 use crate::compile::{self, CompiledProject};
-use crate::diagnostics::{self, Diagnostic};
+use crate::diagnostics::{self, Code, Diagnostic};
 use crate::org::{self, Organogram};
 use crate::resolve::Index;
 use crate::syntax::{self, Parsed};
@@ -113,14 +113,33 @@ pub fn project_diagnostics(db: &dyn Db, project: Project) -> Vec<Diagnostic> {
     let org_source = project.org(db);
     let loaded = organogram(db, org_source);
     let mut out = loaded.diagnostics.clone();
+    // A broken organogram is reported once: without it every name in every flow would
+    // look unknown. Until it is fixed, only the files' own syntax errors are added.
+    let org_broken = out.iter().any(Diagnostic::is_error);
     for file in project.files(db) {
-        out.extend(file_diagnostics(db, project, *file).iter().cloned());
+        let diags = file_diagnostics(db, project, *file).iter();
+        if org_broken {
+            out.extend(
+                diags
+                    .filter(|d| {
+                        matches!(
+                            d.code,
+                            Code::SyntaxError | Code::TooDeep | Code::InvalidLiteral
+                        )
+                    })
+                    .cloned(),
+            );
+        } else {
+            out.extend(diags.cloned());
+        }
     }
-    out.extend(check::check_project(
-        &loaded.org,
-        org_source.name(db),
-        index(db, project),
-    ));
+    if !org_broken {
+        out.extend(check::check_project(
+            &loaded.org,
+            org_source.name(db),
+            index(db, project),
+        ));
+    }
     diagnostics::sort(&mut out);
     out.dedup();
     out

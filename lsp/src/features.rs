@@ -328,14 +328,14 @@ fn hover_group(c: &Ctx, word: &str) -> Option<lsp::Hover> {
         } else {
             format!("{members}\n\nShields: {}", shields.join(", "))
         };
-        return Some(md(format!(
+        Some(md(format!(
             "**group {word}**{}: {members}",
             if g.def.shielded.is_some() {
                 " (shielded)"
             } else {
                 ""
             }
-        )));
+        )))
     }
 }
 

@@ -36,7 +36,25 @@ pub fn print(project: &LoadedProject, diags: &[Diagnostic], format: Format, colo
 }
 
 pub fn run(args: Args) -> Result<ExitCode, String> {
-    let project = load(&args.path).map_err(|e| e.to_string())?;
+    let project = match load(&args.path) {
+        Ok(p) => p,
+        // A machine reading JSON gets the failure as one diagnostic too (docs/json.md).
+        Err(e) if args.format == Format::Json => {
+            let d = serde_json::json!([{
+                "code": null,
+                "severity": "error",
+                "message": e.to_string(),
+                "location": {"file": args.path.display().to_string(), "start": 0, "end": 0, "line": 1, "column": 1},
+                "labels": [],
+                "help": "give a project folder with a paraaf.toml, or a .paraaf file inside one",
+                "fix": null
+            }]);
+            println!("{}", serde_json::to_string_pretty(&d).unwrap_or_default());
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+        Err(e) => return Err(e.to_string()),
+    };
     let diags = project_diagnostics(&project.db, project.project);
     print(&project, diags, args.format, args.color);
     let errors = diags.iter().filter(|d| d.is_error()).count();

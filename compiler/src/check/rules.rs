@@ -40,6 +40,8 @@ pub(super) fn check(ctx: &mut Ctx, r: &RuleDef) {
     }
     if let Some(w) = &r.when {
         ctx.condition(w, &mut scope);
+        // What the rule's condition proves present counts as present in its body.
+        scope.narrowed.extend(present_when_true(w));
     }
     block(ctx, &r.body, &mut scope);
 }
@@ -244,7 +246,13 @@ fn action(ctx: &mut Ctx, a: &Action, scope: &mut Scope) {
                         f.kind.text
                     ),
                 );
-                ctx.report(d.with_help(format!("add `with {} = ...`", missing[0])));
+                let add: Vec<String> = missing.iter().map(|m| format!("{m} = ...")).collect();
+                let help = if args.is_empty() {
+                    format!("add `with {}`", add.join(", "))
+                } else {
+                    format!("add `, {}` after the last field given", add.join(", "))
+                };
+                ctx.report(d.with_help(help));
             }
         }
         ActionKind::Withhold {

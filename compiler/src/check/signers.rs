@@ -193,7 +193,9 @@ impl Ctx<'_> {
 
     /// Warns when nobody holds the signer's function or mandate today.
     pub(crate) fn warn_vacant(&mut self, s: &SignerRef, t: &SignerTarget) {
-        if !self.possible_holders(t).is_empty() {
+        if matches!(t, SignerTarget::Person(_) | SignerTarget::PersonField(_))
+            || !self.possible_holders(t).is_empty()
+        {
             return;
         }
         let name = self

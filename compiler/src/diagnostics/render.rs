@@ -115,15 +115,6 @@ impl Offsets {
     }
 }
 
-/// Line and column (both 1-based, column in characters) of a byte offset.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = &text[..floor_char_boundary(text, offset)];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
-}
-
 fn floor_char_boundary(text: &str, mut i: usize) -> usize {
     while i > 0 && !text.is_char_boundary(i) {
         i -= 1;
@@ -166,8 +157,28 @@ struct JsonFix<'a> {
 /// Renders diagnostics as a JSON array (one object per diagnostic, with line/column).
 /// Fields are only ever added, never renamed or removed.
 pub fn render_json<'a>(diags: &[Diagnostic], source: impl Fn(&str) -> Option<&'a str>) -> String {
+    // Line starts per file, once: 16,000 diagnostics stay linear.
+    let mut lines: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for d in diags {
+        for f in std::iter::once(&d.span.file).chain(d.labels.iter().map(|l| &l.span.file)) {
+            lines.entry(f.clone()).or_insert_with(|| {
+                let text = source(f).unwrap_or("");
+                std::iter::once(0)
+                    .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                    .collect()
+            });
+        }
+    }
+    let line_col = |file: &str, offset: usize| -> (usize, usize) {
+        let text = source(file).unwrap_or("");
+        let offset = floor_char_boundary(text, offset.min(text.len()));
+        let starts = lines.get(file).map(Vec::as_slice).unwrap_or(&[0]);
+        let line = starts.partition_point(|s| *s <= offset).max(1);
+        let start = starts[line - 1].min(offset);
+        (line, text[start..offset].chars().count() + 1)
+    };
     let loc = |s: &super::Span| {
-        let (line, column) = line_col(source(&s.file).unwrap_or(""), s.range.start);
+        let (line, column) = line_col(&s.file, s.range.start);
         JsonLocation {
             file: s.file.clone(),
             start: s.range.start,

@@ -113,6 +113,22 @@ pub struct Organogram {
     /// People.
     pub people: Vec<Person>,
     pub(crate) index: BTreeMap<String, (OrgKind, usize)>,
+    /// Lookups built once per organogram (so once per revision of its salsa query).
+    pub(crate) lookup: Lookup,
+}
+
+/// Who holds what and which unit is where, indexed: a check of 2,000 files against
+/// 50,000 people never scans the people for a signer.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub(crate) struct Lookup {
+    /// Function id → (unit, person) of every holder.
+    function_holders: BTreeMap<String, Vec<(String, String)>>,
+    /// Mandate id → holders.
+    mandate_holders: BTreeMap<String, Vec<String>>,
+    /// Unit → its direct sub-units.
+    children: BTreeMap<String, Vec<String>>,
+    /// Unit → people with a position directly in it.
+    people_in: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Organogram {
@@ -149,6 +165,40 @@ impl Organogram {
             }
         }
         self.index = index;
+        let mut lookup = Lookup::default();
+        for u in &self.units {
+            if let Some(p) = &u.parent {
+                lookup
+                    .children
+                    .entry(p.clone())
+                    .or_default()
+                    .push(u.id.clone());
+            }
+        }
+        for p in &self.people {
+            for pos in &p.positions {
+                match pos {
+                    Position::Function { function, unit } => {
+                        lookup
+                            .function_holders
+                            .entry(function.clone())
+                            .or_default()
+                            .push((unit.clone(), p.id.clone()));
+                        lookup
+                            .people_in
+                            .entry(unit.clone())
+                            .or_default()
+                            .insert(p.id.clone());
+                    }
+                    Position::Mandate(m) => lookup
+                        .mandate_holders
+                        .entry(m.clone())
+                        .or_default()
+                        .push(p.id.clone()),
+                }
+            }
+        }
+        self.lookup = lookup;
         dups
     }
 
@@ -200,78 +250,63 @@ impl Organogram {
         }
     }
 
-    /// `unit` and all units below it.
+    /// `unit` and all units below it (a cycle in the parents cannot loop).
     pub fn unit_and_descendants<'a>(&'a self, unit: &'a str) -> BTreeSet<&'a str> {
         let mut out: BTreeSet<&str> = BTreeSet::new();
-        out.insert(unit);
-        loop {
-            let before = out.len();
-            for u in &self.units {
-                if u.parent.as_deref().is_some_and(|p| out.contains(p)) {
-                    out.insert(&u.id);
-                }
-            }
-            if out.len() == before {
-                return out;
+        let mut todo = vec![unit];
+        while let Some(u) = todo.pop() {
+            if out.insert(u)
+                && let Some(kids) = self.lookup.children.get(u)
+            {
+                todo.extend(kids.iter().map(String::as_str));
             }
         }
+        out
     }
 
     /// People who hold `id` today: the person itself, holders of a mandate, or holders of
     /// a function (restricted to `in_unit` when given).
     pub fn holders(&self, id: &str, in_unit: Option<&str>) -> BTreeSet<&str> {
-        match self.kind_of(id) {
-            Some(OrgKind::Person) => self
-                .people
-                .iter()
-                .filter(|p| p.id == id)
-                .map(|p| p.id.as_str())
-                .collect(),
-            Some(OrgKind::Mandate) => self
-                .people
-                .iter()
-                .filter(|p| p.positions.contains(&Position::Mandate(id.to_string())))
-                .map(|p| p.id.as_str())
-                .collect(),
-            Some(OrgKind::Function) => self
-                .people
-                .iter()
-                .filter(|p| {
-                    p.positions.iter().any(|pos| match pos {
-                        Position::Function { function, unit } => {
-                            function == id && in_unit.is_none_or(|u| u == unit)
-                        }
-                        Position::Mandate(_) => false,
-                    })
+        match self.index.get(id) {
+            Some((OrgKind::Person, i)) => [self.people[*i].id.as_str()].into(),
+            Some((OrgKind::Mandate, _)) => self
+                .lookup
+                .mandate_holders
+                .get(id)
+                .map(|v| v.iter().map(String::as_str).collect())
+                .unwrap_or_default(),
+            Some((OrgKind::Function, _)) => self
+                .lookup
+                .function_holders
+                .get(id)
+                .map(|v| {
+                    v.iter()
+                        .filter(|(u, _)| in_unit.is_none_or(|w| w == u))
+                        .map(|(_, p)| p.as_str())
+                        .collect()
                 })
-                .map(|p| p.id.as_str())
-                .collect(),
+                .unwrap_or_default(),
             _ => BTreeSet::new(),
         }
     }
 
     /// People with a position in `unit` or any unit below it.
     pub fn members_of_unit<'a>(&'a self, unit: &'a str) -> BTreeSet<&'a str> {
-        let units = self.unit_and_descendants(unit);
-        self.people
-            .iter()
-            .filter(|p| {
-                p.positions.iter().any(|pos| matches!(pos, Position::Function { unit, .. } if units.contains(unit.as_str())))
-            })
-            .map(|p| p.id.as_str())
+        self.unit_and_descendants(unit)
+            .into_iter()
+            .filter_map(|u| self.lookup.people_in.get(u))
+            .flatten()
+            .map(String::as_str)
             .collect()
     }
 
     /// Units in which `function` is held by someone.
     pub fn units_holding(&self, function: &str) -> BTreeSet<&str> {
-        self.people
-            .iter()
-            .flat_map(|p| p.positions.iter())
-            .filter_map(|pos| match pos {
-                Position::Function { function: f, unit } if f == function => Some(unit.as_str()),
-                _ => None,
-            })
-            .collect()
+        self.lookup
+            .function_holders
+            .get(function)
+            .map(|v| v.iter().map(|(u, _)| u.as_str()).collect())
+            .unwrap_or_default()
     }
 
     /// Display name of a person by id (for messages).

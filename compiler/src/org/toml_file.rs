@@ -231,6 +231,32 @@ pub fn load_toml(file: &str, text: &str) -> (Organogram, Vec<Diagnostic>) {
             );
         }
     }
+    // A unit that is its own ancestor: report each cycle once, at its first unit.
+    let mut in_cycle: std::collections::BTreeSet<String> = Default::default();
+    for u in &org.units {
+        let mut path = vec![u.id.as_str()];
+        let mut cur = u.parent.as_deref();
+        while let Some(p) = cur {
+            if p == u.id {
+                if path.iter().all(|x| !in_cycle.contains(*x)) {
+                    let mut shown: Vec<&str> = path.clone();
+                    shown.push(&u.id);
+                    err(
+                        u.span.clone(),
+                        format!("the units are each other's parent: {}", shown.join(" → ")),
+                        "a unit cannot lie below itself; give one of them the parent it really has",
+                    );
+                }
+                in_cycle.extend(path.iter().map(|x| x.to_string()));
+                break;
+            }
+            if path.contains(&p) || path.len() > org.units.len() {
+                break;
+            }
+            path.push(p);
+            cur = org.unit(p).and_then(|x| x.parent.as_deref());
+        }
+    }
     for (r, kind) in position_refs {
         if org.kind_of(r.get_ref()) != Some(kind) {
             let candidates: Vec<&str> = org

@@ -206,7 +206,7 @@ fn next_item_start(text: &str, from: usize) -> Option<usize> {
         }) {
             return Some(pos + indent);
         }
-        pos += line.find('\n')? + 1;
+        pos += indent + line.find('\n')? + 1;
     }
     None
 }
