@@ -73,6 +73,23 @@ pub enum Command {
     },
 }
 
+/// A spreadsheet cell that a spreadsheet will not run: `=`, `+`, `-`, `@` (and tab or
+/// carriage return) at the start are neutralised with a leading apostrophe.
+fn safe_cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
+/// Writes through a temporary file and a rename: a reader sees the old file or the new one.
+fn write_atomic(path: &std::path::Path, text: &str) -> Result<(), String> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
 fn write(path: &std::path::Path, text: &str) -> Result<(), String> {
     std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
@@ -125,25 +142,27 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                 );
                 return Ok(ExitCode::from(1));
             };
-            // Read everything first: a bad file imports nothing.
+            // Every file ends in one state: rejected here (with file, element and reason),
+            // or matched / manual queue below. One bad file never blocks the others.
             let mut files: Vec<PathBuf> = std::fs::read_dir(&invoices)
                 .map_err(|e| format!("cannot read {}: {e}", invoices.display()))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "xml"))
+                .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("xml")))
                 .collect();
             files.sort();
             let mut parsed = Vec::new();
-            let mut errors = Vec::new();
+            let mut rejected: Vec<String> = Vec::new();
             for f in &files {
-                let bytes =
-                    std::fs::read(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
                 let name = f
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                match ubl::parse(&name, &bytes) {
-                    Ok(i) => parsed.push(i),
-                    Err(e) => errors.push(e.to_string()),
+                match std::fs::read(f) {
+                    Ok(bytes) => match ubl::parse(&name, &bytes) {
+                        Ok(i) => parsed.push(i),
+                        Err(e) => rejected.push(e.to_string()),
+                    },
+                    Err(e) => rejected.push(format!("{name}: (file): cannot read: {e}")),
                 }
             }
             let orders_text = std::fs::read_to_string(&orders)
@@ -153,28 +172,51 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             } else {
                 orders::read_csv
             };
+            // Purchase orders are one export: a bad row stops the run (nothing imported).
             let pos = match read(&orders.display().to_string(), &orders_text) {
                 Ok(p) => p,
-                Err(e) => {
-                    errors.extend(e);
-                    Vec::new()
+                Err(errors) => {
+                    for e in &errors {
+                        eprintln!("error: {e}");
+                    }
+                    eprintln!(
+                        "error: {} bad purchase-order row(s); nothing was imported",
+                        errors.len()
+                    );
+                    return Ok(ExitCode::from(1));
                 }
             };
-            if !errors.is_empty() {
-                for e in &errors {
-                    eprintln!("error: {e}");
-                }
-                eprintln!(
-                    "error: {} bad file(s) or row(s); nothing was imported",
-                    errors.len()
-                );
-                return Ok(ExitCode::from(1));
-            }
             let debts: Box<dyn Debts> = match (debts_file, debts_url) {
                 (Some(f), _) => Box::new(FileDebts::open(&f)?),
                 (None, Some(url)) => Box::new(HttpDebts { endpoint: url, timeout: std::time::Duration::from_secs(timeout), retries }),
                 (None, None) => return Err("give --debts-file or --debts-url: payments are never proposed without the debts check".into()),
             };
+            // The output folder must be writable before anything is committed.
+            std::fs::create_dir_all(&output)
+                .map_err(|e| format!("cannot create {}: {e}", output.display()))?;
+            let probe = output.join(".paraaf-write-test");
+            std::fs::write(&probe, b"")
+                .map_err(|e| format!("cannot write in {}: {e}", output.display()))?;
+            let _ = std::fs::remove_file(&probe);
+
+            let mut runtime = rt.open()?;
+            // An invoice is identified by seller, number and issue date: one seen before
+            // (in this database) is not imported again.
+            let identity = |inv: &ubl::Invoice| {
+                paraaf_runtime::sha256_hex(
+                    format!("invoice|{}|{}|{}", inv.supplier, inv.number, inv.issue_date)
+                        .as_bytes(),
+                )
+            };
+            let known: std::collections::BTreeSet<String> = runtime
+                .state()
+                .documents
+                .values()
+                .map(|d| d.content_sha256.clone())
+                .collect();
+            let (parsed, again): (Vec<ubl::Invoice>, Vec<ubl::Invoice>) = parsed
+                .into_iter()
+                .partition(|i| !known.contains(&identity(i)));
             let matches = finance::match_invoices(&compiled, &parsed, &pos, tolerance);
             let date = date.format("%Y-%m-%d").to_string();
             let payments = finance::propose_payments(
@@ -185,26 +227,24 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                 debts.as_ref(),
                 &date,
             );
-
-            if let Some(person) = person {
-                let mut runtime = rt.open()?;
-                let kinds: std::collections::BTreeMap<String, String> = compiled
-                    .flows
-                    .iter()
-                    .map(|f| (f.name.clone(), f.document.clone()))
-                    .collect();
-                let now = rt.now();
-                runtime
-                    .execute(now, |e| {
+            let kinds: std::collections::BTreeMap<String, String> = compiled
+                .flows
+                .iter()
+                .map(|f| (f.name.clone(), f.document.clone()))
+                .collect();
+            let now = rt.now();
+            // One transaction: the approval flows and every debts check (request, hash
+            // of the answer, decision and the amounts withheld), whatever the flags.
+            runtime
+                .execute(now, |e| {
+                    if let Some(person) = &person {
                         for (m, inv) in matches.iter().zip(&parsed) {
                             if let (Some((flow, fields)), None) = (&m.start, &m.queue) {
                                 let sub = Submission {
                                     kind: kinds.get(flow).cloned().unwrap_or_default(),
                                     uploader: person.clone(),
                                     fields: fields.clone(),
-                                    content_sha256: paraaf_runtime::sha256_hex(
-                                        inv.number.as_bytes(),
-                                    ),
+                                    content_sha256: identity(inv),
                                     title: format!(
                                         "Factuur {} ({})",
                                         inv.number, inv.supplier_name
@@ -214,49 +254,88 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                                 e.submit(sub)?;
                             }
                         }
-                        for p in &payments {
-                            for (request, hash, decision) in &p.checks {
-                                e.record_debts_check(&p.invoice, request, hash, decision);
-                            }
+                    }
+                    for p in &payments {
+                        let withheld: Vec<String> =
+                            p.withheld.iter().map(|(a, v)| format!("{a} {v}")).collect();
+                        for (request, hash, decision) in &p.checks {
+                            let decision = format!(
+                                "{decision}; withheld: {}; to the supplier: {}{}",
+                                if withheld.is_empty() {
+                                    "nothing".to_string()
+                                } else {
+                                    withheld.join(", ")
+                                },
+                                p.to_supplier,
+                                p.blocked
+                                    .as_ref()
+                                    .map(|b| format!(" (blocked: {b})"))
+                                    .unwrap_or_default()
+                            );
+                            e.record_debts_check(&p.invoice, request, hash, &decision);
                         }
-                        Ok(())
-                    })
-                    .map_err(|e| format!("starting the approval flows: {e}"))?;
-            }
+                    }
+                    Ok(())
+                })
+                .map_err(|e| format!("starting the approval flows: {e}"))?;
 
-            std::fs::create_dir_all(&output)
-                .map_err(|e| format!("cannot create {}: {e}", output.display()))?;
             let agencies: Vec<String> = compiled.agencies.iter().map(|a| a.name.clone()).collect();
-            let mut csv = format!(
-                "invoice,supplier,supplier_name,amount,amount_excl_vat,to_supplier,{},blocked\n",
-                agencies.join(",")
-            );
+            let mut w = csv::Writer::from_writer(Vec::new());
+            let mut header = vec![
+                "invoice",
+                "supplier",
+                "supplier_name",
+                "amount",
+                "amount_excl_vat",
+                "to_supplier",
+            ];
+            header.extend(agencies.iter().map(String::as_str));
+            header.push("blocked");
+            w.write_record(&header).map_err(|e| e.to_string())?;
             for p in &payments {
-                let withheld: Vec<String> = agencies
-                    .iter()
-                    .map(|a| p.withheld.get(a).copied().unwrap_or_default().to_string())
-                    .collect();
-                csv.push_str(&format!(
-                    "{},{},\"{}\",{},{},{},{},\"{}\"\n",
-                    p.invoice,
-                    p.supplier,
-                    p.supplier_name.replace('"', "'"),
-                    p.amount,
-                    p.amount_excl_vat,
-                    p.to_supplier,
-                    withheld.join(","),
-                    p.blocked.clone().unwrap_or_default().replace('"', "'")
-                ));
+                let mut row = vec![
+                    safe_cell(&p.invoice),
+                    safe_cell(&p.supplier),
+                    safe_cell(&p.supplier_name),
+                    p.amount.to_string(),
+                    p.amount_excl_vat.to_string(),
+                    p.to_supplier.to_string(),
+                ];
+                row.extend(
+                    agencies
+                        .iter()
+                        .map(|a| p.withheld.get(a).copied().unwrap_or_default().to_string()),
+                );
+                row.push(safe_cell(p.blocked.as_deref().unwrap_or("")));
+                w.write_record(&row).map_err(|e| e.to_string())?;
             }
-            write(&output.join("proposal.csv"), &csv)?;
-            write(
+            let csv_text = String::from_utf8(w.into_inner().map_err(|e| e.to_string())?)
+                .map_err(|e| e.to_string())?;
+            write_atomic(&output.join("proposal.csv"), &csv_text)?;
+            write_atomic(
                 &output.join("proposal.json"),
                 &serde_json::to_string_pretty(&payments).map_err(|e| e.to_string())?,
             )?;
-            write(
+            write_atomic(
                 &output.join("matches.json"),
                 &serde_json::to_string_pretty(&matches).map_err(|e| e.to_string())?,
             )?;
+            write_atomic(
+                &output.join("rejected.txt"),
+                &rejected
+                    .iter()
+                    .map(|r| format!("{r}\n"))
+                    .collect::<String>(),
+            )?;
+            for r in &rejected {
+                eprintln!("rejected: {r}");
+            }
+            for i in &again {
+                eprintln!(
+                    "already imported: {} ({} {}, {})",
+                    i.file, i.supplier, i.number, i.issue_date
+                );
+            }
             let matched = matches
                 .iter()
                 .filter(|m| m.purchase_order.is_some() && m.queue.is_none())
@@ -266,8 +345,10 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             let blocked = payments.iter().filter(|p| p.blocked.is_some()).count();
             let withheld: Decimal = payments.iter().flat_map(|p| p.withheld.values()).sum();
             println!(
-                "{} invoices: {matched} matched, {manual} to the manual queue, {flagged} flagged",
-                parsed.len()
+                "{} files: {matched} matched, {manual} to the manual queue, {} rejected, {} already imported, {flagged} flagged",
+                files.len(),
+                rejected.len(),
+                again.len()
             );
             println!(
                 "{} payments proposed: {withheld} EUR withheld, {blocked} blocked",

@@ -5,17 +5,17 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// What the debts service says about a supplier on a date.
+/// What the debts service says about a supplier on a date. Strict: the three debts are
+/// required and nothing else is accepted (`[]`, `{}`, `{"error": ...}`, camelCase or a
+/// typo never read as "no debts": the payment is blocked instead).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct DebtsAnswer {
     /// Social-security debt (RSZ).
-    #[serde(default)]
     pub social_debt: Decimal,
     /// Tax debt (FOD Financiën).
-    #[serde(default)]
     pub tax_debt: Decimal,
     /// Unpaid social contributions as self-employed (RSVZ).
-    #[serde(default)]
     pub self_employed_debt: Decimal,
     /// A certificate (attest) stating a smaller social debt, if handed in.
     #[serde(default)]
@@ -23,6 +23,23 @@ pub struct DebtsAnswer {
     /// A certificate stating a smaller tax debt, if handed in.
     #[serde(default)]
     pub tax_attest: Option<Decimal>,
+}
+
+impl DebtsAnswer {
+    /// Debts and attests are never negative.
+    pub fn validate(&self) -> Result<(), String> {
+        let all = [
+            Some(self.social_debt),
+            Some(self.tax_debt),
+            Some(self.self_employed_debt),
+            self.social_attest,
+            self.tax_attest,
+        ];
+        if all.iter().flatten().any(|d| d.is_sign_negative()) {
+            return Err("a debt or attest is negative".into());
+        }
+        Ok(())
+    }
 }
 
 /// A source of debt information.
@@ -45,8 +62,18 @@ impl FileDebts {
     pub fn open(path: &std::path::Path) -> Result<FileDebts, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let map = serde_json::from_str(&text)
+        let map: BTreeMap<String, DebtsAnswer> = serde_json::from_str(&text)
             .map_err(|e| format!("{} is not a debts file: {e}", path.display()))?;
+        for (kbo, a) in &map {
+            if kbo.len() != 10 || !kbo.chars().all(|c| c.is_ascii_digit()) {
+                return Err(format!(
+                    "{}: `{kbo}` is not an enterprise number (10 digits, no `BE`, dots or spaces)",
+                    path.display()
+                ));
+            }
+            a.validate()
+                .map_err(|why| format!("{}: {kbo}: {why}", path.display()))?;
+        }
         Ok(FileDebts {
             map,
             path: path.display().to_string(),
@@ -90,9 +117,15 @@ impl Debts for HttpDebts {
                     let raw = resp
                         .into_string()
                         .map_err(|e| format!("unreadable answer: {e}"))?;
-                    return serde_json::from_str(&raw)
-                        .map(|a| (a, raw.clone()))
-                        .map_err(|e| format!("unexpected answer: {e}"));
+                    let answer: DebtsAnswer = serde_json::from_str(&raw).map_err(|e| {
+                        format!(
+                            "unexpected answer from the debts service ({e}): the payment is blocked"
+                        )
+                    })?;
+                    answer
+                        .validate()
+                        .map_err(|why| format!("unexpected answer: {why}"))?;
+                    return Ok((answer, raw));
                 }
                 Err(ureq::Error::Status(code, _)) => {
                     last = format!("the debts service answered HTTP {code}")

@@ -253,7 +253,11 @@ pub fn generate(n_orders: usize, n_invoices: usize, seed: u64) -> Generated {
     let mut debts = serde_json::Map::new();
     for s in (0..suppliers).step_by(9) {
         let social = Decimal::new((rng.below(900_000) + 1000) as i64, 2);
-        let mut entry = serde_json::json!({ "social_debt": social.to_string() });
+        let mut entry = serde_json::json!({
+            "social_debt": social.to_string(),
+            "tax_debt": "0.00",
+            "self_employed_debt": "0.00",
+        });
         if s % 2 == 0 {
             entry["tax_debt"] =
                 serde_json::json!(Decimal::new((rng.below(400_000) + 1000) as i64, 2).to_string());

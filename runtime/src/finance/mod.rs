@@ -117,6 +117,9 @@ struct Effects {
     withheld: BTreeMap<String, Decimal>,
     blocked: Option<String>,
     checks: Vec<(String, String, String)>,
+    /// Already withheld under a cap, per (supplier, payment date, agency): an attest caps
+    /// what is withheld from a supplier on a day, across all its invoices.
+    capped: BTreeMap<(String, String, String), Decimal>,
 }
 
 struct Run<'a> {
@@ -166,6 +169,12 @@ impl Run<'_> {
                                     Some("the debts check has no enterprise number or date".into());
                                 return;
                             };
+                            if kbo.len() != 10 || !kbo.chars().all(|c| c.is_ascii_digit()) {
+                                self.fx.blocked = Some(format!(
+                                    "the supplier has no Belgian enterprise number (`{kbo}`): the withholding obligation cannot be checked automatically; a person must decide"
+                                ));
+                                return;
+                            }
                             let Some(debts) = self.debts else {
                                 self.fx.blocked = Some("no debts service is configured: the withholding obligation cannot be checked".into());
                                 return;
@@ -201,7 +210,7 @@ impl Run<'_> {
                                 Err(why) => {
                                     self.fx.checks.push((
                                         debts.describe(&kbo, &date),
-                                        String::new(),
+                                        crate::sha256_hex(why.as_bytes()),
                                         format!("blocked: {why}"),
                                     ));
                                     self.fx.blocked = Some(format!("payment blocked: {why}"));
@@ -239,14 +248,29 @@ impl Run<'_> {
                     cap,
                     agency,
                 } => {
-                    let V::Num(mut a) = eval(amount, env) else {
+                    let V::Num(a) = eval(amount, env) else {
                         continue;
                     };
-                    if let Some(V::Num(c)) = cap.as_ref().map(|c| eval(c, env)) {
-                        a = a.min(c);
-                    }
-                    *self.fx.withheld.entry(agency.clone()).or_default() +=
-                        cents(a.max(Decimal::ZERO));
+                    let a = a.max(Decimal::ZERO);
+                    let a = if let Some(V::Num(c)) = cap.as_ref().map(|c| eval(c, env)) {
+                        let key = (
+                            env.field(&["payment".into(), "supplier".into()])
+                                .text()
+                                .unwrap_or_default(),
+                            env.field(&["payment".into(), "date".into()])
+                                .text()
+                                .unwrap_or_default(),
+                            agency.clone(),
+                        );
+                        let used = self.fx.capped.entry(key).or_default();
+                        let room = (c - *used).max(Decimal::ZERO);
+                        let a = cents(a.min(room));
+                        *used += a;
+                        a
+                    } else {
+                        cents(a)
+                    };
+                    *self.fx.withheld.entry(agency.clone()).or_default() += a;
                 }
                 Stmt::Notify { .. } => {}
             }
@@ -302,7 +326,22 @@ pub fn match_invoices(
             file: inv.file.clone(),
             ..Default::default()
         };
-        if !seen.insert((inv.supplier.clone(), inv.number.clone(), inv.credit_note)) {
+        if inv.currency != "EUR" {
+            outcome.queue = Some((
+                "manuele-koppeling".into(),
+                format!(
+                    "the invoice is in {}: the city pays in EUR, so a person converts it (nothing was proposed)",
+                    inv.currency
+                ),
+            ));
+            out.push(outcome);
+            continue;
+        }
+        if !seen.insert((
+            inv.supplier.clone(),
+            inv.number.clone(),
+            inv.issue_date.clone(),
+        )) {
             outcome.queue = Some((
                 "manuele-koppeling".into(),
                 "duplicate: this supplier sent this invoice number before".into(),
@@ -325,6 +364,24 @@ pub fn match_invoices(
         outcome.purchase_order = run.fx.linked;
         outcome.queue = run.fx.queue;
         outcome.start = run.fx.start;
+        // Whatever the rules say: an invoice is never linked to another supplier's order
+        // (a contractor quoting someone else's "supplies" order would escape withholding).
+        if let Some(po) = outcome
+            .purchase_order
+            .as_ref()
+            .and_then(|r| orders.iter().find(|o| &o.reference == r))
+            && po.supplier != inv.supplier
+        {
+            outcome.queue = Some((
+                "manuele-koppeling".into(),
+                format!(
+                    "the purchase order {} belongs to another supplier ({}), not to {}",
+                    po.reference, po.supplier, inv.supplier
+                ),
+            ));
+            outcome.purchase_order = None;
+            outcome.start = None;
+        }
         out.push(outcome);
     }
     // Partial invoices and over-invoicing per purchase order.
@@ -382,6 +439,7 @@ pub fn propose_payments(
     date: &str,
 ) -> Vec<Payment> {
     let mut out = Vec::new();
+    let mut capped = BTreeMap::new();
     for (inv, m) in invoices.iter().zip(matches) {
         let Some(po) = m
             .purchase_order
@@ -405,7 +463,10 @@ pub fn propose_payments(
         let mut run = Run {
             orders: &[],
             debts: Some(debts),
-            fx: Effects::default(),
+            fx: Effects {
+                capped: std::mem::take(&mut capped),
+                ..Effects::default()
+            },
         };
         for rule in rules(project, "payment.scheduled") {
             let mut env = Records::default();
@@ -414,8 +475,15 @@ pub fn propose_payments(
                 run.block(&rule.body, &mut env);
             }
         }
+        capped = std::mem::take(&mut run.fx.capped);
         let total: Decimal = run.fx.withheld.values().sum();
-        let blocked = run.fx.blocked.clone();
+        let mut blocked = run.fx.blocked.clone();
+        if blocked.is_none() && total > inv.amount && inv.amount >= Decimal::ZERO {
+            blocked = Some(format!(
+                "the withholdings ({total}) exceed the amount due ({}, after prepayments): a person must decide",
+                inv.amount
+            ));
+        }
         out.push(Payment {
             invoice: inv.number.clone(),
             supplier: inv.supplier.clone(),

@@ -50,6 +50,7 @@ pub fn read_csv(name: &str, text: &str) -> Result<Vec<PurchaseOrder>, Vec<String
     }
     let mut out = Vec::new();
     let mut errors = Vec::new();
+    let mut first_line: std::collections::BTreeMap<String, u64> = Default::default();
     for rec in reader.records() {
         let rec = match rec {
             Ok(r) => r,
@@ -60,12 +61,34 @@ pub fn read_csv(name: &str, text: &str) -> Result<Vec<PurchaseOrder>, Vec<String
         };
         let line = rec.position().map_or(0, |p| p.line());
         let get = |i: usize| idx[i].and_then(|j| rec.get(j)).unwrap_or("").to_string();
-        let supplier: String = get(1).chars().filter(char::is_ascii_digit).collect();
+        // A Belgian enterprise number (dots and `BE` allowed), or a foreign id as the
+        // invoice carries it (`SE5567891234`), never digits stripped out of it.
+        let raw_supplier = get(1);
+        let kbo: String = raw_supplier.chars().filter(char::is_ascii_digit).collect();
+        let belgian_form = raw_supplier
+            .trim_start_matches("BE")
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == ' ');
+        let foreign = raw_supplier.len() >= 4
+            && raw_supplier.chars().take(2).all(|c| c.is_ascii_uppercase())
+            && !raw_supplier.starts_with("BE")
+            && raw_supplier.chars().all(|c| c.is_ascii_alphanumeric());
+        let supplier = if foreign {
+            raw_supplier.clone()
+        } else {
+            kbo.clone()
+        };
         let amount = Decimal::from_str(&get(2));
         let date = get(3);
-        if get(0).is_empty() {
+        let category = get(5).to_lowercase();
+        let reference = get(0);
+        if reference.is_empty() {
             errors.push(format!("{name}:{line}: the reference is empty"));
-        } else if supplier.len() != 10 {
+        } else if let Some(first) = first_line.get(&reference) {
+            errors.push(format!(
+                "{name}:{line}: the reference `{reference}` is used twice (first on line {first}); an invoice quoting it would match either"
+            ));
+        } else if !foreign && (kbo.len() != 10 || !belgian_form) {
             errors.push(format!(
                 "{name}:{line}: `{}` is not an enterprise number",
                 get(1)
@@ -76,14 +99,19 @@ pub fn read_csv(name: &str, text: &str) -> Result<Vec<PurchaseOrder>, Vec<String
             errors.push(format!(
                 "{name}:{line}: `{date}` is not a date (YYYY-MM-DD)"
             ));
+        } else if category.is_empty() {
+            errors.push(format!(
+                "{name}:{line}: the category is empty; it decides the withholding obligation (e.g. `works`, `supplies`)"
+            ));
         } else {
+            first_line.insert(reference.clone(), line);
             out.push(PurchaseOrder {
-                reference: get(0),
+                reference,
                 supplier,
                 amount: amount.unwrap_or_default(),
                 date,
                 dienst: get(4),
-                category: get(5),
+                category,
             });
         }
     }

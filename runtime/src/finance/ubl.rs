@@ -3,7 +3,6 @@
 //! size is capped before parsing.
 
 use rust_decimal::Decimal;
-use std::str::FromStr;
 
 const CAC: &str = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2";
 const CBC: &str = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2";
@@ -33,8 +32,12 @@ pub struct Invoice {
     pub number: String,
     /// Credit note (amounts are negative).
     pub credit_note: bool,
-    /// Supplier enterprise number (KBO), digits only.
+    /// The supplier: its Belgian enterprise number (KBO, 10 digits) when it has one (an
+    /// id with scheme 0208, or a Belgian VAT number, 9925), else its foreign id as given
+    /// (`SE5567891234`); see `belgian`.
     pub supplier: String,
+    /// Whether `supplier` is a Belgian enterprise number (only then is a debts check made).
+    pub belgian: bool,
     /// Supplier name.
     pub supplier_name: String,
     /// Supplier VAT number.
@@ -49,10 +52,14 @@ pub struct Invoice {
     pub buyer_reference: Option<String>,
     /// Currency.
     pub currency: String,
-    /// Total excluding VAT (BT-109).
+    /// Total excluding VAT (BT-109): the base of withholdings.
     pub amount_excl_vat: Decimal,
-    /// Total including VAT (BT-112).
+    /// What is due (BT-115, `PayableAmount` = incl. VAT − prepaid + rounding): what is paid.
     pub amount: Decimal,
+    /// Total including VAT (BT-112).
+    pub amount_incl_vat: Decimal,
+    /// Already paid (BT-113).
+    pub prepaid: Decimal,
     /// Lines.
     pub lines: Vec<Line>,
 }
@@ -94,6 +101,58 @@ fn text(n: Option<Node>) -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
+/// Deepest element nesting accepted; checked on the bytes before a tree is built.
+pub const MAX_DEPTH: usize = 64;
+
+/// How deep elements nest, read off the bytes (tags, comments, CDATA, PIs skipped).
+fn nesting_depth(text: &str) -> usize {
+    let b = text.as_bytes();
+    let (mut depth, mut max, mut i) = (0usize, 0usize, 0usize);
+    while i < b.len() {
+        if b[i] != b'<' {
+            i += 1;
+            continue;
+        }
+        let rest = &text[i..];
+        let skip = |end: &str| rest.find(end).map_or(b.len(), |e| i + e + end.len());
+        if rest.starts_with("<!--") {
+            i = skip("-->");
+        } else if rest.starts_with("<![CDATA[") {
+            i = skip("]]>");
+        } else if rest.starts_with("<?") || rest.starts_with("<!") {
+            i = skip(">");
+        } else if rest.starts_with("</") {
+            depth = depth.saturating_sub(1);
+            i = skip(">");
+        } else {
+            let end = skip(">");
+            if !text[i..end].ends_with("/>") {
+                depth += 1;
+                max = max.max(depth);
+            }
+            i = end;
+        }
+    }
+    max
+}
+
+/// The two parts of a Belgian enterprise number: `BE0123456789`, `0123.456.789`.
+fn kbo_digits(s: &str) -> Option<String> {
+    let t = s.trim();
+    let t = t
+        .strip_prefix("BE")
+        .or_else(|| t.strip_prefix("be"))
+        .unwrap_or(t);
+    if !t
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '.' | ' '))
+    {
+        return None;
+    }
+    let digits: String = t.chars().filter(char::is_ascii_digit).collect();
+    (digits.len() == 10).then_some(digits)
+}
+
 /// Parses one UBL document.
 pub fn parse(file: &str, bytes: &[u8]) -> Result<Invoice, UblError> {
     let err = |element: &str, message: String| UblError {
@@ -109,6 +168,12 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Invoice, UblError> {
     }
     let text_in =
         std::str::from_utf8(bytes).map_err(|e| err("(file)", format!("not UTF-8: {e}")))?;
+    if nesting_depth(text_in) > MAX_DEPTH {
+        return Err(err(
+            "(file)",
+            format!("elements are nested more than {MAX_DEPTH} deep; no invoice is"),
+        ));
+    }
     let doc = roxmltree::Document::parse_with_options(
         text_in,
         roxmltree::ParsingOptions {
@@ -136,40 +201,134 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Invoice, UblError> {
     } else {
         Decimal::ONE
     };
+    let currency = text(child(root, CBC, "DocumentCurrencyCode"))
+        .ok_or_else(|| err("cbc:DocumentCurrencyCode", "missing (BR-05)".into()))?;
+    if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
+        return Err(err(
+            "cbc:DocumentCurrencyCode",
+            format!("`{currency}` is not a currency code"),
+        ));
+    }
     let required =
         |n: Option<Node>, element: &str| text(n).ok_or_else(|| err(element, "missing".into()));
+    // An amount: one text node (no comment or element inside), at most two decimals, in
+    // the document's currency.
     let amount = |n: Option<Node>, element: &str| -> Result<Decimal, UblError> {
-        let t = required(n, element)?;
-        Decimal::from_str(&t).map_err(|_| err(element, format!("`{t}` is not an amount")))
+        let Some(node) = n else {
+            return Err(err(element, "missing".into()));
+        };
+        if node.children().any(|c| !c.is_text()) {
+            return Err(err(
+                element,
+                "an amount must be plain text (a comment or element inside it)".into(),
+            ));
+        }
+        let t = required(Some(node), element)?;
+        let d = Decimal::from_str_exact(&t)
+            .ok()
+            .filter(|_| {
+                t.chars()
+                    .all(|c| c.is_ascii_digit() || c == '.' || c == '-')
+            })
+            .ok_or_else(|| err(element, format!("`{t}` is not an amount")))?;
+        if d.scale() > 2 {
+            return Err(err(
+                element,
+                format!("`{t}` has more than two decimals (BR-DEC)"),
+            ));
+        }
+        if let Some(c) = node.attribute("currencyID")
+            && c != currency
+        {
+            return Err(err(
+                element,
+                format!("in {c}, but the invoice is in {currency} (BR-CO-xx currency)"),
+            ));
+        }
+        Ok(d)
+    };
+    let opt_amount = |n: Option<Node>, element: &str| -> Result<Decimal, UblError> {
+        match n {
+            None => Ok(Decimal::ZERO),
+            Some(_) => amount(n, element),
+        }
+    };
+    let date = |n: Option<Node>, element: &str| -> Result<Option<String>, UblError> {
+        match text(n) {
+            None => Ok(None),
+            Some(d) if paraaf_compiler::syntax::valid_date(&d) => Ok(Some(d)),
+            Some(d) => Err(err(element, format!("`{d}` is not a date (YYYY-MM-DD)"))),
+        }
     };
     let party = path(root, &[(CAC, "AccountingSupplierParty"), (CAC, "Party")])
         .ok_or_else(|| err("cac:AccountingSupplierParty/cac:Party", "missing".into()))?;
-    let kbo_raw = text(path(
-        party,
-        &[(CAC, "PartyLegalEntity"), (CBC, "CompanyID")],
-    ))
-    .or_else(|| text(child(party, CBC, "EndpointID")))
-    .ok_or_else(|| {
-        err(
-            "cac:PartyLegalEntity/cbc:CompanyID",
-            "the supplier's enterprise number is missing".into(),
-        )
-    })?;
-    let supplier: String = kbo_raw.chars().filter(char::is_ascii_digit).collect();
-    if supplier.len() != 10 {
-        return Err(err(
-            "cac:PartyLegalEntity/cbc:CompanyID",
-            format!("`{kbo_raw}` is not a Belgian enterprise number (10 digits)"),
-        ));
+    // The seller's identity by scheme: 0208 is a Belgian enterprise number, 9925 a
+    // Belgian VAT number; anything else is a foreign id, never turned into a KBO.
+    let endpoint = child(party, CBC, "EndpointID");
+    let legal = path(party, &[(CAC, "PartyLegalEntity"), (CBC, "CompanyID")]);
+    let tax = path(party, &[(CAC, "PartyTaxScheme"), (CBC, "CompanyID")]);
+    let mut belgian_id = None;
+    for n in [legal, endpoint, tax].into_iter().flatten() {
+        let scheme = n.attribute("schemeID");
+        let t = n.text().unwrap_or("").trim().to_string();
+        let found = match scheme {
+            Some("0208") | Some("9925") => Some(kbo_digits(&t).ok_or_else(|| {
+                err(
+                    &format!(
+                        "cbc:{}[@schemeID={}]",
+                        n.tag_name().name(),
+                        scheme.unwrap_or("")
+                    ),
+                    format!("`{t}` is not a Belgian enterprise number (10 digits)"),
+                )
+            })?),
+            None if t.starts_with("BE") => kbo_digits(&t),
+            _ => None,
+        };
+        if belgian_id.is_none() {
+            belgian_id = found;
+        }
     }
-    let totals = child(root, CAC, "LegalMonetaryTotal")
-        .ok_or_else(|| err("cac:LegalMonetaryTotal", "missing".into()))?;
+    let (supplier, belgian) = match belgian_id {
+        Some(k) => (k, true),
+        None => {
+            let foreign = [tax, legal, endpoint]
+                .into_iter()
+                .find_map(|n| text(n))
+                .ok_or_else(|| {
+                    err(
+                        "cac:AccountingSupplierParty/cac:Party",
+                        "the seller has no id (EndpointID, CompanyID)".into(),
+                    )
+                })?;
+            (foreign, false)
+        }
+    };
+    let all_totals: Vec<Node> = root
+        .children()
+        .filter(|c| {
+            c.is_element()
+                && c.tag_name().name() == "LegalMonetaryTotal"
+                && c.tag_name().namespace() == Some(CAC)
+        })
+        .collect();
+    let totals = match all_totals.as_slice() {
+        [one] => *one,
+        [] => return Err(err("cac:LegalMonetaryTotal", "missing".into())),
+        _ => {
+            return Err(err(
+                "cac:LegalMonetaryTotal",
+                "appears more than once".into(),
+            ));
+        }
+    };
     let line_name = if credit_note {
         "CreditNoteLine"
     } else {
         "InvoiceLine"
     };
     let mut lines = Vec::new();
+    let mut line_sum = Decimal::ZERO;
     for l in root.children().filter(|c| {
         c.is_element() && c.tag_name().name() == line_name && c.tag_name().namespace() == Some(CAC)
     }) {
@@ -178,11 +337,89 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Invoice, UblError> {
             child(l, CBC, "LineExtensionAmount"),
             &format!("cac:{line_name}[{id}]/cbc:LineExtensionAmount"),
         )?;
+        line_sum += amt;
         lines.push(Line {
             id,
             amount: amt * sign,
             order_line: text(path(l, &[(CAC, "OrderLineReference"), (CBC, "LineID")])),
         });
+    }
+    let t = |name: &str| format!("cac:LegalMonetaryTotal/cbc:{name}");
+    let line_total = amount(
+        child(totals, CBC, "LineExtensionAmount"),
+        &t("LineExtensionAmount"),
+    )?;
+    let allowances = opt_amount(
+        child(totals, CBC, "AllowanceTotalAmount"),
+        &t("AllowanceTotalAmount"),
+    )?;
+    let charges = opt_amount(
+        child(totals, CBC, "ChargeTotalAmount"),
+        &t("ChargeTotalAmount"),
+    )?;
+    let excl = amount(
+        child(totals, CBC, "TaxExclusiveAmount"),
+        &t("TaxExclusiveAmount"),
+    )?;
+    let incl = amount(
+        child(totals, CBC, "TaxInclusiveAmount"),
+        &t("TaxInclusiveAmount"),
+    )?;
+    let prepaid = opt_amount(child(totals, CBC, "PrepaidAmount"), &t("PrepaidAmount"))?;
+    let rounding = opt_amount(
+        child(totals, CBC, "PayableRoundingAmount"),
+        &t("PayableRoundingAmount"),
+    )?;
+    let payable = amount(child(totals, CBC, "PayableAmount"), &t("PayableAmount"))?;
+    // The tax total in the document currency (the one without a currency of its own).
+    let tax_total = root
+        .children()
+        .filter(|c| {
+            c.is_element()
+                && c.tag_name().name() == "TaxTotal"
+                && c.tag_name().namespace() == Some(CAC)
+        })
+        .filter_map(|c| child(c, CBC, "TaxAmount"))
+        .find(|a| a.attribute("currencyID").is_none_or(|c| c == currency));
+    let vat = amount(tax_total, "cac:TaxTotal/cbc:TaxAmount")?;
+    // The Peppol BIS 3.0 calculation rules on the totals.
+    let rules = [
+        (
+            "BR-CO-10",
+            "the sum of the lines",
+            line_total == line_sum,
+            format!("{line_total} ≠ {line_sum}"),
+        ),
+        (
+            "BR-CO-13",
+            "lines − allowances + charges",
+            excl == line_total - allowances + charges,
+            format!("{excl} ≠ {line_total} − {allowances} + {charges}"),
+        ),
+        (
+            "BR-CO-15",
+            "excl. VAT + VAT",
+            incl == excl + vat,
+            format!("{incl} ≠ {excl} + {vat}"),
+        ),
+        (
+            "BR-CO-16",
+            "incl. VAT − prepaid + rounding",
+            payable == incl - prepaid + rounding,
+            format!("{payable} ≠ {incl} − {prepaid} + {rounding}"),
+        ),
+    ];
+    if let Some((rule, what, _, detail)) = rules.iter().find(|r| !r.2) {
+        return Err(err(
+            "cac:LegalMonetaryTotal",
+            format!("{rule}: the total is not {what} ({detail})"),
+        ));
+    }
+    if excl < Decimal::ZERO || incl < Decimal::ZERO {
+        return Err(err(
+            "cac:LegalMonetaryTotal",
+            "negative totals: send a credit note instead".into(),
+        ));
     }
     let party_name = text(path(
         party,
@@ -195,21 +432,19 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Invoice, UblError> {
         number: required(child(root, CBC, "ID"), "cbc:ID")?,
         credit_note,
         supplier,
+        belgian,
         supplier_name: party_name,
-        supplier_vat: text(path(party, &[(CAC, "PartyTaxScheme"), (CBC, "CompanyID")])),
-        issue_date: required(child(root, CBC, "IssueDate"), "cbc:IssueDate")?,
-        due_date: text(child(root, CBC, "DueDate")),
+        supplier_vat: text(tax),
+        issue_date: date(child(root, CBC, "IssueDate"), "cbc:IssueDate")?
+            .ok_or_else(|| err("cbc:IssueDate", "missing".into()))?,
+        due_date: date(child(root, CBC, "DueDate"), "cbc:DueDate")?,
         order_reference: text(path(root, &[(CAC, "OrderReference"), (CBC, "ID")])),
         buyer_reference: text(child(root, CBC, "BuyerReference")),
-        currency: text(child(root, CBC, "DocumentCurrencyCode")).unwrap_or_else(|| "EUR".into()),
-        amount_excl_vat: amount(
-            child(totals, CBC, "TaxExclusiveAmount"),
-            "cac:LegalMonetaryTotal/cbc:TaxExclusiveAmount",
-        )? * sign,
-        amount: amount(
-            child(totals, CBC, "TaxInclusiveAmount"),
-            "cac:LegalMonetaryTotal/cbc:TaxInclusiveAmount",
-        )? * sign,
+        currency,
+        amount_excl_vat: excl * sign,
+        amount: payable * sign,
+        amount_incl_vat: incl * sign,
+        prepaid: prepaid * sign,
         lines,
     })
 }
@@ -247,6 +482,7 @@ pub fn write(
     <cbc:EndpointID schemeID="0208">{supplier_kbo}</cbc:EndpointID>
     <cac:PartyLegalEntity><cbc:RegistrationName>{supplier_name}</cbc:RegistrationName><cbc:CompanyID>{supplier_kbo}</cbc:CompanyID></cac:PartyLegalEntity>
   </cac:Party></cac:AccountingSupplierParty>
+  <cac:TaxTotal><cbc:TaxAmount currencyID="EUR">{vat}</cbc:TaxAmount></cac:TaxTotal>
   <cac:LegalMonetaryTotal>
     <cbc:LineExtensionAmount currencyID="EUR">{excl}</cbc:LineExtensionAmount>
     <cbc:TaxExclusiveAmount currencyID="EUR">{excl}</cbc:TaxExclusiveAmount>
