@@ -353,10 +353,6 @@ fn hasselt_end_to_end() {
         "examples/hasselt/data/invoices",
         "--orders",
         "examples/hasselt/data/orders.csv",
-        "--debts-file",
-        "examples/hasselt/data/debts.json",
-        "--date",
-        "2026-11-23",
         "-o",
         out.to_str().unwrap(),
         "--as",
@@ -369,8 +365,59 @@ fn hasselt_end_to_end() {
         String::from_utf8_lossy(&o.stderr)
     );
     assert!(stdout.starts_with("60 files: "), "{stdout}");
+    let pay = || {
+        run(&[
+            "finance",
+            "pay",
+            "examples/hasselt",
+            "--debts-file",
+            "examples/hasselt/data/debts.json",
+            "--date",
+            "2026-11-23",
+            "-o",
+            out.to_str().unwrap(),
+        ])
+    };
+    // Nothing is paid before the ordering service approved it.
+    let o = pay();
+    let paid = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        o.status.success(),
+        "{paid}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        paid.contains("0 payments proposed for approved invoices"),
+        "{paid}"
+    );
+    assert!(paid.contains("pending: d-1 "), "{paid}");
+    // Approve one invoice (every open task of d-1), then it is proposed, once.
+    for _ in 0..4 {
+        let show =
+            String::from_utf8_lossy(&run(&["doc", "show", "d-1", "--as", "tom-bollen"]).stdout)
+                .to_string();
+        let Some(line) = show.lines().find(|l| l.contains(" open ")) else {
+            break;
+        };
+        let who = line.split_whitespace().last().unwrap().to_string();
+        let o = run(&["doc", "sign", "d-1", "--as", &who]);
+        assert!(
+            o.status.success(),
+            "{show}{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let o = pay();
+    let paid = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        paid.contains("1 payments proposed for approved invoices"),
+        "{paid}"
+    );
     let csv = std::fs::read_to_string(out.join("proposal.csv")).unwrap();
     assert!(csv.starts_with("invoice,supplier,supplier_name,amount,amount_excl_vat,to_supplier,fod-financien,rsvz,rsz,blocked\n"));
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    let o = pay();
+    assert!(String::from_utf8_lossy(&o.stdout).contains("0 payments proposed"));
     // Approval flows started for the ordering services; debts checks are in the audit log.
     let inbox = String::from_utf8_lossy(&run(&["inbox", "ilse-vranken"]).stdout).to_string();
     let log = paraaf_runtime::store::Store::open(&db)
@@ -404,10 +451,6 @@ fn hasselt_end_to_end() {
         bad.to_str().unwrap(),
         "--orders",
         "examples/hasselt/data/orders.csv",
-        "--debts-file",
-        "examples/hasselt/data/debts.json",
-        "--date",
-        "2026-11-23",
         "-o",
         city_dir.join("nothing").to_str().unwrap(),
     ]);

@@ -337,10 +337,6 @@ fn runs_are_idempotent_and_outputs_safe() {
                 inv.to_str().unwrap(),
                 "--orders",
                 orders.to_str().unwrap(),
-                "--debts-file",
-                "examples/hasselt/data/debts.json",
-                "--date",
-                "2026-11-23",
                 "-o",
                 dir.join("out").to_str().unwrap(),
                 "--as",
@@ -376,6 +372,40 @@ fn runs_are_idempotent_and_outputs_safe() {
         String::from_utf8_lossy(&o.stderr)
     );
     assert!(out.starts_with("2 files: "), "{out}");
+    // Approve both, pay: the hostile number is neutralised in the CSV.
+    let cli = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_paraaf"))
+            .args(args)
+            .args(["--db", dir.join("f.db").to_str().unwrap()])
+            .current_dir(support::root())
+            .env("PARAAF_NOW", "2026-11-23")
+            .output()
+            .unwrap()
+    };
+    for doc in ["d-1", "d-2"] {
+        for _ in 0..4 {
+            let show =
+                String::from_utf8_lossy(&cli(&["doc", "show", doc, "--as", "tom-bollen"]).stdout)
+                    .to_string();
+            let Some(line) = show.lines().find(|l| l.contains(" open ")) else {
+                break;
+            };
+            let who = line.split_whitespace().last().unwrap().to_string();
+            assert!(cli(&["doc", "sign", doc, "--as", &who]).status.success());
+        }
+    }
+    let o = cli(&[
+        "finance",
+        "pay",
+        "examples/hasselt",
+        "--debts-file",
+        "examples/hasselt/data/debts.json",
+        "--date",
+        "2026-11-23",
+        "-o",
+        dir.join("out").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let csv = std::fs::read_to_string(dir.join("out/proposal.csv")).unwrap();
     assert!(
         csv.contains("\"'=HYPERLINK(\"\"x\"\",\"\"y\"\"),1\""),

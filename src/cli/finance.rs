@@ -12,12 +12,13 @@ use std::process::ExitCode;
 #[derive(clap::Subcommand)]
 #[allow(clippy::large_enum_variant)]
 pub enum Command {
-    /// Import UBL invoices and purchase orders, match them with the project's rules, start
-    /// the approval flows, and write the payment proposal with withholdings.
+    /// Import UBL invoices and purchase orders, match them with the project's rules and
+    /// start the approval flows. Every file ends matched, in the manual queue (with the
+    /// reason) or rejected (with file, element and reason); importing the same invoice
+    /// again does nothing. Payments come later, from `paraaf finance pay`, once approved.
     ///
     /// Example: paraaf finance run examples/hasselt --invoices examples/hasselt/data/invoices
-    ///          --orders examples/hasselt/data/orders.csv --debts-file examples/hasselt/data/debts.json
-    ///          --date 2026-11-23 -o proposal
+    ///          --orders examples/hasselt/data/orders.csv --as tom-bollen -o proposal
     Run {
         /// Project folder (its rules decide matching and withholding).
         project: PathBuf,
@@ -28,6 +29,29 @@ pub enum Command {
         /// .json array of objects with those fields.
         #[arg(long)]
         orders: PathBuf,
+        /// Tolerance for partial and over-invoicing, in percent.
+        #[arg(long, default_value = "2")]
+        tolerance: Decimal,
+        /// Folder for matches.json and rejected.txt.
+        #[arg(short, long, default_value = "proposal")]
+        output: PathBuf,
+        /// Start the approval flows in the runtime database as this person.
+        #[arg(long = "as")]
+        person: Option<String>,
+        #[command(flatten)]
+        rt: RuntimeArgs,
+    },
+    /// Propose payments for the imported invoices whose approval flow is complete: the
+    /// withholdings the project's `payment.scheduled` rules demand, checked against the
+    /// debts on the payment date. Invoices still being approved are listed with the step
+    /// they wait for. Every check and proposal is recorded in the audit log; an invoice
+    /// is proposed once.
+    ///
+    /// Example: paraaf finance pay examples/hasselt --date 2026-11-23
+    ///          --debts-file examples/hasselt/data/debts.json -o proposal
+    Pay {
+        /// Project folder (its rules decide withholding).
+        project: PathBuf,
         /// Payment date: the debts check runs on this date.
         #[arg(long)]
         date: chrono::NaiveDate,
@@ -43,16 +67,9 @@ pub enum Command {
         /// Retries after a failed debts request.
         #[arg(long, default_value_t = 2)]
         retries: u32,
-        /// Tolerance for partial and over-invoicing, in percent.
-        #[arg(long, default_value = "2")]
-        tolerance: Decimal,
-        /// Folder for proposal.csv, proposal.json and matches.json.
+        /// Folder for proposal.csv and proposal.json.
         #[arg(short, long, default_value = "proposal")]
         output: PathBuf,
-        /// Start the approval flows in the runtime database as this person (and record
-        /// the debts checks in its audit log).
-        #[arg(long = "as")]
-        person: Option<String>,
         #[command(flatten)]
         rt: RuntimeArgs,
     },
@@ -71,6 +88,196 @@ pub enum Command {
         #[arg(long, default_value_t = 2026)]
         seed: u64,
     },
+}
+
+/// `paraaf finance pay`: proposals for approved invoices, recorded, then written.
+#[allow(clippy::too_many_arguments)]
+fn pay(
+    project: PathBuf,
+    date: chrono::NaiveDate,
+    debts_file: Option<PathBuf>,
+    debts_url: Option<String>,
+    timeout: u64,
+    retries: u32,
+    output: PathBuf,
+    rt: RuntimeArgs,
+) -> Result<ExitCode, String> {
+    use paraaf_runtime::engine::{Status, TaskStatus};
+    let loaded = paraaf_compiler::load::load(&project).map_err(|e| e.to_string())?;
+    let Some(compiled) = paraaf_compiler::db::compiled(&loaded.db, loaded.project).clone() else {
+        eprintln!(
+            "error: the project has errors; run `paraaf check {}`",
+            project.display()
+        );
+        return Ok(ExitCode::from(1));
+    };
+    let debts: Box<dyn Debts> = match (debts_file, debts_url) {
+        (Some(f), _) => Box::new(FileDebts::open(&f)?),
+        (None, Some(url)) => Box::new(HttpDebts {
+            endpoint: url,
+            timeout: std::time::Duration::from_secs(timeout),
+            retries,
+        }),
+        (None, None) => return Err(
+            "give --debts-file or --debts-url: payments are never proposed without the debts check"
+                .into(),
+        ),
+    };
+    std::fs::create_dir_all(&output)
+        .map_err(|e| format!("cannot create {}: {e}", output.display()))?;
+    let probe = output.join(".paraaf-write-test");
+    std::fs::write(&probe, b"")
+        .map_err(|e| format!("cannot write in {}: {e}", output.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    let mut runtime = rt.open()?;
+    let state = runtime.state();
+    let mut ids = Vec::new();
+    let mut invoices = Vec::new();
+    let mut orders = Vec::new();
+    let mut matches = Vec::new();
+    let mut pending = Vec::new();
+    for (id, imported) in state.invoices.iter().filter(|(_, i)| i.paid.is_none()) {
+        let Some(doc) = imported.doc.as_ref().and_then(|d| state.documents.get(d)) else {
+            continue;
+        };
+        let inv: ubl::Invoice =
+            serde_json::from_value(imported.invoice.clone()).map_err(|e| e.to_string())?;
+        match doc.status {
+            Status::Completed => {}
+            Status::InProgress => {
+                let step = doc
+                    .tasks
+                    .iter()
+                    .filter(|t| t.status == TaskStatus::Open)
+                    .map(|t| t.spec.role.clone())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                pending.push(format!(
+                    "{} {} ({}): waits for {step}",
+                    doc.id, inv.number, inv.supplier_name
+                ));
+                continue;
+            }
+            other => {
+                pending.push(format!(
+                    "{} {} ({}): {} — not paid",
+                    doc.id,
+                    inv.number,
+                    inv.supplier_name,
+                    other.as_str()
+                ));
+                continue;
+            }
+        }
+        let Some(order) = imported.order.clone() else {
+            continue;
+        };
+        let po: orders::PurchaseOrder = serde_json::from_value(order).map_err(|e| e.to_string())?;
+        matches.push(finance::MatchOutcome {
+            invoice: inv.number.clone(),
+            file: inv.file.clone(),
+            purchase_order: Some(po.reference.clone()),
+            ..Default::default()
+        });
+        ids.push(id.clone());
+        invoices.push(inv);
+        orders.push(po);
+    }
+    let day = date.format("%Y-%m-%d").to_string();
+    let payments = finance::propose_payments(
+        &compiled,
+        &invoices,
+        &matches,
+        &orders,
+        debts.as_ref(),
+        &day,
+    );
+    runtime
+        .execute(rt.now(), |e| {
+            for (id, p) in ids.iter().zip(&payments) {
+                let withheld: Vec<String> =
+                    p.withheld.iter().map(|(a, v)| format!("{a} {v}")).collect();
+                for (request, hash, decision) in &p.checks {
+                    let decision = format!(
+                        "{decision}; withheld: {}; to the supplier: {}{}",
+                        if withheld.is_empty() {
+                            "nothing".to_string()
+                        } else {
+                            withheld.join(", ")
+                        },
+                        p.to_supplier,
+                        p.blocked
+                            .as_ref()
+                            .map(|b| format!(" (blocked: {b})"))
+                            .unwrap_or_default()
+                    );
+                    e.record_debts_check(&p.invoice, request, hash, &decision);
+                }
+                if p.blocked.is_none() {
+                    let proposal = serde_json::to_value(p).map_err(|err| {
+                        paraaf_runtime::engine::RuntimeError::Invalid(err.to_string())
+                    })?;
+                    e.propose_payment(id, date, proposal)?;
+                }
+            }
+            Ok(())
+        })
+        .map_err(|e| format!("recording the payments: {e}"))?;
+    let agencies: Vec<String> = compiled.agencies.iter().map(|a| a.name.clone()).collect();
+    write_atomic(
+        &output.join("proposal.csv"),
+        &proposal_csv(&agencies, &payments)?,
+    )?;
+    write_atomic(
+        &output.join("proposal.json"),
+        &serde_json::to_string_pretty(&payments).map_err(|e| e.to_string())?,
+    )?;
+    for p in &pending {
+        println!("pending: {p}");
+    }
+    let blocked = payments.iter().filter(|p| p.blocked.is_some()).count();
+    let withheld: Decimal = payments.iter().flat_map(|p| p.withheld.values()).sum();
+    println!(
+        "{} payments proposed for approved invoices: {withheld} EUR withheld, {blocked} blocked; {} invoices wait for approval",
+        payments.len() - blocked,
+        pending.len()
+    );
+    println!("wrote {}", output.join("proposal.csv").display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The proposal for the accounting package, through a CSV writer.
+fn proposal_csv(agencies: &[String], payments: &[finance::Payment]) -> Result<String, String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec![
+        "invoice",
+        "supplier",
+        "supplier_name",
+        "amount",
+        "amount_excl_vat",
+        "to_supplier",
+    ];
+    header.extend(agencies.iter().map(String::as_str));
+    header.push("blocked");
+    w.write_record(&header).map_err(|e| e.to_string())?;
+    for p in payments {
+        let mut row = vec![
+            safe_cell(&p.invoice),
+            safe_cell(&p.supplier),
+            safe_cell(&p.supplier_name),
+            p.amount.to_string(),
+            p.amount_excl_vat.to_string(),
+            p.to_supplier.to_string(),
+        ];
+        row.extend(
+            agencies
+                .iter()
+                .map(|a| p.withheld.get(a).copied().unwrap_or_default().to_string()),
+        );
+        row.push(safe_cell(p.blocked.as_deref().unwrap_or("")));
+        w.write_record(&row).map_err(|e| e.to_string())?;
+    }
+    String::from_utf8(w.into_inner().map_err(|e| e.to_string())?).map_err(|e| e.to_string())
 }
 
 /// A spreadsheet cell that a spreadsheet will not run: `=`, `+`, `-`, `@` (and tab or
@@ -119,15 +326,22 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Run {
+        Command::Pay {
             project,
-            invoices,
-            orders,
             date,
             debts_file,
             debts_url,
             timeout,
             retries,
+            output,
+            rt,
+        } => pay(
+            project, date, debts_file, debts_url, timeout, retries, output, rt,
+        ),
+        Command::Run {
+            project,
+            invoices,
+            orders,
             tolerance,
             output,
             person,
@@ -186,11 +400,6 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                     return Ok(ExitCode::from(1));
                 }
             };
-            let debts: Box<dyn Debts> = match (debts_file, debts_url) {
-                (Some(f), _) => Box::new(FileDebts::open(&f)?),
-                (None, Some(url)) => Box::new(HttpDebts { endpoint: url, timeout: std::time::Duration::from_secs(timeout), retries }),
-                (None, None) => return Err("give --debts-file or --debts-url: payments are never proposed without the debts check".into()),
-            };
             // The output folder must be writable before anything is committed.
             std::fs::create_dir_all(&output)
                 .map_err(|e| format!("cannot create {}: {e}", output.display()))?;
@@ -208,114 +417,52 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                         .as_bytes(),
                 )
             };
-            let known: std::collections::BTreeSet<String> = runtime
-                .state()
-                .documents
-                .values()
-                .map(|d| d.content_sha256.clone())
-                .collect();
+            let known: std::collections::BTreeSet<String> =
+                runtime.state().invoices.keys().cloned().collect();
             let (parsed, again): (Vec<ubl::Invoice>, Vec<ubl::Invoice>) = parsed
                 .into_iter()
                 .partition(|i| !known.contains(&identity(i)));
             let matches = finance::match_invoices(&compiled, &parsed, &pos, tolerance);
-            let date = date.format("%Y-%m-%d").to_string();
-            let payments = finance::propose_payments(
-                &compiled,
-                &parsed,
-                &matches,
-                &pos,
-                debts.as_ref(),
-                &date,
-            );
             let kinds: std::collections::BTreeMap<String, String> = compiled
                 .flows
                 .iter()
                 .map(|f| (f.name.clone(), f.document.clone()))
                 .collect();
             let now = rt.now();
-            // One transaction: the approval flows and every debts check (request, hash
-            // of the answer, decision and the amounts withheld), whatever the flags.
+            // One transaction: each invoice and its approval flow (with `--as`).
+            let mut started = 0;
             runtime
                 .execute(now, |e| {
-                    if let Some(person) = &person {
-                        for (m, inv) in matches.iter().zip(&parsed) {
-                            if let (Some((flow, fields)), None) = (&m.start, &m.queue) {
-                                let sub = Submission {
-                                    kind: kinds.get(flow).cloned().unwrap_or_default(),
-                                    uploader: person.clone(),
-                                    fields: fields.clone(),
-                                    content_sha256: identity(inv),
-                                    title: format!(
-                                        "Factuur {} ({})",
-                                        inv.number, inv.supplier_name
-                                    ),
-                                    flow: Some(flow.clone()),
-                                };
-                                e.submit(sub)?;
-                            }
+                    for (m, inv) in matches.iter().zip(&parsed) {
+                        let mut doc = None;
+                        if let (Some(person), Some((flow, fields)), None) =
+                            (&person, &m.start, &m.queue)
+                        {
+                            let sub = Submission {
+                                kind: kinds.get(flow).cloned().unwrap_or_default(),
+                                uploader: person.clone(),
+                                fields: fields.clone(),
+                                content_sha256: identity(inv),
+                                title: format!("Factuur {} ({})", inv.number, inv.supplier_name),
+                                flow: Some(flow.clone()),
+                            };
+                            doc = Some(e.submit(sub)?);
+                            started += 1;
                         }
-                    }
-                    for p in &payments {
-                        let withheld: Vec<String> =
-                            p.withheld.iter().map(|(a, v)| format!("{a} {v}")).collect();
-                        for (request, hash, decision) in &p.checks {
-                            let decision = format!(
-                                "{decision}; withheld: {}; to the supplier: {}{}",
-                                if withheld.is_empty() {
-                                    "nothing".to_string()
-                                } else {
-                                    withheld.join(", ")
-                                },
-                                p.to_supplier,
-                                p.blocked
-                                    .as_ref()
-                                    .map(|b| format!(" (blocked: {b})"))
-                                    .unwrap_or_default()
-                            );
-                            e.record_debts_check(&p.invoice, request, hash, &decision);
-                        }
+                        let order = m
+                            .purchase_order
+                            .as_ref()
+                            .filter(|_| m.queue.is_none())
+                            .and_then(|r| pos.iter().find(|o| &o.reference == r))
+                            .and_then(|o| serde_json::to_value(o).ok());
+                        let invoice = serde_json::to_value(inv).map_err(|e| {
+                            paraaf_runtime::engine::RuntimeError::Invalid(e.to_string())
+                        })?;
+                        e.import_invoice(&identity(inv), doc, invoice, order);
                     }
                     Ok(())
                 })
-                .map_err(|e| format!("starting the approval flows: {e}"))?;
-
-            let agencies: Vec<String> = compiled.agencies.iter().map(|a| a.name.clone()).collect();
-            let mut w = csv::Writer::from_writer(Vec::new());
-            let mut header = vec![
-                "invoice",
-                "supplier",
-                "supplier_name",
-                "amount",
-                "amount_excl_vat",
-                "to_supplier",
-            ];
-            header.extend(agencies.iter().map(String::as_str));
-            header.push("blocked");
-            w.write_record(&header).map_err(|e| e.to_string())?;
-            for p in &payments {
-                let mut row = vec![
-                    safe_cell(&p.invoice),
-                    safe_cell(&p.supplier),
-                    safe_cell(&p.supplier_name),
-                    p.amount.to_string(),
-                    p.amount_excl_vat.to_string(),
-                    p.to_supplier.to_string(),
-                ];
-                row.extend(
-                    agencies
-                        .iter()
-                        .map(|a| p.withheld.get(a).copied().unwrap_or_default().to_string()),
-                );
-                row.push(safe_cell(p.blocked.as_deref().unwrap_or("")));
-                w.write_record(&row).map_err(|e| e.to_string())?;
-            }
-            let csv_text = String::from_utf8(w.into_inner().map_err(|e| e.to_string())?)
-                .map_err(|e| e.to_string())?;
-            write_atomic(&output.join("proposal.csv"), &csv_text)?;
-            write_atomic(
-                &output.join("proposal.json"),
-                &serde_json::to_string_pretty(&payments).map_err(|e| e.to_string())?,
-            )?;
+                .map_err(|e| format!("importing the invoices: {e}"))?;
             write_atomic(
                 &output.join("matches.json"),
                 &serde_json::to_string_pretty(&matches).map_err(|e| e.to_string())?,
@@ -342,8 +489,6 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                 .count();
             let manual = matches.iter().filter(|m| m.queue.is_some()).count();
             let flagged = matches.iter().filter(|m| !m.flags.is_empty()).count();
-            let blocked = payments.iter().filter(|p| p.blocked.is_some()).count();
-            let withheld: Decimal = payments.iter().flat_map(|p| p.withheld.values()).sum();
             println!(
                 "{} files: {matched} matched, {manual} to the manual queue, {} rejected, {} already imported, {flagged} flagged",
                 files.len(),
@@ -351,10 +496,9 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                 again.len()
             );
             println!(
-                "{} payments proposed: {withheld} EUR withheld, {blocked} blocked",
-                payments.len()
+                "{started} approval flows started; pay the approved invoices with `paraaf finance pay`"
             );
-            println!("wrote {}", output.join("proposal.csv").display());
+            println!("wrote {}", output.join("matches.json").display());
             Ok(ExitCode::SUCCESS)
         }
     }

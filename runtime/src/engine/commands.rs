@@ -656,6 +656,46 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    /// Records an imported invoice (and its approval document, if any).
+    pub fn import_invoice(
+        &mut self,
+        id: &str,
+        doc: Option<String>,
+        invoice: Value,
+        order: Option<Value>,
+    ) {
+        self.emit(Event::InvoiceImported {
+            id: id.into(),
+            doc,
+            invoice,
+            order,
+        });
+    }
+
+    /// Records a payment proposal; an invoice is proposed for payment once.
+    pub fn propose_payment(
+        &mut self,
+        id: &str,
+        date: NaiveDate,
+        proposal: Value,
+    ) -> Result<(), RuntimeError> {
+        match self.state.invoices.get(id) {
+            None => return Err(RuntimeError::Invalid(format!("no imported invoice `{id}`"))),
+            Some(i) if i.paid.is_some() => {
+                return Err(RuntimeError::Conflict(format!(
+                    "invoice `{id}` is already proposed for payment"
+                )));
+            }
+            Some(_) => {}
+        }
+        self.emit(Event::PaymentProposed {
+            id: id.into(),
+            date,
+            proposal,
+        });
+        Ok(())
+    }
+
     /// Records a debts check in the audit log.
     pub fn record_debts_check(
         &mut self,

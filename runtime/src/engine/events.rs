@@ -168,6 +168,27 @@ pub enum Event {
         /// Why, in words.
         reason: String,
     },
+    /// An invoice was imported (by `finance run`): what it says and the purchase order it
+    /// was matched to, kept until it is paid; `doc` is its approval flow, if one started.
+    InvoiceImported {
+        /// Identity: SHA-256 of seller, number and issue date.
+        id: String,
+        /// The approval document, if a flow started (none: the manual queue).
+        doc: Option<String>,
+        /// The invoice as parsed (JSON).
+        invoice: Value,
+        /// The matched purchase order (JSON), if any.
+        order: Option<Value>,
+    },
+    /// A payment was proposed for an approved invoice (by `finance pay`).
+    PaymentProposed {
+        /// The invoice identity.
+        id: String,
+        /// Payment date.
+        date: NaiveDate,
+        /// The proposal (JSON: amounts to the supplier and per agency, or why blocked).
+        proposal: Value,
+    },
     /// A person will be absent (inclusive dates).
     AbsenceAdded {
         /// Absence id.
@@ -216,6 +237,7 @@ impl Event {
             | Event::DocumentReturned { doc }
             | Event::DocumentStopped { doc }
             | Event::ShieldRefused { doc, .. } => Some(doc),
+            Event::InvoiceImported { doc: Some(doc), .. } => Some(doc),
             _ => None,
         }
     }

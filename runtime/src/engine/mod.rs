@@ -9,4 +9,4 @@ mod state;
 pub use commands::{Emitter, Submission};
 pub use errors::RuntimeError;
 pub use events::{Event, TaskSpec};
-pub use state::{Absence, Deployment, Document, State, Status, Task, TaskStatus};
+pub use state::{Absence, Deployment, Document, ImportedInvoice, State, Status, Task, TaskStatus};

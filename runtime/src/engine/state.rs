@@ -166,6 +166,21 @@ pub struct State {
     pub task_count: u64,
     /// Counter for absence ids.
     pub absence_count: u64,
+    /// Imported invoices by identity, until and after they are paid.
+    pub invoices: BTreeMap<String, ImportedInvoice>,
+}
+
+/// An invoice `finance run` imported.
+#[derive(Clone, Debug, Serialize)]
+pub struct ImportedInvoice {
+    /// Its approval document, if a flow started.
+    pub doc: Option<String>,
+    /// The invoice (JSON).
+    pub invoice: Value,
+    /// The matched purchase order (JSON).
+    pub order: Option<Value>,
+    /// When a payment was proposed, and the proposal.
+    pub paid: Option<(NaiveDate, Value)>,
 }
 
 impl State {
@@ -396,6 +411,27 @@ impl State {
                 self.absences.remove(id);
             }
             Event::DebtsChecked { .. } => {}
+            Event::InvoiceImported {
+                id,
+                doc,
+                invoice,
+                order,
+            } => {
+                self.invoices.insert(
+                    id.clone(),
+                    ImportedInvoice {
+                        doc: doc.clone(),
+                        invoice: invoice.clone(),
+                        order: order.clone(),
+                        paid: None,
+                    },
+                );
+            }
+            Event::PaymentProposed { id, date, proposal } => {
+                if let Some(i) = self.invoices.get_mut(id) {
+                    i.paid = Some((*date, proposal.clone()));
+                }
+            }
         }
     }
 

@@ -4,7 +4,7 @@ use rust_decimal::Decimal;
 use std::str::FromStr;
 
 /// A purchase order (bestelbon).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PurchaseOrder {
     /// Order reference.
     pub reference: String,

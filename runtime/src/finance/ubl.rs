@@ -13,7 +13,7 @@ const CREDIT_NOTE: &str = "urn:oasis:names:specification:ubl:schema:xsd:CreditNo
 pub const MAX_BYTES: usize = 10 * 1024 * 1024;
 
 /// An invoice line.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Line {
     /// Line id.
     pub id: String,
@@ -24,7 +24,7 @@ pub struct Line {
 }
 
 /// An incoming invoice or credit note.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Invoice {
     /// Source file name.
     pub file: String,
@@ -294,7 +294,7 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Invoice, UblError> {
         None => {
             let foreign = [tax, legal, endpoint]
                 .into_iter()
-                .find_map(|n| text(n))
+                .find_map(text)
                 .ok_or_else(|| {
                     err(
                         "cac:AccountingSupplierParty/cac:Party",
