@@ -64,7 +64,13 @@ pub fn generate(n_orders: usize, n_invoices: usize, seed: u64) -> Generated {
     let mut orders_csv = String::from("reference,supplier,amount,date,dienst,category\n");
     let mut orders = Vec::new();
     for i in 0..n_orders {
-        let supplier = kbo(rng.below(suppliers));
+        // One supplier in fifty is foreign (Peppol is EU-wide): a Swedish VAT number.
+        let s_index = rng.below(suppliers);
+        let supplier = if s_index % 50 == 7 {
+            format!("SE{:010}01", 5_500_000_000 + s_index)
+        } else {
+            kbo(s_index)
+        };
         let amount = Decimal::new((rng.below(4_990_000) + 10_000) as i64, 2);
         let reference = format!("BB-2026-{:05}", i + 1);
         let date = format!("2026-{:02}-{:02}", rng.below(9) + 1, rng.below(28) + 1);
@@ -81,6 +87,12 @@ pub fn generate(n_orders: usize, n_invoices: usize, seed: u64) -> Generated {
     let vat = Decimal::from(21);
     let push =
         |invoices: &mut Vec<(String, String)>, truth: &mut String, xml: String, expected: &str| {
+            // A foreign seller's ids carry a foreign scheme, never 0208.
+            let xml = if xml.contains("schemeID=\"0208\">SE") {
+                xml.replace("schemeID=\"0208\">SE", "schemeID=\"0007\">SE")
+            } else {
+                xml
+            };
             let name = format!("inv-{:05}.xml", invoices.len() + 1);
             let _ = writeln!(truth, "{name},{expected}");
             invoices.push((name, xml));
@@ -92,7 +104,54 @@ pub fn generate(n_orders: usize, n_invoices: usize, seed: u64) -> Generated {
         let number = format!("F{:06}", k);
         let roll = rng.below(100);
         let name = format!("Leverancier {}", &supplier[..4]);
-        if roll < 70 {
+        let plain = |rng_number: &str, excl: Decimal| {
+            ubl::write(
+                rng_number,
+                false,
+                supplier,
+                &name,
+                "2026-10-01",
+                Some(reference),
+                excl,
+                vat,
+            )
+        };
+        if roll < 2 {
+            // Partly paid in advance: what is due is the rest; matched as usual.
+            let xml = plain(&number, *amount);
+            let incl = xml
+                .split("<cbc:PayableAmount currencyID=\"EUR\">")
+                .nth(1)
+                .and_then(|r| r.split('<').next())
+                .and_then(|t| t.parse::<Decimal>().ok())
+                .unwrap_or_default();
+            let prepaid = (incl / Decimal::TEN).round_dp(2);
+            let xml = xml.replace(
+                &format!("<cbc:PayableAmount currencyID=\"EUR\">{incl}</cbc:PayableAmount>"),
+                &format!("<cbc:PrepaidAmount currencyID=\"EUR\">{prepaid}</cbc:PrepaidAmount><cbc:PayableAmount currencyID=\"EUR\">{}</cbc:PayableAmount>", incl - prepaid),
+            );
+            push(&mut invoices, &mut truth, xml, reference);
+        } else if roll < 4 {
+            // In Norwegian crowns: a person converts it.
+            let xml = plain(&number, *amount)
+                .replace("\"EUR\"", "\"NOK\"")
+                .replace(">EUR<", ">NOK<");
+            push(&mut invoices, &mut truth, xml, "manual");
+        } else if roll < 6 {
+            // Another company quotes this supplier's order: never linked to it.
+            let other = kbo(suppliers + 5000 + k as u64);
+            let xml = ubl::write(
+                &number,
+                false,
+                &other,
+                "Andere NV",
+                "2026-10-01",
+                Some(reference),
+                *amount,
+                vat,
+            );
+            push(&mut invoices, &mut truth, xml, "manual");
+        } else if roll < 70 {
             push(
                 &mut invoices,
                 &mut truth,

@@ -11,7 +11,8 @@ use crate::eval::{Lookup, Records, V, eval, holds};
 use debts::Debts;
 use orders::PurchaseOrder;
 use paraaf_compiler::compile::CompiledProject;
-use paraaf_compiler::compile::model::{LetValue, Rule, Stmt};
+use paraaf_compiler::compile::model::{Expr, LetValue, Rule, Stmt};
+use paraaf_compiler::syntax::ast::{CmpOp, LogicOp};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 use serde_json::Value;
@@ -125,6 +126,8 @@ struct Effects {
 struct Run<'a> {
     /// The purchase orders as records (built once per run).
     orders: &'a [BTreeMap<String, V>],
+    /// The same, indexed by their text fields (built once per run).
+    index: Option<&'a OrderIndex>,
     debts: Option<&'a dyn Debts>,
     fx: Effects,
 }
@@ -139,9 +142,14 @@ impl Run<'_> {
                 Stmt::Let { name, value } => {
                     let record = match value {
                         LetValue::Match { by, .. } => {
-                            let found: Vec<&BTreeMap<String, V>> = self
-                                .orders
-                                .iter()
+                            // Only the orders an equality in the condition allows (an
+                            // index lookup), then the whole condition on each.
+                            let candidates: Box<dyn Iterator<Item = &BTreeMap<String, V>>> =
+                                match self.index.and_then(|ix| ix.candidates(by, env)) {
+                                    Some(ids) => Box::new(ids.into_iter().map(|i| &self.orders[i])),
+                                    None => Box::new(self.orders.iter()),
+                                };
+                            let found: Vec<&BTreeMap<String, V>> = candidates
                                 .filter(|po| {
                                     holds(
                                         by,
@@ -305,6 +313,86 @@ impl V {
     }
 }
 
+/// Purchase orders by the value of each text field: `match purchase_order by reference ==
+/// invoice.order_reference and ...` looks up instead of scanning every order.
+struct OrderIndex {
+    by: BTreeMap<String, std::collections::HashMap<String, Vec<usize>>>,
+}
+
+impl OrderIndex {
+    fn new(orders: &[BTreeMap<String, V>]) -> OrderIndex {
+        let mut by: BTreeMap<String, std::collections::HashMap<String, Vec<usize>>> =
+            BTreeMap::new();
+        for (i, o) in orders.iter().enumerate() {
+            for (field, v) in o {
+                if let V::Text(t) = v {
+                    by.entry(field.clone())
+                        .or_default()
+                        .entry(t.clone())
+                        .or_default()
+                        .push(i);
+                }
+            }
+        }
+        OrderIndex { by }
+    }
+
+    /// The orders an equality conjunct of `cond` allows, or `None` to scan them all.
+    fn candidates(&self, cond: &Expr, env: &Records) -> Option<Vec<usize>> {
+        let mut keys = Vec::new();
+        equalities(cond, &mut keys);
+        keys.into_iter().find_map(|(field, value)| {
+            let index = self.by.get(field)?;
+            match eval(value, env) {
+                V::Text(t) => Some(index.get(&t).cloned().unwrap_or_default()),
+                // `field == none` holds for no order: nothing to look at.
+                V::None => Some(Vec::new()),
+                _ => None,
+            }
+        })
+    }
+}
+
+/// `purchase_order.F == E` conjuncts (E not about the purchase order) of a condition.
+fn equalities<'e>(e: &'e Expr, out: &mut Vec<(&'e str, &'e Expr)>) {
+    match e {
+        Expr::Logic {
+            op: LogicOp::And,
+            args,
+        } => {
+            equalities(&args.0, out);
+            equalities(&args.1, out);
+        }
+        Expr::Compare {
+            op: CmpOp::Eq,
+            args,
+            within: None,
+        } => match (&args.0, &args.1) {
+            (Expr::Field(p), other) | (other, Expr::Field(p))
+                if p.len() == 2 && p[0] == "purchase_order" && !about_order(other) =>
+            {
+                out.push((&p[1], other));
+            }
+            _ => {}
+        },
+        _ => {}
+    }
+}
+
+fn about_order(e: &Expr) -> bool {
+    match e {
+        Expr::Field(p) => p.first().is_some_and(|h| h == "purchase_order"),
+        Expr::Logic { args, .. } | Expr::Compare { args, .. } => {
+            about_order(&args.0) || about_order(&args.1)
+        }
+        Expr::Not(a) => about_order(a),
+        Expr::PercentOf { value, .. } => about_order(value),
+        Expr::In { value, list } => about_order(value) || list.iter().any(about_order),
+        Expr::Call { args, .. } => args.iter().any(about_order),
+        _ => false,
+    }
+}
+
 fn rules<'a>(project: &'a CompiledProject, event: &str) -> Vec<&'a Rule> {
     project.rules.iter().filter(|r| r.event == event).collect()
 }
@@ -319,6 +407,9 @@ pub fn match_invoices(
 ) -> Vec<MatchOutcome> {
     let mut out = Vec::new();
     let records: Vec<BTreeMap<String, V>> = orders.iter().map(order_record).collect();
+    let index = OrderIndex::new(&records);
+    let by_reference: BTreeMap<&str, &PurchaseOrder> =
+        orders.iter().map(|o| (o.reference.as_str(), o)).collect();
     let mut seen = std::collections::BTreeSet::new();
     for inv in invoices {
         let mut outcome = MatchOutcome {
@@ -351,6 +442,7 @@ pub fn match_invoices(
         }
         let mut run = Run {
             orders: &records,
+            index: Some(&index),
             debts: None,
             fx: Effects::default(),
         };
@@ -368,8 +460,8 @@ pub fn match_invoices(
         // (a contractor quoting someone else's "supplies" order would escape withholding).
         if let Some(po) = outcome
             .purchase_order
-            .as_ref()
-            .and_then(|r| orders.iter().find(|o| &o.reference == r))
+            .as_deref()
+            .and_then(|r| by_reference.get(r).copied())
             && po.supplier != inv.supplier
         {
             outcome.queue = Some((
@@ -391,10 +483,12 @@ pub fn match_invoices(
             *billed.entry(po.as_str()).or_default() += inv.amount_excl_vat;
         }
     }
+    let by_ref: BTreeMap<&str, &PurchaseOrder> =
+        orders.iter().map(|o| (o.reference.as_str(), o)).collect();
     let flags: BTreeMap<String, String> = billed
         .iter()
         .filter_map(|(po, sum)| {
-            let order = orders.iter().find(|o| o.reference == *po)?;
+            let order = *by_ref.get(po)?;
             let limit =
                 order.amount * (Decimal::ONE_HUNDRED + tolerance_percent) / Decimal::ONE_HUNDRED;
             if *sum > limit {
@@ -440,11 +534,13 @@ pub fn propose_payments(
 ) -> Vec<Payment> {
     let mut out = Vec::new();
     let mut capped = BTreeMap::new();
+    let by_ref: BTreeMap<&str, &PurchaseOrder> =
+        orders.iter().map(|o| (o.reference.as_str(), o)).collect();
     for (inv, m) in invoices.iter().zip(matches) {
         let Some(po) = m
             .purchase_order
-            .as_ref()
-            .and_then(|r| orders.iter().find(|o| &o.reference == r))
+            .as_deref()
+            .and_then(|r| by_ref.get(r).copied())
         else {
             continue;
         };
@@ -462,6 +558,7 @@ pub fn propose_payments(
         ]);
         let mut run = Run {
             orders: &[],
+            index: None,
             debts: Some(debts),
             fx: Effects {
                 capped: std::mem::take(&mut capped),
@@ -557,6 +654,7 @@ pub fn run_event(
         if rule.when.as_ref().is_none_or(|w| holds(w, &env)) {
             let mut run = Run {
                 orders: &[],
+                index: None,
                 debts: None,
                 fx: Effects::default(),
             };
