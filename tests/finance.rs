@@ -397,6 +397,7 @@ fn hasselt_end_to_end() {
     );
     assert!(paid.contains("pending: d-1 "), "{paid}");
     // Approve one invoice (every open task of d-1), then it is proposed, once.
+    let mut signer = String::new();
     for _ in 0..4 {
         let show =
             String::from_utf8_lossy(&run(&["doc", "show", "d-1", "--as", "tom-bollen"]).stdout)
@@ -405,6 +406,7 @@ fn hasselt_end_to_end() {
             break;
         };
         let who = line.split_whitespace().last().unwrap().to_string();
+        signer = who.clone();
         let o = run(&["doc", "sign", "d-1", "--as", &who]);
         assert!(
             o.status.success(),
@@ -423,6 +425,14 @@ fn hasselt_end_to_end() {
     assert_eq!(csv.lines().count(), 2, "{csv}");
     let o = pay();
     assert!(String::from_utf8_lossy(&o.stdout).contains("0 payments proposed"));
+    // The signer (who may see the invoice) reads the debts check and the payment in the
+    // log; someone who may not see it reads neither.
+    let log = String::from_utf8_lossy(&run(&["log", "--as", &signer]).stdout).to_string();
+    assert!(
+        log.contains("\"type\":\"debts_checked\"") && log.contains("\"type\":\"payment_proposed\""),
+        "{log}"
+    );
+    assert!(log.contains("withheld: "), "{log}");
     // Approval flows started for the ordering services; debts checks are in the audit log.
     let inbox = String::from_utf8_lossy(&run(&["inbox", "ilse-vranken"]).stdout).to_string();
     let log = paraaf_runtime::store::Store::open(&db)

@@ -417,3 +417,21 @@ fn runs_are_idempotent_and_outputs_safe() {
     assert!(o.status.success(), "{err}");
     assert_eq!(err.matches("already imported").count(), 2, "{err}");
 }
+
+#[test]
+fn categories_are_a_closed_set_of_the_project() {
+    let cats = vec!["works".to_string(), "supplies".to_string()];
+    let errs = orders::read_csv_with(
+        "o.csv",
+        &format!("reference,supplier,amount,date,dienst,category\nBB-1,{KBO},1.00,2026-09-01,a,Works\nBB-2,{KBO},1.00,2026-09-01,a,werken\n"),
+        &cats,
+    )
+    .unwrap_err();
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(
+        errs[0].starts_with("o.csv:3: `werken` is not a purchase category"),
+        "{errs:?}"
+    );
+    let loaded = paraaf_compiler::load::load(&support::root().join("examples/hasselt")).unwrap();
+    assert!(loaded.purchase_categories.contains(&"works".to_string()));
+}

@@ -21,6 +21,10 @@ pub struct ProjectConfig {
     /// Folders or files with flows, relative to the root. Default: every `.paraaf` below the root.
     #[serde(default)]
     pub include: Vec<String>,
+    /// The purchase categories purchase orders may carry (finance); a purchase order with
+    /// another category is refused at import. Empty: any category.
+    #[serde(default)]
+    pub purchase_categories: Vec<String>,
 }
 
 /// Why a project could not be loaded. Displayed as one line.
@@ -63,6 +67,8 @@ pub struct LoadedProject {
     pub db: Database,
     /// The project input.
     pub project: Project,
+    /// `purchase_categories` of `paraaf.toml`.
+    pub purchase_categories: Vec<String>,
 }
 
 impl LoadedProject {
@@ -143,7 +149,16 @@ pub fn load(path: &Path) -> Result<LoadedProject, LoadError> {
     }
     let org = OrgSource::new(&db, relative(&root, &org_path), org_text);
     let project = Project::new(&db, files, org);
-    Ok(LoadedProject { root, db, project })
+    Ok(LoadedProject {
+        root,
+        db,
+        project,
+        purchase_categories: config
+            .purchase_categories
+            .iter()
+            .map(|c| c.trim().to_lowercase())
+            .collect(),
+    })
 }
 
 /// Every `.paraaf` file below `dir`, skipping hidden folders and `target`.

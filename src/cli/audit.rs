@@ -63,6 +63,19 @@ pub fn log(args: LogArgs) -> Result<ExitCode, String> {
                 .absences
                 .get(id)
                 .is_none_or(|a| a.person == args.person),
+            // Finance: a debts check or payment is visible to whoever may see the
+            // invoice's approval document (the ordering service, the accounting unit).
+            Event::PaymentProposed { id, .. } => state
+                .invoices
+                .get(id)
+                .and_then(|i| i.doc.as_deref())
+                .is_some_and(|d| may_see(state, &args.person, d)),
+            Event::DebtsChecked { invoice, .. } => state.invoices.values().any(|i| {
+                i.invoice.get("number").and_then(|n| n.as_str()) == Some(invoice.as_str())
+                    && i.doc
+                        .as_deref()
+                        .is_some_and(|d| may_see(state, &args.person, d))
+            }),
             other => other.doc().is_some_and(|d| may_see(state, &args.person, d)),
         };
         if visible {

@@ -382,12 +382,16 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             let orders_text = std::fs::read_to_string(&orders)
                 .map_err(|e| format!("cannot read {}: {e}", orders.display()))?;
             let read = if orders.extension().is_some_and(|e| e == "json") {
-                orders::read_json
+                orders::read_json_with
             } else {
-                orders::read_csv
+                orders::read_csv_with
             };
             // Purchase orders are one export: a bad row stops the run (nothing imported).
-            let pos = match read(&orders.display().to_string(), &orders_text) {
+            let pos = match read(
+                &orders.display().to_string(),
+                &orders_text,
+                &loaded.purchase_categories,
+            ) {
                 Ok(p) => p,
                 Err(errors) => {
                     for e in &errors {

@@ -23,6 +23,15 @@ pub struct PurchaseOrder {
 /// Reads `reference,supplier,amount,date,dienst,category`. Every bad row is reported with
 /// its line number; nothing is returned unless all rows are good.
 pub fn read_csv(name: &str, text: &str) -> Result<Vec<PurchaseOrder>, Vec<String>> {
+    read_csv_with(name, text, &[])
+}
+
+/// Like [`read_csv`], refusing a category outside `categories` (lower case) unless empty.
+pub fn read_csv_with(
+    name: &str,
+    text: &str,
+    categories: &[String],
+) -> Result<Vec<PurchaseOrder>, Vec<String>> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
@@ -103,6 +112,11 @@ pub fn read_csv(name: &str, text: &str) -> Result<Vec<PurchaseOrder>, Vec<String
             errors.push(format!(
                 "{name}:{line}: the category is empty; it decides the withholding obligation (e.g. `works`, `supplies`)"
             ));
+        } else if !categories.is_empty() && !categories.contains(&category) {
+            errors.push(format!(
+                "{name}:{line}: `{category}` is not a purchase category of this project (purchase_categories in paraaf.toml: {})",
+                categories.join(", ")
+            ));
         } else {
             first_line.insert(reference.clone(), line);
             out.push(PurchaseOrder {
@@ -125,6 +139,15 @@ pub fn read_csv(name: &str, text: &str) -> Result<Vec<PurchaseOrder>, Vec<String
 /// Reads the JSON export: an array of objects with the same fields as the CSV columns
 /// (`amount` as a string or a number). Bad entries are reported by index.
 pub fn read_json(name: &str, text: &str) -> Result<Vec<PurchaseOrder>, Vec<String>> {
+    read_json_with(name, text, &[])
+}
+
+/// Like [`read_json`], with the project's purchase categories.
+pub fn read_json_with(
+    name: &str,
+    text: &str,
+    categories: &[String],
+) -> Result<Vec<PurchaseOrder>, Vec<String>> {
     let rows: Vec<serde_json::Map<String, serde_json::Value>> = serde_json::from_str(text)
         .map_err(|e| vec![format!("{name}: not a JSON array of purchase orders: {e}")])?;
     let mut csv = String::from("reference,supplier,amount,date,dienst,category\n");
@@ -145,7 +168,7 @@ pub fn read_json(name: &str, text: &str) -> Result<Vec<PurchaseOrder>, Vec<Strin
         ));
     }
     // The same validation as the CSV; line N+1 of the CSV is entry N of the array.
-    read_csv(name, &csv).map_err(|errs| {
+    read_csv_with(name, &csv, categories).map_err(|errs| {
         errs.into_iter()
             .map(|e| {
                 match e
