@@ -652,3 +652,49 @@ fn webhooks_start_flows_and_are_verified() {
     let (_, list) = server.call("GET", "/documents", Some(&token(&clerk)), None, None);
     assert_eq!(json(&list)["total"], 1);
 }
+
+/// One writer per database: while `paraaf serve` runs, a CLI write is refused with the
+/// server's address (never a silent second writer); reads still work; after the server
+/// stops, the CLI writes again.
+#[test]
+fn a_second_writer_is_refused_with_the_servers_address() {
+    let city = City::aalst("one-writer");
+    let people = [city.mandate("burgemeester")];
+    let toks: Vec<(String, String)> = people.iter().map(|p| (p.clone(), token(p))).collect();
+    let refs: Vec<(&str, &str)> = toks.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    let server = Server::start(&city.db, &refs, &city.dir);
+    let who = city.staff("bevolking", "diensthoofd")[0].clone();
+    let o = city.run(
+        &[
+            "absence",
+            "add",
+            &who,
+            "--from",
+            "2026-12-01",
+            "--to",
+            "2026-12-02",
+        ],
+        "2026-11-23",
+    );
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(
+        err.contains(&format!("`paraaf serve` at http://{}", server.addr)),
+        "{err}"
+    );
+    // Reading is fine.
+    assert!(city.run(&["inbox", &who], "2026-11-23").status.success());
+    drop(server);
+    city.ok(
+        &[
+            "absence",
+            "add",
+            &who,
+            "--from",
+            "2026-12-01",
+            "--to",
+            "2026-12-02",
+        ],
+        "2026-11-23",
+    );
+}

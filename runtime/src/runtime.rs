@@ -5,7 +5,7 @@ use crate::engine::{Emitter, RuntimeError, State};
 use crate::store::{Idempotency, Store};
 use crate::workdays::Calendar;
 use chrono::{DateTime, Utc};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A city's runtime on one database file.
 pub struct Runtime {
@@ -13,7 +13,14 @@ pub struct Runtime {
     state: State,
     /// Working days for deadlines.
     pub calendar: Calendar,
+    /// The database file (its writer lock lies next to it).
+    path: PathBuf,
+    /// Held while this process is the database's one writer.
+    lock: Option<std::fs::File>,
 }
+
+/// How long a writer waits for another one (a CLI command behind a cron `tick`).
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// One command of a batch: runs against the emitter, and may ask to record an
 /// idempotency response for its result.
@@ -29,7 +36,68 @@ impl Runtime {
             store,
             state,
             calendar,
+            path: path.to_path_buf(),
+            lock: None,
         })
+    }
+
+    /// Makes this process the one writer of the database: an exclusive lock on
+    /// `DB.lock`, which holds `who` (the server's address) for whoever is refused. Waits a
+    /// few seconds for another writer, then refuses: two writers would diverge.
+    pub fn lock_writer(&mut self, who: &str) -> Result<(), RuntimeError> {
+        use std::io::{Read, Seek, Write};
+        if self.lock.is_some() {
+            return Ok(());
+        }
+        let mut lock_path = self.path.clone().into_os_string();
+        lock_path.push(".lock");
+        let lock_path = PathBuf::from(lock_path);
+        let storage =
+            |e: std::io::Error| RuntimeError::Storage(format!("{}: {e}", lock_path.display()));
+        let mut f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lock_path)
+            .map_err(storage)?;
+        let start = std::time::Instant::now();
+        loop {
+            match f.try_lock() {
+                Ok(()) => break,
+                Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < LOCK_WAIT => {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    let mut holder = String::new();
+                    let _ = f.read_to_string(&mut holder);
+                    return Err(RuntimeError::Conflict(format!(
+                        "{} is being written by {}; write through it (its HTTP API) or stop it first",
+                        self.path.display(),
+                        if holder.trim().is_empty() {
+                            "another process"
+                        } else {
+                            holder.trim()
+                        }
+                    )));
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(storage(e)),
+            }
+        }
+        f.set_len(0).map_err(storage)?;
+        f.rewind().map_err(storage)?;
+        f.write_all(who.as_bytes()).map_err(storage)?;
+        f.flush().map_err(storage)?;
+        self.lock = Some(f);
+        // Another writer may have appended since the log was read: start from it again.
+        let (head, _) = self
+            .store
+            .head()
+            .map_err(|e| RuntimeError::Storage(e.to_string()))?;
+        if head != self.state.last_seq {
+            self.state = self.store.load()?;
+        }
+        Ok(())
     }
 
     /// The current state (everything in it is committed).
@@ -69,6 +137,9 @@ impl Runtime {
         now: DateTime<Utc>,
         items: Vec<BatchItem<'_, T>>,
     ) -> Vec<Result<T, RuntimeError>> {
+        if let Err(e) = self.lock_writer(&format!("paraaf (process {})", std::process::id())) {
+            return items.into_iter().map(|_| Err(e.clone())).collect();
+        }
         let mut results = Vec::with_capacity(items.len());
         let mut idem = Vec::new();
         let mut events = Vec::new();
@@ -98,8 +169,17 @@ impl Runtime {
             self.store.commit(&self.state, &events, &idem)
         };
         if let Err(e) = committed {
-            // Nothing is visible: go back to what the log says.
-            self.state = self.store.load().unwrap_or_default();
+            // Nothing is visible: go back to what the log says. If even that fails, stop:
+            // serving an empty state would hide every document and absence.
+            match self.store.load() {
+                Ok(state) => self.state = state,
+                Err(reload) => {
+                    eprintln!(
+                        "fatal: the commit failed ({e}) and the log cannot be read back ({reload}); stopping"
+                    );
+                    std::process::exit(70);
+                }
+            }
             return results.into_iter().map(|_| Err(e.clone())).collect();
         }
         results

@@ -62,7 +62,20 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         }
         tokens.insert(token, person);
     }
-    let runtime = args.rt.open()?;
+    let mut runtime = args.rt.open()?;
+    // Bind first, so the writer lock can name the address a refused CLI should use.
+    let std_listener = std::net::TcpListener::bind(&args.addr)
+        .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
+    std_listener
+        .set_nonblocking(true)
+        .map_err(|e| e.to_string())?;
+    let addr = std_listener.local_addr().map_err(|e| e.to_string())?;
+    runtime
+        .lock_writer(&format!(
+            "`paraaf serve` at http://{addr} (process {})",
+            std::process::id()
+        ))
+        .map_err(|e| e.to_string())?;
     let fixed = args.rt.now;
     let clock = Box::new(move || fixed.unwrap_or_else(chrono::Utc::now));
     let writer = Writer::start(runtime, clock, args.batch.max(1));
@@ -82,10 +95,8 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         .build()
         .map_err(|e| e.to_string())?;
     rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(&args.addr)
-            .await
-            .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
-        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let listener =
+            tokio::net::TcpListener::from_std(std_listener).map_err(|e| e.to_string())?;
         println!("listening on http://{addr}");
         let _ = std::io::stdout().flush();
         axum::serve(listener, app)
