@@ -60,7 +60,11 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                 "the token of {person} is shorter than 16 characters"
             ));
         }
-        tokens.insert(token, person);
+        if let Some(other) = tokens.insert(token, person.clone()) {
+            return Err(format!(
+                "{other} and {person} have the same token: each person needs their own"
+            ));
+        }
     }
     let mut runtime = args.rt.open()?;
     // Bind first, so the writer lock can name the address a refused CLI should use.

@@ -240,9 +240,19 @@ impl<'a> Emitter<'a> {
                 )));
             }
         };
-        if sub.content_sha256.len() != 64 {
+        if sub.content_sha256.len() != 64 || !sub.content_sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(RuntimeError::Invalid(
-                "the content's SHA-256 is missing".into(),
+                "the content's SHA-256 is missing or not 64 hexadecimal digits".into(),
+            ));
+        }
+        if sub.title.chars().count() > MAX_TITLE {
+            return Err(RuntimeError::Invalid(format!(
+                "the title is longer than {MAX_TITLE} characters"
+            )));
+        }
+        if sub.title.chars().any(char::is_control) {
+            return Err(RuntimeError::Invalid(
+                "the title contains control characters (a tab, a newline or an escape)".into(),
             ));
         }
         let doc = format!("d-{}", self.state.documents.len() + 1);
@@ -802,10 +812,23 @@ fn shield_split(
         .partition(|p| state.inside_shield(version, kind, fields, p))
 }
 
+/// Longest title accepted.
+const MAX_TITLE: usize = 300;
+/// Longest field value accepted.
+const MAX_FIELD: usize = 2_000;
+
 /// Checks and normalises a field value for its declared type.
 fn normalise(ty: &str, v: &Value, org: &crate::org::OrgIndex) -> Result<Value, String> {
     if v.is_null() {
         return Ok(Value::Null);
+    }
+    if let Value::String(s) = v {
+        if s.chars().count() > MAX_FIELD {
+            return Err(format!("longer than {MAX_FIELD} characters"));
+        }
+        if s.chars().any(|c| c.is_control() && c != '\n') {
+            return Err("contains control characters".into());
+        }
     }
     let text = match v {
         Value::String(s) => s.trim().to_string(),
@@ -832,6 +855,9 @@ fn normalise(ty: &str, v: &Value, org: &crate::org::OrgIndex) -> Result<Value, S
             })?;
             if ty == "money" && d.scale() > 2 {
                 return Err(format!("`{text}` has more than two decimals"));
+            }
+            if ty == "money" && d.is_sign_negative() {
+                return Err(format!("`{text}` is negative; an amount is never below zero"));
             }
             Ok(Value::String(d.to_string()))
         }
