@@ -327,6 +327,8 @@ fn runs_are_idempotent_and_outputs_safe() {
     )
     .unwrap();
     std::fs::write(inv.join("b.xml"), &xml).unwrap();
+    // The same file twice in one folder: imported once (the copy never takes over).
+    std::fs::write(inv.join("c.xml"), &xml).unwrap();
     let run = || {
         std::process::Command::new(env!("CARGO_BIN_EXE_paraaf"))
             .args([
@@ -371,7 +373,13 @@ fn runs_are_idempotent_and_outputs_safe() {
         "{out}{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    assert!(out.starts_with("2 files: "), "{out}");
+    assert!(out.starts_with("3 files: "), "{out}");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr)
+            .matches("already imported")
+            .count(),
+        1
+    );
     // Approve both, pay: the hostile number is neutralised in the CSV.
     let cli = |args: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_paraaf"))
@@ -415,7 +423,7 @@ fn runs_are_idempotent_and_outputs_safe() {
     let o = run();
     let err = String::from_utf8_lossy(&o.stderr).to_string();
     assert!(o.status.success(), "{err}");
-    assert_eq!(err.matches("already imported").count(), 2, "{err}");
+    assert_eq!(err.matches("already imported").count(), 3, "{err}");
 }
 
 #[test]
@@ -434,4 +442,86 @@ fn categories_are_a_closed_set_of_the_project() {
     );
     let loaded = paraaf_compiler::load::load(&support::root().join("examples/hasselt")).unwrap();
     assert!(loaded.purchase_categories.contains(&"works".to_string()));
+}
+
+/// What an outside attack on the payments found (each once paid money wrongly).
+#[test]
+fn attacks_on_the_payment_are_refused() {
+    let ok = invoice("Z1", "BB-1");
+    let endpoint = format!("<cbc:EndpointID schemeID=\"0208\">{KBO}</cbc:EndpointID>");
+    let cases: Vec<(String, &str)> = vec![
+        // Two Belgian enterprises in one invoice: which one has the debts?
+        (ok.replace(&format!("<cbc:CompanyID>{KBO}</cbc:CompanyID>"), "<cbc:CompanyID>0400003155</cbc:CompanyID>"), "two Belgian enterprises"),
+        // VAT inflated to shrink the withholding base: the breakdown does not hold.
+        (ok.replace(">210.00</cbc:TaxAmount><cac:TaxSubtotal>", ">11100.00</cbc:TaxAmount><cac:TaxSubtotal>").replace(">1210.00</cbc:TaxInclusiveAmount>", ">12100.00</cbc:TaxInclusiveAmount>").replace(">1210.00</cbc:PayableAmount>", ">12100.00</cbc:PayableAmount>"), "BR-CO-14"),
+        // More prepaid than the total.
+        (ok.replace("<cbc:PayableAmount currencyID=\"EUR\">1210.00</cbc:PayableAmount>", "<cbc:PrepaidAmount currencyID=\"EUR\">1500.00</cbc:PrepaidAmount><cbc:PayableAmount currencyID=\"EUR\">-290.00</cbc:PayableAmount>"), "below zero"),
+        // A credit note's type code in an Invoice.
+        (ok.replace("<cbc:IssueDate>", "<cbc:InvoiceTypeCode>381</cbc:InvoiceTypeCode><cbc:IssueDate>"), "credit note"),
+        // A "rounding" of 5,000.
+        (ok.replace("<cbc:PayableAmount currencyID=\"EUR\">1210.00</cbc:PayableAmount>", "<cbc:PayableRoundingAmount currencyID=\"EUR\">5000.00</cbc:PayableRoundingAmount><cbc:PayableAmount currencyID=\"EUR\">6210.00</cbc:PayableAmount>"), "rounding"),
+        // Two invoice numbers.
+        (ok.replace("<cbc:ID>Z1</cbc:ID>", "<cbc:ID>Z1</cbc:ID><cbc:ID>Z2</cbc:ID>"), "more than once"),
+    ];
+    for (xml, why) in cases {
+        let err = parse(&xml).expect_err(why);
+        assert!(err.contains(why), "{why}: {err}");
+    }
+    // A foreign endpoint with a 10-digit company id is not a Belgian enterprise number.
+    let foreign = ok
+        .replace(
+            &endpoint,
+            "<cbc:EndpointID schemeID=\"9930\">DE123456789</cbc:EndpointID>",
+        )
+        .replace(
+            &format!("<cbc:CompanyID>{KBO}</cbc:CompanyID>"),
+            "<cbc:CompanyID schemeID=\"0088\">0400003155</cbc:CompanyID>",
+        );
+    let i = parse(&foreign).unwrap();
+    assert!(!i.belgian && i.supplier.len() != 10, "{}", i.supplier);
+    // The same invoice number from the same supplier with another date: a duplicate,
+    // in one batch and after an earlier import.
+    let project = hasselt();
+    let pos = orders_csv(&format!(
+        "BB-1,{KBO},1000.00,2026-09-01,gebouwen,supplies\n"
+    ));
+    let a = parse(&ok).unwrap();
+    let b = parse(&ok.replace("2026-10-01", "2026-10-02")).unwrap();
+    let m = finance::match_invoices(&project, &[a.clone(), b.clone()], &pos, d("2"));
+    assert!(m[0].queue.is_none() && m[1].queue.is_some(), "{m:?}");
+    let earlier = [(KBO.to_string(), "Z1".to_string())].into();
+    let m = finance::match_invoices_after(&project, &[b], &pos, d("2"), &earlier);
+    assert!(m[0].queue.is_some(), "{m:?}");
+    // An attest cap already used by an earlier run of the same day.
+    let pos = orders_csv(&format!("BB-1,{KBO},1000.00,2026-09-01,gebouwen,works\n"));
+    let m = finance::match_invoices(&project, std::slice::from_ref(&a), &pos, d("2"));
+    let answers = Answers(vec![(
+        KBO,
+        Ok(DebtsAnswer {
+            social_debt: d("5000.00"),
+            social_attest: Some(d("150.00")),
+            ..DebtsAnswer::default()
+        }),
+    )]);
+    let used = [(
+        (KBO.to_string(), "2026-11-23".to_string(), "rsz".to_string()),
+        d("150.00"),
+    )]
+    .into();
+    let p = finance::propose_payments_after(&project, &[a], &m, &pos, &answers, "2026-11-23", used);
+    assert_eq!(
+        p[0].withheld.get("rsz").copied().unwrap_or_default(),
+        d("0"),
+        "{p:?}"
+    );
+    // Two entries for one enterprise in a debts file.
+    let dir = support::tempdir("debts-dup");
+    let f = dir.join("d.json");
+    std::fs::write(&f, format!(r#"{{"{KBO}":{{"social_debt":"900.00","tax_debt":"0","self_employed_debt":"0"}},"{KBO}":{{"social_debt":"0","tax_debt":"0","self_employed_debt":"0"}}}}"#)).unwrap();
+    assert!(
+        FileDebts::open(&f)
+            .err()
+            .unwrap()
+            .contains("more than once")
+    );
 }

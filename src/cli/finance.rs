@@ -184,13 +184,40 @@ fn pay(
         orders.push(po);
     }
     let day = date.format("%Y-%m-%d").to_string();
-    let payments = finance::propose_payments(
+    // What earlier runs of the same day withheld counts against an attest's cap.
+    let mut earlier = finance::Withheld::new();
+    for i in state.invoices.values() {
+        let Some((d, p)) = &i.paid else { continue };
+        if *d != date {
+            continue;
+        }
+        let supplier = p
+            .get("supplier")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        for (agency, v) in p
+            .get("withheld")
+            .and_then(|w| w.as_object())
+            .into_iter()
+            .flatten()
+        {
+            let amount = v
+                .as_str()
+                .and_then(|t| t.parse::<Decimal>().ok())
+                .unwrap_or_default();
+            *earlier
+                .entry((supplier.to_string(), day.clone(), agency.clone()))
+                .or_default() += amount;
+        }
+    }
+    let payments = finance::propose_payments_after(
         &compiled,
         &invoices,
         &matches,
         &orders,
         debts.as_ref(),
         &day,
+        earlier,
     );
     runtime
         .execute(rt.now(), |e| {
@@ -423,10 +450,24 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             };
             let known: std::collections::BTreeSet<String> =
                 runtime.state().invoices.keys().cloned().collect();
+            // The same invoice twice (in the database, or twice in this folder): once.
+            let mut fresh = std::collections::BTreeSet::new();
             let (parsed, again): (Vec<ubl::Invoice>, Vec<ubl::Invoice>) = parsed
                 .into_iter()
-                .partition(|i| !known.contains(&identity(i)));
-            let matches = finance::match_invoices(&compiled, &parsed, &pos, tolerance);
+                .partition(|i| !known.contains(&identity(i)) && fresh.insert(identity(i)));
+            let earlier: std::collections::BTreeSet<(String, String)> = runtime
+                .state()
+                .invoices
+                .values()
+                .filter_map(|i| {
+                    Some((
+                        i.invoice.get("supplier")?.as_str()?.to_string(),
+                        i.invoice.get("number")?.as_str()?.to_string(),
+                    ))
+                })
+                .collect();
+            let matches =
+                finance::match_invoices_after(&compiled, &parsed, &pos, tolerance, &earlier);
             let kinds: std::collections::BTreeMap<String, String> = compiled
                 .flows
                 .iter()
@@ -435,6 +476,7 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             let now = rt.now();
             // One transaction: each invoice and its approval flow (with `--as`).
             let mut started = 0;
+            let mut not_started: Vec<String> = Vec::new();
             runtime
                 .execute(now, |e| {
                     for (m, inv) in matches.iter().zip(&parsed) {
@@ -450,8 +492,15 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                                 title: format!("Factuur {} ({})", inv.number, inv.supplier_name),
                                 flow: Some(flow.clone()),
                             };
-                            doc = Some(e.submit(sub)?);
-                            started += 1;
+                            // A submission the runtime refuses leaves this invoice without
+                            // a flow (a person starts it), never the others.
+                            match e.submit(sub) {
+                                Ok(d) => {
+                                    doc = Some(d);
+                                    started += 1;
+                                }
+                                Err(why) => not_started.push(format!("{}: {why}", inv.file)),
+                            }
                         }
                         let order = m
                             .purchase_order
@@ -480,6 +529,9 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             )?;
             for r in &rejected {
                 eprintln!("rejected: {r}");
+            }
+            for r in &not_started {
+                eprintln!("no approval flow started: {r}");
             }
             for i in &again {
                 eprintln!(

@@ -240,7 +240,9 @@ impl<'a> Emitter<'a> {
                 )));
             }
         };
-        if sub.content_sha256.len() != 64 || !sub.content_sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if sub.content_sha256.len() != 64
+            || !sub.content_sha256.bytes().all(|b| b.is_ascii_hexdigit())
+        {
             return Err(RuntimeError::Invalid(
                 "the content's SHA-256 is missing or not 64 hexadecimal digits".into(),
             ));
@@ -855,9 +857,6 @@ fn normalise(ty: &str, v: &Value, org: &crate::org::OrgIndex) -> Result<Value, S
             })?;
             if ty == "money" && d.scale() > 2 {
                 return Err(format!("`{text}` has more than two decimals"));
-            }
-            if ty == "money" && d.is_sign_negative() {
-                return Err(format!("`{text}` is negative; an amount is never below zero"));
             }
             Ok(Value::String(d.to_string()))
         }

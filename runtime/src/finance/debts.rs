@@ -65,6 +65,13 @@ impl FileDebts {
         let map: BTreeMap<String, DebtsAnswer> = serde_json::from_str(&text)
             .map_err(|e| format!("{} is not a debts file: {e}", path.display()))?;
         for (kbo, a) in &map {
+            // serde keeps the last of two equal keys: a second entry must not erase a debt.
+            if text.matches(&format!("\"{kbo}\"")).count() > 1 {
+                return Err(format!(
+                    "{}: `{kbo}` appears more than once",
+                    path.display()
+                ));
+            }
             if kbo.len() != 10 || !kbo.chars().all(|c| c.is_ascii_digit()) {
                 return Err(format!(
                     "{}: `{kbo}` is not an enterprise number (10 digits, no `BE`, dots or spaces)",

@@ -405,12 +405,31 @@ pub fn match_invoices(
     orders: &[PurchaseOrder],
     tolerance_percent: Decimal,
 ) -> Vec<MatchOutcome> {
+    match_invoices_after(
+        project,
+        invoices,
+        orders,
+        tolerance_percent,
+        &Default::default(),
+    )
+}
+
+/// [`match_invoices`], knowing the (supplier, invoice number) pairs imported before: a
+/// supplier's invoice number is unique, so one seen before (even with another date) is a
+/// duplicate for a person, never a second payment.
+pub fn match_invoices_after(
+    project: &CompiledProject,
+    invoices: &[Invoice],
+    orders: &[PurchaseOrder],
+    tolerance_percent: Decimal,
+    earlier: &std::collections::BTreeSet<(String, String)>,
+) -> Vec<MatchOutcome> {
     let mut out = Vec::new();
     let records: Vec<BTreeMap<String, V>> = orders.iter().map(order_record).collect();
     let index = OrderIndex::new(&records);
     let by_reference: BTreeMap<&str, &PurchaseOrder> =
         orders.iter().map(|o| (o.reference.as_str(), o)).collect();
-    let mut seen = std::collections::BTreeSet::new();
+    let mut seen = earlier.clone();
     for inv in invoices {
         let mut outcome = MatchOutcome {
             invoice: inv.number.clone(),
@@ -428,11 +447,7 @@ pub fn match_invoices(
             out.push(outcome);
             continue;
         }
-        if !seen.insert((
-            inv.supplier.clone(),
-            inv.number.clone(),
-            inv.issue_date.clone(),
-        )) {
+        if !seen.insert((inv.supplier.clone(), inv.number.clone())) {
             outcome.queue = Some((
                 "manuele-koppeling".into(),
                 "duplicate: this supplier sent this invoice number before".into(),
@@ -532,8 +547,33 @@ pub fn propose_payments(
     debts: &dyn Debts,
     date: &str,
 ) -> Vec<Payment> {
+    propose_payments_after(
+        project,
+        invoices,
+        matches,
+        orders,
+        debts,
+        date,
+        BTreeMap::new(),
+    )
+}
+
+/// What was already withheld per (supplier, payment date, agency) by earlier proposals:
+/// an attest caps a supplier's withholdings on a day across payment runs too.
+pub type Withheld = BTreeMap<(String, String, String), Decimal>;
+
+/// [`propose_payments`], counting what earlier runs of the same day withheld.
+pub fn propose_payments_after(
+    project: &CompiledProject,
+    invoices: &[Invoice],
+    matches: &[MatchOutcome],
+    orders: &[PurchaseOrder],
+    debts: &dyn Debts,
+    date: &str,
+    earlier: Withheld,
+) -> Vec<Payment> {
     let mut out = Vec::new();
-    let mut capped = BTreeMap::new();
+    let mut capped = earlier;
     let by_ref: BTreeMap<&str, &PurchaseOrder> =
         orders.iter().map(|o| (o.reference.as_str(), o)).collect();
     for (inv, m) in invoices.iter().zip(matches) {
@@ -575,7 +615,7 @@ pub fn propose_payments(
         capped = std::mem::take(&mut run.fx.capped);
         let total: Decimal = run.fx.withheld.values().sum();
         let mut blocked = run.fx.blocked.clone();
-        if blocked.is_none() && total > inv.amount && inv.amount >= Decimal::ZERO {
+        if blocked.is_none() && total > inv.amount && !inv.credit_note {
             blocked = Some(format!(
                 "the withholdings ({total}) exceed the amount due ({}, after prepayments): a person must decide",
                 inv.amount

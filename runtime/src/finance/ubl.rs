@@ -201,6 +201,25 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Invoice, UblError> {
     } else {
         Decimal::ONE
     };
+    if let Some(code) = text(child(root, CBC, "InvoiceTypeCode"))
+        && ["381", "396", "81", "83", "532"].contains(&code.as_str())
+    {
+        return Err(err(
+            "cbc:InvoiceTypeCode",
+            format!(
+                "{code} is a credit note's type code in an Invoice: a credit note is sent as a CreditNote"
+            ),
+        ));
+    }
+    let ids = root
+        .children()
+        .filter(|c| {
+            c.is_element() && c.tag_name().name() == "ID" && c.tag_name().namespace() == Some(CBC)
+        })
+        .count();
+    if ids > 1 {
+        return Err(err("cbc:ID", "appears more than once".into()));
+    }
     let currency = text(child(root, CBC, "DocumentCurrencyCode"))
         .ok_or_else(|| err("cbc:DocumentCurrencyCode", "missing (BR-05)".into()))?;
     if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
@@ -282,25 +301,44 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Invoice, UblError> {
                     format!("`{t}` is not a Belgian enterprise number (10 digits)"),
                 )
             })?),
-            None if t.starts_with("BE") => kbo_digits(&t),
+            // Without a scheme: a `BE` VAT number, or the form of an enterprise number
+            // (10 digits starting with 0 or 1); a foreign id otherwise.
+            None if t.starts_with("BE") || t.starts_with(['0', '1']) => kbo_digits(&t),
             _ => None,
         };
-        if belgian_id.is_none() {
-            belgian_id = found;
+        match (&belgian_id, found) {
+            (None, f) => belgian_id = f,
+            (Some(a), Some(b)) if *a != b => {
+                return Err(err(
+                    "cac:AccountingSupplierParty/cac:Party",
+                    format!(
+                        "the seller's ids name two Belgian enterprises ({a} and {b}): a person must say which one is paid"
+                    ),
+                ));
+            }
+            _ => {}
         }
     }
     let (supplier, belgian) = match belgian_id {
         Some(k) => (k, true),
         None => {
-            let foreign = [tax, legal, endpoint]
+            let node = [tax, legal, endpoint]
                 .into_iter()
-                .find_map(text)
+                .flatten()
+                .find(|n| text(Some(*n)).is_some())
                 .ok_or_else(|| {
                     err(
                         "cac:AccountingSupplierParty/cac:Party",
                         "the seller has no id (EndpointID, CompanyID)".into(),
                     )
                 })?;
+            let id = text(Some(node)).unwrap_or_default();
+            // A foreign id never passes for a Belgian enterprise number (10 digits).
+            let foreign = if id.len() == 10 && id.chars().all(|c| c.is_ascii_digit()) {
+                format!("{}:{id}", node.attribute("schemeID").unwrap_or("foreign"))
+            } else {
+                id
+            };
             (foreign, false)
         }
     };
@@ -382,6 +420,86 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Invoice, UblError> {
         .filter_map(|c| child(c, CBC, "TaxAmount"))
         .find(|a| a.attribute("currencyID").is_none_or(|c| c == currency));
     let vat = amount(tax_total, "cac:TaxTotal/cbc:TaxAmount")?;
+    // The VAT breakdown (BR-CO-18, BR-CO-14) and each category's rate (BR-S-09).
+    let tax_total_node = tax_total.and_then(|a| a.parent());
+    let subtotals: Vec<Node> = tax_total_node
+        .map(|t| {
+            t.children()
+                .filter(|c| {
+                    c.is_element()
+                        && c.tag_name().name() == "TaxSubtotal"
+                        && c.tag_name().namespace() == Some(CAC)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if subtotals.is_empty() {
+        return Err(err(
+            "cac:TaxTotal/cac:TaxSubtotal",
+            "BR-CO-18: the VAT breakdown is missing".into(),
+        ));
+    }
+    let mut sub_vat = Decimal::ZERO;
+    let mut sub_base = Decimal::ZERO;
+    for st in &subtotals {
+        let base = amount(
+            child(*st, CBC, "TaxableAmount"),
+            "cac:TaxSubtotal/cbc:TaxableAmount",
+        )?;
+        let tax = amount(
+            child(*st, CBC, "TaxAmount"),
+            "cac:TaxSubtotal/cbc:TaxAmount",
+        )?;
+        let pct_text = required(
+            path(*st, &[(CAC, "TaxCategory"), (CBC, "Percent")]),
+            "cac:TaxSubtotal/cac:TaxCategory/cbc:Percent",
+        )?;
+        let pct = Decimal::from_str_exact(&pct_text)
+            .ok()
+            .filter(|p| *p >= Decimal::ZERO && *p <= Decimal::from(27))
+            .ok_or_else(|| {
+                err(
+                    "cac:TaxCategory/cbc:Percent",
+                    format!("`{pct_text}` is not a VAT rate of the EU (0 to 27%)"),
+                )
+            })?;
+        let expected = (base * pct / Decimal::ONE_HUNDRED)
+            .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+        if (expected - tax).abs() > Decimal::new(1, 2) {
+            return Err(err(
+                "cac:TaxSubtotal/cbc:TaxAmount",
+                format!("BR-S-09: {pct}% of {base} is {expected}, not {tax}"),
+            ));
+        }
+        sub_vat += tax;
+        sub_base += base;
+    }
+    if sub_vat != vat {
+        return Err(err(
+            "cac:TaxTotal/cbc:TaxAmount",
+            format!("BR-CO-14: the VAT total {vat} is not the sum of the breakdown ({sub_vat})"),
+        ));
+    }
+    if sub_base != excl {
+        return Err(err(
+            "cac:TaxSubtotal/cbc:TaxableAmount",
+            format!("the taxable amounts ({sub_base}) are not the total excl. VAT ({excl})"),
+        ));
+    }
+    if rounding.abs() >= Decimal::ONE {
+        return Err(err(
+            &t("PayableRoundingAmount"),
+            format!("a rounding of {rounding}: rounding is less than one euro"),
+        ));
+    }
+    if payable < Decimal::ZERO {
+        return Err(err(
+            &t("PayableAmount"),
+            format!(
+                "{payable}: nothing can be paid below zero (prepaid more than the total); a person checks it"
+            ),
+        ));
+    }
     // The Peppol BIS 3.0 calculation rules on the totals.
     let rules = [
         (
@@ -482,7 +600,7 @@ pub fn write(
     <cbc:EndpointID schemeID="0208">{supplier_kbo}</cbc:EndpointID>
     <cac:PartyLegalEntity><cbc:RegistrationName>{supplier_name}</cbc:RegistrationName><cbc:CompanyID>{supplier_kbo}</cbc:CompanyID></cac:PartyLegalEntity>
   </cac:Party></cac:AccountingSupplierParty>
-  <cac:TaxTotal><cbc:TaxAmount currencyID="EUR">{vat}</cbc:TaxAmount></cac:TaxTotal>
+  <cac:TaxTotal><cbc:TaxAmount currencyID="EUR">{vat}</cbc:TaxAmount><cac:TaxSubtotal><cbc:TaxableAmount currencyID="EUR">{excl}</cbc:TaxableAmount><cbc:TaxAmount currencyID="EUR">{vat}</cbc:TaxAmount><cac:TaxCategory><cbc:ID>S</cbc:ID><cbc:Percent>{vat_rate}</cbc:Percent><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:TaxCategory></cac:TaxSubtotal></cac:TaxTotal>
   <cac:LegalMonetaryTotal>
     <cbc:LineExtensionAmount currencyID="EUR">{excl}</cbc:LineExtensionAmount>
     <cbc:TaxExclusiveAmount currencyID="EUR">{excl}</cbc:TaxExclusiveAmount>
