@@ -684,6 +684,32 @@ fn a_second_writer_is_refused_with_the_servers_address() {
     );
     // Reading is fine.
     assert!(city.run(&["inbox", &who], "2026-11-23").status.success());
+    // A huge page number is an empty page, not page 1; no token is 401 before the body.
+    let t = token(&people[0]);
+    let (status, body) = server.call(
+        "GET",
+        "/documents?page=9223372036854775809",
+        Some(&t),
+        None,
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        json(&body)["items"].as_array().unwrap().is_empty(),
+        "{body}"
+    );
+    assert_eq!(
+        server
+            .call(
+                "POST",
+                "/documents/d-1/comment",
+                None,
+                None,
+                Some("not json")
+            )
+            .0,
+        401
+    );
     drop(server);
     city.ok(
         &[

@@ -295,10 +295,10 @@ fn page_of(items: Vec<DocumentSummary>, page: &Page) -> Answer {
     let total = items.len();
     let slice: Vec<DocumentSummary> = items
         .into_iter()
-        .skip((p - 1) * per_page)
+        .skip((p - 1).saturating_mul(per_page))
         .take(per_page)
         .collect();
-    let next_page = (p * per_page < total).then_some(p + 1);
+    let next_page = (p.saturating_mul(per_page) < total).then_some(p.saturating_add(1));
     Answer {
         status: 200,
         body: serde_json::to_string(&DocumentList {
@@ -434,6 +434,10 @@ async fn refuse(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
+    // Who asks comes first: without a valid token the body is not even read.
+    if caller(&state, &headers).is_none() {
+        return unauthorized();
+    }
     let req: RefuseRequest = match parse(&body) {
         Ok(r) => r,
         Err(answer) => return respond(answer),
@@ -453,6 +457,10 @@ async fn comment(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
+    // Who asks comes first: without a valid token the body is not even read.
+    if caller(&state, &headers).is_none() {
+        return unauthorized();
+    }
     let req: CommentRequest = match parse(&body) {
         Ok(r) => r,
         Err(answer) => return respond(answer),
