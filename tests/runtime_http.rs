@@ -724,3 +724,66 @@ fn a_second_writer_is_refused_with_the_servers_address() {
         "2026-11-23",
     );
 }
+
+/// Tokens are kept as hashes: `admin token add` prints a token once and stores only its
+/// SHA-256; the server accepts the token by its hash; two people with one token are refused.
+#[test]
+fn tokens_are_kept_as_hashes() {
+    let city = City::aalst("token-hashes");
+    let mayor = city.mandate("burgemeester");
+    let file = city.dir.join("issued.toml");
+    let o = city.run(
+        &[
+            "admin",
+            "token",
+            "add",
+            &mayor,
+            "--tokens",
+            file.to_str().unwrap(),
+        ],
+        "2026-11-23",
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let token = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    let stored = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        !stored.contains(&token) && stored.contains("sha256:"),
+        "{stored}"
+    );
+    let hash = stored.split("sha256:").nth(1).unwrap()[..64].to_string();
+    let server = Server::start(
+        &city.db,
+        &[(mayor.as_str(), &format!("sha256:{hash}"))],
+        &city.dir,
+    );
+    assert_eq!(
+        server.call("GET", "/inbox", Some(&token), None, None).0,
+        200
+    );
+    assert_eq!(
+        server
+            .call("GET", "/inbox", Some(&format!("sha256:{hash}")), None, None)
+            .0,
+        401
+    );
+    drop(server);
+    // The same token for two people: the server does not start.
+    let twice = city.dir.join("twice.toml");
+    std::fs::write(
+        &twice,
+        "[tokens]\na = \"0123456789abcdef0\"\nb = \"0123456789abcdef0\"\n",
+    )
+    .unwrap();
+    let o = city.run(
+        &[
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--tokens",
+            twice.to_str().unwrap(),
+        ],
+        "2026-11-23",
+    );
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("have the same token"));
+}

@@ -93,10 +93,62 @@ pub enum AdminCommand {
         #[command(flatten)]
         rt: RuntimeArgs,
     },
+    /// Give PERSON a new bearer token for `paraaf serve`: printed once, kept in the
+    /// tokens file only as its SHA-256 hash (a previous token of PERSON stops working).
+    ///
+    /// Example: paraaf admin token add dirk-lambert --tokens tokens.toml
+    #[command(name = "token")]
+    Token {
+        /// `add`.
+        #[arg(value_parser = ["add"])]
+        action: String,
+        /// The person (an organogram id).
+        person: String,
+        /// The tokens file (created when missing).
+        #[arg(long)]
+        tokens: PathBuf,
+    },
 }
 
 pub fn admin(cmd: AdminCommand) -> Result<ExitCode, String> {
     match cmd {
+        AdminCommand::Token { person, tokens, .. } => {
+            let mut random = [0u8; 32];
+            std::io::Read::read_exact(
+                &mut std::fs::File::open("/dev/urandom").map_err(|e| e.to_string())?,
+                &mut random,
+            )
+            .map_err(|e| format!("no random source: {e}"))?;
+            let token = format!("pf_{}", paraaf_runtime::sha256_hex(&random));
+            let text = std::fs::read_to_string(&tokens).unwrap_or_default();
+            let mut table: toml::Table = toml::from_str(&text).map_err(|e| {
+                format!("{} is not a tokens file: {}", tokens.display(), e.message())
+            })?;
+            let section = table
+                .entry("tokens")
+                .or_insert_with(|| toml::Value::Table(Default::default()));
+            let Some(section) = section.as_table_mut() else {
+                return Err(format!("{}: `tokens` is not a table", tokens.display()));
+            };
+            section.insert(
+                person.clone(),
+                toml::Value::String(format!(
+                    "sha256:{}",
+                    paraaf_runtime::sha256_hex(token.as_bytes())
+                )),
+            );
+            let out = toml::to_string(&table).map_err(|e| e.to_string())?;
+            let tmp = tokens.with_extension("tmp");
+            std::fs::write(&tmp, out)
+                .and_then(|()| std::fs::rename(&tmp, &tokens))
+                .map_err(|e| format!("cannot write {}: {e}", tokens.display()))?;
+            eprintln!(
+                "the token of {person} (shown once; {} keeps only its hash):",
+                tokens.display()
+            );
+            println!("{token}");
+            Ok(ExitCode::SUCCESS)
+        }
         AdminCommand::Rebuild { rt } => {
             let mut runtime = rt.open()?;
             let state = runtime.store_mut().rebuild().map_err(|e| e.to_string())?;

@@ -53,14 +53,27 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             e.message()
         )
     })?;
+    // Kept by hash: a token is `sha256:<hex>` (as `paraaf admin token add` writes it), or
+    // a plain token of at least 16 characters, hashed here and never kept.
     let mut tokens = BTreeMap::new();
     for (person, token) in file.tokens.clone() {
-        if token.len() < 16 {
-            return Err(format!(
-                "the token of {person} is shorter than 16 characters"
-            ));
-        }
-        if let Some(other) = tokens.insert(token, person.clone()) {
+        let hash = match token.strip_prefix("sha256:") {
+            Some(h) if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                h.to_ascii_lowercase()
+            }
+            Some(_) => {
+                return Err(format!(
+                    "the token hash of {person} is not 64 hexadecimal digits"
+                ));
+            }
+            None if token.len() < 16 => {
+                return Err(format!(
+                    "the token of {person} is shorter than 16 characters"
+                ));
+            }
+            None => paraaf_runtime::sha256_hex(token.as_bytes()),
+        };
+        if let Some(other) = tokens.insert(hash, person.clone()) {
             return Err(format!(
                 "{other} and {person} have the same token: each person needs their own"
             ));

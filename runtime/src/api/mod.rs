@@ -212,7 +212,11 @@ fn unauthorized() -> Response {
 fn caller(state: &AppState, headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let token = value.strip_prefix("Bearer ")?.trim();
-    state.tokens.get(token).cloned()
+    // Tokens are kept as SHA-256 hashes only (see `paraaf admin token add`).
+    state
+        .tokens
+        .get(&crate::sha256_hex(token.as_bytes()))
+        .cloned()
 }
 
 fn idempotency(headers: &HeaderMap, body: &[u8], path: &str) -> Option<(String, String)> {
