@@ -329,6 +329,22 @@ fn runs_are_idempotent_and_outputs_safe() {
     std::fs::write(inv.join("b.xml"), &xml).unwrap();
     // The same file twice in one folder: imported once (the copy never takes over).
     std::fs::write(inv.join("c.xml"), &xml).unwrap();
+    // A malformed file and a foreign seller in the same batch: one outcome each.
+    std::fs::write(
+        inv.join("d.xml"),
+        "<Invoice xmlns=\"urn:oasis:names:specification:ubl:schema:xsd:Invoice-2\"><broken",
+    )
+    .unwrap();
+    let foreign = invoice("SE-1", "BB-NONE")
+        .replace(
+            &format!("<cbc:EndpointID schemeID=\"0208\">{KBO}</cbc:EndpointID>"),
+            "<cbc:EndpointID schemeID=\"0007\">SE556789123401</cbc:EndpointID>",
+        )
+        .replace(
+            &format!("<cbc:CompanyID>{KBO}</cbc:CompanyID>"),
+            "<cbc:CompanyID>SE556789123401</cbc:CompanyID>",
+        );
+    std::fs::write(inv.join("e.xml"), foreign).unwrap();
     let run = || {
         std::process::Command::new(env!("CARGO_BIN_EXE_paraaf"))
             .args([
@@ -373,7 +389,18 @@ fn runs_are_idempotent_and_outputs_safe() {
         "{out}{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    assert!(out.starts_with("3 files: "), "{out}");
+    assert!(out.starts_with("5 files: "), "{out}");
+    assert!(out.contains(", 1 rejected, 1 already imported"), "{out}");
+    let matches = std::fs::read_to_string(dir.join("out/matches.json")).unwrap();
+    assert!(
+        matches.contains("\"file\": \"e.xml\""),
+        "the foreign invoice has an outcome"
+    );
+    assert!(
+        std::fs::read_to_string(dir.join("out/rejected.txt"))
+            .unwrap()
+            .starts_with("d.xml: (file): not well-formed XML")
+    );
     assert_eq!(
         String::from_utf8_lossy(&o.stderr)
             .matches("already imported")
@@ -423,7 +450,7 @@ fn runs_are_idempotent_and_outputs_safe() {
     let o = run();
     let err = String::from_utf8_lossy(&o.stderr).to_string();
     assert!(o.status.success(), "{err}");
-    assert_eq!(err.matches("already imported").count(), 3, "{err}");
+    assert_eq!(err.matches("already imported").count(), 4, "{err}");
 }
 
 #[test]
