@@ -653,3 +653,19 @@ fn shielded_files_stay_in_their_group() {
     );
     assert!(city.ok(&["audit", "verify"], NOW).starts_with("ok"));
 }
+
+/// Without `--title`, the `titel` field names the document in inboxes.
+#[test]
+fn the_titel_field_is_the_title() {
+    let city = City::aalst("titel");
+    let uploader = city.staff("bevolking", "diensthoofd")[0].clone();
+    let doc = submit_besluit(&city, &uploader, "100");
+    let head = city.function("diensthoofd", Some("bevolking"));
+    let inbox = city.ok(&["inbox", &head], NOW);
+    assert!(
+        inbox
+            .lines()
+            .any(|l| l.contains(&doc) && l.contains("Aankoop laptops")),
+        "{inbox}"
+    );
+}

@@ -27,7 +27,7 @@ pub enum Command {
         /// The document's content (its SHA-256 is recorded).
         #[arg(long)]
         content: PathBuf,
-        /// Title shown in inboxes.
+        /// Title shown in inboxes (default: the `titel` or `title` field, if the kind has one).
         #[arg(long, default_value = "")]
         title: String,
         #[command(flatten)]
@@ -113,6 +113,15 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
         } => {
             let bytes = std::fs::read(&content)
                 .map_err(|e| format!("cannot read {}: {e}", content.display()))?;
+            let title = if title.is_empty() {
+                fields
+                    .iter()
+                    .find(|(k, _)| k == "titel" || k == "title")
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default()
+            } else {
+                title
+            };
             let sub = Submission {
                 kind,
                 uploader: person,
