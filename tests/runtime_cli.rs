@@ -669,3 +669,38 @@ fn the_titel_field_is_the_title() {
         "{inbox}"
     );
 }
+
+/// `admin backup` copies a database in use; the copy restores by using it as `--db`.
+#[test]
+fn backup_and_restore() {
+    let city = City::aalst("backup");
+    let uploader = city.staff("bevolking", "diensthoofd")[0].clone();
+    let doc = submit_besluit(&city, &uploader, "100");
+    let copy = city.dir.join("copy.db");
+    let out = city.ok(&["admin", "backup", copy.to_str().unwrap()], NOW);
+    assert!(
+        out.starts_with("backed up ") && out.contains("verified"),
+        "{out}"
+    );
+    // A second backup onto the same file is refused.
+    assert!(
+        !city
+            .run(&["admin", "backup", copy.to_str().unwrap()], NOW)
+            .status
+            .success()
+    );
+    let restored = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_paraaf"))
+            .args(args)
+            .env("PARAAF_DB", &copy)
+            .env("PARAAF_NOW", NOW)
+            .current_dir(support::root())
+            .output()
+            .unwrap()
+    };
+    let show = restored(&["doc", "show", &doc, "--as", &uploader]);
+    assert!(
+        show.status.success() && String::from_utf8_lossy(&show.stdout).contains("Aankoop laptops")
+    );
+    assert!(String::from_utf8_lossy(&restored(&["audit", "verify"]).stdout).starts_with("ok:"));
+}

@@ -79,6 +79,25 @@ pub struct Store {
     conn: Connection,
 }
 
+impl Store {
+    /// Copies the whole database to `path` with SQLite's online backup API: a consistent
+    /// copy while the database stays in use. The copy is verified before this returns.
+    pub fn backup_to(&self, path: &Path) -> Result<Verified, RuntimeError> {
+        let storage = |e: rusqlite::Error| RuntimeError::Storage(e.to_string());
+        let mut dst = Connection::open(path).map_err(storage)?;
+        {
+            let backup = rusqlite::backup::Backup::new(&self.conn, &mut dst).map_err(storage)?;
+            backup
+                .run_to_completion(256, std::time::Duration::from_millis(5), None)
+                .map_err(storage)?;
+        }
+        drop(dst);
+        Store::open(path)?
+            .verify(None)
+            .map_err(|why| RuntimeError::Storage(format!("the copy does not verify: {why}")))
+    }
+}
+
 /// Outcome of `verify`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verified {

@@ -93,6 +93,16 @@ pub enum AdminCommand {
         #[command(flatten)]
         rt: RuntimeArgs,
     },
+    /// Copy the database to FILE (SQLite's online backup API: safe while `paraaf serve`
+    /// runs); the copy's hash chain is verified. Restore by using FILE as `--db`.
+    ///
+    /// Example: paraaf admin backup /backups/aalst-2026-12-01.db
+    Backup {
+        /// Where the copy goes (must not exist yet).
+        file: PathBuf,
+        #[command(flatten)]
+        rt: RuntimeArgs,
+    },
     /// Give PERSON a new bearer token for `paraaf serve`: printed once, kept in the
     /// tokens file only as its SHA-256 hash (a previous token of PERSON stops working).
     ///
@@ -112,6 +122,26 @@ pub enum AdminCommand {
 
 pub fn admin(cmd: AdminCommand) -> Result<ExitCode, String> {
     match cmd {
+        AdminCommand::Backup { file, rt } => {
+            if file.exists() {
+                return Err(format!(
+                    "{} exists already; choose a new file",
+                    file.display()
+                ));
+            }
+            let runtime = rt.open()?;
+            let v = runtime
+                .store()
+                .backup_to(&file)
+                .map_err(|e| e.to_string())?;
+            println!(
+                "backed up {} events to {} (verified, head {})",
+                v.events,
+                file.display(),
+                v.head
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         AdminCommand::Token { person, tokens, .. } => {
             let mut random = [0u8; 32];
             std::io::Read::read_exact(
