@@ -397,23 +397,7 @@ fn hasselt_end_to_end() {
     );
     assert!(paid.contains("pending: d-1 "), "{paid}");
     // Approve one invoice (every open task of d-1), then it is proposed, once.
-    let mut signer = String::new();
-    for _ in 0..4 {
-        let show =
-            String::from_utf8_lossy(&run(&["doc", "show", "d-1", "--as", "tom-bollen"]).stdout)
-                .to_string();
-        let Some(line) = show.lines().find(|l| l.contains(" open ")) else {
-            break;
-        };
-        let who = line.split_whitespace().last().unwrap().to_string();
-        signer = who.clone();
-        let o = run(&["doc", "sign", "d-1", "--as", &who]);
-        assert!(
-            o.status.success(),
-            "{show}{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-    }
+    let signer = support::approve(run, "d-1", "tom-bollen");
     let o = pay();
     let paid = String::from_utf8_lossy(&o.stdout).to_string();
     assert!(

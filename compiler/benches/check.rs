@@ -2,23 +2,13 @@
 //! a baseline measured in the same run (bare TOML parse of the organogram and reading the
 //! files), and of an incremental re-check after editing one file.
 
+mod support;
+
 use paraaf_compiler::db::{Database, project_diagnostics};
 use paraaf_compiler::load::load;
 use salsa::Setter;
 use std::path::Path;
-use std::time::{Duration, Instant};
-
-fn median(mut f: impl FnMut(), runs: usize) -> Duration {
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[runs / 2]
-}
+use support::median;
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/aalst");

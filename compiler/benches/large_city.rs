@@ -6,12 +6,15 @@
 //! `LARGE_CITY_DIR=dir cargo bench -p paraaf-compiler --bench large_city` keeps the
 //! generated project in `dir` (to run `paraaf check dir` on it).
 
+mod support;
+
 use paraaf_compiler::db::project_diagnostics;
 use paraaf_compiler::diagnostics::Severity;
 use paraaf_compiler::load::load;
 use std::fmt::Write;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
+use support::median;
 
 const DEPARTMENTS: usize = 20;
 const SERVICES_PER_DEPARTMENT: usize = 19;
@@ -89,18 +92,6 @@ fn generate(dir: &Path) {
         );
         std::fs::write(dir.join(format!("flows/flow-{i}.paraaf")), src).unwrap();
     }
-}
-
-fn median(mut f: impl FnMut(), runs: usize) -> Duration {
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[runs / 2]
 }
 
 /// Peak resident memory of this process so far (Linux), in MB.

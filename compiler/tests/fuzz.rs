@@ -154,21 +154,10 @@ fn fuzz_for_a_while() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0x9e37_79b9_7f4a_7c15);
-    let mut seeds = Vec::new();
-    for dir in [
-        "examples/aalst/flows",
-        "examples/hasselt/rules",
-        "examples/broken",
-    ] {
-        for e in std::fs::read_dir(common::root().join(dir))
-            .unwrap()
-            .flatten()
-        {
-            if e.path().extension().is_some_and(|x| x == "paraaf") {
-                seeds.push(std::fs::read_to_string(e.path()).unwrap());
-            }
-        }
-    }
+    let seeds: Vec<String> = common::example_sources()
+        .into_iter()
+        .map(|(_, text)| text)
+        .collect();
     std::panic::set_hook(Box::new(|_| {}));
     let mut rng = Rng(seed);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);

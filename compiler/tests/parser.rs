@@ -5,34 +5,10 @@ mod common;
 use paraaf_compiler::syntax::{format, parse, print};
 use proptest::prelude::*;
 
-fn example_sources() -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for dir in [
-        "examples/aalst/flows",
-        "examples/hasselt/rules",
-        "examples/broken",
-    ] {
-        for e in std::fs::read_dir(common::root().join(dir))
-            .unwrap()
-            .filter_map(Result::ok)
-        {
-            let p = e.path();
-            if p.extension().is_some_and(|x| x == "paraaf") {
-                out.push((
-                    p.display().to_string(),
-                    std::fs::read_to_string(&p).unwrap(),
-                ));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 /// parse → print → parse → print gives the same text, and the same tree shape.
 #[test]
 fn print_is_a_fixed_point_on_examples() {
-    for (name, src) in example_sources() {
+    for (name, src) in common::example_sources() {
         let first = parse(&name, &src);
         let printed = print(&first.ast);
         let second = parse(&name, &printed);
@@ -56,7 +32,7 @@ fn print_is_a_fixed_point_on_examples() {
 /// Every example is formatted, and formatting keeps the tree and the comments.
 #[test]
 fn examples_are_formatted() {
-    for (name, src) in example_sources() {
+    for (name, src) in common::example_sources() {
         assert_eq!(
             format(&src),
             src,
@@ -97,7 +73,7 @@ proptest! {
     /// whatever parses prints to a fixed point.
     #[test]
     fn mutated_examples_never_panic(file in 0usize..64, at in any::<prop::sample::Index>(), len in 0usize..40, ch in "[ -~\\n{}()]") {
-        let sources = example_sources();
+        let sources = common::example_sources();
         let (_, src) = &sources[file % sources.len()];
         let mut cut = at.index(src.len().max(1));
         while !src.is_char_boundary(cut) { cut -= 1; }

@@ -123,12 +123,7 @@ fn pay(
                 .into(),
         ),
     };
-    std::fs::create_dir_all(&output)
-        .map_err(|e| format!("cannot create {}: {e}", output.display()))?;
-    let probe = output.join(".paraaf-write-test");
-    std::fs::write(&probe, b"")
-        .map_err(|e| format!("cannot write in {}: {e}", output.display()))?;
-    let _ = std::fs::remove_file(&probe);
+    ensure_writable(&output)?;
     let mut runtime = rt.open()?;
     let state = runtime.state();
     let mut ids = Vec::new();
@@ -317,6 +312,15 @@ fn safe_cell(s: &str) -> String {
     }
 }
 
+/// Creates `dir` and proves it writable, before anything is committed.
+fn ensure_writable(dir: &std::path::Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let probe = dir.join(".paraaf-write-test");
+    std::fs::write(&probe, b"").map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
 /// Writes through a temporary file and a rename: a reader sees the old file or the new one.
 fn write_atomic(path: &std::path::Path, text: &str) -> Result<(), String> {
     let tmp = path.with_extension("tmp");
@@ -432,12 +436,7 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                 }
             };
             // The output folder must be writable before anything is committed.
-            std::fs::create_dir_all(&output)
-                .map_err(|e| format!("cannot create {}: {e}", output.display()))?;
-            let probe = output.join(".paraaf-write-test");
-            std::fs::write(&probe, b"")
-                .map_err(|e| format!("cannot write in {}: {e}", output.display()))?;
-            let _ = std::fs::remove_file(&probe);
+            ensure_writable(&output)?;
 
             let mut runtime = rt.open()?;
             // An invoice is identified by seller, number and issue date: one seen before

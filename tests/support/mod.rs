@@ -256,3 +256,25 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// Signs every open task of `doc`, step by step, as whoever it is assigned to (read from
+/// `doc show` as `viewer`); returns the last signer. `run` runs `paraaf ARGS` on the
+/// database under test.
+pub fn approve(run: impl Fn(&[&str]) -> Output, doc: &str, viewer: &str) -> String {
+    let mut signer = String::new();
+    for _ in 0..8 {
+        let show =
+            String::from_utf8_lossy(&run(&["doc", "show", doc, "--as", viewer]).stdout).to_string();
+        let Some(line) = show.lines().find(|l| l.contains(" open ")) else {
+            break;
+        };
+        signer = line.split_whitespace().last().unwrap().to_string();
+        let o = run(&["doc", "sign", doc, "--as", &signer]);
+        assert!(
+            o.status.success(),
+            "{show}{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    signer
+}

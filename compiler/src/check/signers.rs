@@ -260,8 +260,7 @@ impl Ctx<'_> {
 
     /// Resolves a signer without reporting (it is reported where it is declared).
     pub(crate) fn quiet_signer(&self, s: &SignerRef) -> Option<SignerTarget> {
-        let mut quiet = Ctx::new(self.org, self.org_file, self.index, self.file);
-        quiet.signer(s, &mut Scope::default())
+        self.quiet_signer_in(s, &mut Scope::default())
     }
 }
 

@@ -11,6 +11,31 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// Every `.paraaf` file of the examples (path, text), sorted: seeds and fixtures.
+pub fn example_sources() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for dir in [
+        "examples/aalst/flows",
+        "examples/hasselt/rules",
+        "examples/broken",
+    ] {
+        for e in std::fs::read_dir(root().join(dir))
+            .unwrap()
+            .filter_map(Result::ok)
+        {
+            let p = e.path();
+            if p.extension().is_some_and(|x| x == "paraaf") {
+                out.push((
+                    p.display().to_string(),
+                    std::fs::read_to_string(&p).unwrap(),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// The small organogram of `examples/broken/`.
 pub fn broken_org() -> String {
     std::fs::read_to_string(root().join("examples/broken/org.toml")).expect("broken org")

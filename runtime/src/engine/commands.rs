@@ -417,21 +417,7 @@ impl<'a> Emitter<'a> {
         refused: Vec<String>,
         empty: bool,
     ) {
-        let group = dep
-            .shields
-            .shield(kind)
-            .map(|s| s.group.clone())
-            .unwrap_or_default();
-        let names: Vec<&str> = refused.iter().map(|p| dep.org.name(p)).collect();
-        let mut reason = if names.is_empty() {
-            format!("nobody inside the group `{group}` holds this role")
-        } else {
-            format!(
-                "{} {} outside the group `{group}` that shields a {kind}",
-                names.join(", "),
-                if names.len() == 1 { "is" } else { "are" }
-            )
-        };
+        let mut reason = shield_reason(dep, kind, &refused);
         if empty {
             reason.push_str("; the task waits in the manual queue for a signer inside the group");
         }
@@ -767,19 +753,12 @@ impl<'a> Emitter<'a> {
                         to,
                     });
                     if !kept_out.is_empty() {
-                        let group = dep
-                            .shields
-                            .shield(&d.kind)
-                            .map(|s| s.group.clone())
-                            .unwrap_or_default();
-                        let names: Vec<&str> = kept_out.iter().map(|p| dep.org.name(p)).collect();
                         due.push(Event::ShieldRefused {
                             doc: d.id.clone(),
                             task: t.spec.id.clone(),
                             reason: format!(
-                                "escalation: {} outside the group `{group}` that shields a {}",
-                                names.join(", "),
-                                d.kind
+                                "escalation: {}",
+                                shield_reason(dep, &d.kind, &kept_out)
                             ),
                             refused: kept_out,
                         });
@@ -798,6 +777,22 @@ impl<'a> Emitter<'a> {
             DurationUnit::Days => from + Duration::days(n as i64),
             DurationUnit::Workdays => self.calendar.add_workdays(from, n),
         }
+    }
+}
+
+/// Why the shield of `kind` kept `refused` out, in words (`refused` empty: nobody inside
+/// the group holds the role).
+fn shield_reason(dep: &Deployment, kind: &str, refused: &[String]) -> String {
+    let group = dep.shields.shield(kind).map_or("", |s| s.group.as_str());
+    let names: Vec<&str> = refused.iter().map(|p| dep.org.name(p)).collect();
+    if names.is_empty() {
+        format!("nobody inside the group `{group}` holds this role")
+    } else {
+        format!(
+            "{} {} outside the group `{group}` that shields a {kind}",
+            names.join(", "),
+            if names.len() == 1 { "is" } else { "are" }
+        )
     }
 }
 
