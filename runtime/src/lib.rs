@@ -3,6 +3,7 @@
 //! and absences are a fold over it. It never parses Paraaf source.
 
 pub mod api;
+pub mod checkpoint;
 pub mod engine;
 pub mod eval;
 pub mod finance;

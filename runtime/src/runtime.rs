@@ -1,6 +1,7 @@
 //! The runtime: a state rebuilt from the store, and commands that are committed to the
 //! store before their effects become visible.
 
+use crate::checkpoint::{self, Checkpoint, Key};
 use crate::engine::{Emitter, RuntimeError, State};
 use crate::store::{Idempotency, Store};
 use crate::workdays::Calendar;
@@ -17,6 +18,17 @@ pub struct Runtime {
     path: PathBuf,
     /// Held while this process is the database's one writer.
     lock: Option<std::fs::File>,
+    /// Signed checkpoints, when a key is configured.
+    checkpoints: Option<Checkpoints>,
+}
+
+/// Where and how this runtime signs checkpoints.
+struct Checkpoints {
+    key: Key,
+    file: PathBuf,
+    every: u64,
+    /// The last event a checkpoint in the file covers.
+    last: u64,
 }
 
 /// How long a writer waits for another one (a CLI command behind a cron `tick`).
@@ -38,7 +50,62 @@ impl Runtime {
             calendar,
             path: path.to_path_buf(),
             lock: None,
+            checkpoints: None,
         })
+    }
+
+    /// Signs checkpoints with `key` into `file` (every `every` events and when this
+    /// runtime closes), after checking the log's tail against the file's last checkpoint.
+    /// A log that does not match is refused with [`RuntimeError::Tampered`]: nothing may
+    /// be appended to it. With a public key only, this checks and never signs.
+    pub fn use_checkpoints(
+        &mut self,
+        key: Key,
+        file: PathBuf,
+        every: u64,
+    ) -> Result<(), RuntimeError> {
+        let list = checkpoint::read_file(&file, &key).map_err(RuntimeError::Tampered)?;
+        let last = match list.last() {
+            Some(cp) => {
+                self.store.verify_tail(cp).map_err(|why| {
+                    RuntimeError::Tampered(format!("{why} (checked against {})", file.display()))
+                })?;
+                cp.seq
+            }
+            None => 0,
+        };
+        self.checkpoints = Some(Checkpoints {
+            key,
+            file,
+            every: every.max(1),
+            last,
+        });
+        Ok(())
+    }
+
+    /// Appends a signed checkpoint of the current head, if events came after the last one
+    /// and this runtime has a signing key. Only the writer signs.
+    pub fn checkpoint(&mut self) -> Result<Option<Checkpoint>, RuntimeError> {
+        let Some(cps) = &mut self.checkpoints else {
+            return Ok(None);
+        };
+        let head = self.state.last_seq;
+        if head <= cps.last || !matches!(cps.key, Key::Signing(_)) || self.lock.is_none() {
+            return Ok(None);
+        }
+        let (hashes, head_hash) = self.store.hash_prefixes(cps.last + 1, head)?;
+        let mut cp = Checkpoint {
+            from: cps.last + 1,
+            seq: head,
+            head: head_hash,
+            hashes,
+            at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            signature: String::new(),
+        };
+        cps.key.sign(&mut cp);
+        checkpoint::append(&cps.file, &cp).map_err(RuntimeError::Storage)?;
+        cps.last = head;
+        Ok(Some(cp))
     }
 
     /// Makes this process the one writer of the database: an exclusive lock on
@@ -182,6 +249,22 @@ impl Runtime {
             }
             return results.into_iter().map(|_| Err(e.clone())).collect();
         }
+        if let Some(cps) = &self.checkpoints
+            && self.state.last_seq >= cps.last + cps.every
+            && let Err(e) = self.checkpoint()
+        {
+            // The events are committed; the next checkpoint covers them.
+            eprintln!("warning: no checkpoint written: {e}");
+        }
         results
+    }
+}
+
+impl Drop for Runtime {
+    /// The writer signs a last checkpoint when it closes (end of a command, server stop).
+    fn drop(&mut self) {
+        if let Err(e) = self.checkpoint() {
+            eprintln!("warning: no checkpoint written at close: {e}");
+        }
     }
 }

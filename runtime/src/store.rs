@@ -1,6 +1,7 @@
 //! The SQLite store: the hash-chained event log (source of truth), projections that can
 //! be rebuilt from it, and idempotency records. Only this module knows SQLite.
 
+use crate::checkpoint::Checkpoint;
 use crate::engine::{Event, RuntimeError, State};
 use crate::visibility::may_see;
 use chrono::{DateTime, Utc};
@@ -93,7 +94,7 @@ impl Store {
         }
         drop(dst);
         Store::open(path)?
-            .verify(None)
+            .verify(&[])
             .map_err(|why| RuntimeError::Storage(format!("the copy does not verify: {why}")))
     }
 }
@@ -134,17 +135,30 @@ impl Store {
         Ok(Store { conn })
     }
 
-    /// Replays the log into a fresh state.
+    /// Replays the log into a fresh state. Every replayed event is checked against its
+    /// hash and its predecessor first: the state is a fold of verified events only.
     pub fn load(&self) -> Result<State, RuntimeError> {
         let mut state = State::default();
         let mut stmt = self
             .conn
-            .prepare("SELECT seq, at, body FROM events ORDER BY seq")?;
+            .prepare("SELECT seq, at, body, prev_hash, hash FROM events ORDER BY seq")?;
         let mut rows = stmt.query([])?;
+        let mut prev = GENESIS.to_string();
         while let Some(row) = rows.next()? {
             let seq: u64 = row.get(0)?;
             let at: String = row.get(1)?;
             let body: String = row.get(2)?;
+            let prev_hash: String = row.get(3)?;
+            let stored: String = row.get(4)?;
+            if seq != state.last_seq + 1
+                || prev_hash != prev
+                || hash(&prev, seq, &at, &body) != stored
+            {
+                return Err(RuntimeError::Tampered(format!(
+                    "event {seq} does not match its hash chain (run `paraaf audit verify`)"
+                )));
+            }
+            prev = stored;
             let event: Event = serde_json::from_str(&body)
                 .map_err(|e| RuntimeError::Storage(format!("event {seq} is unreadable: {e}")))?;
             let at = DateTime::parse_from_rfc3339(&at)
@@ -240,10 +254,10 @@ impl Store {
             .optional()?)
     }
 
-    /// Checks the hash chain from the first event; names the first bad event. With a
-    /// checkpoint `(seq, hash)` kept outside the database, also checks the log still
-    /// holds exactly that event at that place (a rewritten table fails here).
-    pub fn verify(&self, checkpoint: Option<(u64, &str)>) -> Result<Verified, String> {
+    /// Checks the hash chain from the first event and, against the signed checkpoints
+    /// (kept outside the database), each event's hash: names the first event that is
+    /// missing, altered or not the one a checkpoint signed, and deleted events at the end.
+    pub fn verify(&self, checkpoints: &[Checkpoint]) -> Result<Verified, String> {
         let mut stmt = self
             .conn
             .prepare("SELECT seq, at, body, prev_hash, hash FROM events ORDER BY seq")
@@ -251,16 +265,27 @@ impl Store {
         let mut rows = stmt.query([]).map_err(|e| e.to_string())?;
         let mut prev = GENESIS.to_string();
         let mut expected_seq = 1u64;
-        let mut checkpoint_seen = false;
+        let mut cps = checkpoints.iter().peekable();
         while let Some(row) = rows.next().map_err(|e| e.to_string())? {
             let seq: u64 = row.get(0).map_err(|e| e.to_string())?;
             let at: String = row.get(1).map_err(|e| e.to_string())?;
             let body: String = row.get(2).map_err(|e| e.to_string())?;
             let prev_hash: String = row.get(3).map_err(|e| e.to_string())?;
             let stored: String = row.get(4).map_err(|e| e.to_string())?;
+            while cps.peek().is_some_and(|c| c.seq < seq) {
+                cps.next();
+            }
+            let signed = cps.peek().and_then(|c| c.hash_of(expected_seq));
             if seq != expected_seq {
                 return Err(format!(
                     "event {expected_seq} is missing (the next one is {seq})"
+                ));
+            }
+            if let Some(h) = signed
+                && !stored.starts_with(h)
+            {
+                return Err(format!(
+                    "event {seq} is not the event the checkpoint signed: the log was rewritten from event {seq} on"
                 ));
             }
             if prev_hash != prev {
@@ -274,31 +299,106 @@ impl Store {
                     "event {seq} was altered: its content does not match its hash"
                 ));
             }
-            if let Some((cs, ch)) = checkpoint
-                && cs == seq
+            if let Some(c) = cps.peek()
+                && c.seq == seq
+                && c.head != stored
             {
-                checkpoint_seen = true;
-                if ch != stored {
-                    return Err(format!(
-                        "event {seq} differs from the checkpoint: the log was rewritten"
-                    ));
-                }
+                return Err(format!(
+                    "event {seq} differs from the signed checkpoint: the log was rewritten"
+                ));
             }
             prev = stored;
             expected_seq += 1;
         }
-        if let Some((cs, _)) = checkpoint
-            && !checkpoint_seen
+        if let Some(last) = checkpoints.last()
+            && last.seq >= expected_seq
         {
             return Err(format!(
-                "the checkpoint names event {cs}, but the log ends at {}: events were deleted",
-                expected_seq - 1
+                "the signed checkpoint covers events up to {}, but the log ends at {}: events {}–{} were deleted",
+                last.seq,
+                expected_seq - 1,
+                expected_seq,
+                last.seq
             ));
         }
         Ok(Verified {
             events: expected_seq - 1,
             head: prev,
         })
+    }
+
+    /// Checks the tail of the log against the last signed checkpoint: the event it names
+    /// still has its hash and every later event follows from it. Costs only the events
+    /// after the checkpoint, so every open can afford it.
+    pub fn verify_tail(&self, last: &Checkpoint) -> Result<(), String> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT seq, at, body, prev_hash, hash FROM events WHERE seq >= ?1 ORDER BY seq",
+            )
+            .map_err(|e| e.to_string())?;
+        let mut rows = stmt.query([last.seq]).map_err(|e| e.to_string())?;
+        let mut prev: Option<String> = None;
+        let mut expected_seq = last.seq;
+        while let Some(row) = rows.next().map_err(|e| e.to_string())? {
+            let seq: u64 = row.get(0).map_err(|e| e.to_string())?;
+            let at: String = row.get(1).map_err(|e| e.to_string())?;
+            let body: String = row.get(2).map_err(|e| e.to_string())?;
+            let prev_hash: String = row.get(3).map_err(|e| e.to_string())?;
+            let stored: String = row.get(4).map_err(|e| e.to_string())?;
+            if seq != expected_seq {
+                return Err(format!(
+                    "event {expected_seq} is missing (the next one is {seq})"
+                ));
+            }
+            match &prev {
+                None if stored != last.head => {
+                    return Err(format!(
+                        "event {seq} differs from the last signed checkpoint: the log was rewritten"
+                    ));
+                }
+                Some(p) if *p != prev_hash => {
+                    return Err(format!(
+                        "event {seq} does not follow event {}: the chain is broken",
+                        seq - 1
+                    ));
+                }
+                _ => {}
+            }
+            if hash(&prev_hash, seq, &at, &body) != stored {
+                return Err(format!(
+                    "event {seq} was altered: its content does not match its hash"
+                ));
+            }
+            prev = Some(stored);
+            expected_seq += 1;
+        }
+        if prev.is_none() {
+            let end = self.head().map_err(|e| e.to_string())?.0;
+            return Err(format!(
+                "the last signed checkpoint covers events up to {}, but the log ends at {end}: events {}–{} were deleted",
+                last.seq,
+                end + 1,
+                last.seq
+            ));
+        }
+        Ok(())
+    }
+
+    /// The first [`crate::checkpoint::HASH_PREFIX`] characters of the hashes of events
+    /// `from..=to`, concatenated, and the hash of event `to`.
+    pub fn hash_prefixes(&self, from: u64, to: u64) -> Result<(String, String), RuntimeError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT hash FROM events WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq")?;
+        let mut rows = stmt.query([from, to])?;
+        let mut out = String::new();
+        let mut head = String::new();
+        while let Some(row) = rows.next()? {
+            head = row.get(0)?;
+            out.push_str(&head[..crate::checkpoint::HASH_PREFIX.min(head.len())]);
+        }
+        Ok((out, head))
     }
 
     /// Drops the projections and rebuilds them from the log; returns the rebuilt state.

@@ -103,6 +103,19 @@ pub enum AdminCommand {
         #[command(flatten)]
         rt: RuntimeArgs,
     },
+    /// Create the ed25519 key that signs checkpoints of the log: FILE (private, readable
+    /// by you only: give it to the runtime as `--signing-key`) and FILE.pub (for
+    /// auditors: `paraaf audit verify --public-key FILE.pub`). Keep both outside the
+    /// database's directory.
+    ///
+    /// Example: paraaf admin key new /etc/paraaf/checkpoint.key
+    Key {
+        /// `new`.
+        #[arg(value_parser = ["new"])]
+        action: String,
+        /// The private key file to create (must not exist).
+        file: PathBuf,
+    },
     /// Give PERSON a new bearer token for `paraaf serve`: printed once, kept in the
     /// tokens file only as its SHA-256 hash (a previous token of PERSON stops working).
     ///
@@ -142,13 +155,17 @@ pub fn admin(cmd: AdminCommand) -> Result<ExitCode, String> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        AdminCommand::Key { file, .. } => {
+            let public = paraaf_runtime::checkpoint::generate(&file)?;
+            println!(
+                "wrote {} (private: give it as --signing-key) and {} ({public})",
+                file.display(),
+                paraaf_runtime::checkpoint::public_path(&file).display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         AdminCommand::Token { person, tokens, .. } => {
-            let mut random = [0u8; 32];
-            std::io::Read::read_exact(
-                &mut std::fs::File::open("/dev/urandom").map_err(|e| e.to_string())?,
-                &mut random,
-            )
-            .map_err(|e| format!("no random source: {e}"))?;
+            let random = paraaf_runtime::checkpoint::random_bytes()?;
             let token = format!("pf_{}", paraaf_runtime::sha256_hex(&random));
             let text = std::fs::read_to_string(&tokens).unwrap_or_default();
             let mut table: toml::Table = toml::from_str(&text).map_err(|e| {
@@ -195,54 +212,52 @@ pub fn admin(cmd: AdminCommand) -> Result<ExitCode, String> {
 /// Audit subcommands.
 #[derive(clap::Subcommand)]
 pub enum AuditCommand {
-    /// Verify the hash chain of the log (and a checkpoint, if given). Exit 1 names the
-    /// first bad event.
+    /// Verify the log: the hash chain from the first event and, with a key, every signed
+    /// checkpoint. Exit 1 names the first missing, altered or rewritten event (or the
+    /// deleted ones at the end).
+    ///
+    /// Example (an auditor with the public key only):
+    ///   paraaf audit verify --db aalst.db --public-key checkpoint.key.pub
     Verify {
-        /// A checkpoint file written by `paraaf audit checkpoint` (its last line is used).
+        /// The public key (`KEY.pub`) to check the checkpoints with, when you do not hold
+        /// the signing key.
         #[arg(long)]
-        checkpoint: Option<PathBuf>,
+        public_key: Option<PathBuf>,
         #[command(flatten)]
         rt: RuntimeArgs,
     },
-    /// Print (or append to a file kept outside the database) the current head:
-    /// `sequence hash time`. Archive it; `verify --checkpoint` checks against it.
+    /// Sign a checkpoint of the current head now and append it to the checkpoint file
+    /// (the writer also does so every `--checkpoint-every` events and when it closes).
+    /// Needs `--signing-key`; refused while `paraaf serve` writes the database.
     Checkpoint {
-        /// Append to this file instead of printing.
-        #[arg(short, long)]
-        output: Option<PathBuf>,
         #[command(flatten)]
         rt: RuntimeArgs,
     },
 }
 
 pub fn audit(cmd: AuditCommand) -> Result<ExitCode, String> {
+    use paraaf_runtime::checkpoint::{Key, read_file};
     match cmd {
-        AuditCommand::Verify { checkpoint, rt } => {
-            let runtime = rt.open()?;
-            let cp = match &checkpoint {
-                Some(path) => {
-                    let text = std::fs::read_to_string(path)
-                        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-                    let line = text
-                        .lines()
-                        .rev()
-                        .find(|l| !l.trim().is_empty())
-                        .ok_or("the checkpoint file is empty")?;
-                    let mut parts = line.split_whitespace();
-                    let seq: u64 = parts
-                        .next()
-                        .and_then(|s| s.parse().ok())
-                        .ok_or("bad checkpoint line")?;
-                    let hash = parts.next().ok_or("bad checkpoint line")?.to_string();
-                    Some((seq, hash))
-                }
-                None => None,
+        AuditCommand::Verify { public_key, rt } => {
+            let store = paraaf_runtime::store::Store::open(&rt.db)
+                .map_err(|e| format!("{}: {e}", rt.db.display()))?;
+            let key = match (&public_key, &rt.signing_key) {
+                (Some(p), _) | (None, Some(p)) => Some(Key::read(p)?),
+                (None, None) => None,
             };
-            match runtime
-                .store()
-                .verify(cp.as_ref().map(|(s, h)| (*s, h.as_str())))
-            {
+            let checkpoints = match &key {
+                Some(k) => match read_file(&rt.checkpoint_file(), k) {
+                    Ok(list) => list,
+                    Err(why) => {
+                        println!("FAILED: {why}");
+                        return Ok(ExitCode::from(1));
+                    }
+                },
+                None => Vec::new(),
+            };
+            match store.verify(&checkpoints) {
                 Ok(v) => {
+                    let runtime = rt.open_unchecked()?;
                     let broken: Vec<String> = runtime
                         .state()
                         .deployments
@@ -263,7 +278,31 @@ pub fn audit(cmd: AuditCommand) -> Result<ExitCode, String> {
                         }
                         return Ok(ExitCode::from(1));
                     }
-                    println!("ok: {} events, head {}", v.events, v.head);
+                    match (key.is_some(), checkpoints.last()) {
+                        (false, _) => println!(
+                            "ok: {} events, head {} (the chain only: without --signing-key or --public-key a rewritten log cannot be told)",
+                            v.events, v.head
+                        ),
+                        (true, None) => println!(
+                            "ok: {} events, head {} (no signed checkpoint yet in {})",
+                            v.events,
+                            v.head,
+                            rt.checkpoint_file().display()
+                        ),
+                        (true, Some(cp)) => println!(
+                            "ok: {} events, head {}; {} signed checkpoints, the last at event {} ({}){}",
+                            v.events,
+                            v.head,
+                            checkpoints.len(),
+                            cp.seq,
+                            cp.at,
+                            if cp.seq < v.events {
+                                format!("; events {}–{} are not signed yet", cp.seq + 1, v.events)
+                            } else {
+                                String::new()
+                            }
+                        ),
+                    }
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(why) => {
@@ -272,23 +311,31 @@ pub fn audit(cmd: AuditCommand) -> Result<ExitCode, String> {
                 }
             }
         }
-        AuditCommand::Checkpoint { output, rt } => {
-            let runtime = rt.open()?;
-            let (seq, hash) = runtime.store().head().map_err(|e| e.to_string())?;
-            let line = format!("{seq} {hash} {}\n", rt.now().to_rfc3339());
-            match output {
-                Some(path) => {
-                    use std::io::Write;
-                    let mut f = std::fs::OpenOptions::new()
-                        .create(true)
-                        .append(true)
-                        .open(&path)
-                        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-                    f.write_all(line.as_bytes())
-                        .and_then(|()| f.sync_all())
-                        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-                }
-                None => print!("{line}"),
+        AuditCommand::Checkpoint { rt } => {
+            if rt.signing_key.is_none() {
+                return Err(
+                    "a checkpoint needs --signing-key (or PARAAF_SIGNING_KEY); create one with `paraaf admin key new FILE`".into(),
+                );
+            }
+            let mut runtime = rt.open()?;
+            runtime
+                .lock_writer(&format!(
+                    "`paraaf audit checkpoint` (process {})",
+                    std::process::id()
+                ))
+                .map_err(|e| e.to_string())?;
+            match runtime.checkpoint().map_err(|e| e.to_string())? {
+                Some(cp) => println!(
+                    "signed checkpoint of events {}–{} (head {}) appended to {}",
+                    cp.from,
+                    cp.seq,
+                    cp.head,
+                    rt.checkpoint_file().display()
+                ),
+                None => println!(
+                    "nothing to sign: the last checkpoint already covers event {}",
+                    runtime.state().last_seq
+                ),
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -18,7 +18,24 @@ pub struct RuntimeArgs {
     /// Belgian public holidays and 11 July, for workday deadlines.
     #[arg(long, env = "PARAAF_HOLIDAYS")]
     pub holidays: Option<PathBuf>,
+    /// The ed25519 key (from `paraaf admin key new`) that signs checkpoints of the log.
+    /// Keep it outside the database, readable by the service only. With a key, every open
+    /// checks the log against the last checkpoint and refuses a log that does not match
+    /// (exit 3); the writer signs a checkpoint every `--checkpoint-every` events and when
+    /// it closes.
+    #[arg(long, env = "PARAAF_SIGNING_KEY")]
+    pub signing_key: Option<PathBuf>,
+    /// The signed checkpoint file (default: DB.checkpoints next to the database; better
+    /// on another disk or a write-once share).
+    #[arg(long, env = "PARAAF_CHECKPOINTS")]
+    pub checkpoints: Option<PathBuf>,
+    /// Events between two signed checkpoints.
+    #[arg(long, env = "PARAAF_CHECKPOINT_EVERY", default_value_t = paraaf_runtime::checkpoint::DEFAULT_EVERY)]
+    pub checkpoint_every: u64,
 }
+
+/// Exit code of every runtime command on a log that does not match its signed checkpoints.
+pub const EXIT_TAMPERED: i32 = 3;
 
 /// Reads a holiday file: one date per line; blank lines and `#` comments are skipped.
 pub fn read_holidays(path: &std::path::Path) -> Result<Calendar, String> {
@@ -53,13 +70,43 @@ pub fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
 }
 
 impl RuntimeArgs {
-    /// Opens the runtime.
+    /// Opens the runtime and, with a signing key, checks the log's tail against the last
+    /// signed checkpoint: a log that does not match stops the command (exit 3).
     pub fn open(&self) -> Result<Runtime, String> {
+        let mut runtime = self.open_unchecked()?;
+        if let Some(path) = &self.signing_key {
+            let key = paraaf_runtime::checkpoint::Key::read(path)?;
+            if let Err(e) =
+                runtime.use_checkpoints(key, self.checkpoint_file(), self.checkpoint_every)
+            {
+                eprintln!("error: {}: {e}", self.db.display());
+                std::process::exit(EXIT_TAMPERED);
+            }
+        }
+        Ok(runtime)
+    }
+
+    /// Opens the runtime without checking checkpoints (`audit verify` checks everything).
+    pub fn open_unchecked(&self) -> Result<Runtime, String> {
         let calendar = match &self.holidays {
             Some(path) => read_holidays(path)?,
             None => Calendar::default(),
         };
-        Runtime::open(&self.db, calendar).map_err(|e| format!("{}: {e}", self.db.display()))
+        match Runtime::open(&self.db, calendar) {
+            Ok(r) => Ok(r),
+            Err(e @ paraaf_runtime::engine::RuntimeError::Tampered(_)) => {
+                eprintln!("error: {}: {e}", self.db.display());
+                std::process::exit(EXIT_TAMPERED);
+            }
+            Err(e) => Err(format!("{}: {e}", self.db.display())),
+        }
+    }
+
+    /// The signed checkpoint file.
+    pub fn checkpoint_file(&self) -> PathBuf {
+        self.checkpoints
+            .clone()
+            .unwrap_or_else(|| paraaf_runtime::checkpoint::default_file(&self.db))
     }
 
     /// The moment to act at.

@@ -106,7 +106,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             )
         })
         .collect();
-    let app = router(writer, tokens, webhooks);
+    let app = router(writer.clone(), tokens, webhooks);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -116,12 +116,34 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             tokio::net::TcpListener::from_std(std_listener).map_err(|e| e.to_string())?;
         println!("listening on http://{addr}");
         let _ = std::io::stdout().flush();
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(stop_signal())
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string());
+        // The writes in flight are committed; the last checkpoint is signed.
+        writer.stop().await;
+        served
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C or SIGTERM (systemd, docker stop).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(t) => t,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
 }

@@ -35,6 +35,8 @@ enum Job {
         oneshot::Sender<Answer>,
     ),
     Write(Write, oneshot::Sender<Answer>),
+    /// Close the runtime (its last signed checkpoint) and stop.
+    Stop(oneshot::Sender<()>),
 }
 
 /// Handle to the writer thread.
@@ -51,6 +53,7 @@ pub fn error_answer(e: &RuntimeError) -> Answer {
         RuntimeError::Forbidden(_) => (403, "forbidden"),
         RuntimeError::Conflict(_) => (409, "conflict"),
         RuntimeError::Storage(_) => (503, "storage"),
+        RuntimeError::Tampered(_) => (503, "tampered"),
     };
     Answer {
         status,
@@ -83,12 +86,14 @@ impl Writer {
                 }
                 let jobs = std::mem::take(&mut pending);
                 let mut writes = Vec::new();
+                let mut stop = None;
                 let mut keys = std::collections::BTreeSet::new();
                 for job in jobs {
                     match job {
                         Job::Read(f, reply) => {
                             let _ = reply.send(f(&runtime));
                         }
+                        Job::Stop(reply) => stop = Some(reply),
                         Job::Write(w, reply) => {
                             if let Some((key, hash)) = &w.idempotency {
                                 // The same key twice in one batch: the second waits for the next.
@@ -122,6 +127,11 @@ impl Writer {
                     }
                 }
                 if writes.is_empty() {
+                    if let Some(reply) = stop {
+                        drop(runtime); // signs the last checkpoint
+                        let _ = reply.send(());
+                        return;
+                    }
                     continue;
                 }
                 let mut replies = Vec::new();
@@ -167,6 +177,15 @@ impl Writer {
         }
         rx.await
             .unwrap_or_else(|_| error_answer(&RuntimeError::Storage("the writer stopped".into())))
+    }
+
+    /// Finishes the writes already queued, closes the runtime (signing a last checkpoint)
+    /// and stops the thread. Later requests answer 503.
+    pub async fn stop(&self) {
+        let (reply, rx) = oneshot::channel();
+        if self.tx.send(Job::Stop(reply)).await.is_ok() {
+            let _ = rx.await;
+        }
     }
 
     /// Runs a write; answers after its commit.

@@ -16,6 +16,8 @@ pub enum RuntimeError {
     Conflict(String),
     /// The store failed; nothing was recorded.
     Storage(String),
+    /// The log does not match its signed checkpoints: nothing may be appended to it.
+    Tampered(String),
 }
 
 impl fmt::Display for RuntimeError {
@@ -26,6 +28,10 @@ impl fmt::Display for RuntimeError {
             RuntimeError::Forbidden(m) => write!(f, "not allowed: {m}"),
             RuntimeError::Conflict(m) => write!(f, "{m}"),
             RuntimeError::Storage(m) => write!(f, "storage error, nothing was recorded: {m}"),
+            RuntimeError::Tampered(m) => write!(
+                f,
+                "the log does not match its signed checkpoints: {m}; nothing was recorded (run `paraaf audit verify` and restore from a backup)"
+            ),
         }
     }
 }

@@ -1,0 +1,229 @@
+//! Signed checkpoints of the event log, kept in a file outside the database.
+//!
+//! A checkpoint says "events `from..=seq` have these hashes, and the head is `head`",
+//! signed with an ed25519 key the database never holds. Someone who can write the
+//! database can rewrite the log and recompute its hash chain, but cannot sign a matching
+//! checkpoint: `audit verify` then names the first event whose hash differs from the
+//! signed one, and every open refuses to append to a log whose tail does not match the
+//! last checkpoint. The threat model is in `docs/operations.md`.
+
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Characters of each event hash a checkpoint records (64 bits: enough to locate the
+/// first altered event; the full head, signed, proves the whole chain).
+pub const HASH_PREFIX: usize = 16;
+
+/// Events between two automatic checkpoints (one is also written at every shutdown).
+pub const DEFAULT_EVERY: u64 = 1000;
+
+const PRIVATE_TAG: &str = "paraaf-ed25519-private:";
+const PUBLIC_TAG: &str = "paraaf-ed25519-public:";
+
+/// One signed checkpoint (a line of JSON in the checkpoint file).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Checkpoint {
+    /// The first event this checkpoint covers (the previous checkpoint's `seq` + 1).
+    pub from: u64,
+    /// The last event it covers: the head when it was taken.
+    pub seq: u64,
+    /// Full hash of event `seq`.
+    pub head: String,
+    /// The first [`HASH_PREFIX`] hex characters of the hash of each event `from..=seq`.
+    pub hashes: String,
+    /// When it was taken (RFC 3339).
+    pub at: String,
+    /// ed25519 signature (hex) of [`Checkpoint::message`].
+    pub signature: String,
+}
+
+impl Checkpoint {
+    /// The signed bytes: every field but the signature, in a fixed order.
+    pub fn message(&self) -> Vec<u8> {
+        format!(
+            "paraaf-checkpoint-v1\n{}\n{}\n{}\n{}\n{}",
+            self.from, self.seq, self.head, self.hashes, self.at
+        )
+        .into_bytes()
+    }
+
+    /// The recorded hash prefix of event `seq`, if this checkpoint covers it.
+    pub fn hash_of(&self, seq: u64) -> Option<&str> {
+        let i = usize::try_from(seq.checked_sub(self.from)?).ok()?;
+        self.hashes.get(i * HASH_PREFIX..(i + 1) * HASH_PREFIX)
+    }
+}
+
+/// A key pair for signing checkpoints, or only its public half (for verifying).
+#[derive(Clone)]
+pub enum Key {
+    /// Can sign and verify (the runtime's own key).
+    Signing(Box<SigningKey>),
+    /// Can only verify (an auditor's copy).
+    Public(VerifyingKey),
+}
+
+impl Key {
+    /// Reads a key file written by [`generate`]: the private key, or its `.pub` file.
+    pub fn read(path: &Path) -> Result<Key, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the key {}: {e}", path.display()))?;
+        let text = text.trim();
+        let bytes = |hex_text: &str| -> Result<[u8; 32], String> {
+            hex::decode(hex_text)
+                .ok()
+                .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                .ok_or_else(|| {
+                    format!(
+                        "{} is not a Paraaf key (64 hexadecimal digits after the tag)",
+                        path.display()
+                    )
+                })
+        };
+        if let Some(h) = text.strip_prefix(PRIVATE_TAG) {
+            Ok(Key::Signing(Box::new(SigningKey::from_bytes(&bytes(h)?))))
+        } else if let Some(h) = text.strip_prefix(PUBLIC_TAG) {
+            VerifyingKey::from_bytes(&bytes(h)?)
+                .map(Key::Public)
+                .map_err(|e| format!("{}: {e}", path.display()))
+        } else {
+            Err(format!(
+                "{} is not a Paraaf key: write one with `paraaf admin key new FILE`",
+                path.display()
+            ))
+        }
+    }
+
+    /// The public half.
+    pub fn public(&self) -> VerifyingKey {
+        match self {
+            Key::Signing(k) => k.verifying_key(),
+            Key::Public(k) => *k,
+        }
+    }
+
+    /// The public key as it is written in a `.pub` file.
+    pub fn public_text(&self) -> String {
+        format!("{PUBLIC_TAG}{}", hex::encode(self.public().as_bytes()))
+    }
+
+    /// Signs a checkpoint (fills in its signature); `None` for a public-only key.
+    pub fn sign(&self, cp: &mut Checkpoint) -> Option<()> {
+        let Key::Signing(k) = self else { return None };
+        cp.signature = hex::encode(k.sign(&cp.message()).to_bytes());
+        Some(())
+    }
+
+    /// Whether the checkpoint's signature is this key's.
+    pub fn verifies(&self, cp: &Checkpoint) -> bool {
+        let Some(sig) = hex::decode(&cp.signature)
+            .ok()
+            .and_then(|b| <[u8; 64]>::try_from(b).ok())
+        else {
+            return false;
+        };
+        self.public()
+            .verify(&cp.message(), &Signature::from_bytes(&sig))
+            .is_ok()
+    }
+}
+
+/// Writes a new private key to `path` (readable by its owner only) and the public key to
+/// `path.pub`; returns the public key text.
+pub fn generate(path: &Path) -> Result<String, String> {
+    let seed = random_bytes()?;
+    let key = Key::Signing(Box::new(SigningKey::from_bytes(&seed)));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options
+        .open(path)
+        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    writeln!(f, "{PRIVATE_TAG}{}", hex::encode(seed))
+        .and_then(|()| f.sync_all())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let public = key.public_text();
+    let pub_path = public_path(path);
+    std::fs::write(&pub_path, format!("{public}\n"))
+        .map_err(|e| format!("cannot write {}: {e}", pub_path.display()))?;
+    Ok(public)
+}
+
+/// 32 bytes from the operating system's random source (keys, tokens).
+pub fn random_bytes() -> Result<[u8; 32], String> {
+    let mut out = [0u8; 32];
+    getrandom::fill(&mut out).map_err(|e| format!("no random source: {e}"))?;
+    Ok(out)
+}
+
+/// `KEY.pub` next to `KEY`.
+pub fn public_path(key: &Path) -> PathBuf {
+    let mut p = key.as_os_str().to_owned();
+    p.push(".pub");
+    PathBuf::from(p)
+}
+
+/// The default checkpoint file of a database: `DB.checkpoints` next to it.
+pub fn default_file(db: &Path) -> PathBuf {
+    let mut p = db.as_os_str().to_owned();
+    p.push(".checkpoints");
+    PathBuf::from(p)
+}
+
+/// Reads a checkpoint file and checks it: every line signed by `key`, each checkpoint
+/// starting where the previous one ended. A missing file is an empty list.
+pub fn read_file(path: &Path, key: &Key) -> Result<Vec<Checkpoint>, String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    let mut out: Vec<Checkpoint> = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let at = format!("{}:{}", path.display(), i + 1);
+        let cp: Checkpoint =
+            serde_json::from_str(line).map_err(|e| format!("{at}: not a checkpoint: {e}"))?;
+        if !key.verifies(&cp) {
+            return Err(format!(
+                "{at}: the checkpoint of event {} is not signed by this key: the checkpoint file was altered or belongs to another key",
+                cp.seq
+            ));
+        }
+        let expected_from = out.last().map_or(1, |p| p.seq + 1);
+        if cp.from != expected_from || cp.seq < cp.from {
+            return Err(format!(
+                "{at}: this checkpoint covers events {}–{}, but the previous one ended at {}: a checkpoint is missing",
+                cp.from,
+                cp.seq,
+                expected_from - 1
+            ));
+        }
+        if cp.hashes.len() as u64 != (cp.seq - cp.from + 1) * HASH_PREFIX as u64 {
+            return Err(format!(
+                "{at}: the checkpoint's hash list has the wrong length"
+            ));
+        }
+        out.push(cp);
+    }
+    Ok(out)
+}
+
+/// Appends one checkpoint line to the file and syncs it to disk.
+pub fn append(path: &Path, cp: &Checkpoint) -> Result<(), String> {
+    let line = serde_json::to_string(cp).map_err(|e| e.to_string())?;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    f.write_all(format!("{line}\n").as_bytes())
+        .and_then(|()| f.sync_all())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}

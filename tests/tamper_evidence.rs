@@ -1,0 +1,329 @@
+//! The log nobody rewrites unseen: signed checkpoints outside the database, `audit
+//! verify` naming the first altered event, and every open refusing a log that does not
+//! match (exit 3). Each case is an attacker with write access to the database file only.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use support::City;
+
+const NOW: &str = "2026-11-23";
+
+/// A city whose runtime signs checkpoints every 5 events.
+struct Signed {
+    city: City,
+    key: PathBuf,
+}
+
+impl Signed {
+    fn new(name: &str) -> Signed {
+        let city = City::aalst(name);
+        let key = city.dir.join("keys").join("checkpoint.key");
+        std::fs::create_dir_all(key.parent().unwrap()).unwrap();
+        let out = city.ok(&["admin", "key", "new", key.to_str().unwrap()], NOW);
+        assert!(out.contains("paraaf-ed25519-public:"), "{out}");
+        Signed { city, key }
+    }
+
+    fn run(&self, db: &Path, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_paraaf"))
+            .args(args)
+            .env("PARAAF_DB", db)
+            .env("PARAAF_NOW", NOW)
+            .env("PARAAF_SIGNING_KEY", &self.key)
+            .env("PARAAF_CHECKPOINT_EVERY", "5")
+            .current_dir(support::root())
+            .output()
+            .expect("runs")
+    }
+
+    fn submit(&self, db: &Path) -> Output {
+        let uploader = self.city.staff("bevolking", "diensthoofd")[0].clone();
+        self.run(
+            db,
+            &[
+                "doc",
+                "submit",
+                "--kind",
+                "besluit",
+                "--as",
+                &uploader,
+                "--field",
+                "dienst=bevolking",
+                "--field",
+                "bron=notula",
+                "--field",
+                "titel=Aankoop laptops",
+                "--field",
+                "bedrag=100",
+                "--content",
+                self.city.content.to_str().unwrap(),
+            ],
+        )
+    }
+
+    /// A copy of the database and its checkpoint file, to tamper with.
+    fn copy(&self, name: &str) -> PathBuf {
+        let db = self.city.dir.join(format!("{name}.db"));
+        std::fs::copy(&self.city.db, &db).unwrap();
+        std::fs::copy(cp_file(&self.city.db), cp_file(&db)).unwrap();
+        db
+    }
+
+    /// `audit verify` as an auditor with the public key only: (exit code, stdout).
+    fn verify(&self, db: &Path) -> (Option<i32>, String) {
+        let o = Command::new(env!("CARGO_BIN_EXE_paraaf"))
+            .args(["audit", "verify", "--public-key"])
+            .arg(paraaf_runtime::checkpoint::public_path(&self.key))
+            .env("PARAAF_DB", db)
+            .current_dir(support::root())
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).trim().to_string(),
+        )
+    }
+}
+
+fn cp_file(db: &Path) -> PathBuf {
+    paraaf_runtime::checkpoint::default_file(db)
+}
+
+fn sql(db: &Path, statement: &str) {
+    let conn = rusqlite_free::open(db);
+    conn(statement);
+}
+
+/// SQL through the runtime's own store (no second SQLite binding in the tests).
+mod rusqlite_free {
+    use std::path::Path;
+    pub fn open(db: &Path) -> impl Fn(&str) {
+        let store = paraaf_runtime::store::Store::open(db).unwrap();
+        move |s: &str| {
+            store.connection().execute_batch(s).unwrap();
+        }
+    }
+}
+
+/// Rewrites event `seq`'s body and recomputes the hash of it and every later event: a
+/// chain that verifies on its own.
+fn rewrite_from(db: &Path, seq: u64, from: &str, to: &str) {
+    let store = paraaf_runtime::store::Store::open(db).unwrap();
+    let conn = store.connection();
+    conn.execute(
+        "UPDATE events SET body = replace(body, ?1, ?2) WHERE seq = ?3",
+        rusqlite_params(from, to, seq),
+    )
+    .unwrap();
+    let rows: Vec<(u64, String, String)> = {
+        let mut st = conn
+            .prepare("SELECT seq, at, body FROM events WHERE seq >= ?1 ORDER BY seq")
+            .unwrap();
+        st.query_map([seq], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let mut prev: String = conn
+        .query_row("SELECT hash FROM events WHERE seq = ?1", [seq - 1], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    for (s, at, body) in rows {
+        let h = paraaf_runtime::sha256_hex(format!("{prev}|{s}|{at}|{body}").as_bytes());
+        conn.execute(
+            "UPDATE events SET prev_hash = ?1, hash = ?2 WHERE seq = ?3",
+            (&prev, &h, s),
+        )
+        .unwrap();
+        prev = h;
+    }
+}
+
+fn rusqlite_params<'a>(from: &'a str, to: &'a str, seq: u64) -> (&'a str, &'a str, u64) {
+    (from, to, seq)
+}
+
+fn events(db: &Path) -> u64 {
+    let store = paraaf_runtime::store::Store::open(db).unwrap();
+    store.head().unwrap().0
+}
+
+#[test]
+fn checkpoints_are_signed_every_n_events_and_at_close() {
+    let s = Signed::new("tamper-signed");
+    for _ in 0..4 {
+        assert!(s.submit(&s.city.db).status.success());
+    }
+    let head = events(&s.city.db);
+    let text = std::fs::read_to_string(cp_file(&s.city.db)).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(lines.len() >= 4, "{text}");
+    assert_eq!(lines[0]["from"], 1);
+    assert_eq!(
+        lines.last().unwrap()["seq"],
+        head,
+        "the close signs the head"
+    );
+    let (code, out) = s.verify(&s.city.db);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("signed checkpoints, the last at event"),
+        "{out}"
+    );
+    // Nothing new: `audit checkpoint` says so.
+    let o = s.run(&s.city.db, &["audit", "checkpoint"]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("nothing to sign"),
+        "{o:?}"
+    );
+}
+
+#[test]
+fn every_rewrite_of_the_log_is_named_and_refused() {
+    let s = Signed::new("tamper-cases");
+    for _ in 0..8 {
+        assert!(s.submit(&s.city.db).status.success());
+    }
+    let head = events(&s.city.db);
+    assert!(head >= 14, "{head}");
+
+    // Each case: the tampering, then what `audit verify` must say.
+    type Tamper = Box<dyn Fn(&Path)>;
+    let cases: Vec<(&str, Tamper, String)> = vec![
+        (
+            "delete-last",
+            Box::new(move |db| sql(db, &format!("DELETE FROM events WHERE seq = {head}"))),
+            format!("events {head}–{head} were deleted"),
+        ),
+        (
+            "delete-last-10",
+            Box::new(move |db| sql(db, &format!("DELETE FROM events WHERE seq > {}", head - 10))),
+            format!("events {}–{head} were deleted", head - 9),
+        ),
+        (
+            "edit-and-rehash",
+            Box::new(|db| rewrite_from(db, 6, "Aankoop", "Verkoop")),
+            "event 6 is not the event the checkpoint signed".to_string(),
+        ),
+        (
+            "edit-first-and-rehash",
+            Box::new(|db| rewrite_from(db, 2, "bevolking", "burgerzaken")),
+            "event 2 is not the event the checkpoint signed".to_string(),
+        ),
+        (
+            "edit-only",
+            Box::new(|db| {
+                sql(
+                    db,
+                    "UPDATE events SET body = replace(body, 'Aankoop', 'Verkoop') WHERE seq = 6",
+                )
+            }),
+            "event 6 was altered".to_string(),
+        ),
+        (
+            "delete-middle",
+            Box::new(|db| sql(db, "DELETE FROM events WHERE seq = 3")),
+            "event 3 is missing".to_string(),
+        ),
+    ];
+    for (name, tamper, expected) in cases {
+        let db = s.copy(name);
+        let before = events(&db);
+        tamper(&db);
+        let (code, out) = s.verify(&db);
+        assert_eq!(code, Some(1), "{name}: {out}");
+        assert!(
+            out.starts_with("FAILED: ") && out.contains(&expected),
+            "{name}: {out}"
+        );
+        // Nothing is appended to it: a write exits 3 and the log stays as it is.
+        let tampered_len = events(&db);
+        let o = s.submit(&db);
+        assert_eq!(o.status.code(), Some(3), "{name}: {o:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("does not match its signed checkpoints"),
+            "{name}: {err}"
+        );
+        assert_eq!(events(&db), tampered_len, "{name}");
+        assert!(tampered_len <= before);
+        // Reads refuse too, and so does the server.
+        let o = s.run(&db, &["inbox", "someone"]);
+        assert_eq!(o.status.code(), Some(3), "{name}");
+    }
+    let db = s.copy("serve");
+    sql(&db, &format!("DELETE FROM events WHERE seq = {head}"));
+    let tokens = s.city.dir.join("tokens.toml");
+    std::fs::write(&tokens, "[tokens]\n").unwrap();
+    let o = s.run(
+        &db,
+        &[
+            "serve",
+            "--tokens",
+            tokens.to_str().unwrap(),
+            "--addr",
+            "127.0.0.1:0",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(3), "{o:?}");
+}
+
+#[test]
+fn a_forged_or_incomplete_checkpoint_file_is_refused() {
+    let s = Signed::new("tamper-file");
+    for _ in 0..3 {
+        assert!(s.submit(&s.city.db).status.success());
+    }
+    let file = cp_file(&s.city.db);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.len() >= 3);
+
+    // A checkpoint re-signed with another key (the attacker's own).
+    let db = s.copy("forged");
+    let other = s.city.dir.join("keys").join("other.key");
+    s.city
+        .ok(&["admin", "key", "new", other.to_str().unwrap()], NOW);
+    let o = Command::new(env!("CARGO_BIN_EXE_paraaf"))
+        .args(["audit", "checkpoint"])
+        .env("PARAAF_DB", &db)
+        .env("PARAAF_SIGNING_KEY", &other)
+        .env("PARAAF_CHECKPOINTS", s.city.dir.join("other.checkpoints"))
+        .current_dir(support::root())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    std::fs::copy(s.city.dir.join("other.checkpoints"), cp_file(&db)).unwrap();
+    let (code, out) = s.verify(&db);
+    assert_eq!(code, Some(1));
+    assert!(out.contains("is not signed by this key"), "{out}");
+
+    // A head edited in the file.
+    let db = s.copy("edited-line");
+    let last = lines.last().unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(last).unwrap();
+    v["seq"] = serde_json::json!(v["seq"].as_u64().unwrap() - 1);
+    let mut edited = lines[..lines.len() - 1].join("\n");
+    edited.push('\n');
+    edited.push_str(&v.to_string());
+    std::fs::write(cp_file(&db), edited).unwrap();
+    let (code, out) = s.verify(&db);
+    assert_eq!(code, Some(1));
+    assert!(out.contains("is not signed by this key"), "{out}");
+
+    // A checkpoint in the middle removed: the file says one is missing.
+    let db = s.copy("missing-line");
+    let mut kept: Vec<&str> = lines.clone();
+    kept.remove(1);
+    std::fs::write(cp_file(&db), kept.join("\n")).unwrap();
+    let (code, out) = s.verify(&db);
+    assert_eq!(code, Some(1));
+    assert!(out.contains("a checkpoint is missing"), "{out}");
+    assert_eq!(s.submit(&db).status.code(), Some(3));
+}
