@@ -125,6 +125,14 @@ fn main() {
     let group = (rt.state().last_seq - before) as f64 / elapsed;
     let group_cmds = docs as f64 / elapsed;
 
+    if std::env::var_os("PARAAF_BENCH_GROUP_ONLY").is_some() {
+        // For profiling the group commit alone.
+        println!(
+            "group commit: {group:.0} events/s, {:.2}x raw",
+            group / raw_batched
+        );
+        return;
+    }
     // may_see on 300+ people × 10,000 documents.
     let state = rt.state();
     let ids: Vec<&String> = state.documents.keys().collect();

@@ -3,7 +3,7 @@
 
 use crate::checkpoint::Checkpoint;
 use crate::engine::{Event, RuntimeError, State};
-use crate::visibility::may_see;
+use crate::visibility::audiences;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use rusqlite_migration::{M, Migrations};
@@ -15,8 +15,9 @@ use std::path::Path;
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(
-        "CREATE TABLE events (
+    Migrations::new(vec![
+        M::up(
+            "CREATE TABLE events (
             seq INTEGER PRIMARY KEY,
             at TEXT NOT NULL,
             body TEXT NOT NULL,
@@ -57,7 +58,58 @@ fn migrations() -> Migrations<'static> {
             response TEXT NOT NULL,
             PRIMARY KEY (person, key)
         );",
-    )])
+        ),
+        // Who may see a document, as audiences (a few rows per document) instead of one
+        // row per person; projections keyed by their text ids (WITHOUT ROWID: one B-tree
+        // each); no index on `events.hash` (the chain is checked by walking it, and a
+        // unique index on random hashes dirtied a random page per event). Group commit
+        // went from 0.13x to ≥ 0.5x the raw batched insert rate.
+        M::up(
+            "DROP TABLE visibility;
+            CREATE TABLE audiences (
+                doc_id TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                name TEXT NOT NULL,
+                PRIMARY KEY (doc_id, kind, name)
+            ) WITHOUT ROWID;
+            CREATE TABLE documents_new (
+                id TEXT PRIMARY KEY,
+                kind TEXT NOT NULL,
+                flow TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                uploader TEXT NOT NULL,
+                title TEXT NOT NULL,
+                status TEXT NOT NULL,
+                step INTEGER NOT NULL,
+                last_seq INTEGER NOT NULL
+            ) WITHOUT ROWID;
+            INSERT INTO documents_new SELECT id, kind, flow, version, uploader, title, status, step, last_seq FROM documents;
+            CREATE TABLE tasks_new (
+                doc_id TEXT NOT NULL,
+                id TEXT NOT NULL,
+                step INTEGER NOT NULL,
+                role TEXT NOT NULL,
+                assignees TEXT NOT NULL,
+                status TEXT NOT NULL,
+                PRIMARY KEY (doc_id, id)
+            ) WITHOUT ROWID;
+            INSERT INTO tasks_new SELECT doc_id, id, step, role, assignees, status FROM tasks;
+            DROP TABLE tasks;
+            DROP TABLE documents;
+            ALTER TABLE documents_new RENAME TO documents;
+            ALTER TABLE tasks_new RENAME TO tasks;
+            CREATE TABLE events_new (
+                seq INTEGER PRIMARY KEY,
+                at TEXT NOT NULL,
+                body TEXT NOT NULL,
+                prev_hash TEXT NOT NULL,
+                hash TEXT NOT NULL
+            );
+            INSERT INTO events_new SELECT seq, at, body, prev_hash, hash FROM events;
+            DROP TABLE events;
+            ALTER TABLE events_new RENAME TO events;",
+        ),
+    ])
 }
 
 /// An idempotency record: a write request's key, its hash and the response given.
@@ -202,29 +254,24 @@ impl Store {
                 serde_json::to_string(event).map_err(|e| RuntimeError::Storage(e.to_string()))?;
             let at = at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
             let h = hash(&prev, *seq, &at, &body);
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO events (seq, at, body, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![seq, at, body, prev, h],
-            )?;
+            )?
+            .execute(params![seq, at, body, prev, h])?;
             prev = h;
+            // Absences change no projection: the tasks they move are events of their own.
             if let Some(d) = event.doc() {
                 docs.insert(d.to_string());
-            }
-            if matches!(
-                event,
-                Event::AbsenceAdded { .. } | Event::AbsenceWithdrawn { .. }
-            ) {
-                docs.extend(state.documents.keys().cloned());
             }
         }
         for doc in &docs {
             write_projection(&tx, state, doc)?;
         }
         for i in idem {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO idempotency (person, key, request_sha256, status, response) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![i.person, i.key, i.request_sha256, i.status, i.response],
-            )?;
+            )?
+            .execute(params![i.person, i.key, i.request_sha256, i.status, i.response])?;
         }
         tx.commit()?;
         Ok(())
@@ -407,7 +454,7 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute_batch("DELETE FROM visibility; DELETE FROM tasks; DELETE FROM documents;")?;
+        tx.execute_batch("DELETE FROM audiences; DELETE FROM tasks; DELETE FROM documents;")?;
         for doc in state.documents.keys() {
             write_projection(&tx, &state, doc)?;
         }
@@ -421,7 +468,7 @@ impl Store {
         for sql in [
             "SELECT id || '|' || kind || '|' || flow || '|' || version || '|' || uploader || '|' || title || '|' || status || '|' || step || '|' || last_seq FROM documents",
             "SELECT id || '|' || doc_id || '|' || step || '|' || role || '|' || assignees || '|' || status FROM tasks",
-            "SELECT doc_id || '|' || person FROM visibility",
+            "SELECT doc_id || '|' || kind || '|' || name FROM audiences",
         ] {
             let mut stmt = self.conn.prepare(sql)?;
             let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
@@ -482,29 +529,26 @@ fn write_projection(
     let Some(d) = state.documents.get(doc) else {
         return Ok(());
     };
-    tx.execute("DELETE FROM visibility WHERE doc_id = ?1", [doc])?;
-    tx.execute("DELETE FROM tasks WHERE doc_id = ?1", [doc])?;
-    tx.execute(
+    tx.prepare_cached("DELETE FROM audiences WHERE doc_id = ?1")?
+        .execute([doc])?;
+    tx.prepare_cached("DELETE FROM tasks WHERE doc_id = ?1")?
+        .execute([doc])?;
+    tx.prepare_cached(
         "INSERT OR REPLACE INTO documents (id, kind, flow, version, uploader, title, status, step, last_seq)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![d.id, d.kind, d.flow, d.version, d.uploader, d.title, d.status.as_str(), d.step as i64, d.events.last().copied().unwrap_or(0)],
-    )?;
+    )?
+    .execute(params![d.id, d.kind, d.flow, d.version, d.uploader, d.title, d.status.as_str(), d.step as i64, d.events.last().copied().unwrap_or(0)])?;
     for t in &d.tasks {
         let status = t.status.as_str();
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO tasks (id, doc_id, step, role, assignees, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![t.spec.id, d.id, t.step as i64, t.spec.role, t.spec.assignees.join(","), status],
-        )?;
+        )?
+        .execute(params![t.spec.id, d.id, t.step as i64, t.spec.role, t.spec.assignees.join(","), status])?;
     }
-    if let Some(dep) = state.deployment(d.version) {
-        for person in &dep.project.organogram.people {
-            if may_see(state, &person.id, doc) {
-                tx.execute(
-                    "INSERT INTO visibility (doc_id, person) VALUES (?1, ?2)",
-                    params![doc, person.id],
-                )?;
-            }
-        }
+    let mut insert =
+        tx.prepare_cached("INSERT INTO audiences (doc_id, kind, name) VALUES (?1, ?2, ?3)")?;
+    for (kind, name) in audiences(state, doc) {
+        insert.execute(params![doc, kind, name])?;
     }
     Ok(())
 }

@@ -58,6 +58,49 @@ pub fn may_see(state: &State, person: &str, doc: &str) -> bool {
     })
 }
 
+/// Who may see `doc`, as audiences rather than people (the `audiences` projection): the
+/// uploader and everyone asked to sign (`person`), each `group`, the resolved `unit`
+/// (its members and sub-units), and the kind's `shield` group every viewer must also be
+/// in. Membership is resolved through the organogram index when asked, so a document costs
+/// a handful of rows however many people see it. [`may_see`] stays the one decision.
+pub fn audiences(state: &State, doc: &str) -> Vec<(&'static str, String)> {
+    let Some(d) = state.documents.get(doc) else {
+        return Vec::new();
+    };
+    let Some(dep) = state.deployment(d.version) else {
+        return Vec::new();
+    };
+    let mut out = vec![("person", d.uploader.clone())];
+    out.extend(d.signers.iter().map(|p| ("person", p.clone())));
+    if let Some(kind) = dep.shields.kinds.get(&d.kind) {
+        out.push(("shield", kind.group.clone()));
+    }
+    for a in dep
+        .flow(&d.flow)
+        .map(|f| f.visible_to.as_slice())
+        .unwrap_or(&[])
+    {
+        match a {
+            Audience::Uploader | Audience::Signers => {}
+            Audience::Group { name } => out.push(("group", name.clone())),
+            Audience::Unit { unit } => {
+                if let Some(u) = dep.org.unit_of(unit, &d.fields).flatten() {
+                    out.push(("unit", u));
+                }
+            }
+            Audience::Signer { signer } => out.extend(
+                dep.org
+                    .holders(signer, &d.fields)
+                    .into_iter()
+                    .map(|h| ("person", h)),
+            ),
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// One open task in a person's inbox.
 #[derive(Clone, Debug)]
 pub struct InboxItem<'a> {
