@@ -329,10 +329,9 @@ async fn list_documents(
     respond(
         state
             .writer
-            .read(move |rt| {
-                let s = rt.state();
+            .read(move |s| {
                 let q = page.q.as_deref().unwrap_or("").to_lowercase();
-                let matches = |d: &&crate::engine::Document| {
+                let matches = |d: &&Arc<crate::engine::Document>| {
                     q.is_empty()
                         || d.title.to_lowercase().contains(&q)
                         || d.kind.contains(&q)
@@ -372,8 +371,7 @@ async fn show_document(
     respond(
         state
             .writer
-            .read(move |rt| {
-                let s = rt.state();
+            .read(move |s| {
                 if !may_see(s, &person, &id) {
                     return error_answer(&RuntimeError::NotFound);
                 }
@@ -488,8 +486,8 @@ async fn inbox(
     respond(
         state
             .writer
-            .read(move |rt| {
-                let items = crate::visibility::inbox(rt.state(), &person)
+            .read(move |s| {
+                let items = crate::visibility::inbox(s, &person)
                     .into_iter()
                     .map(|i| DocumentSummary {
                         id: i.doc.id.clone(),

@@ -1,10 +1,15 @@
-//! One thread owns the runtime. Requests queue up; writes that arrive together are
-//! committed in one transaction (group commit) and acknowledged only after the commit.
+//! One thread owns the runtime and only writes. Writes queue up; those that arrive
+//! together are committed in one transaction (group commit) and acknowledged only after
+//! the commit. After each commit the thread publishes the committed state as an immutable
+//! snapshot (O(1): a persistent map); reads run on other threads against the latest
+//! snapshot, so a long list never holds a write up and never sees an uncommitted event.
 
 use crate::Runtime;
+use crate::engine::State;
 use crate::engine::{Emitter, RuntimeError};
 use crate::store::Idempotency;
 use chrono::{DateTime, Utc};
+use std::sync::{Arc, RwLock};
 use tokio::sync::{mpsc, oneshot};
 
 /// An HTTP-level answer: status and JSON body.
@@ -30,10 +35,6 @@ pub struct Write {
 }
 
 enum Job {
-    Read(
-        Box<dyn FnOnce(&Runtime) -> Answer + Send>,
-        oneshot::Sender<Answer>,
-    ),
     Write(Write, oneshot::Sender<Answer>),
     /// Close the runtime (its last signed checkpoint) and stop.
     Stop(oneshot::Sender<()>),
@@ -43,6 +44,8 @@ enum Job {
 #[derive(Clone)]
 pub struct Writer {
     tx: mpsc::Sender<Job>,
+    /// The committed state readers use, replaced after every commit.
+    committed: Arc<RwLock<Arc<State>>>,
 }
 
 /// Maps a refused command to an answer. 403 and 404 reveal nothing about hidden documents.
@@ -69,6 +72,8 @@ impl Writer {
         batch_max: usize,
     ) -> Writer {
         let (tx, mut rx) = mpsc::channel::<Job>(4096);
+        let committed = Arc::new(RwLock::new(Arc::new(runtime.state().clone())));
+        let publish = committed.clone();
         std::thread::spawn(move || {
             let mut pending: Vec<Job> = Vec::new();
             loop {
@@ -90,9 +95,6 @@ impl Writer {
                 let mut keys = std::collections::BTreeSet::new();
                 for job in jobs {
                     match job {
-                        Job::Read(f, reply) => {
-                            let _ = reply.send(f(&runtime));
-                        }
                         Job::Stop(reply) => stop = Some(reply),
                         Job::Write(w, reply) => {
                             if let Some((key, hash)) = &w.idempotency {
@@ -161,22 +163,32 @@ impl Writer {
                     })
                     .collect();
                 let results = runtime.execute_batch(clock(), items);
+                // Published before any acknowledgement: a client reads its own write.
+                let snapshot = Arc::new(runtime.state().clone());
+                *publish.write().unwrap_or_else(|p| p.into_inner()) = snapshot;
                 for (r, reply) in results.into_iter().zip(replies) {
                     let _ = reply.send(r.unwrap_or_else(|e| error_answer(&e)));
                 }
             }
         });
-        Writer { tx }
+        Writer { tx, committed }
     }
 
-    /// Runs a read against the committed state.
-    pub async fn read(&self, f: impl FnOnce(&Runtime) -> Answer + Send + 'static) -> Answer {
-        let (reply, rx) = oneshot::channel();
-        if self.tx.send(Job::Read(Box::new(f), reply)).await.is_err() {
-            return error_answer(&RuntimeError::Storage("the writer stopped".into()));
-        }
-        rx.await
-            .unwrap_or_else(|_| error_answer(&RuntimeError::Storage("the writer stopped".into())))
+    /// The latest committed state (everything in it is durable).
+    pub fn committed(&self) -> Arc<State> {
+        self.committed
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Runs a read against the latest committed state, on the blocking pool: never on
+    /// the writer thread.
+    pub async fn read(&self, f: impl FnOnce(&State) -> Answer + Send + 'static) -> Answer {
+        let state = self.committed();
+        tokio::task::spawn_blocking(move || f(&state))
+            .await
+            .unwrap_or_else(|_| error_answer(&RuntimeError::Storage("a read failed".into())))
     }
 
     /// Finishes the writes already queued, closes the runtime (signing a last checkpoint)

@@ -156,8 +156,9 @@ pub struct Absence {
 pub struct State {
     /// Deployed versions (index = version - 1).
     pub deployments: Vec<Deployment>,
-    /// Documents by id.
-    pub documents: BTreeMap<String, Document>,
+    /// Documents by id. A persistent map of shared documents: cloning the state (a
+    /// snapshot for readers) costs O(1), and a change copies only what it touches.
+    pub documents: imbl::OrdMap<String, Arc<Document>>,
     /// Absences by id.
     pub absences: BTreeMap<String, Absence>,
     /// Number of the last event applied.
@@ -167,7 +168,7 @@ pub struct State {
     /// Counter for absence ids.
     pub absence_count: u64,
     /// Imported invoices by identity, until and after they are paid.
-    pub invoices: BTreeMap<String, ImportedInvoice>,
+    pub invoices: imbl::OrdMap<String, Arc<ImportedInvoice>>,
 }
 
 /// An invoice `finance run` imported.
@@ -227,7 +228,7 @@ impl State {
     pub fn apply(&mut self, seq: u64, at: DateTime<Utc>, event: &Event) {
         self.last_seq = seq;
         if let Some(id) = event.doc()
-            && let Some(d) = self.documents.get_mut(id)
+            && let Some(d) = self.doc_mut(id)
         {
             d.events.push(seq);
         }
@@ -264,7 +265,7 @@ impl State {
             } => {
                 self.documents.insert(
                     doc.clone(),
-                    Document {
+                    Arc::new(Document {
                         id: doc.clone(),
                         version: *version,
                         flow: flow.clone(),
@@ -280,14 +281,14 @@ impl State {
                         comments: Vec::new(),
                         events: vec![seq],
                         submitted_at: at,
-                    },
+                    }),
                 );
             }
             Event::StepOpened {
                 doc, step, tasks, ..
             } => {
                 self.task_count += tasks.len() as u64;
-                if let Some(d) = self.documents.get_mut(doc) {
+                if let Some(d) = self.doc_mut(doc) {
                     d.step = *step;
                     for t in tasks {
                         d.signers.extend(t.holders.iter().cloned());
@@ -306,7 +307,7 @@ impl State {
                 }
             }
             Event::StepSkipped { doc, step, .. } => {
-                if let Some(d) = self.documents.get_mut(doc) {
+                if let Some(d) = self.doc_mut(doc) {
                     d.step = *step;
                 }
             }
@@ -332,12 +333,12 @@ impl State {
                     t.status = status;
                     t.decided_by = Some((by.clone(), for_whom.clone()));
                 }
-                if let Some(d) = self.documents.get_mut(doc) {
+                if let Some(d) = self.doc_mut(doc) {
                     d.signers.insert(by.clone());
                 }
             }
             Event::Commented { doc, by, text } => {
-                if let Some(d) = self.documents.get_mut(doc) {
+                if let Some(d) = self.doc_mut(doc) {
                     d.comments.push((by.clone(), text.clone()));
                 }
             }
@@ -365,7 +366,7 @@ impl State {
                         t.spec.assignees = assignees.clone();
                     }
                 }
-                if let Some(d) = self.documents.get_mut(doc) {
+                if let Some(d) = self.doc_mut(doc) {
                     d.signers.extend(assignees.iter().cloned());
                 }
             }
@@ -419,31 +420,35 @@ impl State {
             } => {
                 self.invoices.insert(
                     id.clone(),
-                    ImportedInvoice {
+                    Arc::new(ImportedInvoice {
                         doc: doc.clone(),
                         invoice: invoice.clone(),
                         order: order.clone(),
                         paid: None,
-                    },
+                    }),
                 );
             }
             Event::PaymentProposed { id, date, proposal } => {
-                if let Some(i) = self.invoices.get_mut(id) {
+                if let Some(i) = self.invoices.get_mut(id).map(Arc::make_mut) {
                     i.paid = Some((*date, proposal.clone()));
                 }
             }
         }
     }
 
+    /// A document to change: copied first if a reader's snapshot still shares it.
+    fn doc_mut(&mut self, doc: &str) -> Option<&mut Document> {
+        self.documents.get_mut(doc).map(Arc::make_mut)
+    }
+
     fn set_status(&mut self, doc: &str, status: Status) {
-        if let Some(d) = self.documents.get_mut(doc) {
+        if let Some(d) = self.doc_mut(doc) {
             d.status = status;
         }
     }
 
     fn task_mut(&mut self, doc: &str, task: &str) -> Option<&mut Task> {
-        self.documents
-            .get_mut(doc)?
+        self.doc_mut(doc)?
             .tasks
             .iter_mut()
             .find(|t| t.spec.id == task)
