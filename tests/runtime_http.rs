@@ -83,7 +83,7 @@ fn submit_and_sign_over_http() {
     );
     assert_eq!(s, 422);
     assert!(
-        json(&b)["error"]
+        json(&b)["detail"]
             .as_str()
             .unwrap()
             .contains("required field"),
@@ -786,4 +786,190 @@ fn tokens_are_kept_as_hashes() {
     );
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("have the same token"));
+}
+
+/// Every error, from a handler or from the framework (query string, path, body limit,
+/// route, method), is an RFC 9457 problem document listed in the OpenAPI document.
+#[test]
+fn every_error_is_a_problem_document() {
+    let city = City::aalst("http-problems");
+    let uploader = city.staff("bevolking", "diensthoofd")[0].clone();
+    let dir = city.dir.clone();
+    let server = Server::start(&city.db, &[(&uploader, &token(&uploader))], &dir);
+    let t = token(&uploader);
+    let big = format!(
+        r#"{{"kind":"besluit","content":"{}"}}"#,
+        "x".repeat(3 * 1024 * 1024)
+    );
+    // (method, path, token, body, status, problem code)
+    type Case<'a> = (
+        &'a str,
+        String,
+        Option<&'a str>,
+        Option<String>,
+        u16,
+        &'a str,
+    );
+    let cases: Vec<Case> = vec![
+        ("GET", "/inbox".into(), None, None, 401, "unauthorized"),
+        (
+            "GET",
+            "/documents/d-999".into(),
+            Some(&t),
+            None,
+            404,
+            "not_found",
+        ),
+        (
+            "GET",
+            "/inbox?page=abc".into(),
+            Some(&t),
+            None,
+            400,
+            "bad_request",
+        ),
+        (
+            "GET",
+            "/documents?per_page=-1".into(),
+            Some(&t),
+            None,
+            400,
+            "bad_request",
+        ),
+        ("GET", "/nowhere".into(), Some(&t), None, 404, "not_found"),
+        (
+            "DELETE",
+            "/documents".into(),
+            Some(&t),
+            None,
+            405,
+            "method_not_allowed",
+        ),
+        (
+            "POST",
+            "/documents".into(),
+            Some(&t),
+            Some("{not json".into()),
+            422,
+            "invalid",
+        ),
+        (
+            "POST",
+            "/documents".into(),
+            Some(&t),
+            Some(big),
+            413,
+            "too_large",
+        ),
+        (
+            "POST",
+            "/documents/d-1/sign".into(),
+            Some(&t),
+            Some(String::new()),
+            404,
+            "not_found",
+        ),
+    ];
+    for (method, path, token, body, status, code) in cases {
+        let (s, head, b) = server
+            .exchange(method, &path, token, None, body.as_deref(), &[])
+            .expect("answers");
+        assert_eq!(s, status, "{method} {path}: {b}");
+        assert!(
+            head.contains("content-type: application/problem+json"),
+            "{method} {path}: {head}"
+        );
+        let p = json(&b);
+        assert_eq!(p["status"], status, "{b}");
+        assert_eq!(p["code"], code, "{method} {path}: {b}");
+        assert_eq!(p["type"], format!("/problems/{code}"));
+        assert!(p["title"].as_str().is_some_and(|t| !t.is_empty()));
+        assert!(p["detail"].as_str().is_some_and(|t| !t.is_empty()), "{b}");
+        // The type is described where it points.
+        let (s, _) = server.call("GET", &format!("/problems/{code}"), None, None, None);
+        assert_eq!(s, 200);
+    }
+    let (_, head, _) = server
+        .exchange("GET", "/inbox", None, None, None, &[])
+        .unwrap();
+    assert!(head.contains("www-authenticate: bearer"), "{head}");
+    // The OpenAPI document lists the problem schema for every error response.
+    let (_, doc) = server.call("GET", "/openapi.json", None, None, None);
+    let doc = json(&doc);
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for (status, resp) in op["responses"].as_object().unwrap() {
+                if status.starts_with('4') || status.starts_with('5') {
+                    assert!(
+                        resp["content"]["application/problem+json"].is_object(),
+                        "{method} {path} {status}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// `GET /health` answers without a token; the server logs one JSON line per request when
+/// stderr is not a terminal, without the bearer token.
+#[test]
+fn health_and_structured_logs() {
+    use std::io::{BufRead, BufReader};
+    let city = City::aalst("http-health");
+    let uploader = city.staff("bevolking", "diensthoofd")[0].clone();
+    let tokens = city.dir.join("tokens.toml");
+    std::fs::write(
+        &tokens,
+        format!("[tokens]\n{uploader} = \"{}\"\n", token(&uploader)),
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_paraaf"))
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--tokens",
+            tokens.to_str().unwrap(),
+        ])
+        .env("PARAAF_DB", &city.db)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap()
+        .to_string();
+    let server = Server { child, addr };
+    let (s, b) = server.call("GET", "/health", None, None, None);
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(json(&b)["status"], "ok");
+    assert_eq!(json(&b)["events"], 1);
+    let (s, _) = server.call("GET", "/inbox", Some(&token(&uploader)), None, None);
+    assert_eq!(s, 200);
+    let mut server = server;
+    let _ = server.child.kill();
+    let mut err = String::new();
+    std::io::Read::read_to_string(server.child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    let lines: Vec<serde_json::Value> = err
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(lines.iter().any(|l| l["message"] == "listening"), "{err}");
+    assert!(
+        lines.iter().any(|l| l["span"]["uri"] == "/inbox"
+            || l["uri"] == "/inbox"
+            || l.to_string().contains("/inbox")),
+        "{err}"
+    );
+    assert!(
+        !err.contains(&token(&uploader)),
+        "the token is logged: {err}"
+    );
 }

@@ -9,6 +9,7 @@ pub mod eval;
 pub mod finance;
 pub mod org;
 pub mod runtime;
+pub mod snapshot;
 pub mod store;
 pub mod visibility;
 pub mod workdays;

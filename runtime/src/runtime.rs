@@ -3,7 +3,7 @@
 
 use crate::checkpoint::{self, Checkpoint, Key};
 use crate::engine::{Emitter, RuntimeError, State};
-use crate::store::{Idempotency, Store};
+use crate::store::{Idempotency, Snapshot, Store};
 use crate::workdays::Calendar;
 use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
@@ -20,6 +20,12 @@ pub struct Runtime {
     lock: Option<std::fs::File>,
     /// Signed checkpoints, when a key is configured.
     checkpoints: Option<Checkpoints>,
+    /// Events between two snapshots of the state.
+    pub snapshot_every: u64,
+    /// The event the newest snapshot holds the state after (or is being encoded for).
+    last_snapshot: u64,
+    /// A snapshot being encoded on another thread from an O(1) clone of the state.
+    encoding: Option<std::thread::JoinHandle<Result<Snapshot, RuntimeError>>>,
 }
 
 /// Where and how this runtime signs checkpoints.
@@ -43,7 +49,7 @@ impl Runtime {
     /// Opens the database and replays the log.
     pub fn open(path: &Path, calendar: Calendar) -> Result<Runtime, RuntimeError> {
         let store = Store::open(path)?;
-        let state = store.load()?;
+        let (state, last_snapshot) = store.load_counting()?;
         Ok(Runtime {
             store,
             state,
@@ -51,6 +57,9 @@ impl Runtime {
             path: path.to_path_buf(),
             lock: None,
             checkpoints: None,
+            snapshot_every: crate::snapshot::DEFAULT_EVERY,
+            last_snapshot,
+            encoding: None,
         })
     }
 
@@ -211,6 +220,21 @@ impl Runtime {
         let mut idem = Vec::new();
         let mut events = Vec::new();
         let mut dirty = false;
+        // A snapshot finished encoding: it is saved with this batch, with its event.
+        let snapshot = match self.encoding.take() {
+            Some(h) if h.is_finished() => match h.join() {
+                Ok(Ok(s)) => Some(s),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "no snapshot taken");
+                    None
+                }
+                Err(_) => None,
+            },
+            other => {
+                self.encoding = other;
+                None
+            }
+        };
         {
             let mut em = Emitter::new(&mut self.state, &self.calendar, now);
             for item in items {
@@ -224,6 +248,9 @@ impl Runtime {
                 }
                 results.push(r);
             }
+            if let Some(s) = &snapshot {
+                em.snapshot_taken(s.seq, s.sha256.clone());
+            }
             events.append(&mut em.events);
         }
         let committed = if dirty {
@@ -233,7 +260,8 @@ impl Runtime {
         } else if events.is_empty() && idem.is_empty() {
             Ok(())
         } else {
-            self.store.commit(&self.state, &events, &idem)
+            self.store
+                .commit(&self.state, &events, &idem, snapshot.as_ref())
         };
         if let Err(e) = committed {
             // Nothing is visible: go back to what the log says. If even that fails, stop:
@@ -241,6 +269,7 @@ impl Runtime {
             match self.store.load() {
                 Ok(state) => self.state = state,
                 Err(reload) => {
+                    tracing::error!(commit = %e, reload = %reload, "the commit failed and the log cannot be read back; stopping");
                     eprintln!(
                         "fatal: the commit failed ({e}) and the log cannot be read back ({reload}); stopping"
                     );
@@ -249,22 +278,39 @@ impl Runtime {
             }
             return results.into_iter().map(|_| Err(e.clone())).collect();
         }
+        if self.state.last_seq >= self.last_snapshot + self.snapshot_every.max(2)
+            && self.encoding.is_none()
+        {
+            // Encoded off the writer thread from an O(1) clone; saved with a later batch.
+            let state = self.state.clone();
+            self.last_snapshot = state.last_seq;
+            self.encoding = Some(std::thread::spawn(move || encode_snapshot(&state)));
+        }
         if let Some(cps) = &self.checkpoints
             && self.state.last_seq >= cps.last + cps.every
             && let Err(e) = self.checkpoint()
         {
             // The events are committed; the next checkpoint covers them.
-            eprintln!("warning: no checkpoint written: {e}");
+            tracing::warn!(error = %e, "no checkpoint written");
         }
         results
     }
+}
+
+fn encode_snapshot(state: &State) -> Result<Snapshot, RuntimeError> {
+    let body = crate::snapshot::encode(state)?;
+    Ok(Snapshot {
+        seq: state.last_seq,
+        sha256: crate::sha256_hex(&body),
+        body,
+    })
 }
 
 impl Drop for Runtime {
     /// The writer signs a last checkpoint when it closes (end of a command, server stop).
     fn drop(&mut self) {
         if let Err(e) = self.checkpoint() {
-            eprintln!("warning: no checkpoint written at close: {e}");
+            tracing::warn!(error = %e, "no checkpoint written at close");
         }
     }
 }

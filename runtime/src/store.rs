@@ -109,6 +109,15 @@ fn migrations() -> Migrations<'static> {
             DROP TABLE events;
             ALTER TABLE events_new RENAME TO events;",
         ),
+        // Snapshots of the state (see `snapshot`): start-up replays only later events.
+        M::up(
+            "CREATE TABLE snapshots (
+                seq INTEGER PRIMARY KEY,
+                sha256 TEXT NOT NULL,
+                body BLOB NOT NULL,
+                event_seq INTEGER NOT NULL
+            );",
+        ),
     ])
 }
 
@@ -151,6 +160,16 @@ impl Store {
     }
 }
 
+/// A snapshot of the state after event `seq`, encoded (see `snapshot`).
+pub struct Snapshot {
+    /// The last event it holds.
+    pub seq: u64,
+    /// SHA-256 (hex) of `body`.
+    pub sha256: String,
+    /// The JSON.
+    pub body: Vec<u8>,
+}
+
 /// Outcome of `verify`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verified {
@@ -187,15 +206,115 @@ impl Store {
         Ok(Store { conn })
     }
 
-    /// Replays the log into a fresh state. Every replayed event is checked against its
-    /// hash and its predecessor first: the state is a fold of verified events only.
+    /// The state: the newest valid snapshot plus the events after it (see `snapshot`),
+    /// or the whole log replayed when there is none. Every replayed event is checked
+    /// against its hash and its predecessor first: the state is a fold of verified events.
     pub fn load(&self) -> Result<State, RuntimeError> {
+        Ok(self.load_counting()?.0)
+    }
+
+    /// [`Store::load`], also telling the sequence number of the snapshot used (0: none).
+    pub fn load_counting(&self) -> Result<(State, u64), RuntimeError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT seq, sha256, body, event_seq FROM snapshots ORDER BY seq DESC LIMIT 3",
+        )?;
+        // Rows of another shape (an edited table) are not snapshots: only the recorded
+        // event can make one valid.
+        let snapshots: Vec<(u64, String, Vec<u8>, u64)> = stmt
+            .query_map([], |r| {
+                use rusqlite::types::ValueRef;
+                let body = match r.get_ref(2)? {
+                    ValueRef::Blob(b) | ValueRef::Text(b) => b.to_vec(),
+                    _ => Vec::new(),
+                };
+                Ok((
+                    r.get::<_, u64>(0).ok(),
+                    r.get::<_, String>(1).ok(),
+                    body,
+                    r.get::<_, u64>(3).ok(),
+                ))
+            })?
+            .filter_map(|row| match row {
+                Ok((Some(seq), Some(sha), body, Some(event_seq))) if event_seq > seq => {
+                    Some(Ok((seq, sha, body, event_seq)))
+                }
+                Ok(_) => None,
+                Err(e) => Some(Err(e)),
+            })
+            .collect::<Result<_, _>>()?;
+        for (seq, sha, body, event_seq) in snapshots {
+            let Some((at, event_body, prev_hash, stored)) = self
+                .conn
+                .query_row(
+                    "SELECT at, body, prev_hash, hash FROM events WHERE seq = ?1",
+                    [event_seq],
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, String>(3)?,
+                        ))
+                    },
+                )
+                .optional()?
+            else {
+                continue; // no such event (an edited table): not a snapshot
+            };
+            let Ok(Event::SnapshotTaken {
+                seq: recorded,
+                sha256,
+            }) = serde_json::from_str::<Event>(&event_body)
+            else {
+                continue;
+            };
+            let actual = crate::sha256_hex(&body);
+            if recorded != seq
+                || sha256 != actual
+                || sha != actual
+                || hash(&prev_hash, event_seq, &at, &event_body) != stored
+            {
+                return Err(RuntimeError::Tampered(format!(
+                    "the snapshot of event {seq} does not match event {event_seq} that records it"
+                )));
+            }
+            let Some(mut state) = crate::snapshot::decode(&body)? else {
+                continue;
+            };
+            if state.last_seq != seq {
+                return Err(RuntimeError::Tampered(format!(
+                    "the snapshot of event {seq} holds the state after event {}",
+                    state.last_seq
+                )));
+            }
+            // The chain goes on from the stored hash of event `seq` (the open's tail check
+            // and `audit verify` check what lies before).
+            let prev: String =
+                self.conn
+                    .query_row("SELECT hash FROM events WHERE seq = ?1", [seq], |r| {
+                        r.get(0)
+                    })?;
+            self.replay(&mut state, prev)?;
+            return Ok((state, seq));
+        }
         let mut state = State::default();
-        let mut stmt = self
-            .conn
-            .prepare("SELECT seq, at, body, prev_hash, hash FROM events ORDER BY seq")?;
-        let mut rows = stmt.query([])?;
-        let mut prev = GENESIS.to_string();
+        self.replay(&mut state, GENESIS.to_string())?;
+        Ok((state, 0))
+    }
+
+    /// The whole log replayed from the first event, ignoring snapshots (`admin rebuild`).
+    pub fn replay_all(&self) -> Result<State, RuntimeError> {
+        let mut state = State::default();
+        self.replay(&mut state, GENESIS.to_string())?;
+        Ok(state)
+    }
+
+    /// Applies the events after `state.last_seq`, the first of which must follow `prev`.
+    fn replay(&self, state: &mut State, mut prev: String) -> Result<(), RuntimeError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT seq, at, body, prev_hash, hash FROM events WHERE seq > ?1 ORDER BY seq",
+        )?;
+        let mut rows = stmt.query([state.last_seq])?;
         while let Some(row) = rows.next()? {
             let seq: u64 = row.get(0)?;
             let at: String = row.get(1)?;
@@ -213,11 +332,9 @@ impl Store {
             prev = stored;
             let event: Event = serde_json::from_str(&body)
                 .map_err(|e| RuntimeError::Storage(format!("event {seq} is unreadable: {e}")))?;
-            let at = DateTime::parse_from_rfc3339(&at)
-                .map_err(|e| RuntimeError::Storage(format!("event {seq}: bad time: {e}")))?;
-            state.apply(seq, at.to_utc(), &event);
+            state.apply(seq, parse_time(seq, &at)?, &event);
         }
-        Ok(state)
+        Ok(())
     }
 
     /// Appends events (and an idempotency record) in one `BEGIN IMMEDIATE` transaction and
@@ -228,6 +345,7 @@ impl Store {
         state: &State,
         events: &[(u64, DateTime<Utc>, Event)],
         idem: &[Idempotency],
+        snapshot: Option<&Snapshot>,
     ) -> Result<(), RuntimeError> {
         let tx = self
             .conn
@@ -266,6 +384,23 @@ impl Store {
         }
         for doc in &docs {
             write_projection(&tx, state, doc)?;
+        }
+        if let Some(snap) = snapshot {
+            // Saved in the transaction of the event that records it; all but the newest
+            // two are dropped.
+            let event_seq = events
+                .iter()
+                .find(|(_, _, e)| matches!(e, Event::SnapshotTaken { seq, .. } if *seq == snap.seq))
+                .map(|(s, _, _)| *s)
+                .ok_or_else(|| RuntimeError::Storage("a snapshot without its event".into()))?;
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO snapshots (seq, sha256, body, event_seq) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![snap.seq, snap.sha256, snap.body, event_seq])?;
+            tx.execute(
+                "DELETE FROM snapshots WHERE seq < (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT 1 OFFSET 1)",
+                [],
+            )?;
         }
         for i in idem {
             tx.prepare_cached(
@@ -450,7 +585,7 @@ impl Store {
 
     /// Drops the projections and rebuilds them from the log; returns the rebuilt state.
     pub fn rebuild(&mut self) -> Result<State, RuntimeError> {
-        let state = self.load()?;
+        let state = self.replay_all()?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -551,4 +686,10 @@ fn write_projection(
         insert.execute(params![doc, kind, name])?;
     }
     Ok(())
+}
+
+fn parse_time(seq: u64, at: &str) -> Result<DateTime<Utc>, RuntimeError> {
+    DateTime::parse_from_rfc3339(at)
+        .map(|t| t.to_utc())
+        .map_err(|e| RuntimeError::Storage(format!("event {seq}: bad time: {e}")))
 }

@@ -43,7 +43,27 @@ struct WebhookConfig {
     person: String,
 }
 
+/// Structured logs on stderr: JSON lines when stderr is not a terminal (a service
+/// manager, a container), readable lines otherwise; `PARAAF_LOG` (or `RUST_LOG`) filters,
+/// default `info`.
+fn init_logs() {
+    use std::io::IsTerminal;
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("PARAAF_LOG")
+        .or_else(|_| EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::io::stderr().is_terminal() {
+        let _ = builder.try_init();
+    } else {
+        let _ = builder.json().flatten_event(true).try_init();
+    }
+}
+
 pub fn run(args: Args) -> Result<ExitCode, String> {
+    init_logs();
     let text = std::fs::read_to_string(&args.tokens)
         .map_err(|e| format!("cannot read {}: {e}", args.tokens.display()))?;
     let file: TokensFile = toml::from_str(&text).map_err(|e| {
@@ -115,6 +135,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         let listener =
             tokio::net::TcpListener::from_std(std_listener).map_err(|e| e.to_string())?;
         println!("listening on http://{addr}");
+        tracing::info!(%addr, db = %args.rt.db.display(), "listening");
         let _ = std::io::stdout().flush();
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(stop_signal())

@@ -167,6 +167,7 @@ impl Server {
             ])
             .env("PARAAF_DB", db)
             .env("PARAAF_NOW", "2026-11-23")
+            .env("PARAAF_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -205,6 +206,20 @@ impl Server {
         body: Option<&str>,
         headers: &[(&str, String)],
     ) -> Option<(u16, String)> {
+        self.exchange(method, path, token, idem, body, headers)
+            .map(|(status, _, body)| (status, body))
+    }
+
+    /// Sends a request; returns (status, response head in lower case, body).
+    pub fn exchange(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        idem: Option<&str>,
+        body: Option<&str>,
+        headers: &[(&str, String)],
+    ) -> Option<(u16, String, String)> {
         let mut s = TcpStream::connect(&self.addr).ok()?;
         s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
             .ok()?;
@@ -229,11 +244,8 @@ impl Server {
         let mut resp = String::new();
         s.read_to_string(&mut resp).ok()?;
         let status: u16 = resp.split_whitespace().nth(1)?.parse().ok()?;
-        let body = resp
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_string())
-            .unwrap_or_default();
-        Some((status, body))
+        let (head, body) = resp.split_once("\r\n\r\n").unwrap_or((&resp, ""));
+        Some((status, head.to_lowercase(), body.to_string()))
     }
 
     /// Like `request`, but panics when the connection fails.

@@ -7,7 +7,7 @@ mod writer;
 
 pub use webhooks::{WebhookSource, sign as sign_webhook};
 
-pub use writer::{Answer, Write, Writer, error_answer};
+pub use writer::{Answer, PROBLEMS, Write, Writer, error_answer, problem};
 
 use crate::engine::{RuntimeError, Submission};
 use crate::visibility::may_see;
@@ -122,12 +122,21 @@ pub struct WriteResult {
     pub status: String,
 }
 
-/// An error.
+/// Every error: an RFC 9457 problem document, `application/problem+json`.
 #[derive(Serialize, ToSchema)]
-pub struct ErrorBody {
-    /// What went wrong.
-    pub error: String,
-    /// `invalid`, `not_found`, `forbidden`, `conflict`, `unauthorized`, `storage`.
+pub struct Problem {
+    /// The kind of problem: `/problems/CODE` (a description is served there).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Fixed per kind.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What went wrong this time.
+    pub detail: String,
+    /// The kind for programs: `invalid`, `bad_request`, `not_found`, `forbidden`,
+    /// `conflict`, `unauthorized`, `too_large`, `unsupported_media_type`,
+    /// `method_not_allowed`, `storage`, `tampered`.
     pub code: String,
 }
 
@@ -135,7 +144,7 @@ pub struct ErrorBody {
 #[openapi(
     info(title = "Paraaf runtime API", description = "Submit and sign documents of a city's signing flows."),
     paths(submit, list_documents, show_document, sign, refuse, comment, inbox, webhooks::receive),
-    components(schemas(SubmitRequest, RefuseRequest, CommentRequest, DocumentSummary, DocumentList, WriteResult, ErrorBody)),
+    components(schemas(SubmitRequest, RefuseRequest, CommentRequest, DocumentSummary, DocumentList, WriteResult, Problem)),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;
@@ -182,31 +191,119 @@ pub fn router(
         .route("/documents/{id}/comment", post(comment))
         .route("/inbox", get(inbox))
         .route("/webhooks/{source}", post(webhooks::receive))
+        .route("/problems/{code}", get(describe_problem))
+        .route("/health", get(health))
+        .fallback(|| async { respond(problem(404, "not_found", "no such resource")) })
         .with_state(AppState {
             writer,
             tokens: Arc::new(tokens),
             webhooks: Arc::new(webhooks),
         })
+        .layer(axum::middleware::map_response(problems_everywhere))
+        // One structured log line per request (method, path, status, latency); never
+        // the headers, so tokens stay out of the logs.
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(
+                    tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::INFO),
+                )
+                .on_response(
+                    tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO),
+                ),
+        )
 }
 
 fn respond(a: Answer) -> Response {
     let status = StatusCode::from_u16(a.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, [(header::CONTENT_TYPE, "application/json")], a.body).into_response()
+    let kind = if status.is_client_error() || status.is_server_error() {
+        "application/problem+json"
+    } else {
+        "application/json"
+    };
+    (status, [(header::CONTENT_TYPE, kind)], a.body).into_response()
 }
 
 fn unauthorized() -> Response {
-    let body =
-        serde_json::json!({"error": "a valid bearer token is required", "code": "unauthorized"})
-            .to_string();
-    (
-        StatusCode::UNAUTHORIZED,
-        [
-            (header::CONTENT_TYPE, "application/json"),
-            (header::WWW_AUTHENTICATE, "Bearer"),
-        ],
-        body,
-    )
-        .into_response()
+    let mut r = respond(problem(
+        401,
+        "unauthorized",
+        "a valid bearer token is required (Authorization: Bearer …)",
+    ));
+    r.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        header::HeaderValue::from_static("Bearer"),
+    );
+    r
+}
+
+/// Turns every error that did not come from a handler (a query string or path that does
+/// not parse, a body over the limit, an unknown route or method) into a problem document,
+/// keeping its status; the framework's text becomes the `detail`.
+async fn problems_everywhere(response: Response) -> Response {
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let code = match status.as_u16() {
+        404 => "not_found",
+        405 => "method_not_allowed",
+        413 => "too_large",
+        415 => "unsupported_media_type",
+        401 => "unauthorized",
+        422 => "invalid",
+        s if s >= 500 => "storage",
+        _ => "bad_request",
+    };
+    let detail = if text.trim().is_empty() {
+        status.canonical_reason().unwrap_or("error").to_string()
+    } else {
+        text.trim().to_string()
+    };
+    let mut r = respond(problem(status.as_u16(), code, &detail));
+    for (name, value) in parts.headers.iter() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            r.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    r
+}
+
+/// `GET /health`: 200 with the committed head while the writer runs, 503 once it stopped.
+/// No token needed; tells nothing about documents.
+async fn health(State(state): State<AppState>) -> Response {
+    if !state.writer.running() {
+        return respond(problem(503, "storage", "the writer stopped"));
+    }
+    let s = state.writer.committed();
+    respond(Answer {
+        status: 200,
+        body: serde_json::json!({
+            "status": "ok",
+            "events": s.last_seq,
+            "versions": s.deployments.len(),
+        })
+        .to_string(),
+    })
+}
+
+/// `GET /problems/{code}`: what a kind of problem means.
+async fn describe_problem(Path(code): Path<String>) -> Response {
+    match PROBLEMS.iter().find(|(c, _)| *c == code) {
+        Some((c, title)) => respond(Answer {
+            status: 200,
+            body: serde_json::json!({"code": c, "title": title}).to_string(),
+        }),
+        None => respond(problem(404, "not_found", "no such kind of problem")),
+    }
 }
 
 fn caller(state: &AppState, headers: &HeaderMap) -> Option<String> {
@@ -251,7 +348,7 @@ fn write_result(em: &crate::engine::Emitter, id: &str, status: u16) -> Answer {
 /// Submit a document.
 #[utoipa::path(post, path = "/documents", request_body = SubmitRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely")),
-    responses((status = 201, body = WriteResult), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = WriteResult), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let Some(person) = caller(&state, &headers) else {
         return unauthorized();
@@ -317,7 +414,7 @@ fn page_of(items: Vec<DocumentSummary>, page: &Page) -> Answer {
 }
 
 /// Documents the caller may see, optionally searched with `q`.
-#[utoipa::path(get, path = "/documents", params(Page), responses((status = 200, body = DocumentList), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/documents", params(Page), responses((status = 200, body = DocumentList), (status = 401, body = Problem, content_type = "application/problem+json")))]
 async fn list_documents(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -359,7 +456,7 @@ async fn list_documents(
 
 /// One document, if the caller may see it (404 otherwise, also when it does not exist).
 #[utoipa::path(get, path = "/documents/{id}", params(("id" = String, Path, description = "Document id")),
-    responses((status = 200, description = "The document with its tasks and comments"), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "The document with its tasks and comments"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn show_document(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -414,7 +511,7 @@ async fn act(
 
 /// Sign the caller's open task.
 #[utoipa::path(post, path = "/documents/{id}/sign", params(("id" = String, Path, description = "Document id"), ("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely")),
-    responses((status = 200, body = WriteResult), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = WriteResult), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
 async fn sign(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -429,7 +526,7 @@ async fn sign(
 
 /// Refuse the caller's open task, with a reason.
 #[utoipa::path(post, path = "/documents/{id}/refuse", request_body = RefuseRequest, params(("id" = String, Path, description = "Document id"), ("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely")),
-    responses((status = 200, body = WriteResult), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = WriteResult), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn refuse(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -452,7 +549,7 @@ async fn refuse(
 
 /// Comment on a document.
 #[utoipa::path(post, path = "/documents/{id}/comment", request_body = CommentRequest, params(("id" = String, Path, description = "Document id"), ("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely")),
-    responses((status = 200, body = WriteResult), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = WriteResult), (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn comment(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -474,7 +571,7 @@ async fn comment(
 }
 
 /// The caller's open tasks.
-#[utoipa::path(get, path = "/inbox", params(Page), responses((status = 200, body = DocumentList), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/inbox", params(Page), responses((status = 200, body = DocumentList), (status = 401, body = Problem, content_type = "application/problem+json")))]
 async fn inbox(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -38,10 +38,7 @@ impl WebhookSource {
 const MAX_SKEW_SECONDS: i64 = 300;
 
 fn unauthorized(why: &str) -> Response {
-    respond(Answer {
-        status: 401,
-        body: serde_json::json!({"error": why, "code": "unauthorized"}).to_string(),
-    })
+    respond(super::problem(401, "unauthorized", why))
 }
 
 /// Checks `webhook-signature` over `id.timestamp.body` in constant time.
@@ -104,7 +101,7 @@ pub fn sign(secret: &[u8], id: &str, timestamp: i64, body: &[u8]) -> String {
         ("webhook-id" = String, Header, description = "Unique per delivery; repeats are answered once"),
         ("webhook-timestamp" = String, Header, description = "Unix seconds; at most 5 minutes off"),
         ("webhook-signature" = String, Header, description = "v1,<base64 HMAC-SHA256 of id.timestamp.body>")),
-    responses((status = 202, description = "The documents started"), (status = 401, body = super::ErrorBody), (status = 404, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+    responses((status = 202, description = "The documents started"), (status = 401, body = super::Problem, content_type = "application/problem+json"), (status = 404, body = super::Problem, content_type = "application/problem+json"), (status = 422, body = super::Problem, content_type = "application/problem+json")))]
 pub async fn receive(
     State(state): State<AppState>,
     Path(source): Path<String>,

@@ -48,7 +48,8 @@ pub struct Writer {
     committed: Arc<RwLock<Arc<State>>>,
 }
 
-/// Maps a refused command to an answer. 403 and 404 reveal nothing about hidden documents.
+/// Maps a refused command to an answer: an RFC 9457 problem document. 403 and 404
+/// reveal nothing about hidden documents.
 pub fn error_answer(e: &RuntimeError) -> Answer {
     let (status, code) = match e {
         RuntimeError::Invalid(_) => (422, "invalid"),
@@ -58,10 +59,49 @@ pub fn error_answer(e: &RuntimeError) -> Answer {
         RuntimeError::Storage(_) => (503, "storage"),
         RuntimeError::Tampered(_) => (503, "tampered"),
     };
+    problem(status, code, &e.to_string())
+}
+
+/// An RFC 9457 problem document (`application/problem+json`): `type` names the kind of
+/// problem (`/problems/CODE`, described there), `title` is fixed per kind, `detail`
+/// tells this occurrence, `code` repeats the kind for programs.
+pub fn problem(status: u16, code: &str, detail: &str) -> Answer {
     Answer {
         status,
-        body: serde_json::json!({ "error": e.to_string(), "code": code }).to_string(),
+        body: serde_json::json!({
+            "type": format!("/problems/{code}"),
+            "title": problem_title(code),
+            "status": status,
+            "detail": detail,
+            "code": code,
+        })
+        .to_string(),
     }
+}
+
+/// Every kind of problem the API answers, with its title (listed at `/problems/CODE`).
+pub const PROBLEMS: &[(&str, &str)] = &[
+    ("invalid", "The request is not valid"),
+    ("bad_request", "The request cannot be read"),
+    ("not_found", "No such document or resource"),
+    ("forbidden", "Not allowed"),
+    (
+        "conflict",
+        "The document is not in a state that allows this",
+    ),
+    ("unauthorized", "A valid bearer token is required"),
+    ("too_large", "The request body is too large"),
+    ("unsupported_media_type", "The request body must be JSON"),
+    ("method_not_allowed", "This method is not allowed here"),
+    ("storage", "Storage error: nothing was recorded"),
+    ("tampered", "The log does not match its signed checkpoints"),
+];
+
+fn problem_title(code: &str) -> &'static str {
+    PROBLEMS
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or("Error", |(_, t)| t)
 }
 
 impl Writer {
@@ -172,6 +212,11 @@ impl Writer {
             }
         });
         Writer { tx, committed }
+    }
+
+    /// Whether the writer thread still takes writes.
+    pub fn running(&self) -> bool {
+        !self.tx.is_closed()
     }
 
     /// The latest committed state (everything in it is durable).

@@ -66,6 +66,11 @@ impl<'a> Emitter<'a> {
         self.events.push((seq, self.now, e));
     }
 
+    /// Records that the state after event `seq` was saved as a snapshot.
+    pub fn snapshot_taken(&mut self, seq: u64, sha256: String) {
+        self.emit(Event::SnapshotTaken { seq, sha256 });
+    }
+
     fn today(&self) -> NaiveDate {
         self.now.date_naive()
     }

@@ -26,6 +26,14 @@ pub struct TaskSpec {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     /// A compiled project became the current version. Documents keep their version.
+    /// The state after event `seq` was saved as a snapshot whose JSON has this SHA-256
+    /// (start-up loads it and replays only later events). Changes nothing.
+    SnapshotTaken {
+        /// The last event the snapshot contains.
+        seq: u64,
+        /// SHA-256 (hex) of the snapshot's JSON.
+        sha256: String,
+    },
     ProjectDeployed {
         /// Version number (1, 2, ...).
         version: u32,

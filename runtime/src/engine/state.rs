@@ -5,7 +5,7 @@ use crate::org::OrgIndex;
 use chrono::{DateTime, NaiveDate, Utc};
 use paraaf_compiler::compile::CompiledProject;
 use paraaf_compiler::compile::shield::ShieldIndex;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -32,7 +32,7 @@ impl Deployment {
 }
 
 /// Where a document is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Being signed.
@@ -58,7 +58,7 @@ impl Status {
 }
 
 /// State of a task.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskStatus {
     /// Waiting for a signature.
@@ -84,7 +84,7 @@ impl TaskStatus {
 }
 
 /// A task and what happened to it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Task {
     /// As opened.
     #[serde(flatten)]
@@ -106,7 +106,7 @@ pub struct Task {
 }
 
 /// A document and its progress.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Document {
     /// Id.
     pub id: String,
@@ -141,7 +141,7 @@ pub struct Document {
 }
 
 /// An absence.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Absence {
     /// Who.
     pub person: String,
@@ -172,7 +172,7 @@ pub struct State {
 }
 
 /// An invoice `finance run` imported.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ImportedInvoice {
     /// Its approval document, if a flow started.
     pub doc: Option<String>,
@@ -234,25 +234,9 @@ impl State {
         }
         match event {
             Event::ProjectDeployed { project, .. } => {
-                let org = Arc::new(OrgIndex::new(&project.organogram));
-                let shields = Arc::new(ShieldIndex::new(project, &org));
-                let mut broken = paraaf_compiler::compile::shield::verify(project, &org);
-                if let Some((v, prev)) = self.current() {
-                    for k in prev.shields.kinds.keys() {
-                        if !shields.kinds.contains_key(k) {
-                            broken.push(format!(
-                                "version {v} shields `{k}`; this version dropped the shield"
-                            ));
-                        }
-                    }
-                }
-                self.deployments.push(Deployment {
-                    project: Arc::new((**project).clone()),
-                    org,
-                    shields,
-                    broken,
-                });
+                self.push_deployment(Arc::new((**project).clone()));
             }
+            Event::SnapshotTaken { .. } => {}
             Event::DocumentSubmitted {
                 doc,
                 version,
@@ -434,6 +418,29 @@ impl State {
                 }
             }
         }
+    }
+
+    /// Adds a deployed version: indexes its organogram and shields, and re-verifies the
+    /// shielding rules (also when a snapshot is loaded: a second line of defence).
+    pub fn push_deployment(&mut self, project: Arc<CompiledProject>) {
+        let org = Arc::new(OrgIndex::new(&project.organogram));
+        let shields = Arc::new(ShieldIndex::new(&project, &org));
+        let mut broken = paraaf_compiler::compile::shield::verify(&project, &org);
+        if let Some((v, prev)) = self.current() {
+            for k in prev.shields.kinds.keys() {
+                if !shields.kinds.contains_key(k) {
+                    broken.push(format!(
+                        "version {v} shields `{k}`; this version dropped the shield"
+                    ));
+                }
+            }
+        }
+        self.deployments.push(Deployment {
+            project,
+            org,
+            shields,
+            broken,
+        });
     }
 
     /// A document to change: copied first if a reader's snapshot still shares it.

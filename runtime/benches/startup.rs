@@ -1,0 +1,174 @@
+//! `cargo bench -p paraaf-runtime --bench startup`: opening a city database of 1,000,000
+//! events (submissions and signatures of the Aalst example: years of a city's history).
+//! Prints, from the same run: a raw `SELECT count(*)` over the log (the baseline), the
+//! open (newest snapshot plus the events after it), a full replay of the log (what every
+//! open cost before snapshots), one person's inbox, and memory.
+//!
+//! The database is built once and kept (`PARAAF_BENCH_DB`, default
+//! `target/paraaf-bench-1m.db`); `PARAAF_BENCH_EVENTS` sets another size.
+
+use chrono::{Duration, TimeZone, Utc};
+use paraaf_runtime::Runtime;
+use paraaf_runtime::engine::{Emitter, Status, Submission, TaskStatus};
+use paraaf_runtime::runtime::BatchItem;
+use paraaf_runtime::store::Store;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+fn rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn build(db: &Path, target: u64) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/aalst");
+    let loaded = paraaf_compiler::load::load(&root).unwrap();
+    let project = paraaf_compiler::db::compiled(&loaded.db, loaded.project)
+        .clone()
+        .unwrap();
+    let uploader = project.organogram.people[20].id.clone();
+    let mut rt = Runtime::open(db, Default::default()).unwrap();
+    let mut now = Utc.with_ymd_and_hms(2023, 1, 2, 9, 0, 0).unwrap();
+    if rt.state().last_seq == 0 {
+        rt.execute(now, |e| e.deploy(project.clone())).unwrap();
+    }
+    let start = Instant::now();
+    let mut i = 0usize;
+    while rt.state().last_seq < target {
+        now += Duration::minutes(5);
+        // 32 submissions, then a signature on every open task of documents in progress
+        // (at most 64 per batch): documents flow through to completion.
+        let mut items: Vec<BatchItem<()>> = Vec::new();
+        for _ in 0..32 {
+            i += 1;
+            let s = Submission {
+                kind: "besluit".into(),
+                uploader: uploader.clone(),
+                fields: [
+                    (
+                        "dienst".to_string(),
+                        serde_json::json!(["bevolking", "sport", "cultuur", "inkomen"][i % 4]),
+                    ),
+                    ("bron".to_string(), serde_json::json!("notula")),
+                    (
+                        "titel".to_string(),
+                        serde_json::json!(format!("besluit {i}")),
+                    ),
+                    (
+                        "bedrag".to_string(),
+                        serde_json::json!(format!("{}", (i * 37) % 20000)),
+                    ),
+                ]
+                .into(),
+                content_sha256: "0".repeat(64),
+                title: format!("besluit {i}"),
+                flow: None,
+            };
+            items.push(Box::new(move |e: &mut Emitter| {
+                (e.submit(s).map(|_| ()), None)
+            }));
+        }
+        let open: Vec<(String, String)> = rt
+            .state()
+            .documents
+            .values()
+            .rev()
+            .take(200)
+            .filter(|d| d.status == Status::InProgress)
+            .flat_map(|d| {
+                d.tasks
+                    .iter()
+                    .filter(|t| t.status == TaskStatus::Open)
+                    .filter_map(|t| t.spec.assignees.first().map(|a| (d.id.clone(), a.clone())))
+                    .collect::<Vec<_>>()
+            })
+            .take(64)
+            .collect();
+        for (doc, who) in open {
+            items.push(Box::new(move |e: &mut Emitter| (e.sign(&doc, &who), None)));
+        }
+        for r in rt.execute_batch(now, items) {
+            let _ = r;
+        }
+        if i.is_multiple_of(32_000) {
+            eprintln!(
+                "  built {} events ({:.0} events/s)",
+                rt.state().last_seq,
+                rt.state().last_seq as f64 / start.elapsed().as_secs_f64()
+            );
+        }
+    }
+}
+
+fn main() {
+    let target: u64 = std::env::var("PARAAF_BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let db: PathBuf = std::env::var_os("PARAAF_BENCH_DB")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join(format!("../target/paraaf-bench-{target}.db"))
+        });
+    let have = Store::open(&db).unwrap().head().unwrap().0;
+    if have < target {
+        eprintln!("building {} ({have} of {target} events)…", db.display());
+        build(&db, target);
+    }
+
+    // Baseline: the cheapest look at the whole log.
+    let start = Instant::now();
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let count: u64 = conn
+        .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+        .unwrap();
+    let raw = start.elapsed();
+    drop(conn);
+
+    let before = rss_mb();
+    let start = Instant::now();
+    let rt = Runtime::open(&db, Default::default()).unwrap();
+    let open = start.elapsed();
+    let after = rss_mb();
+    let (_, snapshot_at) = Store::open(&db).unwrap().load_counting().unwrap();
+
+    let person = rt
+        .state()
+        .documents
+        .values()
+        .rev()
+        .find_map(|d| {
+            d.tasks
+                .iter()
+                .find(|t| t.status == TaskStatus::Open)
+                .and_then(|t| t.spec.assignees.first().cloned())
+        })
+        .unwrap_or_default();
+    let start = Instant::now();
+    let items = paraaf_runtime::visibility::inbox(rt.state(), &person).len();
+    let inbox = start.elapsed();
+    let docs = rt.state().documents.len();
+    drop(rt);
+
+    let start = Instant::now();
+    let full = Store::open(&db).unwrap().replay_all().unwrap();
+    let replay = start.elapsed();
+    assert_eq!(full.last_seq, count);
+    drop(full);
+
+    println!("start-up on {count} events, {docs} documents (same machine, same run):");
+    println!("  raw SQLite SELECT count(*) FROM events       {raw:>10.2?}");
+    println!(
+        "  paraaf open (snapshot of event {snapshot_at} + {} events) {open:>10.2?}  ({:.0} MB resident for the state)",
+        count - snapshot_at,
+        after - before
+    );
+    println!("  full replay of the log (before snapshots)    {replay:>10.2?}");
+    println!("  inbox of {person} ({items} tasks)      {inbox:>10.2?}");
+}

@@ -1,0 +1,218 @@
+//! Start-up from a snapshot plus the events after it gives exactly the state a replay of
+//! the whole log gives (the oracle), whatever the commands; an altered snapshot is
+//! refused; a snapshot whose event never committed is ignored.
+
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use paraaf_runtime::Runtime;
+use paraaf_runtime::engine::{Emitter, RuntimeError, Status, Submission, TaskStatus};
+use paraaf_runtime::runtime::BatchItem;
+use paraaf_runtime::store::Store;
+use std::path::{Path, PathBuf};
+
+fn project() -> paraaf_compiler::compile::CompiledProject {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/aalst");
+    let loaded = paraaf_compiler::load::load(&root).unwrap();
+    paraaf_compiler::db::compiled(&loaded.db, loaded.project)
+        .clone()
+        .unwrap()
+}
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("paraaf-snap-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("city.db")
+}
+
+/// A small deterministic generator (xorshift), one stream per seed.
+struct Gen(u64);
+impl Gen {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+fn submission(g: &mut Gen, uploader: &str) -> Submission {
+    let dienst = ["bevolking", "sport", "cultuur", "inkomen"][g.below(4)];
+    let bedrag = [100, 8_499, 8_500, 8_501, 20_000][g.below(5)];
+    Submission {
+        kind: "besluit".into(),
+        uploader: uploader.into(),
+        fields: [
+            ("dienst".to_string(), serde_json::json!(dienst)),
+            ("bron".to_string(), serde_json::json!("notula")),
+            ("titel".to_string(), serde_json::json!("Aankoop")),
+            ("bedrag".to_string(), serde_json::json!(bedrag.to_string())),
+        ]
+        .into(),
+        content_sha256: "0".repeat(64),
+        title: format!("besluit {}", g.next() % 1000),
+        flow: None,
+    }
+}
+
+/// The state as snapshot JSON: equal JSON, equal state.
+fn image(rt: &Runtime) -> Vec<u8> {
+    paraaf_runtime::snapshot::encode(rt.state()).unwrap()
+}
+
+fn oracle(db: &Path) -> Vec<u8> {
+    let full = Store::open(db).unwrap().replay_all().unwrap();
+    paraaf_runtime::snapshot::encode(&full).unwrap()
+}
+
+#[test]
+fn snapshot_plus_tail_equals_a_full_replay() {
+    let p = project();
+    let people: Vec<String> = p.organogram.people.iter().map(|x| x.id.clone()).collect();
+    for seed in [7u64, 1234, 99_991] {
+        let db = temp(&format!("prop-{seed}"));
+        let mut g = Gen(seed);
+        let mut rt = Runtime::open(&db, Default::default()).unwrap();
+        rt.snapshot_every = 5 + (seed % 7);
+        let mut now = Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap();
+        rt.execute(now, |e| e.deploy(p.clone())).unwrap();
+        let uploader = people[20].clone();
+        let mut snapshots_used = 0;
+        for round in 0..40 {
+            now += Duration::hours(3);
+            let mut items: Vec<BatchItem<()>> = Vec::new();
+            for _ in 0..1 + g.below(6) {
+                match g.below(7) {
+                    0..=2 => {
+                        let s = submission(&mut g, &uploader);
+                        items.push(Box::new(move |e: &mut Emitter| {
+                            (e.submit(s).map(|_| ()), None)
+                        }));
+                    }
+                    3 | 4 => {
+                        // Sign (or, sometimes, refuse) an open task.
+                        let open: Vec<(String, String)> = rt
+                            .state()
+                            .documents
+                            .values()
+                            .filter(|d| d.status == Status::InProgress)
+                            .flat_map(|d| {
+                                d.tasks
+                                    .iter()
+                                    .filter(|t| t.status == TaskStatus::Open)
+                                    .filter_map(|t| {
+                                        t.spec.assignees.first().map(|a| (d.id.clone(), a.clone()))
+                                    })
+                                    .collect::<Vec<_>>()
+                            })
+                            .collect();
+                        if !open.is_empty() {
+                            let (doc, who) = open[g.below(open.len())].clone();
+                            let refuse = g.below(5) == 0;
+                            items.push(Box::new(move |e: &mut Emitter| {
+                                let r = if refuse {
+                                    e.refuse(&doc, &who, "onvolledig")
+                                } else {
+                                    e.sign(&doc, &who)
+                                };
+                                (r, None)
+                            }));
+                        }
+                    }
+                    5 => {
+                        let who = people[g.below(people.len())].clone();
+                        let from = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+                        let days = g.below(10) as i64;
+                        items.push(Box::new(move |e: &mut Emitter| {
+                            (
+                                e.add_absence(&who, from, from + Duration::days(days))
+                                    .map(|_| ()),
+                                None,
+                            )
+                        }));
+                    }
+                    _ => {
+                        if let Some(id) = rt.state().absences.keys().next().cloned() {
+                            items.push(Box::new(move |e: &mut Emitter| {
+                                (e.withdraw_absence(&id), None)
+                            }));
+                        } else {
+                            items.push(Box::new(|e: &mut Emitter| {
+                                e.tick();
+                                (Ok(()), None)
+                            }));
+                        }
+                    }
+                }
+            }
+            for r in rt.execute_batch(now, items) {
+                // Refused commands (a task signed twice in one batch) change nothing.
+                let _ = r;
+            }
+            if round % 4 == 3 {
+                let (_, used) = Store::open(&db).unwrap().load_counting().unwrap();
+                snapshots_used += usize::from(used > 0);
+                let reopened = Runtime::open(&db, Default::default()).unwrap();
+                let expected = oracle(&db);
+                assert_eq!(image(&reopened), expected, "seed {seed}, round {round}");
+                assert_eq!(
+                    image(&rt),
+                    expected,
+                    "seed {seed}, round {round}: live state"
+                );
+            }
+        }
+        assert!(
+            snapshots_used >= 5,
+            "seed {seed}: snapshots used {snapshots_used} times"
+        );
+    }
+}
+
+#[test]
+fn an_altered_snapshot_is_refused_and_an_orphan_is_ignored() {
+    let p = project();
+    let uploader = p.organogram.people[20].id.clone();
+    let db = temp("tamper");
+    let mut rt = Runtime::open(&db, Default::default()).unwrap();
+    rt.snapshot_every = 4;
+    let now = Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap();
+    rt.execute(now, |e| e.deploy(p.clone())).unwrap();
+    let mut g = Gen(5);
+    for _ in 0..6 {
+        let s = submission(&mut g, &uploader);
+        rt.execute(now, move |e| e.submit(s)).unwrap();
+    }
+    drop(rt);
+    let expected = oracle(&db);
+
+    // A snapshot row whose event does not exist (an edited table) is no snapshot.
+    let store = Store::open(&db).unwrap();
+    let head = store.head().unwrap().0;
+    store
+        .connection()
+        .execute(
+            "INSERT INTO snapshots (seq, sha256, body, event_seq) VALUES (?1, 'x', '{}', ?1 + 5)",
+            [head],
+        )
+        .unwrap();
+    let (state, used) = store.load_counting().unwrap();
+    assert!(used > 0 && used < head, "an older, valid snapshot is used");
+    assert_eq!(paraaf_runtime::snapshot::encode(&state).unwrap(), expected);
+
+    // The newest valid snapshot edited (a document's title): refused.
+    store
+        .connection()
+        .execute(
+            "UPDATE snapshots SET body = CAST(replace(CAST(body AS TEXT), 'besluit', 'Besluit') AS BLOB) WHERE seq = ?1",
+            [used],
+        )
+        .unwrap();
+    match Runtime::open(&db, Default::default()) {
+        Err(RuntimeError::Tampered(why)) => assert!(why.contains("snapshot"), "{why}"),
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("an altered snapshot was accepted"),
+    }
+}
