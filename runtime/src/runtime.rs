@@ -297,6 +297,25 @@ impl Runtime {
     }
 }
 
+impl Runtime {
+    /// Takes a snapshot now: waits for one being encoded (or encodes one here) and
+    /// commits it with the event that records it.
+    pub fn snapshot_now(&mut self, now: DateTime<Utc>) -> Result<(), RuntimeError> {
+        let pending = match self.encoding.take() {
+            Some(h) => h
+                .join()
+                .map_err(|_| RuntimeError::Storage("the snapshot encoder failed".into()))??,
+            None => encode_snapshot(&self.state)?,
+        };
+        self.last_snapshot = pending.seq;
+        self.encoding = Some(std::thread::spawn(move || Ok(pending)));
+        while self.encoding.as_ref().is_some_and(|h| !h.is_finished()) {
+            std::thread::yield_now();
+        }
+        self.execute(now, |_| Ok(()))
+    }
+}
+
 fn encode_snapshot(state: &State) -> Result<Snapshot, RuntimeError> {
     let body = crate::snapshot::encode(state)?;
     Ok(Snapshot {

@@ -116,9 +116,12 @@ pub struct InboxItem<'a> {
 pub fn inbox<'a>(state: &'a State, person: &str) -> Vec<InboxItem<'a>> {
     use crate::engine::{Status, TaskStatus};
     let mut out = Vec::new();
-    for d in state
-        .documents
-        .values()
+    let Some(docs) = state.open_tasks.get(person) else {
+        return out;
+    };
+    for d in docs
+        .iter()
+        .filter_map(|id| state.documents.get(id))
         .filter(|d| d.status == Status::InProgress && may_see(state, person, &d.id))
     {
         for t in d.tasks.iter().filter(|t| {

@@ -341,7 +341,10 @@ impl<'a> Emitter<'a> {
                     self.route(&dep, version, &d_kind, &role, &holders, &fields);
                 kept_out.extend(subs_out);
                 let id = format!("t-{}", self.state.task_count + tasks.len() as u64 + 1);
-                if !kept_out.is_empty() || assignees.is_empty() && holders.is_empty() {
+                // A shield kept someone out, or a shielded task has nobody inside (a
+                // plain vacancy is no shield matter).
+                let shielded = dep.shields.shield(&d_kind).is_some();
+                if !kept_out.is_empty() || shielded && assignees.is_empty() && holders.is_empty() {
                     refusals.push((id.clone(), kept_out, assignees.is_empty()));
                 }
                 tasks.push(TaskSpec {

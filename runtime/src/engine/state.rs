@@ -169,6 +169,10 @@ pub struct State {
     pub absence_count: u64,
     /// Imported invoices by identity, until and after they are paid.
     pub invoices: imbl::OrdMap<String, Arc<ImportedInvoice>>,
+    /// Person → documents in progress where they are assigned an open task (derived:
+    /// kept up to date by `apply`, rebuilt when a snapshot is loaded). The inbox reads
+    /// it instead of every document.
+    pub open_tasks: imbl::OrdMap<String, imbl::OrdSet<String>>,
 }
 
 /// An invoice `finance run` imported.
@@ -226,6 +230,57 @@ impl State {
 
     /// Applies one event (sequence number `seq`, time `at`).
     pub fn apply(&mut self, seq: u64, at: DateTime<Utc>, event: &Event) {
+        let before = event.doc().map(|id| self.open_assignees(id));
+        self.apply_event(seq, at, event);
+        if let (Some(id), Some(before)) = (event.doc(), before) {
+            let after = self.open_assignees(id);
+            for gone in before.difference(&after) {
+                if let Some(set) = self.open_tasks.get_mut(gone) {
+                    set.remove(id);
+                    if set.is_empty() {
+                        self.open_tasks.remove(gone);
+                    }
+                }
+            }
+            for new in after.difference(&before) {
+                self.open_tasks
+                    .entry(new.clone())
+                    .or_default()
+                    .insert(id.to_string());
+            }
+        }
+    }
+
+    /// Who is assigned an open task of `doc`, while it is in progress.
+    fn open_assignees(&self, doc: &str) -> BTreeSet<String> {
+        self.documents
+            .get(doc)
+            .filter(|d| d.status == Status::InProgress)
+            .map(|d| {
+                d.tasks
+                    .iter()
+                    .filter(|t| t.status == TaskStatus::Open)
+                    .flat_map(|t| t.spec.assignees.iter().cloned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Rebuilds the derived indexes from the documents (after loading a snapshot).
+    pub fn reindex(&mut self) {
+        self.open_tasks = imbl::OrdMap::new();
+        let ids: Vec<String> = self.documents.keys().cloned().collect();
+        for id in ids {
+            for person in self.open_assignees(&id) {
+                self.open_tasks
+                    .entry(person)
+                    .or_default()
+                    .insert(id.clone());
+            }
+        }
+    }
+
+    fn apply_event(&mut self, seq: u64, at: DateTime<Utc>, event: &Event) {
         self.last_seq = seq;
         if let Some(id) = event.doc()
             && let Some(d) = self.doc_mut(id)
