@@ -435,7 +435,12 @@ fn crash_loses_no_acknowledged_request() {
     let mut signed_acked: BTreeSet<String> = BTreeSet::new();
     let mut sent: BTreeSet<String> = BTreeSet::new();
     let mut next = 0;
-    for round in 0..6 {
+    // `scripts/soak.sh N` runs this with many cycles; CI runs 6.
+    let cycles: usize = std::env::var("PARAAF_KILL_CYCLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(6);
+    for round in 0..cycles {
         let server = Server::start(&city.db, &refs, &city.dir);
         let kill_after = 3 + (rand() % 12) as usize;
         let addr = server.addr.clone();
@@ -516,6 +521,7 @@ fn crash_loses_no_acknowledged_request() {
     // Restart; every acknowledged submission is there once: re-sending its key returns the
     // same document, and no key made two documents.
     let server = Server::start(&city.db, &refs, &city.dir);
+    let mut lost = Vec::new();
     for (key, id) in &acked {
         let (s, body) = server.call(
             "POST",
@@ -524,11 +530,9 @@ fn crash_loses_no_acknowledged_request() {
             Some(key),
             Some(&besluit("100")),
         );
-        assert_eq!(
-            (s, json(&body)["id"].as_str().unwrap()),
-            (201, id.as_str()),
-            "key {key}"
-        );
+        if (s, json(&body)["id"].as_str().unwrap_or("")) != (201, id.as_str()) {
+            lost.push(format!("submission {key} ({id})"));
+        }
     }
     for key in &signed_acked {
         let id = &acked[key];
@@ -540,14 +544,12 @@ fn crash_loses_no_acknowledged_request() {
             None,
         );
         let doc = json(&body);
-        assert!(
-            doc["tasks"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|t| t["status"] == "signed"),
-            "signature on {id} lost"
-        );
+        if !doc["tasks"]
+            .as_array()
+            .is_some_and(|ts| ts.iter().any(|t| t["status"] == "signed"))
+        {
+            lost.push(format!("signature on {id}"));
+        }
     }
     // Resend everything that was ever sent: documents = distinct keys (nothing twice).
     for key in &sent {
@@ -566,7 +568,16 @@ fn crash_loses_no_acknowledged_request() {
         None,
         None,
     );
-    assert_eq!(json(&list)["total"].as_u64().unwrap() as usize, sent.len());
+    let total = json(&list)["total"].as_u64().unwrap() as usize;
+    let duplicated = total.saturating_sub(sent.len());
+    println!(
+        "kill -9 soak: {cycles} cycles, {} acknowledged submissions, {} acknowledged signatures, lost {}, duplicated {duplicated}",
+        acked.len(),
+        signed_acked.len(),
+        lost.len()
+    );
+    assert!(lost.is_empty(), "lost: {lost:?}");
+    assert_eq!(total, sent.len(), "documents = distinct keys sent");
     drop(server);
     assert!(
         city.ok(&["audit", "verify"], "2026-11-23")
