@@ -605,7 +605,13 @@ fn webhooks_start_flows_and_are_verified() {
     let tokens = [(clerk.as_str(), token(&clerk))];
     let refs: Vec<(&str, &str)> = tokens.iter().map(|(p, t)| (*p, t.as_str())).collect();
     let secret = "notula-shared-secret-0123456789";
-    let extra = format!("\n[webhooks.notula]\nsecret = \"{secret}\"\nas = \"{clerk}\"\n");
+    // The secret in its own file (a systemd or docker secret), not in the tokens file.
+    let secret_file = city.dir.join("notula.secret");
+    std::fs::write(&secret_file, format!("{secret}\n")).unwrap();
+    let extra = format!(
+        "\n[webhooks.notula]\nsecret_file = '{}'\nas = \"{clerk}\"\n",
+        secret_file.display()
+    );
     let server = Server::start_with(&city.db, &refs, &extra, &city.dir);
     let body = r#"{"event":"decision.received","data":{"title":"Aankoop zoutstrooiers","body":"college","dienst":"openbaar-domein","amount":"12000.00","reference":"CBS-2026-0412"}}"#;
     let now = std::time::SystemTime::now()

@@ -38,7 +38,13 @@ struct TokensFile {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct WebhookConfig {
-    secret: String,
+    /// The secret inline (`whsec_…`); or give `secret_file`.
+    #[serde(default)]
+    secret: Option<String>,
+    /// A file holding only the secret (a systemd or docker secret), so the tokens file
+    /// holds none.
+    #[serde(default)]
+    secret_file: Option<PathBuf>,
     #[serde(rename = "as")]
     person: String,
 }
@@ -116,16 +122,24 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     let fixed = args.rt.now;
     let clock = Box::new(move || fixed.unwrap_or_else(chrono::Utc::now));
     let writer = Writer::start(runtime, clock, args.batch.max(1));
-    let webhooks = file
-        .webhooks
-        .iter()
-        .map(|(source, c)| {
-            (
-                source.clone(),
-                paraaf_runtime::api::WebhookSource::new(&c.secret, &c.person),
-            )
-        })
-        .collect();
+    let mut webhooks = BTreeMap::new();
+    for (source, c) in &file.webhooks {
+        let secret = match (&c.secret, &c.secret_file) {
+            (Some(s), None) => s.clone(),
+            (None, Some(path)) => std::fs::read_to_string(path)
+                .map(|s| s.trim().to_string())
+                .map_err(|e| format!("webhook `{source}`: cannot read {}: {e}", path.display()))?,
+            _ => {
+                return Err(format!(
+                    "webhook `{source}`: give either `secret` or `secret_file`"
+                ));
+            }
+        };
+        webhooks.insert(
+            source.clone(),
+            paraaf_runtime::api::WebhookSource::new(&secret, &c.person),
+        );
+    }
     let app = router(writer.clone(), tokens, webhooks);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
