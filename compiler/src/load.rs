@@ -2,6 +2,7 @@
 //! `.paraaf` sources, into a fresh [`Database`].
 
 use crate::db::{Database, OrgSource, Project, SourceFile};
+use crate::diagnostics::{Code, Diagnostic, Span};
 use serde::Deserialize;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -159,6 +160,40 @@ pub fn load(path: &Path) -> Result<LoadedProject, LoadError> {
             .map(|c| c.trim().to_lowercase())
             .collect(),
     })
+}
+
+/// The warning a file in no project gets (P0024), at its first character.
+pub fn not_in_project(name: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::NotInProject,
+        Span::new(name, 0..0),
+        "this file is in no Paraaf project (no paraaf.toml in its folder or above): it is checked on its own, without an organogram",
+    )
+    .with_help("open the folder that holds the project's paraaf.toml, or add a paraaf.toml next to the file naming the organogram (`organogram = \"org.toml\"`)")
+}
+
+/// Loads a `.paraaf` file that is in no project: the file alone, against an empty
+/// organogram (every organogram name is then unknown), and the P0024 warning.
+pub fn load_loose(path: &Path) -> Result<(LoadedProject, Diagnostic), LoadError> {
+    let text = read(path)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let db = Database::default();
+    let file = SourceFile::new(&db, name.clone(), text);
+    let org = OrgSource::new(&db, "(no organogram)".to_string(), String::new());
+    let project = Project::new(&db, vec![file], org);
+    let root = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    Ok((
+        LoadedProject {
+            root,
+            db,
+            project,
+            purchase_categories: Vec::new(),
+        },
+        not_in_project(&name),
+    ))
 }
 
 /// Every `.paraaf` file below `dir`, skipping hidden folders and `target`.

@@ -46,6 +46,11 @@ fn broken_organogram() {
 #[test]
 fn every_code_has_a_broken_example() {
     for code in Code::ALL {
+        if *code == Code::NotInProject {
+            // Its example must lie outside every project.
+            assert!(root().join("examples/loose/notitie.paraaf").is_file());
+            continue;
+        }
         let found = std::fs::read_dir(root().join("examples/broken"))
             .unwrap()
             .filter_map(Result::ok)
@@ -94,6 +99,39 @@ fn docs_match_checker() {
         let example = doc.split("```").nth(1).expect("example block");
         let example = example.split_once('\n').map_or("", |(_, rest)| rest);
         let dir = root().join("examples/broken");
+        if *code == Code::NotInProject {
+            // A file outside every project (examples/ has no paraaf.toml).
+            let path = root().join("examples/loose/notitie.paraaf");
+            assert_eq!(
+                example,
+                std::fs::read_to_string(&path).unwrap(),
+                "P0024 example"
+            );
+            let (project, warning) = paraaf_compiler::load::load_loose(&path).unwrap();
+            let mut diags = vec![warning];
+            diags.extend(
+                project_diagnostics(&project.db, project.project)
+                    .iter()
+                    .cloned(),
+            );
+            assert_eq!(
+                diags.iter().map(|d| d.code).collect::<Vec<_>>(),
+                vec![Code::NotInProject],
+                "the P0024 example emits exactly P0024"
+            );
+            let rendered = render_text(&diags, |f| project.source(f), false);
+            let shown = doc
+                .split("```text\n")
+                .nth(1)
+                .and_then(|s| s.split("\n```").next())
+                .unwrap_or("");
+            assert_eq!(
+                shown.trim_end(),
+                rendered.trim_end(),
+                "docs/diagnostics/P0024.md is stale"
+            );
+            continue;
+        }
         let path = if *code == Code::OrganogramError {
             dir.join("P0022-organogram/org.toml")
         } else {

@@ -28,9 +28,12 @@ D = {
 "P0021": ("invalid literal", "A literal value is not valid: an amount in euro with more than two decimals, a percentage over 100%, a date that does not exist, or a number too large.", "Write the value correctly: `8 500.13 EUR`."),
 "P0022": ("invalid organogram", "The organogram file cannot be read or is inconsistent: a TOML error, an invalid or duplicate id, a position referring to a unit, function or mandate that does not exist, a parent unit that does not exist.", "Correct the organogram; the message points at the line. Here the unit id is `financien`, without accent."),
 "P0023": ("field named like an organogram or project name", "A field of a document kind has the same name as a unit, function, mandate or person of the organogram, or as a document kind, group, flow, rule or agency of the project. Inside that kind the name would silently mean \"whatever the uploader typed\" instead of the organogram entry: `sign diensthoofd of sociale-zaken` would route to the head of any unit. Every name has one meaning, so this is refused; the organogram keeps the name.", "Rename the field (the fix proposes `sociale-zaken-veld`; a name like `team` or `dienst` reads better) and write `document.team` where you use it."),
+"P0024": ("file in no project (warning)", "The file is in no Paraaf project: there is no `paraaf.toml` in its folder or any folder above. It is checked on its own, against an empty organogram, so every unit, function and person it names is unknown. The editor shows this warning at the top of the file; `paraaf check FILE` reports it too.", "Open the folder that holds the project's `paraaf.toml` (the editor finds the nearest one above each file), or add a `paraaf.toml` next to the file: `organogram = \"org.toml\"`."),
 }
 for code, (title, meaning, fix) in D.items():
-    if code == "P0022":
+    if code == "P0024":
+        path = "examples/loose/notitie.paraaf"; src = open(path).read(); lang = "paraaf"
+    elif code == "P0022":
         src = open("examples/broken/P0022-organogram/org.toml").read(); lang = "toml"; path = "examples/broken/P0022-organogram"
     else:
         path = glob.glob(f"examples/broken/{code}-*.paraaf")[0]; src = open(path).read(); lang = "paraaf"

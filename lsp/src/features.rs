@@ -884,29 +884,34 @@ pub fn semantic_tokens(ws: &Workspace, path: &Path) -> Vec<lsp::SemanticToken> {
     out
 }
 
-/// Quick fixes for diagnostics that carry a fix ("did you mean").
+/// Quick fixes for the diagnostics under `range`, computed from the file's current text
+/// (never from offsets an older diagnostic carried, which a later edit makes stale).
 pub fn code_actions(
     ws: &Workspace,
     path: &Path,
     uri: &Uri,
-    diagnostics: &[lsp::Diagnostic],
+    range: lsp::Range,
 ) -> Vec<lsp::CodeActionOrCommand> {
-    let Some(c) = ctx(ws, path) else {
+    let (Some(project), Some(file)) = (ws.project, ws.files.get(path).copied()) else {
         return Vec::new();
     };
-    let lines = LineIndex::new(&c.text);
-    diagnostics
+    let text = file.text(&ws.db);
+    let lines = LineIndex::new(text);
+    let key = |p: lsp::Position| (p.line, p.character);
+    paraaf_compiler::db::file_diagnostics(&ws.db, project, file)
         .iter()
+        .filter(|d| d.span.file == *file.name(&ws.db))
         .filter_map(|d| {
-            let data = d.data.as_ref()?;
-            let replacement = data.get("replacement")?.as_str()?.to_string();
-            let start = data.get("start")?.as_u64()? as usize;
-            let end = data.get("end")?.as_u64()? as usize;
-            let edit = lsp::TextEdit::new(lines.range(&(start..end)), replacement.clone());
+            let fix = d.fix.as_ref()?;
+            let at = lines.range(&d.span.range);
+            if key(at.end) < key(range.start) || key(range.end) < key(at.start) {
+                return None;
+            }
+            let edit = lsp::TextEdit::new(lines.range(&fix.span.range), fix.replacement.clone());
             Some(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
-                title: format!("Replace with `{replacement}`"),
+                title: format!("Replace with `{}`", fix.replacement),
                 kind: Some(lsp::CodeActionKind::QUICKFIX),
-                diagnostics: Some(vec![d.clone()]),
+                diagnostics: None,
                 edit: Some(lsp::WorkspaceEdit {
                     changes: Some([(uri.clone(), vec![edit])].into_iter().collect()),
                     ..Default::default()

@@ -3,6 +3,7 @@
 
 mod features;
 mod lines;
+mod projects;
 mod server;
 mod workspace;
 

@@ -1,40 +1,75 @@
-//! The LSP handlers: each forwards to the workspace thread and awaits the answer.
+//! The LSP handlers. Each forwards to the workspace thread (which owns every project's
+//! database and applies edits in arrival order) and awaits the answer. Diagnostics are
+//! computed on a second thread, debounced, from a clone of the database that the next
+//! edit cancels: completion and hover never wait behind a check of the whole project.
 
 use crate::features;
+use crate::projects::Projects;
 use crate::workspace::Workspace;
-use std::path::PathBuf;
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::mpsc;
+use std::time::Duration;
 use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
-type Job = Box<dyn FnOnce(&mut Workspace) + Send>;
+type Job = Box<dyn FnOnce(&mut Projects) + Send>;
+
+/// Quiet time after the last edit before diagnostics are computed.
+const DEBOUNCE: Duration = Duration::from_millis(120);
+/// Stack of the threads that walk syntax trees (deeply nested input is refused by the
+/// parser; this is the second line of defence).
+const STACK: usize = 256 * 1024 * 1024;
+
+/// What the diagnostics thread is told.
+enum Dirty {
+    /// These files changed (their projects need new diagnostics).
+    Files(Vec<PathBuf>),
+    /// Every project.
+    All,
+    /// These files left every project: clear their diagnostics.
+    Gone(Vec<PathBuf>),
+}
 
 /// The language server.
 pub struct Backend {
     client: Client,
-    jobs: Mutex<mpsc::Sender<Job>>,
-    open: Mutex<std::collections::BTreeSet<PathBuf>>,
-    /// What was last published per file: only changes are sent again.
-    published: tokio::sync::Mutex<std::collections::HashMap<Uri, Vec<Diagnostic>>>,
+    jobs: mpsc::Sender<Job>,
+    dirty: mpsc::Sender<Dirty>,
+    open: Mutex<BTreeSet<PathBuf>>,
 }
 
 impl Backend {
-    /// A server that talks to `client`; starts the workspace thread.
+    /// A server that talks to `client`; starts the workspace and diagnostics threads.
     pub fn new(client: Client) -> Backend {
         let (tx, rx) = mpsc::channel::<Job>();
-        std::thread::spawn(move || {
-            let mut ws = Workspace::default();
-            while let Ok(job) = rx.recv() {
-                job(&mut ws);
-            }
-        });
+        let _ = std::thread::Builder::new()
+            .name("paraaf-workspace".into())
+            .stack_size(STACK)
+            .spawn(move || {
+                let mut projects = Projects::default();
+                while let Ok(job) = rx.recv() {
+                    // A bug in one answer must not end the session.
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        job(&mut projects)
+                    }));
+                }
+            });
+        let (dirty, dirty_rx) = mpsc::channel::<Dirty>();
+        let handle = tokio::runtime::Handle::current();
+        let jobs = tx.clone();
+        let c = client.clone();
+        let _ = std::thread::Builder::new()
+            .name("paraaf-diagnostics".into())
+            .stack_size(STACK)
+            .spawn(move || diagnostics_thread(dirty_rx, jobs, c, handle));
         Backend {
             client,
-            jobs: Mutex::new(tx),
+            jobs: tx,
+            dirty,
             open: Mutex::default(),
-            published: Default::default(),
         }
     }
 
@@ -42,28 +77,115 @@ impl Backend {
     /// handler sends before its first `.await`, so edits apply in arrival order.
     async fn run<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Workspace) -> T + Send + 'static,
+        f: impl FnOnce(&mut Projects) -> T + Send + 'static,
     ) -> Result<T> {
         let (reply, rx) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |ws| {
             let _ = reply.send(f(ws));
         });
-        self.jobs
-            .lock()
-            .map_err(|_| Error::internal_error())?
-            .send(job)
-            .map_err(|_| Error::internal_error())?;
+        self.jobs.send(job).map_err(|_| Error::internal_error())?;
         rx.await.map_err(|_| Error::internal_error())
     }
 
-    async fn publish(&self) {
-        if let Ok(all) = self.run(|ws| ws.diagnostics()).await {
-            let mut published = self.published.lock().await;
-            for (uri, diags) in all {
-                if published.get(&uri) != Some(&diags) {
-                    published.insert(uri.clone(), diags.clone());
-                    self.client.publish_diagnostics(uri, diags, None).await;
+    /// Runs `f` on the workspace of `file`, if loaded.
+    async fn on_file<T: Send + 'static>(
+        &self,
+        file: PathBuf,
+        f: impl FnOnce(&Workspace, &Path) -> Option<T> + Send + 'static,
+    ) -> Result<Option<T>> {
+        self.run(move |p| p.for_path(&file).and_then(|ws| f(ws, &file)))
+            .await
+    }
+
+    fn changed(&self, files: Vec<PathBuf>) {
+        let _ = self.dirty.send(Dirty::Files(files));
+    }
+}
+
+/// Computes and publishes diagnostics: waits until edits pause, takes clones of the
+/// projects that changed, and computes under salsa's cancellation (an edit meanwhile
+/// cancels the computation, which is retried after the next pause). Only lists that
+/// differ from the last published ones are sent.
+fn diagnostics_thread(
+    rx: mpsc::Receiver<Dirty>,
+    jobs: mpsc::Sender<Job>,
+    client: Client,
+    handle: tokio::runtime::Handle,
+) {
+    let mut published: HashMap<Uri, Vec<Diagnostic>> = HashMap::new();
+    let mut files: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut all = false;
+    loop {
+        // Wait for work, then for a pause.
+        let first = if files.is_empty() && !all {
+            match rx.recv() {
+                Ok(d) => Some(d),
+                Err(_) => return,
+            }
+        } else {
+            None
+        };
+        let mut pending: Vec<Dirty> = first.into_iter().collect();
+        loop {
+            match rx.recv_timeout(DEBOUNCE) {
+                Ok(d) => pending.push(d),
+                Err(mpsc::RecvTimeoutError::Timeout) => break,
+                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            }
+        }
+        for d in pending {
+            match d {
+                Dirty::Files(f) => files.extend(f),
+                Dirty::All => all = true,
+                Dirty::Gone(gone) => {
+                    for f in gone {
+                        if let Some(uri) = crate::projects::uri_of(&f)
+                            && published.remove(&uri).is_some_and(|d| !d.is_empty())
+                        {
+                            handle.block_on(client.publish_diagnostics(uri, Vec::new(), None));
+                        }
+                    }
                 }
+            }
+        }
+        if files.is_empty() && !all {
+            continue;
+        }
+        // Clones of the projects to check (cheap: they share the databases).
+        let (reply, snap) = mpsc::channel();
+        let wanted: Vec<PathBuf> = files.iter().cloned().collect();
+        let every = all;
+        let job: Job = Box::new(move |p: &mut Projects| {
+            let mut out: Vec<Workspace> = Vec::new();
+            if every {
+                out.extend(p.all().cloned());
+            } else {
+                let mut roots = BTreeSet::new();
+                for f in &wanted {
+                    if let Some(ws) = p.for_path(f)
+                        && roots.insert(ws.root.clone())
+                    {
+                        out.push(ws.clone());
+                    }
+                }
+            }
+            let _ = reply.send(out);
+        });
+        if jobs.send(job).is_err() {
+            return;
+        }
+        let Ok(snapshots) = snap.recv() else { return };
+        let computed = salsa::Cancelled::catch(|| crate::projects::diagnostics(&snapshots));
+        drop(snapshots);
+        let Ok(lists) = computed else {
+            continue; // an edit came in: compute again after the next pause
+        };
+        files.clear();
+        all = false;
+        for (uri, diags) in lists {
+            if published.get(&uri) != Some(&diags) {
+                published.insert(uri.clone(), diags.clone());
+                handle.block_on(client.publish_diagnostics(uri, diags, None));
             }
         }
     }
@@ -73,8 +195,31 @@ fn path(uri: &Uri) -> Option<PathBuf> {
     uri.to_file_path().map(|p| p.into_owned())
 }
 
+fn folder_paths(folders: &[WorkspaceFolder]) -> Vec<PathBuf> {
+    folders.iter().filter_map(|f| path(&f.uri)).collect()
+}
+
 impl LanguageServer for Backend {
-    async fn initialize(&self, _: InitializeParams) -> Result<InitializeResult> {
+    #[allow(deprecated)] // `root_uri`: older clients send only that
+    async fn initialize(&self, p: InitializeParams) -> Result<InitializeResult> {
+        let mut folders = p
+            .workspace_folders
+            .as_deref()
+            .map(folder_paths)
+            .unwrap_or_default();
+        if folders.is_empty()
+            && let Some(root) = p.root_uri.as_ref().and_then(path)
+        {
+            folders.push(root);
+        }
+        let _ = self
+            .run(move |projects| {
+                for f in folders {
+                    projects.add_folder(&f);
+                }
+            })
+            .await;
+        let _ = self.dirty.send(Dirty::All);
         Ok(InitializeResult {
             server_info: Some(ServerInfo {
                 name: "paraaf".into(),
@@ -84,6 +229,13 @@ impl LanguageServer for Backend {
                 text_document_sync: Some(TextDocumentSyncCapability::Kind(
                     TextDocumentSyncKind::FULL,
                 )),
+                workspace: Some(WorkspaceServerCapabilities {
+                    workspace_folders: Some(WorkspaceFoldersServerCapabilities {
+                        supported: Some(true),
+                        change_notifications: Some(OneOf::Left(true)),
+                    }),
+                    file_operations: None,
+                }),
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
                 definition_provider: Some(OneOf::Left(true)),
                 references_provider: Some(OneOf::Left(true)),
@@ -144,8 +296,11 @@ impl LanguageServer for Backend {
             open.insert(file.clone());
         }
         let text = p.text_document.text;
-        let _ = self.run(move |ws| ws.set_text(&file, text)).await;
-        self.publish().await;
+        let f = file.clone();
+        let _ = self
+            .run(move |projects| projects.for_path_mut(&f).set_text(&f, text))
+            .await;
+        self.changed(vec![file]);
     }
 
     async fn did_change(&self, p: DidChangeTextDocumentParams) {
@@ -156,8 +311,11 @@ impl LanguageServer for Backend {
             return;
         };
         let text = change.text;
-        let _ = self.run(move |ws| ws.set_text(&file, text)).await;
-        self.publish().await;
+        let f = file.clone();
+        let _ = self
+            .run(move |projects| projects.for_path_mut(&f).set_text(&f, text))
+            .await;
+        self.changed(vec![file]);
     }
 
     async fn did_close(&self, p: DidCloseTextDocumentParams) {
@@ -167,22 +325,86 @@ impl LanguageServer for Backend {
         if let Ok(mut open) = self.open.lock() {
             open.remove(&file);
         }
-        let _ = self.run(move |ws| ws.close(&file)).await;
-        self.publish().await;
+        let f = file.clone();
+        let gone = self
+            .run(move |projects| {
+                if projects.loose.contains_key(&f) {
+                    // A loose file is only shown while open.
+                    projects.loose.remove(&f);
+                    return true;
+                }
+                projects.for_path_mut(&f).close(&f);
+                false
+            })
+            .await
+            .unwrap_or(false);
+        if gone {
+            let _ = self.dirty.send(Dirty::Gone(vec![file]));
+        } else {
+            self.changed(vec![file]);
+        }
     }
 
     async fn did_change_watched_files(&self, p: DidChangeWatchedFilesParams) {
         let open = self.open.lock().map(|o| o.clone()).unwrap_or_default();
-        let files: Vec<PathBuf> = p.changes.iter().filter_map(|c| path(&c.uri)).collect();
-        let _ = self
-            .run(move |ws| {
-                for f in files {
-                    let is_open = open.contains(&f);
-                    ws.changed_on_disk(&f, is_open);
+        let changes: Vec<(PathBuf, FileChangeType)> = p
+            .changes
+            .iter()
+            .filter_map(|c| Some((path(&c.uri)?, c.typ)))
+            .collect();
+        let files: Vec<PathBuf> = changes.iter().map(|(f, _)| f.clone()).collect();
+        let gone = self
+            .run(move |projects| {
+                let mut gone = Vec::new();
+                for (f, kind) in changes {
+                    if f.file_name()
+                        .is_some_and(|n| n == paraaf_compiler::load::CONFIG_FILE)
+                    {
+                        gone.extend(projects.config_changed(&f));
+                        continue;
+                    }
+                    if open.contains(&f) {
+                        continue; // the editor's buffer wins
+                    }
+                    if kind == FileChangeType::DELETED {
+                        if let Some(root) = crate::projects::root_of(&f)
+                            && let Some(ws) = projects.projects.get_mut(&root)
+                        {
+                            ws.remove(&f);
+                        }
+                        gone.push(f);
+                    } else if f.extension().is_some_and(|e| e == "paraaf" || e == "toml") {
+                        projects.for_path_mut(&f).changed_on_disk(&f, false);
+                    }
                 }
+                gone
             })
-            .await;
-        self.publish().await;
+            .await
+            .unwrap_or_default();
+        if !gone.is_empty() {
+            let _ = self.dirty.send(Dirty::Gone(gone));
+        }
+        self.changed(files);
+    }
+
+    async fn did_change_workspace_folders(&self, p: DidChangeWorkspaceFoldersParams) {
+        let added = folder_paths(&p.event.added);
+        let removed = folder_paths(&p.event.removed);
+        let gone = self
+            .run(move |projects| {
+                let mut gone = Vec::new();
+                for f in removed {
+                    gone.extend(projects.remove_folder(&f));
+                }
+                for f in added {
+                    projects.add_folder(&f);
+                }
+                gone
+            })
+            .await
+            .unwrap_or_default();
+        let _ = self.dirty.send(Dirty::Gone(gone));
+        let _ = self.dirty.send(Dirty::All);
     }
 
     async fn hover(&self, p: HoverParams) -> Result<Option<Hover>> {
@@ -190,7 +412,7 @@ impl LanguageServer for Backend {
         let Some(file) = path(&pp.text_document.uri) else {
             return Ok(None);
         };
-        self.run(move |ws| features::hover(ws, &file, pp.position))
+        self.on_file(file, move |ws, f| features::hover(ws, f, pp.position))
             .await
     }
 
@@ -203,7 +425,7 @@ impl LanguageServer for Backend {
             return Ok(None);
         };
         Ok(self
-            .run(move |ws| features::definition(ws, &file, pp.position))
+            .on_file(file, move |ws, f| features::definition(ws, f, pp.position))
             .await?
             .map(GotoDefinitionResponse::Scalar))
     }
@@ -214,10 +436,10 @@ impl LanguageServer for Backend {
             return Ok(None);
         };
         let decl = p.context.include_declaration;
-        Ok(Some(
-            self.run(move |ws| features::references(ws, &file, pp.position, decl))
-                .await?,
-        ))
+        self.on_file(file, move |ws, f| {
+            Some(features::references(ws, f, pp.position, decl))
+        })
+        .await
     }
 
     async fn rename(&self, p: RenameParams) -> Result<Option<WorkspaceEdit>> {
@@ -227,11 +449,14 @@ impl LanguageServer for Backend {
         };
         let name = p.new_name;
         match self
-            .run(move |ws| features::rename(ws, &file, pp.position, &name))
+            .on_file(file, move |ws, f| {
+                Some(features::rename(ws, f, pp.position, &name))
+            })
             .await?
         {
-            Ok(edit) => Ok(Some(edit)),
-            Err(why) => Err(Error::invalid_params(why)),
+            Some(Ok(edit)) => Ok(Some(edit)),
+            Some(Err(why)) => Err(Error::invalid_params(why)),
+            None => Ok(None),
         }
     }
 
@@ -240,10 +465,12 @@ impl LanguageServer for Backend {
         let Some(file) = path(&pp.text_document.uri) else {
             return Ok(None);
         };
-        Ok(Some(CompletionResponse::Array(
-            self.run(move |ws| features::completion(ws, &file, pp.position))
-                .await?,
-        )))
+        Ok(self
+            .on_file(file, move |ws, f| {
+                Some(features::completion(ws, f, pp.position))
+            })
+            .await?
+            .map(CompletionResponse::Array))
     }
 
     async fn document_symbol(
@@ -253,9 +480,10 @@ impl LanguageServer for Backend {
         let Some(file) = path(&p.text_document.uri) else {
             return Ok(None);
         };
-        Ok(Some(DocumentSymbolResponse::Nested(
-            self.run(move |ws| features::symbols(ws, &file)).await?,
-        )))
+        Ok(self
+            .on_file(file, move |ws, f| Some(features::symbols(ws, f)))
+            .await?
+            .map(DocumentSymbolResponse::Nested))
     }
 
     async fn semantic_tokens_full(
@@ -266,8 +494,9 @@ impl LanguageServer for Backend {
             return Ok(None);
         };
         let data = self
-            .run(move |ws| features::semantic_tokens(ws, &file))
-            .await?;
+            .on_file(file, move |ws, f| Some(features::semantic_tokens(ws, f)))
+            .await?
+            .unwrap_or_default();
         Ok(Some(SemanticTokensResult::Tokens(SemanticTokens {
             result_id: None,
             data,
@@ -279,17 +508,18 @@ impl LanguageServer for Backend {
             return Ok(None);
         };
         let uri = p.text_document.uri.clone();
-        let diags = p.context.diagnostics;
-        Ok(Some(
-            self.run(move |ws| features::code_actions(ws, &file, &uri, &diags))
-                .await?,
-        ))
+        let range = p.range;
+        self.on_file(file, move |ws, f| {
+            Some(features::code_actions(ws, f, &uri, range))
+        })
+        .await
     }
 
     async fn formatting(&self, p: DocumentFormattingParams) -> Result<Option<Vec<TextEdit>>> {
         let Some(file) = path(&p.text_document.uri) else {
             return Ok(None);
         };
-        self.run(move |ws| features::formatting(ws, &file)).await
+        self.on_file(file, move |ws, f| features::formatting(ws, f))
+            .await
     }
 }

@@ -1,5 +1,7 @@
-//! The workspace: one salsa database with the project's inputs. Edits set inputs; every
-//! answer comes from the compiler's queries. Owned by one thread, so edits apply in order.
+//! One project: a salsa database with the project's inputs. Edits set inputs; every
+//! answer comes from the compiler's queries. Owned by one thread, so edits apply in order;
+//! a clone (sharing the database) computes diagnostics on another thread and is
+//! cancelled by the next edit. `projects.rs` holds one of these per `paraaf.toml`.
 
 use crate::lines::LineIndex;
 use paraaf_compiler::db::{Database, OrgSource, Project, SourceFile, project_diagnostics};
@@ -9,7 +11,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use tower_lsp_server::ls_types::{self as lsp, Uri};
 
-/// The project being edited.
+/// One project being edited (or one loose file).
+#[derive(Clone)]
 pub struct Workspace {
     /// The database.
     pub db: Database,
@@ -19,38 +22,81 @@ pub struct Workspace {
     pub root: PathBuf,
     /// Absolute path → source input.
     pub files: BTreeMap<PathBuf, SourceFile>,
-}
-
-impl Default for Workspace {
-    fn default() -> Self {
-        Workspace {
-            db: Database::default(),
-            project: None,
-            root: PathBuf::from("."),
-            files: BTreeMap::new(),
-        }
-    }
+    /// Why the project could not be loaded, or that a loose file is in none (shown as a
+    /// diagnostic at the top of each of its files).
+    pub problem: Option<String>,
 }
 
 impl Workspace {
-    /// Loads the project that holds `path` (once).
-    fn ensure_project(&mut self, path: &Path) {
-        if self.project.is_some() {
-            return;
-        }
-        let dir = path.parent().unwrap_or(Path::new("."));
-        if let Ok(loaded) = paraaf_compiler::load::load(dir) {
-            self.root = loaded.root.clone();
-            self.db = loaded.db;
-            for f in loaded.project.files(&self.db).iter() {
-                self.files.insert(self.root.join(f.name(&self.db)), *f);
+    /// Loads the project whose `paraaf.toml` is in `root`. A project that cannot be
+    /// read still serves its files (against an empty organogram) and says why.
+    pub fn load(root: &Path) -> Workspace {
+        match paraaf_compiler::load::load(root) {
+            Ok(loaded) => {
+                let mut files = BTreeMap::new();
+                for f in loaded.project.files(&loaded.db).iter() {
+                    files.insert(loaded.root.join(f.name(&loaded.db)), *f);
+                }
+                Workspace {
+                    root: loaded.root,
+                    project: Some(loaded.project),
+                    db: loaded.db,
+                    files,
+                    problem: None,
+                }
             }
-            self.project = Some(loaded.project);
-        } else {
-            // No paraaf.toml: check the file on its own against an empty organogram.
-            self.root = dir.to_path_buf();
-            let org = OrgSource::new(&self.db, "(no organogram)".to_string(), String::new());
-            self.project = Some(Project::new(&self.db, Vec::new(), org));
+            Err(e) => Workspace::empty(
+                root,
+                Some(format!(
+                    "this project cannot be read: {e}\nhelp: correct paraaf.toml; until then the file is checked on its own, without an organogram"
+                )),
+            ),
+        }
+    }
+
+    /// A workspace for a file in no project: checked on its own against an empty
+    /// organogram, with a diagnostic that says so.
+    pub fn loose(file: &Path) -> Workspace {
+        Workspace::empty(
+            file.parent().unwrap_or(Path::new(".")),
+            Some({
+                // The same words as `paraaf check FILE`.
+                let d = paraaf_compiler::load::not_in_project("");
+                format!("{}\nhelp: {}", d.message, d.help.unwrap_or_default())
+            }),
+        )
+    }
+
+    fn empty(root: &Path, problem: Option<String>) -> Workspace {
+        let db = Database::default();
+        let org = OrgSource::new(&db, "(no organogram)".to_string(), String::new());
+        let project = Some(Project::new(&db, Vec::new(), org));
+        Workspace {
+            db,
+            project,
+            root: root.to_path_buf(),
+            files: BTreeMap::new(),
+            problem,
+        }
+    }
+
+    /// Whether `path` is this project's organogram file.
+    fn is_org(&self, path: &Path) -> bool {
+        self.project
+            .is_some_and(|p| self.root.join(p.org(&self.db).name(&self.db)) == path)
+    }
+
+    /// A file left the project (deleted or renamed on disk).
+    pub fn remove(&mut self, path: &Path) {
+        let Some(project) = self.project else { return };
+        if let Some(file) = self.files.remove(path) {
+            let files: Vec<SourceFile> = project
+                .files(&self.db)
+                .iter()
+                .copied()
+                .filter(|f| *f != file)
+                .collect();
+            project.set_files(&mut self.db).to(files);
         }
     }
 
@@ -62,10 +108,17 @@ impl Workspace {
             .join("/")
     }
 
-    /// Sets the text of a file (opening it in the project if new).
+    /// Sets the text of a file (opening it in the project if new). The organogram's
+    /// buffer is the organogram while it is open, saved or not.
     pub fn set_text(&mut self, path: &Path, text: String) {
-        self.ensure_project(path);
         let Some(project) = self.project else { return };
+        if self.is_org(path) {
+            let org = project.org(&self.db);
+            if org.text(&self.db) != &text {
+                org.set_text(&mut self.db).to(text);
+            }
+            return;
+        }
         if let Some(file) = self.files.get(path).copied() {
             if file.text(&self.db) != &text {
                 file.set_text(&mut self.db).to(text);
@@ -82,23 +135,19 @@ impl Workspace {
         project.set_files(&mut self.db).to(files);
     }
 
-    /// A file was closed: fall back to its content on disk.
+    /// A file was closed: fall back to its content on disk (gone from disk: gone from
+    /// the project).
     pub fn close(&mut self, path: &Path) {
-        if let Ok(text) = std::fs::read_to_string(path) {
-            self.set_text(path, text);
+        match std::fs::read(path) {
+            Ok(bytes) => self.set_text(path, paraaf_compiler::encoding::decode(&bytes).0),
+            Err(_) if !path.exists() => self.remove(path),
+            Err(_) => {}
         }
     }
 
     /// A file changed on disk (the organogram, or a file that is not open).
     pub fn changed_on_disk(&mut self, path: &Path, open: bool) {
-        let Some(project) = self.project else { return };
-        let org = project.org(&self.db);
-        if self.root.join(org.name(&self.db)) == path {
-            let text = std::fs::read_to_string(path).unwrap_or_default();
-            if org.text(&self.db) != &text {
-                org.set_text(&mut self.db).to(text);
-            }
-        } else if !open {
+        if !open {
             self.close(path);
         }
     }
@@ -163,6 +212,20 @@ impl Workspace {
         }
         by_file.insert(project.org(&self.db).name(&self.db).clone(), Vec::new());
         let mut lines = BTreeMap::new();
+        if let Some(problem) = &self.problem {
+            for list in by_file.values_mut() {
+                list.push(lsp::Diagnostic {
+                    range: lsp::Range::default(),
+                    severity: Some(lsp::DiagnosticSeverity::WARNING),
+                    code: Some(lsp::NumberOrString::String(
+                        paraaf_compiler::diagnostics::Code::NotInProject.to_string(),
+                    )),
+                    source: Some("paraaf".into()),
+                    message: problem.clone(),
+                    ..Default::default()
+                });
+            }
+        }
         for d in project_diagnostics(&self.db, project) {
             let Some(range) = self.range(&mut lines, &d.span) else {
                 continue;

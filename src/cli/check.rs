@@ -36,8 +36,16 @@ pub fn print(project: &LoadedProject, diags: &[Diagnostic], format: Format, colo
 }
 
 pub fn run(args: Args) -> Result<ExitCode, String> {
+    let mut loose = None;
     let project = match load(&args.path) {
         Ok(p) => p,
+        // A lone file: checked on its own, with the P0024 warning that it is in no project.
+        Err(paraaf_compiler::load::LoadError::NoConfig(_)) if args.path.is_file() => {
+            let (p, warning) =
+                paraaf_compiler::load::load_loose(&args.path).map_err(|e| e.to_string())?;
+            loose = Some(warning);
+            p
+        }
         // A machine reading JSON gets the failure as one diagnostic too (docs/json.md).
         Err(e) if args.format == Format::Json => {
             let d = serde_json::json!([{
@@ -55,7 +63,13 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         }
         Err(e) => return Err(e.to_string()),
     };
-    let diags = project_diagnostics(&project.db, project.project);
+    let mut all: Vec<Diagnostic> = loose.into_iter().collect();
+    all.extend(
+        project_diagnostics(&project.db, project.project)
+            .iter()
+            .cloned(),
+    );
+    let diags = &all[..];
     print(&project, diags, args.format, args.color);
     let errors = diags.iter().filter(|d| d.is_error()).count();
     let warnings = diags.len() - errors;

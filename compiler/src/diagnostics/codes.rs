@@ -59,6 +59,7 @@ codes! {
     InvalidLiteral = "P0021", Error, "invalid literal";
     OrganogramError = "P0022", Error, "invalid organogram";
     ShadowedName = "P0023", Error, "field named like an organogram or project name";
+    NotInProject = "P0024", Warning, "file in no project";
 }
 
 impl Code {
