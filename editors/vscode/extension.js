@@ -62,11 +62,11 @@ function configuredServerPath() {
 /** The full path of a bare command name on PATH, or undefined. */
 function findOnPath(name) {
   const dirs = (process.env.PATH || "").split(path.delimiter).filter(Boolean);
-  const exts =
+  const suffixes =
     process.platform === "win32" ? ["", ...(process.env.PATHEXT || ".EXE;.CMD;.BAT").split(";")] : [""];
   for (const dir of dirs) {
-    for (const ext of exts) {
-      const candidate = path.join(dir, name + ext);
+    for (const suffix of suffixes) {
+      const candidate = path.join(dir, name + suffix);
       try {
         if (fs.statSync(candidate).isFile()) {
           if (process.platform !== "win32") fs.accessSync(candidate, fs.constants.X_OK);
