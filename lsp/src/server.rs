@@ -519,7 +519,6 @@ impl LanguageServer for Backend {
         let Some(file) = path(&p.text_document.uri) else {
             return Ok(None);
         };
-        self.on_file(file, move |ws, f| features::formatting(ws, f))
-            .await
+        self.on_file(file, features::formatting).await
     }
 }

@@ -131,10 +131,8 @@ pub fn run() -> ExitCode {
         Command::Org(c) => org::run(c),
         Command::Explain(a) => explain::run(a),
         Command::Fmt(a) => fmt::run(a),
-        Command::Lsp => {
-            paraaf_lsp::run_stdio();
-            Ok(ExitCode::SUCCESS)
-        }
+        // 0 after `shutdown` then `exit`; 1 otherwise (the client restarts the server).
+        Command::Lsp => Ok(ExitCode::from(paraaf_lsp::run_stdio() as u8)),
         Command::Deploy(a) => deploy::run(a),
         Command::Doc(c) => doc::run(c),
         Command::Inbox(a) => inbox::run(a),

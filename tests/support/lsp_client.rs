@@ -19,9 +19,17 @@ pub struct LspClient {
     pub notifications: Vec<Value>,
 }
 
-/// `file://` URI of a path.
+/// `file://` URI of a path, percent-encoded as editors send it (spaces, `é`, emoji).
 pub fn uri(path: &std::path::Path) -> String {
-    format!("file://{}", path.display())
+    let mut out = String::from("file://");
+    for b in path.to_string_lossy().bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 impl LspClient {
@@ -79,6 +87,63 @@ impl LspClient {
         let _ = write!(self.stdin, "Content-Length: {}\r\n\r\n", body.len());
         let _ = self.stdin.write_all(body);
         let _ = self.stdin.flush();
+    }
+
+    /// Writes bytes as they are, without framing (to break the framing on purpose).
+    pub fn write_unframed(&mut self, bytes: &[u8]) {
+        let _ = self.stdin.write_all(bytes);
+        let _ = self.stdin.flush();
+    }
+
+    /// Waits for a message matching `pred` (responses and notifications).
+    pub fn wait_for(&mut self, pred: impl Fn(&Value) -> bool) -> Option<Value> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        if let Some(i) = self.notifications.iter().position(&pred) {
+            return Some(self.notifications.remove(i));
+        }
+        while Instant::now() < deadline {
+            let v = self.pump(Duration::from_millis(500));
+            match v {
+                Some(v) if pred(&v) => return Some(v),
+                Some(v) => self.notifications.push(v),
+                None => {}
+            }
+        }
+        None
+    }
+
+    /// The diagnostics published until `uris` all have some (or 20 s), latest per URI;
+    /// later ones keep arriving in `notifications`.
+    pub fn published_until(
+        &mut self,
+        uris: &[String],
+    ) -> std::collections::BTreeMap<String, Vec<Value>> {
+        let mut out = std::collections::BTreeMap::new();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            for n in self.notifications.drain(..) {
+                if n["method"] == "textDocument/publishDiagnostics" {
+                    out.insert(
+                        n["params"]["uri"].as_str().unwrap_or("").to_string(),
+                        n["params"]["diagnostics"]
+                            .as_array()
+                            .cloned()
+                            .unwrap_or_default(),
+                    );
+                }
+            }
+            if uris.iter().all(|u| out.contains_key(u)) || Instant::now() > deadline {
+                return out;
+            }
+            if let Some(v) = self.pump(Duration::from_millis(200)) {
+                self.notifications.push(v);
+            }
+        }
+    }
+
+    /// The next request id this client will use.
+    pub fn next_id(&self) -> i64 {
+        self.next_id
     }
 
     fn send(&mut self, v: &Value) {
@@ -147,7 +212,12 @@ impl LspClient {
                 return d.clone();
             }
             if Instant::now() > deadline {
-                panic!("no matching diagnostics for {uri}; last: {found:?}");
+                let seen: Vec<String> = self
+                    .notifications
+                    .iter()
+                    .map(|n| format!("{} {}", n["method"], n["params"]["uri"]))
+                    .collect();
+                panic!("no matching diagnostics for {uri}; last: {found:?}; seen: {seen:?}");
             }
             if let Some(v) = self.pump(Duration::from_millis(200)) {
                 self.notifications.push(v);
@@ -159,7 +229,8 @@ impl LspClient {
     pub fn initialize(&mut self, root: &std::path::Path) -> Value {
         let r = self.request(
             "initialize",
-            json!({"processId": null, "rootUri": uri(root), "capabilities": {}}),
+            json!({"processId": null, "rootUri": uri(root), "capabilities": {},
+                   "workspaceFolders": [{"uri": uri(root), "name": "root"}]}),
         );
         self.notify("initialized", json!({}));
         r

@@ -1,0 +1,272 @@
+//! The JSON-RPC framing between the editor and the server, made robust: the LSP
+//! transport stops reading for good after one undecodable message, so messages are
+//! checked here first.
+//!
+//! - A header block without a usable `Content-Length` is skipped and reading resumes at
+//!   the next `Content-Length:` (resynchronisation); a body that is not JSON gets a
+//!   `-32700 Parse error` reply, and when a wrong length swallowed the next message, that
+//!   message is recovered from the body.
+//! - Valid JSON that is not a JSON-RPC message gets `-32600 Invalid Request`.
+//! - A request to a `$/` method gets `-32601 Method not found` (the spec lets servers
+//!   ignore `$/` notifications, never requests).
+//! - `shutdown` is noted, so an `exit` without it ends the process with code 1.
+
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+
+/// The largest message accepted (a bigger length is a framing error).
+const MAX_BODY: usize = 64 * 1024 * 1024;
+const HEADER: &[u8] = b"content-length:";
+
+/// Frames `body` as an LSP message.
+pub fn frame(body: &[u8]) -> Vec<u8> {
+    let mut out = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+fn error_reply(id: Value, code: i64, message: &str) -> Vec<u8> {
+    frame(
+        json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}})
+            .to_string()
+            .as_bytes(),
+    )
+}
+
+/// Position of the next `Content-Length:` (any case) at or after `from`.
+fn find_header(buf: &[u8], from: usize) -> Option<usize> {
+    buf.get(from..)?
+        .windows(HEADER.len())
+        .position(|w| w.eq_ignore_ascii_case(HEADER))
+        .map(|p| p + from)
+}
+
+/// One step of the parser over the buffered input.
+enum Parsed {
+    /// A whole message: its body, and how many bytes it took.
+    Message(Vec<u8>, usize),
+    /// Garbage up to here was dropped; try again.
+    Skip(usize),
+    /// Need more input.
+    More,
+}
+
+fn parse(buf: &[u8]) -> Parsed {
+    let Some(start) = find_header(buf, 0) else {
+        // Keep a tail that could be the start of a header split across reads.
+        let keep = HEADER.len().min(buf.len());
+        return if buf.len() > keep {
+            Parsed::Skip(buf.len() - keep)
+        } else {
+            Parsed::More
+        };
+    };
+    if start > 0 {
+        return Parsed::Skip(start);
+    }
+    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+        // Some clients send bare newlines.
+        return match buf.windows(2).position(|w| w == b"\n\n") {
+            Some(e) => parse_headers(buf, e, e + 2),
+            None if buf.len() > 8192 => Parsed::Skip(HEADER.len()),
+            None => Parsed::More,
+        };
+    };
+    parse_headers(buf, end, end + 4)
+}
+
+fn parse_headers(buf: &[u8], end: usize, body_start: usize) -> Parsed {
+    let head = String::from_utf8_lossy(&buf[..end]);
+    let mut len = None;
+    for line in head.lines() {
+        if let Some((k, v)) = line.split_once(':')
+            && k.trim().eq_ignore_ascii_case("content-length")
+        {
+            len = v.trim().parse::<usize>().ok();
+        }
+    }
+    let Some(len) = len.filter(|l| *l <= MAX_BODY) else {
+        // A header block with no usable length: skip it, resynchronise on the next one.
+        return Parsed::Skip(body_start);
+    };
+    if buf.len() < body_start + len {
+        return Parsed::More;
+    }
+    Parsed::Message(buf[body_start..body_start + len].to_vec(), body_start + len)
+}
+
+/// What to do with one message body from the editor.
+enum Verdict {
+    /// Pass it to the server.
+    Forward,
+    /// Answer it here, do not pass it on.
+    Reply(Vec<u8>),
+}
+
+fn judge(body: &[u8], shut_down: &AtomicBool) -> Verdict {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return Verdict::Reply(error_reply(
+            Value::Null,
+            -32700,
+            "Parse error: the message is not JSON",
+        ));
+    };
+    let Value::Object(m) = &v else {
+        return Verdict::Reply(error_reply(
+            Value::Null,
+            -32600,
+            "Invalid Request: not a JSON-RPC object",
+        ));
+    };
+    let id = m.get("id").cloned();
+    let valid_id = id
+        .as_ref()
+        .is_none_or(|i| i.is_string() || i.is_number() || i.is_null());
+    let method = m.get("method");
+    let is_response = id.is_some() && (m.contains_key("result") || m.contains_key("error"));
+    if m.get("jsonrpc").and_then(Value::as_str) != Some("2.0")
+        || !valid_id
+        || !(method.is_some_and(Value::is_string) || is_response)
+    {
+        let id = id.filter(|_| valid_id).unwrap_or(Value::Null);
+        return Verdict::Reply(error_reply(
+            id,
+            -32600,
+            "Invalid Request: not a JSON-RPC 2.0 message",
+        ));
+    }
+    let method = method.and_then(Value::as_str).unwrap_or("");
+    if let Some(id) = id.filter(|_| !is_response) {
+        if method.starts_with("$/") {
+            return Verdict::Reply(error_reply(
+                id,
+                -32601,
+                &format!("Method not found: {method}"),
+            ));
+        }
+        if method == "shutdown" {
+            shut_down.store(true, Ordering::SeqCst);
+        }
+    }
+    Verdict::Forward
+}
+
+/// Reads the editor's messages from `input`, passes the good ones to the server and
+/// queues replies to the bad ones.
+pub async fn read_client(
+    mut input: impl AsyncRead + Unpin,
+    mut to_server: impl AsyncWrite + Unpin,
+    replies: UnboundedSender<Vec<u8>>,
+    shut_down: Arc<AtomicBool>,
+) {
+    let mut buf: Vec<u8> = Vec::new();
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        match parse(&buf) {
+            Parsed::Skip(n) => {
+                buf.drain(..n);
+                continue;
+            }
+            Parsed::Message(body, used) => {
+                buf.drain(..used);
+                let verdict = judge(&body, &shut_down);
+                match verdict {
+                    Verdict::Forward => {
+                        if to_server.write_all(&frame(&body)).await.is_err() {
+                            return;
+                        }
+                    }
+                    Verdict::Reply(reply) => {
+                        let _ = replies.send(reply);
+                        // A wrong length may have swallowed the next message: recover it.
+                        if let Some(k) = find_header(&body, 1) {
+                            let mut rest = body[k..].to_vec();
+                            rest.extend_from_slice(&buf);
+                            buf = rest;
+                        }
+                    }
+                }
+                continue;
+            }
+            Parsed::More => {}
+        }
+        match input.read(&mut chunk).await {
+            Ok(0) | Err(_) => return, // the editor went away: the server ends
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+/// Writes the server's messages and the replies made here to `out`, whole messages at a
+/// time.
+pub async fn write_client(
+    mut from_server: impl AsyncRead + Unpin,
+    mut replies: UnboundedReceiver<Vec<u8>>,
+    mut out: impl AsyncWrite + Unpin,
+) {
+    let mut buf: Vec<u8> = Vec::new();
+    let mut chunk = vec![0u8; 64 * 1024];
+    let mut server_open = true;
+    loop {
+        while let Parsed::Message(body, used) = parse(&buf) {
+            buf.drain(..used);
+            if out.write_all(&frame(&body)).await.is_err() {
+                return;
+            }
+        }
+        let _ = out.flush().await;
+        tokio::select! {
+            n = from_server.read(&mut chunk), if server_open => match n {
+                Ok(0) | Err(_) => server_open = false,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            },
+            reply = replies.recv() => match reply {
+                Some(r) if out.write_all(&r).await.is_err() => return,
+                Some(_) => {}
+                None if !server_open => return,
+                None => {}
+            },
+            else => return,
+        }
+        if !server_open && replies.is_empty() {
+            // The server is done; write what it left and stop.
+            while let Parsed::Message(body, used) = parse(&buf) {
+                buf.drain(..used);
+                let _ = out.write_all(&frame(&body)).await;
+            }
+            let _ = out.flush().await;
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resynchronises_after_a_missing_length() {
+        let mut buf = b"Content-Type: x\r\n\r\n{\"a\":1}".to_vec();
+        buf.extend_from_slice(&frame(b"{\"jsonrpc\":\"2.0\",\"method\":\"x\"}"));
+        let mut bodies = Vec::new();
+        loop {
+            match parse(&buf) {
+                Parsed::Skip(n) => {
+                    buf.drain(..n);
+                }
+                Parsed::Message(b, n) => {
+                    bodies.push(b);
+                    buf.drain(..n);
+                }
+                Parsed::More => break,
+            }
+        }
+        assert_eq!(
+            bodies,
+            vec![b"{\"jsonrpc\":\"2.0\",\"method\":\"x\"}".to_vec()]
+        );
+    }
+}

@@ -1,0 +1,273 @@
+//! The language server as a hostile or careless client meets it: broken framing, bad
+//! JSON, `$/` requests, `exit` without `shutdown`, huge conditions; and the repository
+//! opened at its root, with several projects, loose files and paths with spaces, `é`
+//! and emoji.
+
+#[path = "support/lsp_client.rs"]
+mod lsp_client;
+mod support;
+
+use lsp_client::{LspClient, uri};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+fn start(root: &Path) -> LspClient {
+    let mut c = LspClient::start(env!("CARGO_BIN_EXE_paraaf"));
+    let init = c.initialize(root);
+    assert!(
+        init["result"]["capabilities"]["hoverProvider"]
+            .as_bool()
+            .unwrap()
+    );
+    c
+}
+
+fn symbols(c: &mut LspClient, u: &str) -> Value {
+    c.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": u}}),
+    )
+}
+
+fn open(c: &mut LspClient, path: &Path) -> String {
+    let u = uri(path);
+    let text = std::fs::read_to_string(path).unwrap();
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": u, "languageId": "paraaf", "version": 1, "text": text}}),
+    );
+    u
+}
+
+fn aalst(name: &str) -> PathBuf {
+    let dir = support::tempdir(name).join("aalst");
+    copy_dir(&support::root().join("examples/aalst"), &dir);
+    dir
+}
+
+#[test]
+fn framing_errors_resynchronise() {
+    let root = aalst("lsp-framing");
+    let mut c = start(&root);
+    let u = open(&mut c, &root.join("flows/college.paraaf"));
+    // A header block without Content-Length, one with a length that is not a number, a
+    // length too short and one too long: every later request is still answered.
+    c.write_unframed(b"Content-Type: application/vscode-jsonrpc\r\n\r\n{\"jsonrpc\":\"2.0\"}");
+    c.write_unframed(b"Content-Length: many\r\n\r\n{}");
+    let short = br#"{"jsonrpc":"2.0","id":900,"method":"shutdown"}"#;
+    c.write_unframed(format!("Content-Length: {}\r\n\r\n", short.len() - 10).as_bytes());
+    c.write_unframed(short);
+    let probe = br#"{"jsonrpc":"2.0","method":"$/paraaf/ping"}"#;
+    c.write_unframed(format!("Content-Length: {}\r\n\r\n", probe.len() + 40).as_bytes());
+    c.write_unframed(probe);
+    for i in 0..30 {
+        let r = symbols(&mut c, &u);
+        assert!(
+            r["result"].as_array().is_some_and(|a| !a.is_empty()),
+            "request {i}: {r}"
+        );
+    }
+    let _ = c.request("shutdown", json!(null));
+    c.notify("exit", json!(null));
+    assert_eq!(c.child.wait().unwrap().code(), Some(0));
+}
+
+#[test]
+fn errors_are_answered_per_the_spec() {
+    let root = aalst("lsp-errors");
+    let mut c = start(&root);
+    // Not JSON, with a correct length: -32700 with a null id.
+    c.send_raw(b"{not json");
+    let r = c
+        .wait_for(|v| v["error"]["code"] == -32700)
+        .expect("a parse error reply");
+    assert_eq!(r["id"], Value::Null);
+    // JSON but no JSON-RPC: -32600.
+    c.send_raw(br#"{"id": 7, "hello": "world"}"#);
+    let r = c
+        .wait_for(|v| v["error"]["code"] == -32600)
+        .expect("invalid request");
+    assert_eq!(r["id"], 7);
+    c.send_raw(b"[1,2,3]");
+    assert!(c.wait_for(|v| v["error"]["code"] == -32600).is_some());
+    // A request to a `$/` method: -32601 with its id.
+    let r = c.request("$/paraaf/whatever", json!({}));
+    assert_eq!(r["error"]["code"], -32601, "{r}");
+    // An unknown method: -32601.
+    let r = c.request("paraaf/unknown", json!({}));
+    assert_eq!(r["error"]["code"], -32601, "{r}");
+    // `$/` notifications are ignored, and the server still answers.
+    c.notify("$/setTrace", json!({"value": "off"}));
+    let r = c.request("textDocument/hover", json!({"textDocument": {"uri": uri(&root.join("flows/college.paraaf"))}, "position": {"line": 0, "character": 0}}));
+    assert!(r.get("error").is_none(), "{r}");
+    // `exit` without `shutdown`: exit code 1.
+    c.notify("exit", json!(null));
+    assert_eq!(c.child.wait().unwrap().code(), Some(1));
+}
+
+#[test]
+fn huge_and_deep_conditions_do_not_crash_the_server() {
+    let root = aalst("lsp-huge");
+    let mut c = start(&root);
+    let path = root.join("flows/huge.paraaf");
+    let terms: Vec<String> = (0..2_000).map(|i| format!("bedrag >= {i} EUR")).collect();
+    let long = format!(
+        "flow huge for besluit when {} {{\n  step a : sign burgemeester\n}}\n",
+        terms.join(" and ")
+    );
+    std::fs::write(&path, &long).unwrap();
+    let u = open(&mut c, &path);
+    let d = c.diagnostics_where(&u, |_| true);
+    let _ = d;
+    let r = c.request(
+        "textDocument/semanticTokens/full",
+        json!({"textDocument": {"uri": u}}),
+    );
+    assert!(r.get("result").is_some(), "{r}");
+    let r = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": u}, "position": {"line": 0, "character": 30000}}),
+    );
+    assert!(r.get("error").is_none(), "{r}");
+    // 20,000 nested brackets.
+    let deep = format!(
+        "flow deep for besluit when {}bedrag >= 1 EUR{} {{\n  step a : sign burgemeester\n}}\n",
+        "(".repeat(20_000),
+        ")".repeat(20_000)
+    );
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": u, "version": 2}, "contentChanges": [{"text": deep}]}),
+    );
+    let d = c.diagnostics_where(&u, |d| d.iter().any(|x| x["code"] == "P0002"));
+    assert!(!d.is_empty());
+    let r = symbols(&mut c, &u);
+    assert!(r.get("result").is_some(), "{r}");
+    let _ = c.request("shutdown", json!(null));
+    c.notify("exit", json!(null));
+    assert_eq!(c.child.wait().unwrap().code(), Some(0));
+}
+
+/// The repository opened at its root: each project is checked against its own
+/// organogram, loose files are told they are in none, and URIs survive spaces, `é` and
+/// emoji in folder names.
+#[test]
+fn the_repository_root_holds_several_projects() {
+    let top = support::tempdir("lsp-workspace").join("Stad Aalst é🙂");
+    for name in ["aalst", "hasselt", "broken", "loose"] {
+        copy_dir(
+            &support::root().join("examples").join(name),
+            &top.join("examples").join(name),
+        );
+    }
+    let mut c = start(&top);
+    // Without opening anything: each project's diagnostics arrive, at well-formed URIs.
+    let social = uri(&top.join("examples/aalst/flows/social.paraaf"));
+    let broken_path = top.join("examples/broken/P0003-unknown-name.paraaf");
+    let broken = uri(&broken_path);
+    let hasselt = uri(&top.join("examples/hasselt/rules/withholding.paraaf"));
+    let all = c.published_until(&[social.clone(), broken.clone(), hasselt.clone()]);
+    assert!(
+        all[&social].is_empty(),
+        "Aalst is clean on its own: {:?}",
+        all[&social]
+    );
+    assert!(
+        all[&broken].iter().any(|x| x["code"] == "P0003"),
+        "{:?}",
+        all[&broken]
+    );
+    assert!(
+        all[&hasselt].iter().all(|x| x["severity"] != 1),
+        "Hasselt has no errors"
+    );
+    for u in all.keys() {
+        assert!(
+            u.starts_with("file:///") && !u.starts_with("file:////"),
+            "{u}"
+        );
+        let path = url_path(u);
+        assert!(path.exists(), "{u} names no file");
+    }
+    // No diagnostic of one project lands in another (each file once, as its own
+    // project's `paraaf check` says).
+    assert!(
+        all.keys().all(|u| !u.contains("/examples/loose/")),
+        "loose files only when open"
+    );
+    // Opening a broken file does not leak into Aalst.
+    open(&mut c, &broken_path);
+    // Longer than the debounce: whatever the open changes is published by then.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let _ = c.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": broken}}),
+    );
+    let after = c.published_until(&[]);
+    assert!(after.get(&social).is_none_or(|d| d.is_empty()), "{after:?}");
+    // A loose file: P0024 while open.
+    let loose = top.join("examples/loose/notitie.paraaf");
+    let u = open(&mut c, &loose);
+    let d = c.diagnostics_where(&u, |d| !d.is_empty());
+    assert_eq!(d[0]["code"], "P0024", "{d:?}");
+    // Hover and definition work in the emoji folder.
+    let college = top.join("examples/aalst/flows/college.paraaf");
+    let cu = open(&mut c, &college);
+    let text = std::fs::read_to_string(&college).unwrap();
+    let at = text.find("burgemeester").unwrap();
+    let line = text[..at].matches('\n').count();
+    let col = at - text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let r = c.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": cu}, "position": {"line": line, "character": col + 2}}),
+    );
+    let target = r["result"]["uri"].as_str().unwrap_or("");
+    assert!(target.contains("%C3%A9") || target.contains('é'), "{r}");
+    // A new workspace folder is picked up; a removed one is cleared.
+    let extra = support::tempdir("lsp-workspace-extra").join("hasselt 2");
+    copy_dir(&support::root().join("examples/hasselt"), &extra);
+    c.notify(
+        "workspace/didChangeWorkspaceFolders",
+        json!({"event": {"added": [{"uri": uri(&extra), "name": "extra"}], "removed": []}}),
+    );
+    let file = std::fs::read_dir(extra.join("rules"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "paraaf"))
+        .unwrap();
+    c.diagnostics_where(&uri(&file), |_| true);
+    let _ = c.request("shutdown", json!(null));
+    c.notify("exit", json!(null));
+    assert_eq!(c.child.wait().unwrap().code(), Some(0));
+}
+
+/// The path of a `file://` URI (percent-decoded).
+fn url_path(u: &str) -> PathBuf {
+    let raw = u.strip_prefix("file://").unwrap().as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i] == b'%' && i + 2 < raw.len() {
+            let h = std::str::from_utf8(&raw[i + 1..i + 3]).unwrap();
+            out.push(u8::from_str_radix(h, 16).unwrap());
+            i += 3;
+        } else {
+            out.push(raw[i]);
+            i += 1;
+        }
+    }
+    PathBuf::from(String::from_utf8(out).unwrap())
+}
