@@ -70,7 +70,11 @@ fn measure(root: &Path, file: &Path, runs: usize) -> Figures {
     let typo = text.replacen("sign ", "sign x", 1);
     let mut diagnostics = Vec::new();
     for v in 0..runs {
-        let (t, want_errors) = if v % 2 == 0 { (&typo, true) } else { (&text, false) };
+        let (t, want_errors) = if v % 2 == 0 {
+            (&typo, true)
+        } else {
+            (&text, false)
+        };
         let start = Instant::now();
         c.notify(
             "textDocument/didChange",
@@ -126,7 +130,9 @@ fn main() {
             measure(&dir, &dir.join(format!("flows/f{:04}.paraaf", n / 2)), runs),
         ));
     }
-    println!("typing in paraaf lsp ({runs} keystrokes each), next to a cold `paraaf check` process:");
+    println!(
+        "typing in paraaf lsp ({runs} keystrokes each), next to a cold `paraaf check` process:"
+    );
     println!(
         "  {:<28} {:>22} {:>22} {:>12}",
         "project", "completion p50 / p99", "diagnostics p50 / p99", "cold check"

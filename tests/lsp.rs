@@ -440,4 +440,78 @@ fn a_group_named_like_a_unit_is_the_group_only() {
         doc_edits[0]["range"]["start"],
         pos(&docs_text, "shielded by sociale-zaken", 12)
     );
+
+    // References to the group: its two uses and, with includeDeclaration, its definition.
+    let refs = |c: &mut LspClient, decl: bool| -> usize {
+        let r = c.request(
+            "textDocument/references",
+            json!({"textDocument": {"uri": u}, "position": on_group, "context": {"includeDeclaration": decl}}),
+        );
+        r["result"].as_array().map_or(0, Vec::len)
+    };
+    let with = refs(&mut c, true);
+    let without = refs(&mut c, false);
+    assert_eq!(
+        with,
+        without + 1,
+        "the declaration is included only when asked"
+    );
+    assert_eq!(without, 2, "two uses of the group, none of the unit");
+
+    // A rename onto a name that is taken is refused with the reason.
+    let discipline = root.join("flows/discipline.paraaf");
+    let dtext = std::fs::read_to_string(&discipline).unwrap();
+    let dis = open(&mut c, &discipline);
+    let on_tucht = pos(&dtext, "group tucht", 7);
+    for (new, why) in [
+        ("sociale-zaken", "already a group"),
+        ("burgemeester", "of the organogram"),
+        ("sociaal-dossier", "already a document kind"),
+    ] {
+        let r = c.request(
+            "textDocument/rename",
+            json!({"textDocument": {"uri": dis}, "position": on_tucht, "newName": new}),
+        );
+        let msg = r["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(msg.contains(why), "{new}: {r}");
+    }
+
+    // Semantic tokens colour the group as a project name and the unit as an organogram
+    // name, though both are spelled `sociale-zaken`.
+    let t = c.request(
+        "textDocument/semanticTokens/full",
+        json!({"textDocument": {"uri": u}}),
+    );
+    let data: Vec<u64> = t["result"]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    let mut line = 0;
+    let mut col = 0;
+    let mut kinds = std::collections::BTreeMap::new();
+    for t in data.chunks(5) {
+        if t[0] > 0 {
+            line += t[0];
+            col = t[1];
+        } else {
+            col += t[1];
+        }
+        kinds.insert((line, col), t[3]);
+    }
+    let key = |p: Value| {
+        (
+            p["line"].as_u64().unwrap(),
+            p["character"].as_u64().unwrap(),
+        )
+    };
+    assert_eq!(
+        kinds[&key(pos(&text, "signers, group sociale-zaken", 15))],
+        5
+    );
+    assert_eq!(kinds[&key(pos(&text, "unit sociale-zaken", 5))], 4);
 }

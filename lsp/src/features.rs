@@ -502,18 +502,6 @@ fn lex(text: &str) -> Vec<(Lexeme, std::ops::Range<usize>)> {
     out
 }
 
-/// Identifiers of a text outside comments and strings, with their byte ranges.
-pub fn identifiers(text: &str) -> Vec<(String, std::ops::Range<usize>)> {
-    lex(text)
-        .into_iter()
-        .filter(|(kind, _)| *kind == Lexeme::Word)
-        .map(|(_, r)| {
-            let word = text[r.clone()].trim_end_matches('-');
-            (word.to_string(), r.start..r.start + word.len())
-        })
-        .collect()
-}
-
 /// Every use of the name under the cursor in the project's files.
 pub fn references(
     ws: &Workspace,
@@ -525,35 +513,14 @@ pub fn references(
         return Vec::new();
     };
     let offset = LineIndex::new(&c.text).offset(pos);
-    let Some((word, _)) = word_at(&c.text, offset) else {
+    // Only what the resolver says the name denotes: never the same spelling elsewhere.
+    let Some(n) = name_at(&c.ast, c.index, c.org, offset) else {
         return Vec::new();
     };
-    if let Some(n) = name_at(&c.ast, c.index, c.org, offset) {
-        let mut out = occurrences(&c, &n.meaning, true);
-        if include_declaration
-            && let Meaning::Org(..) = n.meaning
-            && let Some(l) = definition_of(&c, &n.meaning).and_then(|s| ws.location(&s))
-        {
-            out.push(l);
-        }
-        return out;
-    }
-    let mut out = Vec::new();
-    for (p, f) in &ws.files {
-        let text = f.text(&ws.db);
-        let lines = LineIndex::new(text);
-        let Some(uri) = Uri::from_file_path(p) else {
-            continue;
-        };
-        for (id, r) in identifiers(text) {
-            if id == word {
-                out.push(lsp::Location::new(uri.clone(), lines.range(&r)));
-            }
-        }
-    }
+    let mut out = occurrences(&c, &n.meaning, include_declaration);
     if include_declaration
-        && let Some(r) = c.org.span_of(&word)
-        && let Some(l) = ws.location(&paraaf_compiler::diagnostics::Span::new(&c.org_name, r))
+        && let Meaning::Org(..) = n.meaning
+        && let Some(l) = definition_of(&c, &n.meaning).and_then(|s| ws.location(&s))
     {
         out.push(l);
     }
@@ -571,36 +538,49 @@ pub fn rename(
     let c = ctx(ws, path).ok_or("the file is not part of a project")?;
     let offset = LineIndex::new(&c.text).offset(pos);
     let (word, _) = word_at(&c.text, offset).ok_or("no name here")?;
-    let resolved = name_at(&c.ast, c.index, c.org, offset);
-    if let Some(n) = &resolved
-        && !n.meaning.is_project_name()
-    {
+    let Some(n) = name_at(&c.ast, c.index, c.org, offset) else {
+        return Err(format!(
+            "`{word}` is not a name of this project here (a keyword, or not defined)"
+        ));
+    };
+    if !n.meaning.is_project_name() {
         return Err(format!(
             "`{word}` comes from the organogram; rename it there"
         ));
-    }
-    let project_name = resolved.is_some()
-        || c.index.documents.contains_key(&word)
-        || c.index.flows.contains_key(&word)
-        || c.index.groups.contains_key(&word)
-        || c.index.agencies.contains_key(&word);
-    if !project_name {
-        return Err(if c.org.kind_of(&word).is_some() {
-            format!("`{word}` comes from the organogram; rename it there")
-        } else {
-            format!("`{word}` is not a document kind, flow, group or agency of this project")
-        });
     }
     if !paraaf_compiler::org::is_kebab_id(new_name) || KEYWORDS.contains(&new_name) {
         return Err(format!(
             "`{new_name}` is not a valid name (lower-case letters, digits and dashes; not a keyword)"
         ));
     }
+    if new_name != word {
+        // One meaning per name: the new name may not be taken already.
+        let taken = if let Meaning::Field { kind, .. } = &n.meaning {
+            c.field_type(kind, new_name)
+                .map(|_| format!("a field of `{kind}`"))
+        } else if c.index.documents.contains_key(new_name) {
+            Some("a document kind".to_string())
+        } else if c.index.flows.contains_key(new_name) {
+            Some("a flow".to_string())
+        } else if c.index.groups.contains_key(new_name) {
+            Some("a group".to_string())
+        } else if c.index.agencies.contains_key(new_name) {
+            Some("an agency".to_string())
+        } else if c.index.rules.contains_key(new_name) {
+            Some("a rule".to_string())
+        } else {
+            c.org
+                .kind_of(new_name)
+                .map(|k| format!("the {k:?} `{new_name}` of the organogram").to_lowercase())
+        };
+        if let Some(what) = taken {
+            return Err(format!(
+                "cannot rename `{word}` to `{new_name}`: `{new_name}` is already {what}; every name has one meaning"
+            ));
+        }
+    }
     let mut changes: std::collections::HashMap<Uri, Vec<lsp::TextEdit>> = Default::default();
-    let locations = match &resolved {
-        Some(n) => occurrences(&c, &n.meaning, true),
-        None => references(ws, path, pos, false),
-    };
+    let locations = occurrences(&c, &n.meaning, true);
     for l in locations {
         changes
             .entry(l.uri)
@@ -847,16 +827,24 @@ pub fn semantic_tokens(ws: &Workspace, path: &Path) -> Vec<lsp::SemanticToken> {
         return Vec::new();
     };
     let lines = LineIndex::new(&c.text);
-    let raw = lex(&c.text).into_iter().map(|(kind, r)| {
+    // Names are coloured by what the resolver says they denote, not by their spelling.
+    let meanings: std::collections::HashMap<usize, bool> = names(&c.ast, c.index, c.org)
+        .into_iter()
+        .map(|n| (n.span.start, matches!(n.meaning, Meaning::Org(..))))
+        .collect();
+    let raw = lex(&c.text).into_iter().filter_map(|(kind, r)| {
         let ty = match kind {
             Lexeme::Str => 1,
             Lexeme::Number => 2,
             Lexeme::Comment => 3,
-            Lexeme::Word if KEYWORDS.contains(&&c.text[r.clone()]) => 0,
-            Lexeme::Word if c.org.kind_of(&c.text[r.clone()]).is_some() => 4,
-            Lexeme::Word => 5,
+            Lexeme::Word => match meanings.get(&r.start) {
+                Some(true) => 4,
+                Some(false) => 5,
+                None if KEYWORDS.contains(&&c.text[r.clone()]) => 0,
+                None => return None,
+            },
         };
-        (r, ty)
+        Some((r, ty))
     });
     let mut out = Vec::new();
     let (mut last_line, mut last_col) = (0u32, 0u32);
