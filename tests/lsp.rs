@@ -515,3 +515,69 @@ fn a_group_named_like_a_unit_is_the_group_only() {
     );
     assert_eq!(kinds[&key(pos(&text, "unit sociale-zaken", 5))], 4);
 }
+
+/// Completion stays quiet in comments and strings, offers the flow's steps after `back to
+/// step`, and hover on `teamcoach of stedenbouw` names the unit and its holders only.
+#[test]
+fn editor_details() {
+    let root = aalst("lsp-details");
+    let permits = root.join("flows/permits.paraaf");
+    let mut c = start(&root);
+    let u = open(&mut c, &permits);
+    let text = std::fs::read_to_string(&permits).unwrap();
+    let h = c.request(
+        "textDocument/hover",
+        at(&u, pos(&text, "teamcoach of stedenbouw", 3)),
+    );
+    let value = h["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(value.contains("teamcoach of stedenbouw"), "{value}");
+    // Half-typed `back to step `: the steps of this flow.
+    let typed = text.replacen("back to step advies", "back to step ", 1);
+    change(&mut c, &u, 2, &typed);
+    let r = c.request(
+        "textDocument/completion",
+        at(&u, pos(&typed, "back to step ", 13)),
+    );
+    let labels: Vec<&str> = r["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["label"].as_str())
+        .collect();
+    assert!(labels.contains(&"advies"), "{labels:?}");
+    assert!(!labels.contains(&"document"), "steps only: {labels:?}");
+    // In a comment and in a string: nothing.
+    let commented = format!("// sign \n{typed}\nagency x \"sign \"\n");
+    change(&mut c, &u, 3, &commented);
+    for (needle, skip) in [("// sign ", 8), ("\"sign ", 6)] {
+        let r = c.request(
+            "textDocument/completion",
+            at(&u, pos(&commented, needle, skip)),
+        );
+        assert!(
+            r["result"].as_array().is_none_or(|a| a.is_empty()),
+            "{needle}: {r}"
+        );
+    }
+    // A quick fix is computed from the current text: after an edit above the typo, the
+    // fix still replaces exactly the misspelt word.
+    let typo = text.replacen(
+        "sign teamcoach of stedenbouw",
+        "sign teamcoah of stedenbouw",
+        1,
+    );
+    change(&mut c, &u, 4, &typo);
+    let shifted = format!("// een regel erbij\n{typo}");
+    change(&mut c, &u, 5, &shifted);
+    let p = pos(&shifted, "teamcoah", 2);
+    let r = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": u}, "range": {"start": p, "end": p}, "context": {"diagnostics": []}}),
+    );
+    let edit = &r["result"][0]["edit"]["changes"][&u][0];
+    assert_eq!(edit["newText"], "teamcoach", "{r}");
+    assert_eq!(edit["range"]["start"], pos(&shifted, "teamcoah", 0), "{r}");
+}

@@ -92,6 +92,30 @@ fn ctx<'a>(ws: &'a Workspace, path: &Path) -> Option<Ctx<'a>> {
 impl Ctx<'_> {
     /// The document kind of the flow around `offset`. While the flow does not parse (mid
     /// edit), the nearest `flow NAME for KIND` header above the cursor is used.
+    /// The step names of the flow around `offset`: from the syntax tree, or, while the
+    /// flow does not parse yet, from its text so far.
+    fn steps_of_flow_at(&self, offset: usize) -> Vec<String> {
+        if let Some(f) = self.ast.items.iter().find_map(|i| match i {
+            Item::Flow(f) if f.span.contains(&offset) || f.span.end == offset => Some(f),
+            _ => None,
+        }) {
+            return f.steps.iter().map(|s| s.name.text.clone()).collect();
+        }
+        let start = self.text[..offset].rfind("flow ").unwrap_or(0);
+        let words: Vec<&str> = lex(&self.text[start..offset])
+            .into_iter()
+            .filter(|(k, _)| *k == Lexeme::Word)
+            .map(|(_, r)| &self.text[start + r.start..start + r.end])
+            .collect();
+        let mut out: Vec<String> = words
+            .windows(2)
+            .filter(|w| w[0] == "step" && w[1] != "step")
+            .map(|w| w[1].to_string())
+            .collect();
+        out.dedup();
+        out
+    }
+
     fn flow_kind(&self, offset: usize) -> Option<String> {
         let parsed = self.ast.items.iter().find_map(|i| match i {
             Item::Flow(f) if f.span.contains(&offset) || f.span.end == offset => {
@@ -156,7 +180,31 @@ pub fn hover(ws: &Workspace, path: &Path, pos: lsp::Position) -> Option<lsp::Hov
     }
     if let Some(kind) = c.org.kind_of(&word) {
         let name = c.org.display_name(&word).unwrap_or(&word);
-        let mut out = format!("**{name}** (`{word}`) — {} in the organogram", kind.word());
+        // `teamcoach of inkomen`: the function in that unit (and the units below it).
+        let end = c.text[offset..]
+            .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '-' || ch == '_'))
+            .map_or(c.text.len(), |i| offset + i);
+        let in_unit = (kind == OrgKind::Function)
+            .then(|| {
+                let rest = c.text[end..].lines().next().unwrap_or("");
+                let unit = rest.trim_start().strip_prefix("of ")?.trim_start();
+                let unit: String = unit
+                    .chars()
+                    .take_while(|ch| {
+                        ch.is_ascii_alphanumeric() || *ch == '-' || *ch == '_' || *ch == '.'
+                    })
+                    .collect();
+                (!unit.is_empty()).then_some(unit)
+            })
+            .flatten();
+        let below = in_unit
+            .as_deref()
+            .filter(|u| c.org.unit(u).is_some())
+            .map(|u| c.org.unit_and_descendants(u));
+        let mut out = match &in_unit {
+            Some(u) => format!("**{name} of {u}** (`{word} of {u}`) — function in the organogram"),
+            None => format!("**{name}** (`{word}`) — {} in the organogram", kind.word()),
+        };
         match kind {
             OrgKind::Function | OrgKind::Mandate => {
                 let holders: Vec<String> = c
@@ -165,7 +213,10 @@ pub fn hover(ws: &Workspace, path: &Path, pos: lsp::Position) -> Option<lsp::Hov
                     .iter()
                     .flat_map(|p| p.positions.iter().map(move |pos| (p, pos)))
                     .filter_map(|(p, pos)| match pos {
-                        OrgPosition::Function { function, unit } if *function == word => {
+                        OrgPosition::Function { function, unit }
+                            if *function == word
+                                && below.as_ref().is_none_or(|b| b.contains(unit.as_str())) =>
+                        {
                             Some(format!("{} ({unit})", p.name))
                         }
                         OrgPosition::Mandate(m) if *m == word => Some(p.name.clone()),
@@ -609,6 +660,14 @@ pub fn completion(ws: &Workspace, path: &Path, pos: lsp::Position) -> Vec<lsp::C
         return Vec::new();
     };
     let offset = LineIndex::new(&c.text).offset(pos);
+    // Nothing to complete inside a comment or a string.
+    if lex(&c.text).iter().any(|(kind, r)| {
+        matches!(kind, Lexeme::Comment | Lexeme::Str)
+            && r.start < offset
+            && (offset < r.end || (offset == r.end && !c.text[..r.end].ends_with('"')))
+    }) {
+        return Vec::new();
+    }
     let line_start = c.text[..offset].rfind('\n').map_or(0, |i| i + 1);
     let before = &c.text[line_start..offset];
     let partial_len = before
@@ -659,6 +718,19 @@ pub fn completion(ws: &Workspace, path: &Path, pos: lsp::Position) -> Vec<lsp::C
             .collect();
     }
     let in_people = head.contains("people(");
+    if prev_word == "step" && head.ends_with("back to step") {
+        return c
+            .steps_of_flow_at(offset)
+            .into_iter()
+            .map(|n| {
+                item(
+                    &n,
+                    lsp::CompletionItemKind::ENUM_MEMBER,
+                    "step of this flow",
+                )
+            })
+            .collect();
+    }
     match prev_word {
         "sign" | "to" | "substitutes" | "notify" | "=" if !head.contains("visible") => {
             let mut v = org_items(&[OrgKind::Function, OrgKind::Mandate, OrgKind::Person]);
