@@ -235,7 +235,7 @@ fn explain_prints_the_page() {
     assert_eq!(o.status.code(), Some(0));
     assert!(stdout(&o).starts_with("# P0011: shielded document routed outside its group"));
     let o = paraaf(&["explain"]);
-    assert_eq!(stdout(&o).lines().count(), 23);
+    assert_eq!(stdout(&o).lines().count(), 24);
     assert_eq!(paraaf(&["explain", "P9999"]).status.code(), Some(2));
 }
 
