@@ -39,12 +39,12 @@ fn build(db: &Path, target: u64) {
     }
     let start = Instant::now();
     let mut i = 0usize;
+    let mut queue: std::collections::VecDeque<String> = std::collections::VecDeque::new();
     while rt.state().last_seq < target {
         now += Duration::minutes(5);
-        // 32 submissions, then a signature on every open task of documents in progress
-        // (at most 64 per batch): documents flow through to completion.
-        let mut items: Vec<BatchItem<()>> = Vec::new();
-        for _ in 0..32 {
+        // 12 submissions and signatures on the oldest documents in progress.
+        let mut items: Vec<BatchItem<Option<String>>> = Vec::new();
+        for _ in 0..12 {
             i += 1;
             let s = Submission {
                 kind: "besluit".into(),
@@ -70,32 +70,47 @@ fn build(db: &Path, target: u64) {
                 flow: None,
             };
             items.push(Box::new(move |e: &mut Emitter| {
-                (e.submit(s).map(|_| ()), None)
+                (e.submit(s).map(Some), None)
             }));
         }
-        let open: Vec<(String, String)> = rt
-            .state()
-            .documents
-            .values()
-            .rev()
-            .take(200)
-            .filter(|d| d.status == Status::InProgress)
-            .flat_map(|d| {
-                d.tasks
-                    .iter()
-                    .filter(|t| t.status == TaskStatus::Open)
-                    .filter_map(|t| t.spec.assignees.first().map(|a| (d.id.clone(), a.clone())))
-                    .collect::<Vec<_>>()
-            })
-            .take(64)
-            .collect();
+        // Sign the oldest documents in progress first: documents flow through to
+        // completion, as in a city (about 7 events per document).
+        let mut open: Vec<(String, String)> = Vec::new();
+        while open.len() < 48 {
+            let Some(id) = queue.front().cloned() else { break };
+            let Some(d) = rt.state().documents.get(&id) else {
+                queue.pop_front();
+                continue;
+            };
+            if d.status != Status::InProgress {
+                queue.pop_front();
+                continue;
+            }
+            let tasks: Vec<(String, String)> = d
+                .tasks
+                .iter()
+                .filter(|t| t.status == TaskStatus::Open)
+                .filter_map(|t| t.spec.assignees.first().map(|a| (id.clone(), a.clone())))
+                .collect();
+            if tasks.is_empty() {
+                queue.pop_front(); // waits for someone else (a vacancy): leave it
+                continue;
+            }
+            open.extend(tasks);
+            queue.rotate_left(1);
+            if open.len() >= queue.len() {
+                break;
+            }
+        }
         for (doc, who) in open {
-            items.push(Box::new(move |e: &mut Emitter| (e.sign(&doc, &who), None)));
+            items.push(Box::new(move |e: &mut Emitter| (e.sign(&doc, &who).map(|_| None), None)));
         }
         for r in rt.execute_batch(now, items) {
-            let _ = r;
+            if let Ok(Some(id)) = r {
+                queue.push_back(id);
+            }
         }
-        if i.is_multiple_of(32_000) {
+        if i.is_multiple_of(12_000) {
             eprintln!(
                 "  built {} events ({:.0} events/s)",
                 rt.state().last_seq,

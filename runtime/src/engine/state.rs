@@ -83,8 +83,11 @@ impl TaskStatus {
     }
 }
 
-/// A task and what happened to it.
+/// A task and what happened to it. Serialised flat (the spec's fields beside the
+/// task's); read back through [`TaskRepr`], since serde's `flatten` is slow to read and a
+/// snapshot holds hundreds of thousands of tasks.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(from = "TaskRepr")]
 pub struct Task {
     /// As opened.
     #[serde(flatten)]
@@ -103,6 +106,44 @@ pub struct Task {
     pub escalated: bool,
     /// Why the shield kept people from this task (the manual queue when no assignee is left).
     pub shield_refused: Option<String>,
+}
+
+/// The flat form of a [`Task`], as serialised.
+#[derive(Deserialize)]
+struct TaskRepr {
+    id: String,
+    role: String,
+    signature: usize,
+    holders: Vec<String>,
+    assignees: Vec<String>,
+    step: usize,
+    status: TaskStatus,
+    opened_at: DateTime<Utc>,
+    decided_by: Option<(String, Option<String>)>,
+    reminded: bool,
+    escalated: bool,
+    shield_refused: Option<String>,
+}
+
+impl From<TaskRepr> for Task {
+    fn from(r: TaskRepr) -> Task {
+        Task {
+            spec: TaskSpec {
+                id: r.id,
+                role: r.role,
+                signature: r.signature,
+                holders: r.holders,
+                assignees: r.assignees,
+            },
+            step: r.step,
+            status: r.status,
+            opened_at: r.opened_at,
+            decided_by: r.decided_by,
+            reminded: r.reminded,
+            escalated: r.escalated,
+            shield_refused: r.shield_refused,
+        }
+    }
 }
 
 /// A document and its progress.
