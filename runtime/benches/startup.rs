@@ -77,7 +77,9 @@ fn build(db: &Path, target: u64) {
         // completion, as in a city (about 7 events per document).
         let mut open: Vec<(String, String)> = Vec::new();
         while open.len() < 48 {
-            let Some(id) = queue.front().cloned() else { break };
+            let Some(id) = queue.front().cloned() else {
+                break;
+            };
             let Some(d) = rt.state().documents.get(&id) else {
                 queue.pop_front();
                 continue;
@@ -103,7 +105,9 @@ fn build(db: &Path, target: u64) {
             }
         }
         for (doc, who) in open {
-            items.push(Box::new(move |e: &mut Emitter| (e.sign(&doc, &who).map(|_| None), None)));
+            items.push(Box::new(move |e: &mut Emitter| {
+                (e.sign(&doc, &who).map(|_| None), None)
+            }));
         }
         for r in rt.execute_batch(now, items) {
             if let Ok(Some(id)) = r {

@@ -23,10 +23,346 @@ pub enum Command {
         #[arg(long, default_value = "")]
         city: String,
     },
+    /// What changed between two organograms (TOML, or HR's CSV): units, functions,
+    /// mandates and people added, removed, renamed (same name or members under a new id)
+    /// and moved; holders changed; and, with --project, every place in the flows that
+    /// names something removed or renamed.
+    ///
+    /// Example: paraaf org diff examples/aalst/org.toml new-org.toml --project examples/aalst
+    Diff {
+        /// The organogram before.
+        old: PathBuf,
+        /// The organogram after.
+        new: PathBuf,
+        /// A project whose flows to check against the change.
+        #[arg(long)]
+        project: Option<PathBuf>,
+        /// `text` or `json`.
+        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+        format: String,
+    },
+    /// Move a project to a new organogram. `--plan NEW` writes `migration.toml` (old name
+    /// → new name, proposed from the diff: review it); `--apply` rewrites the flows by it
+    /// (only the organogram names, through the syntax tree: comments and layout stay),
+    /// installs the new organogram and checks the project.
+    ///
+    /// Example: paraaf org migrate --plan new-org.toml examples/aalst
+    ///          paraaf org migrate --apply examples/aalst
+    Migrate {
+        /// Propose a plan for this new organogram.
+        #[arg(long, conflicts_with = "apply")]
+        plan: Option<PathBuf>,
+        /// Apply the project's migration.toml.
+        #[arg(long)]
+        apply: bool,
+        /// The project folder.
+        #[arg(default_value = ".")]
+        project: PathBuf,
+        /// The plan file (default: migration.toml in the project).
+        #[arg(long = "file")]
+        file: Option<PathBuf>,
+    },
+}
+
+/// Reads an organogram from TOML or HR's CSV; errors name the file and line.
+fn read_org(path: &std::path::Path) -> Result<paraaf_compiler::org::Organogram, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let (text, _) = paraaf_compiler::encoding::decode(&bytes);
+    let toml_text = if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+    {
+        import_csv("", &text)
+            .map_err(|errs| {
+                errs.iter()
+                    .map(|e| format!("{}:{}: {}", path.display(), e.line, e.message))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })?
+            .toml
+    } else {
+        text
+    };
+    let name = path.display().to_string();
+    let (org, diags) = paraaf_compiler::org::load_toml(&name, &toml_text);
+    if let Some(d) = diags.iter().find(|d| d.is_error()) {
+        return Err(format!("{name}: {}", d.message));
+    }
+    Ok(org)
+}
+
+/// The project's organogram, index and files (name, text, tree).
+struct ProjectView {
+    loaded: paraaf_compiler::load::LoadedProject,
+}
+
+impl ProjectView {
+    fn load(dir: &std::path::Path) -> Result<ProjectView, String> {
+        Ok(ProjectView {
+            loaded: paraaf_compiler::load::load(dir).map_err(|e| e.to_string())?,
+        })
+    }
+
+    fn org(&self) -> &paraaf_compiler::org::Organogram {
+        let db = &self.loaded.db;
+        &paraaf_compiler::db::organogram(db, self.loaded.project.org(db)).org
+    }
+
+    fn org_file(&self) -> String {
+        let db = &self.loaded.db;
+        self.loaded.project.org(db).name(db).clone()
+    }
+
+    fn index(&self) -> &paraaf_compiler::resolve::Index {
+        paraaf_compiler::db::index(&self.loaded.db, self.loaded.project)
+    }
+
+    fn files(&self) -> Vec<(String, &str, &paraaf_compiler::syntax::ast::SourceAst)> {
+        let db = &self.loaded.db;
+        self.loaded
+            .project
+            .files(db)
+            .iter()
+            .map(|f| {
+                (
+                    f.name(db).clone(),
+                    f.text(db).as_str(),
+                    &paraaf_compiler::db::parse(db, *f).ast,
+                )
+            })
+            .collect()
+    }
+}
+
+fn print_diff(d: &paraaf_compiler::org::diff::OrgDiff, project: Option<&str>) {
+    for r in &d.renamed {
+        println!(
+            "  renamed  {:<9} {} → {}   ({})",
+            r.kind, r.from, r.to, r.because
+        );
+    }
+    for e in &d.removed {
+        match d.replaced_by.iter().find(|r| r.from == e.id) {
+            Some(r) => println!(
+                "  removed  {:<9} {} ({}); taken over by {}: {}",
+                e.kind, e.id, e.name, r.to, r.because
+            ),
+            None => println!("  removed  {:<9} {} ({})", e.kind, e.id, e.name),
+        }
+    }
+    for e in &d.added {
+        println!("  added    {:<9} {} ({})", e.kind, e.id, e.name);
+    }
+    for m in &d.moved {
+        println!(
+            "  moved    unit      {}: under {} → under {}",
+            m.unit,
+            m.from.as_deref().unwrap_or("(top)"),
+            m.to.as_deref().unwrap_or("(top)")
+        );
+    }
+    for h in &d.holders {
+        let show = |v: &[String]| {
+            if v.is_empty() {
+                "nobody".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
+        println!(
+            "  holders  {}: {} → {}",
+            h.position,
+            show(&h.before),
+            show(&h.after)
+        );
+    }
+    if let Some(p) = project {
+        if d.affected.is_empty() {
+            println!("the flows of {p} name nothing that was removed or renamed");
+        } else {
+            println!("in the flows of {p}:");
+        }
+        for a in &d.affected {
+            match &a.renamed_to {
+                Some(to) => println!("  {}:{}  `{}` → `{to}`", a.file, a.line, a.id),
+                None => println!("  {}:{}  `{}` was removed", a.file, a.line, a.id),
+            }
+        }
+    }
+    println!(
+        "{} renamed, {} removed, {} added, {} moved, {} positions with other holders{}",
+        d.renamed.len(),
+        d.removed.len(),
+        d.added.len(),
+        d.moved.len(),
+        d.holders.len(),
+        project.map_or(String::new(), |_| format!(
+            "; {} places in the flows",
+            d.affected.len()
+        ))
+    );
 }
 
 pub fn run(cmd: Command) -> Result<ExitCode, String> {
+    use paraaf_compiler::org::{diff, migrate};
     match cmd {
+        Command::Diff {
+            old,
+            new,
+            project,
+            format,
+        } => {
+            let before = read_org(&old)?;
+            let after = read_org(&new)?;
+            let mut d = diff::diff(&before, &after);
+            if let Some(dir) = &project {
+                let view = ProjectView::load(dir)?;
+                d.affected = diff::affected(&d, &before, view.index(), &view.files());
+            }
+            if format == "json" {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&d).map_err(|e| e.to_string())?
+                );
+            } else {
+                println!("{} → {}", old.display(), new.display());
+                print_diff(&d, project.as_ref().map(|p| p.to_str().unwrap_or("")));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate {
+            plan: Some(new),
+            project,
+            file,
+            ..
+        } => {
+            let view = ProjectView::load(&project)?;
+            let after = read_org(&new)?;
+            let mut d = diff::diff(view.org(), &after);
+            d.affected = diff::affected(&d, view.org(), view.index(), &view.files());
+            let root = view.loaded.root.clone();
+            let rel = std::path::absolute(&new)
+                .ok()
+                .and_then(|n| {
+                    let r = std::path::absolute(&root).ok()?;
+                    n.strip_prefix(&r).ok().map(|p| p.to_path_buf())
+                })
+                .unwrap_or_else(|| std::path::absolute(&new).unwrap_or(new.clone()));
+            let text = migrate::propose(&d, &rel.to_string_lossy());
+            let out = file.unwrap_or_else(|| root.join("migration.toml"));
+            std::fs::write(&out, &text)
+                .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+            print_diff(&d, Some(&project.display().to_string()));
+            let open = text.lines().filter(|l| l.contains("= \"\"")).count();
+            println!(
+                "wrote {}{}; review it, then: paraaf org migrate --apply {}",
+                out.display(),
+                if open > 0 {
+                    format!(
+                        " ({open} removed name{} still need a replacement)",
+                        if open == 1 { "" } else { "s" }
+                    )
+                } else {
+                    String::new()
+                },
+                project.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate {
+            apply: true,
+            project,
+            file,
+            ..
+        } => {
+            let view = ProjectView::load(&project)?;
+            let root = view.loaded.root.clone();
+            let plan_path = file.unwrap_or_else(|| root.join("migration.toml"));
+            let plan_text = std::fs::read_to_string(&plan_path).map_err(|e| {
+                format!(
+                    "cannot read {}: {e} (write one with --plan NEW)",
+                    plan_path.display()
+                )
+            })?;
+            let plan = migrate::read(&plan_text)
+                .map_err(|e| format!("{} is not a migration plan: {e}", plan_path.display()))?;
+            let undecided: Vec<&String> = plan
+                .rename
+                .iter()
+                .filter(|(_, to)| to.is_empty())
+                .map(|(from, _)| from)
+                .collect();
+            if !undecided.is_empty() {
+                return Err(format!(
+                    "{}: no replacement for {} yet; fill in each, then apply again",
+                    plan_path.display(),
+                    undecided
+                        .iter()
+                        .map(|s| format!("`{s}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            let new_org_path = root.join(&plan.organogram);
+            let new_text = std::fs::read(&new_org_path)
+                .map(|b| paraaf_compiler::encoding::decode(&b).0)
+                .map_err(|e| format!("cannot read {}: {e}", new_org_path.display()))?;
+            let new_toml = if new_org_path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+            {
+                read_org(&new_org_path)?;
+                import_csv("", &new_text)
+                    .map_err(|_| "the new organogram has bad rows".to_string())?
+                    .toml
+            } else {
+                read_org(&new_org_path)?;
+                new_text
+            };
+            let rewritten = migrate::rewrite(&plan, view.org(), view.index(), &view.files());
+            let org_target = root.join(view.org_file());
+            // Write through temporary files and renames: a crash leaves each file whole.
+            let mut writes: Vec<(PathBuf, String)> = rewritten
+                .iter()
+                .map(|(name, text)| (root.join(name), text.clone()))
+                .collect();
+            writes.push((org_target.clone(), new_toml));
+            for (path, text) in &writes {
+                let tmp = path.with_extension("paraaf-migrate.tmp");
+                std::fs::write(&tmp, text)
+                    .and_then(|()| std::fs::rename(&tmp, path))
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            }
+            for (name, _) in &rewritten {
+                println!("rewrote {name}");
+            }
+            println!("installed {} as {}", plan.organogram, view.org_file());
+            drop(view);
+            // The result, checked as `paraaf check` would.
+            let after = ProjectView::load(&project)?;
+            let diags =
+                paraaf_compiler::db::project_diagnostics(&after.loaded.db, after.loaded.project);
+            let errors = diags.iter().filter(|d| d.is_error()).count();
+            if errors == 0 {
+                println!("the project checks clean against the new organogram");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                print!(
+                    "{}",
+                    paraaf_compiler::diagnostics::render_text(
+                        diags,
+                        |f| after.loaded.source(f),
+                        false
+                    )
+                );
+                println!(
+                    "{errors} error{} left: fix them by hand or extend the plan",
+                    if errors == 1 { "" } else { "s" }
+                );
+                Ok(ExitCode::from(1))
+            }
+        }
+        Command::Migrate { .. } => Err("give --plan NEW or --apply".into()),
         Command::Import { csv, output, city } => {
             let bytes =
                 std::fs::read(&csv).map_err(|e| format!("cannot read {}: {e}", csv.display()))?;

@@ -4,6 +4,8 @@ mod csv_import;
 mod model;
 mod toml_file;
 
+pub mod diff;
+pub mod migrate;
 pub use csv_import::{Imported, RowError, import_csv, slug};
 pub use model::*;
 pub use slug as ascii_id;

@@ -1,0 +1,367 @@
+//! What changed between two organograms, and what it does to a project: units,
+//! functions, mandates and people added, removed, renamed (a new id for the same thing,
+//! told by its name and, for units, its members) and moved; who holds each position
+//! before and after; and every place in the flows that names something removed or
+//! renamed, found through the resolver (never by spelling).
+
+use super::{OrgKind, Organogram, Position};
+use crate::resolve::{Index, Meaning, names};
+use crate::syntax::ast::SourceAst;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// An entry that exists in both, under another id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Renamed {
+    /// What it is (`unit`, `function`, `mandate`, `person`).
+    pub kind: &'static str,
+    /// Old id.
+    pub from: String,
+    /// New id.
+    pub to: String,
+    /// Why it is taken for the same entry.
+    pub because: String,
+}
+
+/// An entry added or removed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    /// What it is.
+    pub kind: &'static str,
+    /// Its id.
+    pub id: String,
+    /// Its display name.
+    pub name: String,
+}
+
+/// A unit under another parent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Moved {
+    /// The unit (its new id).
+    pub unit: String,
+    /// Old parent.
+    pub from: Option<String>,
+    /// New parent.
+    pub to: Option<String>,
+}
+
+/// Who holds a position, before and after.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Holders {
+    /// `diensthoofd of bevolking`, `burgemeester`.
+    pub position: String,
+    /// Before.
+    pub before: Vec<String>,
+    /// After.
+    pub after: Vec<String>,
+}
+
+/// A place in the project that names an entry removed or renamed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Affected {
+    /// Project-relative file.
+    pub file: String,
+    /// Line (1-based).
+    pub line: usize,
+    /// Byte range of the name.
+    pub start: usize,
+    /// End of the range.
+    pub end: usize,
+    /// The old id.
+    pub id: String,
+    /// The new id, when renamed.
+    pub renamed_to: Option<String>,
+}
+
+/// The whole difference.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct OrgDiff {
+    /// New entries.
+    pub added: Vec<Entry>,
+    /// Entries gone.
+    pub removed: Vec<Entry>,
+    /// Entries with a new id.
+    pub renamed: Vec<Renamed>,
+    /// For removed units, functions and mandates: the added one that took over (nearly
+    /// all their members or holders are there now). A proposal for the migration plan,
+    /// not a rename.
+    pub replaced_by: Vec<Renamed>,
+    /// Units with another parent.
+    pub moved: Vec<Moved>,
+    /// Positions whose holders changed.
+    pub holders: Vec<Holders>,
+    /// Places in the project that name a removed or renamed entry.
+    pub affected: Vec<Affected>,
+}
+
+impl OrgDiff {
+    /// Whether nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty()
+            && self.removed.is_empty()
+            && self.renamed.is_empty()
+            && self.moved.is_empty()
+            && self.holders.is_empty()
+    }
+
+    /// Old id → new id for every rename.
+    pub fn renames(&self) -> BTreeMap<String, String> {
+        self.renamed
+            .iter()
+            .map(|r| (r.from.clone(), r.to.clone()))
+            .collect()
+    }
+}
+
+fn kind_word(k: OrgKind) -> &'static str {
+    k.word()
+}
+
+/// People with a position in `unit` (not below it).
+fn members(org: &Organogram, unit: &str) -> BTreeSet<String> {
+    org.people
+        .iter()
+        .filter(|p| {
+            p.positions
+                .iter()
+                .any(|pos| matches!(pos, Position::Function { unit: u, .. } if u == unit))
+        })
+        .map(|p| p.id.clone())
+        .collect()
+}
+
+/// Holders of a function (people with that function anywhere) or a mandate.
+fn holders_of(org: &Organogram, id: &str) -> BTreeSet<String> {
+    org.people
+        .iter()
+        .filter(|p| {
+            p.positions.iter().any(|pos| match pos {
+                Position::Function { function, .. } => function == id,
+                Position::Mandate(m) => m == id,
+            })
+        })
+        .map(|p| p.id.clone())
+        .collect()
+}
+
+fn person<'a>(o: &'a Organogram, id: &str) -> Option<&'a super::Person> {
+    o.people.iter().find(|p| p.id == id)
+}
+
+fn jaccard(a: &BTreeSet<String>, b: &BTreeSet<String>) -> f64 {
+    if a.is_empty() && b.is_empty() {
+        return 0.0;
+    }
+    a.intersection(b).count() as f64 / a.union(b).count() as f64
+}
+
+/// The difference between `old` and `new`.
+pub fn diff(old: &Organogram, new: &Organogram) -> OrgDiff {
+    let mut out = OrgDiff::default();
+    let ids = |o: &Organogram, k: OrgKind| -> BTreeSet<String> {
+        o.ids()
+            .filter(|(_, kk)| *kk == k)
+            .map(|(id, _)| id.to_string())
+            .collect()
+    };
+    for kind in [
+        OrgKind::Unit,
+        OrgKind::Function,
+        OrgKind::Mandate,
+        OrgKind::Person,
+    ] {
+        let before = ids(old, kind);
+        let after = ids(new, kind);
+        let mut gone: Vec<String> = before.difference(&after).cloned().collect();
+        let mut fresh: Vec<String> = after.difference(&before).cloned().collect();
+        // Pair gone and fresh ids that are the same entry: best score first.
+        let mut pairs: Vec<(f64, String, String, String)> = Vec::new();
+        for g in &gone {
+            for f in &fresh {
+                let old_name = old.display_name(g).unwrap_or(g);
+                let new_name = new.display_name(f).unwrap_or(f);
+                let name_sim = strsim::normalized_levenshtein(
+                    &old_name.to_lowercase(),
+                    &new_name.to_lowercase(),
+                );
+                let (who, who_sim) = match kind {
+                    OrgKind::Unit => ("members", jaccard(&members(old, g), &members(new, f))),
+                    OrgKind::Function | OrgKind::Mandate => {
+                        ("holders", jaccard(&holders_of(old, g), &holders_of(new, f)))
+                    }
+                    OrgKind::Person => (
+                        "e-mail",
+                        match (person(old, g), person(new, f)) {
+                            (Some(a), Some(b)) if !a.email.is_empty() && a.email == b.email => 1.0,
+                            _ => 0.0,
+                        },
+                    ),
+                };
+                let score = name_sim.max(who_sim);
+                if score >= 0.75 || (name_sim >= 0.5 && who_sim >= 0.5) {
+                    let because = if who_sim >= name_sim {
+                        format!("the same {who} ({:.0}%)", who_sim * 100.0)
+                    } else if name_sim >= 0.999 {
+                        format!("the same name `{new_name}`")
+                    } else {
+                        format!("a similar name: `{old_name}` → `{new_name}`")
+                    };
+                    pairs.push((score, g.clone(), f.clone(), because));
+                }
+            }
+        }
+        pairs.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        for (_, g, f, because) in pairs {
+            if gone.contains(&g) && fresh.contains(&f) {
+                gone.retain(|x| *x != g);
+                fresh.retain(|x| *x != f);
+                out.renamed.push(Renamed {
+                    kind: kind_word(kind),
+                    from: g,
+                    to: f,
+                    because,
+                });
+            }
+        }
+        for g in &gone {
+            let (who, before): (&str, BTreeSet<String>) = match kind {
+                OrgKind::Unit => ("members", members(old, g)),
+                OrgKind::Function | OrgKind::Mandate => ("holders", holders_of(old, g)),
+                OrgKind::Person => continue,
+            };
+            if before.is_empty() {
+                continue;
+            }
+            let best = fresh
+                .iter()
+                .map(|f| {
+                    let after = match kind {
+                        OrgKind::Unit => members(new, f),
+                        _ => holders_of(new, f),
+                    };
+                    let share = before.intersection(&after).count() as f64 / before.len() as f64;
+                    (share, f)
+                })
+                .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(a.1)));
+            if let Some((share, f)) = best
+                && share >= 0.8
+            {
+                out.replaced_by.push(Renamed {
+                    kind: kind_word(kind),
+                    from: g.clone(),
+                    to: f.clone(),
+                    because: format!("{:.0}% of its {who} are there now", share * 100.0),
+                });
+            }
+        }
+        for g in gone {
+            out.removed.push(Entry {
+                kind: kind_word(kind),
+                name: old.display_name(&g).unwrap_or(&g).to_string(),
+                id: g,
+            });
+        }
+        for f in fresh {
+            out.added.push(Entry {
+                kind: kind_word(kind),
+                name: new.display_name(&f).unwrap_or(&f).to_string(),
+                id: f,
+            });
+        }
+    }
+    out.renamed
+        .sort_by(|a, b| (a.kind, &a.from).cmp(&(b.kind, &b.from)));
+    // Units under another parent (by their new id).
+    let renames = out.renames();
+    let now = |id: &str| renames.get(id).cloned().unwrap_or_else(|| id.to_string());
+    for u in &old.units {
+        let Some(n) = new.unit(&now(&u.id)) else {
+            continue;
+        };
+        let was = u.parent.as_deref().map(now);
+        if was != n.parent {
+            out.moved.push(Moved {
+                unit: n.id.clone(),
+                from: u.parent.clone(),
+                to: n.parent.clone(),
+            });
+        }
+    }
+    // Holders of every position, in the new ids.
+    let positions = |o: &Organogram, map: &dyn Fn(&str) -> String| {
+        let mut m: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for p in &o.people {
+            for pos in &p.positions {
+                let key = match pos {
+                    Position::Function { function, unit } => {
+                        format!("{} of {}", map(function), map(unit))
+                    }
+                    Position::Mandate(x) => map(x),
+                };
+                m.entry(key).or_default().insert(map(&p.id));
+            }
+        }
+        m
+    };
+    // A removed entry that another took over counts as that one for holders.
+    let mut taken = renames.clone();
+    taken.extend(
+        out.replaced_by
+            .iter()
+            .map(|r| (r.from.clone(), r.to.clone())),
+    );
+    let then = |id: &str| taken.get(id).cloned().unwrap_or_else(|| id.to_string());
+    let before = positions(old, &then);
+    let after = positions(new, &|s: &str| s.to_string());
+    let keys: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    let none = BTreeSet::new();
+    for k in keys {
+        let b = before.get(k).unwrap_or(&none);
+        let a = after.get(k).unwrap_or(&none);
+        if a != b {
+            out.holders.push(Holders {
+                position: k.clone(),
+                before: b.iter().cloned().collect(),
+                after: a.iter().cloned().collect(),
+            });
+        }
+    }
+    out
+}
+
+/// Every place in `files` (name, text, syntax tree) that names an entry of `old` that
+/// `d` removes or renames, resolved against `old` and the project index.
+pub fn affected(
+    d: &OrgDiff,
+    old: &Organogram,
+    index: &Index,
+    files: &[(String, &str, &SourceAst)],
+) -> Vec<Affected> {
+    let renames = d.renames();
+    let removed: BTreeSet<&str> = d.removed.iter().map(|e| e.id.as_str()).collect();
+    let mut out = Vec::new();
+    for (name, text, ast) in files {
+        for n in names(ast, index, old) {
+            let Meaning::Org(_, id) = &n.meaning else {
+                continue;
+            };
+            if n.definition {
+                continue;
+            }
+            let renamed_to = renames.get(id).cloned();
+            if renamed_to.is_none() && !removed.contains(id.as_str()) {
+                continue;
+            }
+            out.push(Affected {
+                file: name.clone(),
+                line: text[..n.span.start.min(text.len())].matches('\n').count() + 1,
+                start: n.span.start,
+                end: n.span.end,
+                id: id.clone(),
+                renamed_to,
+            });
+        }
+    }
+    out.sort_by(|a, b| (&a.file, a.start).cmp(&(&b.file, b.start)));
+    out
+}

@@ -1,0 +1,139 @@
+//! A migration plan after an organogram change (`migration.toml`), and rewriting the
+//! flows by it: each organogram name the resolver finds in a file is replaced at its
+//! span, so comments, layout and every other name (a group called like a unit) stay
+//! exactly as they were.
+
+use super::Organogram;
+use super::diff::OrgDiff;
+use crate::resolve::{Index, Meaning, names};
+use crate::syntax::ast::SourceAst;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// `migration.toml`: the new organogram and what each old name becomes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    /// The new organogram file (relative to the project).
+    pub organogram: String,
+    /// Old id → new id (renamed entries, and removed ones with a replacement). An empty
+    /// new id means "not decided yet": `--apply` refuses until it is filled in.
+    #[serde(default)]
+    pub rename: BTreeMap<String, String>,
+}
+
+fn quote(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+/// The plan proposed from a diff, as commented TOML for the administrator to review:
+/// renames filled in (with the reason), removed entries that the project uses left empty
+/// with the closest added entry suggested.
+pub fn propose(d: &OrgDiff, organogram: &str) -> String {
+    let mut out = String::new();
+    out.push_str(
+        "# Migration plan from `paraaf org migrate --plan`. Review every line, then run\n",
+    );
+    out.push_str(
+        "# `paraaf org migrate --apply`: it rewrites the flows and installs the new organogram.\n",
+    );
+    out.push_str(&format!("organogram = {}\n\n[rename]\n", quote(organogram)));
+    for r in &d.renamed {
+        out.push_str(&format!(
+            "{} = {}   # {} renamed: {}\n",
+            quote(&r.from),
+            quote(&r.to),
+            r.kind,
+            r.because
+        ));
+    }
+    let used: std::collections::BTreeSet<&str> = d
+        .affected
+        .iter()
+        .filter(|a| a.renamed_to.is_none())
+        .map(|a| a.id.as_str())
+        .collect();
+    for e in d.removed.iter().filter(|e| used.contains(e.id.as_str())) {
+        let candidates: Vec<&str> = d
+            .added
+            .iter()
+            .filter(|a| a.kind == e.kind)
+            .map(|a| a.id.as_str())
+            .collect();
+        let best = candidates
+            .iter()
+            .max_by(|a, b| {
+                strsim::normalized_levenshtein(&e.id, a)
+                    .total_cmp(&strsim::normalized_levenshtein(&e.id, b))
+            })
+            .copied();
+        let places = d.affected.iter().filter(|a| a.id == e.id).count();
+        if let Some(r) = d.replaced_by.iter().find(|r| r.from == e.id) {
+            out.push_str(&format!(
+                "{} = {}   # {} `{}` removed, used {places}×; taken over by `{}`: {}\n",
+                quote(&e.id),
+                quote(&r.to),
+                e.kind,
+                e.name,
+                r.to,
+                r.because
+            ));
+            continue;
+        }
+        out.push_str(&format!(
+            "{} = {}   # {} `{}` removed, used {places}×: name its replacement{}\n",
+            quote(&e.id),
+            quote(""),
+            e.kind,
+            e.name,
+            match best {
+                Some(b) if candidates.len() == 1 => format!(" (new: `{b}`)"),
+                Some(_) => format!(" (new {}s: {})", e.kind, candidates.join(", ")),
+                None => String::new(),
+            }
+        ));
+    }
+    out
+}
+
+/// Reads a plan.
+pub fn read(text: &str) -> Result<Plan, String> {
+    toml::from_str(text).map_err(|e| e.message().to_string())
+}
+
+/// The files rewritten by the plan: `(name, new text)` for each file that changes.
+/// Names are resolved against the old organogram and the project index.
+pub fn rewrite(
+    plan: &Plan,
+    old: &Organogram,
+    index: &Index,
+    files: &[(String, &str, &SourceAst)],
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (name, text, ast) in files {
+        let mut edits: Vec<(std::ops::Range<usize>, &str)> = names(ast, index, old)
+            .into_iter()
+            .filter_map(|n| match &n.meaning {
+                Meaning::Org(_, id) => plan
+                    .rename
+                    .get(id)
+                    .filter(|to| !to.is_empty() && *to != id)
+                    .map(|to| (n.span.clone(), to.as_str())),
+                _ => None,
+            })
+            .collect();
+        if edits.is_empty() {
+            continue;
+        }
+        edits.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));
+        edits.dedup_by_key(|(r, _)| r.start);
+        let mut new = text.to_string();
+        for (r, to) in edits {
+            if new.get(r.clone()).is_some() {
+                new.replace_range(r, to);
+            }
+        }
+        out.push((name.clone(), new));
+    }
+    out
+}
