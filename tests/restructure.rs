@@ -52,11 +52,17 @@ fn restructure(name: &str, change: impl Fn(&str) -> String) {
     let new = change(&old);
     assert_ne!(old, new, "{name}: the change changes nothing");
     std::fs::write(dir.join("new-org.toml"), &new).unwrap();
-    std::fs::write(
-        support::root().join(format!("tests/data/restructure/{name}.toml")),
-        &new,
-    )
-    .ok();
+    // The pair is kept as a fixture (the runtime tests read it).
+    let fixture = support::root().join(format!("tests/data/restructure/{name}.toml"));
+    match std::fs::read_to_string(&fixture) {
+        Ok(kept) => assert_eq!(
+            kept,
+            new,
+            "{}: regenerate it (delete it and run again)",
+            fixture.display()
+        ),
+        Err(_) => std::fs::write(&fixture, &new).unwrap(),
+    }
     let before: Vec<(PathBuf, String)> = std::fs::read_dir(dir.join("flows"))
         .unwrap()
         .flatten()
@@ -191,4 +197,160 @@ fn a_head_of_service_leaves() {
         let newcomer = "[[people]]\nid = \"sara-nieuwe\"\nname = \"Sara Nieuwe\"\nemail = \"sara.nieuwe@aalst.be\"\n\n[[people.positions]]\nfunction = \"diensthoofd\"\nunit = \"bevolking\"\n\n";
         org.replace(block, newcomer)
     });
+}
+
+/// The organogram after a restructure, as the test above made it.
+fn new_org(name: &str) -> PathBuf {
+    support::root().join(format!("tests/data/restructure/{name}.toml"))
+}
+
+#[test]
+fn documents_in_flight_move_to_the_new_signers() {
+    let city = support::City::aalst("restructure-runtime");
+    let now = "2026-11-23";
+    let uploader = city.staff("bevolking", "diensthoofd")[0].clone();
+    let head = city.function("diensthoofd", Some("bevolking"));
+    assert_eq!(head, "dirk-lambert");
+    let content = city.content.to_str().unwrap().to_string();
+    let doc = city.ok(
+        &[
+            "doc",
+            "submit",
+            "--kind",
+            "besluit",
+            "--as",
+            &uploader,
+            "--field",
+            "dienst=bevolking",
+            "--field",
+            "bron=notula",
+            "--field",
+            "titel=Aankoop stoelen",
+            "--field",
+            "bedrag=100",
+            "--content",
+            &content,
+        ],
+        now,
+    );
+    assert!(city.ok(&["inbox", "dirk-lambert"], now).contains(&doc));
+    let events = city.events();
+
+    // The head of Bevolking leaves. A dry run lists the move and changes nothing.
+    let org = new_org("leaver");
+    let out = city.ok(&["org", "deploy", org.to_str().unwrap(), "--dry-run"], now);
+    assert!(out.contains(&format!("move: {doc} ")), "{out}");
+    assert!(out.contains("dirk-lambert → sara-nieuwe"), "{out}");
+    assert!(
+        out.contains("would deploy organogram version 1: 1 task moved"),
+        "{out}"
+    );
+    assert_eq!(city.events(), events, "a dry run records nothing");
+
+    // For real: one audited move, the newcomer signs.
+    let out = city.ok(&["org", "deploy", org.to_str().unwrap()], now);
+    assert!(
+        out.contains("deployed organogram version 1: 1 task moved"),
+        "{out}"
+    );
+    assert!(!city.ok(&["inbox", "dirk-lambert"], now).contains(&doc));
+    assert!(city.ok(&["inbox", "sara-nieuwe"], now).contains(&doc));
+    let log = city.ok(&["log", "--as", "sara-nieuwe"], now);
+    assert!(log.contains("organogram version 1 deployed"), "{log}");
+    assert!(
+        log.lines()
+            .any(|l| l.contains("\"task_moved\"") && l.contains("organogram version 1")),
+        "{log}"
+    );
+    city.ok(&["doc", "sign", &doc, "--as", "sara-nieuwe"], now);
+    // Whoever left can no longer act or see.
+    assert!(
+        !city
+            .run(&["doc", "sign", &doc, "--as", "dirk-lambert"], now)
+            .status
+            .success()
+    );
+    assert!(city.ok(&["audit", "verify"], now).starts_with("ok:"));
+}
+
+#[test]
+fn a_renamed_function_needs_the_plan_or_is_refused() {
+    let city = support::City::aalst("restructure-rename-runtime");
+    let now = "2026-11-23";
+    let uploader = city.staff("bevolking", "diensthoofd")[0].clone();
+    let content = city.content.to_str().unwrap().to_string();
+    let doc = city.ok(
+        &[
+            "doc",
+            "submit",
+            "--kind",
+            "besluit",
+            "--as",
+            &uploader,
+            "--field",
+            "dienst=bevolking",
+            "--field",
+            "bron=notula",
+            "--field",
+            "titel=Aankoop",
+            "--field",
+            "bedrag=9000",
+            "--content",
+            &content,
+        ],
+        now,
+    );
+    let org = new_org("rename-function");
+    // Without the plan the deployed flows name a function that no longer exists.
+    let o = city.run(&["org", "deploy", org.to_str().unwrap()], now);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("function `diensthoofd`") && err.contains("nothing was deployed"),
+        "{err}"
+    );
+    // With the plan: deployed, nothing moves (the same people hold the renamed function),
+    // and the document goes on through the renamed function.
+    let plan = city.dir.join("migration.toml");
+    std::fs::write(
+        &plan,
+        "organogram = \"new.toml\"\n[rename]\n\"diensthoofd\" = \"hoofd-van-dienst\"\n",
+    )
+    .unwrap();
+    let out = city.ok(
+        &[
+            "org",
+            "deploy",
+            org.to_str().unwrap(),
+            "--plan",
+            plan.to_str().unwrap(),
+        ],
+        now,
+    );
+    assert!(out.contains("0 tasks moved"), "{out}");
+    assert!(city.ok(&["inbox", "dirk-lambert"], now).contains(&doc));
+    city.ok(&["doc", "sign", &doc, "--as", "dirk-lambert"], now);
+    // A new document routes through the renamed function too.
+    let doc2 = city.ok(
+        &[
+            "doc",
+            "submit",
+            "--kind",
+            "besluit",
+            "--as",
+            &uploader,
+            "--field",
+            "dienst=bevolking",
+            "--field",
+            "bron=notula",
+            "--field",
+            "titel=Tweede",
+            "--field",
+            "bedrag=10",
+            "--content",
+            &content,
+        ],
+        now,
+    );
+    assert!(city.ok(&["inbox", "dirk-lambert"], now).contains(&doc2));
 }

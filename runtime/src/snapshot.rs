@@ -29,6 +29,7 @@ struct SnapshotRef<'a> {
     last_seq: u64,
     task_count: u64,
     absence_count: u64,
+    organogram: &'a Option<crate::engine::OrgInForce>,
 }
 
 #[derive(Deserialize)]
@@ -41,19 +42,22 @@ struct SnapshotOwned {
     last_seq: u64,
     task_count: u64,
     absence_count: u64,
+    #[serde(default)]
+    organogram: Option<crate::engine::OrgInForce>,
 }
 
 /// The state as snapshot JSON.
 pub fn encode(state: &State) -> Result<Vec<u8>, RuntimeError> {
     serde_json::to_vec(&SnapshotRef {
         format: FORMAT,
-        projects: state.deployments.iter().map(|d| &*d.project).collect(),
+        projects: state.deployments.iter().map(|d| &*d.compiled).collect(),
         documents: &state.documents,
         absences: &state.absences,
         invoices: &state.invoices,
         last_seq: state.last_seq,
         task_count: state.task_count,
         absence_count: state.absence_count,
+        organogram: &state.organogram,
     })
     .map_err(|e| RuntimeError::Storage(format!("cannot write a snapshot: {e}")))
 }
@@ -79,6 +83,8 @@ pub fn decode(body: &[u8]) -> Result<Option<State>, RuntimeError> {
     for p in s.projects {
         state.push_deployment(Arc::new(p));
     }
+    state.organogram = s.organogram;
+    state.reindex_deployments();
     state.reindex();
     Ok(Some(state))
 }

@@ -58,6 +58,12 @@ pub fn log(args: LogArgs) -> Result<ExitCode, String> {
                 println!("{seq}\t{at}\tproject version {version} deployed ({sha256})");
                 continue;
             }
+            Event::OrganogramDeployed {
+                version, sha256, ..
+            } => {
+                println!("{seq}\t{at}\torganogram version {version} deployed ({sha256})");
+                continue;
+            }
             Event::AbsenceAdded { person, .. } => person == &args.person,
             Event::AbsenceWithdrawn { id } => state
                 .absences

@@ -41,6 +41,29 @@ pub enum Command {
         #[arg(long, default_value = "text", value_parser = ["text", "json"])]
         format: String,
     },
+    /// Put a new organogram in force in the runtime (an HR export, a restructure) without
+    /// redeploying the flows: every routing decision, substitute and read uses it from
+    /// now on, for documents of every flow version. Refused when the deployed flows name
+    /// something it lacks (unless --force, which lists it). Open tasks whose signers
+    /// change are moved, one audited event each (shield proven again); the absences of
+    /// people who left end. `--dry-run` lists every move and changes nothing.
+    ///
+    /// Example: paraaf org deploy new-org.toml --plan migration.toml --dry-run
+    Deploy {
+        /// The new organogram (TOML, or HR's CSV).
+        organogram: PathBuf,
+        /// A migration plan whose [rename] tells what old ids in the flows become.
+        #[arg(long)]
+        plan: Option<PathBuf>,
+        /// List what would happen; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Deploy even though deployed flows name what the new organogram lacks.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        rt: super::runtime_args::RuntimeArgs,
+    },
     /// Move a project to a new organogram. `--plan NEW` writes `migration.toml` (old name
     /// → new name, proposed from the diff: review it); `--apply` rewrites the flows by it
     /// (only the organogram names, through the syntax tree: comments and layout stay),
@@ -363,6 +386,64 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             }
         }
         Command::Migrate { .. } => Err("give --plan NEW or --apply".into()),
+        Command::Deploy {
+            organogram,
+            plan,
+            dry_run,
+            force,
+            rt,
+        } => {
+            let org = paraaf_compiler::compile::org_snapshot(&read_org(&organogram)?);
+            let renames = match &plan {
+                Some(p) => {
+                    let text = std::fs::read_to_string(p)
+                        .map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+                    let plan = migrate::read(&text)
+                        .map_err(|e| format!("{} is not a migration plan: {e}", p.display()))?;
+                    plan.rename
+                        .into_iter()
+                        .filter(|(_, to)| !to.is_empty())
+                        .collect()
+                }
+                None => Default::default(),
+            };
+            let mut runtime = rt.open()?;
+            let now = rt.now();
+            let report = if dry_run {
+                let mut state = runtime.state().clone();
+                let mut em =
+                    paraaf_runtime::engine::Emitter::new(&mut state, &runtime.calendar, now);
+                em.deploy_organogram(org, renames, force)
+                    .map_err(|e| e.to_string())?
+            } else {
+                runtime
+                    .execute(now, move |e| e.deploy_organogram(org, renames, force))
+                    .map_err(|e| e.to_string())?
+            };
+            for b in &report.breaks {
+                println!("breaks: {b}");
+            }
+            for m in &report.moves {
+                println!("move: {m}");
+            }
+            for a in &report.absences_ended {
+                println!("absence ended: {a}");
+            }
+            println!(
+                "{} organogram version {}: {} task{} moved, {} absence{} ended",
+                if dry_run { "would deploy" } else { "deployed" },
+                report.version,
+                report.moves.len(),
+                if report.moves.len() == 1 { "" } else { "s" },
+                report.absences_ended.len(),
+                if report.absences_ended.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                },
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Import { csv, output, city } => {
             let bytes =
                 std::fs::read(&csv).map_err(|e| format!("cannot read {}: {e}", csv.display()))?;

@@ -86,7 +86,8 @@ pub fn lower(org: &Organogram, index: &Index) -> m::CompiledProject {
     }
 }
 
-fn snapshot(org: &Organogram) -> m::Organogram {
+/// The organogram as the compiled model holds it (also what `paraaf org deploy` records).
+pub fn snapshot(org: &Organogram) -> m::Organogram {
     use crate::org::Position;
     m::Organogram {
         units: org

@@ -2,6 +2,10 @@
 //! emitted so later decisions in the same command see them; the caller commits them to
 //! the store before anyone can observe the new state.
 
+mod organogram;
+
+pub use organogram::OrgDeployment;
+
 use super::errors::RuntimeError;
 use super::events::{Event, TaskSpec};
 use super::state::{Deployment, State, Status, TaskStatus};

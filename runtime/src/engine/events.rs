@@ -26,6 +26,34 @@ pub struct TaskSpec {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     /// A compiled project became the current version. Documents keep their version.
+    /// A new organogram (HR export, reorganisation): from now on every routing decision,
+    /// substitute and read uses it, for documents of every flow version; old ids the flows
+    /// still name are read through `renames`.
+    OrganogramDeployed {
+        /// Organogram version (1, 2, ...).
+        version: u32,
+        /// SHA-256 of its JSON.
+        sha256: String,
+        /// The organogram.
+        organogram: Box<paraaf_compiler::compile::model::Organogram>,
+        /// Old id → new id, from the migration plan.
+        #[serde(default)]
+        renames: std::collections::BTreeMap<String, String>,
+    },
+    /// An open task moved to other people after an organogram change: who holds its
+    /// role now, and who may sign.
+    TaskMoved {
+        /// Document.
+        doc: String,
+        /// Task.
+        task: String,
+        /// The role's holders now.
+        holders: Vec<String>,
+        /// Who may sign now.
+        assignees: Vec<String>,
+        /// Why, in words (organogram version, old and new signer).
+        reason: String,
+    },
     /// The state after event `seq` was saved as a snapshot whose JSON has this SHA-256
     /// (start-up loads it and replays only later events). Changes nothing.
     SnapshotTaken {
@@ -241,6 +269,7 @@ impl Event {
             | Event::TasksCancelled { doc, .. }
             | Event::Reminded { doc, .. }
             | Event::Escalated { doc, .. }
+            | Event::TaskMoved { doc, .. }
             | Event::DocumentCompleted { doc }
             | Event::DocumentReturned { doc }
             | Event::DocumentStopped { doc }

@@ -6,7 +6,9 @@ mod errors;
 mod events;
 mod state;
 
-pub use commands::{Emitter, Submission};
+pub use commands::{Emitter, OrgDeployment, Submission};
 pub use errors::RuntimeError;
 pub use events::{Event, TaskSpec};
-pub use state::{Absence, Deployment, Document, ImportedInvoice, State, Status, Task, TaskStatus};
+pub use state::{
+    Absence, Deployment, Document, ImportedInvoice, OrgInForce, State, Status, Task, TaskStatus,
+};

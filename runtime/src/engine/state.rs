@@ -13,7 +13,10 @@ use std::sync::Arc;
 /// A deployed project version with its organogram index.
 #[derive(Clone, Debug)]
 pub struct Deployment {
-    /// The compiled project.
+    /// The compiled project as deployed.
+    pub compiled: Arc<CompiledProject>,
+    /// The compiled project as documents are routed now: organogram ids read through the
+    /// renames of the organogram in force.
     pub project: Arc<CompiledProject>,
     /// Lookups in its organogram.
     pub org: Arc<OrgIndex>,
@@ -210,10 +213,24 @@ pub struct State {
     pub absence_count: u64,
     /// Imported invoices by identity, until and after they are paid.
     pub invoices: imbl::OrdMap<String, Arc<ImportedInvoice>>,
+    /// The organogram in force (the last deployed, with a project or on its own), its
+    /// version number, and the renames of old ids every version's flows are read with.
+    pub organogram: Option<OrgInForce>,
     /// Person → documents in progress where they are assigned an open task (derived:
     /// kept up to date by `apply`, rebuilt when a snapshot is loaded). The inbox reads
     /// it instead of every document.
     pub open_tasks: imbl::OrdMap<String, imbl::OrdSet<String>>,
+}
+
+/// The organogram every decision uses now.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct OrgInForce {
+    /// Organogram version (0: the one a project was compiled with).
+    pub version: u32,
+    /// The organogram.
+    pub organogram: Arc<paraaf_compiler::compile::model::Organogram>,
+    /// Old id → new id, accumulated over organogram versions.
+    pub renames: BTreeMap<String, String>,
 }
 
 /// An invoice `finance run` imported.
@@ -330,7 +347,57 @@ impl State {
         }
         match event {
             Event::ProjectDeployed { project, .. } => {
+                // A project brings the organogram it was compiled with; it is in force.
+                let version = self.organogram.as_ref().map_or(0, |o| o.version);
+                self.organogram = Some(OrgInForce {
+                    version,
+                    organogram: Arc::new(project.organogram.clone()),
+                    renames: BTreeMap::new(),
+                });
                 self.push_deployment(Arc::new((**project).clone()));
+                self.reindex_deployments();
+            }
+            Event::OrganogramDeployed {
+                version,
+                organogram,
+                renames,
+                ..
+            } => {
+                let mut all = self
+                    .organogram
+                    .as_ref()
+                    .map(|o| o.renames.clone())
+                    .unwrap_or_default();
+                // a → b then b → c: a → c.
+                for v in all.values_mut() {
+                    if let Some(n) = renames.get(v) {
+                        *v = n.clone();
+                    }
+                }
+                all.extend(renames.clone());
+                self.organogram = Some(OrgInForce {
+                    version: *version,
+                    organogram: Arc::new((**organogram).clone()),
+                    renames: all,
+                });
+                self.reindex_deployments();
+            }
+            Event::TaskMoved {
+                doc,
+                task,
+                holders,
+                assignees,
+                ..
+            } => {
+                if let Some(t) = self.task_mut(doc, task) {
+                    t.spec.holders = holders.clone();
+                    t.spec.assignees = assignees.clone();
+                    t.shield_refused = None;
+                }
+                if let Some(d) = self.doc_mut(doc) {
+                    d.signers.extend(holders.iter().cloned());
+                    d.signers.extend(assignees.iter().cloned());
+                }
             }
             Event::SnapshotTaken { .. } => {}
             Event::DocumentSubmitted {
@@ -532,11 +599,44 @@ impl State {
             }
         }
         self.deployments.push(Deployment {
+            compiled: project.clone(),
             project,
             org,
             shields,
             broken,
         });
+    }
+
+    /// Re-indexes every deployed version against the organogram in force: flows read
+    /// through its renames, group members recomputed, shielding rules verified again.
+    pub fn reindex_deployments(&mut self) {
+        let Some(org) = self.organogram.clone() else {
+            return;
+        };
+        let index = Arc::new(OrgIndex::new(&org.organogram));
+        let mut prev_kinds: Option<(u32, Vec<String>)> = None;
+        for (i, d) in self.deployments.iter_mut().enumerate() {
+            let routing = Arc::new(paraaf_compiler::compile::rename::rename_org_ids(
+                &d.compiled,
+                &org.renames,
+            ));
+            let shields = Arc::new(ShieldIndex::new(&routing, &index));
+            let mut broken = paraaf_compiler::compile::shield::verify(&routing, &index);
+            if let Some((v, kinds)) = &prev_kinds {
+                for k in kinds {
+                    if !shields.kinds.contains_key(k) {
+                        broken.push(format!(
+                            "version {v} shields `{k}`; this version dropped the shield"
+                        ));
+                    }
+                }
+            }
+            prev_kinds = Some((i as u32 + 1, shields.kinds.keys().cloned().collect()));
+            d.project = routing;
+            d.org = index.clone();
+            d.shields = shields;
+            d.broken = broken;
+        }
     }
 
     /// A document to change: copied first if a reader's snapshot still shares it.
