@@ -616,12 +616,26 @@ impl State {
         let index = Arc::new(OrgIndex::new(&org.organogram));
         let mut prev_kinds: Option<(u32, Vec<String>)> = None;
         for (i, d) in self.deployments.iter_mut().enumerate() {
-            let routing = Arc::new(paraaf_compiler::compile::rename::rename_org_ids(
-                &d.compiled,
-                &org.renames,
-            ));
+            let mut routed =
+                paraaf_compiler::compile::rename::rename_org_ids(&d.compiled, &org.renames);
+            // Group members as the organogram in force defines them (the compiled list
+            // was taken with the organogram the project was compiled against).
+            for g in &mut routed.groups {
+                g.members = paraaf_compiler::compile::shield::group_members(&g.definition, &index)
+                    .into_iter()
+                    .collect();
+            }
+            let routing = Arc::new(routed);
             let shields = Arc::new(ShieldIndex::new(&routing, &index));
-            let mut broken = paraaf_compiler::compile::shield::verify(&routing, &index);
+            // As deployed, against its own organogram (an edited log shows here), and as
+            // routed now, against the organogram in force.
+            let own = OrgIndex::new(&d.compiled.organogram);
+            let mut broken = paraaf_compiler::compile::shield::verify(&d.compiled, &own);
+            for v in paraaf_compiler::compile::shield::verify(&routing, &index) {
+                if !broken.contains(&v) {
+                    broken.push(v);
+                }
+            }
             if let Some((v, kinds)) = &prev_kinds {
                 for k in kinds {
                     if !shields.kinds.contains_key(k) {

@@ -76,7 +76,12 @@ impl Emitter<'_> {
         // The checker's second opinion on the compiled flows of every version.
         let index = paraaf_compiler::compile::org_index::OrgIndex::new(&organogram);
         for (i, d) in self.state.deployments.iter().enumerate() {
-            let routed = rename_org_ids(&d.compiled, &all);
+            let mut routed = rename_org_ids(&d.compiled, &all);
+            for g in &mut routed.groups {
+                g.members = paraaf_compiler::compile::shield::group_members(&g.definition, &index)
+                    .into_iter()
+                    .collect();
+            }
             let mut names = BTreeSet::new();
             for f in &routed.flows {
                 for step in &f.steps {
