@@ -106,6 +106,9 @@ fn restructure(name: &str, change: impl Fn(&str) -> String) {
     assert!(out.contains("checks clean"), "{out}");
     let (code, out) = paraaf(&dir, &["check", "."]);
     assert_eq!(code, 0, "{name}: {out}");
+    // Still the formatter's fixed point.
+    let (code, out) = paraaf(&dir, &["fmt", "--check", "flows"]);
+    assert_eq!(code, 0, "{name}: {out}");
     // Only organogram names changed, in place: the changed lines, old → new.
     let mut changes = String::new();
     for (path, old_text) in before {
