@@ -271,3 +271,81 @@ fn url_path(u: &str) -> PathBuf {
     }
     PathBuf::from(String::from_utf8(out).unwrap())
 }
+
+/// What an attack pass found (each once a hang, a spin or a wrong edit), as tests.
+#[test]
+fn attack_findings_stay_fixed() {
+    let root = aalst("lsp-attack");
+    let mut c = start(&root);
+    // A float id and one beyond 64 bits: -32600, and the server keeps answering.
+    c.send_raw(br#"{"jsonrpc":"2.0","id":1.5,"method":"textDocument/hover","params":{}}"#);
+    assert!(c.wait_for(|v| v["error"]["code"] == -32600).is_some());
+    c.send_raw(br#"{"jsonrpc":"2.0","id":99999999999999999999999,"method":"x","params":{}}"#);
+    assert!(c.wait_for(|v| v["error"]["code"] == -32600).is_some());
+    let social = root.join("flows/social.paraaf");
+    let su = open(&mut c, &social);
+    let text = std::fs::read_to_string(&social).unwrap();
+    assert!(symbols(&mut c, &su)["result"].is_array());
+    // A step may not take the name of another step of its flow.
+    let at = text.find("step voorstel").unwrap() + 5;
+    let line = text[..at].matches('\n').count();
+    let col = at - text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let r = c.request(
+        "textDocument/rename",
+        json!({"textDocument": {"uri": su}, "position": {"line": line, "character": col}, "newName": "beslissing"}),
+    );
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("already a step"),
+        "{r}"
+    );
+    // Deep `all {` nesting: formatting answers at once (nothing to do) and the server
+    // goes on.
+    let nested = root.join("flows/zz-nested.paraaf");
+    let deep = format!(
+        "flow x for besluit {{\n  step s : {}sign burgemeester\n{}}}\n",
+        "all {\n".repeat(6000),
+        "}\n".repeat(6000)
+    );
+    std::fs::write(&nested, &deep).unwrap();
+    let nu = open(&mut c, &nested);
+    let r = c.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": nu}, "options": {"tabSize": 2, "insertSpaces": true}}),
+    );
+    assert!(r.get("error").is_none(), "{r}");
+    assert!(symbols(&mut c, &su)["result"].is_array());
+    // A loose file: diagnostics for it only, never for its "(no organogram)".
+    let loose_dir = support::tempdir("lsp-attack-loose");
+    let loose = loose_dir.join("notitie.paraaf");
+    std::fs::copy(
+        support::root().join("examples/loose/notitie.paraaf"),
+        &loose,
+    )
+    .unwrap();
+    let lu = open(&mut c, &loose);
+    c.diagnostics_where(&lu, |d| !d.is_empty());
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let _ = symbols(&mut c, &lu);
+    let seen = c.published_until(&[]);
+    assert!(seen.keys().all(|u| !u.contains("organogram")), "{seen:?}");
+    // The editor goes away without `exit`: the process ends with 1, and quickly.
+    drop(c.take_stdin());
+    let t = std::time::Instant::now();
+    let status = c.child.wait().unwrap();
+    assert_eq!(status.code(), Some(1));
+    assert!(t.elapsed() < std::time::Duration::from_secs(5));
+}
+
+#[test]
+fn exit_without_shutdown_after_the_project_loaded() {
+    let root = aalst("lsp-late-exit");
+    let mut c = start(&root);
+    let u = open(&mut c, &root.join("flows/college.paraaf"));
+    c.diagnostics_where(&u, |_| true);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    c.notify("exit", json!(null));
+    assert_eq!(c.child.wait().unwrap().code(), Some(1));
+}

@@ -606,9 +606,23 @@ pub fn rename(
     }
     if new_name != word {
         // One meaning per name: the new name may not be taken already.
-        let taken = if let Meaning::Field { kind, .. } = &n.meaning {
-            c.field_type(kind, new_name)
-                .map(|_| format!("a field of `{kind}`"))
+        let in_scope = match &n.meaning {
+            Meaning::Field { kind, .. } => c
+                .field_type(kind, new_name)
+                .map(|_| format!("a field of `{kind}`")),
+            Meaning::Step { flow, .. } => c
+                .index
+                .flows
+                .get(flow)
+                .and_then(|v| v.first())
+                .filter(|f| f.def.steps.iter().any(|s| s.name.text == new_name))
+                .map(|_| format!("a step of `{flow}`")),
+            _ => None,
+        };
+        let taken = if in_scope.is_some() {
+            in_scope
+        } else if matches!(n.meaning, Meaning::Step { .. }) {
+            None // step names live in their flow only
         } else if c.index.documents.contains_key(new_name) {
             Some("a document kind".to_string())
         } else if c.index.flows.contains_key(new_name) {
@@ -920,9 +934,27 @@ pub fn semantic_tokens(ws: &Workspace, path: &Path) -> Vec<lsp::SemanticToken> {
     });
     let mut out = Vec::new();
     let (mut last_line, mut last_col) = (0u32, 0u32);
+    // Positions advance with the tokens (in order), so a 10,000-term condition on one
+    // line costs linear time, not a scan from the line start per token.
+    let mut cursor: Option<(usize, lsp::Position)> = None;
+    let mut at = |offset: usize| -> lsp::Position {
+        let p = match cursor {
+            Some((o, p)) if o <= offset && !c.text[o..offset].contains('\n') => lsp::Position {
+                line: p.line,
+                character: p.character
+                    + c.text[o..offset]
+                        .chars()
+                        .map(|ch| ch.len_utf16() as u32)
+                        .sum::<u32>(),
+            },
+            _ => lines.position(offset),
+        };
+        cursor = Some((offset, p));
+        p
+    };
     for (r, ty) in raw {
-        let s = lines.position(r.start);
-        let e = lines.position(r.end);
+        let s = at(r.start);
+        let e = at(r.end);
         if s.line != e.line {
             continue;
         }
@@ -987,6 +1019,15 @@ pub fn code_actions(
 pub fn formatting(ws: &Workspace, path: &Path) -> Option<Vec<lsp::TextEdit>> {
     let file = ws.files.get(path)?;
     let text = file.text(&ws.db);
+    // Nesting the parser refuses (P0002) is not re-indented either: the result would be
+    // quadratic in size.
+    if parse(&ws.db, *file)
+        .diagnostics
+        .iter()
+        .any(|d| d.code == paraaf_compiler::diagnostics::Code::TooDeep)
+    {
+        return None;
+    }
     let formatted = paraaf_compiler::syntax::format(text);
     if &formatted == text {
         return Some(Vec::new());

@@ -55,6 +55,11 @@ enum Parsed {
 }
 
 fn parse(buf: &[u8]) -> Parsed {
+    parse_limited(buf, MAX_BODY)
+}
+
+/// Like `parse`, with a bound on the body (the server's own messages have none).
+fn parse_limited(buf: &[u8], max: usize) -> Parsed {
     let Some(start) = find_header(buf, 0) else {
         // Keep a tail that could be the start of a header split across reads.
         let keep = HEADER.len().min(buf.len());
@@ -70,15 +75,15 @@ fn parse(buf: &[u8]) -> Parsed {
     let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
         // Some clients send bare newlines.
         return match buf.windows(2).position(|w| w == b"\n\n") {
-            Some(e) => parse_headers(buf, e, e + 2),
+            Some(e) => parse_headers(buf, e, e + 2, max),
             None if buf.len() > 8192 => Parsed::Skip(HEADER.len()),
             None => Parsed::More,
         };
     };
-    parse_headers(buf, end, end + 4)
+    parse_headers(buf, end, end + 4, max)
 }
 
-fn parse_headers(buf: &[u8], end: usize, body_start: usize) -> Parsed {
+fn parse_headers(buf: &[u8], end: usize, body_start: usize, max: usize) -> Parsed {
     let head = String::from_utf8_lossy(&buf[..end]);
     let mut len = None;
     for line in head.lines() {
@@ -88,7 +93,7 @@ fn parse_headers(buf: &[u8], end: usize, body_start: usize) -> Parsed {
             len = v.trim().parse::<usize>().ok();
         }
     }
-    let Some(len) = len.filter(|l| *l <= MAX_BODY) else {
+    let Some(len) = len.filter(|l| *l <= max) else {
         // A header block with no usable length: skip it, resynchronise on the next one.
         return Parsed::Skip(body_start);
     };
@@ -122,9 +127,10 @@ fn judge(body: &[u8], shut_down: &AtomicBool) -> Verdict {
         ));
     };
     let id = m.get("id").cloned();
+    // The transport reads integer ids only: a float or an id beyond 64 bits would end it.
     let valid_id = id
         .as_ref()
-        .is_none_or(|i| i.is_string() || i.is_number() || i.is_null());
+        .is_none_or(|i| i.is_string() || i.as_i64().is_some() || i.is_null());
     let method = m.get("method");
     let is_response = id.is_some() && (m.contains_key("result") || m.contains_key("error"));
     if m.get("jsonrpc").and_then(Value::as_str) != Some("2.0")
@@ -150,6 +156,18 @@ fn judge(body: &[u8], shut_down: &AtomicBool) -> Verdict {
         if method == "shutdown" {
             shut_down.store(true, Ordering::SeqCst);
         }
+    }
+    if method == "exit" {
+        // The session ends here, whatever is still running: 0 after `shutdown`, else 1.
+        let code = if shut_down.load(Ordering::SeqCst) {
+            0
+        } else {
+            1
+        };
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            std::process::exit(code);
+        });
     }
     Verdict::Forward
 }
@@ -194,7 +212,20 @@ pub async fn read_client(
             Parsed::More => {}
         }
         match input.read(&mut chunk).await {
-            Ok(0) | Err(_) => return, // the editor went away: the server ends
+            Ok(0) | Err(_) => {
+                // The editor went away (crashed, or closed stdin without `exit`): end the
+                // process, with 1 unless it had asked to shut down.
+                let code = if shut_down.load(Ordering::SeqCst) {
+                    0
+                } else {
+                    1
+                };
+                std::thread::spawn(move || {
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                    std::process::exit(code);
+                });
+                return;
+            }
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
     }
@@ -210,8 +241,9 @@ pub async fn write_client(
     let mut buf: Vec<u8> = Vec::new();
     let mut chunk = vec![0u8; 64 * 1024];
     let mut server_open = true;
+    let mut replies_open = true;
     loop {
-        while let Parsed::Message(body, used) = parse(&buf) {
+        while let Parsed::Message(body, used) = parse_limited(&buf, usize::MAX) {
             buf.drain(..used);
             if out.write_all(&frame(&body)).await.is_err() {
                 return;
@@ -223,17 +255,17 @@ pub async fn write_client(
                 Ok(0) | Err(_) => server_open = false,
                 Ok(n) => buf.extend_from_slice(&chunk[..n]),
             },
-            reply = replies.recv() => match reply {
+            reply = replies.recv(), if replies_open => match reply {
                 Some(r) if out.write_all(&r).await.is_err() => return,
                 Some(_) => {}
                 None if !server_open => return,
-                None => {}
+                None => replies_open = false, // the reader ended: stop polling it
             },
             else => return,
         }
         if !server_open && replies.is_empty() {
             // The server is done; write what it left and stop.
-            while let Parsed::Message(body, used) = parse(&buf) {
+            while let Parsed::Message(body, used) = parse_limited(&buf, usize::MAX) {
                 buf.drain(..used);
                 let _ = out.write_all(&frame(&body)).await;
             }

@@ -370,7 +370,7 @@ impl LanguageServer for Backend {
                         if let Some(root) = crate::projects::root_of(&f)
                             && let Some(ws) = projects.projects.get_mut(&root)
                         {
-                            ws.remove(&f);
+                            ws.close(&f); // gone from disk: gone from the project
                         }
                         gone.push(f);
                     } else if f.extension().is_some_and(|e| e == "paraaf" || e == "toml") {

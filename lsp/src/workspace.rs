@@ -140,6 +140,8 @@ impl Workspace {
     pub fn close(&mut self, path: &Path) {
         match std::fs::read(path) {
             Ok(bytes) => self.set_text(path, paraaf_compiler::encoding::decode(&bytes).0),
+            // A deleted organogram is an empty one (its loss shows as P0022).
+            Err(_) if !path.exists() && self.is_org(path) => self.set_text(path, String::new()),
             Err(_) if !path.exists() => self.remove(path),
             Err(_) => {}
         }
@@ -210,7 +212,11 @@ impl Workspace {
         for f in project.files(&self.db) {
             by_file.insert(f.name(&self.db).clone(), Vec::new());
         }
-        by_file.insert(project.org(&self.db).name(&self.db).clone(), Vec::new());
+        let org_name = project.org(&self.db).name(&self.db).clone();
+        if self.problem.is_none() || self.root.join(&org_name).is_file() {
+            // A loose file's "(no organogram)" is no file: nothing is published for it.
+            by_file.insert(org_name, Vec::new());
+        }
         let mut lines = BTreeMap::new();
         if let Some(problem) = &self.problem {
             for list in by_file.values_mut() {

@@ -141,6 +141,18 @@ impl LspClient {
         }
     }
 
+    /// Closes the server's stdin (the editor went away); later sends go nowhere.
+    pub fn take_stdin(&mut self) -> ChildStdin {
+        let null = Command::new("true")
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap()
+            .stdin
+            .take()
+            .unwrap();
+        std::mem::replace(&mut self.stdin, null)
+    }
+
     /// The next request id this client will use.
     pub fn next_id(&self) -> i64 {
         self.next_id
