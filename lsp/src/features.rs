@@ -732,7 +732,8 @@ pub fn completion(ws: &Workspace, path: &Path, pos: lsp::Position) -> Vec<lsp::C
             .collect();
     }
     let in_people = head.contains("people(");
-    if prev_word == "step" && head.ends_with("back to step") {
+    let words: Vec<&str> = head.split_whitespace().collect();
+    if prev_word == "step" && words.ends_with(&["back", "to", "step"]) {
         return c
             .steps_of_flow_at(offset)
             .into_iter()

@@ -100,12 +100,40 @@ impl Projects {
         self.projects.get(&root_of(path)?)
     }
 
-    /// A `paraaf.toml` changed, appeared or went away: reload that project.
-    pub fn config_changed(&mut self, config: &Path) -> Vec<PathBuf> {
+    /// A `paraaf.toml` changed, appeared or went away: reload that project (its files
+    /// that are open in the editor, `open`, then belong to the nearest project left, or
+    /// are loose).
+    pub fn config_changed(
+        &mut self,
+        config: &Path,
+        open: &std::collections::BTreeSet<PathBuf>,
+    ) -> Vec<PathBuf> {
         let Some(root) = config.parent() else {
             return Vec::new();
         };
         let old = self.projects.remove(root);
+        if !config.is_file()
+            && let Some(ws) = &old
+        {
+            // Keep the editor's buffers: they move to their new home.
+            let buffers: Vec<(PathBuf, String)> = ws
+                .files
+                .iter()
+                .filter(|(p, _)| open.contains(*p))
+                .map(|(p, f)| (p.clone(), f.text(&ws.db).clone()))
+                .collect();
+            let mut cleared: Vec<PathBuf> = ws
+                .files
+                .keys()
+                .filter(|p| !open.contains(*p))
+                .cloned()
+                .collect();
+            for (p, text) in buffers {
+                self.for_path_mut(&p).set_text(&p, text);
+            }
+            cleared.sort();
+            return cleared;
+        }
         let mut cleared: Vec<PathBuf> = old
             .map(|w| w.files.into_keys().collect())
             .unwrap_or_default();

@@ -360,7 +360,7 @@ impl LanguageServer for Backend {
                     if f.file_name()
                         .is_some_and(|n| n == paraaf_compiler::load::CONFIG_FILE)
                     {
-                        gone.extend(projects.config_changed(&f));
+                        gone.extend(projects.config_changed(&f, &open));
                         continue;
                     }
                     if open.contains(&f) {

@@ -26,8 +26,18 @@ pub struct Args {
 
 /// Prints diagnostics in the chosen format.
 pub fn print(project: &LoadedProject, diags: &[Diagnostic], format: Format, color: Color) {
+    // CI formats name files from the repository root: the project folder as given.
+    let prefix = project.root.to_string_lossy();
     match format {
         Format::Json => println!("{}", render_json(diags, |f| project.source(f))),
+        Format::Sarif => println!(
+            "{}",
+            paraaf_compiler::diagnostics::render_sarif(diags, |f| project.source(f), &prefix)
+        ),
+        Format::Github => print!(
+            "{}",
+            paraaf_compiler::diagnostics::render_github(diags, |f| project.source(f), &prefix)
+        ),
         Format::Text => print!(
             "{}",
             render_text(diags, |f| project.source(f), color.enabled())

@@ -95,6 +95,10 @@ pub enum Format {
     Text,
     /// A JSON array; fields are only ever added.
     Json,
+    /// SARIF 2.1.0 for code scanning (upload it with github/codeql-action/upload-sarif).
+    Sarif,
+    /// GitHub workflow commands (`::error file=…,line=…::…`): annotations on the diff.
+    Github,
 }
 
 /// When to use colour.

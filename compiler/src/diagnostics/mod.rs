@@ -1,8 +1,10 @@
 //! Diagnostics: one internal type feeds the terminal renderer, JSON and (later) the LSP.
 
+mod ci_formats;
 mod codes;
 mod render;
 
+pub use ci_formats::{render_github, render_sarif};
 pub use codes::Code;
 pub use render::{render_json, render_text};
 

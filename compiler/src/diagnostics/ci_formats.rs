@@ -1,0 +1,165 @@
+//! Diagnostics for CI: SARIF 2.1.0 (code scanning, with the rules of the code registry
+//! and their documentation pages) and GitHub workflow commands (`::error file=…`).
+//! Both are made from the JSON rendering, so every format shows the same locations.
+
+use super::{Code, Diagnostic, render_json};
+use serde_json::{Value, json};
+
+/// `path` inside the repository: the project folder as given, then the file.
+fn repo_path(prefix: &str, file: &str) -> String {
+    let prefix = prefix.trim_start_matches("./").trim_end_matches('/');
+    if prefix.is_empty() || prefix == "." {
+        file.to_string()
+    } else {
+        format!("{prefix}/{file}")
+    }
+}
+
+fn region(loc: &Value, end: Option<(u64, u64)>) -> Value {
+    // Columns count characters (the run says `unicodeCodePoints`), as the text output.
+    let mut r = json!({
+        "startLine": loc["line"],
+        "startColumn": loc["column"],
+    });
+    if let Some((l, c)) = end {
+        r["endLine"] = json!(l);
+        r["endColumn"] = json!(c);
+    }
+    r
+}
+
+/// SARIF 2.1.0. `prefix` is the project folder relative to the repository root, so
+/// that code scanning finds the files.
+pub fn render_sarif<'a>(
+    diags: &[Diagnostic],
+    source: impl Fn(&str) -> Option<&'a str>,
+    prefix: &str,
+) -> String {
+    let items: Vec<Value> = serde_json::from_str(&render_json(diags, source)).unwrap_or_default();
+    let rules: Vec<Value> = Code::ALL
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.as_str(),
+                "name": c.title(),
+                "shortDescription": {"text": c.title()},
+                "helpUri": format!("docs/diagnostics/{}.md", c.as_str()),
+                "help": {
+                    "text": format!("See docs/diagnostics/{}.md or run `paraaf explain {}`.", c.as_str(), c.as_str()),
+                    "markdown": c.doc(),
+                },
+                "defaultConfiguration": {"level": match c.severity() {
+                    super::Severity::Error => "error",
+                    super::Severity::Warning => "warning",
+                }},
+            })
+        })
+        .collect();
+    let results: Vec<Value> = items
+        .iter()
+        .map(|d| {
+            let code = d["code"].as_str().unwrap_or("");
+            let mut message = d["message"].as_str().unwrap_or("").to_string();
+            if let Some(h) = d["help"].as_str() {
+                message.push_str("\nhelp: ");
+                message.push_str(h);
+            }
+            let location = |loc: &Value| {
+                json!({"physicalLocation": {
+                    "artifactLocation": {"uri": repo_path(prefix, loc["file"].as_str().unwrap_or(""))},
+                    "region": region(loc, None),
+                }})
+            };
+            let mut r = json!({
+                "ruleId": code,
+                "ruleIndex": Code::ALL.iter().position(|c| c.as_str() == code).unwrap_or(0),
+                "level": if d["severity"] == "error" { "error" } else { "warning" },
+                "message": {"text": message},
+                "locations": [location(&d["location"])],
+            });
+            let related: Vec<Value> = d["labels"]
+                .as_array()
+                .map(|ls| {
+                    ls.iter()
+                        .enumerate()
+                        .map(|(i, l)| {
+                            let mut v = location(&l["location"]);
+                            v["id"] = json!(i + 1);
+                            v["message"] = json!({"text": l["message"]});
+                            v
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            if !related.is_empty() {
+                r["relatedLocations"] = json!(related);
+            }
+            r
+        })
+        .collect();
+    let log = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "paraaf",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://example.invalid/paraaf",
+                "rules": rules,
+            }},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    });
+    serde_json::to_string_pretty(&log).unwrap_or_default()
+}
+
+/// Escapes workflow-command data (`%`, CR, LF) and, in properties, `:` and `,`.
+fn escape(s: &str, property: bool) -> String {
+    let mut out = s
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A");
+    if property {
+        out = out.replace(':', "%3A").replace(',', "%2C");
+    }
+    out
+}
+
+/// GitHub workflow commands: one `::error` or `::warning` line per diagnostic, shown on
+/// the pull request's diff.
+pub fn render_github<'a>(
+    diags: &[Diagnostic],
+    source: impl Fn(&str) -> Option<&'a str>,
+    prefix: &str,
+) -> String {
+    let items: Vec<Value> = serde_json::from_str(&render_json(diags, source)).unwrap_or_default();
+    let mut out = String::new();
+    for d in &items {
+        let loc = &d["location"];
+        let code = d["code"].as_str().unwrap_or("");
+        let title = Code::ALL
+            .iter()
+            .find(|c| c.as_str() == code)
+            .map_or(code.to_string(), |c| format!("{code} {}", c.title()));
+        let mut message = d["message"].as_str().unwrap_or("").to_string();
+        if let Some(h) = d["help"].as_str() {
+            message.push_str("\nhelp: ");
+            message.push_str(h);
+        }
+        out.push_str(&format!(
+            "::{} file={},line={},col={},title={}::{}\n",
+            if d["severity"] == "error" {
+                "error"
+            } else {
+                "warning"
+            },
+            escape(&repo_path(prefix, loc["file"].as_str().unwrap_or("")), true),
+            loc["line"],
+            loc["column"],
+            escape(&title, true),
+            escape(&message, false)
+        ));
+    }
+    out
+}
