@@ -9,6 +9,7 @@ pub mod eval;
 pub mod finance;
 pub mod org;
 pub mod runtime;
+pub mod scenarios;
 pub mod snapshot;
 pub mod store;
 pub mod visibility;

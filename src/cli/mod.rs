@@ -14,6 +14,7 @@ mod inbox;
 mod org;
 mod runtime_args;
 mod serve;
+mod test_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -81,6 +82,11 @@ enum Command {
     /// Finance automation: match invoices to purchase orders, withholding check, payments.
     #[command(subcommand)]
     Finance(finance::Command),
+    /// Run the project's scenario tests (`tests/*.toml`): the route, who may see, where a
+    /// refusal goes — through the real runtime, in memory. Exit 1 when one fails.
+    ///
+    /// Example: paraaf test examples/aalst --coverage
+    Test(test_cmd::Args),
     /// Serve the HTTP JSON API (bearer token per person).
     ///
     /// Example: paraaf serve --db aalst.db --tokens tokens.toml --addr 127.0.0.1:8080
@@ -147,6 +153,7 @@ pub fn run() -> ExitCode {
         Command::Audit(c) => audit::audit(c),
         Command::Serve(a) => serve::run(a),
         Command::Finance(c) => finance::run(c),
+        Command::Test(a) => test_cmd::run(a),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,91 @@
+//! `paraaf test`: the examples' scenarios pass; a wrong expectation fails with exit 1,
+//! names what differs, and `--coverage` lists what no scenario reached.
+
+mod support;
+
+use std::process::Command;
+
+fn paraaf(args: &[&str]) -> (i32, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_paraaf"))
+        .args(args)
+        .current_dir(support::root())
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+    )
+}
+
+#[test]
+fn every_example_flow_has_passing_scenarios() {
+    for project in ["examples/aalst", "examples/hasselt"] {
+        let (code, out) = paraaf(&["test", project, "--coverage"]);
+        assert_eq!(code, 0, "{out}");
+        assert!(
+            out.contains("coverage: every flow and step is reached"),
+            "{out}"
+        );
+        assert!(out.trim_end().ends_with(" 0 failed"), "{out}");
+    }
+}
+
+#[test]
+fn a_wrong_expectation_fails_and_says_what_differs() {
+    let dir = support::tempdir("scenarios").join("aalst");
+    let root = support::root().join("examples/aalst");
+    std::fs::create_dir_all(dir.join("flows")).unwrap();
+    std::fs::create_dir_all(dir.join("tests")).unwrap();
+    for f in ["paraaf.toml", "org.toml"] {
+        std::fs::copy(root.join(f), dir.join(f)).unwrap();
+    }
+    for e in std::fs::read_dir(root.join("flows")).unwrap().flatten() {
+        std::fs::copy(e.path(), dir.join("flows").join(e.file_name())).unwrap();
+    }
+    std::fs::write(
+        dir.join("tests/wrong.toml"),
+        r#"
+[[scenario]]
+name = "goed"
+kind = "besluit"
+uploader = "jan-cools"
+fields = { dienst = "bevolking", bron = "notula", titel = "x" }
+route = ["paraaf: dirk-lambert", "handtekening: ruben-van-damme | hans-de-backer"]
+
+[[scenario]]
+name = "fout: de visum vergeten en een collega die meekijkt"
+kind = "besluit"
+uploader = "jan-cools"
+fields = { dienst = "bevolking", bron = "notula", titel = "x", bedrag = "9000" }
+route = ["paraaf: dirk-lambert", "handtekening: ruben-van-damme | hans-de-backer"]
+may_not_see = ["dirk-lambert"]
+status = "returned"
+"#,
+    )
+    .unwrap();
+    let (code, out) = paraaf(&["test", dir.to_str().unwrap(), "--coverage"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("test goed ... ok"), "{out}");
+    assert!(out.contains("... FAILED"), "{out}");
+    assert!(
+        out.contains("\"visum: griet-vermeulen\""),
+        "the actual route is shown: {out}"
+    );
+    assert!(
+        out.contains("dirk-lambert should not see the document, and may"),
+        "{out}"
+    );
+    assert!(
+        out.contains("status: expected returned, actual completed"),
+        "{out}"
+    );
+    assert!(
+        out.contains("flow raadsbesluit-tekenen"),
+        "coverage lists unreached flows: {out}"
+    );
+    assert!(out.trim_end().ends_with("1 passed, 1 failed"), "{out}");
+}
