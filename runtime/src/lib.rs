@@ -7,6 +7,7 @@ pub mod checkpoint;
 pub mod engine;
 pub mod eval;
 pub mod finance;
+pub mod impact;
 pub mod org;
 pub mod runtime;
 pub mod scenarios;

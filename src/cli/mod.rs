@@ -6,6 +6,7 @@ mod audit;
 mod check;
 mod compile;
 mod deploy;
+mod diff;
 mod doc;
 mod explain;
 mod finance;
@@ -87,6 +88,13 @@ enum Command {
     ///
     /// Example: paraaf test examples/aalst --coverage
     Test(test_cmd::Args),
+    /// What a rule change does to people: for every document kind, representative
+    /// documents through BASE and HEAD (folders); who gains or loses sight or signature;
+    /// shielded kinds marked. `--format markdown` for a pull-request comment; `--fail-on
+    /// shielded-widened` exits 1 when someone new may see a shielded kind.
+    ///
+    /// Example: paraaf diff base/examples/aalst examples/aalst --fail-on shielded-widened
+    Diff(diff::Args),
     /// Serve the HTTP JSON API (bearer token per person).
     ///
     /// Example: paraaf serve --db aalst.db --tokens tokens.toml --addr 127.0.0.1:8080
@@ -154,6 +162,7 @@ pub fn run() -> ExitCode {
         Command::Serve(a) => serve::run(a),
         Command::Finance(c) => finance::run(c),
         Command::Test(a) => test_cmd::run(a),
+        Command::Diff(a) => diff::run(a),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,102 @@
+//! `paraaf diff BASE HEAD`: a change that widens who sees discipline files is caught by
+//! `--fail-on shielded-widened`; an unchanged project changes nothing for anyone.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+fn paraaf(args: &[&str]) -> (i32, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_paraaf"))
+        .args(args)
+        .current_dir(support::root())
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn widening_a_shielded_kind_is_caught() {
+    let head = support::tempdir("impact").join("aalst");
+    copy_dir(&support::root().join("examples/aalst"), &head);
+    // The mayor joins the discipline group: it still checks clean (the shield holds),
+    // but one more person may read every discipline file.
+    let f = head.join("flows/discipline.paraaf");
+    let text = std::fs::read_to_string(&f).unwrap();
+    let widened = text.replace(
+        "  adjunct-algemeen-directeur,\n) shielded",
+        "  adjunct-algemeen-directeur,\n  burgemeester,\n) shielded",
+    );
+    assert_ne!(text, widened);
+    std::fs::write(&f, widened).unwrap();
+    let h = head.to_str().unwrap();
+    assert_eq!(paraaf(&["check", h]).0, 0);
+
+    let (code, out, err) = paraaf(&["diff", "examples/aalst", h, "--fail-on", "shielded-widened"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("tuchtdossier             SHIELDED, changed"),
+        "{out}"
+    );
+    assert!(out.contains("may now see:        ruben-van-damme"), "{out}");
+    assert!(
+        err.contains("refused by --fail-on: shielded-widened"),
+        "{err}"
+    );
+    // Only signer changes are asked about: this change has none.
+    let (code, _, _) = paraaf(&["diff", "examples/aalst", h, "--fail-on", "signer-removed"]);
+    assert_eq!(code, 0);
+    // The pull-request comment and the JSON say the same.
+    let (_, md, _) = paraaf(&["diff", "examples/aalst", h, "--format", "markdown"]);
+    insta::assert_snapshot!(md);
+    let (_, json, _) = paraaf(&["diff", "examples/aalst", h, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let t = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kind"] == "tuchtdossier")
+        .unwrap();
+    assert_eq!(t["shielded"], true);
+    assert_eq!(t["sight_gained"], serde_json::json!(["ruben-van-damme"]));
+}
+
+#[test]
+fn the_same_project_changes_nothing() {
+    let (code, out, _) = paraaf(&[
+        "diff",
+        "examples/aalst",
+        "examples/aalst",
+        "--fail-on",
+        "shielded-widened,sight-gained,sight-lost,signer-added,signer-removed",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.lines().all(|l| l.contains("unchanged")), "{out}");
+    assert_eq!(
+        paraaf(&[
+            "diff",
+            "examples/aalst",
+            "examples/aalst",
+            "--fail-on",
+            "nonsense"
+        ])
+        .0,
+        2
+    );
+}
