@@ -679,3 +679,48 @@ fn backup_and_restore() {
     );
     assert!(String::from_utf8_lossy(&restored(&["audit", "verify"]).stdout).starts_with("ok:"));
 }
+
+#[test]
+fn why_tells_the_reasons() {
+    let city = City::aalst("why");
+    let uploader = city.staff("bevolking", "diensthoofd")[0].clone();
+    city.ok(
+        &[
+            "absence",
+            "add",
+            "ruben-van-damme",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-12-31",
+        ],
+        NOW,
+    );
+    let doc = submit_besluit(&city, &uploader, "100");
+    city.ok(&["doc", "sign", &doc, "--as", "dirk-lambert"], NOW);
+    // The mayor is absent: his substitute is asked, and says why.
+    let out = city.ok(&["why", &doc, "--as", "jan-desmet"], NOW);
+    assert!(
+        out.starts_with(&format!("jan-desmet may see {doc}:")),
+        "{out}"
+    );
+    assert!(out.contains("was asked to sign it"), "{out}");
+    assert!(
+        out.contains("jan-desmet substitutes for ruben-van-damme (absent)"),
+        "{out}"
+    );
+    // A member of the service sees it through the flow's unit audience.
+    let colleague = city.staff("bevolking", "diensthoofd")[1].clone();
+    let out = city.ok(&["why", &doc, "--as", &colleague], NOW);
+    assert!(out.contains("in the unit `bevolking`"), "{out}");
+    // Someone elsewhere does not, and is told why.
+    let out = city.ok(&["why", &doc, "--as", "yasmine-peeters"], NOW);
+    assert!(out.contains("may not see"), "{out}");
+    assert!(
+        out.contains("in none of the audiences of flow `collegebesluit`"),
+        "{out}"
+    );
+    // `why` is the administrator's tool on the database: it says a document is missing.
+    let out = city.ok(&["why", "d-999", "--as", "hans-de-backer"], NOW);
+    assert!(out.contains("there is no document d-999"), "{out}");
+}

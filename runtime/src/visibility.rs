@@ -6,20 +6,64 @@ use paraaf_compiler::compile::model::Audience;
 
 /// May `person` see document `doc`?
 pub fn may_see(state: &State, person: &str, doc: &str) -> bool {
+    decide(state, person, doc, &mut None)
+}
+
+/// [`may_see`] with the reasons behind the answer, in words (`paraaf why`): the same
+/// decision, step by step.
+pub fn why_may_see(state: &State, person: &str, doc: &str) -> (bool, Vec<String>) {
+    let mut reasons = Some(Vec::new());
+    let ok = decide(state, person, doc, &mut reasons);
+    (ok, reasons.unwrap_or_default())
+}
+
+fn decide(state: &State, person: &str, doc: &str, why: &mut Option<Vec<String>>) -> bool {
+    let mut say = |s: String| {
+        if let Some(w) = why.as_mut() {
+            w.push(s);
+        }
+    };
     let Some(d) = state.documents.get(doc) else {
+        say(format!("there is no document {doc}"));
         return false;
     };
     let Some(dep) = state.deployment(d.version) else {
+        say(format!(
+            "version {} of the project is not deployed",
+            d.version
+        ));
         return false;
     };
     // A shielded kind is never shown outside its group, whatever else says so.
     if !state.inside_shield(d.version, &d.kind, &d.fields, person) {
+        let group = dep.shields.shield(&d.kind).map_or("", |s| s.group.as_str());
+        say(format!(
+            "`{}` is shielded by the group `{group}`, and {person} is not inside it (today's organogram)",
+            d.kind
+        ));
         return false;
     }
-    if d.uploader == person || d.signers.contains(person) {
+    if let Some(s) = dep.shields.shield(&d.kind) {
+        say(format!(
+            "{person} is inside the group `{}` that shields `{}`",
+            s.group, d.kind
+        ));
+    }
+    if d.uploader == person {
+        say(format!("{person} uploaded it"));
+        return true;
+    }
+    if d.signers.contains(person) {
+        say(format!(
+            "{person} was asked to sign it (signers see what they sign)"
+        ));
         return true;
     }
     let Some(flow) = dep.flow(&d.flow) else {
+        say(format!(
+            "its flow `{}` is not in version {}",
+            d.flow, d.version
+        ));
         return false;
     };
     let group = |name: &str| dep.project.groups.iter().find(|g| g.name == name);
@@ -41,21 +85,55 @@ pub fn may_see(state: &State, person: &str, doc: &str) -> bool {
         })
         .collect();
     if !shielded.is_empty() {
-        return shielded.iter().all(|g| member(g));
+        let ok = shielded.iter().all(|g| member(g));
+        say(format!(
+            "flow `{}` shows it to the shielded group{} {}: {person} is {}a member",
+            flow.name,
+            if shielded.len() == 1 { "" } else { "s" },
+            shielded
+                .iter()
+                .map(|g| format!("`{g}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if ok { "" } else { "not " }
+        ));
+        return ok;
     }
-    flow.visible_to.iter().any(|a| match a {
-        Audience::Uploader | Audience::Signers => false,
-        Audience::Group { name } => member(name),
-        Audience::Unit { unit } => match dep.org.unit_of(unit, &d.fields).flatten() {
-            Some(u) => dep.org.is_member(&u, person),
-            None => false,
-        },
-        Audience::Signer { signer } => dep
-            .org
-            .holders(signer, &d.fields)
-            .iter()
-            .any(|h| h == person),
-    })
+    for a in &flow.visible_to {
+        let hit = match a {
+            Audience::Uploader | Audience::Signers => None,
+            Audience::Group { name } => {
+                member(name).then(|| format!("a member of the group `{name}`"))
+            }
+            Audience::Unit { unit } => match dep.org.unit_of(unit, &d.fields).flatten() {
+                Some(u) => dep
+                    .org
+                    .is_member(&u, person)
+                    .then(|| format!("in the unit `{u}` (or a unit below it)")),
+                None => None,
+            },
+            Audience::Signer { signer } => {
+                let role = dep.org.role(signer, &d.fields);
+                dep.org
+                    .holders(signer, &d.fields)
+                    .iter()
+                    .any(|h| h == person)
+                    .then(|| format!("the holder of {role}"))
+            }
+        };
+        if let Some(h) = hit {
+            say(format!(
+                "flow `{}` is visible to it, and {person} is {h}",
+                flow.name
+            ));
+            return true;
+        }
+    }
+    say(format!(
+        "{person} did not upload it, was never asked to sign it, and is in none of the audiences of flow `{}`",
+        flow.name
+    ));
+    false
 }
 
 /// Who may see `doc`, as audiences rather than people (the `audiences` projection): the
@@ -135,6 +213,53 @@ pub fn inbox<'a>(state: &'a State, person: &str) -> Vec<InboxItem<'a>> {
                 on_behalf_of,
             });
         }
+    }
+    out
+}
+
+/// Why `person` is (or was) asked to sign `doc`, task by task: the step and role, its
+/// holders, and whether they sign for someone absent or after an escalation. Empty when
+/// they never were.
+pub fn why_asked(state: &State, person: &str, doc: &str) -> Vec<String> {
+    let Some(d) = state.documents.get(doc) else {
+        return Vec::new();
+    };
+    let flow = state
+        .deployment(d.version)
+        .and_then(|dep| dep.flow(&d.flow));
+    let mut out = Vec::new();
+    for t in &d.tasks {
+        let holder = t.spec.holders.iter().any(|h| h == person);
+        let assignee = t.spec.assignees.iter().any(|a| a == person);
+        let decided = t.decided_by.as_ref().is_some_and(|(by, _)| by == person);
+        if !(holder || assignee || decided) {
+            continue;
+        }
+        let step = flow
+            .and_then(|f| f.steps.get(t.step))
+            .map_or(format!("step {}", t.step + 1), |s| {
+                format!("step `{}`", s.name)
+            });
+        let how = if holder {
+            format!("{person} holds {}", t.spec.role)
+        } else if t.escalated {
+            format!(
+                "the task was escalated to {person} (the role {} is held by {})",
+                t.spec.role,
+                t.spec.holders.join(", ")
+            )
+        } else {
+            format!(
+                "{person} substitutes for {} (absent), who holds {}",
+                t.spec.holders.join(", "),
+                t.spec.role
+            )
+        };
+        out.push(format!(
+            "{step}, task {} ({}): {how}",
+            t.spec.id,
+            t.status.as_str()
+        ));
     }
     out
 }

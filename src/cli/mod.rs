@@ -16,6 +16,7 @@ mod org;
 mod runtime_args;
 mod serve;
 mod test_cmd;
+mod why;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -95,6 +96,13 @@ enum Command {
     ///
     /// Example: paraaf diff base/examples/aalst examples/aalst --fail-on shielded-widened
     Diff(diff::Args),
+    /// Why PERSON may (or may not) see DOC, and why they are asked to sign it: the group,
+    /// unit, function and substitution behind the answer, from the same decision code
+    /// the runtime uses. An administrator's tool on the database (like `audit`): it tells
+    /// hidden and missing documents apart, which no read path for signers does.
+    ///
+    /// Example: paraaf why d-1 --as jan-desmet
+    Why(why::Args),
     /// Serve the HTTP JSON API (bearer token per person).
     ///
     /// Example: paraaf serve --db aalst.db --tokens tokens.toml --addr 127.0.0.1:8080
@@ -163,6 +171,7 @@ pub fn run() -> ExitCode {
         Command::Finance(c) => finance::run(c),
         Command::Test(a) => test_cmd::run(a),
         Command::Diff(a) => diff::run(a),
+        Command::Why(a) => why::run(a),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,46 @@
+//! `paraaf why`: the reasons behind a visibility or signing decision.
+
+use super::runtime_args::RuntimeArgs;
+use std::process::ExitCode;
+
+/// Arguments of `paraaf why`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The document.
+    doc: String,
+    /// The person asked about.
+    #[arg(long = "as")]
+    person: String,
+    #[command(flatten)]
+    rt: RuntimeArgs,
+}
+
+/// Why may PERSON see DOC (or not), and why are they asked to sign it — from the same
+/// decision code every read and routing uses.
+pub fn run(args: Args) -> Result<ExitCode, String> {
+    let runtime = args.rt.open()?;
+    let state = runtime.state();
+    let (ok, reasons) = paraaf_runtime::visibility::why_may_see(state, &args.person, &args.doc);
+    println!(
+        "{} {} see {}:",
+        args.person,
+        if ok { "may" } else { "may not" },
+        args.doc
+    );
+    for r in &reasons {
+        println!("  - {r}");
+    }
+    // Only someone who may see the document learns about its tasks.
+    if ok {
+        let asked = paraaf_runtime::visibility::why_asked(state, &args.person, &args.doc);
+        if asked.is_empty() {
+            println!("{} is not asked to sign {}", args.person, args.doc);
+        } else {
+            println!("{} is asked to sign {}:", args.person, args.doc);
+            for a in asked {
+                println!("  - {a}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
