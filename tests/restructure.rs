@@ -357,3 +357,63 @@ fn a_renamed_function_needs_the_plan_or_is_refused() {
     );
     assert!(city.ok(&["inbox", "dirk-lambert"], now).contains(&doc2));
 }
+
+#[test]
+fn merged_services_take_over_the_tasks_in_flight() {
+    let city = support::City::aalst("restructure-merge-runtime");
+    let now = "2026-11-23";
+    let uploader = city.staff("bevolking", "diensthoofd")[0].clone();
+    let content = city.content.to_str().unwrap().to_string();
+    let doc = city.ok(
+        &[
+            "doc",
+            "submit",
+            "--kind",
+            "besluit",
+            "--as",
+            &uploader,
+            "--field",
+            "dienst=bevolking",
+            "--field",
+            "bron=notula",
+            "--field",
+            "titel=Loketten",
+            "--field",
+            "bedrag=100",
+            "--content",
+            &content,
+        ],
+        now,
+    );
+    let plan = city.dir.join("migration.toml");
+    std::fs::write(
+        &plan,
+        "organogram = \"new.toml\"\n[rename]\n\"bevolking\" = \"loket\"\n\"burgerlijke-stand\" = \"loket\"\n",
+    )
+    .unwrap();
+    let org = new_org("merge");
+    let out = city.ok(
+        &[
+            "org",
+            "deploy",
+            org.to_str().unwrap(),
+            "--plan",
+            plan.to_str().unwrap(),
+        ],
+        now,
+    );
+    // The task of `diensthoofd of bevolking` now goes to the heads of the merged service:
+    // the head of Bevolking and the head of Burgerlijke Stand.
+    assert!(out.contains("1 task moved"), "{out}");
+    assert!(city.ok(&["inbox", "dirk-lambert"], now).contains(&doc));
+    assert!(
+        city.ok(&["inbox", "katrien-van-den-broeck"], now)
+            .contains(&doc)
+    );
+    let log = city.ok(&["log", "--as", "katrien-van-den-broeck"], now);
+    assert!(log.contains("\"task_moved\""), "{log}");
+    city.ok(
+        &["doc", "sign", &doc, "--as", "katrien-van-den-broeck"],
+        now,
+    );
+}

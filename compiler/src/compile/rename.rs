@@ -40,6 +40,29 @@ pub fn rename_org_ids(
             GroupDefinition::Union(v) => v.iter_mut().for_each(|d| group_def(d, id, signer)),
         }
     }
+    fn expr(e: &mut Expr, id: &dyn Fn(&mut String)) {
+        match e {
+            Expr::Org { id: x, .. } => id(x),
+            Expr::Logic { args, .. } => {
+                expr(&mut args.0, id);
+                expr(&mut args.1, id);
+            }
+            Expr::Compare { args, within, .. } => {
+                expr(&mut args.0, id);
+                expr(&mut args.1, id);
+                if let Some(w) = within {
+                    expr(w, id);
+                }
+            }
+            Expr::Not(a) => expr(a, id),
+            Expr::In { value, list } => {
+                expr(value, id);
+                list.iter_mut().for_each(|x| expr(x, id));
+            }
+            Expr::Call { args, .. } => args.iter_mut().for_each(|x| expr(x, id)),
+            _ => {}
+        }
+    }
     fn stmts(v: &mut [Stmt], signer: &dyn Fn(&mut Signer)) {
         for s in v {
             match s {
@@ -69,6 +92,19 @@ pub fn rename_org_ids(
         s.substitutes.iter_mut().for_each(signer);
     }
     for f in &mut p.flows {
+        if let Some(w) = &mut f.when {
+            expr(w, &id);
+        }
+        for step in &mut f.steps {
+            if let Some(w) = &mut step.when {
+                expr(w, &id);
+            }
+            for sig in &mut step.signatures {
+                if let Some(w) = &mut sig.when {
+                    expr(w, &id);
+                }
+            }
+        }
         for a in &mut f.visible_to {
             match a {
                 Audience::Unit { unit } => unit_sel(unit),

@@ -375,6 +375,33 @@ impl State {
                     }
                 }
                 all.extend(renames.clone());
+                // Unit fields of every document name units by id: read them through the
+                // renames too (`dienst = bevolking` after the merge into `loket`).
+                let changed: Vec<(String, Vec<(String, String)>)> = self
+                    .documents
+                    .values()
+                    .filter_map(|d| {
+                        let dep = self.deployment(d.version)?;
+                        let kind = dep.compiled.documents.iter().find(|k| k.name == d.kind)?;
+                        let edits: Vec<(String, String)> = kind
+                            .fields
+                            .iter()
+                            .filter(|f| f.ty == "unit")
+                            .filter_map(|f| {
+                                let v = d.fields.get(&f.name)?.as_str()?;
+                                Some((f.name.clone(), renames.get(v)?.clone()))
+                            })
+                            .collect();
+                        (!edits.is_empty()).then(|| (d.id.clone(), edits))
+                    })
+                    .collect();
+                for (id, edits) in changed {
+                    if let Some(d) = self.doc_mut(&id) {
+                        for (field, value) in edits {
+                            d.fields.insert(field, Value::String(value));
+                        }
+                    }
+                }
                 self.organogram = Some(OrgInForce {
                     version: *version,
                     organogram: Arc::new((**organogram).clone()),
