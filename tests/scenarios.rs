@@ -88,4 +88,28 @@ status = "returned"
         "coverage lists unreached flows: {out}"
     );
     assert!(out.trim_end().ends_with("1 passed, 1 failed"), "{out}");
+    // For CI: JSON, and an annotation on the failing scenario's line.
+    let (code, json) = paraaf(&["test", dir.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    assert_eq!(
+        (v["passed"].as_u64(), v["failed"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(v["scenarios"][1]["passed"], false);
+    assert!(
+        v["not_reached"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x == "flow raadsbesluit-tekenen")
+    );
+    let (code, gh) = paraaf(&["test", dir.to_str().unwrap(), "--format", "github"]);
+    assert_eq!(code, 1);
+    let lines: Vec<&str> = gh.lines().collect();
+    assert_eq!(lines.len(), 1, "{gh}");
+    assert!(
+        lines[0].starts_with("::error file=") && lines[0].contains(",line=10,"),
+        "{gh}"
+    );
 }

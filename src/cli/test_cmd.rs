@@ -13,6 +13,10 @@ pub struct Args {
     /// Also list the flows and steps no scenario reached.
     #[arg(long)]
     coverage: bool,
+    /// `text`, `json` (one object: scenarios, not_reached, passed, failed) or `github`
+    /// (an `::error` annotation on the scenario file for each failure).
+    #[arg(long, default_value = "text", value_parser = ["text", "json", "github"])]
+    format: String,
 }
 
 pub fn run(args: Args) -> Result<ExitCode, String> {
@@ -33,33 +37,78 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         .collect();
     files.sort();
     let mut outcomes = Vec::new();
+    let mut results: Vec<serde_json::Value> = Vec::new();
+    let plain = args.format == "text";
     let (mut passed, mut failed) = (0, 0);
     for f in &files {
         let text =
             std::fs::read_to_string(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
         let file: ScenarioFile = toml::from_str(&text)
             .map_err(|e| format!("{} is not a scenario file: {}", f.display(), e.message()))?;
-        println!(
-            "running {} scenarios from {}",
-            file.scenarios.len(),
-            f.display()
-        );
+        if plain {
+            println!(
+                "running {} scenarios from {}",
+                file.scenarios.len(),
+                f.display()
+            );
+        }
         for s in &file.scenarios {
             let o = scenarios::run(&project, s);
-            if o.failures.is_empty() {
+            let ok = o.failures.is_empty();
+            if ok {
                 passed += 1;
-                println!("test {} ... ok", o.name);
             } else {
                 failed += 1;
-                println!("test {} ... FAILED", o.name);
-                for why in &o.failures {
-                    println!("    {why}");
+            }
+            match args.format.as_str() {
+                "json" => results.push(serde_json::json!({
+                    "file": f.display().to_string(),
+                    "name": o.name,
+                    "passed": ok,
+                    "failures": o.failures,
+                })),
+                "github" if !ok => {
+                    // The scenario's line in its file, for the annotation.
+                    let line = line_of(&text, &o.name);
+                    let msg = o
+                        .failures
+                        .join("\n")
+                        .replace('%', "%25")
+                        .replace('\n', "%0A");
+                    println!(
+                        "::error file={},line={line},title=scenario failed%3A {}::{msg}",
+                        f.display(),
+                        o.name
+                            .replace('%', "%25")
+                            .replace(',', "%2C")
+                            .replace(':', "%3A")
+                    );
+                }
+                "github" => {}
+                _ if ok => println!("test {} ... ok", o.name),
+                _ => {
+                    println!("test {} ... FAILED", o.name);
+                    for why in &o.failures {
+                        println!("    {why}");
+                    }
                 }
             }
             outcomes.push(o);
         }
     }
-    if args.coverage {
+    if args.format == "json" {
+        let missing = scenarios::not_reached(&project, &outcomes);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "scenarios": results,
+                "not_reached": missing,
+                "passed": passed,
+                "failed": failed,
+            }))
+            .unwrap_or_default()
+        );
+    } else if args.coverage && plain {
         let missing = scenarios::not_reached(&project, &outcomes);
         if missing.is_empty() {
             println!("coverage: every flow and step is reached by a scenario");
@@ -70,10 +119,20 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             }
         }
     }
-    println!("{passed} passed, {failed} failed");
+    if plain {
+        println!("{passed} passed, {failed} failed");
+    }
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The 1-based line of the scenario named `name` in its file (1 when not found).
+fn line_of(text: &str, name: &str) -> usize {
+    let needle = format!("name = {}", toml::Value::String(name.to_string()));
+    text.lines()
+        .position(|l| l.trim() == needle)
+        .map_or(1, |i| i + 1)
 }
