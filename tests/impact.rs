@@ -3,20 +3,7 @@
 
 mod support;
 
-use std::path::Path;
 use std::process::Command;
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
-    }
-}
 
 fn paraaf(args: &[&str]) -> (i32, String, String) {
     let o = Command::new(env!("CARGO_BIN_EXE_paraaf"))
@@ -34,7 +21,7 @@ fn paraaf(args: &[&str]) -> (i32, String, String) {
 #[test]
 fn widening_a_shielded_kind_is_caught() {
     let head = support::tempdir("impact").join("aalst");
-    copy_dir(&support::root().join("examples/aalst"), &head);
+    support::copy_dir(&support::root().join("examples/aalst"), &head);
     // The mayor joins the discipline group: it still checks clean (the shield holds),
     // but one more person may read every discipline file.
     let f = head.join("flows/discipline.paraaf");

@@ -9,21 +9,9 @@ use lsp_client::{LspClient, uri};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
-    }
-}
-
 fn aalst(name: &str) -> PathBuf {
     let dir = support::tempdir(name).join("aalst");
-    copy_dir(&support::root().join("examples/aalst"), &dir);
+    support::copy_dir(&support::root().join("examples/aalst"), &dir);
     dir
 }
 

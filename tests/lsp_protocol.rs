@@ -11,18 +11,6 @@ use lsp_client::{LspClient, uri};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
-    }
-}
-
 fn start(root: &Path) -> LspClient {
     let mut c = LspClient::start(env!("CARGO_BIN_EXE_paraaf"));
     let init = c.initialize(root);
@@ -53,7 +41,7 @@ fn open(c: &mut LspClient, path: &Path) -> String {
 
 fn aalst(name: &str) -> PathBuf {
     let dir = support::tempdir(name).join("aalst");
-    copy_dir(&support::root().join("examples/aalst"), &dir);
+    support::copy_dir(&support::root().join("examples/aalst"), &dir);
     dir
 }
 
@@ -167,7 +155,7 @@ fn huge_and_deep_conditions_do_not_crash_the_server() {
 fn the_repository_root_holds_several_projects() {
     let top = support::tempdir("lsp-workspace").join("Stad Aalst é🙂");
     for name in ["aalst", "hasselt", "broken", "loose"] {
-        copy_dir(
+        support::copy_dir(
             &support::root().join("examples").join(name),
             &top.join("examples").join(name),
         );
@@ -237,7 +225,7 @@ fn the_repository_root_holds_several_projects() {
     assert!(target.contains("%C3%A9") || target.contains('é'), "{r}");
     // A new workspace folder is picked up; a removed one is cleared.
     let extra = support::tempdir("lsp-workspace-extra").join("hasselt 2");
-    copy_dir(&support::root().join("examples/hasselt"), &extra);
+    support::copy_dir(&support::root().join("examples/hasselt"), &extra);
     c.notify(
         "workspace/didChangeWorkspaceFolders",
         json!({"event": {"added": [{"uri": uri(&extra), "name": "extra"}], "removed": []}}),

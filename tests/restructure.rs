@@ -8,18 +8,6 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
-    }
-}
-
 fn paraaf(dir: &Path, args: &[&str]) -> (i32, String) {
     let o = Command::new(env!("CARGO_BIN_EXE_paraaf"))
         .args(args)
@@ -47,7 +35,7 @@ fn unit_block(org: &str, id: &str) -> String {
 
 fn restructure(name: &str, change: impl Fn(&str) -> String) {
     let dir = support::tempdir(&format!("restructure-{name}")).join("aalst");
-    copy_dir(&support::root().join("examples/aalst"), &dir);
+    support::copy_dir(&support::root().join("examples/aalst"), &dir);
     let old = std::fs::read_to_string(dir.join("org.toml")).unwrap();
     let new = change(&old);
     assert_ne!(old, new, "{name}: the change changes nothing");

@@ -92,19 +92,8 @@ fn cp_file(db: &Path) -> PathBuf {
 }
 
 fn sql(db: &Path, statement: &str) {
-    let conn = rusqlite_free::open(db);
-    conn(statement);
-}
-
-/// SQL through the runtime's own store (no second SQLite binding in the tests).
-mod rusqlite_free {
-    use std::path::Path;
-    pub fn open(db: &Path) -> impl Fn(&str) {
-        let store = paraaf_runtime::store::Store::open(db).unwrap();
-        move |s: &str| {
-            store.connection().execute_batch(s).unwrap();
-        }
-    }
+    let store = paraaf_runtime::store::Store::open(db).unwrap();
+    store.connection().execute_batch(statement).unwrap();
 }
 
 /// Rewrites event `seq`'s body and recomputes the hash of it and every later event: a
@@ -114,7 +103,7 @@ fn rewrite_from(db: &Path, seq: u64, from: &str, to: &str) {
     let conn = store.connection();
     conn.execute(
         "UPDATE events SET body = replace(body, ?1, ?2) WHERE seq = ?3",
-        rusqlite_params(from, to, seq),
+        (from, to, seq),
     )
     .unwrap();
     let rows: Vec<(u64, String, String)> = {
@@ -140,10 +129,6 @@ fn rewrite_from(db: &Path, seq: u64, from: &str, to: &str) {
         .unwrap();
         prev = h;
     }
-}
-
-fn rusqlite_params<'a>(from: &'a str, to: &'a str, seq: u64) -> (&'a str, &'a str, u64) {
-    (from, to, seq)
 }
 
 fn events(db: &Path) -> u64 {

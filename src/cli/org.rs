@@ -89,6 +89,13 @@ pub enum Command {
 
 /// Reads an organogram from TOML or HR's CSV; errors name the file and line.
 fn read_org(path: &std::path::Path) -> Result<paraaf_compiler::org::Organogram, String> {
+    read_org_toml(path).map(|(org, _)| org)
+}
+
+/// The organogram of `path` and its TOML text (converted from HR's CSV if need be).
+fn read_org_toml(
+    path: &std::path::Path,
+) -> Result<(paraaf_compiler::org::Organogram, String), String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let (text, _) = paraaf_compiler::encoding::decode(&bytes);
     let toml_text = if path
@@ -111,7 +118,7 @@ fn read_org(path: &std::path::Path) -> Result<paraaf_compiler::org::Organogram, 
     if let Some(d) = diags.iter().find(|d| d.is_error()) {
         return Err(format!("{name}: {}", d.message));
     }
-    Ok(org)
+    Ok((org, toml_text))
 }
 
 /// The project's organogram, index and files (name, text, tree).
@@ -327,21 +334,7 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                 ));
             }
             let new_org_path = root.join(&plan.organogram);
-            let new_text = std::fs::read(&new_org_path)
-                .map(|b| paraaf_compiler::encoding::decode(&b).0)
-                .map_err(|e| format!("cannot read {}: {e}", new_org_path.display()))?;
-            let new_toml = if new_org_path
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
-            {
-                read_org(&new_org_path)?;
-                import_csv("", &new_text)
-                    .map_err(|_| "the new organogram has bad rows".to_string())?
-                    .toml
-            } else {
-                read_org(&new_org_path)?;
-                new_text
-            };
+            let (_, new_toml) = read_org_toml(&new_org_path)?;
             let rewritten = migrate::rewrite(&plan, view.org(), view.index(), &view.files());
             let org_target = root.join(view.org_file());
             // Write through temporary files and renames: a crash leaves each file whole.

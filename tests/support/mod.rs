@@ -134,6 +134,19 @@ impl City {
     }
 }
 
+/// Copies a folder tree (an example project into a test's own folder).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
 /// A running `paraaf serve`.
 pub struct Server {
     /// The process.

@@ -174,6 +174,16 @@ pub fn diff(old: &Organogram, new: &Organogram) -> OrgDiff {
         let after = ids(new, kind);
         let mut gone: Vec<String> = before.difference(&after).cloned().collect();
         let mut fresh: Vec<String> = after.difference(&before).cloned().collect();
+        // Members (units) or holders (functions, mandates) of each id, once.
+        let who_of = |o: &Organogram, id: &str| match kind {
+            OrgKind::Unit => members(o, id),
+            OrgKind::Function | OrgKind::Mandate => holders_of(o, id),
+            OrgKind::Person => BTreeSet::new(),
+        };
+        let before_who: BTreeMap<&String, BTreeSet<String>> =
+            gone.iter().map(|g| (g, who_of(old, g))).collect();
+        let after_who: BTreeMap<&String, BTreeSet<String>> =
+            fresh.iter().map(|f| (f, who_of(new, f))).collect();
         // Pair gone and fresh ids that are the same entry: best score first.
         let mut pairs: Vec<(f64, String, String, String)> = Vec::new();
         for g in &gone {
@@ -185,9 +195,9 @@ pub fn diff(old: &Organogram, new: &Organogram) -> OrgDiff {
                     &new_name.to_lowercase(),
                 );
                 let (who, who_sim) = match kind {
-                    OrgKind::Unit => ("members", jaccard(&members(old, g), &members(new, f))),
+                    OrgKind::Unit => ("members", jaccard(&before_who[g], &after_who[f])),
                     OrgKind::Function | OrgKind::Mandate => {
-                        ("holders", jaccard(&holders_of(old, g), &holders_of(new, f)))
+                        ("holders", jaccard(&before_who[g], &after_who[f]))
                     }
                     OrgKind::Person => (
                         "e-mail",
@@ -224,21 +234,19 @@ pub fn diff(old: &Organogram, new: &Organogram) -> OrgDiff {
             }
         }
         for g in &gone {
-            let (who, before): (&str, BTreeSet<String>) = match kind {
-                OrgKind::Unit => ("members", members(old, g)),
-                OrgKind::Function | OrgKind::Mandate => ("holders", holders_of(old, g)),
+            let who = match kind {
+                OrgKind::Unit => "members",
+                OrgKind::Function | OrgKind::Mandate => "holders",
                 OrgKind::Person => continue,
             };
+            let before = who_of(old, g);
             if before.is_empty() {
                 continue;
             }
             let best = fresh
                 .iter()
                 .map(|f| {
-                    let after = match kind {
-                        OrgKind::Unit => members(new, f),
-                        _ => holders_of(new, f),
-                    };
+                    let after = who_of(new, f);
                     let share = before.intersection(&after).count() as f64 / before.len() as f64;
                     (share, f)
                 })
