@@ -87,3 +87,95 @@ fn the_same_project_changes_nothing() {
         2
     );
 }
+
+fn git(dir: &std::path::Path, args: &[&str]) {
+    let o = Command::new("git")
+        .args(["-c", "user.name=CI", "-c", "user.email=ci@example.invalid"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn paraaf_in(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_paraaf"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// A pull request in a city's rule repository: the base branch and the change are git
+/// revisions; annotations and SARIF point at the flow of the changed kind.
+#[test]
+fn git_revisions_are_compared_and_annotated() {
+    let repo = support::tempdir("impact-git");
+    support::copy_dir(&support::root().join("examples/aalst"), &repo.join("aalst"));
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "base"]);
+    let f = repo.join("aalst/flows/discipline.paraaf");
+    let text = std::fs::read_to_string(&f).unwrap();
+    std::fs::write(
+        &f,
+        text.replace(
+            "  adjunct-algemeen-directeur,\n) shielded",
+            "  adjunct-algemeen-directeur,\n  burgemeester,\n) shielded",
+        ),
+    )
+    .unwrap();
+    git(
+        &repo,
+        &["commit", "-q", "-am", "de burgemeester in de tuchtgroep"],
+    );
+
+    // Two bare revisions with --project, from the repository root.
+    let (code, gh, err) = paraaf_in(
+        &repo,
+        &[
+            "diff",
+            "main~1",
+            "main",
+            "--project",
+            "aalst",
+            "--format",
+            "github",
+            "--fail-on",
+            "shielded-widened",
+        ],
+    );
+    assert_eq!(code, 1, "{gh}{err}");
+    insta::assert_snapshot!(gh);
+    // REV:PATH against the working tree, from inside the project: same finding, as a
+    // note (nothing refused), in SARIF, with the repository's path of the flow.
+    let (code, sarif, err) = paraaf_in(
+        &repo.join("aalst"),
+        &["diff", "main~1:.", ".", "--format", "sarif"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+    let results = v["runs"][0]["results"].as_array().unwrap();
+    let widened = results
+        .iter()
+        .find(|r| r["ruleId"] == "shielded-widened")
+        .unwrap_or_else(|| panic!("{sarif}"));
+    assert_eq!(widened["level"], "note");
+    assert_eq!(
+        widened["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "flows/discipline.paraaf"
+    );
+    // The temporary checkouts are gone; a revision that does not exist is a usage error.
+    let (code, _, err) = paraaf_in(&repo, &["diff", "nope", "main", "--project", "aalst"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("neither a folder nor a git revision"), "{err}");
+}

@@ -112,4 +112,75 @@ status = "returned"
         lines[0].starts_with("::error file=") && lines[0].contains(",line=10,"),
         "{gh}"
     );
+    // SARIF: one result per failing scenario, on its line, of rule `scenario-failed`.
+    let (code, sarif) = paraaf(&["test", dir.to_str().unwrap(), "--format", "sarif"]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(sarif.trim()).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    let results = v["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1, "{sarif}");
+    assert_eq!(results[0]["ruleId"], "scenario-failed");
+    assert_eq!(
+        results[0]["locations"][0]["physicalLocation"]["region"]["startLine"],
+        10
+    );
+    assert!(
+        results[0]["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("status: expected returned, actual completed")
+    );
+}
+
+#[test]
+fn a_deadline_escalates_only_when_it_falls_due() {
+    let dir = support::tempdir("scenarios-deadline").join("aalst");
+    support::copy_dir(&support::root().join("examples/aalst"), &dir);
+    std::fs::remove_dir_all(dir.join("tests")).unwrap();
+    std::fs::create_dir_all(dir.join("tests")).unwrap();
+    std::fs::write(
+        dir.join("tests/deadline.toml"),
+        r#"
+[[scenario]]
+name = "na 9 werkdagen verwacht iemand al een escalatie"
+kind = "besluit"
+uploader = "jan-cools"
+fields = { dienst = "bevolking", bron = "notula", titel = "x" }
+wait_at = "paraaf"
+wait = "9 workdays"
+route = ["paraaf: dirk-lambert", "(after 9 workdays)", "paraaf: dirk-lambert, hans-de-backer", "handtekening: ruben-van-damme | hans-de-backer"]
+
+[[scenario]]
+name = "wachten bij een stap die niet bestaat"
+kind = "besluit"
+uploader = "jan-cools"
+fields = { dienst = "bevolking", bron = "notula", titel = "x" }
+wait_at = "goedkeuring"
+
+[[scenario]]
+name = "een wachttijd die geen duur is"
+kind = "besluit"
+uploader = "jan-cools"
+fields = { dienst = "bevolking", bron = "notula", titel = "x" }
+wait_at = "paraaf"
+wait = "twee weken"
+"#,
+    )
+    .unwrap();
+    let (code, out) = paraaf(&["test", dir.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    // Nine workdays is before the ten of the deadline: nobody else was asked yet.
+    assert!(
+        out.contains(r#""(after 9 workdays)", "paraaf: dirk-lambert", "handtekening"#),
+        "{out}"
+    );
+    assert!(
+        out.contains("wait_at: the route never reached step `goedkeuring`"),
+        "{out}"
+    );
+    assert!(
+        out.contains(r#"wait = "twee weken": write `N workdays` or `N days`"#),
+        "{out}"
+    );
+    assert!(out.trim_end().ends_with("0 passed, 3 failed"), "{out}");
 }

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod checkpoint;
+pub mod contents;
 pub mod engine;
 pub mod eval;
 pub mod finance;

@@ -57,6 +57,25 @@ pub struct Scenario {
     /// The expected status at the end: `completed`, `returned`, `stopped`, `in_progress`.
     #[serde(default)]
     pub status: Option<String>,
+    /// Nobody acts at this step for `wait` (its deadline's reminder and escalation run);
+    /// the route then shows `(after WAIT)` and the step again with whoever is asked now.
+    #[serde(default)]
+    pub wait_at: Option<String>,
+    /// How long nobody acts at `wait_at`: `N workdays` or `N days` (default 10 workdays).
+    #[serde(default)]
+    pub wait: Option<String>,
+}
+
+/// `N workdays` / `N days` (also `workday`, `day`).
+fn parse_wait(text: &str) -> Option<(u32, bool)> {
+    let mut it = text.split_whitespace();
+    let n: u32 = it.next()?.parse().ok()?;
+    let workdays = match it.next()? {
+        "workdays" | "workday" => true,
+        "days" | "day" => false,
+        _ => return None,
+    };
+    it.next().is_none().then_some((n, workdays))
 }
 
 /// What a scenario gave.
@@ -114,6 +133,14 @@ pub fn run(project: &CompiledProject, s: &Scenario) -> Outcome {
             return out;
         }
     };
+    let wait_text = s.wait.clone().unwrap_or_else(|| "10 workdays".into());
+    let Some((wait_n, wait_workdays)) = parse_wait(&wait_text) else {
+        out.failures.push(format!(
+            "wait = {wait_text:?}: write `N workdays` or `N days`"
+        ));
+        return out;
+    };
+    let mut waited = false;
     let mut route = Vec::new();
     let mut done: BTreeSet<String> = BTreeSet::new();
     for _ in 0..64 {
@@ -143,6 +170,26 @@ pub fn run(project: &CompiledProject, s: &Scenario) -> Outcome {
         out.reached.push((d.flow.clone(), step_name.clone()));
         let tasks: Vec<&(String, usize, Vec<String>)> =
             open.iter().filter(|(_, s, _)| *s == step).collect();
+        if !waited && s.wait_at.as_deref() == Some(step_name.as_str()) {
+            // Nobody acts: time passes, reminders and escalations fall due.
+            waited = true;
+            route.push(format!(
+                "{step_name}: {}",
+                tasks
+                    .iter()
+                    .map(|(_, _, a)| a.join(", "))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            ));
+            em.now = if wait_workdays {
+                cal.add_workdays(em.now, wait_n)
+            } else {
+                em.now + Duration::days(i64::from(wait_n))
+            };
+            em.tick();
+            route.push(format!("(after {wait_text})"));
+            continue;
+        }
         route.push(format!(
             "{step_name}: {}",
             tasks
@@ -217,6 +264,12 @@ pub fn run(project: &CompiledProject, s: &Scenario) -> Outcome {
         out.failures.push(format!(
             "route:\n      expected {expected:?}\n      actual   {route:?}"
         ));
+    }
+    if let Some(at) = &s.wait_at
+        && !waited
+    {
+        out.failures
+            .push(format!("wait_at: the route never reached step `{at}`"));
     }
     let status = em.state.documents[&doc].status.as_str();
     if let Some(want) = &s.status

@@ -118,6 +118,15 @@ fn migrations() -> Migrations<'static> {
                 event_seq INTEGER NOT NULL
             );",
         ),
+        // The documents' content (a PDF), addressed by the SHA-256 their events record
+        // (see `contents`).
+        M::up(
+            "CREATE TABLE contents (
+                sha256 TEXT PRIMARY KEY,
+                media_type TEXT NOT NULL,
+                body BLOB NOT NULL
+            ) WITHOUT ROWID;",
+        ),
     ])
 }
 
@@ -692,4 +701,28 @@ fn parse_time(seq: u64, at: &str) -> Result<DateTime<Utc>, RuntimeError> {
     DateTime::parse_from_rfc3339(at)
         .map(|t| t.to_utc())
         .map_err(|e| RuntimeError::Storage(format!("event {seq}: bad time: {e}")))
+}
+
+/// Reads the events with these sequence numbers (a document's history) through a
+/// read-only connection, so a page never waits for the writer: `(seq, time, event)`.
+/// Rows that do not parse are skipped (the fold already refused an altered log).
+pub fn read_events(db: &Path, seqs: &[u64]) -> Result<Vec<(u64, String, Event)>, RuntimeError> {
+    let conn = Connection::open_with_flags(
+        db,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    let mut stmt = conn.prepare_cached("SELECT at, body FROM events WHERE seq = ?1")?;
+    let mut out = Vec::with_capacity(seqs.len());
+    for &seq in seqs {
+        let row: Option<(String, String)> = stmt
+            .query_row([seq], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        if let Some((at, body)) = row
+            && let Ok(event) = serde_json::from_str::<Event>(&body)
+        {
+            out.push((seq, at, event));
+        }
+    }
+    Ok(out)
 }

@@ -263,3 +263,37 @@ pub fn why_asked(state: &State, person: &str, doc: &str) -> Vec<String> {
     }
     out
 }
+
+/// Who takes over from `person` while they are away: for every role they hold that has
+/// substitutes declared (`substitutes burgemeester = …`), the role and the people of its
+/// first substitute that has holders, skipping `person` themself. Roles that depend on a
+/// document's field (`diensthoofd of document.dienst`) are resolved per document and
+/// are not listed.
+pub fn takes_over(state: &State, person: &str) -> Vec<(String, Vec<String>)> {
+    let Some((_, dep)) = state.current() else {
+        return Vec::new();
+    };
+    let none = std::collections::BTreeMap::new();
+    let mut out = Vec::new();
+    for decl in &dep.project.substitutes {
+        if !dep
+            .org
+            .holders(&decl.holder, &none)
+            .iter()
+            .any(|h| h == person)
+        {
+            continue;
+        }
+        let subs = decl.substitutes.iter().find_map(|s| {
+            let people: Vec<String> = dep
+                .org
+                .holders(s, &none)
+                .into_iter()
+                .filter(|p| p != person)
+                .collect();
+            (!people.is_empty()).then_some(people)
+        });
+        out.push((dep.org.role(&decl.holder, &none), subs.unwrap_or_default()));
+    }
+    out
+}

@@ -76,6 +76,20 @@ impl Calendar {
         }
         t
     }
+
+    /// The moment a flow's duration (`5 workdays`, `3 days`) after `from` falls due.
+    pub fn after(
+        &self,
+        from: chrono::DateTime<chrono::Utc>,
+        d: &paraaf_compiler::compile::model::Duration,
+    ) -> chrono::DateTime<chrono::Utc> {
+        use rust_decimal::prelude::ToPrimitive;
+        let n = d.amount.ceil().to_u32().unwrap_or(u32::MAX / 2);
+        match d.unit {
+            paraaf_compiler::syntax::ast::DurationUnit::Days => from + Duration::days(n as i64),
+            paraaf_compiler::syntax::ast::DurationUnit::Workdays => self.add_workdays(from, n),
+        }
+    }
 }
 
 #[cfg(test)]

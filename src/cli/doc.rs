@@ -24,7 +24,8 @@ pub enum Command {
         /// A field value, `name=value` (repeat for each field).
         #[arg(long = "field", value_parser = parse_field)]
         fields: Vec<(String, String)>,
-        /// The document's content (its SHA-256 is recorded).
+        /// The document's content: its SHA-256 is recorded, and a PDF or text file is kept
+        /// for the web app to show.
         #[arg(long)]
         content: PathBuf,
         /// Title shown in inboxes (default: the `titel` or `title` field, if the kind has one).
@@ -134,6 +135,14 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                 flow: None,
             };
             let mut runtime = rt.open()?;
+            // The content is kept too (addressed by its hash), for the web app to show.
+            runtime
+                .lock_writer(&format!("paraaf (process {})", std::process::id()))
+                .map_err(|e| e.to_string())?;
+            if let Some(media_type) = paraaf_runtime::contents::media_type_of(&bytes) {
+                paraaf_runtime::contents::put(&rt.db, media_type, &bytes)
+                    .map_err(|e| e.to_string())?;
+            }
             match runtime.execute(rt.now(), |e| e.submit(sub)) {
                 Ok(id) => {
                     let d = &runtime.state().documents[&id];

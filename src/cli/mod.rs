@@ -103,9 +103,13 @@ enum Command {
     ///
     /// Example: paraaf why d-1 --as jan-desmet
     Why(why::Args),
-    /// Serve the HTTP JSON API (bearer token per person).
+    /// Serve the signers' web app (under /app) and the HTTP JSON API (bearer token per
+    /// person). The web app signs people in through the city's OpenID Connect provider
+    /// (--oidc-issuer …) or, for the examples, a development login (--dev-login).
     ///
-    /// Example: paraaf serve --db aalst.db --tokens tokens.toml --addr 127.0.0.1:8080
+    /// Try it: paraaf serve --demo examples/aalst   (then open the printed address)
+    ///
+    /// Example: paraaf serve --db aalst.db --tokens tokens.toml --oidc-issuer https://login.aalst.be --oidc-client-id paraaf --oidc-client-secret-file /run/secrets/oidc --public-url https://paraaf.aalst.be
     Serve(serve::Args),
 }
 

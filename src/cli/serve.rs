@@ -11,11 +11,47 @@ use std::process::ExitCode;
 /// Arguments of `paraaf serve`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// TOML file giving each person's bearer token (`[tokens]` then `an-peeters = "..."`)
-    /// and the webhook sources (`[webhooks.notula]` with `secret = "whsec_..."` and
-    /// `as = "person-id"`, who uploads what the source starts).
+    /// TOML file giving each person's bearer token for the JSON API (`[tokens]` then
+    /// `an-peeters = "..."`) and the webhook sources (`[webhooks.notula]` with
+    /// `secret = "whsec_..."` and `as = "person-id"`, who uploads what the source starts).
+    /// Without it the JSON API answers 401 to everyone; the web app works on its own.
     #[arg(long)]
-    tokens: PathBuf,
+    tokens: Option<PathBuf>,
+    /// A try-out: seed an empty database with this project and documents waiting for its
+    /// people, and offer the development login. E.g. `--demo examples/aalst`.
+    #[arg(long, value_name = "PROJECT")]
+    demo: Option<PathBuf>,
+    /// Offer the development login on the web app: anyone can sign in as any person of
+    /// the organogram. For the examples only, never for a city's real database.
+    #[arg(long)]
+    dev_login: bool,
+    /// The city's OpenID Connect provider (issuer URL) for signing in to the web app.
+    #[arg(long, requires_all = ["oidc_client_id", "oidc_client_secret_file"])]
+    oidc_issuer: Option<String>,
+    /// This app's client id at the provider.
+    #[arg(long)]
+    oidc_client_id: Option<String>,
+    /// A file holding only the client secret (a systemd or docker secret).
+    #[arg(long)]
+    oidc_client_secret_file: Option<PathBuf>,
+    /// The ID-token claim naming the person: `email` (matched to the organogram's e-mail
+    /// addresses), `preferred_username` or `sub` (matched to person ids).
+    #[arg(long, default_value = "email", value_parser = ["email", "preferred_username", "sub"])]
+    oidc_claim: String,
+    /// The address people open (the provider sends them back to PUBLIC_URL/app/auth/callback);
+    /// default `http://ADDR`.
+    #[arg(long)]
+    public_url: Option<String>,
+    /// A web session ends after this many seconds without a request.
+    #[arg(long, default_value_t = 1800)]
+    session_idle: u64,
+    /// A web session ends after this many hours in all.
+    #[arg(long, default_value_t = 10)]
+    session_hours: u64,
+    /// Send the session cookie without `Secure`, for a plain-http address other than
+    /// localhost (browsers accept Secure cookies on http://localhost and 127.0.0.1).
+    #[arg(long)]
+    insecure_cookies: bool,
     /// Address to listen on (port 0 picks a free port; the address is printed).
     #[arg(long, default_value = "127.0.0.1:8080")]
     addr: String,
@@ -26,9 +62,10 @@ pub struct Args {
     rt: RuntimeArgs,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct TokensFile {
+    #[serde(default)]
     tokens: BTreeMap<String, String>,
     /// `[webhooks.notula]` with `secret` and `as` (the uploader of what it starts).
     #[serde(default)]
@@ -57,7 +94,7 @@ fn init_logs() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("PARAAF_LOG")
         .or_else(|_| EnvFilter::try_from_default_env())
-        .unwrap_or_else(|_| EnvFilter::new("info"));
+        .unwrap_or_else(|_| EnvFilter::new("info,salsa=warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -70,15 +107,15 @@ fn init_logs() {
 
 pub fn run(args: Args) -> Result<ExitCode, String> {
     init_logs();
-    let text = std::fs::read_to_string(&args.tokens)
-        .map_err(|e| format!("cannot read {}: {e}", args.tokens.display()))?;
-    let file: TokensFile = toml::from_str(&text).map_err(|e| {
-        format!(
-            "{} is not a tokens file: {}",
-            args.tokens.display(),
-            e.message()
-        )
-    })?;
+    let file: TokensFile = match &args.tokens {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            toml::from_str(&text)
+                .map_err(|e| format!("{} is not a tokens file: {}", path.display(), e.message()))?
+        }
+        None => TokensFile::default(),
+    };
     // Kept by hash: a token is `sha256:<hex>` (as `paraaf admin token add` writes it), or
     // a plain token of at least 16 characters, hashed here and never kept.
     let mut tokens = BTreeMap::new();
@@ -106,6 +143,19 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         }
     }
     let mut runtime = args.rt.open()?;
+    if let Some(project) = &args.demo {
+        let n = paraaf_web::demo::seed(&mut runtime, &args.rt.db, project)?;
+        if n > 0 {
+            println!(
+                "demo: {} deployed, {n} documents waiting",
+                project.display()
+            );
+        }
+    }
+    let calendar = match &args.rt.holidays {
+        Some(path) => super::runtime_args::read_holidays(path)?,
+        None => paraaf_runtime::workdays::Calendar::default(),
+    };
     // Bind first, so the writer lock can name the address a refused CLI should use.
     let std_listener = std::net::TcpListener::bind(&args.addr)
         .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
@@ -140,7 +190,49 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             paraaf_runtime::api::WebhookSource::new(&secret, &c.person),
         );
     }
-    let app = router(writer.clone(), tokens, webhooks);
+    let mut app = router(writer.clone(), tokens, webhooks);
+    let dev_login = args.dev_login || args.demo.is_some();
+    if dev_login || args.oidc_issuer.is_some() {
+        let public = args
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
+        let oidc = match (
+            &args.oidc_issuer,
+            &args.oidc_client_id,
+            &args.oidc_client_secret_file,
+        ) {
+            (Some(issuer), Some(id), Some(secret)) => Some(paraaf_web::OidcConfig {
+                issuer: issuer.clone(),
+                client_id: id.clone(),
+                client_secret: std::fs::read_to_string(secret)
+                    .map_err(|e| format!("cannot read {}: {e}", secret.display()))?
+                    .trim()
+                    .to_string(),
+                redirect_url: format!("{}/app/auth/callback", public.trim_end_matches('/')),
+                claim: args.oidc_claim.clone(),
+            }),
+            _ => None,
+        };
+        let web = paraaf_web::router(
+            writer.clone(),
+            paraaf_web::WebConfig {
+                dev_login,
+                oidc,
+                session_idle: std::time::Duration::from_secs(args.session_idle.max(1)),
+                session_max: std::time::Duration::from_secs(args.session_hours.max(1) * 3600),
+                secure_cookies: !args.insecure_cookies,
+                db: args.rt.db.clone(),
+                calendar,
+            },
+        )?;
+        app = app.merge(web);
+        if dev_login {
+            eprintln!(
+                "warning: the development login is on: anyone who reaches {addr} can act as anyone"
+            );
+        }
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -149,6 +241,9 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         let listener =
             tokio::net::TcpListener::from_std(std_listener).map_err(|e| e.to_string())?;
         println!("listening on http://{addr}");
+        if dev_login || args.oidc_issuer.is_some() {
+            println!("web app: http://{addr}/app");
+        }
         tracing::info!(%addr, db = %args.rt.db.display(), "listening");
         let _ = std::io::stdout().flush();
         let served = axum::serve(listener, app)

@@ -1,5 +1,6 @@
 //! `paraaf test`: scenario tests of a project's flows.
 
+use paraaf_compiler::diagnostics::{Finding, render_findings_github, render_findings_sarif};
 use paraaf_runtime::scenarios::{self, ScenarioFile};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,9 +14,10 @@ pub struct Args {
     /// Also list the flows and steps no scenario reached.
     #[arg(long)]
     coverage: bool,
-    /// `text`, `json` (one object: scenarios, not_reached, passed, failed) or `github`
-    /// (an `::error` annotation on the scenario file for each failure).
-    #[arg(long, default_value = "text", value_parser = ["text", "json", "github"])]
+    /// `text`, `json` (one object: scenarios, not_reached, passed, failed), `github` (an
+    /// `::error` annotation on the scenario's line for each failure) or `sarif` (each
+    /// failure a result of rule `scenario-failed`).
+    #[arg(long, default_value = "text", value_parser = ["text", "json", "github", "sarif"])]
     format: String,
 }
 
@@ -38,6 +40,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     files.sort();
     let mut outcomes = Vec::new();
     let mut results: Vec<serde_json::Value> = Vec::new();
+    let mut findings: Vec<Finding> = Vec::new();
     let plain = args.format == "text";
     let (mut passed, mut failed) = (0, 0);
     for f in &files {
@@ -67,24 +70,18 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                     "passed": ok,
                     "failures": o.failures,
                 })),
-                "github" if !ok => {
-                    // The scenario's line in its file, for the annotation.
-                    let line = line_of(&text, &o.name);
-                    let msg = o
-                        .failures
-                        .join("\n")
-                        .replace('%', "%25")
-                        .replace('\n', "%0A");
-                    println!(
-                        "::error file={},line={line},title=scenario failed%3A {}::{msg}",
-                        f.display(),
-                        o.name
-                            .replace('%', "%25")
-                            .replace(',', "%2C")
-                            .replace(':', "%3A")
-                    );
+                "github" | "sarif" => {
+                    if !ok {
+                        findings.push(Finding {
+                            rule: "scenario-failed".into(),
+                            level: "error",
+                            title: format!("scenario failed: {}", o.name),
+                            message: o.failures.join("\n"),
+                            file: f.display().to_string(),
+                            line: line_of(&text, &o.name),
+                        });
+                    }
                 }
-                "github" => {}
                 _ if ok => println!("test {} ... ok", o.name),
                 _ => {
                     println!("test {} ... FAILED", o.name);
@@ -95,6 +92,21 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             }
             outcomes.push(o);
         }
+    }
+    match args.format.as_str() {
+        "github" => print!("{}", render_findings_github(&findings)),
+        "sarif" => println!(
+            "{}",
+            render_findings_sarif(
+                "paraaf test",
+                &[(
+                    "scenario-failed",
+                    "A scenario of the project's flows does not hold"
+                )],
+                &findings
+            )
+        ),
+        _ => {}
     }
     if args.format == "json" {
         let missing = scenarios::not_reached(&project, &outcomes);

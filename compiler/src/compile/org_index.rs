@@ -16,6 +16,9 @@ pub struct OrgIndex {
     names: BTreeMap<String, String>,
     /// unit → everyone with a position in it or below it (precomputed: `may_see` is hot).
     members: BTreeMap<String, BTreeSet<String>>,
+    /// e-mail address (lower case) → person id, for sign-in through the city's identity
+    /// provider.
+    emails: BTreeMap<String, String>,
 }
 
 impl OrgIndex {
@@ -24,10 +27,14 @@ impl OrgIndex {
         let mut idx = OrgIndex::default();
         for u in &org.units {
             idx.parent.insert(u.id.clone(), u.parent.clone());
+            idx.names.insert(u.id.clone(), u.name.clone());
         }
         for p in &org.people {
             idx.people.insert(p.id.clone());
             idx.names.insert(p.id.clone(), p.name.clone());
+            if !p.email.is_empty() {
+                idx.emails.insert(p.email.to_lowercase(), p.id.clone());
+            }
             for pos in &p.positions {
                 match pos {
                     OrgPosition::Function { function, unit } => idx
@@ -114,6 +121,16 @@ impl OrgIndex {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// Every person's id, sorted.
+    pub fn people(&self) -> impl Iterator<Item = &str> {
+        self.people.iter().map(String::as_str)
+    }
+
+    /// The person with this e-mail address (case-insensitive).
+    pub fn person_by_email(&self, email: &str) -> Option<&str> {
+        self.emails.get(&email.to_lowercase()).map(String::as_str)
     }
 
     /// People holding a position in `unit` or below.

@@ -163,3 +163,85 @@ pub fn render_github<'a>(
     }
     out
 }
+
+/// A finding of a CI command other than `check` (a failing scenario, a change in who
+/// sees or signs): one SARIF result or one GitHub annotation.
+#[derive(Clone, Debug)]
+pub struct Finding {
+    /// The rule it breaks, e.g. `scenario-failed`, `shielded-widened`.
+    pub rule: String,
+    /// `error`, `warning` or `note`.
+    pub level: &'static str,
+    /// Title of the annotation.
+    pub title: String,
+    /// What happened.
+    pub message: String,
+    /// Repository-relative file.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+}
+
+/// SARIF 2.1.0 for `findings`; `rules` are `(id, description)` of every rule the tool
+/// can report, so code scanning can describe them.
+pub fn render_findings_sarif(tool: &str, rules: &[(&str, &str)], findings: &[Finding]) -> String {
+    let rule_list: Vec<Value> = rules
+        .iter()
+        .map(|(id, text)| {
+            json!({
+                "id": id,
+                "shortDescription": {"text": text},
+                "helpUri": "docs/ci.md",
+            })
+        })
+        .collect();
+    let results: Vec<Value> = findings
+        .iter()
+        .map(|f| {
+            json!({
+                "ruleId": f.rule,
+                "ruleIndex": rules.iter().position(|(id, _)| *id == f.rule).unwrap_or(0),
+                "level": f.level,
+                "message": {"text": format!("{}\n{}", f.title, f.message)},
+                "locations": [{"physicalLocation": {
+                    "artifactLocation": {"uri": f.file},
+                    "region": {"startLine": f.line.max(1)},
+                }}],
+            })
+        })
+        .collect();
+    let log = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": tool,
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://example.invalid/paraaf",
+                "rules": rule_list,
+            }},
+            "results": results,
+        }],
+    });
+    serde_json::to_string_pretty(&log).unwrap_or_default()
+}
+
+/// GitHub workflow commands for `findings`: `::error`, `::warning` or `::notice` lines.
+pub fn render_findings_github(findings: &[Finding]) -> String {
+    let mut out = String::new();
+    for f in findings {
+        let command = match f.level {
+            "error" => "error",
+            "warning" => "warning",
+            _ => "notice",
+        };
+        out.push_str(&format!(
+            "::{command} file={},line={},title={}::{}\n",
+            escape(&f.file, true),
+            f.line.max(1),
+            escape(&f.title, true),
+            escape(&f.message, false)
+        ));
+    }
+    out
+}

@@ -4,7 +4,9 @@ mod ci_formats;
 mod codes;
 mod render;
 
-pub use ci_formats::{render_github, render_sarif};
+pub use ci_formats::{
+    Finding, render_findings_github, render_findings_sarif, render_github, render_sarif,
+};
 pub use codes::Code;
 pub use render::{render_json, render_text};
 

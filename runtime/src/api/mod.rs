@@ -7,7 +7,7 @@ mod writer;
 
 pub use webhooks::{WebhookSource, sign as sign_webhook};
 
-pub use writer::{Answer, PROBLEMS, Write, Writer, error_answer, problem};
+pub use writer::{Answer, Command, PROBLEMS, Write, Writer, error_answer, problem};
 
 use crate::engine::{RuntimeError, Submission};
 use crate::visibility::may_see;

@@ -12,12 +12,10 @@ use super::state::{Deployment, State, Status, TaskStatus};
 use crate::eval::{Env, holds};
 use crate::visibility::may_see;
 use crate::workdays::Calendar;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use paraaf_compiler::compile::model::{Duration as FlowDuration, OnRefused, Signer, StepMode};
 use paraaf_compiler::compile::{CompiledProject, SCHEMA};
-use paraaf_compiler::syntax::ast::DurationUnit;
 use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -784,11 +782,7 @@ impl<'a> Emitter<'a> {
     }
 
     fn after(&self, from: DateTime<Utc>, d: &FlowDuration) -> DateTime<Utc> {
-        let n = d.amount.ceil().to_u32().unwrap_or(u32::MAX / 2);
-        match d.unit {
-            DurationUnit::Days => from + Duration::days(n as i64),
-            DurationUnit::Workdays => self.calendar.add_workdays(from, n),
-        }
+        self.calendar.after(from, d)
     }
 }
 

@@ -1,0 +1,163 @@
+# Paraaf, the signers' web app: English.
+app-name = Paraaf
+skip = Skip to content
+nav-label = Main menu
+nav-inbox = To sign
+nav-documents = Documents
+nav-absences = My absences
+logout = Sign out
+signed-in-as = Signed in as { $name }
+lang-other = Nederlands
+lang-other-code = nl
+
+login-title = Sign in
+login-person = Person
+login-submit = Sign in
+login-oidc = Sign in with your city account
+login-dev-note = Development sign-in: pick a person of the organogram. For the examples only, never in production.
+login-expired = Your session has expired. Please sign in again.
+login-bye = You have signed out.
+login-failed = Sign-in failed: { $reason }
+login-unknown = your account belongs to nobody in the organogram ({ $who })
+login-none = No way to sign in has been set up.
+
+inbox-title = To sign
+inbox-empty = Nothing is waiting for you.
+inbox-count = { $count ->
+    [one] 1 task
+   *[other] { $count } tasks
+}
+filters = Filters
+col-select = Select
+col-title = Title
+col-kind = Kind
+col-role = As
+col-due = Due
+col-status = Status
+col-submitted = Submitted
+on-behalf = for { $name }
+filter-kind = Kind
+filter-unit = Service
+filter-due = Deadline
+filter-q = Search
+filter-all = All
+due-overdue = Overdue
+due-week = Within 7 days
+filter-apply = Filter
+select-doc = Select { $title }
+select-all = Select all
+bulk-sign = Sign selected
+page-prev = Previous
+page-next = Next
+page-of = Page { $page } of { $pages }
+paging = Pages
+
+doc-fields = Details
+doc-content = Content
+doc-content-frame = Content of { $title }
+doc-no-content = The content is not available in Paraaf (SHA-256 { $sha }).
+doc-open-content = Open the content in a new window
+doc-route = Route
+doc-comments = Comments
+doc-no-comments = No comments yet.
+doc-history = History
+doc-uploader = Submitted by
+doc-status = Status
+doc-actions = Your task
+step-skipped = not needed
+task-open = waiting for { $names }
+task-signed = signed by { $by }
+task-signed-for = signed by { $by } for { $for }
+task-refused = refused by { $by }
+task-cancelled = no longer needed
+task-asks-you = You sign as { $role }
+task-asks-you-for = You sign as { $role }, for { $name }
+sign = Sign
+refuse = Refuse
+refuse-reason = Reason for refusing
+comment = Comment
+comment-add = Add comment
+
+confirm-title = Confirm
+confirm-sign = Sign “{ $title }”?
+confirm-sign-for = You sign for { $name }.
+confirm-refuse = Refuse “{ $title }”?
+confirm-reason = Reason: { $reason }
+confirm-comment = Add this comment to “{ $title }”?
+confirm-bulk = Sign these { $count } documents?
+confirm-absence = Add an absence from { $from } to { $to }?
+confirm-withdraw = Withdraw your absence from { $from } to { $to }?
+confirm = Confirm
+cancel = Cancel
+
+done-signed = Signed: { $title }
+done-refused = Refused: { $title }
+done-comment = Your comment was added.
+done-bulk = { $count ->
+    [one] 1 document signed.
+   *[other] { $count } documents signed.
+}
+done-absence = Your absence was saved.
+done-withdrawn = Your absence was withdrawn.
+bulk-none = First select the documents you want to sign.
+bulk-failed = Not signed: { $title } ({ $reason })
+
+absences-title = My absences
+absences-none = You have entered no absences.
+absence-from = From
+absence-to = Up to and including
+absence-add = Add absence
+absence-withdraw = Withdraw
+absence-period = { $from } to { $to }
+takes-over-title = Who takes over
+takes-over = As { $role }: { $names }
+takes-over-nobody = As { $role }: nobody (no substitute is available)
+takes-over-none = No substitute is set for your functions: your tasks keep waiting for you.
+
+documents-title = Documents
+documents-mine = Submitted by me
+documents-visible = That I may see
+documents-empty = No documents.
+
+documents-count = { $count ->
+    [one] 1 document
+   *[other] { $count } documents
+}
+
+status-in_progress = In progress
+status-completed = Completed
+status-returned = Returned
+status-stopped = Stopped
+
+error-title = Something went wrong
+error-400 = The request is not valid: { $detail }
+error-403 = You may not do this: { $detail }
+error-404 = This document does not exist, or you may not see it.
+error-409 = That is no longer possible: { $detail }
+error-csrf = The form has expired or did not come from this page. Open the page again and retry.
+error-500 = Nothing was recorded: { $detail }. Please try again later.
+no-task = You have no open task on this document.
+reason-missing = Please give a reason.
+text-missing = Please write a comment first.
+dates-invalid = Please give two valid dates (YYYY-MM-DD).
+back-inbox = Back to my tasks
+
+ev-submitted = Submitted by { $by }
+ev-step = Step { $name } opened: asked of { $names }
+ev-skipped = Step { $name } skipped (not needed)
+ev-signed = Signed by { $by }
+ev-signed-for = Signed by { $by } for { $for }
+ev-refused = Refused by { $by }: { $reason }
+ev-commented = Comment by { $by }
+ev-reassigned = Assigned to { $names } ({ $reason })
+ev-moved = Moved to { $names } ({ $reason })
+ev-escalated = Escalated to { $names }
+ev-reminded = Reminder sent
+ev-cancelled = The step's other tasks are no longer needed
+ev-completed = Completed
+ev-returned = Returned to the uploader
+ev-stopped = Stopped
+ev-shield = Shielding: { $reason }
+reason-absence = absence
+reason-absence-withdrawn = absence withdrawn
+ev-other = { $what }

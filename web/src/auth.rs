@@ -1,0 +1,78 @@
+//! Who is asking: the session behind the cookie, the interface language, and the checks
+//! every form submission passes (the session's form token, the same site).
+
+use crate::WebState;
+use crate::i18n::Lang;
+use crate::session::{COOKIE, LANG_COOKIE, NoSession, same_secret};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::CookieJar;
+
+/// The signed-in person.
+#[derive(Clone, Debug)]
+pub struct Me {
+    /// Organogram id.
+    pub person: String,
+    /// Display name.
+    pub name: String,
+    /// The session's form token.
+    pub csrf: String,
+    /// Interface language.
+    pub lang: Lang,
+}
+
+/// The interface language: the `paraaf_lang` cookie, else Dutch.
+#[derive(Clone, Copy, Debug)]
+pub struct UiLang(pub Lang);
+
+fn lang_of(headers: &HeaderMap) -> Lang {
+    CookieJar::from_headers(headers)
+        .get(LANG_COOKIE)
+        .and_then(|c| Lang::from_code(c.value()))
+        .unwrap_or_default()
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for UiLang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<UiLang, Self::Rejection> {
+        Ok(UiLang(lang_of(&parts.headers)))
+    }
+}
+
+impl FromRequestParts<WebState> for Me {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Me, Response> {
+        let lang = lang_of(&parts.headers);
+        let jar = CookieJar::from_headers(&parts.headers);
+        let Some(cookie) = jar.get(COOKIE) else {
+            return Err(Redirect::to("/app/login").into_response());
+        };
+        match state.sessions.get(cookie.value()) {
+            Ok(s) => {
+                let name = state
+                    .writer
+                    .committed()
+                    .current()
+                    .map_or(s.person.clone(), |(_, d)| d.org.name(&s.person).to_string());
+                Ok(Me {
+                    person: s.person,
+                    name,
+                    csrf: s.csrf,
+                    lang,
+                })
+            }
+            Err(NoSession::Expired) => Err(Redirect::to("/app/login?expired=1").into_response()),
+            Err(NoSession::Missing) => Err(Redirect::to("/app/login").into_response()),
+        }
+    }
+}
+
+/// Whether a form submission may act for `me`: it carries the session's form token and
+/// comes from this site.
+pub fn form_ok(me: &Me, method: &Method, headers: &HeaderMap, token: &str) -> bool {
+    same_secret(&me.csrf, token) && crate::security::same_site(method, headers)
+}

@@ -1,0 +1,208 @@
+//! Sessions: a random id in an HttpOnly, SameSite=Lax, Secure cookie; the server keeps
+//! only its SHA-256 with the person, the form token (CSRF) and the times. A session ends
+//! after `idle` without a request, after `max` in all, or at sign-out. Sessions live in
+//! memory: a restart signs everyone out (nothing of the log depends on them).
+
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// The session cookie's name.
+pub const COOKIE: &str = "paraaf_session";
+/// The cookie binding a sign-in through the identity provider to this browser.
+pub const OIDC_COOKIE: &str = "paraaf_oidc";
+/// The cookie holding the form token of the sign-in page (before there is a session).
+pub const LOGIN_COOKIE: &str = "paraaf_login";
+/// The language cookie (`nl`, `en`).
+pub const LANG_COOKIE: &str = "paraaf_lang";
+
+/// At most this many sessions at once (older ones are dropped first).
+const MAX_SESSIONS: usize = 100_000;
+
+/// 32 random bytes, URL-safe base64: session ids, form tokens, OIDC state.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the operating system gives random bytes");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Whether two secrets are equal, comparing their hashes (so the time taken tells
+/// nothing about how much of a guess was right).
+pub fn same_secret(a: &str, b: &str) -> bool {
+    !a.is_empty() && Sha256::digest(a.as_bytes()) == Sha256::digest(b.as_bytes())
+}
+
+fn key(id: &str) -> String {
+    hex(&Sha256::digest(id.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// One signed-in person.
+#[derive(Clone, Debug)]
+pub struct Session {
+    /// The person (organogram id).
+    pub person: String,
+    /// The token every form of this session carries.
+    pub csrf: String,
+    created: Instant,
+    last_seen: Instant,
+}
+
+/// A sign-in started at the identity provider, waiting for its callback.
+#[derive(Clone, Debug)]
+pub struct Pending {
+    /// The OIDC nonce.
+    pub nonce: String,
+    /// The PKCE verifier.
+    pub verifier: String,
+    created: Instant,
+}
+
+/// Why there is no session.
+#[derive(Debug, PartialEq, Eq)]
+pub enum NoSession {
+    /// No cookie, or one the server never issued.
+    Missing,
+    /// The session existed and timed out.
+    Expired,
+}
+
+/// All sessions of the server.
+pub struct Sessions {
+    live: Mutex<HashMap<String, Session>>,
+    pending: Mutex<HashMap<String, Pending>>,
+    idle: Duration,
+    max: Duration,
+}
+
+impl Sessions {
+    /// Sessions that end after `idle` without a request or `max` in all.
+    pub fn new(idle: Duration, max: Duration) -> Sessions {
+        Sessions {
+            live: Mutex::new(HashMap::new()),
+            pending: Mutex::new(HashMap::new()),
+            idle,
+            max,
+        }
+    }
+
+    /// Starts a session for `person`; returns the cookie value.
+    pub fn create(&self, person: &str) -> String {
+        let id = random_token();
+        let now = Instant::now();
+        let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        live.retain(|_, s| !self.ended(s, now));
+        if live.len() >= MAX_SESSIONS
+            && let Some(oldest) = live
+                .iter()
+                .min_by_key(|(_, s)| s.last_seen)
+                .map(|(k, _)| k.clone())
+        {
+            live.remove(&oldest);
+        }
+        live.insert(
+            key(&id),
+            Session {
+                person: person.to_string(),
+                csrf: random_token(),
+                created: now,
+                last_seen: now,
+            },
+        );
+        id
+    }
+
+    fn ended(&self, s: &Session, now: Instant) -> bool {
+        now.duration_since(s.last_seen) > self.idle || now.duration_since(s.created) > self.max
+    }
+
+    /// The session of cookie value `id`, touched (its idle time starts again).
+    pub fn get(&self, id: &str) -> Result<Session, NoSession> {
+        let now = Instant::now();
+        let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        let k = key(id);
+        let Some(s) = live.get_mut(&k) else {
+            return Err(NoSession::Missing);
+        };
+        if self.ended(s, now) {
+            live.remove(&k);
+            return Err(NoSession::Expired);
+        }
+        s.last_seen = now;
+        Ok(s.clone())
+    }
+
+    /// Ends the session of cookie value `id`.
+    pub fn remove(&self, id: &str) {
+        self.live
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&key(id));
+    }
+
+    /// Remembers a sign-in started at the identity provider under its `state`.
+    pub fn start_pending(&self, state: &str, nonce: String, verifier: String) {
+        let now = Instant::now();
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        // A sign-in must come back within 10 minutes.
+        pending.retain(|_, p| now.duration_since(p.created) < Duration::from_secs(600));
+        if pending.len() < MAX_SESSIONS {
+            pending.insert(
+                key(state),
+                Pending {
+                    nonce,
+                    verifier,
+                    created: now,
+                },
+            );
+        }
+    }
+
+    /// Takes the pending sign-in of `state` (each can be finished once).
+    pub fn take_pending(&self, state: &str) -> Option<Pending> {
+        let p = self
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&key(state))?;
+        (Instant::now().duration_since(p.created) < Duration::from_secs(600)).then_some(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_expire_and_end() {
+        let s = Sessions::new(Duration::from_millis(50), Duration::from_secs(60));
+        let id = s.create("ruben-van-damme");
+        assert_eq!(s.get(&id).unwrap().person, "ruben-van-damme");
+        assert_eq!(s.get("forged").unwrap_err(), NoSession::Missing);
+        std::thread::sleep(Duration::from_millis(80));
+        assert_eq!(s.get(&id).unwrap_err(), NoSession::Expired);
+        let id = s.create("hans-de-backer");
+        s.remove(&id);
+        assert_eq!(s.get(&id).unwrap_err(), NoSession::Missing);
+    }
+
+    #[test]
+    fn a_pending_sign_in_is_finished_once() {
+        let s = Sessions::new(Duration::from_secs(60), Duration::from_secs(60));
+        s.start_pending("st", "n".into(), "v".into());
+        assert_eq!(s.take_pending("st").unwrap().nonce, "n");
+        assert!(s.take_pending("st").is_none());
+    }
+
+    #[test]
+    fn secrets_compare() {
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abc", "abd"));
+        assert!(!same_secret("", ""));
+    }
+}

@@ -1,0 +1,590 @@
+//! The web app from the outside, in process: who may open which page (a matrix over
+//! every person of the Aalst example and every demo document, against `may_see` and
+//! against a small table written here), forms without the session's token or from
+//! another site, session expiry, cookies and security headers, bulk signing, the
+//! language switch.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use paraaf_runtime::Runtime;
+use paraaf_runtime::api::Writer;
+use paraaf_runtime::visibility::may_see;
+use paraaf_runtime::workdays::Calendar;
+use std::path::PathBuf;
+use std::time::Duration;
+use tower::ServiceExt;
+
+struct App {
+    router: Router,
+    writer: Writer,
+    _dir: tempfile::TempDir,
+}
+
+fn project() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/aalst")
+}
+
+fn app(idle: Duration) -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("web.db");
+    let mut rt = Runtime::open(&db, Calendar::default()).unwrap();
+    assert_eq!(
+        paraaf_web::demo::seed(&mut rt, &db, &project()).unwrap(),
+        16
+    );
+    let writer = Writer::start(rt, Box::new(chrono::Utc::now), 16);
+    let router = paraaf_web::router(
+        writer.clone(),
+        paraaf_web::WebConfig {
+            dev_login: true,
+            oidc: None,
+            session_idle: idle,
+            session_max: Duration::from_secs(3600),
+            secure_cookies: true,
+            db,
+            calendar: Calendar::default(),
+        },
+    )
+    .unwrap();
+    App {
+        router,
+        writer,
+        _dir: dir,
+    }
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+async fn send(app: &App, req: Request<Body>) -> Reply {
+    let res = app.router.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = axum::body::to_bytes(res.into_body(), 10 << 20)
+        .await
+        .unwrap();
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+fn cookie_of(r: &Reply, name: &str) -> Option<String> {
+    r.headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(|v| v.split(';').next().unwrap().to_string())
+}
+
+fn csrf_in(body: &str) -> String {
+    let at = body
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with a token");
+    let rest = &body[at + 19..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+/// A signed-in browser: its cookies and the session's form token.
+struct Browser {
+    cookies: String,
+    csrf: String,
+}
+
+async fn login(app: &App, person: &str) -> Browser {
+    let page = send(app, Request::get("/app/login").body(Body::empty()).unwrap()).await;
+    let login_cookie = cookie_of(&page, "paraaf_login").unwrap();
+    let token = csrf_in(&page.body);
+    let r = send(
+        app,
+        Request::post("/app/login")
+            .header(header::COOKIE, &login_cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!("csrf={token}&person={person}")))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let session = cookie_of(&r, "paraaf_session").expect("a session cookie");
+    let inbox = send(
+        app,
+        Request::get("/app")
+            .header(header::COOKIE, &session)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(inbox.status, StatusCode::OK);
+    Browser {
+        csrf: csrf_in(&inbox.body),
+        cookies: session,
+    }
+}
+
+async fn get(app: &App, b: &Browser, path: &str) -> Reply {
+    send(
+        app,
+        Request::get(path)
+            .header(header::COOKIE, &b.cookies)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+}
+
+async fn post(app: &App, b: &Browser, path: &str, form: &str) -> Reply {
+    send(
+        app,
+        Request::post(path)
+            .header(header::COOKIE, &b.cookies)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form.to_string()))
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn who_may_open_which_document() {
+    let app = app(Duration::from_secs(600));
+    let state = app.writer.committed();
+    let people: Vec<String> = state
+        .current()
+        .unwrap()
+        .1
+        .org
+        .people()
+        .map(str::to_string)
+        .collect();
+    assert!(people.len() > 300);
+    let docs: Vec<String> = state.documents.keys().cloned().collect();
+    // An independent table: what the Aalst example promises, written out here.
+    let review = "d-15"; // Evaluatiegesprek Jan Cools 2026
+    let social = "d-16"; // Leefloon: dossier SD-2026-0117
+    assert_eq!(state.documents[review].kind, "evaluatie");
+    assert_eq!(state.documents[social].kind, "sociaal-dossier");
+    let table: &[(&str, &str, bool)] = &[
+        ("dirk-lambert", review, true),  // the evaluator
+        ("jan-cools", review, false),    // the employee: only once asked to sign
+        ("eline-dubois", review, false), // a colleague at bevolking
+        ("ruben-van-damme", review, false),
+        ("dirk-claes", social, true), // the social service's team coach
+        ("mohamed-wouters", social, true),
+        ("hans-de-backer", social, false), // the general director: shielded out
+        ("ruben-van-damme", social, false),
+        ("ruben-van-damme", "d-1", true),
+        ("jan-cools", "d-1", true),
+    ];
+    for &(p, d, expected) in table {
+        assert_eq!(may_see(&state, p, d), expected, "{p} on {d}");
+    }
+    let mut checked = 0;
+    for p in &people {
+        let b = login(&app, p).await;
+        let missing = get(&app, &b, "/app/documents/d-99999").await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+        for d in &docs {
+            let page = get(&app, &b, &format!("/app/documents/{d}")).await;
+            let content = get(&app, &b, &format!("/app/documents/{d}/content")).await;
+            if may_see(&state, p, d) {
+                assert_eq!(page.status, StatusCode::OK, "{p} on {d}");
+                assert_eq!(content.status, StatusCode::OK, "{p} on {d}");
+                assert_eq!(content.headers[header::CONTENT_TYPE], "application/pdf");
+            } else {
+                // Hidden answers exactly as missing: same status, same page.
+                assert_eq!(page.status, StatusCode::NOT_FOUND, "{p} on {d}");
+                assert_eq!(page.body, missing.body, "{p} on {d}");
+                assert_eq!(content.status, StatusCode::NOT_FOUND, "{p} on {d}");
+                // Acting on it by URL is refused the same way.
+                let sign = post(
+                    &app,
+                    &b,
+                    &format!("/app/documents/{d}/sign"),
+                    &format!("csrf={}", b.csrf),
+                )
+                .await;
+                assert_eq!(sign.status, StatusCode::NOT_FOUND, "{p} signs {d}");
+                let sign = post(
+                    &app,
+                    &b,
+                    &format!("/app/documents/{d}/sign"),
+                    &format!("csrf={}&confirm=yes&idem=x", b.csrf),
+                )
+                .await;
+                assert_eq!(sign.status, StatusCode::NOT_FOUND, "{p} signs {d}");
+                assert!(!sign.body.contains(&state.documents[d].title));
+            }
+            checked += 1;
+        }
+        // The inbox and the lists name only what the person may see.
+        for path in ["/app", "/app/documents?scope=visible"] {
+            let list = get(&app, &b, path).await;
+            for d in &docs {
+                let title = &state.documents[d].title;
+                if !may_see(&state, p, d) {
+                    assert!(
+                        !list.body.contains(title.as_str()),
+                        "{p} sees {title} in {path}"
+                    );
+                }
+            }
+        }
+    }
+    assert_eq!(checked, people.len() * docs.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forms_need_the_session_token_and_this_site() {
+    let app = app(Duration::from_secs(600));
+    let b = login(&app, "ruben-van-damme").await;
+    let before = app.writer.committed().last_seq;
+    for form in [
+        "confirm=yes&idem=a",
+        "csrf=forged&confirm=yes&idem=a",
+        "csrf=&confirm=yes",
+    ] {
+        let r = post(&app, &b, "/app/documents/d-1/sign", form).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{form}");
+        assert!(r.body.contains("Het formulier is verlopen"), "{}", r.body);
+    }
+    // The right token from another site.
+    let r = send(
+        &app,
+        Request::post("/app/documents/d-1/sign")
+            .header(header::COOKIE, &b.cookies)
+            .header(header::ORIGIN, "https://evil.example")
+            .header(header::HOST, "paraaf.aalst.be")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!("csrf={}&confirm=yes&idem=b", b.csrf)))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // Another person's token does not work in this session.
+    let other = login(&app, "hans-de-backer").await;
+    let r = post(
+        &app,
+        &b,
+        "/app/documents/d-1/sign",
+        &format!("csrf={}&confirm=yes&idem=c", other.csrf),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // Without a session: to the sign-in page, nothing written.
+    let r = send(
+        &app,
+        Request::post("/app/documents/d-1/sign")
+            .body(Body::from("csrf=x&confirm=yes"))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.headers[header::LOCATION], "/app/login");
+    assert_eq!(
+        app.writer.committed().last_seq,
+        before,
+        "nothing was written"
+    );
+    // The dev login form needs its own token too.
+    let r = send(
+        &app,
+        Request::post("/app/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from("csrf=x&person=ruben-van-damme"))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_with_confirmation_once_even_when_clicked_twice() {
+    let app = app(Duration::from_secs(600));
+    let b = login(&app, "ruben-van-damme").await;
+    let confirm = post(
+        &app,
+        &b,
+        "/app/documents/d-1/sign",
+        &format!("csrf={}", b.csrf),
+    )
+    .await;
+    assert_eq!(confirm.status, StatusCode::OK);
+    assert!(confirm.body.contains("ondertekenen?"), "{}", confirm.body);
+    let seq = app.writer.committed().last_seq;
+    assert_eq!(
+        seq,
+        app.writer.committed().last_seq,
+        "the confirmation writes nothing"
+    );
+    let idem = {
+        let at = confirm.body.find("name=\"idem\" value=\"").unwrap() + 19;
+        confirm.body[at..at + confirm.body[at..].find('"').unwrap()].to_string()
+    };
+    let form = format!("csrf={}&confirm=yes&idem={idem}", b.csrf);
+    let first = post(&app, &b, "/app/documents/d-1/sign", &form).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER);
+    let after = app.writer.committed().last_seq;
+    assert!(after > seq);
+    let again = post(&app, &b, "/app/documents/d-1/sign", &form).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
+    assert_eq!(
+        app.writer.committed().last_seq,
+        after,
+        "the double click signed once"
+    );
+    let inbox = get(&app, &b, "/app?done=signed&doc=d-1").await;
+    assert!(
+        inbox
+            .body
+            .contains("Ondertekend: Collegebesluit: Subsidie jeugdhuis Zuidkant")
+    );
+    assert!(inbox.body.contains("11 taken"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_signing_signs_the_selection_in_one_go() {
+    let app = app(Duration::from_secs(600));
+    let b = login(&app, "hans-de-backer").await;
+    let docs: Vec<String> = (1..=10).map(|i| format!("d-{i}")).collect();
+    let mut form = format!("csrf={}", b.csrf);
+    for d in &docs {
+        form.push_str(&format!("&doc={d}"));
+    }
+    // A hidden document slipped into the selection is dropped, not named.
+    form.push_str("&doc=d-16");
+    let confirm = post(&app, &b, "/app/bulk-sign", &form).await;
+    assert_eq!(confirm.status, StatusCode::OK);
+    assert!(
+        confirm
+            .body
+            .contains("Wilt u deze 10 documenten ondertekenen?"),
+        "{}",
+        confirm.body
+    );
+    assert!(!confirm.body.contains("Leefloon"));
+    let idem = "bulk-1";
+    let mut confirmed = format!("csrf={}&confirm=yes&idem={idem}", b.csrf);
+    for d in &docs {
+        confirmed.push_str(&format!("&doc={d}"));
+    }
+    let r = post(&app, &b, "/app/bulk-sign", &confirmed).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.headers[header::LOCATION], "/app?done=bulk&n=10");
+    let state = app.writer.committed();
+    for d in &docs {
+        let t = state.documents[d]
+            .tasks
+            .iter()
+            .find(|t| t.spec.role == "algemeen-directeur")
+            .unwrap();
+        assert_eq!(t.decided_by, Some(("hans-de-backer".into(), None)), "{d}");
+    }
+    let inbox = get(&app, &b, "/app?done=bulk&n=10").await;
+    assert!(inbox.body.contains("10 documenten ondertekend."));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_expire_and_end_at_sign_out() {
+    let app = app(Duration::from_millis(700));
+    let b = login(&app, "ruben-van-damme").await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let r = get(&app, &b, "/app").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.headers[header::LOCATION], "/app/login?expired=1");
+    let page = send(
+        &app,
+        Request::get("/app/login?expired=1")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert!(page.body.contains("Uw sessie is verlopen"));
+
+    let app = app_with_long_session();
+    let b = login(&app, "ruben-van-damme").await;
+    let r = post(&app, &b, "/app/logout", &format!("csrf={}", b.csrf)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.headers[header::LOCATION], "/app/login?bye=1");
+    let r = get(&app, &b, "/app").await;
+    assert_eq!(
+        r.headers[header::LOCATION],
+        "/app/login",
+        "the old cookie is worthless"
+    );
+}
+
+fn app_with_long_session() -> App {
+    app(Duration::from_secs(600))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cookies_and_headers_are_strict() {
+    let app = app(Duration::from_secs(600));
+    let page = send(
+        &app,
+        Request::get("/app/login").body(Body::empty()).unwrap(),
+    )
+    .await;
+    let token = csrf_in(&page.body);
+    let login_cookie = cookie_of(&page, "paraaf_login").unwrap();
+    let r = send(
+        &app,
+        Request::post("/app/login")
+            .header(header::COOKIE, &login_cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!("csrf={token}&person=ruben-van-damme")))
+            .unwrap(),
+    )
+    .await;
+    let set = r
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|v| v.starts_with("paraaf_session="))
+        .unwrap();
+    for attr in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
+        assert!(set.contains(attr), "{set}");
+    }
+    let b = login(&app, "ruben-van-damme").await;
+    for path in [
+        "/app",
+        "/app/documents/d-1",
+        "/app/absences",
+        "/app/documents",
+        "/app/login",
+        "/app/nope",
+    ] {
+        let r = get(&app, &b, path).await;
+        let csp = r.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(
+            csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"),
+            "{path}"
+        );
+        assert_eq!(r.headers[header::X_FRAME_OPTIONS], "DENY", "{path}");
+        assert_eq!(r.headers[header::CACHE_CONTROL], "no-store", "{path}");
+        assert_eq!(
+            r.headers[header::X_CONTENT_TYPE_OPTIONS],
+            "nosniff",
+            "{path}"
+        );
+    }
+    let content = get(&app, &b, "/app/documents/d-1/content").await;
+    assert!(
+        content.headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'self'")
+    );
+    assert!(content.body.starts_with("%PDF-1.4"));
+    // The language switch only goes back into the app.
+    for evil in [
+        "https://evil.example",
+        "//evil.example",
+        "/\\evil.example",
+        "/app//evil",
+    ] {
+        let r = get(&app, &b, &format!("/app/lang/en?back={}", urlencode(evil))).await;
+        assert_eq!(r.headers[header::LOCATION], "/app", "{evil}");
+    }
+    let r = get(&app, &b, "/app/lang/en?back=/app/absences").await;
+    assert_eq!(r.headers[header::LOCATION], "/app/absences");
+    let lang = cookie_of(&r, "paraaf_lang").unwrap();
+    let english = send(
+        &app,
+        Request::get("/app")
+            .header(header::COOKIE, format!("{}; {lang}", b.cookies))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert!(english.body.contains("<html lang=\"en\">") && english.body.contains("To sign"));
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes().map(|b| format!("%{b:02X}")).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_absence_hands_the_tasks_to_the_substitute() {
+    let app = app(Duration::from_secs(600));
+    let mayor = login(&app, "ruben-van-damme").await;
+    let page = get(&app, &mayor, "/app/absences").await;
+    assert!(page.body.contains("Als burgemeester:"), "{}", page.body);
+    let today = chrono::Utc::now().date_naive();
+    let to = today + chrono::Duration::days(14);
+    let confirm = post(
+        &app,
+        &mayor,
+        "/app/absences",
+        &format!("csrf={}&from={today}&to={to}", mayor.csrf),
+    )
+    .await;
+    assert!(confirm.body.contains("Afwezigheid van"), "{}", confirm.body);
+    let r = post(
+        &app,
+        &mayor,
+        "/app/absences",
+        &format!(
+            "csrf={}&from={today}&to={to}&confirm=yes&idem=abs",
+            mayor.csrf
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let sub = login(&app, "jan-desmet").await;
+    let inbox = get(&app, &sub, "/app").await;
+    assert!(
+        inbox.body.contains("voor Ruben Van Damme"),
+        "{}",
+        inbox.body
+    );
+    let r = post(
+        &app,
+        &sub,
+        "/app/documents/d-2/sign",
+        &format!("csrf={}&confirm=yes&idem=s", sub.csrf),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let doc = get(&app, &sub, "/app/documents/d-2").await;
+    assert!(
+        doc.body
+            .contains("ondertekend door Jan Desmet voor Ruben Van Damme"),
+        "{}",
+        doc.body
+    );
+    // Someone else cannot withdraw the mayor's absence, not even by its id.
+    let id = app
+        .writer
+        .committed()
+        .absences
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
+    let r = post(
+        &app,
+        &sub,
+        &format!("/app/absences/{id}/withdraw"),
+        &format!("csrf={}&confirm=yes&idem=w", sub.csrf),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(app.writer.committed().absences.contains_key(&id));
+    let r = post(
+        &app,
+        &mayor,
+        &format!("/app/absences/{id}/withdraw"),
+        &format!("csrf={}&confirm=yes&idem=w2", mayor.csrf),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(!app.writer.committed().absences.contains_key(&id));
+}
