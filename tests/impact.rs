@@ -52,6 +52,19 @@ fn widening_a_shielded_kind_is_caught() {
     // The pull-request comment and the JSON say the same.
     let (_, md, _) = paraaf(&["diff", "examples/aalst", h, "--format", "markdown"]);
     insta::assert_snapshot!(md);
+    // The other formats, as snapshots (the temporary folder written as [head]).
+    for format in ["text", "json", "github", "sarif"] {
+        let (_, o, _) = paraaf(&[
+            "diff",
+            "examples/aalst",
+            h,
+            "--format",
+            format,
+            "--fail-on",
+            "shielded-widened",
+        ]);
+        insta::assert_snapshot!(format!("diff_{format}"), o.replace(h, "[head]"));
+    }
     let (_, json, _) = paraaf(&["diff", "examples/aalst", h, "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     let t = v

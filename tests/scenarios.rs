@@ -130,6 +130,12 @@ status = "returned"
             .unwrap()
             .contains("status: expected returned, actual completed")
     );
+    // Each format, as a snapshot (the temporary folder written as [dir]).
+    let d = dir.to_str().unwrap();
+    insta::assert_snapshot!("test_text", out.replace(d, "[dir]"));
+    insta::assert_snapshot!("test_json", json.replace(d, "[dir]"));
+    insta::assert_snapshot!("test_github", gh.replace(d, "[dir]"));
+    insta::assert_snapshot!("test_sarif", sarif.replace(d, "[dir]"));
 }
 
 #[test]
