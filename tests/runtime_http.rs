@@ -990,3 +990,59 @@ fn health_and_structured_logs() {
         "the token is logged: {err}"
     );
 }
+
+/// Slow or silent clients (slowloris) cannot hold the server: at most
+/// `--max-connections` at once, the rest closed on accept; a connection that does not
+/// finish its request headers within 10 s, or sends nothing for 15 s, is closed; the
+/// server answers again after.
+#[test]
+fn slow_clients_cannot_hold_the_server() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let city = City::aalst("http-slowloris");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_paraaf"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--max-connections", "8"])
+        .env("PARAAF_DB", &city.db)
+        .env("PARAAF_LOG", "error")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap()
+        .to_string();
+    let server = Server {
+        child,
+        addr: addr.clone(),
+    };
+    let mut held = Vec::new();
+    for i in 0..20 {
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        if i % 2 == 0 {
+            // Headers that never end; the odd ones send nothing at all.
+            let _ = s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n");
+        }
+        held.push(s);
+    }
+    std::thread::sleep(std::time::Duration::from_secs(17));
+    // Every held connection was closed by the server (EOF, a 408, or a reset).
+    for s in &mut held {
+        s.set_read_timeout(Some(std::time::Duration::from_secs(2)))
+            .unwrap();
+        let mut buf = Vec::new();
+        match s.read_to_end(&mut buf) {
+            Ok(_) => {}
+            Err(e) => assert!(
+                !matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut),
+                "still open: {e}"
+            ),
+        }
+    }
+    let (status, body) = server.call("GET", "/health", None, None, None);
+    assert_eq!(status, 200, "{body}");
+}

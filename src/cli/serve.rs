@@ -42,6 +42,10 @@ pub struct Args {
     /// default `http://ADDR`.
     #[arg(long)]
     public_url: Option<String>,
+    /// Most connections served at once; more are closed at once (default: what the
+    /// process may open, less a margin, at most 4096).
+    #[arg(long)]
+    max_connections: Option<usize>,
     /// A web session ends after this many seconds without a request.
     #[arg(long, default_value_t = 1800)]
     session_idle: u64,
@@ -190,7 +194,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             paraaf_runtime::api::WebhookSource::new(&secret, &c.person),
         );
     }
-    let mut app = router(writer.clone(), tokens, webhooks);
+    let mut app = router(writer.clone(), tokens, webhooks, Some(args.rt.db.clone()));
     let dev_login = args.dev_login || args.demo.is_some();
     if dev_login || args.oidc_issuer.is_some() {
         let public = args
@@ -214,6 +218,27 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             }),
             _ => None,
         };
+        // The addresses people open: requests to another host name are refused, forms
+        // must come from one of them (DNS rebinding, cross-site posts).
+        let mut origins: Vec<String> = args
+            .public_url
+            .iter()
+            .map(|p| p.trim_end_matches('/').to_string())
+            .collect();
+        let port = addr.port();
+        if addr.ip().is_loopback() {
+            origins.extend([
+                format!("http://127.0.0.1:{port}"),
+                format!("http://localhost:{port}"),
+                format!("http://[::1]:{port}"),
+            ]);
+        } else if !addr.ip().is_unspecified() {
+            origins.push(format!("http://{addr}"));
+        } else if origins.is_empty() {
+            eprintln!(
+                "warning: listening on every interface without --public-url: the web app accepts any host name"
+            );
+        }
         let web = paraaf_web::router(
             writer.clone(),
             paraaf_web::WebConfig {
@@ -224,6 +249,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                 secure_cookies: !args.insecure_cookies,
                 db: args.rt.db.clone(),
                 calendar,
+                origins,
             },
         )?;
         app = app.merge(web);
@@ -233,6 +259,10 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             );
         }
     }
+    let max_connections = args
+        .max_connections
+        .unwrap_or_else(default_max_connections)
+        .max(1);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -246,10 +276,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         }
         tracing::info!(%addr, db = %args.rt.db.display(), "listening");
         let _ = std::io::stdout().flush();
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(stop_signal())
-            .await
-            .map_err(|e| e.to_string());
+        let served = serve_bounded(listener, app, max_connections, stop_signal()).await;
         // The writes in flight are committed; the last checkpoint is signed.
         writer.stop().await;
         served
@@ -276,4 +303,192 @@ async fn stop_signal() {
     }
     #[cfg(not(unix))]
     let _ = tokio::signal::ctrl_c().await;
+}
+
+/// A client must send a request's headers within this time, or the connection closes.
+const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// A connection with no bytes either way for this long, and no request in flight, is
+/// closed (also one that never sends anything).
+const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// What the process may open, less a margin for the database and logs, at most 4096.
+fn default_max_connections() -> usize {
+    #[cfg(unix)]
+    {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit only writes the struct it is given.
+        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0 {
+            let soft = usize::try_from(limit.rlim_cur).unwrap_or(usize::MAX);
+            return soft.saturating_sub(64).clamp(16, 4096);
+        }
+    }
+    1000
+}
+
+/// Serves `app` on `listener` until `shutdown`: at most `max` connections at once (more
+/// are closed on accept), request headers within [`HEADER_READ_TIMEOUT`], idle
+/// connections closed after [`IDLE_TIMEOUT`]; on shutdown, requests in flight finish
+/// (for 30 s).
+async fn serve_bounded(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    max: usize,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), String> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::service::TowerToHyperService;
+    let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(max));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    // HTTP/1.1 only: detecting HTTP/2 waits for a client's first bytes without a timeout
+    // (a proxy in front may speak HTTP/2 to browsers).
+    let mut builder = Builder::new(TokioExecutor::new()).http1_only();
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    let builder = std::sync::Arc::new(builder);
+    tokio::pin!(shutdown);
+    let mut refused: u64 = 0;
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(x) => x,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a moment, keep serving.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            refused += 1;
+            if refused.is_power_of_two() {
+                tracing::warn!(%peer, refused, max, "too many connections: closed at once");
+            }
+            drop(stream);
+            continue;
+        };
+        let builder = builder.clone();
+        let service = TowerToHyperService::new(app.clone());
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            let (io, last) = Activity::new(stream);
+            let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
+            tokio::pin!(conn);
+            let mut closing = false;
+            loop {
+                tokio::select! {
+                    _ = conn.as_mut() => break,
+                    _ = stop.changed(), if !closing => {
+                        closing = true;
+                        conn.as_mut().graceful_shutdown();
+                    }
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(1)), if !closing => {
+                        if last.idle() > IDLE_TIMEOUT {
+                            // Closes it when no request is in flight; one in flight ends first.
+                            closing = true;
+                            conn.as_mut().graceful_shutdown();
+                        }
+                    }
+                }
+            }
+            drop(permit);
+        });
+    }
+    let _ = stop_tx.send(true);
+    // Every connection has returned its permit: all requests in flight are answered.
+    match tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        permits.acquire_many(u32::try_from(max).unwrap_or(u32::MAX)),
+    )
+    .await
+    {
+        Ok(_) => {}
+        Err(_) => tracing::warn!("requests still running after 30 s: stopping anyway"),
+    }
+    Ok(())
+}
+
+/// When a connection last moved a byte.
+#[derive(Clone)]
+struct LastActivity(std::sync::Arc<std::sync::Mutex<std::time::Instant>>);
+
+impl LastActivity {
+    fn touch(&self) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = std::time::Instant::now();
+    }
+
+    fn idle(&self) -> std::time::Duration {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).elapsed()
+    }
+}
+
+/// A TCP stream that records when it last read or wrote.
+struct Activity {
+    inner: tokio::net::TcpStream,
+    last: LastActivity,
+}
+
+impl Activity {
+    fn new(inner: tokio::net::TcpStream) -> (Activity, LastActivity) {
+        let last = LastActivity(std::sync::Arc::new(std::sync::Mutex::new(
+            std::time::Instant::now(),
+        )));
+        (
+            Activity {
+                inner,
+                last: last.clone(),
+            },
+            last,
+        )
+    }
+}
+
+impl tokio::io::AsyncRead for Activity {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.last.touch();
+        }
+        r
+    }
+}
+
+impl tokio::io::AsyncWrite for Activity {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        data: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let r = std::pin::Pin::new(&mut self.inner).poll_write(cx, data);
+        if matches!(r, std::task::Poll::Ready(Ok(n)) if n > 0) {
+            self.last.touch();
+        }
+        r
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
 }

@@ -30,7 +30,7 @@ fn submission(i: usize, sha: &str) -> (Submission, bool) {
                 ("titel", format!("Besluit {i}")),
                 ("bedrag", format!("{}", 100 + (i * 37) % 20_000)),
             ],
-            i % 2 == 0,
+            i.is_multiple_of(2),
         ),
         6 => (
             "evaluatie",
@@ -201,7 +201,8 @@ async fn main() {
         paraaf_runtime::sha256_hex(token.as_bytes()),
         "ruben-van-damme".to_string(),
     );
-    let api = paraaf_runtime::api::router(writer.clone(), tokens, BTreeMap::new());
+    let api =
+        paraaf_runtime::api::router(writer.clone(), tokens, BTreeMap::new(), Some(db.clone()));
     let web = paraaf_web::router(
         writer.clone(),
         paraaf_web::WebConfig {
@@ -212,6 +213,7 @@ async fn main() {
             secure_cookies: true,
             db: db.clone(),
             calendar: Calendar::default(),
+            origins: Vec::new(),
         },
     )
     .unwrap();

@@ -21,13 +21,16 @@ pub struct Me {
     pub csrf: String,
     /// Interface language.
     pub lang: Lang,
+    /// The session cookie's value (for the session's messages).
+    pub sid: String,
 }
 
 /// The interface language: the `paraaf_lang` cookie, else Dutch.
 #[derive(Clone, Copy, Debug)]
 pub struct UiLang(pub Lang);
 
-fn lang_of(headers: &HeaderMap) -> Lang {
+/// The interface language of a request (its cookie, else Dutch).
+pub fn lang_of(headers: &HeaderMap) -> Lang {
     CookieJar::from_headers(headers)
         .get(LANG_COOKIE)
         .and_then(|c| Lang::from_code(c.value()))
@@ -63,6 +66,7 @@ impl FromRequestParts<WebState> for Me {
                     name,
                     csrf: s.csrf,
                     lang,
+                    sid: cookie.value().to_string(),
                 })
             }
             Err(NoSession::Expired) => Err(Redirect::to("/app/login?expired=1").into_response()),
@@ -73,6 +77,6 @@ impl FromRequestParts<WebState> for Me {
 
 /// Whether a form submission may act for `me`: it carries the session's form token and
 /// comes from this site.
-pub fn form_ok(me: &Me, method: &Method, headers: &HeaderMap, token: &str) -> bool {
-    same_secret(&me.csrf, token) && crate::security::same_site(method, headers)
+pub fn form_ok(st: &WebState, me: &Me, method: &Method, headers: &HeaderMap, token: &str) -> bool {
+    same_secret(&me.csrf, token) && crate::security::same_site(method, headers, &st.config.origins)
 }

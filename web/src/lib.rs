@@ -44,6 +44,10 @@ pub struct WebConfig {
     pub db: PathBuf,
     /// Workdays, for the deadlines shown in the inbox.
     pub calendar: Calendar,
+    /// The addresses people open the app at (`https://paraaf.aalst.be`,
+    /// `http://127.0.0.1:8080`): requests to any other host name are refused (421) and
+    /// forms must come from one of them. Empty: any host (only behind a proxy that checks).
+    pub origins: Vec<String>,
 }
 
 /// Shared by the pages.
@@ -110,6 +114,10 @@ pub fn router(writer: Writer, config: WebConfig) -> Result<Router, String> {
         .route("/app/static/app.css", get(pages::assets::css))
         .route("/app/static/app.js", get(pages::assets::js))
         .route("/app/{*rest}", get(pages::not_found).post(pages::not_found))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::hosts,
+        ))
         .layer(axum::middleware::from_fn(security::headers))
         .with_state(state))
 }

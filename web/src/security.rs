@@ -42,8 +42,10 @@ pub async fn headers(req: Request, next: Next) -> Response {
 }
 
 /// Whether a state-changing request comes from this site: refused when the browser
-/// says it was sent from another site (`Sec-Fetch-Site`) or names another `Origin`.
-pub fn same_site(method: &Method, headers: &HeaderMap) -> bool {
+/// says it was sent from another site (`Sec-Fetch-Site`) or names an `Origin` that is not
+/// one of the app's `origins` (scheme, host and port; when none are configured, the
+/// `Host` the request was sent to).
+pub fn same_site(method: &Method, headers: &HeaderMap, origins: &[String]) -> bool {
     if method == Method::GET || method == Method::HEAD {
         return true;
     }
@@ -52,16 +54,62 @@ pub fn same_site(method: &Method, headers: &HeaderMap) -> bool {
     {
         return false;
     }
-    match (
-        headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
-        headers.get(header::HOST).and_then(|v| v.to_str().ok()),
-    ) {
-        (Some("null"), _) => false,
-        (Some(origin), Some(host)) => origin
-            .split_once("://")
-            .is_some_and(|(_, rest)| rest.trim_end_matches('/') == host),
-        _ => true,
+    let origin = headers
+        .get(header::ORIGIN)
+        .map(|v| v.to_str().unwrap_or("null"));
+    match origin {
+        None => true,
+        Some("null") => false,
+        Some(o) if !origins.is_empty() => {
+            let o = o.trim_end_matches('/');
+            origins
+                .iter()
+                .any(|allowed| allowed.eq_ignore_ascii_case(o))
+        }
+        Some(o) => headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|host| {
+                o.split_once("://")
+                    .is_some_and(|(_, rest)| rest.trim_end_matches('/') == host)
+            }),
     }
+}
+
+/// The host (and port) of an origin such as `https://paraaf.aalst.be`.
+pub fn authority(origin: &str) -> &str {
+    origin
+        .split_once("://")
+        .map_or(origin, |(_, rest)| rest)
+        .trim_end_matches('/')
+}
+
+/// Refuses (421) a request sent to a host name that is not the app's: a page another
+/// site serves under its own name and points at this server (DNS rebinding) gets
+/// nothing. With no origins configured, every host is accepted.
+pub async fn hosts(
+    axum::extract::State(st): axum::extract::State<crate::WebState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let origins = &st.config.origins;
+    if origins.is_empty() {
+        return next.run(req).await;
+    }
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| req.uri().authority().map(|a| a.as_str()))
+        .unwrap_or("");
+    if origins
+        .iter()
+        .any(|o| authority(o).eq_ignore_ascii_case(host))
+    {
+        return next.run(req).await;
+    }
+    let lang = crate::auth::lang_of(req.headers());
+    crate::render::error(lang, None, 421, crate::Tr(lang).t("error-host"))
 }
 
 #[cfg(test)]
@@ -77,28 +125,63 @@ mod tests {
     }
 
     #[test]
-    fn cross_site_posts_are_refused() {
+    fn only_the_configured_origins_may_post() {
         let post = Method::POST;
+        let origins = vec![
+            "http://127.0.0.1:8080".to_string(),
+            "http://localhost:8080".to_string(),
+        ];
         assert!(same_site(
             &post,
-            &h(&[
-                ("host", "paraaf.aalst.be"),
-                ("origin", "https://paraaf.aalst.be")
-            ])
+            &h(&[("origin", "http://127.0.0.1:8080")]),
+            &origins
+        ));
+        assert!(same_site(
+            &post,
+            &h(&[("origin", "http://localhost:8080")]),
+            &origins
+        ));
+        // Another scheme, port or host, also when the Host header says the same.
+        for bad in [
+            "https://127.0.0.1:8080",
+            "http://127.0.0.1:8081",
+            "http://evil.example",
+        ] {
+            let headers = h(&[("origin", bad), ("host", "evil.example")]);
+            assert!(!same_site(&post, &headers, &origins), "{bad}");
+        }
+    }
+
+    #[test]
+    fn cross_site_posts_are_refused() {
+        let post = Method::POST;
+        let any: &[String] = &[];
+        let same = h(&[
+            ("host", "paraaf.aalst.be"),
+            ("origin", "https://paraaf.aalst.be"),
+        ]);
+        assert!(same_site(&post, &same, any));
+        let evil = h(&[
+            ("host", "paraaf.aalst.be"),
+            ("origin", "https://evil.example"),
+        ]);
+        assert!(!same_site(&post, &evil, any));
+        assert!(!same_site(
+            &post,
+            &h(&[("sec-fetch-site", "cross-site")]),
+            any
         ));
         assert!(!same_site(
             &post,
-            &h(&[
-                ("host", "paraaf.aalst.be"),
-                ("origin", "https://evil.example")
-            ])
+            &h(&[("origin", "null"), ("host", "x")]),
+            any
         ));
-        assert!(!same_site(&post, &h(&[("sec-fetch-site", "cross-site")])));
-        assert!(!same_site(&post, &h(&[("origin", "null"), ("host", "x")])));
-        assert!(same_site(&post, &h(&[])));
+        assert!(!same_site(&post, &h(&[("origin", "https://x")]), any));
+        assert!(same_site(&post, &h(&[]), any));
         assert!(same_site(
             &Method::GET,
-            &h(&[("sec-fetch-site", "cross-site")])
+            &h(&[("sec-fetch-site", "cross-site")]),
+            any
         ));
     }
 }

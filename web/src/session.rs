@@ -49,6 +49,8 @@ pub struct Session {
     pub person: String,
     /// The token every form of this session carries.
     pub csrf: String,
+    /// What the last action did, shown once on the next page.
+    flash: Option<String>,
     created: Instant,
     last_seen: Instant,
 }
@@ -76,6 +78,8 @@ pub enum NoSession {
 pub struct Sessions {
     live: Mutex<HashMap<String, Session>>,
     pending: Mutex<HashMap<String, Pending>>,
+    /// Form tokens of sign-in pages handed out (the sign-in form must bring one back).
+    login_tokens: Mutex<HashMap<String, Instant>>,
     idle: Duration,
     max: Duration,
 }
@@ -86,6 +90,7 @@ impl Sessions {
         Sessions {
             live: Mutex::new(HashMap::new()),
             pending: Mutex::new(HashMap::new()),
+            login_tokens: Mutex::new(HashMap::new()),
             idle,
             max,
         }
@@ -110,6 +115,7 @@ impl Sessions {
             Session {
                 person: person.to_string(),
                 csrf: random_token(),
+                flash: None,
                 created: now,
                 last_seen: now,
             },
@@ -135,6 +141,48 @@ impl Sessions {
         }
         s.last_seen = now;
         Ok(s.clone())
+    }
+
+    /// Remembers what an action did, for the next page of session `id`.
+    pub fn set_flash(&self, id: &str, message: String) {
+        if let Some(s) = self
+            .live
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_mut(&key(id))
+        {
+            s.flash = Some(message);
+        }
+    }
+
+    /// Takes the message of session `id` (shown once).
+    pub fn take_flash(&self, id: &str) -> Option<String> {
+        self.live
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_mut(&key(id))
+            .and_then(|s| s.flash.take())
+    }
+
+    /// A form token for a sign-in page, valid for 30 minutes and for one sign-in.
+    pub fn issue_login_token(&self) -> String {
+        let token = random_token();
+        let now = Instant::now();
+        let mut tokens = self.login_tokens.lock().unwrap_or_else(|p| p.into_inner());
+        tokens.retain(|_, t| now.duration_since(*t) < Duration::from_secs(1800));
+        if tokens.len() < MAX_SESSIONS {
+            tokens.insert(key(&token), now);
+        }
+        token
+    }
+
+    /// Whether `token` was handed out by a sign-in page (and is used up now).
+    pub fn take_login_token(&self, token: &str) -> bool {
+        self.login_tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&key(token))
+            .is_some_and(|t| Instant::now().duration_since(t) < Duration::from_secs(1800))
     }
 
     /// Ends the session of cookie value `id`.

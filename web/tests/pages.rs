@@ -26,6 +26,10 @@ fn project() -> PathBuf {
 }
 
 fn app(idle: Duration) -> App {
+    app_with(idle, Vec::new())
+}
+
+fn app_with(idle: Duration, origins: Vec<String>) -> App {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("web.db");
     let mut rt = Runtime::open(&db, Calendar::default()).unwrap();
@@ -44,6 +48,7 @@ fn app(idle: Duration) -> App {
             secure_cookies: true,
             db,
             calendar: Calendar::default(),
+            origins,
         },
     )
     .unwrap();
@@ -338,7 +343,7 @@ async fn sign_with_confirmation_once_even_when_clicked_twice() {
         after,
         "the double click signed once"
     );
-    let inbox = get(&app, &b, "/app?done=signed&doc=d-1").await;
+    let inbox = get(&app, &b, "/app").await;
     assert!(
         inbox
             .body
@@ -375,7 +380,7 @@ async fn bulk_signing_signs_the_selection_in_one_go() {
     }
     let r = post(&app, &b, "/app/bulk-sign", &confirmed).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    assert_eq!(r.headers[header::LOCATION], "/app?done=bulk&n=10");
+    assert_eq!(r.headers[header::LOCATION], "/app");
     let state = app.writer.committed();
     for d in &docs {
         let t = state.documents[d]
@@ -385,7 +390,7 @@ async fn bulk_signing_signs_the_selection_in_one_go() {
             .unwrap();
         assert_eq!(t.decided_by, Some(("hans-de-backer".into(), None)), "{d}");
     }
-    let inbox = get(&app, &b, "/app?done=bulk&n=10").await;
+    let inbox = get(&app, &b, "/app").await;
     assert!(inbox.body.contains("10 documenten ondertekend."));
 }
 
@@ -587,4 +592,354 @@ async fn an_absence_hands_the_tasks_to_the_substitute() {
     .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert!(!app.writer.committed().absences.contains_key(&id));
+}
+
+/// A PDF submitted through the JSON API is kept and shown in the web app; a content row
+/// edited in the database is refused, never shown as the document that was signed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn content_from_the_api_is_shown_and_an_edited_one_refused() {
+    use base64::Engine as _;
+    let app = app(Duration::from_secs(600));
+    let db = app._dir.path().join("web.db");
+    let token = "api-token-for-jan-cools-0123";
+    let mut tokens = std::collections::BTreeMap::new();
+    tokens.insert(
+        paraaf_runtime::sha256_hex(token.as_bytes()),
+        "jan-cools".to_string(),
+    );
+    let api = paraaf_runtime::api::router(
+        app.writer.clone(),
+        tokens,
+        Default::default(),
+        Some(db.clone()),
+    );
+    let pdf = paraaf_web::demo::pdf("Aankoop printers", "via de API");
+    let body = serde_json::json!({
+        "kind": "besluit",
+        "title": "Aankoop printers",
+        "content_base64": base64::engine::general_purpose::STANDARD.encode(&pdf),
+        "fields": {"dienst": "bevolking", "bron": "notula", "titel": "Aankoop printers", "bedrag": "900"},
+    });
+    let res = api
+        .clone()
+        .oneshot(
+            Request::post("/documents")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let id = app
+        .writer
+        .committed()
+        .documents
+        .values()
+        .find(|d| d.title == "Aankoop printers")
+        .unwrap()
+        .id
+        .clone();
+    let b = login(&app, "dirk-lambert").await;
+    let page = get(&app, &b, &format!("/app/documents/{id}")).await;
+    assert!(
+        page.body.contains("<iframe id=\"content\""),
+        "{}",
+        page.body
+    );
+    let content = send(
+        &app,
+        Request::get(format!("/app/documents/{id}/content"))
+            .header(header::COOKIE, &b.cookies)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(content.status, StatusCode::OK);
+    assert_eq!(content.body.as_bytes(), pdf.as_slice());
+    // Not base64, not a PDF or text, or a hash that is not the content's: refused.
+    for bad in [
+        serde_json::json!({"kind": "besluit", "content_base64": "%%%"}),
+        serde_json::json!({"kind": "besluit", "content_base64": base64::engine::general_purpose::STANDARD.encode([0xffu8, 0xfe, 0x00, 0x81])}),
+        serde_json::json!({"kind": "besluit", "content": "x", "content_sha256": "0".repeat(64)}),
+    ] {
+        let res = api
+            .clone()
+            .oneshot(
+                Request::post("/documents")
+                    .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from(bad.to_string()))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+    // Someone with database access swaps the PDF.
+    let sha = paraaf_runtime::sha256_hex(&pdf);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute(
+        "UPDATE contents SET body = ?1 WHERE sha256 = ?2",
+        rusqlite::params![b"%PDF-1.4 forged".to_vec(), sha],
+    )
+    .unwrap();
+    let content = get(&app, &b, &format!("/app/documents/{id}/content")).await;
+    assert_eq!(content.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(!content.body.contains("forged"));
+    assert!(
+        content
+            .body
+            .contains("niet meer die van het ingediende document"),
+        "{}",
+        content.body
+    );
+}
+
+/// Found by an attack from the outside (see docs/web.md): each is a class, tested as one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_host_name_gets_nothing_and_forms_need_the_apps_origin() {
+    let app = app_with(
+        Duration::from_secs(600),
+        vec![
+            "http://127.0.0.1:8080".into(),
+            "http://localhost:8080".into(),
+        ],
+    );
+    let at = |host: &str, path: &str| {
+        Request::get(path)
+            .header(header::HOST, host)
+            .body(Body::empty())
+            .unwrap()
+    };
+    // DNS rebinding: a page of evil.example pointed at this server.
+    for path in [
+        "/app/login",
+        "/app",
+        "/app/documents/d-16",
+        "/app/static/app.css",
+    ] {
+        let r = send(&app, at("evil.example", path)).await;
+        assert_eq!(r.status, StatusCode::MISDIRECTED_REQUEST, "{path}");
+        assert!(!r.body.contains("csrf"), "{path}");
+    }
+    let r = send(&app, at("127.0.0.1:8080", "/app/login")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let token = csrf_in(&r.body);
+    let cookie = cookie_of(&r, "paraaf_login").unwrap();
+    let post = |origin: &str, token: &str| {
+        Request::post("/app/login")
+            .header(header::HOST, "127.0.0.1:8080")
+            .header(header::ORIGIN, origin)
+            .header(header::COOKIE, &cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!("csrf={token}&person=ruben-van-damme")))
+            .unwrap()
+    };
+    for origin in [
+        "https://127.0.0.1:8080",
+        "http://127.0.0.1:9999",
+        "http://evil.example",
+    ] {
+        assert_eq!(
+            send(&app, post(origin, &token)).await.status,
+            StatusCode::FORBIDDEN,
+            "{origin}"
+        );
+    }
+    assert_eq!(
+        send(&app, post("http://localhost:8080", &token))
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    // The sign-in token is used up, and one the server never handed out does not work
+    // even when the cookie says the same.
+    assert_eq!(
+        send(&app, post("http://localhost:8080", &token))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let forged = Request::post("/app/login")
+        .header(header::HOST, "127.0.0.1:8080")
+        .header(header::COOKIE, "paraaf_login=x")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from("csrf=x&person=hans-de-backer"))
+        .unwrap();
+    assert_eq!(send(&app, forged).await.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_substitute_who_never_acted_loses_sight_when_the_holder_returns() {
+    let app = app(Duration::from_secs(600));
+    let mayor = login(&app, "ruben-van-damme").await;
+    let sub = login(&app, "jan-desmet").await;
+    assert_eq!(
+        get(&app, &sub, "/app/documents/d-5").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let today = chrono::Utc::now().date_naive();
+    post(
+        &app,
+        &mayor,
+        "/app/absences",
+        &format!(
+            "csrf={}&from={today}&to={today}&confirm=yes&idem=a",
+            mayor.csrf
+        ),
+    )
+    .await;
+    assert_eq!(
+        get(&app, &sub, "/app/documents/d-5").await.status,
+        StatusCode::OK
+    );
+    // He signs one of them for the mayor, and leaves the others.
+    let r = post(
+        &app,
+        &sub,
+        "/app/documents/d-6/sign",
+        &format!("csrf={}&confirm=yes&idem=s", sub.csrf),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let id = app
+        .writer
+        .committed()
+        .absences
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
+    post(
+        &app,
+        &mayor,
+        &format!("/app/absences/{id}/withdraw"),
+        &format!("csrf={}&confirm=yes&idem=w", mayor.csrf),
+    )
+    .await;
+    // What he only was asked to sign is hidden again; what he signed he still sees.
+    let hidden = get(&app, &sub, "/app/documents/d-5").await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        get(&app, &sub, "/app/documents/d-6").await.status,
+        StatusCode::OK
+    );
+    let list = get(&app, &sub, "/app/documents?scope=visible").await;
+    assert!(!list.body.contains("d-5\""), "{}", list.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_people_type_is_bounded_and_shown_back_safely() {
+    let app = app(Duration::from_secs(600));
+    let b = login(&app, "jan-cools").await;
+    let before = app.writer.committed().last_seq;
+    let long = "x".repeat(4001);
+    for text in [
+        long.as_str(),
+        "a%00b",
+        "a%1B%5B31mred",
+        "%E2%80%AEreversed",
+        "%07bell",
+    ] {
+        let r = post(
+            &app,
+            &b,
+            "/app/documents/d-14/comment",
+            &format!(
+                "csrf={}&confirm=yes&idem={}&text={text}",
+                b.csrf,
+                text.len()
+            ),
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            &text[..text.len().min(20)]
+        );
+    }
+    assert_eq!(
+        app.writer.committed().last_seq,
+        before,
+        "nothing was written"
+    );
+    // Markup in a comment is shown as text.
+    let r = post(
+        &app,
+        &b,
+        "/app/documents/d-14/comment",
+        &format!(
+            "csrf={}&confirm=yes&idem=x&text=%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+            b.csrf
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = get(&app, &b, "/app/documents/d-14").await;
+    assert!(
+        page.body
+            .contains("&#60;script&#62;alert(1)&#60;/script&#62;")
+            || page.body.contains("&lt;script&gt;"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("<script>alert"));
+    // The message after an action is the server's, never words from the address bar.
+    assert!(page.body.contains("Uw opmerking is toegevoegd."));
+    let again = get(&app, &b, "/app/documents/d-14").await;
+    assert!(
+        !again.body.contains("Uw opmerking is toegevoegd."),
+        "shown once"
+    );
+    for spoof in [
+        "/app?done=signed&doc=d-9",
+        "/app/login?error=Bel%20de%20helpdesk%200800",
+    ] {
+        let r = get(&app, &b, spoof).await;
+        assert!(
+            !r.body.contains("Ondertekend:") && !r.body.contains("helpdesk"),
+            "{spoof}"
+        );
+    }
+    // Odd absences and oversize selections are refused with the reason, not a 500.
+    for (from, to) in [
+        ("0000-01-01", "0000-12-31"),
+        ("2026-01-01", "2099-01-01"),
+        ("2026-05-02", "2026-05-01"),
+    ] {
+        let r = post(
+            &app,
+            &b,
+            "/app/absences",
+            &format!(
+                "csrf={}&from={from}&to={to}&confirm=yes&idem={from}{to}",
+                b.csrf
+            ),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{from} {to}");
+    }
+    let mut form = format!("csrf={}", b.csrf);
+    for i in 0..501 {
+        form.push_str(&format!("&doc=d-{i}"));
+    }
+    assert_eq!(
+        post(&app, &b, "/app/bulk-sign", &form).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    // The language switch with anything a header cannot carry goes back to the inbox.
+    for back in [
+        "/app%0a",
+        "/app%0d%0aSet-Cookie:%20x=1",
+        "/app%00",
+        "/app/../../evil",
+        "/app%09/x",
+    ] {
+        let r = get(&app, &b, &format!("/app/lang/en?back={back}")).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{back}");
+        assert_eq!(r.headers[header::LOCATION], "/app", "{back}");
+    }
 }

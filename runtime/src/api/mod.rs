@@ -27,6 +27,8 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 #[derive(Clone)]
 pub struct AppState {
     writer: Writer,
+    /// The database, where submitted content is kept (`None`: only hashes are recorded).
+    contents: Option<Arc<std::path::PathBuf>>,
     tokens: Arc<BTreeMap<String, String>>,
     webhooks: Arc<BTreeMap<String, WebhookSource>>,
 }
@@ -44,9 +46,14 @@ pub struct SubmitRequest {
     /// Title shown in inboxes.
     #[serde(default)]
     pub title: String,
-    /// The content as text (its SHA-256 is recorded); or give `content_sha256`.
+    /// The content as text (its SHA-256 is recorded, the text kept for the web app); or
+    /// give `content_base64` or `content_sha256`.
     #[serde(default)]
     pub content: Option<String>,
+    /// The content (a PDF) in base64: its SHA-256 is recorded and the PDF kept, so the
+    /// signers' web app shows it.
+    #[serde(default)]
+    pub content_base64: Option<String>,
     /// SHA-256 (hex) of content stored elsewhere.
     #[serde(default)]
     pub content_sha256: Option<String>,
@@ -173,11 +180,13 @@ pub fn openapi_json() -> String {
     ApiDoc::openapi().to_pretty_json().unwrap_or_default()
 }
 
-/// The router. `tokens` maps bearer tokens to person ids.
+/// The router. `tokens` maps bearer tokens to person ids; submitted content is kept in
+/// the database at `contents` (when given) for the web app to show.
 pub fn router(
     writer: Writer,
     tokens: BTreeMap<String, String>,
     webhooks: BTreeMap<String, WebhookSource>,
+    contents: Option<std::path::PathBuf>,
 ) -> Router {
     Router::new()
         .route(
@@ -196,10 +205,12 @@ pub fn router(
         .fallback(|| async { respond(problem(404, "not_found", "no such resource")) })
         .with_state(AppState {
             writer,
+            contents: contents.map(Arc::new),
             tokens: Arc::new(tokens),
             webhooks: Arc::new(webhooks),
         })
         .layer(axum::middleware::map_response(problems_everywhere))
+        .layer(axum::middleware::map_response(no_store))
         // One structured log line per request (method, path, status, latency); never
         // the headers, so tokens stay out of the logs.
         .layer(
@@ -234,6 +245,17 @@ fn unauthorized() -> Response {
         header::HeaderValue::from_static("Bearer"),
     );
     r
+}
+
+/// Answers may hold shielded documents: never kept in a cache, never sniffed as
+/// another type.
+async fn no_store(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    h.entry(header::CACHE_CONTROL)
+        .or_insert(header::HeaderValue::from_static("no-store"));
+    h.entry(header::X_CONTENT_TYPE_OPTIONS)
+        .or_insert(header::HeaderValue::from_static("nosniff"));
+    response
 }
 
 /// Turns every error that did not come from a handler (a query string or path that does
@@ -308,7 +330,12 @@ async fn describe_problem(Path(code): Path<String>) -> Response {
 
 fn caller(state: &AppState, headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let token = value.strip_prefix("Bearer ")?.trim();
+    // The scheme is case-insensitive (RFC 9110 §11.1).
+    let (scheme, token) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let token = token.trim();
     // Tokens are kept as SHA-256 hashes only (see `paraaf admin token add`).
     state
         .tokens
@@ -357,15 +384,57 @@ async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
         Ok(r) => r,
         Err(answer) => return respond(answer),
     };
-    let content_sha256 = match (&req.content, &req.content_sha256) {
-        (Some(c), _) => crate::sha256_hex(c.as_bytes()),
+    let bytes: Option<Vec<u8>> = match (&req.content, &req.content_base64) {
+        (Some(_), Some(_)) => {
+            return respond(error_answer(&RuntimeError::Invalid(
+                "give `content` or `content_base64`, not both".into(),
+            )));
+        }
+        (Some(c), None) => Some(c.as_bytes().to_vec()),
+        (None, Some(b)) => {
+            use base64::Engine as _;
+            match base64::engine::general_purpose::STANDARD.decode(b.trim()) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    return respond(error_answer(&RuntimeError::Invalid(format!(
+                        "`content_base64` is not base64: {e}"
+                    ))));
+                }
+            }
+        }
+        (None, None) => None,
+    };
+    let content_sha256 = match (&bytes, &req.content_sha256) {
+        (Some(b), _) => crate::sha256_hex(b),
         (None, Some(h)) => h.to_lowercase(),
         (None, None) => {
             return respond(error_answer(&RuntimeError::Invalid(
-                "give `content` or `content_sha256`".into(),
+                "give `content`, `content_base64` or `content_sha256`".into(),
             )));
         }
     };
+    if let (Some(_), Some(h)) = (&bytes, &req.content_sha256)
+        && !h.eq_ignore_ascii_case(&content_sha256)
+    {
+        return respond(error_answer(&RuntimeError::Invalid(
+            "`content_sha256` is not the SHA-256 of the content given".into(),
+        )));
+    }
+    // The content is kept before its document is submitted (addressed by its hash, so a
+    // submission that is then refused leaves only an unreferenced row).
+    if let (Some(b), Some(db)) = (bytes, state.contents.clone()) {
+        let Some(media_type) = crate::contents::media_type_of(&b) else {
+            return respond(error_answer(&RuntimeError::Invalid(
+                "the content is neither a PDF nor UTF-8 text".into(),
+            )));
+        };
+        let put = tokio::task::spawn_blocking(move || crate::contents::put(&db, media_type, &b))
+            .await
+            .unwrap_or_else(|_| Err(RuntimeError::Storage("the content was not kept".into())));
+        if let Err(e) = put {
+            return respond(error_answer(&e));
+        }
+    }
     let sub = Submission {
         kind: req.kind,
         uploader: person.clone(),

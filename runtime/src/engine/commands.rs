@@ -502,6 +502,7 @@ impl<'a> Emitter<'a> {
         if reason.trim().is_empty() {
             return Err(RuntimeError::Invalid("a refusal needs a reason".into()));
         }
+        check_note("the reason", reason)?;
         let (task, for_whom) = self.open_task(doc, person)?;
         self.emit(Event::Refused {
             doc: doc.into(),
@@ -554,6 +555,17 @@ impl<'a> Emitter<'a> {
         if text.trim().is_empty() {
             return Err(RuntimeError::Invalid("the comment is empty".into()));
         }
+        check_note("the comment", text)?;
+        if self
+            .state
+            .documents
+            .get(doc)
+            .is_some_and(|d| d.comments.len() >= MAX_COMMENTS)
+        {
+            return Err(RuntimeError::Conflict(format!(
+                "the document has {MAX_COMMENTS} comments, the most it takes"
+            )));
+        }
         self.emit(Event::Commented {
             doc: doc.into(),
             by: person.into(),
@@ -581,6 +593,17 @@ impl<'a> Emitter<'a> {
         if to < from {
             return Err(RuntimeError::Invalid(format!(
                 "the absence ends ({to}) before it starts ({from})"
+            )));
+        }
+        use chrono::Datelike;
+        if !(2000..=2100).contains(&from.year()) || !(2000..=2100).contains(&to.year()) {
+            return Err(RuntimeError::Invalid(format!(
+                "an absence from {from} to {to} is not a real one: give dates between 2000 and 2100"
+            )));
+        }
+        if (to - from).num_days() > MAX_ABSENCE_DAYS {
+            return Err(RuntimeError::Invalid(format!(
+                "an absence is at most {MAX_ABSENCE_DAYS} days long; enter a longer one in parts"
             )));
         }
         let id = format!("a-{}", self.state.absence_count + 1);
@@ -817,6 +840,32 @@ fn shield_split(
 
 /// Longest title accepted.
 const MAX_TITLE: usize = 300;
+/// Longest comment or refusal reason accepted.
+pub const MAX_NOTE: usize = 4_000;
+/// Longest absence accepted at once (two years).
+const MAX_ABSENCE_DAYS: i64 = 731;
+/// Most comments one document takes (everyone who sees it may comment).
+const MAX_COMMENTS: usize = 500;
+
+/// A comment or reason: at most [`MAX_NOTE`] characters, no control characters but line
+/// breaks and tabs, no bidirectional overrides (text that displays other than it reads).
+fn check_note(what: &str, text: &str) -> Result<(), RuntimeError> {
+    if text.chars().count() > MAX_NOTE {
+        return Err(RuntimeError::Invalid(format!(
+            "{what} is longer than {MAX_NOTE} characters"
+        )));
+    }
+    if text.chars().any(|c| {
+        (c.is_control() && c != '\n' && c != '\t' && c != '\r')
+            || ('\u{202A}'..='\u{202E}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    }) {
+        return Err(RuntimeError::Invalid(format!(
+            "{what} contains control or text-direction characters"
+        )));
+    }
+    Ok(())
+}
 /// Longest field value accepted.
 const MAX_FIELD: usize = 2_000;
 

@@ -174,7 +174,10 @@ pub struct Document {
     pub step: usize,
     /// All tasks, in order.
     pub tasks: Vec<Task>,
-    /// Everyone who was ever asked to sign (visibility "signers").
+    /// The signers who see it (visibility "signers"): the holders of every task's role,
+    /// whoever signed or refused, and whoever is asked now. A substitute or escalation
+    /// target asked once, whose task went back or was taken by someone else before they
+    /// acted, is no longer one (see [`Document::current_signers`]).
     pub signers: BTreeSet<String>,
     /// Comments: (who, text).
     pub comments: Vec<(String, String)>,
@@ -182,6 +185,24 @@ pub struct Document {
     pub events: Vec<u64>,
     /// Submitted at.
     pub submitted_at: DateTime<Utc>,
+}
+
+impl Document {
+    /// The signers as the tasks say now: holders of every task, who decided, and the
+    /// assignees of open tasks.
+    pub fn current_signers(&self) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        for t in &self.tasks {
+            out.extend(t.spec.holders.iter().cloned());
+            if let Some((by, _)) = &t.decided_by {
+                out.insert(by.clone());
+            }
+            if t.status == TaskStatus::Open {
+                out.extend(t.spec.assignees.iter().cloned());
+            }
+        }
+        out
+    }
 }
 
 /// An absence.
@@ -290,6 +311,9 @@ impl State {
     pub fn apply(&mut self, seq: u64, at: DateTime<Utc>, event: &Event) {
         let before = event.doc().map(|id| self.open_assignees(id));
         self.apply_event(seq, at, event);
+        if let Some(id) = event.doc() {
+            self.refresh_signers(id);
+        }
         if let (Some(id), Some(before)) = (event.doc(), before) {
             let after = self.open_assignees(id);
             for gone in before.difference(&after) {
@@ -306,6 +330,17 @@ impl State {
                     .or_default()
                     .insert(id.to_string());
             }
+        }
+    }
+
+    fn refresh_signers(&mut self, id: &str) {
+        let Some(now) = self.documents.get(id).map(|d| d.current_signers()) else {
+            return;
+        };
+        if self.documents.get(id).is_some_and(|d| d.signers != now)
+            && let Some(d) = self.doc_mut(id)
+        {
+            d.signers = now;
         }
     }
 
@@ -329,6 +364,7 @@ impl State {
         self.open_tasks = imbl::OrdMap::new();
         let ids: Vec<String> = self.documents.keys().cloned().collect();
         for id in ids {
+            self.refresh_signers(&id);
             for person in self.open_assignees(&id) {
                 self.open_tasks
                     .entry(person)

@@ -95,7 +95,7 @@ describe('signing in the browser', () => {
       assert.match(await page.textContent('#question'), /ondertekenen\?/);
       await noSerious(page, 'the confirmation');
       await page.click('#confirm');
-      await page.waitForURL(/done=signed/);
+      await page.waitForURL(`${app.base}/app`);
       assert.match(await page.textContent('.flash'), /^Ondertekend: /);
     }
     await page.goto(`${app.base}/app/documents/d-13`);
@@ -121,7 +121,8 @@ describe('signing in the browser', () => {
     await page.fill('#to', later);
     await page.click('#add-absence');
     await page.click('#confirm');
-    await page.waitForURL(/done=absence/);
+    await page.waitForURL(`${app.base}/app/absences`);
+    assert.match(await page.textContent('.flash'), /afwezigheid is opgeslagen/);
     assert.equal((await page.locator('#absences li').count()), 1);
     await signOut(page);
     page = await signIn(ctx, app.base, 'jan-desmet');
@@ -131,7 +132,8 @@ describe('signing in the browser', () => {
     assert.match(await page.textContent('#my-task'), /voor Ruben Van Damme/);
     await page.click('#sign');
     await page.click('#confirm');
-    await page.waitForURL(/done=signed/);
+    await page.waitForURL(`${app.base}/app`);
+    assert.match(await page.textContent('.flash'), /^Ondertekend: /);
     await page.goto(`${app.base}/app/documents/d-12`);
     assert.match(await page.textContent('#route'), /ondertekend door Jan Desmet voor Ruben Van Damme/);
     await ctx.close();
@@ -179,7 +181,7 @@ describe('signing in the browser', () => {
     assert.match(await page.textContent('#question'), /deze 10 documenten/);
     assert.equal(await page.locator('.details li').count(), 10);
     await page.click('#confirm');
-    await page.waitForURL(/done=bulk&n=10/);
+    await page.waitForURL(`${app.base}/app`);
     assert.match(await page.textContent('.flash'), /10 documenten ondertekend/);
     await ctx.close();
   });

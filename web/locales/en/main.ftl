@@ -18,7 +18,8 @@ login-dev-note = Development sign-in: pick a person of the organogram. For the e
 login-expired = Your session has expired. Please sign in again.
 login-bye = You have signed out.
 login-failed = Sign-in failed: { $reason }
-login-unknown = your account belongs to nobody in the organogram ({ $who })
+login-unknown = your account belongs to nobody in the organogram
+login-provider = signing in with the city did not work; please try again
 login-none = No way to sign in has been set up.
 
 inbox-title = To sign
@@ -140,6 +141,10 @@ no-task = You have no open task on this document.
 reason-missing = Please give a reason.
 text-missing = Please write a comment first.
 dates-invalid = Please give two valid dates (YYYY-MM-DD).
+error-content-tampered = The content in the database is no longer that of the submitted document (SHA-256 { $sha }). Nothing is shown; please tell the administrator.
+dates-order = The absence ends before it starts.
+bulk-too-many = Sign at most { $max } documents at once.
+error-host = This page does not belong to this address. Open Paraaf at the address the city gave you.
 back-inbox = Back to my tasks
 
 ev-submitted = Submitted by { $by }

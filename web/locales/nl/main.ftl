@@ -18,7 +18,8 @@ login-dev-note = Ontwikkelaanmelding: kies een persoon uit het organogram. Allee
 login-expired = Uw sessie is verlopen. Meld u opnieuw aan.
 login-bye = U bent afgemeld.
 login-failed = Aanmelden is mislukt: { $reason }
-login-unknown = uw account hoort bij niemand in het organogram ({ $who })
+login-unknown = uw account hoort bij niemand in het organogram
+login-provider = de aanmelding bij de stad is niet gelukt; probeer opnieuw
 login-none = Er is geen manier om aan te melden ingesteld.
 
 inbox-title = Te tekenen
@@ -140,6 +141,10 @@ no-task = U hebt geen open taak op dit document.
 reason-missing = Geef een reden op.
 text-missing = Schrijf eerst een opmerking.
 dates-invalid = Geef twee geldige data op (JJJJ-MM-DD).
+error-content-tampered = De inhoud in de databank is niet meer die van het ingediende document (SHA-256 { $sha }). Er wordt niets getoond; meld dit aan de beheerder.
+dates-order = De afwezigheid eindigt voor ze begint.
+bulk-too-many = Onderteken hoogstens { $max } documenten tegelijk.
+error-host = Deze pagina hoort niet bij dit adres. Open Paraaf via het adres dat de stad u gaf.
 back-inbox = Terug naar te tekenen
 
 ev-submitted = Ingediend door { $by }

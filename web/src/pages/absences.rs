@@ -8,7 +8,7 @@ use crate::auth::{Me, form_ok};
 use crate::i18n::Tr;
 use crate::render::{Page, forbidden_form, refused, template};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::Form;
@@ -32,11 +32,8 @@ fn day(d: NaiveDate) -> String {
 }
 
 /// `GET /app/absences`.
-pub async fn page(
-    State(st): State<WebState>,
-    me: Me,
-    Query(q): Query<super::inbox::InboxQuery>,
-) -> Response {
+pub async fn page(State(st): State<WebState>, me: Me) -> Response {
+    let flash = st.sessions.take_flash(&me.sid);
     on_state(&st, move |s| {
         let tr = Tr(me.lang);
         let mut absences: Vec<(&String, &paraaf_runtime::engine::Absence)> = s
@@ -66,7 +63,7 @@ pub async fn page(
             "absences",
             "/app/absences",
         );
-        page.flash = super::inbox::flash(s, tr, &me.person, &q.done, "", None);
+        page.flash = flash;
         let view = AbsencesPage {
             page,
             absences: absences
@@ -108,7 +105,7 @@ pub async fn add(
     headers: HeaderMap,
     Form(f): Form<AbsenceForm>,
 ) -> Response {
-    if !form_ok(&me, &method, &headers, &f.csrf) {
+    if !form_ok(&st, &me, &method, &headers, &f.csrf) {
         return forbidden_form(&me);
     }
     let tr = Tr(me.lang);
@@ -122,6 +119,13 @@ pub async fn add(
             &serde_json::json!({"detail": tr.t("dates-invalid")}).to_string(),
         );
     };
+    if to < from {
+        return refused(
+            &me,
+            422,
+            &serde_json::json!({"detail": tr.t("dates-order")}).to_string(),
+        );
+    }
     if f.confirm != "yes" {
         let mut c = ConfirmPage::new(
             &me,
@@ -149,7 +153,10 @@ pub async fn add(
     )
     .await
     {
-        Ok(_) => Redirect::to("/app/absences?done=absence").into_response(),
+        Ok(_) => {
+            st.sessions.set_flash(&me.sid, tr.t("done-absence"));
+            Redirect::to("/app/absences").into_response()
+        }
         Err(page) => page,
     }
 }
@@ -163,7 +170,7 @@ pub async fn withdraw(
     headers: HeaderMap,
     Form(f): Form<AbsenceForm>,
 ) -> Response {
-    if !form_ok(&me, &method, &headers, &f.csrf) {
+    if !form_ok(&st, &me, &method, &headers, &f.csrf) {
         return forbidden_form(&me);
     }
     let tr = Tr(me.lang);
@@ -209,7 +216,10 @@ pub async fn withdraw(
     )
     .await
     {
-        Ok(_) => Redirect::to("/app/absences?done=withdrawn").into_response(),
+        Ok(_) => {
+            st.sessions.set_flash(&me.sid, tr.t("done-withdrawn"));
+            Redirect::to("/app/absences").into_response()
+        }
         Err(page) => page,
     }
 }

@@ -100,6 +100,26 @@ pub async fn run(
     }
 }
 
+/// Most documents signed in one go.
+pub const MAX_BULK: usize = 500;
+
+/// The title of `id` after the person acted on it (they may see it).
+fn title_of(st: &WebState, id: &str) -> String {
+    st.writer
+        .committed()
+        .documents
+        .get(id)
+        .map_or_else(|| shown_id(id), |d| d.title.clone())
+}
+
+/// An id from a form, as it may be shown back: only id characters, at most 40.
+fn shown_id(id: &str) -> String {
+    id.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .take(40)
+        .collect()
+}
+
 fn ok() -> Answer {
     Answer {
         status: 200,
@@ -116,7 +136,7 @@ pub async fn sign(
     headers: HeaderMap,
     Form(f): Form<ActForm>,
 ) -> Response {
-    if !form_ok(&me, &method, &headers, &f.csrf) {
+    if !form_ok(&st, &me, &method, &headers, &f.csrf) {
         return forbidden_form(&me);
     }
     if f.confirm != "yes" {
@@ -156,11 +176,14 @@ pub async fn sign(
     )
     .await
     {
-        Ok(_) => Redirect::to(&format!(
-            "/app?done=signed&doc={}",
-            crate::render::encode(&id)
-        ))
-        .into_response(),
+        Ok(_) => {
+            let title = title_of(&st, &id);
+            st.sessions.set_flash(
+                &me.sid,
+                Tr(me.lang).with("done-signed", &[("title", &title)]),
+            );
+            Redirect::to("/app").into_response()
+        }
         Err(page) => page,
     }
 }
@@ -174,7 +197,7 @@ pub async fn refuse(
     headers: HeaderMap,
     Form(f): Form<ActForm>,
 ) -> Response {
-    if !form_ok(&me, &method, &headers, &f.csrf) {
+    if !form_ok(&st, &me, &method, &headers, &f.csrf) {
         return forbidden_form(&me);
     }
     let tr = Tr(me.lang);
@@ -224,11 +247,14 @@ pub async fn refuse(
     )
     .await
     {
-        Ok(_) => Redirect::to(&format!(
-            "/app?done=refused&doc={}",
-            crate::render::encode(&id)
-        ))
-        .into_response(),
+        Ok(_) => {
+            let title = title_of(&st, &id);
+            st.sessions.set_flash(
+                &me.sid,
+                Tr(me.lang).with("done-refused", &[("title", &title)]),
+            );
+            Redirect::to("/app").into_response()
+        }
         Err(page) => page,
     }
 }
@@ -242,7 +268,7 @@ pub async fn comment(
     headers: HeaderMap,
     Form(f): Form<ActForm>,
 ) -> Response {
-    if !form_ok(&me, &method, &headers, &f.csrf) {
+    if !form_ok(&st, &me, &method, &headers, &f.csrf) {
         return forbidden_form(&me);
     }
     let tr = Tr(me.lang);
@@ -284,11 +310,11 @@ pub async fn comment(
     )
     .await
     {
-        Ok(_) => Redirect::to(&format!(
-            "/app/documents/{}?done=comment",
-            crate::render::encode(&id)
-        ))
-        .into_response(),
+        Ok(_) => {
+            st.sessions
+                .set_flash(&me.sid, Tr(me.lang).t("done-comment"));
+            Redirect::to(&format!("/app/documents/{}", crate::render::encode(&id))).into_response()
+        }
         Err(page) => page,
     }
 }
@@ -301,14 +327,21 @@ pub async fn bulk_sign(
     headers: HeaderMap,
     Form(f): Form<ActForm>,
 ) -> Response {
-    if !form_ok(&me, &method, &headers, &f.csrf) {
+    if !form_ok(&st, &me, &method, &headers, &f.csrf) {
         return forbidden_form(&me);
     }
     let tr = Tr(me.lang);
     let mut docs = f.doc.clone();
     docs.sort();
     docs.dedup();
-    docs.truncate(500);
+    if docs.len() > MAX_BULK {
+        return refused(
+            &me,
+            422,
+            &serde_json::json!({"detail": tr.with("bulk-too-many", &[("max", &MAX_BULK.to_string())])})
+                .to_string(),
+        );
+    }
     if docs.is_empty() {
         return refused(
             &me,
@@ -363,7 +396,7 @@ pub async fn bulk_sign(
                             .documents
                             .get(id)
                             .filter(|_| may_see(em.state, &who, id))
-                            .map_or(id.clone(), |d| d.title.clone());
+                            .map_or_else(|| shown_id(id), |d| d.title.clone());
                         failed.push((title, e.to_string()));
                     }
                 }
@@ -395,16 +428,13 @@ pub async fn bulk_sign(
                         .collect()
                 })
                 .unwrap_or_default();
-            if failed.is_empty() {
-                Redirect::to(&format!("/app?done=bulk&n={signed}")).into_response()
-            } else {
-                let mut message = tr.count("done-bulk", signed);
-                for f in failed {
-                    message.push(' ');
-                    message.push_str(&f);
-                }
-                crate::render::error(me.lang, Some(&me), 200, message)
+            let mut message = tr.count("done-bulk", signed);
+            for f in failed {
+                message.push(' ');
+                message.push_str(&f);
             }
+            st.sessions.set_flash(&me.sid, message);
+            Redirect::to("/app").into_response()
         }
         Err(page) => page,
     }

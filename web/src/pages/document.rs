@@ -8,7 +8,7 @@ use crate::auth::Me;
 use crate::i18n::Tr;
 use crate::render::{Page, not_found, template};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use paraaf_runtime::engine::{Document, Event, State as RtState, TaskStatus};
@@ -188,14 +188,8 @@ pub fn my_task(s: &RtState, tr: Tr, d: &Document, person: &str) -> Option<String
     })
 }
 
-/// Builds the page of document `id` for `me` (also used by the benchmark).
-pub fn render(
-    s: &RtState,
-    db: &FsPath,
-    me: &Me,
-    id: &str,
-    q: &super::inbox::InboxQuery,
-) -> Response {
+/// Builds the page of document `id` for `me`, with the message of the last action.
+pub fn render(s: &RtState, db: &FsPath, me: &Me, id: &str, flash: Option<String>) -> Response {
     if !may_see(s, &me.person, id) {
         return not_found(me.lang, Some(me));
     }
@@ -219,7 +213,7 @@ pub fn render(
         "",
         &format!("/app/documents/{id}"),
     );
-    page.flash = super::inbox::flash(s, tr, &me.person, &q.done, id, None);
+    page.flash = flash;
     let view = DocumentPage {
         id: d.id.clone(),
         title: d.title.clone(),
@@ -256,14 +250,10 @@ pub fn render(
 }
 
 /// `GET /app/documents/{id}`.
-pub async fn page(
-    State(st): State<WebState>,
-    me: Me,
-    Path(id): Path<String>,
-    Query(q): Query<super::inbox::InboxQuery>,
-) -> Response {
+pub async fn page(State(st): State<WebState>, me: Me, Path(id): Path<String>) -> Response {
     let db = st.config.db.clone();
-    on_state(&st, move |s| render(s, &db, &me, &id, &q)).await
+    let flash = st.sessions.take_flash(&me.sid);
+    on_state(&st, move |s| render(s, &db, &me, &id, flash)).await
 }
 
 /// `GET /app/documents/{id}/content`: the PDF, shown inside the app's page only.
@@ -294,7 +284,15 @@ pub async fn content(State(st): State<WebState>, me: Me, Path(id): Path<String>)
             )
                 .into_response(),
             Ok(None) => not_found(me.lang, Some(&me)),
-            Err(e) => crate::render::error(me.lang, Some(&me), 500, e.to_string()),
+            Err(e) => {
+                tracing::error!(doc = %d.id, error = %e, "content refused");
+                crate::render::error(
+                    me.lang,
+                    Some(&me),
+                    500,
+                    Tr(me.lang).with("error-content-tampered", &[("sha", &d.content_sha256)]),
+                )
+            }
         }
     })
     .await

@@ -12,7 +12,7 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use paraaf_runtime::engine::{State as RtState, TaskStatus};
-use paraaf_runtime::visibility::{inbox, may_see};
+use paraaf_runtime::visibility::inbox;
 use paraaf_runtime::workdays::Calendar;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -48,7 +48,7 @@ struct InboxPage {
     next: Option<String>,
 }
 
-/// Filters, paging and the message after an action.
+/// Filters and paging.
 #[derive(Deserialize, Default, Clone)]
 #[serde(default)]
 pub struct InboxQuery {
@@ -62,37 +62,6 @@ pub struct InboxQuery {
     pub q: String,
     /// Page number.
     pub page: Option<String>,
-    /// The action just done: `signed`, `refused`, `comment`, `bulk`, `absence`, `withdrawn`.
-    pub done: String,
-    /// The document it was done on.
-    pub doc: String,
-    /// How many (bulk signing).
-    pub n: Option<usize>,
-}
-
-/// The message after an action, if the document named is one `person` may see.
-pub fn flash(
-    s: &RtState,
-    tr: Tr,
-    person: &str,
-    done: &str,
-    doc: &str,
-    n: Option<usize>,
-) -> Option<String> {
-    let title = || {
-        may_see(s, person, doc)
-            .then(|| s.documents.get(doc).map(|d| d.title.clone()))
-            .flatten()
-    };
-    match done {
-        "signed" => title().map(|t| tr.with("done-signed", &[("title", &t)])),
-        "refused" => title().map(|t| tr.with("done-refused", &[("title", &t)])),
-        "comment" => Some(tr.t("done-comment")),
-        "bulk" => Some(tr.count("done-bulk", n.unwrap_or(0))),
-        "absence" => Some(tr.t("done-absence")),
-        "withdrawn" => Some(tr.t("done-withdrawn")),
-        _ => None,
-    }
 }
 
 fn due_of(
@@ -129,13 +98,14 @@ fn link(q: &InboxQuery, page: usize) -> String {
     format!("/app?{}", parts.join("&"))
 }
 
-/// Builds the inbox page of `me` (also used by the benchmark).
+/// Builds the inbox page of `me`, with the message of the last action.
 pub fn render(
     s: &RtState,
     cal: &Calendar,
     now: DateTime<Utc>,
     me: &Me,
     q: &InboxQuery,
+    flash: Option<String>,
 ) -> Response {
     let tr = Tr(me.lang);
     let org = s.current().map(|(_, d)| d.org.clone());
@@ -202,7 +172,7 @@ pub fn render(
         .take(PER_PAGE)
         .collect();
     let mut page = Page::new(me.lang, Some(me), tr.t("inbox-title"), "inbox", "/app");
-    page.flash = flash(s, tr, &me.person, &q.done, &q.doc, q.n);
+    page.flash = flash;
     let view = InboxPage {
         page,
         kinds: kinds
@@ -231,5 +201,6 @@ pub fn render(
 /// `GET /app`.
 pub async fn page(State(st): State<WebState>, me: Me, Query(q): Query<InboxQuery>) -> Response {
     let cal = st.config.calendar.clone();
-    on_state(&st, move |s| render(s, &cal, Utc::now(), &me, &q)).await
+    let flash = st.sessions.take_flash(&me.sid);
+    on_state(&st, move |s| render(s, &cal, Utc::now(), &me, &q, flash)).await
 }

@@ -5,7 +5,7 @@ use crate::WebState;
 use crate::auth::{Me, UiLang};
 use crate::i18n::{Lang, Tr};
 use crate::render::{Page, error, forbidden_form, template};
-use crate::session::{COOKIE, LANG_COOKIE, LOGIN_COOKIE, OIDC_COOKIE, random_token, same_secret};
+use crate::session::{COOKIE, LANG_COOKIE, LOGIN_COOKIE, OIDC_COOKIE, same_secret};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method};
@@ -65,11 +65,13 @@ pub async fn page(
     } else if q.bye.is_some() {
         Some(tr.t("login-bye"))
     } else {
-        q.error.map(|e| {
-            tr.with(
-                "login-failed",
-                &[("reason", &e.chars().take(300).collect::<String>())],
-            )
+        // A code, never text from the address bar (a link could put any words there).
+        q.error.map(|code| {
+            let reason = match code.as_str() {
+                "unknown" => tr.t("login-unknown"),
+                _ => tr.t("login-provider"),
+            };
+            tr.with("login-failed", &[("reason", &reason)])
         })
     };
     let people = if st.config.dev_login {
@@ -88,7 +90,7 @@ pub async fn page(
     } else {
         Vec::new()
     };
-    let token = random_token();
+    let token = st.sessions.issue_login_token();
     let view = LoginPage {
         page: Page::new(lang, None, tr.t("login-title"), "", "/app/login"),
         dev: st.config.dev_login,
@@ -131,10 +133,14 @@ pub async fn dev_login(
     if !st.config.dev_login {
         return crate::render::not_found(lang, None);
     }
-    let token_ok = jar
-        .get(LOGIN_COOKIE)
-        .is_some_and(|c| same_secret(c.value(), &f.csrf));
-    if !token_ok || !crate::security::same_site(&method, &headers) {
+    // From this site, with the token of a sign-in page this server handed to this browser
+    // (used up here).
+    let token_ok = crate::security::same_site(&method, &headers, &st.config.origins)
+        && jar
+            .get(LOGIN_COOKIE)
+            .is_some_and(|c| same_secret(c.value(), &f.csrf))
+        && st.sessions.take_login_token(&f.csrf);
+    if !token_ok {
         return error(lang, None, 403, Tr(lang).t("error-csrf"));
     }
     let known = st
@@ -143,12 +149,8 @@ pub async fn dev_login(
         .current()
         .is_some_and(|(_, d)| d.org.is_person(&f.person));
     if !known {
-        let reason = Tr(lang).with("login-unknown", &[("who", &f.person)]);
-        return Redirect::to(&format!(
-            "/app/login?error={}",
-            crate::render::encode(&reason)
-        ))
-        .into_response();
+        tracing::warn!(person = %f.person.chars().take(100).collect::<String>(), "development login as nobody");
+        return Redirect::to("/app/login?error=unknown").into_response();
     }
     signed_in(&st, jar, &f.person)
 }
@@ -201,11 +203,7 @@ pub async fn oidc_callback(
     };
     let fail = |reason: String| {
         tracing::warn!(%reason, "sign-in through the identity provider failed");
-        Redirect::to(&format!(
-            "/app/login?error={}",
-            crate::render::encode(&reason)
-        ))
-        .into_response()
+        Redirect::to("/app/login?error=failed").into_response()
     };
     if let Some(e) = cb.error {
         return fail(format!("{e} {}", cb.error_description.unwrap_or_default()));
@@ -252,7 +250,10 @@ pub async fn oidc_callback(
     };
     match person {
         Some(p) => signed_in(&st, jar, &p),
-        None => fail(Tr(lang).with("login-unknown", &[("who", &format!("{claim} = {value}"))])),
+        None => {
+            tracing::warn!(%claim, %value, "signed in at the provider, but nobody in the organogram");
+            Redirect::to("/app/login?error=unknown").into_response()
+        }
     }
 }
 
@@ -272,7 +273,7 @@ pub async fn logout(
     jar: CookieJar,
     Form(f): Form<Logout>,
 ) -> Response {
-    if !crate::auth::form_ok(&me, &method, &headers, &f.csrf) {
+    if !crate::auth::form_ok(&st, &me, &method, &headers, &f.csrf) {
         return forbidden_form(&me);
     }
     if let Some(c) = jar.get(COOKIE) {
@@ -299,7 +300,7 @@ pub async fn language(
     Query(b): Query<Back>,
 ) -> Response {
     let lang = Lang::from_code(&code).unwrap_or_default();
-    let back = if b.back.starts_with("/app") && !b.back.contains("//") && !b.back.contains('\\') {
+    let back = if safe_back(&b.back) {
         b.back
     } else {
         "/app".to_string()
@@ -312,4 +313,46 @@ pub async fn language(
         .max_age(time::Duration::days(365))
         .build();
     (jar.add(c), Redirect::to(&back)).into_response()
+}
+
+/// Whether `back` is a page of the app: `/app` or below, plain path characters only
+/// (no `//`, `\\`, `..`, control characters or anything a header cannot carry).
+fn safe_back(back: &str) -> bool {
+    (back == "/app" || back.starts_with("/app/") || back.starts_with("/app?"))
+        && back.len() <= 512
+        && !back.contains("//")
+        && !back.contains("..")
+        && back
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./?=&%".contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn back_stays_in_the_app() {
+        for ok in [
+            "/app",
+            "/app/absences",
+            "/app/documents/d-1",
+            "/app?kind=besluit&page=2",
+        ] {
+            assert!(super::safe_back(ok), "{ok}");
+        }
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil",
+            "/app//evil",
+            "/app/../../evil",
+            "/app\n",
+            "/app\t/x",
+            "/app\u{ff}",
+            "/apple",
+            "",
+            "/app/\r\nSet-Cookie: x=1",
+        ] {
+            assert!(!super::safe_back(bad), "{bad:?}");
+        }
+    }
 }
