@@ -1038,7 +1038,10 @@ fn slow_clients_cannot_hold_the_server() {
         match s.read_to_end(&mut buf) {
             Ok(_) => {}
             Err(e) => assert!(
-                !matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut),
+                !matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ),
                 "still open: {e}"
             ),
         }

@@ -677,6 +677,27 @@ async fn content_from_the_api_is_shown_and_an_edited_one_refused() {
             .unwrap();
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
     }
+    // The API's answer: kept out of caches, no global sequence numbers (their gaps would
+    // tell how much happens on hidden documents), and `bearer` in any case.
+    let res = api
+        .clone()
+        .oneshot(
+            Request::get(format!("/documents/{id}"))
+                .header(header::AUTHORIZATION, format!("bearer {token}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()[header::CACHE_CONTROL], "no-store");
+    assert_eq!(res.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["id"], id.as_str());
+    assert!(v.get("events").is_none(), "{v}");
     // Someone with database access swaps the PDF.
     let sha = paraaf_runtime::sha256_hex(&pdf);
     let conn = rusqlite::Connection::open(&db).unwrap();
