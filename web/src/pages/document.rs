@@ -63,6 +63,17 @@ fn shown(s: &RtState, v: &serde_json::Value) -> String {
     }
 }
 
+/// A logged time (RFC 3339, UTC) as a clock in Brussels shows it: `02/12/2026 10:34`.
+pub fn local_time(at: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(at) {
+        Ok(t) => t
+            .with_timezone(&chrono_tz::Europe::Brussels)
+            .format("%d/%m/%Y %H:%M")
+            .to_string(),
+        Err(_) => at.to_string(),
+    }
+}
+
 /// A reason the runtime records in English words, in the interface language.
 fn reason_text(tr: Tr, r: &str) -> String {
     match r {
@@ -239,7 +250,7 @@ pub fn render(s: &RtState, db: &FsPath, me: &Me, id: &str, flash: Option<String>
             .iter()
             .filter(|(_, _, e)| !matches!(e, Event::SnapshotTaken { .. }))
             .map(|(_, at, e)| {
-                let shown = format!("{} UTC", at.get(..16).unwrap_or(at).replace('T', " "));
+                let shown = local_time(at);
                 (at.clone(), shown, event_text(s, tr, e))
             })
             .collect(),
@@ -296,4 +307,20 @@ pub async fn content(State(st): State<WebState>, me: Me, Path(id): Path<String>)
         }
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn times_are_shown_in_brussels() {
+        assert_eq!(
+            super::local_time("2026-12-02T09:30:00Z"),
+            "02/12/2026 10:30"
+        );
+        assert_eq!(
+            super::local_time("2026-07-01T09:30:00.123456Z"),
+            "01/07/2026 11:30"
+        );
+        assert_eq!(super::local_time("not a time"), "not a time");
+    }
 }
