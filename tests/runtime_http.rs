@@ -993,14 +993,22 @@ fn health_and_structured_logs() {
 
 /// Slow or silent clients (slowloris) cannot hold the server: at most
 /// `--max-connections` at once, the rest closed on accept; a connection that does not
-/// finish its request headers within 10 s, or sends nothing for 15 s, is closed; the
-/// server answers again after.
+/// finish its request headers within 10 s, does not send its body, or sends nothing for
+/// 15 s, is closed; the server answers again after.
 #[test]
 fn slow_clients_cannot_hold_the_server() {
     use std::io::{BufRead, BufReader, Read, Write};
     let city = City::aalst("http-slowloris");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_paraaf"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--max-connections", "8"])
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--max-connections",
+            "8",
+            "--max-connections-per-address",
+            "8",
+        ])
         .env("PARAAF_DB", &city.db)
         .env("PARAAF_LOG", "error")
         .stdout(std::process::Stdio::piped())
@@ -1023,9 +1031,19 @@ fn slow_clients_cannot_hold_the_server() {
     let mut held = Vec::new();
     for i in 0..20 {
         let mut s = std::net::TcpStream::connect(&addr).unwrap();
-        if i % 2 == 0 {
-            // Headers that never end; the odd ones send nothing at all.
-            let _ = s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n");
+        match i % 3 {
+            // Headers that never end.
+            0 => {
+                let _ = s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n");
+            }
+            // A body announced and never sent (slow POST), without signing in.
+            1 => {
+                let _ = s.write_all(
+                    b"POST /documents HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{",
+                );
+            }
+            // Nothing at all.
+            _ => {}
         }
         held.push(s);
     }

@@ -192,7 +192,7 @@ pub struct InboxItem<'a> {
 
 /// What `person` has to sign: open tasks assigned to them on documents they may see.
 pub fn inbox<'a>(state: &'a State, person: &str) -> Vec<InboxItem<'a>> {
-    use crate::engine::{Status, TaskStatus};
+    use crate::engine::Status;
     let mut out = Vec::new();
     let Some(docs) = state.open_tasks.get(person) else {
         return out;
@@ -202,17 +202,17 @@ pub fn inbox<'a>(state: &'a State, person: &str) -> Vec<InboxItem<'a>> {
         .filter_map(|id| state.documents.get(id))
         .filter(|d| d.status == Status::InProgress && may_see(state, person, &d.id))
     {
-        for t in d.tasks.iter().filter(|t| {
-            t.status == TaskStatus::Open && t.spec.assignees.iter().any(|a| a == person)
-        }) {
-            let on_behalf_of =
-                (!t.spec.holders.iter().any(|h| h == person)).then(|| t.spec.holders.join(", "));
-            out.push(InboxItem {
-                doc: d,
-                role: &t.spec.role,
-                on_behalf_of,
-            });
-        }
+        // One task per document, the one `sign` takes (see `Document::task_for`).
+        let Some(t) = d.task_for(person) else {
+            continue;
+        };
+        let on_behalf_of =
+            (!t.spec.holders.iter().any(|h| h == person)).then(|| t.spec.holders.join(", "));
+        out.push(InboxItem {
+            doc: d,
+            role: &t.spec.role,
+            on_behalf_of,
+        });
     }
     out
 }

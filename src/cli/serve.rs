@@ -46,6 +46,11 @@ pub struct Args {
     /// process may open, less a margin, at most 4096).
     #[arg(long)]
     max_connections: Option<usize>,
+    /// Most connections from one address at once (default: a quarter of
+    /// --max-connections), so that one client cannot take them all. Behind a proxy, where
+    /// every connection comes from the proxy, set it to --max-connections.
+    #[arg(long)]
+    max_connections_per_address: Option<usize>,
     /// A web session ends after this many seconds without a request.
     #[arg(long, default_value_t = 1800)]
     session_idle: u64,
@@ -263,6 +268,10 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         .max_connections
         .unwrap_or_else(default_max_connections)
         .max(1);
+    let per_address = args
+        .max_connections_per_address
+        .unwrap_or(max_connections / 4)
+        .max(1);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -276,7 +285,18 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         }
         tracing::info!(%addr, db = %args.rt.db.display(), "listening");
         let _ = std::io::stdout().flush();
-        let served = serve_bounded(listener, app, max_connections, stop_signal()).await;
+        // A request must arrive and be answered in time: a body that trickles or never
+        // comes (slow POST) ends with 408 instead of holding the connection.
+        let app = app
+            .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+                BODY_TIMEOUT,
+            ))
+            .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                axum::http::StatusCode::REQUEST_TIMEOUT,
+                REQUEST_TIMEOUT,
+            ));
+        let served =
+            serve_bounded(listener, app, max_connections, per_address, stop_signal()).await;
         // The writes in flight are committed; the last checkpoint is signed.
         writer.stop().await;
         served
@@ -310,6 +330,10 @@ const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 /// A connection with no bytes either way for this long, and no request in flight, is
 /// closed (also one that never sends anything).
 const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+/// The next part of a request body must come within this time.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// A request is answered within this time (body included), or gets 408.
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// What the process may open, less a margin for the database and logs, at most 4096.
 fn default_max_connections() -> usize {
@@ -336,8 +360,10 @@ async fn serve_bounded(
     listener: tokio::net::TcpListener,
     app: axum::Router,
     max: usize,
+    per_address: usize,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), String> {
+    let by_address = AddressCounts::default();
     use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
     use hyper_util::server::conn::auto::Builder;
     use hyper_util::service::TowerToHyperService;
@@ -374,6 +400,14 @@ async fn serve_bounded(
             drop(stream);
             continue;
         };
+        let Some(address) = AddressSlot::take(&by_address, peer.ip(), per_address) else {
+            refused += 1;
+            if refused.is_power_of_two() {
+                tracing::warn!(%peer, refused, per_address, "too many connections from one address");
+            }
+            drop(stream);
+            continue;
+        };
         let builder = builder.clone();
         let service = TowerToHyperService::new(app.clone());
         let mut stop = stop_rx.clone();
@@ -398,6 +432,7 @@ async fn serve_bounded(
                     }
                 }
             }
+            drop(address);
             drop(permit);
         });
     }
@@ -413,6 +448,43 @@ async fn serve_bounded(
         Err(_) => tracing::warn!("requests still running after 30 s: stopping anyway"),
     }
     Ok(())
+}
+
+/// Open connections per client address.
+type AddressCounts =
+    std::sync::Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>;
+
+/// One connection counted against its address; given back when dropped.
+struct AddressSlot {
+    counts: AddressCounts,
+    ip: std::net::IpAddr,
+}
+
+impl AddressSlot {
+    fn take(counts: &AddressCounts, ip: std::net::IpAddr, max: usize) -> Option<AddressSlot> {
+        let mut c = counts.lock().unwrap_or_else(|p| p.into_inner());
+        let n = c.entry(ip).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(AddressSlot {
+            counts: counts.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        let mut c = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = c.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                c.remove(&self.ip);
+            }
+        }
+    }
 }
 
 /// When a connection last moved a byte.
@@ -490,5 +562,23 @@ impl tokio::io::AsyncWrite for Activity {
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
         std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{AddressCounts, AddressSlot};
+
+    #[test]
+    fn one_address_gets_its_share_and_gives_it_back() {
+        let counts = AddressCounts::default();
+        let ip: std::net::IpAddr = "192.0.2.7".parse().unwrap();
+        let other: std::net::IpAddr = "192.0.2.8".parse().unwrap();
+        let a = AddressSlot::take(&counts, ip, 2).unwrap();
+        let _b = AddressSlot::take(&counts, ip, 2).unwrap();
+        assert!(AddressSlot::take(&counts, ip, 2).is_none());
+        assert!(AddressSlot::take(&counts, other, 2).is_some());
+        drop(a);
+        assert!(AddressSlot::take(&counts, ip, 2).is_some());
     }
 }

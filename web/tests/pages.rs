@@ -663,6 +663,9 @@ async fn content_from_the_api_is_shown_and_an_edited_one_refused() {
         serde_json::json!({"kind": "besluit", "content_base64": "%%%"}),
         serde_json::json!({"kind": "besluit", "content_base64": base64::engine::general_purpose::STANDARD.encode([0xffu8, 0xfe, 0x00, 0x81])}),
         serde_json::json!({"kind": "besluit", "content": "x", "content_sha256": "0".repeat(64)}),
+        serde_json::json!({"kind": "besluit", "content_base64": ""}),
+        serde_json::json!({"kind": "besluit", "title": "Evaluatie \u{202e}gnp.exe", "content": "x",
+            "fields": {"dienst": "bevolking", "bron": "notula", "titel": "x"}}),
     ] {
         let res = api
             .clone()
@@ -925,6 +928,70 @@ async fn what_people_type_is_bounded_and_shown_back_safely() {
             "{spoof}"
         );
     }
+    // A line break counts one character, as the browser's maxlength counts it; the limit
+    // is said in Dutch at the first step, before the confirmation.
+    let lines = vec!["b".repeat(399); 9].join("%0D%0A") + "%0D%0A" + &"b".repeat(400);
+    let r = post(
+        &app,
+        &b,
+        "/app/documents/d-14/comment",
+        &format!("csrf={}&text={lines}", b.csrf),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = post(
+        &app,
+        &b,
+        "/app/documents/d-14/comment",
+        &format!("csrf={}&text={lines}b", b.csrf),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("langer dan 4000 tekens"), "{}", r.body);
+    let r = post(
+        &app,
+        &b,
+        "/app/documents/d-14/comment",
+        &format!("csrf={}&text=%E2%80%8D%E2%80%8D", b.csrf),
+    )
+    .await;
+    assert!(
+        r.body.contains("tekens die niet zijn toegelaten"),
+        "{}",
+        r.body
+    );
+    // One reader cannot fill a document with comments for everyone.
+    for i in 0..49 {
+        let r = post(
+            &app,
+            &b,
+            "/app/documents/d-14/comment",
+            &format!("csrf={}&confirm=yes&idem=c{i}&text=nr{i}", b.csrf),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{i}");
+    }
+    let r = post(
+        &app,
+        &b,
+        "/app/documents/d-14/comment",
+        &format!("csrf={}&confirm=yes&idem=c50&text=te+veel", b.csrf),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    let head = login(&app, "dirk-lambert").await;
+    let r = post(
+        &app,
+        &head,
+        "/app/documents/d-14/comment",
+        &format!("csrf={}&confirm=yes&idem=h&text=Akkoord", head.csrf),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::SEE_OTHER,
+        "the signer can still comment"
+    );
     // Odd absences and oversize selections are refused with the reason, not a 500.
     for (from, to) in [
         ("0000-01-01", "0000-12-31"),

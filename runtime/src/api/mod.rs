@@ -404,6 +404,11 @@ async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
         }
         (None, None) => None,
     };
+    if bytes.as_ref().is_some_and(|b| b.is_empty()) {
+        return respond(error_answer(&RuntimeError::Invalid(
+            "the content is empty".into(),
+        )));
+    }
     let content_sha256 = match (&bytes, &req.content_sha256) {
         (Some(b), _) => crate::sha256_hex(b),
         (None, Some(h)) => h.to_lowercase(),

@@ -259,9 +259,9 @@ impl<'a> Emitter<'a> {
                 "the title is longer than {MAX_TITLE} characters"
             )));
         }
-        if sub.title.chars().any(char::is_control) {
+        if sub.title.chars().any(|c| super::text::forbidden(c, false)) {
             return Err(RuntimeError::Invalid(
-                "the title contains control characters (a tab, a newline or an escape)".into(),
+                "the title contains control characters or text-direction overrides (a tab, a newline, an escape)".into(),
             ));
         }
         let doc = format!("d-{}", self.state.documents.len() + 1);
@@ -451,13 +451,21 @@ impl<'a> Emitter<'a> {
                 d.status.as_str()
             )));
         }
-        let task = d
-            .tasks
-            .iter()
-            .find(|t| t.status == TaskStatus::Open && t.spec.assignees.iter().any(|a| a == person))
-            .ok_or_else(|| {
-                RuntimeError::Forbidden(format!("{person} has no open task on document {doc}"))
-            })?;
+        // Four eyes: the signatures of one step come from different people, even when an
+        // escalation or a substitution asks one person for two of them.
+        if let Some(done) = d.decided_in_step(person)
+            && d.tasks.iter().any(|t| {
+                t.status == TaskStatus::Open && t.spec.assignees.iter().any(|a| a == person)
+            })
+        {
+            return Err(RuntimeError::Forbidden(format!(
+                "{person} already signed this step (as {}); its other signatures need other people",
+                done.spec.role
+            )));
+        }
+        let task = d.task_for(person).ok_or_else(|| {
+            RuntimeError::Forbidden(format!("{person} has no open task on document {doc}"))
+        })?;
         let for_whom =
             (!task.spec.holders.iter().any(|h| h == person)).then(|| task.spec.holders.join(", "));
         Ok((task.spec.id.clone(), for_whom))
@@ -502,7 +510,7 @@ impl<'a> Emitter<'a> {
         if reason.trim().is_empty() {
             return Err(RuntimeError::Invalid("a refusal needs a reason".into()));
         }
-        check_note("the reason", reason)?;
+        super::text::check_note("the reason", reason)?;
         let (task, for_whom) = self.open_task(doc, person)?;
         self.emit(Event::Refused {
             doc: doc.into(),
@@ -555,15 +563,13 @@ impl<'a> Emitter<'a> {
         if text.trim().is_empty() {
             return Err(RuntimeError::Invalid("the comment is empty".into()));
         }
-        check_note("the comment", text)?;
-        if self
-            .state
-            .documents
-            .get(doc)
-            .is_some_and(|d| d.comments.len() >= MAX_COMMENTS)
-        {
+        super::text::check_note("the comment", text)?;
+        let mine = self.state.documents.get(doc).map_or(0, |d| {
+            d.comments.iter().filter(|(by, _)| by == person).count()
+        });
+        if mine >= MAX_COMMENTS_EACH {
             return Err(RuntimeError::Conflict(format!(
-                "the document has {MAX_COMMENTS} comments, the most it takes"
+                "{person} wrote {MAX_COMMENTS_EACH} comments on this document, the most one person may"
             )));
         }
         self.emit(Event::Commented {
@@ -601,7 +607,7 @@ impl<'a> Emitter<'a> {
                 "an absence from {from} to {to} is not a real one: give dates between 2000 and 2100"
             )));
         }
-        if (to - from).num_days() > MAX_ABSENCE_DAYS {
+        if (to - from).num_days() + 1 > MAX_ABSENCE_DAYS {
             return Err(RuntimeError::Invalid(format!(
                 "an absence is at most {MAX_ABSENCE_DAYS} days long; enter a longer one in parts"
             )));
@@ -660,8 +666,10 @@ impl<'a> Emitter<'a> {
                         d.version,
                     ));
                 }
+                // Whoever it was escalated to keeps it; a substitute of an absence that
+                // ended does not (they were asked for the holder, who is back).
                 if t.escalated {
-                    for a in &t.spec.assignees {
+                    for a in &t.escalated_to {
                         if !fresh.contains(a) && !t.spec.holders.contains(a) {
                             fresh.push(a.clone());
                         }
@@ -840,32 +848,11 @@ fn shield_split(
 
 /// Longest title accepted.
 const MAX_TITLE: usize = 300;
-/// Longest comment or refusal reason accepted.
-pub const MAX_NOTE: usize = 4_000;
-/// Longest absence accepted at once (two years).
+/// Longest absence accepted at once (two years, both ends counted).
 const MAX_ABSENCE_DAYS: i64 = 731;
-/// Most comments one document takes (everyone who sees it may comment).
-const MAX_COMMENTS: usize = 500;
+/// Most comments one person writes on one document (everyone who sees it may comment).
+const MAX_COMMENTS_EACH: usize = 50;
 
-/// A comment or reason: at most [`MAX_NOTE`] characters, no control characters but line
-/// breaks and tabs, no bidirectional overrides (text that displays other than it reads).
-fn check_note(what: &str, text: &str) -> Result<(), RuntimeError> {
-    if text.chars().count() > MAX_NOTE {
-        return Err(RuntimeError::Invalid(format!(
-            "{what} is longer than {MAX_NOTE} characters"
-        )));
-    }
-    if text.chars().any(|c| {
-        (c.is_control() && c != '\n' && c != '\t' && c != '\r')
-            || ('\u{202A}'..='\u{202E}').contains(&c)
-            || ('\u{2066}'..='\u{2069}').contains(&c)
-    }) {
-        return Err(RuntimeError::Invalid(format!(
-            "{what} contains control or text-direction characters"
-        )));
-    }
-    Ok(())
-}
 /// Longest field value accepted.
 const MAX_FIELD: usize = 2_000;
 
@@ -878,7 +865,9 @@ fn normalise(ty: &str, v: &Value, org: &crate::org::OrgIndex) -> Result<Value, S
         if s.chars().count() > MAX_FIELD {
             return Err(format!("longer than {MAX_FIELD} characters"));
         }
-        if s.chars().any(|c| c.is_control() && c != '\n') {
+        if s.chars()
+            .any(|c| c != '\n' && super::text::forbidden(c, false))
+        {
             return Err("contains control characters".into());
         }
     }

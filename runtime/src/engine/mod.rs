@@ -5,6 +5,7 @@ mod commands;
 mod errors;
 mod events;
 mod state;
+pub mod text;
 
 pub use commands::{Emitter, OrgDeployment, Submission};
 pub use errors::RuntimeError;

@@ -107,6 +107,8 @@ pub struct Task {
     pub reminded: bool,
     /// Escalated.
     pub escalated: bool,
+    /// Who it was escalated to (kept when substitutes change; substitutes are not).
+    pub escalated_to: Vec<String>,
     /// Why the shield kept people from this task (the manual queue when no assignee is left).
     pub shield_refused: Option<String>,
 }
@@ -125,6 +127,8 @@ struct TaskRepr {
     decided_by: Option<(String, Option<String>)>,
     reminded: bool,
     escalated: bool,
+    #[serde(default)]
+    escalated_to: Vec<String>,
     shield_refused: Option<String>,
 }
 
@@ -144,6 +148,7 @@ impl From<TaskRepr> for Task {
             decided_by: r.decided_by,
             reminded: r.reminded,
             escalated: r.escalated,
+            escalated_to: r.escalated_to,
             shield_refused: r.shield_refused,
         }
     }
@@ -188,6 +193,37 @@ pub struct Document {
 }
 
 impl Document {
+    /// The task of the current step that `person` decided, if any (four eyes: then they
+    /// sign nothing else in this step).
+    pub fn decided_in_step(&self, person: &str) -> Option<&Task> {
+        // The current round only: the tasks last opened (a refusal that sends the
+        // document back to a step opens it anew, after its earlier tasks).
+        self.tasks
+            .iter()
+            .rev()
+            .take_while(|t| t.step == self.step)
+            .find(|t| t.decided_by.as_ref().is_some_and(|(by, _)| by == person))
+    }
+
+    /// The open task `person` signs now: their own role before one they hold for someone
+    /// else; none when they have no open task or already decided one of this step.
+    pub fn task_for(&self, person: &str) -> Option<&Task> {
+        if self.decided_in_step(person).is_some() {
+            return None;
+        }
+        let mut mine = self.tasks.iter().filter(|t| {
+            t.status == TaskStatus::Open && t.spec.assignees.iter().any(|a| a == person)
+        });
+        let first = mine.next()?;
+        if first.spec.holders.iter().any(|h| h == person) {
+            return Some(first);
+        }
+        Some(
+            mine.find(|t| t.spec.holders.iter().any(|h| h == person))
+                .unwrap_or(first),
+        )
+    }
+
     /// The signers as the tasks say now: holders of every task, who decided, and the
     /// assignees of open tasks.
     pub fn current_signers(&self) -> BTreeSet<String> {
@@ -511,6 +547,7 @@ impl State {
                             decided_by: None,
                             reminded: false,
                             escalated: false,
+                            escalated_to: Vec::new(),
                             shield_refused: None,
                         });
                     }
@@ -567,6 +604,11 @@ impl State {
                 if let Some(t) = self.task_mut(doc, task) {
                     if escalated {
                         t.escalated = true;
+                        for a in assignees {
+                            if !t.escalated_to.contains(a) {
+                                t.escalated_to.push(a.clone());
+                            }
+                        }
                         for a in assignees {
                             if !t.spec.assignees.contains(a) {
                                 t.spec.assignees.push(a.clone());

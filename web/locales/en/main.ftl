@@ -145,6 +145,9 @@ error-content-tampered = The content in the database is no longer that of the su
 dates-order = The absence ends before it starts.
 bulk-too-many = Sign at most { $max } documents at once.
 error-host = This page does not belong to this address. Open Paraaf at the address the city gave you.
+note-too-long = The text is longer than { $max } characters.
+note-characters = The text contains characters that are not allowed (control characters, characters that reverse the reading direction, or only invisible ones).
+dates-range = Give dates between 2000 and 2100, and an absence of at most two years.
 back-inbox = Back to my tasks
 
 ev-submitted = Submitted by { $by }

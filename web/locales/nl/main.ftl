@@ -145,6 +145,9 @@ error-content-tampered = De inhoud in de databank is niet meer die van het inged
 dates-order = De afwezigheid eindigt voor ze begint.
 bulk-too-many = Onderteken hoogstens { $max } documenten tegelijk.
 error-host = Deze pagina hoort niet bij dit adres. Open Paraaf via het adres dat de stad u gaf.
+note-too-long = De tekst is langer dan { $max } tekens.
+note-characters = De tekst bevat tekens die niet zijn toegelaten (stuurtekens, tekens die de leesrichting omkeren, of alleen onzichtbare tekens).
+dates-range = Geef data tussen 2000 en 2100, en een afwezigheid van hoogstens twee jaar.
 back-inbox = Terug naar te tekenen
 
 ev-submitted = Ingediend door { $by }

@@ -119,6 +119,17 @@ pub async fn add(
             &serde_json::json!({"detail": tr.t("dates-invalid")}).to_string(),
         );
     };
+    use chrono::Datelike;
+    if !(2000..=2100).contains(&from.year())
+        || !(2000..=2100).contains(&to.year())
+        || (to - from).num_days() >= 731
+    {
+        return refused(
+            &me,
+            422,
+            &serde_json::json!({"detail": tr.t("dates-range")}).to_string(),
+        );
+    }
     if to < from {
         return refused(
             &me,

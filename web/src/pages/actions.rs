@@ -120,6 +120,32 @@ fn shown_id(id: &str) -> String {
         .collect()
 }
 
+/// A reason or comment as typed, checked before the confirmation (with the runtime's
+/// own rule, in the interface language): line breaks as LF, trimmed.
+#[allow(clippy::result_large_err)] // the error is the page to show, built once
+fn typed(me: &Me, text: &str, missing: &str) -> Result<String, Response> {
+    let tr = Tr(me.lang);
+    let text = text.replace("\r\n", "\n").trim().to_string();
+    let problem = |key: &str| {
+        refused(
+            me,
+            422,
+            &serde_json::json!({"detail": tr.with(key, &[("max", &paraaf_runtime::engine::text::MAX_NOTE.to_string())])})
+                .to_string(),
+        )
+    };
+    if text.is_empty() {
+        return Err(problem(missing));
+    }
+    if text.chars().count() > paraaf_runtime::engine::text::MAX_NOTE {
+        return Err(problem("note-too-long"));
+    }
+    if paraaf_runtime::engine::text::check_note("", &text).is_err() {
+        return Err(problem("note-characters"));
+    }
+    Ok(text)
+}
+
 fn ok() -> Answer {
     Answer {
         status: 200,
@@ -201,14 +227,10 @@ pub async fn refuse(
         return forbidden_form(&me);
     }
     let tr = Tr(me.lang);
-    let reason = f.reason.trim().to_string();
-    if reason.is_empty() {
-        return refused(
-            &me,
-            422,
-            &serde_json::json!({"detail": tr.t("reason-missing")}).to_string(),
-        );
-    }
+    let reason = match typed(&me, &f.reason, "reason-missing") {
+        Ok(r) => r,
+        Err(page) => return page,
+    };
     if f.confirm != "yes" {
         return on_state(&st, move |s| {
             let Some(d) = s.documents.get(&id).filter(|_| may_see(s, &me.person, &id)) else {
@@ -272,14 +294,10 @@ pub async fn comment(
         return forbidden_form(&me);
     }
     let tr = Tr(me.lang);
-    let text = f.text.trim().to_string();
-    if text.is_empty() {
-        return refused(
-            &me,
-            422,
-            &serde_json::json!({"detail": tr.t("text-missing")}).to_string(),
-        );
-    }
+    let text = match typed(&me, &f.text, "text-missing") {
+        Ok(t) => t,
+        Err(page) => return page,
+    };
     if f.confirm != "yes" {
         return on_state(&st, move |s| {
             let Some(d) = s.documents.get(&id).filter(|_| may_see(s, &me.person, &id)) else {

@@ -185,10 +185,7 @@ fn steps(s: &RtState, tr: Tr, d: &Document, skipped: &[String]) -> Vec<StepView>
 
 /// What `me` is asked to do on `d`, if anything.
 pub fn my_task(s: &RtState, tr: Tr, d: &Document, person: &str) -> Option<String> {
-    let t = d
-        .tasks
-        .iter()
-        .find(|t| t.status == TaskStatus::Open && t.spec.assignees.iter().any(|a| a == person))?;
+    let t = d.task_for(person)?;
     Some(if t.spec.holders.iter().any(|h| h == person) {
         tr.with("task-asks-you", &[("role", &t.spec.role)])
     } else {
