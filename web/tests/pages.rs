@@ -620,17 +620,16 @@ async fn content_from_the_api_is_shown_and_an_edited_one_refused() {
         "content_base64": base64::engine::general_purpose::STANDARD.encode(&pdf),
         "fields": {"dienst": "bevolking", "bron": "notula", "titel": "Aankoop printers", "bedrag": "900"},
     });
-    let res = api
-        .clone()
-        .oneshot(
+    let submit = |body: serde_json::Value| {
+        api.clone().oneshot(
             Request::post("/documents")
                 .header(header::AUTHORIZATION, format!("Bearer {token}"))
                 .header(header::CONTENT_TYPE, "application/json")
                 .body(Body::from(body.to_string()))
                 .unwrap(),
         )
-        .await
-        .unwrap();
+    };
+    let res = submit(body).await.unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
     let id = app
         .writer
@@ -667,17 +666,7 @@ async fn content_from_the_api_is_shown_and_an_edited_one_refused() {
         serde_json::json!({"kind": "besluit", "title": "Evaluatie \u{202e}gnp.exe", "content": "x",
             "fields": {"dienst": "bevolking", "bron": "notula", "titel": "x"}}),
     ] {
-        let res = api
-            .clone()
-            .oneshot(
-                Request::post("/documents")
-                    .header(header::AUTHORIZATION, format!("Bearer {token}"))
-                    .header(header::CONTENT_TYPE, "application/json")
-                    .body(Body::from(bad.to_string()))
-                    .unwrap(),
-            )
-            .await
-            .unwrap();
+        let res = submit(bad.clone()).await.unwrap();
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
     }
     // The API's answer: kept out of caches, no global sequence numbers (their gaps would

@@ -15,6 +15,7 @@ use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::Form;
 use paraaf_runtime::api::{Answer, Command, Write};
+use paraaf_runtime::engine::{Emitter, RuntimeError};
 use paraaf_runtime::visibility::may_see;
 use serde::Deserialize;
 
@@ -153,6 +154,89 @@ fn ok() -> Answer {
     }
 }
 
+/// One action on one document: its confirmation, its command, what is said after.
+struct DocAction {
+    /// `sign`, `refuse`, `comment`: the path, and the scope of the idempotency key.
+    verb: &'static str,
+    /// Only for someone with an open task on the document (sign, refuse).
+    needs_task: bool,
+    /// The confirmation's question (a message with `title`).
+    question: &'static str,
+    /// More lines on the confirmation.
+    details: Vec<String>,
+    /// The form's fields carried over to the confirmed form.
+    hidden: Vec<(String, String)>,
+    /// The message after it (with `title`).
+    done: &'static str,
+    /// Back to the document after it (else to the inbox).
+    back_to_document: bool,
+}
+
+/// Shows the confirmation of `action` on document `id`, or (confirmed) runs `command`
+/// for `me` through the writer and says what was done.
+async fn doc_action(
+    st: WebState,
+    me: Me,
+    id: String,
+    f: &ActForm,
+    action: DocAction,
+    command: impl FnOnce(&mut Emitter, &str, &str) -> Result<(), RuntimeError> + Send + 'static,
+) -> Response {
+    if f.confirm != "yes" {
+        return on_state(&st, move |s| {
+            let tr = Tr(me.lang);
+            let Some(d) = s.documents.get(&id).filter(|_| may_see(s, &me.person, &id)) else {
+                return not_found(me.lang, Some(&me));
+            };
+            let task = my_task(s, tr, d, &me.person);
+            if action.needs_task && task.is_none() {
+                let detail = serde_json::json!({"detail": tr.t("no-task")}).to_string();
+                return refused(&me, 409, &detail);
+            }
+            let mut c = ConfirmPage::new(
+                &me,
+                tr.with(action.question, &[("title", &d.title)]),
+                format!("/app/documents/{id}/{}", action.verb),
+                format!("/app/documents/{id}"),
+            );
+            if action.needs_task {
+                c.details.extend(task);
+            }
+            c.details.extend(action.details);
+            c.hidden.extend(action.hidden);
+            template(200, &c)
+        })
+        .await;
+    }
+    let (doc, who) = (id.clone(), me.person.clone());
+    let scope = format!("{} {id}", action.verb);
+    let done = run(
+        &st,
+        &me,
+        &f.idem,
+        &scope,
+        Box::new(move |em| {
+            command(em, &doc, &who)?;
+            Ok(ok())
+        }),
+    )
+    .await;
+    match done {
+        Ok(_) => {
+            let title = title_of(&st, &id);
+            let message = Tr(me.lang).with(action.done, &[("title", &title)]);
+            st.sessions.set_flash(&me.sid, message);
+            if action.back_to_document {
+                Redirect::to(&format!("/app/documents/{}", crate::render::encode(&id)))
+                    .into_response()
+            } else {
+                Redirect::to("/app").into_response()
+            }
+        }
+        Err(page) => page,
+    }
+}
+
 /// `POST /app/documents/{id}/sign`.
 pub async fn sign(
     State(st): State<WebState>,
@@ -165,53 +249,16 @@ pub async fn sign(
     if !form_ok(&st, &me, &method, &headers, &f.csrf) {
         return forbidden_form(&me);
     }
-    if f.confirm != "yes" {
-        return on_state(&st, move |s| {
-            let tr = Tr(me.lang);
-            let Some(d) = s.documents.get(&id).filter(|_| may_see(s, &me.person, &id)) else {
-                return not_found(me.lang, Some(&me));
-            };
-            let Some(task) = my_task(s, tr, d, &me.person) else {
-                return refused(
-                    &me,
-                    409,
-                    &serde_json::json!({"detail": tr.t("no-task")}).to_string(),
-                );
-            };
-            let mut c = ConfirmPage::new(
-                &me,
-                tr.with("confirm-sign", &[("title", &d.title)]),
-                format!("/app/documents/{id}/sign"),
-                format!("/app/documents/{id}"),
-            );
-            c.details.push(task);
-            template(200, &c)
-        })
-        .await;
-    }
-    let (doc, who) = (id.clone(), me.person.clone());
-    match run(
-        &st,
-        &me,
-        &f.idem,
-        &format!("sign {id}"),
-        Box::new(move |em| {
-            em.sign(&doc, &who)?;
-            Ok(ok())
-        }),
-    )
-    .await
-    {
-        Ok(_) => {
-            let title = title_of(&st, &id);
-            st.sessions.set_flash(
-                &me.sid,
-                Tr(me.lang).with("done-signed", &[("title", &title)]),
-            );
-            Redirect::to("/app").into_response()
-        }
-        Err(page) => page,
-    }
+    let action = DocAction {
+        verb: "sign",
+        needs_task: true,
+        question: "confirm-sign",
+        details: Vec::new(),
+        hidden: Vec::new(),
+        done: "done-signed",
+        back_to_document: false,
+    };
+    doc_action(st, me, id, &f, action, |em, doc, who| em.sign(doc, who)).await
 }
 
 /// `POST /app/documents/{id}/refuse` (with `reason`).
@@ -226,59 +273,23 @@ pub async fn refuse(
     if !form_ok(&st, &me, &method, &headers, &f.csrf) {
         return forbidden_form(&me);
     }
-    let tr = Tr(me.lang);
     let reason = match typed(&me, &f.reason, "reason-missing") {
         Ok(r) => r,
         Err(page) => return page,
     };
-    if f.confirm != "yes" {
-        return on_state(&st, move |s| {
-            let Some(d) = s.documents.get(&id).filter(|_| may_see(s, &me.person, &id)) else {
-                return not_found(me.lang, Some(&me));
-            };
-            if my_task(s, tr, d, &me.person).is_none() {
-                return refused(
-                    &me,
-                    409,
-                    &serde_json::json!({"detail": tr.t("no-task")}).to_string(),
-                );
-            }
-            let mut c = ConfirmPage::new(
-                &me,
-                tr.with("confirm-refuse", &[("title", &d.title)]),
-                format!("/app/documents/{id}/refuse"),
-                format!("/app/documents/{id}"),
-            );
-            c.details
-                .push(tr.with("confirm-reason", &[("reason", &reason)]));
-            c.hidden.push(("reason".into(), reason));
-            template(200, &c)
-        })
-        .await;
-    }
-    let (doc, who) = (id.clone(), me.person.clone());
-    match run(
-        &st,
-        &me,
-        &f.idem,
-        &format!("refuse {id}"),
-        Box::new(move |em| {
-            em.refuse(&doc, &who, &reason)?;
-            Ok(ok())
-        }),
-    )
+    let action = DocAction {
+        verb: "refuse",
+        needs_task: true,
+        question: "confirm-refuse",
+        details: vec![Tr(me.lang).with("confirm-reason", &[("reason", &reason)])],
+        hidden: vec![("reason".into(), reason.clone())],
+        done: "done-refused",
+        back_to_document: false,
+    };
+    doc_action(st, me, id, &f, action, move |em, doc, who| {
+        em.refuse(doc, who, &reason)
+    })
     .await
-    {
-        Ok(_) => {
-            let title = title_of(&st, &id);
-            st.sessions.set_flash(
-                &me.sid,
-                Tr(me.lang).with("done-refused", &[("title", &title)]),
-            );
-            Redirect::to("/app").into_response()
-        }
-        Err(page) => page,
-    }
 }
 
 /// `POST /app/documents/{id}/comment` (with `text`).
@@ -293,48 +304,23 @@ pub async fn comment(
     if !form_ok(&st, &me, &method, &headers, &f.csrf) {
         return forbidden_form(&me);
     }
-    let tr = Tr(me.lang);
     let text = match typed(&me, &f.text, "text-missing") {
         Ok(t) => t,
         Err(page) => return page,
     };
-    if f.confirm != "yes" {
-        return on_state(&st, move |s| {
-            let Some(d) = s.documents.get(&id).filter(|_| may_see(s, &me.person, &id)) else {
-                return not_found(me.lang, Some(&me));
-            };
-            let mut c = ConfirmPage::new(
-                &me,
-                tr.with("confirm-comment", &[("title", &d.title)]),
-                format!("/app/documents/{id}/comment"),
-                format!("/app/documents/{id}"),
-            );
-            c.details.push(text.clone());
-            c.hidden.push(("text".into(), text));
-            template(200, &c)
-        })
-        .await;
-    }
-    let (doc, who) = (id.clone(), me.person.clone());
-    match run(
-        &st,
-        &me,
-        &f.idem,
-        &format!("comment {id}"),
-        Box::new(move |em| {
-            em.comment(&doc, &who, &text)?;
-            Ok(ok())
-        }),
-    )
+    let action = DocAction {
+        verb: "comment",
+        needs_task: false,
+        question: "confirm-comment",
+        details: vec![text.clone()],
+        hidden: vec![("text".into(), text.clone())],
+        done: "done-comment",
+        back_to_document: true,
+    };
+    doc_action(st, me, id, &f, action, move |em, doc, who| {
+        em.comment(doc, who, &text)
+    })
     .await
-    {
-        Ok(_) => {
-            st.sessions
-                .set_flash(&me.sid, Tr(me.lang).t("done-comment"));
-            Redirect::to(&format!("/app/documents/{}", crate::render::encode(&id))).into_response()
-        }
-        Err(page) => page,
-    }
 }
 
 /// `POST /app/bulk-sign` (with `doc` repeated): sign every selected task at once.
