@@ -5,7 +5,7 @@
 //! shown as the document that was signed.
 
 use crate::engine::RuntimeError;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use crate::store::{has_content, put_content, read_content};
 use std::path::Path;
 
 /// Largest content accepted (a scanned council decision is a few MB).
@@ -30,31 +30,14 @@ pub fn put(db: &Path, media_type: &str, body: &[u8]) -> Result<String, RuntimeEr
         )));
     }
     let sha = crate::sha256_hex(body);
-    let conn = Connection::open(db)?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.execute(
-        "INSERT OR IGNORE INTO contents (sha256, media_type, body) VALUES (?1, ?2, ?3)",
-        params![sha, media_type, body],
-    )?;
+    put_content(db, &sha, media_type, body)?;
     Ok(sha)
 }
 
 /// Reads content by hash through a read-only connection; `None` when it is not stored.
 /// Refuses (as tampered) content whose bytes no longer match the hash.
 pub fn get(db: &Path, sha256: &str) -> Result<Option<(String, Vec<u8>)>, RuntimeError> {
-    let conn = Connection::open_with_flags(
-        db,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    let row: Option<(String, Vec<u8>)> = conn
-        .query_row(
-            "SELECT media_type, body FROM contents WHERE sha256 = ?1",
-            [sha256],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
+    let row = read_content(db, sha256)?;
     match row {
         Some((_, body)) if crate::sha256_hex(&body) != sha256 => Err(RuntimeError::Tampered(
             format!("the stored content {sha256} does not match its hash"),
@@ -65,16 +48,7 @@ pub fn get(db: &Path, sha256: &str) -> Result<Option<(String, Vec<u8>)>, Runtime
 
 /// Whether content with this hash is stored (without reading it).
 pub fn has(db: &Path, sha256: &str) -> Result<bool, RuntimeError> {
-    let conn = Connection::open_with_flags(
-        db,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    Ok(conn
-        .query_row("SELECT 1 FROM contents WHERE sha256 = ?1", [sha256], |_| {
-            Ok(())
-        })
-        .optional()?
-        .is_some())
+    has_content(db, sha256)
 }
 
 /// The media type of content the app can show: a PDF (`%PDF-`), or UTF-8 text.

@@ -173,14 +173,7 @@ pub fn run(project: &CompiledProject, s: &Scenario) -> Outcome {
         if !waited && s.wait_at.as_deref() == Some(step_name.as_str()) {
             // Nobody acts: time passes, reminders and escalations fall due.
             waited = true;
-            route.push(format!(
-                "{step_name}: {}",
-                tasks
-                    .iter()
-                    .map(|(_, _, a)| a.join(", "))
-                    .collect::<Vec<_>>()
-                    .join(" | ")
-            ));
+            route.push(step_line(&step_name, &tasks));
             em.now = if wait_workdays {
                 cal.add_workdays(em.now, wait_n)
             } else {
@@ -190,18 +183,7 @@ pub fn run(project: &CompiledProject, s: &Scenario) -> Outcome {
             route.push(format!("(after {wait_text})"));
             continue;
         }
-        route.push(format!(
-            "{step_name}: {}",
-            tasks
-                .iter()
-                .map(|(_, _, a)| if a.is_empty() {
-                    "nobody".to_string()
-                } else {
-                    a.join(", ")
-                })
-                .collect::<Vec<_>>()
-                .join(" | ")
-        ));
+        route.push(step_line(&step_name, &tasks));
         let mut progressed = false;
         for (id, _, assignees) in tasks {
             done.insert(id.clone());
@@ -279,6 +261,21 @@ pub fn run(project: &CompiledProject, s: &Scenario) -> Outcome {
             .push(format!("status: expected {want}, actual {status}"));
     }
     out
+}
+
+/// A route entry: `STEP: person, person | person` (`nobody` for a task no one may sign).
+fn step_line(step: &str, tasks: &[&(String, usize, Vec<String>)]) -> String {
+    let people: Vec<String> = tasks
+        .iter()
+        .map(|(_, _, a)| {
+            if a.is_empty() {
+                "nobody".to_string()
+            } else {
+                a.join(", ")
+            }
+        })
+        .collect();
+    format!("{step}: {}", people.join(" | "))
 }
 
 /// The flows and steps of `project` that no outcome reached, as `flow` or `flow/step`.

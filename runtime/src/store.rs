@@ -707,11 +707,7 @@ fn parse_time(seq: u64, at: &str) -> Result<DateTime<Utc>, RuntimeError> {
 /// read-only connection, so a page never waits for the writer: `(seq, time, event)`.
 /// Rows that do not parse are skipped (the fold already refused an altered log).
 pub fn read_events(db: &Path, seqs: &[u64]) -> Result<Vec<(u64, String, Event)>, RuntimeError> {
-    let conn = Connection::open_with_flags(
-        db,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    let conn = open_read_only(db)?;
     let mut stmt = conn.prepare_cached("SELECT at, body FROM events WHERE seq = ?1")?;
     let mut out = Vec::with_capacity(seqs.len());
     for &seq in seqs {
@@ -725,4 +721,52 @@ pub fn read_events(db: &Path, seqs: &[u64]) -> Result<Vec<(u64, String, Event)>,
         }
     }
     Ok(out)
+}
+
+/// A read-only connection to the database at `db` (a reader beside the one writer).
+fn open_read_only(db: &Path) -> Result<Connection, RuntimeError> {
+    let conn = Connection::open_with_flags(
+        db,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(conn)
+}
+
+/// Stores content by its SHA-256 (`contents`); the same content twice is one row.
+pub fn put_content(
+    db: &Path,
+    sha256: &str,
+    media_type: &str,
+    body: &[u8],
+) -> Result<(), RuntimeError> {
+    let conn = Connection::open(db)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.execute(
+        "INSERT OR IGNORE INTO contents (sha256, media_type, body) VALUES (?1, ?2, ?3)",
+        params![sha256, media_type, body],
+    )?;
+    Ok(())
+}
+
+/// The stored content with this SHA-256, as stored: `(media type, bytes)`.
+pub fn read_content(db: &Path, sha256: &str) -> Result<Option<(String, Vec<u8>)>, RuntimeError> {
+    Ok(open_read_only(db)?
+        .query_row(
+            "SELECT media_type, body FROM contents WHERE sha256 = ?1",
+            [sha256],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}
+
+/// Whether content with this SHA-256 is stored (without reading it).
+pub fn has_content(db: &Path, sha256: &str) -> Result<bool, RuntimeError> {
+    Ok(open_read_only(db)?
+        .query_row("SELECT 1 FROM contents WHERE sha256 = ?1", [sha256], |_| {
+            Ok(())
+        })
+        .optional()?
+        .is_some())
 }

@@ -1,6 +1,8 @@
 //! `paraaf diff BASE HEAD`: who gains or loses sight or signature with a rule change.
 
-use paraaf_compiler::diagnostics::{Finding, render_findings_github, render_findings_sarif};
+use paraaf_compiler::diagnostics::{
+    Finding, render_findings_github, render_findings_sarif, repo_path,
+};
 use paraaf_runtime::impact::{KindImpact, impact};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -109,9 +111,9 @@ fn findings(
                         .count()
                         + 1
                 });
-                (join(prefix, &f.file), line)
+                (repo_path(prefix, &f.file), line)
             }
-            None => (join(prefix, "paraaf.toml"), 1),
+            None => (repo_path(prefix, "paraaf.toml"), 1),
         }
     };
     let mut out = Vec::new();
@@ -146,14 +148,6 @@ fn findings(
         }
     }
     Ok(out)
-}
-
-fn join(prefix: &str, file: &str) -> String {
-    if prefix.is_empty() || prefix == "." {
-        file.to_string()
-    } else {
-        format!("{prefix}/{file}")
-    }
 }
 
 /// The folder of one side: itself when it is a folder, else the project unpacked from

@@ -161,10 +161,8 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             );
         }
     }
-    let calendar = match &args.rt.holidays {
-        Some(path) => super::runtime_args::read_holidays(path)?,
-        None => paraaf_runtime::workdays::Calendar::default(),
-    };
+    // The runtime's own calendar (the holidays file read once, by `open`).
+    let calendar = runtime.calendar.clone();
     // Bind first, so the writer lock can name the address a refused CLI should use.
     let std_listener = std::net::TcpListener::bind(&args.addr)
         .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;

@@ -6,7 +6,7 @@ use super::{Code, Diagnostic, render_json};
 use serde_json::{Value, json};
 
 /// `path` inside the repository: the project folder as given, then the file.
-fn repo_path(prefix: &str, file: &str) -> String {
+pub fn repo_path(prefix: &str, file: &str) -> String {
     let prefix = prefix.trim_start_matches("./").trim_end_matches('/');
     if prefix.is_empty() || prefix == "." {
         file.to_string()

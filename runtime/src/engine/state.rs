@@ -493,10 +493,6 @@ impl State {
                     t.spec.assignees = assignees.clone();
                     t.shield_refused = None;
                 }
-                if let Some(d) = self.doc_mut(doc) {
-                    d.signers.extend(holders.iter().cloned());
-                    d.signers.extend(assignees.iter().cloned());
-                }
             }
             Event::SnapshotTaken { .. } => {}
             Event::DocumentSubmitted {
@@ -537,8 +533,6 @@ impl State {
                 if let Some(d) = self.doc_mut(doc) {
                     d.step = *step;
                     for t in tasks {
-                        d.signers.extend(t.holders.iter().cloned());
-                        d.signers.extend(t.assignees.iter().cloned());
                         d.tasks.push(Task {
                             spec: t.clone(),
                             step: *step,
@@ -580,9 +574,6 @@ impl State {
                     t.status = status;
                     t.decided_by = Some((by.clone(), for_whom.clone()));
                 }
-                if let Some(d) = self.doc_mut(doc) {
-                    d.signers.insert(by.clone());
-                }
             }
             Event::Commented { doc, by, text } => {
                 if let Some(d) = self.doc_mut(doc) {
@@ -617,9 +608,6 @@ impl State {
                     } else {
                         t.spec.assignees = assignees.clone();
                     }
-                }
-                if let Some(d) = self.doc_mut(doc) {
-                    d.signers.extend(assignees.iter().cloned());
                 }
             }
             Event::ShieldRefused {

@@ -1,7 +1,7 @@
 //! My absences: add or withdraw one (with a confirmation), and who takes over meanwhile
 //! (the substitutes the flows declare for the roles I hold).
 
-use super::actions::{ConfirmPage, run};
+use super::actions::{ConfirmPage, done_then, run};
 use super::{name_of, on_state};
 use crate::WebState;
 use crate::auth::{Me, form_ok};
@@ -10,7 +10,7 @@ use crate::render::{Page, forbidden_form, refused, template};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum_extra::extract::Form;
 use chrono::NaiveDate;
 use paraaf_runtime::api::Answer;
@@ -164,10 +164,7 @@ pub async fn add(
     )
     .await
     {
-        Ok(_) => {
-            st.sessions.set_flash(&me.sid, tr.t("done-absence"));
-            Redirect::to("/app/absences").into_response()
-        }
+        Ok(_) => done_then(&st, &me, tr.t("done-absence"), "/app/absences"),
         Err(page) => page,
     }
 }
@@ -227,10 +224,7 @@ pub async fn withdraw(
     )
     .await
     {
-        Ok(_) => {
-            st.sessions.set_flash(&me.sid, tr.t("done-withdrawn"));
-            Redirect::to("/app/absences").into_response()
-        }
+        Ok(_) => done_then(&st, &me, tr.t("done-withdrawn"), "/app/absences"),
         Err(page) => page,
     }
 }

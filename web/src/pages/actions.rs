@@ -147,6 +147,12 @@ fn typed(me: &Me, text: &str, missing: &str) -> Result<String, Response> {
     Ok(text)
 }
 
+/// After an action: the message for the next page (kept in the session), and there.
+pub fn done_then(st: &WebState, me: &Me, message: String, to: &str) -> Response {
+    st.sessions.set_flash(&me.sid, message);
+    Redirect::to(to).into_response()
+}
+
 fn ok() -> Answer {
     Answer {
         status: 200,
@@ -225,13 +231,12 @@ async fn doc_action(
         Ok(_) => {
             let title = title_of(&st, &id);
             let message = Tr(me.lang).with(action.done, &[("title", &title)]);
-            st.sessions.set_flash(&me.sid, message);
-            if action.back_to_document {
-                Redirect::to(&format!("/app/documents/{}", crate::render::encode(&id)))
-                    .into_response()
+            let to = if action.back_to_document {
+                format!("/app/documents/{}", crate::render::encode(&id))
             } else {
-                Redirect::to("/app").into_response()
-            }
+                "/app".to_string()
+            };
+            done_then(&st, &me, message, &to)
         }
         Err(page) => page,
     }
@@ -437,8 +442,7 @@ pub async fn bulk_sign(
                 message.push(' ');
                 message.push_str(&f);
             }
-            st.sessions.set_flash(&me.sid, message);
-            Redirect::to("/app").into_response()
+            done_then(&st, &me, message, "/app")
         }
         Err(page) => page,
     }
