@@ -129,3 +129,115 @@ fn a_substitute_stops_when_the_absence_ends_and_the_escalation_stays() {
         Err(RuntimeError::NotFound)
     ));
 }
+
+/// What people do, in any order: absences of the mayor start and end, days pass
+/// (reminders, escalations), anyone tries to sign anything.
+#[derive(Clone, Debug)]
+enum Step {
+    Away(u8),
+    Back,
+    Days(u8),
+    Sign(usize, usize),
+    Submit,
+}
+
+fn step() -> impl proptest::strategy::Strategy<Value = Step> {
+    use proptest::prelude::*;
+    prop_oneof![
+        1 => (1u8..30).prop_map(Step::Away),
+        1 => Just(Step::Back),
+        2 => (1u8..12).prop_map(Step::Days),
+        4 => (0usize..5, 0usize..3).prop_map(|(p, d)| Step::Sign(p, d)),
+        1 => Just(Step::Submit),
+    ]
+}
+
+/// The independent oracle, in the test's own words: in every round of a step, one
+/// person decided at most one task; and whoever may sign an open task holds its role,
+/// or substitutes for a holder who is away today, or had it escalated to them.
+#[test]
+fn four_eyes_and_substitutes_hold_whatever_happens() {
+    use proptest::prelude::*;
+    // Who signs at the steps of a college decision, and the mayor's substitute.
+    const PEOPLE: [&str; 5] = [
+        "dirk-lambert",
+        "griet-vermeulen",
+        "ruben-van-damme",
+        "hans-de-backer",
+        "jan-desmet",
+    ];
+    let project = project();
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 128,
+        ..ProptestConfig::default()
+    });
+    runner
+        .run(&proptest::collection::vec(step(), 1..40), |steps| {
+            let mut state = State::default();
+            let cal = Calendar::default();
+            let t0 = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+            let mut em = Emitter::new(&mut state, &cal, t0);
+            em.deploy(project.clone()).unwrap();
+            let mut docs = vec![em.submit(besluit()).unwrap()];
+            let mut away: Option<String> = None;
+            for s in &steps {
+                match s {
+                    Step::Away(days) if away.is_none() => {
+                        let from = em.now.date_naive();
+                        away = em
+                            .add_absence("ruben-van-damme", from, from + Duration::days(i64::from(*days)))
+                            .ok();
+                    }
+                    Step::Back => {
+                        if let Some(a) = away.take() {
+                            em.withdraw_absence(&a).unwrap();
+                        }
+                    }
+                    Step::Days(n) => {
+                        em.now = cal.add_workdays(em.now, u32::from(*n));
+                        em.tick();
+                    }
+                    Step::Sign(p, d) => {
+                        let _ = em.sign(&docs[d % docs.len()], PEOPLE[*p]);
+                    }
+                    Step::Submit => docs.push(em.submit(besluit()).unwrap()),
+                    Step::Away(_) => {}
+                }
+                let today = em.now.date_naive();
+                for d in em.state.documents.values() {
+                    // Rounds: runs of consecutive tasks of one step.
+                    let mut round: Vec<&paraaf_runtime::engine::Task> = Vec::new();
+                    let mut rounds = Vec::new();
+                    for t in &d.tasks {
+                        if round.last().is_some_and(|l| l.step != t.step) {
+                            rounds.push(std::mem::take(&mut round));
+                        }
+                        round.push(t);
+                    }
+                    rounds.push(round);
+                    for r in &rounds {
+                        let deciders: Vec<&str> = r
+                            .iter()
+                            .filter_map(|t| t.decided_by.as_ref().map(|(by, _)| by.as_str()))
+                            .collect();
+                        let mut unique = deciders.clone();
+                        unique.sort();
+                        unique.dedup();
+                        prop_assert_eq!(unique.len(), deciders.len(), "{} signed twice in one step: {:?}", d.id, deciders);
+                    }
+                    for t in d.tasks.iter().filter(|t| t.status == TaskStatus::Open) {
+                        let holder_away = t.spec.holders.iter().all(|h| em.state.is_absent(h, today));
+                        for a in &t.spec.assignees {
+                            let ok = t.spec.holders.contains(a)
+                                || t.escalated_to.contains(a)
+                                || holder_away;
+                            prop_assert!(ok, "{} may sign {} of {} (holders {:?}, escalated to {:?}, holders away: {holder_away})",
+                                a, t.spec.role, d.id, t.spec.holders, t.escalated_to);
+                        }
+                    }
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+}
