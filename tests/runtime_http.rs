@@ -699,8 +699,25 @@ fn a_second_writer_is_refused_with_the_servers_address() {
         err.contains(&format!("`paraaf serve` at http://{}", server.addr)),
         "{err}"
     );
-    // Reading is fine.
+    // Every other command that changes the database is refused the same way.
+    let backup = city.dir.join("one-writer-backup.db");
+    for args in [
+        vec!["admin", "rebuild"],
+        vec!["tick"],
+        vec!["admin", "restore", "/nonexistent-backup.db"],
+    ] {
+        let o = city.run(&args, "2026-11-23");
+        let err = String::from_utf8_lossy(&o.stderr).to_string();
+        assert!(!o.status.success(), "{args:?}");
+        assert!(err.contains("`paraaf serve` at http://"), "{args:?}: {err}");
+    }
+    // Reading is fine, and so is a backup (SQLite's online backup).
     assert!(city.run(&["inbox", &who], "2026-11-23").status.success());
+    assert!(
+        city.run(&["admin", "backup", backup.to_str().unwrap()], "2026-11-23")
+            .status
+            .success()
+    );
     // A huge page number is an empty page, not page 1; no token is 401 before the body.
     let t = token(&people[0]);
     let (status, body) = server.call(
@@ -887,10 +904,105 @@ fn every_error_is_a_problem_document() {
             "not_found",
         ),
     ];
-    for (method, path, token, body, status, code) in cases {
+    let long_key = "k".repeat(60_000);
+    let extra: Vec<(Case, Option<&str>)> = vec![
+        // Who asks comes first: no token and a bad body or query is still a 401.
+        (
+            (
+                "POST",
+                "/documents/d-1/refuse".into(),
+                None,
+                Some("{bad".into()),
+                401,
+                "unauthorized",
+            ),
+            None,
+        ),
+        (
+            (
+                "POST",
+                "/documents/d-1/comment".into(),
+                None,
+                Some("{bad".into()),
+                401,
+                "unauthorized",
+            ),
+            None,
+        ),
+        (
+            (
+                "GET",
+                "/inbox?page=abc".into(),
+                None,
+                None,
+                401,
+                "unauthorized",
+            ),
+            None,
+        ),
+        (
+            (
+                "GET",
+                "/documents?per_page=x".into(),
+                None,
+                None,
+                401,
+                "unauthorized",
+            ),
+            None,
+        ),
+        // Idempotency keys are bounded and visible ASCII.
+        (
+            (
+                "POST",
+                "/documents".into(),
+                Some(&t),
+                Some(r#"{"kind":"besluit","content":"x"}"#.into()),
+                422,
+                "invalid",
+            ),
+            Some(long_key.as_str()),
+        ),
+        (
+            (
+                "POST",
+                "/documents/d-1/sign".into(),
+                Some(&t),
+                Some(String::new()),
+                422,
+                "invalid",
+            ),
+            Some("key with spaces"),
+        ),
+        // A kind of 50 kB is not echoed back whole.
+        (
+            (
+                "POST",
+                "/documents".into(),
+                Some(&t),
+                Some(format!(
+                    r#"{{"kind":"{}","content":"x"}}"#,
+                    "k".repeat(50_000)
+                )),
+                422,
+                "invalid",
+            ),
+            None,
+        ),
+    ];
+    let all: Vec<(Case, Option<&str>)> =
+        cases.into_iter().map(|c| (c, None)).chain(extra).collect();
+    let mut seen_statuses = BTreeSet::new();
+    for ((method, path, token, body, status, code), idem) in all {
+        seen_statuses.insert(status.to_string());
         let (s, head, b) = server
-            .exchange(method, &path, token, None, body.as_deref(), &[])
+            .exchange(method, &path, token, idem, body.as_deref(), &[])
             .expect("answers");
+        assert!(
+            b.len() < 2_000,
+            "{method} {path}: an answer of {} bytes echoes the request",
+            b.len()
+        );
         assert_eq!(s, status, "{method} {path}: {b}");
         assert!(
             head.contains("content-type: application/problem+json"),
@@ -914,8 +1026,23 @@ fn every_error_is_a_problem_document() {
     let (_, doc) = server.call("GET", "/openapi.json", None, None, None);
     let doc = json(&doc);
     assert!(doc["components"]["schemas"]["Problem"].is_object());
+    assert!(doc["paths"]["/health"].is_object() && doc["paths"]["/problems/{code}"].is_object());
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
+            // Every status this test provoked is documented on every operation.
+            for status in &seen_statuses {
+                assert!(
+                    op["responses"][status].is_object(),
+                    "{method} {path} lacks {status}"
+                );
+            }
+            // Paging and search live in the query string, and are optional.
+            for param in op["parameters"].as_array().into_iter().flatten() {
+                if ["page", "per_page", "q"].contains(&param["name"].as_str().unwrap_or("")) {
+                    assert_eq!(param["in"], "query", "{method} {path}: {param}");
+                    assert_ne!(param["required"], true, "{method} {path}: {param}");
+                }
+            }
             for (status, resp) in op["responses"].as_object().unwrap() {
                 if status.starts_with('4') || status.starts_with('5') {
                     assert!(

@@ -276,7 +276,7 @@ fn a_forged_or_incomplete_checkpoint_file_is_refused() {
     s.city
         .ok(&["admin", "key", "new", other.to_str().unwrap()], NOW);
     let o = Command::new(env!("CARGO_BIN_EXE_paraaf"))
-        .args(["audit", "checkpoint"])
+        .args(["audit", "checkpoint", "--adopt"])
         .env("PARAAF_DB", &db)
         .env("PARAAF_SIGNING_KEY", &other)
         .env("PARAAF_CHECKPOINTS", s.city.dir.join("other.checkpoints"))
@@ -311,4 +311,131 @@ fn a_forged_or_incomplete_checkpoint_file_is_refused() {
     assert_eq!(code, Some(1));
     assert!(out.contains("a checkpoint is missing"), "{out}");
     assert_eq!(s.submit(&db).status.code(), Some(3));
+}
+
+/// Checkpoints removed from the end of the file (or the whole file) leave more unsigned
+/// events than the writer ever does: refused until an operator adopts the log on purpose.
+/// A database with checkpoints is not opened without its key.
+#[test]
+fn removed_checkpoints_and_a_missing_key_are_refused() {
+    let s = Signed::new("tamper-truncate");
+    for _ in 0..10 {
+        assert!(s.submit(&s.city.db).status.success());
+    }
+    let text = std::fs::read_to_string(cp_file(&s.city.db)).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.len() >= 10, "{text}");
+
+    // The last seven checkpoints and the last two events removed: the file has no gap.
+    let db = s.copy("truncated");
+    std::fs::write(cp_file(&db), lines[..lines.len() - 7].join("\n")).unwrap();
+    sql(
+        &db,
+        "DELETE FROM events WHERE seq > (SELECT max(seq) - 2 FROM events)",
+    );
+    let (code, out) = s.verify(&db);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("covered by no signed checkpoint"), "{out}");
+    let o = s.submit(&db);
+    assert_eq!(o.status.code(), Some(3), "{o:?}");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("audit checkpoint --adopt"),
+        "{o:?}"
+    );
+
+    // The whole file removed: the same.
+    let db = s.copy("no-file");
+    std::fs::remove_file(cp_file(&db)).unwrap();
+    assert_eq!(s.submit(&db).status.code(), Some(3));
+    // An operator who starts checkpoints on an existing database adopts it explicitly.
+    let o = s.run(&db, &["audit", "checkpoint", "--adopt"]);
+    assert!(o.status.success(), "{o:?}");
+    assert!(s.submit(&db).status.success());
+    assert_eq!(s.verify(&db).0, Some(0));
+
+    // Without the key, a database with checkpoints is neither written nor read, and the
+    // chain alone is not reported as verified.
+    let o = Command::new(env!("CARGO_BIN_EXE_paraaf"))
+        .args(["inbox", "dirk-lambert"])
+        .env("PARAAF_DB", &s.city.db)
+        .current_dir(support::root())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3), "{o:?}");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("PARAAF_SIGNING_KEY"),
+        "{o:?}"
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_paraaf"))
+        .args(["audit", "verify"])
+        .env("PARAAF_DB", &s.city.db)
+        .current_dir(support::root())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("--public-key"),
+        "{o:?}"
+    );
+}
+
+/// A backup older than the last checkpoint is restored with a signed record of what it
+/// gives up: the restored log opens and takes writes, `audit verify` names the lost
+/// events. A backup that is not the signed log is refused (exit 3).
+#[test]
+fn a_backup_is_restored_under_signed_checkpoints() {
+    let s = Signed::new("tamper-restore");
+    assert!(s.submit(&s.city.db).status.success());
+    let backup = s.city.dir.join("backup.db");
+    let o = s.run(&s.city.db, &["admin", "backup", backup.to_str().unwrap()]);
+    assert!(o.status.success(), "{o:?}");
+    let at_backup = events(&backup);
+    for _ in 0..8 {
+        assert!(s.submit(&s.city.db).status.success());
+    }
+    let before = events(&s.city.db);
+    assert!(before > at_backup + 10);
+
+    // An edited backup (rehashed) is not the signed log.
+    let forged = s.city.dir.join("forged.db");
+    std::fs::copy(&backup, &forged).unwrap();
+    rewrite_from(&forged, 3, "bevolking", "burgerzaken");
+    let o = s.run(&s.city.db, &["admin", "restore", forged.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3), "{o:?}");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("is not the signed log"),
+        "{o:?}"
+    );
+    assert_eq!(
+        events(&s.city.db),
+        before,
+        "a refused restore changes nothing"
+    );
+
+    let o = s.run(&s.city.db, &["admin", "restore", backup.to_str().unwrap()]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{o:?}");
+    assert!(
+        out.contains(&format!(
+            "events {}–{before} of the replaced log are gone",
+            at_backup + 1
+        )),
+        "{out}"
+    );
+    assert_eq!(events(&s.city.db), at_backup);
+    // The restored log opens, takes writes and verifies, naming what was given up.
+    assert!(s.submit(&s.city.db).status.success());
+    let (code, out) = s.verify(&s.city.db);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains(&format!("restored from a backup at event {at_backup}")),
+        "{out}"
+    );
+    // A restore record cannot be replayed onto the log it replaced: deleting events
+    // after the restore point is still caught.
+    sql(
+        &s.city.db,
+        "DELETE FROM events WHERE seq = (SELECT max(seq) FROM events)",
+    );
+    assert_eq!(s.verify(&s.city.db).0, Some(1));
 }

@@ -38,16 +38,85 @@ pub struct Checkpoint {
     pub at: String,
     /// ed25519 signature (hex) of [`Checkpoint::message`].
     pub signature: String,
+    /// Set on a restore record (`paraaf admin restore`): the log was restored from a
+    /// backup whose head is `seq` (hash `head`), and events `seq + 1..=restored_over` of
+    /// the log it replaced are gone. Later checkpoints continue from `seq + 1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restored_over: Option<u64>,
+    /// The writer's promise, signed: it signs at least every this many events (and at
+    /// every close), so a longer unsigned tail means checkpoints were removed. 0: not
+    /// recorded (older files).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub every: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// How many events may follow the last checkpoint of `list` before the log counts as
+/// cut: two rounds of the writer's interval (a crash skips at most one), from the
+/// last checkpoint's signed promise, else `configured`.
+pub fn unsigned_allowance(list: &[Checkpoint], configured: u64) -> u64 {
+    2 * list
+        .iter()
+        .rev()
+        .map(|c| c.every)
+        .find(|e| *e > 0)
+        .unwrap_or(configured)
+        .max(1)
 }
 
 impl Checkpoint {
     /// The signed bytes: every field but the signature, in a fixed order.
     pub fn message(&self) -> Vec<u8> {
-        format!(
-            "paraaf-checkpoint-v1\n{}\n{}\n{}\n{}\n{}",
-            self.from, self.seq, self.head, self.hashes, self.at
-        )
+        match self.restored_over {
+            None if self.every == 0 => format!(
+                "paraaf-checkpoint-v1\n{}\n{}\n{}\n{}\n{}",
+                self.from, self.seq, self.head, self.hashes, self.at
+            ),
+            None => format!(
+                "paraaf-checkpoint-v2\n{}\n{}\n{}\n{}\n{}\n{}",
+                self.from, self.seq, self.head, self.hashes, self.at, self.every
+            ),
+            Some(over) => format!(
+                "paraaf-restore-v1\n{}\n{}\n{}\n{}\n{}",
+                self.from, self.seq, self.head, over, self.at
+            ),
+        }
         .into_bytes()
+    }
+
+    /// A signed record that the log was restored from a backup ending at `seq` (whose
+    /// hash is `head`) over a log that went up to `over`.
+    pub fn restore(seq: u64, head: String, over: u64, key: &Key) -> Option<Checkpoint> {
+        let mut cp = Checkpoint {
+            from: seq + 1,
+            seq,
+            head,
+            hashes: String::new(),
+            at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            signature: String::new(),
+            restored_over: Some(over),
+            every: 0,
+        };
+        key.sign(&mut cp)?;
+        Some(cp)
+    }
+
+    /// The checkpoints as they hold for a log that was cut back to its first `seq`
+    /// events (a backup): those after are dropped, the one containing `seq` ends there.
+    pub fn cut(list: &[Checkpoint], seq: u64) -> Vec<Checkpoint> {
+        let mut out: Vec<Checkpoint> = list.iter().filter(|c| c.from <= seq).cloned().collect();
+        if let Some(last) = out.last_mut()
+            && last.seq > seq
+        {
+            let keep = usize::try_from((seq + 1 - last.from) * HASH_PREFIX as u64).unwrap_or(0);
+            last.hashes.truncate(keep);
+            last.head = last.hashes[keep.saturating_sub(HASH_PREFIX)..].to_string();
+            last.seq = seq;
+        }
+        out
     }
 
     /// The recorded hash prefix of event `seq`, if this checkpoint covers it.
@@ -196,6 +265,26 @@ pub fn read_file(path: &Path, key: &Key) -> Result<Vec<Checkpoint>, String> {
                 cp.seq
             ));
         }
+        if let Some(over) = cp.restored_over {
+            // A restore: the log now ends at `cp.seq`, which the checkpoints so far must
+            // have signed with this hash; what they signed after it is gone.
+            let last = out.last().map_or(0, |p| p.seq);
+            let signed = out.iter().find_map(|c| c.hash_of(cp.seq));
+            if cp.seq > last
+                || over < cp.seq
+                || cp.seq > 0 && !signed.is_some_and(|h| cp.head.starts_with(h))
+            {
+                return Err(format!(
+                    "{at}: the restore record of event {} does not fit the checkpoints before it",
+                    cp.seq
+                ));
+            }
+            out = Checkpoint::cut(&out, cp.seq);
+            if let Some(l) = out.last_mut() {
+                l.head = cp.head.clone();
+            }
+            continue;
+        }
         let expected_from = out.last().map_or(1, |p| p.seq + 1);
         if cp.from != expected_from || cp.seq < cp.from {
             return Err(format!(
@@ -213,6 +302,17 @@ pub fn read_file(path: &Path, key: &Key) -> Result<Vec<Checkpoint>, String> {
         out.push(cp);
     }
     Ok(out)
+}
+
+/// The restore records of a checkpoint file (already checked by [`read_file`]), oldest
+/// first: each tells which events of an earlier log a restore gave up.
+pub fn restores(path: &Path) -> Vec<Checkpoint> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Checkpoint>(l).ok())
+        .filter(|c| c.restored_over.is_some())
+        .collect()
 }
 
 /// Appends one checkpoint line to the file and syncs it to disk.

@@ -10,6 +10,7 @@ pub mod eval;
 pub mod finance;
 pub mod impact;
 pub mod org;
+pub mod restore;
 pub mod runtime;
 pub mod scenarios;
 pub mod snapshot;

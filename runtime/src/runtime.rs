@@ -67,13 +67,50 @@ impl Runtime {
     /// runtime closes), after checking the log's tail against the file's last checkpoint.
     /// A log that does not match is refused with [`RuntimeError::Tampered`]: nothing may
     /// be appended to it. With a public key only, this checks and never signs.
+    ///
+    /// A log with more events after the last checkpoint than the writer ever leaves
+    /// unsigned (two rounds of `every`: a crash skips at most one) is refused too: lines
+    /// of the checkpoint file, or the whole file, were removed. A database that starts
+    /// using checkpoints late is signed as it is with [`Runtime::adopt_checkpoints`].
     pub fn use_checkpoints(
         &mut self,
         key: Key,
         file: PathBuf,
         every: u64,
     ) -> Result<(), RuntimeError> {
+        self.checkpoints_from(key, file, every, false)
+    }
+
+    /// Like [`Runtime::use_checkpoints`], but accepts events no checkpoint covers yet
+    /// (`paraaf audit checkpoint --adopt`: the operator vouches for them).
+    pub fn adopt_checkpoints(
+        &mut self,
+        key: Key,
+        file: PathBuf,
+        every: u64,
+    ) -> Result<(), RuntimeError> {
+        self.checkpoints_from(key, file, every, true)
+    }
+
+    fn checkpoints_from(
+        &mut self,
+        key: Key,
+        file: PathBuf,
+        every: u64,
+        adopt: bool,
+    ) -> Result<(), RuntimeError> {
         let list = checkpoint::read_file(&file, &key).map_err(RuntimeError::Tampered)?;
+        let signed = list.last().map_or(0, |c| c.seq);
+        let head = self.state.last_seq;
+        let allowance = checkpoint::unsigned_allowance(&list, every);
+        if !adopt && head > signed + allowance {
+            return Err(RuntimeError::Tampered(format!(
+                "events {}–{head} are covered by no signed checkpoint in {}, but the writer signs every {} events: checkpoints were removed from the file (or the file was replaced). If this database only now starts using checkpoints, sign it as it is with `paraaf audit checkpoint --adopt`",
+                signed + 1,
+                file.display(),
+                allowance / 2
+            )));
+        }
         let last = match list.last() {
             Some(cp) => {
                 self.store.verify_tail(cp).map_err(|why| {
@@ -110,6 +147,8 @@ impl Runtime {
             hashes,
             at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             signature: String::new(),
+            restored_over: None,
+            every: cps.every,
         };
         cps.key.sign(&mut cp);
         checkpoint::append(&cps.file, &cp).map_err(RuntimeError::Storage)?;
@@ -121,49 +160,10 @@ impl Runtime {
     /// `DB.lock`, which holds `who` (the server's address) for whoever is refused. Waits a
     /// few seconds for another writer, then refuses: two writers would diverge.
     pub fn lock_writer(&mut self, who: &str) -> Result<(), RuntimeError> {
-        use std::io::{Read, Seek, Write};
         if self.lock.is_some() {
             return Ok(());
         }
-        let mut lock_path = self.path.clone().into_os_string();
-        lock_path.push(".lock");
-        let lock_path = PathBuf::from(lock_path);
-        let storage =
-            |e: std::io::Error| RuntimeError::Storage(format!("{}: {e}", lock_path.display()));
-        let mut f = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&lock_path)
-            .map_err(storage)?;
-        let start = std::time::Instant::now();
-        loop {
-            match f.try_lock() {
-                Ok(()) => break,
-                Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < LOCK_WAIT => {
-                    std::thread::sleep(std::time::Duration::from_millis(50));
-                }
-                Err(std::fs::TryLockError::WouldBlock) => {
-                    let mut holder = String::new();
-                    let _ = f.read_to_string(&mut holder);
-                    return Err(RuntimeError::Conflict(format!(
-                        "{} is being written by {}; write through it (its HTTP API) or stop it first",
-                        self.path.display(),
-                        if holder.trim().is_empty() {
-                            "another process"
-                        } else {
-                            holder.trim()
-                        }
-                    )));
-                }
-                Err(std::fs::TryLockError::Error(e)) => return Err(storage(e)),
-            }
-        }
-        f.set_len(0).map_err(storage)?;
-        f.rewind().map_err(storage)?;
-        f.write_all(who.as_bytes()).map_err(storage)?;
-        f.flush().map_err(storage)?;
+        let f = take_lock(&self.path, who)?;
         self.lock = Some(f);
         // Another writer may have appended since the log was read: start from it again.
         let (head, _) = self
@@ -186,9 +186,15 @@ impl Runtime {
         &self.store
     }
 
-    /// The store, mutably (rebuild).
-    pub fn store_mut(&mut self) -> &mut Store {
-        &mut self.store
+    /// Drops the projections and rebuilds them from the whole log, as the database's one
+    /// writer (refused while another process, such as `paraaf serve`, writes it).
+    pub fn rebuild(&mut self) -> Result<&State, RuntimeError> {
+        self.lock_writer(&format!(
+            "`paraaf admin rebuild` (process {})",
+            std::process::id()
+        ))?;
+        self.state = self.store.rebuild()?;
+        Ok(&self.state)
     }
 
     /// Runs one command at `now` and commits its events (one transaction, one fsync).
@@ -314,6 +320,52 @@ impl Runtime {
         }
         self.execute(now, |_| Ok(()))
     }
+}
+
+/// The exclusive writer lock of the database `db` (`DB.lock`, holding `who`); waits a
+/// few seconds for another writer, then refuses naming it.
+pub(crate) fn take_lock(db: &Path, who: &str) -> Result<std::fs::File, RuntimeError> {
+    use std::io::{Read, Seek, Write};
+    let mut lock_path = db.to_path_buf().into_os_string();
+    lock_path.push(".lock");
+    let lock_path = PathBuf::from(lock_path);
+    let storage =
+        |e: std::io::Error| RuntimeError::Storage(format!("{}: {e}", lock_path.display()));
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock_path)
+        .map_err(storage)?;
+    let start = std::time::Instant::now();
+    loop {
+        match f.try_lock() {
+            Ok(()) => break,
+            Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < LOCK_WAIT => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = f.read_to_string(&mut holder);
+                return Err(RuntimeError::Conflict(format!(
+                    "{} is being written by {}; write through it (its HTTP API) or stop it first",
+                    db.display(),
+                    if holder.trim().is_empty() {
+                        "another process"
+                    } else {
+                        holder.trim()
+                    }
+                )));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(storage(e)),
+        }
+    }
+    f.set_len(0).map_err(storage)?;
+    f.rewind().map_err(storage)?;
+    f.write_all(who.as_bytes()).map_err(storage)?;
+    f.flush().map_err(storage)?;
+    Ok(f)
 }
 
 fn encode_snapshot(state: &State) -> Result<Snapshot, RuntimeError> {

@@ -47,10 +47,19 @@ fn submissions_are_bounded() {
             "control characters",
         ),
         (submission("nul\0", &good, "100"), "control characters"),
+        // Money is never negative, whichever way it is written.
+        (submission("ok", &good, "-5"), "negative"),
+        (submission("ok", &good, "-0.01 EUR"), "negative"),
+        (submission("ok", &good, " - 5"), "negative"),
     ] {
         let err = em.submit(sub).expect_err(why).to_string();
         assert!(err.contains(why), "{why}: {err}");
     }
     em.submit(submission("Aankoop laptops", &good, "100"))
         .expect("a normal submission");
+    em.submit(submission("Nul euro", &good, "0.00"))
+        .expect("zero is an amount");
+    // Without a title, the `titel` field is the title (CLI, HTTP and webhooks alike).
+    let id = em.submit(submission("", &good, "100")).unwrap();
+    assert_eq!(em.state.documents[&id].title, "Aankoop");
 }

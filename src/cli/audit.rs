@@ -1,6 +1,7 @@
 //! `paraaf tick`, `paraaf log`, `paraaf admin rebuild`, `paraaf audit ...`
 
 use super::runtime_args::RuntimeArgs;
+use super::terminal::say;
 use paraaf_runtime::engine::Event;
 use paraaf_runtime::visibility::may_see;
 use std::path::PathBuf;
@@ -28,7 +29,7 @@ pub fn tick(args: TickArgs) -> Result<ExitCode, String> {
         .events_after(before)
         .map_err(|e| e.to_string())?
     {
-        println!("{seq}\t{at}\t{body}");
+        say!("{seq}\t{at}\t{body}");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -85,7 +86,7 @@ pub fn log(args: LogArgs) -> Result<ExitCode, String> {
             other => other.doc().is_some_and(|d| may_see(state, &args.person, d)),
         };
         if visible {
-            println!("{seq}\t{at}\t{body}");
+            say!("{seq}\t{at}\t{body}");
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -106,6 +107,19 @@ pub enum AdminCommand {
     Backup {
         /// Where the copy goes (must not exist yet).
         file: PathBuf,
+        #[command(flatten)]
+        rt: RuntimeArgs,
+    },
+    /// Replace the database with a backup made by `paraaf admin backup`. With the signing
+    /// key, the backup is first checked against every signed checkpoint up to its head
+    /// (refused, exit 3, if it is not the signed log's start), then a signed restore record
+    /// is added to the checkpoint file naming the events given up, so the restored log
+    /// opens and `audit verify` reports the loss. Refused while `paraaf serve` runs.
+    ///
+    /// Example: paraaf admin restore /backups/aalst-2026-12-01.db --db aalst.db
+    Restore {
+        /// The backup to restore.
+        backup: PathBuf,
         #[command(flatten)]
         rt: RuntimeArgs,
     },
@@ -192,9 +206,20 @@ pub fn admin(cmd: AdminCommand) -> Result<ExitCode, String> {
             );
             let out = toml::to_string(&table).map_err(|e| e.to_string())?;
             let tmp = tokens.with_extension("tmp");
-            std::fs::write(&tmp, out)
-                .and_then(|()| std::fs::rename(&tmp, &tokens))
-                .map_err(|e| format!("cannot write {}: {e}", tokens.display()))?;
+            let write = || -> std::io::Result<()> {
+                use std::io::Write as _;
+                let mut options = std::fs::OpenOptions::new();
+                options.write(true).create(true).truncate(true);
+                // Readable by its owner only: it names who may act, and may still hold
+                // plain tokens of older entries.
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                let mut f = options.open(&tmp)?;
+                f.write_all(out.as_bytes())?;
+                f.sync_all()?;
+                std::fs::rename(&tmp, &tokens)
+            };
+            write().map_err(|e| format!("cannot write {}: {e}", tokens.display()))?;
             eprintln!(
                 "the token of {person} (shown once; {} keeps only its hash):",
                 tokens.display()
@@ -202,9 +227,59 @@ pub fn admin(cmd: AdminCommand) -> Result<ExitCode, String> {
             println!("{token}");
             Ok(ExitCode::SUCCESS)
         }
+        AdminCommand::Restore { backup, rt } => {
+            let key = match &rt.signing_key {
+                Some(p) => Some(paraaf_runtime::checkpoint::Key::read(p)?),
+                None if rt.has_checkpoints() => {
+                    return Err(format!(
+                        "{} has signed checkpoints in {}: a restore needs the signing key (--signing-key or PARAAF_SIGNING_KEY) to check the backup and sign what it gives up",
+                        rt.db.display(),
+                        rt.checkpoint_file().display()
+                    ));
+                }
+                None => None,
+            };
+            let file = rt.checkpoint_file();
+            match paraaf_runtime::restore::restore(
+                &backup,
+                &rt.db,
+                key.as_ref().map(|k| (k, file.as_path())),
+            ) {
+                Ok(r) => {
+                    println!(
+                        "restored {} events into {} from {} (head {}; checked against {} signed checkpoints)",
+                        r.events,
+                        rt.db.display(),
+                        backup.display(),
+                        r.head,
+                        r.checked_against
+                    );
+                    if r.replaced > r.events {
+                        println!(
+                            "events {}–{} of the replaced log are gone{}",
+                            r.events + 1,
+                            r.replaced,
+                            match &r.recorded_in {
+                                Some(f) =>
+                                    format!("; a signed restore record in {} says so", f.display()),
+                                None => String::new(),
+                            }
+                        );
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e @ paraaf_runtime::engine::RuntimeError::Tampered(_)) => {
+                    eprintln!("error: {e}");
+                    Ok(ExitCode::from(
+                        crate::cli::runtime_args::EXIT_TAMPERED as u8,
+                    ))
+                }
+                Err(e) => Err(e.to_string()),
+            }
+        }
         AdminCommand::Rebuild { rt } => {
             let mut runtime = rt.open()?;
-            let state = runtime.store_mut().rebuild().map_err(|e| e.to_string())?;
+            let state = runtime.rebuild().map_err(|e| e.to_string())?;
             println!(
                 "rebuilt {} documents from {} events",
                 state.documents.len(),
@@ -236,6 +311,10 @@ pub enum AuditCommand {
     /// (the writer also does so every `--checkpoint-every` events and when it closes).
     /// Needs `--signing-key`; refused while `paraaf serve` writes the database.
     Checkpoint {
+        /// Sign the log as it is, also events no checkpoint covers yet: for a database
+        /// that only now starts using checkpoints (you vouch for its history).
+        #[arg(long)]
+        adopt: bool,
         #[command(flatten)]
         rt: RuntimeArgs,
     },
@@ -251,6 +330,14 @@ pub fn audit(cmd: AuditCommand) -> Result<ExitCode, String> {
                 (Some(p), _) | (None, Some(p)) => Some(Key::read(p)?),
                 (None, None) => None,
             };
+            if key.is_none() && rt.has_checkpoints() {
+                println!(
+                    "FAILED: {} has signed checkpoints in {}: verify with --public-key KEY.pub (the hash chain alone cannot tell a rewritten log)",
+                    rt.db.display(),
+                    rt.checkpoint_file().display()
+                );
+                return Ok(ExitCode::from(1));
+            }
             let checkpoints = match &key {
                 Some(k) => match read_file(&rt.checkpoint_file(), k) {
                     Ok(list) => list,
@@ -283,6 +370,30 @@ pub fn audit(cmd: AuditCommand) -> Result<ExitCode, String> {
                             println!("FAILED: {b}");
                         }
                         return Ok(ExitCode::from(1));
+                    }
+                    let signed = checkpoints.last().map_or(0, |c| c.seq);
+                    let allowance = paraaf_runtime::checkpoint::unsigned_allowance(
+                        &checkpoints,
+                        rt.checkpoint_every,
+                    );
+                    if key.is_some() && v.events > signed + allowance {
+                        println!(
+                            "FAILED: events {}–{} are covered by no signed checkpoint in {}, but the writer signs every {} events: checkpoints were removed from the file, or the file was replaced",
+                            signed + 1,
+                            v.events,
+                            rt.checkpoint_file().display(),
+                            allowance / 2
+                        );
+                        return Ok(ExitCode::from(1));
+                    }
+                    for r in paraaf_runtime::checkpoint::restores(&rt.checkpoint_file()) {
+                        println!(
+                            "note: restored from a backup at event {} on {}: events {}–{} of the earlier log were given up",
+                            r.seq,
+                            r.at,
+                            r.seq + 1,
+                            r.restored_over.unwrap_or(r.seq)
+                        );
                     }
                     match (key.is_some(), checkpoints.last()) {
                         (false, _) => println!(
@@ -317,13 +428,28 @@ pub fn audit(cmd: AuditCommand) -> Result<ExitCode, String> {
                 }
             }
         }
-        AuditCommand::Checkpoint { rt } => {
-            if rt.signing_key.is_none() {
+        AuditCommand::Checkpoint { adopt, rt } => {
+            let Some(key_path) = &rt.signing_key else {
                 return Err(
                     "a checkpoint needs --signing-key (or PARAAF_SIGNING_KEY); create one with `paraaf admin key new FILE`".into(),
                 );
-            }
-            let mut runtime = rt.open()?;
+            };
+            let mut runtime = if adopt {
+                let mut runtime = rt.open_unchecked()?;
+                if let Err(e) = runtime.adopt_checkpoints(
+                    Key::read(key_path)?,
+                    rt.checkpoint_file(),
+                    rt.checkpoint_every,
+                ) {
+                    eprintln!("error: {}: {e}", rt.db.display());
+                    return Ok(ExitCode::from(
+                        crate::cli::runtime_args::EXIT_TAMPERED as u8,
+                    ));
+                }
+                runtime
+            } else {
+                rt.open()?
+            };
             runtime
                 .lock_writer(&format!(
                     "`paraaf audit checkpoint` (process {})",

@@ -1,6 +1,7 @@
 //! `paraaf doc ...`: submit, sign, refuse, comment, show.
 
 use super::runtime_args::RuntimeArgs;
+use super::terminal::say;
 use paraaf_runtime::engine::{RuntimeError, Submission, TaskStatus};
 use paraaf_runtime::visibility::may_see;
 use std::collections::BTreeMap;
@@ -114,15 +115,6 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
         } => {
             let bytes = std::fs::read(&content)
                 .map_err(|e| format!("cannot read {}: {e}", content.display()))?;
-            let title = if title.is_empty() {
-                fields
-                    .iter()
-                    .find(|(k, _)| k == "titel" || k == "title")
-                    .map(|(_, v)| v.clone())
-                    .unwrap_or_default()
-            } else {
-                title
-            };
             let sub = Submission {
                 kind,
                 uploader: person,
@@ -146,7 +138,7 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             match runtime.execute(rt.now(), |e| e.submit(sub)) {
                 Ok(id) => {
                     let d = &runtime.state().documents[&id];
-                    println!("{id}");
+                    say!("{id}");
                     for t in d.tasks.iter().filter(|t| t.status == TaskStatus::Open) {
                         match (&t.shield_refused, t.spec.assignees.is_empty()) {
                             (Some(why), true) => {
@@ -189,17 +181,21 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             }
             let d = &runtime.state().documents[&id];
             if json {
-                println!(
+                say!(
                     "{}",
                     serde_json::to_string_pretty(d).map_err(|e| e.to_string())?
                 );
             } else {
-                println!(
+                say!(
                     "{} — {} ({}, flow {}, version {})",
-                    d.id, d.title, d.kind, d.flow, d.version
+                    d.id,
+                    d.title,
+                    d.kind,
+                    d.flow,
+                    d.version
                 );
-                println!("status: {}", d.status.as_str());
-                println!(
+                say!("status: {}", d.status.as_str());
+                say!(
                     "uploaded by {} on {}",
                     d.uploader,
                     d.submitted_at.format("%Y-%m-%d %H:%M")
@@ -210,7 +206,7 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                         Some((by, None)) => by.clone(),
                         None => t.spec.assignees.join(", "),
                     };
-                    println!(
+                    say!(
                         "  step {} {:<28} {:<10} {}",
                         t.step + 1,
                         t.spec.role,
@@ -218,11 +214,11 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                         who
                     );
                     if let Some(why) = &t.shield_refused {
-                        println!("         shield: {why}");
+                        say!("         shield: {why}");
                     }
                 }
                 for (by, text) in &d.comments {
-                    println!("  comment by {by}: {text}");
+                    say!("  comment by {by}: {text}");
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -240,7 +236,7 @@ fn act(
     match runtime.execute(rt.now(), f) {
         Ok(()) => {
             let d = &runtime.state().documents[id];
-            println!("{id}: {}", d.status.as_str());
+            say!("{id}: {}", d.status.as_str());
             for t in d.tasks.iter().filter(|t| t.status == TaskStatus::Open) {
                 eprintln!(
                     "  waiting for {} ({})",

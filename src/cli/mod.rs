@@ -15,6 +15,7 @@ mod inbox;
 mod org;
 mod runtime_args;
 mod serve;
+mod terminal;
 mod test_cmd;
 mod why;
 

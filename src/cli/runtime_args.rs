@@ -73,6 +73,14 @@ impl RuntimeArgs {
     /// Opens the runtime and, with a signing key, checks the log's tail against the last
     /// signed checkpoint: a log that does not match stops the command (exit 3).
     pub fn open(&self) -> Result<Runtime, String> {
+        if self.signing_key.is_none() && self.has_checkpoints() {
+            eprintln!(
+                "error: {} has signed checkpoints in {}, so it is opened only with its key: set PARAAF_SIGNING_KEY (or --signing-key); without it a rewritten log would go unnoticed",
+                self.db.display(),
+                self.checkpoint_file().display()
+            );
+            std::process::exit(EXIT_TAMPERED);
+        }
         let mut runtime = self.open_unchecked()?;
         if let Some(path) = &self.signing_key {
             let key = paraaf_runtime::checkpoint::Key::read(path)?;
@@ -100,6 +108,11 @@ impl RuntimeArgs {
             }
             Err(e) => Err(format!("{}: {e}", self.db.display())),
         }
+    }
+
+    /// Whether the checkpoint file exists and holds anything.
+    pub fn has_checkpoints(&self) -> bool {
+        std::fs::metadata(self.checkpoint_file()).is_ok_and(|m| m.len() > 0)
     }
 
     /// The signed checkpoint file.

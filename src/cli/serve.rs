@@ -128,6 +128,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     // Kept by hash: a token is `sha256:<hex>` (as `paraaf admin token add` writes it), or
     // a plain token of at least 16 characters, hashed here and never kept.
     let mut tokens = BTreeMap::new();
+    let mut plain = Vec::new();
     for (person, token) in file.tokens.clone() {
         let hash = match token.strip_prefix("sha256:") {
             Some(h) if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) => {
@@ -143,13 +144,22 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                     "the token of {person} is shorter than 16 characters"
                 ));
             }
-            None => paraaf_runtime::sha256_hex(token.as_bytes()),
+            None => {
+                plain.push(person.clone());
+                paraaf_runtime::sha256_hex(token.as_bytes())
+            }
         };
         if let Some(other) = tokens.insert(hash, person.clone()) {
             return Err(format!(
                 "{other} and {person} have the same token: each person needs their own"
             ));
         }
+    }
+    if !plain.is_empty() {
+        tracing::warn!(
+            people = %plain.join(", "),
+            "tokens kept in plain text in the tokens file: replace each with `paraaf admin token add PERSON` (which keeps only a hash)"
+        );
     }
     let mut runtime = args.rt.open()?;
     if let Some(project) = &args.demo {

@@ -1,6 +1,7 @@
 //! `paraaf why`: the reasons behind a visibility or signing decision.
 
 use super::runtime_args::RuntimeArgs;
+use super::terminal::say;
 use std::process::ExitCode;
 
 /// Arguments of `paraaf why`.
@@ -21,24 +22,24 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     let runtime = args.rt.open()?;
     let state = runtime.state();
     let (ok, reasons) = paraaf_runtime::visibility::why_may_see(state, &args.person, &args.doc);
-    println!(
+    say!(
         "{} {} see {}:",
         args.person,
         if ok { "may" } else { "may not" },
         args.doc
     );
     for r in &reasons {
-        println!("  - {r}");
+        say!("  - {r}");
     }
     // Only someone who may see the document learns about its tasks.
     if ok {
         let asked = paraaf_runtime::visibility::why_asked(state, &args.person, &args.doc);
         if asked.is_empty() {
-            println!("{} is not asked to sign {}", args.person, args.doc);
+            say!("{} is not asked to sign {}", args.person, args.doc);
         } else {
-            println!("{} is asked to sign {}:", args.person, args.doc);
+            say!("{} is asked to sign {}:", args.person, args.doc);
             for a in asked {
-                println!("  - {a}");
+                say!("  - {a}");
             }
         }
     }

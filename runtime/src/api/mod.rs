@@ -77,6 +77,7 @@ pub struct CommentRequest {
 
 /// Paging of lists.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Page {
     /// Page number, from 1.
     pub page: Option<usize>,
@@ -150,11 +151,86 @@ pub struct Problem {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Paraaf runtime API", description = "Submit and sign documents of a city's signing flows."),
-    paths(submit, list_documents, show_document, sign, refuse, comment, inbox, webhooks::receive),
+    paths(submit, list_documents, show_document, sign, refuse, comment, inbox, webhooks::receive, health, describe_problem),
     components(schemas(SubmitRequest, RefuseRequest, CommentRequest, DocumentSummary, DocumentList, WriteResult, Problem)),
-    modifiers(&BearerAuth)
+    modifiers(&BearerAuth, &ErrorResponses)
 )]
 struct ApiDoc;
+
+/// Every error status the server answers, each as a problem document; listed on every
+/// operation of the OpenAPI document (a test checks that each status it provokes is).
+pub const ERROR_STATUSES: &[(u16, &str)] = &[
+    (
+        400,
+        "A query string, header or path that cannot be read (`bad_request`)",
+    ),
+    (401, "No valid bearer token (`unauthorized`)"),
+    (403, "Not allowed, for example not your task (`forbidden`)"),
+    (
+        404,
+        "No such document, or one the caller may not see: the two answer alike (`not_found`)",
+    ),
+    (
+        405,
+        "Method not allowed on this path (`method_not_allowed`)",
+    ),
+    (
+        408,
+        "The request, body included, did not arrive within the server's time limit",
+    ),
+    (
+        409,
+        "Conflicts with the document's state, or the Idempotency-Key was used for another request (`conflict`)",
+    ),
+    (413, "The body is larger than the limit (`too_large`)"),
+    (
+        415,
+        "The body is not of a type this path reads (`unsupported_media_type`)",
+    ),
+    (422, "The body or a header value is not valid (`invalid`)"),
+    (
+        503,
+        "The writer stopped, the database failed, or the log does not match its signed checkpoints (`storage`, `tampered`)",
+    ),
+];
+
+struct ErrorResponses;
+
+impl utoipa::Modify for ErrorResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let problem = || {
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                for (status, description) in ERROR_STATUSES {
+                    op.responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| {
+                            ResponseBuilder::new()
+                                .description(*description)
+                                .content("application/problem+json", problem())
+                                .build()
+                                .into()
+                        });
+                }
+            }
+        }
+    }
+}
 
 struct BearerAuth;
 
@@ -301,6 +377,8 @@ async fn problems_everywhere(response: Response) -> Response {
 
 /// `GET /health`: 200 with the committed head while the writer runs, 503 once it stopped.
 /// No token needed; tells nothing about documents.
+#[utoipa::path(get, path = "/health", security(()),
+    responses((status = 200, description = "`{\"status\":\"ok\",\"events\":N,\"versions\":V}` while the writer runs")))]
 async fn health(State(state): State<AppState>) -> Response {
     if !state.writer.running() {
         return respond(problem(503, "storage", "the writer stopped"));
@@ -318,6 +396,9 @@ async fn health(State(state): State<AppState>) -> Response {
 }
 
 /// `GET /problems/{code}`: what a kind of problem means.
+#[utoipa::path(get, path = "/problems/{code}", security(()),
+    params(("code" = String, Path, description = "A problem document's `code`, e.g. `not_found`")),
+    responses((status = 200, description = "`{\"code\":…,\"title\":…}`")))]
 async fn describe_problem(Path(code): Path<String>) -> Response {
     match PROBLEMS.iter().find(|(c, _)| *c == code) {
         Some((c, title)) => respond(Answer {
@@ -343,12 +424,33 @@ fn caller(state: &AppState, headers: &HeaderMap) -> Option<String> {
         .cloned()
 }
 
-fn idempotency(headers: &HeaderMap, body: &[u8], path: &str) -> Option<(String, String)> {
-    let key = headers.get("idempotency-key")?.to_str().ok()?.to_string();
+/// Longest idempotency key accepted (a UUID is 36; room for a prefix).
+pub const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+/// The request's idempotency key and the hash of what it asks; a key longer than
+/// [`MAX_IDEMPOTENCY_KEY`] or with anything but visible ASCII is refused (422).
+fn idempotency(
+    headers: &HeaderMap,
+    body: &[u8],
+    path: &str,
+) -> Result<Option<(String, String)>, Answer> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let bytes = value.as_bytes();
+    if bytes.is_empty()
+        || bytes.len() > MAX_IDEMPOTENCY_KEY
+        || !bytes.iter().all(|b| b.is_ascii_graphic())
+    {
+        return Err(error_answer(&RuntimeError::Invalid(format!(
+            "the Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters (a UUID, for example)"
+        ))));
+    }
+    let key = String::from_utf8_lossy(bytes).into_owned();
     let mut req = path.as_bytes().to_vec();
     req.push(b'\n');
     req.extend_from_slice(body);
-    Some((key, crate::sha256_hex(&req)))
+    Ok(Some((key, crate::sha256_hex(&req))))
 }
 
 fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Answer> {
@@ -382,6 +484,10 @@ async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
     };
     let req: SubmitRequest = match parse(&body) {
         Ok(r) => r,
+        Err(answer) => return respond(answer),
+    };
+    let idem = match idempotency(&headers, &body, "/documents") {
+        Ok(i) => i,
         Err(answer) => return respond(answer),
     };
     let bytes: Option<Vec<u8>> = match (&req.content, &req.content_base64) {
@@ -448,7 +554,6 @@ async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
         title: req.title,
         flow: None,
     };
-    let idem = idempotency(&headers, &body, "/documents");
     respond(
         state
             .writer
@@ -462,6 +567,14 @@ async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
             })
             .await,
     )
+}
+
+/// The paging parameters, read only after the caller is known (a stranger learns
+/// nothing from how a query string is checked).
+fn paging(uri: &axum::http::Uri) -> Result<Page, Answer> {
+    Query::<Page>::try_from_uri(uri)
+        .map(|Query(p)| p)
+        .map_err(|e| problem(400, "bad_request", &e.body_text()))
 }
 
 fn page_of(items: Vec<DocumentSummary>, page: &Page) -> Answer {
@@ -492,10 +605,14 @@ fn page_of(items: Vec<DocumentSummary>, page: &Page) -> Answer {
 async fn list_documents(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(page): Query<Page>,
+    uri: axum::http::Uri,
 ) -> Response {
     let Some(person) = caller(&state, &headers) else {
         return unauthorized();
+    };
+    let page = match paging(&uri) {
+        Ok(p) => p,
+        Err(answer) => return respond(answer),
     };
     respond(
         state
@@ -572,7 +689,10 @@ async fn act(
     let Some(person) = caller(&state, &headers) else {
         return unauthorized();
     };
-    let idem = idempotency(&headers, &body, &format!("/documents/{id}/{path}"));
+    let idem = match idempotency(&headers, &body, &format!("/documents/{id}/{path}")) {
+        Ok(i) => i,
+        Err(answer) => return respond(answer),
+    };
     let who = person.clone();
     respond(
         state
@@ -655,10 +775,14 @@ async fn comment(
 async fn inbox(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(page): Query<Page>,
+    uri: axum::http::Uri,
 ) -> Response {
     let Some(person) = caller(&state, &headers) else {
         return unauthorized();
+    };
+    let page = match paging(&uri) {
+        Ok(p) => p,
+        Err(answer) => return respond(answer),
     };
     respond(
         state

@@ -66,6 +66,13 @@ pub fn error_answer(e: &RuntimeError) -> Answer {
 /// problem (`/problems/CODE`, described there), `title` is fixed per kind, `detail`
 /// tells this occurrence, `code` repeats the kind for programs.
 pub fn problem(status: u16, code: &str, detail: &str) -> Answer {
+    // A detail may quote what was sent (an unknown kind, a field value): never echo
+    // more than a screenful back.
+    let detail: std::borrow::Cow<str> = if detail.chars().count() > MAX_DETAIL {
+        format!("{}…", detail.chars().take(MAX_DETAIL).collect::<String>()).into()
+    } else {
+        detail.into()
+    };
     Answer {
         status,
         body: serde_json::json!({
@@ -78,6 +85,9 @@ pub fn problem(status: u16, code: &str, detail: &str) -> Answer {
         .to_string(),
     }
 }
+
+/// Longest `detail` of a problem document, in characters.
+pub const MAX_DETAIL: usize = 500;
 
 /// Every kind of problem the API answers, with its title (listed at `/problems/CODE`).
 pub const PROBLEMS: &[(&str, &str)] = &[

@@ -265,10 +265,19 @@ impl<'a> Emitter<'a> {
             ));
         }
         let doc = format!("d-{}", self.state.documents.len() + 1);
-        let title = if sub.title.is_empty() {
-            format!("{} {doc}", sub.kind)
-        } else {
-            sub.title
+        // Without a title, a `titel` (or `title`) field is the title shown in inboxes,
+        // whichever way the document came in (CLI, HTTP, webhook).
+        let from_field = ["titel", "title"]
+            .iter()
+            .find_map(|k| fields.get(*k).and_then(|v| v.as_str()))
+            .map(|t| t.chars().take(MAX_TITLE).collect::<String>())
+            .filter(|t| {
+                !t.trim().is_empty() && !t.chars().any(|c| super::text::forbidden(c, false))
+            });
+        let title = match (sub.title.is_empty(), from_field) {
+            (false, _) => sub.title,
+            (true, Some(t)) => t,
+            (true, None) => format!("{} {doc}", sub.kind),
         };
         self.emit(Event::DocumentSubmitted {
             doc: doc.clone(),
@@ -896,6 +905,11 @@ fn normalise(ty: &str, v: &Value, org: &crate::org::OrgIndex) -> Result<Value, S
             })?;
             if ty == "money" && d.scale() > 2 {
                 return Err(format!("`{text}` has more than two decimals"));
+            }
+            if ty == "money" && d.is_sign_negative() && !d.is_zero() {
+                return Err(format!(
+                    "`{text}` is negative: an amount is never below zero"
+                ));
             }
             Ok(Value::String(d.to_string()))
         }
