@@ -373,13 +373,61 @@ fn merged_services_take_over_the_tasks_in_flight() {
         ],
         now,
     );
-    let plan = city.dir.join("migration.toml");
-    std::fs::write(
-        &plan,
-        "organogram = \"new.toml\"\n[rename]\n\"bevolking\" = \"loket\"\n\"burgerlijke-stand\" = \"loket\"\n",
-    )
-    .unwrap();
-    let org = new_org("merge");
+    // A document of Burgerlijke Stand, which no flow names by id: only its field does.
+    let civil = city.ok(
+        &[
+            "doc",
+            "submit",
+            "--kind",
+            "besluit",
+            "--as",
+            &uploader,
+            "--field",
+            "dienst=burgerlijke-stand",
+            "--field",
+            "bron=notula",
+            "--field",
+            "titel=Huwelijken",
+            "--field",
+            "bedrag=100",
+            "--content",
+            &content,
+        ],
+        now,
+    );
+    // The administrator's path, untouched: the project, the new export, the generated plan.
+    let project = city.dir.join("aalst");
+    support::copy_dir(&support::root().join("examples/aalst"), &project);
+    std::fs::copy(new_org("merge"), project.join("new-org.toml")).unwrap();
+    let org = project.join("new-org.toml");
+    city.ok(
+        &[
+            "org",
+            "migrate",
+            "--plan",
+            org.to_str().unwrap(),
+            project.to_str().unwrap(),
+        ],
+        now,
+    );
+    let plan = project.join("migration.toml");
+    let text = std::fs::read_to_string(&plan).unwrap();
+    assert!(text.contains("\"burgerlijke-stand\" = \"loket\""), "{text}");
+    let dry = city.ok(
+        &[
+            "org",
+            "deploy",
+            org.to_str().unwrap(),
+            "--plan",
+            plan.to_str().unwrap(),
+            "--dry-run",
+        ],
+        now,
+    );
+    assert!(
+        dry.contains("would deploy") && !dry.contains("nobody"),
+        "{dry}"
+    );
     let out = city.ok(
         &[
             "org",
@@ -390,9 +438,27 @@ fn merged_services_take_over_the_tasks_in_flight() {
         ],
         now,
     );
-    // The task of `diensthoofd of bevolking` now goes to the heads of the merged service:
-    // the head of Bevolking and the head of Burgerlijke Stand.
-    assert!(out.contains("1 task moved"), "{out}");
+    // The tasks of `diensthoofd of bevolking` and of burgerlijke stand now go to the
+    // heads of the merged service: the head of Bevolking and the head of Burgerlijke Stand.
+    assert!(out.contains("2 tasks moved"), "{out}");
+    assert!(!out.contains("nobody"), "{out}");
+    for head in ["dirk-lambert", "katrien-van-den-broeck"] {
+        let inbox = city.ok(&["inbox", head], now);
+        assert!(
+            inbox.contains(&civil) && inbox.contains("of loket"),
+            "{head}: {inbox}"
+        );
+    }
+    // The flows rewritten by the same plan deploy on the organogram in force; a project
+    // still compiled against the old organogram would put it back and is refused.
+    let stale = city.run(&["deploy", "examples/aalst"], now);
+    assert!(!stale.status.success());
+    assert!(String::from_utf8_lossy(&stale.stderr).contains("organogram version 1 in force"));
+    city.ok(
+        &["org", "migrate", "--apply", project.to_str().unwrap()],
+        now,
+    );
+    city.ok(&["deploy", project.to_str().unwrap()], now);
     assert!(city.ok(&["inbox", "dirk-lambert"], now).contains(&doc));
     assert!(
         city.ok(&["inbox", "katrien-van-den-broeck"], now)
@@ -404,4 +470,215 @@ fn merged_services_take_over_the_tasks_in_flight() {
         &["doc", "sign", &doc, "--as", "katrien-van-den-broeck"],
         now,
     );
+}
+
+/// Removes the `[[people]]` block of `id` from an organogram's TOML.
+fn without_person(org: &str, id: &str) -> String {
+    let at = org.find(&format!("id = \"{id}\"")).unwrap();
+    let start = org[..at].rfind("[[people]]").unwrap();
+    let end = org[at..].find("[[people]]").map_or(org.len(), |e| at + e);
+    format!("{}{}", &org[..start], &org[end..])
+}
+
+/// An escalated task keeps whom it was escalated to across an organogram change, and
+/// loses them once they leave: nobody who left the city signs it again (also not after a
+/// later absence re-routes it).
+#[test]
+fn escalations_survive_an_organogram_change_until_the_person_leaves() {
+    let city = support::City::aalst("restructure-escalated");
+    let uploader = city.staff("bevolking", "diensthoofd")[0].clone();
+    let content = city.content.to_str().unwrap().to_string();
+    let doc = city.ok(
+        &[
+            "doc",
+            "submit",
+            "--kind",
+            "attest",
+            "--as",
+            &uploader,
+            "--field",
+            "soort=gezinssamenstelling",
+            "--field",
+            "aanvrager=Jan Janssens",
+            "--content",
+            &content,
+        ],
+        "2026-11-23",
+    );
+    // Two workdays later nobody signed: escalated to the head of the department.
+    let later = "2026-11-26";
+    city.ok(&["tick"], later);
+    let escalated_to = city.function("departementshoofd", Some("burgerzaken"));
+    assert!(city.ok(&["inbox", &escalated_to], later).contains(&doc));
+
+    // The head of Bevolking leaves (the leaver fixture): the holders change, the
+    // escalation stays.
+    let out = city.ok(
+        &["org", "deploy", new_org("leaver").to_str().unwrap()],
+        later,
+    );
+    assert!(out.contains(&format!("{doc} ")), "{out}");
+    assert!(
+        city.ok(&["inbox", &escalated_to], later).contains(&doc),
+        "{out}"
+    );
+    assert!(city.ok(&["inbox", "sara-nieuwe"], later).contains(&doc));
+    assert!(
+        !city
+            .run(&["doc", "sign", &doc, "--as", "dirk-lambert"], later)
+            .status
+            .success()
+    );
+
+    // Now the person it was escalated to leaves too.
+    let next = city.dir.join("without-escalation-target.toml");
+    let text = std::fs::read_to_string(new_org("leaver")).unwrap();
+    std::fs::write(&next, without_person(&text, &escalated_to)).unwrap();
+    let out = city.ok(&["org", "deploy", next.to_str().unwrap()], later);
+    // Both signatures of the `any` step had been escalated to them.
+    assert!(out.contains("2 tasks moved"), "{out}");
+    assert!(
+        out.contains(&format!("{escalated_to} no longer asked")),
+        "{out}"
+    );
+    let log = city.ok(&["log", "--as", "sara-nieuwe"], later);
+    assert!(log.contains("organogram version 2"), "{log}");
+    // A later absence re-routes every open task: the one who left does not come back.
+    city.ok(
+        &[
+            "absence",
+            "add",
+            "sara-nieuwe",
+            "--from",
+            "2026-11-26",
+            "--to",
+            "2026-11-30",
+        ],
+        later,
+    );
+    let show = city.ok(&["doc", "show", &doc, "--as", &uploader], later);
+    assert!(!show.contains(&escalated_to), "{show}");
+    let o = city.run(&["doc", "sign", &doc, "--as", &escalated_to], later);
+    assert!(
+        !o.status.success(),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}
+
+/// Shielding across organogram changes: a change that would take a shielded kind's
+/// signers out of its group is refused, `--force` included; a signer who moves out of
+/// the group loses the file in flight, which waits in the manual queue (with `--force`,
+/// after the deploy listed it) and is seen by nobody outside.
+#[test]
+fn organogram_changes_never_leave_a_shielded_group() {
+    let city = support::City::aalst("restructure-shield");
+    let now = "2026-11-23";
+    let worker = city.staff("sociale-zaken", "maatschappelijk-werker")[0].clone();
+    let coach = city.function("teamcoach", Some("inkomen"));
+    assert_eq!(coach, "dirk-claes");
+    let content = city.content.to_str().unwrap().to_string();
+    let doc = city.ok(
+        &[
+            "doc",
+            "submit",
+            "--kind",
+            "sociaal-dossier",
+            "--as",
+            &worker,
+            "--field",
+            "team=inkomen",
+            "--field",
+            "dossiernummer=LL-2026-0042",
+            "--content",
+            &content,
+        ],
+        now,
+    );
+    let org = std::fs::read_to_string(support::root().join("examples/aalst/org.toml")).unwrap();
+
+    // Team Inkomen moves under Bevolking: the flow's signer leaves the group.
+    let moved_team = city.dir.join("inkomen-moved.toml");
+    std::fs::write(
+        &moved_team,
+        org.replacen(
+            "id = \"inkomen\"\nname = \"Inkomen\"\nkind = \"team\"\nparent = \"sociale-zaken\"",
+            "id = \"inkomen\"\nname = \"Inkomen\"\nkind = \"team\"\nparent = \"bevolking\"",
+            1,
+        ),
+    )
+    .unwrap();
+    for extra in [None, Some("--force")] {
+        let mut args = vec!["org", "deploy", moved_team.to_str().unwrap()];
+        args.extend(extra);
+        let o = city.run(&args, now);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{args:?}");
+        assert!(
+            err.contains("breaks the shielding") && err.contains("nothing was deployed"),
+            "{err}"
+        );
+    }
+
+    // The team coach moves to Bevolking: nobody holds the step now.
+    let moved_person = city.dir.join("coach-moved.toml");
+    let at = org.find("id = \"dirk-claes\"").unwrap();
+    let mut text = org.clone();
+    text.replace_range(
+        at..,
+        &org[at..].replacen(
+            "function = \"teamcoach\"\nunit = \"inkomen\"",
+            "function = \"teamcoach\"\nunit = \"bevolking\"",
+            1,
+        ),
+    );
+    std::fs::write(&moved_person, &text).unwrap();
+    let o = city.run(&["org", "deploy", moved_person.to_str().unwrap()], now);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("without a signer") && err.contains(&doc),
+        "{err}"
+    );
+    let out = city.ok(
+        &["org", "deploy", moved_person.to_str().unwrap(), "--force"],
+        now,
+    );
+    assert!(out.contains("without a signer (manual queue)"), "{out}");
+    // The coach who left the group neither sees nor signs the file; it waits, with the
+    // reason, for someone inside.
+    assert_eq!(
+        city.refused(&["doc", "show", &doc, "--as", &coach], now),
+        "error: no such document"
+    );
+    assert!(!city.ok(&["inbox", &coach], now).contains(&doc));
+    let show = city.ok(&["doc", "show", &doc, "--as", &worker], now);
+    assert!(
+        show.contains("manual queue") || show.contains("nobody"),
+        "{show}"
+    );
+}
+
+/// The deploy check covers every place a flow names the organogram, not only step
+/// signers: an escalation target, a group and a substitute rule here.
+#[test]
+fn every_use_of_a_renamed_function_is_checked() {
+    let city = support::City::aalst("restructure-every-use");
+    let org = std::fs::read_to_string(support::root().join("examples/aalst/org.toml")).unwrap();
+    let renamed = city.dir.join("adjunct.toml");
+    std::fs::write(
+        &renamed,
+        org.replace("\"adjunct-algemeen-directeur\"", "\"adjunct-directeur\""),
+    )
+    .unwrap();
+    let o = city.run(&["org", "deploy", renamed.to_str().unwrap()], "2026-11-23");
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    for place in [
+        "escalates to function `adjunct-algemeen-directeur`",
+        "group `tucht` holds function `adjunct-algemeen-directeur`",
+        "a substitute rule names function `adjunct-algemeen-directeur`",
+    ] {
+        assert!(err.contains(place), "{place}: {err}");
+    }
 }

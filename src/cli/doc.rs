@@ -204,6 +204,11 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                     let who = match &t.decided_by {
                         Some((by, Some(for_whom))) => format!("{by} for {for_whom}"),
                         Some((by, None)) => by.clone(),
+                        None if t.spec.assignees.is_empty()
+                            && t.status == paraaf_runtime::engine::TaskStatus::Open =>
+                        {
+                            "nobody can sign it now: manual queue".to_string()
+                        }
                         None => t.spec.assignees.join(", "),
                     };
                     say!(

@@ -422,6 +422,12 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             for a in &report.absences_ended {
                 println!("absence ended: {a}");
             }
+            for r in &report.relabelled {
+                println!("renamed role: {r}");
+            }
+            for w in &report.stranded {
+                println!("without a signer (manual queue): {w}");
+            }
             println!(
                 "{} organogram version {}: {} task{} moved, {} absence{} ended",
                 if dry_run { "would deploy" } else { "deployed" },

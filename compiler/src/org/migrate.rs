@@ -53,7 +53,13 @@ pub fn propose(d: &OrgDiff, organogram: &str) -> String {
         .filter(|a| a.renamed_to.is_none())
         .map(|a| a.id.as_str())
         .collect();
-    for e in d.removed.iter().filter(|e| used.contains(e.id.as_str())) {
+    // Removed entries the flows use, and those taken over by another even when no flow
+    // names them: documents in flight may (a `dienst` field naming a merged service).
+    for e in d
+        .removed
+        .iter()
+        .filter(|e| used.contains(e.id.as_str()) || d.replaced_by.iter().any(|r| r.from == e.id))
+    {
         let candidates: Vec<&str> = d
             .added
             .iter()
@@ -70,7 +76,7 @@ pub fn propose(d: &OrgDiff, organogram: &str) -> String {
         let places = d.affected.iter().filter(|a| a.id == e.id).count();
         if let Some(r) = d.replaced_by.iter().find(|r| r.from == e.id) {
             out.push_str(&format!(
-                "{} = {}   # {} `{}` removed, used {places}×; taken over by `{}`: {}\n",
+                "{} = {}   # {} `{}` removed, used {places}× in the flows; taken over by `{}`: {}\n",
                 quote(&e.id),
                 quote(&r.to),
                 e.kind,

@@ -93,6 +93,18 @@ impl<'a> Emitter<'a> {
                 violations.join("\n  - ")
             )));
         }
+        // After `org deploy`, the organogram in force is the one every decision uses; a
+        // project compiled against another one would put it back silently (people who
+        // left would sign again, renames would be forgotten).
+        if let Some(o) = &self.state.organogram
+            && o.version > 0
+            && *o.organogram != project.organogram
+        {
+            return Err(RuntimeError::Invalid(format!(
+                "the project was compiled against another organogram than organogram version {} in force (deployed with `paraaf org deploy`); nothing was deployed. Compile it against the organogram in force (after `paraaf org migrate --apply`, org.toml is that one), or deploy the new organogram first with `paraaf org deploy`, which moves the documents in flight",
+                o.version
+            )));
+        }
         if let Some((current, dep)) = self.state.current() {
             for d in dep
                 .project
@@ -644,6 +656,16 @@ impl<'a> Emitter<'a> {
 
     /// Re-routes every open task for today's absences.
     fn reassign(&mut self, reason: &str) {
+        self.reroute(Reroute::Absences(reason), &mut OrgDeployment::default());
+    }
+
+    /// Every open task routed again — the one loop for absences and organogram changes:
+    /// the role's holders (recomputed from the organogram in force after an organogram
+    /// change), then absences and substitutes, then whom it was escalated to (while they
+    /// are still in the organogram), each through the shield. A task whose signers change
+    /// gets one event (`task_moved` with the reason and the new role label for an
+    /// organogram change, `task_reassigned` otherwise); outsiders kept out are recorded.
+    pub(super) fn reroute(&mut self, why: Reroute<'_>, report: &mut OrgDeployment) {
         let mut changes = Vec::new();
         let mut refusals = Vec::new();
         for d in self
@@ -656,16 +678,58 @@ impl<'a> Emitter<'a> {
                 continue;
             };
             for t in d.tasks.iter().filter(|t| t.status == TaskStatus::Open) {
-                let (holders, _) = shield_split(
-                    self.state,
-                    d.version,
-                    &d.kind,
-                    &d.fields,
-                    t.spec.holders.clone(),
-                );
-                let (mut fresh, kept_out) =
-                    self.route(dep, d.version, &d.kind, &t.spec.role, &holders, &d.fields);
-                if !kept_out.is_empty() && t.shield_refused.is_none() {
+                let (holders, role) = match why {
+                    Reroute::Absences(_) => (t.spec.holders.clone(), t.spec.role.clone()),
+                    Reroute::Organogram(_) => {
+                        let Some(sig) = dep
+                            .flow(&d.flow)
+                            .and_then(|f| f.steps.get(t.step))
+                            .and_then(|s| s.signatures.get(t.spec.signature))
+                        else {
+                            continue;
+                        };
+                        (
+                            dep.org.holders(&sig.signer, &d.fields),
+                            dep.org.role(&sig.signer, &d.fields),
+                        )
+                    }
+                };
+                let (holders, mut kept_out) =
+                    shield_split(self.state, d.version, &d.kind, &d.fields, holders);
+                let (mut fresh, out) =
+                    self.route(dep, d.version, &d.kind, &role, &holders, &d.fields);
+                kept_out.extend(out);
+                // Whoever it was escalated to keeps it while they are in the organogram
+                // (and inside the shield); a substitute of an absence that ended does
+                // not (they were asked for the holder, who is back).
+                if t.escalated {
+                    let targets: Vec<String> = t
+                        .escalated_to
+                        .iter()
+                        .filter(|a| dep.org.is_person(a))
+                        .cloned()
+                        .collect();
+                    let (targets, out) =
+                        shield_split(self.state, d.version, &d.kind, &d.fields, targets);
+                    kept_out.extend(out);
+                    for a in targets {
+                        if !fresh.contains(&a) && !holders.contains(&a) {
+                            fresh.push(a);
+                        }
+                    }
+                }
+                let moved = match why {
+                    Reroute::Absences(_) => fresh != t.spec.assignees,
+                    Reroute::Organogram(_) => {
+                        holders != t.spec.holders
+                            || fresh != t.spec.assignees
+                            || role != t.spec.role
+                    }
+                };
+                if moved {
+                    changes.push((d.id.clone(), t.clone(), holders, fresh.clone(), role));
+                }
+                if !kept_out.is_empty() && (t.shield_refused.is_none() || moved) {
                     refusals.push((
                         d.id.clone(),
                         d.kind.clone(),
@@ -675,27 +739,74 @@ impl<'a> Emitter<'a> {
                         d.version,
                     ));
                 }
-                // Whoever it was escalated to keeps it; a substitute of an absence that
-                // ended does not (they were asked for the holder, who is back).
-                if t.escalated {
-                    for a in &t.escalated_to {
-                        if !fresh.contains(a) && !t.spec.holders.contains(a) {
-                            fresh.push(a.clone());
-                        }
-                    }
-                }
-                if fresh != t.spec.assignees {
-                    changes.push((d.id.clone(), t.spec.id.clone(), fresh));
-                }
             }
         }
-        for (doc, task, assignees) in changes {
-            self.emit(Event::TaskReassigned {
-                doc,
-                task,
-                assignees,
-                reason: reason.into(),
-            });
+        let show = |v: &[String]| {
+            if v.is_empty() {
+                "nobody".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
+        for (doc, t, holders, assignees, role) in changes {
+            match why {
+                Reroute::Absences(reason) => self.emit(Event::TaskReassigned {
+                    doc,
+                    task: t.spec.id.clone(),
+                    assignees,
+                    reason: reason.into(),
+                }),
+                Reroute::Organogram(version) => {
+                    let reason = if role != t.spec.role {
+                        format!(
+                            "organogram version {version}: {} is now {role}, held by {}",
+                            t.spec.role,
+                            show(&holders)
+                        )
+                    } else if holders != t.spec.holders {
+                        format!(
+                            "organogram version {version}: {role} is now held by {} (was {})",
+                            show(&holders),
+                            show(&t.spec.holders)
+                        )
+                    } else {
+                        let gone: Vec<String> = t
+                            .spec
+                            .assignees
+                            .iter()
+                            .filter(|a| !assignees.contains(a))
+                            .cloned()
+                            .collect();
+                        format!(
+                            "organogram version {version}: {} no longer asked ({role} is held by {})",
+                            show(&gone),
+                            show(&holders)
+                        )
+                    };
+                    let line = format!(
+                        "{doc} {}: {} → {} ({reason})",
+                        t.spec.id,
+                        show(&t.spec.assignees),
+                        show(&assignees)
+                    );
+                    if assignees.is_empty() && !t.spec.assignees.is_empty() {
+                        report.stranded.push(line.clone());
+                    }
+                    if holders == t.spec.holders && assignees == t.spec.assignees {
+                        report.relabelled.push(line);
+                    } else {
+                        report.moves.push(line);
+                    }
+                    self.emit(Event::TaskMoved {
+                        doc,
+                        task: t.spec.id.clone(),
+                        holders,
+                        assignees,
+                        role: (role != t.spec.role).then_some(role),
+                        reason,
+                    });
+                }
+            }
         }
         for (doc, kind, task, refused, empty, version) in refusals {
             if let Some(dep) = self.state.deployment(version).cloned() {
@@ -935,4 +1046,13 @@ fn normalise(ty: &str, v: &Value, org: &crate::org::OrgIndex) -> Result<Value, S
         },
         _ => Ok(Value::String(text)),
     }
+}
+
+/// Why open tasks are routed again (see `Emitter::reroute`).
+#[derive(Clone, Copy)]
+pub(super) enum Reroute<'a> {
+    /// Absences changed (added, withdrawn, begun or ended): the holders stay.
+    Absences(&'a str),
+    /// This organogram version is now in force: holders and role labels are recomputed.
+    Organogram(u32),
 }

@@ -51,6 +51,10 @@ pub enum Event {
         holders: Vec<String>,
         /// Who may sign now.
         assignees: Vec<String>,
+        /// The role's new label, when the organogram renamed it (`diensthoofd of
+        /// burgerzaken` after a merge).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        role: Option<String>,
         /// Why, in words (organogram version, old and new signer).
         reason: String,
     },

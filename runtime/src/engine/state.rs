@@ -420,11 +420,17 @@ impl State {
         match event {
             Event::ProjectDeployed { project, .. } => {
                 // A project brings the organogram it was compiled with; it is in force.
+                // The same organogram as in force (the rule after `org deploy`) keeps
+                // its renames: older versions still name the old ids.
                 let version = self.organogram.as_ref().map_or(0, |o| o.version);
+                let renames = match &self.organogram {
+                    Some(o) if *o.organogram == project.organogram => o.renames.clone(),
+                    _ => BTreeMap::new(),
+                };
                 self.organogram = Some(OrgInForce {
                     version,
                     organogram: Arc::new(project.organogram.clone()),
-                    renames: BTreeMap::new(),
+                    renames,
                 });
                 self.push_deployment(Arc::new((**project).clone()));
                 self.reindex_deployments();
@@ -486,11 +492,15 @@ impl State {
                 task,
                 holders,
                 assignees,
+                role,
                 ..
             } => {
                 if let Some(t) = self.task_mut(doc, task) {
                     t.spec.holders = holders.clone();
                     t.spec.assignees = assignees.clone();
+                    if let Some(r) = role {
+                        t.spec.role = r.clone();
+                    }
                     t.shield_refused = None;
                 }
             }

@@ -3,7 +3,7 @@
 //! shield is proven again for each (an outsider is kept out and the task waits in the
 //! manual queue); the absences of people who left end.
 
-use super::{Emitter, Event, RuntimeError, Status, TaskStatus, shield_split};
+use super::{Emitter, Event, RuntimeError};
 use paraaf_compiler::compile::model::{Organogram, Signer, UnitSel};
 use paraaf_compiler::compile::rename::rename_org_ids;
 use paraaf_compiler::compile::shield::verify;
@@ -21,6 +21,12 @@ pub struct OrgDeployment {
     pub moves: Vec<String>,
     /// Absences ended because the person left.
     pub absences_ended: Vec<String>,
+    /// Documents in flight the new organogram would leave without a signer, or whose
+    /// unit field names a unit it lacks (deployed only with `force`).
+    pub stranded: Vec<String>,
+    /// Tasks whose signers stay but whose role was renamed (`diensthoofd` →
+    /// `hoofd-van-dienst`): recorded as a `task_moved` with the new label.
+    pub relabelled: Vec<String>,
 }
 
 /// Every organogram id a signer names that `org` lacks.
@@ -49,11 +55,99 @@ fn missing(s: &Signer, org: &Organogram) -> Vec<String> {
     out
 }
 
+/// An organogram name a compiled project uses: a signer, or a unit by id.
+enum OrgRef<'a> {
+    Signer(&'a Signer),
+    Unit(&'a str),
+}
+
+impl OrgRef<'_> {
+    fn missing(&self, org: &Organogram) -> Vec<String> {
+        match self {
+            OrgRef::Signer(s) => missing(s, org),
+            OrgRef::Unit(u) if !org.units.iter().any(|x| x.id == *u) => {
+                vec![format!("unit `{u}`")]
+            }
+            OrgRef::Unit(_) => Vec::new(),
+        }
+    }
+}
+
+/// Every place a compiled project names the organogram, with where, in words: step
+/// signers, escalation targets, audiences, groups, substitutes and field restrictions.
+fn references(p: &paraaf_compiler::compile::model::CompiledProject) -> Vec<(String, OrgRef<'_>)> {
+    use paraaf_compiler::compile::model::{Audience, GroupDefinition, Within};
+    fn group<'a>(name: &str, d: &'a GroupDefinition, out: &mut Vec<(String, OrgRef<'a>)>) {
+        match d {
+            GroupDefinition::Unit(u) => {
+                out.push((format!("group `{name}` holds"), OrgRef::Unit(u)))
+            }
+            GroupDefinition::People(list) => out.extend(
+                list.iter()
+                    .map(|s| (format!("group `{name}` holds"), OrgRef::Signer(s))),
+            ),
+            GroupDefinition::Union(parts) => parts.iter().for_each(|d| group(name, d, out)),
+        }
+    }
+    let mut out = Vec::new();
+    for f in &p.flows {
+        for step in &f.steps {
+            for sig in &step.signatures {
+                out.push((
+                    format!("flow `{}`, step `{}` signs by", f.name, step.name),
+                    OrgRef::Signer(&sig.signer),
+                ));
+            }
+        }
+        if let Some(e) = f.deadline.as_ref().and_then(|d| d.escalate.as_ref()) {
+            out.push((
+                format!("flow `{}` escalates to", f.name),
+                OrgRef::Signer(&e.to),
+            ));
+        }
+        for a in &f.visible_to {
+            match a {
+                Audience::Unit {
+                    unit: UnitSel::Fixed(u),
+                } => out.push((format!("flow `{}` is visible to", f.name), OrgRef::Unit(u))),
+                Audience::Signer { signer } => out.push((
+                    format!("flow `{}` is visible to", f.name),
+                    OrgRef::Signer(signer),
+                )),
+                _ => {}
+            }
+        }
+    }
+    for g in &p.groups {
+        group(&g.name, &g.definition, &mut out);
+    }
+    for s in &p.substitutes {
+        out.push(("a substitute rule is for".into(), OrgRef::Signer(&s.holder)));
+        out.extend(
+            s.substitutes
+                .iter()
+                .map(|x| ("a substitute rule names".into(), OrgRef::Signer(x))),
+        );
+    }
+    for d in &p.documents {
+        for f in &d.fields {
+            if let Some(Within::Unit(u)) = &f.within {
+                out.push((
+                    format!("field `{}` of `{}` is restricted to", f.name, d.name),
+                    OrgRef::Unit(u),
+                ));
+            }
+        }
+    }
+    out
+}
+
 impl Emitter<'_> {
     /// Puts `organogram` in force (with `renames`: old id → new id for what the flows
     /// still name) and moves every open task whose signers change. Refuses, changing
-    /// nothing, when a deployed flow names something the new organogram lacks or its
-    /// shielding would break — unless `force`, and then lists it.
+    /// nothing, when a deployed flow names something the new organogram lacks, or a
+    /// document in flight would be left without a signer — unless `force`, and then
+    /// lists it — and always when the shielding of a deployed flow would break.
     pub fn deploy_organogram(
         &mut self,
         organogram: Organogram,
@@ -61,6 +155,7 @@ impl Emitter<'_> {
         force: bool,
     ) -> Result<OrgDeployment, RuntimeError> {
         let mut report = OrgDeployment::default();
+        let mut shield_breaks = Vec::new();
         let Some(current) = self.state.organogram.clone() else {
             return Err(RuntimeError::Invalid(
                 "no project is deployed yet: deploy one first (`paraaf deploy`)".into(),
@@ -83,26 +178,30 @@ impl Emitter<'_> {
                     .collect();
             }
             let mut names = BTreeSet::new();
-            for f in &routed.flows {
-                for step in &f.steps {
-                    for sig in &step.signatures {
-                        for m in missing(&sig.signer, &organogram) {
-                            names.insert(format!(
-                                "version {}: flow `{}`, step `{}` signs by {m}, which the new organogram lacks",
-                                i + 1,
-                                f.name,
-                                step.name
-                            ));
-                        }
-                    }
-                }
+            for (place, lacks) in references(&routed).into_iter().flat_map(|(place, r)| {
+                r.missing(&organogram)
+                    .into_iter()
+                    .map(move |m| (place.clone(), m))
+            }) {
+                names.insert(format!(
+                    "version {}: {place} {lacks}, which the new organogram lacks",
+                    i + 1
+                ));
             }
             report.breaks.extend(names);
-            report.breaks.extend(
+            shield_breaks.extend(
                 verify(&routed, &index)
                     .into_iter()
                     .map(|v| format!("version {}: {v}", i + 1)),
             );
+        }
+        if !shield_breaks.is_empty() {
+            // Never forced: a deployment that breaks its shield takes every document of
+            // that version out of use (nobody may receive or see them).
+            return Err(RuntimeError::Invalid(format!(
+                "the new organogram breaks the shielding of the deployed flows; nothing was deployed, and --force does not change that (keep the group's members inside, or change the group first):\n  - {}",
+                shield_breaks.join("\n  - ")
+            )));
         }
         if !report.breaks.is_empty() && !force {
             return Err(RuntimeError::Invalid(format!(
@@ -110,8 +209,62 @@ impl Emitter<'_> {
                 report.breaks.join("\n  - ")
             )));
         }
-        let json =
-            serde_json::to_string(&organogram).map_err(|e| RuntimeError::Invalid(e.to_string()))?;
+        // A trial on a copy of the state (an O(1) clone): which documents in flight would
+        // be left without a signer.
+        let mut trial_state = self.state.clone();
+        let mut trial = Emitter::new(&mut trial_state, self.calendar, self.now);
+        let tried = trial.apply_organogram(&current, organogram.clone(), renames.clone(), &all);
+        if !tried.stranded.is_empty() && !force {
+            return Err(RuntimeError::Invalid(format!(
+                "the new organogram leaves documents in flight without a signer; nothing was deployed (map what they name in the plan, or --force to send them to the manual queue):\n  - {}",
+                tried.stranded.join("\n  - ")
+            )));
+        }
+        let mut done = self.apply_organogram(&current, organogram, renames, &all);
+        done.breaks = report.breaks;
+        Ok(done)
+    }
+
+    /// Records the organogram version and moves what it changes (see `deploy_organogram`).
+    fn apply_organogram(
+        &mut self,
+        current: &crate::engine::state::OrgInForce,
+        organogram: Organogram,
+        renames: BTreeMap<String, String>,
+        all: &BTreeMap<String, String>,
+    ) -> OrgDeployment {
+        let mut report = OrgDeployment::default();
+        // Unit fields of documents in flight must still name a unit (through the renames).
+        let units: BTreeSet<&str> = organogram.units.iter().map(|u| u.id.as_str()).collect();
+        for d in self
+            .state
+            .documents
+            .values()
+            .filter(|d| d.status == super::Status::InProgress)
+        {
+            let Some(kind) = self
+                .state
+                .deployment(d.version)
+                .and_then(|dep| dep.compiled.documents.iter().find(|k| k.name == d.kind))
+            else {
+                continue;
+            };
+            for f in kind.fields.iter().filter(|f| f.ty == "unit") {
+                let Some(v) = d.fields.get(&f.name).and_then(|v| v.as_str()) else {
+                    continue;
+                };
+                let now = all.get(v).map_or(v, |n| n.as_str());
+                if !units.contains(now) {
+                    report.stranded.push(format!(
+                        "{}: field `{}` names unit `{now}`, which the new organogram lacks",
+                        d.id, f.name
+                    ));
+                }
+            }
+        }
+        let Ok(json) = serde_json::to_string(&organogram) else {
+            return report;
+        };
         report.version = current.version + 1;
         self.emit(Event::OrganogramDeployed {
             version: report.version,
@@ -134,99 +287,7 @@ impl Emitter<'_> {
                 .absences_ended
                 .push(format!("{id} of {person} (no longer in the organogram)"));
         }
-        self.move_tasks(report.version, &mut report.moves);
-        Ok(report)
-    }
-
-    /// Every open task re-routed through the organogram in force: its role's holders
-    /// now, then absences and substitutes, then the shield.
-    fn move_tasks(&mut self, version: u32, moves: &mut Vec<String>) {
-        let mut changes = Vec::new();
-        let mut refusals = Vec::new();
-        for d in self
-            .state
-            .documents
-            .values()
-            .filter(|d| d.status == Status::InProgress)
-        {
-            let Some(dep) = self.state.deployment(d.version) else {
-                continue;
-            };
-            let Some(flow) = dep.flow(&d.flow) else {
-                continue;
-            };
-            for t in d.tasks.iter().filter(|t| t.status == TaskStatus::Open) {
-                let Some(sig) = flow
-                    .steps
-                    .get(t.step)
-                    .and_then(|s| s.signatures.get(t.spec.signature))
-                else {
-                    continue;
-                };
-                let (holders, mut kept_out) = shield_split(
-                    self.state,
-                    d.version,
-                    &d.kind,
-                    &d.fields,
-                    dep.org.holders(&sig.signer, &d.fields),
-                );
-                let role = dep.org.role(&sig.signer, &d.fields);
-                let (assignees, out) =
-                    self.route(dep, d.version, &d.kind, &role, &holders, &d.fields);
-                kept_out.extend(out);
-                if holders != t.spec.holders || assignees != t.spec.assignees {
-                    let show = |v: &[String]| {
-                        if v.is_empty() {
-                            "nobody".to_string()
-                        } else {
-                            v.join(", ")
-                        }
-                    };
-                    let reason = format!(
-                        "organogram version {version}: {role} is now held by {} (was {})",
-                        show(&holders),
-                        show(&t.spec.holders)
-                    );
-                    moves.push(format!(
-                        "{} {}: {} → {} ({reason})",
-                        d.id,
-                        t.spec.id,
-                        show(&t.spec.assignees),
-                        show(&assignees)
-                    ));
-                    changes.push((
-                        d.id.clone(),
-                        t.spec.id.clone(),
-                        holders,
-                        assignees.clone(),
-                        reason,
-                    ));
-                }
-                if !kept_out.is_empty() {
-                    refusals.push((
-                        d.id.clone(),
-                        d.kind.clone(),
-                        t.spec.id.clone(),
-                        kept_out,
-                        assignees.is_empty(),
-                        d.version,
-                    ));
-                }
-            }
-        }
-        for (doc, task, holders, assignees, reason) in changes {
-            self.emit(Event::TaskMoved {
-                doc,
-                task,
-                holders,
-                assignees,
-                reason,
-            });
-        }
-        for (doc, kind, task, refused, empty, version) in refusals {
-            if let Some(dep) = self.state.deployment(version).cloned() {
-                self.refuse_by_shield(&dep, &kind, &doc, task, refused, empty);
-            }
-        }
+        self.reroute(super::Reroute::Organogram(report.version), &mut report);
+        report
     }
 }
