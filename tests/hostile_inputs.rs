@@ -120,6 +120,37 @@ fn huge_names_and_many_errors() {
 }
 
 #[test]
+fn thousands_of_errors_on_one_line() {
+    // 2,000 unknown names in one 60 kB condition (with no-break spaces): each error
+    // shows a window of its line, not the whole line (that printed 36 MB in 46 s).
+    let cond: Vec<String> = (0..2_000)
+        .map(|i| format!("onbekend{i} > 1\u{a0}000 EUR"))
+        .collect();
+    let (code, out) = survive("long-line-errors", &flow_when(&cond.join(" and ")));
+    assert_eq!(code, Some(1));
+    assert!(out.contains("2000 errors"), "{}", &out[out.len() - 300..]);
+    assert!(out.len() < 2_000_000, "{} bytes", out.len());
+    // The excerpt of error 1000 points at its name, at the right line and column.
+    let at = out.find("called `onbekend1000`").unwrap();
+    let excerpt: Vec<&str> = out[at..].lines().take(5).collect();
+    let col = flow_when(&cond.join(" and "))
+        .split(|b| *b == b'\n')
+        .nth(2)
+        .map(|l| {
+            let l = String::from_utf8_lossy(l).to_string();
+            l[..l.find("onbekend1000 ").unwrap()].chars().count() + 1
+        })
+        .unwrap();
+    assert!(
+        excerpt[1].ends_with(&format!("flows.paraaf:3:{col} ]")),
+        "{excerpt:#?}"
+    );
+    let caret = excerpt[4].chars().position(|c| c == '^').unwrap();
+    let under: String = excerpt[3].chars().skip(caret).take(12).collect();
+    assert!(under.starts_with("onbekend1000"), "{excerpt:#?}");
+}
+
+#[test]
 fn messages_for_what_office_users_type() {
     let (_, out) = survive("belgian-amount", &flow_when("bedrag >= 8.500 EUR"));
     assert!(out.contains("for 8500 euro write `8 500 EUR`"), "{out}");

@@ -148,6 +148,71 @@ fn huge_and_deep_conditions_do_not_crash_the_server() {
     assert_eq!(c.child.wait().unwrap().code(), Some(0));
 }
 
+/// Thousands of errors on one long line (with no-break spaces, so not ASCII): the list
+/// is capped with a note, and typing elsewhere is still answered at once (converting
+/// positions was quadratic in the line and held the database, so edits and completion
+/// waited behind it).
+#[test]
+fn many_errors_on_one_long_line_do_not_hold_up_typing() {
+    let root = aalst("lsp-long-line");
+    let mut c = start(&root);
+    let path = root.join("flows/lang.paraaf");
+    let terms: Vec<String> = (0..3_000)
+        .map(|i| format!("onbekend{i} >= 1\u{a0}000 EUR"))
+        .collect();
+    let long = format!(
+        "flow lang for besluit when {} {{\n  step a : sign burgemeester\n}}\n",
+        terms.join(" and ")
+    );
+    std::fs::write(&path, &long).unwrap();
+    let u = open(&mut c, &path);
+    let d = c.diagnostics_where(&u, |d| d.len() > 1);
+    assert_eq!(d.len(), 501, "capped at 500 and a note");
+    let note = d[500]["message"].as_str().unwrap();
+    let more: usize = note.split(' ').next().unwrap().parse().unwrap();
+    assert!(more >= 2500 && note.contains("more problems"), "{note}");
+    // Each shown error about a name sits at that name's UTF-16 column on line 0.
+    let mut checked = 0;
+    for x in &d[..500] {
+        let m = x["message"].as_str().unwrap();
+        let Some(name) = m.split('`').nth(1).filter(|n| n.starts_with("onbekend")) else {
+            continue;
+        };
+        let at = long.find(&format!("{name} ")).unwrap();
+        let col: usize = long[..at].chars().map(char::len_utf16).sum();
+        assert_eq!(
+            x["range"]["start"],
+            json!({"line": 0, "character": col}),
+            "{m}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 490, "{checked}");
+    // An edit below the long line, then completion there: answered while the
+    // diagnostics of the edit are computed.
+    let edited = long.replace("sign burgemeester", "sign ");
+    let started = std::time::Instant::now();
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": u, "version": 2}, "contentChanges": [{"text": edited}]}),
+    );
+    let r = c.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": u}, "position": {"line": 1, "character": 14}}),
+    );
+    assert!(r["result"].is_array(), "{r}");
+    // A liveness bound, not a benchmark (`cargo bench --bench lsp` measures): before,
+    // this waited for the whole conversion, tens of seconds in a debug build.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    let _ = c.request("shutdown", json!(null));
+    c.notify("exit", json!(null));
+    assert_eq!(c.child.wait().unwrap().code(), Some(0));
+}
+
 /// The repository opened at its root: each project is checked against its own
 /// organogram, loose files are told they are in none, and URIs survive spaces, `é` and
 /// emoji in folder names.

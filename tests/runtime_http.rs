@@ -711,6 +711,27 @@ fn a_second_writer_is_refused_with_the_servers_address() {
         assert!(!o.status.success(), "{args:?}");
         assert!(err.contains("`paraaf serve` at http://"), "{args:?}: {err}");
     }
+    // The lock file deleted while the server runs: the server takes it again at its
+    // next write, and a CLI write is still refused (it once got a lock of its own).
+    let mut lock = city.db.clone().into_os_string();
+    lock.push(".lock");
+    std::fs::remove_file(&lock).unwrap();
+    let (status, body) = server.call(
+        "POST",
+        "/documents",
+        Some(&toks[0].1),
+        Some("after-lock-removed"),
+        Some(&besluit("100")),
+    );
+    assert_eq!(status, 201, "{body}");
+    assert!(std::path::Path::new(&lock).exists());
+    let o = city.run(&["tick"], "2026-11-23");
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("`paraaf serve` at http://"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     // Reading is fine, and so is a backup (SQLite's online backup).
     assert!(city.run(&["inbox", &who], "2026-11-23").status.success());
     assert!(

@@ -2,10 +2,16 @@
 
 use tower_lsp_server::ls_types::{Position, Range};
 
-/// Line starts of a text.
+/// Line starts of a text, and where it is not ASCII: positions are found in O(log n),
+/// so a thousand diagnostics on one 20 kB line convert in microseconds, not seconds.
 pub struct LineIndex<'a> {
     text: &'a str,
     starts: Vec<usize>,
+    /// Byte offset of each non-ASCII character, ascending.
+    wide: Vec<usize>,
+    /// For each entry of `wide`, the bytes minus UTF-16 units of the non-ASCII
+    /// characters before it (a prefix sum).
+    saved: Vec<usize>,
 }
 
 impl<'a> LineIndex<'a> {
@@ -13,7 +19,30 @@ impl<'a> LineIndex<'a> {
     pub fn new(text: &'a str) -> LineIndex<'a> {
         let mut starts = vec![0];
         starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { text, starts }
+        let (mut wide, mut saved) = (Vec::new(), Vec::new());
+        if !text.is_ascii() {
+            let mut sum = 0;
+            for (i, c) in text.char_indices().filter(|(_, c)| !c.is_ascii()) {
+                wide.push(i);
+                saved.push(sum);
+                sum += c.len_utf8() - c.len_utf16();
+            }
+            saved.push(sum);
+        }
+        LineIndex {
+            text,
+            starts,
+            wide,
+            saved,
+        }
+    }
+
+    /// Bytes minus UTF-16 units of the characters that start before `offset`.
+    fn saved_before(&self, offset: usize) -> usize {
+        if self.wide.is_empty() {
+            return 0;
+        }
+        self.saved[self.wide.partition_point(|w| *w < offset)]
     }
 
     /// The position of a byte offset.
@@ -25,7 +54,7 @@ impl<'a> LineIndex<'a> {
         while !self.text.is_char_boundary(end) {
             end -= 1;
         }
-        let col: usize = self.text[start..end].chars().map(char::len_utf16).sum();
+        let col = (end - start) - (self.saved_before(end) - self.saved_before(start));
         Position::new(line as u32, col as u32)
     }
 
@@ -34,7 +63,8 @@ impl<'a> LineIndex<'a> {
         Range::new(self.position(r.start), self.position(r.end))
     }
 
-    /// The byte offset of a position (clamped to the text).
+    /// The byte offset of a position (clamped to the text). One per request: linear in
+    /// the line is fine here.
     pub fn offset(&self, p: Position) -> usize {
         let Some(&start) = self.starts.get(p.line as usize) else {
             return self.text.len();
@@ -65,4 +95,33 @@ pub fn word_at(text: &str, offset: usize) -> Option<(String, std::ops::Range<usi
         .find(|(_, c)| !is_word(*c))
         .map_or(text.len(), |(i, _)| offset + i);
     (start < end).then(|| (text[start..end].trim_matches('-').to_string(), start..end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The index agrees with counting UTF-16 units one character at a time.
+    #[test]
+    fn positions_match_a_character_count() {
+        let text = "ab\u{a0}c 🙂 é\nx\u{202f}y🙂🙂z\n\nlast é";
+        let lines = LineIndex::new(text);
+        for offset in 0..=text.len() + 2 {
+            let mut end = offset.min(text.len());
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            let line = text[..end].matches('\n').count();
+            let start = text[..end].rfind('\n').map_or(0, |i| i + 1);
+            let col: usize = text[start..end].chars().map(char::len_utf16).sum();
+            assert_eq!(
+                lines.position(offset),
+                Position::new(line as u32, col as u32),
+                "offset {offset}"
+            );
+            if text.is_char_boundary(offset) {
+                assert_eq!(lines.offset(lines.position(offset)), offset);
+            }
+        }
+    }
 }

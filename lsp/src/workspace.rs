@@ -265,9 +265,35 @@ impl Workspace {
                 ..Default::default()
             });
         }
+        for list in by_file.values_mut() {
+            cap(list);
+        }
         by_file
             .into_iter()
             .filter_map(|(name, diags)| Some((Uri::from_file_path(self.path_of(&name))?, diags)))
             .collect()
     }
+}
+
+/// Most diagnostics published for one file: an editor slows down on tens of thousands,
+/// and nobody reads past the first screens.
+pub const MAX_DIAGNOSTICS_PER_FILE: usize = 500;
+
+/// Keeps the first [`MAX_DIAGNOSTICS_PER_FILE`] diagnostics of a file and says how many
+/// more `paraaf check` shows.
+fn cap(list: &mut Vec<lsp::Diagnostic>) {
+    if list.len() <= MAX_DIAGNOSTICS_PER_FILE {
+        return;
+    }
+    let more = list.len() - MAX_DIAGNOSTICS_PER_FILE;
+    list.truncate(MAX_DIAGNOSTICS_PER_FILE);
+    list.push(lsp::Diagnostic {
+        range: lsp::Range::default(),
+        severity: Some(lsp::DiagnosticSeverity::INFORMATION),
+        source: Some("paraaf".into()),
+        message: format!(
+            "{more} more problems in this file are not shown here; `paraaf check` lists them all"
+        ),
+        ..Default::default()
+    });
 }

@@ -18,6 +18,8 @@ pub struct Runtime {
     path: PathBuf,
     /// Held while this process is the database's one writer.
     lock: Option<std::fs::File>,
+    /// Who holds the lock, as written into it (kept to take it again under that name).
+    writer: Option<String>,
     /// Signed checkpoints, when a key is configured.
     checkpoints: Option<Checkpoints>,
     /// Events between two snapshots of the state.
@@ -56,6 +58,7 @@ impl Runtime {
             calendar,
             path: path.to_path_buf(),
             lock: None,
+            writer: None,
             checkpoints: None,
             snapshot_every: crate::snapshot::DEFAULT_EVERY,
             last_snapshot,
@@ -160,11 +163,19 @@ impl Runtime {
     /// `DB.lock`, which holds `who` (the server's address) for whoever is refused. Waits a
     /// few seconds for another writer, then refuses: two writers would diverge.
     pub fn lock_writer(&mut self, who: &str) -> Result<(), RuntimeError> {
-        if self.lock.is_some() {
+        // The lock file deleted or replaced while held (by hand, a cleanup script) would
+        // let a second writer lock a new file: before each batch, the writer checks that
+        // the file at the path is still the one it holds, and takes the lock again if not.
+        if let Some(held) = &self.lock
+            && lock_file_is(&self.path, held)
+        {
             return Ok(());
         }
-        let f = take_lock(&self.path, who)?;
+        self.lock = None;
+        let who = self.writer.clone().unwrap_or_else(|| who.to_string());
+        let f = take_lock(&self.path, &who)?;
         self.lock = Some(f);
+        self.writer = Some(who);
         // Another writer may have appended since the log was read: start from it again.
         let (head, _) = self
             .store
@@ -284,7 +295,8 @@ impl Runtime {
             }
             return results.into_iter().map(|_| Err(e.clone())).collect();
         }
-        if self.state.last_seq >= self.last_snapshot + self.snapshot_every.max(2)
+        if self.state.last_seq
+            >= self.last_snapshot + crate::snapshot::interval(self.snapshot_every, &self.state)
             && self.encoding.is_none()
         {
             // Encoded off the writer thread from an O(1) clone; saved with a later batch.
@@ -324,11 +336,33 @@ impl Runtime {
 
 /// The exclusive writer lock of the database `db` (`DB.lock`, holding `who`); waits a
 /// few seconds for another writer, then refuses naming it.
+/// The path of the writer lock of the database at `db`.
+fn lock_path(db: &Path) -> PathBuf {
+    let mut p = db.to_path_buf().into_os_string();
+    p.push(".lock");
+    PathBuf::from(p)
+}
+
+/// Whether the lock file at `db`'s lock path is the file `held`.
+fn lock_file_is(db: &Path, held: &std::fs::File) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (std::fs::metadata(lock_path(db)), held.metadata()) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = held;
+        lock_path(db).exists()
+    }
+}
+
 pub(crate) fn take_lock(db: &Path, who: &str) -> Result<std::fs::File, RuntimeError> {
     use std::io::{Read, Seek, Write};
-    let mut lock_path = db.to_path_buf().into_os_string();
-    lock_path.push(".lock");
-    let lock_path = PathBuf::from(lock_path);
+    let lock_path = lock_path(db);
     let storage =
         |e: std::io::Error| RuntimeError::Storage(format!("{}: {e}", lock_path.display()));
     let mut f = std::fs::OpenOptions::new()

@@ -214,12 +214,20 @@ fn an_altered_snapshot_is_refused_and_an_orphan_is_ignored() {
     assert!(used > 0 && used < head, "an older, valid snapshot is used");
     assert_eq!(paraaf_runtime::snapshot::encode(&state).unwrap(), expected);
 
-    // The newest valid snapshot edited (a document's title): refused.
+    // The newest valid snapshot edited (one byte of its documents): refused.
+    let mut body: Vec<u8> = store
+        .connection()
+        .query_row("SELECT body FROM snapshots WHERE seq = ?1", [used], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let at = body.len() - 40;
+    body[at] ^= 0x20;
     store
         .connection()
         .execute(
-            "UPDATE snapshots SET body = CAST(replace(CAST(body AS TEXT), 'besluit', 'Besluit') AS BLOB) WHERE seq = ?1",
-            [used],
+            "UPDATE snapshots SET body = ?2 WHERE seq = ?1",
+            rusqlite::params![used, body],
         )
         .unwrap();
     match Runtime::open(&db, Default::default()) {

@@ -32,6 +32,21 @@ pub fn render_text<'a>(
     let mut cache = ariadne::sources(files.iter().map(|(f, (t, _))| (f.clone(), t.clone())));
     let mut out = Vec::new();
     for d in diags {
+        // A line too long to show whole (a condition of thousands of terms on one
+        // line) is shown as a window around the span: ariadne prints whole lines, so
+        // 2,000 errors on an 18 kB line would print 36 MB.
+        let long = std::iter::once(&d.span)
+            .chain(d.labels.iter().map(|l| &l.span))
+            .any(|s| {
+                files
+                    .get(&s.file)
+                    .is_some_and(|(_, o)| o.line_chars(s.range.start) > MAX_LINE)
+            });
+        if long {
+            let (_, o) = &files[&d.span.file];
+            out.extend_from_slice(cropped(d, &files, o).as_bytes());
+            continue;
+        }
         let kind = match d.severity {
             Severity::Error => ReportKind::Error,
             Severity::Warning => ReportKind::Warning,
@@ -69,11 +84,95 @@ pub fn render_text<'a>(
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Byte offsets of a text turned into character offsets, clamped into the text.
+/// Lines longer than this (in characters) are shown as a window around the span.
+const MAX_LINE: usize = 240;
+/// Characters shown either side of a span on a long line.
+const CONTEXT: usize = 40;
+/// Characters of a span shown on a long line.
+const MAX_SPAN: usize = 80;
+
+/// A diagnostic on a line too long to print whole, in the layout ariadne uses.
+fn cropped(d: &Diagnostic, files: &BTreeMap<String, (String, Offsets)>, o: &Offsets) -> String {
+    use std::fmt::Write;
+    let kind = match d.severity {
+        Severity::Error => "Error",
+        Severity::Warning => "Warning",
+    };
+    let text = &files[&d.span.file].0;
+    let (line, col) = o.line_col(d.span.range.start);
+    let start = floor_char_boundary(text, d.span.range.start.min(text.len()));
+    let end = floor_char_boundary(text, d.span.range.end.min(text.len())).max(start);
+    let line_start = o.starts[line - 1];
+    let line_end = text[line_start..]
+        .find('\n')
+        .map_or(text.len(), |i| line_start + i);
+    let before: Vec<char> = text[line_start..start]
+        .chars()
+        .rev()
+        .take(CONTEXT + 1)
+        .collect();
+    let span: Vec<char> = text[start..end.min(line_end)]
+        .chars()
+        .take(MAX_SPAN + 1)
+        .collect();
+    let after: Vec<char> = text[end.min(line_end)..line_end]
+        .chars()
+        .take(CONTEXT + 1)
+        .collect();
+    let mut shown = String::new();
+    if before.len() > CONTEXT {
+        shown.push('…');
+    }
+    shown.extend(before.iter().take(CONTEXT).rev());
+    let caret_at = shown.chars().count();
+    shown.extend(span.iter().take(MAX_SPAN));
+    let carets = span.len().clamp(1, MAX_SPAN);
+    if span.len() > MAX_SPAN {
+        shown.push('…');
+    }
+    shown.extend(after.iter().take(CONTEXT));
+    if after.len() > CONTEXT {
+        shown.push('…');
+    }
+    let shown: String = shown
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let n = format!(" {line}");
+    let pad = " ".repeat(n.len());
+    let mut s = String::new();
+    let _ = writeln!(s, "[{}] {kind}: {}", d.code, d.message);
+    let _ = writeln!(s, "{pad} ,-[ {}:{line}:{col} ]", d.span.file);
+    let _ = writeln!(s, "{pad} |");
+    let _ = writeln!(s, "{n} | {shown}");
+    let _ = writeln!(
+        s,
+        "{pad} | {}{} {}",
+        " ".repeat(caret_at),
+        "^".repeat(carets),
+        d.code.title()
+    );
+    for l in &d.labels {
+        let (ll, lc) = files
+            .get(&l.span.file)
+            .map_or((1, 1), |(_, lo)| lo.line_col(l.span.range.start));
+        let _ = writeln!(s, "{pad} | note: {}:{ll}:{lc}: {}", l.span.file, l.message);
+    }
+    if let Some(help) = &d.help {
+        let _ = writeln!(s, "{pad} |");
+        let _ = writeln!(s, "{pad} | Help: {help}");
+    }
+    let _ = writeln!(s, "{}'", "-".repeat(pad.len() + 1));
+    s
+}
+
+/// Byte offsets of a text turned into character offsets and lines, clamped into the text.
 struct Offsets {
     /// The character index at each byte that starts a character; `None` for ASCII text,
     /// where both are the same.
     table: Option<Vec<u32>>,
+    /// Byte offset of each line's start.
+    starts: Vec<usize>,
     len: usize,
 }
 
@@ -97,6 +196,9 @@ impl Offsets {
         });
         Offsets {
             table,
+            starts: std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect(),
             len: text.len(),
         }
     }
@@ -112,6 +214,22 @@ impl Offsets {
     fn char_range(&self, r: &std::ops::Range<usize>) -> std::ops::Range<usize> {
         let start = self.char_at(r.start);
         start..self.char_at(r.end).max(start)
+    }
+
+    /// 1-based line and character column of a byte offset.
+    fn line_col(&self, byte: usize) -> (usize, usize) {
+        let byte = byte.min(self.len);
+        let line = self.starts.partition_point(|s| *s <= byte).max(1);
+        let start = self.starts[line - 1];
+        (line, self.char_at(byte) - self.char_at(start) + 1)
+    }
+
+    /// Characters on the line that holds a byte offset (without its line break).
+    fn line_chars(&self, byte: usize) -> usize {
+        let (line, _) = self.line_col(byte);
+        let start = self.starts[line - 1];
+        let end = self.starts.get(line).map_or(self.len, |e| e - 1);
+        self.char_at(end) - self.char_at(start)
     }
 }
 
@@ -157,25 +275,17 @@ struct JsonFix<'a> {
 /// Renders diagnostics as a JSON array (one object per diagnostic, with line/column).
 /// Fields are only ever added, never renamed or removed.
 pub fn render_json<'a>(diags: &[Diagnostic], source: impl Fn(&str) -> Option<&'a str>) -> String {
-    // Line starts per file, once: 16,000 diagnostics stay linear.
-    let mut lines: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    // Lines and characters per file, once: 16,000 diagnostics on one line stay linear.
+    let mut lines: BTreeMap<String, Offsets> = BTreeMap::new();
     for d in diags {
         for f in std::iter::once(&d.span.file).chain(d.labels.iter().map(|l| &l.span.file)) {
-            lines.entry(f.clone()).or_insert_with(|| {
-                let text = source(f).unwrap_or("");
-                std::iter::once(0)
-                    .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-                    .collect()
-            });
+            lines
+                .entry(f.clone())
+                .or_insert_with(|| Offsets::new(source(f).unwrap_or("")));
         }
     }
     let line_col = |file: &str, offset: usize| -> (usize, usize) {
-        let text = source(file).unwrap_or("");
-        let offset = floor_char_boundary(text, offset.min(text.len()));
-        let starts = lines.get(file).map(Vec::as_slice).unwrap_or(&[0]);
-        let line = starts.partition_point(|s| *s <= offset).max(1);
-        let start = starts[line - 1].min(offset);
-        (line, text[start..offset].chars().count() + 1)
+        lines.get(file).map_or((1, 1), |o| o.line_col(offset))
     };
     let loc = |s: &super::Span| {
         let (line, column) = line_col(&s.file, s.range.start);
