@@ -93,13 +93,74 @@ pub fn index(db: &dyn Db, project: Project) -> Index {
     index
 }
 
+/// What one file's definitions tell the checks of other files: document kinds, groups
+/// and substitute declarations whole (their fields, shields and members are checked
+/// against, and diagnostics point at them), flows as name and kind, rules and agencies as names. No flow or rule
+/// body is in it, so typing inside one leaves every file's signature equal to the last:
+/// salsa keeps the other files' diagnostics without running their checks again.
+#[salsa::tracked(returns(ref))]
+pub fn file_signature(db: &dyn Db, file: SourceFile) -> Index {
+    let mut index = Index::default();
+    index.add_file(file.name(db), &parse(db, file).ast);
+    let bare = |n: &crate::syntax::ast::Name| crate::syntax::ast::Name {
+        text: n.text.clone(),
+        span: 0..0,
+    };
+    for list in index.flows.values_mut() {
+        for f in list {
+            f.def = crate::syntax::ast::FlowDef {
+                name: bare(&f.def.name),
+                kind: bare(&f.def.kind),
+                when: None,
+                visible: Vec::new(),
+                steps: Vec::new(),
+                on_refused: None,
+                deadline: None,
+                span: 0..0,
+            };
+        }
+    }
+    for list in index.rules.values_mut() {
+        for r in list {
+            r.def = crate::syntax::ast::RuleDef {
+                name: bare(&r.def.name),
+                event: bare(&r.def.event),
+                when: None,
+                body: Vec::new(),
+                span: 0..0,
+            };
+        }
+    }
+    for list in index.agencies.values_mut() {
+        for a in list {
+            a.def.name = bare(&a.def.name);
+            a.def.span = 0..0;
+        }
+    }
+    index
+}
+
+/// The signatures of every file of the project (see [`file_signature`]): what a file's
+/// checks read of the others. Equal after an edit inside a flow or rule body, so the
+/// checks of the other files are not run again.
+#[salsa::tracked(returns(ref))]
+pub fn signatures(db: &dyn Db, project: Project) -> Index {
+    let mut index = Index::default();
+    for file in project.files(db) {
+        index.merge(file_signature(db, *file).clone());
+    }
+    index
+}
+
 /// Diagnostics of one file: syntax, names, types, signers, shielding, conditions.
 #[salsa::tracked(returns(ref))]
 pub fn file_diagnostics(db: &dyn Db, project: Project, file: SourceFile) -> Vec<Diagnostic> {
     let parsed = parse(db, file);
     let org_source = project.org(db);
     let loaded = organogram(db, org_source);
-    let idx = index(db, project);
+    // The other files as far as this file's checks read them: edits inside their
+    // flows and rules do not run this again.
+    let idx = signatures(db, project);
     let mut ctx = Ctx::new(&loaded.org, org_source.name(db), idx, file.name(db));
     check::check_file(&mut ctx, &parsed.ast);
     let mut out = parsed.diagnostics.clone();

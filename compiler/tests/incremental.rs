@@ -22,3 +22,44 @@ fn editing_one_file_reparses_only_that_file() {
     // The unchanged file's parse result is the same memoised value, not a new one.
     assert!(std::ptr::eq(parse(&db, files[0]), parsed_a));
 }
+
+/// Typing inside a flow of one file runs no check of the other files: their
+/// diagnostics are the memoised values (the index they read holds no flow bodies).
+#[test]
+fn editing_a_flow_body_rechecks_only_its_file() {
+    use paraaf_compiler::db::file_diagnostics;
+    let org = common::broken_org();
+    let a = "document d { titel: text }\ndocument e { titel: text }\ndocument k { titel: text }\nflow f for d { step s : sign burgemeestr }\n";
+    let b = "flow g for e { step s : sign burgemeester }\nflow h for k { step s : sign burgemeester }\n";
+    let (mut db, project) =
+        Database::from_texts(("org.toml", &org), &[("a.paraaf", a), ("b.paraaf", b)]);
+    let all = project_diagnostics(&db, project);
+    assert_eq!(all.len(), 1, "{all:#?}");
+    let files = project.files(&db).clone();
+    let checked_a = file_diagnostics(&db, project, files[0]) as *const _;
+    let checked_b = file_diagnostics(&db, project, files[1]) as *const _;
+    // An edit in b's first flow that moves its second one and adds an error.
+    files[1].set_text(&mut db).to(b.replace(
+        "step s : sign burgemeester }\nflow h",
+        "step s : sign burgemeester\n  step t : sign schepn }\nflow h",
+    ));
+    assert_eq!(project_diagnostics(&db, project).len(), 2);
+    assert!(std::ptr::eq(
+        file_diagnostics(&db, project, files[0]),
+        checked_a
+    ));
+    assert!(!std::ptr::eq(
+        file_diagnostics(&db, project, files[1]),
+        checked_b
+    ));
+    // A document kind changed is read by every file: both are checked again.
+    let checked_a = file_diagnostics(&db, project, files[0]) as *const _;
+    files[0]
+        .set_text(&mut db)
+        .to(a.replace("titel: text", "titel: text, bedrag: money"));
+    let _ = project_diagnostics(&db, project);
+    assert!(!std::ptr::eq(
+        file_diagnostics(&db, project, files[0]),
+        checked_a
+    ));
+}

@@ -101,8 +101,15 @@ fn unreadable(e: impl std::fmt::Display) -> RuntimeError {
 
 /// Appends one section: its length, then `value` as deflated JSON.
 fn section(out: &mut Vec<u8>, value: &impl Serialize) -> Result<(), RuntimeError> {
-    let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
-    serde_json::to_writer(&mut z, value).map_err(storage)?;
+    use std::io::Write;
+    // JSON first, then deflated in one go: flate2 run on each of serde's small writes
+    // spent most of its time clearing buffers.
+    let json = serde_json::to_vec(value).map_err(storage)?;
+    let mut z = flate2::write::DeflateEncoder::new(
+        Vec::with_capacity(json.len() / 4),
+        flate2::Compression::fast(),
+    );
+    z.write_all(&json).map_err(storage)?;
     let bytes = z.finish().map_err(storage)?;
     z_len(out, bytes.len());
     out.extend_from_slice(&bytes);
@@ -154,10 +161,13 @@ fn sections(mut body: &[u8]) -> Result<Vec<&[u8]>, RuntimeError> {
 }
 
 fn inflate<T: serde::de::DeserializeOwned>(section: &[u8]) -> Result<T, RuntimeError> {
-    serde_json::from_reader(std::io::BufReader::new(flate2::read::DeflateDecoder::new(
-        section,
-    )))
-    .map_err(unreadable)
+    use std::io::Read;
+    // Inflated whole, then parsed from the slice (serde_json is fastest on a slice).
+    let mut json = Vec::with_capacity(section.len() * 4);
+    flate2::read::DeflateDecoder::new(section)
+        .read_to_end(&mut json)
+        .map_err(unreadable)?;
+    serde_json::from_slice(&json).map_err(unreadable)
 }
 
 /// The state a snapshot holds; `None` for another format version.

@@ -48,6 +48,24 @@ impl Index {
         }
     }
 
+    /// Adds every entry of `other` (a later file) after this index's own.
+    pub fn merge(&mut self, other: Index) {
+        fn extend<T>(
+            a: &mut BTreeMap<String, Vec<InFile<T>>>,
+            b: BTreeMap<String, Vec<InFile<T>>>,
+        ) {
+            for (k, v) in b {
+                a.entry(k).or_default().extend(v);
+            }
+        }
+        extend(&mut self.documents, other.documents);
+        extend(&mut self.groups, other.groups);
+        extend(&mut self.agencies, other.agencies);
+        extend(&mut self.flows, other.flows);
+        extend(&mut self.rules, other.rules);
+        self.substitutes.extend(other.substitutes);
+    }
+
     /// The (first) document kind with this name.
     pub fn document(&self, name: &str) -> Option<&DocumentDef> {
         self.documents
