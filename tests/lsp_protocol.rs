@@ -213,6 +213,41 @@ fn many_errors_on_one_long_line_do_not_hold_up_typing() {
     assert_eq!(c.child.wait().unwrap().code(), Some(0));
 }
 
+/// A file below the project but outside its `include` (a draft copy of a flow file) is
+/// not merged into the project, as `paraaf check` leaves it out: it is told why, and the
+/// project gets no duplicate errors from it.
+#[test]
+fn a_file_outside_include_stays_out_of_the_project() {
+    let root = aalst("lsp-include");
+    let mut c = start(&root);
+    let social = root.join("flows/social.paraaf");
+    let su = open(&mut c, &social);
+    assert!(c.diagnostics_where(&su, |d| d.is_empty()).is_empty());
+    let draft = root.join("ontwerp-social.paraaf");
+    std::fs::copy(&social, &draft).unwrap();
+    let du = open(&mut c, &draft);
+    let d = c.diagnostics_where(&du, |d| !d.is_empty());
+    assert!(
+        d[0]["message"].as_str().unwrap().contains("`include` leaves it out"),
+        "{d:#?}"
+    );
+    // The project's own file stays clean (no "defined twice").
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let _ = symbols(&mut c, &su);
+    let seen = c.published_until(&[]);
+    if let Some(list) = seen.get(&su) {
+        assert!(list.is_empty(), "{list:#?}");
+    }
+    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_paraaf"))
+        .args(["check", root.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(cli.status.success(), "{}", String::from_utf8_lossy(&cli.stdout));
+    let _ = c.request("shutdown", json!(null));
+    c.notify("exit", json!(null));
+    assert_eq!(c.child.wait().unwrap().code(), Some(0));
+}
+
 /// The repository opened at its root: each project is checked against its own
 /// organogram, loose files are told they are in none, and URIs survive spaces, `é` and
 /// emoji in folder names.

@@ -70,6 +70,9 @@ pub struct LoadedProject {
     pub project: Project,
     /// `purchase_categories` of `paraaf.toml`.
     pub purchase_categories: Vec<String>,
+    /// The files and folders `include` names, absolute; empty: every `.paraaf` below
+    /// the root.
+    pub include: Vec<PathBuf>,
 }
 
 impl LoadedProject {
@@ -150,6 +153,7 @@ pub fn load(path: &Path) -> Result<LoadedProject, LoadError> {
     }
     let org = OrgSource::new(&db, relative(&root, &org_path), org_text);
     let project = Project::new(&db, files, org);
+    let include = config.include.iter().map(|i| root.join(i)).collect();
     Ok(LoadedProject {
         root,
         db,
@@ -159,6 +163,7 @@ pub fn load(path: &Path) -> Result<LoadedProject, LoadError> {
             .iter()
             .map(|c| c.trim().to_lowercase())
             .collect(),
+        include,
     })
 }
 
@@ -191,6 +196,7 @@ pub fn load_loose(path: &Path) -> Result<(LoadedProject, Diagnostic), LoadError>
             db,
             project,
             purchase_categories: Vec::new(),
+            include: Vec::new(),
         },
         not_in_project(&name),
     ))

@@ -80,10 +80,18 @@ impl Projects {
     pub fn for_path_mut(&mut self, path: &Path) -> &mut Workspace {
         match root_of(path) {
             Some(root) => {
-                self.loose.remove(path);
-                self.projects
+                let ws = self
+                    .projects
                     .entry(root.clone())
-                    .or_insert_with(|| Workspace::load(&root))
+                    .or_insert_with(|| Workspace::load(&root));
+                let is_source = path.extension().is_some_and(|e| e == "paraaf");
+                if !is_source || ws.includes(path) {
+                    self.loose.remove(path);
+                    return self.projects.get_mut(&root).expect("just inserted");
+                }
+                self.loose
+                    .entry(path.to_path_buf())
+                    .or_insert_with(|| Workspace::excluded(path, &root))
             }
             None => self
                 .loose

@@ -25,6 +25,8 @@ pub struct Workspace {
     /// Why the project could not be loaded, or that a loose file is in none (shown as a
     /// diagnostic at the top of each of its files).
     pub problem: Option<String>,
+    /// The files and folders `paraaf.toml`'s `include` names, absolute; empty: all.
+    pub include: Vec<PathBuf>,
 }
 
 impl Workspace {
@@ -43,6 +45,7 @@ impl Workspace {
                     db: loaded.db,
                     files,
                     problem: None,
+                    include: loaded.include,
                 }
             }
             Err(e) => Workspace::empty(
@@ -77,7 +80,26 @@ impl Workspace {
             root: root.to_path_buf(),
             files: BTreeMap::new(),
             problem,
+            include: Vec::new(),
         }
+    }
+
+    /// Whether a `.paraaf` file at `path` is in the project by `paraaf.toml`'s `include`
+    /// (as `paraaf check` reads it).
+    pub fn includes(&self, path: &Path) -> bool {
+        self.include.is_empty() || self.include.iter().any(|i| path.starts_with(i))
+    }
+
+    /// A file below a project that its `include` leaves out: checked on its own, and
+    /// told why.
+    pub fn excluded(file: &Path, root: &Path) -> Workspace {
+        Workspace::empty(
+            file.parent().unwrap_or(Path::new(".")),
+            Some(format!(
+                "this file is not in the project of {}: its paraaf.toml `include` leaves it out, so `paraaf check` skips it; it is checked on its own, without an organogram\nhelp: add its folder to `include` in paraaf.toml, or move the file into an included folder",
+                root.join(paraaf_compiler::load::CONFIG_FILE).display()
+            )),
+        )
     }
 
     /// Whether `path` is this project's organogram file.

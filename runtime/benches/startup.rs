@@ -211,9 +211,9 @@ fn main() {
     println!("start-up on {count} events, {docs} documents (same machine, same run):");
     println!("  raw SQLite SELECT count(*) FROM events           {raw:>10.2?}");
     println!(
-        "  paraaf open: snapshot of event {snapshot_at} + {} events  {open_ms:>8} ms, {rss} MB resident for the state",
+        "  paraaf open: snapshot of event {snapshot_at} + {} events  {open_ms:>8.1} ms, {rss} MB resident for the state",
         count - snapshot_at
     );
     println!("  full replay of the whole log (no snapshot)       {replay:>10.2?}");
-    println!("  inbox of {person} ({items} tasks)                {inbox_ms:>8} ms");
+    println!("  inbox of {person} ({items} tasks)                {inbox_ms:>8.3} ms");
 }
