@@ -200,7 +200,14 @@ fn main() {
         .unwrap();
     let line = String::from_utf8_lossy(&out.stdout).to_string();
     let f: Vec<&str> = line.split_whitespace().collect();
-    let (open_ms, rss, docs, inbox_ms, items, person) = (f[0], f[1], f[2], f[3], f[4], f[5]);
+    let (open_ms, rss, docs, inbox_ms, items, person) = (
+        f[0].parse::<f64>().unwrap(),
+        f[1],
+        f[2],
+        f[3].parse::<f64>().unwrap(),
+        f[4],
+        f[5],
+    );
 
     let start = Instant::now();
     let full = Store::open(&db).unwrap().replay_all().unwrap();
