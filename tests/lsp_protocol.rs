@@ -228,7 +228,10 @@ fn a_file_outside_include_stays_out_of_the_project() {
     let du = open(&mut c, &draft);
     let d = c.diagnostics_where(&du, |d| !d.is_empty());
     assert!(
-        d[0]["message"].as_str().unwrap().contains("`include` leaves it out"),
+        d[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`include` leaves it out"),
         "{d:#?}"
     );
     // The project's own file stays clean (no "defined twice").
@@ -242,7 +245,11 @@ fn a_file_outside_include_stays_out_of_the_project() {
         .args(["check", root.to_str().unwrap()])
         .output()
         .unwrap();
-    assert!(cli.status.success(), "{}", String::from_utf8_lossy(&cli.stdout));
+    assert!(
+        cli.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cli.stdout)
+    );
     let _ = c.request("shutdown", json!(null));
     c.notify("exit", json!(null));
     assert_eq!(c.child.wait().unwrap().code(), Some(0));

@@ -428,6 +428,34 @@ fn merged_services_take_over_the_tasks_in_flight() {
         dry.contains("would deploy") && !dry.contains("nobody"),
         "{dry}"
     );
+    // `org diff` against the version in force lists the same open tasks.
+    let diff = city.ok(
+        &["org", "diff", "@current", org.to_str().unwrap(), "--tasks"],
+        now,
+    );
+    assert!(diff.contains("2 tasks would move"), "{diff}");
+    assert!(
+        diff.contains(&civil) && diff.contains("nothing was changed"),
+        "{diff}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&city.ok(
+        &[
+            "org",
+            "diff",
+            "@current",
+            org.to_str().unwrap(),
+            "--tasks",
+            "--format",
+            "json",
+        ],
+        now,
+    ))
+    .unwrap();
+    assert_eq!(
+        json["open_tasks"]["moved"].as_array().unwrap().len(),
+        2,
+        "{json}"
+    );
     let out = city.ok(
         &[
             "org",
@@ -464,6 +492,27 @@ fn merged_services_take_over_the_tasks_in_flight() {
         city.ok(&["inbox", "katrien-van-den-broeck"], now)
             .contains(&doc)
     );
+    // The deployed version diffs as its file does.
+    let original = support::root().join("examples/aalst/org.toml");
+    let from_files = city.ok(
+        &[
+            "org",
+            "diff",
+            original.to_str().unwrap(),
+            org.to_str().unwrap(),
+        ],
+        now,
+    );
+    let from_db = city.ok(&["org", "diff", original.to_str().unwrap(), "@1"], now);
+    let body = |s: &str| s.lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert_eq!(body(&from_db), body(&from_files));
+    assert!(from_db.contains("removed  unit"), "{from_db}");
+    assert!(
+        city.ok(&["org", "diff", "@1", "@current"], now)
+            .contains("0 renamed, 0 removed, 0 added")
+    );
+    let missing = city.run(&["org", "diff", "@7", "@current"], now);
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("version 7 was never deployed"));
     let log = city.ok(&["log", "--as", "katrien-van-den-broeck"], now);
     assert!(log.contains("\"task_moved\""), "{log}");
     city.ok(

@@ -29,17 +29,31 @@ pub enum Command {
     /// names something removed or renamed.
     ///
     /// Example: paraaf org diff examples/aalst/org.toml new-org.toml --project examples/aalst
+    ///
+    /// Deployed versions: paraaf org diff @1 @current --db city.db; what a new export does
+    /// to the documents in flight: paraaf org diff @current new-org.toml --tasks --db city.db
     Diff {
-        /// The organogram before.
-        old: PathBuf,
-        /// The organogram after.
-        new: PathBuf,
+        /// The organogram before: a file, or `@N` / `@current` for a version deployed in
+        /// the database (`--db`).
+        old: String,
+        /// The organogram after: a file, or `@N` / `@current`.
+        new: String,
         /// A project whose flows to check against the change.
         #[arg(long)]
         project: Option<PathBuf>,
+        /// Also list the open tasks in the database that deploying NEW would move, leave
+        /// without a signer or relabel (a dry run of `org deploy`; nothing changes).
+        #[arg(long)]
+        tasks: bool,
+        /// With --tasks: the migration plan the deploy would use (default: the renames
+        /// and take-overs the diff proposes, as `org migrate --plan` writes them).
+        #[arg(long)]
+        plan: Option<PathBuf>,
         /// `text` or `json`.
         #[arg(long, default_value = "text", value_parser = ["text", "json"])]
         format: String,
+        #[command(flatten)]
+        rt: super::runtime_args::RuntimeArgs,
     },
     /// Put a new organogram in force in the runtime (an HR export, a restructure) without
     /// redeploying the flows: every routing decision, substitute and read uses it from
@@ -233,6 +247,89 @@ fn print_diff(d: &paraaf_compiler::org::diff::OrgDiff, project: Option<&str>) {
     );
 }
 
+/// The `[rename]` table of a migration plan (entries without a new name left out).
+fn read_plan_renames(
+    p: &std::path::Path,
+) -> Result<std::collections::BTreeMap<String, String>, String> {
+    let text =
+        std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+    let plan = paraaf_compiler::org::migrate::read(&text)
+        .map_err(|e| format!("{} is not a migration plan: {e}", p.display()))?;
+    Ok(plan
+        .rename
+        .into_iter()
+        .filter(|(_, to)| !to.is_empty())
+        .collect())
+}
+
+/// The organogram of version `v` (`N` or `current`) deployed in the database.
+fn deployed_org(
+    r: &paraaf_runtime::Runtime,
+    v: &str,
+) -> Result<paraaf_compiler::org::Organogram, String> {
+    use paraaf_compiler::org::Organogram;
+    if v == "current" {
+        return r
+            .state()
+            .organogram
+            .as_ref()
+            .map(|o| Organogram::from_compiled(&o.organogram))
+            .ok_or_else(|| "nothing is deployed in this database yet".to_string());
+    }
+    let n: u32 = v
+        .parse()
+        .map_err(|_| format!("`@{v}` is no organogram version: write @1, @2, … or @current"))?;
+    for (_, _, body) in r.store().events().map_err(|e| e.to_string())? {
+        if !body.contains("\"organogram_deployed\"") {
+            continue;
+        }
+        if let Ok(paraaf_runtime::engine::Event::OrganogramDeployed {
+            version,
+            organogram,
+            ..
+        }) = serde_json::from_str(&body)
+            && version == n
+        {
+            return Ok(Organogram::from_compiled(&organogram));
+        }
+    }
+    Err(format!(
+        "organogram version {n} was never deployed in this database{}",
+        if n == 0 {
+            " (version 0 is the organogram the project was compiled with: diff its org.toml)"
+        } else {
+            ""
+        }
+    ))
+}
+
+/// The documents in flight a new organogram would touch (a dry run of `org deploy`).
+fn print_in_flight(t: &paraaf_runtime::engine::OrgDeployment, db: &std::path::Path) {
+    use crate::cli::terminal::say;
+    println!("open tasks in {}:", db.display());
+    for m in &t.moves {
+        say!("  would move: {m}");
+    }
+    for w in &t.stranded {
+        say!("  without a signer (manual queue): {w}");
+    }
+    for r in &t.relabelled {
+        say!("  renamed role: {r}");
+    }
+    for a in &t.absences_ended {
+        say!("  absence would end: {a}");
+    }
+    for b in &t.breaks {
+        say!("  breaks: {b}");
+    }
+    println!(
+        "{} task{} would move, {} without a signer; nothing was changed (paraaf org deploy does it)",
+        t.moves.len(),
+        if t.moves.len() == 1 { "" } else { "s" },
+        t.stranded.len()
+    );
+}
+
 pub fn run(cmd: Command) -> Result<ExitCode, String> {
     use paraaf_compiler::org::{diff, migrate};
     match cmd {
@@ -240,23 +337,82 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             old,
             new,
             project,
+            tasks,
+            plan,
             format,
+            rt,
         } => {
-            let before = read_org(&old)?;
-            let after = read_org(&new)?;
+            // The database only when a deployed version or the open tasks are asked for.
+            let runtime = if old.starts_with('@') || new.starts_with('@') || tasks {
+                if !rt.db.exists() {
+                    return Err(format!(
+                        "there is no database at {} (give it with --db)",
+                        rt.db.display()
+                    ));
+                }
+                Some(rt.open()?)
+            } else {
+                None
+            };
+            let version = |arg: &str| -> Result<paraaf_compiler::org::Organogram, String> {
+                match (arg.strip_prefix('@'), &runtime) {
+                    (Some(v), Some(r)) => deployed_org(r, v),
+                    _ => read_org(std::path::Path::new(arg)),
+                }
+            };
+            let before = version(&old)?;
+            let after = version(&new)?;
             let mut d = diff::diff(&before, &after);
             if let Some(dir) = &project {
                 let view = ProjectView::load(dir)?;
                 d.affected = diff::affected(&d, &before, view.index(), &view.files());
             }
+            // The open tasks: a dry run of deploying NEW (with the diff's renames).
+            let in_flight = match (&runtime, tasks) {
+                (Some(r), true) => {
+                    let renames = match &plan {
+                        Some(p) => read_plan_renames(p)?,
+                        None => {
+                            let mut m = d.renames();
+                            m.extend(d.replaced_by.iter().map(|r| (r.from.clone(), r.to.clone())));
+                            m
+                        }
+                    };
+                    let mut state = r.state().clone();
+                    let mut em =
+                        paraaf_runtime::engine::Emitter::new(&mut state, &r.calendar, rt.now());
+                    Some(
+                        em.deploy_organogram(
+                            paraaf_compiler::compile::org_snapshot(&after),
+                            renames,
+                            true,
+                        )
+                        .map_err(|e| e.to_string())?,
+                    )
+                }
+                _ => None,
+            };
             if format == "json" {
+                let mut v = serde_json::to_value(&d).map_err(|e| e.to_string())?;
+                if let Some(t) = &in_flight {
+                    v["open_tasks"] = serde_json::json!({
+                        "moved": t.moves,
+                        "without_signer": t.stranded,
+                        "relabelled": t.relabelled,
+                        "absences_ended": t.absences_ended,
+                        "breaks": t.breaks,
+                    });
+                }
                 println!(
                     "{}",
-                    serde_json::to_string_pretty(&d).map_err(|e| e.to_string())?
+                    serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?
                 );
             } else {
-                println!("{} → {}", old.display(), new.display());
+                println!("{old} → {new}");
                 print_diff(&d, project.as_ref().map(|p| p.to_str().unwrap_or("")));
+                if let Some(t) = &in_flight {
+                    print_in_flight(t, &rt.db);
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -388,16 +544,7 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
         } => {
             let org = paraaf_compiler::compile::org_snapshot(&read_org(&organogram)?);
             let renames = match &plan {
-                Some(p) => {
-                    let text = std::fs::read_to_string(p)
-                        .map_err(|e| format!("cannot read {}: {e}", p.display()))?;
-                    let plan = migrate::read(&text)
-                        .map_err(|e| format!("{} is not a migration plan: {e}", p.display()))?;
-                    plan.rename
-                        .into_iter()
-                        .filter(|(_, to)| !to.is_empty())
-                        .collect()
-                }
+                Some(p) => read_plan_renames(p)?,
                 None => Default::default(),
             };
             let mut runtime = rt.open()?;

@@ -132,6 +132,71 @@ pub(crate) struct Lookup {
 }
 
 impl Organogram {
+    /// An organogram as the compiled model carries it (a deployed version in the
+    /// runtime), for comparing versions with `org diff`. The compiled model keeps no unit
+    /// kinds, spans or city name: those stay empty.
+    pub fn from_compiled(c: &crate::compile::model::Organogram) -> Organogram {
+        use crate::compile::model::OrgPosition;
+        let mut org = Organogram {
+            city: String::new(),
+            units: c
+                .units
+                .iter()
+                .map(|u| Unit {
+                    id: u.id.clone(),
+                    name: u.name.clone(),
+                    kind: String::new(),
+                    parent: u.parent.clone(),
+                    span: 0..0,
+                })
+                .collect(),
+            functions: c
+                .functions
+                .iter()
+                .map(|f| Function {
+                    id: f.id.clone(),
+                    name: f.name.clone(),
+                    per_unit: true,
+                    span: 0..0,
+                })
+                .collect(),
+            mandates: c
+                .mandates
+                .iter()
+                .map(|m| Mandate {
+                    id: m.id.clone(),
+                    name: m.name.clone(),
+                    span: 0..0,
+                })
+                .collect(),
+            people: c
+                .people
+                .iter()
+                .map(|p| Person {
+                    id: p.id.clone(),
+                    name: p.name.clone(),
+                    email: p.email.clone(),
+                    positions: p
+                        .positions
+                        .iter()
+                        .map(|pos| match pos {
+                            OrgPosition::Function { function, unit } => Position::Function {
+                                function: function.clone(),
+                                unit: unit.clone(),
+                            },
+                            OrgPosition::Mandate { mandate } => Position::Mandate(mandate.clone()),
+                        })
+                        .collect(),
+                    span: 0..0,
+                })
+                .collect(),
+            index: BTreeMap::new(),
+            lookup: Lookup::default(),
+        };
+        let _ = org.build_index();
+        org
+    }
+
     /// Builds the id index. Returns the ids defined twice.
     pub(crate) fn build_index(&mut self) -> Vec<(String, Range<usize>)> {
         let mut dups = Vec::new();
