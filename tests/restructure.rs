@@ -264,6 +264,106 @@ fn documents_in_flight_move_to_the_new_signers() {
     assert!(city.ok(&["audit", "verify"], now).starts_with("ok:"));
 }
 
+/// The split fixture in the runtime: a certificate escalated to the head of Burgerzaken,
+/// which becomes Burgerzaken Loketten. Without the plan the deploy is refused (the
+/// deployed flow names `burgerzaken`); with it the escalation stays with the same head,
+/// now of the renamed department, who signs it; a certificate in flight at the
+/// population service keeps its signers.
+#[test]
+fn a_split_department_keeps_its_escalations() {
+    let city = support::City::aalst("restructure-split-runtime");
+    let uploader = city.staff("bevolking", "diensthoofd")[0].clone();
+    let content = city.content.to_str().unwrap().to_string();
+    let submit = |who: &str, now: &str| {
+        city.ok(
+            &[
+                "doc",
+                "submit",
+                "--kind",
+                "attest",
+                "--as",
+                who,
+                "--field",
+                "soort=gezinssamenstelling",
+                "--field",
+                "aanvrager=Jan Janssens",
+                "--content",
+                &content,
+            ],
+            now,
+        )
+    };
+    let escalated = submit(&uploader, "2026-11-23");
+    let later = "2026-11-26";
+    city.ok(&["tick"], later);
+    let fresh = submit(&uploader, later);
+    let head = city.function("departementshoofd", Some("burgerzaken"));
+    assert!(city.ok(&["inbox", &head], later).contains(&escalated));
+    let before_fresh = city.ok(&["doc", "show", &fresh, "--as", &uploader], later);
+
+    let org = new_org("split");
+    let refused = city.run(&["org", "deploy", org.to_str().unwrap()], later);
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr).to_string();
+    assert!(err.contains("burgerzaken"), "{err}");
+
+    // The plan `org migrate --plan` writes for this change.
+    let project = city.dir.join("aalst");
+    support::copy_dir(&support::root().join("examples/aalst"), &project);
+    std::fs::copy(&org, project.join("new-org.toml")).unwrap();
+    let new = project.join("new-org.toml");
+    city.ok(
+        &[
+            "org",
+            "migrate",
+            "--plan",
+            new.to_str().unwrap(),
+            project.to_str().unwrap(),
+        ],
+        later,
+    );
+    let plan = project.join("migration.toml");
+    let diff = city.ok(
+        &[
+            "org",
+            "diff",
+            "@current",
+            org.to_str().unwrap(),
+            "--tasks",
+            "--plan",
+            plan.to_str().unwrap(),
+        ],
+        later,
+    );
+    assert!(diff.contains("0 without a signer"), "{diff}");
+    let out = city.ok(
+        &[
+            "org",
+            "deploy",
+            org.to_str().unwrap(),
+            "--plan",
+            plan.to_str().unwrap(),
+        ],
+        later,
+    );
+    assert!(!out.contains("manual queue"), "{out}");
+    assert!(
+        city.ok(&["inbox", &head], later).contains(&escalated),
+        "{out}"
+    );
+    let after_fresh = city.ok(&["doc", "show", &fresh, "--as", &uploader], later);
+    let signers = |s: &str| {
+        s.lines()
+            .filter(|l| l.contains("open"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(signers(&before_fresh).len(), 2, "{before_fresh}");
+    assert_eq!(signers(&after_fresh), signers(&before_fresh));
+    city.ok(&["doc", "sign", &escalated, "--as", &head], later);
+    assert!(city.ok(&["audit", "verify"], later).starts_with("ok:"));
+}
+
 #[test]
 fn a_renamed_function_needs_the_plan_or_is_refused() {
     let city = support::City::aalst("restructure-rename-runtime");
