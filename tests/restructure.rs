@@ -831,3 +831,52 @@ fn every_use_of_a_renamed_function_is_checked() {
         assert!(err.contains(place), "{place}: {err}");
     }
 }
+
+/// A plan that leaves a name out: `migrate --apply` checks the result first, lists the
+/// errors and writes nothing; `--force` writes it and says what is left.
+#[test]
+fn an_incomplete_plan_writes_nothing() {
+    let dir = support::tempdir("restructure-incomplete").join("aalst");
+    support::copy_dir(&support::root().join("examples/aalst"), &dir);
+    std::fs::copy(new_org("rename-function"), dir.join("new-org.toml")).unwrap();
+    let (code, out) = paraaf(&dir, &["org", "migrate", "--plan", "new-org.toml", "."]);
+    assert_eq!(code, 0, "{out}");
+    let plan = dir.join("migration.toml");
+    let text = std::fs::read_to_string(&plan).unwrap();
+    std::fs::write(
+        &plan,
+        text.lines()
+            .filter(|l| !l.starts_with("\"diensthoofd\""))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+    .unwrap();
+    let snapshot = |d: &Path| -> Vec<(PathBuf, String)> {
+        let mut v: Vec<(PathBuf, String)> = std::fs::read_dir(d.join("flows"))
+            .unwrap()
+            .flatten()
+            .map(|e| (e.path(), std::fs::read_to_string(e.path()).unwrap()))
+            .collect();
+        v.push((
+            d.join("org.toml"),
+            std::fs::read_to_string(d.join("org.toml")).unwrap(),
+        ));
+        v.sort();
+        v
+    };
+    let before = snapshot(&dir);
+    let (code, out) = paraaf(&dir, &["org", "migrate", "--apply", "."]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("diensthoofd") && out.contains("nothing was written"),
+        "{out}"
+    );
+    assert_eq!(snapshot(&dir), before, "nothing changed");
+    let (code, out) = paraaf(&dir, &["org", "migrate", "--apply", "--force", "."]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("installed new-org.toml") && out.contains("left: fix them by hand"),
+        "{out}"
+    );
+    assert_ne!(snapshot(&dir), before);
+}

@@ -76,6 +76,20 @@ pub struct LoadedProject {
 }
 
 impl LoadedProject {
+    /// Replaces the text of files (by project-relative name) and, if given, of the
+    /// organogram: to check a change before writing it (`org migrate --apply`).
+    pub fn set_texts(&mut self, files: &[(String, String)], org: Option<String>) {
+        use salsa::Setter;
+        for f in self.project.files(&self.db).clone() {
+            if let Some((_, text)) = files.iter().find(|(n, _)| n == f.name(&self.db)) {
+                f.set_text(&mut self.db).to(text.clone());
+            }
+        }
+        if let Some(text) = org {
+            self.project.org(&self.db).set_text(&mut self.db).to(text);
+        }
+    }
+
     /// Text of a file by its project-relative name (for rendering diagnostics).
     pub fn source(&self, name: &str) -> Option<&str> {
         if self.project.org(&self.db).name(&self.db) == name {

@@ -81,7 +81,9 @@ pub enum Command {
     /// Move a project to a new organogram. `--plan NEW` writes `migration.toml` (old name
     /// → new name, proposed from the diff: review it); `--apply` rewrites the flows by it
     /// (only the organogram names, through the syntax tree: comments and layout stay),
-    /// installs the new organogram and checks the project.
+    /// installs the new organogram and checks the project. The result is checked before
+    /// anything is written: when errors would be left, they are listed and nothing
+    /// changes (unless --force).
     ///
     /// Example: paraaf org migrate --plan new-org.toml examples/aalst
     ///          paraaf org migrate --apply examples/aalst
@@ -98,6 +100,11 @@ pub enum Command {
         /// The plan file (default: migration.toml in the project).
         #[arg(long = "file")]
         file: Option<PathBuf>,
+        /// With --apply: write the rewritten flows and the new organogram even when the
+        /// result does not check clean (it is checked first; without --force nothing is
+        /// written then).
+        #[arg(long, requires = "apply")]
+        force: bool,
     },
 }
 
@@ -459,6 +466,7 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             apply: true,
             project,
             file,
+            force,
             ..
         } => {
             let view = ProjectView::load(&project)?;
@@ -493,6 +501,29 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             let (_, new_toml) = read_org_toml(&new_org_path)?;
             let rewritten = migrate::rewrite(&plan, view.org(), view.index(), &view.files());
             let org_target = root.join(view.org_file());
+            // The result, checked as `paraaf check` would, before anything is written.
+            let mut after = view;
+            after.loaded.set_texts(&rewritten, Some(new_toml.clone()));
+            let diags =
+                paraaf_compiler::db::project_diagnostics(&after.loaded.db, after.loaded.project);
+            let errors = diags.iter().filter(|d| d.is_error()).count();
+            if errors > 0 {
+                print!(
+                    "{}",
+                    paraaf_compiler::diagnostics::render_text(
+                        diags,
+                        |f| after.loaded.source(f),
+                        false
+                    )
+                );
+            }
+            if errors > 0 && !force {
+                println!(
+                    "{errors} error{} would be left: nothing was written; extend the plan, or apply with --force and fix them by hand",
+                    if errors == 1 { "" } else { "s" }
+                );
+                return Ok(ExitCode::from(1));
+            }
             // Write through temporary files and renames: a crash leaves each file whole.
             let mut writes: Vec<(PathBuf, String)> = rewritten
                 .iter()
@@ -508,25 +539,11 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             for (name, _) in &rewritten {
                 println!("rewrote {name}");
             }
-            println!("installed {} as {}", plan.organogram, view.org_file());
-            drop(view);
-            // The result, checked as `paraaf check` would.
-            let after = ProjectView::load(&project)?;
-            let diags =
-                paraaf_compiler::db::project_diagnostics(&after.loaded.db, after.loaded.project);
-            let errors = diags.iter().filter(|d| d.is_error()).count();
+            println!("installed {} as {}", plan.organogram, after.org_file());
             if errors == 0 {
                 println!("the project checks clean against the new organogram");
                 Ok(ExitCode::SUCCESS)
             } else {
-                print!(
-                    "{}",
-                    paraaf_compiler::diagnostics::render_text(
-                        diags,
-                        |f| after.loaded.source(f),
-                        false
-                    )
-                );
                 println!(
                     "{errors} error{} left: fix them by hand or extend the plan",
                     if errors == 1 { "" } else { "s" }
