@@ -880,3 +880,66 @@ fn an_incomplete_plan_writes_nothing() {
     );
     assert_ne!(snapshot(&dir), before);
 }
+
+/// A person who only gets a new id (the plan renames them) keeps their absence under
+/// it: the old absence is withdrawn with the reason and the same days are recorded for
+/// the new id; substitutes still stand in.
+#[test]
+fn an_absence_follows_a_renamed_person() {
+    let city = support::City::aalst("restructure-absence-rename");
+    let now = "2026-11-23";
+    let mayor = city.mandate("burgemeester");
+    let a = city.ok(
+        &[
+            "absence",
+            "add",
+            &mayor,
+            "--from",
+            "2026-11-23",
+            "--to",
+            "2026-11-27",
+        ],
+        now,
+    );
+    assert!(a.contains("a-1"), "{a}");
+    let renamed = format!("{mayor}-2");
+    let org = city.dir.join("renamed-mayor.toml");
+    let text = std::fs::read_to_string(support::root().join("examples/aalst/org.toml")).unwrap();
+    std::fs::write(
+        &org,
+        text.replace(&format!("id = \"{mayor}\""), &format!("id = \"{renamed}\"")),
+    )
+    .unwrap();
+    let plan = city.dir.join("migration.toml");
+    std::fs::write(
+        &plan,
+        format!("organogram = \"renamed-mayor.toml\"\n\n[rename]\n\"{mayor}\" = \"{renamed}\"\n"),
+    )
+    .unwrap();
+    let out = city.ok(
+        &[
+            "org",
+            "deploy",
+            org.to_str().unwrap(),
+            "--plan",
+            plan.to_str().unwrap(),
+        ],
+        now,
+    );
+    assert!(
+        out.contains(&format!(
+            "absence moved: a-1 of {mayor} is a-2 of {renamed}"
+        )),
+        "{out}"
+    );
+    assert!(!out.contains("absence ended"), "{out}");
+    let log = city.ok(&["log", "--as", &renamed], now);
+    assert!(log.contains(&format!("{mayor} is now {renamed}")), "{log}");
+    assert!(
+        !city
+            .run(&["absence", "withdraw", "a-1"], now)
+            .status
+            .success()
+    );
+    city.ok(&["absence", "withdraw", "a-2"], now);
+}

@@ -66,7 +66,7 @@ pub fn log(args: LogArgs) -> Result<ExitCode, String> {
                 continue;
             }
             Event::AbsenceAdded { person, .. } => person == &args.person,
-            Event::AbsenceWithdrawn { id } => state
+            Event::AbsenceWithdrawn { id, .. } => state
                 .absences
                 .get(id)
                 .is_none_or(|a| a.person == args.person),

@@ -326,6 +326,9 @@ fn print_in_flight(t: &paraaf_runtime::engine::OrgDeployment, db: &std::path::Pa
     for a in &t.absences_ended {
         say!("  absence would end: {a}");
     }
+    for a in &t.absences_moved {
+        say!("  absence would move: {a}");
+    }
     for b in &t.breaks {
         say!("  breaks: {b}");
     }
@@ -407,6 +410,7 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                         "without_signer": t.stranded,
                         "relabelled": t.relabelled,
                         "absences_ended": t.absences_ended,
+                        "absences_moved": t.absences_moved,
                         "breaks": t.breaks,
                     });
                 }
@@ -585,6 +589,9 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             }
             for a in &report.absences_ended {
                 println!("absence ended: {a}");
+            }
+            for a in &report.absences_moved {
+                println!("absence moved: {a}");
             }
             for r in &report.relabelled {
                 println!("renamed role: {r}");

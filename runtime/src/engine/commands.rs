@@ -649,7 +649,10 @@ impl<'a> Emitter<'a> {
         if !self.state.absences.contains_key(id) {
             return Err(RuntimeError::Invalid(format!("there is no absence `{id}`")));
         }
-        self.emit(Event::AbsenceWithdrawn { id: id.into() });
+        self.emit(Event::AbsenceWithdrawn {
+            id: id.into(),
+            reason: None,
+        });
         self.reassign("absence withdrawn");
         Ok(())
     }

@@ -244,6 +244,10 @@ pub enum Event {
     AbsenceWithdrawn {
         /// Absence id.
         id: String,
+        /// Why, when not withdrawn by hand: the person left the organogram, or it moved
+        /// to their new id (`organogram version 2: …`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
     },
     /// A debts check before a payment (withholding obligation): what was asked, a hash
     /// of the answer, and the decision.

@@ -658,7 +658,7 @@ impl State {
                     },
                 );
             }
-            Event::AbsenceWithdrawn { id } => {
+            Event::AbsenceWithdrawn { id, .. } => {
                 self.absences.remove(id);
             }
             Event::DebtsChecked { .. } => {}

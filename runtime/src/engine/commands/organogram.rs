@@ -21,6 +21,8 @@ pub struct OrgDeployment {
     pub moves: Vec<String>,
     /// Absences ended because the person left.
     pub absences_ended: Vec<String>,
+    /// Absences carried to a person's new id (the plan renames them).
+    pub absences_moved: Vec<String>,
     /// Documents in flight the new organogram would leave without a signer, or whose
     /// unit field names a unit it lacks (deployed only with `force`).
     pub stranded: Vec<String>,
@@ -272,20 +274,54 @@ impl Emitter<'_> {
             organogram: Box::new(organogram.clone()),
             renames,
         });
-        // People who left: their absences end.
+        // People who left: their absences end. Someone who only got a new id (the plan
+        // renames them) keeps the absence under that id.
         let people: BTreeSet<&str> = organogram.people.iter().map(|p| p.id.as_str()).collect();
-        let gone: Vec<(String, String)> = self
+        let gone: Vec<(String, crate::engine::Absence)> = self
             .state
             .absences
             .iter()
             .filter(|(_, a)| !people.contains(a.person.as_str()))
-            .map(|(id, a)| (id.clone(), a.person.clone()))
+            .map(|(id, a)| (id.clone(), a.clone()))
             .collect();
-        for (id, person) in gone {
-            self.emit(Event::AbsenceWithdrawn { id: id.clone() });
-            report
-                .absences_ended
-                .push(format!("{id} of {person} (no longer in the organogram)"));
+        for (id, a) in gone {
+            let renamed = all
+                .get(&a.person)
+                .filter(|to| people.contains(to.as_str()))
+                .cloned();
+            let reason = match &renamed {
+                Some(to) => format!(
+                    "organogram version {}: {} is now {to}",
+                    report.version, a.person
+                ),
+                None => format!(
+                    "organogram version {}: {} is no longer in the organogram",
+                    report.version, a.person
+                ),
+            };
+            self.emit(Event::AbsenceWithdrawn {
+                id: id.clone(),
+                reason: Some(reason),
+            });
+            match renamed {
+                Some(to) => {
+                    let new_id = format!("a-{}", self.state.absence_count + 1);
+                    self.emit(Event::AbsenceAdded {
+                        id: new_id.clone(),
+                        person: to.clone(),
+                        from: a.from,
+                        to: a.to,
+                    });
+                    report.absences_moved.push(format!(
+                        "{id} of {} is {new_id} of {to} ({} to {})",
+                        a.person, a.from, a.to
+                    ));
+                }
+                None => report.absences_ended.push(format!(
+                    "{id} of {} (no longer in the organogram)",
+                    a.person
+                )),
+            }
         }
         self.reroute(super::Reroute::Organogram(report.version), &mut report);
         report
