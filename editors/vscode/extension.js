@@ -217,7 +217,12 @@ async function startServer(e, generation, reason) {
 
   const serverOptions = { command: e.server.command, args: ["lsp"] };
   const clientOptions = {
-    documentSelector: [{ scheme: "file", language: "paraaf" }],
+    // Flow files, and TOML files so that an open organogram's unsaved edits are the
+    // organogram while it is open (the server ignores any other TOML file).
+    documentSelector: [
+      { scheme: "file", language: "paraaf" },
+      { scheme: "file", pattern: "**/*.toml" },
+    ],
     synchronize: {
       // The organogram (TOML) and files not open in an editor: diagnostics refresh on change.
       fileEvents: e.watcher,

@@ -289,6 +289,11 @@ if (posix) {
     assert.strictEqual(client.id, "paraaf", "id paraaf: the client reads paraaf.trace.server");
     assert.deepStrictEqual(client.serverOptions, { command: exe, args: ["lsp"] });
     assert.strictEqual(typeof client.clientOptions.initializationFailedHandler, "function");
+    // The organogram's buffer reaches the server too (unsaved edits count).
+    assert.ok(
+      client.clientOptions.documentSelector.some((d) => d.pattern === "**/*.toml"),
+      "TOML files are in the document selector"
+    );
     assert.strictEqual(client.startCalls, 1);
     assert.strictEqual(ext._internal.state().state, "running");
     assert.match(status.text, /check/);
