@@ -281,6 +281,47 @@ fn organogram_changes_refresh_diagnostics() {
     assert_eq!(d[0]["severity"], 2);
 }
 
+/// A file deleted on disk (`workspace/didChangeWatchedFiles`, type 3) leaves the project:
+/// the duplicate flow it defined no longer clashes, and its own diagnostics are cleared.
+#[test]
+fn a_deleted_file_leaves_the_project() {
+    let root = aalst("lsp-deleted");
+    let mut c = start(&root);
+    let college = root.join("flows/college.paraaf");
+    let u = open(&mut c, &college);
+    c.diagnostics_where(&u, |d| d.is_empty());
+    // A copy of the file on disk: every flow in it is defined twice.
+    let copy = root.join("flows/college-kopie.paraaf");
+    std::fs::copy(&college, &copy).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&copy), "type": 1}]}),
+    );
+    let cu = uri(&copy);
+    let d = c.diagnostics_where(&cu, |d| !d.is_empty());
+    assert!(
+        d.iter().all(|x| x["severity"] == 1) && d.len() >= 2,
+        "every flow of the copy is a duplicate: {d:#?}"
+    );
+    std::fs::remove_file(&copy).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&copy), "type": 3}]}),
+    );
+    // Its diagnostics are cleared, and the project is clean again.
+    assert!(c.diagnostics_where(&cu, |d| d.is_empty()).is_empty());
+    let r = c.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": u}}),
+    );
+    assert!(r["result"].is_array(), "{r}");
+    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_paraaf"))
+        .args(["check", root.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(cli.status.success());
+}
+
 #[test]
 fn robust_against_bad_clients() {
     let root = aalst("lsp-robust");
