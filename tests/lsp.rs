@@ -123,6 +123,17 @@ fn editing_session() {
         value.contains("Substitutes of `financieel-directeur`: `adjunct-financieel-directeur`"),
         "{value}"
     );
+    // A word in a comment is no name, whatever it spells ("Council decisions are signed
+    // by the chair…": `signed` is no keyword; "College" is a comment word): nothing.
+    let commented = format!("// financieel-directeur \"burgemeester\"\n{text}");
+    change(&mut c, &u, 41, &commented);
+    for needle in ["// financieel-directeur", "\"burgemeester"] {
+        for method in ["textDocument/hover", "textDocument/definition"] {
+            let r = c.request(method, at(&u, pos(&commented, needle, 4)));
+            assert!(r["result"].is_null(), "{method} at {needle}: {r}");
+        }
+    }
+    change(&mut c, &u, 42, &text);
     let h = c.request("textDocument/hover", at(&u, pos(&text, "when bedrag", 6)));
     assert_eq!(
         h["result"]["contents"]["value"],

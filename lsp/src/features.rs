@@ -165,6 +165,9 @@ fn md(text: String) -> lsp::Hover {
 pub fn hover(ws: &Workspace, path: &Path, pos: lsp::Position) -> Option<lsp::Hover> {
     let c = ctx(ws, path)?;
     let offset = LineIndex::new(&c.text).offset(pos);
+    if in_comment_or_string(&c.text, offset) {
+        return None;
+    }
     let (word, _) = word_at(&c.text, offset)?;
     // What the resolver says the name denotes decides; the word alone only while the
     // file does not parse.
@@ -394,6 +397,9 @@ fn hover_group(c: &Ctx, word: &str) -> Option<lsp::Hover> {
 pub fn definition(ws: &Workspace, path: &Path, pos: lsp::Position) -> Option<lsp::Location> {
     let c = ctx(ws, path)?;
     let offset = LineIndex::new(&c.text).offset(pos);
+    if in_comment_or_string(&c.text, offset) {
+        return None;
+    }
     let (word, _) = word_at(&c.text, offset)?;
     let span = |file: &str, r: &std::ops::Range<usize>| {
         paraaf_compiler::diagnostics::Span::new(file, r.clone())
@@ -553,6 +559,16 @@ fn lex(text: &str) -> Vec<(Lexeme, std::ops::Range<usize>)> {
     out
 }
 
+/// Whether `offset` is inside a comment or a string literal: no name is there, whatever
+/// the words spell (hover, definition and completion answer nothing).
+fn in_comment_or_string(text: &str, offset: usize) -> bool {
+    lex(text).iter().any(|(kind, r)| {
+        matches!(kind, Lexeme::Comment | Lexeme::Str)
+            && r.start < offset
+            && (offset < r.end || (offset == r.end && !text[..r.end].ends_with('"')))
+    })
+}
+
 /// Every use of the name under the cursor in the project's files.
 pub fn references(
     ws: &Workspace,
@@ -675,11 +691,7 @@ pub fn completion(ws: &Workspace, path: &Path, pos: lsp::Position) -> Vec<lsp::C
     };
     let offset = LineIndex::new(&c.text).offset(pos);
     // Nothing to complete inside a comment or a string.
-    if lex(&c.text).iter().any(|(kind, r)| {
-        matches!(kind, Lexeme::Comment | Lexeme::Str)
-            && r.start < offset
-            && (offset < r.end || (offset == r.end && !c.text[..r.end].ends_with('"')))
-    }) {
+    if in_comment_or_string(&c.text, offset) {
         return Vec::new();
     }
     let line_start = c.text[..offset].rfind('\n').map_or(0, |i| i + 1);
