@@ -202,25 +202,14 @@ fn documents_in_flight_move_to_the_new_signers() {
     let uploader = city.staff("bevolking", "diensthoofd")[0].clone();
     let head = city.function("diensthoofd", Some("bevolking"));
     assert_eq!(head, "dirk-lambert");
-    let content = city.content.to_str().unwrap().to_string();
-    let doc = city.ok(
+    let doc = city.submit(
+        "besluit",
+        &uploader,
         &[
-            "doc",
-            "submit",
-            "--kind",
-            "besluit",
-            "--as",
-            &uploader,
-            "--field",
             "dienst=bevolking",
-            "--field",
             "bron=notula",
-            "--field",
             "titel=Aankoop stoelen",
-            "--field",
             "bedrag=100",
-            "--content",
-            &content,
         ],
         now,
     );
@@ -273,23 +262,11 @@ fn documents_in_flight_move_to_the_new_signers() {
 fn a_split_department_keeps_its_escalations() {
     let city = support::City::aalst("restructure-split-runtime");
     let uploader = city.staff("bevolking", "diensthoofd")[0].clone();
-    let content = city.content.to_str().unwrap().to_string();
     let submit = |who: &str, now: &str| {
-        city.ok(
-            &[
-                "doc",
-                "submit",
-                "--kind",
-                "attest",
-                "--as",
-                who,
-                "--field",
-                "soort=gezinssamenstelling",
-                "--field",
-                "aanvrager=Jan Janssens",
-                "--content",
-                &content,
-            ],
+        city.submit(
+            "attest",
+            &who,
+            &["soort=gezinssamenstelling", "aanvrager=Jan Janssens"],
             now,
         )
     };
@@ -369,25 +346,14 @@ fn a_renamed_function_needs_the_plan_or_is_refused() {
     let city = support::City::aalst("restructure-rename-runtime");
     let now = "2026-11-23";
     let uploader = city.staff("bevolking", "diensthoofd")[0].clone();
-    let content = city.content.to_str().unwrap().to_string();
-    let doc = city.ok(
+    let doc = city.submit(
+        "besluit",
+        &uploader,
         &[
-            "doc",
-            "submit",
-            "--kind",
-            "besluit",
-            "--as",
-            &uploader,
-            "--field",
             "dienst=bevolking",
-            "--field",
             "bron=notula",
-            "--field",
             "titel=Aankoop",
-            "--field",
             "bedrag=9000",
-            "--content",
-            &content,
         ],
         now,
     );
@@ -422,24 +388,14 @@ fn a_renamed_function_needs_the_plan_or_is_refused() {
     assert!(city.ok(&["inbox", "dirk-lambert"], now).contains(&doc));
     city.ok(&["doc", "sign", &doc, "--as", "dirk-lambert"], now);
     // A new document routes through the renamed function too.
-    let doc2 = city.ok(
+    let doc2 = city.submit(
+        "besluit",
+        &uploader,
         &[
-            "doc",
-            "submit",
-            "--kind",
-            "besluit",
-            "--as",
-            &uploader,
-            "--field",
             "dienst=bevolking",
-            "--field",
             "bron=notula",
-            "--field",
             "titel=Tweede",
-            "--field",
             "bedrag=10",
-            "--content",
-            &content,
         ],
         now,
     );
@@ -451,47 +407,26 @@ fn merged_services_take_over_the_tasks_in_flight() {
     let city = support::City::aalst("restructure-merge-runtime");
     let now = "2026-11-23";
     let uploader = city.staff("bevolking", "diensthoofd")[0].clone();
-    let content = city.content.to_str().unwrap().to_string();
-    let doc = city.ok(
+    let doc = city.submit(
+        "besluit",
+        &uploader,
         &[
-            "doc",
-            "submit",
-            "--kind",
-            "besluit",
-            "--as",
-            &uploader,
-            "--field",
             "dienst=bevolking",
-            "--field",
             "bron=notula",
-            "--field",
             "titel=Loketten",
-            "--field",
             "bedrag=100",
-            "--content",
-            &content,
         ],
         now,
     );
     // A document of Burgerlijke Stand, which no flow names by id: only its field does.
-    let civil = city.ok(
+    let civil = city.submit(
+        "besluit",
+        &uploader,
         &[
-            "doc",
-            "submit",
-            "--kind",
-            "besluit",
-            "--as",
-            &uploader,
-            "--field",
             "dienst=burgerlijke-stand",
-            "--field",
             "bron=notula",
-            "--field",
             "titel=Huwelijken",
-            "--field",
             "bedrag=100",
-            "--content",
-            &content,
         ],
         now,
     );
@@ -636,22 +571,10 @@ fn without_person(org: &str, id: &str) -> String {
 fn escalations_survive_an_organogram_change_until_the_person_leaves() {
     let city = support::City::aalst("restructure-escalated");
     let uploader = city.staff("bevolking", "diensthoofd")[0].clone();
-    let content = city.content.to_str().unwrap().to_string();
-    let doc = city.ok(
-        &[
-            "doc",
-            "submit",
-            "--kind",
-            "attest",
-            "--as",
-            &uploader,
-            "--field",
-            "soort=gezinssamenstelling",
-            "--field",
-            "aanvrager=Jan Janssens",
-            "--content",
-            &content,
-        ],
+    let doc = city.submit(
+        "attest",
+        &uploader,
+        &["soort=gezinssamenstelling", "aanvrager=Jan Janssens"],
         "2026-11-23",
     );
     // Two workdays later nobody signed: escalated to the head of the department.
@@ -726,22 +649,10 @@ fn organogram_changes_never_leave_a_shielded_group() {
     let worker = city.staff("sociale-zaken", "maatschappelijk-werker")[0].clone();
     let coach = city.function("teamcoach", Some("inkomen"));
     assert_eq!(coach, "dirk-claes");
-    let content = city.content.to_str().unwrap().to_string();
-    let doc = city.ok(
-        &[
-            "doc",
-            "submit",
-            "--kind",
-            "sociaal-dossier",
-            "--as",
-            &worker,
-            "--field",
-            "team=inkomen",
-            "--field",
-            "dossiernummer=LL-2026-0042",
-            "--content",
-            &content,
-        ],
+    let doc = city.submit(
+        "sociaal-dossier",
+        &worker,
+        &["team=inkomen", "dossiernummer=LL-2026-0042"],
         now,
     );
     let org = std::fs::read_to_string(support::root().join("examples/aalst/org.toml")).unwrap();

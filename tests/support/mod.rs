@@ -68,6 +68,18 @@ impl City {
             .expect("runs")
     }
 
+    /// Submits a document of `kind` as `who` with `fields` (`name=value`) and the test
+    /// content; returns its id.
+    pub fn submit(&self, kind: &str, who: &str, fields: &[&str], now: &str) -> String {
+        let content = self.content.to_str().unwrap().to_string();
+        let mut args = vec!["doc", "submit", "--kind", kind, "--as", who];
+        for f in fields {
+            args.extend(["--field", f]);
+        }
+        args.extend(["--content", &content]);
+        self.ok(&args, now)
+    }
+
     /// Runs and expects success; returns stdout trimmed.
     pub fn ok(&self, args: &[&str], now: &str) -> String {
         let o = self.run(args, now);
