@@ -265,7 +265,7 @@ fn a_split_department_keeps_its_escalations() {
     let submit = |who: &str, now: &str| {
         city.submit(
             "attest",
-            &who,
+            who,
             &["soort=gezinssamenstelling", "aanvrager=Jan Janssens"],
             now,
         )

@@ -202,20 +202,20 @@ fn decode_sections(body: &[u8]) -> Result<State, RuntimeError> {
         .map_or(1, |n| n.get())
         .clamp(1, 8);
     let per = chunks.len().div_ceil(threads).max(1);
-    let decoded: Vec<Result<Vec<Vec<(String, Arc<Document>)>>, RuntimeError>> =
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = chunks
-                .chunks(per)
-                .map(|group| scope.spawn(move || group.iter().map(|c| inflate(c)).collect()))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| Err(unreadable("a chunk could not be read")))
-                })
-                .collect()
-        });
+    type Chunk = Vec<(String, Arc<Document>)>;
+    let decoded: Vec<Result<Vec<Chunk>, RuntimeError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .chunks(per)
+            .map(|group| scope.spawn(move || group.iter().map(|c| inflate(c)).collect()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(unreadable("a chunk could not be read")))
+            })
+            .collect()
+    });
     let mut documents = imbl::OrdMap::new();
     for group in decoded {
         for chunk in group? {
