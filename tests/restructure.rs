@@ -465,7 +465,15 @@ fn merged_services_take_over_the_tasks_in_flight() {
     );
     // `org diff` against the version in force lists the same open tasks.
     let diff = city.ok(
-        &["org", "diff", "@current", org.to_str().unwrap(), "--tasks"],
+        &[
+            "org",
+            "diff",
+            "@current",
+            org.to_str().unwrap(),
+            "--tasks",
+            "--plan",
+            plan.to_str().unwrap(),
+        ],
         now,
     );
     assert!(diff.contains("2 tasks would move"), "{diff}");
@@ -480,6 +488,8 @@ fn merged_services_take_over_the_tasks_in_flight() {
             "@current",
             org.to_str().unwrap(),
             "--tasks",
+            "--plan",
+            plan.to_str().unwrap(),
             "--format",
             "json",
         ],
@@ -853,4 +863,48 @@ fn an_absence_follows_a_renamed_person() {
             .success()
     );
     city.ok(&["absence", "withdraw", "a-2"], now);
+}
+
+/// A plan line must rename an id that is gone to one that is there: renaming the
+/// personnel service (still in the organogram) to communication would hand its
+/// discipline files to another service. Such plans, and ones naming unknown ids, are
+/// refused and nothing changes.
+#[test]
+fn a_plan_may_not_rename_what_still_exists() {
+    let city = support::City::aalst("restructure-bad-plan");
+    let now = "2026-11-23";
+    let org = support::root().join("examples/aalst/org.toml");
+    let events = city.events();
+    for (line, why) in [
+        ("\"personeel\" = \"communicatie\"", "still has `personeel`"),
+        ("\"zzz\" = \"communicatie\"", "has no `zzz`"),
+        ("\"burgerzaken\" = \"zzz\"", "still has `burgerzaken`"),
+    ] {
+        let plan = city.dir.join("bad-plan.toml");
+        std::fs::write(
+            &plan,
+            format!("organogram = \"org.toml\"\n\n[rename]\n{line}\n"),
+        )
+        .unwrap();
+        for dry in [true, false] {
+            let mut args = vec![
+                "org",
+                "deploy",
+                org.to_str().unwrap(),
+                "--plan",
+                plan.to_str().unwrap(),
+            ];
+            if dry {
+                args.push("--dry-run");
+            }
+            let o = city.run(&args, now);
+            let err = String::from_utf8_lossy(&o.stderr).to_string();
+            assert!(!o.status.success(), "{line}: {err}");
+            assert!(
+                err.contains(why) && err.contains("nothing was deployed"),
+                "{line}: {err}"
+            );
+        }
+    }
+    assert_eq!(city.events(), events);
 }

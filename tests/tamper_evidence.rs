@@ -439,3 +439,82 @@ fn a_backup_is_restored_under_signed_checkpoints() {
     );
     assert_eq!(s.verify(&s.city.db).0, Some(1));
 }
+
+/// Two signing CLI commands at the same moment (cron's `tick` beside an operator): the
+/// lock serialises them, and the second reads the checkpoint file under the lock, so
+/// its checkpoint follows the first one's. Before, it started from the file as it was
+/// when it opened and every later open was refused.
+#[test]
+fn two_signing_writers_one_after_the_other_keep_the_file_whole() {
+    let s = Signed::new("two-signers");
+    let db = s.city.db.clone();
+    assert!(s.submit(&db).status.success());
+    for _ in 0..6 {
+        let a = {
+            let (key, db, root) = (s.key.clone(), db.clone(), support::root());
+            let uploader = s.city.staff("bevolking", "diensthoofd")[0].clone();
+            let content = s.city.content.clone();
+            std::thread::spawn(move || {
+                Command::new(env!("CARGO_BIN_EXE_paraaf"))
+                    .args(["doc", "submit", "--kind", "besluit", "--as", &uploader])
+                    .args(["--field", "dienst=bevolking", "--field", "bron=notula"])
+                    .args(["--field", "titel=Gelijktijdig", "--field", "bedrag=10"])
+                    .arg("--content")
+                    .arg(&content)
+                    .env("PARAAF_DB", &db)
+                    .env("PARAAF_NOW", NOW)
+                    .env("PARAAF_SIGNING_KEY", &key)
+                    .env("PARAAF_CHECKPOINT_EVERY", "5")
+                    .current_dir(&root)
+                    .output()
+                    .unwrap()
+            })
+        };
+        let b = s.run(&db, &["tick"]);
+        let a = a.join().unwrap();
+        assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
+        assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
+    }
+    assert!(s.submit(&db).status.success());
+    let (code, out) = s.verify(&db);
+    assert_eq!(code, Some(0), "{out}");
+}
+
+/// Events removed while the server runs (acknowledged submissions gone): the server does
+/// not take the shorter log as another writer's and goes on; it refuses every write as
+/// tampering, and signs nothing over it.
+#[test]
+fn a_log_shortened_under_the_server_is_refused() {
+    let s = Signed::new("shortened-live");
+    let db = s.city.db.clone();
+    assert!(s.submit(&db).status.success());
+    assert!(s.submit(&db).status.success());
+    let uploader = s.city.staff("bevolking", "diensthoofd")[0].clone();
+    let token = "t".repeat(32);
+    let server = support::Server::start_env(
+        &db,
+        &[(uploader.as_str(), token.as_str())],
+        "",
+        &[
+            ("PARAAF_SIGNING_KEY", s.key.as_os_str()),
+            ("PARAAF_CHECKPOINT_EVERY", std::ffi::OsStr::new("5")),
+        ],
+        &s.city.dir,
+    );
+    let head = events(&db);
+    sql(&db, &format!("DELETE FROM events WHERE seq > {}", head - 2));
+    let (status, body) = server.call(
+        "POST",
+        "/documents/d-1/comment",
+        Some(&token),
+        None,
+        Some(r#"{"text":"na het wissen"}"#),
+    );
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body.contains("tampered") && body.contains("removed"),
+        "{body}"
+    );
+    drop(server);
+    assert_eq!(events(&db), head - 2, "nothing appended");
+}

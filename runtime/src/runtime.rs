@@ -17,7 +17,7 @@ pub struct Runtime {
     /// The database file (its writer lock lies next to it).
     path: PathBuf,
     /// Held while this process is the database's one writer.
-    lock: Option<std::fs::File>,
+    lock: Option<WriterLock>,
     /// Who holds the lock, as written into it (kept to take it again under that name).
     writer: Option<String>,
     /// Signed checkpoints, when a key is configured.
@@ -167,7 +167,7 @@ impl Runtime {
         // let a second writer lock a new file: before each batch, the writer checks that
         // the file at the path is still the one it holds, and takes the lock again if not.
         if let Some(held) = &self.lock
-            && lock_file_is(&self.path, held)
+            && lock_file_is(&self.path, &held.file)
         {
             return Ok(());
         }
@@ -177,12 +177,36 @@ impl Runtime {
         self.lock = Some(f);
         self.writer = Some(who);
         // Another writer may have appended since the log was read: start from it again.
+        // Fewer events than this process read (or committed) is no other writer: events
+        // were removed, and nothing may be appended to that log.
         let (head, _) = self
             .store
             .head()
             .map_err(|e| RuntimeError::Storage(e.to_string()))?;
+        if head < self.state.last_seq {
+            self.lock = None;
+            return Err(RuntimeError::Tampered(format!(
+                "the log ends at event {head}, but events up to {} were read or committed: events were removed",
+                self.state.last_seq
+            )));
+        }
         if head != self.state.last_seq {
             self.state = self.store.load()?;
+        }
+        // The checkpoint file as it is now, under the lock: another writer may have signed
+        // since this process opened it (two CLI commands one after the other).
+        if let Some(cps) = &mut self.checkpoints {
+            let list =
+                checkpoint::read_file(&cps.file, &cps.key).map_err(RuntimeError::Tampered)?;
+            if let Some(cp) = list.last() {
+                self.store.verify_tail(cp).map_err(|why| {
+                    RuntimeError::Tampered(format!(
+                        "{why} (checked against {})",
+                        cps.file.display()
+                    ))
+                })?;
+            }
+            cps.last = list.last().map_or(0, |c| c.seq);
         }
         Ok(())
     }
@@ -233,6 +257,8 @@ impl Runtime {
         if let Err(e) = self.lock_writer(&format!("paraaf (process {})", std::process::id())) {
             return items.into_iter().map(|_| Err(e.clone())).collect();
         }
+        // O(1): persistent maps. Kept to go back to if the log turns out to be tampered.
+        let before = self.state.clone();
         let mut results = Vec::with_capacity(items.len());
         let mut idem = Vec::new();
         let mut events = Vec::new();
@@ -281,6 +307,12 @@ impl Runtime {
                 .commit(&self.state, &events, &idem, snapshot.as_ref())
         };
         if let Err(e) = committed {
+            if let RuntimeError::Tampered(_) = e {
+                // Events this writer committed are gone: never adopt that log. The state
+                // from before the batch stays, and every later batch is refused the same.
+                self.state = before;
+                return results.into_iter().map(|_| Err(e.clone())).collect();
+            }
             // Nothing is visible: go back to what the log says. If even that fails, stop:
             // serving an empty state would hide every document and absence.
             match self.store.load() {
@@ -334,11 +366,10 @@ impl Runtime {
     }
 }
 
-/// The exclusive writer lock of the database `db` (`DB.lock`, holding `who`); waits a
-/// few seconds for another writer, then refuses naming it.
 /// The path of the writer lock of the database at `db`.
 fn lock_path(db: &Path) -> PathBuf {
-    let mut p = db.to_path_buf().into_os_string();
+    let real = std::fs::canonicalize(db).unwrap_or_else(|_| db.to_path_buf());
+    let mut p = real.into_os_string();
     p.push(".lock");
     PathBuf::from(p)
 }
@@ -360,7 +391,17 @@ fn lock_file_is(db: &Path, held: &std::fs::File) -> bool {
     }
 }
 
-pub(crate) fn take_lock(db: &Path, who: &str) -> Result<std::fs::File, RuntimeError> {
+/// A held writer lock: `DB.lock` next to the database's real path (so a symlink or
+/// another spelling of the path finds the same lock), which names the holder. No second
+/// descriptor of the database file is kept: closing one would drop SQLite's own POSIX
+/// locks of this process.
+pub(crate) struct WriterLock {
+    file: std::fs::File,
+}
+
+/// The exclusive writer lock of the database `db` (`DB.lock`, holding `who`); waits a
+/// few seconds for another writer, then refuses naming it.
+pub(crate) fn take_lock(db: &Path, who: &str) -> Result<WriterLock, RuntimeError> {
     use std::io::{Read, Seek, Write};
     let lock_path = lock_path(db);
     let storage =
@@ -399,7 +440,7 @@ pub(crate) fn take_lock(db: &Path, who: &str) -> Result<std::fs::File, RuntimeEr
     f.rewind().map_err(storage)?;
     f.write_all(who.as_bytes()).map_err(storage)?;
     f.flush().map_err(storage)?;
-    Ok(f)
+    Ok(WriterLock { file: f })
 }
 
 fn encode_snapshot(state: &State) -> Result<Snapshot, RuntimeError> {

@@ -368,6 +368,15 @@ impl Store {
             .optional()?
             .unwrap_or((0, GENESIS.to_string()));
         if let Some((first, _, _)) = events.first()
+            && *first > last + 1
+        {
+            return Err(RuntimeError::Tampered(format!(
+                "events {}–{} of this writer are gone from the log (it ends at event {last}): events were removed; nothing is appended",
+                last + 1,
+                first - 1
+            )));
+        }
+        if let Some((first, _, _)) = events.first()
             && *first != last + 1
         {
             return Err(RuntimeError::Storage(format!(

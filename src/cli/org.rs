@@ -45,8 +45,8 @@ pub enum Command {
         /// without a signer or relabel (a dry run of `org deploy`; nothing changes).
         #[arg(long)]
         tasks: bool,
-        /// With --tasks: the migration plan the deploy would use (default: the renames
-        /// and take-overs the diff proposes, as `org migrate --plan` writes them).
+        /// With --tasks: the migration plan the deploy would use (as `org deploy
+        /// --plan`; without it, no renames, as `org deploy` without a plan).
         #[arg(long)]
         plan: Option<PathBuf>,
         /// `text` or `json`.
@@ -380,13 +380,10 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             // The open tasks: a dry run of deploying NEW (with the diff's renames).
             let in_flight = match (&runtime, tasks) {
                 (Some(r), true) => {
+                    // Exactly what `org deploy` would do: the plan's renames, or none.
                     let renames = match &plan {
                         Some(p) => read_plan_renames(p)?,
-                        None => {
-                            let mut m = d.renames();
-                            m.extend(d.replaced_by.iter().map(|r| (r.from.clone(), r.to.clone())));
-                            m
-                        }
+                        None => Default::default(),
                     };
                     let mut state = r.state().clone();
                     let mut em =

@@ -175,6 +175,18 @@ impl Server {
 
     /// Starts the server with extra TOML in the tokens file (webhook sources).
     pub fn start_with(db: &Path, tokens: &[(&str, &str)], extra: &str, dir: &Path) -> Server {
+        Server::start_env(db, tokens, extra, &[], dir)
+    }
+
+    /// Starts the server with extra TOML in the tokens file and extra environment
+    /// variables (a signing key).
+    pub fn start_env(
+        db: &Path,
+        tokens: &[(&str, &str)],
+        extra: &str,
+        env: &[(&str, &std::ffi::OsStr)],
+        dir: &Path,
+    ) -> Server {
         let tokens_file = dir.join("tokens.toml");
         let mut text = String::from("[tokens]\n");
         for (p, t) in tokens {
@@ -193,6 +205,7 @@ impl Server {
             .env("PARAAF_DB", db)
             .env("PARAAF_NOW", "2026-11-23")
             .env("PARAAF_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

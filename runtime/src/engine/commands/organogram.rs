@@ -163,6 +163,41 @@ impl Emitter<'_> {
                 "no project is deployed yet: deploy one first (`paraaf deploy`)".into(),
             ));
         };
+        // Each line of the plan must rename something that is gone to something that is
+        // there: renaming an id the new organogram still has would move its tasks, files
+        // and shields to another entry (a shielded file to another service).
+        let ids = |o: &Organogram| -> BTreeSet<String> {
+            o.units
+                .iter()
+                .map(|u| u.id.clone())
+                .chain(o.functions.iter().map(|f| f.id.clone()))
+                .chain(o.mandates.iter().map(|m| m.id.clone()))
+                .chain(o.people.iter().map(|p| p.id.clone()))
+                .collect()
+        };
+        let (old_ids, new_ids) = (ids(&current.organogram), ids(&organogram));
+        let mut wrong = Vec::new();
+        for (from, to) in &renames {
+            if new_ids.contains(from) {
+                wrong.push(format!(
+                    "`{from}` = `{to}`: the new organogram still has `{from}`; a rename is for an id that is gone"
+                ));
+            } else if !old_ids.contains(from) && !current.renames.contains_key(from) {
+                wrong.push(format!(
+                    "`{from}` = `{to}`: the organogram in force has no `{from}`"
+                ));
+            } else if !new_ids.contains(to) {
+                wrong.push(format!(
+                    "`{from}` = `{to}`: the new organogram has no `{to}`"
+                ));
+            }
+        }
+        if !wrong.is_empty() {
+            return Err(RuntimeError::Invalid(format!(
+                "the migration plan does not fit these organograms; nothing was deployed:\n  - {}",
+                wrong.join("\n  - ")
+            )));
+        }
         let mut all = current.renames.clone();
         for v in all.values_mut() {
             if let Some(n) = renames.get(v) {
