@@ -908,3 +908,64 @@ fn a_plan_may_not_rename_what_still_exists() {
     }
     assert_eq!(city.events(), events);
 }
+
+/// A task that signs by a person field (`sign medewerker`) follows the person: renamed
+/// by the plan, the field and the task move to the new id; gone from the organogram,
+/// the deploy is refused (the task would have nobody) unless --force, which queues it.
+#[test]
+fn a_person_field_follows_the_person() {
+    let city = support::City::aalst("restructure-person-field");
+    let now = "2026-11-23";
+    let uploader = city.staff("bevolking", "diensthoofd")[0].clone();
+    let worker = city.staff("bevolking", "diensthoofd")[1].clone();
+    let doc = city.submit(
+        "evaluatie",
+        &uploader,
+        &["dienst=bevolking", &format!("medewerker={worker}")],
+        now,
+    );
+    let head = city.function("diensthoofd", Some("bevolking"));
+    city.ok(&["doc", "sign", &doc, "--as", &head], now);
+    assert!(city.ok(&["inbox", &worker], now).contains(&doc));
+    let text = std::fs::read_to_string(support::root().join("examples/aalst/org.toml")).unwrap();
+    // Gone: refused, then forced into the manual queue.
+    let gone = city.dir.join("without-worker.toml");
+    std::fs::write(&gone, without_person(&text, &worker)).unwrap();
+    let o = city.run(&["org", "deploy", gone.to_str().unwrap(), "--dry-run"], now);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(!o.status.success(), "{err}");
+    assert!(
+        err.contains(&format!("field `medewerker` names person `{worker}`")),
+        "{err}"
+    );
+    // Renamed: the task goes to the new id.
+    let renamed = format!("{worker}-2");
+    let org = city.dir.join("renamed-worker.toml");
+    std::fs::write(
+        &org,
+        text.replace(
+            &format!("id = \"{worker}\""),
+            &format!("id = \"{renamed}\""),
+        ),
+    )
+    .unwrap();
+    let plan = city.dir.join("plan.toml");
+    std::fs::write(
+        &plan,
+        format!("organogram = \"renamed-worker.toml\"\n\n[rename]\n\"{worker}\" = \"{renamed}\"\n"),
+    )
+    .unwrap();
+    let out = city.ok(
+        &[
+            "org",
+            "deploy",
+            org.to_str().unwrap(),
+            "--plan",
+            plan.to_str().unwrap(),
+        ],
+        now,
+    );
+    assert!(out.contains("1 task moved"), "{out}");
+    assert!(city.ok(&["inbox", &renamed], now).contains(&doc), "{out}");
+    city.ok(&["doc", "sign", &doc, "--as", &renamed], now);
+}

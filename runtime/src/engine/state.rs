@@ -453,8 +453,9 @@ impl State {
                     }
                 }
                 all.extend(renames.clone());
-                // Unit fields of every document name units by id: read them through the
-                // renames too (`dienst = bevolking` after the merge into `loket`).
+                // Unit and person fields of every document name organogram entries by
+                // id: read them through the renames too (`dienst = bevolking` after the
+                // merge into `loket`; `medewerker` after a person's new id).
                 let changed: Vec<(String, Vec<(String, String)>)> = self
                     .documents
                     .values()
@@ -464,7 +465,7 @@ impl State {
                         let edits: Vec<(String, String)> = kind
                             .fields
                             .iter()
-                            .filter(|f| f.ty == "unit")
+                            .filter(|f| f.ty == "unit" || f.ty == "person")
                             .filter_map(|f| {
                                 let v = d.fields.get(&f.name)?.as_str()?;
                                 Some((f.name.clone(), renames.get(v)?.clone()))

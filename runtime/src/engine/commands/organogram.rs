@@ -271,8 +271,11 @@ impl Emitter<'_> {
         all: &BTreeMap<String, String>,
     ) -> OrgDeployment {
         let mut report = OrgDeployment::default();
-        // Unit fields of documents in flight must still name a unit (through the renames).
+        // Unit and person fields of documents in flight must still name a unit or a
+        // person (through the renames): a task that signs by such a field would be left
+        // with nobody.
         let units: BTreeSet<&str> = organogram.units.iter().map(|u| u.id.as_str()).collect();
+        let persons: BTreeSet<&str> = organogram.people.iter().map(|p| p.id.as_str()).collect();
         for d in self
             .state
             .documents
@@ -286,15 +289,20 @@ impl Emitter<'_> {
             else {
                 continue;
             };
-            for f in kind.fields.iter().filter(|f| f.ty == "unit") {
+            for f in kind
+                .fields
+                .iter()
+                .filter(|f| f.ty == "unit" || f.ty == "person")
+            {
                 let Some(v) = d.fields.get(&f.name).and_then(|v| v.as_str()) else {
                     continue;
                 };
                 let now = all.get(v).map_or(v, |n| n.as_str());
-                if !units.contains(now) {
+                let known = if f.ty == "unit" { &units } else { &persons };
+                if !known.contains(now) {
                     report.stranded.push(format!(
-                        "{}: field `{}` names unit `{now}`, which the new organogram lacks",
-                        d.id, f.name
+                        "{}: field `{}` names {} `{now}`, which the new organogram lacks",
+                        d.id, f.name, f.ty
                     ));
                 }
             }
