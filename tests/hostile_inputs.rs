@@ -188,3 +188,54 @@ fn a_closed_pipe_ends_quietly() {
     let o = child.wait_with_output().unwrap();
     assert!(!String::from_utf8_lossy(&o.stderr).contains("panicked"));
 }
+
+/// Files a project folder may hold that are no flow files: a pipe named `.paraaf`, a
+/// link to `/dev/zero`, folder links back up the tree (one, and two: exponential), and a
+/// 17 MB file. `paraaf check` ends, checks the real files once, and never blocks or
+/// fills the memory (a pipe blocked it for good; `/dev/zero` took 12 GB).
+#[cfg(unix)]
+#[test]
+fn pipes_devices_and_link_loops_in_a_project() {
+    let dir = project("odd-files", &flow_when("bedrag >= 10 EUR"));
+    let sub = dir.join("flows");
+    std::fs::create_dir_all(&sub).unwrap();
+    assert!(
+        Command::new("mkfifo")
+            .arg(sub.join("pijp.paraaf"))
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::os::unix::fs::symlink("/dev/zero", sub.join("nul.paraaf")).unwrap();
+    std::os::unix::fs::symlink("..", sub.join("lus")).unwrap();
+    std::os::unix::fs::symlink(".", sub.join("a")).unwrap();
+    std::os::unix::fs::symlink(".", sub.join("b")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_paraaf"))
+        .args(["check", "--format", "json"])
+        .arg(&dir)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > std::time::Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("paraaf check did not end");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0));
+    // A file over the size limit is refused with the reason, not read whole.
+    let big = dir.join("export.paraaf");
+    let f = std::fs::File::create(&big).unwrap();
+    f.set_len(17 * 1024 * 1024).unwrap();
+    let (code, out) = (
+        run(&["check"], &dir).status.code(),
+        String::from_utf8_lossy(&run(&["check"], &dir).stderr).to_string(),
+    );
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("larger than the 16 MB"), "{out}");
+}

@@ -104,8 +104,41 @@ impl LoadedProject {
 }
 
 /// Reads a text file as office software saves it (UTF-8, a BOM, UTF-16, Windows-1252).
+/// The largest source or organogram file read (a flow file is kilobytes; a larger one is
+/// an export or a mistake, and reading it whole would exhaust memory).
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
 fn read(path: &Path) -> Result<String, LoadError> {
-    let bytes = std::fs::read(path).map_err(|e| LoadError::Read(path.to_path_buf(), e))?;
+    read_text(path).map_err(|e| LoadError::Read(path.to_path_buf(), e))
+}
+
+/// Reads a source or organogram file as text: only a regular file (never a FIFO, a
+/// device or `/dev/zero` behind a symlink, which would block or never end) of at most
+/// [`MAX_FILE_BYTES`].
+pub fn read_text(path: &Path) -> std::io::Result<String> {
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other(
+            "not a regular file (a pipe, a device or a folder)",
+        ));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(std::io::Error::other(format!(
+            "{} MB is larger than the {} MB a Paraaf file may be",
+            meta.len() / (1024 * 1024),
+            MAX_FILE_BYTES / (1024 * 1024)
+        )));
+    }
+    use std::io::Read;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(std::io::Error::other(
+            "the file grew past the size limit while it was read",
+        ));
+    }
     Ok(crate::encoding::decode(&bytes).0)
 }
 
@@ -226,11 +259,15 @@ fn collect(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
             let entry = entry.map_err(|e| LoadError::Read(d.clone(), e))?;
             let p = entry.path();
             let name = entry.file_name().to_string_lossy().into_owned();
-            if p.is_dir() {
+            // The entry's own type: a symlinked folder is not followed (a link to `..`
+            // would walk the tree again, two of them without end), and only regular files
+            // (or links to one) are flow files, never a pipe or a device.
+            let Ok(ty) = entry.file_type() else { continue };
+            if ty.is_dir() {
                 if !name.starts_with('.') && name != "target" {
                     stack.push(p);
                 }
-            } else if name.ends_with(".paraaf") {
+            } else if name.ends_with(".paraaf") && p.metadata().is_ok_and(|m| m.is_file()) {
                 out.push(p);
             }
         }

@@ -160,8 +160,9 @@ impl Workspace {
     /// A file was closed: fall back to its content on disk (gone from disk: gone from
     /// the project).
     pub fn close(&mut self, path: &Path) {
-        match std::fs::read(path) {
-            Ok(bytes) => self.set_text(path, paraaf_compiler::encoding::decode(&bytes).0),
+        // Only a regular file of bounded size (a pipe would block the server for good).
+        match paraaf_compiler::load::read_text(path) {
+            Ok(text) => self.set_text(path, text),
             // A deleted organogram is an empty one (its loss shows as P0022).
             Err(_) if !path.exists() && self.is_org(path) => self.set_text(path, String::new()),
             Err(_) if !path.exists() => self.remove(path),
