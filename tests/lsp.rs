@@ -507,6 +507,8 @@ fn a_group_named_like_a_unit_is_the_group_only() {
         ("sociale-zaken", "already a group"),
         ("burgemeester", "of the organogram"),
         ("sociaal-dossier", "already a document kind"),
+        // A field name (P0023 after the rename): `team` is a field of sociaal-dossier.
+        ("team", "already a field of `sociaal-dossier`"),
     ] {
         let r = c.request(
             "textDocument/rename",

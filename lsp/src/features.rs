@@ -649,6 +649,17 @@ pub fn rename(
             Some("an agency".to_string())
         } else if c.index.rules.contains_key(new_name) {
             Some("a rule".to_string())
+        } else if let Some(kind) = (!matches!(n.meaning, Meaning::Field { .. }))
+            .then(|| {
+                c.index.documents.iter().find(|(_, v)| {
+                    v.iter()
+                        .any(|d| d.def.fields.iter().any(|f| f.name.text == new_name))
+                })
+            })
+            .flatten()
+        {
+            // A field may not share a name with a project name (P0023).
+            Some(format!("a field of `{}`", kind.0))
         } else {
             c.org
                 .kind_of(new_name)
