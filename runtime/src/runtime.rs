@@ -114,15 +114,7 @@ impl Runtime {
                 allowance / 2
             )));
         }
-        let last = match list.last() {
-            Some(cp) => {
-                self.store.verify_tail(cp).map_err(|why| {
-                    RuntimeError::Tampered(format!("{why} (checked against {})", file.display()))
-                })?;
-                cp.seq
-            }
-            None => 0,
-        };
+        let last = verified_tail(&self.store, &list, &file)?;
         self.checkpoints = Some(Checkpoints {
             key,
             file,
@@ -167,7 +159,7 @@ impl Runtime {
         // let a second writer lock a new file: before each batch, the writer checks that
         // the file at the path is still the one it holds, and takes the lock again if not.
         if let Some(held) = &self.lock
-            && lock_file_is(&self.path, &held.file)
+            && held.still_at_its_path()
         {
             return Ok(());
         }
@@ -198,15 +190,7 @@ impl Runtime {
         if let Some(cps) = &mut self.checkpoints {
             let list =
                 checkpoint::read_file(&cps.file, &cps.key).map_err(RuntimeError::Tampered)?;
-            if let Some(cp) = list.last() {
-                self.store.verify_tail(cp).map_err(|why| {
-                    RuntimeError::Tampered(format!(
-                        "{why} (checked against {})",
-                        cps.file.display()
-                    ))
-                })?;
-            }
-            cps.last = list.last().map_or(0, |c| c.seq);
+            cps.last = verified_tail(&self.store, &list, &cps.file)?;
         }
         Ok(())
     }
@@ -366,6 +350,18 @@ impl Runtime {
     }
 }
 
+/// The last event the checkpoints in `file` cover, after checking the log against the
+/// last of them (0 when there is none).
+fn verified_tail(store: &Store, list: &[Checkpoint], file: &Path) -> Result<u64, RuntimeError> {
+    let Some(cp) = list.last() else {
+        return Ok(0);
+    };
+    store.verify_tail(cp).map_err(|why| {
+        RuntimeError::Tampered(format!("{why} (checked against {})", file.display()))
+    })?;
+    Ok(cp.seq)
+}
+
 /// The path of the writer lock of the database at `db`.
 fn lock_path(db: &Path) -> PathBuf {
     let real = std::fs::canonicalize(db).unwrap_or_else(|_| db.to_path_buf());
@@ -374,29 +370,33 @@ fn lock_path(db: &Path) -> PathBuf {
     PathBuf::from(p)
 }
 
-/// Whether the lock file at `db`'s lock path is the file `held`.
-fn lock_file_is(db: &Path, held: &std::fs::File) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        match (std::fs::metadata(lock_path(db)), held.metadata()) {
-            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-            _ => false,
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = held;
-        lock_path(db).exists()
-    }
-}
-
 /// A held writer lock: `DB.lock` next to the database's real path (so a symlink or
 /// another spelling of the path finds the same lock), which names the holder. No second
 /// descriptor of the database file is kept: closing one would drop SQLite's own POSIX
 /// locks of this process.
 pub(crate) struct WriterLock {
     file: std::fs::File,
+    /// Where it was taken (resolved once, not at every batch).
+    path: PathBuf,
+}
+
+impl WriterLock {
+    /// Whether the file at the lock's path is still the one held (not deleted or
+    /// replaced).
+    fn still_at_its_path(&self) -> bool {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            match (std::fs::metadata(&self.path), self.file.metadata()) {
+                (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+                _ => false,
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            self.path.exists()
+        }
+    }
 }
 
 /// The exclusive writer lock of the database `db` (`DB.lock`, holding `who`); waits a
@@ -440,7 +440,10 @@ pub(crate) fn take_lock(db: &Path, who: &str) -> Result<WriterLock, RuntimeError
     f.rewind().map_err(storage)?;
     f.write_all(who.as_bytes()).map_err(storage)?;
     f.flush().map_err(storage)?;
-    Ok(WriterLock { file: f })
+    Ok(WriterLock {
+        file: f,
+        path: lock_path,
+    })
 }
 
 fn encode_snapshot(state: &State) -> Result<Snapshot, RuntimeError> {

@@ -375,8 +375,7 @@ impl Store {
                 last + 1,
                 first - 1
             )));
-        }
-        if let Some((first, _, _)) = events.first()
+        } else if let Some((first, _, _)) = events.first()
             && *first != last + 1
         {
             return Err(RuntimeError::Storage(format!(
