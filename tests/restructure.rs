@@ -969,3 +969,178 @@ fn a_person_field_follows_the_person() {
     assert!(city.ok(&["inbox", &renamed], now).contains(&doc), "{out}");
     city.ok(&["doc", "sign", &doc, "--as", &renamed], now);
 }
+
+/// Sociale Zaken merged into Zorg: the new organogram with `sociale-zaken` gone, its teams
+/// and people under Zorg.
+fn social_merged_into_care(org: &str) -> String {
+    org.replace(&unit_block(org, "sociale-zaken"), "")
+        .replace("parent = \"sociale-zaken\"", "parent = \"zorg\"")
+        .replace("unit = \"sociale-zaken\"", "unit = \"zorg\"")
+}
+
+/// A plan that maps a shielded group's unit onto a larger one lets more people see its
+/// files: `migrate --plan` leaves the consent open, `--apply` and `org deploy` refuse it
+/// (also with --force) until the plan gives the reason, and the audit log records it.
+#[test]
+fn a_plan_that_widens_a_shield_needs_a_reason() {
+    let city = support::City::aalst("restructure-widen");
+    let now = "2026-11-23";
+    let worker = city.staff("sociale-zaken", "maatschappelijk-werker")[0].clone();
+    let doc = city.submit(
+        "sociaal-dossier",
+        &worker,
+        &["team=inkomen", "dossiernummer=LL-2026-0042"],
+        now,
+    );
+    let care = city.staff("zorg", "diensthoofd")[0].clone();
+    let project = city.dir.join("aalst");
+    support::copy_dir(&support::root().join("examples/aalst"), &project);
+    let org = std::fs::read_to_string(project.join("org.toml")).unwrap();
+    std::fs::write(project.join("new-org.toml"), social_merged_into_care(&org)).unwrap();
+    let new_org = project.join("new-org.toml");
+    let p = project.to_str().unwrap();
+    let out = city.ok(
+        &["org", "migrate", "--plan", new_org.to_str().unwrap(), p],
+        now,
+    );
+    assert!(out.contains("would admit more people"), "{out}");
+    let plan_path = project.join("migration.toml");
+    let plan = std::fs::read_to_string(&plan_path).unwrap();
+    assert!(plan.contains("\"sociale-zaken\" = \"zorg\""), "{plan}");
+    assert!(plan.contains("[widen]\n\"sociale-zaken\" = \"\""), "{plan}");
+    assert!(plan.contains(&care), "the newcomers are named:\n{plan}");
+
+    let flows_before = std::fs::read_to_string(project.join("flows/social.paraaf")).unwrap();
+    for extra in [None, Some("--force")] {
+        let mut args = vec!["org", "migrate", "--apply", p];
+        args.extend(extra);
+        let o = city.run(&args, now);
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {out}");
+        assert!(
+            out.contains("shielded group `sociale-zaken` would admit")
+                && out.contains(&care)
+                && out.contains("nothing was written"),
+            "{out}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(project.join("flows/social.paraaf")).unwrap(),
+            flows_before
+        );
+    }
+    // The running city refuses the same plan, also with --force, and changes nothing.
+    let events = city.events();
+    for extra in [None, Some("--force")] {
+        let mut args = vec![
+            "org",
+            "deploy",
+            new_org.to_str().unwrap(),
+            "--plan",
+            plan_path.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        let o = city.run(&args, now);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{args:?}");
+        assert!(
+            err.contains("widens the shielded group `sociale-zaken`") && err.contains(&care),
+            "{err}"
+        );
+    }
+    assert_eq!(city.events(), events);
+    assert_eq!(
+        city.refused(&["doc", "show", &doc, "--as", &care], now),
+        "error: no such document"
+    );
+
+    // With the reason, both go ahead; the audit log keeps who was admitted and why.
+    std::fs::write(
+        &plan_path,
+        plan.replace(
+            "[widen]\n\"sociale-zaken\" = \"\"",
+            "[widen]\n\"sociale-zaken\" = \"Zorg en Sociale Zaken zijn één dienst (collegebesluit 2026-11-20)\"",
+        ),
+    )
+    .unwrap();
+    let out = city.ok(&["org", "migrate", "--apply", p], now);
+    assert!(
+        out.contains("checks clean") && out.contains("note: shielded group"),
+        "{out}"
+    );
+    assert!(
+        std::fs::read_to_string(project.join("flows/social.paraaf"))
+            .unwrap()
+            .contains("group sociale-zaken = unit zorg shielded")
+    );
+    let out = city.ok(
+        &[
+            "org",
+            "deploy",
+            new_org.to_str().unwrap(),
+            "--plan",
+            plan_path.to_str().unwrap(),
+        ],
+        now,
+    );
+    assert!(
+        out.contains("shield widened: `sociale-zaken` admits"),
+        "{out}"
+    );
+    let log = city.ok(&["log", "--as", &worker], now);
+    assert!(
+        log.contains("shielded group sociale-zaken widened to admit")
+            && log.contains(&care)
+            && log.contains("collegebesluit 2026-11-20"),
+        "{log}"
+    );
+    // Zorg is inside the shield now, as consented.
+    assert!(
+        city.ok(&["doc", "show", &doc, "--as", &care], now)
+            .contains(&doc)
+    );
+}
+
+/// An escalation to a role nobody holds is not lost: it is recorded once with the
+/// reason, shown on the document, the task stays with its signers, and it escalates at
+/// the first tick after someone holds the role again.
+#[test]
+fn an_escalation_to_a_vacant_role_waits_for_a_holder() {
+    let city = support::City::aalst("restructure-vacant-escalation");
+    let uploader = city.staff("bevolking", "diensthoofd")[0].clone();
+    let head = city.function("departementshoofd", Some("burgerzaken"));
+    let doc = city.submit(
+        "attest",
+        &uploader,
+        &["soort=gezinssamenstelling", "aanvrager=Jan Janssens"],
+        "2026-11-23",
+    );
+    let now = "2026-11-24";
+    let org = std::fs::read_to_string(support::root().join("examples/aalst/org.toml")).unwrap();
+    let vacant = city.dir.join("vacant.toml");
+    std::fs::write(&vacant, without_person(&org, &head)).unwrap();
+    city.ok(&["org", "deploy", vacant.to_str().unwrap()], now);
+
+    let later = "2026-11-26";
+    city.ok(&["tick"], later);
+    let show = city.ok(&["doc", "show", &doc, "--as", &uploader], later);
+    assert!(
+        show.contains(
+            "escalation waits: the escalation to departementshoofd of burgerzaken found nobody"
+        ) && show.contains("nobody holds"),
+        "{show}"
+    );
+    let events = city.events();
+    city.ok(&["tick"], "2026-11-27");
+    assert_eq!(city.events(), events, "said once, not at every tick");
+    // The signers keep the task meanwhile.
+    let signer = city.function("diensthoofd", Some("bevolking"));
+    assert!(city.ok(&["inbox", &signer], later).contains(&doc));
+
+    // The head is back: the next tick escalates to them.
+    let back = support::root().join("examples/aalst/org.toml");
+    city.ok(&["org", "deploy", back.to_str().unwrap()], "2026-11-27");
+    city.ok(&["tick"], "2026-11-27");
+    assert!(city.ok(&["inbox", &head], "2026-11-27").contains(&doc));
+    let show = city.ok(&["doc", "show", &doc, "--as", &uploader], "2026-11-27");
+    assert!(!show.contains("escalation waits"), "{show}");
+}

@@ -60,9 +60,20 @@ pub fn log(args: LogArgs) -> Result<ExitCode, String> {
                 continue;
             }
             Event::OrganogramDeployed {
-                version, sha256, ..
+                version,
+                sha256,
+                shields_widened,
+                ..
             } => {
                 println!("{seq}\t{at}\torganogram version {version} deployed ({sha256})");
+                for w in shields_widened {
+                    println!(
+                        "{seq}\t{at}\t  shielded group {} widened to admit {}: {}",
+                        w.group,
+                        w.admits.join(", "),
+                        crate::cli::terminal::escape(&w.reason)
+                    );
+                }
                 continue;
             }
             Event::AbsenceAdded { person, .. } => person == &args.person,

@@ -221,6 +221,9 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                     if let Some(why) = &t.shield_refused {
                         say!("         shield: {why}");
                     }
+                    if let Some(why) = &t.escalation_waits {
+                        say!("         escalation waits: {why}");
+                    }
                 }
                 for (by, text) in &d.comments {
                     say!("  comment by {by}: {text}");

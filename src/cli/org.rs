@@ -254,20 +254,40 @@ fn print_diff(d: &paraaf_compiler::org::diff::OrgDiff, project: Option<&str>) {
     );
 }
 
-/// The `[rename]` table of a migration plan (entries without a new name left out).
-fn read_plan_renames(
-    p: &std::path::Path,
-) -> Result<std::collections::BTreeMap<String, String>, String> {
+/// The shielded groups that admit more people in `after` than in `before` (each on its
+/// own organogram), people who only got a new id through `renames` not counted.
+fn widenings_between(
+    before: &paraaf_compiler::compile::CompiledProject,
+    after: &paraaf_compiler::compile::CompiledProject,
+    renames: &std::collections::BTreeMap<String, String>,
+) -> Vec<paraaf_compiler::compile::shield::Widening> {
+    use paraaf_compiler::compile::org_index::OrgIndex;
+    paraaf_compiler::compile::shield::widenings(
+        &before.groups,
+        &OrgIndex::new(&before.organogram),
+        &after.groups,
+        &OrgIndex::new(&after.organogram),
+        renames,
+    )
+}
+
+/// The `[rename]` and `[widen]` tables of a migration plan (renames without a new name
+/// left out).
+fn read_plan_renames(p: &std::path::Path) -> Result<(Renames, Renames), String> {
     let text =
         std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
     let plan = paraaf_compiler::org::migrate::read(&text)
         .map_err(|e| format!("{} is not a migration plan: {e}", p.display()))?;
-    Ok(plan
-        .rename
-        .into_iter()
-        .filter(|(_, to)| !to.is_empty())
-        .collect())
+    Ok((
+        plan.rename
+            .into_iter()
+            .filter(|(_, to)| !to.is_empty())
+            .collect(),
+        plan.widen,
+    ))
 }
+
+type Renames = std::collections::BTreeMap<String, String>;
 
 /// The organogram of version `v` (`N` or `current`) deployed in the database.
 fn deployed_org(
@@ -322,6 +342,9 @@ fn print_in_flight(t: &paraaf_runtime::engine::OrgDeployment, db: &std::path::Pa
     }
     for r in &t.relabelled {
         say!("  renamed role: {r}");
+    }
+    for w in &t.shields_widened {
+        say!("  shield would widen: {w}");
     }
     for a in &t.absences_ended {
         say!("  absence would end: {a}");
@@ -381,7 +404,7 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             let in_flight = match (&runtime, tasks) {
                 (Some(r), true) => {
                     // Exactly what `org deploy` would do: the plan's renames, or none.
-                    let renames = match &plan {
+                    let (renames, widen) = match &plan {
                         Some(p) => read_plan_renames(p)?,
                         None => Default::default(),
                     };
@@ -392,6 +415,7 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                         em.deploy_organogram(
                             paraaf_compiler::compile::org_snapshot(&after),
                             renames,
+                            widen,
                             true,
                         )
                         .map_err(|e| e.to_string())?,
@@ -406,6 +430,7 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                         "moved": t.moves,
                         "without_signer": t.stranded,
                         "relabelled": t.relabelled,
+                        "shields_widened": t.shields_widened,
                         "absences_ended": t.absences_ended,
                         "absences_moved": t.absences_moved,
                         "breaks": t.breaks,
@@ -430,8 +455,8 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             file,
             ..
         } => {
-            let view = ProjectView::load(&project)?;
-            let after = read_org(&new)?;
+            let mut view = ProjectView::load(&project)?;
+            let (after, new_toml) = read_org_toml(&new)?;
             let mut d = diff::diff(view.org(), &after);
             d.affected = diff::affected(&d, view.org(), view.index(), &view.files());
             let root = view.loaded.root.clone();
@@ -442,22 +467,50 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                     n.strip_prefix(&r).ok().map(|p| p.to_path_buf())
                 })
                 .unwrap_or_else(|| std::path::absolute(&new).unwrap_or(new.clone()));
-            let text = migrate::propose(&d, &rel.to_string_lossy());
+            let mut text = migrate::propose(&d, &rel.to_string_lossy());
+            let mut widen_open = 0;
+            // The proposed renames tried on the project: a shielded group they widen gets
+            // an undecided [widen] line, so --apply waits for the administrator's reason.
+            if let Ok(proposed) = migrate::read(&text) {
+                let rewritten =
+                    migrate::rewrite(&proposed, view.org(), view.index(), &view.files());
+                let before =
+                    paraaf_compiler::db::compiled(&view.loaded.db, view.loaded.project).clone();
+                view.loaded.set_texts(&rewritten, Some(new_toml));
+                if let (Some(b), Some(a)) = (
+                    before.as_ref(),
+                    paraaf_compiler::db::compiled(&view.loaded.db, view.loaded.project),
+                ) {
+                    let widened = widenings_between(b, a, &proposed.rename);
+                    widen_open = widened.iter().filter(|w| w.redefined).count();
+                    text.push_str(&migrate::propose_widen(&widened));
+                }
+            }
             let out = file.unwrap_or_else(|| root.join("migration.toml"));
             std::fs::write(&out, &text)
                 .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
             print_diff(&d, Some(&project.display().to_string()));
-            let open = text.lines().filter(|l| l.contains("= \"\"")).count();
+            let open = text.lines().filter(|l| l.contains("= \"\"")).count() - widen_open;
+            let mut todo = Vec::new();
+            if open > 0 {
+                todo.push(format!(
+                    "{open} removed name{} still need a replacement",
+                    if open == 1 { "" } else { "s" }
+                ));
+            }
+            if widen_open > 0 {
+                todo.push(format!(
+                    "{widen_open} shielded group{} would admit more people: give the reason under [widen] or change the mapping",
+                    if widen_open == 1 { "" } else { "s" }
+                ));
+            }
             println!(
                 "wrote {}{}; review it, then: paraaf org migrate --apply {}",
                 out.display(),
-                if open > 0 {
-                    format!(
-                        " ({open} removed name{} still need a replacement)",
-                        if open == 1 { "" } else { "s" }
-                    )
-                } else {
+                if todo.is_empty() {
                     String::new()
+                } else {
+                    format!(" ({})", todo.join("; "))
                 },
                 project.display()
             );
@@ -502,12 +555,43 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             let (_, new_toml) = read_org_toml(&new_org_path)?;
             let rewritten = migrate::rewrite(&plan, view.org(), view.index(), &view.files());
             let org_target = root.join(view.org_file());
+            let before =
+                paraaf_compiler::db::compiled(&view.loaded.db, view.loaded.project).clone();
             // The result, checked as `paraaf check` would, before anything is written.
             let mut after = view;
             after.loaded.set_texts(&rewritten, Some(new_toml.clone()));
             let diags =
                 paraaf_compiler::db::project_diagnostics(&after.loaded.db, after.loaded.project);
             let errors = diags.iter().filter(|d| d.is_error()).count();
+            // A rename that maps what a shielded group names onto a larger entry lets more
+            // people see its files: never without a reason in the plan's [widen] table
+            // (not even with --force, which is for errors left to fix by hand).
+            if let (Some(b), Some(a)) = (
+                before.as_ref(),
+                paraaf_compiler::db::compiled(&after.loaded.db, after.loaded.project),
+            ) {
+                let widened = widenings_between(b, a, &plan.rename);
+                let refused = plan.unconsented(&widened);
+                if !refused.is_empty() {
+                    for w in &refused {
+                        println!("{}", migrate::describe(w));
+                    }
+                    println!(
+                        "nothing was written: the plan widens {} shielded group{}; map the entry onto one that keeps the group's people, or give the reason under [widen] in {} (\"{}\" = \"why\")",
+                        refused.len(),
+                        if refused.len() == 1 { "" } else { "s" },
+                        plan_path.display(),
+                        refused[0].group
+                    );
+                    return Ok(ExitCode::from(1));
+                }
+                for w in widened
+                    .iter()
+                    .filter(|w| !w.redefined || plan.widen.contains_key(&w.group))
+                {
+                    println!("note: {}", migrate::describe(w));
+                }
+            }
             if errors > 0 {
                 print!(
                     "{}",
@@ -561,7 +645,7 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             rt,
         } => {
             let org = paraaf_compiler::compile::org_snapshot(&read_org(&organogram)?);
-            let renames = match &plan {
+            let (renames, widen) = match &plan {
                 Some(p) => read_plan_renames(p)?,
                 None => Default::default(),
             };
@@ -571,13 +655,18 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                 let mut state = runtime.state().clone();
                 let mut em =
                     paraaf_runtime::engine::Emitter::new(&mut state, &runtime.calendar, now);
-                em.deploy_organogram(org, renames, force)
+                em.deploy_organogram(org, renames, widen, force)
                     .map_err(|e| e.to_string())?
             } else {
                 runtime
-                    .execute(now, move |e| e.deploy_organogram(org, renames, force))
+                    .execute(now, move |e| {
+                        e.deploy_organogram(org, renames, widen, force)
+                    })
                     .map_err(|e| e.to_string())?
             };
+            for w in &report.shields_widened {
+                println!("shield widened: {w}");
+            }
             for b in &report.breaks {
                 println!("breaks: {b}");
             }

@@ -383,3 +383,52 @@ impl Verifier<'_> {
         }
     }
 }
+
+/// A shielded group that admits people after an organogram change who were not inside
+/// before: who they are, and whether the group's own definition changed (a migration
+/// plan mapped what it names onto another entry) or only the organogram around it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Widening {
+    /// The group.
+    pub group: String,
+    /// The migration plan changed what the group names (a removed unit mapped onto an
+    /// existing, larger one): this needs the administrator's explicit consent.
+    pub redefined: bool,
+    /// Person ids inside now who were not inside before (read through the renames).
+    pub admits: Vec<String>,
+}
+
+/// Every shielded group of `after` (on `after_org`) that admits someone its namesake in
+/// `before` (on `before_org`) did not; `renames` (old id → new id) carries people who
+/// only got a new id, so they are not counted as newcomers. A group new in `after` is
+/// not a widening (the checker proves it like any group).
+pub fn widenings(
+    before: &[Group],
+    before_org: &OrgIndex,
+    after: &[Group],
+    after_org: &OrgIndex,
+    renames: &BTreeMap<String, String>,
+) -> Vec<Widening> {
+    let mut out = Vec::new();
+    for g in after.iter().filter(|g| g.shielded) {
+        let Some(old) = before.iter().find(|b| b.name == g.name) else {
+            continue;
+        };
+        let was: BTreeSet<String> = group_members(&old.definition, before_org)
+            .into_iter()
+            .map(|p| renames.get(&p).cloned().unwrap_or(p))
+            .collect();
+        let admits: Vec<String> = group_members(&g.definition, after_org)
+            .into_iter()
+            .filter(|p| !was.contains(p))
+            .collect();
+        if !admits.is_empty() {
+            out.push(Widening {
+                group: g.name.clone(),
+                redefined: g.definition != old.definition,
+                admits,
+            });
+        }
+    }
+    out
+}

@@ -243,14 +243,21 @@ pub fn diff(old: &Organogram, new: &Organogram) -> OrgDiff {
             if before.is_empty() {
                 continue;
             }
-            let best = fresh
-                .iter()
+            // A removed unit may also be merged into one that stays (Sociale Zaken into
+            // Zorg): of the units holding its members now, the smallest.
+            let pool: Vec<&String> = match kind {
+                OrgKind::Unit => after.iter().collect(),
+                _ => fresh.iter().collect(),
+            };
+            let best = pool
+                .into_iter()
                 .map(|f| {
                     let after = who_of(new, f);
                     let share = before.intersection(&after).count() as f64 / before.len() as f64;
-                    (share, f)
+                    (share, std::cmp::Reverse(after.len()), f)
                 })
-                .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(a.1)));
+                .max_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(b.2.cmp(a.2)))
+                .map(|(share, _, f)| (share, f));
             if let Some((share, f)) = best
                 && share >= 0.8
             {

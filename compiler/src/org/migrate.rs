@@ -20,6 +20,73 @@ pub struct Plan {
     /// new id means "not decided yet": `--apply` refuses until it is filled in.
     #[serde(default)]
     pub rename: BTreeMap<String, String>,
+    /// Shielded group → why it may admit more people: consent to a rename that maps what
+    /// a shielded group names onto a larger entry (a social service merged into a
+    /// department). Without it, `--apply` and `org deploy` refuse such a plan.
+    #[serde(default)]
+    pub widen: BTreeMap<String, String>,
+}
+
+impl Plan {
+    /// The widenings this plan does not consent to (no `[widen]` line with a reason).
+    pub fn unconsented<'a>(
+        &self,
+        widenings: &'a [crate::compile::shield::Widening],
+    ) -> Vec<&'a crate::compile::shield::Widening> {
+        widenings
+            .iter()
+            .filter(|w| w.redefined)
+            .filter(|w| self.widen.get(&w.group).is_none_or(|r| r.trim().is_empty()))
+            .collect()
+    }
+}
+
+/// One widening in words: `group `x` would admit 3 people: a, b, c`.
+pub fn describe(w: &crate::compile::shield::Widening) -> String {
+    const SHOWN: usize = 10;
+    let names: Vec<&str> = w.admits.iter().take(SHOWN).map(String::as_str).collect();
+    let more = w.admits.len().saturating_sub(SHOWN);
+    let extra = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    format!(
+        "shielded group `{}` would admit {} {} who {} not inside before: {}{extra}",
+        w.group,
+        w.admits.len(),
+        if w.admits.len() == 1 {
+            "person"
+        } else {
+            "people"
+        },
+        if w.admits.len() == 1 { "was" } else { "were" },
+        names.join(", ")
+    )
+}
+
+/// The `[widen]` section the plan proposes: one undecided line per shielded group the
+/// proposed renames widen, so `--apply` waits for the administrator's reason.
+pub fn propose_widen(widenings: &[crate::compile::shield::Widening]) -> String {
+    let mut out = String::new();
+    let redefined: Vec<_> = widenings.iter().filter(|w| w.redefined).collect();
+    if redefined.is_empty() {
+        return out;
+    }
+    out.push_str(
+        "\n# The renames above let shielded files be seen by more people. Write why this\n",
+    );
+    out.push_str("# is intended for each group, or map the entry elsewhere and remove the line.\n");
+    out.push_str("[widen]\n");
+    for w in redefined {
+        out.push_str(&format!(
+            "{} = {}   # {}\n",
+            quote(&w.group),
+            quote(""),
+            describe(w)
+        ));
+    }
+    out
 }
 
 fn quote(s: &str) -> String {

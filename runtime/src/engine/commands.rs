@@ -904,18 +904,54 @@ impl<'a> Emitter<'a> {
                     && !t.escalated
                     && self.now >= self.after(t.opened_at, &esc.after)
                 {
-                    let (to, kept_out) = shield_split(
+                    // As a step would ask: the present holders inside the shield, else
+                    // their substitute.
+                    let (holders, mut kept_out) = shield_split(
                         self.state,
                         d.version,
                         &d.kind,
                         &d.fields,
                         dep.org.holders(&esc.to, &d.fields),
                     );
-                    due.push(Event::Escalated {
-                        doc: d.id.clone(),
-                        task: t.spec.id.clone(),
-                        to,
-                    });
+                    let role = dep.org.role(&esc.to, &d.fields);
+                    let (mut to, subs_out) =
+                        self.route(dep, d.version, &d.kind, &role, &holders, &d.fields);
+                    kept_out.extend(subs_out);
+                    let day = self.today();
+                    to.retain(|p| !self.state.is_absent(p, day));
+                    if to.is_empty() {
+                        // Nobody to ask: said once, in the log and on the document; the
+                        // next tick after someone holds the role escalates.
+                        if t.escalation_waits.is_none() {
+                            let reason = if holders.is_empty() && kept_out.is_empty() {
+                                format!("nobody holds {role} now")
+                            } else if holders.is_empty() {
+                                shield_reason(dep, &d.kind, &kept_out)
+                            } else {
+                                format!("{role} is absent and has no substitute")
+                            };
+                            due.push(Event::EscalationUnreached {
+                                doc: d.id.clone(),
+                                task: t.spec.id.clone(),
+                                reason: format!(
+                                    "the escalation to {role} found nobody: {reason}; the task stays with {} and escalates as soon as someone holds the role",
+                                    if t.spec.assignees.is_empty() {
+                                        "the manual queue".to_string()
+                                    } else {
+                                        t.spec.assignees.join(", ")
+                                    }
+                                ),
+                            });
+                        } else {
+                            continue;
+                        }
+                    } else {
+                        due.push(Event::Escalated {
+                            doc: d.id.clone(),
+                            task: t.spec.id.clone(),
+                            to,
+                        });
+                    }
                     if !kept_out.is_empty() {
                         due.push(Event::ShieldRefused {
                             doc: d.id.clone(),

@@ -21,6 +21,19 @@ pub struct TaskSpec {
     pub assignees: Vec<String>,
 }
 
+/// A shielded group that admits more people after an organogram deployment, because the
+/// migration plan mapped what it names onto a larger entry; recorded with the reason the
+/// administrator gave in the plan's `[widen]` table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShieldWidened {
+    /// The group.
+    pub group: String,
+    /// Person ids inside now who were not before.
+    pub admits: Vec<String>,
+    /// Why, in the administrator's words.
+    pub reason: String,
+}
+
 /// Something that happened. Serialised as one JSON object per log row.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -39,6 +52,9 @@ pub enum Event {
         /// Old id → new id, from the migration plan.
         #[serde(default)]
         renames: std::collections::BTreeMap<String, String>,
+        /// Shielded groups the plan's renames widened, with the administrator's reason.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        shields_widened: Vec<ShieldWidened>,
     },
     /// An open task moved to other people after an organogram change: who holds its
     /// role now, and who may sign.
@@ -180,6 +196,18 @@ pub enum Event {
         /// Escalated to.
         to: Vec<String>,
     },
+    /// An overdue task could not be escalated: nobody holds the role it escalates to (a
+    /// vacancy, holders absent without a substitute, or only people outside the shield).
+    /// The task stays with its signers; the escalation happens at the first tick after
+    /// someone holds the role.
+    EscalationUnreached {
+        /// Document.
+        doc: String,
+        /// Task.
+        task: String,
+        /// Why, in words.
+        reason: String,
+    },
     /// All steps are signed.
     DocumentCompleted {
         /// Document.
@@ -277,6 +305,7 @@ impl Event {
             | Event::TasksCancelled { doc, .. }
             | Event::Reminded { doc, .. }
             | Event::Escalated { doc, .. }
+            | Event::EscalationUnreached { doc, .. }
             | Event::TaskMoved { doc, .. }
             | Event::DocumentCompleted { doc }
             | Event::DocumentReturned { doc }

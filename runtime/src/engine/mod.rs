@@ -9,7 +9,7 @@ pub mod text;
 
 pub use commands::{Emitter, OrgDeployment, Submission};
 pub use errors::RuntimeError;
-pub use events::{Event, TaskSpec};
+pub use events::{Event, ShieldWidened, TaskSpec};
 pub use state::{
     Absence, Deployment, Document, ImportedInvoice, OrgInForce, State, Status, Task, TaskStatus,
 };

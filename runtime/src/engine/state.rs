@@ -111,6 +111,10 @@ pub struct Task {
     pub escalated_to: Vec<String>,
     /// Why the shield kept people from this task (the manual queue when no assignee is left).
     pub shield_refused: Option<String>,
+    /// The task is overdue but its escalation found nobody to ask (why): it stays with
+    /// its signers and escalates as soon as someone holds the role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalation_waits: Option<String>,
 }
 
 /// The flat form of a [`Task`], as serialised.
@@ -130,6 +134,8 @@ struct TaskRepr {
     #[serde(default)]
     escalated_to: Vec<String>,
     shield_refused: Option<String>,
+    #[serde(default)]
+    escalation_waits: Option<String>,
 }
 
 impl From<TaskRepr> for Task {
@@ -150,6 +156,7 @@ impl From<TaskRepr> for Task {
             escalated: r.escalated,
             escalated_to: r.escalated_to,
             shield_refused: r.shield_refused,
+            escalation_waits: r.escalation_waits,
         }
     }
 }
@@ -554,6 +561,7 @@ impl State {
                             escalated: false,
                             escalated_to: Vec::new(),
                             shield_refused: None,
+                            escalation_waits: None,
                         });
                     }
                 }
@@ -606,6 +614,7 @@ impl State {
                 if let Some(t) = self.task_mut(doc, task) {
                     if escalated {
                         t.escalated = true;
+                        t.escalation_waits = None;
                         for a in assignees {
                             if !t.escalated_to.contains(a) {
                                 t.escalated_to.push(a.clone());
@@ -619,6 +628,11 @@ impl State {
                     } else {
                         t.spec.assignees = assignees.clone();
                     }
+                }
+            }
+            Event::EscalationUnreached { doc, task, reason } => {
+                if let Some(t) = self.task_mut(doc, task) {
+                    t.escalation_waits = Some(reason.clone());
                 }
             }
             Event::ShieldRefused {

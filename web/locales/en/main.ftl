@@ -160,6 +160,7 @@ ev-commented = Comment by { $by }
 ev-reassigned = Assigned to { $names } ({ $reason })
 ev-moved = Moved to { $names } ({ $reason })
 ev-escalated = Escalated to { $names }
+ev-escalation-waits = Escalation waits: { $reason }
 ev-reminded = Reminder sent
 ev-cancelled = The step's other tasks are no longer needed
 ev-completed = Completed

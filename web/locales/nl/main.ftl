@@ -160,6 +160,7 @@ ev-commented = Opmerking van { $by }
 ev-reassigned = Toegewezen aan { $names } ({ $reason })
 ev-moved = Verplaatst naar { $names } ({ $reason })
 ev-escalated = Geëscaleerd naar { $names }
+ev-escalation-waits = Escalatie wacht: { $reason }
 ev-reminded = Herinnering verstuurd
 ev-cancelled = Andere taken van de stap zijn niet meer nodig
 ev-completed = Afgerond

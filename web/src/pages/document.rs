@@ -124,6 +124,9 @@ fn event_text(s: &RtState, tr: Tr, e: &Event) -> String {
             &[("names", &names(s, assignees)), ("reason", reason)],
         ),
         Event::Escalated { to, .. } => tr.with("ev-escalated", &[("names", &names(s, to))]),
+        Event::EscalationUnreached { reason, .. } => {
+            tr.with("ev-escalation-waits", &[("reason", reason)])
+        }
         Event::Reminded { .. } => tr.t("ev-reminded"),
         Event::TasksCancelled { .. } => tr.t("ev-cancelled"),
         Event::DocumentCompleted { .. } => tr.t("ev-completed"),

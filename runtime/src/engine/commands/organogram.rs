@@ -29,6 +29,9 @@ pub struct OrgDeployment {
     /// Tasks whose signers stay but whose role was renamed (`diensthoofd` →
     /// `hoofd-van-dienst`): recorded as a `task_moved` with the new label.
     pub relabelled: Vec<String>,
+    /// Shielded groups that admit people who were not inside before, in words: by the
+    /// organogram alone (someone joined the unit), or by the plan with the reason given.
+    pub shields_widened: Vec<String>,
 }
 
 /// Every organogram id a signer names that `org` lacks.
@@ -154,6 +157,7 @@ impl Emitter<'_> {
         &mut self,
         organogram: Organogram,
         renames: BTreeMap<String, String>,
+        widen: BTreeMap<String, String>,
         force: bool,
     ) -> Result<OrgDeployment, RuntimeError> {
         let mut report = OrgDeployment::default();
@@ -207,12 +211,29 @@ impl Emitter<'_> {
         all.extend(renames.clone());
         // The checker's second opinion on the compiled flows of every version.
         let index = paraaf_compiler::compile::org_index::OrgIndex::new(&organogram);
+        let current_index = paraaf_compiler::compile::org_index::OrgIndex::new(&current.organogram);
+        let mut widened: BTreeMap<String, (bool, BTreeSet<String>)> = BTreeMap::new();
         for (i, d) in self.state.deployments.iter().enumerate() {
             let mut routed = rename_org_ids(&d.compiled, &all);
             for g in &mut routed.groups {
                 g.members = paraaf_compiler::compile::shield::group_members(&g.definition, &index)
                     .into_iter()
                     .collect();
+            }
+            // Who each shielded group admits now that it did not: the plan may map what
+            // a group names onto a larger entry (a social service merged into a
+            // department), which needs the administrator's reason in [widen].
+            let before = rename_org_ids(&d.compiled, &current.renames);
+            for w in paraaf_compiler::compile::shield::widenings(
+                &before.groups,
+                &current_index,
+                &routed.groups,
+                &index,
+                &renames,
+            ) {
+                let e = widened.entry(w.group).or_default();
+                e.0 |= w.redefined;
+                e.1.extend(w.admits);
             }
             let mut names = BTreeSet::new();
             for (place, lacks) in references(&routed).into_iter().flat_map(|(place, r)| {
@@ -232,6 +253,33 @@ impl Emitter<'_> {
                     .map(|v| format!("version {}: {v}", i + 1)),
             );
         }
+        let mut consented = Vec::new();
+        for (group, (redefined, admits)) in &widened {
+            let who = admits.iter().cloned().collect::<Vec<_>>();
+            let reason = widen.get(group).map(|r| r.trim()).filter(|r| !r.is_empty());
+            match (redefined, reason) {
+                (true, None) => shield_breaks.push(format!(
+                    "the plan widens the shielded group `{group}`: {} would see its files ({}); map the entry onto one that keeps the group's people, or give the reason under [widen] in the plan",
+                    who.len(),
+                    who.join(", ")
+                )),
+                (true, Some(r)) => {
+                    report.shields_widened.push(format!(
+                        "`{group}` admits {} by the plan ({r})",
+                        who.join(", ")
+                    ));
+                    consented.push(crate::engine::ShieldWidened {
+                        group: group.clone(),
+                        admits: who,
+                        reason: r.to_string(),
+                    });
+                }
+                (false, _) => report.shields_widened.push(format!(
+                    "`{group}` admits {} (new in its units)",
+                    who.join(", ")
+                )),
+            }
+        }
         if !shield_breaks.is_empty() {
             // Never forced: a deployment that breaks its shield takes every document of
             // that version out of use (nobody may receive or see them).
@@ -250,15 +298,22 @@ impl Emitter<'_> {
         // be left without a signer.
         let mut trial_state = self.state.clone();
         let mut trial = Emitter::new(&mut trial_state, self.calendar, self.now);
-        let tried = trial.apply_organogram(&current, organogram.clone(), renames.clone(), &all);
+        let tried = trial.apply_organogram(
+            &current,
+            organogram.clone(),
+            renames.clone(),
+            consented.clone(),
+            &all,
+        );
         if !tried.stranded.is_empty() && !force {
             return Err(RuntimeError::Invalid(format!(
                 "the new organogram leaves documents in flight without a signer; nothing was deployed (map what they name in the plan, or --force to send them to the manual queue):\n  - {}",
                 tried.stranded.join("\n  - ")
             )));
         }
-        let mut done = self.apply_organogram(&current, organogram, renames, &all);
+        let mut done = self.apply_organogram(&current, organogram, renames, consented, &all);
         done.breaks = report.breaks;
+        done.shields_widened = report.shields_widened;
         Ok(done)
     }
 
@@ -268,6 +323,7 @@ impl Emitter<'_> {
         current: &crate::engine::state::OrgInForce,
         organogram: Organogram,
         renames: BTreeMap<String, String>,
+        shields_widened: Vec<crate::engine::ShieldWidened>,
         all: &BTreeMap<String, String>,
     ) -> OrgDeployment {
         let mut report = OrgDeployment::default();
@@ -316,6 +372,7 @@ impl Emitter<'_> {
             sha256: crate::sha256_hex(json.as_bytes()),
             organogram: Box::new(organogram.clone()),
             renames,
+            shields_widened,
         });
         // People who left: their absences end. Someone who only got a new id (the plan
         // renames them) keeps the absence under that id.
