@@ -239,3 +239,36 @@ fn pipes_devices_and_link_loops_in_a_project() {
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains("larger than the 16 MB"), "{out}");
 }
+
+/// A rule body of one `if` and `n - 1` `else if`s.
+fn else_if_chain(n: usize) -> Vec<u8> {
+    let mut s = String::from(
+        "document besluit { bedrag: money }\nrule keten on decision.received {\n  if decision.body == \"b0\" { queue besluit reason \"0\" }\n",
+    );
+    for i in 1..n {
+        s.push_str(&format!(
+            "  else if decision.body == \"b{i}\" {{ queue besluit reason \"{i}\" }}\n"
+        ));
+    }
+    s.push_str("}\n");
+    s.into_bytes()
+}
+
+#[test]
+fn long_else_if_chains() {
+    // 1,000 and 5,000 branches overflowed the stack; 20,000 gave a bogus syntax error.
+    // Up to the limit a chain checks as any rule; past it, one clear P0002.
+    let (code, out) = survive("chain-128", &else_if_chain(128));
+    assert!(!out.contains("P0002") && !out.contains("P0001"), "{out}");
+    assert!(matches!(code, Some(0 | 1)), "{out}");
+    for n in [129, 1_000, 5_000, 20_000] {
+        let (code, out) = survive(&format!("chain-{n}"), &else_if_chain(n));
+        assert_eq!(code, Some(1), "{n}: {out}");
+        assert!(
+            out.contains("P0002")
+                && out.contains("nested more than 128 deep")
+                && !out.contains("P0001"),
+            "{n}: {out}"
+        );
+    }
+}

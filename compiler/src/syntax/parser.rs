@@ -41,6 +41,21 @@ pub fn parse(file: &str, text: &str) -> Parsed {
         );
         return out;
     }
+    if let Some(pos) = too_many_ifs(text) {
+        out.diagnostics.push(
+            Diagnostic::new(
+                Code::TooDeep,
+                Span::new(file, pos..ceil_boundary(text, pos + 2)),
+                format!(
+                    "`if` statements are nested more than {MAX_IFS} deep (each `else if` of a chain counts one)"
+                ),
+            )
+            .with_help(
+                "split the chain into several rules with a `when` clause each, or compare with a list: `x in [\"a\", \"b\"]`",
+            ),
+        );
+        return out;
+    }
     if let Some(pos) = too_many_prefixes(text) {
         out.diagnostics.push(
             Diagnostic::new(
@@ -120,6 +135,93 @@ fn too_many_prefixes(text: &str) -> Option<usize> {
         }
     }
     None
+}
+
+/// Deepest nesting of `if` statements accepted. An `else if` is an `if` inside the
+/// `else` of the one before (the syntax tree nests it, so every pass recurses once per
+/// branch): a chain of 1,000 branches overflowed the stack.
+pub const MAX_IFS: usize = 128;
+
+/// Position of the first `if` nested deeper than [`MAX_IFS`], counting the `if`s that
+/// enclose it and the branches of its chain before it. A bracket-level scan like
+/// [`too_deep`] (strings and comments skipped); bracket depth is already bounded.
+fn too_many_ifs(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    // Per open `{`: the `if` depth inside it, and the depth of the current chain at
+    // this level (0: no chain open).
+    let mut levels: Vec<(usize, usize)> = vec![(0, 0)];
+    let mut last_word: &str = "";
+    // A `}` just closed back to this level: the chain goes on only with `else`.
+    let mut after_close = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        match c {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                last_word = "";
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'{' => {
+                let (base, chain) = *levels.last().unwrap_or(&(0, 0));
+                levels.push((base.max(chain), 0));
+                last_word = "";
+                after_close = false;
+            }
+            b'}' => {
+                if levels.len() > 1 {
+                    levels.pop();
+                }
+                last_word = "";
+                after_close = true;
+            }
+            c if is_word_byte(c) => {
+                let start = i;
+                while i < bytes.len() && is_word_byte(bytes[i]) {
+                    i += 1;
+                }
+                let word = &text[start..i];
+                let level = levels.last_mut().expect("the outer level stays");
+                if after_close && word != "else" {
+                    level.1 = 0;
+                }
+                after_close = false;
+                if word == "if" {
+                    let depth = if last_word == "else" && level.1 > 0 {
+                        level.1 + 1
+                    } else {
+                        level.0 + 1
+                    };
+                    if depth > MAX_IFS {
+                        return Some(start);
+                    }
+                    level.1 = depth;
+                }
+                last_word = word;
+                continue;
+            }
+            c if c.is_ascii_whitespace() => {}
+            _ => {
+                last_word = "";
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// A byte of a word for [`too_many_ifs`] (letters beyond ASCII included, so `éif` is
+/// no `if`).
+fn is_word_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b'-' || c >= 0x80
 }
 
 /// Position of the first bracket nested deeper than [`MAX_DEPTH`], if any.
@@ -1058,4 +1160,108 @@ pub fn valid_date(text: &str) -> bool {
         _ => return false,
     };
     (1..=days).contains(&d)
+}
+
+#[cfg(test)]
+mod if_depth {
+    use super::*;
+
+    fn depth(stmts: &[Stmt]) -> usize {
+        stmts
+            .iter()
+            .map(|s| match s {
+                Stmt::If {
+                    then, otherwise, ..
+                } => 1 + depth(then).max(depth(otherwise)),
+                _ => 0,
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// A rule body of `if` chains: `chain[i]` branches at level `i`, the next level
+    /// inside the then-block of branch `inner[i]` (or in the final `else` when it is past
+    /// the end), with comments and strings that say `else if` in the way.
+    fn program(chains: &[usize], inner: &[usize]) -> String {
+        fn level(chains: &[usize], inner: &[usize], out: &mut String) {
+            let Some((&n, rest)) = chains.split_first() else {
+                out.push_str("queue q reason \"else if { }\"\n");
+                return;
+            };
+            let at = inner.first().copied().unwrap_or(0);
+            for b in 0..n {
+                if b > 0 {
+                    out.push_str("} // else if\nelse ");
+                }
+                out.push_str(&format!("if e.x == \"{{ else if {b}\" {{\n"));
+                if b == at {
+                    level(rest, inner.get(1..).unwrap_or(&[]), out);
+                } else {
+                    out.push_str("queue q reason \"r\"\n");
+                }
+            }
+            if at >= n {
+                out.push_str("} else {\n");
+                level(rest, inner.get(1..).unwrap_or(&[]), out);
+            }
+            out.push_str("}\n");
+        }
+        let mut out = String::from("rule r on e.x {\n");
+        level(chains, inner, &mut out);
+        out.push_str("if e.x == \"after\" { queue q reason \"r\" }\n}\n");
+        out
+    }
+
+    fn expected_depth(chains: &[usize], inner: &[usize]) -> usize {
+        let (mut base, mut expected) = (0, 1);
+        for (&n, &at) in chains.iter().zip(inner) {
+            expected = expected.max(base + n);
+            base += if at >= n { n } else { at + 1 };
+        }
+        expected
+    }
+
+    #[test]
+    fn the_scan_counts_what_the_tree_nests() {
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |m: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % m as u64) as usize
+        };
+        let mut refused = 0;
+        for _ in 0..300 {
+            let levels = 1 + next(5);
+            let chains: Vec<usize> = (0..levels).map(|_| 1 + next(90)).collect();
+            let inner: Vec<usize> = chains.iter().map(|&n| next(n + 1)).collect();
+            let text = program(&chains, &inner);
+            let scanned = too_many_ifs(&text);
+            let parsed = parse("r.paraaf", &text);
+            match scanned {
+                Some(_) => {
+                    assert!(parsed.diagnostics.iter().any(|d| d.code == Code::TooDeep));
+                }
+                None => {
+                    assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+                    let Some(Item::Rule(r)) = parsed.ast.items.first() else {
+                        panic!("no rule:\n{text}")
+                    };
+                    assert_eq!(depth(&r.body), expected_depth(&chains, &inner));
+                }
+            }
+            // The tree depth decides, when the tree can be built (up to the limit).
+            let expected = expected_depth(&chains, &inner);
+            assert_eq!(
+                scanned.is_some(),
+                expected > MAX_IFS,
+                "{chains:?} {inner:?}"
+            );
+            refused += usize::from(scanned.is_some());
+        }
+        assert!(
+            (20..280).contains(&refused),
+            "both sides of the limit: {refused}"
+        );
+    }
 }
