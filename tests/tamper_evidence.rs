@@ -23,7 +23,11 @@ impl Signed {
         std::fs::create_dir_all(key.parent().unwrap()).unwrap();
         let out = city.ok(&["admin", "key", "new", key.to_str().unwrap()], NOW);
         assert!(out.contains("paraaf-ed25519-public:"), "{out}");
-        Signed { city, key }
+        // The city was deployed before it had a key: its operator adopts the log.
+        let s = Signed { city, key };
+        let o = s.run(&s.city.db, &["audit", "checkpoint", "--adopt"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        s
     }
 
     fn run(&self, db: &Path, args: &[&str]) -> Output {
@@ -305,7 +309,11 @@ fn a_forged_or_incomplete_checkpoint_file_is_refused() {
     // A checkpoint in the middle removed: the file says one is missing.
     let db = s.copy("missing-line");
     let mut kept: Vec<&str> = lines.clone();
-    kept.remove(1);
+    // One that covers events (a session mark covers none).
+    let covering = (1..lines.len() - 1)
+        .find(|&i| !lines[i].contains("\"hashes\":\"\""))
+        .unwrap();
+    kept.remove(covering);
     std::fs::write(cp_file(&db), kept.join("\n")).unwrap();
     let (code, out) = s.verify(&db);
     assert_eq!(code, Some(1));
@@ -326,9 +334,23 @@ fn removed_checkpoints_and_a_missing_key_are_refused() {
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines.len() >= 10, "{text}");
 
-    // The last seven checkpoints and the last two events removed: the file has no gap.
+    // The last checkpoints (over 12 events) and the last two events removed: the file
+    // has no gap.
     let db = s.copy("truncated");
-    std::fs::write(cp_file(&db), lines[..lines.len() - 7].join("\n")).unwrap();
+    let head = events(&db);
+    let kept: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["seq"]
+                .as_u64()
+                .unwrap()
+                + 13
+                <= head
+        })
+        .collect();
+    assert!(kept.len() < lines.len() && !kept.is_empty());
+    std::fs::write(cp_file(&db), kept.join("\n")).unwrap();
     sql(
         &db,
         "DELETE FROM events WHERE seq > (SELECT max(seq) - 2 FROM events)",
@@ -517,4 +539,168 @@ fn a_log_shortened_under_the_server_is_refused() {
     );
     drop(server);
     assert_eq!(events(&db), head - 2, "nothing appended");
+}
+
+/// A writer that crashed (no clean close) leaves unsigned events: the next writer takes
+/// them. Events appended with a valid chain after a clean close are someone else's:
+/// refused at every open and named by `audit verify`.
+#[test]
+fn events_after_a_clean_close_are_refused_and_a_crash_tail_is_not() {
+    use paraaf_runtime::checkpoint::Key;
+    let s = Signed::new("closed-mark");
+    assert!(s.submit(&s.city.db).status.success());
+    let file = cp_file(&s.city.db);
+    let open = |db: &Path| {
+        let mut r = paraaf_runtime::Runtime::open(db, Default::default()).unwrap();
+        r.use_checkpoints(Key::read(&s.key).unwrap(), cp_file(db), 5)
+            .map(|()| r)
+    };
+    let absence = |r: &mut paraaf_runtime::Runtime, day: u32| {
+        let from = chrono::NaiveDate::from_ymd_opt(2026, 12, day).unwrap();
+        r.execute(chrono::Utc::now(), |e| {
+            e.add_absence("dirk-lambert", from, from)
+        })
+        .unwrap();
+    };
+
+    // The crash: a writer appends two events and dies before it signs (the files as
+    // they are on disk at that moment, copied: the log and its write-ahead part).
+    let live = s.copy("live");
+    let mut r = open(&live).unwrap();
+    r.lock_writer("test").unwrap();
+    absence(&mut r, 1);
+    absence(&mut r, 2);
+    let crashed = s.city.dir.join("crashed.db");
+    for ext in ["", "-wal", ".checkpoints"] {
+        let from = PathBuf::from(format!("{}{ext}", live.display()));
+        if from.exists() {
+            std::fs::copy(&from, format!("{}{ext}", crashed.display())).unwrap();
+        }
+    }
+    drop(r);
+    assert_eq!(events(&crashed), events(&live));
+    let r = open(&crashed).expect("a crash tail is accepted");
+    drop(r);
+    assert!(s.submit(&crashed).status.success());
+    assert_eq!(s.verify(&crashed).0, Some(0));
+
+    // The forgery: the same two events appended by someone without the key, who keeps
+    // the chain valid (a copy of the log where a writer appended them, signing nothing).
+    let forged = s.copy("forged-tail");
+    let keep = std::fs::read(&file).unwrap();
+    {
+        let mut r = paraaf_runtime::Runtime::open(&forged, Default::default()).unwrap();
+        r.lock_writer("attacker").unwrap();
+        absence(&mut r, 3);
+        absence(&mut r, 4);
+    }
+    std::fs::write(cp_file(&forged), &keep).unwrap();
+    let head = events(&forged);
+    let err = match open(&forged) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("a forged tail after a clean close was accepted"),
+    };
+    assert!(
+        err.contains(&format!(
+            "events {}–{head} were appended after the writer closed the log",
+            head - 1
+        )),
+        "{err}"
+    );
+    let o = s.submit(&forged);
+    assert_eq!(o.status.code(), Some(3), "{o:?}");
+    let (code, out) = s.verify(&forged);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("were appended after the writer closed the log"),
+        "{out}"
+    );
+}
+
+/// The checkpoint file deleted together with the last events: a database whose writer
+/// has a key signs before its first event, so a log without any checkpoint is refused
+/// however short the cut.
+#[test]
+fn a_deleted_checkpoint_file_with_a_shortened_log_is_refused() {
+    let s = Signed::new("no-file-cut");
+    for _ in 0..2 {
+        assert!(s.submit(&s.city.db).status.success());
+    }
+    let db = s.copy("cut");
+    std::fs::remove_file(cp_file(&db)).unwrap();
+    sql(
+        &db,
+        "DELETE FROM events WHERE seq = (SELECT max(seq) FROM events)",
+    );
+    let o = s.submit(&db);
+    assert_eq!(o.status.code(), Some(3), "{o:?}");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("holds no signed checkpoint"),
+        "{o:?}"
+    );
+    let (code, out) = s.verify(&db);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("holds no signed checkpoint"), "{out}");
+
+    // A brand-new database with a key starts its file before its first event.
+    let fresh = s.city.dir.join("fresh.db");
+    let o = s.run(&fresh, &["deploy", "examples/aalst"]);
+    assert!(o.status.success(), "{o:?}");
+    let text = std::fs::read_to_string(cp_file(&fresh)).unwrap();
+    assert!(
+        text.lines().next().unwrap().contains("\"mark\":\"opened\""),
+        "{text}"
+    );
+    assert_eq!(s.verify(&fresh).0, Some(0));
+}
+
+/// A checkpoint file whose last line lost its line break (an editor) is appended to on a
+/// new line, and still verifies.
+#[test]
+fn a_checkpoint_file_without_a_final_line_break_stays_whole() {
+    let s = Signed::new("no-newline");
+    assert!(s.submit(&s.city.db).status.success());
+    let file = cp_file(&s.city.db);
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.trim_end()).unwrap();
+    assert!(s.submit(&s.city.db).status.success());
+    let after = std::fs::read_to_string(&file).unwrap();
+    assert!(after.lines().count() > text.lines().count());
+    assert_eq!(s.verify(&s.city.db).0, Some(0));
+}
+
+/// An altered snapshot stops the runtime from opening (exit 3), but not its auditor or
+/// its repair: `audit verify` checks the log and names the snapshot, `admin rebuild`
+/// replays the log and drops the snapshots, and the database opens again.
+#[test]
+fn an_altered_snapshot_is_named_and_rebuilt() {
+    let s = Signed::new("bad-snapshot");
+    for _ in 0..3 {
+        assert!(s.submit(&s.city.db).status.success());
+    }
+    {
+        let mut r = paraaf_runtime::Runtime::open(&s.city.db, Default::default()).unwrap();
+        let key = paraaf_runtime::checkpoint::Key::read(&s.key).unwrap();
+        r.use_checkpoints(key, cp_file(&s.city.db), 5).unwrap();
+        r.lock_writer("test").unwrap();
+        r.snapshot_now(chrono::Utc::now()).unwrap();
+    }
+    let n: u64 = paraaf_runtime::store::Store::open(&s.city.db)
+        .unwrap()
+        .connection()
+        .query_row("SELECT count(*) FROM snapshots", [], |r| r.get(0))
+        .unwrap();
+    assert!(n > 0);
+    sql(&s.city.db, "UPDATE snapshots SET body = x'00' || body");
+    assert_eq!(s.submit(&s.city.db).status.code(), Some(3));
+    let (code, out) = s.verify(&s.city.db);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("snapshot") && out.contains("the log itself is intact"),
+        "{out}"
+    );
+    let o = s.run(&s.city.db, &["admin", "rebuild"]);
+    assert!(o.status.success(), "{o:?}");
+    assert!(s.submit(&s.city.db).status.success());
+    assert_eq!(s.verify(&s.city.db).0, Some(0));
 }

@@ -48,6 +48,30 @@ pub struct Checkpoint {
     /// recorded (older files).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub every: u64,
+    /// A writer's session mark, signed: `opened` before its first event, `closed` when it
+    /// closes. Events after a `closed` mark were appended by someone without the key (a
+    /// writer that crashed left its session open, and its unsigned tail is allowed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mark: Option<Mark>,
+}
+
+/// A writer's session boundary (see [`Checkpoint::mark`]).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Mark {
+    /// A writer took the log: events may follow before its next checkpoint.
+    Opened,
+    /// The writer closed cleanly: nothing may follow until a writer opens it again.
+    Closed,
+}
+
+impl Mark {
+    fn word(self) -> &'static str {
+        match self {
+            Mark::Opened => "opened",
+            Mark::Closed => "closed",
+        }
+    }
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -67,10 +91,59 @@ pub fn unsigned_allowance(list: &[Checkpoint], configured: u64) -> u64 {
         .max(1)
 }
 
+/// Refuses a log of `head` events with events no signed checkpoint of `list` covers,
+/// beyond what a writer that crashed leaves: any after a `closed` mark, any at all when
+/// the file holds no checkpoint (it was deleted), more than two intervals otherwise.
+pub fn unsigned_tail(
+    list: &[Checkpoint],
+    head: u64,
+    every: u64,
+    file: &Path,
+) -> Result<(), String> {
+    let adopt = "If this database only now starts using checkpoints, sign it as it is with `paraaf audit checkpoint --adopt`";
+    let Some(last) = list.last() else {
+        if head == 0 {
+            return Ok(());
+        }
+        return Err(format!(
+            "the log holds {head} events, but {} holds no signed checkpoint: a writer with the key signs before its first event, so the file was deleted or replaced. {adopt}",
+            file.display()
+        ));
+    };
+    if last.mark == Some(Mark::Closed) && head > last.seq {
+        return Err(format!(
+            "events {}–{head} were appended after the writer closed the log at event {} ({}): no writer with the key wrote them",
+            last.seq + 1,
+            last.seq,
+            last.at
+        ));
+    }
+    let allowance = unsigned_allowance(list, every);
+    if head > last.seq + allowance {
+        return Err(format!(
+            "events {}–{head} are covered by no signed checkpoint in {}, but the writer signs every {} events: checkpoints were removed from the file (or the file was replaced). {adopt}",
+            last.seq + 1,
+            file.display(),
+            allowance / 2
+        ));
+    }
+    Ok(())
+}
+
 impl Checkpoint {
     /// The signed bytes: every field but the signature, in a fixed order.
     pub fn message(&self) -> Vec<u8> {
         match self.restored_over {
+            None if self.mark.is_some() => format!(
+                "paraaf-checkpoint-v3\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
+                self.from,
+                self.seq,
+                self.head,
+                self.hashes,
+                self.at,
+                self.every,
+                self.mark.map_or("", Mark::word)
+            ),
             None if self.every == 0 => format!(
                 "paraaf-checkpoint-v1\n{}\n{}\n{}\n{}\n{}",
                 self.from, self.seq, self.head, self.hashes, self.at
@@ -99,6 +172,7 @@ impl Checkpoint {
             signature: String::new(),
             restored_over: Some(over),
             every: 0,
+            mark: None,
         };
         key.sign(&mut cp)?;
         Some(cp)
@@ -117,6 +191,11 @@ impl Checkpoint {
             last.seq = seq;
         }
         out
+    }
+
+    /// Whether this record only marks a session (it covers no events of its own).
+    pub fn is_mark_only(&self) -> bool {
+        self.mark.is_some() && self.hashes.is_empty() && self.seq + 1 == self.from
     }
 
     /// The recorded hash prefix of event `seq`, if this checkpoint covers it.
@@ -282,11 +361,12 @@ pub fn read_file(path: &Path, key: &Key) -> Result<Vec<Checkpoint>, String> {
             out = Checkpoint::cut(&out, cp.seq);
             if let Some(l) = out.last_mut() {
                 l.head = cp.head.clone();
+                l.mark = None;
             }
             continue;
         }
         let expected_from = out.last().map_or(1, |p| p.seq + 1);
-        if cp.from != expected_from || cp.seq < cp.from {
+        if cp.from != expected_from || cp.seq < cp.from && !cp.is_mark_only() {
             return Err(format!(
                 "{at}: this checkpoint covers events {}–{}, but the previous one ended at {}: a checkpoint is missing",
                 cp.from,
@@ -294,7 +374,7 @@ pub fn read_file(path: &Path, key: &Key) -> Result<Vec<Checkpoint>, String> {
                 expected_from - 1
             ));
         }
-        if cp.hashes.len() as u64 != (cp.seq - cp.from + 1) * HASH_PREFIX as u64 {
+        if cp.hashes.len() as u64 != (cp.seq + 1 - cp.from) * HASH_PREFIX as u64 {
             return Err(format!(
                 "{at}: the checkpoint's hash list has the wrong length"
             ));
@@ -315,15 +395,26 @@ pub fn restores(path: &Path) -> Vec<Checkpoint> {
         .collect()
 }
 
-/// Appends one checkpoint line to the file and syncs it to disk.
+/// Appends one checkpoint line to the file and syncs it to disk. A file whose last line
+/// has no line break (an editor that strips it) gets one first, so the new line is never
+/// glued onto the last.
 pub fn append(path: &Path, cp: &Checkpoint) -> Result<(), String> {
+    use std::io::{Read, Seek, SeekFrom};
     let line = serde_json::to_string(cp).map_err(|e| e.to_string())?;
     let mut f = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
+        .read(true)
         .open(path)
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    f.write_all(format!("{line}\n").as_bytes())
+    let mut last = [b'\n'];
+    if f.metadata().is_ok_and(|m| m.len() > 0) {
+        f.seek(SeekFrom::End(-1))
+            .and_then(|_| f.read_exact(&mut last))
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    }
+    let sep = if last[0] == b'\n' { "" } else { "\n" };
+    f.write_all(format!("{sep}{line}\n").as_bytes())
         .and_then(|()| f.sync_all())
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }

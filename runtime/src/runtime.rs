@@ -37,6 +37,11 @@ struct Checkpoints {
     every: u64,
     /// The last event a checkpoint in the file covers.
     last: u64,
+    /// The session mark of the file's last record (`closed`: this writer must sign an
+    /// `opened` mark before it appends).
+    mark: Option<checkpoint::Mark>,
+    /// The operator vouches for the unsigned events (`audit checkpoint --adopt`).
+    adopt: bool,
 }
 
 /// How long a writer waits for another one (a CLI command behind a cron `tick`).
@@ -48,10 +53,28 @@ pub type BatchItem<'a, T> =
     Box<dyn FnOnce(&mut Emitter) -> (Result<T, RuntimeError>, Option<Idempotency>) + Send + 'a>;
 
 impl Runtime {
-    /// Opens the database and replays the log.
+    /// Opens the database: the newest snapshot and the events after it.
     pub fn open(path: &Path, calendar: Calendar) -> Result<Runtime, RuntimeError> {
+        Runtime::open_from(path, calendar, true)
+    }
+
+    /// Opens the database replaying the whole log, snapshots unread (`audit verify` and
+    /// `admin rebuild` work also when a snapshot was altered).
+    pub fn open_replaying(path: &Path, calendar: Calendar) -> Result<Runtime, RuntimeError> {
+        Runtime::open_from(path, calendar, false)
+    }
+
+    fn open_from(
+        path: &Path,
+        calendar: Calendar,
+        snapshots: bool,
+    ) -> Result<Runtime, RuntimeError> {
         let store = Store::open(path)?;
-        let (state, last_snapshot) = store.load_counting()?;
+        let (state, last_snapshot) = if snapshots {
+            store.load_counting()?
+        } else {
+            (store.replay_all()?, 0)
+        };
         Ok(Runtime {
             store,
             state,
@@ -103,16 +126,9 @@ impl Runtime {
         adopt: bool,
     ) -> Result<(), RuntimeError> {
         let list = checkpoint::read_file(&file, &key).map_err(RuntimeError::Tampered)?;
-        let signed = list.last().map_or(0, |c| c.seq);
         let head = self.state.last_seq;
-        let allowance = checkpoint::unsigned_allowance(&list, every);
-        if !adopt && head > signed + allowance {
-            return Err(RuntimeError::Tampered(format!(
-                "events {}–{head} are covered by no signed checkpoint in {}, but the writer signs every {} events: checkpoints were removed from the file (or the file was replaced). If this database only now starts using checkpoints, sign it as it is with `paraaf audit checkpoint --adopt`",
-                signed + 1,
-                file.display(),
-                allowance / 2
-            )));
+        if !adopt {
+            unsigned_tail(&list, head, every, &file)?;
         }
         let last = verified_tail(&self.store, &list, &file)?;
         self.checkpoints = Some(Checkpoints {
@@ -120,6 +136,8 @@ impl Runtime {
             file,
             every: every.max(1),
             last,
+            mark: list.last().and_then(|c| c.mark),
+            adopt,
         });
         Ok(())
     }
@@ -127,14 +145,29 @@ impl Runtime {
     /// Appends a signed checkpoint of the current head, if events came after the last one
     /// and this runtime has a signing key. Only the writer signs.
     pub fn checkpoint(&mut self) -> Result<Option<Checkpoint>, RuntimeError> {
+        self.sign(None)
+    }
+
+    /// Signs a checkpoint of the events since the last one, with a session `mark`: a
+    /// marked record is written also when no event came since (it then covers none).
+    fn sign(&mut self, mark: Option<checkpoint::Mark>) -> Result<Option<Checkpoint>, RuntimeError> {
         let Some(cps) = &mut self.checkpoints else {
             return Ok(None);
         };
         let head = self.state.last_seq;
-        if head <= cps.last || !matches!(cps.key, Key::Signing(_)) || self.lock.is_none() {
+        if head <= cps.last && mark.is_none()
+            || !matches!(cps.key, Key::Signing(_))
+            || self.lock.is_none()
+        {
             return Ok(None);
         }
-        let (hashes, head_hash) = self.store.hash_prefixes(cps.last + 1, head)?;
+        let (hashes, head_hash) = if head > cps.last {
+            self.store.hash_prefixes(cps.last + 1, head)?
+        } else if head > 0 {
+            (String::new(), self.store.hash_prefixes(head, head)?.1)
+        } else {
+            (String::new(), String::new())
+        };
         let mut cp = Checkpoint {
             from: cps.last + 1,
             seq: head,
@@ -144,10 +177,12 @@ impl Runtime {
             signature: String::new(),
             restored_over: None,
             every: cps.every,
+            mark,
         };
         cps.key.sign(&mut cp);
         checkpoint::append(&cps.file, &cp).map_err(RuntimeError::Storage)?;
         cps.last = head;
+        cps.mark = mark;
         Ok(Some(cp))
     }
 
@@ -190,7 +225,27 @@ impl Runtime {
         if let Some(cps) = &mut self.checkpoints {
             let list =
                 checkpoint::read_file(&cps.file, &cps.key).map_err(RuntimeError::Tampered)?;
-            cps.last = verified_tail(&self.store, &list, &cps.file)?;
+            let tail = if cps.adopt {
+                Ok(())
+            } else {
+                unsigned_tail(&list, head, cps.every, &cps.file)
+            };
+            if let Err(e) = tail
+                .and_then(|()| verified_tail(&self.store, &list, &cps.file))
+                .map(|last| cps.last = last)
+            {
+                self.lock = None;
+                return Err(e);
+            }
+            cps.mark = list.last().and_then(|c| c.mark);
+            // A log its last writer closed (or a new one) is opened with a signed mark
+            // before the first event: events after a `closed` mark are then never a crash
+            // tail, and a deleted checkpoint file is never a new database.
+            if matches!(cps.key, Key::Signing(_))
+                && (list.is_empty() || cps.mark == Some(checkpoint::Mark::Closed))
+            {
+                self.sign(Some(checkpoint::Mark::Opened))?;
+            }
         }
         Ok(())
     }
@@ -350,12 +405,25 @@ impl Runtime {
     }
 }
 
+/// [`checkpoint::unsigned_tail`] as a runtime error.
+fn unsigned_tail(
+    list: &[Checkpoint],
+    head: u64,
+    every: u64,
+    file: &Path,
+) -> Result<(), RuntimeError> {
+    checkpoint::unsigned_tail(list, head, every, file).map_err(RuntimeError::Tampered)
+}
+
 /// The last event the checkpoints in `file` cover, after checking the log against the
 /// last of them (0 when there is none).
 fn verified_tail(store: &Store, list: &[Checkpoint], file: &Path) -> Result<u64, RuntimeError> {
     let Some(cp) = list.last() else {
         return Ok(0);
     };
+    if cp.seq == 0 {
+        return Ok(0);
+    }
     store.verify_tail(cp).map_err(|why| {
         RuntimeError::Tampered(format!("{why} (checked against {})", file.display()))
     })?;
@@ -458,7 +526,7 @@ fn encode_snapshot(state: &State) -> Result<Snapshot, RuntimeError> {
 impl Drop for Runtime {
     /// The writer signs a last checkpoint when it closes (end of a command, server stop).
     fn drop(&mut self) {
-        if let Err(e) = self.checkpoint() {
+        if let Err(e) = self.sign(Some(checkpoint::Mark::Closed)) {
             tracing::warn!(error = %e, "no checkpoint written at close");
         }
     }

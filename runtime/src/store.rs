@@ -525,6 +525,18 @@ impl Store {
                 last.seq
             ));
         }
+        if let Some(last) = checkpoints.last()
+            && last.mark == Some(crate::checkpoint::Mark::Closed)
+            && expected_seq - 1 > last.seq
+        {
+            return Err(format!(
+                "events {}–{} were appended after the writer closed the log at event {} ({}): no writer with the key wrote them",
+                last.seq + 1,
+                expected_seq - 1,
+                last.seq,
+                last.at
+            ));
+        }
         Ok(Verified {
             events: expected_seq - 1,
             head: prev,
@@ -611,7 +623,10 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute_batch("DELETE FROM audiences; DELETE FROM tasks; DELETE FROM documents;")?;
+        // Snapshots go too (one may be what was altered); the next is taken afresh.
+        tx.execute_batch(
+            "DELETE FROM audiences; DELETE FROM tasks; DELETE FROM documents; DELETE FROM snapshots;",
+        )?;
         for doc in state.documents.keys() {
             write_projection(&tx, &state, doc, false)?;
         }

@@ -73,6 +73,11 @@ impl RuntimeArgs {
     /// Opens the runtime and, with a signing key, checks the log's tail against the last
     /// signed checkpoint: a log that does not match stops the command (exit 3).
     pub fn open(&self) -> Result<Runtime, String> {
+        self.open_checked(false)
+    }
+
+    /// [`RuntimeArgs::open`]; `replay`: from the whole log, snapshots unread.
+    pub fn open_checked(&self, replay: bool) -> Result<Runtime, String> {
         if self.signing_key.is_none() && self.has_checkpoints() {
             eprintln!(
                 "error: {} has signed checkpoints in {}, so it is opened only with its key: set PARAAF_SIGNING_KEY (or --signing-key); without it a rewritten log would go unnoticed",
@@ -81,7 +86,11 @@ impl RuntimeArgs {
             );
             std::process::exit(EXIT_TAMPERED);
         }
-        let mut runtime = self.open_unchecked()?;
+        let mut runtime = if replay {
+            self.open_replaying()?
+        } else {
+            self.open_unchecked()?
+        };
         if let Some(path) = &self.signing_key {
             let key = paraaf_runtime::checkpoint::Key::read(path)?;
             if let Err(e) =
@@ -96,11 +105,21 @@ impl RuntimeArgs {
 
     /// Opens the runtime without checking checkpoints (`audit verify` checks everything).
     pub fn open_unchecked(&self) -> Result<Runtime, String> {
+        self.open_with(Runtime::open)
+    }
+
+    fn open_with(
+        &self,
+        open: fn(
+            &std::path::Path,
+            Calendar,
+        ) -> Result<Runtime, paraaf_runtime::engine::RuntimeError>,
+    ) -> Result<Runtime, String> {
         let calendar = match &self.holidays {
             Some(path) => read_holidays(path)?,
             None => Calendar::default(),
         };
-        match Runtime::open(&self.db, calendar) {
+        match open(&self.db, calendar) {
             Ok(r) => Ok(r),
             Err(e @ paraaf_runtime::engine::RuntimeError::Tampered(_)) => {
                 eprintln!("error: {}: {e}", self.db.display());
@@ -108,6 +127,11 @@ impl RuntimeArgs {
             }
             Err(e) => Err(format!("{}: {e}", self.db.display())),
         }
+    }
+
+    /// Opens the runtime from the whole log, snapshots unread, checkpoints unchecked.
+    pub fn open_replaying(&self) -> Result<Runtime, String> {
+        self.open_with(Runtime::open_replaying)
     }
 
     /// Whether the checkpoint file exists and holds anything.
