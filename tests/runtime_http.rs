@@ -638,8 +638,18 @@ fn webhooks_start_flows_and_are_verified() {
     let (s, b) = send("msg-1", now, good.clone());
     assert_eq!(s, 202, "{b}");
     let id = json(&b)["documents"][0].as_str().unwrap().to_string();
-    // Delivered twice: one document.
+    // Delivered twice: one document; also when the retry has a new webhook-id (the
+    // decision's `reference` is its key).
     assert_eq!(send("msg-1", now, good), (202, b.clone()));
+    let again =
+        paraaf_runtime::api::sign_webhook(secret.as_bytes(), "msg-1b", now, body.as_bytes());
+    assert_eq!(send("msg-1b", now, again), (202, b.clone()));
+    // A webhook-id of any length is no key: refused before anything is stored.
+    let long = "m".repeat(300);
+    let sig = paraaf_runtime::api::sign_webhook(secret.as_bytes(), &long, now, body.as_bytes());
+    let (s, b2) = send(&long, now, sig);
+    assert_eq!(s, 401, "{b2}");
+    assert!(b2.contains("webhook-id"), "{b2}");
     // A wrong signature or an old timestamp is refused.
     assert_eq!(send("msg-2", now, "v1,AAAA".into()).0, 401);
     let old =
@@ -670,6 +680,99 @@ fn webhooks_start_flows_and_are_verified() {
     assert_eq!(json(&list)["total"], 1);
 }
 
+/// A raw request (headers as given, the body possibly short): the status, or `None`
+/// when the server answered nothing within `wait`.
+fn raw(server: &Server, request: &str, wait: std::time::Duration) -> Option<u16> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(&server.addr).ok()?;
+    s.set_read_timeout(Some(wait)).ok()?;
+    s.write_all(request.as_bytes()).ok()?;
+    let mut buf = [0u8; 512];
+    let n = s.read(&mut buf).ok()?;
+    String::from_utf8_lossy(&buf[..n])
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// The edges of the API an integrator runs into: a stranger's body is never waited for
+/// (401 at once, also with `Expect: 100-continue`), a body of another type is 415,
+/// paging out of range is 422 (not silently clamped), text that shows in another order
+/// than it reads is refused; every answer is a problem document.
+#[test]
+fn the_api_refuses_at_its_edges() {
+    let city = City::aalst("api-edges");
+    let uploader = city.staff("bevolking", "diensthoofd")[0].clone();
+    let t = token(&uploader);
+    let server = Server::start(&city.db, &[(uploader.as_str(), t.as_str())], &city.dir);
+    let quick = std::time::Duration::from_secs(3);
+    let host = &server.addr;
+    // A stranger announces a large body and sends none: 401 now, not after the body
+    // timeout.
+    let started = std::time::Instant::now();
+    let status = raw(
+        &server,
+        &format!(
+            "POST /documents HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\nExpect: 100-continue\r\n\r\n"
+        ),
+        quick,
+    );
+    assert_eq!(status, Some(401));
+    assert!(started.elapsed() < quick);
+    for path in ["/documents/d-1/sign", "/documents/d-1/comment"] {
+        let status = raw(
+            &server,
+            &format!("POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 5000\r\n\r\n{{"),
+            quick,
+        );
+        assert_eq!(status, Some(401), "{path}");
+    }
+    // A body that is not JSON by its declared type.
+    let form = "kind=besluit";
+    let status = raw(
+        &server,
+        &format!(
+            "POST /documents HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {t}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
+            form.len()
+        ),
+        quick,
+    );
+    assert_eq!(status, Some(415));
+    // Paging out of range.
+    for q in ["per_page=500", "per_page=0", "page=0"] {
+        for path in ["/documents", "/inbox"] {
+            let (s, b) = server.call("GET", &format!("{path}?{q}"), Some(&t), None, None);
+            assert_eq!(s, 422, "{path}?{q}: {b}");
+            assert_eq!(json(&b)["code"], "invalid", "{b}");
+        }
+    }
+    let (s, _) = server.call("GET", "/documents?per_page=200", Some(&t), None, None);
+    assert_eq!(s, 200);
+    // A direction mark in a Latin title reorders what it shows; in Arabic it is needed.
+    let submit = |title: &str| {
+        let body = serde_json::json!({
+            "kind": "besluit",
+            "title": title,
+            "fields": {"dienst": "bevolking", "bron": "notula", "titel": "x", "bedrag": "10"},
+            "content": "inhoud",
+        });
+        server.call(
+            "POST",
+            "/documents",
+            Some(&t),
+            None,
+            Some(&body.to_string()),
+        )
+    };
+    for bad in ["Aankoop 100\u{200f}-5", "Akkoord\u{200e}", "a\u{61c}b"] {
+        let (s, b) = submit(bad);
+        assert_eq!(s, 422, "{bad:?}: {b}");
+    }
+    let (s, b) = submit("طلب \u{200f}2026");
+    assert_eq!(s, 201, "{b}");
+}
+
 /// One writer per database: while `paraaf serve` runs, a CLI write is refused with the
 /// server's address (never a silent second writer); reads still work; after the server
 /// stops, the CLI writes again.
@@ -693,7 +796,8 @@ fn a_second_writer_is_refused_with_the_servers_address() {
         ],
         "2026-11-23",
     );
-    assert!(!o.status.success());
+    // Exit 4, whichever command: a script can tell "another writer" from a refusal.
+    assert_eq!(o.status.code(), Some(4));
     let err = String::from_utf8_lossy(&o.stderr).to_string();
     assert!(
         err.contains(&format!("`paraaf serve` at http://{}", server.addr)),
@@ -701,14 +805,35 @@ fn a_second_writer_is_refused_with_the_servers_address() {
     );
     // Every other command that changes the database is refused the same way.
     let backup = city.dir.join("one-writer-backup.db");
+    let content = city.content.to_str().unwrap().to_string();
     for args in [
         vec!["admin", "rebuild"],
         vec!["tick"],
         vec!["admin", "restore", "/nonexistent-backup.db"],
+        vec!["deploy", "examples/aalst"],
+        vec!["doc", "comment", "d-1", "--as", &who, "--text", "x"],
+        vec![
+            "doc",
+            "submit",
+            "--kind",
+            "besluit",
+            "--as",
+            &who,
+            "--field",
+            "dienst=bevolking",
+            "--field",
+            "bron=notula",
+            "--field",
+            "titel=x",
+            "--field",
+            "bedrag=1",
+            "--content",
+            &content,
+        ],
     ] {
         let o = city.run(&args, "2026-11-23");
         let err = String::from_utf8_lossy(&o.stderr).to_string();
-        assert!(!o.status.success(), "{args:?}");
+        assert_eq!(o.status.code(), Some(4), "{args:?}: {err}");
         assert!(err.contains("`paraaf serve` at http://"), "{args:?}: {err}");
     }
     // The lock file deleted while the server runs: the server takes it again at its

@@ -491,7 +491,7 @@ pub(crate) fn take_lock(db: &Path, who: &str) -> Result<WriterLock, RuntimeError
             Err(std::fs::TryLockError::WouldBlock) => {
                 let mut holder = String::new();
                 let _ = f.read_to_string(&mut holder);
-                return Err(RuntimeError::Conflict(format!(
+                return Err(RuntimeError::Locked(format!(
                     "{} is being written by {}; write through it (its HTTP API) or stop it first",
                     db.display(),
                     if holder.trim().is_empty() {

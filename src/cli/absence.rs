@@ -56,6 +56,10 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Err(paraaf_runtime::engine::RuntimeError::Storage(m)) => Err(m),
+        Err(
+            e @ (paraaf_runtime::engine::RuntimeError::Tampered(_)
+            | paraaf_runtime::engine::RuntimeError::Locked(_)),
+        ) => Err(crate::cli::runtime_args::fail(e)),
         Err(e) => {
             eprintln!("error: {e}");
             Ok(ExitCode::from(1))

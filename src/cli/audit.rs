@@ -23,7 +23,7 @@ pub fn tick(args: TickArgs) -> Result<ExitCode, String> {
             e.tick();
             Ok(())
         })
-        .map_err(|e| e.to_string())?;
+        .map_err(crate::cli::runtime_args::fail)?;
     for (seq, at, body) in runtime
         .store()
         .events_after(before)
@@ -279,19 +279,13 @@ pub fn admin(cmd: AdminCommand) -> Result<ExitCode, String> {
                     }
                     Ok(ExitCode::SUCCESS)
                 }
-                Err(e @ paraaf_runtime::engine::RuntimeError::Tampered(_)) => {
-                    eprintln!("error: {e}");
-                    Ok(ExitCode::from(
-                        crate::cli::runtime_args::EXIT_TAMPERED as u8,
-                    ))
-                }
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(crate::cli::runtime_args::fail(e)),
             }
         }
         AdminCommand::Rebuild { rt } => {
             // From the events alone: an altered snapshot must not stop its own repair.
             let mut runtime = rt.open_checked(true)?;
-            let state = runtime.rebuild().map_err(|e| e.to_string())?;
+            let state = runtime.rebuild().map_err(crate::cli::runtime_args::fail)?;
             println!(
                 "rebuilt {} documents from {} events",
                 state.documents.len(),
@@ -473,8 +467,11 @@ pub fn audit(cmd: AuditCommand) -> Result<ExitCode, String> {
                     "`paraaf audit checkpoint` (process {})",
                     std::process::id()
                 ))
-                .map_err(|e| e.to_string())?;
-            match runtime.checkpoint().map_err(|e| e.to_string())? {
+                .map_err(crate::cli::runtime_args::fail)?;
+            match runtime
+                .checkpoint()
+                .map_err(crate::cli::runtime_args::fail)?
+            {
                 Some(cp) => println!(
                     "signed checkpoint of events {}–{} (head {}) appended to {}",
                     cp.from,

@@ -58,7 +58,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     let flows = project.flows.len();
     let version = rt
         .execute(args.rt.now(), |e| e.deploy(project))
-        .map_err(|e| e.to_string())?;
+        .map_err(crate::cli::runtime_args::fail)?;
     println!(
         "deployed version {version} ({flows} flows) to {}",
         args.rt.db.display()

@@ -96,6 +96,9 @@ fn parse_field(s: &str) -> Result<(String, String), String> {
 fn refused(e: RuntimeError) -> Result<ExitCode, String> {
     match e {
         RuntimeError::Storage(m) => Err(m),
+        e @ (RuntimeError::Tampered(_) | RuntimeError::Locked(_)) => {
+            Err(crate::cli::runtime_args::fail(e))
+        }
         other => {
             eprintln!("error: {other}");
             Ok(ExitCode::from(1))
@@ -130,10 +133,10 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             // The content is kept too (addressed by its hash), for the web app to show.
             runtime
                 .lock_writer(&format!("paraaf (process {})", std::process::id()))
-                .map_err(|e| e.to_string())?;
+                .map_err(crate::cli::runtime_args::fail)?;
             if let Some(media_type) = paraaf_runtime::contents::media_type_of(&bytes) {
                 paraaf_runtime::contents::put(&rt.db, media_type, &bytes)
-                    .map_err(|e| e.to_string())?;
+                    .map_err(crate::cli::runtime_args::fail)?;
             }
             match runtime.execute(rt.now(), |e| e.submit(sub)) {
                 Ok(id) => {

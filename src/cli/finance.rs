@@ -244,7 +244,12 @@ fn pay(
             }
             Ok(())
         })
-        .map_err(|e| format!("recording the payments: {e}"))?;
+        .map_err(|e| {
+            format!(
+                "recording the payments: {}",
+                crate::cli::runtime_args::fail(e)
+            )
+        })?;
     let agencies: Vec<String> = compiled.agencies.iter().map(|a| a.name.clone()).collect();
     write_atomic(
         &output.join("proposal.csv"),
@@ -514,7 +519,12 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                     }
                     Ok(())
                 })
-                .map_err(|e| format!("importing the invoices: {e}"))?;
+                .map_err(|e| {
+                    format!(
+                        "importing the invoices: {}",
+                        crate::cli::runtime_args::fail(e)
+                    )
+                })?;
             write_atomic(
                 &output.join("matches.json"),
                 &serde_json::to_string_pretty(&matches).map_err(|e| e.to_string())?,

@@ -662,7 +662,7 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                     .execute(now, move |e| {
                         e.deploy_organogram(org, renames, widen, force)
                     })
-                    .map_err(|e| e.to_string())?
+                    .map_err(crate::cli::runtime_args::fail)?
             };
             for w in &report.shields_widened {
                 println!("shield widened: {w}");

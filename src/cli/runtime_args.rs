@@ -69,6 +69,28 @@ pub fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
         .map_err(|_| format!("`{s}` is not a moment (2026-07-01 or 2026-07-01T09:00:00Z)"))
 }
 
+/// Exit code when another process (`paraaf serve`, another command) is the database's
+/// writer and the command would write.
+pub const EXIT_LOCKED: i32 = 4;
+
+/// A runtime error as every command reports it: a log that does not match its
+/// checkpoints stops the process with exit 3, a database another process writes with
+/// exit 4 (whatever the command); anything else is the message.
+pub fn fail(e: paraaf_runtime::engine::RuntimeError) -> String {
+    use paraaf_runtime::engine::RuntimeError;
+    match e {
+        RuntimeError::Tampered(_) => {
+            eprintln!("error: {e}");
+            std::process::exit(EXIT_TAMPERED);
+        }
+        RuntimeError::Locked(_) => {
+            eprintln!("error: {e}");
+            std::process::exit(EXIT_LOCKED);
+        }
+        e => e.to_string(),
+    }
+}
+
 impl RuntimeArgs {
     /// Opens the runtime and, with a signing key, checks the log's tail against the last
     /// signed checkpoint: a log that does not match stops the command (exit 3).

@@ -185,7 +185,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             "`paraaf serve` at http://{addr} (process {})",
             std::process::id()
         ))
-        .map_err(|e| e.to_string())?;
+        .map_err(crate::cli::runtime_args::fail)?;
     let fixed = args.rt.now;
     let clock = Box::new(move || fixed.unwrap_or_else(chrono::Utc::now));
     let writer = Writer::start(runtime, clock, args.batch.max(1));

@@ -176,18 +176,18 @@ pub const ERROR_STATUSES: &[(u16, &str)] = &[
     ),
     (
         408,
-        "The request, body included, did not arrive within the server's time limit",
+        "The request, body included, did not arrive within the server's time limit (`timeout`)",
     ),
-    (
-        409,
-        "Conflicts with the document's state, or the Idempotency-Key was used for another request (`conflict`)",
-    ),
+    (409, "Conflicts with the document's state (`conflict`)"),
     (413, "The body is larger than the limit (`too_large`)"),
     (
         415,
         "The body is not of a type this path reads (`unsupported_media_type`)",
     ),
-    (422, "The body or a header value is not valid (`invalid`)"),
+    (
+        422,
+        "The body, a paging parameter or a header value is not valid, or the Idempotency-Key was used before for another request (`invalid`)",
+    ),
     (
         503,
         "The writer stopped, the database failed, or the log does not match its signed checkpoints (`storage`, `tampered`)",
@@ -216,7 +216,8 @@ impl utoipa::Modify for ErrorResponses {
             .flatten()
             {
                 for (status, description) in ERROR_STATUSES {
-                    op.responses
+                    let entry = op
+                        .responses
                         .responses
                         .entry(status.to_string())
                         .or_insert_with(|| {
@@ -226,6 +227,12 @@ impl utoipa::Modify for ErrorResponses {
                                 .build()
                                 .into()
                         });
+                    // A status an operation names itself gets the same description.
+                    if let utoipa::openapi::RefOr::T(r) = entry
+                        && r.description.is_empty()
+                    {
+                        r.description = (*description).to_string();
+                    }
                 }
             }
         }
@@ -354,6 +361,7 @@ async fn problems_everywhere(response: Response) -> Response {
     let code = match status.as_u16() {
         404 => "not_found",
         405 => "method_not_allowed",
+        408 => "timeout",
         413 => "too_large",
         415 => "unsupported_media_type",
         401 => "unauthorized",
@@ -453,6 +461,65 @@ fn idempotency(
     Ok(Some((key, crate::sha256_hex(&req))))
 }
 
+/// Largest request body read (a PDF in base64 inside JSON).
+pub const MAX_BODY: usize = 2 * 1024 * 1024;
+
+/// Reads a request body, only once the caller is known (a stranger's body is never
+/// read, and an `Expect: 100-continue` client is answered 401 before it sends it): JSON
+/// or nothing (415 for another declared type), at most [`MAX_BODY`] (413), in time
+/// (408 when it trickles past the server's body timeout).
+async fn read_body(headers: &HeaderMap, body: axum::body::Body) -> Result<Bytes, Response> {
+    if let Some(t) = headers.get(header::CONTENT_TYPE) {
+        let mime = t
+            .to_str()
+            .unwrap_or("")
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if mime != "application/json" && !mime.ends_with("+json") {
+            return Err(respond(problem(
+                415,
+                "unsupported_media_type",
+                "the request body must be JSON (Content-Type: application/json)",
+            )));
+        }
+    }
+    axum::body::to_bytes(body, MAX_BODY).await.map_err(|e| {
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        while let Some(s) = source {
+            if s.is::<tower_http::timeout::TimeoutError>() {
+                return respond(problem(
+                    408,
+                    "timeout",
+                    "the request body did not arrive in time",
+                ));
+            }
+            if s.is::<http_body_util::LengthLimitError>() {
+                break;
+            }
+            source = s.source();
+        }
+        if source.is_some() {
+            respond(problem(
+                413,
+                "too_large",
+                &format!(
+                    "the request body is larger than {} MB",
+                    MAX_BODY / 1024 / 1024
+                ),
+            ))
+        } else {
+            respond(problem(
+                400,
+                "bad_request",
+                "the request body could not be read",
+            ))
+        }
+    })
+}
+
 fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Answer> {
     serde_json::from_slice(body)
         .map_err(|e| error_answer(&RuntimeError::Invalid(format!("bad request body: {e}"))))
@@ -476,11 +543,19 @@ fn write_result(em: &crate::engine::Emitter, id: &str, status: u16) -> Answer {
 
 /// Submit a document.
 #[utoipa::path(post, path = "/documents", request_body = SubmitRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely")),
-    responses((status = 201, body = WriteResult), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
-async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key with the same body answers the first response again; with another body it is refused (422)")),
+    responses((status = 201, body = WriteResult), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json")))]
+async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Response {
     let Some(person) = caller(&state, &headers) else {
         return unauthorized();
+    };
+    let body = match read_body(&headers, body).await {
+        Ok(b) => b,
+        Err(r) => return r,
     };
     let req: SubmitRequest = match parse(&body) {
         Ok(r) => r,
@@ -572,13 +647,32 @@ async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
 /// The paging parameters, read only after the caller is known (a stranger learns
 /// nothing from how a query string is checked).
 fn paging(uri: &axum::http::Uri) -> Result<Page, Answer> {
-    Query::<Page>::try_from_uri(uri)
+    let page = Query::<Page>::try_from_uri(uri)
         .map(|Query(p)| p)
-        .map_err(|e| problem(400, "bad_request", &e.body_text()))
+        .map_err(|e| problem(400, "bad_request", &e.body_text()))?;
+    // Out of range is refused, not silently clamped: a client asking for 500 per page
+    // would otherwise take 200 for the whole list.
+    if page.page == Some(0) {
+        return Err(problem(422, "invalid", "`page` counts from 1"));
+    }
+    if page
+        .per_page
+        .is_some_and(|n| !(1..=MAX_PER_PAGE).contains(&n))
+    {
+        return Err(problem(
+            422,
+            "invalid",
+            &format!("`per_page` must be 1 to {MAX_PER_PAGE}"),
+        ));
+    }
+    Ok(page)
 }
 
+/// Most items per page.
+pub const MAX_PER_PAGE: usize = 200;
+
 fn page_of(items: Vec<DocumentSummary>, page: &Page) -> Answer {
-    let per_page = page.per_page.unwrap_or(50).clamp(1, 200);
+    let per_page = page.per_page.unwrap_or(50).clamp(1, MAX_PER_PAGE);
     let p = page.page.unwrap_or(1).max(1);
     let total = items.len();
     let slice: Vec<DocumentSummary> = items
@@ -601,7 +695,7 @@ fn page_of(items: Vec<DocumentSummary>, page: &Page) -> Answer {
 }
 
 /// Documents the caller may see, optionally searched with `q`.
-#[utoipa::path(get, path = "/documents", params(Page), responses((status = 200, body = DocumentList), (status = 401, body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/documents", params(Page), responses((status = 200, body = DocumentList), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 async fn list_documents(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -710,14 +804,21 @@ async fn act(
 }
 
 /// Sign the caller's open task.
-#[utoipa::path(post, path = "/documents/{id}/sign", params(("id" = String, Path, description = "Document id"), ("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely")),
-    responses((status = 200, body = WriteResult), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/documents/{id}/sign", params(("id" = String, Path, description = "Document id"), ("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key with the same body answers the first response again; with another body it is refused (422)")),
+    responses((status = 200, body = WriteResult), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 async fn sign(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Response {
+    if caller(&state, &headers).is_none() {
+        return unauthorized();
+    }
+    let body = match read_body(&headers, body).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
     act(state, headers, body, id, "sign", |em, id, who| {
         em.sign(id, who)
     })
@@ -725,18 +826,22 @@ async fn sign(
 }
 
 /// Refuse the caller's open task, with a reason.
-#[utoipa::path(post, path = "/documents/{id}/refuse", request_body = RefuseRequest, params(("id" = String, Path, description = "Document id"), ("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely")),
-    responses((status = 200, body = WriteResult), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/documents/{id}/refuse", request_body = RefuseRequest, params(("id" = String, Path, description = "Document id"), ("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key with the same body answers the first response again; with another body it is refused (422)")),
+    responses((status = 200, body = WriteResult), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 async fn refuse(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Response {
     // Who asks comes first: without a valid token the body is not even read.
     if caller(&state, &headers).is_none() {
         return unauthorized();
     }
+    let body = match read_body(&headers, body).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
     let req: RefuseRequest = match parse(&body) {
         Ok(r) => r,
         Err(answer) => return respond(answer),
@@ -748,18 +853,22 @@ async fn refuse(
 }
 
 /// Comment on a document.
-#[utoipa::path(post, path = "/documents/{id}/comment", request_body = CommentRequest, params(("id" = String, Path, description = "Document id"), ("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely")),
-    responses((status = 200, body = WriteResult), (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/documents/{id}/comment", request_body = CommentRequest, params(("id" = String, Path, description = "Document id"), ("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key with the same body answers the first response again; with another body it is refused (422)")),
+    responses((status = 200, body = WriteResult), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 async fn comment(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Response {
     // Who asks comes first: without a valid token the body is not even read.
     if caller(&state, &headers).is_none() {
         return unauthorized();
     }
+    let body = match read_body(&headers, body).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
     let req: CommentRequest = match parse(&body) {
         Ok(r) => r,
         Err(answer) => return respond(answer),
@@ -771,7 +880,7 @@ async fn comment(
 }
 
 /// The caller's open tasks.
-#[utoipa::path(get, path = "/inbox", params(Page), responses((status = 200, body = DocumentList), (status = 401, body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/inbox", params(Page), responses((status = 200, body = DocumentList), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 async fn inbox(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -61,6 +61,12 @@ pub fn verify(
     ) else {
         return Err("webhook-id, webhook-timestamp and webhook-signature are required");
     };
+    if id.is_empty()
+        || id.len() > super::MAX_IDEMPOTENCY_KEY
+        || !id.bytes().all(|b| b.is_ascii_graphic())
+    {
+        return Err("the webhook-id must be 1 to 255 visible ASCII characters");
+    }
     let ts_num: i64 = ts.parse().map_err(|_| "bad webhook-timestamp")?;
     if (now - ts_num).abs() > MAX_SKEW_SECONDS {
         return Err("the webhook-timestamp is more than 5 minutes off");
@@ -98,7 +104,7 @@ pub fn sign(secret: &[u8], id: &str, timestamp: i64, body: &[u8]) -> String {
 /// `POST /webhooks/{source}` with `{"event": "decision.received", "data": {...}}`.
 #[utoipa::path(post, path = "/webhooks/{source}",
     params(("source" = String, Path, description = "Configured source, e.g. notula"),
-        ("webhook-id" = String, Header, description = "Unique per delivery; repeats are answered once"),
+        ("webhook-id" = String, Header, description = "Unique per message (1 to 255 visible characters); repeats are answered once. A `reference` in the data is the message's key instead: the same reference again answers the first response, with other content 422"),
         ("webhook-timestamp" = String, Header, description = "Unix seconds; at most 5 minutes off"),
         ("webhook-signature" = String, Header, description = "v1,<base64 HMAC-SHA256 of id.timestamp.body>")),
     responses((status = 202, description = "The documents started"), (status = 401, body = super::Problem, content_type = "application/problem+json"), (status = 404, body = super::Problem, content_type = "application/problem+json"), (status = 422, body = super::Problem, content_type = "application/problem+json")))]
@@ -133,9 +139,24 @@ pub async fn receive(
     };
     let person = src.person.clone();
     let content = crate::sha256_hex(&body);
+    // The sender's own key for what it reports (a permit's `reference`) makes a delivery
+    // once only, also when a retry comes with a new webhook-id: the same reference
+    // again answers the first response; with other content it is refused (422).
+    let key = match data.get("reference") {
+        Some(serde_json::Value::String(r)) if r.len() <= super::MAX_IDEMPOTENCY_KEY => {
+            format!("reference:{event}:{r}")
+        }
+        Some(serde_json::Value::String(_)) => {
+            return respond(error_answer(&RuntimeError::Invalid(format!(
+                "the `reference` is longer than {} bytes",
+                super::MAX_IDEMPOTENCY_KEY
+            ))));
+        }
+        _ => id,
+    };
     let write = Write {
         person: format!("webhook:{source}"),
-        idempotency: Some((id, content.clone())),
+        idempotency: Some((key, content.clone())),
         command: Box::new(move |em| {
             let project = em
                 .state

@@ -58,6 +58,7 @@ pub fn error_answer(e: &RuntimeError) -> Answer {
         RuntimeError::Conflict(_) => (409, "conflict"),
         RuntimeError::Storage(_) => (503, "storage"),
         RuntimeError::Tampered(_) => (503, "tampered"),
+        RuntimeError::Locked(_) => (503, "storage"),
     };
     problem(status, code, &e.to_string())
 }
@@ -101,6 +102,7 @@ pub const PROBLEMS: &[(&str, &str)] = &[
     ),
     ("unauthorized", "A valid bearer token is required"),
     ("too_large", "The request body is too large"),
+    ("timeout", "The request did not arrive in time"),
     ("unsupported_media_type", "The request body must be JSON"),
     ("method_not_allowed", "This method is not allowed here"),
     ("storage", "Storage error: nothing was recorded"),
@@ -163,7 +165,7 @@ impl Writer {
                                     }
                                     Ok(Some(_)) => {
                                         let _ = reply.send(error_answer(&RuntimeError::Invalid(
-                                            "this Idempotency-Key was used before for a different request".into(),
+                                            "this Idempotency-Key (or webhook reference) was used before for a different request".into(),
                                         )));
                                         continue;
                                     }

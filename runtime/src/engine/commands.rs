@@ -271,7 +271,9 @@ impl<'a> Emitter<'a> {
                 "the title is longer than {MAX_TITLE} characters"
             )));
         }
-        if sub.title.chars().any(|c| super::text::forbidden(c, false)) {
+        if sub.title.chars().any(|c| super::text::forbidden(c, false))
+            || super::text::misleading_marks(&sub.title)
+        {
             return Err(RuntimeError::Invalid(
                 "the title contains control characters or text-direction overrides (a tab, a newline, an escape)".into(),
             ));
@@ -284,7 +286,9 @@ impl<'a> Emitter<'a> {
             .find_map(|k| fields.get(*k).and_then(|v| v.as_str()))
             .map(|t| t.chars().take(MAX_TITLE).collect::<String>())
             .filter(|t| {
-                !t.trim().is_empty() && !t.chars().any(|c| super::text::forbidden(c, false))
+                !t.trim().is_empty()
+                    && !t.chars().any(|c| super::text::forbidden(c, false))
+                    && !super::text::misleading_marks(t)
             });
         let title = match (sub.title.is_empty(), from_field) {
             (false, _) => sub.title,
@@ -1028,6 +1032,12 @@ fn normalise(ty: &str, v: &Value, org: &crate::org::OrgIndex) -> Result<Value, S
             .any(|c| c != '\n' && super::text::forbidden(c, false))
         {
             return Err("contains control characters".into());
+        }
+        if super::text::misleading_marks(s) {
+            return Err(
+                "contains a text-direction mark (U+200E, U+200F or U+061C) but no right-to-left text"
+                    .into(),
+            );
         }
     }
     let text = match v {

@@ -18,6 +18,8 @@ pub enum RuntimeError {
     Storage(String),
     /// The log does not match its signed checkpoints: nothing may be appended to it.
     Tampered(String),
+    /// Another process is the database's writer (its description given).
+    Locked(String),
 }
 
 impl fmt::Display for RuntimeError {
@@ -28,6 +30,7 @@ impl fmt::Display for RuntimeError {
             RuntimeError::Forbidden(m) => write!(f, "not allowed: {m}"),
             RuntimeError::Conflict(m) => write!(f, "{m}"),
             RuntimeError::Storage(m) => write!(f, "storage error, nothing was recorded: {m}"),
+            RuntimeError::Locked(m) => write!(f, "{m}"),
             RuntimeError::Tampered(m) => write!(
                 f,
                 "the log does not match its signed checkpoints: {m}; nothing was recorded (run `paraaf audit verify` and restore from a backup)"

@@ -23,6 +23,23 @@ pub fn forbidden(c: char, lines: bool) -> bool {
         || (u & 0xFFFE) == 0xFFFE
 }
 
+/// Whether `text` holds a direction mark (U+200E, U+200F, U+061C) but no right-to-left
+/// letter: in Arabic or Hebrew text such marks place punctuation and numbers, elsewhere
+/// they only make text show in another order than it reads (`100\u{200f}-5`).
+pub fn misleading_marks(text: &str) -> bool {
+    let mark = |c: char| matches!(c as u32, 0x200E | 0x200F | 0x061C);
+    let rtl = |c: char| {
+        let u = c as u32;
+        c.is_alphabetic()
+            && ((0x0590..=0x08FF).contains(&u)
+                || (0xFB1D..=0xFDFF).contains(&u)
+                || (0xFE70..=0xFEFF).contains(&u)
+                || (0x10800..=0x10FFF).contains(&u)
+                || (0x1E800..=0x1EFFF).contains(&u))
+    };
+    text.chars().any(mark) && !text.chars().any(rtl)
+}
+
 /// Whether `c` shows nothing (spaces, zero-width and joining characters, variation
 /// selectors, fillers, the soft hyphen).
 pub fn invisible(c: char) -> bool {
@@ -70,6 +87,11 @@ pub fn check_note(what: &str, text: &str) -> Result<(), RuntimeError> {
         }
         count += 1;
     }
+    if misleading_marks(text) {
+        return Err(RuntimeError::Invalid(format!(
+            "{what} contains a text-direction mark (U+200E, U+200F or U+061C) but no right-to-left text"
+        )));
+    }
     if count > MAX_NOTE {
         return Err(RuntimeError::Invalid(format!(
             "{what} is longer than {MAX_NOTE} characters"
@@ -109,6 +131,9 @@ mod tests {
             "\u{3164}",
             " \u{fe0f} ",
             "\u{feff}",
+            "100\u{200f}-5 EUR",
+            "Akkoord\u{200e}",
+            "a\u{61c}b",
         ] {
             assert!(check_note("x", bad).is_err(), "{bad:?}");
         }
