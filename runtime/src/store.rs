@@ -140,6 +140,26 @@ fn migrations() -> Migrations<'static> {
             ), '');
             DROP TABLE audiences;",
         ),
+        // A document's tasks in its own row too (a JSON array), read as before through
+        // the `tasks` view: one B-tree row per submission instead of two (group commit
+        // went from 0.45x to the figure in docs/operations.md).
+        M::up(
+            "ALTER TABLE documents ADD COLUMN tasks TEXT NOT NULL DEFAULT '[]';
+            UPDATE documents SET tasks = coalesce((
+                SELECT json_group_array(json_object(
+                    'id', id, 'step', step, 'role', role, 'assignees', assignees, 'status', status
+                )) FROM (SELECT * FROM tasks WHERE doc_id = documents.id ORDER BY id)
+            ), '[]');
+            DROP TABLE tasks;
+            CREATE VIEW tasks AS
+                SELECT d.id AS doc_id,
+                    json_extract(t.value, '$.id') AS id,
+                    json_extract(t.value, '$.step') AS step,
+                    json_extract(t.value, '$.role') AS role,
+                    json_extract(t.value, '$.assignees') AS assignees,
+                    json_extract(t.value, '$.status') AS status
+                FROM documents d, json_each(d.tasks) t;",
+        ),
     ])
 }
 
@@ -637,7 +657,7 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         // Snapshots go too (one may be what was altered); the next is taken afresh.
-        tx.execute_batch("DELETE FROM tasks; DELETE FROM documents; DELETE FROM snapshots;")?;
+        tx.execute_batch("DELETE FROM documents; DELETE FROM snapshots;")?;
         for doc in state.documents.keys() {
             write_projection(&tx, &state, doc, false)?;
         }
@@ -719,30 +739,50 @@ fn write_projection(
         .collect();
     who.sort_unstable();
     who.dedup();
-    tx.prepare_cached(
-        "INSERT OR REPLACE INTO documents (id, kind, flow, version, uploader, title, status, step, last_seq, audiences)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    )?
-    .execute(params![d.id, d.kind, d.flow, d.version, d.uploader, d.title, d.status.as_str(), d.step as i64, d.events.last().copied().unwrap_or(0), who.join(",")])?;
-    // A document's tasks are never removed, only added and changed: each is written
-    // over its row (a new document's are inserted).
+    let tasks: Vec<TaskRow> = d
+        .tasks
+        .iter()
+        .map(|t| TaskRow {
+            id: &t.spec.id,
+            step: t.step,
+            role: &t.spec.role,
+            assignees: t.spec.assignees.join(","),
+            status: t.status.as_str(),
+        })
+        .collect();
+    let tasks = serde_json::to_string(&tasks).map_err(|e| RuntimeError::Storage(e.to_string()))?;
     let sql = if existing {
-        "INSERT OR REPLACE INTO tasks (id, doc_id, step, role, assignees, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+        "INSERT OR REPLACE INTO documents (id, kind, flow, version, uploader, title, status, step, last_seq, audiences, tasks)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
     } else {
-        "INSERT INTO tasks (id, doc_id, step, role, assignees, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+        "INSERT INTO documents (id, kind, flow, version, uploader, title, status, step, last_seq, audiences, tasks)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
     };
-    let mut insert = tx.prepare_cached(sql)?;
-    for t in &d.tasks {
-        insert.execute(params![
-            t.spec.id,
-            d.id,
-            t.step as i64,
-            t.spec.role,
-            t.spec.assignees.join(","),
-            t.status.as_str()
-        ])?;
-    }
+    tx.prepare_cached(sql)?.execute(params![
+        d.id,
+        d.kind,
+        d.flow,
+        d.version,
+        d.uploader,
+        d.title,
+        d.status.as_str(),
+        d.step as i64,
+        d.events.last().copied().unwrap_or(0),
+        who.join(","),
+        tasks
+    ])?;
     Ok(())
+}
+
+/// One task as the `tasks` column of the `documents` projection holds it (read through
+/// the `tasks` view).
+#[derive(serde::Serialize)]
+struct TaskRow<'a> {
+    id: &'a str,
+    step: usize,
+    role: &'a str,
+    assignees: String,
+    status: &'a str,
 }
 
 fn parse_time(seq: u64, at: &str) -> Result<DateTime<Utc>, RuntimeError> {
