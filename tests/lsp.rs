@@ -623,3 +623,138 @@ fn editor_details() {
     assert_eq!(edit["newText"], "teamcoach", "{r}");
     assert_eq!(edit["range"]["start"], pos(&shifted, "teamcoah", 0), "{r}");
 }
+
+/// A folder deleted on disk (editors send one event for it) takes its files out of the
+/// project at once, and their diagnostics are cleared.
+#[test]
+fn a_deleted_folder_leaves_the_project() {
+    let root = aalst("lsp-deleted-folder");
+    let mut c = start(&root);
+    let extra = root.join("flows/extra");
+    std::fs::create_dir_all(&extra).unwrap();
+    let copy = extra.join("college-kopie.paraaf");
+    std::fs::copy(root.join("flows/college.paraaf"), &copy).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&copy), "type": 1}]}),
+    );
+    let cu = uri(&copy);
+    c.diagnostics_where(&cu, |d| !d.is_empty());
+    std::fs::remove_dir_all(&extra).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&extra), "type": 3}]}),
+    );
+    assert!(c.diagnostics_where(&cu, |d| d.is_empty()).is_empty());
+    // The project answers as `paraaf check` does: clean, the duplicates went with the
+    // folder.
+    let college = uri(&root.join("flows/college.paraaf"));
+    let r = c.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": college}}),
+    );
+    assert!(r["result"].is_array(), "{r}");
+    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_paraaf"))
+        .args(["check", root.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(cli.status.success());
+}
+
+/// A changed `paraaf.toml` moves the files open in the editor at once (no keystroke
+/// needed), with their unsaved text: out of the project when `include` leaves them out,
+/// back in when it names them.
+#[test]
+fn a_changed_include_moves_open_files_at_once() {
+    let root = aalst("lsp-include-change");
+    let mut c = start(&root);
+    let drafts = root.join("drafts");
+    std::fs::create_dir_all(&drafts).unwrap();
+    let draft = drafts.join("nieuw.paraaf");
+    std::fs::write(&draft, "group proef = unit sociale-zaken\n").unwrap();
+    let u = open(&mut c, &draft);
+    let d = c.diagnostics_where(&u, |d| {
+        d.iter().any(|x| {
+            x["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("leaves it out")
+        })
+    });
+    assert!(!d.is_empty());
+    // An unsaved edit, then the configuration names the folder.
+    change(&mut c, &u, 2, "group proef = unit bestaat-niet\n");
+    let config = root.join("paraaf.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("include = [\"flows\"]", "include = [\"flows\", \"drafts\"]"),
+    )
+    .unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&config), "type": 2}]}),
+    );
+    let d = c.diagnostics_where(&u, |d| {
+        !d.is_empty()
+            && d.iter().all(|x| {
+                !x["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("leaves it out")
+            })
+    });
+    assert!(
+        d.iter()
+            .any(|x| x["message"].as_str().unwrap_or("").contains("bestaat-niet")),
+        "the unsaved text is checked in the project: {d:#?}"
+    );
+}
+
+/// Opening and closing a large unsaved buffer again and again does not grow the server.
+#[test]
+fn closed_buffers_are_let_go() {
+    let root = aalst("lsp-big-buffer");
+    let mut c = start(&root);
+    let big = root.join("flows/groot.paraaf");
+    let u = uri(&big);
+    let text = "// een lange opmerking die het bestand groot maakt ........\n".repeat(35_000);
+    assert!(text.len() > 2_000_000);
+    let rss = |c: &LspClient| -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", c.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+            .unwrap()
+    };
+    let mut cycle = |c: &mut LspClient, v: i64| {
+        c.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": u, "languageId": "paraaf", "version": v, "text": text}}),
+        );
+        let r = c.request(
+            "textDocument/documentSymbol",
+            json!({"textDocument": {"uri": u}}),
+        );
+        assert!(r["result"].is_array() || r["result"].is_null(), "{r}");
+        c.notify("textDocument/didClose", json!({"textDocument": {"uri": u}}));
+    };
+    for v in 0..5 {
+        cycle(&mut c, v);
+    }
+    let before = rss(&c);
+    for v in 5..45 {
+        cycle(&mut c, v);
+    }
+    let r = c.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri(&root.join("flows/college.paraaf"))}}),
+    );
+    assert!(r.get("result").is_some());
+    let after = rss(&c);
+    assert!(
+        after < before + 40_000,
+        "40 more cycles of a 2 MB buffer grew the server from {before} kB to {after} kB"
+    );
+}

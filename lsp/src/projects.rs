@@ -20,6 +20,8 @@ pub struct Projects {
     pub projects: BTreeMap<PathBuf, Workspace>,
     /// A file in no project → its own workspace.
     pub loose: BTreeMap<PathBuf, Workspace>,
+    /// The editor's workspace folders.
+    folders: std::collections::BTreeSet<PathBuf>,
 }
 
 /// The nearest folder at or above `path`'s folder holding a `paraaf.toml`.
@@ -33,6 +35,7 @@ pub fn root_of(path: &Path) -> Option<PathBuf> {
 impl Projects {
     /// Loads every project below `folder` (a workspace folder).
     pub fn add_folder(&mut self, folder: &Path) {
+        self.folders.insert(folder.to_path_buf());
         let mut stack = vec![(folder.to_path_buf(), 0)];
         while let Some((dir, depth)) = stack.pop() {
             if dir.join(paraaf_compiler::load::CONFIG_FILE).is_file()
@@ -58,14 +61,30 @@ impl Projects {
         }
     }
 
-    /// Forgets the projects below `folder` (a workspace folder was removed); returns the
-    /// files whose diagnostics must be cleared.
-    pub fn remove_folder(&mut self, folder: &Path) -> Vec<PathBuf> {
+    /// Forgets what only `folder` (a workspace folder that was removed) brought: the
+    /// projects below it, the project it lies in when no other folder reaches it, and
+    /// loose files in it — except what is open in the editor (`open`), which stays
+    /// until closed. Returns the files whose diagnostics must be cleared.
+    pub fn remove_folder(
+        &mut self,
+        folder: &Path,
+        open: &std::collections::BTreeSet<PathBuf>,
+    ) -> Vec<PathBuf> {
+        self.folders.remove(folder);
+        let reached = |root: &Path, folders: &std::collections::BTreeSet<PathBuf>| {
+            folders
+                .iter()
+                .any(|f| root.starts_with(f) || f.starts_with(root))
+        };
         let gone: Vec<PathBuf> = self
             .projects
-            .keys()
-            .filter(|r| r.starts_with(folder))
-            .cloned()
+            .iter()
+            .filter(|(r, ws)| {
+                (r.starts_with(folder) || folder.starts_with(r))
+                    && !reached(r, &self.folders)
+                    && !ws.files.keys().any(|f| open.contains(f))
+            })
+            .map(|(r, _)| r.clone())
             .collect();
         let mut files = Vec::new();
         for root in gone {
@@ -73,7 +92,76 @@ impl Projects {
                 files.extend(ws.files.keys().cloned());
             }
         }
+        let loose: Vec<PathBuf> = self
+            .loose
+            .keys()
+            .filter(|f| f.starts_with(folder) && !open.contains(*f))
+            .cloned()
+            .collect();
+        for f in loose {
+            self.loose.remove(&f);
+            files.push(f);
+        }
         files
+    }
+
+    /// `path` was deleted on disk: a file, or a whole folder (editors send one event for
+    /// a folder). Every file at or below it that is not open in the editor leaves its
+    /// project, projects whose root was inside are forgotten, loose files there are
+    /// dropped; returns the files whose diagnostics must be cleared.
+    pub fn path_deleted(
+        &mut self,
+        path: &Path,
+        open: &std::collections::BTreeSet<PathBuf>,
+    ) -> Vec<PathBuf> {
+        let mut gone = Vec::new();
+        let roots: Vec<PathBuf> = self
+            .projects
+            .keys()
+            .filter(|r| r.starts_with(path))
+            .cloned()
+            .collect();
+        for root in roots {
+            if let Some(ws) = self.projects.remove(&root) {
+                let buffers: Vec<(PathBuf, String)> = ws
+                    .files
+                    .iter()
+                    .filter(|(p, _)| open.contains(*p))
+                    .map(|(p, f)| (p.clone(), f.text(&ws.db).clone()))
+                    .collect();
+                gone.extend(ws.files.keys().filter(|p| !open.contains(*p)).cloned());
+                // The editor's buffers stay: they move to the nearest project left.
+                for (p, text) in buffers {
+                    self.for_path_mut(&p).set_text(&p, text);
+                }
+            }
+        }
+        for ws in self.projects.values_mut() {
+            let inside: Vec<PathBuf> = ws
+                .files
+                .keys()
+                .filter(|f| f.starts_with(path) && !open.contains(*f))
+                .cloned()
+                .collect();
+            for f in inside {
+                ws.close(&f);
+                gone.push(f);
+            }
+        }
+        let loose: Vec<PathBuf> = self
+            .loose
+            .keys()
+            .filter(|f| f.starts_with(path) && !open.contains(*f))
+            .cloned()
+            .collect();
+        for f in loose {
+            self.loose.remove(&f);
+            gone.push(f);
+        }
+        gone.push(path.to_path_buf());
+        gone.sort();
+        gone.dedup();
+        gone
     }
 
     /// The workspace `path` belongs to, loading its project (or making a loose one).
@@ -108,9 +196,10 @@ impl Projects {
         self.projects.get(&root_of(path)?)
     }
 
-    /// A `paraaf.toml` changed, appeared or went away: reload that project (its files
-    /// that are open in the editor, `open`, then belong to the nearest project left, or
-    /// are loose).
+    /// A `paraaf.toml` changed, appeared or went away: reload that project. The files
+    /// open in the editor (`open`) keep their buffers and go at once to where the new
+    /// configuration puts them (the project, another project, loose), not at the next
+    /// keystroke. Returns the files whose diagnostics must be cleared.
     pub fn config_changed(
         &mut self,
         config: &Path,
@@ -120,36 +209,41 @@ impl Projects {
             return Vec::new();
         };
         let old = self.projects.remove(root);
-        if !config.is_file()
-            && let Some(ws) = &old
-        {
-            // Keep the editor's buffers: they move to their new home.
-            let buffers: Vec<(PathBuf, String)> = ws
-                .files
-                .iter()
-                .filter(|(p, _)| open.contains(*p))
-                .map(|(p, f)| (p.clone(), f.text(&ws.db).clone()))
-                .collect();
-            let mut cleared: Vec<PathBuf> = ws
-                .files
-                .keys()
-                .filter(|p| !open.contains(*p))
-                .cloned()
-                .collect();
-            for (p, text) in buffers {
-                self.for_path_mut(&p).set_text(&p, text);
+        // The editor's buffers below this root, wherever they were.
+        let mut buffers: Vec<(PathBuf, String)> = Vec::new();
+        if let Some(ws) = &old {
+            buffers.extend(
+                ws.files
+                    .iter()
+                    .filter(|(p, _)| open.contains(*p))
+                    .map(|(p, f)| (p.clone(), f.text(&ws.db).clone())),
+            );
+        }
+        let loose: Vec<PathBuf> = self
+            .loose
+            .keys()
+            .filter(|p| p.starts_with(root) && open.contains(*p))
+            .cloned()
+            .collect();
+        for p in loose {
+            if let Some(ws) = self.loose.remove(&p)
+                && let Some(f) = ws.files.get(&p)
+            {
+                buffers.push((p.clone(), f.text(&ws.db).clone()));
             }
-            cleared.sort();
-            return cleared;
         }
         let mut cleared: Vec<PathBuf> = old
-            .map(|w| w.files.into_keys().collect())
+            .map(|w| w.files.into_keys().filter(|p| !open.contains(p)).collect())
             .unwrap_or_default();
         if config.is_file() {
             let ws = Workspace::load(root);
             cleared.retain(|f| !ws.files.contains_key(f));
             self.projects.insert(root.to_path_buf(), ws);
         }
+        for (p, text) in buffers {
+            self.for_path_mut(&p).set_text(&p, text);
+        }
+        cleared.sort();
         cleared
     }
 

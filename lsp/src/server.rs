@@ -353,36 +353,38 @@ impl LanguageServer for Backend {
             .filter_map(|c| Some((path(&c.uri)?, c.typ)))
             .collect();
         let files: Vec<PathBuf> = changes.iter().map(|(f, _)| f.clone()).collect();
-        let gone = self
+        let (gone, reconfigured) = self
             .run(move |projects| {
                 let mut gone = Vec::new();
+                let mut reconfigured = false;
                 for (f, kind) in changes {
                     if f.file_name()
                         .is_some_and(|n| n == paraaf_compiler::load::CONFIG_FILE)
                     {
                         gone.extend(projects.config_changed(&f, &open));
+                        reconfigured = true;
                         continue;
                     }
                     if open.contains(&f) {
                         continue; // the editor's buffer wins
                     }
                     if kind == FileChangeType::DELETED {
-                        if let Some(root) = crate::projects::root_of(&f)
-                            && let Some(ws) = projects.projects.get_mut(&root)
-                        {
-                            ws.close(&f); // gone from disk: gone from the project
-                        }
-                        gone.push(f);
+                        // A file or a whole folder: gone from disk, gone from the project.
+                        gone.extend(projects.path_deleted(&f, &open));
                     } else if f.extension().is_some_and(|e| e == "paraaf" || e == "toml") {
                         projects.for_path_mut(&f).changed_on_disk(&f, false);
                     }
                 }
-                gone
+                (gone, reconfigured)
             })
             .await
             .unwrap_or_default();
         if !gone.is_empty() {
             let _ = self.dirty.send(Dirty::Gone(gone));
+        }
+        if reconfigured {
+            // Files moved between projects: every list is computed again now.
+            let _ = self.dirty.send(Dirty::All);
         }
         self.changed(files);
     }
@@ -390,11 +392,12 @@ impl LanguageServer for Backend {
     async fn did_change_workspace_folders(&self, p: DidChangeWorkspaceFoldersParams) {
         let added = folder_paths(&p.event.added);
         let removed = folder_paths(&p.event.removed);
+        let open = self.open.lock().map(|o| o.clone()).unwrap_or_default();
         let gone = self
             .run(move |projects| {
                 let mut gone = Vec::new();
                 for f in removed {
-                    gone.extend(projects.remove_folder(&f));
+                    gone.extend(projects.remove_folder(&f, &open));
                 }
                 for f in added {
                     projects.add_folder(&f);

@@ -27,6 +27,10 @@ pub struct Workspace {
     pub problem: Option<String>,
     /// The files and folders `paraaf.toml`'s `include` names, absolute; empty: all.
     pub include: Vec<PathBuf>,
+    /// Inputs of files that left the project, emptied, by path: salsa never frees an
+    /// input, so a file that comes back takes its old one (opening and closing an
+    /// unsaved 2 MB buffer over and over grew the server without end).
+    retired: BTreeMap<PathBuf, SourceFile>,
 }
 
 impl Workspace {
@@ -46,6 +50,7 @@ impl Workspace {
                     files,
                     problem: None,
                     include: loaded.include,
+                    retired: BTreeMap::new(),
                 }
             }
             Err(e) => Workspace::empty(
@@ -81,6 +86,7 @@ impl Workspace {
             files: BTreeMap::new(),
             problem,
             include: Vec::new(),
+            retired: BTreeMap::new(),
         }
     }
 
@@ -119,6 +125,13 @@ impl Workspace {
                 .filter(|f| *f != file)
                 .collect();
             project.set_files(&mut self.db).to(files);
+            // Its text and what was derived from it are let go: the input is emptied and
+            // its per-file queries answered once more on the empty text.
+            file.set_text(&mut self.db).to(String::new());
+            let _ = paraaf_compiler::db::parse(&self.db, file);
+            let _ = paraaf_compiler::db::file_signature(&self.db, file);
+            let _ = paraaf_compiler::db::file_diagnostics(&self.db, project, file);
+            self.retired.insert(path.to_path_buf(), file);
         }
     }
 
@@ -150,7 +163,13 @@ impl Workspace {
         if path.extension().is_some_and(|e| e == "toml") {
             return;
         }
-        let file = SourceFile::new(&self.db, self.name_of(path), text);
+        let file = match self.retired.remove(path) {
+            Some(f) => {
+                f.set_text(&mut self.db).to(text);
+                f
+            }
+            None => SourceFile::new(&self.db, self.name_of(path), text),
+        };
         self.files.insert(path.to_path_buf(), file);
         let mut files = project.files(&self.db).clone();
         files.push(file);
