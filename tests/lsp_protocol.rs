@@ -72,6 +72,30 @@ fn framing_errors_resynchronise() {
     assert_eq!(c.child.wait().unwrap().code(), Some(0));
 }
 
+/// A Content-Length far beyond the body that came: the next message is not swallowed
+/// (60 MB announced, 50 bytes sent, then a request), and a body that never completes is
+/// dropped after a few seconds instead of stalling every later request.
+#[test]
+fn an_overlong_length_does_not_stall_the_server() {
+    let root = aalst("lsp-overlong");
+    let mut c = start(&root);
+    let u = open(&mut c, &root.join("flows/college.paraaf"));
+    let body = br#"{"jsonrpc":"2.0","method":"$/paraaf/ping"}"#;
+    c.write_unframed(b"Content-Length: 60000000\r\n\r\n");
+    c.write_unframed(body);
+    let r = symbols(&mut c, &u);
+    assert!(r["result"].as_array().is_some_and(|a| !a.is_empty()), "{r}");
+    // Now the short body is the last thing sent: the server waits, then lets it go.
+    c.write_unframed(b"Content-Length: 60000000\r\n\r\n");
+    c.write_unframed(body);
+    std::thread::sleep(std::time::Duration::from_secs(6));
+    let r = symbols(&mut c, &u);
+    assert!(r["result"].as_array().is_some_and(|a| !a.is_empty()), "{r}");
+    let _ = c.request("shutdown", json!(null));
+    c.notify("exit", json!(null));
+    assert_eq!(c.child.wait().unwrap().code(), Some(0));
+}
+
 #[test]
 fn errors_are_answered_per_the_spec() {
     let root = aalst("lsp-errors");

@@ -9,6 +9,10 @@
 //! - Valid JSON that is not a JSON-RPC message gets `-32600 Invalid Request`.
 //! - A request to a `$/` method gets `-32601 Method not found` (the spec lets servers
 //!   ignore `$/` notifications, never requests).
+//! - A `Content-Length` larger than what came: when a whole JSON value is followed by
+//!   the next message's headers, the length was wrong (`-32700`, and the next message is
+//!   read); otherwise the rest must come within 5 seconds, or the message is dropped
+//!   with `-32700` and reading goes on.
 //! - `shutdown` is noted, so an `exit` without it ends the process with code 1.
 
 use serde_json::{Value, json};
@@ -102,6 +106,39 @@ fn parse_headers(buf: &[u8], end: usize, body_start: usize, max: usize) -> Parse
     }
     Parsed::Message(buf[body_start..body_start + len].to_vec(), body_start + len)
 }
+
+/// Where the body of the first message starts, when its headers are complete but the
+/// body is not (yet): the length it declares may be wrong.
+fn pending_body(buf: &[u8]) -> Option<usize> {
+    if find_header(buf, 0) != Some(0) {
+        return None;
+    }
+    let body_start = match buf.windows(4).position(|w| w == b"\r\n\r\n") {
+        Some(e) => e + 4,
+        None => buf.windows(2).position(|w| w == b"\n\n")? + 2,
+    };
+    matches!(parse(buf), Parsed::More).then_some(body_start)
+}
+
+/// A message whose declared length is larger than what came: when the bytes after its
+/// headers are a whole JSON value followed by the next message's `Content-Length:`, the
+/// length was wrong and the next message must not be swallowed. Returns where the next
+/// message starts.
+fn overlong(buf: &[u8], body_start: usize) -> Option<usize> {
+    let next = find_header(buf, body_start)?;
+    // The next header's block must be complete, or this may be text inside a body.
+    let rest = &buf[next..];
+    if !(rest.windows(4).any(|w| w == b"\r\n\r\n") || rest.windows(2).any(|w| w == b"\n\n")) {
+        return None;
+    }
+    serde_json::from_slice::<Value>(&buf[body_start..next])
+        .is_ok()
+        .then_some(next)
+}
+
+/// How long the rest of a message may keep the server waiting once it started: a
+/// client that declared more than it sent would otherwise stall every later request.
+const BODY_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What to do with one message body from the editor.
 enum Verdict {
@@ -211,7 +248,38 @@ pub async fn read_client(
             }
             Parsed::More => {}
         }
-        match input.read(&mut chunk).await {
+        let pending = pending_body(&buf);
+        if let Some(body_start) = pending
+            && let Some(next) = overlong(&buf, body_start)
+        {
+            let _ = replies.send(error_reply(
+                Value::Null,
+                -32700,
+                "Parse error: the Content-Length is larger than the message",
+            ));
+            buf.drain(..next);
+            continue;
+        }
+        let read = match pending {
+            // Mid-message: the rest must come in time.
+            Some(_) => match tokio::time::timeout(BODY_WAIT, input.read(&mut chunk)).await {
+                Ok(r) => r,
+                Err(_) => {
+                    let _ = replies.send(error_reply(
+                        Value::Null,
+                        -32700,
+                        "Parse error: the message ended before its Content-Length",
+                    ));
+                    // Drop it; whatever follows is read as new messages.
+                    let from = HEADER.len().min(buf.len());
+                    let next = find_header(&buf, from).unwrap_or(buf.len());
+                    buf.drain(..next);
+                    continue;
+                }
+            },
+            None => input.read(&mut chunk).await,
+        };
+        match read {
             Ok(0) | Err(_) => {
                 // The editor went away (crashed, or closed stdin without `exit`): end the
                 // process, with 1 unless it had asked to shut down.
@@ -278,6 +346,20 @@ pub async fn write_client(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_length_larger_than_the_message_does_not_swallow_the_next() {
+        let mut buf = b"Content-Length: 60000000\r\n\r\n{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"a\"}".to_vec();
+        let next = frame(b"{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"b\"}");
+        buf.extend_from_slice(&next);
+        let start = pending_body(&buf).expect("waits for the body");
+        let at = overlong(&buf, start).expect("the next message is found");
+        assert_eq!(&buf[at..], &next[..]);
+        // A body that holds a header-like text inside a string is no second message.
+        let inner = b"Content-Length: 100\r\n\r\n{\"text\": \"Content-Length: 5\r\n\r\n".to_vec();
+        let start = pending_body(&inner).unwrap();
+        assert_eq!(overlong(&inner, start), None);
+    }
 
     #[test]
     fn resynchronises_after_a_missing_length() {
