@@ -468,3 +468,35 @@ fn exit_without_shutdown_after_the_project_loaded() {
     c.notify("exit", json!(null));
     assert_eq!(c.child.wait().unwrap().code(), Some(1));
 }
+
+/// The editor that started the server dies without `shutdown` or closing the pipe (a
+/// crash that leaves the pipe to another process): the server notices through the
+/// initialize request's processId and exits with 1 instead of living on.
+#[test]
+fn the_server_exits_when_its_editor_is_gone() {
+    let root = aalst("lsp-parent");
+    let mut editor = std::process::Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .unwrap();
+    let mut c = LspClient::start(env!("CARGO_BIN_EXE_paraaf"));
+    let r = c.request(
+        "initialize",
+        json!({"processId": editor.id(), "rootUri": uri(&root), "capabilities": {}}),
+    );
+    assert!(r["result"]["capabilities"].is_object(), "{r}");
+    c.notify("initialized", json!({}));
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    assert!(c.child.try_wait().unwrap().is_none(), "alive while the editor is");
+    editor.kill().unwrap();
+    editor.wait().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let code = loop {
+        if let Some(s) = c.child.try_wait().unwrap() {
+            break s.code();
+        }
+        assert!(std::time::Instant::now() < deadline, "still running 10 s after the editor died");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert_eq!(code, Some(1));
+}

@@ -191,6 +191,38 @@ fn diagnostics_thread(
     }
 }
 
+/// The editor that started the server (`processId` of `initialize`) is checked every
+/// 3 seconds; once it is gone the server exits (code 1), as the protocol asks, instead
+/// of living on as an orphan holding memory.
+fn watch_parent(pid: u32) {
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return;
+        };
+        let alive = move || {
+            // SAFETY: signal 0 only checks that the process exists; nothing is sent.
+            let r = unsafe { libc::kill(pid, 0) };
+            r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+        };
+        if !alive() {
+            return; // a wrong id (a client in a container): nothing to watch
+        }
+        let _ = std::thread::Builder::new()
+            .name("paraaf-lsp-parent".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(std::time::Duration::from_secs(3));
+                    if !alive() {
+                        std::process::exit(1);
+                    }
+                }
+            });
+    }
+    #[cfg(not(unix))]
+    let _ = pid;
+}
+
 fn path(uri: &Uri) -> Option<PathBuf> {
     uri.to_file_path().map(|p| p.into_owned())
 }
@@ -202,6 +234,9 @@ fn folder_paths(folders: &[WorkspaceFolder]) -> Vec<PathBuf> {
 impl LanguageServer for Backend {
     #[allow(deprecated)] // `root_uri`: older clients send only that
     async fn initialize(&self, p: InitializeParams) -> Result<InitializeResult> {
+        if let Some(pid) = p.process_id {
+            watch_parent(pid);
+        }
         let mut folders = p
             .workspace_folders
             .as_deref()
