@@ -758,3 +758,24 @@ fn closed_buffers_are_let_go() {
         "40 more cycles of a 2 MB buffer grew the server from {before} kB to {after} kB"
     );
 }
+
+/// Diagnostics of an open file carry the version of the text they were computed on.
+#[test]
+fn diagnostics_name_the_version_they_are_for() {
+    let root = aalst("lsp-versions");
+    let mut c = start(&root);
+    let path = root.join("flows/college.paraaf");
+    let u = open(&mut c, &path);
+    let text = std::fs::read_to_string(&path).unwrap();
+    change(&mut c, &u, 7, &format!("{text}\nflow kapot for bestaat-niet {{ }}\n"));
+    let n = c
+        .wait_for(|v| {
+            v["method"] == "textDocument/publishDiagnostics"
+                && v["params"]["uri"] == u
+                && v["params"]["diagnostics"]
+                    .as_array()
+                    .is_some_and(|d| !d.is_empty())
+        })
+        .expect("diagnostics for the broken text");
+    assert_eq!(n["params"]["version"], 7, "{n}");
+}

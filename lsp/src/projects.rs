@@ -22,6 +22,9 @@ pub struct Projects {
     pub loose: BTreeMap<PathBuf, Workspace>,
     /// The editor's workspace folders.
     folders: std::collections::BTreeSet<PathBuf>,
+    /// The version of each file open in the editor, as of the text set here (published
+    /// with its diagnostics, so the editor can drop lists for older text).
+    pub versions: BTreeMap<PathBuf, i32>,
 }
 
 /// The nearest folder at or above `path`'s folder holding a `paraaf.toml`.

@@ -156,6 +156,7 @@ fn diagnostics_thread(
         let wanted: Vec<PathBuf> = files.iter().cloned().collect();
         let every = all;
         let job: Job = Box::new(move |p: &mut Projects| {
+            let versions = p.versions.clone();
             let mut out: Vec<Workspace> = Vec::new();
             if every {
                 out.extend(p.all().cloned());
@@ -169,12 +170,14 @@ fn diagnostics_thread(
                     }
                 }
             }
-            let _ = reply.send(out);
+            let _ = reply.send((out, versions));
         });
         if jobs.send(job).is_err() {
             return;
         }
-        let Ok(snapshots) = snap.recv() else { return };
+        let Ok((snapshots, versions)) = snap.recv() else {
+            return;
+        };
         let computed = salsa::Cancelled::catch(|| crate::projects::diagnostics(&snapshots));
         drop(snapshots);
         let Ok(lists) = computed else {
@@ -185,7 +188,9 @@ fn diagnostics_thread(
         for (uri, diags) in lists {
             if published.get(&uri) != Some(&diags) {
                 published.insert(uri.clone(), diags.clone());
-                handle.block_on(client.publish_diagnostics(uri, diags, None));
+                // The version of the text these were computed on, for an open file.
+                let version = path(&uri).and_then(|p| versions.get(&p).copied());
+                handle.block_on(client.publish_diagnostics(uri, diags, version));
             }
         }
     }
@@ -331,9 +336,13 @@ impl LanguageServer for Backend {
             open.insert(file.clone());
         }
         let text = p.text_document.text;
+        let version = p.text_document.version;
         let f = file.clone();
         let _ = self
-            .run(move |projects| projects.for_path_mut(&f).set_text(&f, text))
+            .run(move |projects| {
+                projects.versions.insert(f.clone(), version);
+                projects.for_path_mut(&f).set_text(&f, text)
+            })
             .await;
         self.changed(vec![file]);
     }
@@ -346,9 +355,13 @@ impl LanguageServer for Backend {
             return;
         };
         let text = change.text;
+        let version = p.text_document.version;
         let f = file.clone();
         let _ = self
-            .run(move |projects| projects.for_path_mut(&f).set_text(&f, text))
+            .run(move |projects| {
+                projects.versions.insert(f.clone(), version);
+                projects.for_path_mut(&f).set_text(&f, text)
+            })
             .await;
         self.changed(vec![file]);
     }
@@ -363,6 +376,7 @@ impl LanguageServer for Backend {
         let f = file.clone();
         let gone = self
             .run(move |projects| {
+                projects.versions.remove(&f);
                 if projects.loose.contains_key(&f) {
                     // A loose file is only shown while open.
                     projects.loose.remove(&f);
