@@ -406,3 +406,28 @@ fn json_output_matches_its_documented_schema() {
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert!(v[0]["code"].is_null() && v[0]["message"].as_str().unwrap().contains("does not exist"));
 }
+
+/// A folder with its own paraaf.toml inside a project is another project: `paraaf
+/// check` of the outer one leaves its files out (they were merged and checked against
+/// the wrong organogram), and checking it on its own finds them.
+#[test]
+fn a_nested_project_is_not_merged() {
+    let dir = tempdir("nested");
+    let copy = |from: &std::path::Path, to: &std::path::Path| {
+        let o = Command::new("cp")
+            .arg("-r")
+            .arg(from)
+            .arg(to)
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+    };
+    copy(&root().join("examples/aalst"), &dir.join("aalst"));
+    let inner = dir.join("aalst/flows/hasselt");
+    copy(&root().join("examples/hasselt"), &inner);
+    let o = paraaf(&["check", dir.join("aalst").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("checked 10 files"), "{}", stdout(&o));
+    let o = paraaf(&["check", inner.to_str().unwrap(), "--deny", "warnings"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}

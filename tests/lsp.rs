@@ -767,7 +767,12 @@ fn diagnostics_name_the_version_they_are_for() {
     let path = root.join("flows/college.paraaf");
     let u = open(&mut c, &path);
     let text = std::fs::read_to_string(&path).unwrap();
-    change(&mut c, &u, 7, &format!("{text}\nflow kapot for bestaat-niet {{ }}\n"));
+    change(
+        &mut c,
+        &u,
+        7,
+        &format!("{text}\nflow kapot for bestaat-niet {{ }}\n"),
+    );
     let n = c
         .wait_for(|v| {
             v["method"] == "textDocument/publishDiagnostics"

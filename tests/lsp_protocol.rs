@@ -279,6 +279,67 @@ fn a_file_outside_include_stays_out_of_the_project() {
     assert_eq!(c.child.wait().unwrap().code(), Some(0));
 }
 
+/// A folder `include` reaches outside the project (`include = ["flows", "../gedeeld"]`):
+/// its files are the project's under the one spelling the editor uses (no `..`, no
+/// `file:////`), get no "not in a project" diagnostic, and `paraaf check` agrees.
+#[test]
+fn a_folder_included_from_outside_is_the_projects() {
+    let top = support::tempdir("lsp-outside");
+    let root = top.join("aalst");
+    support::copy_dir(&support::root().join("examples/aalst"), &root);
+    let shared = top.join("gedeeld");
+    std::fs::create_dir_all(&shared).unwrap();
+    // A broken flow (an unknown signer): its error must show on the shared file itself.
+    std::fs::write(
+        shared.join("gemeenschappelijk.paraaf"),
+        "flow gedeeld-besluit for besluit {\n  step akkoord : sign bestaat-niet\n}\n",
+    )
+    .unwrap();
+    let config = root.join("paraaf.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace(
+            "include = [\"flows\"]",
+            "include = [\"flows\", \"../gedeeld\"]",
+        ),
+    )
+    .unwrap();
+    let mut c = start(&root);
+    let su = open(&mut c, &shared.join("gemeenschappelijk.paraaf"));
+    assert!(!su.contains("..") && !su.starts_with("file:////"), "{su}");
+    let d = c.diagnostics_where(&su, |d| !d.is_empty());
+    assert!(
+        d.iter().all(|x| {
+            let m = x["message"].as_str().unwrap_or("");
+            !m.contains("not in") && !m.contains("leaves it out")
+        }) && d
+            .iter()
+            .any(|x| x["message"].as_str().unwrap_or("").contains("bestaat-niet")),
+        "{d:#?}"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let seen = c.published_until(&[]);
+    for uri in seen.keys() {
+        assert!(
+            !uri.contains("/../") && !uri.starts_with("file:////"),
+            "a malformed URI: {uri}"
+        );
+    }
+    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_paraaf"))
+        .args(["check", "--color", "never", root.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&cli.stdout);
+    assert!(
+        out.contains("../gedeeld/gemeenschappelijk.paraaf") && out.contains("bestaat-niet"),
+        "{out}"
+    );
+    let _ = c.request("shutdown", json!(null));
+    c.notify("exit", json!(null));
+    assert_eq!(c.child.wait().unwrap().code(), Some(0));
+}
+
 /// The repository opened at its root: each project is checked against its own
 /// organogram, loose files are told they are in none, and URIs survive spaces, `é` and
 /// emoji in folder names.
@@ -487,7 +548,10 @@ fn the_server_exits_when_its_editor_is_gone() {
     assert!(r["result"]["capabilities"].is_object(), "{r}");
     c.notify("initialized", json!({}));
     std::thread::sleep(std::time::Duration::from_secs(1));
-    assert!(c.child.try_wait().unwrap().is_none(), "alive while the editor is");
+    assert!(
+        c.child.try_wait().unwrap().is_none(),
+        "alive while the editor is"
+    );
     editor.kill().unwrap();
     editor.wait().unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -495,7 +559,10 @@ fn the_server_exits_when_its_editor_is_gone() {
         if let Some(s) = c.child.try_wait().unwrap() {
             break s.code();
         }
-        assert!(std::time::Instant::now() < deadline, "still running 10 s after the editor died");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still running 10 s after the editor died"
+        );
         std::thread::sleep(std::time::Duration::from_millis(200));
     };
     assert_eq!(code, Some(1));

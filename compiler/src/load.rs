@@ -175,7 +175,7 @@ pub fn load(path: &Path) -> Result<LoadedProject, LoadError> {
         None => {
             let mut v = Vec::new();
             for inc in &config.include {
-                let p = root.join(inc);
+                let p = normalize(&root.join(inc));
                 if p.is_file() {
                     v.push(p);
                 } else if p.is_dir() {
@@ -196,11 +196,15 @@ pub fn load(path: &Path) -> Result<LoadedProject, LoadError> {
     let mut files = Vec::new();
     for p in paths {
         let text = read(&p)?;
-        files.push(SourceFile::new(&db, relative(&root, &p), text));
+        files.push(SourceFile::new(&db, name_in_project(&root, &p), text));
     }
-    let org = OrgSource::new(&db, relative(&root, &org_path), org_text);
+    let org = OrgSource::new(&db, name_in_project(&root, &org_path), org_text);
     let project = Project::new(&db, files, org);
-    let include = config.include.iter().map(|i| root.join(i)).collect();
+    let include = config
+        .include
+        .iter()
+        .map(|i| normalize(&root.join(i)))
+        .collect();
     Ok(LoadedProject {
         root,
         db,
@@ -264,7 +268,9 @@ fn collect(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
             // (or links to one) are flow files, never a pipe or a device.
             let Ok(ty) = entry.file_type() else { continue };
             if ty.is_dir() {
-                if !name.starts_with('.') && name != "target" {
+                // A folder with its own paraaf.toml is another project (a file belongs
+                // to the nearest one above it, as in the language server).
+                if !name.starts_with('.') && name != "target" && !p.join(CONFIG_FILE).is_file() {
                     stack.push(p);
                 }
             } else if name.ends_with(".paraaf") && p.metadata().is_ok_and(|m| m.is_file()) {
@@ -276,10 +282,67 @@ fn collect(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
 }
 
 /// `path` relative to `root`, with forward slashes.
-fn relative(root: &Path, path: &Path) -> String {
-    let rel = path.strip_prefix(root).unwrap_or(path);
-    rel.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
+/// A file's name in the project: its path relative to `root` with `/` between parts,
+/// `../` for a file an `include` reaches outside the root; the absolute path (with `/`)
+/// only when the two share no ancestor (another drive).
+pub fn name_in_project(root: &Path, path: &Path) -> String {
+    let (root, path) = (normalize(root), normalize(path));
+    let parts = |p: &Path| -> Vec<String> {
+        p.components()
+            .filter(|c| !matches!(c, std::path::Component::CurDir))
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect()
+    };
+    let (r, p) = (parts(&root), parts(&path));
+    let common = r.iter().zip(&p).take_while(|(a, b)| a == b).count();
+    if common == 0 && path.is_absolute() {
+        let s = path.to_string_lossy().replace('\\', "/");
+        return s;
+    }
+    let mut out: Vec<String> = vec!["..".to_string(); r.len() - common];
+    out.extend(p[common..].iter().cloned());
+    out.join("/")
+}
+
+/// `path` with `.` and `..` resolved lexically (`/a/b/../c` is `/a/c`), without asking
+/// the file system: the one spelling of a file that `include = ["../gedeeld"]` reaches,
+/// so the language server and the checker name it as the editor does.
+pub fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod names {
+    use super::*;
+
+    #[test]
+    fn a_file_has_one_name_wherever_include_reaches_it() {
+        let root = Path::new("/stad/aalst");
+        let cases = [
+            ("/stad/aalst/flows/a.paraaf", "flows/a.paraaf"),
+            ("/stad/aalst/../gedeeld/b.paraaf", "../gedeeld/b.paraaf"),
+            ("/stad/aalst/./flows/../flows/c.paraaf", "flows/c.paraaf"),
+            ("/elders/d.paraaf", "../../elders/d.paraaf"),
+        ];
+        for (path, name) in cases {
+            assert_eq!(name_in_project(root, Path::new(path)), name, "{path}");
+        }
+        assert_eq!(
+            normalize(Path::new("/stad/aalst/../gedeeld/./b.paraaf")),
+            Path::new("/stad/gedeeld/b.paraaf")
+        );
+    }
 }

@@ -349,7 +349,9 @@ mod tests {
 
     #[test]
     fn a_length_larger_than_the_message_does_not_swallow_the_next() {
-        let mut buf = b"Content-Length: 60000000\r\n\r\n{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"a\"}".to_vec();
+        let mut buf =
+            b"Content-Length: 60000000\r\n\r\n{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"a\"}"
+                .to_vec();
         let next = frame(b"{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"b\"}");
         buf.extend_from_slice(&next);
         let start = pending_body(&buf).expect("waits for the body");

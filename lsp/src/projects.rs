@@ -167,8 +167,21 @@ impl Projects {
         gone
     }
 
+    /// The root of the project that holds `path` through its `include` from outside its
+    /// folder (`include = ["../gedeeld"]`).
+    fn included_from_outside(&self, path: &Path) -> Option<PathBuf> {
+        self.projects
+            .iter()
+            .find(|(root, ws)| !path.starts_with(root) && ws.files.contains_key(path))
+            .map(|(root, _)| root.clone())
+    }
+
     /// The workspace `path` belongs to, loading its project (or making a loose one).
     pub fn for_path_mut(&mut self, path: &Path) -> &mut Workspace {
+        if let Some(root) = self.included_from_outside(path) {
+            self.loose.remove(path);
+            return self.projects.get_mut(&root).expect("just found");
+        }
         match root_of(path) {
             Some(root) => {
                 let ws = self
@@ -195,6 +208,9 @@ impl Projects {
     pub fn for_path(&self, path: &Path) -> Option<&Workspace> {
         if let Some(ws) = self.loose.get(path) {
             return Some(ws);
+        }
+        if let Some(root) = self.included_from_outside(path) {
+            return self.projects.get(&root);
         }
         self.projects.get(&root_of(path)?)
     }

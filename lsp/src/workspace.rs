@@ -41,7 +41,10 @@ impl Workspace {
             Ok(loaded) => {
                 let mut files = BTreeMap::new();
                 for f in loaded.project.files(&loaded.db).iter() {
-                    files.insert(loaded.root.join(f.name(&loaded.db)), *f);
+                    files.insert(
+                        paraaf_compiler::load::normalize(&loaded.root.join(f.name(&loaded.db))),
+                        *f,
+                    );
                 }
                 Workspace {
                     root: loaded.root,
@@ -136,11 +139,7 @@ impl Workspace {
     }
 
     fn name_of(&self, path: &Path) -> String {
-        let rel = path.strip_prefix(&self.root).unwrap_or(path);
-        rel.components()
-            .map(|c| c.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/")
+        paraaf_compiler::load::name_in_project(&self.root, path)
     }
 
     /// Sets the text of a file (opening it in the project if new). The organogram's
@@ -198,7 +197,7 @@ impl Workspace {
 
     /// Absolute path of a project-relative file name.
     pub fn path_of(&self, name: &str) -> PathBuf {
-        self.root.join(name)
+        paraaf_compiler::load::normalize(&self.root.join(name))
     }
 
     /// Text of a file by its project-relative name (sources and the organogram).
