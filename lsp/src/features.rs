@@ -1,5 +1,7 @@
 //! Answers to editor requests, each computed from compiler queries.
 
+// The compiler's lexical view (strings, comments, words): the one lexer there is.
+use paraaf_compiler::syntax::lexemes::{Lexeme, lexemes as lex};
 use crate::lines::{LineIndex, word_at};
 use crate::workspace::Workspace;
 use paraaf_compiler::db::{index, organogram, parse};
@@ -505,60 +507,6 @@ fn occurrences(c: &Ctx, m: &Meaning, with_definitions: bool) -> Vec<lsp::Locatio
     out
 }
 
-/// What a stretch of source text is, for references and highlighting.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Lexeme {
-    Str,
-    Comment,
-    Number,
-    Word,
-}
-
-/// Splits source text into strings, comments, numbers and words (everything else is
-/// skipped). Never fails, whatever the text.
-fn lex(text: &str) -> Vec<(Lexeme, std::ops::Range<usize>)> {
-    let b = text.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        let start = i;
-        match b[i] {
-            b'"' => {
-                i += 1;
-                while i < b.len() && b[i] != b'"' && b[i] != b'\n' {
-                    i += if b[i] == b'\\' { 2 } else { 1 };
-                }
-                i = (i + 1).min(b.len());
-                out.push((Lexeme::Str, start..i));
-            }
-            b'/' if b.get(i + 1) == Some(&b'/') => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-                out.push((Lexeme::Comment, start..i));
-            }
-            c0 if c0.is_ascii_digit() => {
-                while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.') {
-                    i += 1;
-                }
-                out.push((Lexeme::Number, start..i));
-            }
-            c0 if c0.is_ascii_alphabetic() || c0 == b'_' => {
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'-')
-                {
-                    i += 1;
-                }
-                out.push((Lexeme::Word, start..i));
-            }
-            _ => i += 1,
-        }
-        while i < b.len() && !text.is_char_boundary(i) {
-            i += 1;
-        }
-    }
-    out
-}
-
 /// Whether `offset` is inside a comment or a string literal: no name is there, whatever
 /// the words spell (hover, definition and completion answer nothing).
 fn in_comment_or_string(text: &str, offset: usize) -> bool {
@@ -953,6 +901,7 @@ pub fn semantic_tokens(ws: &Workspace, path: &Path) -> Vec<lsp::SemanticToken> {
                 None if KEYWORDS.contains(&&c.text[r.clone()]) => 0,
                 None => return None,
             },
+            Lexeme::Punct => return None,
         };
         Some((r, ty))
     });

@@ -2,6 +2,7 @@
 
 pub mod ast;
 mod format;
+pub mod lexemes;
 mod parser;
 pub mod print;
 

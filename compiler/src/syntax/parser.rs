@@ -146,49 +146,30 @@ pub const MAX_IFS: usize = 128;
 /// enclose it and the branches of its chain before it. A bracket-level scan like
 /// [`too_deep`] (strings and comments skipped); bracket depth is already bounded.
 fn too_many_ifs(text: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
+    use super::lexemes::{Lexeme, lexemes};
     // Per open `{`: the `if` depth inside it, and the depth of the current chain at
     // this level (0: no chain open).
     let mut levels: Vec<(usize, usize)> = vec![(0, 0)];
     let mut last_word: &str = "";
     // A `}` just closed back to this level: the chain goes on only with `else`.
     let mut after_close = false;
-    let mut i = 0;
-    while i < bytes.len() {
-        let c = bytes[i];
-        match c {
-            b'"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-                last_word = "";
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-                continue;
-            }
-            b'{' => {
+    for (kind, r) in lexemes(text) {
+        match (kind, &text[r.clone()]) {
+            (Lexeme::Comment, _) => continue,
+            (Lexeme::Punct, "{") => {
                 let (base, chain) = *levels.last().unwrap_or(&(0, 0));
                 levels.push((base.max(chain), 0));
-                last_word = "";
                 after_close = false;
+                last_word = "";
             }
-            b'}' => {
+            (Lexeme::Punct, "}") => {
                 if levels.len() > 1 {
                     levels.pop();
                 }
-                last_word = "";
                 after_close = true;
+                last_word = "";
             }
-            c if is_word_byte(c) => {
-                let start = i;
-                while i < bytes.len() && is_word_byte(bytes[i]) {
-                    i += 1;
-                }
-                let word = &text[start..i];
+            (Lexeme::Word, word) => {
                 let level = levels.last_mut().expect("the outer level stays");
                 if after_close && word != "else" {
                     level.1 = 0;
@@ -201,56 +182,39 @@ fn too_many_ifs(text: &str) -> Option<usize> {
                         level.0 + 1
                     };
                     if depth > MAX_IFS {
-                        return Some(start);
+                        return Some(r.start);
                     }
                     level.1 = depth;
                 }
                 last_word = word;
-                continue;
             }
-            c if c.is_ascii_whitespace() => {}
             _ => {
+                after_close = false;
                 last_word = "";
             }
         }
-        i += 1;
     }
     None
 }
 
-/// A byte of a word for [`too_many_ifs`] (letters beyond ASCII included, so `éif` is
-/// no `if`).
-fn is_word_byte(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_' || c == b'-' || c >= 0x80
-}
-
 /// Position of the first bracket nested deeper than [`MAX_DEPTH`], if any.
 fn too_deep(text: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let (mut depth, mut i) = (0usize, 0usize);
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'{' | b'(' | b'[' => {
+    use super::lexemes::{Lexeme, lexemes};
+    let mut depth = 0usize;
+    for (kind, r) in lexemes(text) {
+        if kind != Lexeme::Punct {
+            continue;
+        }
+        match &text[r.clone()] {
+            "{" | "(" | "[" => {
                 depth += 1;
                 if depth > MAX_DEPTH {
-                    return Some(i);
+                    return Some(r.start);
                 }
             }
-            b'}' | b')' | b']' => depth = depth.saturating_sub(1),
+            "}" | ")" | "]" => depth = depth.saturating_sub(1),
             _ => {}
         }
-        i += 1;
     }
     None
 }
