@@ -784,3 +784,62 @@ fn diagnostics_name_the_version_they_are_for() {
         .expect("diagnostics for the broken text");
     assert_eq!(n["params"]["version"], 7, "{n}");
 }
+
+/// Names a rule binds (`let po`, the event's record `invoice`) are names too: hover,
+/// definition, references and rename go by the resolver, within that rule only; a
+/// new name may hold `_` as the grammar allows, but not one the rule binds already.
+#[test]
+fn names_bound_in_a_rule_navigate_and_rename() {
+    let root = support::tempdir("lsp-locals").join("hasselt");
+    support::copy_dir(&support::root().join("examples/hasselt"), &root);
+    let mut c = start(&root);
+    let path = root.join("rules/invoices.paraaf");
+    let u = open(&mut c, &path);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let use_at = pos(&text, "po.found", 0);
+    let r = c.request("textDocument/definition", at(&u, use_at.clone()));
+    let def = pos(&text, "let po", 4);
+    assert_eq!(r["result"]["range"]["start"], def, "{r}");
+    let r = c.request("textDocument/hover", at(&u, use_at.clone()));
+    let h = r["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        h.contains("bound with `let` in rule `factuur-koppelen`"),
+        "{h}"
+    );
+    let mut p = at(&u, use_at.clone());
+    p["context"] = json!({"includeDeclaration": true});
+    let r = c.request("textDocument/references", p);
+    let refs = r["result"].as_array().unwrap();
+    assert_eq!(
+        refs.len(),
+        5,
+        "let po, po.found, link … to po, po.dienst, po.reference: {r}"
+    );
+    // The event's record goes to `on invoice.received`.
+    let r = c.request(
+        "textDocument/definition",
+        at(&u, pos(&text, "link invoice", 5)),
+    );
+    assert_eq!(
+        r["result"]["range"]["start"],
+        pos(&text, "on invoice.received", 3),
+        "{r}"
+    );
+    // Rename: `_` is fine, a name the rule binds already is not.
+    let mut p = at(&u, use_at.clone());
+    p["newName"] = json!("bestelbon_po");
+    let r = c.request("textDocument/rename", p);
+    let edits = r["result"]["changes"][&u].as_array().unwrap();
+    assert_eq!(edits.len(), 5, "{r}");
+    let mut p = at(&u, use_at);
+    p["newName"] = json!("guess");
+    let r = c.request("textDocument/rename", p);
+    let msg = r["error"]["message"].as_str().unwrap_or("").to_string();
+    assert!(
+        msg.contains("a name bound in rule `factuur-koppelen`"),
+        "{r}"
+    );
+}

@@ -1,13 +1,13 @@
 //! Answers to editor requests, each computed from compiler queries.
 
 // The compiler's lexical view (strings, comments, words): the one lexer there is.
-use paraaf_compiler::syntax::lexemes::{Lexeme, lexemes as lex};
 use crate::lines::{LineIndex, word_at};
 use crate::workspace::Workspace;
 use paraaf_compiler::db::{index, organogram, parse};
 use paraaf_compiler::org::{OrgKind, Organogram, Position as OrgPosition};
 use paraaf_compiler::resolve::{Index, Meaning, name_at, names};
 use paraaf_compiler::syntax::ast::{Item, SourceAst, StepBody};
+use paraaf_compiler::syntax::lexemes::{Lexeme, lexemes as lex};
 use std::path::Path;
 use tower_lsp_server::ls_types::{self as lsp, Uri};
 
@@ -173,8 +173,19 @@ pub fn hover(ws: &Workspace, path: &Path, pos: lsp::Position) -> Option<lsp::Hov
     let (word, _) = word_at(&c.text, offset)?;
     // What the resolver says the name denotes decides; the word alone only while the
     // file does not parse.
-    if let Some(Meaning::Group(g)) = name_at(&c.ast, c.index, c.org, offset).map(|n| n.meaning) {
-        return hover_group(&c, &g);
+    match name_at(&c.ast, c.index, c.org, offset).map(|n| n.meaning) {
+        Some(Meaning::Group(g)) => return hover_group(&c, &g),
+        Some(Meaning::Local { rule, name }) => {
+            let what = c
+                .index
+                .rules
+                .get(&rule)
+                .and_then(|v| v.first())
+                .filter(|r| r.def.event.text.split('.').next() == Some(name.as_str()))
+                .map_or("bound with `let`", |_| "the record of the rule's event");
+            return Some(md(format!("**{name}** — {what} in rule `{rule}`")));
+        }
+        _ => {}
     }
     if let Some(kind) = c.flow_kind(offset)
         && let Some((ty, _)) = c.field_type(&kind, &word)
@@ -485,6 +496,13 @@ fn definition_of(c: &Ctx, m: &Meaning) -> Option<paraaf_compiler::diagnostics::S
         }
         Meaning::Field { kind, field } => c.field_type(kind, field)?.1,
         Meaning::Org(_, id) => Span::new(&c.org_name, c.org.span_of(id)?),
+        Meaning::Local { rule, name } => {
+            let d = first(c.index.rules.get(rule))?;
+            let at = paraaf_compiler::resolve::local_definitions(&d.def, name)
+                .into_iter()
+                .next()?;
+            Span::new(&d.file, at)
+        }
     })
 }
 
@@ -563,9 +581,9 @@ pub fn rename(
             "`{word}` comes from the organogram; rename it there"
         ));
     }
-    if !paraaf_compiler::org::is_kebab_id(new_name) || KEYWORDS.contains(&new_name) {
+    if !paraaf_compiler::syntax::is_identifier(new_name) {
         return Err(format!(
-            "`{new_name}` is not a valid name (lower-case letters, digits and dashes; not a keyword)"
+            "`{new_name}` is not a valid name (a letter or `_`, then letters, digits, `_` and dashes; not a keyword)"
         ));
     }
     if new_name != word {
@@ -581,12 +599,28 @@ pub fn rename(
                 .and_then(|v| v.first())
                 .filter(|f| f.def.steps.iter().any(|s| s.name.text == new_name))
                 .map(|_| format!("a step of `{flow}`")),
+            Meaning::Local { rule, .. } => c
+                .index
+                .rules
+                .get(rule)
+                .and_then(|v| v.first())
+                .filter(|r| {
+                    !paraaf_compiler::resolve::local_definitions(&r.def, new_name).is_empty()
+                })
+                .map(|_| format!("a name bound in rule `{rule}`")),
             _ => None,
         };
         let taken = if in_scope.is_some() {
             in_scope
         } else if matches!(n.meaning, Meaning::Step { .. }) {
             None // step names live in their flow only
+        } else if matches!(n.meaning, Meaning::Local { .. })
+            && c.org.kind_of(new_name).is_none()
+            && !c.index.groups.contains_key(new_name)
+        {
+            // A rule's own name shadows nothing but organogram names and groups (which
+            // a bare name in a condition could mean).
+            None
         } else if c.index.documents.contains_key(new_name) {
             Some("a document kind".to_string())
         } else if c.index.flows.contains_key(new_name) {

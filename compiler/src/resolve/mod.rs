@@ -6,5 +6,5 @@ pub mod names;
 mod suggest;
 
 pub use index::{InFile, Index};
-pub use names::{Meaning, NameRef, name_at, names};
+pub use names::{Meaning, NameRef, local_definitions, name_at, names};
 pub use suggest::closest;

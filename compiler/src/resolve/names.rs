@@ -38,6 +38,14 @@ pub enum Meaning {
     },
     /// An organogram entry.
     Org(OrgKind, String),
+    /// A name bound inside a rule: a `let`, or the record of its event (`decision` in
+    /// `on decision.received`). Lives in that rule only.
+    Local {
+        /// The rule.
+        rule: String,
+        /// The name.
+        name: String,
+    },
 }
 
 impl Meaning {
@@ -65,6 +73,7 @@ pub fn names(ast: &SourceAst, index: &Index, org: &Organogram) -> Vec<NameRef> {
         index,
         org,
         out: Vec::new(),
+        locals: None,
     };
     for item in &ast.items {
         r.item(item);
@@ -83,6 +92,42 @@ struct Resolver<'a> {
     index: &'a Index,
     org: &'a Organogram,
     out: Vec<NameRef>,
+    /// Inside a rule: its name and the names it binds.
+    locals: Option<(String, std::collections::BTreeSet<String>)>,
+}
+
+/// Where a rule binds `name`: its `let`s (at any depth), else the record of its event.
+pub fn local_definitions(rule: &RuleDef, name: &str) -> Vec<Range<usize>> {
+    fn lets(body: &[Stmt], name: &str, out: &mut Vec<Range<usize>>) {
+        for s in body {
+            match s {
+                Stmt::Let { name: n, .. } if n.text == name => out.push(n.span.clone()),
+                Stmt::If {
+                    then, otherwise, ..
+                } => {
+                    lets(then, name, out);
+                    lets(otherwise, name, out);
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    lets(&rule.body, name, &mut out);
+    if let Some(r) = event_record(rule)
+        .filter(|(r, _)| *r == name)
+        .map(|(_, s)| s)
+    {
+        out.push(r);
+    }
+    out
+}
+
+/// The record an event names (`decision` in `decision.received`) and its span.
+fn event_record(rule: &RuleDef) -> Option<(&str, Range<usize>)> {
+    let (record, _) = rule.event.text.split_once('.')?;
+    let start = rule.event.span.start;
+    Some((record, start..start + record.len()))
 }
 
 impl Resolver<'_> {
@@ -100,6 +145,22 @@ impl Resolver<'_> {
         {
             self.push(n, Meaning::Org(k, n.text.clone()), false);
         }
+    }
+
+    /// `n` as a name the current rule binds, if it is one.
+    fn local(&mut self, n: &Name, definition: bool) -> bool {
+        let Some((rule, bound)) = &self.locals else {
+            return false;
+        };
+        if !bound.contains(&n.text) {
+            return false;
+        }
+        let meaning = Meaning::Local {
+            rule: rule.clone(),
+            name: n.text.clone(),
+        };
+        self.push(n, meaning, definition);
+        true
     }
 
     fn group_ref(&mut self, n: &Name) {
@@ -171,10 +232,41 @@ impl Resolver<'_> {
             Item::Flow(f) => self.flow(f),
             Item::Rule(r) => {
                 self.push(&r.name, Meaning::Rule(r.name.text.clone()), true);
+                let mut bound = std::collections::BTreeSet::new();
+                fn lets(body: &[Stmt], out: &mut std::collections::BTreeSet<String>) {
+                    for s in body {
+                        match s {
+                            Stmt::Let { name, .. } => {
+                                out.insert(name.text.clone());
+                            }
+                            Stmt::If {
+                                then, otherwise, ..
+                            } => {
+                                lets(then, out);
+                                lets(otherwise, out);
+                            }
+                            Stmt::Action(_) => {}
+                        }
+                    }
+                }
+                lets(&r.body, &mut bound);
+                if let Some((record, span)) = event_record(r) {
+                    bound.insert(record.to_string());
+                    self.out.push(NameRef {
+                        span,
+                        meaning: Meaning::Local {
+                            rule: r.name.text.clone(),
+                            name: record.to_string(),
+                        },
+                        definition: true,
+                    });
+                }
+                self.locals = Some((r.name.text.clone(), bound));
                 if let Some(w) = &r.when {
                     self.expr(w, None);
                 }
                 self.stmts(&r.body);
+                self.locals = None;
             }
         }
     }
@@ -284,14 +376,17 @@ impl Resolver<'_> {
     fn stmts(&mut self, body: &[Stmt]) {
         for s in body {
             match s {
-                Stmt::Let { value, .. } => match value {
-                    LetValue::Match { by, .. } => self.expr(by, None),
-                    LetValue::CheckDebts { kbo, on, .. } => {
-                        self.expr(kbo, None);
-                        self.expr(on, None);
+                Stmt::Let { name, value } => {
+                    self.local(name, true);
+                    match value {
+                        LetValue::Match { by, .. } => self.expr(by, None),
+                        LetValue::CheckDebts { kbo, on, .. } => {
+                            self.expr(kbo, None);
+                            self.expr(on, None);
+                        }
+                        LetValue::Expr(e) => self.expr(e, None),
                     }
-                    LetValue::Expr(e) => self.expr(e, None),
-                },
+                }
                 Stmt::If {
                     cond,
                     then,
@@ -326,7 +421,14 @@ impl Resolver<'_> {
                         }
                     }
                     ActionKind::Notify { target, .. } => self.signer(target, None),
-                    ActionKind::Queue { .. } | ActionKind::Link { .. } => {}
+                    ActionKind::Link { from, to } => {
+                        for p in [from, to] {
+                            if let Some(head) = p.segments.first() {
+                                self.local(head, false);
+                            }
+                        }
+                    }
+                    ActionKind::Queue { .. } => {}
                 },
             }
         }
@@ -370,6 +472,9 @@ impl Resolver<'_> {
         let Some(head) = p.segments.first() else {
             return;
         };
+        if self.local(head, false) {
+            return;
+        }
         if head.text == "document" {
             if let Some(f) = p.segments.get(1) {
                 self.field_ref(kind, f);

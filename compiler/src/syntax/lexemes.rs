@@ -62,7 +62,10 @@ pub fn lexemes(text: &str) -> Vec<(Lexeme, Range<usize>)> {
                 // A run of non-ASCII bytes that are not letters (a no-break space, an
                 // emoji) is no word.
                 let w = &text[start..ceil(text, i)];
-                if w.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_') {
+                if w.chars()
+                    .next()
+                    .is_some_and(|c| c.is_alphabetic() || c == '_')
+                {
                     out.push((Lexeme::Word, start..ceil(text, i)));
                 }
             }

@@ -109,6 +109,15 @@ pub fn parse(file: &str, text: &str) -> Parsed {
     out
 }
 
+/// Whether `text` is a name as the grammar reads one (a letter or `_`, then letters,
+/// digits, `_` and inner dashes; not a keyword): what a rename may write.
+pub fn is_identifier(text: &str) -> bool {
+    Grammar::parse(Rule::ident, text)
+        .ok()
+        .and_then(|mut p| p.next())
+        .is_some_and(|p| p.as_span().end() == text.len())
+}
+
 /// Most `not` (or `% of`) in a row: each nests the expression one level deeper.
 pub const MAX_PREFIXES: usize = 64;
 
