@@ -728,7 +728,7 @@ fn closed_buffers_are_let_go() {
             .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
             .unwrap()
     };
-    let mut cycle = |c: &mut LspClient, v: i64| {
+    let cycle = |c: &mut LspClient, v: i64| {
         c.notify(
             "textDocument/didOpen",
             json!({"textDocument": {"uri": u, "languageId": "paraaf", "version": v, "text": text}}),
