@@ -95,17 +95,26 @@ impl Projects {
                 files.extend(ws.files.keys().cloned());
             }
         }
+        files.extend(self.drop_loose_below(folder, open));
+        files
+    }
+
+    /// Drops the loose files at or below `dir` that are not open; returns them.
+    fn drop_loose_below(
+        &mut self,
+        dir: &Path,
+        open: &std::collections::BTreeSet<PathBuf>,
+    ) -> Vec<PathBuf> {
         let loose: Vec<PathBuf> = self
             .loose
             .keys()
-            .filter(|f| f.starts_with(folder) && !open.contains(*f))
+            .filter(|f| f.starts_with(dir) && !open.contains(*f))
             .cloned()
             .collect();
-        for f in loose {
-            self.loose.remove(&f);
-            files.push(f);
+        for f in &loose {
+            self.loose.remove(f);
         }
-        files
+        loose
     }
 
     /// `path` was deleted on disk: a file, or a whole folder (editors send one event for
@@ -126,12 +135,7 @@ impl Projects {
             .collect();
         for root in roots {
             if let Some(ws) = self.projects.remove(&root) {
-                let buffers: Vec<(PathBuf, String)> = ws
-                    .files
-                    .iter()
-                    .filter(|(p, _)| open.contains(*p))
-                    .map(|(p, f)| (p.clone(), f.text(&ws.db).clone()))
-                    .collect();
+                let buffers = ws.open_buffers(open);
                 gone.extend(ws.files.keys().filter(|p| !open.contains(*p)).cloned());
                 // The editor's buffers stay: they move to the nearest project left.
                 for (p, text) in buffers {
@@ -151,16 +155,7 @@ impl Projects {
                 gone.push(f);
             }
         }
-        let loose: Vec<PathBuf> = self
-            .loose
-            .keys()
-            .filter(|f| f.starts_with(path) && !open.contains(*f))
-            .cloned()
-            .collect();
-        for f in loose {
-            self.loose.remove(&f);
-            gone.push(f);
-        }
+        gone.extend(self.drop_loose_below(path, open));
         gone.push(path.to_path_buf());
         gone.sort();
         gone.dedup();
@@ -231,12 +226,7 @@ impl Projects {
         // The editor's buffers below this root, wherever they were.
         let mut buffers: Vec<(PathBuf, String)> = Vec::new();
         if let Some(ws) = &old {
-            buffers.extend(
-                ws.files
-                    .iter()
-                    .filter(|(p, _)| open.contains(*p))
-                    .map(|(p, f)| (p.clone(), f.text(&ws.db).clone())),
-            );
+            buffers.extend(ws.open_buffers(open));
         }
         let loose: Vec<PathBuf> = self
             .loose

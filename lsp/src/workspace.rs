@@ -117,6 +117,19 @@ impl Workspace {
             .is_some_and(|p| self.root.join(p.org(&self.db).name(&self.db)) == path)
     }
 
+    /// The text of each of this project's files that is open in the editor (`open`):
+    /// the buffers to carry over when the file moves to another project.
+    pub fn open_buffers(
+        &self,
+        open: &std::collections::BTreeSet<PathBuf>,
+    ) -> Vec<(PathBuf, String)> {
+        self.files
+            .iter()
+            .filter(|(p, _)| open.contains(*p))
+            .map(|(p, f)| (p.clone(), f.text(&self.db).clone()))
+            .collect()
+    }
+
     /// A file left the project (deleted or renamed on disk).
     pub fn remove(&mut self, path: &Path) {
         let Some(project) = self.project else { return };
