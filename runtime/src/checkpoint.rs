@@ -91,6 +91,20 @@ pub fn unsigned_allowance(list: &[Checkpoint], configured: u64) -> u64 {
         .max(1)
 }
 
+/// Why a log of `head` events cannot be the one `list` signed when its last record is
+/// a `closed` mark and events follow it (nobody with the key wrote them), if so.
+pub fn appended_after_close(list: &[Checkpoint], head: u64) -> Option<String> {
+    let last = list.last()?;
+    (last.mark == Some(Mark::Closed) && head > last.seq).then(|| {
+        format!(
+            "events {}–{head} were appended after the writer closed the log at event {} ({}): no writer with the key wrote them",
+            last.seq + 1,
+            last.seq,
+            last.at
+        )
+    })
+}
+
 /// Refuses a log of `head` events with events no signed checkpoint of `list` covers,
 /// beyond what a writer that crashed leaves: any after a `closed` mark, any at all when
 /// the file holds no checkpoint (it was deleted), more than two intervals otherwise.
@@ -110,13 +124,8 @@ pub fn unsigned_tail(
             file.display()
         ));
     };
-    if last.mark == Some(Mark::Closed) && head > last.seq {
-        return Err(format!(
-            "events {}–{head} were appended after the writer closed the log at event {} ({}): no writer with the key wrote them",
-            last.seq + 1,
-            last.seq,
-            last.at
-        ));
+    if let Some(why) = appended_after_close(list, head) {
+        return Err(why);
     }
     let allowance = unsigned_allowance(list, every);
     if head > last.seq + allowance {

@@ -417,8 +417,6 @@ impl Store {
             )));
         }
         let mut docs = BTreeSet::new();
-        // Documents submitted in this batch have no projection rows to delete.
-        let mut new = BTreeSet::new();
         for (seq, at, event) in events {
             let body =
                 serde_json::to_string(event).map_err(|e| RuntimeError::Storage(e.to_string()))?;
@@ -433,12 +431,9 @@ impl Store {
             if let Some(d) = event.doc() {
                 docs.insert(d.to_string());
             }
-            if let Event::DocumentSubmitted { doc, .. } = event {
-                new.insert(doc.as_str());
-            }
         }
         for doc in &docs {
-            write_projection(&tx, state, doc, !new.contains(doc.as_str()))?;
+            write_projection(&tx, state, doc)?;
         }
         if let Some(snap) = snapshot {
             // Saved in the transaction of the event that records it; all but the newest
@@ -558,17 +553,8 @@ impl Store {
                 last.seq
             ));
         }
-        if let Some(last) = checkpoints.last()
-            && last.mark == Some(crate::checkpoint::Mark::Closed)
-            && expected_seq - 1 > last.seq
-        {
-            return Err(format!(
-                "events {}–{} were appended after the writer closed the log at event {} ({}): no writer with the key wrote them",
-                last.seq + 1,
-                expected_seq - 1,
-                last.seq,
-                last.at
-            ));
+        if let Some(why) = crate::checkpoint::appended_after_close(checkpoints, expected_seq - 1) {
+            return Err(why);
         }
         Ok(Verified {
             events: expected_seq - 1,
@@ -659,7 +645,7 @@ impl Store {
         // Snapshots go too (one may be what was altered); the next is taken afresh.
         tx.execute_batch("DELETE FROM documents; DELETE FROM snapshots;")?;
         for doc in state.documents.keys() {
-            write_projection(&tx, &state, doc, false)?;
+            write_projection(&tx, &state, doc)?;
         }
         tx.commit()?;
         Ok(state)
@@ -728,7 +714,6 @@ fn write_projection(
     tx: &rusqlite::Transaction,
     state: &State,
     doc: &str,
-    existing: bool,
 ) -> Result<(), RuntimeError> {
     let Some(d) = state.documents.get(doc) else {
         return Ok(());
@@ -751,14 +736,12 @@ fn write_projection(
         })
         .collect();
     let tasks = serde_json::to_string(&tasks).map_err(|e| RuntimeError::Storage(e.to_string()))?;
-    let sql = if existing {
+    // The document's one row, written over (its tasks and audiences are columns).
+    tx.prepare_cached(
         "INSERT OR REPLACE INTO documents (id, kind, flow, version, uploader, title, status, step, last_seq, audiences, tasks)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-    } else {
-        "INSERT INTO documents (id, kind, flow, version, uploader, title, status, step, last_seq, audiences, tasks)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-    };
-    tx.prepare_cached(sql)?.execute(params![
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?
+    .execute(params![
         d.id,
         d.kind,
         d.flow,

@@ -254,21 +254,35 @@ fn print_diff(d: &paraaf_compiler::org::diff::OrgDiff, project: Option<&str>) {
     );
 }
 
-/// The shielded groups that admit more people in `after` than in `before` (each on its
-/// own organogram), people who only got a new id through `renames` not counted.
-fn widenings_between(
-    before: &paraaf_compiler::compile::CompiledProject,
-    after: &paraaf_compiler::compile::CompiledProject,
-    renames: &std::collections::BTreeMap<String, String>,
-) -> Vec<paraaf_compiler::compile::shield::Widening> {
+/// `plan` tried on the project in memory: its files are rewritten and `new_toml` put in
+/// as the organogram (`view` then holds the result, for its diagnostics). Returns the
+/// rewritten files and the shielded groups that admit more people than before, people
+/// who only got a new id not counted (`None` when the project did not compile before or
+/// does not after).
+fn try_plan(
+    view: &mut ProjectView,
+    plan: &paraaf_compiler::org::migrate::Plan,
+    new_toml: String,
+) -> (
+    Vec<(String, String)>,
+    Option<Vec<paraaf_compiler::compile::shield::Widening>>,
+) {
     use paraaf_compiler::compile::org_index::OrgIndex;
-    paraaf_compiler::compile::shield::widenings(
-        &before.groups,
-        &OrgIndex::new(&before.organogram),
-        &after.groups,
-        &OrgIndex::new(&after.organogram),
-        renames,
-    )
+    let rewritten =
+        paraaf_compiler::org::migrate::rewrite(plan, view.org(), view.index(), &view.files());
+    let before = paraaf_compiler::db::compiled(&view.loaded.db, view.loaded.project).clone();
+    view.loaded.set_texts(&rewritten, Some(new_toml));
+    let after = paraaf_compiler::db::compiled(&view.loaded.db, view.loaded.project);
+    let widened = before.as_ref().zip(after.as_ref()).map(|(b, a)| {
+        paraaf_compiler::compile::shield::widenings(
+            &b.groups,
+            &OrgIndex::new(&b.organogram),
+            &a.groups,
+            &OrgIndex::new(&a.organogram),
+            &plan.rename,
+        )
+    });
+    (rewritten, widened)
 }
 
 /// The `[rename]` and `[widen]` tables of a migration plan (renames without a new name
@@ -471,26 +485,18 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             let mut widen_open = 0;
             // The proposed renames tried on the project: a shielded group they widen gets
             // an undecided [widen] line, so --apply waits for the administrator's reason.
-            if let Ok(proposed) = migrate::read(&text) {
-                let rewritten =
-                    migrate::rewrite(&proposed, view.org(), view.index(), &view.files());
-                let before =
-                    paraaf_compiler::db::compiled(&view.loaded.db, view.loaded.project).clone();
-                view.loaded.set_texts(&rewritten, Some(new_toml));
-                if let (Some(b), Some(a)) = (
-                    before.as_ref(),
-                    paraaf_compiler::db::compiled(&view.loaded.db, view.loaded.project),
-                ) {
-                    let widened = widenings_between(b, a, &proposed.rename);
-                    widen_open = widened.iter().filter(|w| w.redefined).count();
-                    text.push_str(&migrate::propose_widen(&widened));
-                }
+            if let Ok(proposed) = migrate::read(&text)
+                && let (_, Some(widened)) = try_plan(&mut view, &proposed, new_toml)
+            {
+                widen_open = widened.iter().filter(|w| w.redefined).count();
+                text.push_str(&migrate::propose_widen(&widened));
             }
             let out = file.unwrap_or_else(|| root.join("migration.toml"));
             std::fs::write(&out, &text)
                 .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
             print_diff(&d, Some(&project.display().to_string()));
-            let open = text.lines().filter(|l| l.contains("= \"\"")).count() - widen_open;
+            let open = migrate::read(&text)
+                .map_or(0, |p| p.rename.values().filter(|to| to.is_empty()).count());
             let mut todo = Vec::new();
             if open > 0 {
                 todo.push(format!(
@@ -553,24 +559,17 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             }
             let new_org_path = root.join(&plan.organogram);
             let (_, new_toml) = read_org_toml(&new_org_path)?;
-            let rewritten = migrate::rewrite(&plan, view.org(), view.index(), &view.files());
             let org_target = root.join(view.org_file());
-            let before =
-                paraaf_compiler::db::compiled(&view.loaded.db, view.loaded.project).clone();
             // The result, checked as `paraaf check` would, before anything is written.
             let mut after = view;
-            after.loaded.set_texts(&rewritten, Some(new_toml.clone()));
+            let (rewritten, widened) = try_plan(&mut after, &plan, new_toml.clone());
             let diags =
                 paraaf_compiler::db::project_diagnostics(&after.loaded.db, after.loaded.project);
             let errors = diags.iter().filter(|d| d.is_error()).count();
             // A rename that maps what a shielded group names onto a larger entry lets more
             // people see its files: never without a reason in the plan's [widen] table
             // (not even with --force, which is for errors left to fix by hand).
-            if let (Some(b), Some(a)) = (
-                before.as_ref(),
-                paraaf_compiler::db::compiled(&after.loaded.db, after.loaded.project),
-            ) {
-                let widened = widenings_between(b, a, &plan.rename);
+            if let Some(widened) = widened {
                 let refused = plan.unconsented(&widened);
                 if !refused.is_empty() {
                     for w in &refused {

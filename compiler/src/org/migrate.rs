@@ -36,9 +36,15 @@ impl Plan {
         widenings
             .iter()
             .filter(|w| w.redefined)
-            .filter(|w| self.widen.get(&w.group).is_none_or(|r| r.trim().is_empty()))
+            .filter(|w| consent(&self.widen, &w.group).is_none())
             .collect()
     }
+}
+
+/// The reason a plan's `[widen]` table gives for widening `group`, if it gives one (an
+/// empty or blank line is no consent).
+pub fn consent<'a>(widen: &'a BTreeMap<String, String>, group: &str) -> Option<&'a str> {
+    widen.get(group).map(|r| r.trim()).filter(|r| !r.is_empty())
 }
 
 /// One widening in words: `group `x` would admit 3 people: a, b, c`.

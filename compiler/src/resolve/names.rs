@@ -96,24 +96,34 @@ struct Resolver<'a> {
     locals: Option<(String, std::collections::BTreeSet<String>)>,
 }
 
-/// Where a rule binds `name`: its `let`s (at any depth), else the record of its event.
-pub fn local_definitions(rule: &RuleDef, name: &str) -> Vec<Range<usize>> {
-    fn lets(body: &[Stmt], name: &str, out: &mut Vec<Range<usize>>) {
+/// Every name a rule body binds with `let`, at any depth, in order.
+fn let_names(body: &[Stmt]) -> Vec<&Name> {
+    fn walk<'a>(body: &'a [Stmt], out: &mut Vec<&'a Name>) {
         for s in body {
             match s {
-                Stmt::Let { name: n, .. } if n.text == name => out.push(n.span.clone()),
+                Stmt::Let { name, .. } => out.push(name),
                 Stmt::If {
                     then, otherwise, ..
                 } => {
-                    lets(then, name, out);
-                    lets(otherwise, name, out);
+                    walk(then, out);
+                    walk(otherwise, out);
                 }
-                _ => {}
+                Stmt::Action(_) => {}
             }
         }
     }
     let mut out = Vec::new();
-    lets(&rule.body, name, &mut out);
+    walk(body, &mut out);
+    out
+}
+
+/// Where a rule binds `name`: its `let`s (at any depth), else the record of its event.
+pub fn local_definitions(rule: &RuleDef, name: &str) -> Vec<Range<usize>> {
+    let mut out: Vec<Range<usize>> = let_names(&rule.body)
+        .into_iter()
+        .filter(|n| n.text == name)
+        .map(|n| n.span.clone())
+        .collect();
     if let Some(r) = event_record(rule)
         .filter(|(r, _)| *r == name)
         .map(|(_, s)| s)
@@ -232,24 +242,10 @@ impl Resolver<'_> {
             Item::Flow(f) => self.flow(f),
             Item::Rule(r) => {
                 self.push(&r.name, Meaning::Rule(r.name.text.clone()), true);
-                let mut bound = std::collections::BTreeSet::new();
-                fn lets(body: &[Stmt], out: &mut std::collections::BTreeSet<String>) {
-                    for s in body {
-                        match s {
-                            Stmt::Let { name, .. } => {
-                                out.insert(name.text.clone());
-                            }
-                            Stmt::If {
-                                then, otherwise, ..
-                            } => {
-                                lets(then, out);
-                                lets(otherwise, out);
-                            }
-                            Stmt::Action(_) => {}
-                        }
-                    }
-                }
-                lets(&r.body, &mut bound);
+                let mut bound: std::collections::BTreeSet<String> = let_names(&r.body)
+                    .into_iter()
+                    .map(|n| n.text.clone())
+                    .collect();
                 if let Some((record, span)) = event_record(r) {
                     bound.insert(record.to_string());
                     self.out.push(NameRef {

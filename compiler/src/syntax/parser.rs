@@ -1,6 +1,7 @@
 //! pest → AST, one top-level item at a time, so a syntax error hides nothing else.
 
 use super::ast::*;
+use super::lexemes::Lexeme;
 use crate::diagnostics::{Code, Diagnostic, Span};
 use pest::Parser as _;
 use pest::iterators::Pair;
@@ -30,7 +31,9 @@ pub struct Parsed {
 pub fn parse(file: &str, text: &str) -> Parsed {
     pest::set_call_limit(std::num::NonZeroUsize::new(10_000_000));
     let mut out = Parsed::default();
-    if let Some(pos) = too_deep(text) {
+    // One lexical pass serves both guards.
+    let lexed = super::lexemes::lexemes(text);
+    if let Some(pos) = too_deep(text, &lexed) {
         out.diagnostics.push(
             Diagnostic::new(
                 Code::TooDeep,
@@ -41,7 +44,7 @@ pub fn parse(file: &str, text: &str) -> Parsed {
         );
         return out;
     }
-    if let Some(pos) = too_many_ifs(text) {
+    if let Some(pos) = too_many_ifs(text, &lexed) {
         out.diagnostics.push(
             Diagnostic::new(
                 Code::TooDeep,
@@ -154,15 +157,14 @@ pub const MAX_IFS: usize = 128;
 /// Position of the first `if` nested deeper than [`MAX_IFS`], counting the `if`s that
 /// enclose it and the branches of its chain before it. A bracket-level scan like
 /// [`too_deep`] (strings and comments skipped); bracket depth is already bounded.
-fn too_many_ifs(text: &str) -> Option<usize> {
-    use super::lexemes::{Lexeme, lexemes};
+fn too_many_ifs(text: &str, lexed: &[(Lexeme, std::ops::Range<usize>)]) -> Option<usize> {
     // Per open `{`: the `if` depth inside it, and the depth of the current chain at
     // this level (0: no chain open).
     let mut levels: Vec<(usize, usize)> = vec![(0, 0)];
     let mut last_word: &str = "";
     // A `}` just closed back to this level: the chain goes on only with `else`.
     let mut after_close = false;
-    for (kind, r) in lexemes(text) {
+    for (kind, r) in lexed.iter().cloned() {
         match (kind, &text[r.clone()]) {
             (Lexeme::Comment, _) => continue,
             (Lexeme::Punct, "{") => {
@@ -207,10 +209,9 @@ fn too_many_ifs(text: &str) -> Option<usize> {
 }
 
 /// Position of the first bracket nested deeper than [`MAX_DEPTH`], if any.
-fn too_deep(text: &str) -> Option<usize> {
-    use super::lexemes::{Lexeme, lexemes};
+fn too_deep(text: &str, lexed: &[(Lexeme, std::ops::Range<usize>)]) -> Option<usize> {
     let mut depth = 0usize;
-    for (kind, r) in lexemes(text) {
+    for (kind, r) in lexed.iter().cloned() {
         if kind != Lexeme::Punct {
             continue;
         }
@@ -1209,7 +1210,7 @@ mod if_depth {
             let chains: Vec<usize> = (0..levels).map(|_| 1 + next(90)).collect();
             let inner: Vec<usize> = chains.iter().map(|&n| next(n + 1)).collect();
             let text = program(&chains, &inner);
-            let scanned = too_many_ifs(&text);
+            let scanned = too_many_ifs(&text, &super::super::lexemes::lexemes(&text));
             let parsed = parse("r.paraaf", &text);
             match scanned {
                 Some(_) => {

@@ -772,17 +772,17 @@ async fn show_document(
     )
 }
 
+/// A write on a document by `person` (the caller, already known: the body was read
+/// after the token was checked).
 async fn act(
     state: AppState,
+    person: String,
     headers: HeaderMap,
     body: Bytes,
     id: String,
     path: &str,
     f: impl FnOnce(&mut crate::engine::Emitter, &str, &str) -> Result<(), RuntimeError> + Send + 'static,
 ) -> Response {
-    let Some(person) = caller(&state, &headers) else {
-        return unauthorized();
-    };
     let idem = match idempotency(&headers, &body, &format!("/documents/{id}/{path}")) {
         Ok(i) => i,
         Err(answer) => return respond(answer),
@@ -812,14 +812,14 @@ async fn sign(
     Path(id): Path<String>,
     body: axum::body::Body,
 ) -> Response {
-    if caller(&state, &headers).is_none() {
+    let Some(person) = caller(&state, &headers) else {
         return unauthorized();
-    }
+    };
     let body = match read_body(&headers, body).await {
         Ok(b) => b,
         Err(r) => return r,
     };
-    act(state, headers, body, id, "sign", |em, id, who| {
+    act(state, person, headers, body, id, "sign", |em, id, who| {
         em.sign(id, who)
     })
     .await
@@ -835,9 +835,9 @@ async fn refuse(
     body: axum::body::Body,
 ) -> Response {
     // Who asks comes first: without a valid token the body is not even read.
-    if caller(&state, &headers).is_none() {
+    let Some(person) = caller(&state, &headers) else {
         return unauthorized();
-    }
+    };
     let body = match read_body(&headers, body).await {
         Ok(b) => b,
         Err(r) => return r,
@@ -846,9 +846,15 @@ async fn refuse(
         Ok(r) => r,
         Err(answer) => return respond(answer),
     };
-    act(state, headers, body, id, "refuse", move |em, id, who| {
-        em.refuse(id, who, &req.reason)
-    })
+    act(
+        state,
+        person,
+        headers,
+        body,
+        id,
+        "refuse",
+        move |em, id, who| em.refuse(id, who, &req.reason),
+    )
     .await
 }
 
@@ -862,9 +868,9 @@ async fn comment(
     body: axum::body::Body,
 ) -> Response {
     // Who asks comes first: without a valid token the body is not even read.
-    if caller(&state, &headers).is_none() {
+    let Some(person) = caller(&state, &headers) else {
         return unauthorized();
-    }
+    };
     let body = match read_body(&headers, body).await {
         Ok(b) => b,
         Err(r) => return r,
@@ -873,9 +879,15 @@ async fn comment(
         Ok(r) => r,
         Err(answer) => return respond(answer),
     };
-    act(state, headers, body, id, "comment", move |em, id, who| {
-        em.comment(id, who, &req.text)
-    })
+    act(
+        state,
+        person,
+        headers,
+        body,
+        id,
+        "comment",
+        move |em, id, who| em.comment(id, who, &req.text),
+    )
     .await
 }
 

@@ -256,7 +256,7 @@ impl Emitter<'_> {
         let mut consented = Vec::new();
         for (group, (redefined, admits)) in &widened {
             let who = admits.iter().cloned().collect::<Vec<_>>();
-            let reason = widen.get(group).map(|r| r.trim()).filter(|r| !r.is_empty());
+            let reason = paraaf_compiler::org::migrate::consent(&widen, group);
             match (redefined, reason) {
                 (true, None) => shield_breaks.push(format!(
                     "the plan widens the shielded group `{group}`: {} would see its files ({}); map the entry onto one that keeps the group's people, or give the reason under [widen] in the plan",
