@@ -926,13 +926,19 @@ mod tests {
             .collect();
         assert_eq!(
             rows,
-            [(9, "d-9".into()), (10, "d-10".into()), (100, "d-100".into())]
+            [
+                (9, "d-9".into()),
+                (10, "d-10".into()),
+                (100, "d-100".into())
+            ]
         );
         let tasks: i64 = store
             .conn
-            .query_row("SELECT count(*) FROM tasks WHERE assignees = 'hilde'", [], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT count(*) FROM tasks WHERE assignees = 'hilde'",
+                [],
+                |r| r.get(0),
+            )
             .unwrap();
         assert_eq!(tasks, 3);
         assert_eq!(number("d-123"), Some(123));
