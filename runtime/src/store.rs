@@ -14,6 +14,22 @@ use std::path::Path;
 /// Hash of the (virtual) event before the first.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
+/// The `tasks` view: a document's tasks (a JSON array in its row) read as rows. Created
+/// by the migration that moved tasks into the row and again by the one that rebuilt the
+/// table under it.
+macro_rules! tasks_view {
+    () => {
+        "CREATE VIEW tasks AS
+            SELECT d.id AS doc_id,
+                json_extract(t.value, '$.id') AS id,
+                json_extract(t.value, '$.step') AS step,
+                json_extract(t.value, '$.role') AS role,
+                json_extract(t.value, '$.assignees') AS assignees,
+                json_extract(t.value, '$.status') AS status
+            FROM documents d, json_each(d.tasks) t;"
+    };
+}
+
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(
@@ -143,7 +159,7 @@ fn migrations() -> Migrations<'static> {
         // A document's tasks in its own row too (a JSON array), read as before through
         // the `tasks` view: one B-tree row per submission instead of two (group commit
         // went from 0.45x to the figure in docs/operations.md).
-        M::up(
+        M::up(concat!(
             "ALTER TABLE documents ADD COLUMN tasks TEXT NOT NULL DEFAULT '[]';
             UPDATE documents SET tasks = coalesce((
                 SELECT json_group_array(json_object(
@@ -151,20 +167,15 @@ fn migrations() -> Migrations<'static> {
                 )) FROM (SELECT * FROM tasks WHERE doc_id = documents.id ORDER BY id)
             ), '[]');
             DROP TABLE tasks;
-            CREATE VIEW tasks AS
-                SELECT d.id AS doc_id,
-                    json_extract(t.value, '$.id') AS id,
-                    json_extract(t.value, '$.step') AS step,
-                    json_extract(t.value, '$.role') AS role,
-                    json_extract(t.value, '$.assignees') AS assignees,
-                    json_extract(t.value, '$.status') AS status
-                FROM documents d, json_each(d.tasks) t;",
+            ",
+            tasks_view!()
+        ),
         ),
         // Documents keyed by their number (`d-N` → N) instead of their text id: new
         // documents go at the B-tree's right edge, where the text ids (`d-6400` sorts
         // between `d-640` and `d-641`) scattered each commit's rows over a page per
         // position. The projection's writes were a quarter of group commit's time.
-        M::up(
+        M::up(concat!(
             "DROP VIEW tasks;
             CREATE TABLE documents_new (
                 n INTEGER PRIMARY KEY,
@@ -186,14 +197,9 @@ fn migrations() -> Migrations<'static> {
                 FROM documents;
             DROP TABLE documents;
             ALTER TABLE documents_new RENAME TO documents;
-            CREATE VIEW tasks AS
-                SELECT d.id AS doc_id,
-                    json_extract(t.value, '$.id') AS id,
-                    json_extract(t.value, '$.step') AS step,
-                    json_extract(t.value, '$.role') AS role,
-                    json_extract(t.value, '$.assignees') AS assignees,
-                    json_extract(t.value, '$.status') AS status
-                FROM documents d, json_each(d.tasks) t;",
+            ",
+            tasks_view!()
+        ),
         ),
     ])
 }

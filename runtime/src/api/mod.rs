@@ -464,6 +464,17 @@ fn idempotency(
 /// Largest request body read (a PDF in base64 inside JSON).
 pub const MAX_BODY: usize = 2 * 1024 * 1024;
 
+/// The caller and the body of a write: who asks comes first, so without a valid token
+/// the body is not even read (401 before any 413, 415 or 422).
+async fn authorized_body(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: axum::body::Body,
+) -> Result<(String, Bytes), Response> {
+    let person = caller(state, headers).ok_or_else(unauthorized)?;
+    Ok((person, read_body(headers, body).await?))
+}
+
 /// Reads a request body, only once the caller is known (a stranger's body is never
 /// read, and an `Expect: 100-continue` client is answered 401 before it sends it): JSON
 /// or nothing (415 for another declared type), at most [`MAX_BODY`] (413), in time
@@ -550,11 +561,8 @@ async fn submit(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Response {
-    let Some(person) = caller(&state, &headers) else {
-        return unauthorized();
-    };
-    let body = match read_body(&headers, body).await {
-        Ok(b) => b,
+    let (person, body) = match authorized_body(&state, &headers, body).await {
+        Ok(pb) => pb,
         Err(r) => return r,
     };
     let req: SubmitRequest = match parse(&body) {
@@ -812,11 +820,8 @@ async fn sign(
     Path(id): Path<String>,
     body: axum::body::Body,
 ) -> Response {
-    let Some(person) = caller(&state, &headers) else {
-        return unauthorized();
-    };
-    let body = match read_body(&headers, body).await {
-        Ok(b) => b,
+    let (person, body) = match authorized_body(&state, &headers, body).await {
+        Ok(pb) => pb,
         Err(r) => return r,
     };
     act(state, person, headers, body, id, "sign", |em, id, who| {
@@ -834,12 +839,8 @@ async fn refuse(
     Path(id): Path<String>,
     body: axum::body::Body,
 ) -> Response {
-    // Who asks comes first: without a valid token the body is not even read.
-    let Some(person) = caller(&state, &headers) else {
-        return unauthorized();
-    };
-    let body = match read_body(&headers, body).await {
-        Ok(b) => b,
+    let (person, body) = match authorized_body(&state, &headers, body).await {
+        Ok(pb) => pb,
         Err(r) => return r,
     };
     let req: RefuseRequest = match parse(&body) {
@@ -867,12 +868,8 @@ async fn comment(
     Path(id): Path<String>,
     body: axum::body::Body,
 ) -> Response {
-    // Who asks comes first: without a valid token the body is not even read.
-    let Some(person) = caller(&state, &headers) else {
-        return unauthorized();
-    };
-    let body = match read_body(&headers, body).await {
-        Ok(b) => b,
+    let (person, body) = match authorized_body(&state, &headers, body).await {
+        Ok(pb) => pb,
         Err(r) => return r,
     };
     let req: CommentRequest = match parse(&body) {
