@@ -431,3 +431,159 @@ flow beslissing for dossier when behandelaar != none {
 "#,
     );
 }
+
+// ------------------------------------------------------------------ the `allow` exception (#24)
+
+#[test]
+fn the_exception_never_receives_an_escalation() {
+    // Escalating to the employee concerned would hand them the late step of HR's head
+    // about their own file.
+    check_diagnostics(
+        r#"
+document tuchtdossier shielded by tucht allow medewerker { medewerker: person }
+group tucht = people(diensthoofd of sociale-zaken, algemeen-directeur) shielded
+flow tuchtprocedure for tuchtdossier {
+  visible to uploader, signers, group tucht
+  step dossier : sign diensthoofd of sociale-zaken
+  step beslissing : sign algemeen-directeur
+  step ontvangst : sign medewerker
+  on refused -> stop
+  deadline 5 workdays remind, 10 workdays escalate to medewerker
+//                                                    ^^^^^^^^^^ error[P0025]
+}
+"#,
+    );
+    let d = common::diagnostics(
+        "document t shielded by g allow m { m: person }\ngroup g = people(algemeen-directeur) shielded\nflow f for t { step s : sign algemeen-directeur\n deadline 1 workday remind, 2 workdays escalate to m }",
+    );
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert!(d[0].help.as_deref().is_some_and(|h| h.contains("inside `g`")));
+    // Escalating inside the group, and showing the file to the employee, are fine.
+    check_diagnostics(
+        r#"
+document tuchtdossier shielded by tucht allow medewerker { medewerker: person }
+group tucht = people(diensthoofd of sociale-zaken, algemeen-directeur) shielded
+flow tuchtprocedure for tuchtdossier {
+  visible to uploader, signers, group tucht, medewerker
+  step dossier : sign diensthoofd of sociale-zaken
+  step ontvangst : sign medewerker
+  on refused -> back to step dossier
+  deadline 5 workdays remind, 10 workdays escalate to algemeen-directeur
+}
+"#,
+    );
+}
+
+#[test]
+fn a_refusal_cannot_send_the_file_back_to_the_field() {
+    // `on refused` goes back to the uploader (a member: outsiders cannot submit), to a
+    // step, or stops; a field is no target.
+    let d = common::diagnostics(
+        "document t shielded by g allow m { m: person }\ngroup g = people(algemeen-directeur) shielded\nflow f for t { step s : sign algemeen-directeur\n on refused -> back to m }",
+    );
+    assert!(
+        d.iter().any(|d| d.code.as_str() == "P0001"),
+        "{d:#?}"
+    );
+    check_diagnostics(
+        r#"
+document t shielded by g allow m { m: person }
+group g = people(algemeen-directeur) shielded
+flow f for t {
+  step s : sign algemeen-directeur
+  on refused -> back to step m
+//                           ^ error[P0003]
+}
+"#,
+    );
+}
+
+#[test]
+fn person_substitutes_do_not_reach_the_exception() {
+    // A person-level substitute anywhere in the project used to make every
+    // `sign medewerker` step fail: the receipt is signed by the employee themself.
+    check_diagnostics(
+        r#"
+document tuchtdossier shielded by tucht allow medewerker { medewerker: person }
+group tucht = people(diensthoofd of sociale-zaken, algemeen-directeur) shielded
+flow tuchtprocedure for tuchtdossier {
+  visible to uploader, signers, group tucht
+  step beslissing : sign algemeen-directeur
+  step ontvangst : sign medewerker
+  on refused -> stop
+}
+substitutes dries-stevens = inge-moens
+substitutes sara-claes = burgemeester
+"#,
+    );
+    // A substitute that can reach a shielded step is still checked.
+    check_diagnostics(
+        r#"
+document tuchtdossier shielded by tucht allow medewerker { medewerker: person }
+group tucht = people(diensthoofd of sociale-zaken, algemeen-directeur) shielded
+flow tuchtprocedure for tuchtdossier {
+  step beslissing : sign algemeen-directeur
+//                       ^^^^^^^^^^^^^^^^^^ error[P0011]
+  step ontvangst : sign medewerker
+}
+substitutes algemeen-directeur = burgemeester
+"#,
+    );
+}
+
+#[test]
+fn a_rule_may_not_notify_a_unit_of_its_record_about_a_shielded_flow() {
+    // `check` accepted this and `deploy` refused it: the notification depends on the
+    // record's unit, which may lie anywhere.
+    check_diagnostics(
+        r#"
+document dossier shielded by sociale-zaken { nummer: text }
+group sociale-zaken = unit sociale-zaken shielded
+flow beslissing for dossier {
+  step beslissing : sign diensthoofd of sociale-zaken
+}
+rule nieuw on decision.received {
+  start beslissing with nummer = decision.reference
+  notify diensthoofd of decision.dienst "nieuw sociaal dossier"
+//       ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ error[P0011]
+}
+"#,
+    );
+    // Without a shielded flow it is fine.
+    check_diagnostics(
+        r#"
+document besluit { nummer: text }
+flow tekenen for besluit {
+  step paraaf : sign algemeen-directeur
+}
+rule nieuw on decision.received {
+  start tekenen with nummer = decision.reference
+  notify diensthoofd of decision.dienst "nieuw besluit"
+}
+"#,
+    );
+}
+
+#[test]
+fn a_let_may_not_take_over_an_organogram_or_project_name() {
+    check_diagnostics(
+        r#"
+document besluit { nummer: text }
+flow tekenen for besluit {
+  step paraaf : sign algemeen-directeur
+}
+rule nieuw on decision.received {
+  let burgemeester = decision.reference
+//    ^^^^^^^^^^^^ error[P0023]
+  let tekenen = burgemeester
+//    ^^^^^^^ error[P0023]
+  let sociale-zaken = decision.dienst
+//    ^^^^^^^^^^^^^ error[P0023]
+  start tekenen with nummer = tekenen
+  if sociale-zaken == boekhouding {
+    notify diensthoofd of sociale-zaken "nieuw besluit"
+  }
+}
+"#,
+    );
+}

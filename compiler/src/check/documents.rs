@@ -117,19 +117,7 @@ fn refinement(ctx: &mut Ctx, f: &FieldDef, w: &Name) {
 /// kind, `sign diensthoofd of sociale-zaken` would mean "of whatever the uploader typed".
 fn shadowing(ctx: &mut Ctx, d: &DocumentDef, f: &FieldDef) {
     let name = &f.name.text;
-    let what = if let Some(k) = ctx.org.kind_of(name) {
-        format!("the {} `{name}` of the organogram", k.word())
-    } else if ctx.index.documents.contains_key(name) {
-        format!("the document kind `{name}`")
-    } else if ctx.index.groups.contains_key(name) {
-        format!("the group `{name}`")
-    } else if ctx.index.flows.contains_key(name) {
-        format!("the flow `{name}`")
-    } else if ctx.index.rules.contains_key(name) {
-        format!("the rule `{name}`")
-    } else if ctx.index.agencies.contains_key(name) {
-        format!("the agency `{name}`")
-    } else {
+    let Some(what) = taken(ctx, name) else {
         return;
     };
     let suggestion = format!("{name}-veld");
@@ -150,4 +138,24 @@ fn shadowing(ctx: &mut Ctx, d: &DocumentDef, f: &FieldDef) {
         dd = dd.with_label(l, "defined here");
     }
     ctx.report(dd);
+}
+
+/// What `name` already means in the organogram or the project (`the unit `x` of the
+/// organogram`), if anything: a field or a `let` may not take it over (P0023).
+pub(super) fn taken(ctx: &Ctx, name: &str) -> Option<String> {
+    Some(if let Some(k) = ctx.org.kind_of(name) {
+        format!("the {} `{name}` of the organogram", k.word())
+    } else if ctx.index.documents.contains_key(name) {
+        format!("the document kind `{name}`")
+    } else if ctx.index.groups.contains_key(name) {
+        format!("the group `{name}`")
+    } else if ctx.index.flows.contains_key(name) {
+        format!("the flow `{name}`")
+    } else if ctx.index.rules.contains_key(name) {
+        format!("the rule `{name}`")
+    } else if ctx.index.agencies.contains_key(name) {
+        format!("the agency `{name}`")
+    } else {
+        return None;
+    })
 }

@@ -142,7 +142,12 @@ pub(super) fn check(ctx: &mut Ctx, f: &FlowDef) {
         }
         if let Some(t) = ctx.signer(to, &mut scope) {
             ctx.warn_vacant(to, &t);
-            signers.push((to.clone(), t));
+            let allow = ctx
+                .shield_of(&f.kind.text)
+                .is_some_and(|sh| ctx.shield_escalation(&sh, to, &t));
+            if !allow {
+                signers.push((to.clone(), t));
+            }
         }
     }
     check_shielding(ctx, f, &signers, &mut scope);

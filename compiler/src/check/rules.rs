@@ -95,7 +95,27 @@ fn stmt(ctx: &mut Ctx, s: &Stmt, scope: &mut Scope) {
                 }
                 LetValue::Expr(e) => ctx.expr_ty(e, scope),
             };
-            if let Some(prev) = scope
+            if let Some(what) = super::documents::taken(ctx, &name.text) {
+                // One meaning per name: after this `let`, `diensthoofd of x` or
+                // `notify x` would silently mean the value instead of the organogram's.
+                let suggestion = format!("{}-waarde", name.text);
+                let mut d = ctx
+                    .diag(
+                        Code::ShadowedName,
+                        &name.span,
+                        format!(
+                            "`let {}` has the same name as {what}; in this rule `{}` would no longer mean it",
+                            name.text, name.text
+                        ),
+                    )
+                    .with_help(format!(
+                        "choose another name for the value, e.g. `{suggestion}`, and use that name in the rule"
+                    ));
+                if let Some(l) = ctx.org_label(&name.text) {
+                    d = d.with_label(l, "defined here");
+                }
+                ctx.report(d);
+            } else if let Some(prev) = scope
                 .bindings
                 .iter()
                 .find(|b| b.name == name.text && b.warn_unused)

@@ -167,13 +167,11 @@ impl Ctx<'_> {
                     _ => BTreeSet::new(),
                 }
             }
-            SignerTarget::PersonField(field) if sh.allow.as_deref() == Some(field) => self
-                .index
-                .substitutes
-                .iter()
-                .filter(|d| self.org.kind_of(&d.def.holder.name.text) == Some(OrgKind::Person))
-                .map(|d| d.def.holder.name.text.clone())
-                .collect(),
+            // The person in the `allow` field signs themself: the runtime asks no
+            // substitute for that step, so no substitute declaration can reach it.
+            SignerTarget::PersonField(field) if sh.allow.as_deref() == Some(field) => {
+                BTreeSet::new()
+            }
             SignerTarget::PersonField(field) => match self.refinement(&sh.kind, field) {
                 Refined::Group(members) => members,
                 _ => BTreeSet::new(),
@@ -268,6 +266,39 @@ impl Ctx<'_> {
                 self.report(d);
             }
         }
+    }
+
+    /// An escalation to the `allow` field would hand the person in it a step that does
+    /// not name them (the late step, whoever it belonged to): refused with P0025.
+    /// Returns whether `t` is that field (then it needs no other shielding check).
+    pub(crate) fn shield_escalation(
+        &mut self,
+        sh: &ShieldScope,
+        sref: &SignerRef,
+        t: &SignerTarget,
+    ) -> bool {
+        let SignerTarget::PersonField(field) = t else {
+            return false;
+        };
+        if sh.allow.as_deref() != Some(field.as_str()) {
+            return false;
+        }
+        let d = self
+            .diag(
+                Code::AllowBeyondOwnSteps,
+                &sref.span,
+                format!(
+                    "`{field}` is the `allow` exception of the shielded `{}`: the person in it may read the file and sign the steps that name `{field}`, but an escalation would hand them another step (whichever step is late, e.g. one of `{}` about their own file)",
+                    sh.kind, sh.group
+                ),
+            )
+            .with_label(sh.label.clone(), "shielded group defined here")
+            .with_help(format!(
+                "escalate to someone inside `{}`; the person in `{field}` only signs `sign {field}` steps",
+                sh.group
+            ));
+        self.report(d);
+        true
     }
 
     /// Checks a flow's `visible to` against the shield of its kind.
@@ -371,6 +402,24 @@ pub(super) fn check_rule(ctx: &mut Ctx, r: &RuleDef) {
         };
         for target in &notified {
             let Some(t) = ctx.quiet_signer(target) else {
+                // `diensthoofd of decision.dienst`: a unit of the event's record (or a
+                // `let`), which may lie anywhere in the organisation.
+                if let Some(of) = target.of.as_ref().filter(|of| of.segments.len() > 1) {
+                    ctx.leak(
+                        &sh,
+                        &target.span,
+                        format!(
+                            "this rule starts `{flow}`, a {kind} of the shielded group `{}`, and notifies `{}`, which depends on `{}` and may be anyone outside it",
+                            sh.group,
+                            sref_text(target),
+                            of.text()
+                        ),
+                        format!(
+                            "notify a fixed signer inside `{}` (e.g. `notify diensthoofd of UNIT`), or drop the notification",
+                            sh.group
+                        ),
+                    );
+                }
                 continue;
             };
             let outside = sh.outside(ctx.possible_holders(&t));

@@ -210,6 +210,17 @@ impl Lower<'_> {
                     UnitRef::Field(f) => m::UnitSel::Field(f),
                 },
             },
+            // In a rule, `diensthoofd of decision.dienst`: the unit of a record the rule
+            // binds (the checker typed it as a unit), as the flows' `of document.x`.
+            None if s.of.as_ref().is_some_and(|of| {
+                names.is_some_and(|n| n.bound.iter().any(|b| *b == of.segments[0].text))
+            }) =>
+            {
+                m::Signer::Function {
+                    id: s.name.text.clone(),
+                    unit: m::UnitSel::Field(field_key(s.of.as_ref().expect("checked"))),
+                }
+            }
             // Only a checked project is lowered; an unresolvable signer cannot be here.
             None => m::Signer::Person {
                 id: s.name.text.clone(),

@@ -89,8 +89,9 @@ impl ShieldIndex {
         self.kinds.get(kind)
     }
 
-    /// May `person` receive or see a document of `kind` with these `fields`? Always
-    /// true for a kind without a shield.
+    /// May `person` see a document of `kind` with these `fields`, or sign a step that
+    /// names the `allow` field? Always true for a kind without a shield. Any other step,
+    /// a substitute hand-over, an escalation and a submission ask [`ShieldIndex::member`].
     pub fn inside(&self, kind: &str, fields: &BTreeMap<String, Value>, person: &str) -> bool {
         let Some(k) = self.kinds.get(kind) else {
             return true;
@@ -99,6 +100,24 @@ impl ShieldIndex {
             || k.allow
                 .as_ref()
                 .is_some_and(|f| fields.get(f).and_then(Value::as_str) == Some(person))
+    }
+
+    /// Is `person` in the group that shields `kind` (the `allow` exception does not
+    /// count)? Always true for a kind without a shield.
+    pub fn member(&self, kind: &str, person: &str) -> bool {
+        self.kinds
+            .get(kind)
+            .is_none_or(|k| k.members.contains(person))
+    }
+
+    /// Does `signer` name the `allow` field of `kind` (`sign medewerker` on
+    /// `shielded by tucht allow medewerker`)? Only such a step may go to the person in
+    /// that field, and nobody else signs it for them (no substitutes).
+    pub fn names_allow(&self, kind: &str, signer: &Signer) -> bool {
+        match (signer, self.kinds.get(kind).and_then(|k| k.allow.as_ref())) {
+            (Signer::PersonField { field }, Some(allow)) => field == allow,
+            _ => false,
+        }
     }
 
     /// Whether a field value lies within the field's refinement (`unit in X`,
@@ -204,7 +223,16 @@ pub fn verify(project: &CompiledProject, org: &OrgIndex) -> Vec<String> {
             }
         }
         if let Some(esc) = flow.deadline.as_ref().and_then(|d| d.escalate.as_ref()) {
-            v.signer(&esc.to, &at("escalation"), &mut out);
+            if idx.names_allow(&doc.name, &esc.to) {
+                out.push(format!(
+                    "{}: the person in `{}` (the `allow` exception of `{}`) may only sign the steps that name them; an escalation would hand them another step",
+                    at("escalation"),
+                    k.allow.as_deref().unwrap_or_default(),
+                    doc.name
+                ));
+            } else {
+                v.signer(&esc.to, &at("escalation"), &mut out);
+            }
         }
     }
     for r in &project.rules {
@@ -318,15 +346,11 @@ impl Verifier<'_> {
     fn signer(&self, s: &Signer, at: &str, out: &mut Vec<String>) {
         let none = BTreeMap::new();
         let roles: BTreeSet<String> = match s {
-            Signer::PersonField { field } if self.shield.allow.as_ref() == Some(field) => self
-                .project
-                .substitutes
-                .iter()
-                .filter_map(|d| match &d.holder {
-                    Signer::Person { id } => Some(id.clone()),
-                    _ => None,
-                })
-                .collect(),
+            // The person in the `allow` field signs themself: the runtime asks no
+            // substitute for that step, so no substitute can reach it.
+            Signer::PersonField { field } if self.shield.allow.as_ref() == Some(field) => {
+                BTreeSet::new()
+            }
             Signer::PersonField { field } => {
                 match self.field(field).and_then(|f| f.within.as_ref()) {
                     Some(Within::Group(g)) => {
@@ -429,6 +453,52 @@ pub fn widenings(
                 admits,
             });
         }
+    }
+    out
+}
+
+/// Names a compiled project defines twice (flows, groups, document kinds, rules,
+/// agencies; steps of one flow, fields of one kind), in words. The checker refuses these
+/// on the source (P0004); a hand-edited `.json` could still carry them, and then the
+/// runtime would pick one silently (the wrong flow runs, the other group's members
+/// decide). `deploy` refuses such a project.
+pub fn duplicate_names(project: &CompiledProject) -> Vec<String> {
+    fn twice<'a>(what: &str, names: impl IntoIterator<Item = &'a str>, out: &mut Vec<String>) {
+        let mut seen = BTreeSet::new();
+        let mut reported = BTreeSet::new();
+        for n in names {
+            if !seen.insert(n) && reported.insert(n) {
+                out.push(format!("two {what} are called `{n}`"));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    twice("flows", project.flows.iter().map(|f| f.name.as_str()), &mut out);
+    twice("groups", project.groups.iter().map(|g| g.name.as_str()), &mut out);
+    twice(
+        "document kinds",
+        project.documents.iter().map(|d| d.name.as_str()),
+        &mut out,
+    );
+    twice("rules", project.rules.iter().map(|r| r.name.as_str()), &mut out);
+    twice(
+        "agencies",
+        project.agencies.iter().map(|a| a.name.as_str()),
+        &mut out,
+    );
+    for f in &project.flows {
+        twice(
+            &format!("steps of the flow `{}`", f.name),
+            f.steps.iter().map(|s| s.name.as_str()),
+            &mut out,
+        );
+    }
+    for d in &project.documents {
+        twice(
+            &format!("fields of `{}`", d.name),
+            d.fields.iter().map(|f| f.name.as_str()),
+            &mut out,
+        );
     }
     out
 }

@@ -58,8 +58,9 @@ codes! {
     UnknownEvent = "P0020", Error, "unknown event";
     InvalidLiteral = "P0021", Error, "invalid literal";
     OrganogramError = "P0022", Error, "invalid organogram";
-    ShadowedName = "P0023", Error, "field named like an organogram or project name";
+    ShadowedName = "P0023", Error, "field or binding named like an organogram or project name";
     NotInProject = "P0024", Warning, "file in no project";
+    AllowBeyondOwnSteps = "P0025", Error, "the `allow` person handed a step that does not name them";
 }
 
 impl Code {
