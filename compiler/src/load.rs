@@ -164,6 +164,13 @@ pub fn load(path: &Path) -> Result<LoadedProject, LoadError> {
         .find(|d| d.join(CONFIG_FILE).is_file())
         .ok_or_else(|| LoadError::NoConfig(start.to_path_buf()))?
         .to_path_buf();
+    // A write of the project's files that a killed process left half done is finished
+    // (or undone) before anything is read.
+    if let Some(done) = finish_interrupted_write(&root)
+        .map_err(|e| LoadError::Read(root.join(WRITE_JOURNAL), e))?
+    {
+        eprintln!("{}: {done}", root.display());
+    }
     let config_path = root.join(CONFIG_FILE);
     let config: ProjectConfig = toml::from_str(&read(&config_path)?)
         .map_err(|e| LoadError::BadConfig(config_path.clone(), e.message().to_string()))?;
@@ -345,4 +352,183 @@ mod names {
             Path::new("/stad/gedeeld/b.paraaf")
         );
     }
+}
+
+// Writing several files of a project all or none (`paraaf org migrate --apply`).
+//
+// Every new text goes to a temporary file next to its target (synced), while a journal in
+// the project root says `prepared`. Once every temporary file is on disk the journal is
+// replaced by one that says `committed` — the commit point — and the temporary files are
+// renamed over their targets; then the journal is removed. A process killed before the
+// commit point leaves the old files (the next load removes the temporary files); killed
+// after it, the next load renames what is left, so the project is never half of one and
+// half of the other once it is read. The writer holds a lock on `paraaf.toml` throughout,
+// and a load only finishes a journal nobody holds.
+
+/// The journal of a write in progress, in the project root.
+pub const WRITE_JOURNAL: &str = ".paraaf-write.journal";
+
+/// Suffix of the temporary file next to each file being written.
+const WRITE_TMP: &str = ".paraaf-write.tmp";
+
+#[derive(serde::Serialize, Deserialize)]
+struct Journal {
+    /// Past the commit point: every temporary file is complete.
+    committed: bool,
+    /// The files, by project-relative name (`../gedeeld/x.paraaf` for an include outside).
+    files: Vec<String>,
+}
+
+/// Writes `files` (project-relative name, text) into the project at `root`: all of them,
+/// or — when writing fails or the process dies before the commit point — none (see above).
+pub fn write_all_or_none(root: &Path, files: &[(String, String)]) -> std::io::Result<()> {
+    use std::io::Write;
+    let lock = lock_project(root)?;
+    lock.lock()?;
+    finish_locked(root)?;
+    let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
+    write_journal(root, false, &names)?;
+    let prepared = (|| -> std::io::Result<()> {
+        for (i, (name, text)) in files.iter().enumerate() {
+            crash_point("write", i);
+            let mut f = std::fs::File::create(tmp_of(&root.join(name)))?;
+            f.write_all(text.as_bytes())?;
+            f.sync_all()?;
+        }
+        for d in folders(root, &names) {
+            sync_folder(&d)?;
+        }
+        crash_point("commit", 0);
+        write_journal(root, true, &names)
+    })();
+    if let Err(e) = prepared {
+        roll_back(root, &names);
+        return Err(e);
+    }
+    roll_forward(root, &names)
+}
+
+/// Finishes a write that a killed process left (see [`write_all_or_none`]): completes it
+/// past the commit point, removes its temporary files before. Returns what it did, in
+/// words; `None` when there was nothing to finish or another process is writing now.
+pub fn finish_interrupted_write(root: &Path) -> std::io::Result<Option<String>> {
+    if !root.join(WRITE_JOURNAL).exists() {
+        return Ok(None);
+    }
+    let lock = lock_project(root)?;
+    match lock.try_lock() {
+        Ok(()) => finish_locked(root),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(e),
+    }
+}
+
+fn finish_locked(root: &Path) -> std::io::Result<Option<String>> {
+    let text = match std::fs::read_to_string(root.join(WRITE_JOURNAL)) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let journal: Journal = serde_json::from_str(&text).map_err(|e| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("{WRITE_JOURNAL} is not a write journal ({e})"),
+        )
+    })?;
+    let list = journal.files.join(", ");
+    if journal.committed {
+        roll_forward(root, &journal.files)?;
+        Ok(Some(format!(
+            "an interrupted `paraaf org migrate --apply` was completed ({list} written)"
+        )))
+    } else {
+        roll_back(root, &journal.files);
+        Ok(Some(format!(
+            "an interrupted `paraaf org migrate --apply` was rolled back (nothing of it was written: {list} as before)"
+        )))
+    }
+}
+
+/// `paraaf.toml`, opened to be locked: the lock of a write of the project's files.
+fn lock_project(root: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::open(root.join(CONFIG_FILE))
+}
+
+fn tmp_of(path: &Path) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(WRITE_TMP);
+    PathBuf::from(p)
+}
+
+fn folders(root: &Path, names: &[String]) -> std::collections::BTreeSet<PathBuf> {
+    names
+        .iter()
+        .filter_map(|n| root.join(n).parent().map(Path::to_path_buf))
+        .chain([root.to_path_buf()])
+        .collect()
+}
+
+/// Makes a folder's entries (a new or renamed file) durable.
+fn sync_folder(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    std::fs::File::open(dir)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+fn write_journal(root: &Path, committed: bool, files: &[String]) -> std::io::Result<()> {
+    use std::io::Write;
+    let text = serde_json::to_string(&Journal {
+        committed,
+        files: files.to_vec(),
+    })
+    .map_err(std::io::Error::other)?;
+    let path = root.join(WRITE_JOURNAL);
+    let tmp = tmp_of(&path);
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, &path)?;
+    sync_folder(root)
+}
+
+/// Past the commit point: every temporary file over its target (one renamed already is
+/// gone), then the journal removed.
+fn roll_forward(root: &Path, names: &[String]) -> std::io::Result<()> {
+    for (i, name) in names.iter().enumerate() {
+        crash_point("rename", i);
+        let target = root.join(name);
+        match std::fs::rename(tmp_of(&target), &target) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            r => r?,
+        }
+    }
+    for d in folders(root, names) {
+        sync_folder(&d)?;
+    }
+    std::fs::remove_file(root.join(WRITE_JOURNAL))?;
+    sync_folder(root)
+}
+
+/// Before the commit point: the temporary files and the journal removed; the targets were
+/// never touched.
+fn roll_back(root: &Path, names: &[String]) {
+    for name in names {
+        let _ = std::fs::remove_file(tmp_of(&root.join(name)));
+    }
+    let _ = std::fs::remove_file(tmp_of(&root.join(WRITE_JOURNAL)));
+    let _ = std::fs::remove_file(root.join(WRITE_JOURNAL));
+    let _ = sync_folder(root);
+}
+
+/// In debug builds, `PARAAF_CRASH_AT=STAGE:N` (`write:N`, `commit:0`, `rename:N`) ends the
+/// process there at once, as `kill -9` would: the tests of an interrupted write.
+fn crash_point(stage: &str, i: usize) {
+    #[cfg(debug_assertions)]
+    if std::env::var("PARAAF_CRASH_AT").is_ok_and(|v| v == format!("{stage}:{i}")) {
+        std::process::exit(137);
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = (stage, i);
 }

@@ -62,10 +62,19 @@ pub fn log(args: LogArgs) -> Result<ExitCode, String> {
             Event::OrganogramDeployed {
                 version,
                 sha256,
+                renames,
                 shields_widened,
                 ..
             } => {
                 println!("{seq}\t{at}\torganogram version {version} deployed ({sha256})");
+                // The plan's renames: what the flows in flight are read with from now on.
+                for (from, to) in renames {
+                    println!(
+                        "{seq}\t{at}\t  renamed {} → {}",
+                        crate::cli::terminal::escape(from),
+                        crate::cli::terminal::escape(to)
+                    );
+                }
                 for w in shields_widened {
                     println!(
                         "{seq}\t{at}\t  shielded group {} widened to admit {}: {}",

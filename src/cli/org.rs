@@ -185,6 +185,104 @@ impl ProjectView {
     }
 }
 
+/// The project, city and organogram in force that a plan made here is bound to.
+fn made_here(view: &ProjectView) -> paraaf_compiler::org::migrate::Made {
+    let root = &view.loaded.root;
+    let name = std::fs::read_to_string(root.join(paraaf_compiler::load::CONFIG_FILE))
+        .ok()
+        .and_then(|t| toml::from_str::<paraaf_compiler::load::ProjectConfig>(&t).ok())
+        .and_then(|c| c.name)
+        .filter(|n| !n.trim().is_empty());
+    let folder = || {
+        std::path::absolute(root)
+            .ok()
+            .and_then(|r| r.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_default()
+    };
+    paraaf_compiler::org::migrate::Made {
+        project: name.unwrap_or_else(folder),
+        city: view.org().city.clone(),
+        sha256: org_sha256(view.org()),
+    }
+}
+
+/// SHA-256 of an organogram as `org deploy` records it.
+fn org_sha256(org: &paraaf_compiler::org::Organogram) -> String {
+    paraaf_runtime::engine::OrgInForce::sha256_of(&paraaf_compiler::compile::org_snapshot(org))
+}
+
+/// `path` relative to `base`, by their components (`../gedeeld/new-org.toml` for a file
+/// beside the project); `None` when no relative path leads there (another drive).
+fn relative_to(base: &std::path::Path, path: &std::path::Path) -> Option<PathBuf> {
+    use std::path::Component;
+    let clean = |p: &std::path::Path| -> Option<Vec<Component<'static>>> {
+        let mut out: Vec<Component<'static>> = Vec::new();
+        for c in std::path::absolute(p).ok()?.components() {
+            match c {
+                Component::CurDir => {}
+                Component::ParentDir => {
+                    if matches!(out.last(), Some(Component::Normal(_))) {
+                        out.pop();
+                    }
+                }
+                Component::Normal(n) => {
+                    out.push(Component::Normal(Box::leak(n.to_os_string().into_boxed_os_str())))
+                }
+                Component::RootDir => out.push(Component::RootDir),
+                Component::Prefix(_) => return None,
+            }
+        }
+        Some(out)
+    };
+    let (b, p) = (clean(base)?, clean(path)?);
+    let common = b.iter().zip(&p).take_while(|(x, y)| x == y).count();
+    if common == 0 {
+        return None;
+    }
+    let mut rel = PathBuf::new();
+    for _ in common..b.len() {
+        rel.push("..");
+    }
+    for c in &p[common..] {
+        rel.push(c.as_os_str());
+    }
+    Some(rel)
+}
+
+/// The migration plan in `p`.
+fn read_plan(p: &std::path::Path) -> Result<paraaf_compiler::org::migrate::Plan, String> {
+    let text =
+        std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+    paraaf_compiler::org::migrate::read(&text)
+        .map_err(|e| format!("{} is not a migration plan: {e}", p.display()))
+}
+
+/// Refuses a plan made for another city or against another organogram than the one in
+/// force in the database (unless deploying it would change nothing: the same plan again).
+fn plan_fits_database(
+    plan: &paraaf_compiler::org::migrate::Plan,
+    path: &std::path::Path,
+    runtime: &paraaf_runtime::Runtime,
+) -> Result<(), String> {
+    let state = runtime.state();
+    let (Some(in_force), Some((_, dep))) = (&state.organogram, state.current()) else {
+        return Ok(());
+    };
+    let here = paraaf_compiler::org::migrate::Made {
+        project: String::new(),
+        city: dep.compiled.city.clone(),
+        sha256: paraaf_runtime::engine::OrgInForce::sha256_of(&in_force.organogram),
+    };
+    match plan.misfit(&here) {
+        Some(why) => Err(format!(
+            "{}: {why}; nothing was deployed (organogram version {} is in force)",
+            path.display(),
+            in_force.version
+        )),
+        None => Ok(()),
+    }
+}
+
 fn print_diff(d: &paraaf_compiler::org::diff::OrgDiff, project: Option<&str>) {
     for r in &d.renamed {
         println!(
@@ -287,18 +385,14 @@ fn try_plan(
 
 /// The `[rename]` and `[widen]` tables of a migration plan (renames without a new name
 /// left out).
-fn read_plan_renames(p: &std::path::Path) -> Result<(Renames, Renames), String> {
-    let text =
-        std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
-    let plan = paraaf_compiler::org::migrate::read(&text)
-        .map_err(|e| format!("{} is not a migration plan: {e}", p.display()))?;
-    Ok((
+fn plan_renames(plan: paraaf_compiler::org::migrate::Plan) -> (Renames, Renames) {
+    (
         plan.rename
             .into_iter()
             .filter(|(_, to)| !to.is_empty())
             .collect(),
         plan.widen,
-    ))
+    )
 }
 
 type Renames = std::collections::BTreeMap<String, String>;
@@ -419,7 +513,20 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                 (Some(r), true) => {
                     // Exactly what `org deploy` would do: the plan's renames, or none.
                     let (renames, widen) = match &plan {
-                        Some(p) => read_plan_renames(p)?,
+                        Some(p) => {
+                            let plan = read_plan(p)?;
+                            let renames = plan_renames(plan.clone());
+                            let org = paraaf_compiler::compile::org_snapshot(&after);
+                            if !r
+                                .state()
+                                .organogram
+                                .as_ref()
+                                .is_some_and(|o| o.holds(&org, &renames.0))
+                            {
+                                plan_fits_database(&plan, p, r)?;
+                            }
+                            renames
+                        }
                         None => Default::default(),
                     };
                     let mut state = r.state().clone();
@@ -474,14 +581,18 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             let mut d = diff::diff(view.org(), &after);
             d.affected = diff::affected(&d, view.org(), view.index(), &view.files());
             let root = view.loaded.root.clone();
-            let rel = std::path::absolute(&new)
-                .ok()
-                .and_then(|n| {
-                    let r = std::path::absolute(&root).ok()?;
-                    n.strip_prefix(&r).ok().map(|p| p.to_path_buf())
-                })
-                .unwrap_or_else(|| std::path::absolute(&new).unwrap_or(new.clone()));
-            let mut text = migrate::propose(&d, &rel.to_string_lossy());
+            // The new organogram by its path from the project (read from there by
+            // --apply), so the plan means the same in every checkout of the project.
+            let rel = relative_to(&root, &new).ok_or_else(|| {
+                format!(
+                    "{} has no path relative to the project {}: copy it into the project",
+                    new.display(),
+                    root.display()
+                )
+            })?;
+            let rel = rel.to_string_lossy().replace('\\', "/");
+            let made = made_here(&view);
+            let mut text = migrate::propose(&d, &rel, &made);
             let mut widen_open = 0;
             // The proposed renames tried on the project: a shielded group they widen gets
             // an undecided [widen] line, so --apply waits for the administrator's reason.
@@ -540,6 +651,35 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             })?;
             let plan = migrate::read(&plan_text)
                 .map_err(|e| format!("{} is not a migration plan: {e}", plan_path.display()))?;
+            if std::path::Path::new(&plan.organogram).is_absolute()
+                || plan.organogram.starts_with(['/', '\\'])
+            {
+                return Err(format!(
+                    "{}: `organogram = \"{}\"` is an absolute path; a plan names the new organogram relative to the project (`paraaf org migrate --plan NEW {}` writes it so)",
+                    plan_path.display(),
+                    plan.organogram,
+                    project.display()
+                ));
+            }
+            // The plan is this project's, made against the organogram it has now.
+            let here = made_here(&view);
+            if let Some(why) = plan.misfit(&here) {
+                let applied = plan.made_against.is_some()
+                    && plan.project.as_deref() == Some(here.project.as_str())
+                    && read_org(&root.join(&plan.organogram))
+                        .is_ok_and(|new| org_sha256(&new) == here.sha256);
+                if applied {
+                    println!(
+                        "{} is applied already: the project's organogram is its new organogram; nothing was written",
+                        plan_path.display()
+                    );
+                    return Ok(ExitCode::SUCCESS);
+                }
+                return Err(format!(
+                    "{}: {why}; nothing was written",
+                    plan_path.display()
+                ));
+            }
             let undecided: Vec<&String> = plan
                 .rename
                 .iter()
@@ -559,7 +699,6 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             }
             let new_org_path = root.join(&plan.organogram);
             let (_, new_toml) = read_org_toml(&new_org_path)?;
-            let org_target = root.join(view.org_file());
             // The result, checked as `paraaf check` would, before anything is written.
             let mut after = view;
             let (rewritten, widened) = try_plan(&mut after, &plan, new_toml.clone());
@@ -573,7 +712,10 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                 let refused = plan.unconsented(&widened);
                 if !refused.is_empty() {
                     for w in &refused {
-                        println!("{}", migrate::describe(w));
+                        let why = migrate::consent(&plan.widen, &w.group)
+                            .err()
+                            .unwrap_or_default();
+                        println!("{}; {why}", migrate::describe(w));
                     }
                     println!(
                         "nothing was written: the plan widens {} shielded group{}; map the entry onto one that keeps the group's people, or give the reason under [widen] in {} (\"{}\" = \"why\")",
@@ -608,18 +750,16 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                 );
                 return Ok(ExitCode::from(1));
             }
-            // Write through temporary files and renames: a crash leaves each file whole.
-            let mut writes: Vec<(PathBuf, String)> = rewritten
-                .iter()
-                .map(|(name, text)| (root.join(name), text.clone()))
-                .collect();
-            writes.push((org_target.clone(), new_toml));
-            for (path, text) in &writes {
-                let tmp = path.with_extension("paraaf-migrate.tmp");
-                std::fs::write(&tmp, text)
-                    .and_then(|()| std::fs::rename(&tmp, path))
-                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-            }
+            // Every file or none: temporary files, a journal, then renames (a command
+            // after a crash finishes or undoes it; see `load::write_all_or_none`).
+            let mut writes = rewritten.clone();
+            writes.push((after.org_file(), new_toml));
+            paraaf_compiler::load::write_all_or_none(&root, &writes).map_err(|e| {
+                format!(
+                    "cannot write the migration into {}: {e} (the next paraaf command on the project completes the write or undoes it: all files or none)",
+                    root.display()
+                )
+            })?;
             for (name, _) in &rewritten {
                 println!("rewrote {name}");
             }
@@ -644,12 +784,28 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             rt,
         } => {
             let org = paraaf_compiler::compile::org_snapshot(&read_org(&organogram)?);
-            let (renames, widen) = match &plan {
-                Some(p) => read_plan_renames(p)?,
-                None => Default::default(),
+            let plan = match &plan {
+                Some(p) => Some((read_plan(p)?, p)),
+                None => None,
             };
+            let (renames, widen) = plan
+                .as_ref()
+                .map(|(plan, _)| plan_renames(plan.clone()))
+                .unwrap_or_default();
             let mut runtime = rt.open()?;
+            // The plan must be this city's, made against the organogram in force — except
+            // when this changes nothing (the same plan again), which is said below.
+            if let Some((plan, p)) = &plan
+                && !runtime
+                    .state()
+                    .organogram
+                    .as_ref()
+                    .is_some_and(|o| o.holds(&org, &renames))
+            {
+                plan_fits_database(plan, p, &runtime)?;
+            }
             let now = rt.now();
+            let has_renames = !renames.is_empty();
             let report = if dry_run {
                 let mut state = runtime.state().clone();
                 let mut em =
@@ -663,6 +819,18 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                     })
                     .map_err(crate::cli::runtime_args::fail)?
             };
+            if report.unchanged {
+                println!(
+                    "organogram version {} in force is this organogram already{}: nothing was recorded",
+                    report.version,
+                    if has_renames {
+                        ", with the plan's renames"
+                    } else {
+                        ""
+                    }
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
             for w in &report.shields_widened {
                 println!("shield widened: {w}");
             }

@@ -14,8 +14,23 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Plan {
-    /// The new organogram file (relative to the project).
+    /// The new organogram file, relative to the project (written so by `--plan`; an
+    /// absolute path is refused, so a plan copied to another checkout or city never
+    /// reaches into a folder that is not its project's).
     pub organogram: String,
+    /// The project the plan was made for (the `name` of its `paraaf.toml`, else its
+    /// folder's name): `--apply` refuses it in another project.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+    /// The city of the organogram the plan was made against: `org deploy --plan`
+    /// refuses it in a database that runs another city.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// SHA-256 of the organogram in force in the project when the plan was made (of its
+    /// compiled snapshot as JSON, the same hash `org deploy` records): `--apply` and
+    /// `org deploy --plan` refuse a plan made against another organogram.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub made_against: Option<String>,
     /// Old id → new id (renamed entries, and removed ones with a replacement). An empty
     /// new id means "not decided yet": `--apply` refuses until it is filled in.
     #[serde(default)]
@@ -36,15 +51,45 @@ impl Plan {
         widenings
             .iter()
             .filter(|w| w.redefined)
-            .filter(|w| consent(&self.widen, &w.group).is_none())
+            .filter(|w| consent(&self.widen, &w.group).is_err())
             .collect()
     }
 }
 
-/// The reason a plan's `[widen]` table gives for widening `group`, if it gives one (an
-/// empty or blank line is no consent).
-pub fn consent<'a>(widen: &'a BTreeMap<String, String>, group: &str) -> Option<&'a str> {
-    widen.get(group).map(|r| r.trim()).filter(|r| !r.is_empty())
+/// Words that stand in for a reason without giving one.
+const PLACEHOLDERS: &[&str] = &[
+    "x", "xx", "xxx", "ok", "oke", "okay", "todo", "tbd", "fixme", "reden", "reason", "why",
+    "waarom", "ja", "yes", "nvt", "n/a", "na", "idem", "test", "zie", "see", "later", "nodig",
+    "needed", "akkoord", "goed", "fine", "-", "?", "...",
+];
+
+/// The reason a plan's `[widen]` table gives for widening `group`, or why it is no
+/// consent: no line, a blank one, or one that says nothing (fewer than three words, or
+/// only placeholders such as `ok`, `todo`, `reden`). The one reading of a reason, for
+/// `org migrate --apply` and `org deploy` alike.
+pub fn consent<'a>(widen: &'a BTreeMap<String, String>, group: &str) -> Result<&'a str, String> {
+    let Some(reason) = widen.get(group).map(|r| r.trim()) else {
+        return Err("no reason is given under [widen]".into());
+    };
+    if reason.is_empty() {
+        return Err("the reason under [widen] is empty".into());
+    }
+    let words: std::collections::BTreeSet<String> = reason
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() >= 2)
+        .map(str::to_lowercase)
+        .collect();
+    let meaningful = words
+        .iter()
+        .filter(|w| !PLACEHOLDERS.contains(&w.as_str()))
+        .count();
+    if words.len() < 3 || meaningful < 2 {
+        return Err(format!(
+            "the reason {} says nothing: write in a sentence why the wider group is intended (who decided, and when)",
+            quote(reason)
+        ));
+    }
+    Ok(reason)
 }
 
 /// One widening in words: `group `x` would admit 3 people: a, b, c`.
@@ -99,10 +144,61 @@ fn quote(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
 }
 
+/// What a plan is bound to: the project, the city and the organogram it was made against
+/// (see [`Plan::project`], [`Plan::city`], [`Plan::made_against`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Made {
+    /// The project's name.
+    pub project: String,
+    /// The city of its organogram.
+    pub city: String,
+    /// SHA-256 of the organogram in force in the project.
+    pub sha256: String,
+}
+
+impl Plan {
+    /// Why this plan may not be used where `here` holds (another project or city, or
+    /// another organogram in force), in words with what to run; `None` when it fits.
+    /// `project` is compared only when `here.project` is given (the runtime knows the
+    /// city, not the project's folder).
+    pub fn misfit(&self, here: &Made) -> Option<String> {
+        const AGAIN: &str = "make the plan again in this project (`paraaf org migrate --plan NEW PROJECT`) and review it";
+        let (Some(city), Some(sha)) = (&self.city, &self.made_against) else {
+            return Some(format!(
+                "the plan does not say which project and organogram it was made for (`project`, `city`, `made_against`): {AGAIN}"
+            ));
+        };
+        let project = self.project.as_deref().unwrap_or("");
+        if (!here.project.is_empty() && project != here.project) || *city != here.city {
+            return Some(format!(
+                "the plan was made for project `{project}` ({city}), not for `{}` ({}): {AGAIN}",
+                if here.project.is_empty() {
+                    "this one"
+                } else {
+                    &here.project
+                },
+                here.city
+            ));
+        }
+        if *sha != here.sha256 {
+            return Some(format!(
+                "the plan was made against another organogram (sha256 {}) than the one in force (sha256 {}): the organogram changed since; {AGAIN}",
+                short(sha),
+                short(&here.sha256)
+            ));
+        }
+        None
+    }
+}
+
+fn short(sha: &str) -> &str {
+    sha.get(..12).unwrap_or(sha)
+}
+
 /// The plan proposed from a diff, as commented TOML for the administrator to review:
 /// renames filled in (with the reason), removed entries that the project uses left empty
-/// with the closest added entry suggested.
-pub fn propose(d: &OrgDiff, organogram: &str) -> String {
+/// with the closest added entry suggested; bound to the project and organogram `made`.
+pub fn propose(d: &OrgDiff, organogram: &str, made: &Made) -> String {
     let mut out = String::new();
     out.push_str(
         "# Migration plan from `paraaf org migrate --plan`. Review every line, then run\n",
@@ -110,7 +206,14 @@ pub fn propose(d: &OrgDiff, organogram: &str) -> String {
     out.push_str(
         "# `paraaf org migrate --apply`: it rewrites the flows and installs the new organogram.\n",
     );
-    out.push_str(&format!("organogram = {}\n\n[rename]\n", quote(organogram)));
+    out.push_str("# It is for this project and the organogram in force when it was made only.\n");
+    out.push_str(&format!(
+        "organogram = {}\nproject = {}\ncity = {}\nmade_against = {}\n\n[rename]\n",
+        quote(organogram),
+        quote(&made.project),
+        quote(&made.city),
+        quote(&made.sha256)
+    ));
     for r in &d.renamed {
         out.push_str(&format!(
             "{} = {}   # {} renamed: {}\n",

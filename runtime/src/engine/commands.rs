@@ -764,32 +764,8 @@ impl<'a> Emitter<'a> {
                     reason: reason.into(),
                 }),
                 Reroute::Organogram(version) => {
-                    let reason = if role != t.spec.role {
-                        format!(
-                            "organogram version {version}: {} is now {role}, held by {}",
-                            t.spec.role,
-                            show(&holders)
-                        )
-                    } else if holders != t.spec.holders {
-                        format!(
-                            "organogram version {version}: {role} is now held by {} (was {})",
-                            show(&holders),
-                            show(&t.spec.holders)
-                        )
-                    } else {
-                        let gone: Vec<String> = t
-                            .spec
-                            .assignees
-                            .iter()
-                            .filter(|a| !assignees.contains(a))
-                            .cloned()
-                            .collect();
-                        format!(
-                            "organogram version {version}: {} no longer asked ({role} is held by {})",
-                            show(&gone),
-                            show(&holders)
-                        )
-                    };
+                    let reason =
+                        organogram::move_reason(version, &t, &holders, &assignees, &role);
                     let line = format!(
                         "{doc} {}: {} → {} ({reason})",
                         t.spec.id,

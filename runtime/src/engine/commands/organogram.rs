@@ -32,6 +32,30 @@ pub struct OrgDeployment {
     /// Shielded groups that admit people who were not inside before, in words: by the
     /// organogram alone (someone joined the unit), or by the plan with the reason given.
     pub shields_widened: Vec<String>,
+    /// The organogram is the one in force already, and the plan renames nothing that is
+    /// not renamed already: nothing was recorded (`version` is the one in force).
+    pub unchanged: bool,
+}
+
+impl crate::engine::state::OrgInForce {
+    /// SHA-256 of an organogram as `org deploy` records it (its JSON): what a migration
+    /// plan names as `made_against`.
+    pub fn sha256_of(organogram: &Organogram) -> String {
+        crate::sha256_hex(
+            serde_json::to_string(organogram)
+                .unwrap_or_default()
+                .as_bytes(),
+        )
+    }
+
+    /// Deploying `organogram` with `renames` would change nothing: it is the organogram
+    /// in force and every rename is one in force already.
+    pub fn holds(&self, organogram: &Organogram, renames: &BTreeMap<String, String>) -> bool {
+        *self.organogram == *organogram
+            && renames
+                .iter()
+                .all(|(from, to)| self.renames.get(from) == Some(to))
+    }
 }
 
 /// Every organogram id a signer names that `org` lacks.
@@ -167,6 +191,13 @@ impl Emitter<'_> {
                 "no project is deployed yet: deploy one first (`paraaf deploy`)".into(),
             ));
         };
+        // The same organogram again, renaming nothing new (the same plan deployed twice):
+        // no new version, nothing moves.
+        if current.holds(&organogram, &renames) {
+            report.version = current.version;
+            report.unchanged = true;
+            return Ok(report);
+        }
         // Each line of the plan must rename something that is gone to something that is
         // there: renaming an id the new organogram still has would move its tasks, files
         // and shields to another entry (a shielded file to another service).
@@ -258,12 +289,12 @@ impl Emitter<'_> {
             let who = admits.iter().cloned().collect::<Vec<_>>();
             let reason = paraaf_compiler::org::migrate::consent(&widen, group);
             match (redefined, reason) {
-                (true, None) => shield_breaks.push(format!(
-                    "the plan widens the shielded group `{group}`: {} would see its files ({}); map the entry onto one that keeps the group's people, or give the reason under [widen] in the plan",
+                (true, Err(why)) => shield_breaks.push(format!(
+                    "the plan widens the shielded group `{group}`: {} would see its files ({}); {why}. Map the entry onto one that keeps the group's people, or give the reason under [widen] in the plan",
                     who.len(),
                     who.join(", ")
                 )),
-                (true, Some(r)) => {
+                (true, Ok(r)) => {
                     report.shields_widened.push(format!(
                         "`{group}` admits {} by the plan ({r})",
                         who.join(", ")
@@ -425,5 +456,71 @@ impl Emitter<'_> {
         }
         self.reroute(super::Reroute::Organogram(report.version), &mut report);
         report
+    }
+}
+
+/// Why organogram version `version` moved `task` to `assignees`: the role and who holds
+/// it now, who substitutes when the holders are absent (by name: the holder who is away
+/// and the substitute who signs instead), and who is no longer asked.
+pub(super) fn move_reason(
+    version: u32,
+    task: &crate::engine::state::Task,
+    holders: &[String],
+    assignees: &[String],
+    role: &str,
+) -> String {
+    let show = |v: &[&String]| {
+        if v.is_empty() {
+            "nobody".to_string()
+        } else {
+            v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+        }
+    };
+    let all = |v: &[String]| show(&v.iter().collect::<Vec<_>>());
+    let before = &task.spec;
+    let mut why = if role != before.role {
+        format!("{} is now {role}, held by {}", before.role, all(holders))
+    } else if holders != before.holders {
+        format!(
+            "{role} is now held by {} (was {})",
+            all(holders),
+            all(&before.holders)
+        )
+    } else {
+        format!("{role} is held by {}", all(holders))
+    };
+    // Substitutes: asked instead of holders who are away (whom it was escalated to is
+    // asked besides the holders, not instead of them).
+    let substitutes: Vec<&String> = assignees
+        .iter()
+        .filter(|a| !holders.contains(a) && !task.escalated_to.contains(a))
+        .collect();
+    let away: Vec<&String> = holders.iter().filter(|h| !assignees.contains(h)).collect();
+    if !substitutes.is_empty() && !away.is_empty() {
+        why.push_str(&format!(
+            ", who {} absent: {} {} for {}",
+            if away.len() == 1 { "is" } else { "are" },
+            show(&substitutes),
+            if substitutes.len() == 1 {
+                "substitutes"
+            } else {
+                "substitute"
+            },
+            if away.len() == 1 { "them" } else { "them all" }
+        ));
+    }
+    // Whoever was asked and is not any more (a holder who left is named by "was").
+    let gone: Vec<&String> = before
+        .assignees
+        .iter()
+        .filter(|a| !assignees.contains(a) && !before.holders.contains(a))
+        .collect();
+    if gone.is_empty() {
+        format!("organogram version {version}: {why}")
+    } else {
+        format!(
+            "organogram version {version}: {} no longer asked; {why}",
+            show(&gone)
+        )
     }
 }
