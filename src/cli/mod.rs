@@ -2,6 +2,7 @@
 //! 2 usage or I/O error.
 
 mod absence;
+mod queue;
 mod audit;
 mod check;
 mod compile;
@@ -72,6 +73,9 @@ enum Command {
     /// Absences: substitutes take over open tasks.
     #[command(subcommand)]
     Absence(absence::Command),
+    /// The manual queue: tasks nobody can be asked for, and assigning them.
+    #[command(subcommand)]
+    Queue(queue::Command),
     /// Let time pass: start/end absences, send reminders, escalate overdue tasks.
     Tick(audit::TickArgs),
     /// The audit log, as far as a person may see it.
@@ -168,6 +172,7 @@ pub fn run() -> ExitCode {
         Command::Doc(c) => doc::run(c),
         Command::Inbox(a) => inbox::run(a),
         Command::Absence(c) => absence::run(c),
+        Command::Queue(c) => queue::run(c),
         Command::Tick(a) => audit::tick(a),
         Command::Log(a) => audit::log(a),
         Command::Admin(c) => audit::admin(c),

@@ -56,13 +56,17 @@ impl FromRequestParts<WebState> for Me {
         };
         match state.sessions.get(cookie.value()) {
             Ok(s) => {
-                let name = state
-                    .writer
-                    .committed()
+                let committed = state.writer.committed();
+                // Someone who left is signed out at the `org deploy` that removes them; a
+                // renamed person goes on under their new id.
+                let Some(person) = committed.person_now(&s.person) else {
+                    return Err(Redirect::to("/app/login").into_response());
+                };
+                let name = committed
                     .current()
-                    .map_or(s.person.clone(), |(_, d)| d.org.name(&s.person).to_string());
+                    .map_or(person.clone(), |(_, d)| d.org.name(&person).to_string());
                 Ok(Me {
-                    person: s.person,
+                    person,
                     name,
                     csrf: s.csrf,
                     lang,

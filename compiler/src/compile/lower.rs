@@ -122,6 +122,7 @@ pub fn snapshot(org: &Organogram) -> m::Organogram {
                 id: p.id.clone(),
                 name: p.name.clone(),
                 email: p.email.clone(),
+                key: p.key.clone(),
                 positions: p
                     .positions
                     .iter()
@@ -135,6 +136,7 @@ pub fn snapshot(org: &Organogram) -> m::Organogram {
                     .collect(),
             })
             .collect(),
+        retired: org.retired.clone(),
     }
 }
 

@@ -42,6 +42,10 @@ pub struct Organogram {
     pub mandates: Vec<OrgEntry>,
     /// People and their positions.
     pub people: Vec<OrgPerson>,
+    /// Ids of people who left, with the HR key each was given to: an id is a label
+    /// chosen once, never given to another person (see [`OrgPerson::identity`]).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub retired: std::collections::BTreeMap<String, String>,
 }
 
 /// A unit.
@@ -73,8 +77,20 @@ pub struct OrgPerson {
     pub name: String,
     /// E-mail.
     pub email: String,
+    /// The HR key (personeelsnummer): the person's stable identity across renames,
+    /// namesakes and re-imports. Absent in organograms made before keys existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
     /// Positions.
     pub positions: Vec<OrgPosition>,
+}
+
+impl OrgPerson {
+    /// Who this person is, whatever their id or name: the HR key, else (a documented
+    /// fallback) the e-mail address, else only the id itself.
+    pub fn identity(&self) -> String {
+        crate::org::identity(self.key.as_deref(), &self.email, &self.id)
+    }
 }
 
 /// A position.

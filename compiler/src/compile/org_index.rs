@@ -123,6 +123,11 @@ impl OrgIndex {
             .unwrap_or_default()
     }
 
+    /// Whether `person` is in the organogram (has not left).
+    pub fn has_person(&self, person: &str) -> bool {
+        self.people.contains(person)
+    }
+
     /// Every person's id, sorted.
     pub fn people(&self) -> impl Iterator<Item = &str> {
         self.people.iter().map(String::as_str)
@@ -157,10 +162,14 @@ impl OrgIndex {
     /// People who hold `signer` for a document with `fields`, sorted.
     pub fn holders(&self, signer: &Signer, fields: &BTreeMap<String, Value>) -> Vec<String> {
         let mut out: Vec<String> = match signer {
-            Signer::Person { id } => vec![id.clone()],
+            // Only someone in the organogram holds anything: a person who left, named
+            // in a flow or in a document's person field, is asked for nothing (the task
+            // waits in the manual queue).
+            Signer::Person { id } => self.people.contains(id).then(|| id.clone()).into_iter().collect(),
             Signer::PersonField { field } => fields
                 .get(field)
                 .and_then(Value::as_str)
+                .filter(|p| self.people.contains(*p))
                 .map(str::to_string)
                 .into_iter()
                 .collect(),

@@ -1,15 +1,21 @@
 //! Import of the spreadsheet HR keeps: one row per person and position.
 //!
 //! Columns (header required, any order): `id, name, email, department, service, team,
-//! function, mandate`. Units are built from the department → service → team columns;
-//! a function is held in the deepest unit given. A function held in more than one unit
-//! becomes a per-unit function (like `diensthoofd`).
+//! function, mandate`, and `personeelsnummer` (the HR key; `key` is read too). Units are
+//! built from the department → service → team columns; a function is held in the
+//! deepest unit given. A function held in more than one unit becomes a per-unit function
+//! (like `diensthoofd`).
 //!
 //! Files as offices export them: the delimiter (`,`, `;` as a Belgian Excel writes, or a
-//! tab) is read off the header line; quoted fields and CRLF are the `csv` crate's. Rows
-//! are the same person when their id, or else their e-mail, is the same; two people with
-//! the same name and nothing else in common stay two people (`jan-peeters-2`, with a
-//! warning). Ids are transliterated to ASCII (`Ayşe Yıldız` → `ayse-yildiz`).
+//! tab) is read off the header line; quoted fields and CRLF are the `csv` crate's.
+//!
+//! **Identity.** A person is their HR key, never their name: rows with one key are one
+//! person. Without a key column the e-mail address stands in (a fallback, with a
+//! warning). Ids are labels chosen once: imported against the organogram in force
+//! ([`import_csv_against`]), a person keeps the id their key had (a marriage changes the
+//! name, not the id), and an id once given to one person is never given to another — a
+//! newcomer called like someone who left gets `jan-cools-2`, and everyone who left is
+//! kept under `[retired]`. Ids are transliterated to ASCII (`Ayşe Yıldız` → `ayse-yildiz`).
 
 use super::toml_file::*;
 use std::collections::BTreeMap;
@@ -52,6 +58,7 @@ pub fn slug(name: &str) -> String {
 }
 
 const COLUMNS: &[&str] = &[
+    "personeelsnummer",
     "id",
     "name",
     "email",
@@ -93,8 +100,21 @@ fn sniff_delimiter(text: &str) -> u8 {
         .map_or(b',', |(d, _)| *d)
 }
 
-/// Imports the CSV text. Returns the organogram as TOML text, or every bad row.
+/// Imports the CSV text on its own (no organogram before it). Returns the organogram as
+/// TOML text, or every bad row.
 pub fn import_csv(city: &str, text: &str) -> Result<Imported, Vec<RowError>> {
+    import_csv_against(city, text, None)
+}
+
+/// Imports the CSV text against the organogram in force (`previous`): every person keeps
+/// the id their HR key had, new people get ids nobody ever had, and people who left are
+/// recorded under `[retired]` with their key. Returns the organogram as TOML text, or
+/// every bad row.
+pub fn import_csv_against(
+    city: &str,
+    text: &str,
+    previous: Option<&super::Organogram>,
+) -> Result<Imported, Vec<RowError>> {
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     // Line numbers count `\n`; Excel ends lines with CRLF.
     let text = &text.replace("\r\n", "\n");
@@ -141,6 +161,28 @@ pub fn import_csv(city: &str, text: &str) -> Result<Imported, Vec<RowError>> {
     let mut mandates: BTreeMap<String, String> = BTreeMap::new();
     let mut people: Vec<PersonRow<String>> = Vec::new();
     let mut person_index: BTreeMap<String, usize> = BTreeMap::new();
+    // Identity → id, of everyone the organogram in force has or had; every id ever given.
+    let mut known: BTreeMap<String, String> = BTreeMap::new();
+    let mut taken: BTreeMap<String, String> = BTreeMap::new();
+    if let Some(prev) = previous {
+        for p in &prev.people {
+            known.insert(p.identity(), p.id.clone());
+            taken.insert(p.id.clone(), p.identity());
+        }
+        for (id, who) in &prev.retired {
+            known.entry(who.clone()).or_insert_with(|| id.clone());
+            taken.insert(id.clone(), who.clone());
+        }
+    }
+    // Identity → id given in this file.
+    let mut this_file: BTreeMap<String, String> = BTreeMap::new();
+    let has_key = col("personeelsnummer").or(col("key")).is_some();
+    if !has_key {
+        warnings.push(RowError {
+            line: 1,
+            message: "no `personeelsnummer` column: people are told apart by their e-mail address, a fallback that fails when an address changes or is reused; add HR's personnel number as a column".into(),
+        });
+    }
     for record in reader.records() {
         let record = match record {
             Ok(r) => r,
@@ -171,34 +213,70 @@ pub fn import_csv(city: &str, text: &str) -> Result<Imported, Vec<RowError>> {
             bad("the name is empty".into());
             continue;
         }
+        let key = get("personeelsnummer");
+        let key = if key.is_empty() { get("key") } else { key };
+        let who = (!key.is_empty() || !email.is_empty())
+            .then(|| super::identity(Some(&key), &email, ""));
         let given_id = !id.is_empty();
         let id = if given_id {
+            if let (Some(owner), Some(w)) = (taken.get(&id), &who)
+                && owner != w
+            {
+                bad(format!(
+                    "the id `{id}` belongs to another person (key `{owner}`); an id is never given to someone else: leave the id column empty and let the import choose one"
+                ));
+                continue;
+            }
             id
+        } else if let Some(found) = who
+            .as_ref()
+            .and_then(|w| this_file.get(w).or_else(|| known.get(w)))
+        {
+            // This key had an id before (in the organogram in force, or an earlier row):
+            // the person keeps it, whatever their name is now.
+            found.clone()
         } else {
             let base = slug(&name);
+            // Without key or e-mail only the id tells who was who (organograms of before).
+            let legacy = who.is_none()
+                && taken.get(&base).is_some_and(|w| *w == format!("id:{base}"));
+            let free = |c: &str| {
+                !person_index.contains_key(c) && (!taken.contains_key(c) || (legacy && c == base))
+            };
             match person_index.get(&base) {
-                // The same name and the same e-mail: the same person, another position.
-                Some(&i) if !email.is_empty() && people[i].email.eq_ignore_ascii_case(&email) => {
+                // The same name and the same e-mail, no key: the same person.
+                Some(&i)
+                    if key.is_empty()
+                        && !email.is_empty()
+                        && people[i].email.eq_ignore_ascii_case(&email) =>
+                {
                     base
                 }
-                // The same name, but nothing says it is the same person: a second person.
-                Some(_) => {
+                _ if free(&base) => base,
+                _ => {
                     let mut n = 2;
-                    while person_index.contains_key(&format!("{base}-{n}")) {
+                    while !free(&format!("{base}-{n}")) {
                         n += 1;
                     }
                     let new = format!("{base}-{n}");
+                    let earlier = if taken.contains_key(&base) {
+                        "someone in the organogram now or before"
+                    } else {
+                        "an earlier row"
+                    };
                     warnings.push(RowError {
                         line,
                         message: format!(
-                            "a second person called {name} (no id column, and no e-mail in common with the first): imported as `{new}`; give both rows an id to say they are the same person"
+                            "{name} is another person than {earlier} with the id `{base}`: imported as `{new}`"
                         ),
                     });
                     new
                 }
-                None => base,
             }
         };
+        if let Some(w) = &who {
+            this_file.entry(w.clone()).or_insert_with(|| id.clone());
+        }
         if !is_kebab_id(&id) {
             bad(format!(
                 "`{id}` is not a valid id (lower-case letters, digits and dashes, like `an-peeters`)"
@@ -300,12 +378,25 @@ pub fn import_csv(city: &str, text: &str) -> Result<Imported, Vec<RowError>> {
                     id,
                     name,
                     email,
+                    key: (!key.is_empty()).then_some(key),
                     positions: vec![position],
                 });
             }
         }
     }
     errors.extend(clashes);
+    // Everyone the organogram in force has or had who is not in this file left: their
+    // ids stay theirs.
+    let mut retired: BTreeMap<String, String> = previous.map(|p| p.retired.clone()).unwrap_or_default();
+    let present: std::collections::BTreeSet<String> = people
+        .iter()
+        .map(|p| super::identity(p.key.as_deref(), &p.email, &p.id))
+        .collect();
+    for (id, who) in &taken {
+        if !present.contains(who) && !person_index.contains_key(id) {
+            retired.insert(id.clone(), who.clone());
+        }
+    }
     if !errors.is_empty() {
         errors.sort_by_key(|e| e.line);
         return Err(errors);
@@ -326,6 +417,7 @@ pub fn import_csv(city: &str, text: &str) -> Result<Imported, Vec<RowError>> {
             .map(|(id, name)| MandateRow { id, name })
             .collect(),
         people,
+        retired,
     };
     let toml = toml::to_string(&file).map_err(|e| {
         vec![RowError {

@@ -1,6 +1,8 @@
 //! What changed between two organograms, and what it does to a project: units,
-//! functions, mandates and people added, removed, renamed (a new id for the same thing,
-//! told by its name and, for units, its members) and moved; who holds each position
+//! functions, mandates and people added, removed, renamed (a new id for the same thing:
+//! for units, functions and mandates told by name and members or holders; for people
+//! only by their HR key, never by name or e-mail) and moved; ids given to another
+//! person (refused); who holds each position
 //! before and after; and every place in the flows that names something removed or
 //! renamed, found through the resolver (never by spelling).
 
@@ -73,6 +75,17 @@ pub struct Affected {
     pub renamed_to: Option<String>,
 }
 
+/// An id the new organogram gives to another person than the old one did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Reused {
+    /// The id.
+    pub id: String,
+    /// Who had it (name and identity).
+    pub was: String,
+    /// Who has it now.
+    pub now: String,
+}
+
 /// The whole difference.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct OrgDiff {
@@ -92,6 +105,9 @@ pub struct OrgDiff {
     pub holders: Vec<Holders>,
     /// Places in the project that name a removed or renamed entry.
     pub affected: Vec<Affected>,
+    /// Ids given to another person (a namesake under the id of someone in force or
+    /// retired): `org deploy` refuses such an organogram.
+    pub reused: Vec<Reused>,
 }
 
 impl OrgDiff {
@@ -102,6 +118,7 @@ impl OrgDiff {
             && self.renamed.is_empty()
             && self.moved.is_empty()
             && self.holders.is_empty()
+            && self.reused.is_empty()
     }
 
     /// Old id → new id for every rename.
@@ -199,13 +216,22 @@ pub fn diff(old: &Organogram, new: &Organogram) -> OrgDiff {
                     OrgKind::Function | OrgKind::Mandate => {
                         ("holders", jaccard(&before_who[g], &after_who[f]))
                     }
-                    OrgKind::Person => (
-                        "e-mail",
-                        match (person(old, g), person(new, f)) {
-                            (Some(a), Some(b)) if !a.email.is_empty() && a.email == b.email => 1.0,
-                            _ => 0.0,
-                        },
-                    ),
+                    // A person is their key: the same key under a new id is the same
+                    // person (a marriage); a name or an e-mail alone never is.
+                    OrgKind::Person => {
+                        if let (Some(a), Some(b)) = (person(old, g), person(new, f))
+                            && a.key.is_some()
+                            && a.key == b.key
+                        {
+                            pairs.push((
+                                2.0,
+                                g.clone(),
+                                f.clone(),
+                                format!("the same HR key `{}`", a.identity()),
+                            ));
+                        }
+                        continue;
+                    }
                 };
                 let score = name_sim.max(who_sim);
                 if score >= 0.75 || (name_sim >= 0.5 && who_sim >= 0.5) {
@@ -286,6 +312,34 @@ pub fn diff(old: &Organogram, new: &Organogram) -> OrgDiff {
     }
     out.renamed
         .sort_by(|a, b| (a.kind, &a.from).cmp(&(b.kind, &b.from)));
+    // An id that stays but names another person now, or an id of someone who left given
+    // to a newcomer: never the same person.
+    for p in &new.people {
+        let now = p.identity();
+        let was = match person(old, &p.id) {
+            Some(o)
+                if !super::same_person(
+                    (o.key.as_deref(), &o.email),
+                    (p.key.as_deref(), &p.email),
+                ) =>
+            {
+                Some(format!("{} ({})", o.name, o.identity()))
+            }
+            Some(_) => None,
+            None => old
+                .retired
+                .get(&p.id)
+                .filter(|w| !super::is_identity(w, p.key.as_deref(), &p.email, &p.id))
+                .map(|w| format!("someone who left ({w})")),
+        };
+        if let Some(was) = was {
+            out.reused.push(Reused {
+                id: p.id.clone(),
+                was,
+                now: format!("{} ({now})", p.name),
+            });
+        }
+    }
     // Units under another parent (by their new id).
     let renames = out.renames();
     let now = |id: &str| renames.get(id).cloned().unwrap_or_else(|| id.to_string());

@@ -6,7 +6,7 @@ mod toml_file;
 
 pub mod diff;
 pub mod migrate;
-pub use csv_import::{Imported, RowError, import_csv, slug};
+pub use csv_import::{Imported, RowError, import_csv, import_csv_against, slug};
 pub use model::*;
 pub use slug as ascii_id;
 pub use toml_file::{OrgFile, is_kebab_id, load_toml};

@@ -93,10 +93,51 @@ pub struct Person {
     pub name: String,
     /// E-mail address.
     pub email: String,
+    /// The HR key (personeelsnummer): who this person is across renames, namesakes and
+    /// re-imports. `None` in organograms without keys (the e-mail is the fallback).
+    pub key: Option<String>,
     /// Positions held today.
     pub positions: Vec<Position>,
     /// Span of the id.
     pub span: Range<usize>,
+}
+
+/// Who a person is, whatever their id or name: the HR key; else, as a documented
+/// fallback, `e-mail:` and the address in lower case; else `id:` and the id (nothing
+/// then tells a namesake apart). One function for the compiler, the importer and the
+/// runtime.
+pub fn identity(key: Option<&str>, email: &str, id: &str) -> String {
+    match key.map(str::trim).filter(|k| !k.is_empty()) {
+        Some(k) => k.to_string(),
+        None if !email.trim().is_empty() => format!("e-mail:{}", email.trim().to_lowercase()),
+        None => format!("id:{id}"),
+    }
+}
+
+/// Whether the person recorded as `recorded` (an [`identity`]) is the one with this key
+/// and e-mail: the same identity, or — when keys were added to an organogram without
+/// them — the same e-mail address the recorded fallback names.
+pub fn is_identity(recorded: &str, key: Option<&str>, email: &str, id: &str) -> bool {
+    recorded == identity(key, email, id)
+        || (!email.trim().is_empty()
+            && recorded == format!("e-mail:{}", email.trim().to_lowercase()))
+        || recorded == format!("id:{id}")
+}
+
+/// Whether two entries of one id (before and after an HR export) are the same person:
+/// the same HR key when both have one, else the same e-mail address.
+pub fn same_person(a: (Option<&str>, &str), b: (Option<&str>, &str)) -> bool {
+    match (a.0, b.0) {
+        (Some(x), Some(y)) => x == y,
+        _ => a.1.trim().eq_ignore_ascii_case(b.1.trim()),
+    }
+}
+
+impl Person {
+    /// Who this person is: see [`identity`].
+    pub fn identity(&self) -> String {
+        identity(self.key.as_deref(), &self.email, &self.id)
+    }
 }
 
 /// A whole organogram, with lookups. Built by [`super::load_toml`].
@@ -112,6 +153,9 @@ pub struct Organogram {
     pub mandates: Vec<Mandate>,
     /// People.
     pub people: Vec<Person>,
+    /// Ids of people who left → the identity each was given to (`[retired]`): never
+    /// given to anyone else.
+    pub retired: BTreeMap<String, String>,
     pub(crate) index: BTreeMap<String, (OrgKind, usize)>,
     /// Lookups built once per organogram (so once per revision of its salsa query).
     pub(crate) lookup: Lookup,
@@ -176,6 +220,7 @@ impl Organogram {
                     id: p.id.clone(),
                     name: p.name.clone(),
                     email: p.email.clone(),
+                    key: p.key.clone(),
                     positions: p
                         .positions
                         .iter()
@@ -190,6 +235,7 @@ impl Organogram {
                     span: 0..0,
                 })
                 .collect(),
+            retired: c.retired.clone(),
             index: BTreeMap::new(),
             lookup: Lookup::default(),
         };

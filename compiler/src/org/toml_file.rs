@@ -27,6 +27,11 @@ pub struct OrgFile<S = Spanned<String>> {
     /// People.
     #[serde(default)]
     pub people: Vec<PersonRow<S>>,
+    /// `[retired]`: the id of every person who left → their HR key (or e-mail). Kept so
+    /// that an id, once given to a person, is never given to another (`org import`
+    /// writes it; `org deploy` refuses an organogram that reuses one).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub retired: std::collections::BTreeMap<String, String>,
 }
 
 /// `[[units]]`
@@ -95,6 +100,11 @@ pub struct PersonRow<S> {
     /// E-mail.
     #[serde(default)]
     pub email: String,
+    /// The HR key (personeelsnummer): the person's identity across renames and
+    /// namesakes. Optional; without it the e-mail address stands in (with a warning from
+    /// `org import`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
     /// Positions.
     #[serde(default)]
     pub positions: Vec<PositionRow<S>>,
@@ -145,6 +155,7 @@ pub fn load_toml(file: &str, text: &str) -> (Organogram, Vec<Diagnostic>) {
     };
     let mut org = Organogram {
         city: raw.city,
+        retired: raw.retired,
         ..Default::default()
     };
     for u in raw.units {
@@ -207,8 +218,38 @@ pub fn load_toml(file: &str, text: &str) -> (Organogram, Vec<Diagnostic>) {
             id: p.id.into_inner(),
             name: p.name,
             email: p.email,
+            key: p.key.map(|k| k.trim().to_string()).filter(|k| !k.is_empty()),
             positions,
         });
+    }
+    // One person, one key; an id of someone who left stays theirs.
+    let mut keys: std::collections::BTreeMap<String, &Person> = Default::default();
+    for p in &org.people {
+        let who = p.identity();
+        if let Some(first) = keys.insert(who.clone(), p)
+            && p.key.is_some()
+        {
+            err(
+                p.span.clone(),
+                format!(
+                    "`{}` and `{}` have the same HR key `{who}`; a key belongs to one person",
+                    first.id, p.id
+                ),
+                "one person has one entry under [[people]] with all their positions; correct the key of the other",
+            );
+        }
+        if let Some(was) = org.retired.get(&p.id)
+            && *was != who
+        {
+            err(
+                p.span.clone(),
+                format!(
+                    "the id `{}` belonged to someone who left (key `{was}`); an id is never given to another person",
+                    p.id
+                ),
+                "give this person a new id (`paraaf org import` picks one, like `jan-cools-2`)",
+            );
+        }
     }
     let parents: Vec<_> = org
         .units

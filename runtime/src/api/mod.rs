@@ -54,7 +54,10 @@ pub struct SubmitRequest {
     /// signers' web app shows it.
     #[serde(default)]
     pub content_base64: Option<String>,
-    /// SHA-256 (hex) of content stored elsewhere.
+    /// SHA-256 (hex) of content: with `content` or `content_base64`, checked against
+    /// it; alone, it references content the caller uploaded themselves before (with an
+    /// earlier submission). A hash alone never grants anything: content someone else
+    /// uploaded, or none, is refused alike (422).
     #[serde(default)]
     pub content_sha256: Option<String>,
 }
@@ -151,7 +154,7 @@ pub struct Problem {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Paraaf runtime API", description = "Submit and sign documents of a city's signing flows."),
-    paths(submit, list_documents, show_document, sign, refuse, comment, inbox, webhooks::receive, health, describe_problem),
+    paths(submit, list_documents, show_document, document_content, sign, refuse, comment, inbox, webhooks::receive, health, describe_problem),
     components(schemas(SubmitRequest, RefuseRequest, CommentRequest, DocumentSummary, DocumentList, WriteResult, Problem)),
     modifiers(&BearerAuth, &ErrorResponses)
 )]
@@ -278,6 +281,7 @@ pub fn router(
         )
         .route("/documents", post(submit).get(list_documents))
         .route("/documents/{id}", get(show_document))
+        .route("/documents/{id}/content", get(document_content))
         .route("/documents/{id}/sign", post(sign))
         .route("/documents/{id}/refuse", post(refuse))
         .route("/documents/{id}/comment", post(comment))
@@ -383,23 +387,29 @@ async fn problems_everywhere(response: Response) -> Response {
     r
 }
 
-/// `GET /health`: 200 with the committed head while the writer runs, 503 once it stopped.
-/// No token needed; tells nothing about documents.
+/// `GET /health`: 200 while the writer runs, 503 once it stopped. No token needed, and
+/// then it tells nothing but that: without a valid token, no count of any kind (the
+/// number of events grows with every action, also on documents the caller may not see).
+/// With a valid token it also gives the committed head and the deployed versions.
 #[utoipa::path(get, path = "/health", security(()),
-    responses((status = 200, description = "`{\"status\":\"ok\",\"events\":N,\"versions\":V}` while the writer runs")))]
-async fn health(State(state): State<AppState>) -> Response {
+    responses((status = 200, description = "`{\"status\":\"ok\"}` while the writer runs; with a valid bearer token also `\"events\":N,\"versions\":V`")))]
+async fn health(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if !state.writer.running() {
         return respond(problem(503, "storage", "the writer stopped"));
     }
-    let s = state.writer.committed();
-    respond(Answer {
-        status: 200,
-        body: serde_json::json!({
+    let body = if caller(&state, &headers).is_some() {
+        let s = state.writer.committed();
+        serde_json::json!({
             "status": "ok",
             "events": s.last_seq,
             "versions": s.deployments.len(),
         })
-        .to_string(),
+    } else {
+        serde_json::json!({"status": "ok"})
+    };
+    respond(Answer {
+        status: 200,
+        body: body.to_string(),
     })
 }
 
@@ -426,10 +436,9 @@ fn caller(state: &AppState, headers: &HeaderMap) -> Option<String> {
     }
     let token = token.trim();
     // Tokens are kept as SHA-256 hashes only (see `paraaf admin token add`).
-    state
-        .tokens
-        .get(&crate::sha256_hex(token.as_bytes()))
-        .cloned()
+    let person = state.tokens.get(&crate::sha256_hex(token.as_bytes()))?;
+    // A token of someone who left stops working; a renamed person's token follows them.
+    state.writer.committed().person_now(person)
 }
 
 /// Longest idempotency key accepted (a UUID is 36; room for a prefix).
@@ -615,18 +624,46 @@ async fn submit(
         )));
     }
     // The content is kept before its document is submitted (addressed by its hash, so a
-    // submission that is then refused leaves only an unreferenced row).
-    if let (Some(b), Some(db)) = (bytes, state.contents.clone()) {
-        let Some(media_type) = crate::contents::media_type_of(&b) else {
-            return respond(error_answer(&RuntimeError::Invalid(
-                "the content is neither a PDF nor UTF-8 text".into(),
-            )));
-        };
-        let put = tokio::task::spawn_blocking(move || crate::contents::put(&db, media_type, &b))
+    // submission that is then refused leaves only an unreferenced row), with the caller
+    // as its uploader. A hash alone must name content this caller uploaded: whose hash
+    // a former colleague noted, or that nobody uploaded, is answered alike.
+    match (bytes, state.contents.clone()) {
+        (Some(b), Some(db)) => {
+            let Some(media_type) = crate::contents::media_type_of(&b) else {
+                return respond(error_answer(&RuntimeError::Invalid(
+                    "the content is neither a PDF nor UTF-8 text".into(),
+                )));
+            };
+            let owner = person.clone();
+            let put = tokio::task::spawn_blocking(move || {
+                crate::contents::put(&db, &owner, media_type, &b)
+            })
             .await
             .unwrap_or_else(|_| Err(RuntimeError::Storage("the content was not kept".into())));
-        if let Err(e) = put {
-            return respond(error_answer(&e));
+            if let Err(e) = put {
+                return respond(error_answer(&e));
+            }
+        }
+        (Some(_), None) => {}
+        (None, db) => {
+            let (sha, owner) = (content_sha256.clone(), person.clone());
+            let owned = match db {
+                Some(db) => tokio::task::spawn_blocking(move || {
+                    crate::contents::owned(&db, &sha, &owner)
+                })
+                .await
+                .unwrap_or_else(|_| Err(RuntimeError::Storage("a read failed".into()))),
+                None => Ok(false),
+            };
+            match owned {
+                Ok(true) => {}
+                Ok(false) => {
+                    return respond(error_answer(&RuntimeError::Invalid(
+                        crate::contents::NOT_YOURS.into(),
+                    )));
+                }
+                Err(e) => return respond(error_answer(&e)),
+            }
         }
     }
     let sub = Submission {
@@ -778,6 +815,42 @@ async fn show_document(
             })
             .await,
     )
+}
+
+/// The content of a document (its PDF or text), if the caller may read it through that
+/// document (see `contents::for_reader`); 404 otherwise, as for a missing document.
+#[utoipa::path(get, path = "/documents/{id}/content", params(("id" = String, Path, description = "Document id")),
+    responses((status = 200, description = "The content, `application/pdf` or `text/plain`"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn document_content(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(person) = caller(&state, &headers) else {
+        return unauthorized();
+    };
+    let Some(db) = state.contents.clone() else {
+        return respond(error_answer(&RuntimeError::NotFound));
+    };
+    let s = state.writer.committed();
+    let read = tokio::task::spawn_blocking(move || {
+        crate::contents::for_reader(&s, &db, &person, &id)
+    })
+    .await
+    .unwrap_or_else(|_| Err(RuntimeError::Storage("a read failed".into())));
+    match read {
+        Ok(Some((media_type, body))) => (
+            StatusCode::OK,
+            [
+                (header::CONTENT_TYPE, media_type),
+                (header::CONTENT_DISPOSITION, "attachment".to_string()),
+            ],
+            body,
+        )
+            .into_response(),
+        Ok(None) => respond(error_answer(&RuntimeError::NotFound)),
+        Err(e) => respond(error_answer(&e)),
+    }
 }
 
 /// A write on a document by `person` (the caller, already known: the body was read

@@ -3,8 +3,10 @@
 //! the store before anyone can observe the new state.
 
 mod organogram;
+mod queue;
 
 pub use organogram::OrgDeployment;
+pub use queue::{Queued, queued};
 
 use super::errors::RuntimeError;
 use super::events::{Event, TaskSpec};
@@ -31,6 +33,42 @@ pub struct Emitter<'a> {
     pub calendar: &'a Calendar,
     /// Events emitted, with their sequence numbers.
     pub events: Vec<(u64, DateTime<Utc>, Event)>,
+    /// How new documents are named.
+    pub doc_ids: DocIds,
+}
+
+/// How [`Emitter::submit`] names a new document. The id is drawn here, in the command,
+/// and recorded in the `document_submitted` event: the fold never draws anything.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DocIds {
+    /// `d-` and 16 random characters (`a`–`z`, `2`–`7`: 80 bits from the operating
+    /// system's CSPRNG). An id tells nothing: not how many documents there are, not
+    /// whether another one exists, not when it came (sequential ids did: `d-17` then
+    /// `d-19` showed that `d-18` existed, hidden or not).
+    #[default]
+    Random,
+    /// `d-1`, `d-2`, … in order: for states that never reach anyone, so that their
+    /// output is the same at every run (`paraaf test`, `paraaf diff`).
+    Numbered,
+}
+
+/// A fresh random document id (see [`DocIds::Random`]).
+fn random_doc_id() -> Result<String, RuntimeError> {
+    const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+    let mut bytes = [0u8; 10];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| RuntimeError::Storage(format!("no random source for a document id: {e}")))?;
+    // 80 bits, 5 at a time.
+    let mut bits: u128 = 0;
+    for b in bytes {
+        bits = bits << 8 | u128::from(b);
+    }
+    let mut id = String::with_capacity(18);
+    id.push_str("d-");
+    for i in (0..16).rev() {
+        id.push(ALPHABET[(bits >> (5 * i)) as usize & 31] as char);
+    }
+    Ok(id)
 }
 
 /// What a submission carries.
@@ -59,6 +97,23 @@ impl<'a> Emitter<'a> {
             now,
             calendar,
             events: Vec::new(),
+            doc_ids: DocIds::Random,
+        }
+    }
+
+    /// The id of the next document (see [`DocIds`]): never one that exists, nor (when
+    /// random) one that reads as an older database's `d-N`, which keys the projection by
+    /// its number (see `store::projection_key`).
+    fn new_doc_id(&self) -> Result<String, RuntimeError> {
+        match self.doc_ids {
+            DocIds::Numbered => Ok(format!("d-{}", self.state.documents.len() + 1)),
+            DocIds::Random => loop {
+                let id = random_doc_id()?;
+                if crate::store::number(&id).is_none() && !self.state.documents.contains_key(&id)
+                {
+                    return Ok(id);
+                }
+            },
         }
     }
 
@@ -83,6 +138,13 @@ impl<'a> Emitter<'a> {
             return Err(RuntimeError::Invalid(format!(
                 "compiled project has schema `{}`; this runtime reads `{SCHEMA}`",
                 project.schema
+            )));
+        }
+        let twice = paraaf_compiler::compile::shield::duplicate_names(&project);
+        if !twice.is_empty() {
+            return Err(RuntimeError::Invalid(format!(
+                "the compiled project defines a name twice, so the runtime could not tell which one is meant; nothing was deployed (was the .json edited? compile it again with `paraaf compile`):\n  - {}",
+                twice.join("\n  - ")
             )));
         }
         let org = crate::org::OrgIndex::new(&project.organogram);
@@ -158,7 +220,7 @@ impl<'a> Emitter<'a> {
                 dep.broken.join("; ")
             )));
         }
-        if !dep.org.is_person(&sub.uploader) {
+        if self.state.has_left(&sub.uploader) || !dep.org.is_person(&sub.uploader) {
             return Err(RuntimeError::Invalid(format!(
                 "`{}` is not a person in the organogram",
                 sub.uploader
@@ -206,15 +268,23 @@ impl<'a> Emitter<'a> {
                 )));
             }
         }
+        // Members only: the `allow` exception lets the person in the field read and sign
+        // their own file, never submit one (about themself or anyone).
         if let Some(sh) = dep.shields.shield(&kind.name)
             && dep.org.is_person(&sub.uploader)
-            && !dep.shields.inside(&kind.name, &fields, &sub.uploader)
+            && !dep.shields.member(&kind.name, &sub.uploader)
         {
             return Err(RuntimeError::Forbidden(format!(
-                "{} is not in the group `{}`; only its members may submit a {} (it is shielded)",
+                "{} is not in the group `{}`; only its members may submit a {} (it is shielded{})",
                 dep.org.name(&sub.uploader),
                 sh.group,
-                kind.name
+                kind.name,
+                match &sh.allow {
+                    Some(f) => format!(
+                        "; the person in `{f}` may read and sign it, not submit it"
+                    ),
+                    None => String::new(),
+                }
             )));
         }
         let types: BTreeMap<String, String> = kind
@@ -278,7 +348,7 @@ impl<'a> Emitter<'a> {
                 "the title contains control characters or text-direction overrides (a tab, a newline, an escape)".into(),
             ));
         }
-        let doc = format!("d-{}", self.state.documents.len() + 1);
+        let doc = self.new_doc_id()?;
         // Without a title, a `titel` (or `title`) field is the title shown in inboxes,
         // whichever way the document came in (CLI, HTTP, webhook).
         let from_field = ["titel", "title"]
@@ -332,6 +402,15 @@ impl<'a> Emitter<'a> {
         let fields = d.fields.clone();
         let d_kind = d.kind.clone();
         let version = d.version;
+        // Task ids count within their document (after its highest, also of an older log
+        // whose ids counted over all documents): a global count told a reader how many
+        // tasks opened on documents they may not see.
+        let task_base = d
+            .tasks
+            .iter()
+            .filter_map(|t| t.spec.id.strip_prefix("t-")?.parse::<u64>().ok())
+            .max()
+            .unwrap_or(0);
         let env = Env {
             fields: &fields,
             types: &types,
@@ -356,18 +435,24 @@ impl<'a> Emitter<'a> {
             let mut tasks = Vec::new();
             let mut refusals = Vec::new();
             for (j, signer) in signatures {
+                let own = dep.shields.names_allow(&d_kind, signer);
                 let (holders, mut kept_out) = shield_split(
                     self.state,
                     version,
                     &d_kind,
                     &fields,
                     dep.org.holders(signer, &fields),
+                    own,
                 );
                 let role = dep.org.role(signer, &fields);
-                let (assignees, subs_out) =
-                    self.route(&dep, version, &d_kind, &role, &holders, &fields);
+                let (assignees, subs_out) = if own {
+                    // The person in the `allow` field signs themself; nobody substitutes.
+                    (holders.clone(), Vec::new())
+                } else {
+                    self.route(&dep, version, &d_kind, &role, &holders, &fields)
+                };
                 kept_out.extend(subs_out);
-                let id = format!("t-{}", self.state.task_count + tasks.len() as u64 + 1);
+                let id = format!("t-{}", task_base + tasks.len() as u64 + 1);
                 // A shield kept someone out, or a shielded task has nobody inside (a
                 // plain vacancy is no shield matter).
                 let shielded = dep.shields.shield(&d_kind).is_some();
@@ -431,7 +516,8 @@ impl<'a> Emitter<'a> {
                     .into_iter()
                     .filter(|p| !self.state.is_absent(p, day) && !holders.contains(p))
                     .collect();
-                let (subs, out) = shield_split(self.state, version, kind, fields, candidates);
+                let (subs, out) =
+                    shield_split(self.state, version, kind, fields, candidates, false);
                 kept_out.extend(out);
                 if !subs.is_empty() {
                     return (subs, kept_out);
@@ -466,7 +552,8 @@ impl<'a> Emitter<'a> {
 
     /// Finds the open task of `person` on a document they may see.
     fn open_task(&self, doc: &str, person: &str) -> Result<(String, Option<String>), RuntimeError> {
-        if !may_see(self.state, person, doc) {
+        // Someone who left signs nothing, whatever a task still says.
+        if self.state.has_left(person) || !may_see(self.state, person, doc) {
             return Err(RuntimeError::NotFound);
         }
         let d = &self.state.documents[doc];
@@ -685,6 +772,12 @@ impl<'a> Emitter<'a> {
                 continue;
             };
             for t in d.tasks.iter().filter(|t| t.status == TaskStatus::Open) {
+                // Only a step that names the `allow` field may go to the person in it.
+                let own = dep
+                    .flow(&d.flow)
+                    .and_then(|f| f.steps.get(t.step))
+                    .and_then(|s| s.signatures.get(t.spec.signature))
+                    .is_some_and(|sig| dep.shields.names_allow(&d.kind, &sig.signer));
                 let (holders, role) = match why {
                     Reroute::Absences(_) => (t.spec.holders.clone(), t.spec.role.clone()),
                     Reroute::Organogram(_) => {
@@ -702,9 +795,12 @@ impl<'a> Emitter<'a> {
                     }
                 };
                 let (holders, mut kept_out) =
-                    shield_split(self.state, d.version, &d.kind, &d.fields, holders);
-                let (mut fresh, out) =
-                    self.route(dep, d.version, &d.kind, &role, &holders, &d.fields);
+                    shield_split(self.state, d.version, &d.kind, &d.fields, holders, own);
+                let (mut fresh, out) = if own {
+                    (holders.clone(), Vec::new())
+                } else {
+                    self.route(dep, d.version, &d.kind, &role, &holders, &d.fields)
+                };
                 kept_out.extend(out);
                 // Whoever it was escalated to keeps it while they are in the organogram
                 // (and inside the shield); a substitute of an absence that ended does
@@ -717,7 +813,7 @@ impl<'a> Emitter<'a> {
                         .cloned()
                         .collect();
                     let (targets, out) =
-                        shield_split(self.state, d.version, &d.kind, &d.fields, targets);
+                        shield_split(self.state, d.version, &d.kind, &d.fields, targets, false);
                     kept_out.extend(out);
                     for a in targets {
                         if !fresh.contains(&a) && !holders.contains(&a) {
@@ -892,6 +988,7 @@ impl<'a> Emitter<'a> {
                         &d.kind,
                         &d.fields,
                         dep.org.holders(&esc.to, &d.fields),
+                        false,
                     );
                     let role = dep.org.role(&esc.to, &d.fields);
                     let (mut to, subs_out) =
@@ -972,17 +1069,29 @@ fn shield_reason(dep: &Deployment, kind: &str, refused: &[String]) -> String {
     }
 }
 
-/// Splits `people` into those inside the shield of `kind` and those kept out.
+/// Splits `people` into those inside the shield of `kind` and those kept out. `own`: the
+/// step names the kind's `allow` field, so the person in it is admitted; for every other
+/// step, substitute and escalation only the group's members are (in the document's
+/// version and today's).
 fn shield_split(
     state: &State,
     version: u32,
     kind: &str,
     fields: &BTreeMap<String, Value>,
     people: Vec<String>,
+    own: bool,
 ) -> (Vec<String>, Vec<String>) {
+    let member = |p: &str| {
+        state
+            .deployment(version)
+            .is_some_and(|d| d.shields.member(kind, p))
+            && state
+                .current()
+                .is_none_or(|(_, d)| d.shields.member(kind, p))
+    };
     people
         .into_iter()
-        .partition(|p| state.inside_shield(version, kind, fields, p))
+        .partition(|p| state.inside_shield(version, kind, fields, p) && (own || member(p)))
 }
 
 /// Longest title accepted.

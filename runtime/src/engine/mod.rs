@@ -7,7 +7,7 @@ mod events;
 mod state;
 pub mod text;
 
-pub use commands::{Emitter, OrgDeployment, Submission};
+pub use commands::{DocIds, Emitter, OrgDeployment, Queued, Submission, queued};
 pub use errors::RuntimeError;
 pub use events::{Event, ShieldWidened, TaskSpec};
 pub use state::{

@@ -295,6 +295,49 @@ pub struct OrgInForce {
     pub organogram: Arc<paraaf_compiler::compile::model::Organogram>,
     /// Old id → new id, accumulated over organogram versions.
     pub renames: BTreeMap<String, String>,
+    /// Every person id ever in force (or retired) → the identity (HR key) it was given
+    /// to, first come: an id names one person for the life of the log, so the ids in
+    /// events keep the key (see `org::identity`).
+    #[serde(default)]
+    pub identities: BTreeMap<String, String>,
+}
+
+impl OrgInForce {
+    /// The identities after `org` comes into force on top of `before`: the ids it and
+    /// its `[retired]` give, never overwriting an id's first owner.
+    pub fn identities_with(
+        before: Option<&OrgInForce>,
+        org: &paraaf_compiler::compile::model::Organogram,
+    ) -> BTreeMap<String, String> {
+        let mut out = before.map(|o| o.identities.clone()).unwrap_or_default();
+        for p in &org.people {
+            out.entry(p.id.clone()).or_insert_with(|| p.identity());
+        }
+        for (id, who) in &org.retired {
+            out.entry(id.clone()).or_insert_with(|| who.clone());
+        }
+        out
+    }
+
+    /// The ids `org` gives to another person than the one they were given to before, in
+    /// words: never allowed (a namesake would read and sign the first one's files).
+    pub fn reused_ids(&self, org: &paraaf_compiler::compile::model::Organogram) -> Vec<String> {
+        org.people
+            .iter()
+            .filter_map(|p| {
+                let was = self.identities.get(&p.id)?;
+                (!paraaf_compiler::org::is_identity(was, p.key.as_deref(), &p.email, &p.id))
+                    .then(|| {
+                        format!(
+                            "`{}` ({}, {}) has the id of another person (`{was}`); an id is given to one person only — give the newcomer another id (`paraaf org import` does)",
+                            p.id,
+                            p.name,
+                            p.identity()
+                        )
+                    })
+            })
+            .collect()
+    }
 }
 
 /// An invoice `finance run` imported.
@@ -341,6 +384,29 @@ impl State {
             .current()
             .is_none_or(|(_, d)| d.shields.inside(kind, fields, person));
         in_version && in_current
+    }
+
+    /// Whether `person` has left: an organogram is in force and they are not in it (nor
+    /// renamed to an id in it). People who left sign, submit and read nothing; their
+    /// tokens and sessions stop working at the `org deploy` that removes them.
+    pub fn has_left(&self, person: &str) -> bool {
+        self.person_now(person).is_none_or(|p| p != person)
+    }
+
+    /// The id `person` (named by a token, a session or `--as`) has today: the same id,
+    /// the new id of the same person after a rename (the same HR key), or `None` when
+    /// they left. Before any organogram is in force, everyone is who they say.
+    pub fn person_now(&self, person: &str) -> Option<String> {
+        let Some(o) = &self.organogram else {
+            return Some(person.to_string());
+        };
+        if o.organogram.people.iter().any(|p| p.id == person) {
+            return Some(person.to_string());
+        }
+        let to = o.renames.get(person)?;
+        let who = o.identities.get(person)?;
+        (o.identities.get(to) == Some(who) && o.organogram.people.iter().any(|p| p.id == *to))
+            .then(|| to.clone())
     }
 
     /// Whether `person` is absent on `day`.
@@ -434,10 +500,13 @@ impl State {
                     Some(o) if *o.organogram == project.organogram => o.renames.clone(),
                     _ => BTreeMap::new(),
                 };
+                let identities =
+                    OrgInForce::identities_with(self.organogram.as_ref(), &project.organogram);
                 self.organogram = Some(OrgInForce {
                     version,
                     organogram: Arc::new(project.organogram.clone()),
                     renames,
+                    identities,
                 });
                 self.push_deployment(Arc::new((**project).clone()));
                 self.reindex_deployments();
@@ -488,10 +557,55 @@ impl State {
                         }
                     }
                 }
+                // A person under a new id (the same HR key: a marriage) keeps what they
+                // uploaded and signed; only a rename between ids of one identity does.
+                let identities = OrgInForce::identities_with(self.organogram.as_ref(), organogram);
+                let people: BTreeMap<&str, &str> = renames
+                    .iter()
+                    .filter(|(from, to)| {
+                        matches!((identities.get(*from), identities.get(*to)), (Some(a), Some(b)) if a == b)
+                    })
+                    .map(|(a, b)| (a.as_str(), b.as_str()))
+                    .collect();
+                if !people.is_empty() {
+                    let touched: Vec<String> = self
+                        .documents
+                        .values()
+                        .filter(|d| {
+                            people.contains_key(d.uploader.as_str())
+                                || d.signers.iter().any(|s| people.contains_key(s.as_str()))
+                                || d.tasks.iter().any(|t| {
+                                    t.escalated_to.iter().any(|s| people.contains_key(s.as_str()))
+                                })
+                        })
+                        .map(|d| d.id.clone())
+                        .collect();
+                    let now = |s: &String| people.get(s.as_str()).map_or(s.clone(), |t| t.to_string());
+                    for id in touched {
+                        if let Some(d) = self.doc_mut(&id) {
+                            d.uploader = now(&d.uploader);
+                            d.signers = d.signers.iter().map(now).collect();
+                            for t in &mut d.tasks {
+                                t.spec.holders = t.spec.holders.iter().map(now).collect();
+                                t.spec.assignees = t.spec.assignees.iter().map(now).collect();
+                                t.escalated_to = t.escalated_to.iter().map(now).collect();
+                                if let Some((by, _)) = &mut t.decided_by {
+                                    *by = now(by);
+                                }
+                            }
+                        }
+                    }
+                    for (from, to) in &people {
+                        if let Some(set) = self.open_tasks.remove(*from) {
+                            self.open_tasks.entry(to.to_string()).or_default().extend(set);
+                        }
+                    }
+                }
                 self.organogram = Some(OrgInForce {
                     version: *version,
                     organogram: Arc::new((**organogram).clone()),
                     renames: all,
+                    identities,
                 });
                 self.reindex_deployments();
             }

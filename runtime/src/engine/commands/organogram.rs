@@ -211,7 +211,53 @@ impl Emitter<'_> {
                 .collect()
         };
         let (old_ids, new_ids) = (ids(&current.organogram), ids(&organogram));
+        // A person is their HR key: an id never names another person (never forced).
+        let reused = current.reused_ids(&organogram);
+        if !reused.is_empty() {
+            return Err(RuntimeError::Invalid(format!(
+                "the new organogram gives ids of people to other people; nothing was deployed, and --force does not change that:\n  - {}",
+                reused.join("\n  - ")
+            )));
+        }
+        let identities =
+            crate::engine::state::OrgInForce::identities_with(Some(&current), &organogram);
+        let person_of = |id: &str| organogram.people.iter().find(|p| p.id == id);
+        // The same key under a new id is the same person (a marriage): renamed by the
+        // key, whether or not the plan says so.
+        let mut renames = renames;
+        for p in &current.organogram.people {
+            if new_ids.contains(&p.id) || renames.contains_key(&p.id) {
+                continue;
+            }
+            let who = &identities[&p.id];
+            if who.starts_with("id:") {
+                continue;
+            }
+            if let Some(n) = organogram.people.iter().find(|n| {
+                !old_ids.contains(&n.id)
+                    && paraaf_compiler::org::is_identity(who, n.key.as_deref(), &n.email, &n.id)
+                    && n.key.is_some()
+            }) {
+                renames.insert(p.id.clone(), n.id.clone());
+            }
+        }
         let mut wrong = Vec::new();
+        // A plan renames a person only to that person's own new id: mapping a leaver
+        // onto someone else would hand them the leaver's files (a discipline file to a
+        // colleague).
+        for (from, to) in &renames {
+            let (Some(was), Some(n)) = (identities.get(from), person_of(to)) else {
+                continue;
+            };
+            if !paraaf_compiler::org::is_identity(was, n.key.as_deref(), &n.email, &n.id)
+                || was.starts_with("id:") && from != to
+            {
+                wrong.push(format!(
+                    "`{from}` = `{to}`: `{to}` ({}) is another person than `{from}` ({was}); a plan gives a person only their own new id (the same HR key). To hand someone's open tasks to another person, assign them from the manual queue (`paraaf queue assign`) with a reason",
+                    n.name
+                ));
+            }
+        }
         for (from, to) in &renames {
             if new_ids.contains(from) {
                 wrong.push(format!(

@@ -1,0 +1,99 @@
+//! `paraaf queue ...`: the manual queue, where tasks wait that nobody can be asked for.
+
+use super::runtime_args::RuntimeArgs;
+use std::process::ExitCode;
+
+/// Manual queue subcommands.
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// List the open tasks nobody is asked for, with why and what to do.
+    ///
+    /// A task waits here when its role is vacant, when the person a flow or a document's
+    /// person field names has left the organisation, or when a shield kept everyone out.
+    /// Example: paraaf queue list --db aalst.db
+    List {
+        /// Print JSON (one object per task) instead of lines.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        rt: RuntimeArgs,
+    },
+    /// Give a waiting task to a person, with the reason (recorded in the history).
+    ///
+    /// The person must be in the organogram and, for a shielded kind, inside its group
+    /// (the person of an `allow` field only for a step that names them).
+    /// Example: paraaf queue assign d-7k2m… --to tom-nowak --reason "acting HR head"
+    Assign {
+        /// The document id.
+        doc: String,
+        /// The task id, when more than one task of the document waits.
+        #[arg(long)]
+        task: Option<String>,
+        /// Who takes the task (a person id).
+        #[arg(long)]
+        to: String,
+        /// Why this person (at least two words; recorded).
+        #[arg(long)]
+        reason: String,
+        /// Who assigns (recorded; default: `administrator`).
+        #[arg(long, default_value = "administrator")]
+        by: String,
+        #[command(flatten)]
+        rt: RuntimeArgs,
+    },
+}
+
+/// Runs a queue subcommand.
+pub fn run(cmd: Command) -> Result<ExitCode, String> {
+    match cmd {
+        Command::List { json, rt } => {
+            let runtime = rt.open()?;
+            let list = paraaf_runtime::engine::queued(runtime.state());
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&list).map_err(|e| e.to_string())?
+                );
+            } else if list.is_empty() {
+                println!("The manual queue is empty.");
+            } else {
+                for q in &list {
+                    println!("{} {} ({}, {}): {}", q.doc, q.task, q.title, q.role, q.reason);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Assign {
+            doc,
+            task,
+            to,
+            reason,
+            by,
+            rt,
+        } => {
+            let mut runtime = rt.open()?;
+            let r = runtime.execute(rt.now(), |e| {
+                e.assign_queued(&doc, task.as_deref(), &to, &by, &reason)
+            });
+            match r {
+                Ok(task) => {
+                    println!("{doc} {task}: assigned to {to}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(paraaf_runtime::engine::RuntimeError::Storage(m)) => Err(m),
+                Err(
+                    e @ (paraaf_runtime::engine::RuntimeError::Tampered(_)
+                    | paraaf_runtime::engine::RuntimeError::Locked(_)),
+                ) => Err(crate::cli::runtime_args::fail(e)),
+                Err(paraaf_runtime::engine::RuntimeError::NotFound) => {
+                    eprintln!("error: there is no document {doc}");
+                    Ok(ExitCode::from(1))
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+    }
+}
