@@ -97,11 +97,15 @@ fn decide(state: &State, person: &str, doc: &str, why: &mut Option<Vec<String>>)
                 .join(", "),
             if ok { "" } else { "not " }
         ));
-        return ok;
+        if ok {
+            return true;
+        }
     }
     for a in &flow.visible_to {
         let hit = match a {
             Audience::Uploader | Audience::Signers => None,
+            // Decided above: membership of every shielded group shown.
+            Audience::Group { name } if shielded.contains(&name.as_str()) => None,
             Audience::Group { name } => {
                 member(name).then(|| format!("a member of the group `{name}`"))
             }

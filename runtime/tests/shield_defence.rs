@@ -391,7 +391,9 @@ fn the_exception_lets_the_employee_sign_but_not_their_substitute() {
     let t = d.tasks.last().unwrap();
     assert_eq!(t.spec.holders, vec![STEDENBOUW_COACH.to_string()]);
     assert!(!t.spec.assignees.iter().any(|a| a == MAYOR), "{:?}", t.spec);
-    assert!(t.shield_refused.is_some(), "the hand-over was not recorded");
+    // Nobody signs the receipt for the employee: no substitute is even asked, so the
+    // task waits for them (#24).
+    assert_eq!(t.spec.assignees, vec![STEDENBOUW_COACH.to_string()]);
     assert!(!may_see(&w.state, MAYOR, &doc));
 }
 
@@ -456,4 +458,209 @@ fn someone_who_left_the_group_loses_documents_in_flight() {
     assert!(!may_see(em.state, HEAD_SOCIAL, &doc));
     assert!(!may_see(em.state, "koen-dubois", &doc));
     assert!(may_see(em.state, COACH_INKOMEN, &doc));
+}
+
+// ------------------------------------------------------------------ the `allow` exception (#24)
+
+/// The employee concerned in the Aalst discipline files: outside `tucht`.
+const EMPLOYEE: &str = STEDENBOUW_COACH;
+
+fn discipline_flow(p: &mut CompiledProject) -> &mut Flow {
+    p.flows
+        .iter_mut()
+        .find(|f| f.document == "tuchtdossier")
+        .expect("discipline flow")
+}
+
+fn hr_head() -> Signer {
+    Signer::Function {
+        id: "diensthoofd".into(),
+        unit: UnitSel::Fixed("personeel".into()),
+    }
+}
+
+/// Submits a discipline file about `EMPLOYEE` by a member of `tucht`; returns its id.
+fn discipline_file(w: &mut World) -> String {
+    let uploader = w.state.current().unwrap().1.shields.groups["tucht"]
+        .iter()
+        .next()
+        .unwrap()
+        .clone();
+    w.run(|e| {
+        e.submit(Submission {
+            kind: "tuchtdossier".into(),
+            uploader,
+            fields: [("medewerker".to_string(), Value::String(EMPLOYEE.into()))].into(),
+            content_sha256: "a".repeat(64),
+            title: String::new(),
+            flow: None,
+        })
+    })
+    .expect("a member submits")
+}
+
+/// The employee holds, is assigned or was escalated no task but the receipt.
+fn only_the_receipt(w: &World, doc: &str) {
+    let d = &w.state.documents[doc];
+    let flow = &w.state.deployment(d.version).unwrap().project.flows;
+    let flow = flow.iter().find(|f| f.name == d.flow).unwrap();
+    for t in &d.tasks {
+        let named = matches!(
+            &flow.steps[t.step].signatures[t.spec.signature].signer,
+            Signer::PersonField { field } if field == "medewerker"
+        );
+        let reached = t.spec.holders.iter().chain(&t.spec.assignees).chain(&t.escalated_to);
+        for p in reached {
+            assert!(
+                named || p != EMPLOYEE,
+                "the employee got task {} (step `{}`, {}) of their own file",
+                t.spec.id,
+                flow.steps[t.step].name,
+                t.spec.role
+            );
+        }
+    }
+}
+
+#[test]
+fn an_escalation_to_the_field_is_refused_and_never_routed() {
+    let mut p = aalst();
+    let mut deadline = p
+        .flows
+        .iter()
+        .find_map(|f| f.deadline.clone())
+        .expect("a flow with a deadline");
+    deadline.escalate.as_mut().expect("an escalation").to = Signer::PersonField {
+        field: "medewerker".into(),
+    };
+    discipline_flow(&mut p).deadline = Some(deadline);
+    let mut state = State::default();
+    let cal = Calendar::default();
+    let err = Emitter::new(&mut state, &cal, t0())
+        .deploy(p.clone())
+        .expect_err("escalation to the allow field");
+    assert!(
+        err.to_string().contains("escalation") && err.to_string().contains("medewerker"),
+        "{err}"
+    );
+    // With deploy bypassed, the late step of HR's head never goes to the employee.
+    let inside = social_service(&p);
+    let mut w = World::forced(p, "sociaal-dossier", inside);
+    let doc = discipline_file(&mut w);
+    w.later(30);
+    only_the_receipt(&w, &doc);
+    assert!(w.kept_out > 0, "the refused escalation was not recorded");
+    assert!(
+        w.run(|e| e.sign(&doc, EMPLOYEE)).is_none(),
+        "the employee signed the step of HR's head"
+    );
+    assert_eq!(w.state.documents[&doc].step, 0);
+}
+
+#[test]
+fn a_substitute_hand_over_never_reaches_the_employee() {
+    let mut p = aalst();
+    // HR's head has the employee as substitute (an edited .json: check and deploy refuse).
+    p.substitutes.insert(
+        0,
+        Substitutes {
+            holder: hr_head(),
+            substitutes: vec![Signer::Person {
+                id: EMPLOYEE.into(),
+            }],
+        },
+    );
+    let mut state = State::default();
+    let cal = Calendar::default();
+    assert!(Emitter::new(&mut state, &cal, t0()).deploy(p.clone()).is_err());
+    let inside = social_service(&p);
+    let mut w = World::forced(p, "sociaal-dossier", inside);
+    let org = w.state.current().unwrap().1.org.clone();
+    for head in org.holders(&hr_head(), &Default::default()) {
+        w.absent(&head);
+    }
+    let doc = discipline_file(&mut w);
+    only_the_receipt(&w, &doc);
+    assert!(w.kept_out > 0, "the refused hand-over was not recorded");
+    // Deadlines pass and the absence ends: rerouting keeps the employee out too.
+    w.later(70);
+    only_the_receipt(&w, &doc);
+}
+
+#[test]
+fn the_employee_may_not_submit_a_file_about_themself() {
+    let mut state = State::default();
+    let cal = Calendar::default();
+    let mut em = Emitter::new(&mut state, &cal, t0());
+    em.deploy(aalst()).unwrap();
+    let err = em
+        .submit(Submission {
+            kind: "tuchtdossier".into(),
+            uploader: EMPLOYEE.into(),
+            fields: [("medewerker".to_string(), Value::String(EMPLOYEE.into()))].into(),
+            content_sha256: "a".repeat(64),
+            title: String::new(),
+            flow: None,
+        })
+        .expect_err("an outsider submitted a discipline file about themself");
+    assert!(err.to_string().contains("not submit it"), "{err}");
+    assert!(em.state.documents.is_empty());
+}
+
+#[test]
+fn visible_to_the_field_shows_the_employee_their_file_from_the_start() {
+    let mut p = aalst();
+    discipline_flow(&mut p).visible_to.push(Audience::Signer {
+        signer: Signer::PersonField {
+            field: "medewerker".into(),
+        },
+    });
+    let mut state = State::default();
+    let cal = Calendar::default();
+    Emitter::new(&mut state, &cal, t0())
+        .deploy(p.clone())
+        .expect("showing the file to the employee concerned is within the shield");
+    let inside = social_service(&p);
+    let mut w = World::forced(p, "sociaal-dossier", inside);
+    let doc = discipline_file(&mut w);
+    assert_eq!(w.state.documents[&doc].step, 0);
+    assert!(may_see(&w.state, EMPLOYEE, &doc));
+    assert!(!may_see(&w.state, MAYOR, &doc));
+    assert!(!may_see(&w.state, HEAD_SOCIAL, &doc));
+    only_the_receipt(&w, &doc);
+}
+
+#[test]
+fn deploy_refuses_a_name_defined_twice() {
+    type Edit = (&'static str, fn(&mut CompiledProject));
+    let edits: [Edit; 4] = [
+        ("two flows are called", |p| {
+            let mut other = p.flows[1].clone();
+            other.name = p.flows[0].name.clone();
+            p.flows.push(other);
+        }),
+        ("two groups are called", |p| {
+            let g = p.groups[0].clone();
+            p.groups.push(g);
+        }),
+        ("two document kinds are called", |p| {
+            let d = p.documents[0].clone();
+            p.documents.push(d);
+        }),
+        ("two rules are called", |p| {
+            let r = p.rules[0].clone();
+            p.rules.push(r);
+        }),
+    ];
+    for (said, edit) in edits {
+        let mut p = aalst();
+        edit(&mut p);
+        let mut state = State::default();
+        let cal = Calendar::default();
+        let err = Emitter::new(&mut state, &cal, t0())
+            .deploy(p)
+            .expect_err(said);
+        assert!(err.to_string().contains(said), "{said}: {err}");
+        assert!(state.deployments.is_empty(), "{said}");
+    }
 }
