@@ -83,7 +83,15 @@ fn restructure(name: &str, change: impl Fn(&str) -> String) {
     let (code, out) = paraaf(&dir, &["org", "migrate", "--plan", "new-org.toml", "."]);
     assert_eq!(code, 0, "{out}");
     let plan = std::fs::read_to_string(dir.join("migration.toml")).unwrap();
-    insta::assert_snapshot!(format!("{name}_plan"), plan);
+    // The hash of the organogram the plan was made against, which is not the point here.
+    let shown: String = plan
+        .lines()
+        .map(|l| match l.starts_with("made_against = \"") && l.len() == 81 {
+            true => "made_against = \"[sha256]\"\n".to_string(),
+            false => format!("{l}\n"),
+        })
+        .collect();
+    insta::assert_snapshot!(format!("{name}_plan"), shown);
     assert!(
         !plan.contains("= \"\""),
         "{name}: the plan leaves a name open:\n{plan}"
@@ -193,6 +201,15 @@ fn a_head_of_service_leaves() {
 /// The organogram after a restructure, as the test above made it.
 fn new_org(name: &str) -> PathBuf {
     support::root().join(format!("tests/data/restructure/{name}.toml"))
+}
+
+/// A plan written by hand for the Aalst database: bound, as `org migrate --plan` binds
+/// it, to the project and the organogram in force (version 0, the example's).
+fn aalst_plan(city: &support::City, body: &str) -> String {
+    format!(
+        "project = \"aalst\"\ncity = \"Aalst\"\nmade_against = \"{}\"\n{body}",
+        paraaf_runtime::engine::OrgInForce::sha256_of(&city.org)
+    )
 }
 
 #[test]
@@ -371,7 +388,10 @@ fn a_renamed_function_needs_the_plan_or_is_refused() {
     let plan = city.dir.join("migration.toml");
     std::fs::write(
         &plan,
-        "organogram = \"new.toml\"\n[rename]\n\"diensthoofd\" = \"hoofd-van-dienst\"\n",
+        aalst_plan(
+            &city,
+            "organogram = \"new.toml\"\n[rename]\n\"diensthoofd\" = \"hoofd-van-dienst\"\n",
+        ),
     )
     .unwrap();
     let out = city.ok(
@@ -834,7 +854,12 @@ fn an_absence_follows_a_renamed_person() {
     let plan = city.dir.join("migration.toml");
     std::fs::write(
         &plan,
-        format!("organogram = \"renamed-mayor.toml\"\n\n[rename]\n\"{mayor}\" = \"{renamed}\"\n"),
+        aalst_plan(
+            &city,
+            &format!(
+                "organogram = \"renamed-mayor.toml\"\n\n[rename]\n\"{mayor}\" = \"{renamed}\"\n"
+            ),
+        ),
     )
     .unwrap();
     let out = city.ok(
@@ -883,7 +908,10 @@ fn a_plan_may_not_rename_what_still_exists() {
         let plan = city.dir.join("bad-plan.toml");
         std::fs::write(
             &plan,
-            format!("organogram = \"org.toml\"\n\n[rename]\n{line}\n"),
+            aalst_plan(
+                &city,
+                &format!("organogram = \"org.toml\"\n\n[rename]\n{line}\n"),
+            ),
         )
         .unwrap();
         for dry in [true, false] {
@@ -952,7 +980,12 @@ fn a_person_field_follows_the_person() {
     let plan = city.dir.join("plan.toml");
     std::fs::write(
         &plan,
-        format!("organogram = \"renamed-worker.toml\"\n\n[rename]\n\"{worker}\" = \"{renamed}\"\n"),
+        aalst_plan(
+            &city,
+            &format!(
+                "organogram = \"renamed-worker.toml\"\n\n[rename]\n\"{worker}\" = \"{renamed}\"\n"
+            ),
+        ),
     )
     .unwrap();
     let out = city.ok(
@@ -1053,6 +1086,48 @@ fn a_plan_that_widens_a_shield_needs_a_reason() {
         "error: no such document"
     );
 
+    // A reason that says nothing is no reason: refused by both, with what to write.
+    for placeholder in ["x", "ok", "todo", "-", "reden", "  ", "ok ok ok", "zie later"] {
+        std::fs::write(
+            &plan_path,
+            plan.replace(
+                "[widen]\n\"sociale-zaken\" = \"\"",
+                &format!("[widen]\n\"sociale-zaken\" = \"{placeholder}\""),
+            ),
+        )
+        .unwrap();
+        let o = city.run(&["org", "migrate", "--apply", p], now);
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(o.status.code(), Some(1), "{placeholder:?}: {out}");
+        assert!(
+            out.contains("nothing was written")
+                && (out.contains("says nothing") || out.contains("is empty")),
+            "{placeholder:?}: {out}"
+        );
+        let o = city.run(
+            &[
+                "org",
+                "deploy",
+                new_org.to_str().unwrap(),
+                "--plan",
+                plan_path.to_str().unwrap(),
+            ],
+            now,
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{placeholder:?}");
+        assert!(
+            err.contains("widens the shielded group `sociale-zaken`")
+                && (err.contains("says nothing") || err.contains("is empty")),
+            "{placeholder:?}: {err}"
+        );
+    }
+    assert_eq!(city.events(), events);
+    assert_eq!(
+        std::fs::read_to_string(project.join("flows/social.paraaf")).unwrap(),
+        flows_before
+    );
+
     // With the reason, both go ahead; the audit log keeps who was admitted and why.
     std::fs::write(
         &plan_path,
@@ -1143,4 +1218,391 @@ fn an_escalation_to_a_vacant_role_waits_for_a_holder() {
     assert!(city.ok(&["inbox", &head], "2026-11-27").contains(&doc));
     let show = city.ok(&["doc", "show", &doc, "--as", &uploader], "2026-11-27");
     assert!(!show.contains("escalation waits"), "{show}");
+}
+
+/// The Aalst organogram with `diensthoofd` renamed `hoofd-van-dienst` (as
+/// `rename_a_function`), written to `path`.
+fn write_renamed_function(path: &Path) -> PathBuf {
+    let org = std::fs::read_to_string(support::root().join("examples/aalst/org.toml")).unwrap();
+    std::fs::write(
+        path,
+        org.replace("id = \"diensthoofd\"", "id = \"hoofd-van-dienst\"")
+            .replace(
+                "function = \"diensthoofd\"",
+                "function = \"hoofd-van-dienst\"",
+            ),
+    )
+    .unwrap();
+    path.to_path_buf()
+}
+
+/// `paraaf ARGS` in `dir` with extra environment variables.
+fn paraaf_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_paraaf"))
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+    )
+}
+
+/// Every file below `dir` (relative path → bytes).
+fn files_below(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(
+                    p.strip_prefix(dir).unwrap().to_path_buf(),
+                    std::fs::read(&p).unwrap(),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// A plan is made for one project and the organogram it had then: Hasselt refuses
+/// Aalst's plan (it installed Aalst's organogram into Hasselt, which then checked clean),
+/// Aalst refuses its own plan once its organogram changed, a hand-written absolute path
+/// or a plan that names no project; the new organogram is named relative to the project,
+/// so the plan still holds when the folder moves; applied twice, nothing happens.
+#[test]
+fn a_plan_is_bound_to_its_project_and_organogram() {
+    let dir = support::tempdir("restructure-bound");
+    support::copy_dir(&support::root().join("examples/aalst"), &dir.join("aalst"));
+    support::copy_dir(
+        &support::root().join("examples/hasselt"),
+        &dir.join("hasselt"),
+    );
+    std::fs::create_dir_all(dir.join("gedeeld")).unwrap();
+    std::fs::copy(new_org("merge"), dir.join("gedeeld/new-org.toml")).unwrap();
+    let (code, out) = paraaf(
+        &dir,
+        &["org", "migrate", "--plan", "gedeeld/new-org.toml", "aalst"],
+    );
+    assert_eq!(code, 0, "{out}");
+    let plan_path = dir.join("aalst/migration.toml");
+    let plan = std::fs::read_to_string(&plan_path).unwrap();
+    assert!(
+        plan.contains("organogram = \"../gedeeld/new-org.toml\"\n")
+            && plan.contains("project = \"aalst\"\n")
+            && plan.contains("city = \"Aalst\"\n")
+            && plan.contains("made_against = \""),
+        "{plan}"
+    );
+    assert!(!plan.contains(dir.to_str().unwrap()), "{plan}");
+
+    // Hasselt refuses it, named with --file or as its own migration.toml.
+    let hasselt = files_below(&dir.join("hasselt"));
+    let (code, out) = paraaf(
+        &dir,
+        &[
+            "org",
+            "migrate",
+            "--apply",
+            "hasselt",
+            "--file",
+            "aalst/migration.toml",
+        ],
+    );
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        out.contains("made for project `aalst` (Aalst), not for `hasselt` (Hasselt)")
+            && out.contains("paraaf org migrate --plan")
+            && out.contains("nothing was written"),
+        "{out}"
+    );
+    assert_eq!(files_below(&dir.join("hasselt")), hasselt);
+    std::fs::copy(&plan_path, dir.join("hasselt/migration.toml")).unwrap();
+    let (code, out) = paraaf(&dir, &["org", "migrate", "--apply", "hasselt"]);
+    assert_ne!(code, 0, "{out}");
+    assert!(out.contains("made for project `aalst`"), "{out}");
+    let (code, out) = paraaf(&dir, &["check", "hasselt"]);
+    assert_eq!(code, 0, "{out}");
+
+    // Aalst's organogram changed after the plan was made: the plan is stale.
+    let aalst = files_below(&dir.join("aalst"));
+    let org = std::fs::read_to_string(dir.join("aalst/org.toml")).unwrap();
+    std::fs::write(
+        dir.join("aalst/org.toml"),
+        org.replace("name = \"Bevolking\"", "name = \"Dienst Bevolking\""),
+    )
+    .unwrap();
+    let (code, out) = paraaf(&dir, &["org", "migrate", "--apply", "aalst"]);
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        out.contains("made against another organogram")
+            && out.contains("paraaf org migrate --plan"),
+        "{out}"
+    );
+    std::fs::write(dir.join("aalst/org.toml"), &org).unwrap();
+    assert_eq!(files_below(&dir.join("aalst")), aalst);
+
+    // An absolute path, and a plan that does not say what it was made for.
+    let absolute = dir.join("gedeeld/new-org.toml");
+    for (text, why) in [
+        (
+            plan.replace(
+                "\"../gedeeld/new-org.toml\"",
+                &format!("{:?}", absolute.to_str().unwrap()),
+            ),
+            "is an absolute path",
+        ),
+        (
+            plan.lines()
+                .filter(|l| !l.starts_with("made_against") && !l.starts_with("city"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            "does not say which project and organogram",
+        ),
+    ] {
+        std::fs::write(&plan_path, text).unwrap();
+        let (code, out) = paraaf(&dir, &["org", "migrate", "--apply", "aalst"]);
+        assert_ne!(code, 0, "{out}");
+        assert!(out.contains(why), "{out}");
+    }
+    std::fs::write(&plan_path, &plan).unwrap();
+    assert_eq!(files_below(&dir.join("aalst")), aalst);
+
+    // The folder moves (another checkout): the plan still names the same organogram.
+    let moved = support::tempdir("restructure-bound-moved");
+    std::fs::remove_dir_all(&moved).unwrap();
+    std::fs::rename(&dir, &moved).unwrap();
+    let (code, out) = paraaf(&moved, &["org", "migrate", "--apply", "aalst"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("checks clean"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(moved.join("aalst/org.toml")).unwrap(),
+        std::fs::read_to_string(new_org("merge")).unwrap()
+    );
+    let applied = files_below(&moved.join("aalst"));
+    let (code, out) = paraaf(&moved, &["org", "migrate", "--apply", "aalst"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("applied already"), "{out}");
+    assert_eq!(files_below(&moved.join("aalst")), applied);
+}
+
+/// `org deploy --plan` takes only a plan of this city made against the organogram in
+/// force; the same organogram and plan twice record one version (the second says so);
+/// `paraaf log` shows the renames a version was deployed with.
+#[test]
+fn org_deploy_takes_a_current_plan_of_this_city_once() {
+    let city = support::City::aalst("restructure-deploy-bound");
+    let now = "2026-11-23";
+    // Hasselt's plan (for its own organogram, unchanged).
+    let hasselt = city.dir.join("hasselt");
+    support::copy_dir(&support::root().join("examples/hasselt"), &hasselt);
+    let h = hasselt.to_str().unwrap();
+    city.ok(
+        &["org", "migrate", "--plan", &format!("{h}/org.toml"), h],
+        now,
+    );
+    // Aalst's plans: the function renamed, and (made at the same time) the leaver.
+    let aalst = city.dir.join("aalst");
+    support::copy_dir(&support::root().join("examples/aalst"), &aalst);
+    let a = aalst.to_str().unwrap();
+    let renamed = write_renamed_function(&city.dir.join("renamed-function.toml"));
+    let leaver = city.dir.join("leaver.toml");
+    let org = std::fs::read_to_string(support::root().join("examples/aalst/org.toml")).unwrap();
+    let head = city.function("diensthoofd", Some("bevolking"));
+    std::fs::write(&leaver, without_person(&org, &head)).unwrap();
+    let rename_plan = aalst.join("rename.toml");
+    let leaver_plan = aalst.join("leaver.toml");
+    for (org, plan) in [(&renamed, &rename_plan), (&leaver, &leaver_plan)] {
+        city.ok(
+            &[
+                "org",
+                "migrate",
+                "--plan",
+                org.to_str().unwrap(),
+                a,
+                "--file",
+                plan.to_str().unwrap(),
+            ],
+            now,
+        );
+    }
+    let events = city.events();
+    let deploy = |org: &Path, plan: &Path| {
+        city.run(
+            &[
+                "org",
+                "deploy",
+                org.to_str().unwrap(),
+                "--plan",
+                plan.to_str().unwrap(),
+            ],
+            now,
+        )
+    };
+    let o = deploy(&renamed, &hasselt.join("migration.toml"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("made for project `hasselt` (Hasselt)")
+            && err.contains("paraaf org migrate --plan")
+            && err.contains("nothing was deployed"),
+        "{err}"
+    );
+    assert_eq!(city.events(), events);
+
+    let o = deploy(&renamed, &rename_plan);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains("deployed organogram version 1"), "{out}");
+    let events = city.events();
+    // Twice: nothing recorded, and said so (with or without the plan).
+    let o = deploy(&renamed, &rename_plan);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{out}");
+    assert!(
+        out.contains("organogram version 1 in force is this organogram already")
+            && out.contains("nothing was recorded"),
+        "{out}"
+    );
+    let out = city.ok(&["org", "deploy", renamed.to_str().unwrap()], now);
+    assert!(out.contains("nothing was recorded"), "{out}");
+    assert_eq!(city.events(), events);
+    let log = city.ok(&["log", "--as", "dirk-lambert"], now);
+    assert!(
+        log.contains("organogram version 1 deployed")
+            && log.contains("renamed diensthoofd → hoofd-van-dienst")
+            && !log.contains("organogram version 2"),
+        "{log}"
+    );
+
+    // The leaver's plan was made against version 0: stale now.
+    let o = deploy(&leaver, &leaver_plan);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("made against another organogram")
+            && err.contains("paraaf org migrate --plan")
+            && err.contains("organogram version 1 is in force"),
+        "{err}"
+    );
+    assert_eq!(city.events(), events);
+}
+
+/// `--apply` writes every file or none: killed while the new files are written, the
+/// project stays as it was (the next command removes what was left); failing to write
+/// one, nothing changes; killed between the renames that install them, the next command
+/// completes the migration.
+#[test]
+fn an_interrupted_apply_leaves_all_files_or_none() {
+    let dir = support::tempdir("restructure-atomic").join("aalst");
+    support::copy_dir(&support::root().join("examples/aalst"), &dir);
+    let renamed = write_renamed_function(&dir.join("new-org.toml"));
+    let (code, out) = paraaf(&dir, &["org", "migrate", "--plan", "new-org.toml", "."]);
+    assert_eq!(code, 0, "{out}");
+    let before = files_below(&dir);
+    let apply = ["org", "migrate", "--apply", "."];
+
+    let (code, out) = paraaf_env(&dir, &apply, &[("PARAAF_CRASH_AT", "write:2")]);
+    assert_eq!(code, 137, "{out}");
+    assert_ne!(files_below(&dir), before, "the crash left its temporary files");
+    let (code, out) = paraaf(&dir, &["check", "."]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("rolled back"), "{out}");
+    assert_eq!(files_below(&dir), before);
+
+    // A file that cannot be written (a folder where its temporary file goes).
+    let blocker = dir.join("org.toml.paraaf-write.tmp");
+    std::fs::create_dir(&blocker).unwrap();
+    let (code, out) = paraaf(&dir, &apply);
+    assert_ne!(code, 0, "{out}");
+    assert!(out.contains("cannot write the migration"), "{out}");
+    std::fs::remove_dir(&blocker).unwrap();
+    assert_eq!(files_below(&dir), before);
+
+    // Killed after the commit point, between two renames: half the files are new until
+    // the next command, which completes the migration.
+    let (code, out) = paraaf_env(&dir, &apply, &[("PARAAF_CRASH_AT", "rename:1")]);
+    assert_eq!(code, 137, "{out}");
+    let (code, out) = paraaf(&dir, &["check", "."]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("completed"), "{out}");
+    let after = files_below(&dir);
+    assert_eq!(
+        after[Path::new("org.toml")],
+        std::fs::read(&renamed).unwrap()
+    );
+    assert!(
+        after
+            .keys()
+            .all(|p| !p.to_string_lossy().contains("paraaf-write")),
+        "{:?}",
+        after.keys()
+    );
+    let changed = after
+        .iter()
+        .filter(|(p, text)| before.get(*p) != Some(*text))
+        .count();
+    assert!(changed > 2, "{changed} files changed");
+    let (code, out) = paraaf(&dir, &["org", "migrate", "--apply", "."]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("applied already"), "{out}");
+}
+
+/// A task moved by an organogram change while its holder is absent: the reason names the
+/// holder who is away and the substitute who signs now (not only the one who left).
+#[test]
+fn a_substitute_move_names_the_absent_holder_and_the_substitute() {
+    let city = support::City::aalst("restructure-substitute-reason");
+    let now = "2026-11-23";
+    let mayor = city.mandate("burgemeester");
+    let first = city.mandate("schepen-financien");
+    let second = city.mandate("schepen-burgerzaken");
+    assert_ne!(first, second);
+    city.ok(
+        &["absence", "add", &mayor, "--from", now, "--to", "2026-12-04"],
+        now,
+    );
+    let uploader = city.staff("bevolking", "diensthoofd")[0].clone();
+    let doc = city.submit(
+        "besluit",
+        &uploader,
+        &[
+            "dienst=bevolking",
+            "bron=notula",
+            "titel=Aankoop stoelen",
+            "bedrag=100",
+        ],
+        now,
+    );
+    city.ok(&["doc", "sign", &doc, "--as", "dirk-lambert"], now);
+    assert!(city.ok(&["inbox", &first], now).contains(&doc));
+    // The first substitute leaves.
+    let next = city.dir.join("without-first-substitute.toml");
+    let text = std::fs::read_to_string(support::root().join("examples/aalst/org.toml")).unwrap();
+    std::fs::write(&next, without_person(&text, &first)).unwrap();
+    let out = city.ok(&["org", "deploy", next.to_str().unwrap()], now);
+    let reason = format!(
+        "{first} no longer asked; burgemeester is held by {mayor}, who is absent: {second} substitutes"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.contains(&doc) && l.contains(&format!("{first} → {second}")) && l.contains(&reason)),
+        "{out}"
+    );
+    assert!(city.ok(&["inbox", &second], now).contains(&doc));
+    let log = city.ok(&["log", "--as", &second], now);
+    assert!(
+        log.lines()
+            .any(|l| l.contains("\"task_moved\"") && l.contains(&reason)),
+        "{log}"
+    );
 }
