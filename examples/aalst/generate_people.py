@@ -81,8 +81,10 @@ def email(name):
     return f"{first}.{last.replace(' ', '')}@aalst.be"
 
 rows = []
+keys = {}  # name -> personeelsnummer: HR's stable key, one per person
 def add(name, dept="", service="", team="", function="", mandate=""):
-    rows.append({"id": "", "name": name, "email": email(name), "department": dept, "service": service,
+    key = keys.setdefault(name, f"P{10001 + len(keys):05d}")
+    rows.append({"personeelsnummer": key, "id": "", "name": name, "email": email(name), "department": dept, "service": service,
                  "team": team, "function": function, "mandate": mandate})
 
 add(person(), "Algemene Directie", function="Algemeen Directeur")
@@ -106,7 +108,7 @@ add(rows[10]["name"], "Burgerzaken", "Vreemdelingen", function="Waarnemend Diens
 for m in MANDATES:
     add(person(), mandate=m)
 
-w = csv.DictWriter(sys.stdout, fieldnames=["id", "name", "email", "department", "service", "team", "function", "mandate"],
+w = csv.DictWriter(sys.stdout, fieldnames=["personeelsnummer", "id", "name", "email", "department", "service", "team", "function", "mandate"],
                    lineterminator="\n")
 w.writeheader()
 w.writerows(rows)

@@ -1,6 +1,5 @@
 //! `paraaf org ...`
 
-use paraaf_compiler::org::import_csv;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -22,6 +21,11 @@ pub enum Command {
         /// City name written into the organogram.
         #[arg(long, default_value = "")]
         city: String,
+        /// The organogram in force (default: OUTPUT, when it exists). Every HR key keeps
+        /// the id it has there; newcomers get ids nobody ever had (a namesake of someone
+        /// who left gets `jan-cools-2`); people who left go under [retired].
+        #[arg(long)]
+        previous: Option<PathBuf>,
     },
     /// What changed between two organograms (TOML, or HR's CSV): units, functions,
     /// mandates and people added, removed, renamed (same name or members under a new id)
@@ -117,13 +121,22 @@ fn read_org(path: &std::path::Path) -> Result<paraaf_compiler::org::Organogram, 
 fn read_org_toml(
     path: &std::path::Path,
 ) -> Result<(paraaf_compiler::org::Organogram, String), String> {
+    read_org_toml_against(path, None)
+}
+
+/// [`read_org_toml`], with HR's CSV imported against the organogram `before` it: every
+/// HR key keeps its id, newcomers get ids nobody had (see `org import`).
+fn read_org_toml_against(
+    path: &std::path::Path,
+    before: Option<&paraaf_compiler::org::Organogram>,
+) -> Result<(paraaf_compiler::org::Organogram, String), String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let (text, _) = paraaf_compiler::encoding::decode(&bytes);
     let toml_text = if path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
     {
-        import_csv("", &text)
+        paraaf_compiler::org::import_csv_against("", &text, before)
             .map_err(|errs| {
                 errs.iter()
                     .map(|e| format!("{}:{}: {}", path.display(), e.line, e.message))
@@ -284,6 +297,12 @@ fn plan_fits_database(
 }
 
 fn print_diff(d: &paraaf_compiler::org::diff::OrgDiff, project: Option<&str>) {
+    for r in &d.reused {
+        println!(
+            "  REUSED   person    {}: was {}, now {} — an id is given to one person only; `org deploy` refuses this",
+            r.id, r.was, r.now
+        );
+    }
     for r in &d.renamed {
         println!(
             "  renamed  {:<9} {} → {}   ({})",
@@ -502,7 +521,12 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                 }
             };
             let before = version(&old)?;
-            let after = version(&new)?;
+            let after = match new.strip_prefix('@') {
+                // HR's export is read against the organogram before it, so that every
+                // key keeps its id and a namesake is never taken for someone else.
+                None => read_org_toml_against(std::path::Path::new(&new), Some(&before))?.0,
+                Some(_) => version(&new)?,
+            };
             let mut d = diff::diff(&before, &after);
             if let Some(dir) = &project {
                 let view = ProjectView::load(dir)?;
@@ -577,7 +601,7 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             ..
         } => {
             let mut view = ProjectView::load(&project)?;
-            let (after, new_toml) = read_org_toml(&new)?;
+            let (after, new_toml) = read_org_toml_against(&new, Some(view.org()))?;
             let mut d = diff::diff(view.org(), &after);
             d.affected = diff::affected(&d, view.org(), view.index(), &view.files());
             let root = view.loaded.root.clone();
@@ -867,14 +891,25 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Import { csv, output, city } => {
+        Command::Import {
+            csv,
+            output,
+            city,
+            previous,
+        } => {
             let bytes =
                 std::fs::read(&csv).map_err(|e| format!("cannot read {}: {e}", csv.display()))?;
             let (text, encoding) = paraaf_compiler::encoding::decode(&bytes);
             if let Some(enc) = encoding {
                 eprintln!("{}: read as {enc}", csv.display());
             }
-            match import_csv(&city, &text) {
+            // The organogram in force: --previous, else the file written over. Ids are
+            // chosen once: every HR key keeps its id, leavers' ids stay theirs.
+            let previous = match previous.or_else(|| output.clone().filter(|o| o.exists())) {
+                Some(p) => Some(read_org(&p)?),
+                None => None,
+            };
+            match paraaf_compiler::org::import_csv_against(&city, &text, previous.as_ref()) {
                 Ok(imported) => {
                     for w in &imported.warnings {
                         eprintln!("warning: {}:{}: {}", csv.display(), w.line, w.message);
