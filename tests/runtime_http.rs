@@ -229,6 +229,202 @@ fn submit_and_sign_over_http() {
     assert_eq!(json(&found)["total"], 0);
 }
 
+/// Content belongs to documents, never to a hash (#24): someone who was never in the
+/// social service submits their own `besluit` with only the SHA-256 of a social-service
+/// file's content (noted by a former member); the API refuses it exactly as it refuses a
+/// hash nobody uploaded, and no content URL serves that file outside its document. Their
+/// own content, referenced by its hash, still works.
+#[test]
+fn content_belongs_to_documents_not_to_hashes() {
+    let city = City::aalst("content-owner");
+    let member = "dirk-claes"; // team coach in the social service
+    let outsider = city.staff("bevolking", "diensthoofd")[0].clone();
+    let secret = city.dir.join("leefloon.pdf");
+    std::fs::write(&secret, b"%PDF-1.4 leefloon SD-2026-0117").unwrap();
+    let social = city.ok(
+        &[
+            "doc",
+            "submit",
+            "--kind",
+            "sociaal-dossier",
+            "--as",
+            member,
+            "--field",
+            "team=inkomen",
+            "--field",
+            "dossiernummer=SD-2026-0117",
+            "--content",
+            secret.to_str().unwrap(),
+        ],
+        "2026-11-23",
+    );
+    assert!(social.starts_with("d-"), "{social}");
+    let secret_sha = paraaf_runtime::sha256_hex(b"%PDF-1.4 leefloon SD-2026-0117");
+    let server = Server::start(
+        &city.db,
+        &[(member, &token(member)), (&outsider, &token(&outsider))],
+        &city.dir,
+    );
+    let by_hash = |sha: &str| {
+        format!(
+            r#"{{"kind":"besluit","content_sha256":"{sha}","fields":{{"dienst":"bevolking","bron":"notula","titel":"Aankoop","bedrag":"10"}}}}"#
+        )
+    };
+    // The member's content by its hash alone: refused, exactly like a hash nobody uploaded.
+    let stolen = server.call(
+        "POST",
+        "/documents",
+        Some(&token(&outsider)),
+        None,
+        Some(&by_hash(&secret_sha)),
+    );
+    let unknown = server.call(
+        "POST",
+        "/documents",
+        Some(&token(&outsider)),
+        None,
+        Some(&by_hash(&"ab".repeat(32))),
+    );
+    assert_eq!(stolen.0, 422, "{}", stolen.1);
+    assert_eq!(stolen, unknown);
+    assert!(
+        json(&stolen.1)["detail"]
+            .as_str()
+            .unwrap()
+            .contains("uploaded by you"),
+        "{}",
+        stolen.1
+    );
+    let (_, list) = server.call("GET", "/documents", Some(&token(&outsider)), None, None);
+    assert_eq!(json(&list)["total"], 0, "{list}");
+
+    // Their own content: sent once with its bytes, then referenced by its hash.
+    let own = "Aankoop laptops: het besluit";
+    let (s, b) = server.call(
+        "POST",
+        "/documents",
+        Some(&token(&outsider)),
+        None,
+        Some(&besluit("10").replace(r#""content":"pdf""#, &format!(r#""content":"{own}""#))),
+    );
+    assert_eq!(s, 201, "{b}");
+    let first = json(&b)["id"].as_str().unwrap().to_string();
+    let (s, b) = server.call(
+        "POST",
+        "/documents",
+        Some(&token(&outsider)),
+        None,
+        Some(&by_hash(&paraaf_runtime::sha256_hex(own.as_bytes()))),
+    );
+    assert_eq!(s, 201, "{b}");
+    let second = json(&b)["id"].as_str().unwrap().to_string();
+    for doc in [&first, &second] {
+        let (s, body) = server.call(
+            "GET",
+            &format!("/documents/{doc}/content"),
+            Some(&token(&outsider)),
+            None,
+            None,
+        );
+        assert_eq!((s, body.as_str()), (200, own));
+    }
+    // The shielded document's content: to the member through their document, to the
+    // outsider never (404 exactly like a missing document).
+    let (s, body) = server.call(
+        "GET",
+        &format!("/documents/{social}/content"),
+        Some(&token(member)),
+        None,
+        None,
+    );
+    assert_eq!((s, body.as_str()), (200, "%PDF-1.4 leefloon SD-2026-0117"));
+    let hidden = server.call(
+        "GET",
+        &format!("/documents/{social}/content"),
+        Some(&token(&outsider)),
+        None,
+        None,
+    );
+    let missing = server.call(
+        "GET",
+        "/documents/d-aaaaaaaaaaaaaaaa/content",
+        Some(&token(&outsider)),
+        None,
+        None,
+    );
+    assert_eq!(hidden.0, 404);
+    assert_eq!(hidden, missing);
+    // The member sees nothing of the outsider's besluit through its content URL either.
+    let (s, _) = server.call(
+        "GET",
+        &format!("/documents/{first}/content"),
+        Some(&token(member)),
+        None,
+        None,
+    );
+    assert_eq!(s, 404);
+    assert_eq!(
+        server
+            .call(
+                "GET",
+                &format!("/documents/{first}/content"),
+                None,
+                None,
+                None
+            )
+            .0,
+        401
+    );
+}
+
+/// Public document ids are random: they tell neither how many documents there are nor
+/// whether one exists between two others (#24); task ids count within their document.
+#[test]
+fn document_ids_reveal_nothing() {
+    let city = City::aalst("random-ids");
+    let uploader = city.staff("bevolking", "diensthoofd")[0].clone();
+    let fields = [
+        "dienst=bevolking",
+        "bron=notula",
+        "titel=Aankoop",
+        "bedrag=10",
+    ];
+    let ids: Vec<String> = (0..3)
+        .map(|_| city.submit("besluit", &uploader, &fields, "2026-11-23"))
+        .collect();
+    for id in &ids {
+        let tail = id.strip_prefix("d-").unwrap_or_else(|| panic!("{id}"));
+        assert_eq!(tail.len(), 16, "{id}");
+        assert!(
+            tail.bytes()
+                .all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b)),
+            "{id}"
+        );
+        assert!(tail.bytes().any(|b| b.is_ascii_lowercase()), "{id}");
+    }
+    assert_eq!(ids.iter().collect::<BTreeSet<_>>().len(), 3, "{ids:?}");
+    assert!(!ids.contains(&"d-1".to_string()));
+    // Each document's first task is t-1, whatever came before.
+    let server = Server::start(&city.db, &[(&uploader, &token(&uploader))], &city.dir);
+    for id in &ids {
+        let (s, b) = server.call(
+            "GET",
+            &format!("/documents/{id}"),
+            Some(&token(&uploader)),
+            None,
+            None,
+        );
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(json(&b)["tasks"][0]["id"], "t-1", "{b}");
+    }
+    // The projection, rebuilt from the log, keys them internally (random ids included).
+    drop(server);
+    city.ok(&["admin", "rebuild"], "2026-11-23");
+    for id in &ids {
+        assert!(city.status(id, &uploader).contains("in_progress"), "{id}");
+    }
+}
+
 #[test]
 fn openapi_document() {
     insta::assert_snapshot!(paraaf_runtime::api::openapi_json());
@@ -1237,7 +1433,15 @@ fn health_and_structured_logs() {
         .unwrap()
         .to_string();
     let server = Server { child, addr };
+    // Without a token: that it runs, and no count of anything (the number of events
+    // grows with every action, also on documents the caller may not see).
     let (s, b) = server.call("GET", "/health", None, None, None);
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(json(&b), serde_json::json!({"status": "ok"}));
+    let (s, b) = server.call("GET", "/health", Some("nope-nope-nope-nope"), None, None);
+    assert_eq!((s, json(&b)), (200, serde_json::json!({"status": "ok"})));
+    // With a valid token, the committed head.
+    let (s, b) = server.call("GET", "/health", Some(&token(&uploader)), None, None);
     assert_eq!(s, 200, "{b}");
     assert_eq!(json(&b)["status"], "ok");
     assert_eq!(json(&b)["events"], 1);

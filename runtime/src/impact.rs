@@ -142,6 +142,8 @@ fn simulate(
     let cal = Calendar::default();
     let now = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 1, 9, 0, 0).single()?;
     let mut em = Emitter::new(&mut state, &cal, now);
+    // In memory only: the same ids at every run.
+    em.doc_ids = crate::engine::DocIds::Numbered;
     let fields: BTreeMap<String, Value> = fields
         .iter()
         .map(|(k, v)| (k.clone(), Value::String(v.clone())))

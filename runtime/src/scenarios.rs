@@ -104,6 +104,8 @@ pub fn run(project: &CompiledProject, s: &Scenario) -> Outcome {
     let mut state = State::default();
     let cal = Calendar::default();
     let mut em = Emitter::new(&mut state, &cal, t0());
+    // In memory only: the same ids at every run.
+    em.doc_ids = crate::engine::DocIds::Numbered;
     if let Err(e) = em.deploy(project.clone()) {
         out.failures
             .push(format!("the project does not deploy: {e}"));

@@ -201,6 +201,29 @@ fn migrations() -> Migrations<'static> {
             tasks_view!()
         ),
         ),
+        // Public document ids are random (`d-` and 16 letters and digits, see
+        // `Emitter::submit`): the row key stays an internal, increasing number (see
+        // `projection_key`) and the public id gets its own index. Who uploaded which
+        // content (`content_owners`, see `contents`): a hash alone no longer lets anyone
+        // reference content. Existing content is owned by the uploader of the first
+        // document that referenced it, the one who could have sent its bytes; whoever
+        // referenced it later by its hash alone owns nothing.
+        M::up(
+            "CREATE UNIQUE INDEX documents_by_id ON documents(id);
+            CREATE TABLE content_owners (
+                sha256 TEXT NOT NULL,
+                person TEXT NOT NULL,
+                PRIMARY KEY (sha256, person)
+            ) WITHOUT ROWID;
+            INSERT OR IGNORE INTO content_owners (sha256, person)
+                SELECT json_extract(e.body, '$.content_sha256'), json_extract(e.body, '$.uploader')
+                FROM events e JOIN (
+                    SELECT min(seq) AS seq FROM events
+                    WHERE json_extract(body, '$.type') = 'document_submitted'
+                    GROUP BY json_extract(body, '$.content_sha256')
+                ) first ON first.seq = e.seq
+                WHERE json_extract(e.body, '$.content_sha256') IN (SELECT sha256 FROM contents);",
+        ),
     ])
 }
 
@@ -783,8 +806,7 @@ fn write_projection(
         .collect();
     let tasks = serde_json::to_string(&tasks).map_err(|e| RuntimeError::Storage(e.to_string()))?;
     // The document's one row, written over (its tasks and audiences are columns).
-    let n = number(&d.id)
-        .ok_or_else(|| RuntimeError::Storage(format!("document id {} is not d-N", d.id)))?;
+    let n = projection_key(d);
     tx.prepare_cached(
         "INSERT OR REPLACE INTO documents (n, id, kind, flow, version, uploader, title, status, step, last_seq, audiences, tasks)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -806,9 +828,24 @@ fn write_projection(
     Ok(())
 }
 
-/// The number of document `d-N` (its row's key in the `documents` projection).
-fn number(id: &str) -> Option<i64> {
-    id.strip_prefix("d-")?.parse().ok()
+/// The key of a document's row in the `documents` projection: internal, never shown,
+/// and increasing with each new document, so each commit's new rows go at the B-tree's
+/// right edge (the public id, random, has its own index). A document of an older
+/// database, `d-N`, keeps N; any other is keyed by the sequence number of the event that
+/// submitted it. The two never meet: the N-th document was submitted by an event after
+/// the first deployment, so at sequence number N + 1 or later, and every random id came
+/// after every `d-N` (see `Emitter::submit`, which never draws one that reads as `d-N`).
+pub fn projection_key(d: &crate::engine::Document) -> i64 {
+    number(&d.id).unwrap_or_else(|| d.events.first().copied().unwrap_or(0) as i64)
+}
+
+/// The number of a document of an older database, `d-N` (digits only).
+pub fn number(id: &str) -> Option<i64> {
+    let digits = id.strip_prefix("d-")?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
 }
 
 /// One task as the `tasks` column of the `documents` projection holds it (read through
@@ -858,25 +895,49 @@ fn open_read_only(db: &Path) -> Result<Connection, RuntimeError> {
     Ok(conn)
 }
 
-/// Stores content by its SHA-256 (`contents`); the same content twice is one row.
+/// Stores content by its SHA-256 (`contents`; the same content twice is one row) and
+/// records, in the same transaction, that `owner` uploaded it (`content_owners`).
 pub fn put_content(
     db: &Path,
     sha256: &str,
     media_type: &str,
     body: &[u8],
+    owner: &str,
 ) -> Result<(), RuntimeError> {
-    let conn = Connection::open(db)?;
+    let mut conn = Connection::open(db)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.execute(
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute(
         "INSERT OR IGNORE INTO contents (sha256, media_type, body) VALUES (?1, ?2, ?3)",
         params![sha256, media_type, body],
     )?;
+    tx.execute(
+        "INSERT OR IGNORE INTO content_owners (sha256, person) VALUES (?1, ?2)",
+        params![sha256, owner],
+    )?;
+    tx.commit()?;
     Ok(())
 }
 
+/// Whether `person` uploaded the content with this SHA-256 (its bytes, not only its hash).
+pub fn owns_content(db: &Path, sha256: &str, person: &str) -> Result<bool, RuntimeError> {
+    Ok(open_read_only(db)?
+        .query_row(
+            "SELECT 1 FROM content_owners o JOIN contents c ON c.sha256 = o.sha256
+             WHERE o.sha256 = ?1 AND o.person = ?2",
+            [sha256, person],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
 /// The stored content with this SHA-256, as stored: `(media type, bytes)`.
-pub fn read_content(db: &Path, sha256: &str) -> Result<Option<(String, Vec<u8>)>, RuntimeError> {
+pub(crate) fn read_content(
+    db: &Path,
+    sha256: &str,
+) -> Result<Option<(String, Vec<u8>)>, RuntimeError> {
     Ok(open_read_only(db)?
         .query_row(
             "SELECT media_type, body FROM contents WHERE sha256 = ?1",
@@ -884,16 +945,6 @@ pub fn read_content(db: &Path, sha256: &str) -> Result<Option<(String, Vec<u8>)>
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?)
-}
-
-/// Whether content with this SHA-256 is stored (without reading it).
-pub fn has_content(db: &Path, sha256: &str) -> Result<bool, RuntimeError> {
-    Ok(open_read_only(db)?
-        .query_row("SELECT 1 FROM contents WHERE sha256 = ?1", [sha256], |_| {
-            Ok(())
-        })
-        .optional()?
-        .is_some())
 }
 
 #[cfg(test)]

@@ -118,6 +118,7 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
         } => {
             let bytes = std::fs::read(&content)
                 .map_err(|e| format!("cannot read {}: {e}", content.display()))?;
+            let uploader = person.clone();
             let sub = Submission {
                 kind,
                 uploader: person,
@@ -130,12 +131,14 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                 flow: None,
             };
             let mut runtime = rt.open()?;
-            // The content is kept too (addressed by its hash), for the web app to show.
+            // The content is kept too (addressed by its hash), for the web app to show,
+            // with the uploader who sent its bytes (only they may reference it by its
+            // hash later, and only their documents show it: see `contents`).
             runtime
                 .lock_writer(&format!("paraaf (process {})", std::process::id()))
                 .map_err(crate::cli::runtime_args::fail)?;
             if let Some(media_type) = paraaf_runtime::contents::media_type_of(&bytes) {
-                paraaf_runtime::contents::put(&rt.db, media_type, &bytes)
+                paraaf_runtime::contents::put(&rt.db, &uploader, media_type, &bytes)
                     .map_err(crate::cli::runtime_args::fail)?;
             }
             match runtime.execute(rt.now(), |e| e.submit(sub)) {

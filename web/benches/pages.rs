@@ -94,7 +94,11 @@ fn seed(db: &Path) -> Runtime {
     let now = Utc::now();
     rt.execute(now, |e| e.deploy(project)).unwrap();
     let pdf = paraaf_web::demo::pdf("Besluit", "Voorbeeld");
-    let sha = paraaf_runtime::contents::put(db, "application/pdf", &pdf).unwrap();
+    // Each uploader sent the PDF (content is shown only through its uploader's documents).
+    let mut sha = String::new();
+    for uploader in ["dirk-lambert", "dirk-claes", "jan-van-hecke", "jan-cools"] {
+        sha = paraaf_runtime::contents::put(db, uploader, "application/pdf", &pdf).unwrap();
+    }
     for chunk in (0..DOCS).collect::<Vec<_>>().chunks(500) {
         let items: Vec<paraaf_runtime::runtime::BatchItem<()>> = chunk
             .iter()
@@ -194,6 +198,10 @@ async fn main() {
         state.documents.len(),
         t.elapsed().as_secs_f64()
     );
+    // The 5001st document submitted (ids are random: found by submission order).
+    let mut order: Vec<_> = state.documents.values().collect();
+    order.sort_by_key(|d| d.events[0]);
+    let doc = order[5000].id.clone();
     let writer = Writer::start(rt, Box::new(Utc::now), 64);
     let token = "bench-token-0123456789abcdef";
     let mut tokens = BTreeMap::new();
@@ -266,11 +274,11 @@ async fn main() {
             .await,
         ),
         (
-            "web  GET /app/documents/d-5001 (document page)",
+            "web  GET /app/documents/{id} (document page, the 5001st)",
             measure(
                 &web,
                 || {
-                    Request::get("/app/documents/d-5001")
+                    Request::get(format!("/app/documents/{doc}"))
                         .header(header::COOKIE, &s)
                         .body(Body::empty())
                         .unwrap()
@@ -280,16 +288,16 @@ async fn main() {
             .await,
         ),
         (
-            "json GET /documents/d-5001",
+            "json GET /documents/{id} (the 5001st)",
             measure(
                 &api,
                 || {
-                    Request::get("/documents/d-5001")
+                    Request::get(format!("/documents/{doc}"))
                         .header(header::AUTHORIZATION, &bearer)
                         .body(Body::empty())
                         .unwrap()
                 },
-                "d-5001",
+                &doc,
             )
             .await,
         ),

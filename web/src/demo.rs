@@ -169,7 +169,7 @@ pub fn seed(runtime: &mut Runtime, db: &Path, project: &Path) -> Result<usize, S
             &d.title,
             &format!("Ingediend door {} ({})", d.uploader, d.kind),
         );
-        let sha = paraaf_runtime::contents::put(db, "application/pdf", &body)
+        let sha = paraaf_runtime::contents::put(db, d.uploader, "application/pdf", &body)
             .map_err(|e| e.to_string())?;
         let signed_by = d.signed_by.clone();
         let sub = Submission {

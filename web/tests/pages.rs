@@ -18,7 +18,39 @@ use tower::ServiceExt;
 struct App {
     router: Router,
     writer: Writer,
+    /// The demo's documents in the order it submits them: `ids[0]` is what the tests
+    /// call `d-1` (ids are random; see `App::demo`).
+    ids: Vec<String>,
     _dir: tempfile::TempDir,
+}
+
+impl App {
+    /// The id of the demo's n-th document, written `d-n` in these tests.
+    fn id(&self, name: &str) -> String {
+        self.demo(name)
+    }
+
+    /// `text` with every `d-n` of the demo's documents (n from 1 to 16) replaced by that
+    /// document's id; other numbers (`d-99999`, a missing document) stay.
+    fn demo(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(at) = rest.find("d-") {
+            let (before, after) = rest.split_at(at);
+            out.push_str(before);
+            let digits = after[2..].bytes().take_while(u8::is_ascii_digit).count();
+            let n: usize = after[2..2 + digits].parse().unwrap_or(0);
+            let standalone = !out.ends_with(|c: char| c.is_ascii_alphanumeric())
+                && !after[2 + digits..].starts_with(|c: char| c.is_ascii_alphanumeric());
+            match self.ids.get(n.wrapping_sub(1)) {
+                Some(id) if standalone && digits > 0 => out.push_str(id),
+                _ => out.push_str(&after[..2 + digits]),
+            }
+            rest = &after[2 + digits..];
+        }
+        out.push_str(rest);
+        out
+    }
 }
 
 fn project() -> PathBuf {
@@ -37,6 +69,9 @@ fn app_with(idle: Duration, origins: Vec<String>) -> App {
         paraaf_web::demo::seed(&mut rt, &db, &project()).unwrap(),
         16
     );
+    let mut docs: Vec<_> = rt.state().documents.values().cloned().collect();
+    docs.sort_by_key(|d| d.events[0]);
+    let ids = docs.iter().map(|d| d.id.clone()).collect();
     let writer = Writer::start(rt, Box::new(chrono::Utc::now), 16);
     let router = paraaf_web::router(
         writer.clone(),
@@ -55,6 +90,7 @@ fn app_with(idle: Duration, origins: Vec<String>) -> App {
     App {
         router,
         writer,
+        ids,
         _dir: dir,
     }
 }
@@ -66,6 +102,9 @@ struct Reply {
 }
 
 async fn send(app: &App, req: Request<Body>) -> Reply {
+    let (mut parts, body) = req.into_parts();
+    parts.uri = app.demo(&parts.uri.to_string()).parse().unwrap();
+    let req = Request::from_parts(parts, body);
     let res = app.router.clone().oneshot(req).await.unwrap();
     let status = res.status();
     let headers = res.headers().clone();
@@ -149,7 +188,7 @@ async fn post(app: &App, b: &Browser, path: &str, form: &str) -> Reply {
         Request::post(path)
             .header(header::COOKIE, &b.cookies)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(form.to_string()))
+            .body(Body::from(app.demo(form)))
             .unwrap(),
     )
     .await
@@ -170,8 +209,9 @@ async fn who_may_open_which_document() {
     assert!(people.len() > 300);
     let docs: Vec<String> = state.documents.keys().cloned().collect();
     // An independent table: what the Aalst example promises, written out here.
-    let review = "d-15"; // Evaluatiegesprek Jan Cools 2026
-    let social = "d-16"; // Leefloon: dossier SD-2026-0117
+    let review = &app.id("d-15"); // Evaluatiegesprek Jan Cools 2026
+    let social = &app.id("d-16"); // Leefloon: dossier SD-2026-0117
+    let first = &app.id("d-1");
     assert_eq!(state.documents[review].kind, "evaluatie");
     assert_eq!(state.documents[social].kind, "sociaal-dossier");
     let table: &[(&str, &str, bool)] = &[
@@ -183,8 +223,8 @@ async fn who_may_open_which_document() {
         ("mohamed-wouters", social, true),
         ("hans-de-backer", social, false), // the general director: shielded out
         ("ruben-van-damme", social, false),
-        ("ruben-van-damme", "d-1", true),
-        ("jan-cools", "d-1", true),
+        ("ruben-van-damme", first, true),
+        ("jan-cools", first, true),
     ];
     for &(p, d, expected) in table {
         assert_eq!(may_see(&state, p, d), expected, "{p} on {d}");
@@ -356,7 +396,7 @@ async fn sign_with_confirmation_once_even_when_clicked_twice() {
 async fn bulk_signing_signs_the_selection_in_one_go() {
     let app = app(Duration::from_secs(600));
     let b = login(&app, "hans-de-backer").await;
-    let docs: Vec<String> = (1..=10).map(|i| format!("d-{i}")).collect();
+    let docs: Vec<String> = (1..=10).map(|i| app.id(&format!("d-{i}"))).collect();
     let mut form = format!("csrf={}", b.csrf);
     for d in &docs {
         form.push_str(&format!("&doc={d}"));
@@ -840,7 +880,11 @@ async fn a_substitute_who_never_acted_loses_sight_when_the_holder_returns() {
         StatusCode::OK
     );
     let list = get(&app, &sub, "/app/documents?scope=visible").await;
-    assert!(!list.body.contains("d-5\""), "{}", list.body);
+    assert!(
+        !list.body.contains(&format!("{}\"", app.id("d-5"))),
+        "{}",
+        list.body
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1019,4 +1063,143 @@ async fn what_people_type_is_bounded_and_shown_back_safely() {
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{back}");
         assert_eq!(r.headers[header::LOCATION], "/app", "{back}");
     }
+}
+
+/// Content belongs to documents, never to a hash (#24). Jan Cools, never in the social
+/// service, got the SHA-256 of the social-service file's PDF from a former member. The
+/// API refuses his submission by that hash as it refuses a hash nobody uploaded; and a
+/// `besluit` of his that references it anyway (as one submitted before that check did)
+/// shows nothing, on his web page, its content URL and the API's: only the social-service
+/// file's own readers get the PDF, through that file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn content_is_read_through_its_document_never_by_its_hash() {
+    let app = app(Duration::from_secs(600));
+    let db = app._dir.path().join("web.db");
+    let social = app.id("d-16");
+    let sha = app.writer.committed().documents[&social]
+        .content_sha256
+        .clone();
+    let token = "api-token-for-jan-cools-0123";
+    let tokens = [(
+        paraaf_runtime::sha256_hex(token.as_bytes()),
+        "jan-cools".to_string(),
+    )]
+    .into_iter()
+    .collect();
+    let api = paraaf_runtime::api::router(
+        app.writer.clone(),
+        tokens,
+        Default::default(),
+        Some(db.clone()),
+    );
+    let call = |req: Request<Body>| {
+        let api = api.clone();
+        async move {
+            let res = api.oneshot(req).await.unwrap();
+            let status = res.status();
+            let body = axum::body::to_bytes(res.into_body(), 10 << 20)
+                .await
+                .unwrap();
+            (status, String::from_utf8_lossy(&body).into_owned())
+        }
+    };
+    let by_hash = |sha: &str| {
+        Request::post("/documents")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(
+                serde_json::json!({"kind": "besluit", "content_sha256": sha,
+                    "fields": {"dienst": "bevolking", "bron": "notula", "titel": "Aankoop", "bedrag": "10"}})
+                .to_string(),
+            ))
+            .unwrap()
+    };
+    let stolen = call(by_hash(&sha)).await;
+    let unknown = call(by_hash(&"cd".repeat(32))).await;
+    assert_eq!(stolen.0, StatusCode::UNPROCESSABLE_ENTITY, "{}", stolen.1);
+    assert_eq!(stolen, unknown);
+
+    // A besluit that references the file's content by its hash, written past the API's
+    // check (as before it existed).
+    let forged = app
+        .writer
+        .write(paraaf_runtime::api::Write {
+            person: "jan-cools".into(),
+            idempotency: None,
+            command: Box::new(move |em| {
+                let id = em.submit(paraaf_runtime::engine::Submission {
+                    kind: "besluit".into(),
+                    uploader: "jan-cools".into(),
+                    fields: [
+                        ("dienst", "bevolking"),
+                        ("bron", "notula"),
+                        ("titel", "Aankoop"),
+                        ("bedrag", "10"),
+                    ]
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.into())))
+                    .collect(),
+                    content_sha256: sha,
+                    title: "Aankoop".into(),
+                    flow: None,
+                })?;
+                Ok(paraaf_runtime::api::Answer {
+                    status: 201,
+                    body: id,
+                })
+            }),
+        })
+        .await;
+    assert_eq!(forged.status, 201, "{}", forged.body);
+    let forged = forged.body;
+    let api_content = |doc: String| {
+        Request::get(format!("/documents/{doc}/content"))
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let check = |label: &str| {
+        let label = label.to_string();
+        let (api_content, call) = (&api_content, &call);
+        let (app, forged, social) = (&app, &forged, &social);
+        async move {
+            let jan = login(app, "jan-cools").await;
+            let page = get(app, &jan, &format!("/app/documents/{forged}")).await;
+            assert_eq!(page.status, StatusCode::OK, "{label}");
+            assert!(!page.body.contains("<iframe id=\"content\""), "{label}");
+            let web = get(app, &jan, &format!("/app/documents/{forged}/content")).await;
+            let missing = get(app, &jan, "/app/documents/d-zzzzzzzzzzzzzzzz/content").await;
+            assert_eq!(web.status, StatusCode::NOT_FOUND, "{label}");
+            assert_eq!(web.body, missing.body, "{label}");
+            assert!(!web.body.contains("SD-2026-0117"), "{label}");
+            let (s, body) = call(api_content(forged.clone())).await;
+            let (_, missing) = call(api_content("d-zzzzzzzzzzzzzzzz".into())).await;
+            assert_eq!((s, &body), (StatusCode::NOT_FOUND, &missing), "{label}");
+            // Another reader of the besluit (the mayor signs it) gets nothing either.
+            let mayor = login(app, "ruben-van-damme").await;
+            if get(app, &mayor, &format!("/app/documents/{forged}"))
+                .await
+                .status
+                == StatusCode::OK
+            {
+                let web = get(app, &mayor, &format!("/app/documents/{forged}/content")).await;
+                assert_eq!(web.status, StatusCode::NOT_FOUND, "{label}");
+            }
+            // The file's own readers still read it, through the file.
+            let coach = login(app, "dirk-claes").await;
+            let own = get(app, &coach, &format!("/app/documents/{social}/content")).await;
+            assert_eq!(own.status, StatusCode::OK, "{label}");
+            assert!(own.body.starts_with("%PDF-"), "{label}");
+        }
+    };
+    check("jan-cools does not own the content").await;
+    // Even when the ownership record is wrong (an older database's migration infers it):
+    // the content came in through a file Jan Cools may not see, by someone else.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute(
+        "INSERT OR IGNORE INTO content_owners (sha256, person) SELECT sha256, 'jan-cools' FROM content_owners",
+        [],
+    )
+    .unwrap();
+    check("jan-cools recorded as an owner").await;
 }

@@ -648,11 +648,11 @@ async fn submit(
         (None, db) => {
             let (sha, owner) = (content_sha256.clone(), person.clone());
             let owned = match db {
-                Some(db) => tokio::task::spawn_blocking(move || {
-                    crate::contents::owned(&db, &sha, &owner)
-                })
-                .await
-                .unwrap_or_else(|_| Err(RuntimeError::Storage("a read failed".into()))),
+                Some(db) => {
+                    tokio::task::spawn_blocking(move || crate::contents::owned(&db, &sha, &owner))
+                        .await
+                        .unwrap_or_else(|_| Err(RuntimeError::Storage("a read failed".into())))
+                }
                 None => Ok(false),
             };
             match owned {
@@ -817,8 +817,9 @@ async fn show_document(
     )
 }
 
-/// The content of a document (its PDF or text), if the caller may read it through that
-/// document (see `contents::for_reader`); 404 otherwise, as for a missing document.
+/// The content of a document (its PDF or text): only to whom may see the document, and
+/// only when the document's uploader sent those bytes themselves; 404 otherwise, exactly
+/// as for a missing document.
 #[utoipa::path(get, path = "/documents/{id}/content", params(("id" = String, Path, description = "Document id")),
     responses((status = 200, description = "The content, `application/pdf` or `text/plain`"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn document_content(
@@ -833,11 +834,10 @@ async fn document_content(
         return respond(error_answer(&RuntimeError::NotFound));
     };
     let s = state.writer.committed();
-    let read = tokio::task::spawn_blocking(move || {
-        crate::contents::for_reader(&s, &db, &person, &id)
-    })
-    .await
-    .unwrap_or_else(|_| Err(RuntimeError::Storage("a read failed".into())));
+    let read =
+        tokio::task::spawn_blocking(move || crate::contents::for_reader(&s, &db, &person, &id))
+            .await
+            .unwrap_or_else(|_| Err(RuntimeError::Storage("a read failed".into())));
     match read {
         Ok(Some((media_type, body))) => (
             StatusCode::OK,

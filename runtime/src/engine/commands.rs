@@ -109,8 +109,7 @@ impl<'a> Emitter<'a> {
             DocIds::Numbered => Ok(format!("d-{}", self.state.documents.len() + 1)),
             DocIds::Random => loop {
                 let id = random_doc_id()?;
-                if crate::store::number(&id).is_none() && !self.state.documents.contains_key(&id)
-                {
+                if crate::store::number(&id).is_none() && !self.state.documents.contains_key(&id) {
                     return Ok(id);
                 }
             },

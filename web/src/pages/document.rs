@@ -216,7 +216,8 @@ pub fn render(s: &RtState, db: &FsPath, me: &Me, id: &str, flash: Option<String>
             _ => None,
         })
         .collect();
-    let has_content = paraaf_runtime::contents::has(db, &d.content_sha256).unwrap_or(false);
+    // Shown only when `me` may read it through this document (see `contents::for_reader`).
+    let has_content = paraaf_runtime::contents::readable(s, db, &me.person, d).unwrap_or(false);
     let mut page = Page::new(
         me.lang,
         Some(me),
@@ -267,7 +268,9 @@ pub async fn page(State(st): State<WebState>, me: Me, Path(id): Path<String>) ->
     on_state(&st, move |s| render(s, &db, &me, &id, flash)).await
 }
 
-/// `GET /app/documents/{id}/content`: the PDF, shown inside the app's page only.
+/// `GET /app/documents/{id}/content`: the PDF, shown inside the app's page only; read
+/// through the document, as `contents::for_reader` allows (404 otherwise, as for a
+/// missing document).
 pub async fn content(State(st): State<WebState>, me: Me, Path(id): Path<String>) -> Response {
     let db = st.config.db.clone();
     on_state(&st, move |s| {
@@ -277,7 +280,7 @@ pub async fn content(State(st): State<WebState>, me: Me, Path(id): Path<String>)
         let Some(d) = s.documents.get(&id) else {
             return not_found(me.lang, Some(&me));
         };
-        match paraaf_runtime::contents::get(&db, &d.content_sha256) {
+        match paraaf_runtime::contents::for_reader(s, &db, &me.person, &id) {
             Ok(Some((media_type, body))) => (
                 [
                     (header::CONTENT_TYPE, media_type),
