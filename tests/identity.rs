@@ -147,17 +147,18 @@ fn a_plan_never_maps_a_person_onto_someone_else() {
     ok(&dir, &["deploy", "."]);
     let org = std::fs::read_to_string(dir.join("org.toml")).unwrap();
     std::fs::write(dir.join("left.toml"), org_without(&org, "jan-cools")).unwrap();
-    std::fs::write(
-        dir.join("plan.toml"),
-        "organogram = \"left.toml\"\n\n[rename]\n\"jan-cools\" = \"hans-willems\"\n",
-    )
-    .unwrap();
-    let (code, out) = paraaf(&dir, &["org", "deploy", "left.toml", "--plan", "plan.toml", "--force"]);
+    ok(&dir, &["org", "migrate", "--plan", "left.toml", "."]);
+    // The documented step "name its replacement", filled in with a colleague.
+    let plan = std::fs::read_to_string(dir.join("migration.toml")).unwrap();
+    assert!(!plan.contains("\"jan-cools\" = \"jan-cools"), "{plan}");
+    let plan = plan.replacen("[rename]\n", "[rename]\n\"jan-cools\" = \"hans-willems\"\n", 1);
+    std::fs::write(dir.join("migration.toml"), plan).unwrap();
+    let (code, out) = paraaf(&dir, &["org", "deploy", "left.toml", "--plan", "migration.toml", "--force"]);
     assert_ne!(code, 0, "{out}");
-    assert!(
-        out.contains("another person") || out.contains("not made for") || out.contains("plan"),
-        "{out}"
-    );
+    assert!(out.contains("is another person than"), "{out}");
+    let (code, out) = paraaf(&dir, &["org", "migrate", "--apply", "."]);
+    assert_ne!(code, 0, "{out}");
+    assert!(out.contains("is another person than"), "{out}");
 }
 
 #[test]

@@ -228,36 +228,29 @@ fn org_sha256(org: &paraaf_compiler::org::Organogram) -> String {
 /// beside the project); `None` when no relative path leads there (another drive).
 fn relative_to(base: &std::path::Path, path: &std::path::Path) -> Option<PathBuf> {
     use std::path::Component;
-    let clean = |p: &std::path::Path| -> Option<Vec<Component<'static>>> {
-        let mut out: Vec<Component<'static>> = Vec::new();
+    // The parts of an absolute path, `..` taken back lexically.
+    let parts = |p: &std::path::Path| -> Option<Vec<std::ffi::OsString>> {
+        let mut out = Vec::new();
         for c in std::path::absolute(p).ok()?.components() {
             match c {
-                Component::CurDir => {}
+                Component::Normal(n) => out.push(n.to_os_string()),
                 Component::ParentDir => {
-                    if matches!(out.last(), Some(Component::Normal(_))) {
-                        out.pop();
-                    }
+                    out.pop();
                 }
-                Component::Normal(n) => {
-                    out.push(Component::Normal(Box::leak(n.to_os_string().into_boxed_os_str())))
-                }
-                Component::RootDir => out.push(Component::RootDir),
+                Component::CurDir | Component::RootDir => {}
                 Component::Prefix(_) => return None,
             }
         }
         Some(out)
     };
-    let (b, p) = (clean(base)?, clean(path)?);
+    let (b, p) = (parts(base)?, parts(path)?);
     let common = b.iter().zip(&p).take_while(|(x, y)| x == y).count();
-    if common == 0 {
-        return None;
-    }
     let mut rel = PathBuf::new();
     for _ in common..b.len() {
         rel.push("..");
     }
     for c in &p[common..] {
-        rel.push(c.as_os_str());
+        rel.push(c);
     }
     Some(rel)
 }
@@ -722,7 +715,16 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                 ));
             }
             let new_org_path = root.join(&plan.organogram);
-            let (_, new_toml) = read_org_toml(&new_org_path)?;
+            let (new_org, new_toml) = read_org_toml(&new_org_path)?;
+            let onto_another =
+                paraaf_compiler::org::migrate::person_onto_another(&plan, view.org(), &new_org);
+            if !onto_another.is_empty() {
+                return Err(format!(
+                    "{}: the plan maps people onto other people; nothing was written:\n  - {}",
+                    plan_path.display(),
+                    onto_another.join("\n  - ")
+                ));
+            }
             // The result, checked as `paraaf check` would, before anything is written.
             let mut after = view;
             let (rewritten, widened) = try_plan(&mut after, &plan, new_toml.clone());

@@ -278,6 +278,32 @@ pub fn propose(d: &OrgDiff, organogram: &str, made: &Made) -> String {
     out
 }
 
+/// The `[rename]` lines that map a person onto another person (another HR key): a plan
+/// gives a person only their own new id, never someone else's files. In words.
+pub fn person_onto_another(plan: &Plan, old: &Organogram, new: &Organogram) -> Vec<String> {
+    let mut out = Vec::new();
+    for (from, to) in &plan.rename {
+        let (Some(a), Some(b)) = (
+            old.people.iter().find(|p| p.id == *from),
+            new.people.iter().find(|p| p.id == *to),
+        ) else {
+            continue;
+        };
+        if from != to
+            && !(a.key.is_some()
+                && super::same_person((a.key.as_deref(), &a.email), (b.key.as_deref(), &b.email)))
+        {
+            out.push(format!(
+                "`{from}` = `{to}`: {} is another person than {} ({}); a plan gives a person only their own new id (the same HR key). To hand someone's open tasks to another person, assign them from the manual queue (`paraaf queue assign`) with a reason",
+                b.name,
+                a.name,
+                a.identity()
+            ));
+        }
+    }
+    out
+}
+
 /// Reads a plan.
 pub fn read(text: &str) -> Result<Plan, String> {
     toml::from_str(text).map_err(|e| e.message().to_string())
