@@ -307,3 +307,195 @@ fn accepted_programs_never_leak() {
         accepted.get()
     );
 }
+
+// ------------------------------------------------------------------ check ⇔ deploy (#24)
+
+/// Shielding codes: a program whose only errors are these is lowered anyway, as a checker
+/// bug or a hand-edited `.json` would deliver it, and `deploy` must refuse it. Other errors
+/// (unknown names, types) leave nothing meaningful to lower.
+fn shielding_only(diags: &[paraaf_compiler::diagnostics::Diagnostic]) -> bool {
+    use paraaf_compiler::diagnostics::Code;
+    diags
+        .iter()
+        .filter(|d| d.is_error())
+        .all(|d| matches!(d.code, Code::ShieldedLeak | Code::AllowBeyondOwnSteps))
+}
+
+/// The project as written, lowered whatever the checker said.
+fn lowered(
+    db: &Database,
+    project: paraaf_compiler::db::Project,
+) -> paraaf_compiler::compile::CompiledProject {
+    paraaf_compiler::compile::lower(
+        &paraaf_compiler::db::organogram(db, project.org(db)).org,
+        paraaf_compiler::db::index(db, project),
+    )
+}
+
+/// Whether `paraaf deploy` takes the project (on an empty database).
+fn deploy_accepts(p: paraaf_compiler::compile::CompiledProject) -> Result<(), String> {
+    let mut state = paraaf_runtime::engine::State::default();
+    let cal = paraaf_runtime::workdays::Calendar::default();
+    paraaf_runtime::engine::Emitter::new(&mut state, &cal, support::t0())
+        .deploy(p)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// Check clean ⇔ deploy accepts, for one project; `None` when it has errors outside
+/// shielding (not comparable). Returns whether check was clean.
+fn agree(db: &Database, project: paraaf_compiler::db::Project, what: &str) -> Option<bool> {
+    let diags = project_diagnostics(db, project);
+    let clean = !diags.iter().any(|d| d.is_error());
+    if !clean && !shielding_only(diags) {
+        return None;
+    }
+    let deployed = deploy_accepts(lowered(db, project));
+    match (clean, deployed) {
+        (true, Err(why)) => panic!("check accepts, deploy refuses: {why}\n{what}"),
+        (false, Ok(())) => panic!(
+            "check refuses, deploy accepts:\n{}\n{what}",
+            diags
+                .iter()
+                .map(|d| format!("{} {}", d.code, d.message))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+        _ => Some(clean),
+    }
+}
+
+#[test]
+fn check_and_deploy_agree_on_the_examples() {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    for name in ["aalst", "hasselt"] {
+        let p = paraaf_compiler::load::load(&root.join(name)).expect("loads");
+        assert_eq!(agree(&p.db, p.project, name), Some(true), "{name}");
+    }
+    let mut refused = 0;
+    for e in std::fs::read_dir(root.join("broken")).unwrap() {
+        let path = e.unwrap().path();
+        if path.extension().is_none_or(|x| x != "paraaf") {
+            continue;
+        }
+        let p = paraaf_compiler::load::load(&path).expect("loads");
+        if agree(&p.db, p.project, &path.display().to_string()) == Some(false) {
+            refused += 1;
+        }
+    }
+    // P0011 and P0025 are compared; the others are no shielding matter.
+    assert!(refused >= 2, "only {refused} broken examples were compared");
+    // `check` accepted a notification of a record's unit that `deploy` refused (#24).
+    let org = org();
+    for (shielded, src) in [
+        (true, "document d shielded by sociale-zaken { nr: text }\ngroup sociale-zaken = unit sociale-zaken shielded\n"),
+        (false, "document d { nr: text }\n"),
+    ] {
+        let src = format!(
+            "{src}flow f for d {{ step s : sign diensthoofd of sociale-zaken }}\nrule r on decision.received {{\n  start f with nr = decision.reference\n  notify diensthoofd of decision.dienst \"nieuw\"\n}}\n"
+        );
+        let (db, project) = Database::from_texts(("org.toml", &org), &[("p.paraaf", &src)]);
+        assert_eq!(agree(&db, project, &src), Some(!shielded), "{src}");
+    }
+}
+
+#[test]
+fn check_and_deploy_agree_on_generated_programs() {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(256);
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    });
+    let org = org();
+    let counts = std::cell::Cell::new((0u32, 0u32));
+    let check = |src: String| {
+        let (db, project) = Database::from_texts(("org.toml", &org), &[("p.paraaf", &src)]);
+        if let Some(clean) = agree(&db, project, &src) {
+            let (a, r) = counts.get();
+            counts.set(if clean { (a + 1, r) } else { (a, r + 1) });
+        }
+    };
+    runner
+        .run(&program(), |prog| {
+            check(prog.source());
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    let social = counts.get();
+    // A fresh runner: one that has run its cases runs no more.
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    });
+    runner
+        .run(&discipline(), |src| {
+            check(src);
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (accepted, refused) = counts.get();
+    let discipline = (accepted - social.0, refused - social.1);
+    eprintln!(
+        "check and deploy agreed on social files {social:?} and discipline files {discipline:?} (accepted, refused)"
+    );
+    for (a, r) in [social, discipline] {
+        assert!(
+            a * 10 >= cases && r * 10 >= cases,
+            "{a} accepted, {r} refused: the comparison is nearly vacuous"
+        );
+    }
+}
+
+/// Discipline files with the `allow` exception: the field, a member and an outsider as
+/// signers, escalation targets and audiences, and substitutes of people and roles.
+fn discipline() -> impl Strategy<Value = String> {
+    const SIGNERS: &[&str] = &[
+        "medewerker",
+        "diensthoofd of personeel",
+        "algemeen-directeur",
+        "burgemeester",
+    ];
+    const AUDIENCES: &[&str] = &["group tucht", "medewerker", "algemeen-directeur", "burgemeester"];
+    const SUBSTITUTES: &[&str] = &[
+        "substitutes mohamed-de-cock = hans-de-backer",
+        "substitutes mohamed-de-cock = ruben-van-damme",
+        "substitutes algemeen-directeur = adjunct-algemeen-directeur",
+        "substitutes algemeen-directeur = burgemeester",
+        "substitutes diensthoofd of personeel = departementshoofd of organisatie",
+    ];
+    (
+        prop::collection::vec(0..SIGNERS.len(), 1..4),
+        prop::collection::btree_set(0..AUDIENCES.len(), 0..3),
+        prop::option::of(0..SIGNERS.len()),
+        prop::collection::btree_set(0..SUBSTITUTES.len(), 0..3),
+    )
+        .prop_map(|(steps, visible, escalate, subs)| {
+            let mut s = String::from(
+                "document tuchtdossier shielded by tucht allow medewerker {\n  medewerker: person\n}\ngroup tucht = people(diensthoofd of personeel, departementshoofd of organisatie, algemeen-directeur, adjunct-algemeen-directeur) shielded\nflow tucht-f for tuchtdossier {\n",
+            );
+            if !visible.is_empty() {
+                let v: Vec<&str> = visible.iter().map(|a| AUDIENCES[*a]).collect();
+                s += &format!("  visible to uploader, signers, {}\n", v.join(", "));
+            }
+            for (j, sg) in steps.iter().enumerate() {
+                s += &format!("  step s{j} : sign {}\n", SIGNERS[*sg]);
+            }
+            if let Some(e) = escalate {
+                s += &format!(
+                    "  deadline 2 workdays remind, 4 workdays escalate to {}\n",
+                    SIGNERS[e]
+                );
+            }
+            s += "}\n";
+            for i in subs {
+                s += SUBSTITUTES[i];
+                s += "\n";
+            }
+            s
+        })
+}
