@@ -86,9 +86,12 @@ fn restructure(name: &str, change: impl Fn(&str) -> String) {
     // The hash of the organogram the plan was made against, which is not the point here.
     let shown: String = plan
         .lines()
-        .map(|l| match l.starts_with("made_against = \"") && l.len() == 81 {
-            true => "made_against = \"[sha256]\"\n".to_string(),
-            false => format!("{l}\n"),
+        .map(|l| {
+            if l.starts_with("made_against = \"") && l.len() == 81 {
+                "made_against = \"[sha256]\"\n".to_string()
+            } else {
+                format!("{l}\n")
+            }
         })
         .collect();
     insta::assert_snapshot!(format!("{name}_plan"), shown);
@@ -1087,7 +1090,16 @@ fn a_plan_that_widens_a_shield_needs_a_reason() {
     );
 
     // A reason that says nothing is no reason: refused by both, with what to write.
-    for placeholder in ["x", "ok", "todo", "-", "reden", "  ", "ok ok ok", "zie later"] {
+    for placeholder in [
+        "x",
+        "ok",
+        "todo",
+        "-",
+        "reden",
+        "  ",
+        "ok ok ok",
+        "zie later",
+    ] {
         std::fs::write(
             &plan_path,
             plan.replace(
@@ -1513,7 +1525,11 @@ fn an_interrupted_apply_leaves_all_files_or_none() {
 
     let (code, out) = paraaf_env(&dir, &apply, &[("PARAAF_CRASH_AT", "write:2")]);
     assert_eq!(code, 137, "{out}");
-    assert_ne!(files_below(&dir), before, "the crash left its temporary files");
+    assert_ne!(
+        files_below(&dir),
+        before,
+        "the crash left its temporary files"
+    );
     let (code, out) = paraaf(&dir, &["check", "."]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("rolled back"), "{out}");
@@ -1568,7 +1584,15 @@ fn a_substitute_move_names_the_absent_holder_and_the_substitute() {
     let second = city.mandate("schepen-burgerzaken");
     assert_ne!(first, second);
     city.ok(
-        &["absence", "add", &mayor, "--from", now, "--to", "2026-12-04"],
+        &[
+            "absence",
+            "add",
+            &mayor,
+            "--from",
+            now,
+            "--to",
+            "2026-12-04",
+        ],
         now,
     );
     let uploader = city.staff("bevolking", "diensthoofd")[0].clone();
@@ -1594,8 +1618,9 @@ fn a_substitute_move_names_the_absent_holder_and_the_substitute() {
         "{first} no longer asked; burgemeester is held by {mayor}, who is absent: {second} substitutes"
     );
     assert!(
-        out.lines()
-            .any(|l| l.contains(&doc) && l.contains(&format!("{first} → {second}")) && l.contains(&reason)),
+        out.lines().any(|l| l.contains(&doc)
+            && l.contains(&format!("{first} → {second}"))
+            && l.contains(&reason)),
         "{out}"
     );
     assert!(city.ok(&["inbox", &second], now).contains(&doc));

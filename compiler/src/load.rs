@@ -166,8 +166,8 @@ pub fn load(path: &Path) -> Result<LoadedProject, LoadError> {
         .to_path_buf();
     // A write of the project's files that a killed process left half done is finished
     // (or undone) before anything is read.
-    if let Some(done) = finish_interrupted_write(&root)
-        .map_err(|e| LoadError::Read(root.join(WRITE_JOURNAL), e))?
+    if let Some(done) =
+        finish_interrupted_write(&root).map_err(|e| LoadError::Read(root.join(WRITE_JOURNAL), e))?
     {
         eprintln!("{}: {done}", root.display());
     }
