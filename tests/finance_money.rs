@@ -417,7 +417,17 @@ fn runs_are_idempotent_and_outputs_safe() {
             .output()
             .unwrap()
     };
-    for doc in ["d-1", "d-2"] {
+    // Both documents started (their ids are random: read from the database).
+    let docs: Vec<String> = paraaf_runtime::store::Store::open(&dir.join("f.db"))
+        .unwrap()
+        .load()
+        .unwrap()
+        .documents
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(docs.len(), 2, "{docs:?}");
+    for doc in &docs {
         support::approve(cli, doc, "tom-bollen");
     }
     let o = cli(&[

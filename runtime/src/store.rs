@@ -1000,6 +1000,101 @@ mod tests {
         assert_eq!(tasks, 3);
         assert_eq!(number("d-123"), Some(123));
         assert_eq!(number("x-1"), None);
+        // A random id is never read as a number (it is keyed by its submission's seq).
+        assert_eq!(number("d-2mq7ahxkcw3bz4ro"), None);
+        assert_eq!(number("d-"), None);
+        assert_eq!(number("d-+5"), None);
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// An older database's content is owned by the uploader of the first document that
+    /// referenced it: whoever referenced it later by its hash alone owns nothing. Public
+    /// ids are unique in the projection.
+    #[test]
+    fn content_is_owned_by_its_first_uploader_after_the_migration() {
+        let dir = std::env::temp_dir().join(format!("paraaf-owners-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("city.db");
+        let (secret, other, never) = ("a".repeat(64), "b".repeat(64), "c".repeat(64));
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            migrations().to_version(&mut conn, 7).unwrap();
+            let events = [
+                (1, r#"{"type":"project_deployed"}"#.to_string()),
+                (
+                    2,
+                    format!(
+                        r#"{{"type":"document_submitted","doc":"d-1","uploader":"dirk-claes","content_sha256":"{secret}"}}"#
+                    ),
+                ),
+                (
+                    3,
+                    format!(
+                        r#"{{"type":"document_submitted","doc":"d-2","uploader":"jan-cools","content_sha256":"{secret}"}}"#
+                    ),
+                ),
+                (
+                    4,
+                    format!(
+                        r#"{{"type":"document_submitted","doc":"d-3","uploader":"jan-cools","content_sha256":"{other}"}}"#
+                    ),
+                ),
+                (
+                    5,
+                    format!(
+                        r#"{{"type":"document_submitted","doc":"d-4","uploader":"jan-cools","content_sha256":"{never}"}}"#
+                    ),
+                ),
+            ];
+            for (seq, body) in events {
+                conn.execute(
+                    "INSERT INTO events (seq, at, body, prev_hash, hash) VALUES (?1, 'x', ?2, 'p', ?1)",
+                    params![seq, body],
+                )
+                .unwrap();
+            }
+            for sha in [&secret, &other] {
+                conn.execute(
+                    "INSERT INTO contents (sha256, media_type, body) VALUES (?1, 'text/plain', x'00')",
+                    [sha],
+                )
+                .unwrap();
+            }
+        }
+        let store = Store::open(&path).unwrap();
+        let owners: Vec<(String, String)> = store
+            .conn
+            .prepare("SELECT sha256, person FROM content_owners ORDER BY sha256")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(
+            owners,
+            [
+                (secret.clone(), "dirk-claes".to_string()),
+                (other.clone(), "jan-cools".to_string())
+            ]
+        );
+        assert!(owns_content(&path, &secret, "dirk-claes").unwrap());
+        assert!(!owns_content(&path, &secret, "jan-cools").unwrap());
+        assert!(!owns_content(&path, &never, "jan-cools").unwrap());
+        // Content sent later is owned by whoever sent it, in the same transaction.
+        put_content(&path, &never, "text/plain", b"x", "jan-cools").unwrap();
+        assert!(owns_content(&path, &never, "jan-cools").unwrap());
+        // One row per public id.
+        let row = |n: i64, id: &str| {
+            store.conn.execute(
+                "INSERT INTO documents (n, id, kind, flow, version, uploader, title, status, step, last_seq)
+                 VALUES (?1, ?2, 'besluit', 'f', 1, 'u', 't', 'in_progress', 0, 1)",
+                params![n, id],
+            )
+        };
+        row(9, "d-abcdefghijklmnop").unwrap();
+        assert!(row(10, "d-abcdefghijklmnop").is_err());
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
     }
