@@ -169,6 +169,13 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                 "demo: {} deployed, {n} documents waiting",
                 project.display()
             );
+            // Their ids are random: listed in the order they were seeded (the browser
+            // tests find them here).
+            let mut docs: Vec<_> = runtime.state().documents.values().collect();
+            docs.sort_by_key(|d| d.events.first().copied());
+            for (i, d) in docs.iter().enumerate() {
+                println!("demo document {}: {} {}", i + 1, d.id, d.title);
+            }
         }
     }
     // The runtime's own calendar (the holidays file read once, by `open`).

@@ -15,9 +15,17 @@ const bin = process.env.PARAAF_BIN || path.join(root, 'target/debug/paraaf');
 const shots = process.env.SCREENSHOTS || path.join(here, '../screenshots');
 fs.mkdirSync(shots, { recursive: true });
 
-// Demo documents (seeded in this order): d-1..d-12 college decisions at the mayor's and
-// the general director's signature, d-13 laptops (12 000 EUR), d-14 chairs (4 000 EUR),
-// d-15 a performance review of Jan Cools, d-16 a social-service file.
+// Demo documents (seeded in this order, written d-1..d-16 here; their real ids are random
+// and `serve --demo` lists them: `demo document N: ID TITLE`, read by `doc(N)`): d-1..d-12
+// college decisions at the mayor's and the general director's signature, d-13 laptops
+// (12 000 EUR), d-14 chairs (4 000 EUR), d-15 a performance review of Jan Cools, d-16 a
+// social-service file.
+function demoDocs(output) {
+  const ids = {};
+  for (const m of output.matchAll(/^demo document (\d+): (\S+)/gm)) ids[m[1]] = m[2];
+  assert.equal(Object.keys(ids).length, 16, output);
+  return (n) => ids[n];
+}
 async function serve(extra = [], env = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'paraaf-web-'));
   const port = await freePort();
@@ -26,7 +34,7 @@ async function serve(extra = [], env = {}) {
     env: { PARAAF_LOG: 'warn', ...env },
     readyPattern: /web app: (http:\/\/\S+)/,
   });
-  return { base: `http://127.0.0.1:${port}`, port, stop: p.stop, output: p.output };
+  return { base: `http://127.0.0.1:${port}`, port, stop: p.stop, output: p.output, doc: demoDocs(p.output()) };
 }
 
 let browser;
@@ -60,7 +68,7 @@ describe('signing in the browser', () => {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await signIn(ctx, app.base, 'ruben-van-damme');
     await page.screenshot({ path: path.join(shots, 'inbox.png') });
-    await page.goto(`${app.base}/app/documents/d-5`);
+    await page.goto(`${app.base}/app/documents/${app.doc(5)}`);
     // Chromium's PDF viewer draws the content a moment after the page loads.
     await page.waitForTimeout(2500);
     await page.screenshot({ path: path.join(shots, 'document.png'), fullPage: true });
@@ -73,7 +81,7 @@ describe('signing in the browser', () => {
     await ctx.close();
     const phone = await browser.newContext({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
     const small = await signIn(phone, app.base, 'ruben-van-damme');
-    for (const url of ['/app', '/app/documents/d-5', '/app/absences']) {
+    for (const url of ['/app', `/app/documents/${app.doc(5)}`, '/app/absences']) {
       await small.goto(`${app.base}${url}`);
       const wide = await small.evaluate(() => document.documentElement.scrollWidth);
       assert.ok(wide <= 376, `${url} is ${wide}px wide on a 375px screen`);
@@ -88,7 +96,7 @@ describe('signing in the browser', () => {
     const ctx = await browser.newContext();
     const page = await signIn(ctx, app.base, 'dirk-lambert');
     await noSerious(page, 'the inbox');
-    for (const id of ['d-13', 'd-14']) {
+    for (const id of [`${app.doc(13)}`, `${app.doc(14)}`]) {
       await page.goto(`${app.base}/app/documents/${id}`);
       await noSerious(page, `document ${id}`);
       await page.click('#sign');
@@ -98,10 +106,10 @@ describe('signing in the browser', () => {
       await page.waitForURL(`${app.base}/app`);
       assert.match(await page.textContent('.flash'), /^Ondertekend: /);
     }
-    await page.goto(`${app.base}/app/documents/d-13`);
+    await page.goto(`${app.base}/app/documents/${app.doc(13)}`);
     const laptops = await page.textContent('#route');
     assert.match(laptops, /visum\s+financieel-directeur: wacht op Griet Vermeulen/);
-    await page.goto(`${app.base}/app/documents/d-14`);
+    await page.goto(`${app.base}/app/documents/${app.doc(14)}`);
     const chairs = await page.textContent('#route');
     assert.match(chairs, /visum\s+niet nodig/);
     assert.doesNotMatch(chairs, /Griet Vermeulen/);
@@ -126,7 +134,7 @@ describe('signing in the browser', () => {
     assert.equal((await page.locator('#absences li').count()), 1);
     await signOut(page);
     page = await signIn(ctx, app.base, 'jan-desmet');
-    const row = page.locator('tr[data-doc="d-12"]');
+    const row = page.locator(`tr[data-doc="${app.doc(12)}"]`);
     assert.match(await row.textContent(), /voor Ruben Van Damme/);
     await row.locator('a').click();
     assert.match(await page.textContent('#my-task'), /voor Ruben Van Damme/);
@@ -134,7 +142,7 @@ describe('signing in the browser', () => {
     await page.click('#confirm');
     await page.waitForURL(`${app.base}/app`);
     assert.match(await page.textContent('.flash'), /^Ondertekend: /);
-    await page.goto(`${app.base}/app/documents/d-12`);
+    await page.goto(`${app.base}/app/documents/${app.doc(12)}`);
     assert.match(await page.textContent('#route'), /ondertekend door Jan Desmet voor Ruben Van Damme/);
     await ctx.close();
   });
@@ -142,7 +150,7 @@ describe('signing in the browser', () => {
   test('a colleague cannot open a performance review', async () => {
     const ctx = await browser.newContext();
     const page = await signIn(ctx, app.base, 'eline-dubois');
-    const res = await page.goto(`${app.base}/app/documents/d-15`);
+    const res = await page.goto(`${app.base}/app/documents/${app.doc(15)}`);
     assert.equal(res.status(), 404);
     assert.match(await page.textContent('#error-message'), /bestaat niet, of u mag het niet zien/);
     await noSerious(page, 'the 404 page');
@@ -154,7 +162,7 @@ describe('signing in the browser', () => {
   test('the general director cannot open a social-service file, not even by its URL', async () => {
     const ctx = await browser.newContext();
     const page = await signIn(ctx, app.base, 'hans-de-backer');
-    for (const url of ['/app/documents/d-16', '/app/documents/d-16/content']) {
+    for (const url of [`/app/documents/${app.doc(16)}`, `/app/documents/${app.doc(16)}/content`]) {
       const res = await page.goto(`${app.base}${url}`);
       assert.equal(res.status(), 404, url);
       assert.doesNotMatch(await page.content(), /Leefloon|SD-2026-0117/);
@@ -165,7 +173,7 @@ describe('signing in the browser', () => {
     // Inside the social service the same URL opens.
     const inside = await browser.newContext();
     const coach = await signIn(inside, app.base, 'dirk-claes');
-    const res = await coach.goto(`${app.base}/app/documents/d-16`);
+    const res = await coach.goto(`${app.base}/app/documents/${app.doc(16)}`);
     assert.equal(res.status(), 200);
     assert.match(await coach.textContent('#doc-title'), /Leefloon/);
     await inside.close();
@@ -189,16 +197,16 @@ describe('signing in the browser', () => {
   test('forms without the session token, and cross-site posts, are refused', async () => {
     const ctx = await browser.newContext();
     const page = await signIn(ctx, app.base, 'ruben-van-damme');
-    const forged = await page.request.post(`${app.base}/app/documents/d-3/sign`, {
+    const forged = await page.request.post(`${app.base}/app/documents/${app.doc(3)}/sign`, {
       form: { confirm: 'yes', idem: 'x', csrf: 'forged' },
     });
     assert.equal(forged.status(), 403);
     assert.match(await forged.text(), /Het formulier is verlopen/);
-    const cross = await page.request.post(`${app.base}/app/documents/d-3/sign`, {
+    const cross = await page.request.post(`${app.base}/app/documents/${app.doc(3)}/sign`, {
       form: { confirm: 'yes', idem: 'y', csrf: 'forged' }, headers: { origin: 'https://evil.example' },
     });
     assert.equal(cross.status(), 403);
-    await page.goto(`${app.base}/app/documents/d-3`);
+    await page.goto(`${app.base}/app/documents/${app.doc(3)}`);
     // Nothing was signed (the mayor is away since an earlier test: his substitute waits).
     assert.match(await page.textContent('#route'), /burgemeester: wacht op /);
     await ctx.close();
