@@ -457,7 +457,11 @@ flow tuchtprocedure for tuchtdossier {
         "document t shielded by g allow m { m: person }\ngroup g = people(algemeen-directeur) shielded\nflow f for t { step s : sign algemeen-directeur\n deadline 1 workday remind, 2 workdays escalate to m }",
     );
     assert_eq!(d.len(), 1, "{d:#?}");
-    assert!(d[0].help.as_deref().is_some_and(|h| h.contains("inside `g`")));
+    assert!(
+        d[0].help
+            .as_deref()
+            .is_some_and(|h| h.contains("inside `g`"))
+    );
     // Escalating inside the group, and showing the file to the employee, are fine.
     check_diagnostics(
         r#"
@@ -481,10 +485,7 @@ fn a_refusal_cannot_send_the_file_back_to_the_field() {
     let d = common::diagnostics(
         "document t shielded by g allow m { m: person }\ngroup g = people(algemeen-directeur) shielded\nflow f for t { step s : sign algemeen-directeur\n on refused -> back to m }",
     );
-    assert!(
-        d.iter().any(|d| d.code.as_str() == "P0001"),
-        "{d:#?}"
-    );
+    assert!(d.iter().any(|d| d.code.as_str() == "P0001"), "{d:#?}");
     check_diagnostics(
         r#"
 document t shielded by g allow m { m: person }

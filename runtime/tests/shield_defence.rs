@@ -509,7 +509,12 @@ fn only_the_receipt(w: &World, doc: &str) {
             &flow.steps[t.step].signatures[t.spec.signature].signer,
             Signer::PersonField { field } if field == "medewerker"
         );
-        let reached = t.spec.holders.iter().chain(&t.spec.assignees).chain(&t.escalated_to);
+        let reached = t
+            .spec
+            .holders
+            .iter()
+            .chain(&t.spec.assignees)
+            .chain(&t.escalated_to);
         for p in reached {
             assert!(
                 named || p != EMPLOYEE,
@@ -572,7 +577,11 @@ fn a_substitute_hand_over_never_reaches_the_employee() {
     );
     let mut state = State::default();
     let cal = Calendar::default();
-    assert!(Emitter::new(&mut state, &cal, t0()).deploy(p.clone()).is_err());
+    assert!(
+        Emitter::new(&mut state, &cal, t0())
+            .deploy(p.clone())
+            .is_err()
+    );
     let inside = social_service(&p);
     let mut w = World::forced(p, "sociaal-dossier", inside);
     let org = w.state.current().unwrap().1.org.clone();

@@ -388,7 +388,10 @@ fn check_and_deploy_agree_on_the_examples() {
     // `check` accepted a notification of a record's unit that `deploy` refused (#24).
     let org = org();
     for (shielded, src) in [
-        (true, "document d shielded by sociale-zaken { nr: text }\ngroup sociale-zaken = unit sociale-zaken shielded\n"),
+        (
+            true,
+            "document d shielded by sociale-zaken { nr: text }\ngroup sociale-zaken = unit sociale-zaken shielded\n",
+        ),
         (false, "document d { nr: text }\n"),
     ] {
         let src = format!(
@@ -460,7 +463,12 @@ fn discipline() -> impl Strategy<Value = String> {
         "algemeen-directeur",
         "burgemeester",
     ];
-    const AUDIENCES: &[&str] = &["group tucht", "medewerker", "algemeen-directeur", "burgemeester"];
+    const AUDIENCES: &[&str] = &[
+        "group tucht",
+        "medewerker",
+        "algemeen-directeur",
+        "burgemeester",
+    ];
     const SUBSTITUTES: &[&str] = &[
         "substitutes mohamed-de-cock = hans-de-backer",
         "substitutes mohamed-de-cock = ruben-van-damme",

@@ -473,14 +473,26 @@ pub fn duplicate_names(project: &CompiledProject) -> Vec<String> {
         }
     }
     let mut out = Vec::new();
-    twice("flows", project.flows.iter().map(|f| f.name.as_str()), &mut out);
-    twice("groups", project.groups.iter().map(|g| g.name.as_str()), &mut out);
+    twice(
+        "flows",
+        project.flows.iter().map(|f| f.name.as_str()),
+        &mut out,
+    );
+    twice(
+        "groups",
+        project.groups.iter().map(|g| g.name.as_str()),
+        &mut out,
+    );
     twice(
         "document kinds",
         project.documents.iter().map(|d| d.name.as_str()),
         &mut out,
     );
-    twice("rules", project.rules.iter().map(|r| r.name.as_str()), &mut out);
+    twice(
+        "rules",
+        project.rules.iter().map(|r| r.name.as_str()),
+        &mut out,
+    );
     twice(
         "agencies",
         project.agencies.iter().map(|a| a.name.as_str()),
