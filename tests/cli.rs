@@ -314,7 +314,7 @@ fn org_import_reads_office_exports() {
         // The third row with Jan's e-mail is the first Jan (a second position).
         assert!(!toml.contains("jan-peeters-3"), "{file}");
         assert!(
-            stderr(&o).contains(":5: a second person called Jan Peeters"),
+            stderr(&o).contains(":5: Jan Peeters is another person than an earlier row"),
             "{file}: {}",
             stderr(&o)
         );

@@ -1001,7 +1001,9 @@ fn a_person_field_follows_the_person() {
         ],
         now,
     );
-    assert!(out.contains("1 task moved"), "{out}");
+    // The same person under a new id: the task goes with them (the fold carries it),
+    // only its label is new.
+    assert!(out.contains(&format!("{worker} is now {renamed}")), "{out}");
     assert!(city.ok(&["inbox", &renamed], now).contains(&doc), "{out}");
     city.ok(&["doc", "sign", &doc, "--as", &renamed], now);
 }

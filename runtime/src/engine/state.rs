@@ -326,7 +326,18 @@ impl OrgInForce {
             .iter()
             .filter_map(|p| {
                 let was = self.identities.get(&p.id)?;
-                (!paraaf_compiler::org::is_identity(was, p.key.as_deref(), &p.email, &p.id))
+                // An export without keys: the same e-mail as the entry in force is the
+                // same person (its key was only left out).
+                let key_left_out = p.key.is_none()
+                    && self.organogram.people.iter().any(|o| {
+                        o.id == p.id
+                            && paraaf_compiler::org::same_person(
+                                (o.key.as_deref(), &o.email),
+                                (None, &p.email),
+                            )
+                    });
+                (!key_left_out
+                    && !paraaf_compiler::org::is_identity(was, p.key.as_deref(), &p.email, &p.id))
                     .then(|| {
                         format!(
                             "`{}` ({}, {}) has the id of another person (`{was}`); an id is given to one person only — give the newcomer another id (`paraaf org import` does)",
