@@ -385,15 +385,12 @@ pub fn import_csv_against(
         }
     }
     errors.extend(clashes);
-    // Everyone the organogram in force has or had who is not in this file left: their
-    // ids stay theirs.
+    // Every id the organogram in force has or had that this file does not use stays its
+    // owner's: the ids of people who left, and the old id of someone HR gave a new one
+    // (a marriage) — else a namesake would get it and `org deploy` would refuse the file.
     let mut retired: BTreeMap<String, String> = previous.map(|p| p.retired.clone()).unwrap_or_default();
-    let present: std::collections::BTreeSet<String> = people
-        .iter()
-        .map(|p| super::identity(p.key.as_deref(), &p.email, &p.id))
-        .collect();
     for (id, who) in &taken {
-        if !present.contains(who) && !person_index.contains_key(id) {
+        if !person_index.contains_key(id) {
             retired.insert(id.clone(), who.clone());
         }
     }
