@@ -278,11 +278,11 @@ fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         3 => prop::collection::vec(change(), 1..4).prop_map(Step::Hr),
         1 => Just(Step::Redeploy),
-        5 => (0..4u8, prop::bool::weighted(0.7), any::<u16>(), any::<u16>(), any::<u8>())
+        4 => (0..4u8, prop::bool::weighted(0.7), any::<u16>(), any::<u16>(), any::<u8>())
             .prop_map(|(kind, insider, who, field, unit)| Step::Submit { kind, insider, who, field, unit }),
         1 => (any::<u16>(), 0..6u8, 0..10u8).prop_map(|(who, start_in, days)| Step::Absence { who, start_in, days }),
         2 => (1..80u16).prop_map(|hours| Step::Later { hours }),
-        5 => (any::<u16>(), prop::bool::weighted(0.75), any::<u16>(), prop::bool::weighted(0.15))
+        7 => (any::<u16>(), prop::bool::weighted(0.8), any::<u16>(), prop::bool::weighted(0.15))
             .prop_map(|(doc, assignee, who, refuse)| Step::Decide { doc, assignee, who, refuse }),
         1 => (any::<u16>(), prop::bool::weighted(0.6), any::<u16>())
             .prop_map(|(item, insider, who)| Step::Assign { item, insider, who }),
@@ -471,17 +471,23 @@ impl World {
             .values()
             .flat_map(|r| std::iter::once(r.uploader_key.clone()).chain(r.medewerker_key.clone()))
             .collect();
+        let mut asked: BTreeSet<String> = BTreeSet::new();
         for d in self.state.documents.values() {
             for t in d.tasks.iter().filter(|t| t.status == TaskStatus::Open) {
-                involved.extend(t.spec.assignees.iter().filter_map(|a| m.key_of.get(a).cloned()));
+                asked.extend(t.spec.assignees.iter().filter_map(|a| m.key_of.get(a).cloned()));
             }
         }
+        involved.extend(asked.iter().cloned());
         for c in changes {
             let movable: Vec<usize> = (0..m.present.len()).filter(|&i| !m.present[i].has_mandate()).collect();
             let busy: Vec<usize> =
                 movable.iter().copied().filter(|&i| involved.contains(&m.present[i].key)).collect();
+            let waiting: Vec<usize> =
+                movable.iter().copied().filter(|&i| asked.contains(&m.present[i].key)).collect();
             let pick_movable = |n: u16| {
-                if n % 2 == 0 && !busy.is_empty() {
+                if n % 4 == 1 && !waiting.is_empty() {
+                    waiting[(n as usize / 4) % waiting.len()]
+                } else if n % 2 == 0 && !busy.is_empty() {
                     busy[(n as usize / 2) % busy.len()]
                 } else {
                     movable[n as usize % movable.len()]
@@ -815,7 +821,23 @@ impl World {
     }
 
     fn decide(&mut self, doc: u16, assignee: bool, who: u16, refuse: bool) {
-        let ids: Vec<String> = self.docs.keys().cloned().collect();
+        // Mostly a document someone is asked to sign now.
+        let waiting: Vec<String> = self
+            .docs
+            .keys()
+            .filter(|id| {
+                self.state.documents[*id]
+                    .tasks
+                    .iter()
+                    .any(|t| t.status == TaskStatus::Open && !t.spec.assignees.is_empty())
+            })
+            .cloned()
+            .collect();
+        let ids: Vec<String> = if assignee && !waiting.is_empty() {
+            waiting
+        } else {
+            self.docs.keys().cloned().collect()
+        };
         let Some(doc) = Self::pick(&ids, doc) else { return };
         let assignees: Vec<String> = self.state.documents[&doc]
             .tasks
@@ -1012,7 +1034,7 @@ fn identities_and_shields_hold_while_people_and_time_change() {
     let cases = std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|c| c.parse().ok())
-        .unwrap_or(24);
+        .unwrap_or(32);
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
         cases,
         failure_persistence: None,
