@@ -27,6 +27,17 @@ fn decide(state: &State, person: &str, doc: &str, why: &mut Option<Vec<String>>)
         say(format!("there is no document {doc}"));
         return false;
     };
+    // Someone who left (not in the organogram in force, under this id) sees nothing,
+    // whatever they uploaded or signed before; a person under a new id reads through it.
+    if state
+        .current()
+        .is_some_and(|(_, dep)| !dep.org.is_person(person))
+    {
+        say(format!(
+            "{person} is not in the organogram in force (they left, or have another id now)"
+        ));
+        return false;
+    }
     let Some(dep) = state.deployment(d.version) else {
         say(format!(
             "version {} of the project is not deployed",

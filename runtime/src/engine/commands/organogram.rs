@@ -544,15 +544,14 @@ pub(super) fn move_reason(
     let away: Vec<&String> = holders.iter().filter(|h| !assignees.contains(h)).collect();
     if !substitutes.is_empty() && !away.is_empty() {
         why.push_str(&format!(
-            ", who {} absent: {} {} for {}",
+            ", who {} absent: {} {}",
             if away.len() == 1 { "is" } else { "are" },
             show(&substitutes),
             if substitutes.len() == 1 {
                 "substitutes"
             } else {
                 "substitute"
-            },
-            if away.len() == 1 { "them" } else { "them all" }
+            }
         ));
     }
     // Whoever was asked and is not any more (a holder who left is named by "was").
