@@ -66,7 +66,8 @@ fn org_without(org: &str, id: &str) -> String {
     format!("{}{}", &org[..start], &org[end..])
 }
 
-const NEWCOMER: &str = "P99001,,Jan Cools,jan.cools@mobiliteit.example,Ruimte,Mobiliteit,,Beleidsmedewerker,\n";
+const NEWCOMER: &str =
+    "P99001,,Jan Cools,jan.cools@mobiliteit.example,Ruimte,Mobiliteit,,Beleidsmedewerker,\n";
 
 #[test]
 fn a_namesake_gets_a_new_id_and_is_never_taken_for_the_first() {
@@ -74,16 +75,38 @@ fn a_namesake_gets_a_new_id_and_is_never_taken_for_the_first() {
     let csv = std::fs::read_to_string(dir.join("people.csv")).unwrap();
     // A different Jan Cools joins: his own id, and the first keeps his.
     std::fs::write(dir.join("join.csv"), format!("{csv}{NEWCOMER}")).unwrap();
-    ok(&dir, &["org", "import", "join.csv", "-o", "joined.toml", "--previous", "org.toml"]);
+    ok(
+        &dir,
+        &[
+            "org",
+            "import",
+            "join.csv",
+            "-o",
+            "joined.toml",
+            "--previous",
+            "org.toml",
+        ],
+    );
     let joined = std::fs::read_to_string(dir.join("joined.toml")).unwrap();
     assert!(joined.contains("id = \"jan-cools-2\"\nname = \"Jan Cools\"\nemail = \"jan.cools@mobiliteit.example\"\nkey = \"P99001\""), "{joined}");
-    assert!(joined.contains("id = \"jan-cools\"\nname = \"Jan Cools\"\nemail = \"jan.cools@aalst.be\"\nkey = \"P10234\""));
+    assert!(joined.contains(
+        "id = \"jan-cools\"\nname = \"Jan Cools\"\nemail = \"jan.cools@aalst.be\"\nkey = \"P10234\""
+    ));
     // org diff and the plan never take one for the other.
-    let diff = ok(&dir, &["org", "diff", "org.toml", "join.csv", "--project", "."]);
-    assert!(diff.contains("0 renamed") && !diff.contains("renamed  person"), "{diff}");
+    let diff = ok(
+        &dir,
+        &["org", "diff", "org.toml", "join.csv", "--project", "."],
+    );
+    assert!(
+        diff.contains("0 renamed") && !diff.contains("renamed  person"),
+        "{diff}"
+    );
     let plan = ok(&dir, &["org", "migrate", "--plan", "joined.toml", "."]);
     let plan_text = std::fs::read_to_string(dir.join("migration.toml")).unwrap_or(plan);
-    assert!(!plan_text.contains("\"jan-cools\" = \"jan-cools-2\""), "{plan_text}");
+    assert!(
+        !plan_text.contains("\"jan-cools\" = \"jan-cools-2\""),
+        "{plan_text}"
+    );
 
     // The first Jan Cools leaves and another one joins the same month: the newcomer
     // still gets another id, and the first one's id is kept under [retired].
@@ -92,13 +115,38 @@ fn a_namesake_gets_a_new_id_and_is_never_taken_for_the_first() {
         format!("{}{NEWCOMER}", without(&csv, "Jan Cools")),
     )
     .unwrap();
-    ok(&dir, &["org", "import", "swap.csv", "-o", "swapped.toml", "--previous", "org.toml"]);
+    ok(
+        &dir,
+        &[
+            "org",
+            "import",
+            "swap.csv",
+            "-o",
+            "swapped.toml",
+            "--previous",
+            "org.toml",
+        ],
+    );
     let swapped = std::fs::read_to_string(dir.join("swapped.toml")).unwrap();
     assert!(swapped.contains("id = \"jan-cools-2\""), "{swapped}");
     assert!(!swapped.contains("id = \"jan-cools\"\n"));
-    assert!(swapped.contains("[retired]\njan-cools = \"P10234\""), "{swapped}");
+    assert!(
+        swapped.contains("[retired]\njan-cools = \"P10234\""),
+        "{swapped}"
+    );
     // Imported again later against that organogram, nobody ever gets `jan-cools`.
-    ok(&dir, &["org", "import", "swap.csv", "-o", "again.toml", "--previous", "swapped.toml"]);
+    ok(
+        &dir,
+        &[
+            "org",
+            "import",
+            "swap.csv",
+            "-o",
+            "again.toml",
+            "--previous",
+            "swapped.toml",
+        ],
+    );
     assert_eq!(
         std::fs::read_to_string(dir.join("again.toml")).unwrap(),
         swapped
@@ -119,7 +167,18 @@ fn org_deploy_never_gives_an_id_to_another_person() {
     let org = std::fs::read_to_string(dir.join("org.toml")).unwrap();
     let first = ok(
         &dir,
-        &["doc", "submit", "--kind", "tuchtdossier", "--as", "tom-nowak", "--content", "f.pdf", "--field", "medewerker=jan-cools"],
+        &[
+            "doc",
+            "submit",
+            "--kind",
+            "tuchtdossier",
+            "--as",
+            "tom-nowak",
+            "--content",
+            "f.pdf",
+            "--field",
+            "medewerker=jan-cools",
+        ],
     );
     let d = doc_id(&first);
     // Another Jan Cools under the first one's id, [retired] left out of the file: the
@@ -151,9 +210,23 @@ fn a_plan_never_maps_a_person_onto_someone_else() {
     // The documented step "name its replacement", filled in with a colleague.
     let plan = std::fs::read_to_string(dir.join("migration.toml")).unwrap();
     assert!(!plan.contains("\"jan-cools\" = \"jan-cools"), "{plan}");
-    let plan = plan.replacen("[rename]\n", "[rename]\n\"jan-cools\" = \"hans-willems\"\n", 1);
+    let plan = plan.replacen(
+        "[rename]\n",
+        "[rename]\n\"jan-cools\" = \"hans-willems\"\n",
+        1,
+    );
     std::fs::write(dir.join("migration.toml"), plan).unwrap();
-    let (code, out) = paraaf(&dir, &["org", "deploy", "left.toml", "--plan", "migration.toml", "--force"]);
+    let (code, out) = paraaf(
+        &dir,
+        &[
+            "org",
+            "deploy",
+            "left.toml",
+            "--plan",
+            "migration.toml",
+            "--force",
+        ],
+    );
     assert_ne!(code, 0, "{out}");
     assert!(out.contains("is another person than"), "{out}");
     let (code, out) = paraaf(&dir, &["org", "migrate", "--apply", "."]);
@@ -167,7 +240,18 @@ fn a_leaver_named_in_a_person_field_is_asked_for_nothing() {
     ok(&dir, &["deploy", "."]);
     let out = ok(
         &dir,
-        &["doc", "submit", "--kind", "tuchtdossier", "--as", "tom-nowak", "--content", "f.pdf", "--field", "medewerker=jan-yilmaz"],
+        &[
+            "doc",
+            "submit",
+            "--kind",
+            "tuchtdossier",
+            "--as",
+            "tom-nowak",
+            "--content",
+            "f.pdf",
+            "--field",
+            "medewerker=jan-yilmaz",
+        ],
     );
     let d = doc_id(&out);
     let org = std::fs::read_to_string(dir.join("org.toml")).unwrap();
@@ -186,15 +270,46 @@ fn a_leaver_named_in_a_person_field_is_asked_for_nothing() {
     let (code, out) = paraaf(&dir, &["doc", "show", &d, "--as", "jan-yilmaz"]);
     assert_ne!(code, 0, "{out}");
     let queue = ok(&dir, &["queue", "list"]);
-    assert!(queue.contains(&d) && queue.contains("jan-yilmaz is no longer in the organogram"), "{queue}");
+    assert!(
+        queue.contains(&d) && queue.contains("jan-yilmaz is no longer in the organogram"),
+        "{queue}"
+    );
     // Given out within the shield only, with a reason, recorded.
-    let (code, out) = paraaf(&dir, &["queue", "assign", &d, "--to", "ruben-van-damme", "--reason", "the mayor signs receipt"]);
+    let (code, out) = paraaf(
+        &dir,
+        &[
+            "queue",
+            "assign",
+            &d,
+            "--to",
+            "ruben-van-damme",
+            "--reason",
+            "the mayor signs receipt",
+        ],
+    );
     assert_ne!(code, 0, "{out}");
     assert!(out.contains("outside the shielded group"), "{out}");
-    let (code, out) = paraaf(&dir, &["queue", "assign", &d, "--to", "tom-nowak", "--reason", "x"]);
+    let (code, out) = paraaf(
+        &dir,
+        &["queue", "assign", &d, "--to", "tom-nowak", "--reason", "x"],
+    );
     assert_ne!(code, 0, "{out}");
-    ok(&dir, &["queue", "assign", &d, "--to", "tom-nowak", "--reason", "HR head confirms receipt for the leaver"]);
-    assert_eq!(ok(&dir, &["queue", "list"]).trim(), "The manual queue is empty.");
+    ok(
+        &dir,
+        &[
+            "queue",
+            "assign",
+            &d,
+            "--to",
+            "tom-nowak",
+            "--reason",
+            "HR head confirms receipt for the leaver",
+        ],
+    );
+    assert_eq!(
+        ok(&dir, &["queue", "list"]).trim(),
+        "The manual queue is empty."
+    );
     let log = ok(&dir, &["doc", "show", &d, "--as", "tom-nowak"]);
     assert!(log.contains("tom-nowak"), "{log}");
     ok(&dir, &["doc", "sign", &d, "--as", "tom-nowak"]);
@@ -206,7 +321,24 @@ fn a_person_under_a_new_id_keeps_their_files_and_the_old_id_keeps_nothing() {
     ok(&dir, &["deploy", "."]);
     let out = ok(
         &dir,
-        &["doc", "submit", "--kind", "besluit", "--as", "jan-cools", "--content", "f.pdf", "--field", "dienst=bevolking", "--field", "bron=notula", "--field", "titel=Aankoop laptops", "--field", "bedrag=9000"],
+        &[
+            "doc",
+            "submit",
+            "--kind",
+            "besluit",
+            "--as",
+            "jan-cools",
+            "--content",
+            "f.pdf",
+            "--field",
+            "dienst=bevolking",
+            "--field",
+            "bron=notula",
+            "--field",
+            "titel=Aankoop laptops",
+            "--field",
+            "bedrag=9000",
+        ],
     );
     let d = doc_id(&out);
     // Jan Cools marries and HR changes his name; the administrator gives him a new id

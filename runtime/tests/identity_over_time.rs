@@ -124,7 +124,10 @@ struct TuchtRole {
 
 impl TuchtRole {
     fn matches(&self, r: &Row) -> bool {
-        r.dept == self.dept && r.service == self.service && r.team.is_empty() && r.function == self.function
+        r.dept == self.dept
+            && r.service == self.service
+            && r.team.is_empty()
+            && r.function == self.function
     }
 }
 
@@ -155,8 +158,12 @@ const TUCHT: &[TuchtRole] = &[
     },
 ];
 
-const FIRST: &[&str] = &["Jan", "An", "Els", "Koen", "Lotte", "Pieter", "Sara", "Nora"];
-const LAST: &[&str] = &["Cools", "Peeters", "Janssens", "Maes", "Wouters", "Goossens"];
+const FIRST: &[&str] = &[
+    "Jan", "An", "Els", "Koen", "Lotte", "Pieter", "Sara", "Nora",
+];
+const LAST: &[&str] = &[
+    "Cools", "Peeters", "Janssens", "Maes", "Wouters", "Goossens",
+];
 const MARRIED: &[&str] = &["Vermeiren", "De Smedt", "Van Hove", "Lemmens"];
 
 /// Where joiners, movers and rehires go.
@@ -164,8 +171,18 @@ fn templates() -> Vec<Row> {
     vec![
         Row::f("Projecten", "", "", "Administratief Medewerker"),
         Row::f("Samenleving", "Sociale Zaken", "", "Maatschappelijk Werker"),
-        Row::f("Samenleving", "Sociale Zaken", "Inkomen", "Trajectbegeleider"),
-        Row::f("Samenleving", "Sociale Zaken", "Schuldbemiddeling", "Schuldbemiddelaar"),
+        Row::f(
+            "Samenleving",
+            "Sociale Zaken",
+            "Inkomen",
+            "Trajectbegeleider",
+        ),
+        Row::f(
+            "Samenleving",
+            "Sociale Zaken",
+            "Schuldbemiddeling",
+            "Schuldbemiddelaar",
+        ),
         Row::f("Organisatie", "Personeel", "", "HR-Businesspartner"),
         Row::f("Samenleving", "Cultuur", "", "Beleidsmedewerker"),
         Row::f("Burgerzaken", "Bevolking", "", "Administratief Medewerker"),
@@ -196,7 +213,9 @@ struct Model {
 
 impl Model {
     fn csv(&self) -> String {
-        let mut s = String::from("personeelsnummer,id,name,email,department,service,team,function,mandate\n");
+        let mut s = String::from(
+            "personeelsnummer,id,name,email,department,service,team,function,mandate\n",
+        );
         for p in &self.present {
             for r in &p.rows {
                 s += &format!(
@@ -217,13 +236,17 @@ impl Model {
     }
 
     fn present_ids(&self) -> BTreeSet<String> {
-        self.present.iter().map(|p| self.id_of[&p.key].clone()).collect()
+        self.present
+            .iter()
+            .map(|p| self.id_of[&p.key].clone())
+            .collect()
     }
 
     fn present_key(&self, id: &str) -> Option<&str> {
         let key = self.key_of.get(id)?;
-        (self.present.iter().any(|p| &p.key == key) && self.id_of.get(key).map(String::as_str) == Some(id))
-            .then_some(key.as_str())
+        (self.present.iter().any(|p| &p.key == key)
+            && self.id_of.get(key).map(String::as_str) == Some(id))
+        .then_some(key.as_str())
     }
 
     /// Ids of the members of a shielded group, by the groups' definitions.
@@ -255,24 +278,64 @@ fn shielded(kind: &str) -> bool {
 #[derive(Clone, Debug)]
 enum Change {
     /// 0: fresh name, 1: namesake of someone here, 2: namesake of anyone ever.
-    Join { name: u8, pick: u16, row: u8 },
+    Join {
+        name: u8,
+        pick: u16,
+        row: u8,
+    },
     Leave(u16),
-    Rehire { who: u16, row: u8 },
-    Marry { who: u16, surname: u8, new_id: bool, new_email: bool },
-    IntoSocial { who: u16, row: u8, head: bool },
+    Rehire {
+        who: u16,
+        row: u8,
+    },
+    Marry {
+        who: u16,
+        surname: u8,
+        new_id: bool,
+        new_email: bool,
+    },
+    IntoSocial {
+        who: u16,
+        row: u8,
+        head: bool,
+    },
     OutOfSocial(u16),
-    TuchtRole { who: u16, role: u8 },
+    TuchtRole {
+        who: u16,
+        role: u8,
+    },
 }
 
 #[derive(Clone, Debug)]
 enum Step {
     Hr(Vec<Change>),
     Redeploy,
-    Submit { kind: u8, insider: bool, who: u16, field: u16, unit: u8 },
-    Absence { who: u16, start_in: u8, days: u8 },
-    Later { hours: u16 },
-    Decide { doc: u16, assignee: bool, who: u16, refuse: bool },
-    Assign { item: u16, insider: bool, who: u16 },
+    Submit {
+        kind: u8,
+        insider: bool,
+        who: u16,
+        field: u16,
+        unit: u8,
+    },
+    Absence {
+        who: u16,
+        start_in: u8,
+        days: u8,
+    },
+    Later {
+        hours: u16,
+    },
+    Decide {
+        doc: u16,
+        assignee: bool,
+        who: u16,
+        refuse: bool,
+    },
+    Assign {
+        item: u16,
+        insider: bool,
+        who: u16,
+    },
 }
 
 fn change() -> impl Strategy<Value = Change> {
@@ -352,12 +415,23 @@ fn flows() -> Vec<(String, String)> {
 fn initial_people() -> Vec<Hr> {
     let text = std::fs::read_to_string(aalst().join("people.csv")).expect("people.csv");
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let header: Vec<&str> = lines.next().expect("header").split(',').map(str::trim).collect();
+    let header: Vec<&str> = lines
+        .next()
+        .expect("header")
+        .split(',')
+        .map(str::trim)
+        .collect();
     let col = |name: &str| header.iter().position(|h| *h == name);
     let mut out: Vec<Hr> = Vec::new();
     for line in lines {
         let c: Vec<&str> = line.split(',').map(str::trim).collect();
-        let get = |name: &str| col(name).and_then(|i| c.get(i)).copied().unwrap_or("").to_string();
+        let get = |name: &str| {
+            col(name)
+                .and_then(|i| c.get(i))
+                .copied()
+                .unwrap_or("")
+                .to_string()
+        };
         let row = Row {
             dept: get("department"),
             service: get("service"),
@@ -367,10 +441,20 @@ fn initial_people() -> Vec<Hr> {
         };
         let key = get("personeelsnummer");
         let email = get("email");
-        match out.iter_mut().find(|p| if key.is_empty() { p.email == email } else { p.key == key }) {
+        match out.iter_mut().find(|p| {
+            if key.is_empty() {
+                p.email == email
+            } else {
+                p.key == key
+            }
+        }) {
             Some(p) => p.rows.push(row),
             None => {
-                let key = if key.is_empty() { format!("P{:05}", out.len() + 1) } else { key };
+                let key = if key.is_empty() {
+                    format!("P{:05}", out.len() + 1)
+                } else {
+                    key
+                };
                 out.push(Hr {
                     key,
                     name: get("name"),
@@ -433,7 +517,9 @@ impl World {
             counts: BTreeMap::new(),
             findings: Default::default(),
         };
-        let project = w.compile().expect("the Aalst project compiles against its HR export");
+        let project = w
+            .compile()
+            .expect("the Aalst project compiles against its HR export");
         w.run(|e| e.deploy(project)).expect("first deploy");
         w
     }
@@ -444,8 +530,10 @@ impl World {
         self.compiled
             .entry(toml.clone())
             .or_insert_with(|| {
-                let files: Vec<(&str, &str)> =
-                    flows.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+                let files: Vec<(&str, &str)> = flows
+                    .iter()
+                    .map(|(n, t)| (n.as_str(), t.as_str()))
+                    .collect();
                 let (db, project) = Database::from_texts(("org.toml", &toml), &files);
                 compiled(&db, project).clone()
             })
@@ -489,16 +577,29 @@ impl World {
         let mut asked: BTreeSet<String> = BTreeSet::new();
         for d in self.state.documents.values() {
             for t in d.tasks.iter().filter(|t| t.status == TaskStatus::Open) {
-                asked.extend(t.spec.assignees.iter().filter_map(|a| m.key_of.get(a).cloned()));
+                asked.extend(
+                    t.spec
+                        .assignees
+                        .iter()
+                        .filter_map(|a| m.key_of.get(a).cloned()),
+                );
             }
         }
         involved.extend(asked.iter().cloned());
         for c in changes {
-            let movable: Vec<usize> = (0..m.present.len()).filter(|&i| !m.present[i].has_mandate()).collect();
-            let busy: Vec<usize> =
-                movable.iter().copied().filter(|&i| involved.contains(&m.present[i].key)).collect();
-            let waiting: Vec<usize> =
-                movable.iter().copied().filter(|&i| asked.contains(&m.present[i].key)).collect();
+            let movable: Vec<usize> = (0..m.present.len())
+                .filter(|&i| !m.present[i].has_mandate())
+                .collect();
+            let busy: Vec<usize> = movable
+                .iter()
+                .copied()
+                .filter(|&i| involved.contains(&m.present[i].key))
+                .collect();
+            let waiting: Vec<usize> = movable
+                .iter()
+                .copied()
+                .filter(|&i| asked.contains(&m.present[i].key))
+                .collect();
             let pick_movable = |n: u16| {
                 if n % 4 == 1 && !waiting.is_empty() {
                     waiting[(n as usize / 4) % waiting.len()]
@@ -519,13 +620,19 @@ impl World {
                             ),
                             "join_fresh",
                         ),
-                        1 => (m.present[*pick as usize % m.present.len()].name.clone(), "join_namesake_present"),
+                        1 => (
+                            m.present[*pick as usize % m.present.len()].name.clone(),
+                            "join_namesake_present",
+                        ),
                         // Mostly the name of someone who left or married since.
                         _ if *pick % 4 != 0 && !m.names_gone.is_empty() => (
                             m.names_gone[*pick as usize % m.names_gone.len()].clone(),
                             "join_namesake_gone",
                         ),
-                        _ => (m.names_ever[*pick as usize % m.names_ever.len()].clone(), "join_namesake_ever"),
+                        _ => (
+                            m.names_ever[*pick as usize % m.names_ever.len()].clone(),
+                            "join_namesake_ever",
+                        ),
                     };
                     let key = m.fresh_key();
                     let earlier: BTreeSet<String> = m
@@ -546,7 +653,11 @@ impl World {
                     let row = if *row >= 4 { 0 } else { *row as usize };
                     m.names_ever.push(name.clone());
                     m.present.push(Hr {
-                        email: format!("{}.{}@aalst.be", slug(&name).replace('-', ""), key.to_lowercase()),
+                        email: format!(
+                            "{}.{}@aalst.be",
+                            slug(&name).replace('-', ""),
+                            key.to_lowercase()
+                        ),
                         key,
                         name,
                         rows: vec![templates[row].clone()],
@@ -563,20 +674,31 @@ impl World {
                 }
                 Change::Rehire { who, row } => {
                     let keys: Vec<String> = m.former.keys().cloned().collect();
-                    let Some(k) = Self::pick(&keys, *who) else { continue };
+                    let Some(k) = Self::pick(&keys, *who) else {
+                        continue;
+                    };
                     let mut p = m.former.remove(&k).unwrap();
                     p.rows = vec![templates[*row as usize % templates.len()].clone()];
                     m.present.push(p);
                     changed.push("rehire");
                 }
-                Change::Marry { who, surname, new_id, new_email } => {
+                Change::Marry {
+                    who,
+                    surname,
+                    new_id,
+                    new_email,
+                } => {
                     let i = pick_movable(*who);
                     let p = &mut m.present[i];
                     let first = p.name.split(' ').next().unwrap_or("X").to_string();
                     m.names_gone.push(p.name.clone());
                     p.name = format!("{first} {}", MARRIED[*surname as usize % MARRIED.len()]);
                     if *new_email {
-                        p.email = format!("{}.{}@aalst.be", slug(&p.name).replace('-', ""), p.key.to_lowercase());
+                        p.email = format!(
+                            "{}.{}@aalst.be",
+                            slug(&p.name).replace('-', ""),
+                            p.key.to_lowercase()
+                        );
                     }
                     if *new_id {
                         p.new_id = Some(format!("{}-{}", slug(&p.name), p.key.to_lowercase()));
@@ -585,7 +707,11 @@ impl World {
                     changed.push(if *new_id { "marry_new_id" } else { "marry" });
                 }
                 Change::IntoSocial { who, row, head } => {
-                    let outside: Vec<usize> = movable.iter().copied().filter(|&i| !m.present[i].social()).collect();
+                    let outside: Vec<usize> = movable
+                        .iter()
+                        .copied()
+                        .filter(|&i| !m.present[i].social())
+                        .collect();
                     if outside.is_empty() {
                         continue;
                     }
@@ -594,12 +720,16 @@ impl World {
                         // The head of the social service is replaced; the old head moves out.
                         for p in &mut m.present {
                             for r in &mut p.rows {
-                                if r.service == "Sociale Zaken" && r.team.is_empty() && r.function == "Diensthoofd" {
+                                if r.service == "Sociale Zaken"
+                                    && r.team.is_empty()
+                                    && r.function == "Diensthoofd"
+                                {
                                     *r = templates[5].clone();
                                 }
                             }
                         }
-                        m.present[i].rows = vec![Row::f("Samenleving", "Sociale Zaken", "", "Diensthoofd")];
+                        m.present[i].rows =
+                            vec![Row::f("Samenleving", "Sociale Zaken", "", "Diensthoofd")];
                         changed.push("social_head");
                     } else {
                         m.present[i].rows = vec![templates[SOCIAL_ROWS[*row as usize % 3]].clone()];
@@ -607,11 +737,19 @@ impl World {
                     }
                 }
                 Change::OutOfSocial(n) => {
-                    let inside: Vec<usize> = movable.iter().copied().filter(|&i| m.present[i].social()).collect();
+                    let inside: Vec<usize> = movable
+                        .iter()
+                        .copied()
+                        .filter(|&i| m.present[i].social())
+                        .collect();
                     if inside.is_empty() {
                         continue;
                     }
-                    let busy_inside: Vec<usize> = inside.iter().copied().filter(|i| busy.contains(i)).collect();
+                    let busy_inside: Vec<usize> = inside
+                        .iter()
+                        .copied()
+                        .filter(|i| busy.contains(i))
+                        .collect();
                     let i = if *n % 2 == 0 && !busy_inside.is_empty() {
                         busy_inside[(*n as usize / 2) % busy_inside.len()]
                     } else {
@@ -688,7 +826,8 @@ impl World {
             && !why.contains("--force does not change that")
         {
             bump(&mut self.counts, "hr_deploy_forced");
-            outcome = self.run(|e| e.deploy_organogram(snapshot, BTreeMap::new(), BTreeMap::new(), true));
+            outcome =
+                self.run(|e| e.deploy_organogram(snapshot, BTreeMap::new(), BTreeMap::new(), true));
         }
         if let Err(e) = outcome {
             panic!(
@@ -716,17 +855,37 @@ impl World {
                 Some(p) => match self.run(|e| e.deploy(p)) {
                     Ok(_) => bump(&mut self.counts, "redeploy"),
                     Err(RuntimeError::Conflict(_)) => bump(&mut self.counts, "redeploy_same"),
-                    Err(e) => panic!("a project compiled against the organogram in force was refused: {e:?}"),
+                    Err(e) => panic!(
+                        "a project compiled against the organogram in force was refused: {e:?}"
+                    ),
                 },
             },
-            Step::Submit { kind, insider, who, field, unit } => self.submit(*kind, *insider, *who, *field, *unit),
-            Step::Absence { who, start_in, days } => {
-                let Some(p) = Self::pick(&self.everyone(), *who) else { return };
+            Step::Submit {
+                kind,
+                insider,
+                who,
+                field,
+                unit,
+            } => self.submit(*kind, *insider, *who, *field, *unit),
+            Step::Absence {
+                who,
+                start_in,
+                days,
+            } => {
+                let Some(p) = Self::pick(&self.everyone(), *who) else {
+                    return;
+                };
                 let from = self.now.date_naive() + Duration::days(*start_in as i64);
                 let to = from + Duration::days(*days as i64);
                 let ok = self.run(|e| e.add_absence(&p, from, to)).is_ok();
-                assert!(!ok || self.model.present_key(&p).is_some(), "an absence for {p}, who left");
-                bump(&mut self.counts, if ok { "absence" } else { "absence_refused" });
+                assert!(
+                    !ok || self.model.present_key(&p).is_some(),
+                    "an absence for {p}, who left"
+                );
+                bump(
+                    &mut self.counts,
+                    if ok { "absence" } else { "absence_refused" },
+                );
             }
             Step::Later { hours } => {
                 self.now += Duration::hours(*hours as i64);
@@ -737,7 +896,12 @@ impl World {
                 .unwrap();
                 bump(&mut self.counts, "later_tick");
             }
-            Step::Decide { doc, assignee, who, refuse } => self.decide(*doc, *assignee, *who, *refuse),
+            Step::Decide {
+                doc,
+                assignee,
+                who,
+                refuse,
+            } => self.decide(*doc, *assignee, *who, *refuse),
             Step::Assign { item, insider, who } => {
                 let q = queued(&self.state);
                 if q.is_empty() {
@@ -750,13 +914,20 @@ impl World {
                 } else {
                     self.everyone()
                 };
-                let Some(to) = Self::pick(&pool, *who) else { return };
+                let Some(to) = Self::pick(&pool, *who) else {
+                    return;
+                };
                 let (doc, task, kind) = (item.doc.clone(), item.task.clone(), item.kind.clone());
                 let ok = self
-                    .run(|e| e.assign_queued(&doc, Some(&task), &to, "admin", "acting head since Monday"))
+                    .run(|e| {
+                        e.assign_queued(&doc, Some(&task), &to, "admin", "acting head since Monday")
+                    })
                     .is_ok();
                 if ok {
-                    assert!(self.model.present_key(&to).is_some(), "{doc}/{task} assigned to {to}, who left");
+                    assert!(
+                        self.model.present_key(&to).is_some(),
+                        "{doc}/{task} assigned to {to}, who left"
+                    );
                     if shielded(&kind) {
                         let allow_step = self.allow_step(&doc, &task);
                         assert!(
@@ -766,7 +937,10 @@ impl World {
                         );
                     }
                 }
-                bump(&mut self.counts, if ok { "assign" } else { "assign_refused" });
+                bump(
+                    &mut self.counts,
+                    if ok { "assign" } else { "assign_refused" },
+                );
             }
         }
     }
@@ -781,15 +955,28 @@ impl World {
         } else {
             self.everyone()
         };
-        let Some(uploader) = Self::pick(&pool, who) else { return };
+        let Some(uploader) = Self::pick(&pool, who) else {
+            return;
+        };
         let person = Self::pick(&self.everyone(), field).unwrap();
         let s = |v: &str| Value::String(v.to_string());
-        let units = ["inkomen", "schuldbemiddeling", "sociale-zaken", "cultuur", "bevolking", "personeel"];
+        let units = [
+            "inkomen",
+            "schuldbemiddeling",
+            "sociale-zaken",
+            "cultuur",
+            "bevolking",
+            "personeel",
+        ];
         let unit = units[unit as usize % units.len()];
         let pairs: Vec<(&str, Value)> = match kind {
             "sociaal-dossier" => vec![("team", s(unit)), ("dossiernummer", s("SZ-1"))],
             "tuchtdossier" => vec![("medewerker", s(&person))],
-            "besluit" => vec![("dienst", s(unit)), ("bron", s("notula")), ("titel", s("Besluit"))],
+            "besluit" => vec![
+                ("dienst", s(unit)),
+                ("bron", s("notula")),
+                ("titel", s("Besluit")),
+            ],
             _ => vec![("dienst", s(unit)), ("medewerker", s(&person))],
         };
         let fields: BTreeMap<String, Value> =
@@ -829,7 +1016,14 @@ impl World {
                         medewerker_key,
                     },
                 );
-                bump(&mut self.counts, if shielded(kind) { "submit_shielded" } else { "submit_ordinary" });
+                bump(
+                    &mut self.counts,
+                    if shielded(kind) {
+                        "submit_shielded"
+                    } else {
+                        "submit_ordinary"
+                    },
+                );
             }
             Err(_) => bump(&mut self.counts, "submit_refused"),
         }
@@ -853,23 +1047,33 @@ impl World {
         } else {
             self.docs.keys().cloned().collect()
         };
-        let Some(doc) = Self::pick(&ids, doc) else { return };
+        let Some(doc) = Self::pick(&ids, doc) else {
+            return;
+        };
         let assignees: Vec<String> = self.state.documents[&doc]
             .tasks
             .iter()
             .filter(|t| t.status == TaskStatus::Open)
             .flat_map(|t| t.spec.assignees.iter().cloned())
             .collect();
-        let pool = if assignee && !assignees.is_empty() { assignees } else { self.everyone() };
+        let pool = if assignee && !assignees.is_empty() {
+            assignees
+        } else {
+            self.everyone()
+        };
         let person = Self::pick(&pool, who).unwrap();
         let before = self.state.documents[&doc].tasks.clone();
         let ok = if refuse {
-            self.run(|e| e.refuse(&doc, &person, "onvolledig dossier")).is_ok()
+            self.run(|e| e.refuse(&doc, &person, "onvolledig dossier"))
+                .is_ok()
         } else {
             self.run(|e| e.sign(&doc, &person)).is_ok()
         };
         if ok {
-            assert!(self.model.present_key(&person).is_some(), "{person}, who left, decided on {doc}");
+            assert!(
+                self.model.present_key(&person).is_some(),
+                "{person}, who left, decided on {doc}"
+            );
             let rec = &self.docs[&doc];
             if shielded(&rec.kind) {
                 let task = before
@@ -901,8 +1105,12 @@ impl World {
     /// Whether `task` of `doc` signs by the kind's `allow` field (`sign medewerker`).
     fn allow_step(&self, doc: &str, task: &str) -> bool {
         let d = &self.state.documents[doc];
-        let Some(t) = d.tasks.iter().find(|t| t.spec.id == task) else { return false };
-        let Some(dep) = self.state.deployment(d.version) else { return false };
+        let Some(t) = d.tasks.iter().find(|t| t.spec.id == task) else {
+            return false;
+        };
+        let Some(dep) = self.state.deployment(d.version) else {
+            return false;
+        };
         let signer = dep
             .compiled
             .flows
@@ -911,13 +1119,15 @@ impl World {
             .and_then(|f| f.steps.get(t.step))
             .and_then(|s| s.signatures.get(t.spec.signature))
             .map(|s| &s.signer);
-        d.kind == "tuchtdossier" && matches!(signer, Some(Signer::PersonField { field }) if field == "medewerker")
+        d.kind == "tuchtdossier"
+            && matches!(signer, Some(Signer::PersonField { field }) if field == "medewerker")
     }
 
     /// Whether `person` is (by key) the person the document's `medewerker` field named.
     fn is_medewerker(&self, doc: &str, person: &str) -> bool {
         let rec = &self.docs[doc];
-        rec.medewerker_key.is_some() && self.model.present_key(person).map(str::to_string) == rec.medewerker_key
+        rec.medewerker_key.is_some()
+            && self.model.present_key(person).map(str::to_string) == rec.medewerker_key
     }
 
     /// A finding: a failure (with IDENTITY_LENIENT=1 only counted, its first example kept).
@@ -931,9 +1141,15 @@ impl World {
     fn check(&self) {
         let m = &self.model;
         let present = m.present_ids();
-        let gone: Vec<&String> = m.key_of.keys().filter(|id| !present.contains(*id)).collect();
-        let groups: BTreeMap<&str, BTreeSet<String>> =
-            ["sociaal-dossier", "tuchtdossier"].into_iter().map(|k| (k, m.group(k))).collect();
+        let gone: Vec<&String> = m
+            .key_of
+            .keys()
+            .filter(|id| !present.contains(*id))
+            .collect();
+        let groups: BTreeMap<&str, BTreeSet<String>> = ["sociaal-dossier", "tuchtdossier"]
+            .into_iter()
+            .map(|k| (k, m.group(k)))
+            .collect();
         for (id, rec) in &self.docs {
             // (5) nothing disappears.
             let d = self
@@ -953,7 +1169,8 @@ impl World {
                     );
                     if let Some(g) = groups.get(rec.kind.as_str()) {
                         assert!(
-                            g.contains(a) || (self.allow_step(id, &t.spec.id) && self.is_medewerker(id, a)),
+                            g.contains(a)
+                                || (self.allow_step(id, &t.spec.id) && self.is_medewerker(id, a)),
                             "{a} is outside the group of {id} ({}) and assigned its open task {} ({})",
                             rec.kind,
                             t.spec.id,
@@ -970,7 +1187,11 @@ impl World {
                             present.contains(p) && (g.contains(p) || self.is_medewerker(id, p)),
                             "{p} may see {id} ({}), outside the group{}",
                             rec.kind,
-                            if present.contains(p) { "" } else { " (and left)" }
+                            if present.contains(p) {
+                                ""
+                            } else {
+                                " (and left)"
+                            }
                         );
                     }
                 }
@@ -995,7 +1216,9 @@ impl World {
             // of the first person's.
             if let Some(up) = m.present.iter().find(|p| p.key == rec.uploader_key) {
                 let up_id = &m.id_of[&up.key];
-                let inside = groups.get(rec.kind.as_str()).is_none_or(|g| g.contains(up_id));
+                let inside = groups
+                    .get(rec.kind.as_str())
+                    .is_none_or(|g| g.contains(up_id));
                 if inside {
                     assert!(
                         may_see(&self.state, up_id, id),
@@ -1006,12 +1229,15 @@ impl World {
                 }
             }
             for (newcomer, earlier) in &m.namesakes {
-                let Some(n) = m.present.iter().find(|p| &p.key == newcomer) else { continue };
+                let Some(n) = m.present.iter().find(|p| &p.key == newcomer) else {
+                    continue;
+                };
                 if !n.only_projecten() {
                     continue;
                 }
                 let n_id = &m.id_of[newcomer];
-                let theirs = Some(newcomer) == rec.medewerker_key.as_ref() || *newcomer == rec.uploader_key;
+                let theirs =
+                    Some(newcomer) == rec.medewerker_key.as_ref() || *newcomer == rec.uploader_key;
                 if !theirs && may_see(&self.state, n_id, id) {
                     panic!(
                         "newcomer {n_id} ({}, {newcomer}) may see {id} ({}), uploaded by {}; namesake of {earlier:?}",
@@ -1021,8 +1247,14 @@ impl World {
             }
         }
         for p in &gone {
-            assert!(inbox(&self.state, p).is_empty(), "{p}, who left, has an inbox");
-            assert!(self.state.has_left(p), "the runtime thinks {p} is still here");
+            assert!(
+                inbox(&self.state, p).is_empty(),
+                "{p}, who left, has an inbox"
+            );
+            assert!(
+                self.state.has_left(p),
+                "the runtime thinks {p} is still here"
+            );
         }
         for p in &present {
             assert!(!self.state.has_left(p), "the runtime thinks {p} left");
@@ -1037,7 +1269,11 @@ impl World {
         }
         let a = paraaf_runtime::snapshot::encode(&self.state).unwrap();
         let b = paraaf_runtime::snapshot::encode(&replayed).unwrap();
-        assert!(a == b, "the state differs from a fold of its {} events", self.log.len());
+        assert!(
+            a == b,
+            "the state differs from a fold of its {} events",
+            self.log.len()
+        );
     }
 }
 
@@ -1118,17 +1354,27 @@ fn a_namesake_never_gets_the_old_id_of_someone_who_married() {
     let married = format!(
         "{header}P1,hans-vermeiren,Hans Vermeiren,hans.debacker@aalst.be,Algemene Directie,,,Algemeen Directeur,\n"
     );
-    let v2 = import_csv_against("Aalst", &married, Some(&org(&v1))).unwrap().toml;
+    let v2 = import_csv_against("Aalst", &married, Some(&org(&v1)))
+        .unwrap()
+        .toml;
     let joined = format!(
         "{header}P1,,Hans Vermeiren,hans.debacker@aalst.be,Algemene Directie,,,Algemeen Directeur,\nP2,,Hans De Backer,hans.debacker2@aalst.be,Projecten,,,Administratief Medewerker,\n"
     );
-    let v3 = org(&import_csv_against("Aalst", &joined, Some(&org(&v2))).unwrap().toml);
+    let v3 = org(&import_csv_against("Aalst", &joined, Some(&org(&v2)))
+        .unwrap()
+        .toml);
     let ids: BTreeMap<_, _> = v3
         .people
         .iter()
         .map(|p| (p.key.clone().unwrap(), p.id.clone()))
         .collect();
     assert_eq!(ids["P1"], "hans-vermeiren");
-    assert_ne!(ids["P2"], "hans-de-backer", "the newcomer got the old id of P1");
-    assert_eq!(v3.retired.get("hans-de-backer").map(String::as_str), Some("P1"));
+    assert_ne!(
+        ids["P2"], "hans-de-backer",
+        "the newcomer got the old id of P1"
+    );
+    assert_eq!(
+        v3.retired.get("hans-de-backer").map(String::as_str),
+        Some("P1")
+    );
 }

@@ -2,7 +2,6 @@
 //! 2 usage or I/O error.
 
 mod absence;
-mod queue;
 mod audit;
 mod check;
 mod compile;
@@ -14,6 +13,7 @@ mod finance;
 mod fmt;
 mod inbox;
 mod org;
+mod queue;
 mod runtime_args;
 mod serve;
 mod terminal;

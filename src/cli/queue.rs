@@ -58,7 +58,10 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                 println!("The manual queue is empty.");
             } else {
                 for q in &list {
-                    println!("{} {} ({}, {}): {}", q.doc, q.task, q.title, q.role, q.reason);
+                    println!(
+                        "{} {} ({}, {}): {}",
+                        q.doc, q.task, q.title, q.role, q.reason
+                    );
                 }
             }
             Ok(ExitCode::SUCCESS)

@@ -165,7 +165,12 @@ impl OrgIndex {
             // Only someone in the organogram holds anything: a person who left, named
             // in a flow or in a document's person field, is asked for nothing (the task
             // waits in the manual queue).
-            Signer::Person { id } => self.people.contains(id).then(|| id.clone()).into_iter().collect(),
+            Signer::Person { id } => self
+                .people
+                .contains(id)
+                .then(|| id.clone())
+                .into_iter()
+                .collect(),
             Signer::PersonField { field } => fields
                 .get(field)
                 .and_then(Value::as_str)

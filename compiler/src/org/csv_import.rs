@@ -215,8 +215,8 @@ pub fn import_csv_against(
         }
         let key = get("personeelsnummer");
         let key = if key.is_empty() { get("key") } else { key };
-        let who = (!key.is_empty() || !email.is_empty())
-            .then(|| super::identity(Some(&key), &email, ""));
+        let who =
+            (!key.is_empty() || !email.is_empty()).then(|| super::identity(Some(&key), &email, ""));
         let given_id = !id.is_empty();
         let id = if given_id {
             if let (Some(owner), Some(w)) = (taken.get(&id), &who)
@@ -238,8 +238,8 @@ pub fn import_csv_against(
         } else {
             let base = slug(&name);
             // Without key or e-mail only the id tells who was who (organograms of before).
-            let legacy = who.is_none()
-                && taken.get(&base).is_some_and(|w| *w == format!("id:{base}"));
+            let legacy =
+                who.is_none() && taken.get(&base).is_some_and(|w| *w == format!("id:{base}"));
             let free = |c: &str| {
                 !person_index.contains_key(c) && (!taken.contains_key(c) || (legacy && c == base))
             };
@@ -388,7 +388,8 @@ pub fn import_csv_against(
     // Every id the organogram in force has or had that this file does not use stays its
     // owner's: the ids of people who left, and the old id of someone HR gave a new one
     // (a marriage) — else a namesake would get it and `org deploy` would refuse the file.
-    let mut retired: BTreeMap<String, String> = previous.map(|p| p.retired.clone()).unwrap_or_default();
+    let mut retired: BTreeMap<String, String> =
+        previous.map(|p| p.retired.clone()).unwrap_or_default();
     for (id, who) in &taken {
         if !person_index.contains_key(id) {
             retired.insert(id.clone(), who.clone());

@@ -218,7 +218,10 @@ pub fn load_toml(file: &str, text: &str) -> (Organogram, Vec<Diagnostic>) {
             id: p.id.into_inner(),
             name: p.name,
             email: p.email,
-            key: p.key.map(|k| k.trim().to_string()).filter(|k| !k.is_empty()),
+            key: p
+                .key
+                .map(|k| k.trim().to_string())
+                .filter(|k| !k.is_empty()),
             positions,
         });
     }

@@ -279,9 +279,7 @@ impl<'a> Emitter<'a> {
                 sh.group,
                 kind.name,
                 match &sh.allow {
-                    Some(f) => format!(
-                        "; the person in `{f}` may read and sign it, not submit it"
-                    ),
+                    Some(f) => format!("; the person in `{f}` may read and sign it, not submit it"),
                     None => String::new(),
                 }
             )));
@@ -859,8 +857,7 @@ impl<'a> Emitter<'a> {
                     reason: reason.into(),
                 }),
                 Reroute::Organogram(version) => {
-                    let reason =
-                        organogram::move_reason(version, &t, &holders, &assignees, &role);
+                    let reason = organogram::move_reason(version, &t, &holders, &assignees, &role);
                     let line = format!(
                         "{doc} {}: {} → {} ({reason})",
                         t.spec.id,

@@ -586,12 +586,15 @@ impl State {
                             people.contains_key(d.uploader.as_str())
                                 || d.signers.iter().any(|s| people.contains_key(s.as_str()))
                                 || d.tasks.iter().any(|t| {
-                                    t.escalated_to.iter().any(|s| people.contains_key(s.as_str()))
+                                    t.escalated_to
+                                        .iter()
+                                        .any(|s| people.contains_key(s.as_str()))
                                 })
                         })
                         .map(|d| d.id.clone())
                         .collect();
-                    let now = |s: &String| people.get(s.as_str()).map_or(s.clone(), |t| t.to_string());
+                    let now =
+                        |s: &String| people.get(s.as_str()).map_or(s.clone(), |t| t.to_string());
                     for id in touched {
                         if let Some(d) = self.doc_mut(&id) {
                             d.uploader = now(&d.uploader);
@@ -608,7 +611,10 @@ impl State {
                     }
                     for (from, to) in &people {
                         if let Some(set) = self.open_tasks.remove(*from) {
-                            self.open_tasks.entry(to.to_string()).or_default().extend(set);
+                            self.open_tasks
+                                .entry(to.to_string())
+                                .or_default()
+                                .extend(set);
                         }
                     }
                 }

@@ -63,7 +63,14 @@ fn signer_of<'a>(
 ) -> Option<&'a Signer> {
     let dep = state.deployment(d.version)?;
     let flow = dep.flow(&d.flow)?;
-    Some(&flow.steps.get(t.step)?.signatures.get(t.spec.signature)?.signer)
+    Some(
+        &flow
+            .steps
+            .get(t.step)?
+            .signatures
+            .get(t.spec.signature)?
+            .signer,
+    )
 }
 
 fn reason(state: &State, d: &crate::engine::Document, t: &crate::engine::state::Task) -> String {
@@ -130,7 +137,8 @@ impl Emitter<'_> {
             (true, []) => {
                 return Err(RuntimeError::Conflict(format!(
                     "no task of document {doc} waits in the manual queue{}",
-                    task.map(|t| format!(" under the id {t}")).unwrap_or_default()
+                    task.map(|t| format!(" under the id {t}"))
+                        .unwrap_or_default()
                 )));
             }
             (true, _) => {
