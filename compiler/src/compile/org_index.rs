@@ -123,11 +123,6 @@ impl OrgIndex {
             .unwrap_or_default()
     }
 
-    /// Whether `person` is in the organogram (has not left).
-    pub fn has_person(&self, person: &str) -> bool {
-        self.people.contains(person)
-    }
-
     /// Every person's id, sorted.
     pub fn people(&self) -> impl Iterator<Item = &str> {
         self.people.iter().map(String::as_str)

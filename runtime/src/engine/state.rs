@@ -411,13 +411,18 @@ impl State {
         let Some(o) = &self.organogram else {
             return Some(person.to_string());
         };
-        if o.organogram.people.iter().any(|p| p.id == person) {
+        // The current deployment's index is built on the organogram in force: a set
+        // lookup, not a scan of every person (this runs on every API request).
+        let present = |id: &str| match self.current() {
+            Some((_, d)) => d.org.is_person(id),
+            None => o.organogram.people.iter().any(|p| p.id == id),
+        };
+        if present(person) {
             return Some(person.to_string());
         }
         let to = o.renames.get(person)?;
         let who = o.identities.get(person)?;
-        (o.identities.get(to) == Some(who) && o.organogram.people.iter().any(|p| p.id == *to))
-            .then(|| to.clone())
+        (o.identities.get(to) == Some(who) && present(to)).then(|| to.clone())
     }
 
     /// Whether `person` is absent on `day`.
