@@ -603,7 +603,7 @@ impl World {
             let pick_movable = |n: u16| {
                 if n % 4 == 1 && !waiting.is_empty() {
                     waiting[(n as usize / 4) % waiting.len()]
-                } else if n % 2 == 0 && !busy.is_empty() {
+                } else if n.is_multiple_of(2) && !busy.is_empty() {
                     busy[(n as usize / 2) % busy.len()]
                 } else {
                     movable[n as usize % movable.len()]
