@@ -12,3 +12,13 @@ cd "$(dirname "$0")/.."
 PARAAF_KILL_CYCLES="$cycles" cargo test --release --locked --test runtime_http \
     crash_loses_no_acknowledged_request -- --exact --nocapture 2>&1 \
     | tee /tmp/paraaf-soak.log | grep -E "kill -9 soak:|test result|panicked"
+# The same with a signing key (checkpoints every 3 events): after every kill the crash's
+# unsigned tail is taken, and at the end `audit verify --public-key` is ok.
+PARAAF_KILL_CYCLES="$cycles" cargo test --release --locked --test audit_trail \
+    kill_9_with_a_signing_key_loses_nothing_and_verifies -- --exact --nocapture 2>&1 \
+    | tee /tmp/paraaf-soak-signed.log | grep -E "kill -9 with a signing key:|test result|panicked"
+# The same with a local TSA and a witness anchoring every second (needs python3 and
+# openssl): no crash leaves an anchor ahead of the log; `audit verify` is ok every cycle.
+PARAAF_KILL_CYCLES="$cycles" cargo test --release --locked --test anchoring \
+    kill_9_with_a_tsa_and_a_witness_never_leaves_an_anchor_ahead_of_the_log -- --exact --nocapture 2>&1 \
+    | tee /tmp/paraaf-soak-anchored.log | grep -E "kill -9 with a TSA and a witness:|test result|panicked"

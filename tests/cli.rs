@@ -129,6 +129,18 @@ fn compile_writes_versioned_json() {
         serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert_eq!(json["schema"], "paraaf.compiled/1");
     assert_eq!(json["flows"].as_array().unwrap().len(), 9);
+    // The names people read for the kinds (`[kinds]` of paraaf.toml) go along.
+    let kind = |name: &str| {
+        json["documents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["name"] == name)
+            .unwrap()["title"]
+            .clone()
+    };
+    assert_eq!(kind("besluit"), "Collegebesluit");
+    assert_eq!(kind("sociaal-dossier"), "Sociaal dossier");
     // A project with errors writes nothing.
     let bad = dir.join("bad.json");
     let o = paraaf(&[

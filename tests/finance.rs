@@ -208,7 +208,7 @@ fn fake_debts(behaviour: &'static str) -> String {
                 "500" => ("500 Internal Server Error", "oops".to_string()),
                 _ if req.contains("/debts/0123456749?date=2026-11-23") => (
                     "200 OK",
-                    r#"{"social_debt":"5000.00","tax_debt":"100.00","self_employed_debt":"0.00","tax_attest":"40.00"}"#
+                    r#"{"kbo":"0123456749","date":"2026-11-23","social_debt":"5000.00","tax_debt":"100.00","self_employed_debt":"0.00","tax_attest":"40.00"}"#
                         .to_string(),
                 ),
                 _ => (
@@ -264,11 +264,7 @@ fn withholding_against_a_fake_debts_service() {
         .unwrap(),
     ];
     let matches = finance::match_invoices(&project, &invoices, &pos, d("2"));
-    let service = HttpDebts {
-        endpoint: fake_debts("ok"),
-        timeout: std::time::Duration::from_secs(2),
-        retries: 1,
-    };
+    let service = HttpDebts::new(fake_debts("ok"), std::time::Duration::from_secs(2), 1);
     let payments =
         finance::propose_payments(&project, &invoices, &matches, &pos, &service, "2026-11-23");
     // Works: 35% social (no attest: no cap) and 15% tax capped by the 40 EUR attest.
@@ -296,11 +292,11 @@ fn withholding_against_a_fake_debts_service() {
     assert_eq!(finance::cents(d("0.125")), d("0.13"));
 
     // HTTPS endpoints are supported (a closed port here: blocked, with the reason).
-    let https = HttpDebts {
-        endpoint: "https://127.0.0.1:9".into(),
-        timeout: std::time::Duration::from_millis(500),
-        retries: 0,
-    };
+    let https = HttpDebts::new(
+        "https://127.0.0.1:9",
+        std::time::Duration::from_millis(500),
+        0,
+    );
     let reason = https.check("0123456749", "2026-11-23").unwrap_err();
     assert!(
         reason.starts_with("the debts service cannot be reached") && !reason.contains("scheme"),
@@ -308,11 +304,11 @@ fn withholding_against_a_fake_debts_service() {
     );
 
     for behaviour in ["timeout", "500"] {
-        let service = HttpDebts {
-            endpoint: fake_debts(behaviour),
-            timeout: std::time::Duration::from_millis(500),
-            retries: 1,
-        };
+        let service = HttpDebts::new(
+            fake_debts(behaviour),
+            std::time::Duration::from_millis(500),
+            1,
+        );
         let started = std::time::Instant::now();
         let payments =
             finance::propose_payments(&project, &invoices, &matches, &pos, &service, "2026-11-23");
@@ -395,10 +391,34 @@ fn hasselt_end_to_end() {
         paid.contains("0 payments proposed for approved invoices"),
         "{paid}"
     );
-    // Document ids are random: the first one pending, as the output names it.
+    // Document ids are random: the first one pending of an order for works (so a debts
+    // check is made), as the output names it.
+    let works: Vec<String> = std::fs::read_to_string("examples/hasselt/data/orders.csv")
+        .or_else(|_| {
+            std::fs::read_to_string(support::root().join("examples/hasselt/data/orders.csv"))
+        })
+        .unwrap()
+        .lines()
+        .filter(|l| l.ends_with(",works"))
+        .filter_map(|l| l.split(',').next().map(str::to_string))
+        .collect();
+    let matches: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("matches.json")).unwrap()).unwrap();
+    let for_works: Vec<&str> = matches
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| {
+            m["purchase_order"]
+                .as_str()
+                .is_some_and(|p| works.iter().any(|w| w == p))
+        })
+        .filter_map(|m| m["invoice"].as_str())
+        .collect();
     let first = paid
         .lines()
-        .find_map(|l| l.strip_prefix("pending: "))
+        .filter_map(|l| l.strip_prefix("pending: "))
+        .find(|l| for_works.iter().any(|n| l.split(' ').nth(1) == Some(n)))
         .and_then(|l| l.split(' ').next())
         .unwrap_or_else(|| panic!("nothing pending: {paid}"))
         .to_string();

@@ -248,14 +248,14 @@ fn debts_answers_are_strict() {
         (
             "typo.json",
             format!(
-                r#"{{"{KBO}":{{"socail_debt":"1.00","tax_debt":"0","self_employed_debt":"0"}}}}"#
+                r#"{{"date":"2026-11-23","suppliers":{{"{KBO}":{{"socail_debt":"1.00","tax_debt":"0","self_employed_debt":"0"}}}}}}"#
             ),
             "unknown field `socail_debt`",
         ),
         (
             "be.json",
             format!(
-                r#"{{"BE{KBO}":{{"social_debt":"1.00","tax_debt":"0","self_employed_debt":"0"}}}}"#
+                r#"{{"date":"2026-11-23","suppliers":{{"BE{KBO}":{{"social_debt":"1.00","tax_debt":"0","self_employed_debt":"0"}}}}}}"#
             ),
             "is not an enterprise number",
         ),
@@ -517,7 +517,10 @@ fn attacks_on_the_payment_are_refused() {
     let b = parse(&ok.replace("2026-10-01", "2026-10-02")).unwrap();
     let m = finance::match_invoices(&project, &[a.clone(), b.clone()], &pos, d("2"));
     assert!(m[0].queue.is_none() && m[1].queue.is_some(), "{m:?}");
-    let earlier = [(KBO.to_string(), "Z1".to_string())].into();
+    let earlier = finance::imports::History {
+        numbers: [(KBO.to_string(), "invoice".to_string(), "Z1".to_string())].into(),
+        ..Default::default()
+    };
     let m = finance::match_invoices_after(&project, &[b], &pos, d("2"), &earlier);
     assert!(m[0].queue.is_some(), "{m:?}");
     // An attest cap already used by an earlier run of the same day.
@@ -545,7 +548,7 @@ fn attacks_on_the_payment_are_refused() {
     // Two entries for one enterprise in a debts file.
     let dir = support::tempdir("debts-dup");
     let f = dir.join("d.json");
-    std::fs::write(&f, format!(r#"{{"{KBO}":{{"social_debt":"900.00","tax_debt":"0","self_employed_debt":"0"}},"{KBO}":{{"social_debt":"0","tax_debt":"0","self_employed_debt":"0"}}}}"#)).unwrap();
+    std::fs::write(&f, format!(r#"{{"date":"2026-11-23","suppliers":{{"{KBO}":{{"social_debt":"900.00","tax_debt":"0","self_employed_debt":"0"}},"{KBO}":{{"social_debt":"0","tax_debt":"0","self_employed_debt":"0"}}}}}}"#)).unwrap();
     assert!(
         FileDebts::open(&f)
             .err()

@@ -8,23 +8,10 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn paraaf(dir: &Path, args: &[&str]) -> (i32, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_paraaf"))
-        .args(args)
-        .current_dir(dir)
-        .env("PARAAF_DB", dir.join("city.db"))
-        .output()
-        .unwrap();
-    (
-        o.status.code().unwrap_or(-1),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        ),
-    )
+    let db = dir.join("city.db");
+    support::paraaf_env(dir, args, &[("PARAAF_DB", db.to_str().unwrap())])
 }
 
 fn ok(dir: &Path, args: &[&str]) -> String {
@@ -354,4 +341,623 @@ fn a_person_under_a_new_id_keeps_their_files_and_the_old_id_keeps_nothing() {
     assert!(show.contains(&d), "{show}");
     let (code, out) = paraaf(&dir, &["doc", "show", &d, "--as", "jan-cools"]);
     assert_ne!(code, 0, "the old id still reads the file: {out}");
+    // A token goes to the id the person has now, not to the old one.
+    let (code, out) = paraaf(
+        &dir,
+        &["admin", "token", "add", "jan-cools", "--tokens", "t.toml"],
+    );
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        out.contains("`jan-cools` is `jan-cools-peeters` now")
+            && out.contains("give the token to `jan-cools-peeters`"),
+        "{out}"
+    );
+    ok(
+        &dir,
+        &[
+            "admin",
+            "token",
+            "add",
+            "jan-cools-peeters",
+            "--tokens",
+            "t.toml",
+        ],
+    );
+}
+
+/// A project compiled against another organogram than the one in force changes the
+/// organogram (#24, item 5): `paraaf deploy` runs `org deploy`'s checks and moves and
+/// reports them (a dry run first), or refuses, naming the commands to run first.
+#[test]
+fn a_redeploy_with_another_organogram_is_an_organogram_change() {
+    let dir = aalst("redeploy");
+    ok(&dir, &["deploy", "."]);
+    let social = doc_id(&ok(
+        &dir,
+        &[
+            "doc",
+            "submit",
+            "--kind",
+            "sociaal-dossier",
+            "--as",
+            "koen-dubois",
+            "--content",
+            "f.pdf",
+            "--field",
+            "team=inkomen",
+            "--field",
+            "dossiernummer=D1",
+        ],
+    ));
+    let discipline = doc_id(&ok(
+        &dir,
+        &[
+            "doc",
+            "submit",
+            "--kind",
+            "tuchtdossier",
+            "--as",
+            "tom-nowak",
+            "--content",
+            "f.pdf",
+            "--field",
+            "medewerker=jan-yilmaz",
+        ],
+    ));
+    assert!(ok(&dir, &["inbox", "dirk-claes"]).contains(&social));
+    // The teamcoach who signs the social file leaves and a newcomer takes the post; the
+    // project is compiled again.
+    let org = std::fs::read_to_string(dir.join("org.toml")).unwrap();
+    let org = org.replace(
+        "id = \"dirk-claes\"\nname = \"Dirk Claes\"\nemail = \"dirk.claes@aalst.be\"\nkey = \"P10101\"",
+        "id = \"nina-nieuw\"\nname = \"Nina Nieuw\"\nemail = \"nina.nieuw@aalst.be\"\nkey = \"P99001\"",
+    );
+    std::fs::write(dir.join("org.toml"), org).unwrap();
+    let dry = ok(&dir, &["deploy", ".", "--dry-run"]);
+    assert!(
+        dry.contains("would put in force organogram version 1")
+            && dry.contains(&format!("move: {social}"))
+            && dry.contains("dirk-claes")
+            && dry.contains("would deploy version 2"),
+        "{dry}"
+    );
+    assert!(ok(&dir, &["inbox", "dirk-claes"]).contains(&social));
+    let out = ok(&dir, &["deploy", "."]);
+    assert!(
+        out.contains("put in force organogram version 1")
+            && out.contains(&format!("move: {social}"))
+            && out.contains("deployed version 2"),
+        "{out}"
+    );
+    assert!(ok(&dir, &["inbox", "nina-nieuw"]).contains(&social));
+    // The employee named in the discipline file leaves: `org deploy` would want a plan
+    // or --force, so the redeploy is refused and names the commands.
+    let org = std::fs::read_to_string(dir.join("org.toml")).unwrap();
+    std::fs::write(dir.join("org.toml"), org_without(&org, "jan-yilmaz")).unwrap();
+    let (code, out) = paraaf(&dir, &["deploy", "."]);
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        out.contains("nothing was deployed")
+            && out.contains(&discipline)
+            && out.contains("paraaf org deploy")
+            && out.contains("org.toml --dry-run"),
+        "{out}"
+    );
+    let log = ok(&dir, &["audit", "verify"]);
+    assert!(!log.contains("FAILED"), "{log}");
+    let show = ok(&dir, &["doc", "show", &discipline, "--as", "tom-nowak"]);
+    assert!(show.contains(&discipline), "{show}");
+}
+
+/// `paraaf why` states the reason the decision used (#24, item 9): the person of an
+/// `allow` field is let past the shield by the exception, named (not "inside the
+/// group"); someone taken off a task by an organogram change was asked before, with
+/// the recorded reason (not "never asked").
+#[test]
+fn why_names_the_exception_and_who_was_asked_before() {
+    let dir = aalst("why");
+    ok(&dir, &["deploy", "."]);
+    let discipline = doc_id(&ok(
+        &dir,
+        &[
+            "doc",
+            "submit",
+            "--kind",
+            "tuchtdossier",
+            "--as",
+            "tom-nowak",
+            "--content",
+            "f.pdf",
+            "--field",
+            "medewerker=jan-yilmaz",
+        ],
+    ));
+    let out = ok(&dir, &["why", &discipline, "--as", "jan-yilmaz"]);
+    assert!(
+        out.contains("jan-yilmaz is not in the group `tucht`")
+            && out.contains("the exception `allow medewerker` lets them past the shield"),
+        "{out}"
+    );
+    assert!(!out.contains("is inside the group"), "{out}");
+    let out = ok(&dir, &["why", &discipline, "--as", "tom-nowak"]);
+    assert!(
+        out.contains("tom-nowak is inside the group `tucht`"),
+        "{out}"
+    );
+    assert!(!out.contains("exception"), "{out}");
+
+    let decision = doc_id(&ok(
+        &dir,
+        &[
+            "doc",
+            "submit",
+            "--kind",
+            "besluit",
+            "--as",
+            "jan-cools",
+            "--content",
+            "f.pdf",
+            "--field",
+            "dienst=bevolking",
+            "--field",
+            "bron=notula",
+            "--field",
+            "titel=Aankoop laptops",
+            "--field",
+            "bedrag=9000",
+        ],
+    ));
+    let out = ok(&dir, &["why", &decision, "--as", "dirk-lambert"]);
+    assert!(
+        out.contains("asked now: dirk-lambert holds diensthoofd of bevolking"),
+        "{out}"
+    );
+    // The head of Bevolking moves to the archive: taken off the task, still here.
+    let org = std::fs::read_to_string(dir.join("org.toml")).unwrap();
+    let at = org.find("id = \"dirk-lambert\"").unwrap();
+    let unit = at + org[at..].find("unit = \"bevolking\"").unwrap();
+    let moved = format!(
+        "{}unit = \"archief\"{}",
+        &org[..unit],
+        &org[unit + "unit = \"bevolking\"".len()..]
+    );
+    std::fs::write(dir.join("moved.toml"), moved).unwrap();
+    ok(&dir, &["org", "deploy", "moved.toml", "--force"]);
+    let out = ok(&dir, &["why", &decision, "--as", "dirk-lambert"]);
+    assert!(
+        out.contains(&format!("dirk-lambert may not see {decision}")),
+        "{out}"
+    );
+    assert!(!out.contains("never asked"), "{out}");
+    assert!(
+        out.contains("dirk-lambert was asked before:")
+            && out.contains("task t-1, and was taken off it: organogram version 1: diensthoofd of bevolking is now held by nobody (was dirk-lambert)"),
+        "{out}"
+    );
+    // Someone never asked is told nothing of the sort.
+    let out = ok(&dir, &["why", &decision, "--as", "yasmine-peeters"]);
+    assert!(!out.contains("was asked"), "{out}");
+}
+
+/// `admin token add` gives tokens to people in the organogram in force only (#24): not
+/// to someone who left, nor to an id nobody has, nor before anything is deployed.
+#[test]
+fn no_token_for_someone_who_left() {
+    let dir = aalst("token");
+    let (code, out) = paraaf(
+        &dir,
+        &["admin", "token", "add", "jan-yilmaz", "--tokens", "t.toml"],
+    );
+    assert_ne!(code, 0, "{out}");
+    assert!(out.contains("there is no database"), "{out}");
+    ok(&dir, &["deploy", "."]);
+    ok(
+        &dir,
+        &["admin", "token", "add", "jan-yilmaz", "--tokens", "t.toml"],
+    );
+    let org = std::fs::read_to_string(dir.join("org.toml")).unwrap();
+    std::fs::write(dir.join("left.toml"), org_without(&org, "jan-yilmaz")).unwrap();
+    ok(&dir, &["org", "deploy", "left.toml"]);
+    let before = std::fs::read_to_string(dir.join("t.toml")).unwrap();
+    let (code, out) = paraaf(
+        &dir,
+        &["admin", "token", "add", "jan-yilmaz", "--tokens", "t.toml"],
+    );
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        out.contains(
+            "`jan-yilmaz` is not in the organogram in force (organogram version 1): they left"
+        ),
+        "{out}"
+    );
+    let (code, out) = paraaf(
+        &dir,
+        &["admin", "token", "add", "nobody-here", "--tokens", "t.toml"],
+    );
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        out.contains("is not a person in the organogram in force"),
+        "{out}"
+    );
+    assert_eq!(std::fs::read_to_string(dir.join("t.toml")).unwrap(), before);
+    let token = ok(
+        &dir,
+        &["admin", "token", "add", "tom-nowak", "--tokens", "t.toml"],
+    );
+    assert!(token.contains("pf_"), "{token}");
+}
+
+/// The plan for `left.toml` (an organogram without `jan-cools`) with a `[reassign]`
+/// section of `lines`, written as `migration.toml`.
+fn reassign_plan(dir: &Path, lines: &str) {
+    ok(dir, &["org", "migrate", "--plan", "left.toml", "."]);
+    let plan = std::fs::read_to_string(dir.join("migration.toml")).unwrap();
+    std::fs::write(
+        dir.join("migration.toml"),
+        format!("{plan}\n[reassign]\n{lines}"),
+    )
+    .unwrap();
+}
+
+const HANDOVER: &str =
+    "reason = \"Tom Nowak neemt de dossiers van Jan Cools over (collegebesluit 2026-12-01)\"";
+
+/// `[reassign]` hands a leaver's files to another person at `org deploy --plan`: the
+/// person fields of documents in flight and the open tasks go to the receiver, recorded
+/// with the reason; the leaver's past signatures are nobody else's. A shielded file goes
+/// only to someone inside its group (refused otherwise, also with --force).
+#[test]
+fn a_reassign_hands_a_leavers_files_over_within_the_shield() {
+    let dir = aalst("reassign");
+    ok(&dir, &["deploy", "."]);
+    let submit = |kind: &str, by: &str, fields: &[&str]| {
+        let mut args = vec![
+            "doc",
+            "submit",
+            "--kind",
+            kind,
+            "--as",
+            by,
+            "--content",
+            "f.pdf",
+        ];
+        for f in fields {
+            args.extend(["--field", f]);
+        }
+        doc_id(&ok(&dir, &args))
+    };
+    // A file jan-cools signed (his past), one waiting for him, a discipline file on him.
+    let past = submit(
+        "evaluatie",
+        "dirk-lambert",
+        &["dienst=bevolking", "medewerker=jan-cools"],
+    );
+    ok(&dir, &["doc", "sign", &past, "--as", "dirk-lambert"]);
+    ok(&dir, &["doc", "sign", &past, "--as", "jan-cools"]);
+    let open = submit(
+        "evaluatie",
+        "dirk-lambert",
+        &["dienst=bevolking", "medewerker=jan-cools"],
+    );
+    ok(&dir, &["doc", "sign", &open, "--as", "dirk-lambert"]);
+    let tucht = submit("tuchtdossier", "tom-nowak", &["medewerker=jan-cools"]);
+    let org = std::fs::read_to_string(dir.join("org.toml")).unwrap();
+    std::fs::write(dir.join("left.toml"), org_without(&org, "jan-cools")).unwrap();
+    // The proposed plan says how, commented: nothing is handed over unless written.
+    ok(&dir, &["org", "migrate", "--plan", "left.toml", "."]);
+    let proposed = std::fs::read_to_string(dir.join("migration.toml")).unwrap();
+    assert!(
+        proposed.contains("# [reassign]\n# \"jan-cools\" = { to = \"PERSON\", reason = \"…\" }"),
+        "{proposed}"
+    );
+    // To someone outside `tucht`: the discipline file may not go to him; nothing is
+    // deployed, --force or not.
+    reassign_plan(
+        &dir,
+        &format!("\"jan-cools\" = {{ to = \"hans-willems\", {HANDOVER} }}\n"),
+    );
+    for extra in [&["--dry-run"][..], &[][..], &["--force"][..]] {
+        let mut args = vec!["org", "deploy", "left.toml", "--plan", "migration.toml"];
+        args.extend(extra);
+        let (code, out) = paraaf(&dir, &args);
+        assert_ne!(code, 0, "{out}");
+        assert!(
+            out.contains(&format!(
+                "{tucht} (tuchtdossier): `hans-willems` is outside the shielded group `tucht`"
+            )),
+            "{out}"
+        );
+    }
+    let inbox = ok(&dir, &["inbox", "hans-willems"]);
+    assert!(!inbox.contains(&open), "{inbox}");
+    // To the HR head, inside `tucht`: the dry run shows what would move, records nothing.
+    reassign_plan(
+        &dir,
+        &format!("\"jan-cools\" = {{ to = \"tom-nowak\", {HANDOVER} }}\n"),
+    );
+    let dry = ok(
+        &dir,
+        &[
+            "org",
+            "deploy",
+            "left.toml",
+            "--plan",
+            "migration.toml",
+            "--dry-run",
+        ],
+    );
+    for d in [&open, &tucht] {
+        assert!(
+            dry.contains(&format!("handed over: {d}"))
+                && dry.contains("medewerker jan-cools → tom-nowak"),
+            "{dry}"
+        );
+    }
+    assert!(
+        !dry.contains(&past),
+        "a completed file stays as it was: {dry}"
+    );
+    assert!(!ok(&dir, &["inbox", "tom-nowak"]).contains(&open));
+    let tasks = ok(
+        &dir,
+        &[
+            "org",
+            "diff",
+            "@current",
+            "left.toml",
+            "--tasks",
+            "--plan",
+            "migration.toml",
+        ],
+    );
+    assert!(
+        tasks.contains(&format!("would hand over: {open}")),
+        "{tasks}"
+    );
+    // --apply reads [reassign] as deploy does, and installs the organogram.
+    ok(&dir, &["org", "migrate", "--apply", "."]);
+    let out = ok(
+        &dir,
+        &["org", "deploy", "left.toml", "--plan", "migration.toml"],
+    );
+    assert!(out.contains("deployed organogram version 1"), "{out}");
+    assert!(ok(&dir, &["inbox", "tom-nowak"]).contains(&open));
+    let show = ok(&dir, &["doc", "show", &open, "--as", "tom-nowak"]);
+    assert!(show.contains("medewerker: tom-nowak"), "{show}");
+    ok(&dir, &["doc", "sign", &open, "--as", "tom-nowak"]);
+    // The log keeps whose files they were, and why.
+    let log = ok(&dir, &["log", "--as", "tom-nowak"]);
+    assert!(
+        log.contains(&format!(
+            "\"type\":\"files_handed_over\",\"doc\":\"{tucht}\",\"from\":\"jan-cools\",\"to\":\"tom-nowak\",\"fields\":[\"medewerker\"],\"reason\":\"Tom Nowak neemt"
+        )),
+        "{log}"
+    );
+    // His past signature is not handed over: the completed file is not Tom's to see.
+    let (code, out) = paraaf(&dir, &["doc", "show", &past, "--as", "tom-nowak"]);
+    assert_ne!(code, 0, "{out}");
+    let show = ok(&dir, &["doc", "show", &past, "--as", "dirk-lambert"]);
+    assert!(
+        show.contains("medewerker: jan-cools") && show.contains("jan-cools"),
+        "{show}"
+    );
+    // The same plan again hands over nothing new.
+    let again = ok(
+        &dir,
+        &["org", "deploy", "left.toml", "--plan", "migration.toml"],
+    );
+    assert!(again.contains("nothing was recorded"), "{again}");
+    assert!(ok(&dir, &["audit", "verify"]).contains("ok"));
+}
+
+/// Each rule of `[reassign]`, read the same by `org deploy` and `org migrate --apply`:
+/// a receiver who is not in the new organogram, a hand-over to oneself, someone who
+/// stays without `still_present = true`, a person also renamed, a reason that says
+/// nothing; and a `[rename]` onto another person points to `[reassign]`.
+#[test]
+fn a_reassign_that_does_not_fit_is_refused() {
+    let dir = aalst("reassign-rules");
+    ok(&dir, &["deploy", "."]);
+    let org = std::fs::read_to_string(dir.join("org.toml")).unwrap();
+    std::fs::write(dir.join("left.toml"), org_without(&org, "jan-cools")).unwrap();
+    let cases = [
+        (
+            format!("\"jan-cools\" = {{ to = \"jan-yilmaz-x\", {HANDOVER} }}\n"),
+            "`jan-yilmaz-x` is not a person in the new organogram",
+        ),
+        (
+            format!("\"jan-cools\" = {{ to = \"jan-cools\", {HANDOVER} }}\n"),
+            "a person cannot take over their own files",
+        ),
+        (
+            format!("\"hans-willems\" = {{ to = \"tom-nowak\", {HANDOVER} }}\n"),
+            "`hans-willems` is still in the new organogram; to hand over the files of someone who stays, say so with `still_present = true`",
+        ),
+        (
+            "\"jan-cools\" = { to = \"tom-nowak\", reason = \"ok\" }\n".to_string(),
+            "the reason \"ok\" says nothing: write in a sentence why this person takes over the files",
+        ),
+        (
+            "\"jan-cools\" = { to = \"tom-nowak\" }\n".to_string(),
+            "the reason under [reassign] is empty",
+        ),
+        (
+            format!("\"nobody-here\" = {{ to = \"tom-nowak\", {HANDOVER} }}\n"),
+            "the organogram in force has no person `nobody-here`",
+        ),
+    ];
+    for (line, why) in &cases {
+        reassign_plan(&dir, line);
+        for args in [
+            &[
+                "org",
+                "deploy",
+                "left.toml",
+                "--plan",
+                "migration.toml",
+                "--dry-run",
+            ][..],
+            &[
+                "org",
+                "deploy",
+                "left.toml",
+                "--plan",
+                "migration.toml",
+                "--force",
+            ][..],
+            &["org", "migrate", "--apply", "."][..],
+        ] {
+            let (code, out) = paraaf(&dir, args);
+            assert_ne!(code, 0, "{line}: {out}");
+            assert!(out.contains(why), "{line} ({}): {out}", args.join(" "));
+        }
+    }
+    // Renamed and handed over at once: one or the other.
+    reassign_plan(
+        &dir,
+        &format!("\"jan-cools\" = {{ to = \"tom-nowak\", {HANDOVER} }}\n"),
+    );
+    let plan = std::fs::read_to_string(dir.join("migration.toml")).unwrap();
+    std::fs::write(
+        dir.join("migration.toml"),
+        plan.replacen(
+            "[rename]\n",
+            "[rename]\n\"jan-cools\" = \"hans-willems\"\n",
+            1,
+        ),
+    )
+    .unwrap();
+    let (code, out) = paraaf(
+        &dir,
+        &[
+            "org",
+            "deploy",
+            "left.toml",
+            "--plan",
+            "migration.toml",
+            "--dry-run",
+        ],
+    );
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        out.contains("the plan also renames `jan-cools` under [rename]")
+            && out.contains("write it under [reassign] with the reason"),
+        "{out}"
+    );
+    // Someone who stays, said so: accepted (a dry run).
+    reassign_plan(
+        &dir,
+        &format!("\"hans-willems\" = {{ to = \"tom-nowak\", still_present = true, {HANDOVER} }}\n"),
+    );
+    ok(
+        &dir,
+        &[
+            "org",
+            "deploy",
+            "left.toml",
+            "--plan",
+            "migration.toml",
+            "--dry-run",
+        ],
+    );
+}
+
+/// A reused HR key (the outside tester's finding 1): Bart De Smet (P10268) leaves while
+/// his discipline file waits for his receipt signature; HR gives P10268 to Karim Haddad
+/// (another name, another address). `org import --previous` finds the key and gives him
+/// the retired id `bart-de-smet`, but `org deploy` refuses it as a probable reuse (also
+/// with --force), so Karim never reads Bart's file; `--returning P10268` confirms a real
+/// return.
+#[test]
+fn a_reused_hr_key_is_refused_unless_the_return_is_confirmed() {
+    let dir = aalst("reused-key");
+    ok(&dir, &["deploy", "."]);
+    let t = doc_id(&ok(
+        &dir,
+        &[
+            "doc",
+            "submit",
+            "--kind",
+            "tuchtdossier",
+            "--as",
+            "tom-nowak",
+            "--content",
+            "f.pdf",
+            "--title",
+            "Tucht Bart De Smet",
+            "--field",
+            "medewerker=bart-de-smet",
+        ],
+    ));
+    ok(&dir, &["doc", "sign", &t, "--as", "tom-nowak"]);
+    ok(&dir, &["doc", "sign", &t, "--as", "hans-de-backer"]);
+    let csv = std::fs::read_to_string(dir.join("people.csv")).unwrap();
+    let left: String = csv
+        .lines()
+        .filter(|l| !l.starts_with("P10268,"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(dir.join("left.csv"), left).unwrap();
+    ok(
+        &dir,
+        &[
+            "org",
+            "import",
+            "left.csv",
+            "-o",
+            "left.toml",
+            "--city",
+            "Aalst",
+            "--previous",
+            "org.toml",
+        ],
+    );
+    ok(&dir, &["org", "deploy", "left.toml", "--force"]);
+    let reused: String = csv
+        .lines()
+        .map(|l| {
+            if l.starts_with("P10268,") {
+                "P10268,,Karim Haddad,karim.haddad@aalst.be,Burgerzaken,Bevolking,,Loketmedewerker Burgerzaken,\n".to_string()
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    std::fs::write(dir.join("reused.csv"), reused).unwrap();
+    ok(
+        &dir,
+        &[
+            "org",
+            "import",
+            "reused.csv",
+            "-o",
+            "reused.toml",
+            "--city",
+            "Aalst",
+            "--previous",
+            "left.toml",
+        ],
+    );
+    for args in [
+        &["org", "deploy", "reused.toml"][..],
+        &["org", "deploy", "reused.toml", "--force"][..],
+        &["org", "deploy", "reused.toml", "--dry-run"][..],
+    ] {
+        let (code, out) = paraaf(&dir, args);
+        assert_ne!(code, 0, "{args:?}: {out}");
+        assert!(
+            out.contains("key `P10268` was Bart De Smet")
+                && out.contains("now Karim Haddad")
+                && out.contains("--returning"),
+            "{args:?}: {out}"
+        );
+    }
+    // Nothing was deployed: whoever holds the id now reads nothing of the file.
+    let (_, shown) = paraaf(&dir, &["doc", "show", &t, "--as", "bart-de-smet"]);
+    assert!(!shown.contains("Tucht"), "{shown}");
+    // A confirmed return goes through.
+    ok(
+        &dir,
+        &["org", "deploy", "reused.toml", "--returning", "P10268"],
+    );
 }

@@ -199,7 +199,7 @@ fn editing_session() {
         "textDocument/completion",
         at(&u, pos(&edited, "sign fin", 8)),
     );
-    let labels: Vec<&str> = comp["result"]
+    let labels: Vec<&str> = comp["result"]["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -215,7 +215,7 @@ fn editing_session() {
         "textDocument/completion",
         at(&u, pos(&edited, "unit document.", 14)),
     );
-    let labels: Vec<&str> = comp["result"]
+    let labels: Vec<&str> = comp["result"]["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -583,7 +583,7 @@ fn editor_details() {
         "textDocument/completion",
         at(&u, pos(&typed, "back to step ", 13)),
     );
-    let labels: Vec<&str> = r["result"]
+    let labels: Vec<&str> = r["result"]["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -600,7 +600,7 @@ fn editor_details() {
             at(&u, pos(&commented, needle, skip)),
         );
         assert!(
-            r["result"].as_array().is_none_or(|a| a.is_empty()),
+            r["result"]["items"].as_array().is_none_or(|a| a.is_empty()),
             "{needle}: {r}"
         );
     }

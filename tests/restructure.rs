@@ -6,22 +6,9 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn paraaf(dir: &Path, args: &[&str]) -> (i32, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_paraaf"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    (
-        o.status.code().unwrap_or(-1),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        ),
-    )
+    support::paraaf_env(dir, args, &[])
 }
 
 /// The unit block `[[units]]` with this id, whole.
@@ -1250,24 +1237,6 @@ fn write_renamed_function(path: &Path) -> PathBuf {
     path.to_path_buf()
 }
 
-/// `paraaf ARGS` in `dir` with extra environment variables.
-fn paraaf_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_paraaf"))
-        .args(args)
-        .envs(env.iter().copied())
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    (
-        o.status.code().unwrap_or(-1),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        ),
-    )
-}
-
 /// Every file below `dir` (relative path → bytes).
 fn files_below(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
     let mut out = std::collections::BTreeMap::new();
@@ -1525,7 +1494,7 @@ fn an_interrupted_apply_leaves_all_files_or_none() {
     let before = files_below(&dir);
     let apply = ["org", "migrate", "--apply", "."];
 
-    let (code, out) = paraaf_env(&dir, &apply, &[("PARAAF_CRASH_AT", "write:2")]);
+    let (code, out) = support::paraaf_env(&dir, &apply, &[("PARAAF_CRASH_AT", "write:2")]);
     assert_eq!(code, 137, "{out}");
     assert_ne!(
         files_below(&dir),
@@ -1548,7 +1517,7 @@ fn an_interrupted_apply_leaves_all_files_or_none() {
 
     // Killed after the commit point, between two renames: half the files are new until
     // the next command, which completes the migration.
-    let (code, out) = paraaf_env(&dir, &apply, &[("PARAAF_CRASH_AT", "rename:1")]);
+    let (code, out) = support::paraaf_env(&dir, &apply, &[("PARAAF_CRASH_AT", "rename:1")]);
     assert_eq!(code, 137, "{out}");
     let (code, out) = paraaf(&dir, &["check", "."]);
     assert_eq!(code, 0, "{out}");
@@ -1631,5 +1600,150 @@ fn a_substitute_move_names_the_absent_holder_and_the_substitute() {
         log.lines()
             .any(|l| l.contains("\"task_moved\"") && l.contains(&reason)),
         "{log}"
+    );
+}
+
+/// Sociale Zaken split in two (#24, item 6): Welzijn keeps six of its eight members (the
+/// diff takes it for a rename, 75% the same members), and the new service Schuldhulp
+/// takes two of them and the team Schuldbemiddeling. The shielded group loses them all:
+/// `org diff --project`, `org migrate --plan` (a commented section with the choice) and
+/// `org deploy --dry-run` (the files in flight each loses, their own uploads apart) say so.
+fn social_split(org: &str) -> String {
+    let moved = |org: &str, id: &str| {
+        let start = org.find(&format!("[[people]]\nid = \"{id}\"\n")).unwrap();
+        let end = org[start + 10..]
+            .find("\n[[people]]\n")
+            .map_or(org.len(), |e| start + 10 + e + 1);
+        let block = org[start..end].replace("unit = \"sociale-zaken\"", "unit = \"schuldhulp\"");
+        format!("{}{block}{}", &org[..start], &org[end..])
+    };
+    let org = moved(&moved(org, "koen-dubois"), "griet-de-cock");
+    let org = org
+        .replace(
+            "[[units]]\nid = \"sociale-zaken\"\nname = \"Sociale Zaken\"",
+            "[[units]]\nid = \"schuldhulp\"\nname = \"Schuldhulp\"\nkind = \"service\"\nparent = \"samenleving\"\n\n[[units]]\nid = \"welzijn\"\nname = \"Welzijn\"",
+        )
+        .replace(
+            "id = \"schuldbemiddeling\"\nname = \"Schuldbemiddeling\"\nkind = \"team\"\nparent = \"sociale-zaken\"",
+            "id = \"schuldbemiddeling\"\nname = \"Schuldbemiddeling\"\nkind = \"team\"\nparent = \"schuldhulp\"",
+        );
+    org.replace("parent = \"sociale-zaken\"", "parent = \"welzijn\"")
+        .replace("unit = \"sociale-zaken\"", "unit = \"welzijn\"")
+}
+
+#[test]
+fn splitting_the_shielded_service_says_who_leaves_it_and_what_they_lose() {
+    let dir = support::tempdir("restructure-social-split").join("aalst");
+    support::copy_dir(&support::root().join("examples/aalst"), &dir);
+    std::fs::write(dir.join("f.pdf"), "%PDF-1.4 dossier").unwrap();
+    let org = std::fs::read_to_string(dir.join("org.toml")).unwrap();
+    std::fs::write(dir.join("split.toml"), social_split(&org)).unwrap();
+    let ok = |args: &[&str]| {
+        let (code, out) = paraaf(&dir, args);
+        assert_eq!(code, 0, "paraaf {}: {out}", args.join(" "));
+        out
+    };
+    let submit = |who: &str| {
+        let out = ok(&[
+            "doc",
+            "submit",
+            "--kind",
+            "sociaal-dossier",
+            "--as",
+            who,
+            "--content",
+            "f.pdf",
+            "--field",
+            "team=inkomen",
+            "--field",
+            "dossiernummer=D1",
+            "--db",
+            "city.db",
+        ]);
+        out.split_whitespace()
+            .find(|w| w.starts_with("d-"))
+            .unwrap()
+            .trim_end_matches([':', ','])
+            .to_string()
+    };
+    ok(&["deploy", ".", "--db", "city.db"]);
+    let own = submit("koen-dubois");
+    let other = submit("dirk-claes");
+
+    let diff = ok(&["org", "diff", "org.toml", "split.toml", "--project", "."]);
+    assert!(
+        diff.contains("renamed  unit      sociale-zaken → welzijn"),
+        "{diff}"
+    );
+    let shield = diff
+        .lines()
+        .find(|l| l.contains("SHIELD") && l.contains("sociale-zaken no longer admits"))
+        .unwrap_or_else(|| panic!("the diff says nothing of the people leaving: {diff}"));
+    assert!(
+        shield.contains("koen-dubois") && shield.contains("griet-de-cock"),
+        "{shield}"
+    );
+    assert!(!shield.contains("dirk-claes"), "{shield}");
+
+    ok(&["org", "migrate", "--plan", "split.toml", "."]);
+    let plan = std::fs::read_to_string(dir.join("migration.toml")).unwrap();
+    assert!(
+        plan.contains("# Shielded groups this change keeps people out of")
+            && plan.contains("#   `sociale-zaken` loses")
+            && plan.contains("koen-dubois")
+            && plan.contains("To accept it, leave this as it is. To keep someone inside"),
+        "{plan}"
+    );
+
+    let dry = ok(&[
+        "org",
+        "deploy",
+        "split.toml",
+        "--plan",
+        "migration.toml",
+        "--dry-run",
+        "--db",
+        "city.db",
+    ]);
+    let koen = dry
+        .lines()
+        .find(|l| l.starts_with("shield narrowed: koen-dubois"))
+        .unwrap_or_else(|| panic!("no files listed for koen-dubois: {dry}"));
+    assert!(
+        koen.contains("2 files in flight")
+            && koen.contains(&other)
+            && koen.contains(&format!("their own upload: {own}")),
+        "{koen}"
+    );
+    assert!(
+        dry.contains("shield narrowed: `sociale-zaken` keeps out"),
+        "{dry}"
+    );
+    // The dry run changed nothing: koen still sees his file.
+    let show = ok(&[
+        "doc",
+        "show",
+        &own,
+        "--as",
+        "koen-dubois",
+        "--db",
+        "city.db",
+    ]);
+    assert!(show.contains(&own), "{show}");
+    // The same through `org diff --tasks`.
+    let tasks = ok(&[
+        "org",
+        "diff",
+        "@current",
+        "split.toml",
+        "--tasks",
+        "--plan",
+        "migration.toml",
+        "--db",
+        "city.db",
+    ]);
+    assert!(
+        tasks.contains("shield would narrow: koen-dubois no longer sees 2 files"),
+        "{tasks}"
     );
 }

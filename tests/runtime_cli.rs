@@ -704,9 +704,25 @@ fn why_tells_the_reasons() {
         out.starts_with(&format!("jan-desmet may see {doc}:")),
         "{out}"
     );
-    assert!(out.contains("was asked to sign it"), "{out}");
+    assert!(out.contains("jan-desmet is asked to sign it now"), "{out}");
     assert!(
-        out.contains("jan-desmet substitutes for ruben-van-damme (absent)"),
+        out.contains(&format!("jan-desmet is asked to sign {doc}:")),
+        "{out}"
+    );
+    assert!(
+        out.contains("asked now: jan-desmet substitutes for ruben-van-damme (absent)"),
+        "{out}"
+    );
+    // The absent mayor holds the role, but is not the one asked (#24): his inbox is empty.
+    let out = city.ok(&["why", &doc, "--as", "ruben-van-damme"], NOW);
+    assert!(
+        out.contains("ruben-van-damme holds burgemeester")
+            && out.contains("but is not asked to sign it now: ruben-van-damme is away and jan-desmet signs instead")
+            && out.contains(&format!("ruben-van-damme is not asked to sign {doc} now")),
+        "{out}"
+    );
+    assert!(
+        !out.contains(&format!("ruben-van-damme is asked to sign {doc}")),
         "{out}"
     );
     // A member of the service sees it through the flow's unit audience.
@@ -720,7 +736,37 @@ fn why_tells_the_reasons() {
         out.contains("in none of the audiences of flow `collegebesluit`"),
         "{out}"
     );
+    assert!(!out.contains("was asked"), "{out}");
     // `why` is the administrator's tool on the database: it says a document is missing.
     let out = city.ok(&["why", "d-999", "--as", "hans-de-backer"], NOW);
     assert!(out.contains("there is no document d-999"), "{out}");
+}
+
+/// Attack finding 8: `paraaf log --as` numbers what it shows 1, 2, 3, …: the log's global
+/// sequence, with gaps where a shielded file's events are, would tell a reader outside
+/// the shield how many hidden events happened in between.
+#[test]
+fn log_as_a_reader_numbers_what_it_shows_without_gaps() {
+    let city = City::aalst("log-numbers");
+    submit_besluit(&city, "jan-cools", "100");
+    city.submit(
+        "sociaal-dossier",
+        "bart-verhoeven",
+        &["team=inkomen", "dossiernummer=SZ-1"],
+        NOW,
+    );
+    submit_besluit(&city, "jan-cools", "200");
+    let log = city.ok(&["log", "--as", "jan-cools"], NOW);
+    assert!(!log.contains("sociaal-dossier"), "{log}");
+    let numbers: Vec<u64> = log
+        .lines()
+        .filter(|l| !l.contains("\t  "))
+        .map(|l| l.split('\t').next().unwrap().parse().unwrap())
+        .collect();
+    let expected: Vec<u64> = (1..=numbers.len() as u64).collect();
+    assert_eq!(numbers, expected, "{log}");
+    assert!(
+        (numbers.len() as u64) < city.events(),
+        "the shielded file's events are left out: {log}"
+    );
 }

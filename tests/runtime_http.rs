@@ -1004,7 +1004,6 @@ fn a_second_writer_is_refused_with_the_servers_address() {
     let content = city.content.to_str().unwrap().to_string();
     for args in [
         vec!["admin", "rebuild"],
-        vec!["tick"],
         vec!["admin", "restore", "/nonexistent-backup.db"],
         vec!["deploy", "examples/aalst"],
         vec!["doc", "comment", "d-1", "--as", &who, "--text", "x"],
@@ -1032,6 +1031,15 @@ fn a_second_writer_is_refused_with_the_servers_address() {
         assert_eq!(o.status.code(), Some(4), "{args:?}: {err}");
         assert!(err.contains("`paraaf serve` at http://"), "{args:?}: {err}");
     }
+    // `tick` is the exception: the server does its work itself (#26), so it says so and
+    // succeeds (a cron job left in place does no harm).
+    let o = city.run(&["tick"], "2026-11-23");
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        out.contains("nothing to do") && out.contains("`paraaf serve` at http://"),
+        "{out}"
+    );
     // The lock file deleted while the server runs: the server takes it again at its
     // next write, and a CLI write is still refused (it once got a lock of its own).
     let mut lock = city.db.clone().into_os_string();
@@ -1046,8 +1054,8 @@ fn a_second_writer_is_refused_with_the_servers_address() {
     );
     assert_eq!(status, 201, "{body}");
     assert!(std::path::Path::new(&lock).exists());
-    let o = city.run(&["tick"], "2026-11-23");
-    assert!(!o.status.success());
+    let o = city.run(&["admin", "rebuild"], "2026-11-23");
+    assert_eq!(o.status.code(), Some(4));
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("`paraaf serve` at http://"),
         "{}",
@@ -1440,11 +1448,9 @@ fn health_and_structured_logs() {
     assert_eq!(json(&b), serde_json::json!({"status": "ok"}));
     let (s, b) = server.call("GET", "/health", Some("nope-nope-nope-nope"), None, None);
     assert_eq!((s, json(&b)), (200, serde_json::json!({"status": "ok"})));
-    // With a valid token, the committed head.
+    // A person's token gets no count either (only a monitoring token does: tests/oracles.rs).
     let (s, b) = server.call("GET", "/health", Some(&token(&uploader)), None, None);
-    assert_eq!(s, 200, "{b}");
-    assert_eq!(json(&b)["status"], "ok");
-    assert_eq!(json(&b)["events"], 1);
+    assert_eq!((s, json(&b)), (200, serde_json::json!({"status": "ok"})));
     let (s, _) = server.call("GET", "/inbox", Some(&token(&uploader)), None, None);
     assert_eq!(s, 200);
     let mut server = server;
@@ -1543,4 +1549,210 @@ fn slow_clients_cannot_hold_the_server() {
     }
     let (status, body) = server.call("GET", "/health", None, None, None);
     assert_eq!(status, 200, "{body}");
+}
+
+/// The edges issue #26 found (item 5): invisible format characters in titles, fields
+/// and comments, a blank title, `Authorization` or `Idempotency-Key` given twice, a
+/// request hyper cannot parse, a garbage body on `/sign`, `?q=` on a part of an id, and
+/// webhooks answered as webhooks. Every refusal is a problem document naming what is
+/// wrong.
+#[test]
+fn the_edges_of_issue_26_are_refused_with_problem_documents() {
+    let city = City::aalst("api-edges-26");
+    let uploader = city.staff("bevolking", "diensthoofd")[0].clone();
+    let t = token(&uploader);
+    let secret = "permits-shared-secret-0123456789";
+    let extra = format!("\n[webhooks.vergunningen]\nsecret = '{secret}'\nas = \"{uploader}\"\n");
+    let server = Server::start_with(
+        &city.db,
+        &[(uploader.as_str(), t.as_str())],
+        &extra,
+        &city.dir,
+    );
+    let submit = |title: &str, titel: &str| {
+        let body = serde_json::json!({
+            "kind": "besluit",
+            "title": title,
+            "fields": {"dienst": "bevolking", "bron": "notula", "titel": titel, "bedrag": "10"},
+            "content": "inhoud",
+        });
+        server.call(
+            "POST",
+            "/documents",
+            Some(&t),
+            None,
+            Some(&body.to_string()),
+        )
+    };
+    // Invisible format characters (Unicode category Cf) in a title or a field.
+    for c in [
+        '\u{200b}', '\u{2060}', '\u{ad}', '\u{feff}', '\u{2061}', '\u{180e}',
+    ] {
+        let (s, b) = submit(&format!("Aankoop{c}laptops"), "x");
+        assert_eq!(s, 422, "{c:?} in the title: {b}");
+        let p = json(&b);
+        assert_eq!(p["code"], "invalid", "{b}");
+        assert!(p["detail"].as_str().unwrap().contains("the title"), "{b}");
+        assert!(
+            p["detail"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("U+{:04X}", c as u32)),
+            "{b}"
+        );
+        let (s, b) = submit("Aankoop", &format!("x{c}y"));
+        assert_eq!(s, 422, "{c:?} in a field: {b}");
+        assert!(
+            json(&b)["detail"]
+                .as_str()
+                .unwrap()
+                .contains("field `titel`"),
+            "{b}"
+        );
+    }
+    // A blank title; an emoji with joiners is text.
+    for blank in ["   ", "\u{3000}", " \t "] {
+        let (s, b) = submit(blank, "x");
+        assert_eq!(s, 422, "{blank:?}: {b}");
+    }
+    let (s, b) = submit("Feest 👨\u{200d}👩\u{200d}👧", "x");
+    assert_eq!(s, 201, "{b}");
+    let id = json(&b)["id"].as_str().unwrap().to_string();
+    // Text content says it is UTF-8.
+    let (s, head, body) = server
+        .exchange(
+            "GET",
+            &format!("/documents/{id}/content"),
+            Some(&t),
+            None,
+            None,
+            &[],
+        )
+        .unwrap();
+    assert_eq!((s, body.as_str()), (200, "inhoud"));
+    assert!(
+        head.contains("content-type: text/plain; charset=utf-8"),
+        "{head}"
+    );
+    // A comment with a zero-width space.
+    let comment = serde_json::json!({"text": "Akkoord\u{200b}"}).to_string();
+    let (s, b) = server.call(
+        "POST",
+        &format!("/documents/{id}/comment"),
+        Some(&t),
+        None,
+        Some(&comment),
+    );
+    assert_eq!(s, 422, "{b}");
+    assert!(
+        json(&b)["detail"].as_str().unwrap().contains("the comment"),
+        "{b}"
+    );
+    // Authorization or Idempotency-Key twice: refused, not "the first wins".
+    for (name, value) in [
+        ("Authorization", format!("Bearer {t}")),
+        ("Idempotency-Key", "k-1".to_string()),
+    ] {
+        let (s, head, b) = server
+            .exchange(
+                "POST",
+                &format!("/documents/{id}/comment"),
+                Some(&t),
+                Some("k-0"),
+                Some(r#"{"text":"Gezien"}"#),
+                &[(name, value)],
+            )
+            .unwrap();
+        assert_eq!(s, 400, "{name}: {b}");
+        assert!(
+            head.contains("content-type: application/problem+json"),
+            "{head}"
+        );
+        assert!(
+            json(&b)["detail"]
+                .as_str()
+                .unwrap()
+                .contains(&name.to_lowercase()),
+            "{b}"
+        );
+    }
+    // HTTP that hyper cannot parse: a problem document, not an empty 400.
+    for request in [
+        "GET /documents HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n".to_string(),
+        "GET /docu ments HTTP/1.1\r\nHost: x\r\n\r\n".to_string(),
+        "POST /documents HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n".to_string(),
+        "\u{16}\u{3}\u{1}garbage\r\n\r\n".to_string(),
+    ] {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(&server.addr).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        s.write_all(request.as_bytes()).unwrap();
+        let mut answer = String::new();
+        let _ = s.read_to_string(&mut answer);
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+        assert!(head.starts_with("HTTP/1.1 400"), "{request:?}: {answer}");
+        assert!(
+            head.to_lowercase()
+                .contains("content-type: application/problem+json"),
+            "{answer}"
+        );
+        assert_eq!(json(body)["code"], "bad_request", "{answer}");
+    }
+    // `/sign` takes nothing or `{}`: garbage is refused, and nothing was signed.
+    let (_, doc) = server.call("GET", &format!("/documents/{id}"), Some(&t), None, None);
+    for garbage in ["garbage", "{\"as\":\"someone-else\"}", "[1,2]", "{"] {
+        let (s, b) = server.call(
+            "POST",
+            &format!("/documents/{id}/sign"),
+            Some(&t),
+            None,
+            Some(garbage),
+        );
+        assert_eq!(s, 422, "{garbage}: {b}");
+        assert_eq!(json(&b)["code"], "invalid", "{b}");
+    }
+    let (_, after) = server.call("GET", &format!("/documents/{id}"), Some(&t), None, None);
+    assert_eq!(json(&doc)["tasks"], json(&after)["tasks"]);
+    // `?q=` matches a part of an id, as the OpenAPI document says ("contains").
+    let part = &id[2..9];
+    let (s, b) = server.call("GET", &format!("/documents?q={part}"), Some(&t), None, None);
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(json(&b)["items"][0]["id"], id.as_str(), "{b}");
+    // Webhooks: a bad signature is said as such; an unknown source is "unknown source".
+    let body = r#"{"event":"permit.requested","data":{}}"#;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let headers = [
+        ("webhook-id", "msg-1".to_string()),
+        ("webhook-timestamp", now.to_string()),
+        ("webhook-signature", "v1,AAAA".to_string()),
+    ];
+    let (s, b) = server
+        .request_with(
+            "POST",
+            "/webhooks/vergunningen",
+            None,
+            None,
+            Some(body),
+            &headers,
+        )
+        .unwrap();
+    assert_eq!(s, 401, "{b}");
+    let p = json(&b);
+    assert_eq!(p["code"], "webhook_signature", "{b}");
+    assert!(!p["title"].as_str().unwrap().contains("bearer"), "{b}");
+    let (s, b) = server
+        .request_with("POST", "/webhooks/nobody", None, None, Some(body), &headers)
+        .unwrap();
+    assert_eq!(s, 404, "{b}");
+    assert!(
+        json(&b)["detail"]
+            .as_str()
+            .unwrap()
+            .contains("unknown source"),
+        "{b}"
+    );
 }

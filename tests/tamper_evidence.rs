@@ -2,92 +2,21 @@
 //! verify` naming the first altered event, and every open refusing a log that does not
 //! match (exit 3). Each case is an attacker with write access to the database file only.
 
+#[path = "support/signed.rs"]
+mod signed;
 mod support;
 
+use signed::{NOW, Signed};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use support::City;
-
-const NOW: &str = "2026-11-23";
-
-/// A city whose runtime signs checkpoints every 5 events.
-struct Signed {
-    city: City,
-    key: PathBuf,
-}
+use std::process::Command;
 
 impl Signed {
-    fn new(name: &str) -> Signed {
-        let city = City::aalst(name);
-        let key = city.dir.join("keys").join("checkpoint.key");
-        std::fs::create_dir_all(key.parent().unwrap()).unwrap();
-        let out = city.ok(&["admin", "key", "new", key.to_str().unwrap()], NOW);
-        assert!(out.contains("paraaf-ed25519-public:"), "{out}");
-        // The city was deployed before it had a key: its operator adopts the log.
-        let s = Signed { city, key };
-        let o = s.run(&s.city.db, &["audit", "checkpoint", "--adopt"]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        s
-    }
-
-    fn run(&self, db: &Path, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_paraaf"))
-            .args(args)
-            .env("PARAAF_DB", db)
-            .env("PARAAF_NOW", NOW)
-            .env("PARAAF_SIGNING_KEY", &self.key)
-            .env("PARAAF_CHECKPOINT_EVERY", "5")
-            .current_dir(support::root())
-            .output()
-            .expect("runs")
-    }
-
-    fn submit(&self, db: &Path) -> Output {
-        let uploader = self.city.staff("bevolking", "diensthoofd")[0].clone();
-        self.run(
-            db,
-            &[
-                "doc",
-                "submit",
-                "--kind",
-                "besluit",
-                "--as",
-                &uploader,
-                "--field",
-                "dienst=bevolking",
-                "--field",
-                "bron=notula",
-                "--field",
-                "titel=Aankoop laptops",
-                "--field",
-                "bedrag=100",
-                "--content",
-                self.city.content.to_str().unwrap(),
-            ],
-        )
-    }
-
     /// A copy of the database and its checkpoint file, to tamper with.
     fn copy(&self, name: &str) -> PathBuf {
         let db = self.city.dir.join(format!("{name}.db"));
         std::fs::copy(&self.city.db, &db).unwrap();
         std::fs::copy(cp_file(&self.city.db), cp_file(&db)).unwrap();
         db
-    }
-
-    /// `audit verify` as an auditor with the public key only: (exit code, stdout).
-    fn verify(&self, db: &Path) -> (Option<i32>, String) {
-        let o = Command::new(env!("CARGO_BIN_EXE_paraaf"))
-            .args(["audit", "verify", "--public-key"])
-            .arg(paraaf_runtime::checkpoint::public_path(&self.key))
-            .env("PARAAF_DB", db)
-            .current_dir(support::root())
-            .output()
-            .unwrap();
-        (
-            o.status.code(),
-            String::from_utf8_lossy(&o.stdout).trim().to_string(),
-        )
     }
 }
 
@@ -142,7 +71,7 @@ fn events(db: &Path) -> u64 {
 
 #[test]
 fn checkpoints_are_signed_every_n_events_and_at_close() {
-    let s = Signed::new("tamper-signed");
+    let s = Signed::new("tamper-signed", "5");
     for _ in 0..4 {
         assert!(s.submit(&s.city.db).status.success());
     }
@@ -175,7 +104,7 @@ fn checkpoints_are_signed_every_n_events_and_at_close() {
 
 #[test]
 fn every_rewrite_of_the_log_is_named_and_refused() {
-    let s = Signed::new("tamper-cases");
+    let s = Signed::new("tamper-cases", "5");
     for _ in 0..8 {
         assert!(s.submit(&s.city.db).status.success());
     }
@@ -265,7 +194,7 @@ fn every_rewrite_of_the_log_is_named_and_refused() {
 
 #[test]
 fn a_forged_or_incomplete_checkpoint_file_is_refused() {
-    let s = Signed::new("tamper-file");
+    let s = Signed::new("tamper-file", "5");
     for _ in 0..3 {
         assert!(s.submit(&s.city.db).status.success());
     }
@@ -280,7 +209,13 @@ fn a_forged_or_incomplete_checkpoint_file_is_refused() {
     s.city
         .ok(&["admin", "key", "new", other.to_str().unwrap()], NOW);
     let o = Command::new(env!("CARGO_BIN_EXE_paraaf"))
-        .args(["audit", "checkpoint", "--adopt"])
+        .args([
+            "audit",
+            "checkpoint",
+            "--adopt",
+            "--reason",
+            "checkpoints start today",
+        ])
         .env("PARAAF_DB", &db)
         .env("PARAAF_SIGNING_KEY", &other)
         .env("PARAAF_CHECKPOINTS", s.city.dir.join("other.checkpoints"))
@@ -317,7 +252,10 @@ fn a_forged_or_incomplete_checkpoint_file_is_refused() {
     std::fs::write(cp_file(&db), kept.join("\n")).unwrap();
     let (code, out) = s.verify(&db);
     assert_eq!(code, Some(1));
-    assert!(out.contains("a checkpoint is missing"), "{out}");
+    assert!(
+        out.contains("was removed from the checkpoint file"),
+        "{out}"
+    );
     assert_eq!(s.submit(&db).status.code(), Some(3));
 }
 
@@ -326,7 +264,7 @@ fn a_forged_or_incomplete_checkpoint_file_is_refused() {
 /// A database with checkpoints is not opened without its key.
 #[test]
 fn removed_checkpoints_and_a_missing_key_are_refused() {
-    let s = Signed::new("tamper-truncate");
+    let s = Signed::new("tamper-truncate", "5");
     for _ in 0..10 {
         assert!(s.submit(&s.city.db).status.success());
     }
@@ -370,7 +308,16 @@ fn removed_checkpoints_and_a_missing_key_are_refused() {
     std::fs::remove_file(cp_file(&db)).unwrap();
     assert_eq!(s.submit(&db).status.code(), Some(3));
     // An operator who starts checkpoints on an existing database adopts it explicitly.
-    let o = s.run(&db, &["audit", "checkpoint", "--adopt"]);
+    let o = s.run(
+        &db,
+        &[
+            "audit",
+            "checkpoint",
+            "--adopt",
+            "--reason",
+            "checkpoints start today",
+        ],
+    );
     assert!(o.status.success(), "{o:?}");
     assert!(s.submit(&db).status.success());
     assert_eq!(s.verify(&db).0, Some(0));
@@ -406,7 +353,7 @@ fn removed_checkpoints_and_a_missing_key_are_refused() {
 /// events. A backup that is not the signed log is refused (exit 3).
 #[test]
 fn a_backup_is_restored_under_signed_checkpoints() {
-    let s = Signed::new("tamper-restore");
+    let s = Signed::new("tamper-restore", "5");
     assert!(s.submit(&s.city.db).status.success());
     let backup = s.city.dir.join("backup.db");
     let o = s.run(&s.city.db, &["admin", "backup", backup.to_str().unwrap()]);
@@ -468,7 +415,7 @@ fn a_backup_is_restored_under_signed_checkpoints() {
 /// when it opened and every later open was refused.
 #[test]
 fn two_signing_writers_one_after_the_other_keep_the_file_whole() {
-    let s = Signed::new("two-signers");
+    let s = Signed::new("two-signers", "5");
     let db = s.city.db.clone();
     assert!(s.submit(&db).status.success());
     for _ in 0..6 {
@@ -507,7 +454,7 @@ fn two_signing_writers_one_after_the_other_keep_the_file_whole() {
 /// tampering, and signs nothing over it.
 #[test]
 fn a_log_shortened_under_the_server_is_refused() {
-    let s = Signed::new("shortened-live");
+    let s = Signed::new("shortened-live", "5");
     let db = s.city.db.clone();
     let first = s.submit(&db);
     assert!(first.status.success());
@@ -550,7 +497,7 @@ fn a_log_shortened_under_the_server_is_refused() {
 #[test]
 fn events_after_a_clean_close_are_refused_and_a_crash_tail_is_not() {
     use paraaf_runtime::checkpoint::Key;
-    let s = Signed::new("closed-mark");
+    let s = Signed::new("closed-mark", "5");
     assert!(s.submit(&s.city.db).status.success());
     let file = cp_file(&s.city.db);
     let open = |db: &Path| {
@@ -625,7 +572,7 @@ fn events_after_a_clean_close_are_refused_and_a_crash_tail_is_not() {
 /// however short the cut.
 #[test]
 fn a_deleted_checkpoint_file_with_a_shortened_log_is_refused() {
-    let s = Signed::new("no-file-cut");
+    let s = Signed::new("no-file-cut", "5");
     for _ in 0..2 {
         assert!(s.submit(&s.city.db).status.success());
     }
@@ -661,7 +608,7 @@ fn a_deleted_checkpoint_file_with_a_shortened_log_is_refused() {
 /// new line, and still verifies.
 #[test]
 fn a_checkpoint_file_without_a_final_line_break_stays_whole() {
-    let s = Signed::new("no-newline");
+    let s = Signed::new("no-newline", "5");
     assert!(s.submit(&s.city.db).status.success());
     let file = cp_file(&s.city.db);
     let text = std::fs::read_to_string(&file).unwrap();
@@ -677,7 +624,7 @@ fn a_checkpoint_file_without_a_final_line_break_stays_whole() {
 /// replays the log and drops the snapshots, and the database opens again.
 #[test]
 fn an_altered_snapshot_is_named_and_rebuilt() {
-    let s = Signed::new("bad-snapshot");
+    let s = Signed::new("bad-snapshot", "5");
     for _ in 0..3 {
         assert!(s.submit(&s.city.db).status.success());
     }

@@ -1,5 +1,6 @@
 //! The Paraaf compiler: source → parse → AST → resolve against the organogram →
 //! type-check → compiled project. It does no IO except in [`load`].
+#![forbid(unsafe_code)]
 
 pub mod check;
 pub mod compile;

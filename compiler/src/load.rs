@@ -26,6 +26,10 @@ pub struct ProjectConfig {
     /// another category is refused at import. Empty: any category.
     #[serde(default)]
     pub purchase_categories: Vec<String>,
+    /// The names people read for the document kinds (`besluit = "Collegebesluit"`): the
+    /// web app and mails show these instead of the kind's name in the language.
+    #[serde(default)]
+    pub kinds: std::collections::BTreeMap<String, String>,
 }
 
 /// Why a project could not be loaded. Displayed as one line.
@@ -73,6 +77,18 @@ pub struct LoadedProject {
     /// The files and folders `include` names, absolute; empty: every `.paraaf` below
     /// the root.
     pub include: Vec<PathBuf>,
+    /// `[kinds]` of `paraaf.toml`: kind name → the name people read.
+    pub kind_titles: std::collections::BTreeMap<String, String>,
+}
+
+impl LoadedProject {
+    /// The compiled project with the titles of `[kinds]` (what `compile` writes and
+    /// `deploy` deploys), or `None` when the project has errors.
+    pub fn compiled(&self) -> Option<crate::compile::CompiledProject> {
+        crate::db::compiled(&self.db, self.project)
+            .clone()
+            .map(|p| crate::compile::with_titles(p, &self.kind_titles))
+    }
 }
 
 impl LoadedProject {
@@ -222,6 +238,12 @@ pub fn load(path: &Path) -> Result<LoadedProject, LoadError> {
             .map(|c| c.trim().to_lowercase())
             .collect(),
         include,
+        kind_titles: config
+            .kinds
+            .iter()
+            .map(|(k, v)| (k.clone(), v.trim().to_string()))
+            .filter(|(_, v)| !v.is_empty())
+            .collect(),
     })
 }
 
@@ -255,6 +277,7 @@ pub fn load_loose(path: &Path) -> Result<(LoadedProject, Diagnostic), LoadError>
             project,
             purchase_categories: Vec::new(),
             include: Vec::new(),
+            kind_titles: Default::default(),
         },
         not_in_project(&name),
     ))
@@ -320,11 +343,15 @@ pub fn normalize(path: &Path) -> PathBuf {
     for c in path.components() {
         match c {
             Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
+            // `..` removes the last name; at the start of a relative path it stays
+            // (`../../x` keeps both), and above the root there is nothing (`/..` is `/`).
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
                 }
-            }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(".."),
+            },
             other => out.push(other.as_os_str()),
         }
     }
@@ -351,6 +378,18 @@ mod names {
             normalize(Path::new("/stad/aalst/../gedeeld/./b.paraaf")),
             Path::new("/stad/gedeeld/b.paraaf")
         );
+        // A relative path keeps every leading `..` (it once dropped the second one).
+        for (path, want) in [
+            ("../../examples/aalst", "../../examples/aalst"),
+            ("../../examples/aalst/flows", "../../examples/aalst/flows"),
+            ("../a/../../b", "../../b"),
+            ("./../x/./y/..", "../x"),
+            ("a/../..", ".."),
+            ("/..", "/"),
+            ("/a/../../b", "/b"),
+        ] {
+            assert_eq!(normalize(Path::new(path)), Path::new(want), "{path}");
+        }
     }
 }
 

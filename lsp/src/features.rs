@@ -68,23 +68,23 @@ pub const KEYWORDS: &[&str] = &[
     "EUR",
 ];
 
-struct Ctx<'a> {
-    ws: &'a Workspace,
-    text: String,
-    ast: SourceAst,
-    index: &'a Index,
-    org: &'a Organogram,
-    org_name: String,
+pub(crate) struct Ctx<'a> {
+    pub(crate) ws: &'a Workspace,
+    pub(crate) text: String,
+    pub(crate) ast: &'a SourceAst,
+    pub(crate) index: &'a Index,
+    pub(crate) org: &'a Organogram,
+    pub(crate) org_name: String,
 }
 
-fn ctx<'a>(ws: &'a Workspace, path: &Path) -> Option<Ctx<'a>> {
+pub(crate) fn ctx<'a>(ws: &'a Workspace, path: &Path) -> Option<Ctx<'a>> {
     let project = ws.project?;
     let file = *ws.files.get(path)?;
     let org_src = project.org(&ws.db);
     Some(Ctx {
         ws,
         text: file.text(&ws.db).clone(),
-        ast: parse(&ws.db, file).ast.clone(),
+        ast: &parse(&ws.db, file).ast,
         index: index(&ws.db, project),
         org: &organogram(&ws.db, org_src).org,
         org_name: org_src.name(&ws.db).clone(),
@@ -96,7 +96,7 @@ impl Ctx<'_> {
     /// edit), the nearest `flow NAME for KIND` header above the cursor is used.
     /// The step names of the flow around `offset`: from the syntax tree, or, while the
     /// flow does not parse yet, from its text so far.
-    fn steps_of_flow_at(&self, offset: usize) -> Vec<String> {
+    pub(crate) fn steps_of_flow_at(&self, offset: usize) -> Vec<String> {
         if let Some(f) = self.ast.items.iter().find_map(|i| match i {
             Item::Flow(f) if f.span.contains(&offset) || f.span.end == offset => Some(f),
             _ => None,
@@ -118,7 +118,7 @@ impl Ctx<'_> {
         out
     }
 
-    fn flow_kind(&self, offset: usize) -> Option<String> {
+    pub(crate) fn flow_kind(&self, offset: usize) -> Option<String> {
         let parsed = self.ast.items.iter().find_map(|i| match i {
             Item::Flow(f) if f.span.contains(&offset) || f.span.end == offset => {
                 Some(f.kind.text.clone())
@@ -170,11 +170,16 @@ pub fn hover(ws: &Workspace, path: &Path, pos: lsp::Position) -> Option<lsp::Hov
     if in_comment_or_string(&c.text, offset) {
         return None;
     }
-    let (word, _) = word_at(&c.text, offset)?;
+    let (word, range) = word_at(&c.text, offset)?;
+    // `invoice.amount`, `po.found`, `debt.social_attest`: a field of a built-in record.
+    if let Some(h) = hover_record_field(&c, &word, range.start) {
+        return Some(h);
+    }
     // What the resolver says the name denotes decides; the word alone only while the
     // file does not parse.
-    match name_at(&c.ast, c.index, c.org, offset).map(|n| n.meaning) {
+    match name_at(c.ast, c.index, c.org, offset).map(|n| n.meaning) {
         Some(Meaning::Group(g)) => return hover_group(&c, &g),
+        Some(Meaning::Step { flow, step }) => return hover_step(&c, &flow, &step),
         Some(Meaning::Local { rule, name }) => {
             let what = c
                 .index
@@ -373,6 +378,68 @@ pub fn hover(ws: &Workspace, path: &Path, pos: lsp::Position) -> Option<lsp::Hov
     hover_group(&c, &word)
 }
 
+/// Hover of `NAME.field` where NAME holds a built-in record in the rule around it.
+fn hover_record_field(c: &Ctx, field: &str, start: usize) -> Option<lsp::Hover> {
+    let owner_end = start
+        .checked_sub(1)
+        .filter(|i| c.text.as_bytes()[*i] == b'.')?;
+    let (owner, _) = word_at(&c.text, owner_end)?;
+    let record = crate::records::record_of(&c.text, start, &owner)?;
+    let fields = paraaf_compiler::check::types::builtin_fields(record)?;
+    let (_, ty) = fields.iter().find(|(n, _)| *n == field)?;
+    let optional = matches!(ty, paraaf_compiler::check::types::Ty::Optional(_));
+    Some(md(format!(
+        "**{owner}.{field}**: `{ty}` — field of the built-in record `{record}`{}",
+        if optional {
+            "; it may be `none`, so compare it with `none` first or use it where `none` is allowed"
+        } else {
+            ""
+        }
+    )))
+}
+
+/// Hover of a step: who signs, under which condition, and its place in the flow.
+fn hover_step(c: &Ctx, flow: &str, step: &str) -> Option<lsp::Hover> {
+    let f = c.index.flows.get(flow)?.first()?;
+    let steps = &f.def.steps;
+    let n = steps.iter().position(|s| s.name.text == step)?;
+    let sign = |sc: &paraaf_compiler::syntax::ast::SignClause| {
+        let mut s = format!("sign `{}`", sc.signer.name.text);
+        if let Some(w) = &sc.when {
+            s.push_str(&format!(
+                " when `{}`",
+                paraaf_compiler::syntax::print_expr(w)
+            ));
+        }
+        s
+    };
+    let what = match &steps[n].body {
+        StepBody::Sign(sc) => sign(sc),
+        StepBody::Parallel { mode, signs, when } => format!(
+            "{} of:\n{}{}",
+            if *mode == paraaf_compiler::syntax::ast::ParallelMode::All {
+                "all"
+            } else {
+                "any one"
+            },
+            signs
+                .iter()
+                .map(|sc| format!("- {}", sign(sc)))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            when.as_ref()
+                .map(|w| format!("\n\nwhen `{}`", paraaf_compiler::syntax::print_expr(w)))
+                .unwrap_or_default()
+        ),
+    };
+    Some(md(format!(
+        "**step {step}** — step {} of {} of flow `{flow}` (for `{}`)\n\n{what}",
+        n + 1,
+        steps.len(),
+        f.def.kind.text
+    )))
+}
+
 /// Hover of a group: its members and the kinds it shields.
 fn hover_group(c: &Ctx, word: &str) -> Option<lsp::Hover> {
     let word = word.to_string();
@@ -417,7 +484,7 @@ pub fn definition(ws: &Workspace, path: &Path, pos: lsp::Position) -> Option<lsp
     let span = |file: &str, r: &std::ops::Range<usize>| {
         paraaf_compiler::diagnostics::Span::new(file, r.clone())
     };
-    if let Some(n) = name_at(&c.ast, c.index, c.org, offset) {
+    if let Some(n) = name_at(c.ast, c.index, c.org, offset) {
         return definition_of(&c, &n.meaning).and_then(|s| c.ws.location(&s));
     }
     if let Some(kind) = c.flow_kind(offset)
@@ -527,7 +594,7 @@ fn occurrences(c: &Ctx, m: &Meaning, with_definitions: bool) -> Vec<lsp::Locatio
 
 /// Whether `offset` is inside a comment or a string literal: no name is there, whatever
 /// the words spell (hover, definition and completion answer nothing).
-fn in_comment_or_string(text: &str, offset: usize) -> bool {
+pub(crate) fn in_comment_or_string(text: &str, offset: usize) -> bool {
     lex(text).iter().any(|(kind, r)| {
         matches!(kind, Lexeme::Comment | Lexeme::Str)
             && r.start < offset
@@ -547,7 +614,7 @@ pub fn references(
     };
     let offset = LineIndex::new(&c.text).offset(pos);
     // Only what the resolver says the name denotes: never the same spelling elsewhere.
-    let Some(n) = name_at(&c.ast, c.index, c.org, offset) else {
+    let Some(n) = name_at(c.ast, c.index, c.org, offset) else {
         return Vec::new();
     };
     let mut out = occurrences(&c, &n.meaning, include_declaration);
@@ -571,7 +638,7 @@ pub fn rename(
     let c = ctx(ws, path).ok_or("the file is not part of a project")?;
     let offset = LineIndex::new(&c.text).offset(pos);
     let (word, _) = word_at(&c.text, offset).ok_or("no name here")?;
-    let Some(n) = name_at(&c.ast, c.index, c.org, offset) else {
+    let Some(n) = name_at(c.ast, c.index, c.org, offset) else {
         return Err(format!(
             "`{word}` is not a name of this project here (a keyword, or not defined)"
         ));
@@ -665,148 +732,6 @@ pub fn rename(
         changes: Some(changes),
         ..Default::default()
     })
-}
-
-fn item(label: &str, kind: lsp::CompletionItemKind, detail: &str) -> lsp::CompletionItem {
-    lsp::CompletionItem {
-        label: label.to_string(),
-        kind: Some(kind),
-        detail: Some(detail.to_string()),
-        ..Default::default()
-    }
-}
-
-/// Completion: keywords, organogram names valid at the position, fields of the flow's
-/// document kind.
-pub fn completion(ws: &Workspace, path: &Path, pos: lsp::Position) -> Vec<lsp::CompletionItem> {
-    let Some(c) = ctx(ws, path) else {
-        return Vec::new();
-    };
-    let offset = LineIndex::new(&c.text).offset(pos);
-    // Nothing to complete inside a comment or a string.
-    if in_comment_or_string(&c.text, offset) {
-        return Vec::new();
-    }
-    let line_start = c.text[..offset].rfind('\n').map_or(0, |i| i + 1);
-    let before = &c.text[line_start..offset];
-    let partial_len = before
-        .chars()
-        .rev()
-        .take_while(|ch| ch.is_ascii_alphanumeric() || *ch == '-' || *ch == '_')
-        .count();
-    let head = before[..before.len() - partial_len].trim_end();
-    let prev_word = head
-        .rsplit(|ch: char| ch.is_whitespace() || ch == '(' || ch == ',')
-        .next()
-        .unwrap_or("");
-    let kind = c.flow_kind(offset);
-    let fields: Vec<(String, String)> = kind
-        .as_ref()
-        .and_then(|k| c.index.documents.get(k))
-        .and_then(|v| v.first())
-        .map(|d| {
-            d.def
-                .fields
-                .iter()
-                .map(|f| (f.name.text.clone(), f.ty.name.text.clone()))
-                .collect()
-        })
-        .unwrap_or_default();
-    let org_items = |want: &[OrgKind]| -> Vec<lsp::CompletionItem> {
-        c.org
-            .ids()
-            .filter(|(_, k)| want.contains(k))
-            .map(|(id, k)| {
-                let kind = if k == OrgKind::Unit {
-                    lsp::CompletionItemKind::MODULE
-                } else {
-                    lsp::CompletionItemKind::CLASS
-                };
-                item(
-                    id,
-                    kind,
-                    &format!("{} — {}", k.word(), c.org.display_name(id).unwrap_or(id)),
-                )
-            })
-            .collect()
-    };
-    if before.ends_with("document.") {
-        return fields
-            .iter()
-            .map(|(n, t)| item(n, lsp::CompletionItemKind::FIELD, t))
-            .collect();
-    }
-    let in_people = head.contains("people(");
-    let words: Vec<&str> = head.split_whitespace().collect();
-    if prev_word == "step" && words.ends_with(&["back", "to", "step"]) {
-        return c
-            .steps_of_flow_at(offset)
-            .into_iter()
-            .map(|n| {
-                item(
-                    &n,
-                    lsp::CompletionItemKind::ENUM_MEMBER,
-                    "step of this flow",
-                )
-            })
-            .collect();
-    }
-    match prev_word {
-        "sign" | "to" | "substitutes" | "notify" | "=" if !head.contains("visible") => {
-            let mut v = org_items(&[OrgKind::Function, OrgKind::Mandate, OrgKind::Person]);
-            v.extend(
-                fields
-                    .iter()
-                    .filter(|(_, t)| t == "person")
-                    .map(|(n, t)| item(n, lsp::CompletionItemKind::FIELD, t)),
-            );
-            v
-        }
-        _ if in_people && (head.ends_with('(') || head.ends_with(',')) => {
-            org_items(&[OrgKind::Function, OrgKind::Mandate, OrgKind::Person])
-        }
-        "of" | "unit" => {
-            let mut v = org_items(&[OrgKind::Unit]);
-            v.extend(fields.iter().filter(|(_, t)| t == "unit").map(|(n, _)| {
-                item(
-                    &format!("document.{n}"),
-                    lsp::CompletionItemKind::FIELD,
-                    "unit",
-                )
-            }));
-            v
-        }
-        "for" => c
-            .index
-            .documents
-            .keys()
-            .map(|k| item(k, lsp::CompletionItemKind::STRUCT, "document kind"))
-            .collect(),
-        "group" => c
-            .index
-            .groups
-            .keys()
-            .map(|k| item(k, lsp::CompletionItemKind::ENUM, "group"))
-            .collect(),
-        "start" => c
-            .index
-            .flows
-            .keys()
-            .map(|k| item(k, lsp::CompletionItemKind::FUNCTION, "flow"))
-            .collect(),
-        _ => {
-            let mut v: Vec<lsp::CompletionItem> = KEYWORDS
-                .iter()
-                .map(|k| item(k, lsp::CompletionItemKind::KEYWORD, "keyword"))
-                .collect();
-            v.extend(
-                fields
-                    .iter()
-                    .map(|(n, t)| item(n, lsp::CompletionItemKind::FIELD, t)),
-            );
-            v
-        }
-    }
 }
 
 /// The outline of a file.
@@ -914,17 +839,33 @@ pub const TOKEN_TYPES: &[lsp::SemanticTokenType] = &[
 
 /// Semantic tokens: keywords, strings, numbers, comments, organogram names (type) and
 /// other names (property).
-pub fn semantic_tokens(ws: &Workspace, path: &Path) -> Vec<lsp::SemanticToken> {
+pub fn semantic_tokens(
+    ws: &Workspace,
+    path: &Path,
+    range: Option<lsp::Range>,
+) -> Vec<lsp::SemanticToken> {
+    use salsa::Database as _;
     let Some(c) = ctx(ws, path) else {
         return Vec::new();
     };
+    // Only the range the editor shows, when it asks for one (a 2 MB file's screen).
+    let within = range.map(|r| {
+        let l = LineIndex::new(&c.text);
+        l.offset(r.start)..l.offset(r.end)
+    });
     let lines = LineIndex::new(&c.text);
     // Names are coloured by what the resolver says they denote, not by their spelling.
-    let meanings: std::collections::HashMap<usize, bool> = names(&c.ast, c.index, c.org)
+    let meanings: std::collections::HashMap<usize, bool> = names(c.ast, c.index, c.org)
         .into_iter()
         .map(|n| (n.span.start, matches!(n.meaning, Meaning::Org(..))))
         .collect();
     let raw = lex(&c.text).into_iter().filter_map(|(kind, r)| {
+        if within
+            .as_ref()
+            .is_some_and(|w| r.end < w.start || r.start > w.end)
+        {
+            return None;
+        }
         let ty = match kind {
             Lexeme::Str => 1,
             Lexeme::Number => 2,
@@ -946,20 +887,26 @@ pub fn semantic_tokens(ws: &Workspace, path: &Path) -> Vec<lsp::SemanticToken> {
     let mut cursor: Option<(usize, lsp::Position)> = None;
     let mut at = |offset: usize| -> lsp::Position {
         let p = match cursor {
-            Some((o, p)) if o <= offset && !c.text[o..offset].contains('\n') => lsp::Position {
-                line: p.line,
-                character: p.character
-                    + c.text[o..offset]
-                        .chars()
-                        .map(|ch| ch.len_utf16() as u32)
-                        .sum::<u32>(),
-            },
+            Some((o, p)) if o <= offset && !c.text[o..offset].contains(['\n', '\r']) => {
+                lsp::Position {
+                    line: p.line,
+                    character: p.character
+                        + c.text[o..offset]
+                            .chars()
+                            .map(|ch| ch.len_utf16() as u32)
+                            .sum::<u32>(),
+                }
+            }
             _ => lines.position(offset),
         };
         cursor = Some((offset, p));
         p
     };
-    for (r, ty) in raw {
+    for (n, (r, ty)) in raw.enumerate() {
+        // An edit or `$/cancelRequest` stops a long colouring here.
+        if n % 4096 == 4095 {
+            ws.db.unwind_if_revision_cancelled();
+        }
         let s = at(r.start);
         let e = at(r.end);
         if s.line != e.line {

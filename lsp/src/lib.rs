@@ -1,9 +1,14 @@
 //! The Paraaf language server, started as `paraaf lsp`: a thin layer over the
 //! compiler's salsa queries. Only this crate knows LSP.
+// One `unsafe` block, allowed where it stands: `server.rs` asks whether the client process
+// still lives (kill with signal 0).
+#![deny(unsafe_code)]
 
+mod completion;
 mod features;
 mod lines;
 mod projects;
+mod records;
 mod server;
 mod workspace;
 

@@ -17,8 +17,8 @@ pub struct LineIndex<'a> {
 impl<'a> LineIndex<'a> {
     /// Indexes `text`.
     pub fn new(text: &'a str) -> LineIndex<'a> {
-        let mut starts = vec![0];
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        // `\n`, `\r\n` and a lone `\r` end lines alike, as the protocol says.
+        let starts = paraaf_compiler::syntax::line_ends::line_starts(text);
         let (mut wide, mut saved) = (Vec::new(), Vec::new());
         if !text.is_ascii() {
             let mut sum = 0;
@@ -71,7 +71,7 @@ impl<'a> LineIndex<'a> {
         };
         let mut col = 0u32;
         for (i, c) in self.text[start..].char_indices() {
-            if col >= p.character || c == '\n' {
+            if col >= p.character || c == '\n' || c == '\r' {
                 return start + i;
             }
             col += c.len_utf16() as u32;
@@ -122,6 +122,19 @@ mod tests {
             if text.is_char_boundary(offset) {
                 assert_eq!(lines.offset(lines.position(offset)), offset);
             }
+        }
+    }
+
+    /// `\r\n` and a lone `\r` end lines as `\n` does.
+    #[test]
+    fn every_line_end_starts_a_line() {
+        for text in ["ab\ncd\n", "ab\r\ncd\r\n", "ab\rcd\r"] {
+            let lines = LineIndex::new(text);
+            let c = text.find('c').unwrap();
+            assert_eq!(lines.position(c), Position::new(1, 0), "{text:?}");
+            assert_eq!(lines.offset(Position::new(1, 1)), c + 1, "{text:?}");
+            // A column past the end of the first line stops before its line end.
+            assert_eq!(lines.offset(Position::new(0, 9)), 2, "{text:?}");
         }
     }
 }

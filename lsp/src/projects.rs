@@ -25,6 +25,20 @@ pub struct Projects {
     /// The version of each file open in the editor, as of the text set here (published
     /// with its diagnostics, so the editor can drop lists for older text).
     pub versions: BTreeMap<PathBuf, i32>,
+    /// For polling (a client that cannot watch files): each project file's last
+    /// modification time seen, `None` when it was missing.
+    mtimes: BTreeMap<PathBuf, Option<std::time::SystemTime>>,
+}
+
+/// What one poll of the disk found.
+#[derive(Default)]
+pub struct Polled {
+    /// Files whose projects need new diagnostics.
+    pub changed: Vec<PathBuf>,
+    /// Files whose diagnostics must be cleared.
+    pub gone: Vec<PathBuf>,
+    /// A `paraaf.toml` changed: every list is computed again.
+    pub reconfigured: bool,
 }
 
 /// The nearest folder at or above `path`'s folder holding a `paraaf.toml`.
@@ -256,6 +270,115 @@ impl Projects {
         cleared
     }
 
+    /// Polls the disk for what a watching client would report: every project's
+    /// `paraaf.toml`, organogram and source files, by modification time. A file changed
+    /// outside the editor is read again (unless open: the editor's buffer wins), a
+    /// deleted one leaves its project, a changed `paraaf.toml` reloads the project. The
+    /// first poll only records the times. New files are found when their project reloads.
+    pub fn poll(&mut self, open: &std::collections::BTreeSet<PathBuf>) -> Polled {
+        let mut watched: Vec<PathBuf> = Vec::new();
+        for (root, ws) in &self.projects {
+            watched.push(root.join(paraaf_compiler::load::CONFIG_FILE));
+            if let Some(p) = ws.project {
+                watched.push(ws.path_of(p.org(&ws.db).name(&ws.db)));
+            }
+            watched.extend(ws.files.keys().cloned());
+        }
+        let mut out = Polled::default();
+        let first = self.mtimes.is_empty();
+        let mut seen = BTreeMap::new();
+        for path in watched {
+            let now = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+            seen.insert(path.clone(), now);
+            // A file watched for the first time (a project loaded since) is only recorded.
+            let moved = matches!(self.mtimes.get(&path), Some(before) if *before != now);
+            if first || !moved {
+                continue;
+            }
+            if path
+                .file_name()
+                .is_some_and(|n| n == paraaf_compiler::load::CONFIG_FILE)
+            {
+                out.gone.extend(self.config_changed(&path, open));
+                out.reconfigured = true;
+            } else if open.contains(&path) {
+                continue;
+            } else if now.is_none() {
+                out.gone.extend(self.path_deleted(&path, open));
+            } else {
+                self.for_path_mut(&path).changed_on_disk(&path, false);
+                out.changed.push(path);
+            }
+        }
+        self.mtimes = seen;
+        out
+    }
+
+    /// Every workspace that holds `path`: the one [`Projects::for_path`] answers, then
+    /// every other project that includes the file (`include = ["../gedeeld"]` in two
+    /// projects: the file belongs to both).
+    pub fn all_for_path(&self, path: &Path) -> Vec<&Workspace> {
+        let mut out: Vec<&Workspace> = self.for_path(path).into_iter().collect();
+        for ws in self.projects.values() {
+            if ws.files.contains_key(path) && !out.iter().any(|w| w.root == ws.root) {
+                out.push(ws);
+            }
+        }
+        out
+    }
+
+    /// Roots of the projects, other than the one `for_path_mut` gives, that hold `path`.
+    fn other_holders(&mut self, path: &Path) -> (PathBuf, Vec<PathBuf>) {
+        let first = self.for_path_mut(path).root.clone();
+        let others = self
+            .projects
+            .iter()
+            .filter(|(r, ws)| **r != first && ws.files.contains_key(path))
+            .map(|(r, _)| r.clone())
+            .collect();
+        (first, others)
+    }
+
+    /// Sets the editor's text of `path` in every project that holds it.
+    pub fn set_text_everywhere(&mut self, path: &Path, text: String) {
+        let (_, others) = self.other_holders(path);
+        for r in others {
+            if let Some(ws) = self.projects.get_mut(&r) {
+                ws.set_text(path, text.clone());
+            }
+        }
+        self.for_path_mut(path).set_text(path, text);
+    }
+
+    /// The editor closed `path`: every project that holds it reads it from disk again.
+    pub fn close_everywhere(&mut self, path: &Path) {
+        let (_, others) = self.other_holders(path);
+        for r in others {
+            if let Some(ws) = self.projects.get_mut(&r) {
+                ws.close(path);
+            }
+        }
+        self.for_path_mut(path).close(path);
+    }
+
+    /// The workspaces whose diagnostics must be computed together with `chosen`: every
+    /// project that shares a file with one of them (a shared file's list is merged from
+    /// all its projects, so none may be left out).
+    pub fn with_sharers(&self, chosen: &mut Vec<Workspace>) {
+        let mut i = 0;
+        while i < chosen.len() {
+            let files: Vec<PathBuf> = chosen[i].files.keys().cloned().collect();
+            for ws in self.projects.values() {
+                if !chosen.iter().any(|c| c.root == ws.root)
+                    && files.iter().any(|f| ws.files.contains_key(f))
+                {
+                    chosen.push(ws.clone());
+                }
+            }
+            i += 1;
+        }
+    }
+
     /// Every workspace: projects first, then loose files.
     pub fn all(&self) -> impl Iterator<Item = &Workspace> {
         self.projects.values().chain(self.loose.values())
@@ -267,7 +390,57 @@ pub fn uri_of(path: &Path) -> Option<Uri> {
     Uri::from_file_path(path)
 }
 
-/// Diagnostics of every project and loose file.
+/// One project's list for a file, with the project's name.
+type Labelled = (String, Vec<lsp::Diagnostic>);
+
+/// Diagnostics of every project and loose file. A file that several projects include
+/// gets one list: each diagnostic once, labelled with the projects that report it
+/// (`in projects aalst, hasselt`), so the lists no longer replace each other.
 pub fn diagnostics(workspaces: &[Workspace]) -> Vec<(Uri, Vec<lsp::Diagnostic>)> {
-    workspaces.iter().flat_map(|w| w.diagnostics()).collect()
+    let mut out: Vec<(Uri, Vec<Labelled>)> = Vec::new();
+    let mut at: std::collections::HashMap<Uri, usize> = std::collections::HashMap::new();
+    for w in workspaces {
+        let label = w
+            .root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        for (uri, list) in w.diagnostics() {
+            let i = *at.entry(uri.clone()).or_insert_with(|| {
+                out.push((uri, Vec::new()));
+                out.len() - 1
+            });
+            out[i].1.push((label.clone(), list));
+        }
+    }
+    out.into_iter()
+        .map(|(uri, parts)| {
+            if parts.len() == 1 {
+                let list = parts.into_iter().next().map(|(_, l)| l).unwrap_or_default();
+                return (uri, list);
+            }
+            let mut merged: Vec<(lsp::Diagnostic, Vec<String>)> = Vec::new();
+            for (label, list) in parts {
+                for d in list {
+                    match merged.iter_mut().find(|(m, _)| *m == d) {
+                        Some((_, labels)) => labels.push(label.clone()),
+                        None => merged.push((d, vec![label.clone()])),
+                    }
+                }
+            }
+            let list = merged
+                .into_iter()
+                .map(|(mut d, labels)| {
+                    d.message = format!(
+                        "{}\nin project{} {}",
+                        d.message,
+                        if labels.len() > 1 { "s" } else { "" },
+                        labels.join(", ")
+                    );
+                    d
+                })
+                .collect();
+            (uri, list)
+        })
+        .collect()
 }

@@ -38,7 +38,9 @@ pub struct Backend {
     client: Client,
     jobs: mpsc::Sender<Job>,
     dirty: mpsc::Sender<Dirty>,
-    open: Mutex<BTreeSet<PathBuf>>,
+    open: std::sync::Arc<Mutex<BTreeSet<PathBuf>>>,
+    /// Whether the client registers file watchers for us (else the server polls).
+    can_watch: std::sync::atomic::AtomicBool,
 }
 
 impl Backend {
@@ -69,7 +71,8 @@ impl Backend {
             client,
             jobs: tx,
             dirty,
-            open: Mutex::default(),
+            open: std::sync::Arc::default(),
+            can_watch: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -87,32 +90,144 @@ impl Backend {
         rx.await.map_err(|_| Error::internal_error())
     }
 
-    /// Runs `f` on the workspace of `file`, if loaded.
+    /// Runs `f` on a snapshot of the workspace of `file` (a clone sharing its database),
+    /// on a thread of its own: requests run side by side and never wait behind each
+    /// other. An edit meanwhile cancels it (salsa: the edit's write cancels every
+    /// snapshot), and so does `$/cancelRequest` (the handler is dropped, which cancels
+    /// the snapshot's token); either way it answers `RequestCancelled` (-32800) and
+    /// stops at its next query or [`crate::features`] checkpoint.
     async fn on_file<T: Send + 'static>(
         &self,
         file: PathBuf,
         f: impl FnOnce(&Workspace, &Path) -> Option<T> + Send + 'static,
     ) -> Result<Option<T>> {
-        self.run(move |p| p.for_path(&file).and_then(|ws| f(ws, &file)))
-            .await
+        use salsa::Database as _;
+        let Some(ws) = self
+            .run(move |p| p.for_path(&file).cloned().map(|ws| (ws, file)))
+            .await?
+        else {
+            return Ok(None);
+        };
+        /// Cancels the snapshot when the request is dropped before it is answered.
+        struct CancelOnDrop(salsa::CancellationToken);
+        impl Drop for CancelOnDrop {
+            fn drop(&mut self) {
+                self.0.cancel();
+            }
+        }
+        let _guard = CancelOnDrop(ws.0.db.cancellation_token());
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        std::thread::Builder::new()
+            .name("paraaf-request".into())
+            .stack_size(STACK)
+            .spawn(move || {
+                let (ws, file) = ws;
+                // A panic other than a cancellation drops `reply`: an internal error.
+                let r = salsa::Cancelled::catch(std::panic::AssertUnwindSafe(|| f(&ws, &file)));
+                let _ = reply.send(r);
+            })
+            .map_err(|_| Error::internal_error())?;
+        match rx.await {
+            Ok(Ok(answer)) => Ok(answer),
+            Ok(Err(_cancelled)) => Err(Error::request_cancelled()),
+            Err(_) => Err(Error::internal_error()),
+        }
+    }
+
+    /// Runs `f` on a snapshot of every project that holds `file` (a file two projects
+    /// include belongs to both), on a thread of its own under cancellation as
+    /// [`Backend::on_file`]; the answers in order, the project `on_file` uses first.
+    async fn on_files<T: Send + 'static>(
+        &self,
+        file: PathBuf,
+        f: impl Fn(&Workspace, &Path) -> Option<T> + Send + 'static,
+    ) -> Result<Vec<T>> {
+        use salsa::Database as _;
+        let wss: Vec<Workspace> = self
+            .run({
+                let file = file.clone();
+                move |p| p.all_for_path(&file).into_iter().cloned().collect()
+            })
+            .await?;
+        struct CancelOnDrop(Vec<salsa::CancellationToken>);
+        impl Drop for CancelOnDrop {
+            fn drop(&mut self) {
+                self.0.iter().for_each(salsa::CancellationToken::cancel);
+            }
+        }
+        let _guard = CancelOnDrop(wss.iter().map(|w| w.db.cancellation_token()).collect());
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        std::thread::Builder::new()
+            .name("paraaf-request".into())
+            .stack_size(STACK)
+            .spawn(move || {
+                let r = salsa::Cancelled::catch(std::panic::AssertUnwindSafe(|| {
+                    wss.iter().filter_map(|ws| f(ws, &file)).collect::<Vec<T>>()
+                }));
+                let _ = reply.send(r);
+            })
+            .map_err(|_| Error::internal_error())?;
+        match rx.await {
+            Ok(Ok(answers)) => Ok(answers),
+            Ok(Err(_cancelled)) => Err(Error::request_cancelled()),
+            Err(_) => Err(Error::internal_error()),
+        }
     }
 
     fn changed(&self, files: Vec<PathBuf>) {
         let _ = self.dirty.send(Dirty::Files(files));
     }
+
+    /// Polls the disk every [`POLL`] for a client that cannot watch files: what changed
+    /// outside the editor reaches the projects as a watcher's events would.
+    fn start_polling(&self) {
+        let (jobs, dirty, open) = (self.jobs.clone(), self.dirty.clone(), self.open.clone());
+        let _ = std::thread::Builder::new()
+            .name("paraaf-poll".into())
+            .spawn(move || {
+                loop {
+                    let open = open.lock().map(|o| o.clone()).unwrap_or_default();
+                    let (reply, rx) = mpsc::channel();
+                    let job: Job = Box::new(move |p: &mut Projects| {
+                        let _ = reply.send(p.poll(&open));
+                    });
+                    if jobs.send(job).is_err() {
+                        return;
+                    }
+                    if let Ok(polled) = rx.recv() {
+                        if !polled.gone.is_empty() {
+                            let _ = dirty.send(Dirty::Gone(polled.gone));
+                        }
+                        if polled.reconfigured {
+                            let _ = dirty.send(Dirty::All);
+                        }
+                        if !polled.changed.is_empty()
+                            && dirty.send(Dirty::Files(polled.changed)).is_err()
+                        {
+                            return;
+                        }
+                    }
+                    std::thread::sleep(POLL);
+                }
+            });
+    }
 }
+
+/// How often the disk is polled when the client cannot watch files.
+const POLL: Duration = Duration::from_secs(2);
 
 /// Computes and publishes diagnostics: waits until edits pause, takes clones of the
 /// projects that changed, and computes under salsa's cancellation (an edit meanwhile
-/// cancels the computation, which is retried after the next pause). Only lists that
-/// differ from the last published ones are sent.
+/// cancels the computation, which is retried after the next pause). A list is sent when
+/// it differs from the last one published for the file, or when the file's version moved
+/// on (so the editor never holds a list stamped with an older version than its text).
 fn diagnostics_thread(
     rx: mpsc::Receiver<Dirty>,
     jobs: mpsc::Sender<Job>,
     client: Client,
     handle: tokio::runtime::Handle,
 ) {
-    let mut published: HashMap<Uri, Vec<Diagnostic>> = HashMap::new();
+    let mut published: HashMap<Uri, (Vec<Diagnostic>, Option<i32>)> = HashMap::new();
     let mut files: BTreeSet<PathBuf> = BTreeSet::new();
     let mut all = false;
     loop {
@@ -140,7 +255,7 @@ fn diagnostics_thread(
                 Dirty::Gone(gone) => {
                     for f in gone {
                         if let Some(uri) = crate::projects::uri_of(&f)
-                            && published.remove(&uri).is_some_and(|d| !d.is_empty())
+                            && published.remove(&uri).is_some_and(|(d, _)| !d.is_empty())
                         {
                             handle.block_on(client.publish_diagnostics(uri, Vec::new(), None));
                         }
@@ -163,12 +278,13 @@ fn diagnostics_thread(
             } else {
                 let mut roots = BTreeSet::new();
                 for f in &wanted {
-                    if let Some(ws) = p.for_path(f)
-                        && roots.insert(ws.root.clone())
-                    {
-                        out.push(ws.clone());
+                    for ws in p.all_for_path(f) {
+                        if roots.insert(ws.root.clone()) {
+                            out.push(ws.clone());
+                        }
                     }
                 }
+                p.with_sharers(&mut out);
             }
             let _ = reply.send((out, versions));
         });
@@ -186,14 +302,35 @@ fn diagnostics_thread(
         files.clear();
         all = false;
         for (uri, diags) in lists {
-            if published.get(&uri) != Some(&diags) {
-                published.insert(uri.clone(), diags.clone());
-                // The version of the text these were computed on, for an open file.
-                let version = path(&uri).and_then(|p| versions.get(&p).copied());
-                handle.block_on(client.publish_diagnostics(uri, diags, version));
+            // The version of the text these were computed on, for an open file.
+            let version = path(&uri).and_then(|p| versions.get(&p).copied());
+            let now = (diags, version);
+            if published.get(&uri) != Some(&now) {
+                published.insert(uri.clone(), now.clone());
+                handle.block_on(client.publish_diagnostics(uri, now.0, now.1));
             }
         }
     }
+}
+
+/// The text after the editor's changes, in order: a change with a range replaces that
+/// range (incremental sync: a keystroke in a 2 MB file sends one character, not 2 MB),
+/// one without replaces the whole text.
+pub(crate) fn apply_changes(
+    mut text: String,
+    changes: Vec<TextDocumentContentChangeEvent>,
+) -> String {
+    for ch in changes {
+        match ch.range {
+            None => text = ch.text,
+            Some(r) => {
+                let lines = crate::lines::LineIndex::new(&text);
+                let (a, b) = (lines.offset(r.start), lines.offset(r.end));
+                text.replace_range(a..b.max(a), &ch.text);
+            }
+        }
+    }
+    text
 }
 
 /// The editor that started the server (`processId` of `initialize`) is checked every
@@ -207,6 +344,7 @@ fn watch_parent(pid: u32) {
         };
         let alive = move || {
             // SAFETY: signal 0 only checks that the process exists; nothing is sent.
+            #[allow(unsafe_code)]
             let r = unsafe { libc::kill(pid, 0) };
             r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
         };
@@ -228,8 +366,11 @@ fn watch_parent(pid: u32) {
     let _ = pid;
 }
 
+/// The file a URI names, with `.` and `..` resolved: `file:///x/aalst/../aalst/a.paraaf`
+/// is the known `a.paraaf`, never a second copy of it.
 fn path(uri: &Uri) -> Option<PathBuf> {
-    uri.to_file_path().map(|p| p.into_owned())
+    uri.to_file_path()
+        .map(|p| paraaf_compiler::load::normalize(&p))
 }
 
 fn folder_paths(folders: &[WorkspaceFolder]) -> Vec<PathBuf> {
@@ -242,6 +383,17 @@ impl LanguageServer for Backend {
         if let Some(pid) = p.process_id {
             watch_parent(pid);
         }
+        // Only a client that can register watchers dynamically gets them (Neovim 0.7
+        // cannot): the others are polled for.
+        let can_watch = p
+            .capabilities
+            .workspace
+            .as_ref()
+            .and_then(|w| w.did_change_watched_files.as_ref())
+            .and_then(|d| d.dynamic_registration)
+            .unwrap_or(false);
+        self.can_watch
+            .store(can_watch, std::sync::atomic::Ordering::SeqCst);
         let mut folders = p
             .workspace_folders
             .as_deref()
@@ -267,7 +419,7 @@ impl LanguageServer for Backend {
             }),
             capabilities: ServerCapabilities {
                 text_document_sync: Some(TextDocumentSyncCapability::Kind(
-                    TextDocumentSyncKind::FULL,
+                    TextDocumentSyncKind::INCREMENTAL,
                 )),
                 workspace: Some(WorkspaceServerCapabilities {
                     workspace_folders: Some(WorkspaceFoldersServerCapabilities {
@@ -295,7 +447,7 @@ impl LanguageServer for Backend {
                                 token_modifiers: vec![],
                             },
                             full: Some(SemanticTokensFullOptions::Bool(true)),
-                            range: None,
+                            range: Some(true),
                             ..Default::default()
                         },
                     ),
@@ -307,6 +459,10 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: InitializedParams) {
+        if !self.can_watch.load(std::sync::atomic::Ordering::SeqCst) {
+            self.start_polling();
+            return;
+        }
         // Watch the organogram (and other TOML) so diagnostics refresh when it changes.
         let watch = DidChangeWatchedFilesRegistrationOptions {
             watchers: vec![FileSystemWatcher {
@@ -341,7 +497,7 @@ impl LanguageServer for Backend {
         let _ = self
             .run(move |projects| {
                 projects.versions.insert(f.clone(), version);
-                projects.for_path_mut(&f).set_text(&f, text)
+                projects.set_text_everywhere(&f, text)
             })
             .await;
         self.changed(vec![file]);
@@ -351,16 +507,19 @@ impl LanguageServer for Backend {
         let Some(file) = path(&p.text_document.uri) else {
             return;
         };
-        let Some(change) = p.content_changes.into_iter().last() else {
+        let changes = p.content_changes;
+        if changes.is_empty() {
             return;
-        };
-        let text = change.text;
+        }
         let version = p.text_document.version;
         let f = file.clone();
         let _ = self
             .run(move |projects| {
                 projects.versions.insert(f.clone(), version);
-                projects.for_path_mut(&f).set_text(&f, text)
+                let ws = projects.for_path_mut(&f);
+                let old = ws.files.get(&f).map(|s| s.text(&ws.db).clone());
+                let text = apply_changes(old.unwrap_or_default(), changes);
+                projects.set_text_everywhere(&f, text)
             })
             .await;
         self.changed(vec![file]);
@@ -382,7 +541,7 @@ impl LanguageServer for Backend {
                     projects.loose.remove(&f);
                     return true;
                 }
-                projects.for_path_mut(&f).close(&f);
+                projects.close_everywhere(&f);
                 false
             })
             .await
@@ -488,10 +647,22 @@ impl LanguageServer for Backend {
             return Ok(None);
         };
         let decl = p.context.include_declaration;
-        self.on_file(file, move |ws, f| {
-            Some(features::references(ws, f, pp.position, decl))
-        })
-        .await
+        let lists = self
+            .on_files(file, move |ws, f| {
+                Some(features::references(ws, f, pp.position, decl))
+            })
+            .await?;
+        if lists.is_empty() {
+            return Ok(None);
+        }
+        // Every project that includes the file: each place once.
+        let mut all: Vec<Location> = Vec::new();
+        for l in lists.into_iter().flatten() {
+            if !all.contains(&l) {
+                all.push(l);
+            }
+        }
+        Ok(Some(all))
     }
 
     async fn rename(&self, p: RenameParams) -> Result<Option<WorkspaceEdit>> {
@@ -500,16 +671,32 @@ impl LanguageServer for Backend {
             return Ok(None);
         };
         let name = p.new_name;
-        match self
-            .on_file(file, move |ws, f| {
+        let edits = self
+            .on_files(file, move |ws, f| {
                 Some(features::rename(ws, f, pp.position, &name))
             })
-            .await?
-        {
-            Some(Ok(edit)) => Ok(Some(edit)),
-            Some(Err(why)) => Err(Error::invalid_params(why)),
-            None => Ok(None),
+            .await?;
+        if edits.is_empty() {
+            return Ok(None);
         }
+        // The rename in every project that includes the file, each edit once; refused
+        // when any project refuses it (the new name is taken there).
+        let mut changes: std::collections::HashMap<Uri, Vec<TextEdit>> = Default::default();
+        for edit in edits {
+            let edit = edit.map_err(Error::invalid_params)?;
+            for (uri, list) in edit.changes.unwrap_or_default() {
+                let into = changes.entry(uri).or_default();
+                for e in list {
+                    if !into.contains(&e) {
+                        into.push(e);
+                    }
+                }
+            }
+        }
+        Ok(Some(WorkspaceEdit {
+            changes: Some(changes),
+            ..Default::default()
+        }))
     }
 
     async fn completion(&self, p: CompletionParams) -> Result<Option<CompletionResponse>> {
@@ -519,10 +706,10 @@ impl LanguageServer for Backend {
         };
         Ok(self
             .on_file(file, move |ws, f| {
-                Some(features::completion(ws, f, pp.position))
+                Some(crate::completion::completion(ws, f, pp.position))
             })
             .await?
-            .map(CompletionResponse::Array))
+            .map(CompletionResponse::List))
     }
 
     async fn document_symbol(
@@ -546,10 +733,32 @@ impl LanguageServer for Backend {
             return Ok(None);
         };
         let data = self
-            .on_file(file, move |ws, f| Some(features::semantic_tokens(ws, f)))
+            .on_file(file, move |ws, f| {
+                Some(features::semantic_tokens(ws, f, None))
+            })
             .await?
             .unwrap_or_default();
         Ok(Some(SemanticTokensResult::Tokens(SemanticTokens {
+            result_id: None,
+            data,
+        })))
+    }
+
+    async fn semantic_tokens_range(
+        &self,
+        p: SemanticTokensRangeParams,
+    ) -> Result<Option<SemanticTokensRangeResult>> {
+        let Some(file) = path(&p.text_document.uri) else {
+            return Ok(None);
+        };
+        let range = p.range;
+        let data = self
+            .on_file(file, move |ws, f| {
+                Some(features::semantic_tokens(ws, f, Some(range)))
+            })
+            .await?
+            .unwrap_or_default();
+        Ok(Some(SemanticTokensRangeResult::Tokens(SemanticTokens {
             result_id: None,
             data,
         })))

@@ -1,8 +1,10 @@
 //! `cargo bench -p paraaf-runtime --bench startup`: opening a city database of 1,000,000
 //! events (submissions and signatures of the Aalst example: years of a city's history).
 //! Prints, from the same run: a raw `SELECT count(*)` over the log (the baseline), the
-//! open (newest snapshot plus the events after it), a full replay of the log (what every
-//! open cost before snapshots), one person's inbox, and memory.
+//! open from a snapshot at the head in the deflated JSON of earlier versions and in the
+//! MessagePack written now (each with its ratio to the count), a full replay of the log
+//! (what every open cost before snapshots) and what the most a snapshot may lag costs of
+//! it, one person's inbox, and memory.
 //!
 //! The database is built once and kept (`PARAAF_BENCH_DB`, default
 //! `target/paraaf-bench-1m.db`); `PARAAF_BENCH_EVENTS` sets another size.
@@ -11,6 +13,7 @@ use chrono::{Duration, TimeZone, Utc};
 use paraaf_runtime::Runtime;
 use paraaf_runtime::engine::{Emitter, Status, Submission, TaskStatus};
 use paraaf_runtime::runtime::BatchItem;
+use paraaf_runtime::snapshot::{Format, MAX_LAG};
 use paraaf_runtime::store::Store;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -172,42 +175,41 @@ fn main() {
         build(&db, target);
     }
 
-    // A server that ran through these events has a recent snapshot (one every 10,000
-    // events); the build outran the background encoder, so take it now.
-    let (_, at) = Store::open(&db).unwrap().load_counting().unwrap();
-    if have.max(target) > at + paraaf_runtime::snapshot::DEFAULT_EVERY {
+    // A snapshot at the head in each format, each opened in a fresh process right after
+    // it is taken (the newest snapshot is the one an open reads).
+    let mut opens = Vec::new();
+    let mut raws = Vec::new();
+    for format in [Format::DeflatedJson, Format::MessagePack] {
         let mut rt = Runtime::open(&db, Default::default()).unwrap();
+        rt.snapshot_format = format;
         rt.snapshot_now(Utc::now()).unwrap();
+        drop(rt);
+        // Warm the page cache the same way for both sides.
+        let _ = std::fs::read(&db);
+
+        // Baseline: the cheapest look at the whole log.
+        let start = Instant::now();
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let count: u64 = conn
+            .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+            .unwrap();
+        raws.push((count, start.elapsed()));
+        drop(conn);
+
+        let (_, snapshot_at) = Store::open(&db).unwrap().load_counting().unwrap();
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .env("PARAAF_BENCH_OPEN_ONLY", "1")
+            .env("PARAAF_BENCH_DB", &db)
+            .env("PARAAF_BENCH_EVENTS", target.to_string())
+            .output()
+            .unwrap();
+        let line = String::from_utf8_lossy(&out.stdout).to_string();
+        let f: Vec<String> = line.split_whitespace().map(str::to_string).collect();
+        opens.push((format, snapshot_at, f));
     }
-    // Warm the page cache the same way for both sides.
-    let _ = std::fs::read(&db);
-
-    // Baseline: the cheapest look at the whole log.
-    let start = Instant::now();
-    let conn = rusqlite::Connection::open(&db).unwrap();
-    let count: u64 = conn
-        .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
-        .unwrap();
-    let raw = start.elapsed();
-    drop(conn);
-
-    let (_, snapshot_at) = Store::open(&db).unwrap().load_counting().unwrap();
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .env("PARAAF_BENCH_OPEN_ONLY", "1")
-        .env("PARAAF_BENCH_DB", &db)
-        .env("PARAAF_BENCH_EVENTS", target.to_string())
-        .output()
-        .unwrap();
-    let line = String::from_utf8_lossy(&out.stdout).to_string();
-    let f: Vec<&str> = line.split_whitespace().collect();
-    let (open_ms, rss, docs, inbox_ms, items, person) = (
-        f[0].parse::<f64>().unwrap(),
-        f[1],
-        f[2],
-        f[3].parse::<f64>().unwrap(),
-        f[4],
-        f[5],
-    );
+    let (count, _) = *raws.last().unwrap();
+    let (_, _, f) = opens.last().unwrap();
+    let (docs, inbox_ms, items, person) = (&f[2], f[3].parse::<f64>().unwrap(), &f[4], &f[5]);
 
     let start = Instant::now();
     let full = Store::open(&db).unwrap().replay_all().unwrap();
@@ -216,11 +218,23 @@ fn main() {
     drop(full);
 
     println!("start-up on {count} events, {docs} documents (same machine, same run):");
-    println!("  raw SQLite SELECT count(*) FROM events           {raw:>10.2?}");
+    for (count, raw) in &raws {
+        println!("  raw SQLite SELECT count(*) FROM events ({count})  {raw:>10.2?}");
+    }
+    for ((format, at, f), (count, raw)) in opens.iter().zip(&raws) {
+        let open_ms = f[0].parse::<f64>().unwrap();
+        println!(
+            "  paraaf open, {format:?} snapshot of event {at} + {} events  {open_ms:>8.1} ms = {:.1}x count(*), {} MB resident for the state",
+            count - at,
+            open_ms / (raw.as_secs_f64() * 1000.0),
+            f[1]
+        );
+    }
+    let per_event = replay.as_secs_f64() * 1000.0 / count as f64;
     println!(
-        "  paraaf open: snapshot of event {snapshot_at} + {} events  {open_ms:>8.1} ms, {rss} MB resident for the state",
-        count - snapshot_at
+        "  full replay of the whole log (no snapshot)       {replay:>10.2?} ({:.0} ms for the {} events a snapshot may lag at most)",
+        per_event * MAX_LAG as f64,
+        MAX_LAG
     );
-    println!("  full replay of the whole log (no snapshot)       {replay:>10.2?}");
     println!("  inbox of {person} ({items} tasks)                {inbox_ms:>8.3} ms");
 }

@@ -53,6 +53,19 @@ pub struct Checkpoint {
     /// writer that crashed left its session open, and its unsigned tail is allowed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mark: Option<Mark>,
+    /// This line's position in the checkpoint file (1 for the first line), signed: a
+    /// line copied to the end (replayed) or moved (reordered) no longer fits. 0 on a line
+    /// of an older file, written before the file was a chain.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub n: u64,
+    /// The file's chain hash up to the line before this one (see [`link`]), signed: a
+    /// line removed, replaced, replayed or reordered breaks it. Empty on older lines.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub prev: String,
+    /// Set when the operator took in events no writer with the key wrote (`paraaf audit
+    /// checkpoint --adopt --reason …`): their reason, signed with the events it covers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopted: Option<String>,
 }
 
 /// A writer's session boundary (see [`Checkpoint::mark`]).
@@ -142,6 +155,32 @@ pub fn unsigned_tail(
 impl Checkpoint {
     /// The signed bytes: every field but the signature, in a fixed order.
     pub fn message(&self) -> Vec<u8> {
+        if self.n > 0 {
+            // Chained lines (v4): every field, restore records and marks alike, bound to
+            // the line's position and to every line before it.
+            let adopted = self
+                .adopted
+                .as_deref()
+                .map(|r| serde_json::Value::from(r).to_string())
+                .unwrap_or_default();
+            return format!(
+                "paraaf-checkpoint-v4\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
+                self.n,
+                self.prev,
+                self.from,
+                self.seq,
+                self.head,
+                self.hashes,
+                self.at,
+                self.every,
+                self.mark.map_or("", Mark::word),
+                self.restored_over
+                    .map(|o| o.to_string())
+                    .unwrap_or_default(),
+                adopted
+            )
+            .into_bytes();
+        }
         match self.restored_over {
             None if self.mark.is_some() => format!(
                 "paraaf-checkpoint-v3\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
@@ -169,10 +208,11 @@ impl Checkpoint {
         .into_bytes()
     }
 
-    /// A signed record that the log was restored from a backup ending at `seq` (whose
-    /// hash is `head`) over a log that went up to `over`.
-    pub fn restore(seq: u64, head: String, over: u64, key: &Key) -> Option<Checkpoint> {
-        let mut cp = Checkpoint {
+    /// A record that the log was restored from a backup ending at `seq` (whose hash is
+    /// `head`) over a log that went up to `over`, to be signed into the file with
+    /// [`append_signed`].
+    pub fn restore(seq: u64, head: String, over: u64) -> Checkpoint {
+        Checkpoint {
             from: seq + 1,
             seq,
             head,
@@ -182,9 +222,10 @@ impl Checkpoint {
             restored_over: Some(over),
             every: 0,
             mark: None,
-        };
-        key.sign(&mut cp)?;
-        Some(cp)
+            n: 0,
+            prev: String::new(),
+            adopted: None,
+        }
     }
 
     /// The checkpoints as they hold for a log that was cut back to its first `seq`
@@ -251,6 +292,18 @@ impl Key {
                 "{} is not a Paraaf key: write one with `paraaf admin key new FILE`",
                 path.display()
             ))
+        }
+    }
+
+    /// Reads the private key a writer signs with (`--signing-key`,
+    /// `PARAAF_SIGNING_KEY`): a public key there is refused, since it would sign nothing.
+    pub fn read_signing(path: &Path) -> Result<Key, String> {
+        match Key::read(path)? {
+            Key::Public(_) => Err(format!(
+                "{} is a public key (paraaf-ed25519-public): the signing key (--signing-key, PARAAF_SIGNING_KEY) is the private key file that `paraaf admin key new` wrote, without `.pub`; give the `.pub` file to auditors (`paraaf audit verify --public-key`)",
+                path.display()
+            )),
+            key => Ok(key),
         }
     }
 
@@ -324,34 +377,151 @@ pub fn public_path(key: &Path) -> PathBuf {
     PathBuf::from(p)
 }
 
-/// The default checkpoint file of a database: `DB.checkpoints` next to it.
+/// The default checkpoint file of a database: `DB.checkpoints` next to its real path
+/// (a symlink to the database finds the same file).
 pub fn default_file(db: &Path) -> PathBuf {
-    let mut p = db.as_os_str().to_owned();
+    let real = std::fs::canonicalize(db).unwrap_or_else(|_| db.to_path_buf());
+    let mut p = real.into_os_string();
     p.push(".checkpoints");
     PathBuf::from(p)
+}
+
+/// The chain hash before the first line of a checkpoint file.
+pub const CHAIN_START: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The chain hash after `cp`, given the chain hash `prev` of the lines before it:
+/// SHA-256 of `prev`, a line break and the line's signed message. Lines of the older
+/// format (without `n` and `prev`) are chained the same way, so the first chained line
+/// seals them.
+pub fn link(prev: &str, cp: &Checkpoint) -> String {
+    let mut bytes = Vec::with_capacity(prev.len() + 1 + 256);
+    bytes.extend_from_slice(prev.as_bytes());
+    bytes.push(b'\n');
+    bytes.extend_from_slice(&cp.message());
+    crate::sha256_hex(&bytes)
+}
+
+/// A checkpoint file as read and checked by [`read_chain`].
+#[derive(Clone, Debug)]
+pub struct Chain {
+    /// The checkpoints as they hold for the log now (restore records applied).
+    pub list: Vec<Checkpoint>,
+    /// Lines in the file, each signed at its position (the next line is `lines + 1`).
+    pub lines: u64,
+    /// The chain hash after the last line: the next line's `prev`. With `lines`, the
+    /// head an external anchor (a time stamp, a witness) vouches for.
+    pub head: String,
+    /// Lines of the older format (without `n`) at the start of the file, sealed by the
+    /// first chained line after them.
+    pub legacy: u64,
+    /// A torn last line (a write cut short by a full disk or a crash), ignored: it was
+    /// never written.
+    pub torn: Option<String>,
+    /// Every line that took in events on the operator's word (`adopted`), oldest first.
+    pub adoptions: Vec<Checkpoint>,
+}
+
+impl Default for Chain {
+    fn default() -> Chain {
+        Chain {
+            list: Vec::new(),
+            lines: 0,
+            head: CHAIN_START.to_string(),
+            legacy: 0,
+            torn: None,
+            adoptions: Vec::new(),
+        }
+    }
 }
 
 /// Reads a checkpoint file and checks it: every line signed by `key`, each checkpoint
 /// starting where the previous one ended. A missing file is an empty list.
 pub fn read_file(path: &Path, key: &Key) -> Result<Vec<Checkpoint>, String> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+    read_chain(path, key).map(|c| c.list)
+}
+
+/// Reads a checkpoint file and checks it as a chain: every line signed by `key`, at its
+/// position (`n`) and after the line before it (`prev`), so a replayed, reordered or
+/// removed line is named; each checkpoint starting where the previous one ended. A last
+/// line that is cut short (no line break, not a whole record) was never written and is
+/// ignored ([`Chain::torn`]); anything else that does not read is refused. A missing file
+/// is an empty chain.
+pub fn read_chain(path: &Path, key: &Key) -> Result<Chain, String> {
+    let text = match std::fs::read(path) {
+        Ok(t) => String::from_utf8_lossy(&t).into_owned(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Chain::default()),
         Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
     };
+    let mut chain = Chain::default();
     let mut out: Vec<Checkpoint> = Vec::new();
-    for (i, line) in text.lines().enumerate() {
+    // The chain hash after each line, and each line's signature (to name a copy).
+    let mut links: Vec<String> = vec![CHAIN_START.to_string()];
+    let mut signatures: Vec<String> = Vec::new();
+    let segments: Vec<&str> = text.split('\n').collect();
+    for (i, line) in segments.iter().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
         let at = format!("{}:{}", path.display(), i + 1);
-        let cp: Checkpoint =
-            serde_json::from_str(line).map_err(|e| format!("{at}: not a checkpoint: {e}"))?;
+        let cp: Checkpoint = match serde_json::from_str(line) {
+            Ok(cp) => cp,
+            // The last segment has no line break after it: a write cut short. A whole
+            // record always parses (and must then verify), so this cannot hide one.
+            Err(_) if i + 1 == segments.len() => {
+                chain.torn = Some(format!(
+                    "{at}: a torn last line ({} bytes, cut short while it was written) is ignored",
+                    line.len()
+                ));
+                break;
+            }
+            Err(e) => return Err(format!("{at}: not a checkpoint: {e}")),
+        };
         if !key.verifies(&cp) {
             return Err(format!(
                 "{at}: the checkpoint of event {} is not signed by this key: the checkpoint file was altered or belongs to another key",
                 cp.seq
             ));
+        }
+        let position = chain.lines + 1;
+        if cp.n == 0 {
+            if chain.lines > chain.legacy {
+                return Err(format!(
+                    "{at}: a line of the older format (unnumbered) after numbered ones: it was replayed from an earlier file"
+                ));
+            }
+            chain.legacy += 1;
+        } else if cp.n != position || cp.prev != chain.head {
+            let copy = signatures.iter().position(|s| *s == cp.signature);
+            return Err(match copy {
+                Some(j) => format!(
+                    "{at}: checkpoint line {position} is a copy of line {} (replayed): the checkpoint file was altered",
+                    j + 1
+                ),
+                None if cp.n == position + 1 => format!(
+                    "{at}: checkpoint line {position} says it is line {}: line {position} was removed from the checkpoint file",
+                    cp.n
+                ),
+                None if cp.n > position => format!(
+                    "{at}: checkpoint line {position} says it is line {}: lines {position}–{} were removed from the checkpoint file",
+                    cp.n,
+                    cp.n - 1
+                ),
+                None if cp.n < position => format!(
+                    "{at}: checkpoint line {position} says it is line {}: lines were reordered or replayed in the checkpoint file",
+                    cp.n
+                ),
+                None => format!(
+                    "{at}: checkpoint line {position} does not follow line {}: a line before it was replaced, removed or reordered",
+                    position - 1
+                ),
+            });
+        }
+        chain.lines = position;
+        chain.head = link(&chain.head, &cp);
+        links.push(chain.head.clone());
+        signatures.push(cp.signature.clone());
+        if cp.adopted.is_some() {
+            chain.adoptions.push(cp.clone());
         }
         if let Some(over) = cp.restored_over {
             // A restore: the log now ends at `cp.seq`, which the checkpoints so far must
@@ -390,7 +560,8 @@ pub fn read_file(path: &Path, key: &Key) -> Result<Vec<Checkpoint>, String> {
         }
         out.push(cp);
     }
-    Ok(out)
+    chain.list = out;
+    Ok(chain)
 }
 
 /// The restore records of a checkpoint file (already checked by [`read_file`]), oldest
@@ -404,9 +575,31 @@ pub fn restores(path: &Path) -> Vec<Checkpoint> {
         .collect()
 }
 
+/// Signs `cp` as the next line of `chain` (its position and the chain hash before it)
+/// with `key`, appends it to `path` and moves `chain` on. `None` for a public-only key.
+pub fn append_signed(
+    path: &Path,
+    chain: &mut Chain,
+    cp: &mut Checkpoint,
+    key: &Key,
+) -> Result<(), String> {
+    cp.n = chain.lines + 1;
+    cp.prev = chain.head.clone();
+    key.sign(cp)
+        .ok_or_else(|| "a public key cannot sign checkpoints".to_string())?;
+    append(path, cp)?;
+    chain.lines = cp.n;
+    chain.head = link(&chain.head, cp);
+    if cp.adopted.is_some() {
+        chain.adoptions.push(cp.clone());
+    }
+    Ok(())
+}
+
 /// Appends one checkpoint line to the file and syncs it to disk. A file whose last line
-/// has no line break (an editor that strips it) gets one first, so the new line is never
-/// glued onto the last.
+/// has no line break is mended first: a whole record (an editor stripped the break) gets
+/// one, a torn one (a write cut short, see [`read_chain`]) is cut off, so the new line is
+/// never glued onto the last and a torn line never ends up in the middle.
 pub fn append(path: &Path, cp: &Checkpoint) -> Result<(), String> {
     use std::io::{Read, Seek, SeekFrom};
     let line = serde_json::to_string(cp).map_err(|e| e.to_string())?;
@@ -416,14 +609,50 @@ pub fn append(path: &Path, cp: &Checkpoint) -> Result<(), String> {
         .read(true)
         .open(path)
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    let mut last = [b'\n'];
-    if f.metadata().is_ok_and(|m| m.len() > 0) {
-        f.seek(SeekFrom::End(-1))
-            .and_then(|_| f.read_exact(&mut last))
+    let len = f
+        .metadata()
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+        .len();
+    // The unterminated end of the file, if any (at most one line's worth is read).
+    let mut sep = "";
+    if len > 0 {
+        let back = len.min(1 << 20);
+        let mut tail = Vec::with_capacity(back as usize);
+        f.seek(SeekFrom::End(-(back as i64)))
+            .and_then(|_| (&mut f).take(back).read_to_end(&mut tail))
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        if tail.last() != Some(&b'\n') {
+            let start = tail.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
+            let partial = &tail[start..];
+            if serde_json::from_slice::<Checkpoint>(partial).is_ok() {
+                sep = "\n";
+            } else {
+                let keep = len - (tail.len() - start) as u64;
+                f.set_len(keep).map_err(|e| {
+                    format!(
+                        "cannot cut the torn last line off {} ({e}): remove its last, incomplete line by hand",
+                        path.display()
+                    )
+                })?;
+            }
+        }
     }
-    let sep = if last[0] == b'\n' { "" } else { "\n" };
-    f.write_all(format!("{sep}{line}\n").as_bytes())
+    let bytes = format!("{sep}{line}\n");
+    #[cfg(debug_assertions)]
+    if let Some(flag) = std::env::var_os("PARAAF_FAULT_CHECKPOINT_FULL")
+        && Path::new(&flag).exists()
+    {
+        // Fault injection for the full-disk tests: while the flag file exists, a write
+        // stops half-way, as on a full disk (ENOSPC).
+        let half = &bytes.as_bytes()[..bytes.len() / 2];
+        let _ = f.write_all(half).and_then(|()| f.sync_all());
+        return Err(format!(
+            "cannot write {}: {}",
+            path.display(),
+            std::io::Error::from_raw_os_error(28)
+        ));
+    }
+    f.write_all(bytes.as_bytes())
         .and_then(|()| f.sync_all())
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }

@@ -19,10 +19,39 @@ pub const MAX_BYTES: usize = 20 * 1024 * 1024;
 /// Media types accepted: what a browser shows inline without running anything.
 pub const MEDIA_TYPES: &[&str] = &["application/pdf", "text/plain"];
 
-/// Puts `body` in the database at `db` (the schema must exist: open the runtime
-/// first), recording that `owner` uploaded it; returns its SHA-256. Storing the same
-/// content twice is one row.
-pub fn put(db: &Path, owner: &str, media_type: &str, body: &[u8]) -> Result<String, RuntimeError> {
+/// Content checked and ready to be written in the transaction of the command that
+/// references it (push it on [`crate::engine::Emitter::contents`] before the command):
+/// a submission that is refused, or a commit that fails, leaves nothing behind.
+#[derive(Clone, Debug)]
+pub struct Staged {
+    /// SHA-256 of `body` (hex).
+    pub sha256: String,
+    /// One of [`MEDIA_TYPES`].
+    pub media_type: &'static str,
+    /// The bytes.
+    pub body: Vec<u8>,
+    /// Who sent them.
+    pub owner: String,
+}
+
+/// Checks content sent by `owner` (a PDF or UTF-8 text, at most [`MAX_BYTES`]) and
+/// stages it for the command's transaction.
+pub fn stage(owner: &str, body: Vec<u8>) -> Result<Staged, RuntimeError> {
+    let Some(media_type) = media_type_of(&body) else {
+        return Err(RuntimeError::Invalid(
+            "the content is neither a PDF nor UTF-8 text".into(),
+        ));
+    };
+    check(media_type, &body)?;
+    Ok(Staged {
+        sha256: crate::sha256_hex(&body),
+        media_type,
+        body,
+        owner: owner.to_string(),
+    })
+}
+
+fn check(media_type: &str, body: &[u8]) -> Result<(), RuntimeError> {
     if !MEDIA_TYPES.contains(&media_type) {
         return Err(RuntimeError::Invalid(format!(
             "content of type `{media_type}` is not accepted (only {})",
@@ -35,6 +64,15 @@ pub fn put(db: &Path, owner: &str, media_type: &str, body: &[u8]) -> Result<Stri
             body.len()
         )));
     }
+    Ok(())
+}
+
+/// Puts `body` in the database at `db` (the schema must exist: open the runtime
+/// first) in a transaction of its own, recording that `owner` uploaded it; returns its
+/// SHA-256. Storing the same content twice is one row. For content no event refers to
+/// (a sealed PDF, the demo); a submission's content goes through [`stage`] instead.
+pub fn put(db: &Path, owner: &str, media_type: &str, body: &[u8]) -> Result<String, RuntimeError> {
+    check(media_type, body)?;
     let sha = crate::sha256_hex(body);
     put_content(db, &sha, media_type, body, owner)?;
     Ok(sha)
@@ -72,28 +110,23 @@ pub fn readable(
     reader: &str,
     d: &Document,
 ) -> Result<bool, RuntimeError> {
-    Ok(may_see(state, reader, &d.id)
-        && owns_content(db, &d.content_sha256, &d.uploader)?
-        && !first_brought_in_out_of_sight(state, reader, d))
+    Ok(may_see(state, reader, &d.id) && owns_content(db, &d.content_sha256, &d.uploader)?)
 }
 
 /// The content of document `doc` as `reader` may read it: `None` (answered exactly like
-/// a missing document) unless all of these hold:
+/// a missing document) unless both of these hold:
 ///
 /// 1. `reader` may see `doc` (`may_see`; the document, never the hash, is what is read);
 /// 2. `doc`'s uploader sent those bytes themselves (`content_owners`): the submit paths
 ///    (CLI, API, web) accept a hash only from whoever uploaded its bytes, and this checks
 ///    it again, so a document that references someone else's content by its hash (one
-///    submitted before that check, or through a path that forgot it) shows nothing;
-/// 3. no document submitted earlier with the same content, by someone else, is hidden
-///    from `reader`. Ownership says the uploader *had* the bytes; this second line holds
-///    even when the ownership record is wrong (older databases own content by the first
-///    uploader who referenced it, which the migration can only infer): content that came
-///    into the system through a document the reader may not see (a shielded file) is not
-///    shown through a later copy by another uploader. The uploader's own earlier
-///    documents do not count (a document sent back and submitted again with its PDF).
-///    Two people who each really hold the same bytes, one behind a shield, cost the
-///    later one's readers the preview; never the other way round.
+///    submitted before that check, or through a path that forgot it) shows nothing.
+///
+/// Nothing else counts: what other documents hold, hidden or not, never changes the
+/// answer (a refusal because a hidden document holds the same bytes would tell the
+/// uploader that such a document exists). Older databases own content by the uploader
+/// of the first document that referenced it (the migration), so a later copy by its
+/// hash alone still fails 2.
 ///
 /// Refuses (as tampered) content whose bytes no longer match the hash.
 pub fn for_reader(
@@ -109,18 +142,6 @@ pub fn for_reader(
         return Ok(None);
     }
     get(db, &d.content_sha256)
-}
-
-/// Whether a document with the same content as `d`, submitted before it by another
-/// uploader, is hidden from `reader`.
-fn first_brought_in_out_of_sight(state: &State, reader: &str, d: &Document) -> bool {
-    let submitted = d.events.first().copied().unwrap_or(0);
-    state.documents.values().any(|e| {
-        e.content_sha256 == d.content_sha256
-            && e.uploader != d.uploader
-            && e.events.first().copied().unwrap_or(0) < submitted
-            && !may_see(state, reader, &e.id)
-    })
 }
 
 /// The media type of content the app can show: a PDF (`%PDF-`), or UTF-8 text.

@@ -1,28 +1,140 @@
-//! `paraaf diff BASE HEAD`: what a rule change does to people. For every document kind,
-//! a set of representative documents (each unit for a unit field, amounts around every
-//! threshold the conditions name, each text the conditions compare with, optional
-//! fields present and absent) is run through both versions in memory, as `paraaf test`
-//! runs scenarios; the signers asked and the people who may see are compared.
+//! `paraaf diff BASE HEAD`: what a rule change does to people. For every document kind
+//! the field space is cut into the regions the flows tell apart (`impact/regions.rs`),
+//! and a document of every region, uploaded by a representative of every kind of
+//! person, is run through both versions in memory, as `paraaf test` runs scenarios. At
+//! each step the path is forked: its holder away (who substitutes), the deadline passed
+//! (to whom it escalates) and a refusal (where it goes). What differs is reported on the
+//! smallest region where it happens.
+
+mod regions;
 
 use crate::engine::{Emitter, State, Status, Submission, TaskStatus};
 use crate::visibility::may_see;
 use crate::workdays::Calendar;
 use paraaf_compiler::compile::CompiledProject;
-use rust_decimal::Decimal;
+use paraaf_compiler::compile::model::OrgPosition;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::str::FromStr;
+
+/// At most this many regions per kind are compared as every combination of the fields;
+/// above it, every pair of fields is varied together.
+const MAX_COMBINATIONS: usize = 2500;
+
+/// What one document shows through one version.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Fact {
+    /// The person may see the document.
+    Sees {
+        /// Person id.
+        person: String,
+    },
+    /// The person is asked to sign the step.
+    Signs {
+        /// Step.
+        step: String,
+        /// Person id.
+        person: String,
+    },
+    /// When `holder` is away, `substitute` is asked for the step.
+    Substitute {
+        /// Step.
+        step: String,
+        /// The holder away.
+        holder: String,
+        /// Who is asked instead (`nobody` when the task waits).
+        substitute: String,
+    },
+    /// Past the deadline, the step escalates to the person.
+    Escalation {
+        /// Step.
+        step: String,
+        /// Person id.
+        to: String,
+    },
+    /// A refusal at the step goes there.
+    Refusal {
+        /// Step.
+        step: String,
+        /// Where: `back to the uploader`, `stopped`, or `step S: people`.
+        goes: String,
+    },
+}
+
+impl Fact {
+    /// The `--fail-on` kind of a change of this fact (`added`: it holds only after).
+    pub fn change_kind(&self, added: bool) -> &'static str {
+        match (self, added) {
+            (Fact::Sees { .. }, true) => "sight-gained",
+            (Fact::Sees { .. }, false) => "sight-lost",
+            (Fact::Signs { .. }, true) => "signer-added",
+            (Fact::Signs { .. }, false) => "signer-removed",
+            (Fact::Substitute { .. }, _) => "substitute-changed",
+            (Fact::Escalation { .. }, _) => "escalation-changed",
+            (Fact::Refusal { .. }, _) => "refusal-changed",
+        }
+    }
+
+    /// The person the fact is about, if one.
+    pub fn person(&self) -> Option<&str> {
+        match self {
+            Fact::Sees { person } | Fact::Signs { person, .. } => Some(person),
+            Fact::Substitute { substitute, .. } => Some(substitute),
+            Fact::Escalation { to, .. } => Some(to),
+            Fact::Refusal { .. } => None,
+        }
+    }
+
+    /// What changed, without the person ("now signs visum").
+    fn words(&self, added: bool) -> String {
+        let now = if added { "now" } else { "no longer" };
+        match self {
+            Fact::Sees { .. } => format!("{now} may see it"),
+            Fact::Signs { step, .. } => format!("{now} signs {step}"),
+            Fact::Substitute { step, holder, .. } => {
+                format!("{now} substitutes for {holder} at {step}")
+            }
+            Fact::Escalation { step, .. } => format!("{now} gets {step} when it escalates"),
+            Fact::Refusal { step, goes } => format!("a refusal at {step} {now} goes {goes}"),
+        }
+    }
+}
+
+/// One change: what, on which region, for whom.
+#[derive(Clone, Debug, Serialize)]
+pub struct Change {
+    /// The `--fail-on` kind: sight-gained, sight-lost, signer-added, signer-removed,
+    /// substitute-changed, escalation-changed, refusal-changed.
+    pub change: String,
+    /// What changed, in words ("now signs visum").
+    pub what: String,
+    /// The smallest region where it happens ("bedrag ≥ 30000 EUR and dienst in
+    /// financien"); empty: every document of the kind.
+    pub region: String,
+    /// The people it changes for (empty for a refusal path).
+    pub people: BTreeSet<String>,
+}
 
 /// What changes for one document kind.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct KindImpact {
     /// The kind.
     pub kind: String,
+    /// `new` (only in the head), `removed` (only in the base) or `kept`.
+    pub status: String,
     /// Shielded in either version.
     pub shielded: bool,
-    /// Documents compared.
+    /// Shielded in the base: only then can a change widen its shield.
+    pub shielded_before: bool,
+    /// The `allow` exception the head adds or changes on a kind shielded before (the
+    /// person field whose person may now read it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_widened: Option<String>,
+    /// Documents compared (regions times uploaders).
     pub cases: usize,
+    /// Whether every combination of the fields' regions was compared (else every pair).
+    pub exhaustive: bool,
     /// People who may see some document now and could not before.
     pub sight_gained: BTreeSet<String>,
     /// People who could see some document and no longer may.
@@ -31,133 +143,127 @@ pub struct KindImpact {
     pub signers_added: BTreeSet<String>,
     /// People no longer asked to sign some document.
     pub signers_removed: BTreeSet<String>,
-    /// A few of the documents that changed, in words.
+    /// Substitutes, escalation targets and refusal paths that changed, and every other
+    /// change, each on its smallest region.
+    pub changes: Vec<Change>,
+    /// A few of the changes, in words.
     pub examples: Vec<String>,
 }
 
 impl KindImpact {
     /// Whether anything changed.
     pub fn changed(&self) -> bool {
-        !(self.sight_gained.is_empty()
-            && self.sight_lost.is_empty()
-            && self.signers_added.is_empty()
-            && self.signers_removed.is_empty())
+        !self.changes.is_empty() || self.allow_widened.is_some()
+    }
+
+    /// Whether a change of `--fail-on` kind `what` happens.
+    pub fn hits(&self, what: &str) -> bool {
+        match what {
+            "shielded-widened" => {
+                self.shielded_before
+                    && (!self.sight_gained.is_empty() || self.allow_widened.is_some())
+            }
+            _ => self.changes.iter().any(|c| c.change == what),
+        }
     }
 }
 
-fn literals(v: &Value, money: &mut BTreeSet<Decimal>, text: &mut BTreeSet<String>) {
+/// One representative of every kind of person (the same positions; everyone a flow, a
+/// group or a substitute names by id on their own), ordinary staff (holding no function
+/// or mandate the rules name) first; and the ones that matter as the person in a
+/// person field (everyone named or holding a named role, and one ordinary person).
+fn representatives(projects: &[&CompiledProject]) -> (Vec<String>, Vec<String>) {
+    let org = &projects[projects.len() - 1].organogram;
+    let (mut named, mut roles) = (BTreeSet::new(), BTreeSet::new());
+    for p in projects {
+        if let Ok(v) = serde_json::to_value((&p.flows, &p.groups, &p.substitutes, &p.documents)) {
+            named_ids(&v, &mut named, &mut roles);
+        }
+    }
+    let mut seen = BTreeSet::new();
+    let mut out: Vec<(bool, String)> = Vec::new();
+    for p in &org.people {
+        let class = if named.contains(&p.id) {
+            format!("id:{}", p.id)
+        } else {
+            serde_json::to_string(&p.positions).unwrap_or_default()
+        };
+        if seen.insert(class) {
+            let holds_named = named.contains(&p.id)
+                || p.positions.iter().any(|pos| match pos {
+                    OrgPosition::Function { function, .. } => roles.contains(function),
+                    OrgPosition::Mandate { mandate } => roles.contains(mandate),
+                });
+            out.push((holds_named, p.id.clone()));
+        }
+    }
+    out.sort_by_key(|(n, _)| *n);
+    let fields = out
+        .iter()
+        .enumerate()
+        .filter(|(i, (n, _))| *n || *i == 0)
+        .map(|(_, (_, id))| id.clone())
+        .collect();
+    (out.into_iter().map(|(_, id)| id).collect(), fields)
+}
+
+/// Person ids, and function and mandate ids, that `v` names.
+fn named_ids(v: &Value, people: &mut BTreeSet<String>, roles: &mut BTreeSet<String>) {
     match v {
         Value::Object(m) => {
-            for (k, x) in m {
-                match (k.as_str(), x) {
-                    ("money", Value::String(s)) => {
-                        if let Ok(d) = Decimal::from_str(s) {
-                            money.insert(d);
-                        }
+            if let Some(Value::String(id)) = m.get("id") {
+                match m.get("kind").and_then(Value::as_str) {
+                    Some("person") => {
+                        people.insert(id.clone());
                     }
-                    ("money", Value::Number(n)) => {
-                        if let Ok(d) = Decimal::from_str(&n.to_string()) {
-                            money.insert(d);
-                        }
+                    Some("function" | "mandate") => {
+                        roles.insert(id.clone());
                     }
-                    ("text", Value::String(s)) => {
-                        text.insert(s.clone());
-                    }
-                    _ => literals(x, money, text),
+                    _ => {}
                 }
             }
+            m.values().for_each(|x| named_ids(x, people, roles));
         }
-        Value::Array(a) => a.iter().for_each(|x| literals(x, money, text)),
+        Value::Array(a) => a.iter().for_each(|x| named_ids(x, people, roles)),
         _ => {}
     }
 }
 
-/// Representative field values of `kind` (one field varied at a time).
-fn cases(kind: &str, projects: &[&CompiledProject]) -> Vec<BTreeMap<String, String>> {
-    let mut money = BTreeSet::from([Decimal::ZERO]);
-    let mut text = BTreeSet::from(["x".to_string()]);
-    for p in projects {
-        if let Ok(v) = serde_json::to_value(&p.flows) {
-            literals(&v, &mut money, &mut text);
-        }
-    }
-    let cent = Decimal::new(1, 2);
-    let amounts: BTreeSet<Decimal> = money
-        .iter()
-        .flat_map(|m| [*m - cent, *m, *m + cent])
-        .filter(|m| *m >= Decimal::ZERO)
-        .collect();
-    let Some(doc) = projects
-        .iter()
-        .find_map(|p| p.documents.iter().find(|d| d.name == kind))
-    else {
-        return Vec::new();
-    };
-    let org = &projects[projects.len() - 1].organogram;
-    let units: Vec<String> = org.units.iter().map(|u| u.id.clone()).collect();
-    let people: Vec<String> = org.people.iter().take(3).map(|p| p.id.clone()).collect();
-    let values = |ty: &str| -> Vec<String> {
-        match ty {
-            "unit" => units.clone(),
-            "money" => amounts.iter().map(|a| a.to_string()).collect(),
-            "person" => people.clone(),
-            "date" => vec!["2026-12-01".to_string()],
-            "number" => amounts.iter().map(|a| a.to_string()).collect(),
-            _ => text.iter().cloned().collect(),
-        }
-    };
-    let base: BTreeMap<String, String> = doc
-        .fields
-        .iter()
-        .filter_map(|f| Some((f.name.clone(), values(&f.ty).into_iter().next()?)))
-        .collect();
-    let mut out = vec![base.clone()];
-    for f in &doc.fields {
-        for v in values(&f.ty) {
-            let mut c = base.clone();
-            c.insert(f.name.clone(), v);
-            out.push(c);
-        }
-        if f.optional {
-            let mut c = base.clone();
-            c.remove(&f.name);
-            out.push(c);
-        }
-    }
-    out.sort();
-    out.dedup();
-    out
+fn at(days: i64) -> Option<chrono::DateTime<chrono::Utc>> {
+    let t = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 1, 9, 0, 0).single()?;
+    Some(t + chrono::Duration::days(days))
 }
 
-/// Signers asked and people who may see, for one document through one version; `None`
-/// when the version refuses it (no flow applies, a field is out of range).
+/// What a document of `kind` with `fields`, uploaded by `uploader`, shows through one
+/// version; `None` when the version refuses it (no flow applies, a field out of range,
+/// the uploader outside the shield).
 fn simulate(
     deployed: &State,
     project: &CompiledProject,
     kind: &str,
     fields: &BTreeMap<String, String>,
-) -> Option<(BTreeSet<String>, BTreeSet<String>)> {
+    uploader: &str,
+) -> Option<BTreeSet<Fact>> {
     // A copy of the deployed state (persistent maps: no cost until it changes).
     let mut state = deployed.clone();
     let cal = Calendar::default();
-    let now = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 1, 9, 0, 0).single()?;
+    let now = at(0)?;
+    // Only the fields this version's kind has (a field may be new or removed).
+    let declared = project.documents.iter().find(|d| d.name == kind)?;
+    let fields: BTreeMap<String, Value> = fields
+        .iter()
+        .filter(|(k, v)| {
+            v.as_str() != regions::ABSENT && declared.fields.iter().any(|f| &f.name == *k)
+        })
+        .map(|(k, v)| {
+            let v = if v == regions::OTHER_TEXT { "x" } else { v };
+            (k.clone(), Value::String(v.to_string()))
+        })
+        .collect();
+    let uploader = uploader.to_string();
     let mut em = Emitter::new(&mut state, &cal, now);
     // In memory only: the same ids at every run.
     em.doc_ids = crate::engine::DocIds::Numbered;
-    let fields: BTreeMap<String, Value> = fields
-        .iter()
-        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-        .collect();
-    // An uploader allowed to submit it (inside the shield, if any).
-    let uploader = {
-        let (_, dep) = em.state.current()?;
-        project
-            .organogram
-            .people
-            .iter()
-            .map(|p| p.id.clone())
-            .find(|p| dep.shields.inside(kind, &fields, p))?
-    };
     let doc = em
         .submit(Submission {
             kind: kind.to_string(),
@@ -168,21 +274,127 @@ fn simulate(
             flow: None,
         })
         .ok()?;
-    let mut signers = BTreeSet::new();
+    drop(em);
+    let mut facts = BTreeSet::new();
+    let step_name = |s: &State, i: usize| -> String {
+        let d = &s.documents[&doc];
+        s.deployment(d.version)
+            .and_then(|dep| dep.flow(&d.flow))
+            .and_then(|f| f.steps.get(i))
+            .map_or_else(|| format!("step {}", i + 1), |st| st.name.clone())
+    };
     for _ in 0..64 {
-        let d = &em.state.documents[&doc];
+        let d = &state.documents[&doc];
         if d.status != Status::InProgress {
             break;
         }
-        let open: Vec<(String, Vec<String>)> = d
+        let open: Vec<(String, usize, Vec<String>, Vec<String>)> = d
             .tasks
             .iter()
             .filter(|t| t.status == TaskStatus::Open)
-            .map(|t| (t.spec.id.clone(), t.spec.assignees.clone()))
+            .map(|t| {
+                (
+                    t.spec.id.clone(),
+                    t.step,
+                    t.spec.holders.clone(),
+                    t.spec.assignees.clone(),
+                )
+            })
             .collect();
+        let Some(first) = open.first() else { break };
+        let step = step_name(&state, first.1);
+        for (task, _, holders, assignees) in &open {
+            for a in assignees {
+                facts.insert(Fact::Signs {
+                    step: step.clone(),
+                    person: a.clone(),
+                });
+            }
+            // Each holder away: who is asked instead.
+            for h in holders {
+                let mut fork = state.clone();
+                let mut em = Emitter::new(&mut fork, &cal, now);
+                let day = now.date_naive();
+                if em
+                    .add_absence(h, day, day + chrono::Duration::days(7))
+                    .is_err()
+                {
+                    continue;
+                }
+                let asked: Vec<String> = fork.documents[&doc]
+                    .tasks
+                    .iter()
+                    .filter(|t| &t.spec.id == task && t.status == TaskStatus::Open)
+                    .flat_map(|t| t.spec.assignees.clone())
+                    .filter(|a| a != h)
+                    .collect();
+                if asked.is_empty() {
+                    facts.insert(Fact::Substitute {
+                        step: step.clone(),
+                        holder: h.clone(),
+                        substitute: "nobody".into(),
+                    });
+                }
+                for s in asked {
+                    facts.insert(Fact::Substitute {
+                        step: step.clone(),
+                        holder: h.clone(),
+                        substitute: s,
+                    });
+                }
+            }
+        }
+        // The deadline long past: to whom it escalates.
+        {
+            let mut fork = state.clone();
+            if let Some(later) = at(120) {
+                Emitter::new(&mut fork, &cal, later).tick();
+            }
+            for t in fork.documents[&doc].tasks.iter() {
+                for to in &t.escalated_to {
+                    facts.insert(Fact::Escalation {
+                        step: step_name(&fork, t.step),
+                        to: to.clone(),
+                    });
+                }
+            }
+        }
+        // A refusal by the first asked: where it goes.
+        if let Some(who) = first.3.first() {
+            let mut fork = state.clone();
+            let refused = Emitter::new(&mut fork, &cal, now)
+                .refuse(&doc, who, "paraaf diff")
+                .is_ok();
+            if refused {
+                let d = &fork.documents[&doc];
+                let goes = match d.status {
+                    Status::Returned => "back to the uploader".to_string(),
+                    Status::Stopped => "to a stop".to_string(),
+                    _ => {
+                        let open: Vec<&crate::engine::Task> = d
+                            .tasks
+                            .iter()
+                            .filter(|t| t.status == TaskStatus::Open)
+                            .collect();
+                        let people: BTreeSet<&String> =
+                            open.iter().flat_map(|t| &t.spec.assignees).collect();
+                        format!(
+                            "back to {} ({})",
+                            open.first()
+                                .map_or_else(String::new, |t| step_name(&fork, t.step)),
+                            people.into_iter().cloned().collect::<Vec<_>>().join(", ")
+                        )
+                    }
+                };
+                facts.insert(Fact::Refusal {
+                    step: step.clone(),
+                    goes,
+                });
+            }
+        }
+        let mut em = Emitter::new(&mut state, &cal, now);
         let mut progressed = false;
-        for (_, assignees) in &open {
-            signers.extend(assignees.iter().cloned());
+        for (_, _, _, assignees) in &open {
             if let Some(who) = assignees.first()
                 && em.sign(&doc, who).is_ok()
             {
@@ -193,28 +405,36 @@ fn simulate(
             break;
         }
     }
-    let viewers = project
-        .organogram
-        .people
-        .iter()
-        .filter(|p| may_see(em.state, &p.id, &doc))
-        .map(|p| p.id.clone())
-        .collect();
-    Some((signers, viewers))
+    for p in &project.organogram.people {
+        if may_see(&state, &p.id, &doc) {
+            facts.insert(Fact::Sees {
+                person: p.id.clone(),
+            });
+        }
+    }
+    Some(facts)
+}
+
+/// The compiled project deployed in an empty state.
+fn deployed(p: &CompiledProject) -> State {
+    let mut state = State::default();
+    let cal = Calendar::default();
+    if let Some(now) = at(0) {
+        let _ = Emitter::new(&mut state, &cal, now).deploy(p.clone());
+    }
+    state
 }
 
 /// What changes from `base` to `head`, per document kind (kinds without changes too).
 pub fn impact(base: &CompiledProject, head: &CompiledProject) -> Vec<KindImpact> {
-    let deploy = |p: &CompiledProject| {
-        let mut state = State::default();
-        let cal = Calendar::default();
-        let now = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 1, 9, 0, 0)
-            .single()
-            .unwrap_or_default();
-        let _ = Emitter::new(&mut state, &cal, now).deploy(p.clone());
-        state
-    };
-    let (base_state, head_state) = (deploy(base), deploy(head));
+    let (base_state, head_state) = (deployed(base), deployed(head));
+    let (reps, field_people) = representatives(&[base, head]);
+    let org = &head.organogram;
+    let parents: BTreeMap<String, Option<String>> = org
+        .units
+        .iter()
+        .map(|u| (u.id.clone(), u.parent.clone()))
+        .collect();
     let kinds: BTreeSet<String> = base
         .documents
         .iter()
@@ -223,52 +443,137 @@ pub fn impact(base: &CompiledProject, head: &CompiledProject) -> Vec<KindImpact>
         .collect();
     let mut out = Vec::new();
     for kind in kinds {
-        let shielded = base
-            .documents
-            .iter()
-            .chain(&head.documents)
-            .any(|d| d.name == kind && d.shielded_by.is_some());
+        let before = base.documents.iter().find(|d| d.name == kind);
+        let after = head.documents.iter().find(|d| d.name == kind);
+        let Some(doc) = after.or(before) else {
+            continue;
+        };
+        let allow = |d: Option<&paraaf_compiler::compile::model::Document>| {
+            d.and_then(|d| d.shielded_by.as_ref())
+                .and_then(|s| s.allow.clone())
+        };
+        let shielded_before = before.is_some_and(|d| d.shielded_by.is_some());
         let mut k = KindImpact {
             kind: kind.clone(),
-            shielded,
+            status: match (before, after) {
+                (None, _) => "new",
+                (_, None) => "removed",
+                _ => "kept",
+            }
+            .to_string(),
+            shielded: before.is_some_and(|d| d.shielded_by.is_some())
+                || after.is_some_and(|d| d.shielded_by.is_some()),
+            shielded_before,
+            allow_widened: (shielded_before
+                && allow(after).is_some()
+                && allow(after) != allow(before))
+            .then(|| allow(after))
+            .flatten(),
             ..KindImpact::default()
         };
-        for case in cases(&kind, &[base, head]) {
+        let values = regions::field_values(doc, &[base, head], &field_people);
+        let types: BTreeMap<String, String> = doc
+            .fields
+            .iter()
+            .map(|f| (f.name.clone(), f.ty.clone()))
+            .collect();
+        let (cases, exhaustive) = regions::regions(&values, MAX_COMBINATIONS);
+        k.exhaustive = exhaustive;
+        // Every region with the usual uploader; every kind of uploader on the first (the
+        // uploader as one more dimension of the region, `(usual)` on the others).
+        let mut runs: Vec<(BTreeMap<String, String>, Option<&str>)> = cases
+            .iter()
+            .map(|c| {
+                let mut c = c.clone();
+                c.insert(regions::UPLOADER.into(), regions::USUAL.into());
+                (c, None)
+            })
+            .collect();
+        if let Some(first) = cases.first() {
+            runs.extend(reps.iter().map(|r| {
+                let mut c = first.clone();
+                c.insert(regions::UPLOADER.into(), r.clone());
+                (c, Some(r.as_str()))
+            }));
+        }
+        let mut values = values;
+        values.push((
+            regions::UPLOADER.into(),
+            std::iter::once(regions::USUAL.to_string())
+                .chain(reps.iter().cloned())
+                .collect(),
+        ));
+        // Each changed fact (and whether it was added) with the regions it happens on.
+        let mut where_: BTreeMap<(Fact, bool), Vec<&BTreeMap<String, String>>> = BTreeMap::new();
+        for (case, uploader) in &runs {
+            let (case, uploader) = (case, uploader.as_deref());
             k.cases += 1;
-            let before = simulate(&base_state, base, &kind, &case).unwrap_or_default();
-            let after = simulate(&head_state, head, &kind, &case).unwrap_or_default();
-            let gained: Vec<&String> = after.1.difference(&before.1).collect();
-            let lost: Vec<&String> = before.1.difference(&after.1).collect();
-            let added: Vec<&String> = after.0.difference(&before.0).collect();
-            let removed: Vec<&String> = before.0.difference(&after.0).collect();
-            if gained.is_empty() && lost.is_empty() && added.is_empty() && removed.is_empty() {
-                continue;
+            // The usual uploader: the first the shield admits in both versions (else in
+            // either), not a person the document is about.
+            let member = |st: &State, p: &str| {
+                st.current()
+                    .is_some_and(|(_, dep)| dep.shields.member(&kind, p))
+            };
+            let about = |p: &String| {
+                case.iter()
+                    .any(|(f, v)| v == p && f.as_str() != regions::UPLOADER)
+            };
+            let uploader = uploader.map(str::to_string).or_else(|| {
+                let free = || reps.iter().filter(|p| !about(p));
+                free()
+                    .find(|p| member(&base_state, p) && member(&head_state, p))
+                    .or_else(|| free().find(|p| member(&base_state, p) || member(&head_state, p)))
+                    .cloned()
+            });
+            let Some(uploader) = uploader else { continue };
+            let mut fields = case.clone();
+            fields.remove(regions::UPLOADER);
+            let b = simulate(&base_state, base, &kind, &fields, &uploader).unwrap_or_default();
+            let a = simulate(&head_state, head, &kind, &fields, &uploader).unwrap_or_default();
+            for f in a.difference(&b) {
+                where_.entry((f.clone(), true)).or_default().push(case);
             }
+            for f in b.difference(&a) {
+                where_.entry((f.clone(), false)).or_default().push(case);
+            }
+        }
+        // One change per (what, region), with everyone it holds for.
+        let mut grouped: BTreeMap<(String, String, String), BTreeSet<String>> = BTreeMap::new();
+        for ((fact, added), hit) in &where_ {
+            let region = regions::describe(&values, &types, hit, &parents);
+            let kind_of = fact.change_kind(*added).to_string();
+            let who = grouped
+                .entry((kind_of.clone(), fact.words(*added), region))
+                .or_default();
+            if let Some(p) = fact.person() {
+                who.insert(p.to_string());
+                match kind_of.as_str() {
+                    "sight-gained" => k.sight_gained.insert(p.to_string()),
+                    "sight-lost" => k.sight_lost.insert(p.to_string()),
+                    "signer-added" => k.signers_added.insert(p.to_string()),
+                    "signer-removed" => k.signers_removed.insert(p.to_string()),
+                    _ => false,
+                };
+            }
+        }
+        for ((change, what, region), people) in grouped {
             if k.examples.len() < 5 {
-                let fields: Vec<String> = case.iter().map(|(f, v)| format!("{f}={v}")).collect();
-                let mut what = Vec::new();
-                if !added.is_empty() {
-                    what.push(format!("now signed by {}", join(&added)));
-                }
-                if !removed.is_empty() {
-                    what.push(format!("no longer signed by {}", join(&removed)));
-                }
-                if !gained.is_empty() {
-                    what.push(format!("now visible to {}", join(&gained)));
-                }
-                if !lost.is_empty() {
-                    what.push(format!("no longer visible to {}", join(&lost)));
-                }
+                let on = if region.is_empty() {
+                    "every document".to_string()
+                } else {
+                    region.clone()
+                };
                 k.examples.push(format!(
-                    "{kind} ({}): {}",
-                    fields.join(", "),
-                    what.join("; ")
+                    "{on}: {} {what}",
+                    join(&people.iter().collect::<Vec<_>>())
                 ));
             }
-            k.sight_gained.extend(gained.into_iter().cloned());
-            k.sight_lost.extend(lost.into_iter().cloned());
-            k.signers_added.extend(added.into_iter().cloned());
-            k.signers_removed.extend(removed.into_iter().cloned());
+            k.changes.push(Change {
+                change,
+                what,
+                region,
+                people,
+            });
         }
         out.push(k);
     }

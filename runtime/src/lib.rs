@@ -1,20 +1,28 @@
 //! The Paraaf runtime executes compiled projects (`paraaf compile` output) durably: an
 //! append-only, hash-chained event log in SQLite is the source of truth; documents, tasks
 //! and absences are a fold over it. It never parses Paraaf source.
+#![forbid(unsafe_code)]
 
+pub mod anchor;
 pub mod api;
 pub mod checkpoint;
+pub mod clock;
 pub mod contents;
 pub mod engine;
 pub mod eval;
 pub mod finance;
 pub mod impact;
 pub mod org;
+pub mod outbox;
 pub mod restore;
 pub mod runtime;
 pub mod scenarios;
+pub mod schedule;
+pub mod sealing;
+pub mod sender;
 pub mod snapshot;
 pub mod store;
+pub mod tsa;
 pub mod visibility;
 pub mod workdays;
 

@@ -50,10 +50,11 @@ pub fn restore(
     }
     let source = Store::open(backup)?;
     let (events, _) = source.head()?;
-    let signed = match keyed {
-        Some((key, file)) => checkpoint::read_file(file, key).map_err(RuntimeError::Tampered)?,
-        None => Vec::new(),
+    let mut chain = match keyed {
+        Some((key, file)) => checkpoint::read_chain(file, key).map_err(RuntimeError::Tampered)?,
+        None => checkpoint::Chain::default(),
     };
+    let signed = std::mem::take(&mut chain.list);
     let covering = Checkpoint::cut(&signed, events);
     let verified = source.verify(&covering).map_err(|why| {
         RuntimeError::Tampered(format!(
@@ -72,9 +73,9 @@ pub fn restore(
     if let Some((key, file)) = keyed
         && replaced > events
     {
-        let record = Checkpoint::restore(events, verified.head.clone(), replaced, key)
-            .ok_or_else(|| RuntimeError::Invalid("no signing key".into()))?;
-        checkpoint::append(file, &record).map_err(RuntimeError::Storage)?;
+        let mut record = Checkpoint::restore(events, verified.head.clone(), replaced);
+        checkpoint::append_signed(file, &mut chain, &mut record, key)
+            .map_err(RuntimeError::Storage)?;
         recorded_in = Some(file.to_path_buf());
     }
     Ok(Restored {

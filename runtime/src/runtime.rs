@@ -24,10 +24,22 @@ pub struct Runtime {
     checkpoints: Option<Checkpoints>,
     /// Events between two snapshots of the state.
     pub snapshot_every: u64,
+    /// The format snapshots are written in (the older one only for tests and the startup
+    /// bench; every format reads back).
+    pub snapshot_format: crate::snapshot::Format,
     /// The event the newest snapshot holds the state after (or is being encoded for).
     last_snapshot: u64,
     /// A snapshot being encoded on another thread from an O(1) clone of the state.
     encoding: Option<std::thread::JoinHandle<Result<Snapshot, RuntimeError>>>,
+    /// Set once the log no longer ends where this writer left it: it writes nothing more
+    /// and signs nothing but its own events.
+    stopped: Option<String>,
+    /// Set while the checkpoint file cannot be written (a full disk): writes are refused
+    /// until the writer's own events are signed again.
+    degraded: Option<String>,
+    /// The hashes of the events this writer committed that no checkpoint covers yet: it
+    /// signs these, never what the database says they are now.
+    own: Vec<(u64, String)>,
 }
 
 /// Where and how this runtime signs checkpoints.
@@ -40,8 +52,13 @@ struct Checkpoints {
     /// The session mark of the file's last record (`closed`: this writer must sign an
     /// `opened` mark before it appends).
     mark: Option<checkpoint::Mark>,
-    /// The operator vouches for the unsigned events (`audit checkpoint --adopt`).
-    adopt: bool,
+    /// The operator vouches for the unsigned events (`audit checkpoint --adopt`), for
+    /// this reason, signed into the line that covers them.
+    adopt: Option<String>,
+    /// The file's chain (its line count and chain hash; the list itself is not kept).
+    chain: checkpoint::Chain,
+    /// The head hash the last line signed (the event `last`).
+    last_head: String,
 }
 
 /// How long a writer waits for another one (a CLI command behind a cron `tick`).
@@ -84,8 +101,12 @@ impl Runtime {
             writer: None,
             checkpoints: None,
             snapshot_every: crate::snapshot::DEFAULT_EVERY,
+            snapshot_format: crate::snapshot::Format::MessagePack,
             last_snapshot,
             encoding: None,
+            stopped: None,
+            degraded: None,
+            own: Vec::new(),
         })
     }
 
@@ -104,18 +125,20 @@ impl Runtime {
         file: PathBuf,
         every: u64,
     ) -> Result<(), RuntimeError> {
-        self.checkpoints_from(key, file, every, false)
+        self.checkpoints_from(key, file, every, None)
     }
 
     /// Like [`Runtime::use_checkpoints`], but accepts events no checkpoint covers yet
-    /// (`paraaf audit checkpoint --adopt`: the operator vouches for them).
+    /// (`paraaf audit checkpoint --adopt --reason …`: the operator vouches for them, and
+    /// the checkpoint that signs them carries `reason`).
     pub fn adopt_checkpoints(
         &mut self,
         key: Key,
         file: PathBuf,
         every: u64,
+        reason: &str,
     ) -> Result<(), RuntimeError> {
-        self.checkpoints_from(key, file, every, true)
+        self.checkpoints_from(key, file, every, Some(reason.to_string()))
     }
 
     fn checkpoints_from(
@@ -123,11 +146,12 @@ impl Runtime {
         key: Key,
         file: PathBuf,
         every: u64,
-        adopt: bool,
+        adopt: Option<String>,
     ) -> Result<(), RuntimeError> {
-        let list = checkpoint::read_file(&file, &key).map_err(RuntimeError::Tampered)?;
+        let mut chain = checkpoint::read_chain(&file, &key).map_err(RuntimeError::Tampered)?;
+        let list = std::mem::take(&mut chain.list);
         let head = self.state.last_seq;
-        if !adopt {
+        if adopt.is_none() {
             unsigned_tail(&list, head, every, &file)?;
         }
         let last = verified_tail(&self.store, &list, &file)?;
@@ -137,9 +161,46 @@ impl Runtime {
             every: every.max(1),
             last,
             mark: list.last().and_then(|c| c.mark),
+            last_head: list.last().map(|c| c.head.clone()).unwrap_or_default(),
             adopt,
+            chain,
         });
         Ok(())
+    }
+
+    /// What keeps this runtime from writing, if anything: `("tampered", why)` once the
+    /// log changed under it, `("degraded", why)` while checkpoints cannot be written.
+    pub fn condition(&self) -> Option<(&'static str, &str)> {
+        match (&self.stopped, &self.degraded) {
+            (Some(why), _) => Some(("tampered", why)),
+            (None, Some(why)) => Some(("degraded", why)),
+            (None, None) => None,
+        }
+    }
+
+    /// The checkpoint file's chain head as this writer last wrote or read it: its line
+    /// count and chain hash (see [`checkpoint::Chain::head`]), for an external anchor.
+    pub fn chain_head(&self) -> Option<(u64, String)> {
+        self.checkpoints
+            .as_ref()
+            .map(|c| (c.chain.lines, c.chain.head.clone()))
+    }
+
+    /// Stops this writer for good: the log changed under it (`why`). It signs one last
+    /// `closed` mark over its own events only (their hashes as it committed them), so
+    /// the next open names what someone else changed; then nothing more.
+    fn stop(&mut self, why: String) -> RuntimeError {
+        if self.stopped.is_none() {
+            tracing::error!(reason = %why, "the log changed under its writer; it stops writing");
+            let own_tail = self.store.expected_tail().cloned();
+            if let Some((seq, _)) = own_tail
+                && let Err(e) = self.sign_own(seq, Some(checkpoint::Mark::Closed), false)
+            {
+                tracing::warn!(error = %e, "no closing checkpoint of the writer's own events");
+            }
+            self.stopped = Some(why.clone());
+        }
+        RuntimeError::Tampered(why)
     }
 
     /// Appends a signed checkpoint of the current head, if events came after the last one
@@ -150,23 +211,69 @@ impl Runtime {
 
     /// Signs a checkpoint of the events since the last one, with a session `mark`: a
     /// marked record is written also when no event came since (it then covers none).
+    /// Nothing once this writer stopped, and nothing when the log no longer ends where it
+    /// left it (it then stops).
     fn sign(&mut self, mark: Option<checkpoint::Mark>) -> Result<Option<Checkpoint>, RuntimeError> {
+        if self.stopped.is_some() {
+            return Ok(None);
+        }
+        if self.checkpoints.is_some()
+            && self.lock.is_some()
+            && let Some(why) = self.store.tail_changed()?
+        {
+            return Err(self.stop(why));
+        }
+        let head = self.state.last_seq;
+        self.sign_own(head, mark, true)
+    }
+
+    /// Signs events up to `head` (with a session `mark`): the hashes this writer
+    /// committed, and, when `trust_log`, for events it did not commit (read and verified
+    /// at open: a crash's tail, or adopted ones) the hashes in the log.
+    fn sign_own(
+        &mut self,
+        head: u64,
+        mark: Option<checkpoint::Mark>,
+        trust_log: bool,
+    ) -> Result<Option<Checkpoint>, RuntimeError> {
+        self.own.extend(self.store.take_written());
         let Some(cps) = &mut self.checkpoints else {
             return Ok(None);
         };
-        let head = self.state.last_seq;
         if head <= cps.last && mark.is_none()
             || !matches!(cps.key, Key::Signing(_))
             || self.lock.is_none()
         {
             return Ok(None);
         }
-        let (hashes, head_hash) = if head > cps.last {
-            self.store.hash_prefixes(cps.last + 1, head)?
-        } else if head > 0 {
-            (String::new(), self.store.hash_prefixes(head, head)?.1)
+        self.own.retain(|(seq, _)| *seq > cps.last);
+        let own_from = self.own.first().map_or(u64::MAX, |(s, _)| *s);
+        let mut hashes = String::new();
+        let mut head_hash = cps.last_head.clone();
+        let foreign_end = head.min(own_from.saturating_sub(1));
+        if foreign_end > cps.last {
+            if !trust_log {
+                return Ok(None);
+            }
+            let (h, last) = self.store.hash_prefixes(cps.last + 1, foreign_end)?;
+            hashes = h;
+            head_hash = last;
+        }
+        for (_, h) in self.own.iter().filter(|(s, _)| *s <= head) {
+            hashes.push_str(&h[..checkpoint::HASH_PREFIX.min(h.len())]);
+            head_hash = h.clone();
+        }
+        if hashes.len() as u64 != head.saturating_sub(cps.last) * checkpoint::HASH_PREFIX as u64 {
+            // Never a malformed line: events this writer would sign are missing.
+            return Err(RuntimeError::Tampered(format!(
+                "events {}–{head} are not all in the log any more: nothing is signed",
+                cps.last + 1
+            )));
+        }
+        let adopted = if head > cps.last {
+            cps.adopt.take()
         } else {
-            (String::new(), String::new())
+            None
         };
         let mut cp = Checkpoint {
             from: cps.last + 1,
@@ -178,11 +285,22 @@ impl Runtime {
             restored_over: None,
             every: cps.every,
             mark,
+            n: 0,
+            prev: String::new(),
+            adopted: adopted.clone(),
         };
-        cps.key.sign(&mut cp);
-        checkpoint::append(&cps.file, &cp).map_err(RuntimeError::Storage)?;
+        if let Err(e) = checkpoint::append_signed(&cps.file, &mut cps.chain, &mut cp, &cps.key) {
+            cps.adopt = adopted;
+            let why = format!(
+                "the signed checkpoint cannot be written ({e}); no write is accepted until it can: free space on its disk, and the next write signs and goes on"
+            );
+            self.degraded = Some(why.clone());
+            return Err(RuntimeError::Storage(why));
+        }
         cps.last = head;
+        cps.last_head = cp.head.clone();
         cps.mark = mark;
+        self.own.retain(|(seq, _)| *seq > head);
         Ok(Some(cp))
     }
 
@@ -190,6 +308,9 @@ impl Runtime {
     /// `DB.lock`, which holds `who` (the server's address) for whoever is refused. Waits a
     /// few seconds for another writer, then refuses: two writers would diverge.
     pub fn lock_writer(&mut self, who: &str) -> Result<(), RuntimeError> {
+        if let Some(why) = &self.stopped {
+            return Err(RuntimeError::Tampered(why.clone()));
+        }
         // The lock file deleted or replaced while held (by hand, a cleanup script) would
         // let a second writer lock a new file: before each batch, the writer checks that
         // the file at the path is still the one it holds, and takes the lock again if not.
@@ -198,22 +319,30 @@ impl Runtime {
         {
             return Ok(());
         }
+        // Taken before: the log must still end where this writer left it.
+        let again = self.store.expected_tail().is_some();
         self.lock = None;
         let who = self.writer.clone().unwrap_or_else(|| who.to_string());
         let f = take_lock(&self.path, &who)?;
         self.lock = Some(f);
         self.writer = Some(who);
+        if again {
+            if let Some(why) = self.store.tail_changed()? {
+                return Err(self.stop(why));
+            }
+            return Ok(());
+        }
         // Another writer may have appended since the log was read: start from it again.
-        // Fewer events than this process read (or committed) is no other writer: events
-        // were removed, and nothing may be appended to that log.
-        let (head, _) = self
+        // Fewer events than this process read is no other writer: events were removed,
+        // and nothing may be appended to that log.
+        let (head, head_hash) = self
             .store
             .head()
             .map_err(|e| RuntimeError::Storage(e.to_string()))?;
         if head < self.state.last_seq {
             self.lock = None;
             return Err(RuntimeError::Tampered(format!(
-                "the log ends at event {head}, but events up to {} were read or committed: events were removed",
+                "the log ends at event {head}, but events up to {} were read: events were removed",
                 self.state.last_seq
             )));
         }
@@ -223,31 +352,64 @@ impl Runtime {
         // The checkpoint file as it is now, under the lock: another writer may have signed
         // since this process opened it (two CLI commands one after the other).
         if let Some(cps) = &mut self.checkpoints {
-            let list =
-                checkpoint::read_file(&cps.file, &cps.key).map_err(RuntimeError::Tampered)?;
-            let tail = if cps.adopt {
-                Ok(())
-            } else {
-                unsigned_tail(&list, head, cps.every, &cps.file)
+            let checked = checkpoint::read_chain(&cps.file, &cps.key)
+                .map_err(RuntimeError::Tampered)
+                .and_then(|chain| {
+                    if cps.adopt.is_none() {
+                        unsigned_tail(&chain.list, head, cps.every, &cps.file)?;
+                    }
+                    verified_tail(&self.store, &chain.list, &cps.file).map(|last| (chain, last))
+                });
+            let (mut chain, last) = match checked {
+                Ok(c) => c,
+                Err(e) => {
+                    self.lock = None;
+                    return Err(e);
+                }
             };
-            if let Err(e) = tail
-                .and_then(|()| verified_tail(&self.store, &list, &cps.file))
-                .map(|last| cps.last = last)
-            {
-                self.lock = None;
-                return Err(e);
-            }
+            let list = std::mem::take(&mut chain.list);
+            cps.last = last;
+            cps.last_head = list.last().map(|c| c.head.clone()).unwrap_or_default();
             cps.mark = list.last().and_then(|c| c.mark);
+            if let Some(torn) = &chain.torn {
+                tracing::warn!(torn = %torn, "a checkpoint line was cut short (a full disk?) and is ignored");
+            }
+            // Older files (lines without a position) are sealed by the first chained line.
+            let unsealed = chain.lines > 0 && chain.lines == chain.legacy;
+            cps.chain = chain;
             // A log its last writer closed (or a new one) is opened with a signed mark
             // before the first event: events after a `closed` mark are then never a crash
-            // tail, and a deleted checkpoint file is never a new database.
+            // tail, and a deleted checkpoint file is never a new database. The mark covers
+            // no event: events it finds unsigned (only an adoption gets this far with
+            // any) are signed by the next checkpoint, with the adoption's reason.
+            self.store.expect_tail(Some((head, head_hash)));
+            let at = cps.last;
             if matches!(cps.key, Key::Signing(_))
-                && (list.is_empty() || cps.mark == Some(checkpoint::Mark::Closed))
+                && (list.is_empty() || unsealed || cps.mark == Some(checkpoint::Mark::Closed))
             {
-                self.sign(Some(checkpoint::Mark::Opened))?;
+                self.sign_own(at, Some(checkpoint::Mark::Opened), true)?;
             }
+        } else {
+            self.store.expect_tail(Some((head, head_hash)));
         }
         Ok(())
+    }
+
+    /// Verifies the whole log before it is shown as history (`paraaf log`): the chain
+    /// from the first event and, with a key, every event against the signed checkpoints.
+    /// The open verified only what it folded (the events after the newest snapshot, and
+    /// the tail after the last checkpoint); history shows the events before them too.
+    pub fn verify_history(&self) -> Result<(), RuntimeError> {
+        let signed = match &self.checkpoints {
+            Some(cps) => {
+                checkpoint::read_file(&cps.file, &cps.key).map_err(RuntimeError::Tampered)?
+            }
+            None => Vec::new(),
+        };
+        self.store
+            .verify(&signed)
+            .map(|_| ())
+            .map_err(|why| RuntimeError::Tampered(format!("the history cannot be shown: {why}")))
     }
 
     /// The current state (everything in it is committed).
@@ -293,7 +455,10 @@ impl Runtime {
         now: DateTime<Utc>,
         items: Vec<BatchItem<'_, T>>,
     ) -> Vec<Result<T, RuntimeError>> {
-        if let Err(e) = self.lock_writer(&format!("paraaf (process {})", std::process::id())) {
+        if let Err(e) = self
+            .lock_writer(&format!("paraaf (process {})", std::process::id()))
+            .and_then(|()| self.recover())
+        {
             return items.into_iter().map(|_| Err(e.clone())).collect();
         }
         // O(1): persistent maps. Kept to go back to if the log turns out to be tampered.
@@ -321,9 +486,13 @@ impl Runtime {
             let mut em = Emitter::new(&mut self.state, &self.calendar, now);
             for item in items {
                 let before = em.events.len();
+                let staged = em.contents.len();
                 let (r, record) = item(&mut em);
                 if r.is_err() && em.events.len() != before {
                     dirty = true; // a command failed half-way: should not happen; reload below
+                }
+                if r.is_err() {
+                    em.contents.truncate(staged); // a refused submission keeps nothing
                 }
                 if r.is_ok() {
                     idem.extend(record);
@@ -334,6 +503,7 @@ impl Runtime {
                 em.snapshot_taken(s.seq, s.sha256.clone());
             }
             events.append(&mut em.events);
+            self.store.stage_contents(std::mem::take(&mut em.contents));
         }
         let committed = if dirty {
             Err(RuntimeError::Storage(
@@ -342,15 +512,23 @@ impl Runtime {
         } else if events.is_empty() && idem.is_empty() {
             Ok(())
         } else {
+            // The mails and webhooks these events cause, in the same transaction.
+            let messages = crate::outbox::derive(&self.state, &events);
             self.store
-                .commit(&self.state, &events, &idem, snapshot.as_ref())
+                .commit(&self.state, &events, &idem, snapshot.as_ref(), &messages)
         };
         if let Err(e) = committed {
-            if let RuntimeError::Tampered(_) = e {
-                // Events this writer committed are gone: never adopt that log. The state
-                // from before the batch stays, and every later batch is refused the same.
+            if let RuntimeError::Tampered(why) = e {
+                // The log no longer ends where this writer left it: never adopt that log.
+                // The state from before the batch stays, and every later batch is refused.
                 self.state = before;
+                let e = self.stop(why);
                 return results.into_iter().map(|_| Err(e.clone())).collect();
+            }
+            // `/health` says degraded until a batch commits again (a full disk under the
+            // database: every commit fails until space is back).
+            if !dirty {
+                self.degraded = Some(format!("the database cannot be written ({e})"));
             }
             // Nothing is visible: go back to what the log says. If even that fails, stop:
             // serving an empty state would hide every document and absence.
@@ -366,23 +544,69 @@ impl Runtime {
             }
             return results.into_iter().map(|_| Err(e.clone())).collect();
         }
+        // The hashes this writer committed, kept to sign (only while it can sign: without
+        // a signing key nothing ever takes them).
+        let written = self.store.take_written();
+        if self
+            .checkpoints
+            .as_ref()
+            .is_some_and(|c| matches!(c.key, Key::Signing(_)))
+        {
+            self.own.extend(written);
+        }
         if self.state.last_seq
             >= self.last_snapshot + crate::snapshot::interval(self.snapshot_every, &self.state)
             && self.encoding.is_none()
         {
             // Encoded off the writer thread from an O(1) clone; saved with a later batch.
             let state = self.state.clone();
+            let format = self.snapshot_format;
             self.last_snapshot = state.last_seq;
-            self.encoding = Some(std::thread::spawn(move || encode_snapshot(&state)));
+            self.encoding = Some(std::thread::spawn(move || encode_snapshot(&state, format)));
         }
         if let Some(cps) = &self.checkpoints
             && self.state.last_seq >= cps.last + cps.every
             && let Err(e) = self.checkpoint()
         {
-            // The events are committed; the next checkpoint covers them.
+            // The events are committed; the next batch is refused until a checkpoint
+            // covers them (see `recover`).
             tracing::warn!(error = %e, "no checkpoint written");
         }
         results
+    }
+
+    /// While checkpoints could not be written (a full disk): signs this writer's events
+    /// now, from the file as it is (a line cut short is ignored, and cut off by the next
+    /// append), and refuses the batch if that still fails. Nothing is committed that no
+    /// checkpoint can follow.
+    fn recover(&mut self) -> Result<(), RuntimeError> {
+        if self.degraded.is_none() {
+            return Ok(());
+        }
+        let mut open = false;
+        if let Some(cps) = &mut self.checkpoints {
+            let mut chain = match checkpoint::read_chain(&cps.file, &cps.key) {
+                Ok(c) => c,
+                Err(why) => return Err(self.stop(why)),
+            };
+            let list = std::mem::take(&mut chain.list);
+            // A line written whole although the write reported a failure counts.
+            if let Some(last) = list.last()
+                && last.seq >= cps.last
+            {
+                cps.last = last.seq;
+                cps.last_head = last.head.clone();
+                cps.mark = last.mark;
+            }
+            open = list.is_empty()
+                || chain.lines == chain.legacy
+                || cps.mark == Some(checkpoint::Mark::Closed);
+            cps.chain = chain;
+        }
+        self.sign(open.then_some(checkpoint::Mark::Opened))?;
+        self.degraded = None;
+        tracing::info!("checkpoints are written again");
+        Ok(())
     }
 }
 
@@ -394,7 +618,7 @@ impl Runtime {
             Some(h) => h
                 .join()
                 .map_err(|_| RuntimeError::Storage("the snapshot encoder failed".into()))??,
-            None => encode_snapshot(&self.state)?,
+            None => encode_snapshot(&self.state, self.snapshot_format)?,
         };
         self.last_snapshot = pending.seq;
         self.encoding = Some(std::thread::spawn(move || Ok(pending)));
@@ -446,6 +670,79 @@ pub(crate) struct WriterLock {
     file: std::fs::File,
     /// Where it was taken (resolved once, not at every batch).
     path: PathBuf,
+    /// The database file's own lock (by device and inode), when it exists.
+    _inode: Option<InodeLock>,
+}
+
+/// An exclusive lock on the database file itself, whatever path (a hard link, a
+/// symlink) it was opened by: a `flock` on a descriptor of the file that this process
+/// keeps open for good (closing any descriptor of a file drops SQLite's own POSIX locks
+/// on it), unlocked when the last holder in this process lets go.
+struct InodeLock {
+    id: (u64, u64),
+    file: std::sync::Arc<std::fs::File>,
+}
+
+/// The database files this process holds a writer lock on (by device and inode), and one
+/// descriptor of each, kept open.
+fn inode_locks() -> &'static std::sync::Mutex<InodeRegistry> {
+    static LOCKS: std::sync::OnceLock<std::sync::Mutex<InodeRegistry>> = std::sync::OnceLock::new();
+    LOCKS.get_or_init(Default::default)
+}
+
+#[derive(Default)]
+struct InodeRegistry {
+    held: std::collections::BTreeSet<(u64, u64)>,
+    files: std::collections::BTreeMap<(u64, u64), std::sync::Arc<std::fs::File>>,
+}
+
+impl InodeLock {
+    /// Tries to lock the file at `db` (which exists): `Ok(None)` when another writer,
+    /// in this process or another, holds it.
+    #[cfg(unix)]
+    fn try_take(db: &Path) -> std::io::Result<Option<InodeLock>> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(db)?;
+        let id = (meta.dev(), meta.ino());
+        let mut reg = inode_locks().lock().unwrap_or_else(|p| p.into_inner());
+        if reg.held.contains(&id) {
+            return Ok(None);
+        }
+        let file = match reg.files.get(&id) {
+            Some(f) => f.clone(),
+            None => {
+                let f = std::sync::Arc::new(std::fs::File::open(db)?);
+                reg.files.insert(id, f.clone());
+                f
+            }
+        };
+        match file.try_lock() {
+            Ok(()) => {
+                reg.held.insert(id);
+                Ok(Some(InodeLock { id, file }))
+            }
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(e),
+        }
+    }
+
+    #[cfg(not(unix))]
+    fn try_take(db: &Path) -> std::io::Result<Option<InodeLock>> {
+        // Without inode numbers: the file's own lock, not shared within the process.
+        let file = std::sync::Arc::new(std::fs::File::open(db)?);
+        Ok(file
+            .try_lock()
+            .ok()
+            .map(|()| InodeLock { id: (0, 0), file }))
+    }
+}
+
+impl Drop for InodeLock {
+    fn drop(&mut self) {
+        let mut reg = inode_locks().lock().unwrap_or_else(|p| p.into_inner());
+        reg.held.remove(&self.id);
+        let _ = self.file.unlock();
+    }
 }
 
 impl WriterLock {
@@ -482,9 +779,30 @@ pub(crate) fn take_lock(db: &Path, who: &str) -> Result<WriterLock, RuntimeError
         .open(&lock_path)
         .map_err(storage)?;
     let start = std::time::Instant::now();
+    let mut inode = None;
     loop {
         match f.try_lock() {
-            Ok(()) => break,
+            // The path's lock, then the file's own: a hard link (another path to the
+            // same file) has its own `DB.lock`, but not its own inode.
+            Ok(()) if !db.exists() => break,
+            Ok(()) => match InodeLock::try_take(db) {
+                Ok(Some(l)) => {
+                    inode = Some(l);
+                    break;
+                }
+                Ok(None) if start.elapsed() < LOCK_WAIT => {
+                    let _ = f.unlock();
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Ok(None) => {
+                    let _ = f.unlock();
+                    return Err(RuntimeError::Locked(format!(
+                        "{} is being written by another writer through another path to the same file (a hard link or a copy of its path); write through that writer or stop it first",
+                        db.display()
+                    )));
+                }
+                Err(e) => return Err(storage(e)),
+            },
             Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < LOCK_WAIT => {
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }
@@ -511,11 +829,15 @@ pub(crate) fn take_lock(db: &Path, who: &str) -> Result<WriterLock, RuntimeError
     Ok(WriterLock {
         file: f,
         path: lock_path,
+        _inode: inode,
     })
 }
 
-fn encode_snapshot(state: &State) -> Result<Snapshot, RuntimeError> {
-    let body = crate::snapshot::encode(state)?;
+fn encode_snapshot(
+    state: &State,
+    format: crate::snapshot::Format,
+) -> Result<Snapshot, RuntimeError> {
+    let body = crate::snapshot::encode_as(state, format)?;
     Ok(Snapshot {
         seq: state.last_seq,
         sha256: crate::sha256_hex(&body),
@@ -528,6 +850,50 @@ impl Drop for Runtime {
     fn drop(&mut self) {
         if let Err(e) = self.sign(Some(checkpoint::Mark::Closed)) {
             tracing::warn!(error = %e, "no checkpoint written at close");
+            if self.stopped.is_none() {
+                eprintln!(
+                    "warning: no closing checkpoint written ({e}); the next writer with the key signs these events"
+                );
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hashes a writer keeps to sign are kept only while it can sign: a writer without
+    /// a signing key (or with a public key only) keeps none, however long it runs; one
+    /// with a key keeps only those after its last checkpoint.
+    #[test]
+    fn the_writer_keeps_its_hashes_only_to_sign_them() {
+        let dir = std::env::temp_dir().join(format!("paraaf-own-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut r = Runtime::open(&dir.join("city.db"), Calendar::default()).unwrap();
+        r.lock_writer("test").unwrap();
+        for _ in 0..5 {
+            r.snapshot_now(Utc::now()).unwrap();
+        }
+        assert!(r.state.last_seq >= 5);
+        assert!(r.own.is_empty() && r.store.take_written().is_empty());
+        drop(r);
+
+        let key = dir.join("k");
+        checkpoint::generate(&key).unwrap();
+        let mut r = Runtime::open(&dir.join("signed.db"), Calendar::default()).unwrap();
+        r.use_checkpoints(Key::read(&key).unwrap(), dir.join("signed.cp"), 3)
+            .unwrap();
+        r.lock_writer("test").unwrap();
+        for _ in 0..7 {
+            r.snapshot_now(Utc::now()).unwrap();
+        }
+        let last = r.checkpoints.as_ref().unwrap().last;
+        assert!(last >= 6, "{last}");
+        assert!(r.own.iter().all(|(seq, _)| *seq > last), "{:?}", r.own);
+        assert!(r.own.len() < 3);
+        drop(r);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

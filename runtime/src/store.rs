@@ -30,6 +30,8 @@ macro_rules! tasks_view {
     };
 }
 
+pub mod outbox;
+
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(
@@ -224,6 +226,8 @@ fn migrations() -> Migrations<'static> {
                 ) first ON first.seq = e.seq
                 WHERE json_extract(e.body, '$.content_sha256') IN (SELECT sha256 FROM contents);",
         ),
+        // Mails and webhooks, written with the events that cause them (`outbox`).
+        M::up(outbox::SCHEMA),
     ])
 }
 
@@ -245,6 +249,14 @@ pub struct Idempotency {
 /// The store of one city.
 pub struct Store {
     conn: Connection,
+    /// Where the log ends as this writer left it (sequence number and hash), once it
+    /// writes (see [`Store::expect_tail`]): a commit on any other end is refused.
+    tail: Option<(u64, String)>,
+    /// The hashes of the events this writer committed, oldest first, until the runtime
+    /// takes them to sign ([`Store::take_written`]).
+    written: Vec<(u64, String)>,
+    /// Content to write with the next commit ([`Store::stage_contents`]).
+    staged: Vec<crate::contents::Staged>,
 }
 
 impl Store {
@@ -309,7 +321,12 @@ impl Store {
         migrations()
             .to_latest(&mut conn)
             .map_err(|e| RuntimeError::Storage(e.to_string()))?;
-        Ok(Store { conn })
+        Ok(Store {
+            conn,
+            tail: None,
+            written: Vec::new(),
+            staged: Vec::new(),
+        })
     }
 
     /// The state: the newest valid snapshot plus the events after it (see `snapshot`),
@@ -452,7 +469,10 @@ impl Store {
         events: &[(u64, DateTime<Utc>, Event)],
         idem: &[Idempotency],
         snapshot: Option<&Snapshot>,
+        messages: &[crate::outbox::Item],
     ) -> Result<(), RuntimeError> {
+        // Staged for this commit only, whether it succeeds or not.
+        let staged = std::mem::take(&mut self.staged);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -464,6 +484,13 @@ impl Store {
             )
             .optional()?
             .unwrap_or((0, GENESIS.to_string()));
+        if let Some(why) = self
+            .tail
+            .as_ref()
+            .and_then(|(seq, hash)| changed_tail(*seq, hash, last, &prev))
+        {
+            return Err(RuntimeError::Tampered(why));
+        }
         if let Some((first, _, _)) = events.first()
             && *first > last + 1
         {
@@ -481,6 +508,7 @@ impl Store {
             )));
         }
         let mut docs = BTreeSet::new();
+        let mut written = Vec::with_capacity(events.len());
         for (seq, at, event) in events {
             let body =
                 serde_json::to_string(event).map_err(|e| RuntimeError::Storage(e.to_string()))?;
@@ -490,6 +518,7 @@ impl Store {
                 "INSERT INTO events (seq, at, body, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
             .execute(params![seq, at, body, prev, h])?;
+            written.push((*seq, h.clone()));
             prev = h;
             // Absences change no projection: the tasks they move are events of their own.
             if let Some(d) = event.doc() {
@@ -516,6 +545,19 @@ impl Store {
                 [],
             )?;
         }
+        outbox::insert(&tx, messages)?;
+        // Content sent with these commands, in their transaction: a commit that fails
+        // keeps none of it, and a refused submission never staged any.
+        for c in staged {
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO contents (sha256, media_type, body) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![c.sha256, c.media_type, c.body])?;
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO content_owners (sha256, person) VALUES (?1, ?2)",
+            )?
+            .execute(params![c.sha256, c.owner])?;
+        }
         for i in idem {
             tx.prepare_cached(
                 "INSERT INTO idempotency (person, key, request_sha256, status, response) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -523,7 +565,47 @@ impl Store {
             .execute(params![i.person, i.key, i.request_sha256, i.status, i.response])?;
         }
         tx.commit()?;
+        if let Some((seq, hash)) = written.last()
+            && self.tail.is_some()
+        {
+            self.tail = Some((*seq, hash.clone()));
+        }
+        self.written.extend(written);
         Ok(())
+    }
+
+    /// Content to write in the next [`Store::commit`]'s transaction (replacing what was
+    /// staged before and not committed).
+    pub fn stage_contents(&mut self, contents: Vec<crate::contents::Staged>) {
+        self.staged = contents;
+    }
+
+    /// From now on, commits only onto the log ending at `tail` (sequence number and
+    /// hash), and after each commit at its own last event: anything else at the end of
+    /// the log (events appended, rewritten or removed by someone else) is refused as
+    /// [`RuntimeError::Tampered`], naming what changed. `None`: no such check.
+    pub fn expect_tail(&mut self, tail: Option<(u64, String)>) {
+        self.tail = tail;
+    }
+
+    /// Where this writer left the log (see [`Store::expect_tail`]).
+    pub fn expected_tail(&self) -> Option<&(u64, String)> {
+        self.tail.as_ref()
+    }
+
+    /// Takes the hashes of the events this writer committed since the last call.
+    pub fn take_written(&mut self) -> Vec<(u64, String)> {
+        std::mem::take(&mut self.written)
+    }
+
+    /// What changed at the end of the log, if it is no longer `tail` (see
+    /// [`Store::expect_tail`]).
+    pub fn tail_changed(&self) -> Result<Option<String>, RuntimeError> {
+        let Some((seq, hash)) = &self.tail else {
+            return Ok(None);
+        };
+        let (last, prev) = self.head()?;
+        Ok(changed_tail(*seq, hash, last, &prev))
     }
 
     /// The response recorded for an idempotency key, if any.
@@ -774,6 +856,31 @@ impl Store {
     }
 }
 
+/// What someone else did at the end of the log, when a writer left it at event `seq`
+/// (hash `hash`) and it now ends at `last` (hash `prev`).
+fn changed_tail(seq: u64, hash: &str, last: u64, prev: &str) -> Option<String> {
+    let short = |h: &str| h.chars().take(16).collect::<String>();
+    if last < seq {
+        Some(format!(
+            "events {}–{seq} that this writer committed are gone from the log (it ends at event {last}): events were removed; nothing is appended and nothing signed",
+            last + 1
+        ))
+    } else if last > seq {
+        Some(format!(
+            "events {}–{last} were appended to the log by someone other than its writer (whose last event is {seq}): nothing is appended, and they are not signed",
+            seq + 1
+        ))
+    } else if prev != hash {
+        Some(format!(
+            "event {seq} was rewritten under its writer (its hash is now {}…, the writer committed {}…): nothing is appended, and it is not signed",
+            short(prev),
+            short(hash)
+        ))
+    } else {
+        None
+    }
+}
+
 fn write_projection(
     tx: &rusqlite::Transaction,
     state: &State,
@@ -867,18 +974,33 @@ fn parse_time(seq: u64, at: &str) -> Result<DateTime<Utc>, RuntimeError> {
 
 /// Reads the events with these sequence numbers (a document's history) through a
 /// read-only connection, so a page never waits for the writer: `(seq, time, event)`.
-/// Rows that do not parse are skipped (the fold already refused an altered log).
+/// Each is verified as it is read: its content against its hash, and its hash against
+/// the next event's link to it; an event that fails is refused as
+/// [`RuntimeError::Tampered`], never shown (the fold may have been made from a snapshot
+/// taken after it). A rewrite that recomputes every later hash changes the head, which
+/// the writer and every open with a key check against the signed checkpoints.
 pub fn read_events(db: &Path, seqs: &[u64]) -> Result<Vec<(u64, String, Event)>, RuntimeError> {
     let conn = open_read_only(db)?;
-    let mut stmt = conn.prepare_cached("SELECT at, body FROM events WHERE seq = ?1")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.at, e.body, e.prev_hash, e.hash, n.prev_hash FROM events e
+         LEFT JOIN events n ON n.seq = e.seq + 1 WHERE e.seq = ?1",
+    )?;
     let mut out = Vec::with_capacity(seqs.len());
     for &seq in seqs {
-        let row: Option<(String, String)> = stmt
-            .query_row([seq], |r| Ok((r.get(0)?, r.get(1)?)))
+        let row: Option<(String, String, String, String, Option<String>)> = stmt
+            .query_row([seq], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
             .optional()?;
-        if let Some((at, body)) = row
-            && let Ok(event) = serde_json::from_str::<Event>(&body)
-        {
+        let Some((at, body, prev, stored, next_prev)) = row else {
+            continue;
+        };
+        if hash(&prev, seq, &at, &body) != stored || next_prev.is_some_and(|p| p != stored) {
+            return Err(RuntimeError::Tampered(format!(
+                "event {seq} does not match its hash chain: the log was altered (run `paraaf audit verify`)"
+            )));
+        }
+        if let Ok(event) = serde_json::from_str::<Event>(&body) {
             out.push((seq, at, event));
         }
     }
@@ -944,6 +1066,16 @@ pub(crate) fn read_content(
             [sha256],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
+        .optional()?)
+}
+
+/// The hash of event `seq` in the log's chain (hex), as stored; `None` when there is
+/// no such event. The evidence page of a sealed document prints it (#28).
+pub fn event_hash(db: &Path, seq: u64) -> Result<Option<String>, RuntimeError> {
+    Ok(open_read_only(db)?
+        .query_row("SELECT hash FROM events WHERE seq = ?1", [seq], |r| {
+            r.get(0)
+        })
         .optional()?)
 }
 

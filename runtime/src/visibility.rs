@@ -55,10 +55,22 @@ fn decide(state: &State, person: &str, doc: &str, why: &mut Option<Vec<String>>)
         return false;
     }
     if let Some(s) = dep.shields.shield(&d.kind) {
-        say(format!(
-            "{person} is inside the group `{}` that shields `{}`",
-            s.group, d.kind
-        ));
+        // Inside by membership, or only by the `allow` exception (the same test as
+        // `inside_shield`, without the exception).
+        let member = dep.shields.member(&d.kind, person)
+            && state
+                .current()
+                .is_none_or(|(_, c)| c.shields.member(&d.kind, person));
+        match (&s.allow, member) {
+            (Some(field), false) => say(format!(
+                "{person} is not in the group `{}` that shields `{}`, but the exception `allow {field}` lets them past the shield, as the file names them in `{field}`: they see it as the signer of the steps that name `{field}`, and sign nothing else",
+                s.group, d.kind
+            )),
+            _ => say(format!(
+                "{person} is inside the group `{}` that shields `{}`",
+                s.group, d.kind
+            )),
+        }
     }
     if d.uploader == person {
         say(format!("{person} uploaded it"));
@@ -66,7 +78,8 @@ fn decide(state: &State, person: &str, doc: &str, why: &mut Option<Vec<String>>)
     }
     if d.signers.contains(person) {
         say(format!(
-            "{person} was asked to sign it (signers see what they sign)"
+            "{} (signers see what they sign)",
+            signer_reason(state, d, person)
         ));
         return true;
     }
@@ -145,10 +158,76 @@ fn decide(state: &State, person: &str, doc: &str, why: &mut Option<Vec<String>>)
         }
     }
     say(format!(
-        "{person} did not upload it, was never asked to sign it, and is in none of the audiences of flow `{}`",
+        "{person} did not upload it, is not among its signers now, and is in none of the audiences of flow `{}`",
         flow.name
     ));
     false
+}
+
+/// Why `person` counts among the signers of `d`, task by task, first match: asked now
+/// (an assignee of an open task), holding the role of an open task while someone else is
+/// asked (absent: a substitute signs), having decided a task, or having held the role of
+/// one that is done.
+fn signer_reason(state: &State, d: &crate::engine::Document, person: &str) -> String {
+    use crate::engine::TaskStatus;
+    let step = |t: &crate::engine::Task| step_name(state, d, t);
+    let open = || d.tasks.iter().filter(|t| t.status == TaskStatus::Open);
+    if let Some(t) = open().find(|t| t.spec.assignees.iter().any(|a| a == person)) {
+        return format!(
+            "{person} is asked to sign it now ({}, task {}, as {})",
+            step(t),
+            t.spec.id,
+            t.spec.role
+        );
+    }
+    if let Some(t) = open().find(|t| t.spec.holders.iter().any(|h| h == person)) {
+        // Routing asks the holders unless they are away (then their substitutes).
+        let who = if t.spec.assignees.is_empty() {
+            "nobody is asked (the task waits in the manual queue)".to_string()
+        } else {
+            format!(
+                "{person} is away and {} {} instead",
+                t.spec.assignees.join(", "),
+                if t.spec.assignees.len() == 1 {
+                    "signs"
+                } else {
+                    "sign"
+                }
+            )
+        };
+        return format!(
+            "{person} holds {} for {} (task {}) but is not asked to sign it now: {who}",
+            t.spec.role,
+            step(t),
+            t.spec.id
+        );
+    }
+    if let Some(t) = d
+        .tasks
+        .iter()
+        .find(|t| t.decided_by.as_ref().is_some_and(|(by, _)| by == person))
+    {
+        return format!(
+            "{person} {} it ({}, task {})",
+            t.status.as_str(),
+            step(t),
+            t.spec.id
+        );
+    }
+    match d
+        .tasks
+        .iter()
+        .find(|t| t.spec.holders.iter().any(|h| h == person))
+    {
+        Some(t) => format!(
+            "{person} held {} for {} (task {}, {})",
+            t.spec.role,
+            step(t),
+            t.spec.id,
+            t.status.as_str()
+        ),
+        None => format!("{person} is among its signers"),
+    }
 }
 
 /// Who may see `doc`, as audiences rather than people (the `audiences` projection): the
@@ -232,16 +311,38 @@ pub fn inbox<'a>(state: &'a State, person: &str) -> Vec<InboxItem<'a>> {
     out
 }
 
-/// Why `person` is (or was) asked to sign `doc`, task by task: the step and role, its
-/// holders, and whether they sign for someone absent or after an escalation. Empty when
-/// they never were.
+/// The step of task `t` of `d` in words (`step `voorstel``).
+fn step_name(state: &State, d: &crate::engine::Document, t: &crate::engine::Task) -> String {
+    state
+        .deployment(d.version)
+        .and_then(|dep| dep.flow(&d.flow))
+        .and_then(|f| f.steps.get(t.step))
+        .map_or(format!("step {}", t.step + 1), |s| {
+            format!("step `{}`", s.name)
+        })
+}
+
+/// Whether `person` is asked to sign `doc` now: an assignee of one of its open tasks.
+pub fn asked_now(state: &State, person: &str, doc: &str) -> bool {
+    state.documents.get(doc).is_some_and(|d| {
+        d.status == crate::engine::Status::InProgress
+            && d.tasks.iter().any(|t| {
+                t.status == crate::engine::TaskStatus::Open
+                    && t.spec.assignees.iter().any(|a| a == person)
+            })
+    })
+}
+
+/// Why `person` is (or was) asked to sign `doc`, task by task: the step and role, and
+/// whether they are asked now (as a holder, a substitute for holders who are away, or
+/// after an escalation), hold the role while someone else is asked, or decided the task.
+/// Empty when no task of the document names them now (see [`asked_before`] for tasks
+/// they were taken off).
 pub fn why_asked(state: &State, person: &str, doc: &str) -> Vec<String> {
+    use crate::engine::TaskStatus;
     let Some(d) = state.documents.get(doc) else {
         return Vec::new();
     };
-    let flow = state
-        .deployment(d.version)
-        .and_then(|dep| dep.flow(&d.flow));
     let mut out = Vec::new();
     for t in &d.tasks {
         let holder = t.spec.holders.iter().any(|h| h == person);
@@ -250,33 +351,123 @@ pub fn why_asked(state: &State, person: &str, doc: &str) -> Vec<String> {
         if !(holder || assignee || decided) {
             continue;
         }
-        let step = flow
-            .and_then(|f| f.steps.get(t.step))
-            .map_or(format!("step {}", t.step + 1), |s| {
-                format!("step `{}`", s.name)
-            });
-        let how = if holder {
-            format!("{person} holds {}", t.spec.role)
-        } else if t.escalated {
-            format!(
-                "the task was escalated to {person} (the role {} is held by {})",
-                t.spec.role,
-                t.spec.holders.join(", ")
-            )
+        let open = t.status == TaskStatus::Open && d.status == crate::engine::Status::InProgress;
+        let how = if decided {
+            match &t.decided_by {
+                Some((_, Some(for_whom))) => {
+                    format!("{person} {} it for {for_whom}", t.status.as_str())
+                }
+                _ => format!("{person} {} it", t.status.as_str()),
+            }
+        } else if open && !assignee {
+            if t.spec.assignees.is_empty() {
+                format!(
+                    "{person} holds {}, but nobody is asked: the task waits in the manual queue",
+                    t.spec.role
+                )
+            } else {
+                format!(
+                    "{person} holds {}, but is away and not asked now: {} {} instead",
+                    t.spec.role,
+                    t.spec.assignees.join(", "),
+                    if t.spec.assignees.len() == 1 {
+                        "signs"
+                    } else {
+                        "sign"
+                    }
+                )
+            }
         } else {
-            format!(
-                "{person} substitutes for {} (absent), who holds {}",
-                t.spec.holders.join(", "),
-                t.spec.role
-            )
+            let role = if holder {
+                format!("{person} holds {}", t.spec.role)
+            } else if t.escalated_to.iter().any(|e| e == person) {
+                format!(
+                    "the task was escalated to {person} (the role {} is held by {})",
+                    t.spec.role,
+                    t.spec.holders.join(", ")
+                )
+            } else {
+                format!(
+                    "{person} substitutes for {} (absent), who hold{} {}",
+                    t.spec.holders.join(", "),
+                    if t.spec.holders.len() == 1 { "s" } else { "" },
+                    t.spec.role
+                )
+            };
+            if open {
+                format!("asked now: {role}")
+            } else {
+                format!("was asked: {role}")
+            }
         };
         out.push(format!(
-            "{step}, task {} ({}): {how}",
+            "{}, task {} ({}): {how}",
+            step_name(state, d, t),
             t.spec.id,
             t.status.as_str()
         ));
     }
     out
+}
+
+/// The tasks of `doc` that `person` was asked to sign and was taken off since (an
+/// organogram change, an assignment from the manual queue, a return from absence), read
+/// from the document's `events`: the step, the task and the recorded reason. Tasks they
+/// are asked for again are left out. People taken off a task no longer see the document
+/// through it.
+pub fn asked_before(
+    state: &State,
+    events: &[crate::engine::Event],
+    person: &str,
+    doc: &str,
+) -> Vec<String> {
+    use crate::engine::Event;
+    let Some(d) = state.documents.get(doc) else {
+        return Vec::new();
+    };
+    let mut asked: std::collections::BTreeMap<&str, bool> = std::collections::BTreeMap::new();
+    let mut out: Vec<(String, String)> = Vec::new();
+    for e in events {
+        match e {
+            Event::StepOpened { doc: at, tasks, .. } if at == doc => {
+                for t in tasks {
+                    asked.insert(&t.id, t.assignees.iter().any(|a| a == person));
+                }
+            }
+            Event::TaskMoved {
+                doc: at,
+                task,
+                assignees,
+                reason,
+                ..
+            }
+            | Event::TaskReassigned {
+                doc: at,
+                task,
+                assignees,
+                reason,
+            } if at == doc => {
+                let now = assignees.iter().any(|a| a == person);
+                if asked.get(task.as_str()) == Some(&true) && !now {
+                    out.push((task.clone(), reason.clone()));
+                }
+                asked.insert(task, now);
+            }
+            _ => {}
+        }
+    }
+    out.into_iter()
+        .filter(|(task, _)| asked.get(task.as_str()) != Some(&true))
+        .map(|(task, reason)| {
+            let step = d
+                .tasks
+                .iter()
+                .find(|t| t.spec.id == task)
+                .map(|t| format!("{}, ", step_name(state, d, t)))
+                .unwrap_or_default();
+            format!("{person} was asked to sign {step}task {task}, and was taken off it: {reason}")
+        })
+        .collect()
 }
 
 /// Who takes over from `person` while they are away: for every role they hold that has

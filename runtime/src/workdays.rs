@@ -60,21 +60,26 @@ impl Calendar {
         self.no_defaults || !belgian_holidays(day.year()).contains(&day)
     }
 
-    /// The moment `n` workdays after `from` (same time of day); `n = 0` is `from`.
+    /// The moment `n` workdays after `from` (same Brussels time of day, counted on
+    /// Brussels dates); `n = 0` is `from`.
     pub fn add_workdays(
         &self,
         from: chrono::DateTime<chrono::Utc>,
         n: u32,
     ) -> chrono::DateTime<chrono::Utc> {
-        let mut t = from;
+        if n == 0 {
+            return from;
+        }
+        let local = from.with_timezone(&crate::clock::ZONE);
+        let mut day = local.date_naive();
         let mut left = n;
         while left > 0 {
-            t += Duration::days(1);
-            if self.is_workday(t.date_naive()) {
+            day += Duration::days(1);
+            if self.is_workday(day) {
                 left -= 1;
             }
         }
-        t
+        crate::clock::at_local(day, local.time())
     }
 
     /// The moment a flow's duration (`5 workdays`, `3 days`) after `from` falls due.
@@ -132,6 +137,32 @@ mod tests {
         assert_eq!(
             city.add_workdays(mon, 1).date_naive(),
             NaiveDate::from_ymd_opt(2026, 7, 23).unwrap()
+        );
+    }
+
+    #[test]
+    fn workdays_count_brussels_dates() {
+        let cal = Calendar::default();
+        // Friday 10 July 2026, 23:30 in Brussels (21:30 UTC) + 1 workday: Monday 13 July
+        // 23:30 Brussels. Counted on UTC dates it would be the same here, but at 22:30
+        // UTC on Sunday 12 July (already Monday 00:30 in Brussels) the next workday is
+        // Tuesday 14 July in Brussels.
+        let sunday_late = chrono::DateTime::parse_from_rfc3339("2026-07-12T22:30:00Z")
+            .unwrap()
+            .to_utc();
+        let due = cal.add_workdays(sunday_late, 1);
+        assert_eq!(
+            crate::clock::date(due),
+            NaiveDate::from_ymd_opt(2026, 7, 14).unwrap()
+        );
+        assert_eq!(due.to_rfc3339(), "2026-07-13T22:30:00+00:00");
+        // Over the change to winter time (25 October 2026) the Brussels hour stays.
+        let fri = chrono::DateTime::parse_from_rfc3339("2026-10-23T07:00:00Z")
+            .unwrap()
+            .to_utc(); // 09:00 Brussels, summer time
+        assert_eq!(
+            cal.add_workdays(fri, 1).to_rfc3339(),
+            "2026-10-26T08:00:00+00:00"
         );
     }
 }

@@ -48,6 +48,8 @@
 //!   assignment also ask `is_person`, and leavers are never holders, so `has_left` is a
 //!   second guard (it is what keeps the leaver of the first mutation from signing).
 
+mod support;
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use paraaf_compiler::compile::CompiledProject;
 use paraaf_compiler::compile::model::Signer;
@@ -391,23 +393,11 @@ struct World {
 }
 
 fn aalst() -> std::path::PathBuf {
-    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/aalst")
+    support::aalst_dir()
 }
 
 fn flows() -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = std::fs::read_dir(aalst().join("flows"))
-        .expect("aalst flows")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "paraaf"))
-        .map(|p| {
-            (
-                format!("flows/{}", p.file_name().unwrap().to_string_lossy()),
-                std::fs::read_to_string(&p).expect("flow file"),
-            )
-        })
-        .collect();
-    out.sort();
-    out
+    support::aalst_flows()
 }
 
 /// People.csv with a personnel key per person (its `personeelsnummer` column, else one
@@ -567,6 +557,10 @@ impl World {
         let mut m = self.model.clone();
         let templates = templates();
         let mut changed = Vec::new();
+        // Keys of people HR rehires in this export: the administrator confirms each return
+        // (`org deploy --returning KEY`), as a rehire after a marriage has another name and
+        // address and is otherwise refused as a probable reused personnel number.
+        let mut returning = std::collections::BTreeSet::new();
         // People the documents involve (uploaders, medewerkers, who has an open task):
         // half the leaves, marriages and moves pick one of them.
         let mut involved: BTreeSet<String> = self
@@ -680,6 +674,7 @@ impl World {
                     let mut p = m.former.remove(&k).unwrap();
                     p.rows = vec![templates[*row as usize % templates.len()].clone()];
                     m.present.push(p);
+                    returning.insert(k);
                     changed.push("rehire");
                 }
                 Change::Marry {
@@ -819,6 +814,7 @@ impl World {
         }
         let snapshot = paraaf_compiler::compile::org_snapshot(&org);
         let mut outcome = self.run(|e| {
+            e.returning = returning.clone();
             e.deploy_organogram(snapshot.clone(), BTreeMap::new(), BTreeMap::new(), false)
         });
         if let Err(RuntimeError::Invalid(why)) = &outcome
@@ -826,8 +822,10 @@ impl World {
             && !why.contains("--force does not change that")
         {
             bump(&mut self.counts, "hr_deploy_forced");
-            outcome =
-                self.run(|e| e.deploy_organogram(snapshot, BTreeMap::new(), BTreeMap::new(), true));
+            outcome = self.run(|e| {
+                e.returning = returning;
+                e.deploy_organogram(snapshot, BTreeMap::new(), BTreeMap::new(), true)
+            });
         }
         if let Err(e) = outcome {
             panic!(

@@ -242,6 +242,7 @@ fn an_edited_log_is_caught_when_it_is_folded() {
                 version: 1,
                 sha256: "0".repeat(64),
                 project: Box::new(p),
+                shields_widened: Vec::new(),
             },
         );
         assert!(!state.deployments[0].broken.is_empty(), "{name}");

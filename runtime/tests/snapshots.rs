@@ -237,6 +237,74 @@ fn an_altered_snapshot_is_refused_and_an_orphan_is_ignored() {
     }
 }
 
+/// The newest snapshot's body as stored.
+fn newest_body(db: &Path) -> (u64, Vec<u8>) {
+    Store::open(db)
+        .unwrap()
+        .connection()
+        .query_row(
+            "SELECT seq, body FROM snapshots ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap()
+}
+
+/// A database whose newest snapshot is in the deflated JSON of earlier versions opens
+/// from it (not by a replay of the whole log) to the state a full replay gives; the next
+/// snapshot is written in MessagePack and opens the same way.
+#[test]
+fn a_snapshot_in_the_old_format_still_opens() {
+    use paraaf_runtime::snapshot::Format;
+    let p = project();
+    let uploader = p.organogram.people[20].id.clone();
+    let db = temp("old-format");
+    let now = Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap();
+    let mut g = Gen(11);
+    let mut rt = Runtime::open(&db, Default::default()).unwrap();
+    rt.snapshot_format = Format::DeflatedJson;
+    rt.execute(now, |e| e.deploy(p.clone())).unwrap();
+    for _ in 0..5 {
+        let s = submission(&mut g, &uploader);
+        rt.execute(now, move |e| e.submit(s)).unwrap();
+    }
+    rt.snapshot_now(now).unwrap();
+    let s = submission(&mut g, &uploader);
+    rt.execute(now, move |e| e.submit(s)).unwrap();
+    drop(rt);
+    let (old_at, body) = newest_body(&db);
+    assert!(
+        body.starts_with(b"PARAAF-SNAPSHOT-2\n"),
+        "written in the old format"
+    );
+    let (state, used) = Store::open(&db).unwrap().load_counting().unwrap();
+    assert_eq!(used, old_at, "opened from the old snapshot");
+    assert_eq!(
+        paraaf_runtime::snapshot::encode(&state).unwrap(),
+        oracle(&db)
+    );
+
+    // The runtime writes the next snapshot in the format of today.
+    let mut rt = Runtime::open(&db, Default::default()).unwrap();
+    assert_eq!(image(&rt), oracle(&db));
+    let s = submission(&mut g, &uploader);
+    rt.execute(now, move |e| e.submit(s)).unwrap();
+    rt.snapshot_now(now).unwrap();
+    drop(rt);
+    let (new_at, body) = newest_body(&db);
+    assert!(new_at > old_at);
+    assert!(
+        body.starts_with(b"PARAAF-SNAPSHOT-3\n"),
+        "written in MessagePack"
+    );
+    let (state, used) = Store::open(&db).unwrap().load_counting().unwrap();
+    assert_eq!(used, new_at);
+    assert_eq!(
+        paraaf_runtime::snapshot::encode(&state).unwrap(),
+        oracle(&db)
+    );
+}
+
 fn inbox_ids(state: &paraaf_runtime::engine::State, person: &str) -> Vec<(String, String)> {
     paraaf_runtime::visibility::inbox(state, person)
         .into_iter()

@@ -15,15 +15,27 @@ pub struct TickArgs {
 }
 
 /// Process the passing of time: absences that start or end, reminders, escalations.
+/// While `paraaf serve` runs, it does this itself at every due moment: `tick` says so
+/// and succeeds (a cron job left in place does no harm).
 pub fn tick(args: TickArgs) -> Result<ExitCode, String> {
     let mut runtime = args.rt.open()?;
     let before = runtime.state().last_seq;
-    runtime
-        .execute(args.rt.now(), |e| {
-            e.tick();
-            Ok(())
-        })
-        .map_err(crate::cli::runtime_args::fail)?;
+    match runtime.execute(args.rt.now(), |e| {
+        e.tick();
+        Ok(())
+    }) {
+        Ok(()) => {}
+        Err(paraaf_runtime::engine::RuntimeError::Locked(why))
+            if why.contains("`paraaf serve`") =>
+        {
+            let who = why.split("; write through").next().unwrap_or(&why);
+            say!(
+                "nothing to do: {who}, which processes absences, reminders, escalations and deadlines itself at each due moment"
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        Err(e) => return Err(crate::cli::runtime_args::fail(e)),
+    }
     for (seq, at, body) in runtime
         .store()
         .events_after(before)
@@ -37,25 +49,35 @@ pub fn tick(args: TickArgs) -> Result<ExitCode, String> {
 /// Arguments of `paraaf log`.
 #[derive(clap::Args)]
 pub struct LogArgs {
-    /// Show the events this person may see (documents they may see, their own absences).
+    /// Show the events this person may see (documents they may see, their own absences),
+    /// numbered 1, 2, 3, … in the order shown (not the log's global sequence).
     #[arg(long = "as")]
     person: String,
     #[command(flatten)]
     rt: RuntimeArgs,
 }
 
-/// The audit listing, filtered by visibility.
+/// The audit listing, filtered by visibility. Its first column numbers the events this
+/// reader is shown (1, 2, 3, …), never the log's global sequence: gaps in that would
+/// tell how many hidden events happened in between.
 pub fn log(args: LogArgs) -> Result<ExitCode, String> {
     let runtime = args.rt.open()?;
+    // Only verified history is shown: also the events before the newest snapshot.
+    runtime
+        .verify_history()
+        .map_err(crate::cli::runtime_args::fail)?;
     let state = runtime.state();
-    for (seq, at, body) in runtime.store().events().map_err(|e| e.to_string())? {
+    let mut shown: u64 = 0;
+    for (_, at, body) in runtime.store().events().map_err(|e| e.to_string())? {
         let Ok(event) = serde_json::from_str::<Event>(&body) else {
             continue;
         };
+        let seq = shown + 1;
         let visible = match &event {
             Event::ProjectDeployed {
                 version, sha256, ..
             } => {
+                shown = seq;
                 println!("{seq}\t{at}\tproject version {version} deployed ({sha256})");
                 continue;
             }
@@ -66,6 +88,7 @@ pub fn log(args: LogArgs) -> Result<ExitCode, String> {
                 shields_widened,
                 ..
             } => {
+                shown = seq;
                 println!("{seq}\t{at}\torganogram version {version} deployed ({sha256})");
                 // The plan's renames: what the flows in flight are read with from now on.
                 for (from, to) in renames {
@@ -106,6 +129,7 @@ pub fn log(args: LogArgs) -> Result<ExitCode, String> {
             other => other.doc().is_some_and(|d| may_see(state, &args.person, d)),
         };
         if visible {
+            shown = seq;
             say!("{seq}\t{at}\t{body}");
         }
     }
@@ -165,12 +189,55 @@ pub enum AdminCommand {
         /// `add`.
         #[arg(value_parser = ["add"])]
         action: String,
-        /// The person (an organogram id).
+        /// The person (an id in the organogram in force in the database), or with
+        /// `--monitoring` the monitoring system's name.
         person: String,
         /// The tokens file (created when missing).
         #[arg(long)]
         tokens: PathBuf,
+        /// A monitoring token (`[monitoring]`), not a person's: it reads `/health`'s
+        /// counts (events, versions) and nothing else. A person's token never gets them.
+        ///
+        /// Example: paraaf admin token add zabbix --monitoring --tokens tokens.toml
+        #[arg(long)]
+        monitoring: bool,
+        #[command(flatten)]
+        rt: RuntimeArgs,
     },
+}
+
+/// `Ok` when `person` is in the organogram in force in the database of `rt`; otherwise
+/// why not, and what to do.
+fn person_in_force(rt: &RuntimeArgs, person: &str) -> Result<(), String> {
+    if !rt.db.exists() {
+        return Err(format!(
+            "there is no database at {} (give it with --db): a token is for a person in the organogram in force there",
+            rt.db.display()
+        ));
+    }
+    let runtime = rt.open()?;
+    let state = runtime.state();
+    let Some(org) = &state.organogram else {
+        return Err(format!(
+            "nothing is deployed in {} yet: deploy the project first (`paraaf deploy`); a token is for a person in its organogram",
+            rt.db.display()
+        ));
+    };
+    match state.person_now(person) {
+        Some(now) if now == person => Ok(()),
+        Some(now) => Err(format!(
+            "`{person}` is `{now}` now (the same person under a new id, organogram version {}); give the token to `{now}`",
+            org.version
+        )),
+        None if org.identities.contains_key(person) => Err(format!(
+            "`{person}` is not in the organogram in force (organogram version {}): they left, so they get no token (and their tokens stopped working); nothing was written",
+            org.version
+        )),
+        None => Err(format!(
+            "`{person}` is not a person in the organogram in force (organogram version {}); check the id (`paraaf org diff` lists people); nothing was written",
+            org.version
+        )),
+    }
 }
 
 pub fn admin(cmd: AdminCommand) -> Result<ExitCode, String> {
@@ -204,7 +271,20 @@ pub fn admin(cmd: AdminCommand) -> Result<ExitCode, String> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        AdminCommand::Token { person, tokens, .. } => {
+        AdminCommand::Token {
+            person,
+            tokens,
+            monitoring,
+            rt,
+            ..
+        } => {
+            // A token is for someone in the organogram in force: never for a person who
+            // left (their tokens stop at the `org deploy` that removes them). A
+            // monitoring token is nobody's.
+            if !monitoring {
+                person_in_force(&rt, &person)?;
+            }
+            let kind = if monitoring { "monitoring" } else { "tokens" };
             let random = paraaf_runtime::checkpoint::random_bytes()?;
             let token = format!("pf_{}", paraaf_runtime::sha256_hex(&random));
             let text = std::fs::read_to_string(&tokens).unwrap_or_default();
@@ -212,10 +292,10 @@ pub fn admin(cmd: AdminCommand) -> Result<ExitCode, String> {
                 format!("{} is not a tokens file: {}", tokens.display(), e.message())
             })?;
             let section = table
-                .entry("tokens")
+                .entry(kind)
                 .or_insert_with(|| toml::Value::Table(Default::default()));
             let Some(section) = section.as_table_mut() else {
-                return Err(format!("{}: `tokens` is not a table", tokens.display()));
+                return Err(format!("{}: `{kind}` is not a table", tokens.display()));
             };
             section.insert(
                 person.clone(),
@@ -249,7 +329,7 @@ pub fn admin(cmd: AdminCommand) -> Result<ExitCode, String> {
         }
         AdminCommand::Restore { backup, rt } => {
             let key = match &rt.signing_key {
-                Some(p) => Some(paraaf_runtime::checkpoint::Key::read(p)?),
+                Some(p) => Some(paraaf_runtime::checkpoint::Key::read_signing(p)?),
                 None if rt.has_checkpoints() => {
                     return Err(format!(
                         "{} has signed checkpoints in {}: a restore needs the signing key (--signing-key or PARAAF_SIGNING_KEY) to check the backup and sign what it gives up",
@@ -327,17 +407,91 @@ pub enum AuditCommand {
     /// Needs `--signing-key`; refused while `paraaf serve` writes the database.
     Checkpoint {
         /// Sign the log as it is, also events no checkpoint covers yet: for a database
-        /// that only now starts using checkpoints (you vouch for its history).
-        #[arg(long)]
+        /// that only now starts using checkpoints, or events a writer refused as not its
+        /// own (you vouch for them). Needs --reason, which is signed into the checkpoint
+        /// and shown by `audit verify`.
+        ///
+        /// Example: paraaf audit checkpoint --adopt --reason "checkpoints start today (ticket 4411)"
+        #[arg(long, requires = "reason")]
         adopt: bool,
+        /// Why you vouch for the adopted events (who checked them, a ticket).
+        #[arg(long, requires = "adopt")]
+        reason: Option<String>,
+        #[command(flatten)]
+        rt: RuntimeArgs,
+    },
+    /// Anchor the checkpoint head outside the machine now: an RFC 3161 time-stamp
+    /// authority stamps it (--tsa-url, --tsa-trust) and/or it is appended to the witness
+    /// file (--witness). `paraaf serve` does this by itself; run this from cron when only
+    /// the command line writes. Exit 1 when an anchor could not be made (try again).
+    ///
+    /// Example:
+    ///   paraaf audit anchor --db aalst.db --public-key checkpoint.key.pub \
+    ///     --tsa-url https://tsa.example.be --tsa-trust tsa-root.pem --witness /mnt/witness/aalst
+    Anchor {
+        /// The public key the checkpoint file is signed with (default: --signing-key's).
+        #[arg(long)]
+        public_key: Option<PathBuf>,
         #[command(flatten)]
         rt: RuntimeArgs,
     },
 }
 
+/// `paraaf audit anchor`.
+fn anchor_now(public_key: Option<PathBuf>, rt: RuntimeArgs) -> Result<ExitCode, String> {
+    let config = rt.anchor_config()?;
+    if !config.is_active() {
+        return Err("nothing to anchor with: give --tsa-url and --tsa-trust (PARAAF_TSA_URL, PARAAF_TSA_TRUST) and/or --witness (PARAAF_WITNESS)".into());
+    }
+    let key = match (&public_key, &rt.signing_key) {
+        (Some(p), _) | (None, Some(p)) => paraaf_runtime::checkpoint::Key::read(p)?,
+        (None, None) => {
+            return Err("the checkpoint head is read from the signed checkpoint file: give --public-key (or --signing-key)".into());
+        }
+    };
+    let chain = paraaf_runtime::checkpoint::read_chain(&rt.checkpoint_file(), &key)?;
+    let Some(head) = paraaf_runtime::anchor::Anchor::head(&chain) else {
+        return Err(format!(
+            "{} holds no signed checkpoint yet: nothing to anchor",
+            rt.checkpoint_file().display()
+        ));
+    };
+    let out = paraaf_runtime::anchor::anchor(&config, head);
+    if let Some(a) = &out.anchor {
+        if let Some(s) = &out.stamped {
+            println!(
+                "event {} (checkpoint line {}) stamped {} by {}, kept in {}",
+                a.seq,
+                a.lines,
+                s.time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                s.tsa,
+                config.file.display()
+            );
+        }
+        if out.witnessed
+            && let Some(w) = &config.witness
+        {
+            println!(
+                "event {} (checkpoint line {}) written to the witness {}",
+                a.seq,
+                a.lines,
+                w.display()
+            );
+        }
+    }
+    match out.pending {
+        Some(why) => {
+            eprintln!("error: not anchored: {why}");
+            Ok(ExitCode::from(1))
+        }
+        None => Ok(ExitCode::SUCCESS),
+    }
+}
+
 pub fn audit(cmd: AuditCommand) -> Result<ExitCode, String> {
-    use paraaf_runtime::checkpoint::{Key, read_file};
+    use paraaf_runtime::checkpoint::{Key, read_chain};
     match cmd {
+        AuditCommand::Anchor { public_key, rt } => anchor_now(public_key, rt),
         AuditCommand::Verify { public_key, rt } => {
             let store = paraaf_runtime::store::Store::open(&rt.db)
                 .map_err(|e| format!("{}: {e}", rt.db.display()))?;
@@ -353,16 +507,17 @@ pub fn audit(cmd: AuditCommand) -> Result<ExitCode, String> {
                 );
                 return Ok(ExitCode::from(1));
             }
-            let checkpoints = match &key {
-                Some(k) => match read_file(&rt.checkpoint_file(), k) {
-                    Ok(list) => list,
+            let chain = match &key {
+                Some(k) => match read_chain(&rt.checkpoint_file(), k) {
+                    Ok(chain) => chain,
                     Err(why) => {
                         println!("FAILED: {why}");
                         return Ok(ExitCode::from(1));
                     }
                 },
-                None => Vec::new(),
+                None => Default::default(),
             };
+            let checkpoints = chain.list.clone();
             match store.verify(&checkpoints) {
                 Ok(v) => {
                     let runtime = rt.open_replaying()?;
@@ -407,6 +562,52 @@ pub fn audit(cmd: AuditCommand) -> Result<ExitCode, String> {
                         );
                         return Ok(ExitCode::from(1));
                     }
+                    // The newest anchored head (a TSA's stamp, the witness file): a log or
+                    // a checkpoint file shorter than it was rolled back.
+                    let anchored = match paraaf_runtime::anchor::newest(&rt.anchor_config()?) {
+                        Err(why) => {
+                            println!("FAILED: {why}");
+                            return Ok(ExitCode::from(1));
+                        }
+                        Ok(None) => None,
+                        Ok(Some(newest)) => {
+                            let seq = newest.anchor.seq;
+                            let hash = store
+                                .hash_prefixes(seq, seq)
+                                .ok()
+                                .map(|(_, h)| h)
+                                .filter(|h| !h.is_empty());
+                            if let Err(why) = paraaf_runtime::anchor::check(
+                                &newest,
+                                v.events,
+                                hash.as_deref(),
+                                chain.lines,
+                            ) {
+                                println!("FAILED: {why}");
+                                return Ok(ExitCode::from(1));
+                            }
+                            Some(newest.describe())
+                        }
+                    };
+                    if let Some(torn) = &chain.torn {
+                        println!("note: {torn}");
+                    }
+                    if chain.legacy > 0 {
+                        println!(
+                            "note: the first {} lines of {} are of the older format (not numbered), sealed by the numbered line after them",
+                            chain.legacy,
+                            rt.checkpoint_file().display()
+                        );
+                    }
+                    for a in &chain.adoptions {
+                        println!(
+                            "note: events {}–{} were adopted on {} without a writer's signature: {}",
+                            a.from,
+                            a.seq,
+                            a.at,
+                            crate::cli::terminal::escape(a.adopted.as_deref().unwrap_or(""))
+                        );
+                    }
                     for r in paraaf_runtime::checkpoint::restores(&rt.checkpoint_file()) {
                         println!(
                             "note: restored from a backup at event {} on {}: events {}–{} of the earlier log were given up",
@@ -428,18 +629,23 @@ pub fn audit(cmd: AuditCommand) -> Result<ExitCode, String> {
                             rt.checkpoint_file().display()
                         ),
                         (true, Some(cp)) => println!(
-                            "ok: {} events, head {}; {} signed checkpoints, the last at event {} ({}){}",
+                            "ok: {} events, head {}; {} signed checkpoints, the last at event {} ({}); checkpoint chain: line {}, {}{}",
                             v.events,
                             v.head,
                             checkpoints.len(),
                             cp.seq,
                             cp.at,
+                            chain.lines,
+                            chain.head,
                             if cp.seq < v.events {
                                 format!("; events {}–{} are not signed yet", cp.seq + 1, v.events)
                             } else {
                                 String::new()
                             }
                         ),
+                    }
+                    if let Some(line) = anchored {
+                        println!("{line}");
                     }
                     Ok(ExitCode::SUCCESS)
                 }
@@ -449,7 +655,7 @@ pub fn audit(cmd: AuditCommand) -> Result<ExitCode, String> {
                 }
             }
         }
-        AuditCommand::Checkpoint { adopt, rt } => {
+        AuditCommand::Checkpoint { adopt, reason, rt } => {
             let Some(key_path) = &rt.signing_key else {
                 return Err(
                     "a checkpoint needs --signing-key (or PARAAF_SIGNING_KEY); create one with `paraaf admin key new FILE`".into(),
@@ -458,9 +664,10 @@ pub fn audit(cmd: AuditCommand) -> Result<ExitCode, String> {
             let mut runtime = if adopt {
                 let mut runtime = rt.open_unchecked()?;
                 if let Err(e) = runtime.adopt_checkpoints(
-                    Key::read(key_path)?,
+                    Key::read_signing(key_path)?,
                     rt.checkpoint_file(),
                     rt.checkpoint_every,
+                    reason.as_deref().unwrap_or_default(),
                 ) {
                     eprintln!("error: {}: {e}", rt.db.display());
                     return Ok(ExitCode::from(

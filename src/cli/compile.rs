@@ -1,7 +1,7 @@
 //! `paraaf compile`
 
 use super::{Color, Format};
-use paraaf_compiler::db::{compiled, project_diagnostics};
+use paraaf_compiler::db::project_diagnostics;
 use paraaf_compiler::load::load;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,7 +26,7 @@ pub struct Args {
 pub fn run(args: Args) -> Result<ExitCode, String> {
     let project = load(&args.path).map_err(|e| e.to_string())?;
     let diags = project_diagnostics(&project.db, project.project);
-    let Some(out) = compiled(&project.db, project.project) else {
+    let Some(out) = project.compiled() else {
         super::check::print(&project, diags, args.format, args.color);
         eprintln!("error: the project has errors; nothing was written");
         return Ok(ExitCode::from(1));
@@ -38,7 +38,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             paraaf_compiler::diagnostics::render_text(diags, |f| project.source(f), false)
         );
     }
-    let json = serde_json::to_string_pretty(out).map_err(|e| format!("cannot serialise: {e}"))?;
+    let json = serde_json::to_string_pretty(&out).map_err(|e| format!("cannot serialise: {e}"))?;
     match &args.output {
         Some(path) => {
             // Write to a temporary file and rename, so a crash never leaves half a file.

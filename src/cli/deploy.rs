@@ -10,11 +10,25 @@ use std::process::ExitCode;
 pub struct Args {
     /// A project folder (compiled now) or a compiled .json file.
     path: PathBuf,
+    /// Say what would happen (the organogram change it brings, every task it moves);
+    /// record nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Why a shielded group may admit more people than in the deployed version (who
+    /// decided it, and when): without it such a version is refused, naming the group and
+    /// whom it would admit; with it the reason is recorded in the log. A group that
+    /// admits fewer people is reported, never refused.
+    ///
+    /// Example: paraaf deploy . --widen-reason "College 2026-12-01: the department head reads social files"
+    #[arg(long)]
+    widen_reason: Option<String>,
     #[command(flatten)]
     rt: RuntimeArgs,
 }
 
 pub fn run(args: Args) -> Result<ExitCode, String> {
+    // The project's organogram file, when deployed from its folder (for the help line).
+    let mut org_file = None;
     let project: CompiledProject = if args.path.is_file()
         && args.path.extension().is_some_and(|e| e == "json")
     {
@@ -28,8 +42,10 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         })?
     } else {
         let loaded = paraaf_compiler::load::load(&args.path).map_err(|e| e.to_string())?;
-        match paraaf_compiler::db::compiled(&loaded.db, loaded.project) {
-            Some(p) => p.clone(),
+        let org = loaded.project.org(&loaded.db);
+        org_file = Some(loaded.root.join(org.name(&loaded.db)));
+        match loaded.compiled() {
+            Some(p) => p,
             None => {
                 let diags = paraaf_compiler::db::project_diagnostics(&loaded.db, loaded.project);
                 print!(
@@ -56,11 +72,98 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     }
     let mut rt = args.rt.open()?;
     let flows = project.flows.len();
-    let version = rt
-        .execute(args.rt.now(), |e| e.deploy(project))
-        .map_err(crate::cli::runtime_args::fail)?;
+    // A project compiled against another organogram than the one in force changes the
+    // organogram too: the engine runs `org deploy`'s checks and moves (see
+    // `Emitter::deploy_reported`).
+    let org_changes = rt
+        .state()
+        .organogram
+        .as_ref()
+        .is_some_and(|o| *o.organogram != project.organogram);
+    // Who leaves a shielded group with this version (reported; the runtime refuses a
+    // widening without a reason itself).
+    let narrowed = rt.state().current().map_or_else(Vec::new, |(_, dep)| {
+        let org = paraaf_runtime::org::OrgIndex::new(&project.organogram);
+        paraaf_compiler::compile::shield::narrowings(
+            &dep.project.groups,
+            &org,
+            &project.groups,
+            &org,
+            &Default::default(),
+        )
+    });
+    let reason = args.widen_reason.as_deref();
+    let mut widened = Vec::new();
+    let result = if args.dry_run {
+        let mut state = rt.state().clone();
+        let mut e = paraaf_runtime::engine::Emitter::new(&mut state, &rt.calendar, args.rt.now());
+        widened = e.widened_by(&project);
+        e.deploy_widening(project, reason)
+    } else {
+        rt.execute(args.rt.now(), |e| {
+            widened = e.widened_by(&project);
+            e.deploy_widening(project, reason)
+        })
+    };
+    let deployed = match result {
+        Ok(d) => d,
+        Err(e) => {
+            let msg = crate::cli::runtime_args::fail(e);
+            if org_changes && let Some(org) = org_file {
+                // The commands to run first, with this project's own files.
+                let db = args.rt.db.display();
+                return Err(format!(
+                    "{msg}\n  for this project: paraaf org deploy {org} --dry-run --db {db}, then without --dry-run (with --plan FILE or --force, as it asks), then paraaf deploy {} --db {db}",
+                    args.path.display(),
+                    org = org.display(),
+                ));
+            }
+            return Err(msg);
+        }
+    };
+    if let Some(report) = &deployed.organogram {
+        super::org::print_deployed(report);
+        println!(
+            "{} organogram version {} (the project's): {} task{} moved",
+            if args.dry_run {
+                "would put in force"
+            } else {
+                "put in force"
+            },
+            report.version,
+            report.moves.len(),
+            if report.moves.len() == 1 { "" } else { "s" },
+        );
+    }
+    for n in &narrowed {
+        println!(
+            "shielded group `{}` narrowed: {} no longer see its files",
+            n.group,
+            n.who()
+        );
+    }
+    for w in &widened {
+        println!(
+            "shielded group `{}` widened ({} {}: {}), because: {}",
+            w.group,
+            w.admits.len(),
+            if w.admits.len() == 1 {
+                "person"
+            } else {
+                "people"
+            },
+            w.admits.join(", "),
+            reason.unwrap_or_default().trim()
+        );
+    }
     println!(
-        "deployed version {version} ({flows} flows) to {}",
+        "{} version {} ({flows} flows) to {}",
+        if args.dry_run {
+            "would deploy"
+        } else {
+            "deployed"
+        },
+        deployed.version,
         args.rt.db.display()
     );
     Ok(ExitCode::SUCCESS)

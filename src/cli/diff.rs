@@ -1,9 +1,11 @@
 //! `paraaf diff BASE HEAD`: who gains or loses sight or signature with a rule change.
 
+use paraaf_compiler::compile::CompiledProject;
 use paraaf_compiler::diagnostics::{
     Finding, render_findings_github, render_findings_sarif, repo_path,
 };
 use paraaf_runtime::impact::{KindImpact, impact};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -24,8 +26,11 @@ pub struct Args {
     #[arg(long, default_value = "text", value_parser = ["text", "json", "markdown", "github", "sarif"])]
     format: String,
     /// Exit 1 when a change of these kinds happens (comma-separated): shielded-widened
-    /// (someone new may see a shielded kind), sight-gained, sight-lost, signer-added,
-    /// signer-removed.
+    /// (someone new may see a kind shielded before, or its `allow` exception is new or
+    /// widened; a new shielded kind is not), sight-gained, sight-lost, signer-added,
+    /// signer-removed, substitute-changed (who takes over when a holder is away),
+    /// escalation-changed (to whom an overdue step goes), refusal-changed (where a
+    /// refusal goes).
     #[arg(long, value_delimiter = ',')]
     fail_on: Vec<String>,
 }
@@ -43,11 +48,95 @@ fn compiled(dir: &Path) -> Result<paraaf_compiler::compile::CompiledProject, Str
         })
 }
 
-fn list(s: &std::collections::BTreeSet<String>) -> String {
-    if s.is_empty() {
-        "—".to_string()
+/// `people` grouped by their unit, with counts and the first few of each ("financien
+/// (2): griet-vermeulen, ruben-nowak; aankoop (12): an-peeters, … and 9 more").
+fn by_unit(people: &BTreeSet<String>, units: &BTreeMap<String, String>) -> String {
+    if people.is_empty() {
+        return "—".to_string();
+    }
+    let mut groups: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for p in people {
+        groups
+            .entry(units.get(p).map_or("(no unit)", String::as_str))
+            .or_default()
+            .push(p);
+    }
+    let mut groups: Vec<(&str, Vec<&str>)> = groups.into_iter().collect();
+    groups.sort_by_key(|(_, v)| std::cmp::Reverse(v.len()));
+    let shown: Vec<String> = groups
+        .iter()
+        .take(6)
+        .map(|(u, v)| {
+            let first: Vec<&str> = v.iter().take(3).copied().collect();
+            let more = if v.len() > 3 {
+                format!(" and {} more", v.len() - 3)
+            } else {
+                String::new()
+            };
+            format!("{u} ({}): {}{more}", v.len(), first.join(", "))
+        })
+        .collect();
+    let rest = groups.len().saturating_sub(6);
+    if rest > 0 {
+        format!("{}; and {rest} more units", shown.join("; "))
     } else {
-        s.iter().cloned().collect::<Vec<_>>().join(", ")
+        shown.join("; ")
+    }
+}
+
+/// The unit of each person (their first position's).
+fn units_of(project: &CompiledProject) -> BTreeMap<String, String> {
+    project
+        .organogram
+        .people
+        .iter()
+        .filter_map(|p| {
+            let unit = match p.positions.first()? {
+                paraaf_compiler::compile::model::OrgPosition::Function { unit, .. } => unit.clone(),
+                paraaf_compiler::compile::model::OrgPosition::Mandate { .. } => {
+                    "college".to_string()
+                }
+            };
+            Some((p.id.clone(), unit))
+        })
+        .collect()
+}
+
+/// One line per change: the region, what, and for whom.
+fn change_lines(k: &KindImpact, units: &BTreeMap<String, String>) -> Vec<(String, String)> {
+    k.changes
+        .iter()
+        .map(|c| {
+            let on = if c.region.is_empty() {
+                "every document".to_string()
+            } else {
+                c.region.clone()
+            };
+            let who = if c.people.is_empty() {
+                String::new()
+            } else {
+                format!("{}: ", by_unit(&c.people, units))
+            };
+            (c.change.clone(), format!("{on}: {who}{}", c.what))
+        })
+        .collect()
+}
+
+/// The kind's label: new, removed, shielded.
+fn label(k: &KindImpact) -> String {
+    let mut l = Vec::new();
+    match k.status.as_str() {
+        "new" => l.push("new kind"),
+        "removed" => l.push("removed kind"),
+        _ => {}
+    }
+    if k.shielded {
+        l.push("shielded");
+    }
+    if l.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", l.join(", "))
     }
 }
 
@@ -73,36 +162,87 @@ const CHANGE_RULES: &[(&str, &str)] = &[
         "signer-removed",
         "Someone is no longer asked to sign documents they signed before",
     ),
+    (
+        "substitute-changed",
+        "Someone else takes over a step when its holder is away",
+    ),
+    (
+        "escalation-changed",
+        "An overdue step escalates to someone else",
+    ),
+    ("refusal-changed", "A refusal goes somewhere else"),
 ];
 
 /// Whether `k` shows a change of kind `what`.
 fn kind_hits(k: &KindImpact, what: &str) -> bool {
-    match what {
-        "shielded-widened" => k.shielded && !k.sight_gained.is_empty(),
-        "sight-gained" => !k.sight_gained.is_empty(),
-        "sight-lost" => !k.sight_lost.is_empty(),
-        "signer-added" => !k.signers_added.is_empty(),
-        "signer-removed" => !k.signers_removed.is_empty(),
-        _ => false,
+    k.hits(what)
+}
+
+/// The `.paraaf` files under `dir`, relative to it.
+fn sources(dir: &Path, rel: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir.join(rel)) else {
+        return;
+    };
+    let mut entries: Vec<_> = entries.flatten().collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let r = rel.join(e.file_name());
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            sources(dir, &r, out);
+        } else if r.extension().is_some_and(|x| x == "paraaf") {
+            out.push(r);
+        }
     }
 }
 
-/// One finding per kind of change in each changed document kind, on the line of the
-/// head's flow for that kind (`paraaf.toml` when the kind has no flow any more).
+/// The first line of `file` (relative to the project) that differs between the base and
+/// the head, if any.
+fn first_changed_line(base_dir: &Path, head_dir: &Path, file: &Path) -> Option<usize> {
+    let head = std::fs::read_to_string(head_dir.join(file)).ok()?;
+    let base = std::fs::read_to_string(base_dir.join(file)).unwrap_or_default();
+    let (mut h, mut b) = (head.lines(), base.lines());
+    let mut n = 0;
+    loop {
+        n += 1;
+        match (h.next(), b.next()) {
+            (None, None) => return None,
+            (Some(x), Some(y)) if x == y => continue,
+            // Lines removed at the end: the last line of the head.
+            (None, Some(_)) => return Some((n - 1).max(1)),
+            _ => return Some(n),
+        }
+    }
+}
+
+/// One finding per kind of change in each changed document kind, on the first changed
+/// line (of the kind's flow's file when it changed, else of the first changed file),
+/// else on the line of the head's flow for the kind (`paraaf.toml` when it has none).
 fn findings(
     changed: &[&KindImpact],
+    base_dir: &Path,
     head_dir: &Path,
     prefix: &str,
     fail_on: &[String],
+    units: &BTreeMap<String, String>,
 ) -> Result<Vec<Finding>, String> {
     let loaded = paraaf_compiler::load::load(head_dir).map_err(|e| e.to_string())?;
     let index = paraaf_compiler::db::index(&loaded.db, loaded.project);
+    let mut files = Vec::new();
+    sources(head_dir, Path::new(""), &mut files);
     let place = |kind: &str| -> (String, usize) {
         let flow = index
             .flows
             .values()
             .flatten()
             .find(|f| f.def.kind.text == kind);
+        let flow_file = flow.map(|f| PathBuf::from(&f.file));
+        let changed = flow_file
+            .iter()
+            .chain(files.iter())
+            .find_map(|f| Some((f.clone(), first_changed_line(base_dir, head_dir, f)?)));
+        if let Some((file, line)) = changed {
+            return (repo_path(prefix, &file.to_string_lossy()), line);
+        }
         match flow {
             Some(f) => {
                 let line = loaded.source(&f.file).map_or(1, |t| {
@@ -119,19 +259,34 @@ fn findings(
     let mut out = Vec::new();
     for k in changed {
         let (file, line) = place(&k.kind);
+        let lines = change_lines(k, units);
         for (rule, _) in CHANGE_RULES {
             if !kind_hits(k, rule) {
                 continue;
             }
-            let who = match *rule {
-                "shielded-widened" | "sight-gained" => &k.sight_gained,
-                "sight-lost" => &k.sight_lost,
-                "signer-added" => &k.signers_added,
-                _ => &k.signers_removed,
+            let rule_of = if *rule == "shielded-widened" {
+                "sight-gained"
+            } else {
+                rule
             };
-            let mut message = format!("{}: {}", k.kind, list(who));
-            for e in &k.examples {
-                message.push_str(&format!("\ne.g. {e}"));
+            let mut message = format!("{}{}", k.kind, label(k));
+            if *rule == "shielded-widened"
+                && let Some(f) = &k.allow_widened
+            {
+                message.push_str(&format!(
+                    "\nthe person in `{f}` may now be admitted (a new or widened `allow {f}`)"
+                ));
+            }
+            let mine: Vec<&String> = lines
+                .iter()
+                .filter(|(r, _)| r == rule_of)
+                .map(|(_, l)| l)
+                .collect();
+            for l in mine.iter().take(8) {
+                message.push_str(&format!("\n{l}"));
+            }
+            if mine.len() > 8 {
+                message.push_str(&format!("\n… and {} more changes", mine.len() - 8));
             }
             out.push(Finding {
                 rule: (*rule).to_string(),
@@ -176,9 +331,19 @@ fn side(
             .output()
             .map_err(|e| format!("{arg} is not a folder, and git cannot run: {e}"))?;
         if !out.status.success() {
+            let why = String::from_utf8_lossy(&out.stderr).trim().to_string();
+            let why = if why.is_empty() {
+                format!(
+                    "this repository has no commit `{rev}`.\nhelp: a shallow clone has only \
+                     the commit it checked out: fetch the base first (`git fetch --no-tags \
+                     origin +refs/heads/main:refs/remotes/origin/main` for a base branch \
+                     `main`), or check out with `fetch-depth: 0` (see docs/ci.md)"
+                )
+            } else {
+                why
+            };
             return Err(format!(
-                "{arg} is neither a folder nor a git revision: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
+                "{arg} is neither a folder nor a git revision: {why}"
             ));
         }
         Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_string())
@@ -233,6 +398,8 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     let base = compiled(&base_dir)?;
     let head = compiled(&head_dir)?;
     let kinds = impact(&base, &head);
+    let mut units = units_of(&base);
+    units.extend(units_of(&head));
     let changed: Vec<&KindImpact> = kinds.iter().filter(|k| k.changed()).collect();
     match args.format.as_str() {
         "json" => println!(
@@ -240,7 +407,14 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             serde_json::to_string_pretty(&kinds).map_err(|e| e.to_string())?
         ),
         "github" | "sarif" => {
-            let findings = findings(&changed, &head_dir, &head_path, &args.fail_on)?;
+            let findings = findings(
+                &changed,
+                &base_dir,
+                &head_dir,
+                &head_path,
+                &args.fail_on,
+                &units,
+            )?;
             if args.format == "github" {
                 print!("{}", render_findings_github(&findings));
             } else {
@@ -258,47 +432,47 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                     kinds.len()
                 );
             } else {
-                println!(
-                    "| kind | may now see | may no longer see | now signs | no longer signs |"
-                );
-                println!("|---|---|---|---|---|");
                 for k in &changed {
-                    println!(
-                        "| {}{} | {} | {} | {} | {} |",
-                        k.kind,
-                        if k.shielded { " 🔒 **shielded**" } else { "" },
-                        list(&k.sight_gained),
-                        list(&k.sight_lost),
-                        list(&k.signers_added),
-                        list(&k.signers_removed)
-                    );
-                }
-                println!();
-                for k in &changed {
-                    for e in &k.examples {
-                        println!("- {e}");
+                    println!("#### {}{}\n", k.kind, label(k));
+                    if let Some(f) = &k.allow_widened {
+                        println!(
+                            "- **shielded-widened**: a new or widened `allow {f}`: the person in `{f}` may be admitted"
+                        );
                     }
+                    for (rule, line) in change_lines(k, &units) {
+                        println!("- **{rule}** {line}");
+                    }
+                    println!();
                 }
             }
         }
         _ => {
             for k in &kinds {
+                let how = if k.exhaustive {
+                    "every combination of regions"
+                } else {
+                    "every pair of fields' regions"
+                };
                 if !k.changed() {
-                    println!("{:<24} unchanged ({} documents compared)", k.kind, k.cases);
+                    println!(
+                        "{:<24} unchanged ({} documents compared, {how})",
+                        k.kind, k.cases
+                    );
                     continue;
                 }
                 println!(
-                    "{:<24} {}changed ({} documents compared)",
+                    "{}{} changed ({} documents compared, {how})",
                     k.kind,
-                    if k.shielded { "SHIELDED, " } else { "" },
+                    label(k),
                     k.cases
                 );
-                println!("  may now see:        {}", list(&k.sight_gained));
-                println!("  may no longer see:  {}", list(&k.sight_lost));
-                println!("  now signs:          {}", list(&k.signers_added));
-                println!("  no longer signs:    {}", list(&k.signers_removed));
-                for e in &k.examples {
-                    println!("  e.g. {e}");
+                if let Some(f) = &k.allow_widened {
+                    println!(
+                        "  shielded-widened: a new or widened `allow {f}`: the person in `{f}` may be admitted"
+                    );
+                }
+                for (rule, line) in change_lines(k, &units) {
+                    println!("  {rule}: {line}");
                 }
             }
         }

@@ -137,11 +137,19 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             runtime
                 .lock_writer(&format!("paraaf (process {})", std::process::id()))
                 .map_err(crate::cli::runtime_args::fail)?;
-            if let Some(media_type) = paraaf_runtime::contents::media_type_of(&bytes) {
-                paraaf_runtime::contents::put(&rt.db, &uploader, media_type, &bytes)
-                    .map_err(crate::cli::runtime_args::fail)?;
-            }
-            match runtime.execute(rt.now(), |e| e.submit(sub)) {
+            // Written in the submission's transaction: a refused one keeps nothing.
+            // Content that is neither a PDF nor text is recorded by its hash only.
+            let staged = match paraaf_runtime::contents::media_type_of(&bytes) {
+                Some(_) => Some(
+                    paraaf_runtime::contents::stage(&uploader, bytes)
+                        .map_err(crate::cli::runtime_args::fail)?,
+                ),
+                None => None,
+            };
+            match runtime.execute(rt.now(), |e| {
+                e.contents.extend(staged);
+                e.submit(sub)
+            }) {
                 Ok(id) => {
                     let d = &runtime.state().documents[&id];
                     say!("{id}");
@@ -206,6 +214,14 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                     d.uploader,
                     d.submitted_at.format("%Y-%m-%d %H:%M")
                 );
+                // The document's fields, as the approver sees them (a finance flag too).
+                for (name, value) in &d.fields {
+                    match value {
+                        serde_json::Value::Null => {}
+                        serde_json::Value::String(s) => say!("  {name}: {s}"),
+                        other => say!("  {name}: {other}"),
+                    }
+                }
                 for t in &d.tasks {
                     let who = match &t.decided_by {
                         Some((by, Some(for_whom))) => format!("{by} for {for_whom}"),

@@ -1,9 +1,9 @@
 //! `paraaf finance ...`: invoice matching, withholding check, payment proposal.
 
 use super::runtime_args::RuntimeArgs;
-use paraaf_runtime::engine::Submission;
+use paraaf_runtime::engine::{RuntimeError, Submission};
 use paraaf_runtime::finance::debts::{Debts, FileDebts, HttpDebts};
-use paraaf_runtime::finance::{self, orders, ubl};
+use paraaf_runtime::finance::{self, imports, orders, ubl};
 use rust_decimal::Decimal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -67,9 +67,21 @@ pub enum Command {
         /// Retries after a failed debts request.
         #[arg(long, default_value_t = 2)]
         retries: u32,
-        /// Folder for proposal.csv and proposal.json.
+        /// Folder for proposal.csv and proposal.json (and pain.001.xml with --accounts).
         #[arg(short, long, default_value = "proposal")]
         output: PathBuf,
+        /// The city's and the agencies' bank accounts (JSON: `debtor` and `agencies`, each
+        /// with name, iban, bic; agencies with the reference of their transfers): then a
+        /// SEPA credit-transfer file pain.001.xml (ISO 20022 pain.001.001.09) is written
+        /// for the proposed payments: the supplier's part to the invoice's IBAN, each
+        /// withheld amount to its agency.
+        #[arg(long)]
+        accounts: Option<PathBuf>,
+        /// A supplier's new account, confirmed by a person with the supplier:
+        /// `KBO=IBAN` (repeatable). Without it, an invoice asking for another account
+        /// than the supplier was paid on before is blocked.
+        #[arg(long = "confirm-account", value_name = "KBO=IBAN")]
+        confirm_account: Vec<String>,
         #[command(flatten)]
         rt: RuntimeArgs,
     },
@@ -100,6 +112,8 @@ fn pay(
     timeout: u64,
     retries: u32,
     output: PathBuf,
+    accounts: Option<PathBuf>,
+    confirm_account: Vec<String>,
     rt: RuntimeArgs,
 ) -> Result<ExitCode, String> {
     use paraaf_runtime::engine::{Status, TaskStatus};
@@ -113,16 +127,21 @@ fn pay(
     };
     let debts: Box<dyn Debts> = match (debts_file, debts_url) {
         (Some(f), _) => Box::new(FileDebts::open(&f)?),
-        (None, Some(url)) => Box::new(HttpDebts {
-            endpoint: url,
-            timeout: std::time::Duration::from_secs(timeout),
+        (None, Some(url)) => Box::new(HttpDebts::new(
+            url,
+            std::time::Duration::from_secs(timeout),
             retries,
-        }),
+        )),
         (None, None) => return Err(
             "give --debts-file or --debts-url: payments are never proposed without the debts check"
                 .into(),
         ),
     };
+    let agencies: Vec<String> = compiled.agencies.iter().map(|a| a.name.clone()).collect();
+    // Every account is checked before anything is recorded.
+    let accounts = accounts
+        .map(|f| finance::sepa::Accounts::open(&f, &agencies))
+        .transpose()?;
     ensure_writable(&output)?;
     let mut runtime = rt.open()?;
     let state = runtime.state();
@@ -131,14 +150,43 @@ fn pay(
     let mut orders = Vec::new();
     let mut matches = Vec::new();
     let mut pending = Vec::new();
+    // Credit notes waiting for their invoice's payment, by the invoice's id.
+    let mut credit_notes: std::collections::BTreeMap<String, Vec<(String, ubl::Invoice)>> =
+        Default::default();
+    for (id, imported) in state.invoices.iter().filter(|(_, i)| i.paid.is_none()) {
+        if let Ok(record) = serde_json::from_value::<imports::Imported>(imported.invoice.clone())
+            && let Some(invoice) = record.credit_for
+        {
+            credit_notes
+                .entry(invoice)
+                .or_default()
+                .push((id.clone(), record.invoice));
+        }
+    }
+    let mut set_off: Vec<Vec<(String, ubl::Invoice)>> = Vec::new();
     for (id, imported) in state.invoices.iter().filter(|(_, i)| i.paid.is_none()) {
         let Some(doc) = imported.doc.as_ref().and_then(|d| state.documents.get(d)) else {
             continue;
         };
-        let inv: ubl::Invoice =
+        let record: imports::Imported =
             serde_json::from_value(imported.invoice.clone()).map_err(|e| e.to_string())?;
+        let inv = record.invoice;
         match doc.status {
-            Status::Completed => {}
+            // A flag (over- or partial invoicing) stops the payment until a person
+            // decided on it: the approval document must have shown it to the approver.
+            Status::Completed => {
+                if let Some(flag) = record
+                    .flags
+                    .iter()
+                    .find(|f| !doc.fields.values().any(|v| v.as_str() == Some(f.as_str())))
+                {
+                    pending.push(format!(
+                        "{} {} ({}): flagged ({flag}), but its approval document does not show it: not paid; a person decides (give the document a field the rule fills with invoice.flag)",
+                        doc.id, inv.number, inv.supplier_name
+                    ));
+                    continue;
+                }
+            }
             Status::InProgress => {
                 let step = doc
                     .tasks
@@ -174,8 +222,12 @@ fn pay(
             purchase_order: Some(po.reference.clone()),
             ..Default::default()
         });
+        // The credit notes for this invoice are set off in its payment.
+        let credits = credit_notes.remove(id).unwrap_or_default();
+        let notes: Vec<ubl::Invoice> = credits.iter().map(|(_, c)| c.clone()).collect();
         ids.push(id.clone());
-        invoices.push(inv);
+        invoices.push(finance::set_off(&inv, &notes));
+        set_off.push(credits);
         orders.push(po);
     }
     let day = date.format("%Y-%m-%d").to_string();
@@ -205,7 +257,38 @@ fn pay(
                 .or_default() += amount;
         }
     }
-    let payments = finance::propose_payments_after(
+    // The account each supplier was last paid on: another one waits for a person.
+    let mut known = finance::KnownAccounts::new();
+    let mut paid: Vec<(&chrono::NaiveDate, &serde_json::Value)> = state
+        .invoices
+        .values()
+        .filter_map(|i| i.paid.as_ref().map(|(d, p)| (d, p)))
+        .collect();
+    paid.sort_by_key(|(d, _)| **d);
+    for (d, p) in paid {
+        if let (Some(s), Some(iban)) = (
+            p.get("supplier").and_then(|v| v.as_str()),
+            p.get("iban").and_then(|v| v.as_str()),
+        ) {
+            known.insert(s.to_string(), (iban.to_string(), d.to_string()));
+        }
+    }
+    for c in &confirm_account {
+        let Some((kbo, iban)) = c.split_once('=') else {
+            return Err(format!("--confirm-account {c}: write KBO=IBAN"));
+        };
+        let iban = finance::sepa::normalise_iban(iban);
+        if !finance::sepa::iban_valid(&iban) {
+            return Err(format!(
+                "--confirm-account {c}: `{iban}` fails its check digits"
+            ));
+        }
+        known.insert(
+            kbo.trim().to_string(),
+            (iban, format!("{day}, confirmed by a person")),
+        );
+    }
+    let mut payments = finance::propose_payments_known(
         &compiled,
         &invoices,
         &matches,
@@ -213,7 +296,11 @@ fn pay(
         debts.as_ref(),
         &day,
         earlier,
+        &mut known,
     );
+    for (p, credits) in payments.iter_mut().zip(&set_off) {
+        p.set_off = credits.iter().map(|(_, c)| c.number.clone()).collect();
+    }
     runtime
         .execute(rt.now(), |e| {
             for (id, p) in ids.iter().zip(&payments) {
@@ -242,6 +329,19 @@ fn pay(
                     e.propose_payment(id, date, proposal)?;
                 }
             }
+            // A credit note set off in a proposed payment is done with (once).
+            for ((p, credits), id) in payments.iter().zip(&set_off).zip(&ids) {
+                if p.blocked.is_some() {
+                    continue;
+                }
+                for (note, _) in credits {
+                    e.propose_payment(
+                        note,
+                        date,
+                        serde_json::json!({"set_off_against": p.invoice, "invoice_id": id}),
+                    )?;
+                }
+            }
             Ok(())
         })
         .map_err(|e| {
@@ -250,7 +350,23 @@ fn pay(
                 crate::cli::runtime_args::fail(e)
             )
         })?;
-    let agencies: Vec<String> = compiled.agencies.iter().map(|a| a.name.clone()).collect();
+    if let Some(accounts) = &accounts {
+        let (transfers, by_hand) = finance::sepa::transfers(&payments, accounts);
+        let created = rt.now().format("%Y-%m-%dT%H:%M:%S").to_string();
+        write_atomic(
+            &output.join("pain.001.xml"),
+            &finance::sepa::pain001(&accounts.debtor, &day, &created, &transfers),
+        )?;
+        let total: Decimal = transfers.iter().map(|t| t.amount).sum();
+        println!(
+            "wrote {}: {} transfers, {total} EUR",
+            output.join("pain.001.xml").display(),
+            transfers.len()
+        );
+        for i in by_hand {
+            println!("not in the SEPA file: {i} has no IBAN on the invoice; pay it by hand");
+        }
+    }
     write_atomic(
         &output.join("proposal.csv"),
         &proposal_csv(&agencies, &payments)?,
@@ -271,6 +387,33 @@ fn pay(
     );
     println!("wrote {}", output.join("proposal.csv").display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Progress on standard error for a long step (`len` 0: a spinner), only on a terminal:
+/// a log or a pipe gets only the summary lines.
+fn progress(len: u64, what: &'static str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = if len == 0 {
+        indicatif::ProgressBar::new_spinner()
+    } else {
+        indicatif::ProgressBar::new(len)
+    };
+    let style = if len == 0 {
+        indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+    } else {
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta} left)")
+    };
+    if let Ok(style) = style {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(what);
+    if len == 0 {
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    }
+    bar
 }
 
 /// The proposal for the accounting package, through a CSV writer.
@@ -370,9 +513,20 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             timeout,
             retries,
             output,
+            accounts,
+            confirm_account,
             rt,
         } => pay(
-            project, date, debts_file, debts_url, timeout, retries, output, rt,
+            project,
+            date,
+            debts_file,
+            debts_url,
+            timeout,
+            retries,
+            output,
+            accounts,
+            confirm_account,
+            rt,
         ),
         Command::Run {
             project,
@@ -402,19 +556,22 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             files.sort();
             let mut parsed = Vec::new();
             let mut rejected: Vec<String> = Vec::new();
+            let bar = progress(files.len() as u64, "reading invoices");
             for f in &files {
+                bar.inc(1);
                 let name = f
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
                 match std::fs::read(f) {
                     Ok(bytes) => match ubl::parse(&name, &bytes) {
-                        Ok(i) => parsed.push(i),
+                        Ok(i) => parsed.push((i, paraaf_runtime::sha256_hex(&bytes))),
                         Err(e) => rejected.push(e.to_string()),
                     },
                     Err(e) => rejected.push(format!("{name}: (file): cannot read: {e}")),
                 }
             }
+            bar.finish_and_clear();
             let orders_text = std::fs::read_to_string(&orders)
                 .map_err(|e| format!("cannot read {}: {e}", orders.display()))?;
             let read = if orders.extension().is_some_and(|e| e == "json") {
@@ -444,46 +601,55 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             ensure_writable(&output)?;
 
             let mut runtime = rt.open()?;
-            // An invoice is identified by seller, number and issue date: one seen before
-            // (in this database) is not imported again.
-            let identity = |inv: &ubl::Invoice| {
-                paraaf_runtime::sha256_hex(
-                    format!("invoice|{}|{}|{}", inv.supplier, inv.number, inv.issue_date)
-                        .as_bytes(),
-                )
-            };
-            let known: std::collections::BTreeSet<String> =
-                runtime.state().invoices.keys().cloned().collect();
-            // The same invoice twice (in the database, or twice in this folder): once.
-            let mut fresh = std::collections::BTreeSet::new();
-            let (parsed, again): (Vec<ubl::Invoice>, Vec<ubl::Invoice>) = parsed
-                .into_iter()
-                .partition(|i| !known.contains(&identity(i)) && fresh.insert(identity(i)));
-            let earlier: std::collections::BTreeSet<(String, String)> = runtime
-                .state()
-                .invoices
-                .values()
-                .filter_map(|i| {
-                    Some((
-                        i.invoice.get("supplier")?.as_str()?.to_string(),
-                        i.invoice.get("number")?.as_str()?.to_string(),
-                    ))
-                })
-                .collect();
-            let matches =
-                finance::match_invoices_after(&compiled, &parsed, &pos, tolerance, &earlier);
+            // One invoice is one invoice: seller, number without case or separators,
+            // issue date and type. The same file again is not imported again; another
+            // document under the same key goes to the manual queue with both named.
+            let history = imports::History::of(runtime.state());
+            let mut keys = history.clone();
+            let mut fresh = Vec::new();
+            let mut conflicts: Vec<(ubl::Invoice, String, String)> = Vec::new();
+            let mut again = Vec::new();
+            for (inv, sha) in parsed {
+                match imports::seen(&keys, &inv, &sha) {
+                    imports::Seen::Again => again.push(inv),
+                    seen => {
+                        let record = imports::Imported {
+                            invoice: inv.clone(),
+                            content_sha256: sha.clone(),
+                            flags: Vec::new(),
+                            queue: None,
+                            credit_for: None,
+                        };
+                        keys.add(&record, None);
+                        match seen {
+                            imports::Seen::Conflict(why) => conflicts.push((inv, sha, why)),
+                            _ => fresh.push((inv, sha)),
+                        }
+                    }
+                }
+            }
+            let invoices: Vec<ubl::Invoice> = fresh.iter().map(|(i, _)| i.clone()).collect();
+            let spinner = progress(0, "matching to purchase orders");
+            let mut matches =
+                finance::match_invoices_after(&compiled, &invoices, &pos, tolerance, &history);
+            spinner.finish_and_clear();
+            let bar = progress(matches.len() as u64, "starting approval flows");
             let kinds: std::collections::BTreeMap<String, String> = compiled
                 .flows
                 .iter()
                 .map(|f| (f.name.clone(), f.document.clone()))
                 .collect();
+            let by_reference: std::collections::BTreeMap<&str, &orders::PurchaseOrder> =
+                pos.iter().map(|o| (o.reference.as_str(), o)).collect();
             let now = rt.now();
             // One transaction: each invoice and its approval flow (with `--as`).
             let mut started = 0;
             let mut not_started: Vec<String> = Vec::new();
             runtime
                 .execute(now, |e| {
-                    for (m, inv) in matches.iter().zip(&parsed) {
+                    let invalid = |err: serde_json::Error| RuntimeError::Invalid(err.to_string());
+                    for (m, (inv, sha)) in matches.iter().zip(&fresh) {
+                        bar.inc(1);
                         let mut doc = None;
                         if let (Some(person), Some((flow, fields)), None) =
                             (&person, &m.start, &m.queue)
@@ -492,7 +658,7 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                                 kind: kinds.get(flow).cloned().unwrap_or_default(),
                                 uploader: person.clone(),
                                 fields: fields.clone(),
-                                content_sha256: identity(inv),
+                                content_sha256: imports::identity(inv, None),
                                 title: format!("Factuur {} ({})", inv.number, inv.supplier_name),
                                 flow: Some(flow.clone()),
                             };
@@ -508,14 +674,30 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                         }
                         let order = m
                             .purchase_order
-                            .as_ref()
+                            .as_deref()
                             .filter(|_| m.queue.is_none())
-                            .and_then(|r| pos.iter().find(|o| &o.reference == r))
+                            .and_then(|r| by_reference.get(r))
                             .and_then(|o| serde_json::to_value(o).ok());
-                        let invoice = serde_json::to_value(inv).map_err(|e| {
-                            paraaf_runtime::engine::RuntimeError::Invalid(e.to_string())
-                        })?;
-                        e.import_invoice(&identity(inv), doc, invoice, order);
+                        let record = imports::Imported {
+                            invoice: inv.clone(),
+                            content_sha256: sha.clone(),
+                            flags: m.flags.clone(),
+                            queue: m.queue.clone(),
+                            credit_for: m.credits.as_ref().map(|(_, id)| id.clone()),
+                        };
+                        let record = serde_json::to_value(&record).map_err(invalid)?;
+                        e.import_invoice(&imports::identity(inv, None), doc, record, order);
+                    }
+                    for (inv, sha, why) in &conflicts {
+                        let record = imports::Imported {
+                            invoice: inv.clone(),
+                            content_sha256: sha.clone(),
+                            flags: Vec::new(),
+                            queue: Some(("manuele-koppeling".into(), why.clone())),
+                            credit_for: None,
+                        };
+                        let record = serde_json::to_value(&record).map_err(invalid)?;
+                        e.import_invoice(&imports::identity(inv, Some(sha)), None, record, None);
                     }
                     Ok(())
                 })
@@ -525,6 +707,13 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                         crate::cli::runtime_args::fail(e)
                     )
                 })?;
+            bar.finish_and_clear();
+            matches.extend(conflicts.iter().map(|(inv, _, why)| finance::MatchOutcome {
+                invoice: inv.number.clone(),
+                file: inv.file.clone(),
+                queue: Some(("manuele-koppeling".into(), why.clone())),
+                ..Default::default()
+            }));
             write_atomic(
                 &output.join("matches.json"),
                 &serde_json::to_string_pretty(&matches).map_err(|e| e.to_string())?,
@@ -548,18 +737,27 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                     i.file, i.supplier, i.number, i.issue_date
                 );
             }
+            for (_, _, why) in &conflicts {
+                eprintln!("manual queue: {why}");
+            }
             let matched = matches
                 .iter()
                 .filter(|m| m.purchase_order.is_some() && m.queue.is_none())
                 .count();
             let manual = matches.iter().filter(|m| m.queue.is_some()).count();
             let flagged = matches.iter().filter(|m| !m.flags.is_empty()).count();
+            let credits = matches.iter().filter(|m| m.credits.is_some()).count();
             println!(
                 "{} files: {matched} matched, {manual} to the manual queue, {} rejected, {} already imported, {flagged} flagged",
                 files.len(),
                 rejected.len(),
                 again.len()
             );
+            if credits > 0 {
+                println!(
+                    "{credits} credit notes matched to their invoice: set off when it is paid"
+                );
+            }
             println!(
                 "{started} approval flows started; pay the approved invoices with `paraaf finance pay`"
             );

@@ -12,9 +12,11 @@ mod explain;
 mod finance;
 mod fmt;
 mod inbox;
+mod notify;
 mod org;
 mod queue;
 mod runtime_args;
+mod seal;
 mod serve;
 mod terminal;
 mod test_cmd;
@@ -62,7 +64,11 @@ enum Command {
     Lsp,
     /// Deploy a project (or compiled .json) to the runtime database as the next version.
     ///
-    /// Documents in flight keep the version they started on.
+    /// Documents in flight keep the version they started on. A project compiled against
+    /// another organogram than the one in force changes the organogram too, exactly as
+    /// `paraaf org deploy` without a plan would (its checks, moves and report), or is
+    /// refused with the commands to run first; `--dry-run` shows it and records nothing.
+    ///
     /// Example: paraaf deploy examples/aalst --db aalst.db
     Deploy(deploy::Args),
     /// Submit, sign, refuse, comment on and show documents.
@@ -76,8 +82,13 @@ enum Command {
     /// The manual queue: tasks nobody can be asked for, and assigning them.
     #[command(subcommand)]
     Queue(queue::Command),
-    /// Let time pass: start/end absences, send reminders, escalate overdue tasks.
+    /// Let time pass: start/end absences, send reminders, escalate overdue tasks (while
+    /// `paraaf serve` runs, it does this itself at each due moment).
     Tick(audit::TickArgs),
+    /// How a person is told by mail: a daily digest, a mail per event, or nothing.
+    ///
+    /// Example: paraaf notify ruben-van-damme --mail immediate
+    Notify(notify::Args),
     /// The audit log, as far as a person may see it.
     Log(audit::LogArgs),
     /// Maintenance of the runtime database.
@@ -101,21 +112,39 @@ enum Command {
     ///
     /// Example: paraaf diff base/examples/aalst examples/aalst --fail-on shielded-widened
     Diff(diff::Args),
-    /// Why PERSON may (or may not) see DOC, and why they are asked to sign it: the group,
-    /// unit, function and substitution behind the answer, from the same decision code
-    /// the runtime uses. An administrator's tool on the database (like `audit`): it tells
-    /// hidden and missing documents apart, which no read path for signers does.
+    /// Why PERSON may (or may not) see DOC, and why they are asked to sign it: the group
+    /// (or the `allow` exception, by name), unit, function and substitution behind the
+    /// answer, from the same decision code the runtime uses; who is asked now (a holder
+    /// who is away is not), and the tasks PERSON was taken off since, with the recorded
+    /// reason. An administrator's tool on the database (like `audit`): it tells hidden
+    /// and missing documents apart, which no read path for signers does.
     ///
     /// Example: paraaf why d-1 --as jan-desmet
     Why(why::Args),
     /// Serve the signers' web app (under /app) and the HTTP JSON API (bearer token per
     /// person). The web app signs people in through the city's OpenID Connect provider
     /// (--oidc-issuer …) or, for the examples, a development login (--dev-login).
+    /// While it runs it keeps time itself (absences that start or end at midnight in
+    /// Brussels, reminders, escalations) and sends what the outbox holds: mail through
+    /// the city's SMTP server (`[mail]` in the --tokens file) and webhooks to sources
+    /// (`notify_url`); see docs/operations.md.
     ///
     /// Try it: paraaf serve --demo examples/aalst   (then open the printed address)
     ///
     /// Example: paraaf serve --db aalst.db --tokens tokens.toml --oidc-issuer https://login.aalst.be --oidc-client-id paraaf --oidc-client-secret-file /run/secrets/oidc --public-url https://paraaf.aalst.be
     Serve(serve::Args),
+    /// Seal the completed documents that wait for their seal (the server does it by
+    /// itself), list them (`--list`), or export a sealed PDF (`--export DOC --as PERSON
+    /// --out FILE`, through who may see it).
+    ///
+    /// Example: paraaf seal --db aalst.db --config seal.toml
+    Seal(seal::SealArgs),
+    /// Check a sealed PDF: the city's seal (CMS signature, certificate chain to --trust,
+    /// the RFC 3161 time stamp, the signature covering the whole file) and, with --db,
+    /// that the log records this very file. Exit 0 VALID, 1 INVALID.
+    ///
+    /// Example: paraaf verify besluit.pdf --trust trust.pem
+    Verify(seal::VerifyArgs),
 }
 
 /// Output format of diagnostics.
@@ -174,10 +203,13 @@ pub fn run() -> ExitCode {
         Command::Absence(c) => absence::run(c),
         Command::Queue(c) => queue::run(c),
         Command::Tick(a) => audit::tick(a),
+        Command::Notify(a) => notify::run(a),
         Command::Log(a) => audit::log(a),
         Command::Admin(c) => audit::admin(c),
         Command::Audit(c) => audit::audit(c),
         Command::Serve(a) => serve::run(a),
+        Command::Seal(a) => seal::seal(a),
+        Command::Verify(a) => seal::verify(a),
         Command::Finance(c) => finance::run(c),
         Command::Test(a) => test_cmd::run(a),
         Command::Diff(a) => diff::run(a),

@@ -79,6 +79,11 @@ pub enum Command {
         /// Deploy even though deployed flows name what the new organogram lacks.
         #[arg(long)]
         force: bool,
+        /// The HR key of someone who left and really comes back under another name and
+        /// another e-mail address (repeatable). Without it such a key is refused as a
+        /// probable reuse of a leaver's personnel number.
+        #[arg(long, value_name = "KEY")]
+        returning: Vec<String>,
         #[command(flatten)]
         rt: super::runtime_args::RuntimeArgs,
     },
@@ -175,6 +180,20 @@ impl ProjectView {
     fn org_file(&self) -> String {
         let db = &self.loaded.db;
         self.loaded.project.org(db).name(db).clone()
+    }
+
+    /// Who leaves each shielded group of the project (see `diff::shielded_losses`);
+    /// nothing when the project does not compile.
+    fn shielded_losses(
+        &self,
+        d: &paraaf_compiler::org::diff::OrgDiff,
+        old: &paraaf_compiler::org::Organogram,
+        new: &paraaf_compiler::org::Organogram,
+    ) -> Vec<paraaf_compiler::compile::shield::Narrowing> {
+        paraaf_compiler::db::compiled(&self.loaded.db, self.loaded.project)
+            .as_ref()
+            .map(|p| paraaf_compiler::org::diff::shielded_losses(d, p, old, new))
+            .unwrap_or_default()
     }
 
     fn index(&self) -> &paraaf_compiler::resolve::Index {
@@ -294,6 +313,13 @@ fn print_diff(d: &paraaf_compiler::org::diff::OrgDiff, project: Option<&str>) {
         println!(
             "  REUSED   person    {}: was {}, now {} — an id is given to one person only; `org deploy` refuses this",
             r.id, r.was, r.now
+        );
+    }
+    for n in &d.shielded_losses {
+        println!(
+            "  SHIELD   group     {} no longer admits {} (inside before: they lose sight of its files)",
+            n.group,
+            n.who()
         );
     }
     for r in &d.renamed {
@@ -466,6 +492,12 @@ fn print_in_flight(t: &paraaf_runtime::engine::OrgDeployment, db: &std::path::Pa
     for w in &t.shields_widened {
         say!("  shield would widen: {w}");
     }
+    for n in &t.shields_narrowed {
+        say!("  shield would narrow: {n}");
+    }
+    for h in &t.handed_over {
+        say!("  would hand over: {h}");
+    }
     for a in &t.absences_ended {
         say!("  absence would end: {a}");
     }
@@ -481,6 +513,38 @@ fn print_in_flight(t: &paraaf_runtime::engine::OrgDeployment, db: &std::path::Pa
         if t.moves.len() == 1 { "" } else { "s" },
         t.stranded.len()
     );
+}
+
+/// What an organogram deployment did or would do, one line each (`org deploy`, and
+/// `deploy` of a project compiled against another organogram).
+pub(super) fn print_deployed(report: &paraaf_runtime::engine::OrgDeployment) {
+    for w in &report.shields_widened {
+        println!("shield widened: {w}");
+    }
+    for n in &report.shields_narrowed {
+        println!("shield narrowed: {n}");
+    }
+    for h in &report.handed_over {
+        println!("handed over: {h}");
+    }
+    for b in &report.breaks {
+        println!("breaks: {b}");
+    }
+    for m in &report.moves {
+        println!("move: {m}");
+    }
+    for a in &report.absences_ended {
+        println!("absence ended: {a}");
+    }
+    for a in &report.absences_moved {
+        println!("absence moved: {a}");
+    }
+    for r in &report.relabelled {
+        println!("renamed role: {r}");
+    }
+    for w in &report.stranded {
+        println!("without a signer (manual queue): {w}");
+    }
 }
 
 pub fn run(cmd: Command) -> Result<ExitCode, String> {
@@ -524,43 +588,44 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             if let Some(dir) = &project {
                 let view = ProjectView::load(dir)?;
                 d.affected = diff::affected(&d, &before, view.index(), &view.files());
+                d.shielded_losses = view.shielded_losses(&d, &before, &after);
             }
             // The open tasks: a dry run of deploying NEW (with the diff's renames).
-            let in_flight = match (&runtime, tasks) {
-                (Some(r), true) => {
-                    // Exactly what `org deploy` would do: the plan's renames, or none.
-                    let (renames, widen) = match &plan {
-                        Some(p) => {
-                            let plan = read_plan(p)?;
-                            let renames = plan_renames(plan.clone());
-                            let org = paraaf_compiler::compile::org_snapshot(&after);
-                            if !r
-                                .state()
-                                .organogram
-                                .as_ref()
-                                .is_some_and(|o| o.holds(&org, &renames.0))
-                            {
-                                plan_fits_database(&plan, p, r)?;
-                            }
-                            renames
-                        }
-                        None => Default::default(),
-                    };
-                    let mut state = r.state().clone();
-                    let mut em =
-                        paraaf_runtime::engine::Emitter::new(&mut state, &r.calendar, rt.now());
-                    Some(
-                        em.deploy_organogram(
-                            paraaf_compiler::compile::org_snapshot(&after),
-                            renames,
-                            widen,
-                            true,
+            let in_flight =
+                match (&runtime, tasks) {
+                    (Some(r), true) => {
+                        // Exactly what `org deploy` would do: the plan's renames, or none.
+                        let (renames, widen, reassign) =
+                            match &plan {
+                                Some(p) => {
+                                    let plan = read_plan(p)?;
+                                    let (renames, widen) = plan_renames(plan.clone());
+                                    let org = paraaf_compiler::compile::org_snapshot(&after);
+                                    if !r.state().organogram.as_ref().is_some_and(|o| {
+                                        o.holds_with(&org, &renames, &plan.reassign)
+                                    }) {
+                                        plan_fits_database(&plan, p, r)?;
+                                    }
+                                    (renames, widen, plan.reassign)
+                                }
+                                None => Default::default(),
+                            };
+                        let mut state = r.state().clone();
+                        let mut em =
+                            paraaf_runtime::engine::Emitter::new(&mut state, &r.calendar, rt.now());
+                        Some(
+                            em.deploy_organogram_with(
+                                paraaf_compiler::compile::org_snapshot(&after),
+                                renames,
+                                widen,
+                                reassign,
+                                true,
+                            )
+                            .map_err(|e| e.to_string())?,
                         )
-                        .map_err(|e| e.to_string())?,
-                    )
-                }
-                _ => None,
-            };
+                    }
+                    _ => None,
+                };
             if format == "json" {
                 let mut v = serde_json::to_value(&d).map_err(|e| e.to_string())?;
                 if let Some(t) = &in_flight {
@@ -569,6 +634,8 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                         "without_signer": t.stranded,
                         "relabelled": t.relabelled,
                         "shields_widened": t.shields_widened,
+                        "shields_narrowed": t.shields_narrowed,
+                        "handed_over": t.handed_over,
                         "absences_ended": t.absences_ended,
                         "absences_moved": t.absences_moved,
                         "breaks": t.breaks,
@@ -597,6 +664,7 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             let (after, new_toml) = read_org_toml_against(&new, Some(view.org()))?;
             let mut d = diff::diff(view.org(), &after);
             d.affected = diff::affected(&d, view.org(), view.index(), &view.files());
+            d.shielded_losses = view.shielded_losses(&d, view.org(), &after);
             let root = view.loaded.root.clone();
             // The new organogram by its path from the project (read from there by
             // --apply), so the plan means the same in every checkout of the project.
@@ -619,6 +687,8 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                 widen_open = widened.iter().filter(|w| w.redefined).count();
                 text.push_str(&migrate::propose_widen(&widened));
             }
+            text.push_str(&migrate::propose_shrink(&d.shielded_losses));
+            text.push_str(&migrate::propose_reassign(&d));
             let out = file.unwrap_or_else(|| root.join("migration.toml"));
             std::fs::write(&out, &text)
                 .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
@@ -725,6 +795,20 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                     onto_another.join("\n  - ")
                 ));
             }
+            // [reassign]: read as `org deploy` reads it; the files move at `org deploy`.
+            let handover = migrate::reassign_problems(
+                &plan.reassign,
+                &plan.rename,
+                |p| view.org().people.iter().any(|x| x.id == p),
+                |p| new_org.people.iter().any(|x| x.id == p),
+            );
+            if !handover.is_empty() {
+                return Err(format!(
+                    "{}: the plan's [reassign] does not fit; nothing was written:\n  - {}",
+                    plan_path.display(),
+                    handover.join("\n  - ")
+                ));
+            }
             // The result, checked as `paraaf check` would, before anything is written.
             let mut after = view;
             let (rewritten, widened) = try_plan(&mut after, &plan, new_toml.clone());
@@ -807,6 +891,7 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             plan,
             dry_run,
             force,
+            returning,
             rt,
         } => {
             let org = paraaf_compiler::compile::org_snapshot(&read_org(&organogram)?);
@@ -818,6 +903,10 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                 .as_ref()
                 .map(|(plan, _)| plan_renames(plan.clone()))
                 .unwrap_or_default();
+            let reassign = plan
+                .as_ref()
+                .map(|(plan, _)| plan.reassign.clone())
+                .unwrap_or_default();
             let mut runtime = rt.open()?;
             // The plan must be this city's, made against the organogram in force — except
             // when this changes nothing (the same plan again), which is said below.
@@ -826,7 +915,7 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                     .state()
                     .organogram
                     .as_ref()
-                    .is_some_and(|o| o.holds(&org, &renames))
+                    .is_some_and(|o| o.holds_with(&org, &renames, &plan.reassign))
             {
                 plan_fits_database(plan, p, &runtime)?;
             }
@@ -836,12 +925,14 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                 let mut state = runtime.state().clone();
                 let mut em =
                     paraaf_runtime::engine::Emitter::new(&mut state, &runtime.calendar, now);
-                em.deploy_organogram(org, renames, widen, force)
+                em.returning = returning.iter().cloned().collect();
+                em.deploy_organogram_with(org, renames, widen, reassign, force)
                     .map_err(|e| e.to_string())?
             } else {
                 runtime
                     .execute(now, move |e| {
-                        e.deploy_organogram(org, renames, widen, force)
+                        e.returning = returning.iter().cloned().collect();
+                        e.deploy_organogram_with(org, renames, widen, reassign, force)
                     })
                     .map_err(crate::cli::runtime_args::fail)?
             };
@@ -857,27 +948,7 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                 );
                 return Ok(ExitCode::SUCCESS);
             }
-            for w in &report.shields_widened {
-                println!("shield widened: {w}");
-            }
-            for b in &report.breaks {
-                println!("breaks: {b}");
-            }
-            for m in &report.moves {
-                println!("move: {m}");
-            }
-            for a in &report.absences_ended {
-                println!("absence ended: {a}");
-            }
-            for a in &report.absences_moved {
-                println!("absence moved: {a}");
-            }
-            for r in &report.relabelled {
-                println!("renamed role: {r}");
-            }
-            for w in &report.stranded {
-                println!("without a signer (manual queue): {w}");
-            }
+            print_deployed(&report);
             println!(
                 "{} organogram version {}: {} task{} moved, {} absence{} ended",
                 if dry_run { "would deploy" } else { "deployed" },

@@ -10,6 +10,9 @@ pub enum Command {
     ///
     /// A task waits here when its role is vacant, when the person a flow or a document's
     /// person field names has left the organisation, or when a shield kept everyone out.
+    /// Imported invoices that wait for a person (no purchase order, a duplicate, another
+    /// document under an invoice's number, a credit note without its invoice) are listed
+    /// after the tasks (not in --json, which lists tasks only).
     /// Example: paraaf queue list --db aalst.db
     List {
         /// Print JSON (one object per task) instead of lines.
@@ -49,18 +52,26 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
         Command::List { json, rt } => {
             let runtime = rt.open()?;
             let list = paraaf_runtime::engine::queued(runtime.state());
+            // Imported invoices that wait for a person (`finance run`), after the tasks.
+            let invoices = paraaf_runtime::finance::imports::queued(runtime.state());
             if json {
                 println!(
                     "{}",
                     serde_json::to_string_pretty(&list).map_err(|e| e.to_string())?
                 );
-            } else if list.is_empty() {
+            } else if list.is_empty() && invoices.is_empty() {
                 println!("The manual queue is empty.");
             } else {
                 for q in &list {
                     println!(
                         "{} {} ({}, {}): {}",
                         q.doc, q.task, q.title, q.role, q.reason
+                    );
+                }
+                for i in &invoices {
+                    println!(
+                        "invoice {} {} ({}, {}): {}",
+                        i.file, i.number, i.supplier_name, i.queue, i.reason
                     );
                 }
             }

@@ -32,6 +32,22 @@ pub struct RuntimeArgs {
     /// Events between two signed checkpoints.
     #[arg(long, env = "PARAAF_CHECKPOINT_EVERY", default_value_t = paraaf_runtime::checkpoint::DEFAULT_EVERY)]
     pub checkpoint_every: u64,
+    /// An RFC 3161 time-stamp authority that stamps the checkpoint head (`paraaf serve`
+    /// every `--anchor-every` seconds and at stop, `paraaf audit anchor`); its tokens are
+    /// kept in DB.anchors and the witness file, and `audit verify` refuses a log shorter
+    /// than the newest. Needs --tsa-trust.
+    #[arg(long, env = "PARAAF_TSA_URL", requires = "tsa_trust")]
+    pub tsa_url: Option<String>,
+    /// PEM file of the certificates a time-stamp authority must chain to (its root).
+    #[arg(long, env = "PARAAF_TSA_TRUST")]
+    pub tsa_trust: Option<PathBuf>,
+    /// A file on another host (an append-only share) that takes one line per anchored
+    /// checkpoint head; `audit verify` refuses a log shorter than its newest line.
+    #[arg(long, env = "PARAAF_WITNESS")]
+    pub witness: Option<PathBuf>,
+    /// Seconds between two anchoring rounds of `paraaf serve`.
+    #[arg(long, env = "PARAAF_ANCHOR_EVERY", default_value_t = paraaf_runtime::anchor::DEFAULT_EVERY)]
+    pub anchor_every: u64,
 }
 
 /// Exit code of every runtime command on a log that does not match its signed checkpoints.
@@ -114,7 +130,7 @@ impl RuntimeArgs {
             self.open_unchecked()?
         };
         if let Some(path) = &self.signing_key {
-            let key = paraaf_runtime::checkpoint::Key::read(path)?;
+            let key = paraaf_runtime::checkpoint::Key::read_signing(path)?;
             if let Err(e) =
                 runtime.use_checkpoints(key, self.checkpoint_file(), self.checkpoint_every)
             {
@@ -166,6 +182,41 @@ impl RuntimeArgs {
         self.checkpoints
             .clone()
             .unwrap_or_else(|| paraaf_runtime::checkpoint::default_file(&self.db))
+    }
+
+    /// Where the checkpoint head is anchored (`--tsa-url`, `--tsa-trust`, `--witness`).
+    pub fn anchor_config(&self) -> Result<paraaf_runtime::anchor::Config, String> {
+        let trust = match &self.tsa_trust {
+            Some(p) => {
+                Some(paraaf_runtime::tsa::Trust::from_pem_file(p).map_err(|e| e.to_string())?)
+            }
+            None => None,
+        };
+        Ok(paraaf_runtime::anchor::Config {
+            tsa_url: self.tsa_url.clone(),
+            trust,
+            witness: self.witness.clone(),
+            file: paraaf_runtime::anchor::default_file(&self.db),
+            every: self.anchor_every,
+        })
+    }
+
+    /// The server's anchoring thread when a TSA or a witness is configured (it anchors
+    /// the signed checkpoint head, so it needs the signing key).
+    pub fn anchorer(&self) -> Result<Option<paraaf_runtime::anchor::Anchorer>, String> {
+        let config = self.anchor_config()?;
+        if !config.is_active() {
+            return Ok(None);
+        }
+        let Some(path) = &self.signing_key else {
+            return Err("--tsa-url and --witness anchor the signed checkpoint head: they need --signing-key (PARAAF_SIGNING_KEY)".into());
+        };
+        let key = paraaf_runtime::checkpoint::Key::read_signing(path)?;
+        Ok(Some(paraaf_runtime::anchor::Anchorer::spawn(
+            config,
+            self.checkpoint_file(),
+            key,
+        )))
     }
 
     /// The moment to act at.

@@ -1,7 +1,9 @@
 //! `paraaf serve`
 
+mod background;
+
 use super::runtime_args::RuntimeArgs;
-use paraaf_runtime::api::{Writer, router};
+use paraaf_runtime::api::{Writer, monitored_router};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -13,8 +15,13 @@ use std::process::ExitCode;
 pub struct Args {
     /// TOML file giving each person's bearer token for the JSON API (`[tokens]` then
     /// `an-peeters = "..."`) and the webhook sources (`[webhooks.notula]` with
-    /// `secret = "whsec_..."` and `as = "person-id"`, who uploads what the source starts).
-    /// Without it the JSON API answers 401 to everyone; the web app works on its own.
+    /// `secret = "whsec_..."` and `as = "person-id"`, who uploads what the source starts;
+    /// `notify_url = "https://..."` to tell it when its documents complete or are
+    /// refused), and `[mail]` (`host`, `port`, `tls`, `username`, `password_file`, `from`,
+    /// `base_url`, `digest_hour`) for mail to people; `[monitoring]` (`zabbix = "..."`,
+    /// from `paraaf admin token add NAME --monitoring`): tokens that read `/health`'s
+    /// counts, which a person's token never gets. Without it the JSON API answers 401
+    /// to everyone and nothing is sent; the web app works on its own.
     #[arg(long)]
     tokens: Option<PathBuf>,
     /// A try-out: seed an empty database with this project and documents waiting for its
@@ -67,6 +74,19 @@ pub struct Args {
     /// Largest number of writes committed together (group commit).
     #[arg(long, default_value_t = 64)]
     batch: usize,
+    /// For tests only: a file holding a token that may move the server's clock with
+    /// `POST /test/clock` (`{"now": "..."}`); the clock then stands still between moves.
+    #[arg(long, hide = true)]
+    test_clock_token_file: Option<PathBuf>,
+    /// First wait before sending a mail or webhook again, in milliseconds; it doubles
+    /// with each attempt, up to an hour.
+    #[arg(long, default_value_t = 30_000, hide = true)]
+    outbox_backoff_ms: u64,
+    /// The seal configuration (TOML `[seal]`: the city's seal key, the TSA, trusted
+    /// roots; see docs/sealing.md): every completed document is sealed, at start-up,
+    /// after each completion, and again every five minutes while a seal fails.
+    #[arg(long, env = "PARAAF_SEAL_CONFIG")]
+    seal_config: Option<PathBuf>,
     #[command(flatten)]
     rt: RuntimeArgs,
 }
@@ -76,9 +96,17 @@ pub struct Args {
 struct TokensFile {
     #[serde(default)]
     tokens: BTreeMap<String, String>,
+    /// `[monitoring]`: named tokens that read `/health`'s counts and nothing else (a
+    /// monitoring system is no person; a person's token never gets the counts).
+    #[serde(default)]
+    monitoring: BTreeMap<String, String>,
     /// `[webhooks.notula]` with `secret` and `as` (the uploader of what it starts).
     #[serde(default)]
     webhooks: BTreeMap<String, WebhookConfig>,
+    /// `[mail]`: the city's SMTP server, the sender, the web app's address for links and
+    /// the hour of the daily digest (see docs/operations.md).
+    #[serde(default)]
+    mail: Option<paraaf_runtime::sender::MailConfig>,
 }
 
 #[derive(Deserialize)]
@@ -93,6 +121,10 @@ struct WebhookConfig {
     secret_file: Option<PathBuf>,
     #[serde(rename = "as")]
     person: String,
+    /// Where the source is told when one of its documents completes or is refused
+    /// (Standard Webhooks, signed with the same secret).
+    #[serde(default)]
+    notify_url: Option<String>,
 }
 
 /// Structured logs on stderr: JSON lines when stderr is not a terminal (a service
@@ -114,6 +146,27 @@ fn init_logs() {
     }
 }
 
+/// The SHA-256 (hex) a token of `name` is kept by: `sha256:<hex>` as `paraaf admin token
+/// add` writes it, or a plain token of at least 16 characters (hashed here, never kept;
+/// `name` is added to `plain`).
+fn token_hash(name: &str, token: &str, plain: &mut Vec<String>) -> Result<String, String> {
+    match token.strip_prefix("sha256:") {
+        Some(h) if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Ok(h.to_ascii_lowercase())
+        }
+        Some(_) => Err(format!(
+            "the token hash of {name} is not 64 hexadecimal digits"
+        )),
+        None if token.len() < 16 => {
+            Err(format!("the token of {name} is shorter than 16 characters"))
+        }
+        None => {
+            plain.push(name.to_string());
+            Ok(paraaf_runtime::sha256_hex(token.as_bytes()))
+        }
+    }
+}
+
 pub fn run(args: Args) -> Result<ExitCode, String> {
     init_logs();
     let file: TokensFile = match &args.tokens {
@@ -129,26 +182,22 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     // a plain token of at least 16 characters, hashed here and never kept.
     let mut tokens = BTreeMap::new();
     let mut plain = Vec::new();
+    let mut monitoring = std::collections::BTreeSet::new();
+    for (name, token) in &file.monitoring {
+        let hash = token_hash(name, token, &mut plain)?;
+        if !monitoring.insert(hash) {
+            return Err(format!(
+                "two monitoring tokens are the same (one is `{name}`): give each its own"
+            ));
+        }
+    }
     for (person, token) in file.tokens.clone() {
-        let hash = match token.strip_prefix("sha256:") {
-            Some(h) if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) => {
-                h.to_ascii_lowercase()
-            }
-            Some(_) => {
-                return Err(format!(
-                    "the token hash of {person} is not 64 hexadecimal digits"
-                ));
-            }
-            None if token.len() < 16 => {
-                return Err(format!(
-                    "the token of {person} is shorter than 16 characters"
-                ));
-            }
-            None => {
-                plain.push(person.clone());
-                paraaf_runtime::sha256_hex(token.as_bytes())
-            }
-        };
+        let hash = token_hash(&person, &token, &mut plain)?;
+        if monitoring.contains(&hash) {
+            return Err(format!(
+                "the token of {person} is also a monitoring token: a person's token never reads the counts; give the monitoring its own (`paraaf admin token add NAME --monitoring`)"
+            ));
+        }
         if let Some(other) = tokens.insert(hash, person.clone()) {
             return Err(format!(
                 "{other} and {person} have the same token: each person needs their own"
@@ -180,6 +229,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     }
     // The runtime's own calendar (the holidays file read once, by `open`).
     let calendar = runtime.calendar.clone();
+    let calendar_for_time = runtime.calendar.clone();
     // Bind first, so the writer lock can name the address a refused CLI should use.
     let std_listener = std::net::TcpListener::bind(&args.addr)
         .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
@@ -193,9 +243,27 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             std::process::id()
         ))
         .map_err(crate::cli::runtime_args::fail)?;
-    let fixed = args.rt.now;
-    let clock = Box::new(move || fixed.unwrap_or_else(chrono::Utc::now));
-    let writer = Writer::start(runtime, clock, args.batch.max(1));
+    // The one clock: the engine, the scheduler, the sender and the web app ask it.
+    let clock = paraaf_runtime::clock::Clock::at(args.rt.now);
+    let test_clock_token = match &args.test_clock_token_file {
+        Some(path) => Some(paraaf_runtime::sha256_hex(
+            std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+                .trim()
+                .as_bytes(),
+        )),
+        None => None,
+    };
+    if test_clock_token.is_some() && !clock.is_set() {
+        clock.set(chrono::Utc::now());
+    }
+    let writer_clock = clock.clone();
+    let writer = Writer::start(
+        runtime,
+        Box::new(move || writer_clock.now()),
+        args.batch.max(1),
+    );
+    let mut hooks = BTreeMap::new();
     let mut webhooks = BTreeMap::new();
     for (source, c) in &file.webhooks {
         let secret = match (&c.secret, &c.secret_file) {
@@ -209,12 +277,59 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                 ));
             }
         };
-        webhooks.insert(
-            source.clone(),
-            paraaf_runtime::api::WebhookSource::new(&secret, &c.person),
-        );
+        let source_config = paraaf_runtime::api::WebhookSource::new(&secret, &c.person);
+        if let Some(url) = &c.notify_url {
+            let target = paraaf_runtime::sender::HookTarget {
+                source: source.clone(),
+                url: url.clone(),
+                secret: source_config.secret.clone(),
+            };
+            if let Some(other) = hooks.insert(c.person.clone(), target) {
+                return Err(format!(
+                    "webhooks `{}` and `{source}` both submit as {}: give each source its own person, so that each is told of its own documents",
+                    other.source, c.person
+                ));
+            }
+        }
+        webhooks.insert(source.clone(), source_config);
     }
-    let mut app = router(writer.clone(), tokens, webhooks, Some(args.rt.db.clone()));
+    if let Some(m) = &file.mail {
+        m.password()?;
+    }
+    let seal = match &args.seal_config {
+        Some(p) => Some(std::sync::Arc::new(
+            paraaf_runtime::sealing::SealConfig::load(p)?,
+        )),
+        None => None,
+    };
+    let sender =
+        (file.mail.is_some() || !hooks.is_empty()).then(|| paraaf_runtime::sender::SenderConfig {
+            db: args.rt.db.clone(),
+            mail: file.mail.clone(),
+            hooks,
+            backoff: std::time::Duration::from_millis(args.outbox_backoff_ms.max(1)),
+        });
+    let mut app = monitored_router(
+        writer.clone(),
+        tokens,
+        monitoring,
+        webhooks,
+        Some(args.rt.db.clone()),
+    );
+    // The public /verify page (#28), when the seal configuration names trusted roots.
+    if let Some(pem) = seal.as_ref().and_then(|c| c.trust_pem.as_deref()) {
+        app = app.merge(paraaf_runtime::sealing::page::router(
+            writer.clone(),
+            args.rt.db.clone(),
+            pem,
+        )?);
+    }
+    // The checkpoint head anchored outside the machine (a TSA, the witness file) by a
+    // thread of its own; `/health` says when an anchor is pending.
+    let anchorer = args.rt.anchorer()?;
+    if let Some(a) = &anchorer {
+        app = app.layer(axum::Extension(a.clone()));
+    }
     let dev_login = args.dev_login || args.demo.is_some();
     if dev_login || args.oidc_issuer.is_some() {
         let public = args
@@ -292,6 +407,18 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         .build()
         .map_err(|e| e.to_string())?;
     rt.block_on(async move {
+        let background = background::start(&writer, &clock, calendar_for_time, sender);
+        if let Some(cfg) = seal {
+            paraaf_runtime::sealing::spawn(writer.clone(), args.rt.db.clone(), cfg);
+        }
+        if let Some(token_sha256) = test_clock_token {
+            eprintln!("warning: the test clock is on: whoever holds its token moves time");
+            app = app.merge(background::router(background::TestClock {
+                clock: clock.clone(),
+                token_sha256,
+                settled: background.settled.clone(),
+            }));
+        }
         let listener =
             tokio::net::TcpListener::from_std(std_listener).map_err(|e| e.to_string())?;
         println!("listening on http://{addr}");
@@ -312,10 +439,16 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             ));
         let served =
             serve_bounded(listener, app, max_connections, per_address, stop_signal()).await;
-        // The writes in flight are committed; the last checkpoint is signed.
+        // The scheduler and the sender stop first; then the writes in flight are
+        // committed and the last checkpoint is signed.
+        background.stop().await;
         writer.stop().await;
         served
     })?;
+    // The closing checkpoint is signed: anchor it, then stop.
+    if let Some(a) = anchorer {
+        a.stop();
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -428,6 +561,8 @@ async fn serve_bounded(
         let mut stop = stop_rx.clone();
         tokio::spawn(async move {
             let (io, last) = Activity::new(stream);
+            // hyper's own answer to a request it cannot parse gets a problem document.
+            let io = paraaf_runtime::api::malformed::ProblemOnMalformed::new(io);
             let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
             tokio::pin!(conn);
             let mut closing = false;

@@ -34,12 +34,37 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     // Only someone who may see the document learns about its tasks.
     if ok {
         let asked = paraaf_runtime::visibility::why_asked(state, &args.person, &args.doc);
+        let now = paraaf_runtime::visibility::asked_now(state, &args.person, &args.doc);
         if asked.is_empty() {
             say!("{} is not asked to sign {}", args.person, args.doc);
         } else {
-            say!("{} is asked to sign {}:", args.person, args.doc);
+            if now {
+                say!("{} is asked to sign {}:", args.person, args.doc);
+            } else {
+                say!(
+                    "{} is not asked to sign {} now; their tasks:",
+                    args.person,
+                    args.doc
+                );
+            }
             for a in asked {
                 say!("  - {a}");
+            }
+        }
+    }
+    // Tasks they were taken off (their own: they were asked, so they know the file).
+    if let Some(d) = state.documents.get(&args.doc) {
+        let events: Vec<_> = paraaf_runtime::store::read_events(&args.rt.db, &d.events)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|(_, _, e)| e)
+            .collect();
+        let before =
+            paraaf_runtime::visibility::asked_before(state, &events, &args.person, &args.doc);
+        if !before.is_empty() {
+            say!("{} was asked before:", args.person);
+            for b in before {
+                say!("  - {b}");
             }
         }
     }

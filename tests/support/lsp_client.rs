@@ -17,6 +17,8 @@ pub struct LspClient {
     next_id: i64,
     /// Notifications received so far (not yet taken).
     pub notifications: Vec<Value>,
+    /// Requests the server sent (`client/registerCapability`, …), answered with `null`.
+    pub server_requests: Vec<Value>,
 }
 
 /// `file://` URI of a path, percent-encoded as editors send it (spaces, `é`, emoji).
@@ -79,6 +81,7 @@ impl LspClient {
             rx,
             next_id: 1,
             notifications: Vec::new(),
+            server_requests: Vec::new(),
         }
     }
 
@@ -174,6 +177,7 @@ impl LspClient {
                     // A request from the server (e.g. registerCapability): accept it.
                     let id = v["id"].clone();
                     self.send(&json!({"jsonrpc": "2.0", "id": id, "result": null}));
+                    self.server_requests.push(v);
                     return self.pump(timeout);
                 }
                 Some(v)
@@ -237,11 +241,19 @@ impl LspClient {
         }
     }
 
-    /// initialize + initialized.
+    /// initialize + initialized, as a client that registers file watchers (VS Code).
     pub fn initialize(&mut self, root: &std::path::Path) -> Value {
+        self.initialize_with(
+            root,
+            json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}}),
+        )
+    }
+
+    /// initialize (with these client capabilities) + initialized.
+    pub fn initialize_with(&mut self, root: &std::path::Path, capabilities: Value) -> Value {
         let r = self.request(
             "initialize",
-            json!({"processId": null, "rootUri": uri(root), "capabilities": {},
+            json!({"processId": null, "rootUri": uri(root), "capabilities": capabilities,
                    "workspaceFolders": [{"uri": uri(root), "name": "root"}]}),
         );
         self.notify("initialized", json!({}));

@@ -21,6 +21,25 @@ pub fn tempdir(name: &str) -> PathBuf {
     dir
 }
 
+/// Runs the `paraaf` binary in `dir` with `env` added: its exit code, and its standard
+/// output followed by its standard error.
+pub fn paraaf_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_paraaf"))
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+    )
+}
+
 /// A runtime database with the Aalst example deployed.
 pub struct City {
     /// Temp folder.

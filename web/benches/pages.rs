@@ -162,7 +162,7 @@ async fn session(web: &Router, person: &str) -> String {
     )
     .await;
     assert_eq!(status, 303);
-    cookie(&cookies2, "paraaf_session")
+    cookie(&cookies2, "__Host-paraaf_session")
 }
 
 fn stats(mut v: Vec<Duration>) -> (f64, f64) {

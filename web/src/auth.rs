@@ -3,12 +3,12 @@
 
 use crate::WebState;
 use crate::i18n::Lang;
-use crate::session::{COOKIE, LANG_COOKIE, NoSession, same_secret};
+use crate::session::{LANG_COOKIE, NEXT_COOKIE, NoSession, cookie_name, same_secret};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum_extra::extract::cookie::CookieJar;
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 
 /// The signed-in person.
 #[derive(Clone, Debug)]
@@ -45,14 +45,38 @@ impl<S: Send + Sync> FromRequestParts<S> for UiLang {
     }
 }
 
+/// Off to the sign-in page; a page asked for by GET (a link to a document) is kept in a
+/// short-lived cookie, and the sign-in goes there afterwards (see
+/// `pages::login::signed_in`; only a path of the app, never another site).
+fn to_login(parts: &Parts, state: &WebState, to: &'static str) -> Response {
+    let asked = parts
+        .uri
+        .path_and_query()
+        .map_or("/app", |p| p.as_str())
+        .to_string();
+    let keep =
+        parts.method == Method::GET && asked != "/app" && crate::pages::login::safe_back(&asked);
+    if !keep {
+        return Redirect::to(to).into_response();
+    }
+    let c = Cookie::build((NEXT_COOKIE, asked))
+        .http_only(true)
+        .secure(state.config.secure_cookies)
+        .same_site(SameSite::Lax)
+        .path("/app")
+        .max_age(time::Duration::minutes(15))
+        .build();
+    (CookieJar::new().add(c), Redirect::to(to)).into_response()
+}
+
 impl FromRequestParts<WebState> for Me {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Me, Response> {
         let lang = lang_of(&parts.headers);
         let jar = CookieJar::from_headers(&parts.headers);
-        let Some(cookie) = jar.get(COOKIE) else {
-            return Err(Redirect::to("/app/login").into_response());
+        let Some(cookie) = jar.get(cookie_name(state.config.secure_cookies)) else {
+            return Err(to_login(parts, state, "/app/login"));
         };
         match state.sessions.get(cookie.value()) {
             Ok(s) => {
@@ -60,7 +84,7 @@ impl FromRequestParts<WebState> for Me {
                 // Someone who left is signed out at the `org deploy` that removes them; a
                 // renamed person goes on under their new id.
                 let Some(person) = committed.person_now(&s.person) else {
-                    return Err(Redirect::to("/app/login").into_response());
+                    return Err(to_login(parts, state, "/app/login"));
                 };
                 let name = committed
                     .current()
@@ -73,8 +97,8 @@ impl FromRequestParts<WebState> for Me {
                     sid: cookie.value().to_string(),
                 })
             }
-            Err(NoSession::Expired) => Err(Redirect::to("/app/login?expired=1").into_response()),
-            Err(NoSession::Missing) => Err(Redirect::to("/app/login").into_response()),
+            Err(NoSession::Expired) => Err(to_login(parts, state, "/app/login?expired=1")),
+            Err(NoSession::Missing) => Err(to_login(parts, state, "/app/login")),
         }
     }
 }

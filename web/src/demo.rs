@@ -149,15 +149,13 @@ pub fn seed(runtime: &mut Runtime, db: &Path, project: &Path) -> Result<usize, S
         return Ok(0);
     }
     let loaded = paraaf_compiler::load::load(project).map_err(|e| e.to_string())?;
-    let compiled = paraaf_compiler::db::compiled(&loaded.db, loaded.project)
-        .clone()
-        .ok_or_else(|| {
-            format!(
-                "{} has errors; `paraaf check {}` shows them",
-                project.display(),
-                project.display()
-            )
-        })?;
+    let compiled = loaded.compiled().ok_or_else(|| {
+        format!(
+            "{} has errors; `paraaf check {}` shows them",
+            project.display(),
+            project.display()
+        )
+    })?;
     let now = chrono::Utc::now();
     runtime
         .execute(now, |e| e.deploy(compiled))

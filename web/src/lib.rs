@@ -7,9 +7,11 @@
 //! JavaScript for "select all" only. No second authorization path: every page reads the
 //! committed state through `may_see` and the inbox of the runtime, and every action is
 //! the same `Emitter` command the JSON API runs, through the same writer.
+#![forbid(unsafe_code)]
 
 mod auth;
 pub mod demo;
+mod format;
 mod i18n;
 mod oidc;
 mod pages;
@@ -99,6 +101,7 @@ pub fn router(writer: Writer, config: WebConfig) -> Result<Router, String> {
         .route("/app/documents", get(pages::documents::page))
         .route("/app/documents/{id}", get(pages::document::page))
         .route("/app/documents/{id}/content", get(pages::document::content))
+        .route("/app/documents/{id}/sealed", get(pages::sealed::download))
         .route("/app/documents/{id}/sign", post(pages::actions::sign))
         .route("/app/documents/{id}/refuse", post(pages::actions::refuse))
         .route("/app/documents/{id}/comment", post(pages::actions::comment))
@@ -110,6 +113,10 @@ pub fn router(writer: Writer, config: WebConfig) -> Result<Router, String> {
         .route(
             "/app/absences/{id}/withdraw",
             post(pages::absences::withdraw),
+        )
+        .route(
+            "/app/settings",
+            get(pages::settings::page).post(pages::settings::save),
         )
         .route("/app/static/app.css", get(pages::assets::css))
         .route("/app/static/app.js", get(pages::assets::js))

@@ -101,6 +101,19 @@ pub fn error(lang: Lang, me: Option<&Me>, status: u16, message: String) -> Respo
     template(status, &ErrorPage { page, message })
 }
 
+/// 404 for a path the app does not have ("Pagina niet gevonden").
+pub fn no_such_page(lang: Lang, me: Option<&Me>) -> Response {
+    let tr = Tr(lang);
+    let page = Page::new(lang, me, tr.t("error-404-page-title"), "", "/app");
+    template(
+        404,
+        &ErrorPage {
+            page,
+            message: tr.t("error-404-page"),
+        },
+    )
+}
+
 /// 404 for a document `me` may not see, exactly as for one that does not exist.
 pub fn not_found(lang: Lang, me: Option<&Me>) -> Response {
     error(lang, me, 404, Tr(lang).t("error-404"))
@@ -111,13 +124,18 @@ pub fn forbidden_form(me: &Me) -> Response {
     error(me.lang, Some(me), 403, Tr(me.lang).t("error-csrf"))
 }
 
-/// The error page for a refused command (the API's problem document).
+/// The error page for a refused command: the API's problem document (with its `code`)
+/// or the web app's own message (a `detail` already in the interface language). The
+/// runtime's details are English: in another language the page says what the code
+/// means instead.
 pub fn refused(me: &Me, status: u16, body: &str) -> Response {
     let tr = Tr(me.lang);
-    let detail = serde_json::from_str::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| v["detail"].as_str().map(str::to_string))
-        .unwrap_or_default();
+    let v = serde_json::from_str::<serde_json::Value>(body).unwrap_or_default();
+    let english = v["detail"].as_str().unwrap_or_default().to_string();
+    let detail = match v["code"].as_str() {
+        Some(code) if me.lang != Lang::En => problem_text(tr, code),
+        _ => english,
+    };
     let message = match status {
         404 => tr.t("error-404"),
         403 => tr.with("error-403", &[("detail", &detail)]),
@@ -126,4 +144,14 @@ pub fn refused(me: &Me, status: u16, body: &str) -> Response {
         _ => tr.with("error-500", &[("detail", &detail)]),
     };
     error(me.lang, Some(me), status, message)
+}
+
+/// What a problem code of the runtime means, in the interface language.
+pub fn problem_text(tr: Tr, code: &str) -> String {
+    match code {
+        "forbidden" | "conflict" | "invalid" | "not_found" | "storage" | "tampered" => {
+            tr.t(&format!("problem-{code}"))
+        }
+        _ => tr.t("problem-other"),
+    }
 }

@@ -9,12 +9,25 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// The session cookie's name.
-pub const COOKIE: &str = "paraaf_session";
+/// The session cookie's name with `Secure` cookies: `__Host-` makes the browser keep it
+/// only when it is Secure, for Path=/ and without a Domain (no subdomain can set or
+/// overwrite it).
+pub const COOKIE: &str = "__Host-paraaf_session";
+/// The session cookie's name under `--insecure-cookies` (a test on a plain-http address
+/// that is not localhost): browsers refuse a `__Host-` cookie that is not Secure.
+pub const INSECURE_COOKIE: &str = "paraaf_session";
+
+/// The session cookie's name: [`COOKIE`] when cookies are Secure, else
+/// [`INSECURE_COOKIE`].
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure { COOKIE } else { INSECURE_COOKIE }
+}
 /// The cookie binding a sign-in through the identity provider to this browser.
 pub const OIDC_COOKIE: &str = "paraaf_oidc";
 /// The cookie holding the form token of the sign-in page (before there is a session).
 pub const LOGIN_COOKIE: &str = "paraaf_login";
+/// The page asked for before signing in (a path of the app), gone to after it.
+pub const NEXT_COOKIE: &str = "paraaf_next";
 /// The language cookie (`nl`, `en`).
 pub const LANG_COOKIE: &str = "paraaf_lang";
 

@@ -396,6 +396,10 @@ impl Ctx<'_> {
             candidates.extend(scope.bindings.iter().map(|b| b.name.clone()));
             candidates.extend(doc_fields.iter().map(|(n, _)| n.clone()));
             candidates.extend(self.org.ids().map(|(id, _)| id.to_string()));
+            // `doucment.dienst`: inside a flow, `document` itself is a likely meaning.
+            if scope.doc.is_some() && p.segments.len() > 1 {
+                candidates.push("document".to_string());
+            }
             let what = if scope.doc.is_some() {
                 "field or organogram name"
             } else {

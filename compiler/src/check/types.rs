@@ -132,6 +132,8 @@ pub const RECORDS: &[BuiltinRecord] = &[
                 ("amount", Ty::Money),
                 ("amount_excl_vat", Ty::Money),
                 ("credit_note", Ty::Bool),
+                // Over- or partial invoicing of its order over all runs (set by `finance run`).
+                ("flag", opt(Ty::Text)),
             ]
         },
     },

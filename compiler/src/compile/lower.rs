@@ -36,6 +36,7 @@ pub fn lower(org: &Organogram, index: &Index) -> m::CompiledProject {
                         }),
                     })
                     .collect(),
+                title: None,
                 shielded_by: d.def.shield.as_ref().map(|sh| m::Shield {
                     group: sh.group.text.clone(),
                     allow: sh.allow.as_ref().map(|a| a.text.clone()),

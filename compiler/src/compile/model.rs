@@ -116,6 +116,10 @@ pub enum OrgPosition {
 pub struct Document {
     /// Kind name.
     pub name: String,
+    /// The name people read for the kind ("Collegebesluit"), from `[kinds]` of
+    /// `paraaf.toml`; absent: the kind's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
     /// Fields.
     pub fields: Vec<Field>,
     /// No document of this kind ever reaches or shows itself to anyone outside this

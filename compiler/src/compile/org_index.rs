@@ -14,6 +14,8 @@ pub struct OrgIndex {
     mandates: BTreeMap<String, Vec<String>>,
     people: BTreeSet<String>,
     names: BTreeMap<String, String>,
+    /// Display names of functions and mandates ("Diensthoofd", "Burgemeester").
+    titles: BTreeMap<String, String>,
     /// unit → everyone with a position in it or below it (precomputed: `may_see` is hot).
     members: BTreeMap<String, BTreeSet<String>>,
     /// e-mail address (lower case) → person id, for sign-in through the city's identity
@@ -28,6 +30,9 @@ impl OrgIndex {
         for u in &org.units {
             idx.parent.insert(u.id.clone(), u.parent.clone());
             idx.names.insert(u.id.clone(), u.name.clone());
+        }
+        for f in org.functions.iter().chain(&org.mandates) {
+            idx.titles.insert(f.id.clone(), f.name.clone());
         }
         for p in &org.people {
             idx.people.insert(p.id.clone());
@@ -82,6 +87,24 @@ impl OrgIndex {
     /// Display name of a person.
     pub fn name<'a>(&'a self, id: &'a str) -> &'a str {
         self.names.get(id).map_or(id, String::as_str)
+    }
+
+    /// A role label as the organogram names it: `diensthoofd of bevolking` (what
+    /// [`OrgIndex::role`] records) is "Diensthoofd Bevolking", `burgemeester` is
+    /// "Burgemeester", a person's id their name; an unknown id stays as it is.
+    pub fn role_name(&self, role: &str) -> String {
+        let one = |id: &str| {
+            self.titles
+                .get(id)
+                .or_else(|| self.names.get(id))
+                .map_or_else(|| id.to_string(), String::clone)
+        };
+        match role.split_once(" of ") {
+            Some((function, unit)) if !function.contains(' ') && !unit.contains(' ') => {
+                format!("{} {}", one(function), one(unit))
+            }
+            _ => one(role),
+        }
     }
 
     /// Whether `unit` is `ancestor` or below it.

@@ -457,6 +457,62 @@ pub fn widenings(
     out
 }
 
+/// A shielded group that keeps out people after an organogram change who were inside
+/// before: they no longer see its files (those in flight too, their own uploads too).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Narrowing {
+    /// The group.
+    pub group: String,
+    /// Person ids inside before (read through the renames) who are not inside now.
+    pub loses: Vec<String>,
+}
+
+impl Narrowing {
+    /// Who, in words: `9 people: dirk-segers, griet-de-cock, …`.
+    pub fn who(&self) -> String {
+        format!(
+            "{} {}: {}",
+            self.loses.len(),
+            if self.loses.len() == 1 {
+                "person"
+            } else {
+                "people"
+            },
+            self.loses.join(", ")
+        )
+    }
+}
+
+/// Every shielded group of `after` (on `after_org`) that keeps out someone its namesake
+/// in `before` (on `before_org`) admitted; `renames` carries people who only got a new
+/// id, so they are not counted as leaving. The counterpart of [`widenings`].
+pub fn narrowings(
+    before: &[Group],
+    before_org: &OrgIndex,
+    after: &[Group],
+    after_org: &OrgIndex,
+    renames: &BTreeMap<String, String>,
+) -> Vec<Narrowing> {
+    let mut out = Vec::new();
+    for g in after.iter().filter(|g| g.shielded) {
+        let Some(old) = before.iter().find(|b| b.name == g.name) else {
+            continue;
+        };
+        let now = group_members(&g.definition, after_org);
+        let loses: Vec<String> = group_members(&old.definition, before_org)
+            .into_iter()
+            .filter(|p| !now.contains(renames.get(p).unwrap_or(p)))
+            .collect();
+        if !loses.is_empty() {
+            out.push(Narrowing {
+                group: g.name.clone(),
+                loses,
+            });
+        }
+    }
+    out
+}
+
 /// Names a compiled project defines twice (flows, groups, document kinds, rules,
 /// agencies; steps of one flow, fields of one kind), in words. The checker refuses these
 /// on the source (P0004); a hand-edited `.json` could still carry them, and then the

@@ -104,7 +104,7 @@ fn cropped(d: &Diagnostic, files: &BTreeMap<String, (String, Offsets)>, o: &Offs
     let end = floor_char_boundary(text, d.span.range.end.min(text.len())).max(start);
     let line_start = o.starts[line - 1];
     let line_end = text[line_start..]
-        .find('\n')
+        .find(['\n', '\r'])
         .map_or(text.len(), |i| line_start + i);
     let before: Vec<char> = text[line_start..start]
         .chars()
@@ -196,9 +196,8 @@ impl Offsets {
         });
         Offsets {
             table,
-            starts: std::iter::once(0)
-                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-                .collect(),
+            // `\n`, `\r\n` and a lone `\r` end lines alike, as for ariadne.
+            starts: crate::syntax::line_ends::line_starts(text),
             len: text.len(),
         }
     }

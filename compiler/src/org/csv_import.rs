@@ -161,6 +161,8 @@ pub fn import_csv_against(
     let mut mandates: BTreeMap<String, String> = BTreeMap::new();
     let mut people: Vec<PersonRow<String>> = Vec::new();
     let mut person_index: BTreeMap<String, usize> = BTreeMap::new();
+    // Lower-cased e-mail address → (id, name, line) of the person who has it.
+    let mut emails: BTreeMap<String, (String, String, u64)> = BTreeMap::new();
     // Identity → id, of everyone the organogram in force has or had; every id ever given.
     let mut known: BTreeMap<String, String> = BTreeMap::new();
     let mut taken: BTreeMap<String, String> = BTreeMap::new();
@@ -372,6 +374,21 @@ pub fn import_csv_against(
                 p.positions.push(position);
             }
             None => {
+                // One address, one person (case-insensitive): mails and the sign-in by
+                // e-mail would otherwise reach the other one.
+                let address = email.trim().to_lowercase();
+                if let Some((other, other_name, other_line)) = (!address.is_empty())
+                    .then(|| emails.get(&address))
+                    .flatten()
+                {
+                    bad(format!(
+                        "{name} (`{id}`) has the same e-mail address `{email}` as {other_name} (`{other}`, line {other_line}); an address belongs to one person: correct it in HR's export"
+                    ));
+                    continue;
+                }
+                if !address.is_empty() {
+                    emails.insert(address, (id.clone(), name.clone(), line));
+                }
                 claim(&mut first_seen, &mut clashes, &id, "person", line);
                 person_index.insert(id.clone(), people.len());
                 people.push(PersonRow {

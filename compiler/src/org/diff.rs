@@ -108,6 +108,10 @@ pub struct OrgDiff {
     /// Ids given to another person (a namesake under the id of someone in force or
     /// retired): `org deploy` refuses such an organogram.
     pub reused: Vec<Reused>,
+    /// With a project: the people each of its shielded groups would keep out (they no
+    /// longer see its files), read through the renames and take-overs (see
+    /// [`shielded_losses`]).
+    pub shielded_losses: Vec<crate::compile::shield::Narrowing>,
 }
 
 impl OrgDiff {
@@ -396,6 +400,29 @@ pub fn diff(old: &Organogram, new: &Organogram) -> OrgDiff {
         }
     }
     out
+}
+
+/// Who leaves each shielded group of `project` when `new` replaces `old`: the groups as
+/// defined on `old`, against the groups read through the diff's renames and take-overs
+/// (what `org migrate --plan` proposes) on `new`. Splitting a shielded service is a
+/// rename of one half (most members stayed) and a loss of the other half: this says so.
+pub fn shielded_losses(
+    d: &OrgDiff,
+    project: &crate::compile::CompiledProject,
+    old: &Organogram,
+    new: &Organogram,
+) -> Vec<crate::compile::shield::Narrowing> {
+    use crate::compile::org_index::OrgIndex;
+    let mut renames = d.renames();
+    renames.extend(d.replaced_by.iter().map(|r| (r.from.clone(), r.to.clone())));
+    let after = crate::compile::rename::rename_org_ids(project, &renames);
+    crate::compile::shield::narrowings(
+        &project.groups,
+        &OrgIndex::new(&crate::compile::org_snapshot(old)),
+        &after.groups,
+        &OrgIndex::new(&crate::compile::org_snapshot(new)),
+        &renames,
+    )
 }
 
 /// Every place in `files` (name, text, syntax tree) that names an entry of `old` that

@@ -40,6 +40,74 @@ pub struct Plan {
     /// department). Without it, `--apply` and `org deploy` refuse such a plan.
     #[serde(default)]
     pub widen: BTreeMap<String, String>,
+    /// Person → who takes over their files: a deliberate hand-over of someone's open
+    /// tasks and the person fields naming them, with the reason (see [`Reassign`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub reassign: BTreeMap<String, Reassign>,
+}
+
+/// One line of a plan's `[reassign]` section: `"jan-cools" = { to = "hans-willems",
+/// reason = "…" }`. Counts as a widening for every shielded kind whose files move.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reassign {
+    /// The person (id in the new organogram) who takes over the open tasks and the
+    /// person fields.
+    pub to: String,
+    /// Why, in the administrator's words (read as a `[widen]` reason is).
+    #[serde(default)]
+    pub reason: String,
+    /// The person handed over stays in the organogram: must be said, or the line is
+    /// refused (a hand-over is meant for someone who leaves).
+    #[serde(default)]
+    pub still_present: bool,
+}
+
+/// Why the `[reassign]` lines of a plan cannot be used, one line each: a person unknown
+/// to the organogram in force (`was_person`), a receiver not in the new one
+/// (`is_person`), a hand-over to oneself, someone still present without
+/// `still_present = true`, a person the plan also renames, a reason that says nothing.
+/// The one reading of `[reassign]`, for `org migrate --apply` and `org deploy` alike.
+pub fn reassign_problems(
+    plan_reassign: &BTreeMap<String, Reassign>,
+    rename: &BTreeMap<String, String>,
+    was_person: impl Fn(&str) -> bool,
+    is_person: impl Fn(&str) -> bool,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for (from, r) in plan_reassign {
+        let to = r.to.trim();
+        let line = format!("[reassign] `{from}` → `{to}`");
+        if !was_person(from) {
+            out.push(format!(
+                "{line}: the organogram in force has no person `{from}`"
+            ));
+        } else if to.is_empty() {
+            out.push(format!(
+                "{line}: name who takes over the files (`to = \"PERSON\"`)"
+            ));
+        } else if to == from {
+            out.push(format!(
+                "{line}: a person cannot take over their own files; name someone else or remove the line"
+            ));
+        } else if !is_person(to) {
+            out.push(format!(
+                "{line}: `{to}` is not a person in the new organogram; files go only to someone who is there"
+            ));
+        } else if rename.get(from).is_some_and(|n| !n.is_empty()) {
+            out.push(format!(
+                "{line}: the plan also renames `{from}` under [rename]; a person is either given a new id or handed over, not both"
+            ));
+        } else if is_person(from) && !r.still_present {
+            out.push(format!(
+                "{line}: `{from}` is still in the new organogram; to hand over the files of someone who stays, say so with `still_present = true`"
+            ));
+        }
+        if let Err(why) = says_why(&r.reason, "[reassign]", "this person takes over the files") {
+            out.push(format!("{line}: {why}"));
+        }
+    }
+    out
 }
 
 impl Plan {
@@ -68,11 +136,19 @@ const PLACEHOLDERS: &[&str] = &[
 /// only placeholders such as `ok`, `todo`, `reden`). The one reading of a reason, for
 /// `org migrate --apply` and `org deploy` alike.
 pub fn consent<'a>(widen: &'a BTreeMap<String, String>, group: &str) -> Result<&'a str, String> {
-    let Some(reason) = widen.get(group).map(|r| r.trim()) else {
+    let Some(reason) = widen.get(group) else {
         return Err("no reason is given under [widen]".into());
     };
+    says_why(reason, "[widen]", "the wider group is intended")
+}
+
+/// `reason` (under `section`) trimmed, or why it says nothing: blank, fewer than three
+/// words of two letters or more, or only placeholders (`ok`, `todo`, `reden`). `what`
+/// finishes "write in a sentence why …".
+pub fn says_why<'a>(reason: &'a str, section: &str, what: &str) -> Result<&'a str, String> {
+    let reason = reason.trim();
     if reason.is_empty() {
-        return Err("the reason under [widen] is empty".into());
+        return Err(format!("the reason under {section} is empty"));
     }
     let words: std::collections::BTreeSet<String> = reason
         .split(|c: char| !c.is_alphanumeric())
@@ -85,7 +161,7 @@ pub fn consent<'a>(widen: &'a BTreeMap<String, String>, group: &str) -> Result<&
         .count();
     if words.len() < 3 || meaningful < 2 {
         return Err(format!(
-            "the reason {} says nothing: write in a sentence why the wider group is intended (who decided, and when)",
+            "the reason {} says nothing: write in a sentence why {what} (who decided, and when)",
             quote(reason)
         ));
     }
@@ -135,6 +211,69 @@ pub fn propose_widen(widenings: &[crate::compile::shield::Widening]) -> String {
             quote(&w.group),
             quote(""),
             describe(w)
+        ));
+    }
+    out
+}
+
+/// The plan's section on shielded groups the change keeps people out of: commented, as
+/// the choice is explicit either way. Accepting needs nothing written; keeping someone
+/// inside is a mapping under `[rename]` or a line in the group's definition.
+pub fn propose_shrink(losses: &[crate::compile::shield::Narrowing]) -> String {
+    let mut out = String::new();
+    if losses.is_empty() {
+        return out;
+    }
+    out.push_str(
+        "\n# Shielded groups this change keeps people out of. They no longer see the group's\n",
+    );
+    out.push_str(
+        "# files, those in flight and their own uploads included (`paraaf org deploy NEW\n",
+    );
+    out.push_str("# --plan THIS --dry-run --db DB` lists the files each loses).\n");
+    for n in losses {
+        out.push_str(&format!("#   `{}` loses {}\n", n.group, n.who()));
+    }
+    out.push_str(
+        "# To accept it, leave this as it is. To keep someone inside, map the entry onto one\n",
+    );
+    out.push_str("# that holds them under [rename], or after --apply name them in the group's\n");
+    out.push_str(
+        "# definition in the flows (`group NAME = unit … + people(PERSON)`), with the reason\n",
+    );
+    out.push_str("# in a comment beside it, and deploy the flows.\n");
+    out
+}
+
+/// The plan's commented `[reassign]` section for the people who leave: what happens to
+/// their files without it, and how to hand them to someone by name, with the reason.
+/// Nothing is handed over unless the administrator writes the line.
+pub fn propose_reassign(d: &OrgDiff) -> String {
+    let leavers: Vec<&super::diff::Entry> =
+        d.removed.iter().filter(|e| e.kind == "person").collect();
+    if leavers.is_empty() {
+        return String::new();
+    }
+    let mut out = String::new();
+    out.push_str(
+        "\n# People who leave. Their open tasks go to whoever holds their roles now, or wait\n",
+    );
+    out.push_str(
+        "# in the manual queue; documents naming them stay visible to the group only. To hand\n",
+    );
+    out.push_str(
+        "# someone's files (open tasks, person fields of documents in flight) to another\n",
+    );
+    out.push_str(
+        "# person, write the line with the reason (`paraaf org deploy NEW --plan THIS --dry-run\n",
+    );
+    out.push_str("# --db DB` lists what would move). A shielded file goes only to someone inside its group.\n");
+    out.push_str("# [reassign]\n");
+    for e in leavers {
+        out.push_str(&format!(
+            "# {} = {{ to = \"PERSON\", reason = \"…\" }}   # {} leaves\n",
+            quote(&e.id),
+            e.name
         ));
     }
     out
@@ -278,30 +417,47 @@ pub fn propose(d: &OrgDiff, organogram: &str, made: &Made) -> String {
     out
 }
 
-/// The `[rename]` lines that map a person onto another person (another HR key): a plan
-/// gives a person only their own new id, never someone else's files. In words.
+/// The plan line `from` = `to_id` in words when it maps the person `from` was given to
+/// (`was`: their recorded [`super::identity`]) onto another person (`to_key`, `to_email`:
+/// who has `to_id`); `None` when `to_id` is their own new id — the same HR key, or for
+/// someone recorded without one the same e-mail (never an id alone). The one rule of
+/// `org migrate --apply` and `org deploy`: a plan never hands someone's files to another.
+pub fn onto_another(
+    from: &str,
+    was: &str,
+    to_id: &str,
+    to_name: &str,
+    to_key: Option<&str>,
+    to_email: &str,
+) -> Option<String> {
+    let same = super::is_identity(was, to_key, to_email, to_id)
+        && !(was.starts_with("id:") && from != to_id);
+    (!same).then(|| {
+        format!(
+            "`{from}` = `{to_id}`: `{to_id}` ({to_name}) is another person than `{from}` ({was}); a plan gives a person only their own new id (the same HR key). To hand someone's files to another person, write it under [reassign] with the reason (`\"{from}\" = {{ to = \"{to_id}\", reason = \"…\" }}`)"
+        )
+    })
+}
+
+/// The `[rename]` lines that map a person of `old` onto another person of `new` (see
+/// [`onto_another`]), in words.
 pub fn person_onto_another(plan: &Plan, old: &Organogram, new: &Organogram) -> Vec<String> {
-    let mut out = Vec::new();
-    for (from, to) in &plan.rename {
-        let (Some(a), Some(b)) = (
-            old.people.iter().find(|p| p.id == *from),
-            new.people.iter().find(|p| p.id == *to),
-        ) else {
-            continue;
-        };
-        if from != to
-            && !(a.key.is_some()
-                && super::same_person((a.key.as_deref(), &a.email), (b.key.as_deref(), &b.email)))
-        {
-            out.push(format!(
-                "`{from}` = `{to}`: {} is another person than {} ({}); a plan gives a person only their own new id (the same HR key). To hand someone's open tasks to another person, assign them from the manual queue (`paraaf queue assign`) with a reason",
-                b.name,
-                a.name,
-                a.identity()
-            ));
-        }
-    }
-    out
+    plan.rename
+        .iter()
+        .filter(|(from, to)| from != to)
+        .filter_map(|(from, to)| {
+            let a = old.people.iter().find(|p| p.id == *from)?;
+            let b = new.people.iter().find(|p| p.id == *to)?;
+            onto_another(
+                from,
+                &a.identity(),
+                &b.id,
+                &b.name,
+                b.key.as_deref(),
+                &b.email,
+            )
+        })
+        .collect()
 }
 
 /// Reads a plan.

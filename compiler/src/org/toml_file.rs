@@ -227,7 +227,30 @@ pub fn load_toml(file: &str, text: &str) -> (Organogram, Vec<Diagnostic>) {
     }
     // One person, one key; an id of someone who left stays theirs.
     let mut keys: std::collections::BTreeMap<String, &Person> = Default::default();
+    // One address, one person (case-insensitive): mails about shielded files and the
+    // sign-in by e-mail would otherwise reach the other one.
+    let mut emails: std::collections::BTreeMap<String, &Person> = Default::default();
     for p in &org.people {
+        let address = p.email.trim().to_lowercase();
+        if !address.is_empty()
+            && let Some(first) = emails.insert(address, p)
+            && first.id != p.id
+        {
+            err(
+                p.span.clone(),
+                format!(
+                    "`{}` ({}, line {}) and `{}` ({}, line {}) have the same e-mail address `{}`; an address belongs to one person",
+                    first.id,
+                    first.name,
+                    line_of(text, first.span.start),
+                    p.id,
+                    p.name,
+                    line_of(text, p.span.start),
+                    p.email.trim()
+                ),
+                "mails (shielded files too) and the sign-in by e-mail would reach the other person: correct the address in HR's export, each person their own",
+            );
+        }
         let who = p.identity();
         if let Some(first) = keys.insert(who.clone(), p)
             && p.key.is_some()
@@ -324,6 +347,15 @@ pub fn load_toml(file: &str, text: &str) -> (Organogram, Vec<Diagnostic>) {
         }
     }
     (org, diags)
+}
+
+/// The line (from 1) of byte `at` in `text`.
+fn line_of(text: &str, at: usize) -> usize {
+    text.as_bytes()[..at.min(text.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
 }
 
 fn check_id(id: &Spanned<String>, err: &mut impl FnMut(std::ops::Range<usize>, String, &str)) {

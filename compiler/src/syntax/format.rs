@@ -1,17 +1,24 @@
 //! The formatter: a conservative, comment-keeping layout of Paraaf source. Indentation
 //! follows bracket depth (two spaces), runs of blanks between tokens become one space,
-//! spaces just inside brackets and before `,` go, trailing blanks go, at most one empty
-//! line in a row, one newline at the end. Tokens, comments and strings are kept as
-//! written, so formatting never changes meaning; formatting twice changes nothing.
+//! spaces just inside brackets and before `,` go, one space follows a `,` and a `:`,
+//! operators (`=`, `==`, `!=`, `<=`, `>=`, `~=`, `<`, `>`, `+`, `->`) stand between
+//! single spaces and so does the `:` of a `step`, a space goes before `{` and between `}`
+//! and a word after it (`} else`); trailing blanks go, at most one empty
+//! line in a row, one line end at the end. Lines end as the file's first line does
+//! (`\n`, `\r\n` or `\r`). Tokens, comments and strings are kept as written, so
+//! formatting never changes meaning; formatting twice changes nothing.
+
+use super::line_ends::{self, LineEnd};
 
 /// Formats `text`.
 pub fn format(text: &str) -> String {
+    let eol = LineEnd::of(text).as_str();
     let mut out = String::new();
     let mut stack: Vec<char> = Vec::new();
     let mut blank_run = 0;
     let mut in_block_start = true;
     let mut prev_code = String::new();
-    for raw in text.lines() {
+    for raw in line_ends::lines(text) {
         let line = normalise_line(raw.trim());
         if line.is_empty() {
             blank_run += 1;
@@ -32,12 +39,12 @@ pub fn format(text: &str) -> String {
         let indent = stack.len().saturating_sub(closes)
             + usize::from(closes == 0 && !top_level && continues(&prev_code, &line, &stack));
         if blank_run > 0 && !out.is_empty() && !in_block_start && closes == 0 {
-            out.push('\n');
+            out.push_str(eol);
         }
         blank_run = 0;
         out.push_str(&"  ".repeat(indent));
         out.push_str(&line);
-        out.push('\n');
+        out.push_str(eol);
         for (kind, tok) in tokens(&line) {
             if kind == Tok::Punct {
                 match tok {
@@ -91,7 +98,18 @@ enum Tok {
     Str,
     Comment,
     Punct,
+    /// An operator, or the `:` of a field or step.
+    Op,
     Space,
+}
+
+/// The operator at the start of `b`, if any, and its length.
+fn operator(b: &[u8]) -> Option<usize> {
+    match b {
+        [b'=' | b'!' | b'<' | b'>' | b'~', b'=', ..] | [b'-', b'>', ..] => Some(2),
+        [b'=' | b'<' | b'>' | b'+' | b':', ..] => Some(1),
+        _ => None,
+    }
 }
 
 /// Splits a line into tokens, keeping strings and comments whole.
@@ -124,12 +142,17 @@ fn tokens(line: &str) -> Vec<(Tok, &str)> {
                 i += 1;
                 Tok::Punct
             }
+            _ if operator(&b[i..]).is_some() => {
+                i += operator(&b[i..]).unwrap_or(1);
+                Tok::Op
+            }
             _ => {
                 while i < b.len()
                     && !matches!(
                         b[i],
                         b' ' | b'\t' | b'"' | b'{' | b'}' | b'(' | b')' | b'[' | b']' | b','
                     )
+                    && operator(&b[i..]).is_none()
                 {
                     if b[i] == b'/' && b.get(i + 1) == Some(&b'/') {
                         break;
@@ -149,21 +172,48 @@ fn tokens(line: &str) -> Vec<(Tok, &str)> {
 }
 
 fn normalise_line(line: &str) -> String {
-    let toks = tokens(line);
+    let toks: Vec<(Tok, &str)> = tokens(line)
+        .into_iter()
+        .filter(|(k, _)| *k != Tok::Space)
+        .collect();
+    // Whether blanks stood between token `i - 1` and token `i` in the line as written.
+    let spaced: Vec<bool> = {
+        let mut v = Vec::new();
+        let mut blank = false;
+        for (k, _) in tokens(line) {
+            if k == Tok::Space {
+                blank = true;
+            } else {
+                v.push(blank);
+                blank = false;
+            }
+        }
+        v
+    };
+    // The `:` of `step NAME :` stands between spaces; that of `field: type` follows its name.
+    let step = toks.first().is_some_and(|(_, t)| *t == "step");
     let mut out = String::new();
     for (i, (kind, tok)) in toks.iter().enumerate() {
-        if *kind != Tok::Space {
-            out.push_str(tok);
-            continue;
+        if i > 0 {
+            let (pk, prev) = toks[i - 1];
+            let space = if pk == Tok::Op || *tok == "{" || (prev == "}" && *kind == Tok::Word) {
+                true
+            } else if *kind == Tok::Op {
+                *tok != ":" || step
+            } else if *tok == "," || matches!(*tok, ")" | "]") {
+                false
+            } else if prev == "," {
+                true
+            } else if matches!(prev, "(" | "[") {
+                false
+            } else {
+                spaced[i]
+            };
+            if space {
+                out.push(' ');
+            }
         }
-        let prev = out.chars().last();
-        let next = toks.get(i + 1).map(|(_, t)| *t);
-        let drop = matches!(prev, Some('(' | '['))
-            || matches!(next, Some(")" | "]" | ","))
-            || next.is_none();
-        if !drop {
-            out.push(' ');
-        }
+        out.push_str(tok);
     }
     out
 }

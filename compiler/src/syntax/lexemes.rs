@@ -37,14 +37,14 @@ pub fn lexemes(text: &str) -> Vec<(Lexeme, Range<usize>)> {
         match b[i] {
             b'"' => {
                 i += 1;
-                while i < b.len() && b[i] != b'"' && b[i] != b'\n' {
+                while i < b.len() && b[i] != b'"' && b[i] != b'\n' && b[i] != b'\r' {
                     i += if b[i] == b'\\' { 2 } else { 1 };
                 }
                 i = (i + 1).min(b.len());
                 out.push((Lexeme::Str, start..i));
             }
             b'/' if b.get(i + 1) == Some(&b'/') => {
-                while i < b.len() && b[i] != b'\n' {
+                while i < b.len() && b[i] != b'\n' && b[i] != b'\r' {
                     i += 1;
                 }
                 out.push((Lexeme::Comment, start..i));

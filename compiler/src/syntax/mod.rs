@@ -3,6 +3,7 @@
 pub mod ast;
 mod format;
 pub mod lexemes;
+pub mod line_ends;
 mod parser;
 pub mod print;
 

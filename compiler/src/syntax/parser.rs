@@ -30,6 +30,9 @@ pub struct Parsed {
 /// Parses `text` (named `file` in diagnostics).
 pub fn parse(file: &str, text: &str) -> Parsed {
     pest::set_call_limit(std::num::NonZeroUsize::new(10_000_000));
+    // A lone `\r` (an old Mac file) ends a line as `\n` does: without this a `//`
+    // comment would run to the end of the file. Offsets are unchanged.
+    let text = &*super::line_ends::lone_cr_as_lf(text);
     let mut out = Parsed::default();
     // One lexical pass serves both guards.
     let lexed = super::lexemes::lexemes(text);

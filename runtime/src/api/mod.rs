@@ -2,6 +2,8 @@
 //! writes, paging on lists, an OpenAPI document, and 404 for every document the caller
 //! may not see (exactly as for one that does not exist).
 
+pub mod malformed;
+mod sealed;
 mod webhooks;
 mod writer;
 
@@ -30,6 +32,9 @@ pub struct AppState {
     /// The database, where submitted content is kept (`None`: only hashes are recorded).
     contents: Option<Arc<std::path::PathBuf>>,
     tokens: Arc<BTreeMap<String, String>>,
+    /// SHA-256 hashes of the monitoring tokens (`[monitoring]` in the tokens file): they
+    /// read `/health`'s counts and nothing else; a person's token never does.
+    monitoring: Arc<std::collections::BTreeSet<String>>,
     webhooks: Arc<BTreeMap<String, WebhookSource>>,
 }
 
@@ -61,6 +66,11 @@ pub struct SubmitRequest {
     #[serde(default)]
     pub content_sha256: Option<String>,
 }
+
+/// Body of `POST /documents/{id}/sign`: nothing, or an empty JSON object.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignRequest {}
 
 /// Body of `POST /documents/{id}/refuse`.
 #[derive(Deserialize, ToSchema)]
@@ -146,16 +156,16 @@ pub struct Problem {
     /// What went wrong this time.
     pub detail: String,
     /// The kind for programs: `invalid`, `bad_request`, `not_found`, `forbidden`,
-    /// `conflict`, `unauthorized`, `too_large`, `unsupported_media_type`,
-    /// `method_not_allowed`, `storage`, `tampered`.
+    /// `conflict`, `unauthorized`, `webhook_signature`, `too_large`,
+    /// `unsupported_media_type`, `method_not_allowed`, `storage`, `tampered`.
     pub code: String,
 }
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Paraaf runtime API", description = "Submit and sign documents of a city's signing flows."),
-    paths(submit, list_documents, show_document, document_content, sign, refuse, comment, inbox, webhooks::receive, health, describe_problem),
-    components(schemas(SubmitRequest, RefuseRequest, CommentRequest, DocumentSummary, DocumentList, WriteResult, Problem)),
+    paths(submit, list_documents, show_document, document_content, sealed::sealed_document, sign, refuse, comment, inbox, webhooks::receive, health, describe_problem),
+    components(schemas(SubmitRequest, SignRequest, RefuseRequest, CommentRequest, DocumentSummary, DocumentList, WriteResult, Problem)),
     modifiers(&BearerAuth, &ErrorResponses)
 )]
 struct ApiDoc;
@@ -165,9 +175,12 @@ struct ApiDoc;
 pub const ERROR_STATUSES: &[(u16, &str)] = &[
     (
         400,
-        "A query string, header or path that cannot be read (`bad_request`)",
+        "A query string, header or path that cannot be read, or a header that must be given once given twice (`bad_request`)",
     ),
-    (401, "No valid bearer token (`unauthorized`)"),
+    (
+        401,
+        "No valid bearer token (`unauthorized`), or a webhook whose signature does not match (`webhook_signature`)",
+    ),
     (403, "Not allowed, for example not your task (`forbidden`)"),
     (
         404,
@@ -267,10 +280,24 @@ pub fn openapi_json() -> String {
 }
 
 /// The router. `tokens` maps bearer tokens to person ids; submitted content is kept in
-/// the database at `contents` (when given) for the web app to show.
+/// the database at `contents` (when given) for the web app to show. No monitoring
+/// tokens: see [`monitored_router`].
 pub fn router(
     writer: Writer,
     tokens: BTreeMap<String, String>,
+    webhooks: BTreeMap<String, WebhookSource>,
+    contents: Option<std::path::PathBuf>,
+) -> Router {
+    monitored_router(writer, tokens, Default::default(), webhooks, contents)
+}
+
+/// [`router`] with `monitoring`: the SHA-256 hashes of the tokens that read `/health`'s
+/// counts (events, versions) and why writes are refused. They act as nobody: every
+/// other route answers them 401.
+pub fn monitored_router(
+    writer: Writer,
+    tokens: BTreeMap<String, String>,
+    monitoring: std::collections::BTreeSet<String>,
     webhooks: BTreeMap<String, WebhookSource>,
     contents: Option<std::path::PathBuf>,
 ) -> Router {
@@ -282,6 +309,7 @@ pub fn router(
         .route("/documents", post(submit).get(list_documents))
         .route("/documents/{id}", get(show_document))
         .route("/documents/{id}/content", get(document_content))
+        .route("/documents/{id}/sealed", get(sealed::sealed_document))
         .route("/documents/{id}/sign", post(sign))
         .route("/documents/{id}/refuse", post(refuse))
         .route("/documents/{id}/comment", post(comment))
@@ -290,10 +318,12 @@ pub fn router(
         .route("/problems/{code}", get(describe_problem))
         .route("/health", get(health))
         .fallback(|| async { respond(problem(404, "not_found", "no such resource")) })
+        .layer(axum::middleware::from_fn(headers_once))
         .with_state(AppState {
             writer,
             contents: contents.map(Arc::new),
             tokens: Arc::new(tokens),
+            monitoring: Arc::new(monitoring),
             webhooks: Arc::new(webhooks),
         })
         .layer(axum::middleware::map_response(problems_everywhere))
@@ -332,6 +362,29 @@ fn unauthorized() -> Response {
         header::HeaderValue::from_static("Bearer"),
     );
     r
+}
+
+/// Headers that decide who acts and whether a request repeats an earlier one: given
+/// twice, which one counts would depend on the software in between, so such a request
+/// is refused (400) instead of taking the first.
+pub const SINGLE_HEADERS: &[&str] = &[
+    "authorization",
+    "idempotency-key",
+    "webhook-id",
+    "webhook-timestamp",
+];
+
+async fn headers_once(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    for name in SINGLE_HEADERS {
+        if request.headers().get_all(*name).iter().nth(1).is_some() {
+            return respond(problem(
+                400,
+                "bad_request",
+                &format!("the `{name}` header is given more than once; send it once"),
+            ));
+        }
+    }
+    next.run(request).await
 }
 
 /// Answers may hold shielded documents: never kept in a cache, never sniffed as
@@ -387,17 +440,41 @@ async fn problems_everywhere(response: Response) -> Response {
     r
 }
 
-/// `GET /health`: 200 while the writer runs, 503 once it stopped. No token needed, and
-/// then it tells nothing but that: without a valid token, no count of any kind (the
-/// number of events grows with every action, also on documents the caller may not see).
-/// With a valid token it also gives the committed head and the deployed versions.
+/// `GET /health`: 200 while the writer runs, 503 once it stopped or while it refuses
+/// writes (`"status":"degraded"` when checkpoints cannot be written, `"tampered"` when
+/// the log changed under it). No token needed, and then it tells nothing but that. Counts
+/// (the committed head, the deployed versions) and why writes are refused (the reason
+/// names event numbers) only for a monitoring token (`[monitoring]` in the tokens file,
+/// `paraaf admin token add NAME --monitoring`): never for a person's token, since the
+/// number of events grows with every action, also on documents that person may not see.
+/// While the checkpoint head cannot be anchored (the TSA or the witness out of reach;
+/// writes go on), it answers 200 with `"status":"degraded","anchor":"pending"` (and, with
+/// any valid token, why).
 #[utoipa::path(get, path = "/health", security(()),
-    responses((status = 200, description = "`{\"status\":\"ok\"}` while the writer runs; with a valid bearer token also `\"events\":N,\"versions\":V`")))]
-async fn health(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    responses((status = 200, description = "`{\"status\":\"ok\"}` while the writer runs; with a monitoring token also `\"events\":N,\"versions\":V`")))]
+async fn health(
+    State(state): State<AppState>,
+    anchorer: Option<axum::Extension<crate::anchor::Anchorer>>,
+    headers: HeaderMap,
+) -> Response {
     if !state.writer.running() {
         return respond(problem(503, "storage", "the writer stopped"));
     }
-    let body = if caller(&state, &headers).is_some() {
+    // Writes refused (a full disk under the checkpoint file, a log changed under the
+    // writer): the status says so; only a monitoring token is told why (the reason names
+    // event numbers).
+    let monitor = monitoring(&state, &headers);
+    if let Some((status, why)) = state.writer.condition() {
+        let mut body = serde_json::json!({"status": status});
+        if monitor {
+            body["detail"] = serde_json::Value::from(why);
+        }
+        return respond(Answer {
+            status: 503,
+            body: body.to_string(),
+        });
+    }
+    let mut body = if monitor {
         let s = state.writer.committed();
         serde_json::json!({
             "status": "ok",
@@ -407,6 +484,17 @@ async fn health(State(state): State<AppState>, headers: HeaderMap) -> Response {
     } else {
         serde_json::json!({"status": "ok"})
     };
+    // Writes go on while the TSA or the witness is out of reach; the anchor is pending
+    // (retried) and the status says so.
+    if let Some(axum::Extension(a)) = anchorer
+        && let Some(why) = a.status().pending
+    {
+        body["status"] = "degraded".into();
+        body["anchor"] = "pending".into();
+        if monitor || caller(&state, &headers).is_some() {
+            body["detail"] = why.into();
+        }
+    }
     respond(Answer {
         status: 200,
         body: body.to_string(),
@@ -427,16 +515,25 @@ async fn describe_problem(Path(code): Path<String>) -> Response {
     }
 }
 
-fn caller(state: &AppState, headers: &HeaderMap) -> Option<String> {
+/// The SHA-256 of the request's bearer token (tokens are kept as hashes only, see
+/// `paraaf admin token add`).
+fn bearer_hash(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     // The scheme is case-insensitive (RFC 9110 §11.1).
     let (scheme, token) = value.split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("bearer") {
         return None;
     }
-    let token = token.trim();
-    // Tokens are kept as SHA-256 hashes only (see `paraaf admin token add`).
-    let person = state.tokens.get(&crate::sha256_hex(token.as_bytes()))?;
+    Some(crate::sha256_hex(token.trim().as_bytes()))
+}
+
+/// Whether the request carries a monitoring token (not a person's).
+fn monitoring(state: &AppState, headers: &HeaderMap) -> bool {
+    bearer_hash(headers).is_some_and(|h| state.monitoring.contains(&h))
+}
+
+fn caller(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    let person = state.tokens.get(&bearer_hash(headers)?)?;
     // A token of someone who left stops working; a renamed person's token follows them.
     state.writer.committed().person_now(person)
 }
@@ -623,27 +720,16 @@ async fn submit(
             "`content_sha256` is not the SHA-256 of the content given".into(),
         )));
     }
-    // The content is kept before its document is submitted (addressed by its hash, so a
-    // submission that is then refused leaves only an unreferenced row), with the caller
-    // as its uploader. A hash alone must name content this caller uploaded: whose hash
-    // a former colleague noted, or that nobody uploaded, is answered alike.
+    // The content is checked here and written in the transaction of its submission,
+    // with the caller as its uploader: a submission that is refused leaves nothing
+    // behind. A hash alone must name content this caller uploaded: whose hash a former
+    // colleague noted, or that nobody uploaded, is answered alike.
+    let mut staged = None;
     match (bytes, state.contents.clone()) {
-        (Some(b), Some(db)) => {
-            let Some(media_type) = crate::contents::media_type_of(&b) else {
-                return respond(error_answer(&RuntimeError::Invalid(
-                    "the content is neither a PDF nor UTF-8 text".into(),
-                )));
-            };
-            let owner = person.clone();
-            let put = tokio::task::spawn_blocking(move || {
-                crate::contents::put(&db, &owner, media_type, &b)
-            })
-            .await
-            .unwrap_or_else(|_| Err(RuntimeError::Storage("the content was not kept".into())));
-            if let Err(e) = put {
-                return respond(error_answer(&e));
-            }
-        }
+        (Some(b), Some(_)) => match crate::contents::stage(&person, b) {
+            Ok(s) => staged = Some(s),
+            Err(e) => return respond(error_answer(&e)),
+        },
         (Some(_), None) => {}
         (None, db) => {
             let (sha, owner) = (content_sha256.clone(), person.clone());
@@ -681,6 +767,7 @@ async fn submit(
                 person,
                 idempotency: idem,
                 command: Box::new(move |em| {
+                    em.contents.extend(staged);
                     let id = em.submit(sub)?;
                     Ok(write_result(em, &id, 201))
                 }),
@@ -762,7 +849,7 @@ async fn list_documents(
                     q.is_empty()
                         || d.title.to_lowercase().contains(&q)
                         || d.kind.contains(&q)
-                        || d.id == q
+                        || d.id.contains(&q)
                 };
                 let items = s
                     .documents
@@ -842,7 +929,15 @@ async fn document_content(
         Ok(Some((media_type, body))) => (
             StatusCode::OK,
             [
-                (header::CONTENT_TYPE, media_type),
+                // Text is kept as UTF-8: said so, so no client guesses another charset.
+                (
+                    header::CONTENT_TYPE,
+                    if media_type.starts_with("text/") && !media_type.contains("charset") {
+                        format!("{media_type}; charset=utf-8")
+                    } else {
+                        media_type
+                    },
+                ),
                 (header::CONTENT_DISPOSITION, "attachment".to_string()),
             ],
             body,
@@ -885,7 +980,7 @@ async fn act(
 }
 
 /// Sign the caller's open task.
-#[utoipa::path(post, path = "/documents/{id}/sign", params(("id" = String, Path, description = "Document id"), ("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key with the same body answers the first response again; with another body it is refused (422)")),
+#[utoipa::path(post, path = "/documents/{id}/sign", request_body(content = Option<SignRequest>, description = "Nothing, or `{}`"), params(("id" = String, Path, description = "Document id"), ("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key with the same body answers the first response again; with another body it is refused (422)")),
     responses((status = 200, body = WriteResult), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"), (status = 415, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 async fn sign(
     State(state): State<AppState>,
@@ -897,6 +992,13 @@ async fn sign(
         Ok(pb) => pb,
         Err(r) => return r,
     };
+    // Nothing, or `{}`: anything else is a mistake of the caller's (a field this API
+    // does not have, text that is not JSON), not silently ignored.
+    if !body.trim_ascii().is_empty()
+        && let Err(answer) = parse::<SignRequest>(&body)
+    {
+        return respond(answer);
+    }
     act(state, person, headers, body, id, "sign", |em, id, who| {
         em.sign(id, who)
     })

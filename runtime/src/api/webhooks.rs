@@ -37,8 +37,10 @@ impl WebhookSource {
 /// Largest accepted clock difference.
 const MAX_SKEW_SECONDS: i64 = 300;
 
+/// A webhook that is not signed as its source's secret signs: said as such (not as a
+/// missing bearer token, which webhooks do not use).
 fn unauthorized(why: &str) -> Response {
-    respond(super::problem(401, "unauthorized", why))
+    respond(super::problem(401, "webhook_signature", why))
 }
 
 /// Checks `webhook-signature` over `id.timestamp.body` in constant time.
@@ -115,7 +117,11 @@ pub async fn receive(
     body: Bytes,
 ) -> Response {
     let Some(src) = state.webhooks.get(&source).cloned() else {
-        return respond(error_answer(&RuntimeError::NotFound));
+        return respond(super::problem(
+            404,
+            "not_found",
+            "unknown source: no webhook source of this name is configured",
+        ));
     };
     let id = match verify(&src, &headers, &body, chrono::Utc::now().timestamp()) {
         Ok(id) => id,

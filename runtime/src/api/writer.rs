@@ -10,7 +10,7 @@ use crate::engine::{Emitter, RuntimeError};
 use crate::store::Idempotency;
 use chrono::{DateTime, Utc};
 use std::sync::{Arc, RwLock};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 /// An HTTP-level answer: status and JSON body.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,6 +46,14 @@ pub struct Writer {
     tx: mpsc::Sender<Job>,
     /// The committed state readers use, replaced after every commit.
     committed: Arc<RwLock<Arc<State>>>,
+    /// What keeps the writer from writing (`tampered`, `degraded`) and why, after the
+    /// last batch; `None` while it writes.
+    condition: Arc<RwLock<Option<(String, String)>>>,
+    /// The last committed event, sent after every commit that added events (the
+    /// scheduler and the outbox sender wait on it).
+    commits: watch::Sender<u64>,
+    /// The clock the writer commits with (`--now` included).
+    clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
 }
 
 /// Maps a refused command to an answer: an RFC 9457 problem document. 403 and 404
@@ -101,6 +109,10 @@ pub const PROBLEMS: &[(&str, &str)] = &[
         "The document is not in a state that allows this",
     ),
     ("unauthorized", "A valid bearer token is required"),
+    (
+        "webhook_signature",
+        "The webhook's signature is missing, stale or does not match",
+    ),
     ("too_large", "The request body is too large"),
     ("timeout", "The request did not arrive in time"),
     ("unsupported_media_type", "The request body must be JSON"),
@@ -120,12 +132,18 @@ impl Writer {
     /// Starts the thread. `clock` gives the time of each batch; `batch_max` caps a group commit.
     pub fn start(
         mut runtime: Runtime,
-        clock: Box<dyn Fn() -> DateTime<Utc> + Send>,
+        clock: Box<dyn Fn() -> DateTime<Utc> + Send + Sync>,
         batch_max: usize,
     ) -> Writer {
+        let clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync> = Arc::from(clock);
+        let shared = clock.clone();
         let (tx, mut rx) = mpsc::channel::<Job>(4096);
         let committed = Arc::new(RwLock::new(Arc::new(runtime.state().clone())));
         let publish = committed.clone();
+        let condition = Arc::new(RwLock::new(None));
+        let report = condition.clone();
+        let commits = watch::Sender::new(runtime.state().last_seq);
+        let told = commits.clone();
         std::thread::spawn(move || {
             let mut pending: Vec<Job> = Vec::new();
             loop {
@@ -217,13 +235,46 @@ impl Writer {
                 let results = runtime.execute_batch(clock(), items);
                 // Published before any acknowledgement: a client reads its own write.
                 let snapshot = Arc::new(runtime.state().clone());
+                let seq = snapshot.last_seq;
                 *publish.write().unwrap_or_else(|p| p.into_inner()) = snapshot;
+                *report.write().unwrap_or_else(|p| p.into_inner()) = runtime
+                    .condition()
+                    .map(|(code, why)| (code.to_string(), why.to_string()));
+                told.send_if_modified(|last| std::mem::replace(last, seq) != seq);
                 for (r, reply) in results.into_iter().zip(replies) {
                     let _ = reply.send(r.unwrap_or_else(|e| error_answer(&e)));
                 }
             }
         });
-        Writer { tx, committed }
+        Writer {
+            tx,
+            committed,
+            condition,
+            commits,
+            clock: shared,
+        }
+    }
+
+    /// The time now on the clock the writer commits with: the one clock readers (the
+    /// web app's due dates and overdue marks) use, so they agree with the engine.
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+
+    /// A receiver that changes after every commit that added events (its value: the
+    /// last event committed).
+    pub fn commits(&self) -> watch::Receiver<u64> {
+        self.commits.subscribe()
+    }
+
+    /// What keeps the writer from writing, after its last batch: `("tampered", why)`
+    /// once the log changed under it, `("degraded", why)` while checkpoints cannot be
+    /// written. `None` while it writes.
+    pub fn condition(&self) -> Option<(String, String)> {
+        self.condition
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Whether the writer thread still takes writes.

@@ -2,20 +2,24 @@
 //! emitted so later decisions in the same command see them; the caller commits them to
 //! the store before anyone can observe the new state.
 
+mod handover;
+mod notify;
 mod organogram;
 mod queue;
+mod seal;
 
-pub use organogram::OrgDeployment;
+pub use organogram::{Deployed, OrgDeployment};
 pub use queue::{Queued, queued};
 
 use super::errors::RuntimeError;
-use super::events::{Event, TaskSpec};
+use super::events::{Event, ShieldWidened, TaskSpec};
 use super::state::{Deployment, State, Status, TaskStatus};
 use crate::eval::{Env, holds};
 use crate::visibility::may_see;
 use crate::workdays::Calendar;
 use chrono::{DateTime, NaiveDate, Utc};
 use paraaf_compiler::compile::model::{Duration as FlowDuration, OnRefused, Signer, StepMode};
+use paraaf_compiler::compile::shield::Widening;
 use paraaf_compiler::compile::{CompiledProject, SCHEMA};
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -35,6 +39,13 @@ pub struct Emitter<'a> {
     pub events: Vec<(u64, DateTime<Utc>, Event)>,
     /// How new documents are named.
     pub doc_ids: DocIds,
+    /// Content sent with the commands (checked already), written in the same transaction
+    /// as their events; a command that fails takes its content back with it.
+    pub contents: Vec<crate::contents::Staged>,
+    /// HR keys the administrator confirmed as people coming back (`org deploy
+    /// --returning KEY`): a known key under another name and another e-mail address is
+    /// refused as a probable reuse of the key otherwise.
+    pub returning: std::collections::BTreeSet<String>,
 }
 
 /// How [`Emitter::submit`] names a new document. The id is drawn here, in the command,
@@ -98,6 +109,8 @@ impl<'a> Emitter<'a> {
             calendar,
             events: Vec::new(),
             doc_ids: DocIds::Random,
+            contents: Vec::new(),
+            returning: Default::default(),
         }
     }
 
@@ -127,12 +140,93 @@ impl<'a> Emitter<'a> {
         self.emit(Event::SnapshotTaken { seq, sha256 });
     }
 
+    /// Today in Brussels (absences are Brussels dates).
     fn today(&self) -> NaiveDate {
-        self.now.date_naive()
+        crate::clock::date(self.now)
     }
 
     /// Deploys a compiled project as the next version.
     pub fn deploy(&mut self, project: CompiledProject) -> Result<u32, RuntimeError> {
+        self.deploy_reported(project).map(|d| d.version)
+    }
+
+    /// [`Emitter::deploy`], with the organogram change it brings: a project compiled
+    /// against another organogram than the one in force puts its organogram in force
+    /// exactly as `org deploy` without a plan would (same checks, moves, report), or is
+    /// refused with the command to run first. A version whose shielded group admits
+    /// people the current version's did not is refused: see [`Emitter::deploy_widening`].
+    pub fn deploy_reported(&mut self, project: CompiledProject) -> Result<Deployed, RuntimeError> {
+        self.deploy_widening(project, None)
+    }
+
+    /// The shielded groups of `project` that admit people the same group of the current
+    /// version does not, both read on `project`'s organogram (the one in force once it is
+    /// deployed): only the groups' own definitions count here; people moved by HR go
+    /// through `org deploy`.
+    pub fn widened_by(&self, project: &CompiledProject) -> Vec<Widening> {
+        let Some((_, dep)) = self.state.current() else {
+            return Vec::new();
+        };
+        let org = crate::org::OrgIndex::new(&project.organogram);
+        paraaf_compiler::compile::shield::widenings(
+            &dep.project.groups,
+            &org,
+            &project.groups,
+            &org,
+            &BTreeMap::new(),
+        )
+    }
+
+    /// [`Emitter::deploy_reported`] with the administrator's reason for widening shielded
+    /// groups (`paraaf deploy --widen-reason`): a version that widens one is refused
+    /// without a reason of `[widen]` quality (the consent rule of `org migrate`,
+    /// `migrate::says_why`), naming the group and who it would admit; with one, the
+    /// `project_deployed` event records each widened group, whom it admits and why.
+    pub fn deploy_widening(
+        &mut self,
+        project: CompiledProject,
+        widen_reason: Option<&str>,
+    ) -> Result<Deployed, RuntimeError> {
+        let widened = self.widened_by(&project);
+        let mut shields_widened = Vec::new();
+        for w in &widened {
+            let reason = match widen_reason {
+                None => Err("no reason is given (--widen-reason)".to_string()),
+                Some(r) => paraaf_compiler::org::migrate::says_why(
+                    r,
+                    "--widen-reason",
+                    "the wider group is intended",
+                ),
+            };
+            match reason {
+                Ok(reason) => shields_widened.push(ShieldWidened {
+                    group: w.group.clone(),
+                    admits: w.admits.clone(),
+                    reason: reason.to_string(),
+                }),
+                Err(why) => {
+                    return Err(RuntimeError::Invalid(format!(
+                        "this version widens the shielded group `{}`: it would admit {} {} who may not see its files now ({}); {why}, so nothing was deployed\n  help: if the wider group is intended, deploy again with --widen-reason \"...\" (who decided it, and when); the reason is recorded in the log",
+                        w.group,
+                        w.admits.len(),
+                        if w.admits.len() == 1 {
+                            "person"
+                        } else {
+                            "people"
+                        },
+                        w.admits.join(", ")
+                    )));
+                }
+            }
+        }
+        self.deploy_checked(project, shields_widened)
+    }
+
+    fn deploy_checked(
+        &mut self,
+        project: CompiledProject,
+        shields_widened: Vec<ShieldWidened>,
+    ) -> Result<Deployed, RuntimeError> {
         if project.schema != SCHEMA {
             return Err(RuntimeError::Invalid(format!(
                 "compiled project has schema `{}`; this runtime reads `{SCHEMA}`",
@@ -152,18 +246,6 @@ impl<'a> Emitter<'a> {
             return Err(RuntimeError::Invalid(format!(
                 "the compiled project breaks its shielding, nothing was deployed:\n  - {}",
                 violations.join("\n  - ")
-            )));
-        }
-        // After `org deploy`, the organogram in force is the one every decision uses; a
-        // project compiled against another one would put it back silently (people who
-        // left would sign again, renames would be forgotten).
-        if let Some(o) = &self.state.organogram
-            && o.version > 0
-            && *o.organogram != project.organogram
-        {
-            return Err(RuntimeError::Invalid(format!(
-                "the project was compiled against another organogram than organogram version {} in force (deployed with `paraaf org deploy`); nothing was deployed. Compile it against the organogram in force (after `paraaf org migrate --apply`, org.toml is that one), or deploy the new organogram first with `paraaf org deploy`, which moves the documents in flight",
-                o.version
             )));
         }
         if let Some((current, dep)) = self.state.current() {
@@ -198,13 +280,19 @@ impl<'a> Emitter<'a> {
                 "this compiled project is already the current version".into(),
             ));
         }
+        // Checked last, as it records the organogram version when it passes.
+        let organogram = self.redeploy_organogram(&project)?;
         let version = self.state.deployments.len() as u32 + 1;
         self.emit(Event::ProjectDeployed {
             version,
             sha256,
             project: Box::new(project),
+            shields_widened,
         });
-        Ok(version)
+        Ok(Deployed {
+            version,
+            organogram,
+        })
     }
 
     /// Submits a document; returns its id.
@@ -338,11 +426,25 @@ impl<'a> Emitter<'a> {
                 "the title is longer than {MAX_TITLE} characters"
             )));
         }
-        if sub.title.chars().any(|c| super::text::forbidden(c, false))
-            || super::text::misleading_marks(&sub.title)
+        if let Some(c) = sub
+            .title
+            .chars()
+            .find(|c| super::text::forbidden(*c, false))
         {
+            return Err(RuntimeError::Invalid(format!(
+                "the title contains a control, text-direction or invisible formatting character (U+{:04X}); send the title as it reads",
+                c as u32
+            )));
+        }
+        if super::text::misleading_marks(&sub.title) {
             return Err(RuntimeError::Invalid(
-                "the title contains control characters or text-direction overrides (a tab, a newline, an escape)".into(),
+                "the title contains a text-direction mark (U+200E, U+200F or U+061C) but no right-to-left text".into(),
+            ));
+        }
+        // Only spaces (or nothing visible) would list as an empty, unclickable link.
+        if !sub.title.is_empty() && sub.title.chars().all(super::text::invisible) {
+            return Err(RuntimeError::Invalid(
+                "the title is blank (only spaces or invisible characters); give a title, or leave it out to use the `titel` field".into(),
             ));
         }
         let doc = self.new_doc_id()?;
@@ -1109,10 +1211,14 @@ fn normalise(ty: &str, v: &Value, org: &crate::org::OrgIndex) -> Result<Value, S
         if s.chars().count() > MAX_FIELD {
             return Err(format!("longer than {MAX_FIELD} characters"));
         }
-        if s.chars()
-            .any(|c| c != '\n' && super::text::forbidden(c, false))
+        if let Some(c) = s
+            .chars()
+            .find(|c| *c != '\n' && super::text::forbidden(*c, false))
         {
-            return Err("contains control characters".into());
+            return Err(format!(
+                "contains a control, text-direction or invisible formatting character (U+{:04X})",
+                c as u32
+            ));
         }
         if super::text::misleading_marks(s) {
             return Err(

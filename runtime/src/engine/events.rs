@@ -89,6 +89,10 @@ pub enum Event {
         sha256: String,
         /// The compiled project.
         project: Box<CompiledProject>,
+        /// Shielded groups this version widened (`paraaf deploy --widen-reason`), whom
+        /// each admits and the administrator's reason.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        shields_widened: Vec<ShieldWidened>,
     },
     /// A document was submitted.
     DocumentSubmitted {
@@ -162,6 +166,22 @@ pub enum Event {
         /// Text.
         text: String,
     },
+    /// A person's files handed over to another by the migration plan's `[reassign]`
+    /// (`org deploy --plan`): the person fields of this document that named `from`
+    /// name `to` from now on. The tasks `from` was asked for move by `task_moved` events
+    /// with the same reason; `from` keeps their past (uploads, signatures).
+    FilesHandedOver {
+        /// Document.
+        doc: String,
+        /// Whose files they were.
+        from: String,
+        /// Who takes them over.
+        to: String,
+        /// The person fields that named `from`.
+        fields: Vec<String>,
+        /// Why, in the administrator's words.
+        reason: String,
+    },
     /// Who may sign a task changed (absence, return, escalation).
     TaskReassigned {
         /// Document.
@@ -212,6 +232,19 @@ pub enum Event {
     DocumentCompleted {
         /// Document.
         doc: String,
+    },
+    /// The completed document was sealed (#28): its sealed PDF (the original bytes, the
+    /// evidence page and the city's PAdES seal) is stored as content with this SHA-256,
+    /// and `code` is the verification code printed on its pages.
+    DocumentSealed {
+        /// Document.
+        doc: String,
+        /// SHA-256 (hex) of the sealed PDF.
+        sha256: String,
+        /// The verification code (`K7QF-3M9X-T2PA`).
+        code: String,
+        /// Whether the seal carries an RFC 3161 time stamp (PAdES B-T).
+        timestamped: bool,
     },
     /// Refused and sent back to the uploader.
     DocumentReturned {
@@ -277,6 +310,13 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// A person chose how they are told of their tasks by mail (the web app's settings).
+    NotificationsChosen {
+        /// Who.
+        person: String,
+        /// Their choice.
+        mode: NotifyMode,
+    },
     /// A debts check before a payment (withholding obligation): what was asked, a hash
     /// of the answer, and the decision.
     DebtsChecked {
@@ -289,6 +329,20 @@ pub enum Event {
         /// What was decided.
         decision: String,
     },
+}
+
+/// How a person is told of new tasks, reminders and returned documents by mail.
+/// Escalations are always sent at once, unless they chose nothing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotifyMode {
+    /// One mail a day, at the configured hour, with everything since the last one.
+    #[default]
+    Digest,
+    /// A mail for each event, at once.
+    Immediate,
+    /// No mail at all.
+    Nothing,
 }
 
 impl Event {
@@ -307,8 +361,10 @@ impl Event {
             | Event::Escalated { doc, .. }
             | Event::EscalationUnreached { doc, .. }
             | Event::TaskMoved { doc, .. }
+            | Event::FilesHandedOver { doc, .. }
             | Event::DocumentCompleted { doc }
             | Event::DocumentReturned { doc }
+            | Event::DocumentSealed { doc, .. }
             | Event::DocumentStopped { doc }
             | Event::ShieldRefused { doc, .. } => Some(doc),
             Event::InvoiceImported { doc: Some(doc), .. } => Some(doc),

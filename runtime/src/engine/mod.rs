@@ -7,9 +7,10 @@ mod events;
 mod state;
 pub mod text;
 
-pub use commands::{DocIds, Emitter, OrgDeployment, Queued, Submission, queued};
+pub use commands::{Deployed, DocIds, Emitter, OrgDeployment, Queued, Submission, queued};
 pub use errors::RuntimeError;
-pub use events::{Event, ShieldWidened, TaskSpec};
+pub use events::{Event, NotifyMode, ShieldWidened, TaskSpec};
 pub use state::{
-    Absence, Deployment, Document, ImportedInvoice, OrgInForce, State, Status, Task, TaskStatus,
+    Absence, Deployment, Document, ImportedInvoice, OrgInForce, Sealed, State, Status, Task,
+    TaskStatus,
 };

@@ -197,6 +197,23 @@ pub struct Document {
     pub events: Vec<u64>,
     /// Submitted at.
     pub submitted_at: DateTime<Utc>,
+    /// The seal, once the completed document was sealed (#28); a completed document
+    /// without one waits for sealing ([`State::waiting_for_seal`]).
+    #[serde(default)]
+    pub sealed: Option<Sealed>,
+}
+
+/// A completed document's seal: its sealed PDF (stored as content) and verification code.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Sealed {
+    /// SHA-256 (hex) of the sealed PDF.
+    pub sha256: String,
+    /// The verification code printed on its pages.
+    pub code: String,
+    /// Whether the seal is time-stamped (PAdES B-T).
+    pub timestamped: bool,
+    /// When it was sealed.
+    pub at: DateTime<Utc>,
 }
 
 impl Document {
@@ -284,6 +301,8 @@ pub struct State {
     /// kept up to date by `apply`, rebuilt when a snapshot is loaded). The inbox reads
     /// it instead of every document.
     pub open_tasks: imbl::OrdMap<String, imbl::OrdSet<String>>,
+    /// How each person chose to be told by mail (absent: the daily digest).
+    pub notify: BTreeMap<String, crate::engine::NotifyMode>,
 }
 
 /// The organogram every decision uses now.
@@ -423,6 +442,27 @@ impl State {
         let to = o.renames.get(person)?;
         let who = o.identities.get(person)?;
         (o.identities.get(to) == Some(who) && present(to)).then(|| to.clone())
+    }
+
+    /// Completed documents whose seal is still to be made (sealing failed or has not run
+    /// yet; #28), oldest first. The server seals them (`sealing::seal_pending`).
+    pub fn waiting_for_seal(&self) -> Vec<&Document> {
+        let mut out: Vec<&Document> = self
+            .documents
+            .values()
+            .filter(|d| d.status == Status::Completed && d.sealed.is_none())
+            .map(|d| d.as_ref())
+            .collect();
+        out.sort_by_key(|d| d.events.last().copied().unwrap_or(0));
+        out
+    }
+
+    /// The document whose seal has verification code `code`, if any.
+    pub fn sealed_with_code(&self, code: &str) -> Option<&Document> {
+        self.documents
+            .values()
+            .find(|d| d.sealed.as_ref().is_some_and(|s| s.code == code))
+            .map(|d| d.as_ref())
     }
 
     /// Whether `person` is absent on `day`.
@@ -648,6 +688,15 @@ impl State {
                     t.shield_refused = None;
                 }
             }
+            Event::FilesHandedOver {
+                doc, to, fields, ..
+            } => {
+                if let Some(d) = self.doc_mut(doc) {
+                    for f in fields {
+                        d.fields.insert(f.clone(), Value::String(to.clone()));
+                    }
+                }
+            }
             Event::SnapshotTaken { .. } => {}
             Event::DocumentSubmitted {
                 doc,
@@ -677,6 +726,7 @@ impl State {
                         comments: Vec::new(),
                         events: vec![seq],
                         submitted_at: at,
+                        sealed: None,
                     }),
                 );
             }
@@ -791,6 +841,21 @@ impl State {
                 }
             }
             Event::DocumentCompleted { doc } => self.set_status(doc, Status::Completed),
+            Event::DocumentSealed {
+                doc,
+                sha256,
+                code,
+                timestamped,
+            } => {
+                if let Some(d) = self.doc_mut(doc) {
+                    d.sealed = Some(Sealed {
+                        sha256: sha256.clone(),
+                        code: code.clone(),
+                        timestamped: *timestamped,
+                        at,
+                    });
+                }
+            }
             Event::DocumentReturned { doc } => self.set_status(doc, Status::Returned),
             Event::DocumentStopped { doc } => self.set_status(doc, Status::Stopped),
             Event::AbsenceAdded {
@@ -811,6 +876,9 @@ impl State {
             }
             Event::AbsenceWithdrawn { id, .. } => {
                 self.absences.remove(id);
+            }
+            Event::NotificationsChosen { person, mode } => {
+                self.notify.insert(person.clone(), *mode);
             }
             Event::DebtsChecked { .. } => {}
             Event::InvoiceImported {

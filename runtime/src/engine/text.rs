@@ -10,10 +10,14 @@ pub const MAX_NOTE: usize = 4_000;
 
 /// Whether `c` may not appear in text people type: control characters (except line
 /// breaks and tabs where `lines`), text-direction overrides, embeddings and isolates,
-/// line and paragraph separators, tag characters and noncharacters.
+/// line and paragraph separators, tag characters, noncharacters, and every other
+/// invisible format character (Unicode category Cf: U+200B, U+2060, U+00AD, U+FEFF, ...),
+/// except the joiners U+200C and U+200D (emoji sequences, Persian, Indic scripts) and
+/// the direction marks that [`misleading_marks`] judges.
 pub fn forbidden(c: char, lines: bool) -> bool {
     let u = c as u32;
     (c.is_control() && !(lines && matches!(c, '\n' | '\t' | '\r')))
+        || (format_character(c) && !matches!(u, 0x200C | 0x200D | 0x200E | 0x200F | 0x061C))
         || (0x202A..=0x202E).contains(&u)
         || (0x2066..=0x2069).contains(&u)
         || u == 0x2028
@@ -21,6 +25,12 @@ pub fn forbidden(c: char, lines: bool) -> bool {
         || (0xE0000..=0xE007F).contains(&u)
         || (0xFDD0..=0xFDEF).contains(&u)
         || (u & 0xFFFE) == 0xFFFE
+}
+
+/// Whether `c` is a format character (Unicode general category Cf).
+pub fn format_character(c: char) -> bool {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    c.general_category() == GeneralCategory::Format
 }
 
 /// Whether `text` holds a direction mark (U+200E, U+200F, U+061C) but no right-to-left
@@ -134,6 +144,15 @@ mod tests {
             "100\u{200f}-5 EUR",
             "Akkoord\u{200e}",
             "a\u{61c}b",
+            "Akkoord\u{200b}",
+            "Ak\u{2060}koord",
+            "Ak\u{ad}koord",
+            "\u{feff}Akkoord",
+            "x\u{180e}y",
+            "x\u{2061}y",
+            "x\u{fff9}y",
+            "x\u{1d173}y",
+            "x\u{e0001}y",
         ] {
             assert!(check_note("x", bad).is_err(), "{bad:?}");
         }
@@ -143,6 +162,8 @@ mod tests {
             "مرحبا \u{200f}",
             "👍",
             "e\u{301}",
+            "👨\u{200d}👩\u{200d}👧",
+            "می\u{200c}خواهم",
         ] {
             assert!(check_note("x", good).is_ok(), "{good:?}");
         }

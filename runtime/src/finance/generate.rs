@@ -27,6 +27,9 @@ impl Rng {
     }
 }
 
+/// The date of the generated debts statement (pay on this date).
+pub const DEBTS_DATE: &str = "2026-11-23";
+
 /// The generated set, as file contents.
 pub struct Generated {
     /// `orders.csv`.
@@ -35,7 +38,7 @@ pub struct Generated {
     pub invoices: Vec<(String, String)>,
     /// `truth.csv`: invoice file, expected purchase order or `manual`.
     pub truth_csv: String,
-    /// `debts.json`.
+    /// `debts.json`: the debts statement of [`DEBTS_DATE`], naming every supplier.
     pub debts_json: String,
 }
 
@@ -237,7 +240,8 @@ pub fn generate(n_orders: usize, n_invoices: usize, seed: u64) -> Generated {
                 reference,
             );
         } else if roll < 95 {
-            // A credit note on the order.
+            // A credit note quoting the order but naming no invoice (no BillingReference):
+            // it cannot be set off by itself, a person does it.
             push(
                 &mut invoices,
                 &mut truth,
@@ -251,7 +255,7 @@ pub fn generate(n_orders: usize, n_invoices: usize, seed: u64) -> Generated {
                     Decimal::new(5000, 2),
                     vat,
                 ),
-                reference,
+                "manual",
             );
         } else if roll < 98 {
             // Sent twice: the second is a duplicate.
@@ -309,7 +313,19 @@ pub fn generate(n_orders: usize, n_invoices: usize, seed: u64) -> Generated {
             reference,
         );
     }
+    // The debts statement of the payment date (2026-11-23) names every supplier: most
+    // without debts, every ninth with some.
     let mut debts = serde_json::Map::new();
+    for s in 0..suppliers {
+        debts.insert(
+            kbo(s),
+            serde_json::json!({
+                "social_debt": "0.00",
+                "tax_debt": "0.00",
+                "self_employed_debt": "0.00",
+            }),
+        );
+    }
     for s in (0..suppliers).step_by(9) {
         let social = Decimal::new((rng.below(900_000) + 1000) as i64, 2);
         let mut entry = serde_json::json!({
@@ -330,7 +346,10 @@ pub fn generate(n_orders: usize, n_invoices: usize, seed: u64) -> Generated {
         orders_csv,
         invoices,
         truth_csv: truth,
-        debts_json: serde_json::to_string_pretty(&serde_json::Value::Object(debts))
-            .unwrap_or_default(),
+        debts_json: serde_json::to_string_pretty(&serde_json::json!({
+            "date": DEBTS_DATE,
+            "suppliers": serde_json::Value::Object(debts),
+        }))
+        .unwrap_or_default(),
     }
 }

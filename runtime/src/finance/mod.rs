@@ -4,7 +4,9 @@
 
 pub mod debts;
 pub mod generate;
+pub mod imports;
 pub mod orders;
+pub mod sepa;
 pub mod ubl;
 
 use crate::eval::{Lookup, Records, V, eval, holds};
@@ -34,6 +36,9 @@ pub struct MatchOutcome {
     pub start: Option<(String, BTreeMap<String, Value>)>,
     /// Warnings (partial invoice, over-invoicing).
     pub flags: Vec<String>,
+    /// For a credit note: the invoice it is set off against (number, id in the log).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credits: Option<(String, String)>,
 }
 
 /// One line of the payment proposal.
@@ -47,7 +52,7 @@ pub struct Payment {
     pub supplier_name: String,
     /// Amount due, VAT included.
     pub amount: Decimal,
-    /// Amount excluding VAT (the base of withholdings).
+    /// Amount excluding VAT of this payment, after prepayments (the base of withholdings).
     pub amount_excl_vat: Decimal,
     /// Withheld per agency.
     pub withheld: BTreeMap<String, Decimal>,
@@ -57,6 +62,16 @@ pub struct Payment {
     pub blocked: Option<String>,
     /// The debts checks made: (request, SHA-256 of the response, decision).
     pub checks: Vec<(String, String, String)>,
+    /// The credit notes set off in `amount` (their numbers).
+    pub set_off: Vec<String>,
+    /// The supplier's account (from the invoice), checked.
+    pub iban: Option<String>,
+    /// Its bank.
+    pub bic: Option<String>,
+    /// The invoice's Belgian structured communication (12 digits), checked.
+    pub structured: Option<String>,
+    /// Who is paid, when not the seller (factoring).
+    pub payee: Option<String>,
 }
 
 fn text(s: &str) -> V {
@@ -67,8 +82,14 @@ fn opt(s: &Option<String>) -> V {
     s.as_deref().map_or(V::None, text)
 }
 
-/// The `invoice` record rules see.
+/// The `invoice` record rules see (`flag` is none: see [`invoice_record_flagged`]).
 pub fn invoice_record(i: &Invoice) -> BTreeMap<String, V> {
+    invoice_record_flagged(i, None)
+}
+
+/// The `invoice` record with its flag (over- or partial invoicing of its order, over all
+/// runs), which a rule passes to the approval document for the approver to see.
+pub fn invoice_record_flagged(i: &Invoice, flag: Option<&str>) -> BTreeMap<String, V> {
     BTreeMap::from([
         ("number".into(), text(&i.number)),
         ("supplier".into(), text(&i.supplier)),
@@ -81,6 +102,7 @@ pub fn invoice_record(i: &Invoice) -> BTreeMap<String, V> {
         ("amount".into(), V::Num(i.amount)),
         ("amount_excl_vat".into(), V::Num(i.amount_excl_vat)),
         ("credit_note".into(), V::Bool(i.credit_note)),
+        ("flag".into(), flag.map_or(V::None, text)),
     ])
 }
 
@@ -190,8 +212,11 @@ impl Run<'_> {
                             match debts.check(&kbo, &date) {
                                 Ok((a, raw)) => {
                                     let decision = format!(
-                                        "social {} tax {} self-employed {}",
-                                        a.social_debt, a.tax_debt, a.self_employed_debt
+                                        "social {} tax {} self-employed {}; answer: {}",
+                                        a.social_debt,
+                                        a.tax_debt,
+                                        a.self_employed_debt,
+                                        debts::short(&raw)
                                     );
                                     self.fx.checks.push((
                                         debts.describe(&kbo, &date),
@@ -410,26 +435,47 @@ pub fn match_invoices(
         invoices,
         orders,
         tolerance_percent,
-        &Default::default(),
+        &imports::History::default(),
     )
 }
 
-/// [`match_invoices`], knowing the (supplier, invoice number) pairs imported before: a
-/// supplier's invoice number is unique, so one seen before (even with another date) is a
-/// duplicate for a person, never a second payment.
+/// [`match_invoices`], knowing what earlier runs imported: a supplier's invoice number
+/// (normalised, per type) seen before, even with another date, is a duplicate for a
+/// person, never a second payment; partial and over-invoicing count every invoice linked
+/// to the order in any run. A flagged invoice's rules run again with `invoice.flag` set,
+/// so the flow they start shows the flag to the approver.
 pub fn match_invoices_after(
     project: &CompiledProject,
     invoices: &[Invoice],
     orders: &[PurchaseOrder],
     tolerance_percent: Decimal,
-    earlier: &std::collections::BTreeSet<(String, String)>,
+    history: &imports::History,
 ) -> Vec<MatchOutcome> {
     let mut out = Vec::new();
     let records: Vec<BTreeMap<String, V>> = orders.iter().map(order_record).collect();
     let index = OrderIndex::new(&records);
     let by_reference: BTreeMap<&str, &PurchaseOrder> =
         orders.iter().map(|o| (o.reference.as_str(), o)).collect();
-    let mut seen = earlier.clone();
+    let mut seen = history.numbers.clone();
+    // Invoices a credit note can name: the earlier runs' and this batch's.
+    let mut invoiced = history.invoices.clone();
+    let run_rules = |inv: &Invoice, flag: Option<&str>| {
+        let mut run = Run {
+            orders: &records,
+            index: Some(&index),
+            debts: None,
+            fx: Effects::default(),
+        };
+        for rule in rules(project, "invoice.received") {
+            let mut env = Records::default();
+            env.records
+                .insert("invoice".into(), invoice_record_flagged(inv, flag));
+            if rule.when.as_ref().is_none_or(|w| holds(w, &env)) {
+                run.block(&rule.body, &mut env);
+            }
+        }
+        run.fx
+    };
     for inv in invoices {
         let mut outcome = MatchOutcome {
             invoice: inv.number.clone(),
@@ -447,30 +493,31 @@ pub fn match_invoices_after(
             out.push(outcome);
             continue;
         }
-        if !seen.insert((inv.supplier.clone(), inv.number.clone())) {
+        if !seen.insert((
+            inv.supplier.clone(),
+            imports::kind(inv).to_string(),
+            imports::normalise_number(&inv.number),
+        )) {
             outcome.queue = Some((
                 "manuele-koppeling".into(),
-                "duplicate: this supplier sent this invoice number before".into(),
+                format!(
+                    "duplicate: this supplier sent {} {} before (numbers are compared without case or separators)",
+                    imports::kind(inv),
+                    inv.number
+                ),
             ));
             out.push(outcome);
             continue;
         }
-        let mut run = Run {
-            orders: &records,
-            index: Some(&index),
-            debts: None,
-            fx: Effects::default(),
-        };
-        for rule in rules(project, "invoice.received") {
-            let mut env = Records::default();
-            env.records.insert("invoice".into(), invoice_record(inv));
-            if rule.when.as_ref().is_none_or(|w| holds(w, &env)) {
-                run.block(&rule.body, &mut env);
-            }
+        if inv.credit_note {
+            credit_note(inv, &invoiced, &mut outcome);
+            out.push(outcome);
+            continue;
         }
-        outcome.purchase_order = run.fx.linked;
-        outcome.queue = run.fx.queue;
-        outcome.start = run.fx.start;
+        let fx = run_rules(inv, None);
+        outcome.purchase_order = fx.linked;
+        outcome.queue = fx.queue;
+        outcome.start = fx.start;
         // Whatever the rules say: an invoice is never linked to another supplier's order
         // (a contractor quoting someone else's "supplies" order would escape withholding).
         if let Some(po) = outcome
@@ -489,38 +536,55 @@ pub fn match_invoices_after(
             outcome.purchase_order = None;
             outcome.start = None;
         }
+        if outcome.queue.is_none() {
+            invoiced.insert(
+                (inv.supplier.clone(), imports::normalise_number(&inv.number)),
+                imports::Invoiced {
+                    id: imports::identity(inv, None),
+                    number: inv.number.clone(),
+                    order: outcome.purchase_order.clone(),
+                    paid: None,
+                },
+            );
+        }
         out.push(outcome);
     }
-    // Partial invoices and over-invoicing per purchase order.
-    let mut billed: BTreeMap<&str, Decimal> = BTreeMap::new();
+    // Partial invoices and over-invoicing per purchase order, over every run.
+    let mut billed: BTreeMap<String, Decimal> = history.billed.clone();
     for (o, inv) in out.iter().zip(invoices) {
-        if let Some(po) = &o.purchase_order {
-            *billed.entry(po.as_str()).or_default() += inv.amount_excl_vat;
+        if let (Some(po), None) = (&o.purchase_order, &o.queue) {
+            let sum = billed.entry(po.clone()).or_default();
+            *sum = sum.checked_add(inv.amount_excl_vat).unwrap_or(*sum);
         }
     }
-    let by_ref: BTreeMap<&str, &PurchaseOrder> =
-        orders.iter().map(|o| (o.reference.as_str(), o)).collect();
+    let percent = |amount: Decimal, p: Decimal| {
+        amount
+            .checked_mul(p)
+            .map_or(amount, |x| x / Decimal::ONE_HUNDRED)
+    };
     let flags: BTreeMap<String, String> = billed
         .iter()
         .filter_map(|(po, sum)| {
-            let order = *by_ref.get(po)?;
-            let limit =
-                order.amount * (Decimal::ONE_HUNDRED + tolerance_percent) / Decimal::ONE_HUNDRED;
-            if *sum > limit {
+            let order = *by_reference.get(po.as_str())?;
+            let before = history.billed.get(po).copied().unwrap_or_default();
+            let earlier = if before.is_zero() {
+                String::new()
+            } else {
+                format!(" ({before} EUR of it in earlier runs)")
+            };
+            if *sum > percent(order.amount, Decimal::ONE_HUNDRED + tolerance_percent) {
                 Some((
                     po.to_string(),
                     format!(
-                        "over-invoiced: {sum} EUR billed on purchase order {po} of {} EUR",
+                        "over-invoiced: {sum} EUR billed on purchase order {po} of {} EUR{earlier}",
                         order.amount
                     ),
                 ))
-            } else if *sum
-                < order.amount * (Decimal::ONE_HUNDRED - tolerance_percent) / Decimal::ONE_HUNDRED
-            {
+            } else if *sum < percent(order.amount, Decimal::ONE_HUNDRED - tolerance_percent) {
                 Some((
                     po.to_string(),
                     format!(
-                        "partial: {sum} of {} EUR billed on purchase order {po} so far",
+                        "partial: {sum} of {} EUR billed on purchase order {po} so far{earlier}",
                         order.amount
                     ),
                 ))
@@ -529,10 +593,77 @@ pub fn match_invoices_after(
             }
         })
         .collect();
-    for o in &mut out {
-        if let Some(f) = o.purchase_order.as_ref().and_then(|po| flags.get(po)) {
-            o.flags.push(f.clone());
+    for (o, inv) in out.iter_mut().zip(invoices) {
+        let Some(f) = o
+            .purchase_order
+            .as_ref()
+            .filter(|_| o.queue.is_none())
+            .and_then(|po| flags.get(po))
+        else {
+            continue;
+        };
+        o.flags.push(f.clone());
+        // The approval flow shows the flag: the rules again, with `invoice.flag`.
+        if o.start.is_some() {
+            o.start = run_rules(inv, Some(f)).start;
         }
+    }
+    out
+}
+
+/// A credit note is set off against the invoice it names (`BillingReference`, the same
+/// supplier) when that invoice is paid; one naming no imported invoice, or an invoice
+/// already proposed for payment, waits for a person. Never dropped, never a flow of its own.
+fn credit_note(
+    inv: &Invoice,
+    invoiced: &BTreeMap<(String, String), imports::Invoiced>,
+    outcome: &mut MatchOutcome,
+) {
+    let queue = |why: String| Some(("manuele-koppeling".to_string(), why));
+    let Some(reference) = &inv.billing_reference else {
+        outcome.queue = queue(format!(
+            "credit note {} of {} names no invoice (BillingReference): a person sets it off",
+            inv.number, inv.supplier_name
+        ));
+        return;
+    };
+    let key = (inv.supplier.clone(), imports::normalise_number(reference));
+    match invoiced.get(&key) {
+        None => {
+            outcome.queue = queue(format!(
+                "credit note {} names invoice {reference}, which was not imported from {}: a person sets it off",
+                inv.number, inv.supplier_name
+            ))
+        }
+        Some(i) if i.paid.is_some() => {
+            outcome.queue = queue(format!(
+                "credit note {} is for invoice {}, already proposed for payment on {}: a person reclaims {} EUR",
+                inv.number,
+                i.number,
+                i.paid.as_deref().unwrap_or_default(),
+                -inv.amount
+            ))
+        }
+        Some(i) => {
+            outcome.purchase_order = i.order.clone();
+            outcome.credits = Some((i.number.clone(), i.id.clone()));
+        }
+    }
+}
+
+/// An invoice with its credit notes set off: what is left to pay (the amounts add up;
+/// credit notes' amounts are negative). Overflow leaves the invoice as it is.
+pub fn set_off(inv: &Invoice, credit_notes: &[Invoice]) -> Invoice {
+    let mut out = inv.clone();
+    for c in credit_notes {
+        let (Some(a), Some(e), Some(i)) = (
+            out.amount.checked_add(c.amount),
+            out.amount_excl_vat.checked_add(c.amount_excl_vat),
+            out.amount_incl_vat.checked_add(c.amount_incl_vat),
+        ) else {
+            return inv.clone();
+        };
+        (out.amount, out.amount_excl_vat, out.amount_incl_vat) = (a, e, i);
     }
     out
 }
@@ -572,6 +703,59 @@ pub fn propose_payments_after(
     date: &str,
     earlier: Withheld,
 ) -> Vec<Payment> {
+    propose_payments_known(
+        project,
+        invoices,
+        matches,
+        orders,
+        debts,
+        date,
+        earlier,
+        &mut KnownAccounts::new(),
+    )
+}
+
+/// Per supplier: the IBAN it was last paid on, and the date.
+pub type KnownAccounts = BTreeMap<String, (String, String)>;
+
+/// Why the money cannot go to the invoice's account: its check digits fail, or it is not
+/// the account the supplier was paid on before (a person confirms a new one).
+fn account_problem(inv: &Invoice, iban: Option<&str>, known: &KnownAccounts) -> Option<String> {
+    let iban = iban?;
+    if !sepa::iban_valid(iban) {
+        return Some(format!(
+            "the IBAN on the invoice (`{iban}`) fails its check digits: a person checks it"
+        ));
+    }
+    if let Some(b) = inv.bic.as_deref()
+        && !sepa::bic_valid(b)
+    {
+        return Some(format!(
+            "the BIC on the invoice (`{b}`) is not a BIC: a person checks it"
+        ));
+    }
+    match known.get(&inv.supplier) {
+        Some((before, when)) if before != iban => Some(format!(
+            "the IBAN changed: {} was paid on {before} (on {when}), this invoice asks for {iban}; a person confirms the new account with the supplier (the classic invoice fraud)",
+            inv.supplier_name
+        )),
+        _ => None,
+    }
+}
+
+/// [`propose_payments_after`], knowing the accounts suppliers were paid on before (and
+/// learning the accounts of the payments it proposes).
+#[allow(clippy::too_many_arguments)]
+pub fn propose_payments_known(
+    project: &CompiledProject,
+    invoices: &[Invoice],
+    matches: &[MatchOutcome],
+    orders: &[PurchaseOrder],
+    debts: &dyn Debts,
+    date: &str,
+    earlier: Withheld,
+    accounts: &mut KnownAccounts,
+) -> Vec<Payment> {
     let mut out = Vec::new();
     let mut capped = earlier;
     let by_ref: BTreeMap<&str, &PurchaseOrder> =
@@ -587,6 +771,8 @@ pub fn propose_payments_after(
         if m.queue.is_some() {
             continue;
         }
+        // The base of every withholding: the amount excl. VAT of this payment.
+        let base = excl_vat_paid_now(inv);
         let payment = BTreeMap::from([
             ("supplier".into(), text(&inv.supplier)),
             ("supplier_name".into(), text(&inv.supplier_name)),
@@ -594,14 +780,14 @@ pub fn propose_payments_after(
             ("category".into(), text(&po.category)),
             ("date".into(), text(date)),
             ("amount".into(), V::Num(inv.amount)),
-            ("amount_excl_vat".into(), V::Num(inv.amount_excl_vat)),
+            ("amount_excl_vat".into(), V::Num(base)),
         ]);
         let mut run = Run {
             orders: &[],
             index: None,
             debts: Some(debts),
             fx: Effects {
-                capped: std::mem::take(&mut capped),
+                capped: capped.clone(),
                 ..Effects::default()
             },
         };
@@ -612,21 +798,50 @@ pub fn propose_payments_after(
                 run.block(&rule.body, &mut env);
             }
         }
-        capped = std::mem::take(&mut run.fx.capped);
         let total: Decimal = run.fx.withheld.values().sum();
         let mut blocked = run.fx.blocked.clone();
+        // The account and reference the money goes to: check digits, and the account
+        // the supplier was paid on before (another one is the classic invoice fraud).
+        let iban = inv.iban.as_deref().map(sepa::normalise_iban);
+        let mut structured = None;
+        if blocked.is_none() {
+            blocked = account_problem(inv, iban.as_deref(), accounts);
+        }
+        if blocked.is_none()
+            && let Some(reference) = &inv.payment_id
+        {
+            match sepa::structured_communication(reference) {
+                Some(Ok(digits)) => structured = Some(digits),
+                Some(Err(why)) => blocked = Some(format!("{why}: a person checks it")),
+                None => {}
+            }
+        }
+        if blocked.is_none() && inv.amount <= Decimal::ZERO && !inv.credit_note {
+            blocked = Some(format!(
+                "nothing is due ({} after prepayments and credit notes): a person decides",
+                inv.amount
+            ));
+        }
         if blocked.is_none() && total > inv.amount && !inv.credit_note {
             blocked = Some(format!(
                 "the withholdings ({total}) exceed the amount due ({}, after prepayments): a person must decide",
                 inv.amount
             ));
         }
+        // Only the withholdings of a payment actually proposed count against an attest:
+        // a blocked payment withholds nothing, so it uses none of the day's cap.
+        if blocked.is_none() {
+            capped = std::mem::take(&mut run.fx.capped);
+            if let Some(i) = &iban {
+                accounts.insert(inv.supplier.clone(), (i.clone(), date.to_string()));
+            }
+        }
         out.push(Payment {
             invoice: inv.number.clone(),
             supplier: inv.supplier.clone(),
             supplier_name: inv.supplier_name.clone(),
             amount: inv.amount,
-            amount_excl_vat: inv.amount_excl_vat,
+            amount_excl_vat: base,
             to_supplier: if blocked.is_some() {
                 Decimal::ZERO
             } else {
@@ -639,9 +854,27 @@ pub fn propose_payments_after(
             },
             blocked,
             checks: run.fx.checks,
+            set_off: Vec::new(),
+            iban,
+            bic: inv.bic.clone(),
+            structured,
+            payee: inv.payee.clone(),
         });
     }
     out
+}
+
+/// The amount excl. VAT of what is paid now: the invoice's total excl. VAT, or with
+/// prepayments its share in what is still due (`excl × payable ÷ incl`, to the cent). A
+/// rounding amount alone changes nothing. Never panics: an overflow gives the total.
+pub fn excl_vat_paid_now(inv: &Invoice) -> Decimal {
+    if inv.prepaid.is_zero() || inv.amount_incl_vat.is_zero() {
+        return inv.amount_excl_vat;
+    }
+    inv.amount_excl_vat
+        .checked_mul(inv.amount)
+        .and_then(|x| x.checked_div(inv.amount_incl_vat))
+        .map_or(inv.amount_excl_vat, cents)
 }
 
 /// What an integration event (decision, permit, certificate request) asks for.

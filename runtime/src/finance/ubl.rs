@@ -62,6 +62,21 @@ pub struct Invoice {
     pub prepaid: Decimal,
     /// Lines.
     pub lines: Vec<Line>,
+    /// The invoice a credit note corrects (BT-25, `cac:BillingReference`), if named.
+    #[serde(default)]
+    pub billing_reference: Option<String>,
+    /// The account to pay (BT-84, `cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID`).
+    #[serde(default)]
+    pub iban: Option<String>,
+    /// Its bank (BT-86, `cac:FinancialInstitutionBranch/cbc:ID`).
+    #[serde(default)]
+    pub bic: Option<String>,
+    /// The payment reference (BT-83, `cbc:PaymentID`): a structured communication or text.
+    #[serde(default)]
+    pub payment_id: Option<String>,
+    /// Who is paid when it is not the seller (BT-59, `cac:PayeeParty`: factoring).
+    #[serde(default)]
+    pub payee: Option<String>,
 }
 
 /// Why a file could not be read; names the file and the element.
@@ -150,7 +165,66 @@ fn kbo_digits(s: &str) -> Option<String> {
         return None;
     }
     let digits: String = t.chars().filter(char::is_ascii_digit).collect();
-    (digits.len() == 10).then_some(digits)
+    (digits.len() == 10 && kbo_check(&digits)).then_some(digits)
+}
+
+/// The check of an enterprise number: its last two digits are 97 minus the first eight
+/// mod 97.
+pub fn kbo_check(digits: &str) -> bool {
+    if digits.len() != 10 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let (Ok(base), Ok(check)) = (digits[..8].parse::<u64>(), digits[8..].parse::<u64>()) else {
+        return false;
+    };
+    check == 97 - base % 97
+}
+
+/// The largest amount read (a city's invoice never comes near; far from any overflow).
+pub const MAX_AMOUNT: i64 = 999_999_999_999;
+
+/// Elements an invoice has at most once, under the root and under the totals.
+const ONCE_AT_ROOT: &[(&str, &str)] = &[
+    (CBC, "ID"),
+    (CBC, "IssueDate"),
+    (CBC, "DueDate"),
+    (CBC, "InvoiceTypeCode"),
+    (CBC, "CreditNoteTypeCode"),
+    (CBC, "DocumentCurrencyCode"),
+    (CBC, "BuyerReference"),
+    (CAC, "OrderReference"),
+    (CAC, "AccountingSupplierParty"),
+    (CAC, "AccountingCustomerParty"),
+    (CAC, "PayeeParty"),
+    (CAC, "LegalMonetaryTotal"),
+];
+const ONCE_IN_TOTALS: &[&str] = &[
+    "LineExtensionAmount",
+    "TaxExclusiveAmount",
+    "TaxInclusiveAmount",
+    "AllowanceTotalAmount",
+    "ChargeTotalAmount",
+    "PrepaidAmount",
+    "PayableRoundingAmount",
+    "PayableAmount",
+];
+
+/// The first element of `names` that `n` holds more than once.
+fn twice<'n>(n: Node, names: impl IntoIterator<Item = (&'n str, &'n str)>) -> Option<String> {
+    names.into_iter().find_map(|(ns, name)| {
+        let count = n
+            .children()
+            .filter(|c| {
+                c.is_element()
+                    && c.tag_name().name() == name
+                    && c.tag_name().namespace() == Some(ns)
+            })
+            .count();
+        (count > 1).then(|| {
+            let prefix = if ns == CBC { "cbc" } else { "cac" };
+            format!("{prefix}:{name}")
+        })
+    })
 }
 
 /// Parses one UBL document.
@@ -211,14 +285,30 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Invoice, UblError> {
             ),
         ));
     }
-    let ids = root
-        .children()
-        .filter(|c| {
-            c.is_element() && c.tag_name().name() == "ID" && c.tag_name().namespace() == Some(CBC)
-        })
-        .count();
-    if ids > 1 {
-        return Err(err("cbc:ID", "appears more than once".into()));
+    // An element allowed once, given twice, would let one reader see one and another
+    // reader the other.
+    if let Some(e) = twice(root, ONCE_AT_ROOT.iter().copied()) {
+        return Err(err(&e, "appears more than once".into()));
+    }
+    for totals in root.children().filter(|c| {
+        c.is_element()
+            && c.tag_name().name() == "LegalMonetaryTotal"
+            && c.tag_name().namespace() == Some(CAC)
+    }) {
+        if let Some(e) = twice(totals, ONCE_IN_TOTALS.iter().map(|n| (CBC, *n))) {
+            return Err(err(
+                &format!("cac:LegalMonetaryTotal/{e}"),
+                "appears more than once".into(),
+            ));
+        }
+    }
+    if let Some(party) = path(root, &[(CAC, "AccountingSupplierParty"), (CAC, "Party")])
+        && let Some(e) = twice(party, [(CBC, "EndpointID"), (CAC, "PartyLegalEntity")])
+    {
+        return Err(err(
+            &format!("cac:AccountingSupplierParty/cac:Party/{e}"),
+            "appears more than once".into(),
+        ));
     }
     let currency = text(child(root, CBC, "DocumentCurrencyCode"))
         .ok_or_else(|| err("cbc:DocumentCurrencyCode", "missing (BR-05)".into()))?;
@@ -250,6 +340,12 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Invoice, UblError> {
                     .all(|c| c.is_ascii_digit() || c == '.' || c == '-')
             })
             .ok_or_else(|| err(element, format!("`{t}` is not an amount")))?;
+        if d.abs() > Decimal::from(MAX_AMOUNT) {
+            return Err(err(
+                element,
+                format!("`{t}` is larger than any invoice (at most {MAX_AMOUNT}.99)"),
+            ));
+        }
         if d.scale() > 2 {
             return Err(err(
                 element,
@@ -287,6 +383,7 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Invoice, UblError> {
     let legal = path(party, &[(CAC, "PartyLegalEntity"), (CBC, "CompanyID")]);
     let tax = path(party, &[(CAC, "PartyTaxScheme"), (CBC, "CompanyID")]);
     let mut belgian_id = None;
+    let mut lookalikes = Vec::new();
     for n in [legal, endpoint, tax].into_iter().flatten() {
         let scheme = n.attribute("schemeID");
         let t = n.text().unwrap_or("").trim().to_string();
@@ -298,12 +395,14 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Invoice, UblError> {
                         n.tag_name().name(),
                         scheme.unwrap_or("")
                     ),
-                    format!("`{t}` is not a Belgian enterprise number (10 digits)"),
+                    format!(
+                        "`{t}` is not a Belgian enterprise number (10 digits, the last two 97 minus the first eight mod 97)"
+                    ),
                 )
             })?),
-            // Without a scheme: a `BE` VAT number, or the form of an enterprise number
-            // (10 digits starting with 0 or 1); a foreign id otherwise.
-            None if t.starts_with("BE") || t.starts_with(['0', '1']) => kbo_digits(&t),
+            // Without a scheme: only a `BE` VAT number with a valid check; ten digits
+            // alone (a Polish NIP, …) are a foreign id.
+            None if t.starts_with("BE") || t.starts_with("be") => kbo_digits(&t),
             _ => None,
         };
         match (&belgian_id, found) {
@@ -318,6 +417,23 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Invoice, UblError> {
             }
             _ => {}
         }
+        if scheme.is_none()
+            && let Some(digits) = kbo_digits(&t)
+        {
+            lookalikes.push(digits);
+        }
+    }
+    // Ten digits without a scheme that pass the check beside another Belgian id: which
+    // enterprise has the debts is not clear, so a person decides.
+    if let Some(a) = &belgian_id
+        && let Some(b) = lookalikes.iter().find(|b| *b != a)
+    {
+        return Err(err(
+            "cac:AccountingSupplierParty/cac:Party",
+            format!(
+                "the seller's ids name two Belgian enterprises ({a} and {b}): a person must say which one is paid"
+            ),
+        ));
     }
     let (supplier, belgian) = match belgian_id {
         Some(k) => (k, true),
@@ -450,10 +566,20 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Invoice, UblError> {
             child(*st, CBC, "TaxAmount"),
             "cac:TaxSubtotal/cbc:TaxAmount",
         )?;
-        let pct_text = required(
-            path(*st, &[(CAC, "TaxCategory"), (CBC, "Percent")]),
-            "cac:TaxSubtotal/cac:TaxCategory/cbc:Percent",
-        )?;
+        // Category O (outside the scope of VAT) has no rate and no VAT (BR-O-05, BR-O-09).
+        let category = text(path(*st, &[(CAC, "TaxCategory"), (CBC, "ID")]));
+        let percent = path(*st, &[(CAC, "TaxCategory"), (CBC, "Percent")]);
+        let pct_text = if category.as_deref() == Some("O") && percent.is_none() {
+            if !tax.is_zero() {
+                return Err(err(
+                    "cac:TaxSubtotal/cbc:TaxAmount",
+                    format!("BR-O-09: category O (not subject to VAT) has no VAT, not {tax}"),
+                ));
+            }
+            "0".to_string()
+        } else {
+            required(percent, "cac:TaxSubtotal/cac:TaxCategory/cbc:Percent")?
+        };
         let pct = Decimal::from_str_exact(&pct_text)
             .ok()
             .filter(|p| *p >= Decimal::ZERO && *p <= Decimal::from(27))
@@ -492,7 +618,11 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Invoice, UblError> {
             format!("a rounding of {rounding}: rounding is less than one euro"),
         ));
     }
-    if payable < Decimal::ZERO {
+    // A negative invoice (the official "negative correction invoice") takes money back:
+    // it is handled as a credit note (set off against the invoice it names, or a person
+    // does it), never paid.
+    let correction = !credit_note && incl < Decimal::ZERO && excl <= Decimal::ZERO;
+    if payable < Decimal::ZERO && !correction {
         return Err(err(
             &t("PayableAmount"),
             format!(
@@ -533,12 +663,24 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Invoice, UblError> {
             format!("{rule}: the total is not {what} ({detail})"),
         ));
     }
-    if excl < Decimal::ZERO || incl < Decimal::ZERO {
+    if (excl < Decimal::ZERO || incl < Decimal::ZERO) && !correction {
         return Err(err(
             "cac:LegalMonetaryTotal",
-            "negative totals: send a credit note instead".into(),
+            if credit_note {
+                "negative totals in a credit note: its amounts are written positive".into()
+            } else {
+                "negative VAT-exclusive total with a positive total including VAT: the totals contradict each other".into()
+            },
         ));
     }
+    let credit_note = credit_note || correction;
+    // The first means of payment that names an account (a credit transfer).
+    let means = root.children().find(|c| {
+        c.is_element()
+            && c.tag_name().name() == "PaymentMeans"
+            && c.tag_name().namespace() == Some(CAC)
+            && child(*c, CAC, "PayeeFinancialAccount").is_some()
+    });
     let party_name = text(path(
         party,
         &[(CAC, "PartyLegalEntity"), (CBC, "RegistrationName")],
@@ -564,6 +706,30 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Invoice, UblError> {
         amount_incl_vat: incl * sign,
         prepaid: prepaid * sign,
         lines,
+        billing_reference: text(path(
+            root,
+            &[
+                (CAC, "BillingReference"),
+                (CAC, "InvoiceDocumentReference"),
+                (CBC, "ID"),
+            ],
+        )),
+        iban: text(means.and_then(|m| path(m, &[(CAC, "PayeeFinancialAccount"), (CBC, "ID")]))),
+        bic: text(means.and_then(|m| {
+            path(
+                m,
+                &[
+                    (CAC, "PayeeFinancialAccount"),
+                    (CAC, "FinancialInstitutionBranch"),
+                    (CBC, "ID"),
+                ],
+            )
+        })),
+        payment_id: text(means.and_then(|m| child(m, CBC, "PaymentID"))),
+        payee: text(path(
+            root,
+            &[(CAC, "PayeeParty"), (CAC, "PartyName"), (CBC, "Name")],
+        )),
     })
 }
 

@@ -11,6 +11,29 @@ use paraaf_runtime::workdays::Calendar;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// The folder of the Aalst example.
+pub fn aalst_dir() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/aalst")
+}
+
+/// The Aalst example's flow files (`flows/NAME.paraaf`, text), in name order: to compile
+/// the project against another organogram (`Database::from_texts`).
+pub fn aalst_flows() -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = std::fs::read_dir(aalst_dir().join("flows"))
+        .expect("aalst flows")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "paraaf"))
+        .map(|p| {
+            (
+                format!("flows/{}", p.file_name().unwrap().to_string_lossy()),
+                std::fs::read_to_string(&p).expect("flow file"),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 /// The units `root` and below, from the snapshot.
 pub fn units_below(p: &CompiledProject, root: &str) -> BTreeSet<String> {
     let mut units: BTreeSet<String> = [root.to_string()].into();
@@ -77,6 +100,7 @@ impl World {
                 version: 1,
                 sha256: "0".repeat(64),
                 project: Box::new(p),
+                shields_widened: Vec::new(),
             },
         );
         for d in &mut state.deployments {

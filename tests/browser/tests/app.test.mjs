@@ -108,7 +108,7 @@ describe('signing in the browser', () => {
     }
     await page.goto(`${app.base}/app/documents/${app.doc(13)}`);
     const laptops = await page.textContent('#route');
-    assert.match(laptops, /visum\s+financieel-directeur: wacht op Griet Vermeulen/);
+    assert.match(laptops, /visum\s+Financieel Directeur: wacht op Griet Vermeulen/);
     await page.goto(`${app.base}/app/documents/${app.doc(14)}`);
     const chairs = await page.textContent('#route');
     assert.match(chairs, /visum\s+niet nodig/);
@@ -122,7 +122,7 @@ describe('signing in the browser', () => {
     let page = await signIn(ctx, app.base, 'ruben-van-damme');
     await page.goto(`${app.base}/app/absences`);
     await noSerious(page, 'the absences');
-    assert.match(await page.textContent('#takes-over'), /Als burgemeester: Jan Desmet/);
+    assert.match(await page.textContent('#takes-over'), /Als Burgemeester: Jan Desmet/);
     const today = new Date().toISOString().slice(0, 10);
     const later = new Date(Date.now() + 14 * 86400e3).toISOString().slice(0, 10);
     await page.fill('#from', today);
@@ -208,7 +208,7 @@ describe('signing in the browser', () => {
     assert.equal(cross.status(), 403);
     await page.goto(`${app.base}/app/documents/${app.doc(3)}`);
     // Nothing was signed (the mayor is away since an earlier test: his substitute waits).
-    assert.match(await page.textContent('#route'), /burgemeester: wacht op /);
+    assert.match(await page.textContent('#route'), /Burgemeester: wacht op /);
     await ctx.close();
   });
 
@@ -266,4 +266,227 @@ test('sign in through the city identity provider (OpenID Connect)', async () => 
   await other.close();
   await app.stop();
   await oidc.stop();
+});
+
+// Issue #26 (item 4): the web app on the runtime's clock and in the city's words, and the
+// usability findings, each as a signer meets it.
+describe('on the runtime clock, in the city words', () => {
+  let app;
+  // Nine days after the demo's documents arrived, on the server's own clock (`--now`): the
+  // college decisions' five workdays have passed (their escalation after ten not yet).
+  const month = new Date(Date.now() + 9 * 86400e3);
+  before(async () => { app = await serve(['--now', month.toISOString()]); });
+
+  test('overdue tasks say so in words, on the server clock, in Brussels dates', async () => {
+    const ctx = await browser.newContext();
+    const page = await signIn(ctx, app.base, 'ruben-van-damme');
+    const rows = page.locator('#inbox tbody tr');
+    assert.equal(await rows.count(), 12);
+    for (let i = 0; i < 12; i += 1) {
+      const due = rows.nth(i).locator('td').last();
+      assert.match(await due.textContent(), /^\d\d\/\d\d\/\d{4} \(Te laat\)$/);
+    }
+    await page.selectOption('#f-due', 'overdue');
+    await page.click('.filters button');
+    assert.match(await page.textContent('#count'), /^12 taken/);
+    // The first day an absence may start is the server's day.
+    await page.goto(`${app.base}/app/absences`);
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Brussels' }).format(month);
+    assert.equal(await page.getAttribute('#from', 'value'), today);
+    await noSerious(page, 'the absences on the server clock');
+    await ctx.close();
+  });
+
+  test('roles, amounts and names as the city writes them', async () => {
+    const ctx = await browser.newContext();
+    const page = await signIn(ctx, app.base, 'dirk-lambert');
+    await page.goto(`${app.base}/app/documents/${app.doc(13)}`);
+    assert.match(await page.textContent('#my-task'), /^U tekent als Diensthoofd Bevolking$/);
+    const fields = (await page.textContent('#fields')).replace(/\u00a0/g, ' ');
+    assert.match(fields, /€ 12 000,00/);
+    assert.match(fields, /Bevolking/);
+    assert.doesNotMatch(fields, /bevolking|12000/);
+    const inbox = await signIn(await browser.newContext(), app.base, 'hans-de-backer');
+    assert.match(await inbox.textContent('#inbox'), /Algemeen Directeur/);
+    assert.doesNotMatch(await inbox.textContent('#inbox'), /algemeen-directeur/);
+    await ctx.close();
+  });
+
+  test('a stale confirmation, a bulk failure and an unknown page answer in Dutch', async () => {
+    const ctx = await browser.newContext();
+    const first = await signIn(ctx, app.base, 'ruben-van-damme');
+    // Two tabs open the same confirmation; the first signs.
+    const second = await ctx.newPage();
+    for (const tab of [first, second]) {
+      await tab.goto(`${app.base}/app/documents/${app.doc(1)}`);
+      await tab.click('#sign');
+    }
+    await first.click('#confirm');
+    await first.waitForURL(`${app.base}/app`);
+    const [stale] = await Promise.all([
+      second.waitForResponse((r) => r.request().method() === 'POST'),
+      second.click('#confirm'),
+    ]);
+    await second.waitForLoadState();
+    assert.equal(stale.status(), 403);
+    assert.equal(await second.getAttribute('html', 'lang'), 'nl');
+    const said = await second.textContent('#error-message');
+    assert.match(said, /u hebt geen open taak \(meer\)/);
+    assert.doesNotMatch(said, /not allowed/);
+    await noSerious(second, 'the refusal page');
+    // Bulk: one of the two was signed meanwhile in another tab.
+    await first.goto(`${app.base}/app`);
+    await first.check(`#sel-${app.doc(2)}`);
+    await first.check(`#sel-${app.doc(3)}`);
+    await first.click('#bulk-sign');
+    await second.goto(`${app.base}/app/documents/${app.doc(2)}`);
+    await second.click('#sign');
+    await second.click('#confirm');
+    await first.click('#confirm');
+    await first.waitForURL(`${app.base}/app`);
+    const flash = await first.textContent('.flash');
+    assert.match(flash, /1 document ondertekend/);
+    assert.match(flash, /Niet ondertekend: .*u hebt geen open taak \(meer\)/);
+    assert.doesNotMatch(flash, /not allowed/);
+    const nope = await first.goto(`${app.base}/app/geen/pagina`);
+    assert.equal(nope.status(), 404);
+    assert.match(await first.textContent('h1'), /Pagina niet gevonden/);
+    assert.doesNotMatch(await first.textContent('main'), /Dit document bestaat niet/);
+    await ctx.close();
+  });
+
+  test('a link to a document survives signing in; the session cookie is __Host-', async () => {
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    const target = `${app.base}/app/documents/${app.doc(13)}`;
+    await page.goto(target);
+    assert.match(page.url(), /\/app\/login$/);
+    await page.selectOption('#person', 'dirk-lambert');
+    await page.click('#dev-login');
+    await page.waitForURL(target);
+    assert.match(await page.textContent('#doc-title'), /laptops/);
+    const cookies = await ctx.cookies(app.base);
+    const session = cookies.find((c) => c.name.includes('paraaf_session'));
+    assert.equal(session.name, '__Host-paraaf_session');
+    assert.equal(session.path, '/');
+    assert.ok(session.secure && session.httpOnly);
+    assert.ok(!cookies.some((c) => c.name === 'paraaf_next'), 'the kept link is used once');
+    // Only pages of the app: a link elsewhere, slipped into the cookie, goes to the inbox.
+    const other = await browser.newContext();
+    await other.addCookies([{ name: 'paraaf_next', value: '//evil.example/x', url: `${app.base}/app` }]);
+    const p2 = await signIn(other, app.base, 'dirk-lambert');
+    assert.equal(p2.url(), `${app.base}/app`);
+    await other.close();
+    await ctx.close();
+  });
+
+  test('on a phone: select all shown and usable, tap targets of 24 px', async () => {
+    const phone = await browser.newContext({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
+    const page = await signIn(phone, app.base, 'hans-de-backer');
+    const all = page.locator('#select-all');
+    assert.ok(await all.isVisible(), 'select all is shown on a phone');
+    for (const box of await page.locator('input[type="checkbox"]').all()) {
+      const b = await box.boundingBox();
+      assert.ok(b && b.width >= 24 && b.height >= 24, `a ${b && b.width}×${b && b.height} checkbox`);
+    }
+    await all.tap();
+    const boxes = page.locator('input[name="doc"]');
+    const n = await boxes.count();
+    assert.ok(n > 0);
+    for (let i = 0; i < n; i += 1) assert.ok(await boxes.nth(i).isChecked());
+    // Keyboard focus reaches only what is shown.
+    for (let i = 0; i < 40; i += 1) {
+      await page.keyboard.press('Tab');
+      const hidden = await page.evaluate(() => {
+        const e = document.activeElement;
+        const r = e.getBoundingClientRect();
+        return e !== document.body && (r.width === 0 || r.height === 0 || e.closest('[hidden]') !== null);
+      });
+      assert.ok(!hidden, 'focus on something not shown');
+    }
+    await noSerious(page, 'the inbox on a phone');
+    await phone.close();
+    // Without scripts the select-all box is not there to focus at all.
+    const noscript = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 375, height: 740 } });
+    const p2 = await signIn(noscript, app.base, 'hans-de-backer');
+    assert.ok(!(await p2.locator('#select-all').isVisible()));
+    await noscript.close();
+  });
+
+  test('Documenten opens on what the mayor may see', async () => {
+    const ctx = await browser.newContext();
+    const page = await signIn(ctx, app.base, 'ruben-van-damme');
+    await page.click('nav a[href="/app/documents"]');
+    await page.waitForURL(`${app.base}/app/documents`);
+    assert.doesNotMatch(await page.textContent('#count'), /^0 /);
+    assert.ok((await page.locator('#documents tbody tr').count()) > 0);
+    assert.equal(await page.getAttribute('.tabs a[aria-current="page"]', 'href'), '/app/documents?scope=visible');
+    await noSerious(page, 'Documenten');
+    await ctx.close();
+  });
+});
+
+// Issue #26 (items 1 and 6): an absence entered ahead of time takes effect while the server
+// runs. The server's clock is a test clock the test moves (`--test-clock-token-file`,
+// `POST /test/clock`): no restart, no sleeping through a night.
+describe('an absence set in advance, with the server keeping time', () => {
+  let app;
+  const token = 'browser-test-clock';
+  before(async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'paraaf-clock-'));
+    const file = path.join(dir, 'clock-token');
+    fs.writeFileSync(file, token);
+    app = await serve(['--test-clock-token-file', file]);
+  });
+
+  const brusselsDate = (d) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Brussels' }).format(d);
+  // The instant `seconds` after midnight at the start of `date` (YYYY-MM-DD) in Brussels.
+  function brusselsMidnight(date, seconds) {
+    const guess = new Date(`${date}T00:00:00Z`);
+    const offset = new Intl.DateTimeFormat('en-US', { timeZone: 'Europe/Brussels', timeZoneName: 'shortOffset' })
+      .formatToParts(guess).find((p) => p.type === 'timeZoneName').value; // "GMT+1"
+    const hours = Number(offset.replace('GMT', '') || 0);
+    return new Date(guess.getTime() - hours * 3600e3 + seconds * 1000);
+  }
+  async function moveClock(when) {
+    const res = await fetch(`${app.base}/test/clock`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ now: when.toISOString() }),
+    });
+    assert.equal(res.status, 200, await res.text());
+  }
+  async function substituteRow(ctx) {
+    const page = await signIn(ctx, app.base, 'jan-desmet');
+    const rows = await page.locator(`tr[data-doc="${app.doc(12)}"]`).count();
+    await signOut(page);
+    await page.close();
+    return rows;
+  }
+
+  test('the substitute takes over at midnight in Brussels, without a restart', async () => {
+    const ctx = await browser.newContext();
+    const tomorrow = brusselsDate(new Date(Date.now() + 86400e3));
+    const later = brusselsDate(new Date(Date.now() + 15 * 86400e3));
+    const page = await signIn(ctx, app.base, 'ruben-van-damme');
+    await page.goto(`${app.base}/app/absences`);
+    await page.fill('#from', tomorrow);
+    await page.fill('#to', later);
+    await page.click('#add-absence');
+    await page.click('#confirm');
+    await page.waitForURL(`${app.base}/app/absences`);
+    assert.match(await page.textContent('.flash'), /afwezigheid is opgeslagen/);
+    await noSerious(page, 'an absence in advance');
+    await signOut(page);
+    // Today the mayor still signs himself.
+    assert.equal(await substituteRow(ctx), 0, 'the substitute has the task before the absence starts');
+    await moveClock(brusselsMidnight(tomorrow, -30));
+    assert.equal(await substituteRow(ctx), 0, 'the substitute has the task at 23:59:30');
+    // Half a minute after midnight in Brussels the substitute holds the mayor's tasks.
+    await moveClock(brusselsMidnight(tomorrow, 30));
+    const sub = await signIn(ctx, app.base, 'jan-desmet');
+    const row = sub.locator(`tr[data-doc="${app.doc(12)}"]`);
+    assert.match(await row.textContent(), /voor Ruben Van Damme/);
+    await ctx.close();
+  });
 });

@@ -2,7 +2,7 @@
 //! (the substitutes the flows declare for the roles I hold).
 
 use super::actions::{ConfirmPage, done_then, run};
-use super::{name_of, on_state};
+use super::{name_of, on_state, role_of};
 use crate::WebState;
 use crate::auth::{Me, form_ok};
 use crate::i18n::Tr;
@@ -34,6 +34,7 @@ fn day(d: NaiveDate) -> String {
 /// `GET /app/absences`.
 pub async fn page(State(st): State<WebState>, me: Me) -> Response {
     let flash = st.sessions.take_flash(&me.sid);
+    let now = st.writer.now();
     on_state(&st, move |s| {
         let tr = Tr(me.lang);
         let mut absences: Vec<(&String, &paraaf_runtime::engine::Absence)> = s
@@ -45,6 +46,7 @@ pub async fn page(State(st): State<WebState>, me: Me) -> Response {
         let over = takes_over(s, &me.person)
             .into_iter()
             .map(|(role, people)| {
+                let role = role_of(s, &role);
                 if people.is_empty() {
                     tr.with("takes-over-nobody", &[("role", &role)])
                 } else {
@@ -79,7 +81,10 @@ pub async fn page(State(st): State<WebState>, me: Me) -> Response {
                 })
                 .collect(),
             takes_over: over,
-            today: chrono::Utc::now().date_naive().to_string(),
+            today: now
+                .with_timezone(&chrono_tz::Europe::Brussels)
+                .date_naive()
+                .to_string(),
         };
         template(200, &view)
     })

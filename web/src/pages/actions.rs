@@ -406,7 +406,16 @@ pub async fn bulk_sign(
                             .get(id)
                             .filter(|_| may_see(em.state, &who, id))
                             .map_or_else(|| shown_id(id), |d| d.title.clone());
-                        failed.push((title, e.to_string()));
+                        // The code, not the runtime's English words: the page says
+                        // it in the interface language.
+                        let code = match e {
+                            RuntimeError::Forbidden(_) => "forbidden",
+                            RuntimeError::Conflict(_) => "conflict",
+                            RuntimeError::NotFound => "not_found",
+                            RuntimeError::Invalid(_) => "invalid",
+                            _ => "storage",
+                        };
+                        failed.push((title, code));
                     }
                 }
             }
@@ -430,7 +439,13 @@ pub async fn bulk_sign(
                                 "bulk-failed",
                                 &[
                                     ("title", x[0].as_str().unwrap_or("")),
-                                    ("reason", x[1].as_str().unwrap_or("")),
+                                    (
+                                        "reason",
+                                        &crate::render::problem_text(
+                                            tr,
+                                            x[1].as_str().unwrap_or(""),
+                                        ),
+                                    ),
                                 ],
                             )
                         })

@@ -2,7 +2,7 @@
 //! comments and its history from the audit log — all only when `may_see` allows, and a
 //! 404 exactly like a missing document otherwise (also for the content's own URL).
 
-use super::{name_of, on_state};
+use super::{name_of, on_state, role_of};
 use crate::WebState;
 use crate::auth::Me;
 use crate::i18n::Tr;
@@ -34,6 +34,10 @@ struct DocumentPage {
     has_content: bool,
     content_title: String,
     no_content: String,
+    /// The seal's line with its download link (when sealed and readable), else empty.
+    sealed: String,
+    /// Completed and readable, its seal still to be made.
+    seal_waits: bool,
     fields: Vec<(String, String)>,
     steps: Vec<StepView>,
     comments: Vec<(String, String)>,
@@ -48,19 +52,29 @@ fn names(s: &RtState, ids: &[String]) -> String {
         .join(", ")
 }
 
-/// A field's value as shown: the name of an organogram id, or the text.
-fn shown(s: &RtState, v: &serde_json::Value) -> String {
-    match v.as_str() {
-        Some(t) => {
-            let name = name_of(s, t);
-            if name != t {
-                format!("{name} ({t})")
-            } else {
-                t.to_string()
-            }
-        }
-        None => v.to_string(),
+/// A field's value as shown: the name of an organogram id (a unit, a person), an
+/// amount of money in euro for a `money` field, or the text.
+fn shown(s: &RtState, tr: Tr, d: &Document, field: &str, v: &serde_json::Value) -> String {
+    let ty = s.deployment(d.version).and_then(|dep| {
+        dep.project
+            .documents
+            .iter()
+            .find(|k| k.name == d.kind)?
+            .fields
+            .iter()
+            .find(|f| f.name == field)
+            .map(|f| f.ty.clone())
+    });
+    let text = match v {
+        serde_json::Value::String(t) => t.clone(),
+        other => other.to_string(),
+    };
+    if ty.as_deref() == Some("money")
+        && let Some(m) = crate::format::money(&text, tr.0)
+    {
+        return m;
     }
+    name_of(s, &text)
 }
 
 /// A logged time (RFC 3339, UTC) as a clock in Brussels shows it: `02/12/2026 10:34`.
@@ -80,6 +94,25 @@ fn reason_text(tr: Tr, r: &str) -> String {
         "absence" => tr.t("reason-absence"),
         "absence withdrawn" => tr.t("reason-absence-withdrawn"),
         other => other.to_string(),
+    }
+}
+
+/// A reason the runtime wrote in English into the log (ids and all): shown as it is in
+/// English, and in another language as what `key` says in that language.
+fn recorded(tr: Tr, reason: &str, key: &str) -> String {
+    if tr.0 == crate::i18n::Lang::En {
+        reason.to_string()
+    } else {
+        tr.t(key)
+    }
+}
+
+/// Why a task moved, as a message key: the manual queue, else a change of the organogram.
+fn moved_key(reason: &str) -> &'static str {
+    if reason.starts_with("assigned from the manual queue") {
+        "reason-moved-queue"
+    } else {
+        "reason-moved-organogram"
     }
 }
 
@@ -121,18 +154,28 @@ fn event_text(s: &RtState, tr: Tr, e: &Event) -> String {
             assignees, reason, ..
         } => tr.with(
             "ev-moved",
-            &[("names", &names(s, assignees)), ("reason", reason)],
+            &[
+                ("names", &names(s, assignees)),
+                ("reason", &recorded(tr, reason, moved_key(reason))),
+            ],
         ),
         Event::Escalated { to, .. } => tr.with("ev-escalated", &[("names", &names(s, to))]),
-        Event::EscalationUnreached { reason, .. } => {
-            tr.with("ev-escalation-waits", &[("reason", reason)])
-        }
+        Event::EscalationUnreached { reason, .. } => tr.with(
+            "ev-escalation-waits",
+            &[(
+                "reason",
+                &recorded(tr, reason, "reason-escalation-unreached"),
+            )],
+        ),
         Event::Reminded { .. } => tr.t("ev-reminded"),
         Event::TasksCancelled { .. } => tr.t("ev-cancelled"),
         Event::DocumentCompleted { .. } => tr.t("ev-completed"),
         Event::DocumentReturned { .. } => tr.t("ev-returned"),
         Event::DocumentStopped { .. } => tr.t("ev-stopped"),
-        Event::ShieldRefused { reason, .. } => tr.with("ev-shield", &[("reason", reason)]),
+        Event::ShieldRefused { reason, .. } => tr.with(
+            "ev-shield",
+            &[("reason", &recorded(tr, reason, "reason-shield"))],
+        ),
         other => tr.with(
             "ev-other",
             &[(
@@ -177,7 +220,7 @@ fn steps(s: &RtState, tr: Tr, d: &Document, skipped: &[String]) -> Vec<StepView>
                         (TaskStatus::Cancelled, _) => tr.t("task-cancelled"),
                         _ => tr.with("task-open", &[("names", &names(s, &t.spec.assignees))]),
                     };
-                    format!("{}: {what}", t.spec.role)
+                    format!("{}: {what}", role_of(s, &t.spec.role))
                 })
                 .collect()
         };
@@ -190,11 +233,14 @@ fn steps(s: &RtState, tr: Tr, d: &Document, skipped: &[String]) -> Vec<StepView>
 pub fn my_task(s: &RtState, tr: Tr, d: &Document, person: &str) -> Option<String> {
     let t = d.task_for(person)?;
     Some(if t.spec.holders.iter().any(|h| h == person) {
-        tr.with("task-asks-you", &[("role", &t.spec.role)])
+        tr.with("task-asks-you", &[("role", &role_of(s, &t.spec.role))])
     } else {
         tr.with(
             "task-asks-you-for",
-            &[("role", &t.spec.role), ("name", &names(s, &t.spec.holders))],
+            &[
+                ("role", &role_of(s, &t.spec.role)),
+                ("name", &names(s, &t.spec.holders)),
+            ],
         )
     })
 }
@@ -229,17 +275,24 @@ pub fn render(s: &RtState, db: &FsPath, me: &Me, id: &str, flash: Option<String>
     let view = DocumentPage {
         id: d.id.clone(),
         title: d.title.clone(),
-        kind: d.kind.clone(),
+        kind: super::kind_of(s, d.version, &d.kind),
         status: d.status.as_str().to_string(),
         status_label: tr.t(&format!("status-{}", d.status.as_str())),
         uploader: name_of(s, &d.uploader),
         has_content,
         content_title: tr.with("doc-content-frame", &[("title", &d.title)]),
         no_content: tr.with("doc-no-content", &[("sha", &d.content_sha256)]),
+        sealed: match &d.sealed {
+            Some(seal) if has_content => tr.with("doc-sealed-download", &[("code", &seal.code)]),
+            _ => String::new(),
+        },
+        seal_waits: has_content
+            && d.sealed.is_none()
+            && d.status == paraaf_runtime::engine::Status::Completed,
         fields: d
             .fields
             .iter()
-            .map(|(k, v)| (k.clone(), shown(s, v)))
+            .map(|(k, v)| (k.clone(), shown(s, tr, d, k, v)))
             .collect(),
         steps: steps(s, tr, d, &skipped),
         comments: d
@@ -283,10 +336,10 @@ pub async fn content(State(st): State<WebState>, me: Me, Path(id): Path<String>)
         match paraaf_runtime::contents::for_reader(s, &db, &me.person, &id) {
             Ok(Some((media_type, body))) => (
                 [
-                    (header::CONTENT_TYPE, media_type),
+                    (header::CONTENT_TYPE, with_charset(&media_type)),
                     (
                         header::CONTENT_DISPOSITION,
-                        format!("inline; filename=\"{}.pdf\"", d.id),
+                        disposition(&d.title, &media_type),
                     ),
                     (
                         header::CONTENT_SECURITY_POLICY,
@@ -312,8 +365,117 @@ pub async fn content(State(st): State<WebState>, me: Me, Path(id): Path<String>)
     .await
 }
 
+/// The media type as sent, with `charset=utf-8` for text (the runtime keeps text as
+/// UTF-8; without it a browser guesses, and guesses wrong for "é").
+fn with_charset(media_type: &str) -> String {
+    if media_type.starts_with("text/") && !media_type.contains("charset") {
+        format!("{media_type}; charset=utf-8")
+    } else {
+        media_type.to_string()
+    }
+}
+
+/// `inline` with a file name after the document's title and the content's extension
+/// (`Aankoop laptops.pdf`): an ASCII `filename` for old clients and the title itself in
+/// `filename*` (RFC 6266).
+fn disposition(title: &str, media_type: &str) -> String {
+    let ext = match media_type.split(';').next().unwrap_or("").trim() {
+        "application/pdf" => "pdf",
+        "text/plain" => "txt",
+        "text/html" => "html",
+        "application/xml" | "text/xml" => "xml",
+        "application/json" => "json",
+        "image/png" => "png",
+        "image/jpeg" => "jpg",
+        _ => "bin",
+    };
+    let clean: String = title
+        .chars()
+        .map(|c| {
+            if c.is_control() || "\\/:*?\"<>|".contains(c) {
+                '_'
+            } else {
+                c
+            }
+        })
+        .take(120)
+        .collect();
+    let clean = clean.trim();
+    let clean = if clean.is_empty() { "document" } else { clean };
+    let ascii: String = clean
+        .chars()
+        .map(|c| if c.is_ascii() && c != '%' { c } else { '_' })
+        .collect();
+    let encoded = crate::render::encode(&format!("{clean}.{ext}")).replace('/', "%2F");
+    format!("inline; filename=\"{ascii}.{ext}\"; filename*=UTF-8''{encoded}")
+}
+
 #[cfg(test)]
 mod tests {
+    use crate::i18n::{Lang, Tr};
+    use paraaf_runtime::engine::{Event, State};
+
+    #[test]
+    fn the_runtimes_english_reasons_are_said_in_dutch() {
+        let s = State::default();
+        let moved = Event::TaskMoved {
+            doc: "d-1".into(),
+            task: "t-1".into(),
+            holders: vec!["eline-dubois".into()],
+            assignees: vec!["eline-dubois".into()],
+            role: None,
+            reason: "organogram version 2: diensthoofd of bevolking is now held by eline-dubois (was dirk-lambert)".into(),
+        };
+        let nl = super::event_text(&s, Tr(Lang::Nl), &moved);
+        assert_eq!(
+            nl,
+            "Verplaatst naar eline-dubois (na een wijziging van het organogram)"
+        );
+        let en = super::event_text(&s, Tr(Lang::En), &moved);
+        assert!(en.contains("is now held by eline-dubois"), "{en}");
+        let queue = Event::TaskMoved {
+            doc: "d-1".into(),
+            task: "t-1".into(),
+            holders: vec![],
+            assignees: vec!["jan-cools".into()],
+            role: None,
+            reason: "assigned from the manual queue to jan-cools by tom-bollen: verlof".into(),
+        };
+        assert!(
+            super::event_text(&s, Tr(Lang::Nl), &queue).contains("manuele wachtrij"),
+            "{}",
+            super::event_text(&s, Tr(Lang::Nl), &queue)
+        );
+        let waits = Event::EscalationUnreached {
+            doc: "d-1".into(),
+            task: "t-1".into(),
+            reason: "the escalation to algemeen-directeur found nobody".into(),
+        };
+        let nl = super::event_text(&s, Tr(Lang::Nl), &waits);
+        assert!(
+            nl.starts_with("Escalatie wacht: niemand heeft nu de rol"),
+            "{nl}"
+        );
+        assert!(!nl.contains("found nobody"), "{nl}");
+    }
+
+    #[test]
+    fn content_is_named_after_its_title() {
+        assert_eq!(
+            super::disposition("Aankoop laptops", "application/pdf"),
+            "inline; filename=\"Aankoop laptops.pdf\"; filename*=UTF-8''Aankoop%20laptops.pdf"
+        );
+        assert_eq!(
+            super::disposition("Café \"Zon\"/2026", "text/plain"),
+            "inline; filename=\"Caf_ _Zon__2026.txt\"; filename*=UTF-8''Caf%C3%A9%20_Zon__2026.txt"
+        );
+        assert_eq!(
+            super::with_charset("text/plain"),
+            "text/plain; charset=utf-8"
+        );
+        assert_eq!(super::with_charset("application/pdf"), "application/pdf");
+    }
+
     #[test]
     fn times_are_shown_in_brussels() {
         assert_eq!(

@@ -1,4 +1,5 @@
-//! Documents I uploaded, or all I may see, with their status, searched and paged.
+//! All documents I may see (the default), or those I uploaded, with their status,
+//! searched and paged.
 
 use super::{on_state, page_number};
 use crate::WebState;
@@ -51,11 +52,9 @@ pub struct DocumentsQuery {
 pub async fn page(State(st): State<WebState>, me: Me, Query(q): Query<DocumentsQuery>) -> Response {
     on_state(&st, move |s| {
         let tr = Tr(me.lang);
-        let scope = if q.scope == "visible" {
-            "visible"
-        } else {
-            "mine"
-        };
+        // What the person may see (their tasks, what they signed or follow) first:
+        // "submitted by me" is empty for most signers (the mayor submits nothing).
+        let scope = if q.scope == "mine" { "mine" } else { "visible" };
         let needle = q.q.to_lowercase();
         let mut docs: Vec<&paraaf_runtime::engine::Document> = s
             .documents
@@ -66,7 +65,7 @@ pub async fn page(State(st): State<WebState>, me: Me, Query(q): Query<DocumentsQ
                 needle.is_empty()
                     || d.title.to_lowercase().contains(&needle)
                     || d.kind.contains(&needle)
-                    || d.id == needle
+                    || d.id.contains(&needle)
             })
             .map(|d| d.as_ref())
             .collect();
@@ -87,10 +86,10 @@ pub async fn page(State(st): State<WebState>, me: Me, Query(q): Query<DocumentsQ
             .map(|d| Row {
                 id: d.id.clone(),
                 title: d.title.clone(),
-                kind: d.kind.clone(),
+                kind: super::kind_of(s, d.version, &d.kind),
                 status: d.status.as_str().into(),
                 status_label: tr.t(&format!("status-{}", d.status.as_str())),
-                submitted: d.submitted_at.format("%d/%m/%Y").to_string(),
+                submitted: super::inbox::brussels_day(d.submitted_at),
             })
             .collect();
         let view = DocumentsPage {

@@ -2,7 +2,7 @@
 //! filters by kind, service, deadline and text, and paging. Built from the runtime's
 //! `inbox`, which asks `may_see` for every document.
 
-use super::{name_of, on_state, page_number};
+use super::{kind_of, name_of, on_state, page_number, role_of};
 use crate::WebState;
 use crate::auth::Me;
 use crate::i18n::Tr;
@@ -28,7 +28,8 @@ pub struct Row {
     role: String,
     on_behalf: Option<String>,
     due: String,
-    overdue: bool,
+    /// "Te laat" when the deadline has passed (said in words, not only in colour).
+    overdue: Option<String>,
     select_label: String,
 }
 
@@ -36,7 +37,8 @@ pub struct Row {
 #[template(path = "inbox.html")]
 struct InboxPage {
     page: Page,
-    kinds: Vec<(String, bool)>,
+    /// (kind, the name people read, selected)
+    kinds: Vec<(String, String, bool)>,
     units: Vec<(String, String, bool)>,
     due: String,
     q: String,
@@ -82,6 +84,13 @@ fn due_of(
     Some(cal.after(task.opened_at, &deadline.remind_after))
 }
 
+/// A moment as the day it is in Brussels: `03/12/2026`.
+pub fn brussels_day(t: DateTime<Utc>) -> String {
+    t.with_timezone(&chrono_tz::Europe::Brussels)
+        .format("%d/%m/%Y")
+        .to_string()
+}
+
 fn link(q: &InboxQuery, page: usize) -> String {
     let mut parts = vec![];
     for (k, v) in [
@@ -118,7 +127,7 @@ pub fn render(
     let mut order = Vec::new();
     for i in &items {
         let d = i.doc;
-        kinds.insert(d.kind.clone());
+        kinds.insert((d.kind.clone(), kind_of(s, d.version, &d.kind)));
         let doc_units: Vec<&str> = d
             .fields
             .values()
@@ -139,7 +148,10 @@ pub fn render(
             && (needle.is_empty()
                 || d.title.to_lowercase().contains(&needle)
                 || d.kind.contains(&needle)
-                || d.id == needle);
+                || kind_of(s, d.version, &d.kind)
+                    .to_lowercase()
+                    .contains(&needle)
+                || d.id.contains(&needle));
         if !keep {
             continue;
         }
@@ -152,11 +164,11 @@ pub fn render(
             id: d.id.clone(),
             select_label: tr.with("select-doc", &[("title", &d.title)]),
             title: d.title.clone(),
-            kind: d.kind.clone(),
-            role: i.role.to_string(),
+            kind: kind_of(s, d.version, &d.kind),
+            role: role_of(s, i.role),
             on_behalf,
-            due: due.map_or("—".into(), |t| t.format("%d/%m/%Y").to_string()),
-            overdue: due.is_some_and(|t| t < now),
+            due: due.map_or("—".into(), brussels_day),
+            overdue: due.is_some_and(|t| t < now).then(|| tr.t("due-overdue")),
         });
     }
     // Soonest deadline first, then in the order they were submitted.
@@ -177,7 +189,10 @@ pub fn render(
         page,
         kinds: kinds
             .into_iter()
-            .map(|k| (k.clone(), k == q.kind))
+            .map(|(k, name)| {
+                let selected = k == q.kind;
+                (k, name, selected)
+            })
             .collect(),
         units: units
             .into_iter()
@@ -198,9 +213,10 @@ pub fn render(
     template(200, &view)
 }
 
-/// `GET /app`.
+/// `GET /app`: deadlines on the writer's clock (the engine's, `--now` included).
 pub async fn page(State(st): State<WebState>, me: Me, Query(q): Query<InboxQuery>) -> Response {
     let cal = st.config.calendar.clone();
     let flash = st.sessions.take_flash(&me.sid);
-    on_state(&st, move |s| render(s, &cal, Utc::now(), &me, &q, flash)).await
+    let now = st.writer.now();
+    on_state(&st, move |s| render(s, &cal, now, &me, &q, flash)).await
 }

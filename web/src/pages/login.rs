@@ -5,7 +5,9 @@ use crate::WebState;
 use crate::auth::{Me, UiLang};
 use crate::i18n::{Lang, Tr};
 use crate::render::{Page, error, forbidden_form, template};
-use crate::session::{COOKIE, LANG_COOKIE, LOGIN_COOKIE, OIDC_COOKIE, same_secret};
+use crate::session::{
+    LANG_COOKIE, LOGIN_COOKIE, NEXT_COOKIE, OIDC_COOKIE, cookie_name, same_secret,
+};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method};
@@ -44,7 +46,11 @@ fn cookie(st: &WebState, name: &'static str, value: String, path: &'static str) 
 }
 
 fn removal(name: &'static str, path: &'static str) -> Cookie<'static> {
-    Cookie::build((name, "")).path(path).build()
+    // A browser ignores a `__Host-` cookie (its removal too) that is not Secure.
+    Cookie::build((name, ""))
+        .path(path)
+        .secure(name.starts_with("__Host-"))
+        .build()
 }
 
 /// `GET /app/login`.
@@ -54,7 +60,7 @@ pub async fn page(
     jar: CookieJar,
     Query(q): Query<LoginQuery>,
 ) -> Response {
-    if let Some(c) = jar.get(COOKIE)
+    if let Some(c) = jar.get(cookie_name(st.config.secure_cookies))
         && st.sessions.get(c.value()).is_ok()
     {
         return Redirect::to("/app").into_response();
@@ -111,14 +117,22 @@ pub struct DevLogin {
     person: String,
 }
 
+/// Starts the session and goes to the page asked for before signing in (the
+/// `paraaf_next` cookie, when it names a page of the app), else the inbox.
 fn signed_in(st: &WebState, jar: CookieJar, person: &str) -> Response {
     let id = st.sessions.create(person);
     tracing::info!(person, "signed in");
+    let next = jar
+        .get(NEXT_COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|n| safe_back(n))
+        .unwrap_or_else(|| "/app".to_string());
     let jar = jar
-        .add(cookie(st, COOKIE, id, "/"))
+        .add(cookie(st, cookie_name(st.config.secure_cookies), id, "/"))
         .remove(removal(LOGIN_COOKIE, "/app/login"))
-        .remove(removal(OIDC_COOKIE, "/app/auth"));
-    (jar, Redirect::to("/app")).into_response()
+        .remove(removal(OIDC_COOKIE, "/app/auth"))
+        .remove(removal(NEXT_COOKIE, "/app"));
+    (jar, Redirect::to(&next)).into_response()
 }
 
 /// `POST /app/login`: the development login (when enabled).
@@ -276,11 +290,11 @@ pub async fn logout(
     if !crate::auth::form_ok(&st, &me, &method, &headers, &f.csrf) {
         return forbidden_form(&me);
     }
-    if let Some(c) = jar.get(COOKIE) {
+    if let Some(c) = jar.get(cookie_name(st.config.secure_cookies)) {
         st.sessions.remove(c.value());
     }
     tracing::info!(person = %me.person, "signed out");
-    let jar = jar.remove(removal(COOKIE, "/"));
+    let jar = jar.remove(removal(cookie_name(st.config.secure_cookies), "/"));
     (jar, Redirect::to("/app/login?bye=1")).into_response()
 }
 
@@ -317,7 +331,7 @@ pub async fn language(
 
 /// Whether `back` is a page of the app: `/app` or below, plain path characters only
 /// (no `//`, `\\`, `..`, control characters or anything a header cannot carry).
-fn safe_back(back: &str) -> bool {
+pub fn safe_back(back: &str) -> bool {
     (back == "/app" || back.starts_with("/app/") || back.starts_with("/app?"))
         && back.len() <= 512
         && !back.contains("//")

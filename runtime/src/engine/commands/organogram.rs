@@ -7,6 +7,7 @@ use super::{Emitter, Event, RuntimeError};
 use paraaf_compiler::compile::model::{Organogram, Signer, UnitSel};
 use paraaf_compiler::compile::rename::rename_org_ids;
 use paraaf_compiler::compile::shield::verify;
+use paraaf_compiler::org::migrate::Reassign;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What `deploy_organogram` did or would do.
@@ -32,9 +33,29 @@ pub struct OrgDeployment {
     /// Shielded groups that admit people who were not inside before, in words: by the
     /// organogram alone (someone joined the unit), or by the plan with the reason given.
     pub shields_widened: Vec<String>,
+    /// Shielded groups that keep out people who were inside before, in words: the group
+    /// and who, then for each of them the files in flight they no longer see, their own
+    /// uploads named separately.
+    pub shields_narrowed: Vec<String>,
+    /// The plan's `[reassign]` hand-overs, one line per document: whose person fields
+    /// and open tasks go to whom, and why.
+    pub handed_over: Vec<String>,
+    /// Hand-overs the shield refuses (the receiver is outside the group of a shielded
+    /// kind whose files would move): the deployment is refused, never forced.
+    pub handover_refused: Vec<String>,
     /// The organogram is the one in force already, and the plan renames nothing that is
     /// not renamed already: nothing was recorded (`version` is the one in force).
     pub unchanged: bool,
+}
+
+/// What `deploy` did (see [`Emitter::deploy_reported`]).
+#[derive(Clone, Debug)]
+pub struct Deployed {
+    /// The new flow version.
+    pub version: u32,
+    /// The organogram change the project brought (it was compiled against another
+    /// organogram than the one in force), reported as `org deploy` reports it.
+    pub organogram: Option<OrgDeployment>,
 }
 
 impl crate::engine::state::OrgInForce {
@@ -55,6 +76,21 @@ impl crate::engine::state::OrgInForce {
             && renames
                 .iter()
                 .all(|(from, to)| self.renames.get(from) == Some(to))
+    }
+
+    /// [`Self::holds`], and every person the plan's `[reassign]` hands over has left
+    /// already (the plan was deployed): nothing is handed over again. A hand-over of
+    /// someone still in the organogram in force is done at every deployment of the plan.
+    pub fn holds_with(
+        &self,
+        organogram: &Organogram,
+        renames: &BTreeMap<String, String>,
+        reassign: &BTreeMap<String, Reassign>,
+    ) -> bool {
+        self.holds(organogram, renames)
+            && reassign
+                .keys()
+                .all(|p| !self.organogram.people.iter().any(|x| x.id == *p))
     }
 }
 
@@ -172,6 +208,82 @@ fn references(p: &paraaf_compiler::compile::model::CompiledProject) -> Vec<(Stri
 }
 
 impl Emitter<'_> {
+    /// A project compiled against another organogram than the one in force changes the
+    /// organogram like `org deploy` without a plan: the same checks (ids, the deployed
+    /// flows, shields, documents in flight left without a signer), the same moves of
+    /// open tasks and the same report, recorded as the next organogram version before
+    /// the project. What `org deploy` would refuse (or need `--force` or a plan for) is
+    /// refused here, naming the command to run first; nothing is recorded then.
+    pub(super) fn redeploy_organogram(
+        &mut self,
+        project: &paraaf_compiler::compile::CompiledProject,
+    ) -> Result<Option<OrgDeployment>, RuntimeError> {
+        let Some(current) = &self.state.organogram else {
+            return Ok(None);
+        };
+        if *current.organogram == project.organogram {
+            return Ok(None);
+        }
+        let version = current.version;
+        self.deploy_organogram(
+            project.organogram.clone(),
+            BTreeMap::new(),
+            BTreeMap::new(),
+            false,
+        )
+        .map(Some)
+        .map_err(|e| {
+            RuntimeError::Invalid(format!(
+                "the project was compiled against another organogram than organogram version {version} in force, so deploying it is an organogram change, and `paraaf org deploy` would refuse this one; nothing was deployed.\n{e}\nhelp: put the project's organogram in force first with `paraaf org deploy ORGANOGRAM` (`--dry-run` shows every move; a migration plan or --force, as it asks), then deploy the project; or compile the project against the organogram in force"
+            ))
+        })
+    }
+
+    /// The people of `organogram` who are not in the organogram in force but carry the
+    /// key of someone who was (an earlier organogram a deployed project was compiled
+    /// with, or the one in force), under another name and another e-mail address, and
+    /// whose key [`Emitter::returning`] does not confirm: in words.
+    fn probable_key_reuses(
+        &self,
+        current: &crate::engine::state::OrgInForce,
+        organogram: &Organogram,
+    ) -> Vec<String> {
+        let mut out = Vec::new();
+        for n in &organogram.people {
+            let Some(key) = n.key.as_deref() else {
+                continue;
+            };
+            let who = paraaf_compiler::org::identity(Some(key), &n.email, &n.id);
+            if current
+                .organogram
+                .people
+                .iter()
+                .any(|p| paraaf_compiler::org::identity(p.key.as_deref(), &p.email, &p.id) == who)
+                || self.returning.contains(key)
+            {
+                continue;
+            }
+            // The last record of that key: the newest deployed project's organogram first.
+            let last = self
+                .state
+                .deployments
+                .iter()
+                .rev()
+                .flat_map(|d| d.compiled.organogram.people.iter())
+                .find(|p| paraaf_compiler::org::identity(p.key.as_deref(), &p.email, &p.id) == who);
+            if let Some(was) = last
+                && was.name != n.name
+                && !was.email.trim().eq_ignore_ascii_case(n.email.trim())
+            {
+                out.push(format!(
+                    "key `{key}` was {} ({}, id `{}`), now {} ({}, id `{}`)",
+                    was.name, was.email, was.id, n.name, n.email, n.id
+                ));
+            }
+        }
+        out
+    }
+
     /// Puts `organogram` in force (with `renames`: old id → new id for what the flows
     /// still name) and moves every open task whose signers change. Refuses, changing
     /// nothing, when a deployed flow names something the new organogram lacks, or a
@@ -184,6 +296,23 @@ impl Emitter<'_> {
         widen: BTreeMap<String, String>,
         force: bool,
     ) -> Result<OrgDeployment, RuntimeError> {
+        self.deploy_organogram_with(organogram, renames, widen, BTreeMap::new(), force)
+    }
+
+    /// [`Self::deploy_organogram`] with the plan's `[reassign]` hand-overs: the person
+    /// fields of documents in flight that name a person handed over name the receiver,
+    /// and the open tasks that person was asked for go to the receiver, each recorded
+    /// with the plan's reason. Refused (never forced) when a line does not fit (see
+    /// `migrate::reassign_problems`) or a receiver is outside the group of a shielded
+    /// kind whose files would move.
+    pub fn deploy_organogram_with(
+        &mut self,
+        organogram: Organogram,
+        renames: BTreeMap<String, String>,
+        widen: BTreeMap<String, String>,
+        reassign: BTreeMap<String, Reassign>,
+        force: bool,
+    ) -> Result<OrgDeployment, RuntimeError> {
         let mut report = OrgDeployment::default();
         let mut shield_breaks = Vec::new();
         let Some(current) = self.state.organogram.clone() else {
@@ -193,7 +322,7 @@ impl Emitter<'_> {
         };
         // The same organogram again, renaming nothing new (the same plan deployed twice):
         // no new version, nothing moves.
-        if current.holds(&organogram, &renames) {
+        if current.holds_with(&organogram, &renames, &reassign) {
             report.version = current.version;
             report.unchanged = true;
             return Ok(report);
@@ -217,6 +346,16 @@ impl Emitter<'_> {
             return Err(RuntimeError::Invalid(format!(
                 "the new organogram gives ids of people to other people; nothing was deployed, and --force does not change that:\n  - {}",
                 reused.join("\n  - ")
+            )));
+        }
+        // A key that belonged to someone who left, back under another name AND another
+        // address: probably HR reusing the number for a newcomer, who would inherit the
+        // leaver's files. Refused unless the administrator confirms the return.
+        let reuses = self.probable_key_reuses(&current, &organogram);
+        if !reuses.is_empty() {
+            return Err(RuntimeError::Invalid(format!(
+                "the new organogram gives the HR key of someone who left to a person with another name and another e-mail address, probably a reused personnel number; they would inherit the leaver's id and files; nothing was deployed, and --force does not change that:\n  - {}\n  help: ask HR for the newcomer's own key; only if it really is the same person coming back, deploy again with --returning KEY",
+                reuses.join("\n  - ")
             )));
         }
         let identities =
@@ -249,15 +388,21 @@ impl Emitter<'_> {
             let (Some(was), Some(n)) = (identities.get(from), person_of(to)) else {
                 continue;
             };
-            if !paraaf_compiler::org::is_identity(was, n.key.as_deref(), &n.email, &n.id)
-                || was.starts_with("id:") && from != to
-            {
-                wrong.push(format!(
-                    "`{from}` = `{to}`: `{to}` ({}) is another person than `{from}` ({was}); a plan gives a person only their own new id (the same HR key). To hand someone's open tasks to another person, assign them from the manual queue (`paraaf queue assign`) with a reason",
-                    n.name
-                ));
-            }
+            wrong.extend(paraaf_compiler::org::migrate::onto_another(
+                from,
+                was,
+                &n.id,
+                &n.name,
+                n.key.as_deref(),
+                &n.email,
+            ));
         }
+        wrong.extend(paraaf_compiler::org::migrate::reassign_problems(
+            &reassign,
+            &renames,
+            |p| current.organogram.people.iter().any(|x| x.id == p),
+            |p| person_of(p).is_some(),
+        ));
         for (from, to) in &renames {
             if new_ids.contains(from) {
                 wrong.push(format!(
@@ -290,6 +435,7 @@ impl Emitter<'_> {
         let index = paraaf_compiler::compile::org_index::OrgIndex::new(&organogram);
         let current_index = paraaf_compiler::compile::org_index::OrgIndex::new(&current.organogram);
         let mut widened: BTreeMap<String, (bool, BTreeSet<String>)> = BTreeMap::new();
+        let mut narrowed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for (i, d) in self.state.deployments.iter().enumerate() {
             let mut routed = rename_org_ids(&d.compiled, &all);
             for g in &mut routed.groups {
@@ -301,6 +447,15 @@ impl Emitter<'_> {
             // a group names onto a larger entry (a social service merged into a
             // department), which needs the administrator's reason in [widen].
             let before = rename_org_ids(&d.compiled, &current.renames);
+            for n in paraaf_compiler::compile::shield::narrowings(
+                &before.groups,
+                &current_index,
+                &routed.groups,
+                &index,
+                &all,
+            ) {
+                narrowed.entry(n.group).or_default().extend(n.loses);
+            }
             for w in paraaf_compiler::compile::shield::widenings(
                 &before.groups,
                 &current_index,
@@ -381,17 +536,100 @@ impl Emitter<'_> {
             renames.clone(),
             consented.clone(),
             &all,
+            &reassign,
         );
+        drop(trial);
+        report.shields_narrowed = self.narrowed(&narrowed, &trial_state, &all);
+        if !tried.handover_refused.is_empty() {
+            return Err(RuntimeError::Invalid(format!(
+                "the plan's [reassign] would take shielded files outside their group; nothing was deployed, and --force does not change that (hand them to someone inside the group, or widen the group first):\n  - {}",
+                tried.handover_refused.join("\n  - ")
+            )));
+        }
         if !tried.stranded.is_empty() && !force {
             return Err(RuntimeError::Invalid(format!(
                 "the new organogram leaves documents in flight without a signer; nothing was deployed (map what they name in the plan, or --force to send them to the manual queue):\n  - {}",
                 tried.stranded.join("\n  - ")
             )));
         }
-        let mut done = self.apply_organogram(&current, organogram, renames, consented, &all);
+        let mut done =
+            self.apply_organogram(&current, organogram, renames, consented, &all, &reassign);
         done.breaks = report.breaks;
         done.shields_widened = report.shields_widened;
+        done.shields_narrowed = report.shields_narrowed;
         Ok(done)
+    }
+
+    /// The people each shielded group keeps out (`narrowed`), in words, and for each the
+    /// files in flight they may see now and would not in `after`, their own uploads apart.
+    fn narrowed(
+        &self,
+        narrowed: &BTreeMap<String, BTreeSet<String>>,
+        after: &crate::engine::State,
+        renames: &BTreeMap<String, String>,
+    ) -> Vec<String> {
+        use crate::visibility::may_see;
+        let mut out = Vec::new();
+        for (group, people) in narrowed {
+            out.push(format!(
+                "`{group}` keeps out {} {} inside before: {}",
+                people.len(),
+                if people.len() == 1 {
+                    "person who was"
+                } else {
+                    "people who were"
+                },
+                people.iter().cloned().collect::<Vec<_>>().join(", ")
+            ));
+            let files: Vec<&crate::engine::Document> = self
+                .state
+                .documents
+                .values()
+                .filter(|d| d.status == super::Status::InProgress)
+                .filter(|d| {
+                    self.state
+                        .deployment(d.version)
+                        .and_then(|dep| dep.shields.shield(&d.kind))
+                        .is_some_and(|s| s.group == *group)
+                })
+                .map(|d| &**d)
+                .collect();
+            for p in people {
+                let now = renames.get(p).unwrap_or(p);
+                let lost: Vec<&crate::engine::Document> = files
+                    .iter()
+                    .copied()
+                    .filter(|d| may_see(self.state, p, &d.id) && !may_see(after, now, &d.id))
+                    .collect();
+                if lost.is_empty() {
+                    continue;
+                }
+                let ids = |v: &[&crate::engine::Document]| {
+                    v.iter()
+                        .map(|d| d.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                let own: Vec<&crate::engine::Document> =
+                    lost.iter().copied().filter(|d| d.uploader == *p).collect();
+                out.push(format!(
+                    "{p} no longer sees {} file{} in flight of `{group}`: {}{}",
+                    lost.len(),
+                    if lost.len() == 1 { "" } else { "s" },
+                    ids(&lost),
+                    if own.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            "; their own upload{}: {}",
+                            if own.len() == 1 { "" } else { "s" },
+                            ids(&own)
+                        )
+                    }
+                ));
+            }
+        }
+        out
     }
 
     /// Records the organogram version and moves what it changes (see `deploy_organogram`).
@@ -402,6 +640,7 @@ impl Emitter<'_> {
         renames: BTreeMap<String, String>,
         shields_widened: Vec<crate::engine::ShieldWidened>,
         all: &BTreeMap<String, String>,
+        reassign: &BTreeMap<String, Reassign>,
     ) -> OrgDeployment {
         let mut report = OrgDeployment::default();
         // Unit and person fields of documents in flight must still name a unit or a
@@ -430,7 +669,10 @@ impl Emitter<'_> {
                 let Some(v) = d.fields.get(&f.name).and_then(|v| v.as_str()) else {
                     continue;
                 };
-                let now = all.get(v).map_or(v, |n| n.as_str());
+                let now = reassign
+                    .get(v)
+                    .map(|r| r.to.as_str())
+                    .unwrap_or_else(|| all.get(v).map_or(v, |n| n.as_str()));
                 let known = if f.ty == "unit" { &units } else { &persons };
                 if !known.contains(now) {
                     report.stranded.push(format!(
@@ -443,6 +685,25 @@ impl Emitter<'_> {
         let Ok(json) = serde_json::to_string(&organogram) else {
             return report;
         };
+        // The open tasks each person handed over is asked for now, before anything moves.
+        let asked: Vec<(String, String, String)> = self
+            .state
+            .documents
+            .values()
+            .filter(|d| d.status == super::Status::InProgress)
+            .flat_map(|d| {
+                d.tasks
+                    .iter()
+                    .filter(|t| t.status == super::TaskStatus::Open)
+                    .flat_map(move |t| {
+                        t.spec
+                            .assignees
+                            .iter()
+                            .filter(|a| reassign.contains_key(*a))
+                            .map(move |a| (d.id.clone(), t.spec.id.clone(), a.clone()))
+                    })
+            })
+            .collect();
         report.version = current.version + 1;
         self.emit(Event::OrganogramDeployed {
             version: report.version,
@@ -500,7 +761,9 @@ impl Emitter<'_> {
                 )),
             }
         }
+        self.hand_over_fields(reassign, &mut report);
         self.reroute(super::Reroute::Organogram(report.version), &mut report);
+        self.hand_over_tasks(reassign, &asked, &mut report);
         report
     }
 }

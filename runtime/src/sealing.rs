@@ -1,0 +1,511 @@
+//! Sealing completed documents (#28): when a document's flow completes, the server makes
+//! its sealed PDF (the original bytes, an evidence page, the verification code on every
+//! page, and the city's PAdES seal, time-stamped by the configured TSA; `paraaf-seal`),
+//! stores it as content of the document, then records `document_sealed`. A seal that
+//! cannot be made (the TSA is down) leaves the document completed and waiting
+//! ([`State::waiting_for_seal`]); [`seal_pending`] tries again at start-up, after
+//! completions and every few minutes ([`spawn`]), so no seal is lost.
+//!
+//! The configuration is a TOML file (`serve --seal-config`, `paraaf seal --config`, or
+//! `PARAAF_SEAL_CONFIG`); see `docs/sealing.md`.
+
+pub mod page;
+
+use crate::api::{Answer, Write, Writer};
+use crate::engine::{Document, RuntimeError, State};
+use crate::store::{put_content, read_content};
+use crate::tsa;
+use chrono::{DateTime, Utc};
+use paraaf_seal::verify::TimestampCheck;
+use paraaf_seal::{Evidence, Pkcs12Key, SealKey, SignatureLine, Timestamper};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Who owns the sealed PDFs in content storage (not a person: the server made them).
+pub const SEAL_OWNER: &str = "paraaf:seal";
+
+/// How long to wait before trying again documents whose seal failed.
+pub const RETRY: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// The `[seal]` table of the seal configuration file.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SealToml {
+    seal: SealSection,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SealSection {
+    /// The city as the evidence page names it (`Stad Aalst`).
+    city: String,
+    /// A PKCS#12 file with the seal's key and certificate chain.
+    pkcs12: Option<PathBuf>,
+    /// The file holding the PKCS#12 password (first line).
+    password_file: Option<PathBuf>,
+    /// The RFC 3161 time-stamp authority (PAdES B-T); without it seals are B-B.
+    tsa_url: Option<String>,
+    /// PEM certificates trusted for the seal's chain and the TSA (verification).
+    trust: Option<PathBuf>,
+    /// The public verification page printed on every page.
+    verify_url: Option<String>,
+    /// The seal's key on a PKCS#11 token (an HSM) instead of a PKCS#12 file.
+    pkcs11: Option<Pkcs11Section>,
+}
+
+/// `[seal.pkcs11]`: the token that holds the seal's key.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Pkcs11Section {
+    /// The PKCS#11 module (`/usr/lib/softhsm/libsofthsm2.so`, the HSM vendor's `.so`).
+    module: PathBuf,
+    /// The token's label.
+    token: String,
+    /// The private key's label on the token.
+    key_label: String,
+    /// The file holding the user PIN (first line).
+    pin_file: PathBuf,
+    /// PEM file: the seal's certificate, then its issuers.
+    chain: PathBuf,
+}
+
+/// How the server seals: the key, the TSA, what it trusts, the words on the page.
+pub struct SealConfig {
+    /// The city as the evidence page names it.
+    pub city: String,
+    /// The seal's key.
+    pub key: Arc<dyn SealKey>,
+    /// The TSA's URL (B-T), if any.
+    pub tsa_url: Option<String>,
+    /// Trusted roots (the seal's chain and the TSA's), for stamps and verification.
+    pub trust_pem: Option<Vec<u8>>,
+    /// The public verification page.
+    pub verify_url: Option<String>,
+}
+
+impl SealConfig {
+    /// Reads the seal configuration file at `path` (paths in it are relative to it).
+    pub fn load(path: &Path) -> Result<SealConfig, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the seal configuration {}: {e}", path.display()))?;
+        let t: SealToml = toml::from_str(&text)
+            .map_err(|e| format!("the seal configuration {}: {e}", path.display()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let rel = |p: &Path| base.join(p);
+        let s = t.seal;
+        let first_line = |f: &Path, what: &str| {
+            std::fs::read_to_string(rel(f))
+                .map(|t| t.lines().next().unwrap_or("").to_string())
+                .map_err(|e| format!("cannot read the seal's {what} file: {e}"))
+        };
+        let key: Arc<dyn SealKey> = match (&s.pkcs12, &s.pkcs11) {
+            (Some(p12), None) => {
+                let password = match &s.password_file {
+                    Some(f) => first_line(f, "password")?,
+                    None => String::new(),
+                };
+                Arc::new(Pkcs12Key::from_file(&rel(p12), &password).map_err(|e| e.to_string())?)
+            }
+            (None, Some(t)) => {
+                let pin = first_line(&t.pin_file, "PIN")?;
+                let chain = std::fs::read(rel(&t.chain))
+                    .map_err(|e| format!("cannot read the seal's certificate chain: {e}"))?;
+                Arc::new(
+                    paraaf_seal::Pkcs11Key::open(&t.module, &t.token, &t.key_label, &pin, &chain)
+                        .map_err(|e| e.to_string())?,
+                )
+            }
+            _ => {
+                return Err(format!(
+                    "the seal configuration {} must name one key: `pkcs12 = \"seal.p12\"` with `password_file`, or a `[seal.pkcs11]` table",
+                    path.display()
+                ));
+            }
+        };
+        let trust_pem = match &s.trust {
+            Some(f) => Some(
+                std::fs::read(rel(f))
+                    .map_err(|e| format!("cannot read the trusted certificates: {e}"))?,
+            ),
+            None => None,
+        };
+        Ok(SealConfig {
+            city: s.city,
+            key,
+            tsa_url: s.tsa_url,
+            trust_pem,
+            verify_url: s.verify_url,
+        })
+    }
+
+    /// The configuration named by `PARAAF_SEAL_CONFIG`, if set.
+    pub fn from_env() -> Result<Option<SealConfig>, String> {
+        match std::env::var_os("PARAAF_SEAL_CONFIG") {
+            Some(p) if !p.is_empty() => SealConfig::load(Path::new(&p)).map(Some),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// The configured TSA, through the runtime's RFC 3161 client (`tsa.rs`): the token is
+/// checked against the trusted roots before it goes into a seal.
+pub struct TsaClient {
+    /// The TSA's URL.
+    pub url: String,
+    /// The TSAs trusted (when configured, a token that does not verify is refused).
+    pub trust: Option<tsa::Trust>,
+}
+
+impl Timestamper for TsaClient {
+    fn stamp(&self, digest: &[u8; 32]) -> Result<Vec<u8>, String> {
+        let token = tsa::request(&self.url, digest).map_err(|e| e.to_string())?;
+        if let Some(trust) = &self.trust {
+            token.verify(digest, trust).map_err(|e| e.to_string())?;
+        }
+        Ok(token.der().to_vec())
+    }
+}
+
+/// Checks a seal's time stamp with the runtime's RFC 3161 client against `trust`.
+pub struct TsaCheck(pub tsa::Trust);
+
+impl TimestampCheck for TsaCheck {
+    fn check(&self, token: &[u8], digest: &[u8; 32]) -> Result<DateTime<Utc>, String> {
+        let token = tsa::Token::from_der(token).map_err(|e| e.to_string())?;
+        token
+            .verify(digest, &self.0)
+            .map(|t| t.time)
+            .map_err(|e| e.to_string())
+    }
+}
+
+fn name(state: &State, id: &str) -> String {
+    state
+        .current()
+        .map_or(id.to_string(), |(_, d)| d.org.name(id).to_string())
+}
+
+fn role(state: &State, role: &str) -> String {
+    state
+        .current()
+        .map_or(role.to_string(), |(_, d)| d.org.role_name(role))
+}
+
+/// What the evidence page of `d` states: the signatures from its log (who, for whom, in
+/// which role and step, when), its flow and version, and the hash of the event that
+/// completed it.
+pub fn evidence(
+    state: &State,
+    db: &Path,
+    d: &Document,
+    city: &str,
+    code: &str,
+    verify_url: Option<&str>,
+) -> Result<Evidence, RuntimeError> {
+    use crate::engine::Event;
+    let events = crate::store::read_events(db, &d.events)?;
+    let flow = state
+        .deployment(d.version)
+        .and_then(|dep| dep.flow(&d.flow));
+    let mut signatures = Vec::new();
+    let mut completed = None;
+    for (seq, at, event) in &events {
+        let at: DateTime<Utc> = at.parse().unwrap_or(d.submitted_at);
+        match event {
+            Event::Signed {
+                task, by, for_whom, ..
+            } => {
+                let t = d.tasks.iter().find(|t| &t.spec.id == task);
+                let step = t
+                    .and_then(|t| flow.and_then(|f| f.steps.get(t.step)))
+                    .map_or_else(|| "?".to_string(), |s| s.name.clone());
+                signatures.push(SignatureLine {
+                    step,
+                    signer: name(state, by),
+                    for_whom: for_whom.as_ref().map(|f| name(state, f)),
+                    role: t.map_or_else(String::new, |t| role(state, &t.spec.role)),
+                    at,
+                });
+            }
+            Event::DocumentCompleted { .. } => completed = Some((*seq, at)),
+            _ => {}
+        }
+    }
+    let (seq, completed_at) = completed
+        .ok_or_else(|| RuntimeError::Invalid(format!("document {} has not completed", d.id)))?;
+    let log_sha256 = crate::store::event_hash(db, seq)?.unwrap_or_default();
+    Ok(Evidence {
+        city: city.to_string(),
+        title: d.title.clone(),
+        document: d.id.clone(),
+        kind: d.kind.clone(),
+        flow: d.flow.clone(),
+        version: d.version,
+        rule: None,
+        submitted_by: name(state, &d.uploader),
+        submitted_at: d.submitted_at,
+        completed_at,
+        signatures,
+        document_sha256: d.content_sha256.clone(),
+        log_seq: seq,
+        log_sha256,
+        code: code.to_string(),
+        verify_url: verify_url.map(str::to_string),
+    })
+}
+
+/// A new verification code (60 random bits).
+pub fn new_code() -> Result<String, RuntimeError> {
+    let mut bytes = [0u8; 12];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| RuntimeError::Storage(format!("no random source for a code: {e}")))?;
+    Ok(paraaf_seal::code_from(&bytes))
+}
+
+/// A seal made and stored, not yet recorded.
+#[derive(Clone, Debug)]
+pub struct Made {
+    /// The document.
+    pub doc: String,
+    /// SHA-256 of the sealed PDF (stored as content).
+    pub sha256: String,
+    /// Its verification code.
+    pub code: String,
+    /// Whether it carries a time stamp.
+    pub timestamped: bool,
+}
+
+/// Makes the sealed PDF of completed document `doc` and stores it as content (owned by
+/// [`SEAL_OWNER`]); the caller records it ([`crate::engine::Emitter::record_seal`]).
+/// Content submitted as text is set in a PDF first.
+pub fn make(
+    state: &State,
+    db: &Path,
+    cfg: &SealConfig,
+    doc: &str,
+    now: DateTime<Utc>,
+) -> Result<Made, String> {
+    let d = state
+        .documents
+        .get(doc)
+        .ok_or_else(|| format!("no document {doc}"))?;
+    let (media, body) = read_content(db, &d.content_sha256)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| {
+            format!(
+                "the content of {doc} is not stored (only its hash was recorded); nothing to seal"
+            )
+        })?;
+    if crate::sha256_hex(&body) != d.content_sha256 {
+        return Err(format!(
+            "the stored content of {doc} does not match its hash: not sealed (run `paraaf audit verify`)"
+        ));
+    }
+    let original = if media == "application/pdf" {
+        body
+    } else {
+        paraaf_seal::text_pdf(&d.title, &String::from_utf8_lossy(&body))
+            .map_err(|e| e.to_string())?
+    };
+    let code = loop {
+        let c = new_code().map_err(|e| e.to_string())?;
+        if state.sealed_with_code(&c).is_none() {
+            break c;
+        }
+    };
+    let ev = evidence(state, db, d, &cfg.city, &code, cfg.verify_url.as_deref())
+        .map_err(|e| e.to_string())?;
+    let trust = match &cfg.trust_pem {
+        Some(pem) => Some(tsa::Trust::from_pem(pem).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    let client = cfg.tsa_url.as_ref().map(|url| TsaClient {
+        url: url.clone(),
+        trust,
+    });
+    let sealed = paraaf_seal::seal(
+        &original,
+        &ev,
+        cfg.key.as_ref(),
+        client.as_ref().map(|c| c as &dyn Timestamper),
+        now,
+    )
+    .map_err(|e| e.to_string())?;
+    let sha256 = crate::sha256_hex(&sealed);
+    put_content(db, &sha256, "application/pdf", &sealed, SEAL_OWNER).map_err(|e| e.to_string())?;
+    Ok(Made {
+        doc: doc.to_string(),
+        sha256,
+        code,
+        timestamped: client.is_some(),
+    })
+}
+
+/// The sealed PDF of `doc` as `reader` may read it: `None` (like a missing document)
+/// unless they may read the document's content (`contents::readable`: `may_see` and
+/// the content's ownership) and it is sealed. Refuses stored bytes that do not match
+/// the recorded hash.
+pub fn sealed_for_reader(
+    state: &State,
+    db: &Path,
+    reader: &str,
+    doc: &str,
+) -> Result<Option<Vec<u8>>, RuntimeError> {
+    let Some(d) = state.documents.get(doc) else {
+        return Ok(None);
+    };
+    let Some(sealed) = &d.sealed else {
+        return Ok(None);
+    };
+    if !crate::contents::readable(state, db, reader, d)? {
+        return Ok(None);
+    }
+    match read_content(db, &sealed.sha256)? {
+        Some((_, body)) if crate::sha256_hex(&body) == sealed.sha256 => Ok(Some(body)),
+        Some(_) => Err(RuntimeError::Tampered(format!(
+            "the stored sealed PDF of {doc} does not match its hash"
+        ))),
+        None => Ok(None),
+    }
+}
+
+/// The sealed PDF with verification code `code`, for the public `/verify` page: the
+/// bytes anyone holding the code already holds (it is printed on them), nothing else.
+pub fn sealed_by_code(
+    state: &State,
+    db: &Path,
+    code: &str,
+) -> Result<Option<Vec<u8>>, RuntimeError> {
+    let Some(code) = paraaf_seal::normalise_code(code) else {
+        return Ok(None);
+    };
+    let Some(d) = state.sealed_with_code(&code) else {
+        return Ok(None);
+    };
+    let Some(sealed) = &d.sealed else {
+        return Ok(None);
+    };
+    Ok(read_content(db, &sealed.sha256)?
+        .map(|(_, b)| b)
+        .filter(|b| crate::sha256_hex(b) == sealed.sha256))
+}
+
+/// Seals every document waiting for its seal, on `rt` directly (`paraaf seal`): each
+/// made, stored and recorded in turn. Returns per document the code or why it waits.
+pub fn seal_pending_runtime(
+    rt: &mut crate::Runtime,
+    db: &Path,
+    cfg: &SealConfig,
+    now: DateTime<Utc>,
+) -> Vec<(String, Result<String, String>)> {
+    let waiting: Vec<String> = rt
+        .state()
+        .waiting_for_seal()
+        .iter()
+        .map(|d| d.id.clone())
+        .collect();
+    let mut out = Vec::new();
+    for doc in waiting {
+        let made = make(rt.state(), db, cfg, &doc, now);
+        let result = made.and_then(|m| {
+            rt.execute(now, |e| {
+                e.record_seal(&m.doc, &m.sha256, &m.code, m.timestamped)
+            })
+            .map(|()| m.code.clone())
+            .map_err(|e| e.to_string())
+        });
+        out.push((doc, result));
+    }
+    out
+}
+
+/// Seals every document waiting for its seal through the server's writer: the PDFs are
+/// made off the writer (a TSA may be slow), then each seal is recorded by a write.
+/// Returns per document the code or why it still waits.
+pub async fn seal_pending(
+    writer: &Writer,
+    db: &Path,
+    cfg: &Arc<SealConfig>,
+) -> Vec<(String, Result<String, String>)> {
+    let state = writer.committed();
+    let waiting: Vec<String> = state
+        .waiting_for_seal()
+        .iter()
+        .map(|d| d.id.clone())
+        .collect();
+    let mut out = Vec::new();
+    for doc in waiting {
+        let (state, db2, cfg2, doc2, now) = (
+            writer.committed(),
+            db.to_path_buf(),
+            cfg.clone(),
+            doc.clone(),
+            writer.now(),
+        );
+        let made = tokio::task::spawn_blocking(move || make(&state, &db2, &cfg2, &doc2, now))
+            .await
+            .unwrap_or_else(|e| Err(format!("sealing stopped: {e}")));
+        let result = match made {
+            Err(e) => Err(e),
+            Ok(m) => {
+                let code = m.code.clone();
+                let answer = writer
+                    .write(Write {
+                        person: SEAL_OWNER.into(),
+                        idempotency: None,
+                        command: Box::new(move |e| {
+                            e.record_seal(&m.doc, &m.sha256, &m.code, m.timestamped)?;
+                            Ok(Answer {
+                                status: 200,
+                                body: "{}".into(),
+                            })
+                        }),
+                    })
+                    .await;
+                if answer.status == 200 {
+                    Ok(code)
+                } else {
+                    Err(answer.body)
+                }
+            }
+        };
+        match &result {
+            Ok(code) => tracing::info!(doc = %doc, code = %code, "document sealed"),
+            Err(e) => tracing::warn!(doc = %doc, error = %e, "document waits for its seal"),
+        }
+        out.push((doc, result));
+    }
+    out
+}
+
+/// Runs the sealer inside `serve`: at start-up, after every commit that leaves
+/// documents waiting (a completion), and every [`RETRY`] while some wait (a TSA that
+/// was down). Stops when the writer stops.
+pub fn spawn(writer: Writer, db: PathBuf, cfg: Arc<SealConfig>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut commits = writer.commits();
+        loop {
+            if !writer.running() {
+                return;
+            }
+            let waiting = !writer.committed().waiting_for_seal().is_empty();
+            let failed = if waiting {
+                seal_pending(&writer, &db, &cfg)
+                    .await
+                    .iter()
+                    .any(|(_, r)| r.is_err())
+            } else {
+                false
+            };
+            if failed {
+                tokio::select! {
+                    _ = tokio::time::sleep(RETRY) => {}
+                    r = commits.changed() => if r.is_err() { return },
+                }
+            } else if commits.changed().await.is_err() {
+                return;
+            }
+        }
+    })
+}

@@ -1,0 +1,90 @@
+//! The sender's second line of defence: just before an item goes out it is checked
+//! against the state now, not the one it was queued in. A mail about a document goes
+//! only to someone still in the organogram in force who may see the document now
+//! (`may_see`), at their address now; a webhook about a shielded file is a bare notice
+//! (id, outcome and its number within the document) and goes only to the source that
+//! submitted the file. What fails is not sent and is recorded as dropped, with the reason.
+
+use crate::engine::State;
+use crate::outbox::{Hook, Item, Mail};
+use crate::visibility::may_see;
+
+/// What the check decides for one item.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Send it, with this payload (the current address; a shielded file's notice bare).
+    Send(String),
+    /// Do not send it, for this reason (recorded with the item).
+    Drop(String),
+}
+
+/// Checks an item against `state` now. `submitted_by_source` answers whether the
+/// webhook source of the item's recipient submitted a document (asked only for a
+/// shielded file's webhook).
+pub fn item(state: &State, i: &Item, submitted_by_source: impl Fn(&str) -> bool) -> Verdict {
+    match i.channel.as_str() {
+        "mail" => mail(state, i),
+        "webhook" => webhook(state, i, submitted_by_source),
+        other => Verdict::Drop(format!("unknown channel {other}")),
+    }
+}
+
+fn mail(state: &State, i: &Item) -> Verdict {
+    let Ok(mut m) = serde_json::from_str::<Mail>(&i.payload) else {
+        return Verdict::Drop("the outbox item is unreadable".into());
+    };
+    let person = i.recipient.as_str();
+    let entry = state
+        .organogram
+        .as_ref()
+        .and_then(|o| o.organogram.people.iter().find(|p| p.id == person));
+    let Some(entry) = entry else {
+        return Verdict::Drop(format!(
+            "{person} is not in the organogram in force any more"
+        ));
+    };
+    if !may_see(state, person, &m.doc) {
+        return Verdict::Drop(format!("{person} may not see the document any more"));
+    }
+    if entry.email.trim().is_empty() {
+        return Verdict::Drop(format!("{person} has no e-mail address any more"));
+    }
+    // The address and name of today's organogram, never those fixed when it was queued.
+    m.to = entry.email.clone();
+    m.name = entry.name.clone();
+    match serde_json::to_string(&m) {
+        Ok(p) => Verdict::Send(p),
+        Err(e) => Verdict::Drop(format!("the mail cannot be written: {e}")),
+    }
+}
+
+fn webhook(state: &State, i: &Item, submitted_by_source: impl Fn(&str) -> bool) -> Verdict {
+    let Ok(mut h) = serde_json::from_str::<Hook>(&i.payload) else {
+        return Verdict::Drop("the outbox item is unreadable".into());
+    };
+    let Some(doc_id) = h
+        .data
+        .get("document")
+        .and_then(|d| d.as_str())
+        .map(str::to_string)
+    else {
+        return Verdict::Drop("the webhook names no document".into());
+    };
+    let Some(doc) = state.documents.get(&doc_id) else {
+        return Verdict::Drop("its document is not in the state".into());
+    };
+    if crate::outbox::shielded(state, doc) {
+        if !submitted_by_source(&doc_id) {
+            return Verdict::Drop(
+                "a shielded file is told only to the source that submitted it".into(),
+            );
+        }
+        // Whatever was queued, only the bare notice leaves.
+        h.data
+            .retain(|k, _| matches!(k.as_str(), "document" | "outcome" | "event"));
+    }
+    match serde_json::to_string(&h) {
+        Ok(p) => Verdict::Send(p),
+        Err(e) => Verdict::Drop(format!("the webhook cannot be written: {e}")),
+    }
+}

@@ -1,0 +1,373 @@
+//! The outbox and its delivery records in SQLite. Items are inserted by `Store::commit`
+//! in the transaction of the events that cause them; the sender (`crate::sender`) reads
+//! them through its own connection, groups them into deliveries, and records each
+//! delivery before it sends and again after:
+//!
+//! 1. `plan`: a delivery row (`sending`, its Message-ID or webhook-id derived from its
+//!    items) and the items marked with it, in one transaction;
+//! 2. the mail or webhook goes out, carrying that id;
+//! 3. `sent`: the delivery and its items are marked sent, in one transaction.
+//!
+//! A crash before 1 plans the items again; between 1 and 3 the delivery is sent again,
+//! with the same id and the same items (the one unavoidable window: SMTP has no way to
+//! ask whether a message arrived, so a crash after the server accepted it and before 3
+//! committed sends it a second time, under the same Message-ID); after 3 nothing is sent.
+
+use crate::engine::RuntimeError;
+use crate::outbox::Item;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use std::path::Path;
+
+/// The tables (a migration of the store).
+pub(super) const SCHEMA: &str = "
+    CREATE TABLE outbox (
+        seq INTEGER NOT NULL,
+        channel TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        urgent INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        delivery TEXT,
+        state TEXT NOT NULL DEFAULT 'pending',
+        PRIMARY KEY (seq, channel, recipient)
+    ) WITHOUT ROWID;
+    CREATE INDEX outbox_by_delivery ON outbox(delivery);
+    CREATE INDEX outbox_waiting ON outbox(state, delivery);
+    CREATE TABLE deliveries (
+        id TEXT PRIMARY KEY,
+        channel TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt TEXT NOT NULL,
+        last_error TEXT,
+        created TEXT NOT NULL,
+        sent_at TEXT
+    ) WITHOUT ROWID;
+    CREATE INDEX deliveries_by_state ON deliveries(state, next_attempt);";
+
+/// Writes `items` in the commit's transaction (an item already there, the same event
+/// and recipient, is kept as it is).
+pub(super) fn insert(tx: &rusqlite::Transaction<'_>, items: &[Item]) -> Result<(), RuntimeError> {
+    for i in items {
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO outbox (seq, channel, recipient, urgent, at, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![i.seq, i.channel, i.recipient, i.urgent, stamp(i.at), i.payload])?;
+    }
+    Ok(())
+}
+
+/// A time as stored: RFC 3339 in UTC with microseconds, so that text order is time order.
+fn stamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+fn parse(t: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(t).map_or(DateTime::<Utc>::MIN_UTC, |t| t.to_utc())
+}
+
+/// An item not yet in a delivery.
+#[derive(Clone, Debug)]
+pub struct Waiting {
+    /// The item.
+    pub item: Item,
+}
+
+/// A delivery to send (or send again): its id, where it goes, and its items' payloads
+/// in event order.
+#[derive(Clone, Debug)]
+pub struct Delivery {
+    /// Message-ID (mail) or webhook-id.
+    pub id: String,
+    /// `mail` or `webhook`.
+    pub channel: String,
+    /// Person id (mail) or uploader (webhook).
+    pub recipient: String,
+    /// Attempts so far.
+    pub attempts: u32,
+    /// The items' payloads.
+    pub payloads: Vec<String>,
+    /// The items' events.
+    pub seqs: Vec<u64>,
+}
+
+/// A delivery to record: its id, where it goes, and its items.
+#[derive(Clone, Debug)]
+pub struct Plan<'a> {
+    /// Message-ID or webhook-id.
+    pub id: String,
+    /// `mail` or `webhook`.
+    pub channel: &'a str,
+    /// Person id or uploader.
+    pub recipient: &'a str,
+    /// The items it holds.
+    pub items: Vec<&'a Item>,
+}
+
+/// How many items and deliveries are in each state.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Items not yet in a delivery.
+    pub waiting: u64,
+    /// Deliveries being sent (or to be sent again).
+    pub sending: u64,
+    /// Deliveries sent.
+    pub sent: u64,
+    /// Deliveries given up after every retry.
+    pub failed: u64,
+    /// Items nobody is configured to receive (a webhook without a source).
+    pub skipped: u64,
+    /// Items the check at send time kept back (the recipient may no longer see the
+    /// document, left the organogram, or is not the source of a shielded file).
+    pub dropped: u64,
+}
+
+/// The sender's connection to the outbox.
+pub struct Outbox {
+    conn: Connection,
+}
+
+impl Outbox {
+    /// Opens the database's outbox (the store's migrations applied first).
+    pub fn open(path: &Path) -> Result<Outbox, RuntimeError> {
+        drop(super::Store::open(path)?);
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        Ok(Outbox { conn })
+    }
+
+    /// Items not yet in a delivery, in event order.
+    pub fn waiting(&self) -> Result<Vec<Waiting>, RuntimeError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, channel, recipient, urgent, at, payload FROM outbox
+             WHERE state = 'pending' AND delivery IS NULL ORDER BY seq",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(Waiting {
+                    item: Item {
+                        seq: r.get(0)?,
+                        channel: r.get(1)?,
+                        recipient: r.get(2)?,
+                        urgent: r.get(3)?,
+                        at: parse(&r.get::<_, String>(4)?),
+                        payload: r.get(5)?,
+                    },
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Records deliveries before anything is sent (step 1), all in one transaction:
+    /// each under its id, its items marked with it. An id recorded before is left as it
+    /// is (the same items planned again after a crash).
+    pub fn plan(&mut self, plans: &[Plan<'_>], now: DateTime<Utc>) -> Result<(), RuntimeError> {
+        if plans.is_empty() {
+            return Ok(());
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for p in plans {
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO deliveries (id, channel, recipient, state, next_attempt, created)
+                 VALUES (?1, ?2, ?3, 'sending', ?4, ?4)",
+            )?
+            .execute(params![p.id, p.channel, p.recipient, stamp(now)])?;
+            for i in &p.items {
+                tx.prepare_cached(
+                    "UPDATE outbox SET delivery = ?1 WHERE seq = ?2 AND channel = ?3 AND recipient = ?4 AND delivery IS NULL",
+                )?
+                .execute(params![p.id, i.seq, i.channel, i.recipient])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Marks items nobody receives (a webhook whose uploader is no configured source).
+    pub fn skip(&mut self, items: &[&Item]) -> Result<(), RuntimeError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for i in items {
+            tx.execute(
+                "UPDATE outbox SET state = 'skipped' WHERE seq = ?1 AND channel = ?2 AND recipient = ?3 AND delivery IS NULL",
+                params![i.seq, i.channel, i.recipient],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Records that an item is not sent (the check at send time, `sender::check`): it
+    /// leaves any delivery it was planned in and gets a delivery record of its own in
+    /// the state `dropped`, with the reason as its `last_error`.
+    pub fn drop_item(
+        &mut self,
+        seq: u64,
+        channel: &str,
+        recipient: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), RuntimeError> {
+        let id = format!(
+            "dropped_{}",
+            &crate::sha256_hex(format!("{channel}|{recipient}|{seq}").as_bytes())[..32]
+        );
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT OR IGNORE INTO deliveries (id, channel, recipient, state, next_attempt, created, last_error)
+             VALUES (?1, ?2, ?3, 'dropped', ?4, ?4, ?5)",
+            params![id, channel, recipient, stamp(now), reason],
+        )?;
+        tx.execute(
+            "UPDATE outbox SET delivery = ?1, state = 'dropped' WHERE seq = ?2 AND channel = ?3 AND recipient = ?4 AND state = 'pending'",
+            params![id, seq, channel, recipient],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Marks a planned delivery whose every item was dropped: nothing of it is sent.
+    pub fn dropped(&mut self, id: &str, reason: &str) -> Result<(), RuntimeError> {
+        self.conn.execute(
+            "UPDATE deliveries SET state = 'dropped', last_error = ?2 WHERE id = ?1 AND state = 'sending'",
+            params![id, reason],
+        )?;
+        Ok(())
+    }
+
+    /// Whether the webhook source `source` submitted document `doc` (its answer, kept
+    /// as the source's idempotency record, names the document).
+    pub fn submitted_by_source(&self, source: &str, doc: &str) -> Result<bool, RuntimeError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM idempotency WHERE person = ?1 AND instr(response, ?2) > 0 LIMIT 1",
+                params![format!("webhook:{source}"), format!("\"{doc}\"")],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    /// Deliveries to send now (step 2): planned and not sent, whose next attempt is due.
+    pub fn due(&self, now: DateTime<Utc>) -> Result<Vec<Delivery>, RuntimeError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, channel, recipient, attempts FROM deliveries
+             WHERE state = 'sending' AND next_attempt <= ?1 ORDER BY created, id",
+        )?;
+        let heads = stmt
+            .query_map(params![stamp(now)], |r| {
+                Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?
+            .collect::<Result<Vec<(String, String, String, u32)>, _>>()?;
+        let mut out = Vec::new();
+        for (id, channel, recipient, attempts) in heads {
+            let mut items = self.conn.prepare_cached(
+                "SELECT seq, payload FROM outbox WHERE delivery = ?1 ORDER BY seq",
+            )?;
+            let (seqs, payloads): (Vec<u64>, Vec<String>) = items
+                .query_map(params![id], |r| {
+                    Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .unzip();
+            out.push(Delivery {
+                id,
+                channel,
+                recipient,
+                attempts,
+                payloads,
+                seqs,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Marks a delivery and its items sent (step 3).
+    pub fn sent(&mut self, id: &str, now: DateTime<Utc>) -> Result<(), RuntimeError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "UPDATE deliveries SET state = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
+            params![id, stamp(now)],
+        )?;
+        tx.execute(
+            "UPDATE outbox SET state = 'sent' WHERE delivery = ?1",
+            params![id],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Records a failed attempt: tried again at `retry`, or given up (`None`).
+    pub fn failed(
+        &mut self,
+        id: &str,
+        error: &str,
+        retry: Option<DateTime<Utc>>,
+    ) -> Result<(), RuntimeError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        match retry {
+            Some(at) => tx.execute(
+                "UPDATE deliveries SET attempts = attempts + 1, last_error = ?2, next_attempt = ?3 WHERE id = ?1",
+                params![id, error, stamp(at)],
+            )?,
+            None => {
+                tx.execute(
+                    "UPDATE outbox SET state = 'failed' WHERE delivery = ?1",
+                    params![id],
+                )?;
+                tx.execute(
+                    "UPDATE deliveries SET attempts = attempts + 1, last_error = ?2, state = 'failed' WHERE id = ?1",
+                    params![id, error],
+                )?
+            }
+        };
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The earliest next attempt of a delivery not yet sent.
+    pub fn next_attempt(&self) -> Result<Option<DateTime<Utc>>, RuntimeError> {
+        let t: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT min(next_attempt) FROM deliveries WHERE state = 'sending'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten();
+        Ok(t.map(|t| parse(&t)))
+    }
+
+    /// How many items and deliveries are in each state.
+    pub fn counts(&self) -> Result<Counts, RuntimeError> {
+        let one = |sql: &str| -> Result<u64, RuntimeError> {
+            Ok(self.conn.query_row(sql, [], |r| r.get(0))?)
+        };
+        Ok(Counts {
+            waiting: one(
+                "SELECT count(*) FROM outbox WHERE state = 'pending' AND delivery IS NULL",
+            )?,
+            sending: one("SELECT count(*) FROM deliveries WHERE state = 'sending'")?,
+            sent: one("SELECT count(*) FROM deliveries WHERE state = 'sent'")?,
+            failed: one("SELECT count(*) FROM deliveries WHERE state = 'failed'")?,
+            skipped: one("SELECT count(*) FROM outbox WHERE state = 'skipped'")?,
+            dropped: one("SELECT count(*) FROM outbox WHERE state = 'dropped'")?,
+        })
+    }
+}

@@ -1,0 +1,192 @@
+//! Sealed PDFs (#28): the city's electronic seal over a completed document as a PAdES
+//! baseline signature (ETSI EN 319 142-1: B-B, and B-T with an RFC 3161 signature time
+//! stamp), added by incremental update together with an evidence page and the
+//! verification code on every page; and its verification.
+//!
+//! - [`seal`]: the sealed bytes of a PDF ([`pdf`] builds the update, [`cms`] the
+//!   signature).
+//! - [`keys`]: where the seal's key lives ([`keys::SealKey`]: PKCS#12 file, PKCS#11
+//!   token).
+//! - [`verify`]: what `paraaf verify` and the public `/verify` page check.
+//! - [`evidence`]: what the evidence page states.
+#![forbid(unsafe_code)]
+
+pub mod cms;
+pub mod evidence;
+pub mod keys;
+pub mod pdf;
+pub mod pkcs11;
+mod text;
+pub mod trust;
+pub mod verify;
+
+pub use evidence::{Evidence, SignatureLine};
+pub use keys::{Pkcs12Key, SealKey};
+pub use pkcs11::Pkcs11Key;
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+/// Why a PDF could not be sealed. The message says what an administrator can do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SealError {
+    /// The PDF cannot be read or updated (damaged, encrypted, no pages).
+    Pdf(String),
+    /// The seal's key or certificate cannot be used.
+    Key(String),
+    /// Building the CMS signature failed.
+    Cms(String),
+    /// The time-stamp authority did not give a stamp (down, refused, wrong answer): the
+    /// document stays waiting for its seal and is tried again.
+    Timestamp(String),
+    /// The signature needs more room than was reserved (bytes needed).
+    TooLarge(usize),
+}
+
+impl fmt::Display for SealError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SealError::Pdf(m) => write!(f, "the PDF cannot be sealed: {m}"),
+            SealError::Key(m) => write!(f, "the seal key: {m}"),
+            SealError::Cms(m) => write!(f, "the seal's signature: {m}"),
+            SealError::Timestamp(m) => write!(f, "no time stamp for the seal: {m}"),
+            SealError::TooLarge(n) => write!(f, "the seal's signature needs {n} bytes"),
+        }
+    }
+}
+
+impl std::error::Error for SealError {}
+
+/// A time-stamp authority (RFC 3161): given the SHA-256 of the seal's signature value,
+/// returns a `TimeStampToken` (the DER of its ContentInfo). The runtime's RFC 3161
+/// client implements it.
+pub trait Timestamper: Send + Sync {
+    /// Stamps `digest`; an error leaves the document waiting for its seal.
+    fn stamp(&self, digest: &[u8; 32]) -> Result<Vec<u8>, String>;
+}
+
+/// How much room the signature gets in the first attempt: the chain, an RSA signature,
+/// the attributes and a time stamp with its TSA chain fit in it with room to spare.
+const FIRST_RESERVE: usize = 24 * 1024;
+
+/// Seals `original`: appends the evidence page(s), the code on every page and the
+/// city's seal signed by `key` at `at`, time-stamped by `tsa` when given (PAdES B-T,
+/// else B-B). Returns the sealed file; its first `original.len()` bytes are `original`.
+pub fn seal(
+    original: &[u8],
+    evidence: &Evidence,
+    key: &dyn SealKey,
+    tsa: Option<&dyn Timestamper>,
+    at: DateTime<Utc>,
+) -> Result<Vec<u8>, SealError> {
+    let mut reserve = FIRST_RESERVE;
+    loop {
+        let prepared = pdf::prepare(original, evidence, at, reserve)?;
+        let mut hasher = Sha256::new();
+        for part in prepared.signed_parts() {
+            hasher.update(part);
+        }
+        let digest: [u8; 32] = hasher.finalize().into();
+        let stamp = tsa.map(|t| {
+            move |signature: &[u8]| -> Result<Vec<u8>, SealError> {
+                let d: [u8; 32] = Sha256::digest(signature).into();
+                t.stamp(&d).map_err(SealError::Timestamp)
+            }
+        });
+        let cms = cms::sign_detached(&digest, key, stamp.as_ref().map(|s| s as cms::Stamp<'_>))?;
+        match prepared.fill(&cms) {
+            Err(SealError::TooLarge(n)) if reserve < n + 1024 && n < 1024 * 1024 => {
+                reserve = n + 4096;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// A verification code: 12 characters from an alphabet without look-alikes (no 0/O,
+/// 1/I/L), in three groups (`K7QF-3M9X-T2PA`), from 12 random bytes the caller draws
+/// (60 bits: guessing one is hopeless).
+pub fn code_from(random: &[u8; 12]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    let chars: Vec<char> = random
+        .iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect();
+    format!(
+        "{}-{}-{}",
+        chars[..4].iter().collect::<String>(),
+        chars[4..8].iter().collect::<String>(),
+        chars[8..].iter().collect::<String>()
+    )
+}
+
+/// A code as someone typed it, normalised (upper case, dashes and spaces placed where
+/// they belong), or `None` when it cannot be a code.
+pub fn normalise_code(typed: &str) -> Option<String> {
+    const ALPHABET: &str = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    let chars: String = typed
+        .chars()
+        .filter(|c| !matches!(c, '-' | ' '))
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    if chars.chars().count() != 12 || !chars.chars().all(|c| ALPHABET.contains(c)) {
+        return None;
+    }
+    Some(format!("{}-{}-{}", &chars[..4], &chars[4..8], &chars[8..]))
+}
+
+/// A PDF of plain text (a document submitted as text rather than a PDF), so that it
+/// can be sealed like any other: A4 pages of Helvetica, the title on the first.
+pub fn text_pdf(title: &str, body: &str) -> Result<Vec<u8>, SealError> {
+    use lopdf::content::{Content, Operation};
+    use lopdf::{Dictionary, Document, Object, Stream};
+    let mut lines: Vec<(bool, String)> = vec![(true, title.to_string()), (false, String::new())];
+    for l in body.lines() {
+        lines.extend(text::wrap(l, 95).into_iter().map(|t| (false, t)));
+    }
+    let mut doc = Document::with_version("1.7");
+    let pages_id = doc.new_object_id();
+    let regular = doc.add_object(Object::Dictionary(text::font("Helvetica")));
+    let bold = doc.add_object(Object::Dictionary(text::font("Helvetica-Bold")));
+    let mut fonts = Dictionary::new();
+    fonts.set(text::REGULAR, Object::Reference(regular));
+    fonts.set(text::BOLD, Object::Reference(bold));
+    let mut kids = Vec::new();
+    for chunk in lines.chunks(60) {
+        let mut ops: Vec<Operation> = Vec::new();
+        let mut y = 790.0;
+        for (is_bold, t) in chunk {
+            let font = if *is_bold { text::BOLD } else { text::REGULAR };
+            ops.extend(text::show(font, 10.0, 50.0, y, t));
+            y -= 12.5;
+        }
+        let content = Content { operations: ops }
+            .encode()
+            .map_err(|e| SealError::Pdf(e.to_string()))?;
+        let content_id = doc.add_object(Stream::new(Dictionary::new(), content));
+        let mut resources = Dictionary::new();
+        resources.set("Font", Object::Dictionary(fonts.clone()));
+        let mut page = Dictionary::new();
+        page.set("Type", Object::Name(b"Page".to_vec()));
+        page.set("Parent", Object::Reference(pages_id));
+        page.set("MediaBox", vec![0.into(), 0.into(), 595.into(), 842.into()]);
+        page.set("Resources", resources);
+        page.set("Contents", Object::Reference(content_id));
+        kids.push(Object::Reference(doc.add_object(page)));
+    }
+    let mut pages = Dictionary::new();
+    pages.set("Type", Object::Name(b"Pages".to_vec()));
+    pages.set("Count", kids.len() as i64);
+    pages.set("Kids", kids);
+    doc.objects.insert(pages_id, Object::Dictionary(pages));
+    let mut catalog = Dictionary::new();
+    catalog.set("Type", Object::Name(b"Catalog".to_vec()));
+    catalog.set("Pages", Object::Reference(pages_id));
+    let catalog_id = doc.add_object(catalog);
+    doc.trailer.set("Root", Object::Reference(catalog_id));
+    let mut out = Vec::new();
+    doc.save_to(&mut out)
+        .map_err(|e| SealError::Pdf(e.to_string()))?;
+    Ok(out)
+}

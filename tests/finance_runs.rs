@@ -1,0 +1,339 @@
+//! Finance across runs, through the binary on the Hasselt example: an order's invoices
+//! counted over every run (the flag shown to the approver and stopping the payment until
+//! a person decided), and one invoice is one invoice (re-spelled numbers, the same file
+//! again, another document under the same key, a credit note with the invoice's number).
+
+mod support;
+
+use paraaf_runtime::finance::ubl;
+use rust_decimal::Decimal;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::str::FromStr;
+
+const KBO: &str = "0123456749";
+
+fn d(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap()
+}
+
+/// A city: a database, an invoices folder, orders, and the project to run.
+struct City {
+    dir: PathBuf,
+    project: PathBuf,
+}
+
+impl City {
+    fn new(name: &str, project: &Path) -> City {
+        let dir = support::tempdir(name);
+        std::fs::create_dir_all(dir.join("inv")).unwrap();
+        std::fs::write(
+            dir.join("orders.csv"),
+            format!(
+                "reference,supplier,amount,date,dienst,category\nBB-1,{KBO},1000.00,2026-09-01,gebouwen,supplies\n"
+            ),
+        )
+        .unwrap();
+        let c = City {
+            dir,
+            project: project.to_path_buf(),
+        };
+        let o = c.run(&["deploy", c.project.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_paraaf"))
+            .args(args)
+            .env("PARAAF_DB", self.dir.join("city.db"))
+            .env("PARAAF_NOW", "2026-11-23")
+            .current_dir(support::root())
+            .output()
+            .unwrap()
+    }
+
+    /// Writes `file` into the invoices folder.
+    fn invoice(&self, file: &str, xml: &str) {
+        std::fs::write(self.dir.join("inv").join(file), xml).unwrap();
+    }
+
+    /// `finance run`: (stdout, stderr, matches.json).
+    fn import(&self) -> (String, String, serde_json::Value) {
+        let out = self.dir.join("out");
+        let o = self.run(&[
+            "finance",
+            "run",
+            self.project.to_str().unwrap(),
+            "--invoices",
+            self.dir.join("inv").to_str().unwrap(),
+            "--orders",
+            self.dir.join("orders.csv").to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--as",
+            "tom-bollen",
+        ]);
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&o.stdout).to_string(),
+            String::from_utf8_lossy(&o.stderr).to_string(),
+        );
+        assert!(o.status.success(), "{stdout}{stderr}");
+        let m = std::fs::read_to_string(out.join("matches.json")).unwrap();
+        (stdout, stderr, serde_json::from_str(&m).unwrap())
+    }
+
+    /// `finance pay` on 2026-11-23: stdout.
+    fn pay(&self) -> String {
+        let debts = self.dir.join("debts.json");
+        std::fs::write(
+            &debts,
+            format!(
+                r#"{{"date":"2026-11-23","suppliers":{{"{KBO}":{{"social_debt":"0","tax_debt":"0","self_employed_debt":"0"}}}}}}"#
+            ),
+        )
+        .unwrap();
+        let o = self.run(&[
+            "finance",
+            "pay",
+            self.project.to_str().unwrap(),
+            "--debts-file",
+            debts.to_str().unwrap(),
+            "--date",
+            "2026-11-23",
+            "-o",
+            self.dir.join("out").to_str().unwrap(),
+        ]);
+        let stdout = String::from_utf8_lossy(&o.stdout).to_string();
+        assert!(
+            o.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        stdout
+    }
+
+    /// The document `finance pay` lists as pending for invoice `number`.
+    fn doc_of(&self, number: &str) -> String {
+        let paid = self.pay();
+        paid.lines()
+            .filter_map(|l| l.strip_prefix("pending: "))
+            .find(|l| l.split(' ').nth(1) == Some(number))
+            .and_then(|l| l.split(' ').next())
+            .unwrap_or_else(|| panic!("{number} is not pending: {paid}"))
+            .to_string()
+    }
+}
+
+/// An invoice of `excl` + 21% on order BB-1.
+fn xml(number: &str, excl: &str) -> String {
+    ubl::write(
+        number,
+        false,
+        KBO,
+        "Bouw NV",
+        "2026-10-01",
+        Some("BB-1"),
+        d(excl),
+        d("21"),
+    )
+}
+
+fn flags(matches: &serde_json::Value, number: &str) -> String {
+    matches
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["invoice"] == number)
+        .map(|m| m["flags"].to_string())
+        .unwrap_or_else(|| panic!("{number} not in {matches}"))
+}
+
+#[test]
+fn over_invoicing_counts_every_run_and_the_approver_sees_it() {
+    let city = City::new("finance-over", &support::root().join("examples/hasselt"));
+    // Run 1: 600.00 of the order's 1000.00.
+    city.invoice("a1.xml", &xml("A1", "600.00"));
+    let (_, _, m) = city.import();
+    assert!(
+        flags(&m, "A1").contains("partial: 600.00 of 1000.00 EUR billed on purchase order BB-1"),
+        "{m}"
+    );
+    // Run 2: another 600.00 on the same order: 1200.00 of 1000.00, though this run alone
+    // bills only 600.00 (before: "partial … so far").
+    city.invoice("a2.xml", &xml("A2", "600.00"));
+    let (out, _, m) = city.import();
+    assert!(out.contains("1 already imported"), "{out}");
+    let flag = "over-invoiced: 1200.00 EUR billed on purchase order BB-1 of 1000.00 EUR (600.00 EUR of it in earlier runs)";
+    assert!(flags(&m, "A2").contains(flag), "{m}");
+    // The approver sees it: a field of the approval document, in `doc show`.
+    let doc = city.doc_of("A2");
+    let show = String::from_utf8_lossy(
+        &city
+            .run(&["doc", "show", &doc, "--as", "tom-bollen"])
+            .stdout,
+    )
+    .to_string();
+    assert!(
+        show.contains("signalement") && show.contains(flag),
+        "{show}"
+    );
+    // Approved with the flag in front of the approver: that is the decision; it is paid.
+    support::approve(|a| city.run(a), &doc, "tom-bollen");
+    let paid = city.pay();
+    assert!(paid.contains("1 payments proposed"), "{paid}");
+}
+
+#[test]
+fn a_flag_the_approval_document_does_not_show_stops_the_payment() {
+    // The same project, but its rule does not pass invoice.flag to the document.
+    let project = support::tempdir("finance-noflag-project");
+    support::copy_dir(&support::root().join("examples/hasselt"), &project);
+    let rules = project.join("rules/invoices.paraaf");
+    let text = std::fs::read_to_string(&rules).unwrap();
+    std::fs::write(
+        &rules,
+        text.replace(",\n      signalement = invoice.flag", "")
+            .replace(",\n        signalement = invoice.flag", ""),
+    )
+    .unwrap();
+    let city = City::new("finance-noflag", &project);
+    city.invoice("a1.xml", &xml("A1", "1300.00"));
+    let (_, _, m) = city.import();
+    assert!(flags(&m, "A1").contains("over-invoiced"), "{m}");
+    let doc = city.doc_of("A1");
+    support::approve(|a| city.run(a), &doc, "tom-bollen");
+    let paid = city.pay();
+    assert!(paid.contains("0 payments proposed"), "{paid}");
+    assert!(
+        paid.contains("A1") && paid.contains("does not show it: not paid"),
+        "{paid}"
+    );
+}
+
+#[test]
+fn one_invoice_is_one_invoice() {
+    let city = City::new(
+        "finance-identity",
+        &support::root().join("examples/hasselt"),
+    );
+    // The issue's reproduction: one invoice re-spelled three times on one order.
+    city.invoice("f1.xml", &xml("F000001", "1000.00"));
+    city.invoice("f2.xml", &xml("f000001", "1000.00"));
+    city.invoice("f3.xml", &xml("F-000001", "1000.00"));
+    let (out, err, m) = city.import();
+    assert!(
+        out.starts_with("3 files: 1 matched, 2 to the manual queue"),
+        "{out}{err}"
+    );
+    // Both are named, in the run's output and in the manual queue.
+    let q = String::from_utf8_lossy(&city.run(&["queue", "list"]).stdout).to_string();
+    for (file, number) in [("f2.xml", "f000001"), ("f3.xml", "F-000001")] {
+        let line = q
+            .lines()
+            .find(|l| l.contains(&format!("{file} ({number}) and f1.xml (F000001)")))
+            .unwrap_or_else(|| panic!("{file} not in the queue: {q}\n{err}"));
+        assert!(line.contains("a person decides"), "{line}");
+    }
+    assert_eq!(m.as_array().unwrap().len(), 3, "{m}");
+    // The same files again: nothing new, nothing dropped silently.
+    let (out, _, _) = city.import();
+    assert!(out.contains("3 already imported"), "{out}");
+    // A credit note with the invoice's number and date is another document, imported.
+    city.invoice(
+        "c1.xml",
+        &ubl::write(
+            "F000001",
+            true,
+            KBO,
+            "Bouw NV",
+            "2026-10-01",
+            Some("BB-1"),
+            d("100.00"),
+            d("21"),
+        ),
+    );
+    let (out, err, _) = city.import();
+    assert!(out.contains("3 already imported"), "{out}");
+    assert!(!err.contains("already imported: c1.xml"), "{err}");
+    // Paid once: approve the one flow, pay twice.
+    let doc = city.doc_of("F000001");
+    support::approve(|a| city.run(a), &doc, "tom-bollen");
+    assert!(city.pay().contains("1 payments proposed"));
+    assert!(city.pay().contains("0 payments proposed"));
+}
+
+/// A credit note of `excl` + 21% from the same supplier, naming `invoice` (if any).
+fn credit_note(number: &str, invoice: Option<&str>, excl: &str) -> String {
+    let xml = ubl::write(
+        number,
+        true,
+        KBO,
+        "Bouw NV",
+        "2026-10-05",
+        Some("BB-1"),
+        d(excl),
+        d("21"),
+    );
+    match invoice {
+        None => xml,
+        Some(i) => xml.replace(
+            "</cbc:DocumentCurrencyCode>",
+            &format!(
+                "</cbc:DocumentCurrencyCode><cac:BillingReference><cac:InvoiceDocumentReference><cbc:ID>{i}</cbc:ID></cac:InvoiceDocumentReference></cac:BillingReference>"
+            ),
+        ),
+    }
+}
+
+#[test]
+fn credit_notes_are_set_off_or_wait_for_a_person() {
+    let city = City::new("finance-credit", &support::root().join("examples/hasselt"));
+    city.invoice("c1.xml", &xml("C-1", "1000.00"));
+    city.import();
+    // Run 2: a credit note naming the invoice (spelled `c1`), one naming an invoice that
+    // was never imported, one naming none.
+    city.invoice("n1.xml", &credit_note("CN-1", Some("c1"), "100.00"));
+    city.invoice("n2.xml", &credit_note("CN-2", Some("X-9"), "50.00"));
+    city.invoice("n3.xml", &credit_note("CN-3", None, "20.00"));
+    let (out, err, m) = city.import();
+    assert!(
+        out.contains("1 credit notes matched to their invoice"),
+        "{out}{err}{m}"
+    );
+    let q = String::from_utf8_lossy(&city.run(&["queue", "list"]).stdout).to_string();
+    assert!(
+        q.contains("n2.xml CN-2") && q.contains("names invoice X-9, which was not imported"),
+        "{q}"
+    );
+    assert!(
+        q.contains("n3.xml CN-3") && q.contains("names no invoice"),
+        "{q}"
+    );
+    assert!(!q.contains("CN-1"), "{q}");
+    // The invoice is approved and paid: 1210.00 − 121.00 = 1089.00, the credit note named.
+    let doc = city.doc_of("C-1");
+    support::approve(|a| city.run(a), &doc, "tom-bollen");
+    let paid = city.pay();
+    assert!(paid.contains("1 payments proposed"), "{paid}");
+    let proposal: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(city.dir.join("out/proposal.json")).unwrap())
+            .unwrap();
+    assert_eq!(proposal[0]["invoice"], "C-1", "{proposal}");
+    assert_eq!(proposal[0]["amount"], "1089.00", "{proposal}");
+    assert_eq!(proposal[0]["to_supplier"], "1089.00", "{proposal}");
+    assert_eq!(proposal[0]["set_off"], serde_json::json!(["CN-1"]));
+    // Set off once: the next run of pay proposes nothing.
+    assert!(city.pay().contains("0 payments proposed"));
+    // A credit note for an invoice already paid: a person reclaims it.
+    city.invoice("n4.xml", &credit_note("CN-4", Some("C-1"), "10.00"));
+    city.import();
+    let q = String::from_utf8_lossy(&city.run(&["queue", "list"]).stdout).to_string();
+    assert!(
+        q.contains("n4.xml CN-4")
+            && q.contains(
+                "already proposed for payment on 2026-11-23: a person reclaims 12.10 EUR"
+            ),
+        "{q}"
+    );
+}

@@ -1,0 +1,211 @@
+//! The misses of issue #30, each a pull request on a git repository (a commit with the
+//! base, a branch with the change): `paraaf diff main BRANCH --project aalst` reports it
+//! on the smallest region where it happens and fails the matching `--fail-on`.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+
+fn git(dir: &Path, args: &[&str]) {
+    let o = Command::new("git")
+        .args(["-c", "user.name=CI", "-c", "user.email=ci@example.invalid"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn paraaf_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_paraaf"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// A repository with the Aalst example on `main`.
+fn repo(name: &str) -> std::path::PathBuf {
+    let repo = support::tempdir(name);
+    support::copy_dir(&support::root().join("examples/aalst"), &repo.join("aalst"));
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "base"]);
+    repo
+}
+
+/// Branch `branch` off `main` with `from` replaced by `to` in `file` (under `aalst/`).
+fn change(repo: &Path, branch: &str, file: &str, from: &str, to: &str) {
+    git(repo, &["checkout", "-q", "-b", branch, "main"]);
+    let f = repo.join("aalst").join(file);
+    let text = std::fs::read_to_string(&f).unwrap();
+    let changed = text.replacen(from, to, 1);
+    assert_ne!(text, changed, "{from:?} not in {file}");
+    std::fs::write(&f, changed).unwrap();
+    git(repo, &["commit", "-q", "-am", branch]);
+    git(repo, &["checkout", "-q", "main"]);
+    assert_eq!(
+        paraaf_in(&repo.join("aalst"), &["check", "."]).0,
+        0,
+        "{branch} checks clean on main's tree"
+    );
+}
+
+/// `paraaf diff main BRANCH --project aalst --fail-on FAIL` (exit code, stdout, stderr).
+fn diff(repo: &Path, branch: &str, fail: &str, format: &str) -> (i32, String, String) {
+    paraaf_in(
+        repo,
+        &[
+            "diff",
+            "main",
+            branch,
+            "--project",
+            "aalst",
+            "--fail-on",
+            fail,
+            "--format",
+            format,
+        ],
+    )
+}
+
+#[test]
+fn every_person_and_every_region_is_compared() {
+    let repo = repo("impact-regions");
+    // The general director (the organogram's first person) sees every purchase order.
+    change(
+        &repo,
+        "directeur-ziet-bestelbonnen",
+        "flows/purchasing.paraaf",
+        "  visible to uploader, signers, unit aankoop",
+        "  visible to uploader, signers, unit aankoop, algemeen-directeur",
+    );
+    let (code, out, err) = diff(&repo, "directeur-ziet-bestelbonnen", "sight-gained", "text");
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains(
+            "sight-gained: every document: algemene-directie (1): hans-de-backer: now may see it"
+        ),
+        "{out}"
+    );
+    // A visum only for one unit above one amount: a combination of two fields.
+    change(
+        &repo,
+        "visum-boekhouding",
+        "flows/purchasing.paraaf",
+        "sign financieel-directeur when bedrag >= 30 000 EUR",
+        "sign financieel-directeur when bedrag >= 30 000 EUR or (bedrag >= 8 500 EUR and document.dienst == boekhouding)",
+    );
+    let (code, out, err) = diff(&repo, "visum-boekhouding", "signer-added", "text");
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains(
+            "signer-added: dienst in boekhouding and 8500 ≤ bedrag < 30000 EUR: financien (1): griet-vermeulen: now signs visum"
+        ),
+        "{out}"
+    );
+    // Nothing else changes for purchase orders of other services or amounts.
+    assert!(!out.contains("signer-removed"), "{out}");
+}
+
+#[test]
+fn substitutes_escalations_and_refusals_are_compared() {
+    let repo = repo("impact-paths");
+    change(
+        &repo,
+        "andere-vervanger",
+        "flows/substitutes.paraaf",
+        "substitutes financieel-directeur = adjunct-financieel-directeur",
+        "substitutes financieel-directeur = algemeen-directeur",
+    );
+    change(
+        &repo,
+        "andere-escalatie",
+        "flows/college.paraaf",
+        "10 workdays escalate to algemeen-directeur",
+        "10 workdays escalate to burgemeester",
+    );
+    change(
+        &repo,
+        "weigering-stopt",
+        "flows/purchasing.paraaf",
+        "  on refused -> back to uploader",
+        "  on refused -> stop",
+    );
+    for (branch, kind, line) in [
+        (
+            "andere-vervanger",
+            "substitute-changed",
+            "algemene-directie (1): hans-de-backer: now substitutes for griet-vermeulen at visum",
+        ),
+        (
+            "andere-escalatie",
+            "escalation-changed",
+            "now gets handtekening when it escalates",
+        ),
+        (
+            "weigering-stopt",
+            "refusal-changed",
+            ": a refusal at paraaf now goes to a stop",
+        ),
+    ] {
+        let (code, out, err) = diff(&repo, branch, kind, "text");
+        assert_eq!(code, 1, "{branch}: {out}{err}");
+        assert!(
+            out.contains(&format!("{kind}: ")) && out.contains(line),
+            "{branch}: {out}"
+        );
+        assert!(
+            err.contains(&format!("refused by --fail-on: {kind}")),
+            "{err}"
+        );
+        // Only that kind of change: who signs and who sees stay the same.
+        let (code, out, _) = diff(
+            &repo,
+            branch,
+            "signer-added,signer-removed,sight-gained,sight-lost",
+            "json",
+        );
+        assert_eq!(code, 0, "{branch}: {out}");
+    }
+}
+
+#[test]
+fn a_new_allow_exception_widens_the_shield_and_a_new_shielded_kind_does_not() {
+    let repo = repo("impact-allow");
+    change(
+        &repo,
+        "allow-client",
+        "flows/documents.paraaf",
+        "document sociaal-dossier shielded by sociale-zaken {\n  team: unit in sociale-zaken\n",
+        "document sociaal-dossier shielded by sociale-zaken allow client {\n  team: unit in sociale-zaken\n  client: person\n",
+    );
+    let (code, out, err) = diff(&repo, "allow-client", "shielded-widened", "github");
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("allow client"), "{out}");
+    // The annotation is on the changed line, not on the flow's.
+    assert!(
+        out.starts_with("::error file=aalst/flows/documents.paraaf,line=37,"),
+        "{out}"
+    );
+    change(
+        &repo,
+        "nieuw-afgeschermd",
+        "flows/social.paraaf",
+        "flow sociaal-dossier-beslissing",
+        "document geheim shielded by sociale-zaken {\n  team: unit in sociale-zaken\n}\n\nflow geheim-tekenen for geheim {\n  visible to uploader, signers, group sociale-zaken\n  step beslissing : sign diensthoofd of sociale-zaken\n}\n\nflow sociaal-dossier-beslissing",
+    );
+    let (code, out, err) = diff(&repo, "nieuw-afgeschermd", "shielded-widened", "text");
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("geheim (new kind, shielded) changed"), "{out}");
+}

@@ -1,0 +1,449 @@
+//! The sender's check at send time (attack findings 2, 4, 6): a mail queued while its
+//! recipient could see the document is not sent once an organogram deploy moved them out
+//! of the shield (dropped, with the reason), a mail goes to today's address, and a
+//! webhook about a shielded file is a bare notice for the source that submitted it only.
+//! Each runs the sender's own `round` against the committed state.
+
+#[path = "support/served.rs"]
+mod served;
+mod support;
+
+use paraaf_runtime::sender::{HookTarget, SenderConfig, round};
+use paraaf_runtime::store::outbox::Outbox;
+use served::{Sink, mail_config};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use support::City;
+
+const NOW: &str = "2026-12-07T09:00:00Z";
+
+fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(NOW).unwrap().to_utc()
+}
+
+fn submit_dossier(city: &City) -> String {
+    let content = city.content.to_str().unwrap().to_string();
+    let out = city.ok(
+        &[
+            "doc",
+            "submit",
+            "--kind",
+            "sociaal-dossier",
+            "--as",
+            "bart-verhoeven",
+            "--title",
+            "Leefloon Geheim",
+            "--field",
+            "team=inkomen",
+            "--field",
+            "dossiernummer=SZ-GEHEIM-42",
+            "--content",
+            &content,
+        ],
+        NOW,
+    );
+    out.lines().next().unwrap().trim().to_string()
+}
+
+/// The Aalst organogram with Dirk Claes moved out of Sociale Zaken (no position left)
+/// and Dirk Lambert given a new address; deployed with `org deploy --force`.
+fn move_people(city: &City) {
+    let org = std::fs::read_to_string(support::root().join("examples/aalst/org.toml")).unwrap();
+    let moved = org
+        .replace(
+            "email = \"dirk.claes@aalst.be\"\nkey = \"P10101\"\n\n[[people.positions]]\nfunction = \"teamcoach\"\nunit = \"inkomen\"\n",
+            "email = \"dirk.claes@aalst.be\"\nkey = \"P10101\"\n",
+        )
+        .replace("dirk.lambert@aalst.be", "dirk.lambert@nieuw.aalst.be");
+    assert_ne!(moved, org);
+    let path = city.dir.join("org2.toml");
+    std::fs::write(&path, moved).unwrap();
+    city.ok(&["org", "deploy", path.to_str().unwrap(), "--force"], NOW);
+}
+
+/// (state, last_error of its delivery) of each mail item, by recipient.
+fn mail_states(city: &City) -> BTreeMap<String, (String, Option<String>)> {
+    let db = rusqlite::Connection::open(&city.db).unwrap();
+    let mut stmt = db
+        .prepare(
+            "SELECT o.recipient, o.state, d.last_error FROM outbox o
+             LEFT JOIN deliveries d ON d.id = o.delivery WHERE o.channel = 'mail'",
+        )
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+fn config(city: &City, port: u16, hooks: BTreeMap<String, HookTarget>) -> SenderConfig {
+    SenderConfig {
+        db: city.db.clone(),
+        mail: Some(toml::from_str(mail_config(port).strip_prefix("[mail]\n").unwrap()).unwrap()),
+        hooks,
+        backoff: Duration::ZERO,
+    }
+}
+
+fn state(city: &City) -> paraaf_runtime::Runtime {
+    paraaf_runtime::Runtime::open(&city.db, paraaf_runtime::workdays::Calendar::default()).unwrap()
+}
+
+#[test]
+fn a_mail_queued_before_its_recipient_left_the_shield_is_dropped_and_others_go_to_todays_address() {
+    let city = City::aalst("outbox-checked-mail");
+    for p in ["dirk-claes", "dirk-lambert"] {
+        city.ok(&["notify", p, "--mail", "immediate"], NOW);
+    }
+    // A task for Dirk Claes (inside Sociale Zaken) and one for Dirk Lambert, queued now.
+    let dossier = submit_dossier(&city);
+    city.submit(
+        "attest",
+        "jan-cools",
+        &["soort=gezinssamenstelling", "aanvrager=Jan"],
+        NOW,
+    );
+    assert_eq!(mail_states(&city)["dirk-claes"].0, "pending");
+    // HR moves Dirk Claes out of the unit and gives Dirk Lambert another mailbox.
+    move_people(&city);
+    let sink = Sink::start(&city.dir.join("mail"), 0);
+    let mut outbox = Outbox::open(&city.db).unwrap();
+    let rt = state(&city);
+    round(
+        &mut outbox,
+        &config(&city, sink.port, BTreeMap::new()),
+        now(),
+        rt.state(),
+    )
+    .unwrap();
+    let mails = sink.wait("the mail to Dirk Lambert's new address", |m| {
+        m.iter()
+            .any(|x| x["to"][0] == "dirk.lambert@nieuw.aalst.be")
+    });
+    assert!(
+        !mails
+            .iter()
+            .any(|x| x.to_string().contains("dirk.claes") || x.to_string().contains(&dossier)),
+        "nothing about the file reaches Dirk Claes: {mails:#?}"
+    );
+    assert!(
+        !mails.iter().any(|x| x["to"][0] == "dirk.lambert@aalst.be"),
+        "never the address fixed at queue time"
+    );
+    let states = mail_states(&city);
+    let (st, why) = &states["dirk-claes"];
+    assert_eq!(st, "dropped");
+    assert!(
+        why.as_deref()
+            .unwrap_or("")
+            .contains("may not see the document"),
+        "{why:?}"
+    );
+    assert_eq!(states["dirk-lambert"].0, "sent");
+    assert_eq!(outbox.counts().unwrap().dropped, 1);
+}
+
+#[test]
+fn a_mail_planned_while_smtp_was_down_is_checked_again_before_it_is_sent() {
+    let city = City::aalst("outbox-checked-retry");
+    city.ok(&["notify", "dirk-claes", "--mail", "immediate"], NOW);
+    submit_dossier(&city);
+    // Planned and tried while nothing listens: the delivery waits to be sent again.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut outbox = Outbox::open(&city.db).unwrap();
+    round(
+        &mut outbox,
+        &config(&city, port, BTreeMap::new()),
+        now(),
+        state(&city).state(),
+    )
+    .unwrap();
+    assert_eq!(outbox.counts().unwrap().sending, 1);
+    move_people(&city);
+    let sink = Sink::start_on(&city.dir.join("mail"), 0, port);
+    round(
+        &mut outbox,
+        &config(&city, port, BTreeMap::new()),
+        now(),
+        state(&city).state(),
+    )
+    .unwrap();
+    let counts = outbox.counts().unwrap();
+    assert_eq!(
+        (counts.sending, counts.sent, counts.dropped),
+        (0, 0, 1),
+        "{counts:?}"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(sink.mails().is_empty(), "{:#?}", sink.mails());
+}
+
+/// Signs the dossier through (the teamcoach, then the head of Sociale Zaken).
+fn complete_dossier(city: &City, dossier: &str) {
+    for who in ["dirk-claes", "mohamed-wouters"] {
+        city.ok(&["doc", "sign", dossier, "--as", who], NOW);
+    }
+}
+
+fn hook_bodies(city: &City) -> BTreeMap<String, (String, Option<String>)> {
+    let db = rusqlite::Connection::open(&city.db).unwrap();
+    let mut stmt = db
+        .prepare(
+            "SELECT o.payload, o.state, d.last_error FROM outbox o
+             LEFT JOIN deliveries d ON d.id = o.delivery WHERE o.channel = 'webhook'",
+        )
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn a_shielded_file_goes_out_as_a_bare_notice_to_the_source_that_submitted_it_only() {
+    let city = City::aalst("outbox-checked-hook");
+    let (addr, requests) = receiver();
+    let target = |source: &str| HookTarget {
+        source: source.into(),
+        url: format!("http://{addr}/paraaf"),
+        secret: b"secret".to_vec(),
+    };
+    let hooks: BTreeMap<String, HookTarget> = [
+        ("bart-verhoeven".to_string(), target("notula")),
+        ("jan-cools".to_string(), target("loket")),
+    ]
+    .into();
+    // Submitted by hand by Bart Verhoeven, whose person the source `notula` acts as.
+    let by_hand = submit_dossier(&city);
+    complete_dossier(&city, &by_hand);
+    // Submitted by `notula` (its idempotency record names the document, as the webhook
+    // route writes it).
+    let by_source = submit_dossier(&city);
+    rusqlite::Connection::open(&city.db)
+        .unwrap()
+        .execute(
+            "INSERT INTO idempotency (person, key, request_sha256, status, response) VALUES ('webhook:notula', 'msg_1', 'x', 202, ?1)",
+            [format!("{{\"documents\":[\"{by_source}\"],\"queue\":[]}}")],
+        )
+        .unwrap();
+    complete_dossier(&city, &by_source);
+    // A certificate (not shielded) of jan-cools, source `loket`.
+    let attest = city.submit(
+        "attest",
+        "jan-cools",
+        &["soort=gezinssamenstelling", "aanvrager=Jan"],
+        NOW,
+    );
+    let attest = attest.lines().next().unwrap().trim().to_string();
+    city.ok(
+        &[
+            "doc",
+            "sign",
+            &attest,
+            "--as",
+            &city.function("diensthoofd", Some("bevolking")),
+        ],
+        NOW,
+    );
+    // What the commit queued for the shielded files is bare already.
+    let queued = hook_bodies(&city);
+    assert_eq!(queued.len(), 3, "{queued:#?}");
+    for payload in queued.keys().filter(|p| !p.contains(&attest)) {
+        let data = &serde_json::from_str::<serde_json::Value>(payload).unwrap()["data"];
+        assert!(
+            data.get("kind").is_none() && data.get("fields").is_none(),
+            "{payload}"
+        );
+    }
+    // One queued with kind and fields (as a version before this check queued it): the
+    // sender strips it all the same.
+    let db = rusqlite::Connection::open(&city.db).unwrap();
+    let (seq, payload): (u64, String) = db
+        .query_row(
+            "SELECT seq, payload FROM outbox WHERE channel = 'webhook' AND instr(payload, ?1) > 0",
+            [&by_source],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let mut old: serde_json::Value = serde_json::from_str(&payload).unwrap();
+    old["data"]["kind"] = "sociaal-dossier".into();
+    old["data"]["fields"] = serde_json::json!({"dossiernummer": "SZ-GEHEIM-42"});
+    db.execute(
+        "UPDATE outbox SET payload = ?1 WHERE seq = ?2 AND channel = 'webhook'",
+        rusqlite::params![old.to_string(), seq],
+    )
+    .unwrap();
+    let mut outbox = Outbox::open(&city.db).unwrap();
+    let mut cfg = config(&city, 1, hooks);
+    cfg.mail = None;
+    round(&mut outbox, &cfg, now(), state(&city).state()).unwrap();
+    let mut got: Vec<serde_json::Value> = Vec::new();
+    while let Ok(body) = requests.recv_timeout(Duration::from_millis(1500)) {
+        got.push(serde_json::from_str(&body).unwrap());
+    }
+    let text = serde_json::to_string(&got).unwrap();
+    assert!(
+        !text.contains(&by_hand),
+        "the hand-submitted file stays in: {text}"
+    );
+    assert!(
+        !text.contains("SZ-GEHEIM") && !text.contains("Leefloon") && !text.contains("sociaal"),
+        "{text}"
+    );
+    let notice = got
+        .iter()
+        .find(|b| b["data"]["document"] == by_source.as_str())
+        .expect("the source hears of its own file");
+    let mut keys: Vec<&str> = notice["data"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort();
+    assert_eq!(keys, ["document", "event", "outcome"], "{notice}");
+    let full = got
+        .iter()
+        .find(|b| b["data"]["document"] == attest.as_str())
+        .expect("the certificate's webhook");
+    assert_eq!(full["data"]["kind"], "attest");
+    // Numbers within the document: submitted, step opened, signed, completed.
+    for b in &got {
+        let n = b["data"]["event"].as_u64().unwrap();
+        assert!(
+            (1..=8).contains(&n),
+            "a per-document number, not the log's: {b}"
+        );
+    }
+    let dropped: Vec<_> = hook_bodies(&city)
+        .into_iter()
+        .filter(|(p, _)| p.contains(&by_hand))
+        .collect();
+    assert_eq!(dropped.len(), 1);
+    assert_eq!(dropped[0].1.0, "dropped");
+    assert!(
+        dropped[0]
+            .1
+            .1
+            .as_deref()
+            .unwrap_or("")
+            .contains("source that submitted")
+    );
+}
+
+/// An HTTP receiver answering 200 and passing on each body.
+fn receiver() -> (String, std::sync::mpsc::Receiver<String>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut reader = BufReader::new(s.try_clone().unwrap());
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let _ = tx.send(String::from_utf8(body).unwrap());
+        }
+    });
+    (addr, rx)
+}
+
+/// Finding 4: the uploader of a discipline file moved out of Personeel (outside `tucht`)
+/// by an organogram deploy is not mailed when the file is refused afterwards.
+#[test]
+fn the_uploader_who_left_the_shield_is_not_mailed_about_the_file() {
+    let city = City::aalst("outbox-checked-uploader");
+    city.ok(&["notify", "tom-nowak", "--mail", "immediate"], NOW);
+    let content = city.content.to_str().unwrap().to_string();
+    let file = city.ok(
+        &[
+            "doc",
+            "submit",
+            "--kind",
+            "tuchtdossier",
+            "--as",
+            "tom-nowak",
+            "--title",
+            "Tucht Geheim",
+            "--field",
+            "medewerker=bart-de-smet",
+            "--content",
+            &content,
+        ],
+        NOW,
+    );
+    let file = file.lines().next().unwrap().trim().to_string();
+    city.ok(&["doc", "sign", &file, "--as", "tom-nowak"], NOW);
+    let org = std::fs::read_to_string(support::root().join("examples/aalst/org.toml")).unwrap();
+    let moved = org.replace(
+        "key = \"P10267\"\n\n[[people.positions]]\nfunction = \"diensthoofd\"\nunit = \"personeel\"\n",
+        "key = \"P10267\"\n",
+    );
+    assert_ne!(moved, org);
+    let path = city.dir.join("org2.toml");
+    std::fs::write(&path, moved).unwrap();
+    city.ok(&["org", "deploy", path.to_str().unwrap(), "--force"], NOW);
+    city.ok(
+        &[
+            "doc",
+            "refuse",
+            &file,
+            "--as",
+            "hans-de-backer",
+            "--reason",
+            "Geen grond",
+        ],
+        NOW,
+    );
+    let sink = Sink::start(&city.dir.join("mail"), 0);
+    let mut outbox = Outbox::open(&city.db).unwrap();
+    round(
+        &mut outbox,
+        &config(&city, sink.port, BTreeMap::new()),
+        now(),
+        state(&city).state(),
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let mails = sink.mails();
+    assert!(
+        !mails.iter().any(|x| x.to_string().contains("tom.nowak")),
+        "{mails:#?}"
+    );
+    // Both: the task of his own step (queued before the move) and the refusal (after).
+    let db = rusqlite::Connection::open(&city.db).unwrap();
+    let rows: Vec<(String, String)> = db
+        .prepare(
+            "SELECT o.state, d.last_error FROM outbox o JOIN deliveries d ON d.id = o.delivery
+             WHERE o.channel = 'mail' AND o.recipient = 'tom-nowak'",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    for (st, why) in &rows {
+        assert_eq!(st, "dropped");
+        assert!(why.contains("may not see the document"), "{why}");
+    }
+}
