@@ -1,5 +1,7 @@
 // Starts `paraaf lsp` for .paraaf files. All language features come from the server; this
-// file only finds the executable, starts/restarts the client and shows its state.
+// file only starts/restarts the client and shows its state. Which executable runs (bundled,
+// `paraaf.server.path` or downloaded and checksummed) is binary.js; which files the client
+// hands to the server (`*.paraaf`, `paraaf.toml`, the organograms they name) is selector.js.
 //
 // Start failures are reported once, by us. vscode-languageclient 9 would otherwise show its
 // own notification ("couldn't create connection to server", forced, whatever
@@ -15,14 +17,23 @@
 //      started again (its start promise stays rejected).
 const childProcess = require("child_process");
 const fs = require("fs");
-const os = require("os");
-const path = require("path");
 const vscode = require("vscode");
+const { resolveServer, configuredServerPath } = require("./binary");
+const { CONFIG_FILE, documentSelector } = require("./selector");
 const { LanguageClient, State, CloseAction, ErrorAction } = require("vscode-languageclient/node");
 
 const SERVER_PATH = "paraaf.server.path";
+const SERVER_SETTINGS = ["paraaf.server.path", "paraaf.server.downloadUrl", "paraaf.server.sha256"];
 const MAX_CRASHES = 4; // restarts within CRASH_WINDOW_MS before we give up, as the client does
 const CRASH_WINDOW_MS = 3 * 60 * 1000;
+const PROJECTS_DEBOUNCE_MS = 300; // a save of paraaf.toml fires several file events
+
+/** How the executable was found, in words (status tooltip and output). */
+const SOURCES = {
+  bundled: "bundled with the extension",
+  path: SERVER_PATH,
+  download: "downloaded (paraaf.server.downloadUrl), checksum verified",
+};
 
 let ext; // the state of the active extension (one per activation)
 
@@ -43,41 +54,37 @@ class ParaafLanguageClient extends LanguageClient {
   }
 }
 
-/** The configured server path, with `~` and relative paths (to the first workspace folder) resolved. */
-function configuredServerPath() {
-  const raw = (vscode.workspace.getConfiguration("paraaf").get("server.path") || "").trim() || "paraaf";
-  let p = raw;
-  if (p === "~" || p.startsWith("~/") || p.startsWith("~\\")) {
-    p = path.join(os.homedir(), p.slice(1));
-  }
-  const folders = vscode.workspace.workspaceFolders;
-  p = p.replace(/\$\{workspaceFolder\}/g, folders && folders.length ? folders[0].uri.fsPath : ".");
-  const bare = !/[\\/]/.test(p);
-  if (!bare && !path.isAbsolute(p) && folders && folders.length) {
-    p = path.resolve(folders[0].uri.fsPath, p);
-  }
-  return { configured: raw, command: bare ? findOnPath(p) || p : p, bare };
+/** The `paraaf.server.*` settings that choose the executable. */
+function serverSettings() {
+  const c = vscode.workspace.getConfiguration("paraaf");
+  return { path: c.get("server.path"), downloadUrl: c.get("server.downloadUrl"), sha256: c.get("server.sha256") };
 }
 
-/** The full path of a bare command name on PATH, or undefined. */
-function findOnPath(name) {
-  const dirs = (process.env.PATH || "").split(path.delimiter).filter(Boolean);
-  const suffixes =
-    process.platform === "win32" ? ["", ...(process.env.PATHEXT || ".EXE;.CMD;.BAT").split(";")] : [""];
-  for (const dir of dirs) {
-    for (const suffix of suffixes) {
-      const candidate = path.join(dir, name + suffix);
-      try {
-        if (fs.statSync(candidate).isFile()) {
-          if (process.platform !== "win32") fs.accessSync(candidate, fs.constants.X_OK);
-          return candidate;
-        }
-      } catch (_) {
-        // not here
-      }
+function firstFolder() {
+  const folders = vscode.workspace.workspaceFolders;
+  return folders && folders.length ? folders[0].uri.fsPath : undefined;
+}
+
+/** The document selector for the projects in the workspace (see selector.js). */
+async function projectSelector(e) {
+  let uris = [];
+  try {
+    uris = (await vscode.workspace.findFiles(`**/${CONFIG_FILE}`, "**/{node_modules,target}/**")) || [];
+  } catch (err) {
+    e.output.appendLine(`[paraaf] finding ${CONFIG_FILE} files: ${describeError(err)}`);
+  }
+  const projects = [];
+  for (const uri of uris) {
+    try {
+      projects.push({ configPath: uri.fsPath, text: await fs.promises.readFile(uri.fsPath, "utf8") });
+    } catch (err) {
+      e.output.appendLine(`[paraaf] reading ${uri.fsPath}: ${describeError(err)}`);
     }
   }
-  return undefined;
+  const fsPath = (p) => (vscode.Uri && vscode.Uri.file ? vscode.Uri.file(p).fsPath : p);
+  const result = documentSelector(projects, fsPath);
+  for (const problem of result.problems) e.output.appendLine(`[paraaf] ${problem}`);
+  return result;
 }
 
 const OS_ERRORS = {
@@ -153,13 +160,22 @@ function activate(context) {
     vscode.commands.registerCommand("paraaf.serverActions", serverActions),
     vscode.workspace.onDidChangeConfiguration((e) => {
       // The trace setting (`paraaf.trace.server`) is read by the client itself, live.
-      if (e.affectsConfiguration(SERVER_PATH)) {
-        restartServer(`${SERVER_PATH} changed`);
+      const changed = SERVER_SETTINGS.find((s) => e.affectsConfiguration(s));
+      if (changed) {
+        restartServer(`${changed} changed`);
       }
     }),
     { dispose: () => stopServer() }
   );
   ext.watcher = watcher;
+  // A project added, removed or pointed at another organogram changes what the client
+  // hands to the server: restart it with the new selector.
+  const onConfigFile = (uri) => {
+    if (uri && uri.fsPath && uri.fsPath.split(/[\\/]/).pop() === CONFIG_FILE) projectsChanged(ext);
+  };
+  for (const ev of [watcher.onDidCreate, watcher.onDidChange, watcher.onDidDelete]) {
+    if (typeof ev === "function") context.subscriptions.push(ev.call(watcher, onConfigFile));
+  }
   setStatus("starting");
   status.show();
   // Not returned: activation (and with it our commands) must not wait for the server.
@@ -204,9 +220,24 @@ async function stopClient(e) {
 async function startServer(e, generation, reason) {
   const current = () => generation === e.generation && ext === e;
   e.failed = false;
-  e.server = configuredServerPath();
+  const settings = serverSettings();
+  // Shown while the executable is being resolved (and if resolving fails).
+  e.server = { ...configuredServerPath(settings.path, firstFolder()), source: "path" };
   setStatus("starting");
-  e.output.appendLine(`[paraaf] starting "${e.server.command} lsp" (${reason})`);
+  try {
+    e.server = await resolveServer({
+      extensionPath: e.context.extensionPath || __dirname,
+      settings,
+      workspaceFolder: firstFolder(),
+      storageDir: e.context.globalStorageUri ? e.context.globalStorageUri.fsPath : e.context.globalStoragePath,
+      log: (line) => e.output.appendLine(`[paraaf] ${line}`),
+    });
+  } catch (err) {
+    if (!current()) return;
+    return reportStartFailure(e, err, false);
+  }
+  if (!current()) return;
+  e.output.appendLine(`[paraaf] starting "${e.server.command} lsp" (${reason}; ${SOURCES[e.server.source]})`);
 
   const probed = await probe(e.server.command);
   if (!current()) return;
@@ -215,14 +246,14 @@ async function startServer(e, generation, reason) {
   }
   e.server.version = probed.version;
 
+  const projects = await projectSelector(e);
+  if (!current()) return;
+  e.organograms = projects.organograms;
   const serverOptions = { command: e.server.command, args: ["lsp"] };
   const clientOptions = {
-    // Flow files, and TOML files so that an open organogram's unsaved edits are the
-    // organogram while it is open (the server ignores any other TOML file).
-    documentSelector: [
-      { scheme: "file", language: "paraaf" },
-      { scheme: "file", pattern: "**/*.toml" },
-    ],
+    // Flow files, `paraaf.toml` and the organogram files the projects name, so that an
+    // open organogram's unsaved edits are the organogram while it is open. No other TOML.
+    documentSelector: projects.selector,
     synchronize: {
       // The organogram (TOML) and files not open in an editor: diagnostics refresh on change.
       fileEvents: e.watcher,
@@ -267,6 +298,25 @@ async function startServer(e, generation, reason) {
   }
 }
 
+/**
+ * A `paraaf.toml` was created, changed or deleted: when the organogram files the projects
+ * name are no longer the ones the running client selects, restart it with the new set.
+ */
+function projectsChanged(e) {
+  if (!e || ext !== e || e.state !== "running") return Promise.resolve();
+  clearTimeout(e.projectsTimer);
+  e.projectsChecked = new Promise((resolve) => {
+    e.projectsTimer = setTimeout(async () => {
+      const next = await projectSelector(e);
+      if (ext === e && JSON.stringify(next.organograms) !== JSON.stringify(e.organograms || [])) {
+        await restartServer("the projects' organogram files changed");
+      }
+      resolve();
+    }, PROJECTS_DEBOUNCE_MS);
+  });
+  return e.projectsChecked;
+}
+
 /** The server stopped on its own while running: restart it ourselves (a fresh client), a few times. */
 function onCrash(e) {
   const now = Date.now();
@@ -294,7 +344,11 @@ function reportStartFailure(e, err, spawned) {
   setStatus("stopped");
   const { configured, command, bare } = e.server;
   let msg;
-  if (!spawned && bare && err && err.code === "ENOENT") {
+  if (err && err.userMessage) {
+    msg = err.userMessage;
+  } else if (!spawned && e.server.source === "bundled") {
+    msg = `Paraaf: the language server bundled with the extension ("${command}") cannot be run (${describeError(err)}). Reinstall the extension.`;
+  } else if (!spawned && bare && err && err.code === "ENOENT") {
     msg = `Paraaf: cannot start the language server: "${configured}" was not found on PATH (ENOENT). Set "${SERVER_PATH}" to the paraaf executable.`;
   } else if (!spawned) {
     msg = `Paraaf: cannot start the language server "${command}" (${describeError(err)}). Set "${SERVER_PATH}" to the paraaf executable.`;
@@ -323,7 +377,10 @@ function setStatus(state) {
   const server = e.server;
   const lines = [`Paraaf language server: ${state}${state === "stopped" && e.failed ? " (failed)" : ""}`];
   if (server) {
-    lines.push(`Executable: ${server.command}${server.configured !== server.command ? ` (${SERVER_PATH}: ${server.configured})` : ""}`);
+    const origin =
+      server.source === "path" && server.configured !== server.command ? ` (${SERVER_PATH}: ${server.configured})` : "";
+    lines.push(`Executable: ${server.command}${origin}`);
+    if (server.source) lines.push(`Source: ${SOURCES[server.source]}${server.source === "download" ? ` from ${server.configured}` : ""}`);
     if (server.version) lines.push(`Version: ${server.version}`);
   }
   lines.push("Click to show the output or restart the server.");
@@ -367,10 +424,18 @@ module.exports = {
   deactivate,
   // For test/contributions.test.js.
   _internal: {
-    configuredServerPath,
     probe,
     describeError,
     ready: () => (ext ? ext.ready : Promise.resolve()),
-    state: () => ext && { state: ext.state, failed: ext.failed, server: ext.server, client: ext.client, status: ext.status },
+    projectsChecked: () => (ext && ext.projectsChecked ? ext.projectsChecked : Promise.resolve()),
+    state: () =>
+      ext && {
+        state: ext.state,
+        failed: ext.failed,
+        server: ext.server,
+        client: ext.client,
+        status: ext.status,
+        organograms: ext.organograms,
+      },
   },
 };

@@ -7,6 +7,9 @@ const fs = require("fs");
 const os = require("os");
 const path = require("path");
 const Module = require("module");
+const crypto = require("crypto");
+const { releaseServer } = require("./release_server");
+const { platformDir } = require("../binary");
 
 const root = path.join(__dirname, "..");
 const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
@@ -62,10 +65,35 @@ test("the snippets file exists, is valid JSON, and every snippet has prefix, bod
   }
 });
 
-test("the packaged files include the snippets and exclude the tests", () => {
-  const ignore = fs.readFileSync(path.join(root, ".vscodeignore"), "utf8");
-  assert.ok(!/^snippets/m.test(ignore), "snippets/ is not ignored");
-  assert.ok(/^test\/\*\*/m.test(ignore), "test/ is ignored");
+test("the packaged files include the snippets, the icon and the changelog, and exclude the tests", () => {
+  const { FILES } = require("../scripts/package");
+  for (const f of ["snippets", "syntaxes", "images", "CHANGELOG.md", "README.md", "LICENSE"]) {
+    assert.ok(FILES.includes(f), `${f} is packaged`);
+  }
+  assert.ok(!FILES.some((f) => f.startsWith("test") || f.startsWith("node_modules")), "no tests, no node_modules");
+  assert.strictEqual(pkg.icon, "images/icon.png");
+  const icon = fs.readFileSync(path.join(root, pkg.icon));
+  assert.strictEqual(icon.subarray(1, 4).toString(), "PNG");
+  // The IHDR chunk: width and height, big-endian, at bytes 16 and 20.
+  assert.deepStrictEqual([icon.readUInt32BE(16), icon.readUInt32BE(20)], [128, 128]);
+  const changelog = fs.readFileSync(path.join(root, "CHANGELOG.md"), "utf8");
+  assert.ok(changelog.includes(`## ${pkg.version}`), `CHANGELOG.md has a section for ${pkg.version}`);
+});
+
+test("the repository URL is a placeholder on a reserved domain, explained in the README", () => {
+  const url = new URL(pkg.repository.url);
+  assert.ok(url.hostname.endsWith(".example"), `${url.hostname}: a reserved name nobody owns`);
+  const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
+  assert.ok(readme.includes(pkg.repository.url), "the README names the placeholder");
+  assert.ok(readme.includes("--repository"), "and how to set the city's own");
+});
+
+test("the download settings can only be set by the user, never by a workspace", () => {
+  const props = pkg.contributes.configuration.properties;
+  for (const key of ["paraaf.server.downloadUrl", "paraaf.server.sha256"]) {
+    assert.strictEqual(props[key].scope, "machine", key);
+    assert.ok(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations.includes(key), key);
+  }
 });
 
 // ---------------------------------------------------------------- stubs
@@ -148,13 +176,22 @@ function makeVscode(settings) {
         };
       },
       onDidChangeConfiguration: onConfig,
-      createFileSystemWatcher: (glob) => ({ glob, dispose() {} }),
+      // The paraaf.toml files the workspace holds (set by a test).
+      configFiles: [],
+      findFiles: (glob) => Promise.resolve(glob === "**/paraaf.toml" ? vscode.workspace.configFiles.map((f) => ({ fsPath: f })) : []),
+      watchers: [],
+      createFileSystemWatcher: (glob) => {
+        const w = { glob, onDidCreate: event(), onDidChange: event(), onDidDelete: event(), dispose() {} };
+        vscode.workspace.watchers.push(w);
+        return w;
+      },
       // test helper: change a setting and fire the event as VS Code does
       set(key, value) {
         settings[key] = value;
         onConfig.fire({ affectsConfiguration: (s) => key === s || key.startsWith(s + ".") });
       },
     },
+    Uri: { file: (p) => ({ fsPath: p }) },
     StatusBarAlignment: { Left: 1, Right: 2 },
     ThemeColor: class {
       constructor(id) {
@@ -246,11 +283,12 @@ function fakeParaaf(dir, name = "paraaf") {
   return file;
 }
 
-function context() {
-  return { subscriptions: [] };
-}
-
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "paraaf-vscode-test-"));
+
+/** An extension context; `extensionPath` has no bundled binary unless a test puts one there. */
+function context(extensionPath = fs.mkdtempSync(path.join(tmp, "ext-"))) {
+  return { subscriptions: [], extensionPath, globalStorageUri: { fsPath: path.join(extensionPath, "storage") } };
+}
 const posix = process.platform !== "win32";
 
 // ---------------------------------------------------------------- extension.js
@@ -289,11 +327,11 @@ if (posix) {
     assert.strictEqual(client.id, "paraaf", "id paraaf: the client reads paraaf.trace.server");
     assert.deepStrictEqual(client.serverOptions, { command: exe, args: ["lsp"] });
     assert.strictEqual(typeof client.clientOptions.initializationFailedHandler, "function");
-    // The organogram's buffer reaches the server too (unsaved edits count).
-    assert.ok(
-      client.clientOptions.documentSelector.some((d) => d.pattern === "**/*.toml"),
-      "TOML files are in the document selector"
-    );
+    // Not every TOML file: only paraaf.toml and the organograms (none in this workspace).
+    assert.deepStrictEqual(client.clientOptions.documentSelector, [
+      { scheme: "file", language: "paraaf" },
+      { scheme: "file", pattern: "**/paraaf.toml" },
+    ]);
     assert.strictEqual(client.startCalls, 1);
     assert.strictEqual(ext._internal.state().state, "running");
     assert.match(status.text, /check/);
@@ -449,6 +487,106 @@ test('"Retry" tries again (and reports again, once)', async () => {
   assert.strictEqual(lc.clients.length, 0);
   await ext.deactivate();
 });
+
+// ---------------------------------------------------------------- server binary and selector
+
+if (posix) {
+  test("a bundled binary is run in preference to paraaf.server.path, and the tooltip says so", async () => {
+    const ctx = context();
+    const binDir = path.join(ctx.extensionPath, "bin", platformDir());
+    fs.mkdirSync(binDir, { recursive: true });
+    const bundled = fakeParaaf(binDir);
+    const vscode = makeVscode({ "paraaf.server.path": fakeParaaf(tmp, "paraaf-configured") });
+    const lc = makeLanguageClientModule();
+    const ext = loadExtension(vscode, lc);
+    ext.activate(ctx);
+    await ext._internal.ready();
+    assert.strictEqual(lc.clients.length, 1);
+    assert.deepStrictEqual(lc.clients[0].serverOptions, { command: bundled, args: ["lsp"] });
+    assert.match(ext._internal.state().status.tooltip, /Source: bundled with the extension/);
+    await ext.deactivate();
+  });
+
+  test("a downloaded server whose checksum does not match is refused: one message, no client", async () => {
+    const bytes = Buffer.from("#!/bin/sh\necho paraaf-evil\n");
+    const srv = await releaseServer({ "/paraaf": bytes });
+    const wrong = "1".repeat(64);
+    try {
+      const ctx = context();
+      const vscode = makeVscode({
+        "paraaf.server.path": path.join(tmp, "not-installed", "paraaf"),
+        "paraaf.server.downloadUrl": `${srv.base}/paraaf`,
+        "paraaf.server.sha256": wrong,
+      });
+      const lc = makeLanguageClientModule();
+      const ext = loadExtension(vscode, lc);
+      ext.activate(ctx);
+      await ext._internal.ready();
+      assert.strictEqual(lc.clients.length, 0, "nothing is started");
+      assert.strictEqual(vscode.calls.errors.length, 1, "exactly one message");
+      const { message } = vscode.calls.errors[0];
+      assert.ok(message.includes(wrong), message);
+      assert.ok(message.includes(crypto.createHash("sha256").update(bytes).digest("hex")), message);
+      assert.match(message, /It was not run/);
+      assert.strictEqual(ext._internal.state().state, "stopped");
+      const storage = ctx.globalStorageUri.fsPath;
+      const left = fs.existsSync(storage) ? fs.readdirSync(storage, { recursive: true }) : [];
+      assert.ok(!left.some((f) => /paraaf($|\.)/.test(path.basename(f))), `no executable kept: ${left}`);
+      // The right checksum: the same download runs.
+      vscode.workspace.set("paraaf.server.sha256", crypto.createHash("sha256").update(bytes).digest("hex"));
+      await ext._internal.ready();
+      assert.strictEqual(lc.clients.length, 1);
+      assert.ok(lc.clients[0].serverOptions.command.startsWith(ctx.globalStorageUri.fsPath));
+      assert.match(ext._internal.state().status.tooltip, /downloaded .*checksum verified/);
+      await ext.deactivate();
+    } finally {
+      srv.close();
+    }
+  });
+
+  test("the client selects *.paraaf, paraaf.toml and the organograms the projects name; a new organogram restarts it", async () => {
+    const ws = fs.mkdtempSync(path.join(tmp, "ws-"));
+    const a = path.join(ws, "aalst", "paraaf.toml");
+    const b = path.join(ws, "gent", "paraaf.toml");
+    fs.mkdirSync(path.dirname(a));
+    fs.mkdirSync(path.dirname(b));
+    fs.writeFileSync(a, 'name = "aalst"\norganogram = "org.toml"\n');
+    fs.writeFileSync(b, 'name = "gent"\norganogram = "hr/organogram.toml"\n');
+    fs.writeFileSync(path.join(ws, "Cargo.toml"), "[package]\n");
+    const vscode = makeVscode({ "paraaf.server.path": fakeParaaf(tmp) });
+    vscode.workspace.configFiles = [a, b];
+    const lc = makeLanguageClientModule();
+    const ext = loadExtension(vscode, lc);
+    ext.activate(context());
+    await ext._internal.ready();
+    const patterns = lc.clients[0].clientOptions.documentSelector.map((f) => f.pattern || `language:${f.language}`);
+    assert.deepStrictEqual(patterns, [
+      "language:paraaf",
+      "**/paraaf.toml",
+      path.join(ws, "aalst", "org.toml"),
+      path.join(ws, "gent", "hr", "organogram.toml"),
+    ]);
+    // The same paraaf.toml saved again: no restart.
+    const watcher = vscode.workspace.watchers[0];
+    watcher.onDidChange.fire({ fsPath: a });
+    await ext._internal.projectsChecked();
+    assert.strictEqual(lc.clients.length, 1, "unchanged organograms: the client keeps running");
+    // Another organogram: the client restarts with it.
+    fs.writeFileSync(a, 'name = "aalst"\norganogram = "organogram-2027.toml"\n');
+    watcher.onDidChange.fire({ fsPath: a });
+    await ext._internal.projectsChecked();
+    await ext._internal.ready();
+    assert.strictEqual(lc.clients.length, 2);
+    assert.ok(
+      lc.clients[1].clientOptions.documentSelector.some((f) => f.pattern === path.join(ws, "aalst", "organogram-2027.toml"))
+    );
+    // Any other TOML file changing is not a project change.
+    watcher.onDidChange.fire({ fsPath: path.join(ws, "Cargo.toml") });
+    await ext._internal.projectsChecked();
+    assert.strictEqual(lc.clients.length, 2);
+    await ext.deactivate();
+  });
+}
 
 // ---------------------------------------------------------------- run
 
