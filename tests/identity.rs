@@ -924,7 +924,8 @@ fn a_reused_hr_key_is_refused_unless_the_return_is_confirmed() {
         })
         .collect();
     std::fs::write(dir.join("reused.csv"), reused).unwrap();
-    ok(
+    // The import already says it: the number was a leaver's, and what to do.
+    let imported = ok(
         &dir,
         &[
             "org",
@@ -937,6 +938,18 @@ fn a_reused_hr_key_is_refused_unless_the_return_is_confirmed() {
             "--previous",
             "left.toml",
         ],
+    );
+    assert!(
+        imported.contains(
+            "Karim Haddad carries the personnel number P10268 of someone who left (`bart-de-smet`)"
+        ) && imported.contains("--returning P10268"),
+        "{imported}"
+    );
+    // Nobody else is warned about: the rest of the export keeps its numbers.
+    assert_eq!(
+        imported.matches("personnel number").count(),
+        1,
+        "{imported}"
     );
     for args in [
         &["org", "deploy", "reused.toml"][..],

@@ -236,6 +236,17 @@ pub fn import_csv_against(
         {
             // This key had an id before (in the organogram in force, or an earlier row):
             // the person keeps it, whatever their name is now.
+            let left = previous.is_some_and(|p| {
+                p.retired.contains_key(found) && p.people.iter().all(|q| &q.id != found)
+            });
+            if left && !key.is_empty() && !this_file.values().any(|v| v == found) {
+                warnings.push(RowError {
+                    line,
+                    message: format!(
+                        "{name} carries the personnel number {key} of someone who left (`{found}`) and gets that id back, with the leaver's past files: right for someone who returns (deploy with `--returning {key}` if their name and e-mail changed); if HR gave the number to someone new, ask HR for the newcomer's own number (`org deploy` refuses a newcomer under a leaver's number)"
+                    ),
+                });
+            }
             found.clone()
         } else {
             let base = slug(&name);

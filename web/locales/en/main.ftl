@@ -171,7 +171,10 @@ ev-stopped = Stopped
 ev-shield = Shielding: { $reason }
 reason-absence = absence
 reason-absence-withdrawn = absence withdrawn
-ev-other = { $what }
+ev-handed-over = Handed over from { $from } to { $to } ({ $fields })
+ev-sealed = Sealed with the city's electronic seal (verification code { $code })
+ev-invoice-imported = Invoice imported
+ev-other = Change to the document
 
 error-404-page-title = Page not found
 error-404-page = Page not found: Paraaf has no page at this address. Check the address, or go to your tasks.

@@ -171,7 +171,10 @@ ev-stopped = Stopgezet
 ev-shield = Afscherming: { $reason }
 reason-absence = afwezigheid
 reason-absence-withdrawn = afwezigheid ingetrokken
-ev-other = { $what }
+ev-handed-over = Overgedragen van { $from } aan { $to } ({ $fields })
+ev-sealed = Verzegeld met het elektronisch zegel van de stad (verificatiecode { $code })
+ev-invoice-imported = Factuur ingelezen
+ev-other = Wijziging aan het document
 
 error-404-page-title = Pagina niet gevonden
 error-404-page = Pagina niet gevonden: deze pagina bestaat niet in Paraaf. Kijk het adres na, of ga naar uw taken.

@@ -176,13 +176,21 @@ fn event_text(s: &RtState, tr: Tr, e: &Event) -> String {
             "ev-shield",
             &[("reason", &recorded(tr, reason, "reason-shield"))],
         ),
-        other => tr.with(
-            "ev-other",
-            &[(
-                "what",
-                &format!("{other:?}").chars().take(80).collect::<String>(),
-            )],
+        Event::FilesHandedOver {
+            from, to, fields, ..
+        } => tr.with(
+            "ev-handed-over",
+            &[
+                ("from", &n(from)),
+                ("to", &n(to)),
+                ("fields", &fields.join(", ")),
+            ],
         ),
+        Event::DocumentSealed { code, .. } => tr.with("ev-sealed", &[("code", code)]),
+        Event::InvoiceImported { .. } => tr.t("ev-invoice-imported"),
+        // Events without a document never reach a document's history; should one be
+        // added without words here, it reads as a change, never as ids or field dumps.
+        _ => tr.t("ev-other"),
     }
 }
 
@@ -457,6 +465,45 @@ mod tests {
             "{nl}"
         );
         assert!(!nl.contains("found nobody"), "{nl}");
+    }
+
+    #[test]
+    fn every_event_of_a_document_is_said_in_words_never_as_a_dump() {
+        let s = State::default();
+        let handed = Event::FilesHandedOver {
+            doc: "d-1".into(),
+            from: "jan-cools".into(),
+            to: "tom-nowak".into(),
+            fields: vec!["medewerker".into()],
+            reason: "Tom Nowak neemt over".into(),
+        };
+        assert_eq!(
+            super::event_text(&s, Tr(Lang::Nl), &handed),
+            "Overgedragen van jan-cools aan tom-nowak (medewerker)"
+        );
+        assert_eq!(
+            super::event_text(&s, Tr(Lang::En), &handed),
+            "Handed over from jan-cools to tom-nowak (medewerker)"
+        );
+        let sealed = Event::DocumentSealed {
+            doc: "d-1".into(),
+            sha256: "ab".repeat(32),
+            code: "K7QF-3M9X-T2PA".into(),
+            timestamped: true,
+        };
+        let nl = super::event_text(&s, Tr(Lang::Nl), &sealed);
+        assert!(
+            nl.contains("K7QF-3M9X-T2PA") && nl.starts_with("Verzegeld"),
+            "{nl}"
+        );
+        assert!(!nl.contains("abab"), "{nl}");
+        // Whatever event reaches a history, its words never show field names or ids.
+        for e in [handed, sealed] {
+            for lang in [Lang::Nl, Lang::En] {
+                let text = super::event_text(&s, Tr(lang), &e);
+                assert!(!text.contains('{') && !text.contains("doc:"), "{text}");
+            }
+        }
     }
 
     #[test]
