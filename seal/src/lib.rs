@@ -1,23 +1,28 @@
 //! Sealed PDFs (#28): the city's electronic seal over a completed document as a PAdES
-//! baseline signature (ETSI EN 319 142-1: B-B, and B-T with an RFC 3161 signature time
-//! stamp), added by incremental update together with an evidence page and the
+//! baseline signature (ETSI EN 319 142-1: B-B, B-T with an RFC 3161 signature time
+//! stamp, B-LT with the validation data in a DSS, B-LTA with a document time stamp over
+//! it), added by incremental update together with an evidence page and the
 //! verification code on every page; and its verification.
 //!
-//! - [`seal`]: the sealed bytes of a PDF ([`pdf`] builds the update, [`cms`] the
-//!   signature).
+//! - [`seal`], [`seal_with`]: the sealed bytes of a PDF ([`pdf`] builds the update,
+//!   [`cms`] the signature, [`archive`] the DSS and the document time stamp,
+//!   [`revocation`] the CRLs).
 //! - [`keys`]: where the seal's key lives ([`keys::SealKey`]: PKCS#12 file, PKCS#11
 //!   token).
 //! - [`verify`]: what `paraaf verify` and the public `/verify` page check.
 //! - [`evidence`]: what the evidence page states.
 #![forbid(unsafe_code)]
 
+pub mod archive;
 pub mod cms;
 pub mod evidence;
 pub mod keys;
 pub mod pdf;
 pub mod pkcs11;
+pub mod revocation;
 mod text;
 pub mod trust;
+mod updates;
 pub mod verify;
 
 pub use evidence::{Evidence, SignatureLine};
@@ -42,6 +47,9 @@ pub enum SealError {
     Timestamp(String),
     /// The signature needs more room than was reserved (bytes needed).
     TooLarge(usize),
+    /// The validation data for B-LT cannot be had (a CRL unreachable or not verifying),
+    /// or it says a certificate is revoked.
+    Revocation(String),
 }
 
 impl fmt::Display for SealError {
@@ -52,6 +60,7 @@ impl fmt::Display for SealError {
             SealError::Cms(m) => write!(f, "the seal's signature: {m}"),
             SealError::Timestamp(m) => write!(f, "no time stamp for the seal: {m}"),
             SealError::TooLarge(n) => write!(f, "the seal's signature needs {n} bytes"),
+            SealError::Revocation(m) => write!(f, "revocation data for the seal: {m}"),
         }
     }
 }
@@ -80,8 +89,38 @@ pub fn seal(
     tsa: Option<&dyn Timestamper>,
     at: DateTime<Utc>,
 ) -> Result<Vec<u8>, SealError> {
+    seal_with(original, evidence, key, tsa, None, at)
+}
+
+/// Long-term validation (PAdES B-LT, B-LTA): where revocation data comes from and
+/// whether a document time stamp closes the file.
+pub struct LongTerm<'a> {
+    /// Fetches the CRLs of the seal's and the TSA's certificates.
+    pub fetch: &'a dyn revocation::Fetch,
+    /// CRL URLs to use instead of the certificates' distribution points (empty: theirs).
+    pub crl_urls: &'a [String],
+    /// Add a document time stamp after the DSS (B-LTA; needs the TSA).
+    pub archive_timestamp: bool,
+}
+
+/// As [`seal`]; with `long_term`, the validation data of the seal's chain and of its
+/// time stamp's TSA (certificates, CRLs) follow in a DSS (B-LT), then, with a TSA and
+/// `archive_timestamp`, a document time stamp over the whole file (B-LTA). A revoked
+/// certificate or unreachable revocation data fail the seal.
+pub fn seal_with(
+    original: &[u8],
+    evidence: &Evidence,
+    key: &dyn SealKey,
+    tsa: Option<&dyn Timestamper>,
+    long_term: Option<&LongTerm<'_>>,
+    at: DateTime<Utc>,
+) -> Result<Vec<u8>, SealError> {
+    if let Some(lt) = long_term {
+        // The seal certificate's status first: a revoked seal is never made.
+        revocation::gather(key.chain(), lt.fetch, lt.crl_urls)?;
+    }
     let mut reserve = FIRST_RESERVE;
-    loop {
+    let (sealed, cms) = loop {
         let prepared = pdf::prepare(original, evidence, at, reserve)?;
         let mut hasher = Sha256::new();
         for part in prepared.signed_parts() {
@@ -99,8 +138,20 @@ pub fn seal(
             Err(SealError::TooLarge(n)) if reserve < n + 1024 && n < 1024 * 1024 => {
                 reserve = n + 4096;
             }
-            other => return other,
+            Err(e) => return Err(e),
+            Ok(bytes) => break (bytes, cms),
         }
+    };
+    let Some(lt) = long_term else {
+        return Ok(sealed);
+    };
+    let mut certs = key.chain().to_vec();
+    certs.extend(revocation::timestamp_certs(&cms));
+    let data = revocation::gather(&certs, lt.fetch, lt.crl_urls)?;
+    let with_dss = archive::append_dss(sealed, &data)?;
+    match tsa {
+        Some(tsa) if lt.archive_timestamp => archive::append_doc_timestamp(with_dss, tsa),
+        _ => Ok(with_dss),
     }
 }
 

@@ -47,15 +47,15 @@ impl Prepared {
     }
 }
 
-fn pdf_err(what: &'static str) -> impl Fn(lopdf::Error) -> SealError {
+pub(crate) fn pdf_err(what: &'static str) -> impl Fn(lopdf::Error) -> SealError {
     move |e| SealError::Pdf(format!("{what}: {e}"))
 }
 
-fn name(n: &str) -> Object {
+pub(crate) fn name(n: &str) -> Object {
     Object::Name(n.as_bytes().to_vec())
 }
 
-fn literal(s: &str) -> Object {
+pub(crate) fn literal(s: &str) -> Object {
     Object::String(text::win_ansi(s), StringFormat::Literal)
 }
 
@@ -161,23 +161,7 @@ pub(crate) fn prepare(
     }
 
     // The signature dictionary, with placeholders.
-    let mut sig = Dictionary::new();
-    sig.set("Type", name("Sig"));
-    sig.set("Filter", name("Adobe.PPKLite"));
-    sig.set("SubFilter", name("ETSI.CAdES.detached"));
-    sig.set(
-        "ByteRange",
-        vec![
-            Object::Integer(0),
-            Object::Integer(BYTE_RANGE_PLACEHOLDER[0]),
-            Object::Integer(BYTE_RANGE_PLACEHOLDER[1]),
-            Object::Integer(BYTE_RANGE_PLACEHOLDER[2]),
-        ],
-    );
-    sig.set(
-        "Contents",
-        Object::String(vec![0u8; reserve], StringFormat::Hexadecimal),
-    );
+    let mut sig = signature_dictionary("Sig", "ETSI.CAdES.detached", reserve);
     sig.set("M", literal(&pdf_date(signed_at)));
     sig.set("Name", literal(&evidence.city));
     sig.set("Location", literal(&evidence.city));
@@ -228,7 +212,30 @@ pub(crate) fn prepare(
     let mut bytes = Vec::with_capacity(original.len() + reserve * 2 + 16 * 1024);
     doc.save_to(&mut bytes)
         .map_err(|e| SealError::Pdf(format!("writing the update: {e}")))?;
-    place_byte_range(bytes, original.len(), reserve)
+    placeholders(bytes, original.len(), reserve)
+}
+
+/// A signature dictionary of `kind` (`Sig`, `DocTimeStamp`) with `/ByteRange` and
+/// `/Contents` placeholders (room for `reserve` bytes) that [`placeholders`] finds.
+pub(crate) fn signature_dictionary(kind: &str, sub_filter: &str, reserve: usize) -> Dictionary {
+    let mut sig = Dictionary::new();
+    sig.set("Type", name(kind));
+    sig.set("Filter", name("Adobe.PPKLite"));
+    sig.set("SubFilter", name(sub_filter));
+    sig.set(
+        "ByteRange",
+        vec![
+            Object::Integer(0),
+            Object::Integer(BYTE_RANGE_PLACEHOLDER[0]),
+            Object::Integer(BYTE_RANGE_PLACEHOLDER[1]),
+            Object::Integer(BYTE_RANGE_PLACEHOLDER[2]),
+        ],
+    );
+    sig.set(
+        "Contents",
+        Object::String(vec![0u8; reserve], StringFormat::Hexadecimal),
+    );
+    sig
 }
 
 fn encode(ops: Vec<Operation>) -> Result<Stream, SealError> {
@@ -346,7 +353,7 @@ fn stamp_page(
 
 /// Adds the seal's field to the document's form (creating the form when there is none)
 /// and sets `/SigFlags 3` (signatures exist; append only).
-fn add_to_acroform(
+pub(crate) fn add_to_acroform(
     doc: &mut IncrementalDocument,
     root: ObjectId,
     field: ObjectId,
@@ -416,8 +423,9 @@ fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
         .map(|p| p + from)
 }
 
-/// Finds the placeholders in the appended part and writes the real `/ByteRange`.
-fn place_byte_range(
+/// Finds the placeholders in the part appended after `original_len` and writes the real
+/// `/ByteRange`.
+pub(crate) fn placeholders(
     mut bytes: Vec<u8>,
     original_len: usize,
     reserve: usize,

@@ -1,7 +1,9 @@
 //! The certificates a verifier trusts, and the chain from a seal's certificate to one
 //! of them: each link's signature (RSA PKCS#1 v1.5 with SHA-256/384/512) verified and
-//! each certificate valid at the time that counts (the time stamp's, else now).
-//! Revocation is not checked here.
+//! each certificate valid at the time that counts (the time stamp's, else now), every
+//! issuer a CA (basicConstraints CA, keyUsage keyCertSign when present) and the seal's
+//! certificate meant for signatures (keyUsage digitalSignature or nonRepudiation).
+//! Revocation is checked by `verify` with [`crate::revocation`].
 
 use crate::cms::{RSA_SHA256, RSA_SHA384, RSA_SHA512};
 use chrono::{DateTime, Utc};
@@ -11,6 +13,7 @@ use rsa::pkcs1v15::{Signature, VerifyingKey};
 use rsa::pkcs8::DecodePublicKey;
 use rsa::signature::Verifier;
 use x509_cert::Certificate;
+use x509_cert::ext::pkix::{BasicConstraints, KeyUsage};
 
 /// How many certificates a chain may climb before reaching an anchor.
 const MAX_CHAIN: usize = 8;
@@ -53,6 +56,22 @@ impl Anchors {
 /// The subject of a certificate as text (`CN=Stad Aalst,O=Stad Aalst,C=BE`).
 pub fn subject(cert: &Certificate) -> String {
     cert.tbs_certificate.subject.to_string()
+}
+
+/// The RSA public key of `cert`.
+pub(crate) fn rsa_key(cert: &Certificate) -> Result<RsaPublicKey, String> {
+    let spki = cert
+        .tbs_certificate
+        .subject_public_key_info
+        .to_der()
+        .map_err(|e| e.to_string())?;
+    RsaPublicKey::from_public_key_der(&spki)
+        .map_err(|_| format!("{} does not have an RSA key", subject(cert)))
+}
+
+/// An X.509 time as UTC.
+pub(crate) fn time(t: &x509_cert::time::Time) -> DateTime<Utc> {
+    DateTime::from_timestamp(t.to_unix_duration().as_secs() as i64, 0).unwrap_or_default()
 }
 
 /// Whether `issuer` signed `cert`.
@@ -111,17 +130,67 @@ fn valid_at(cert: &Certificate, at: DateTime<Utc>) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether `cert` may issue certificates: basicConstraints with CA true and, when it
+/// has a keyUsage, keyCertSign.
+fn may_issue(cert: &Certificate) -> Result<(), String> {
+    let ca = matches!(
+        cert.tbs_certificate.get::<BasicConstraints>(),
+        Ok(Some((_, bc))) if bc.ca
+    );
+    if !ca {
+        return Err(format!(
+            "{} issued a certificate but is not a CA (its basicConstraints do not say CA:true)",
+            subject(cert)
+        ));
+    }
+    if let Ok(Some((_, ku))) = cert.tbs_certificate.get::<KeyUsage>()
+        && !ku.key_cert_sign()
+    {
+        return Err(format!(
+            "{} issued a certificate but its keyUsage does not allow keyCertSign",
+            subject(cert)
+        ));
+    }
+    Ok(())
+}
+
+/// Whether the seal's certificate is meant for signatures: its keyUsage (when it has
+/// one) allows digitalSignature or nonRepudiation.
+pub fn signs(cert: &Certificate) -> Result<(), String> {
+    match cert.tbs_certificate.get::<KeyUsage>() {
+        Ok(Some((_, ku))) if !ku.digital_signature() && !ku.non_repudiation() => Err(format!(
+            "the keyUsage of {} allows neither digitalSignature nor nonRepudiation",
+            subject(cert)
+        )),
+        Err(e) => Err(format!(
+            "the keyUsage of {} is malformed: {e}",
+            subject(cert)
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The chain from `leaf` to an anchor through `pool` (certificates the signature
-/// carries), every link verified and every certificate valid at `at`; returns the
-/// subjects from the leaf to the anchor.
+/// carries), every link verified, every issuer a CA and every certificate valid at
+/// `at`; returns the subjects from the leaf to the anchor.
 pub fn chain(
     leaf: &Certificate,
     pool: &[Certificate],
     anchors: &Anchors,
     at: DateTime<Utc>,
 ) -> Result<Vec<String>, String> {
+    chain_certs(leaf, pool, anchors, at).map(|c| c.iter().map(subject).collect())
+}
+
+/// As [`chain`], the certificates themselves (leaf first, anchor last).
+pub fn chain_certs(
+    leaf: &Certificate,
+    pool: &[Certificate],
+    anchors: &Anchors,
+    at: DateTime<Utc>,
+) -> Result<Vec<Certificate>, String> {
     let mut current = leaf.clone();
-    let mut path = vec![subject(leaf)];
+    let mut path = vec![leaf.clone()];
     for _ in 0..MAX_CHAIN {
         valid_at(&current, at)?;
         if anchors.certs.iter().any(|a| a == &current) {
@@ -134,7 +203,8 @@ pub fn chain(
             .find(|a| &a.tbs_certificate.subject == issuer_name && signed_by(&current, a).is_ok())
         {
             valid_at(anchor, at)?;
-            path.push(subject(anchor));
+            may_issue(anchor)?;
+            path.push(anchor.clone());
             return Ok(path);
         }
         let Some(next) = pool.iter().find(|c| {
@@ -148,8 +218,9 @@ pub fn chain(
                 issuer_name
             ));
         };
+        may_issue(next)?;
         current = next.clone();
-        path.push(subject(&current));
+        path.push(current.clone());
     }
     Err("the certificate chain is too long".into())
 }

@@ -2,11 +2,16 @@
 //! (the signature whose byte range ends at the end of the file) must cover every byte
 //! but its own `/Contents`; its CMS must hold the digest of those bytes, a signature
 //! that verifies with the signer's certificate, the signing-certificate-v2 attribute
-//! naming that certificate, and a chain to a trusted certificate; its time stamp (when
-//! a checker is given) must vouch for the signature value.
+//! naming that certificate, and a chain to a trusted certificate (every issuer a CA,
+//! the seal's certificate meant for signatures, all valid at the time stamp's time)
+//! that no CRL (in the file's DSS, or fetched) lists as revoked before that time; its
+//! time stamp (when a checker is given) must vouch for the signature value. After the
+//! seal only validation data and document time stamps may follow (B-LT, B-LTA); each
+//! document time stamp must cover the file up to its own update.
 
 use crate::cms::{MESSAGE_DIGEST, SIGNATURE_TIME_STAMP, SIGNED_DATA, SIGNING_CERT_V2};
 use crate::cms::{SHA256, SigningCertificateV2};
+use crate::revocation::{Crl, Fetch, crl_urls};
 use crate::trust::{self, Anchors};
 use chrono::{DateTime, Utc};
 use cms::cert::CertificateChoices;
@@ -51,6 +56,15 @@ pub struct Report {
     pub code: Option<String>,
     /// The signing time the PDF states (`/M`).
     pub signed_at: Option<String>,
+    /// The PAdES baseline level the file reaches (`B-B`, `B-T`, `B-LT`, `B-LTA`), when
+    /// the seal is valid.
+    pub level: Option<String>,
+    /// The times the document time stamps after the seal vouch for (B-LTA), when
+    /// checked.
+    pub archive_timestamps: Vec<DateTime<Utc>>,
+    /// How the status of each certificate of the chain was found (which CRL), or that it
+    /// could not be.
+    pub revocation: Vec<String>,
     /// Why the file is not valid (empty when it is).
     pub problems: Vec<String>,
 }
@@ -65,6 +79,7 @@ impl Report {
 /// Where the seal is: its byte range and its CMS.
 struct Found {
     range: [usize; 4],
+    end: usize,
     contents: Vec<u8>,
     code: Option<String>,
     signed_at: Option<String>,
@@ -77,10 +92,11 @@ fn text_of(o: &Object) -> Option<String> {
     }
 }
 
-/// The signature dictionary whose byte range ends at the end of the file.
+/// The seal: of the signature dictionaries that are not document time stamps, the one
+/// whose byte range ends last.
 fn find_seal(bytes: &[u8]) -> Result<Found, String> {
     let doc = Document::load_mem(bytes).map_err(|e| format!("not a readable PDF ({e})"))?;
-    let mut any = false;
+    let mut best: Option<Found> = None;
     for obj in doc.objects.values() {
         let Ok(dict) = obj.as_dict() else { continue };
         let (Ok(Object::Array(range)), Ok(Object::String(contents, _))) =
@@ -88,21 +104,24 @@ fn find_seal(bytes: &[u8]) -> Result<Found, String> {
         else {
             continue;
         };
-        any = true;
+        if matches!(dict.get(b"Type"), Ok(Object::Name(n)) if n == b"DocTimeStamp") {
+            continue;
+        }
         let nums: Vec<usize> = range
             .iter()
             .filter_map(|n| n.as_i64().ok())
             .filter_map(|n| usize::try_from(n).ok())
             .collect();
-        if nums.len() != 4 {
+        let [a, b, c, d] = nums[..] else { continue };
+        let Some(end) = c.checked_add(d).filter(|e| *e <= bytes.len()) else {
+            continue;
+        };
+        if best.as_ref().is_some_and(|f| f.end >= end) {
             continue;
         }
-        let end = nums[2].checked_add(nums[3]);
-        if end != Some(bytes.len()) {
-            continue;
-        }
-        return Ok(Found {
-            range: [nums[0], nums[1], nums[2], nums[3]],
+        best = Some(Found {
+            range: [a, b, c, d],
+            end,
             contents: contents.clone(),
             code: dict
                 .get(b"Reason")
@@ -112,17 +131,24 @@ fn find_seal(bytes: &[u8]) -> Result<Found, String> {
             signed_at: dict.get(b"M").ok().and_then(text_of),
         });
     }
-    Err(if any {
-        "the file was changed after it was sealed: no seal covers its end".into()
-    } else {
-        "the file carries no seal".into()
-    })
+    best.ok_or_else(|| "the file carries no seal".into())
 }
 
-/// Verifies `bytes`: the seal's coverage, its CMS signature, its chain to `anchors` and,
-/// with `tsa`, its time stamp. A file that is not a sealed PDF gives a report with
-/// problems, never a panic.
+/// Verifies `bytes`: the seal's coverage, its CMS signature, its chain to `anchors`,
+/// revocation from the file's DSS and, with `tsa`, its time stamps. A file that is not
+/// a sealed PDF gives a report with problems, never a panic.
 pub fn verify(bytes: &[u8], anchors: &Anchors, tsa: Option<&dyn TimestampCheck>) -> Report {
+    verify_with(bytes, anchors, tsa, None)
+}
+
+/// As [`verify`]; with `fetch`, the CRL of a certificate whose status the file does not
+/// hold is fetched from its distribution point.
+pub fn verify_with(
+    bytes: &[u8],
+    anchors: &Anchors,
+    tsa: Option<&dyn TimestampCheck>,
+    fetch: Option<&dyn Fetch>,
+) -> Report {
     let mut report = Report {
         sha256: hex::encode(Sha256::digest(bytes)),
         intact: false,
@@ -133,6 +159,9 @@ pub fn verify(bytes: &[u8], anchors: &Anchors, tsa: Option<&dyn TimestampCheck>)
         signer: None,
         code: None,
         signed_at: None,
+        level: None,
+        archive_timestamps: Vec::new(),
+        revocation: Vec::new(),
         problems: Vec::new(),
     };
     let found = match find_seal(bytes) {
@@ -144,15 +173,157 @@ pub fn verify(bytes: &[u8], anchors: &Anchors, tsa: Option<&dyn TimestampCheck>)
     };
     report.code = found.code.clone();
     report.signed_at = found.signed_at.clone();
-    if let Err(e) = check_coverage(bytes, &found) {
-        report.problems.push(e);
+    let after = if found.end == bytes.len() {
+        Ok(None)
     } else {
-        report.intact = true;
+        crate::updates::after_seal(bytes, found.end).map(Some)
+    };
+    match (&check_coverage(&bytes[..found.end], &found), &after) {
+        (Err(e), _) | (_, Err(e)) => report.problems.push(e.clone()),
+        _ => report.intact = true,
     }
-    if let Err(e) = check_cms(bytes, &found, anchors, tsa, &mut report) {
+    let (dss_certs, dss_crls) = crate::updates::dss(bytes);
+    let dss_certs: Vec<Certificate> = dss_certs
+        .iter()
+        .filter_map(|d| Certificate::from_der(d).ok())
+        .collect();
+    let crls: Vec<Crl> = dss_crls
+        .iter()
+        .filter_map(|d| Crl::from_der(d).ok())
+        .collect();
+    let ctx = Context {
+        anchors,
+        tsa,
+        fetch,
+        dss_certs: &dss_certs,
+        crls: &crls,
+    };
+    if let Err(e) = check_cms(&bytes[..found.end], &found, &ctx, &mut report) {
         report.problems.push(e);
+    }
+    if let Ok(Some(after)) = &after {
+        for stamp in &after.stamps {
+            match check_doc_stamp(bytes, stamp, tsa) {
+                Ok(Some(t)) => report.archive_timestamps.push(t),
+                Ok(None) => {}
+                Err(e) => report.problems.push(e),
+            }
+        }
+    }
+    if report.valid() {
+        let lt = !crls.is_empty() && report.revocation.iter().all(|r| !r.contains("not checked"));
+        let stamped = matches!(&after, Ok(Some(a)) if !a.stamps.is_empty());
+        report.level = Some(
+            match (report.timestamped, lt, stamped) {
+                (false, _, _) => "B-B",
+                (true, false, _) => "B-T",
+                (true, true, false) => "B-LT",
+                (true, true, true) => "B-LTA",
+            }
+            .to_string(),
+        );
     }
     report
+}
+
+/// What the CMS check needs besides the file.
+struct Context<'a> {
+    anchors: &'a Anchors,
+    tsa: Option<&'a dyn TimestampCheck>,
+    fetch: Option<&'a dyn Fetch>,
+    dss_certs: &'a [Certificate],
+    crls: &'a [Crl],
+}
+
+/// A document time stamp: covers the file up to the end of its update but its token,
+/// and (with `tsa`) the token vouches for that digest; returns its time.
+fn check_doc_stamp(
+    bytes: &[u8],
+    stamp: &crate::updates::DocStamp,
+    tsa: Option<&dyn TimestampCheck>,
+) -> Result<Option<DateTime<Utc>>, String> {
+    let f = Found {
+        range: stamp.range,
+        end: stamp.revision_end,
+        contents: stamp.contents.clone(),
+        code: None,
+        signed_at: None,
+    };
+    let [a, b, c, d] = stamp.range;
+    if c.checked_add(d) != Some(stamp.revision_end) {
+        return Err("a document time stamp does not cover its own update".into());
+    }
+    check_coverage(&bytes[..stamp.revision_end], &f)
+        .map_err(|e| format!("a document time stamp: {e}"))?;
+    let Some(tsa) = tsa else { return Ok(None) };
+    let mut h = Sha256::new();
+    h.update(&bytes[a..a + b]);
+    h.update(&bytes[c..c + d]);
+    let digest: [u8; 32] = h.finalize().into();
+    let mut reader = SliceReader::new(&stamp.contents).map_err(bad("document time stamp"))?;
+    let info = ContentInfo::decode(&mut reader).map_err(bad("document time stamp"))?;
+    let token = info.to_der().map_err(bad("document time stamp"))?;
+    tsa.check(&token, &digest)
+        .map(Some)
+        .map_err(|e| format!("a document time stamp does not hold: {e}"))
+}
+
+/// Checks the status of every certificate of `path` (leaf first, anchor last) but the
+/// anchor: the CRL of its issuer from the file's DSS, else fetched; revoked at or before
+/// `at` is a problem.
+fn check_revocation(
+    path: &[Certificate],
+    at: DateTime<Utc>,
+    ctx: &Context<'_>,
+    report: &mut Report,
+) {
+    for pair in path.windows(2) {
+        let (cert, issuer) = (&pair[0], &pair[1]);
+        let mut crl = ctx
+            .crls
+            .iter()
+            .find(|c| {
+                c.signed_by(issuer).is_ok()
+                    && c.list.tbs_cert_list.issuer == cert.tbs_certificate.issuer
+            })
+            .cloned();
+        let mut source = "in the file";
+        if crl.is_none()
+            && let Some(fetch) = ctx.fetch
+        {
+            for url in crl_urls(cert) {
+                if let Ok(c) = fetch.get(&url).and_then(|b| Crl::from_der(&b))
+                    && c.signed_by(issuer).is_ok()
+                {
+                    crl = Some(c);
+                    source = "fetched";
+                    break;
+                }
+            }
+        }
+        let who = trust::subject(cert);
+        let Some(crl) = crl else {
+            report.revocation.push(format!(
+                "{who}: not checked (no CRL of its issuer in the file)"
+            ));
+            continue;
+        };
+        let issued = crl.this_update().format("%Y-%m-%d %H:%M:%S UTC");
+        match crl.revoked(cert) {
+            Some(when) if when <= at => report.problems.push(format!(
+                "{who} was revoked on {} (CRL of {issued}, {source}), before the seal's time {}",
+                when.format("%Y-%m-%d %H:%M:%S UTC"),
+                at.format("%Y-%m-%d %H:%M:%S UTC")
+            )),
+            Some(when) => report.revocation.push(format!(
+                "{who}: revoked on {}, after the seal's time (CRL of {issued}, {source})",
+                when.format("%Y-%m-%d %H:%M:%S UTC")
+            )),
+            None => report
+                .revocation
+                .push(format!("{who}: not revoked (CRL of {issued}, {source})")),
+        }
+    }
 }
 
 /// The byte range starts at 0 and leaves out exactly the `<…>` of `/Contents`.
@@ -180,10 +351,10 @@ fn bad(what: &'static str) -> impl Fn(der::Error) -> String {
 fn check_cms(
     bytes: &[u8],
     f: &Found,
-    anchors: &Anchors,
-    tsa: Option<&dyn TimestampCheck>,
+    ctx: &Context<'_>,
     report: &mut Report,
 ) -> Result<(), String> {
+    let (anchors, tsa) = (ctx.anchors, ctx.tsa);
     let mut reader = SliceReader::new(&f.contents).map_err(bad("contents"))?;
     let info = ContentInfo::decode(&mut reader).map_err(bad("content info"))?;
     let used = f.contents.len() - usize::try_from(reader.remaining_len()).unwrap_or(0);
@@ -195,7 +366,7 @@ fn check_cms(
         return Err("the seal is not a CMS SignedData".into());
     }
     let signed: SignedData = info.content.decode_as().map_err(bad("signed data"))?;
-    let certs: Vec<Certificate> = signed
+    let mut certs: Vec<Certificate> = signed
         .certificates
         .iter()
         .flat_map(|s| s.0.iter())
@@ -221,6 +392,9 @@ fn check_cms(
                 && c.tbs_certificate.serial_number == id.serial_number
         })
         .ok_or("the seal's certificate is not in the signature")?;
+    let cert = cert.clone();
+    let cert = &cert;
+    certs.extend(ctx.dss_certs.iter().cloned());
     report.signer = Some(trust::subject(cert));
     let attrs = signer
         .signed_attrs
@@ -306,8 +480,16 @@ fn check_cms(
             .push("the seal has no time stamp (PAdES B-T requires one)".into()),
         _ => {}
     }
-    match trust::chain(cert, &certs, anchors, at) {
-        Ok(path) => report.chain = Some(path),
+    if let Err(e) = trust::signs(cert) {
+        report
+            .problems
+            .push(format!("the seal's certificate is not for seals: {e}"));
+    }
+    match trust::chain_certs(cert, &certs, anchors, at) {
+        Ok(path) => {
+            report.chain = Some(path.iter().map(trust::subject).collect());
+            check_revocation(&path, at, ctx, report);
+        }
         Err(e) => report
             .problems
             .push(format!("the seal is not trusted: {e}")),

@@ -211,3 +211,50 @@ pub fn pyhanko_valid(root: &Path, pdf: &Path) -> bool {
     eprintln!("{text}");
     out.status.success() && text.contains(": VALID")
 }
+
+/// Makes the test PKI in `dir` with every certificate naming `base`/root.crl as its CRL
+/// distribution point (`tests/seal/pki.sh DIR BASE_URL`).
+pub fn pki_at(dir: &Path, base: &str) {
+    let ok = Command::new("bash")
+        .arg(repo().join("tests/seal/pki.sh"))
+        .arg(dir)
+        .arg(base)
+        .status()
+        .expect("bash runs tests/seal/pki.sh (needs openssl)");
+    assert!(ok.success(), "tests/seal/pki.sh failed");
+}
+
+/// Revocation data served from the test PKI's folder: `…/root.crl` is `dir/root.crl`
+/// (what `tests/seal/pki_server.py` serves); counts the fetches. `down` fails every one.
+pub struct FileFetch {
+    pub dir: PathBuf,
+    pub down: bool,
+    pub fetched: std::sync::atomic::AtomicUsize,
+}
+
+impl paraaf_seal::revocation::Fetch for FileFetch {
+    fn get(&self, url: &str) -> Result<Vec<u8>, String> {
+        if self.down {
+            return Err(format!("{url} is unreachable"));
+        }
+        self.fetched
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let name = url.rsplit('/').next().unwrap_or_default();
+        std::fs::read(self.dir.join(name)).map_err(|e| format!("{url}: {e}"))
+    }
+}
+
+/// Runs pyHanko's long-term validation (PAdES B-LTA: the document time stamp, the DSS,
+/// revocation data required, nothing fetched) on `pdf` against `root`.
+pub fn pyhanko_lta_valid(root: &Path, pdf: &Path) -> bool {
+    let out = Command::new("python3")
+        .arg(repo().join("tests/seal/validate.py"))
+        .arg(root)
+        .arg(pdf)
+        .arg("--lta")
+        .output()
+        .expect("python3 runs tests/seal/validate.py");
+    let text = String::from_utf8_lossy(&out.stdout);
+    eprintln!("{text}{}", String::from_utf8_lossy(&out.stderr));
+    out.status.success() && text.contains(": VALID")
+}
