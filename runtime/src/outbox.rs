@@ -1,6 +1,6 @@
 //! What the outbox receives for committed events: mails to people (a new task, a
 //! reminder, an escalation, a document returned or stopped) and webhooks to the
-//! integration that started a document (completed, refused). Derived from the events and
+//! integration that started a document (completed, refused, sealed). Derived from the events and
 //! the state they lead to, and written by `Store::commit` in the same transaction as the
 //! events: an event is never committed without its messages, nor a message without its
 //! event. Sending is `crate::sender`'s work.
@@ -55,11 +55,10 @@ pub struct About {
 }
 
 /// A webhook's body: Standard Webhooks' `type`, `timestamp` and `data`. New keys may be
-/// added to `data` (the sealed PDF of a completed document, later): receivers ignore
-/// what they do not know.
+/// added to `data`: receivers ignore what they do not know.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Hook {
-    /// `document.completed` or `document.refused`.
+    /// `document.completed`, `document.refused` or `document.sealed`.
     #[serde(rename = "type")]
     pub kind: String,
     /// When it happened (RFC 3339).
@@ -202,14 +201,17 @@ fn mail_item(
     })
 }
 
-/// A webhook for a document that completed or was refused (returned or stopped),
-/// addressed to its uploader: the server sends it to the source that submits as that
-/// person, if one is configured.
+/// A webhook for a document that completed, was refused (returned or stopped) or was
+/// sealed, addressed to its uploader: the server sends it to the source that submits as
+/// that person, if one is configured. A seal's webhook names the sealed PDF (its
+/// SHA-256, verification code and API path); the sender puts the PDF itself into the
+/// body when it goes out (`sender::webhook`), so the outbox holds no copy of it.
 fn hook_item(state: &State, seq: u64, at: DateTime<Utc>, event: &Event) -> Option<Item> {
     let (kind, outcome) = match event {
         Event::DocumentCompleted { .. } => ("document.completed", "completed"),
         Event::DocumentReturned { .. } => ("document.refused", "returned"),
         Event::DocumentStopped { .. } => ("document.refused", "stopped"),
+        Event::DocumentSealed { .. } => ("document.sealed", "sealed"),
         _ => return None,
     };
     let doc = state.documents.get(event.doc()?)?;
@@ -231,7 +233,24 @@ fn hook_item(state: &State, seq: u64, at: DateTime<Utc>, event: &Event) -> Optio
     data.insert("kind".into(), doc.kind.clone().into());
     data.insert("flow".into(), doc.flow.clone().into());
     data.insert("fields".into(), serde_json::to_value(&doc.fields).ok()?);
-    if outcome != "completed"
+    if let Event::DocumentSealed {
+        sha256,
+        code,
+        timestamped,
+        ..
+    } = event
+    {
+        data.insert(
+            "sealed".into(),
+            serde_json::json!({
+                "sha256": sha256,
+                "code": code,
+                "timestamped": timestamped,
+                "path": format!("/documents/{}/sealed", doc.id),
+            }),
+        );
+    }
+    if matches!(outcome, "returned" | "stopped")
         && let Some(t) = doc
             .tasks
             .iter()

@@ -2,7 +2,11 @@
 //! and at each next due moment (an absence starting or ending at midnight in Brussels, a
 //! reminder, an escalation) it runs the engine's `tick` as a write; in between it sleeps
 //! until the next due moment computed from the committed state, or until a commit or the
-//! clock (a test moving it) changes that moment. It never polls.
+//! clock (a test moving it) changes that moment. It never polls. With a seal
+//! configuration, completed documents waiting for their seal are due work too
+//! ([`seals`]: at once, then with a back-off on the same clock after a failure).
+
+pub mod seals;
 
 use crate::api::{Answer, Write, Writer};
 use crate::clock::{self, Clock};
@@ -104,12 +108,14 @@ pub struct Scheduler {
 }
 
 /// Starts the scheduler on the current tokio runtime. It ticks at once (work that fell
-/// due while the server was stopped), then at every next due moment. Stops when `stop`
-/// changes or the writer stops.
+/// due while the server was stopped), then at every next due moment; with `sealer`, it
+/// also seals the completed documents waiting for their seal when they fall due
+/// ([`seals`]). Stops when `stop` changes or the writer stops.
 pub fn spawn(
     writer: Writer,
     clock: Clock,
     calendar: Calendar,
+    sealer: Option<seals::Sealer>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> Scheduler {
     let (settle, settled) = tokio::sync::watch::channel(DateTime::<Utc>::MIN_UTC);
@@ -120,15 +126,28 @@ pub fn spawn(
         let mut last_tick = clock.now();
         tick(&writer).await;
         let mut seen_seq = writer.committed().last_seq;
+        let mut retries = seals::Retries::default();
         loop {
             if !writer.running() || *stop.borrow() {
                 return;
             }
             let state = writer.committed();
             let now = clock.now();
+            // Seals due by now (each attempt that fails is due again later, so this
+            // never spins).
+            let seal_next = sealer.as_ref().and_then(|_| retries.next_due(&state));
+            if let Some(s) = &sealer
+                && seal_next.is_some_and(|n| n <= now)
+            {
+                seals::run_due(&writer, s, &mut retries, now).await;
+                continue;
+            }
             let changed = state.last_seq != seen_seq;
             seen_seq = state.last_seq;
-            let next = next_due(&state, &calendar, last_tick);
+            let next = match (next_due(&state, &calendar, last_tick), seal_next) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             if next.is_some_and(|n| n <= now) || (changed && escalation_waits(&state)) {
                 last_tick = now;
                 let moved = tick(&writer).await;

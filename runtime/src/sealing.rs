@@ -3,15 +3,15 @@
 //! page, and the city's PAdES seal, time-stamped by the configured TSA; `paraaf-seal`),
 //! stores it as content of the document, then records `document_sealed`. A seal that
 //! cannot be made (the TSA is down) leaves the document completed and waiting
-//! ([`State::waiting_for_seal`]); [`seal_pending`] tries again at start-up, after
-//! completions and every few minutes ([`spawn`]), so no seal is lost.
+//! ([`State::waiting_for_seal`]); inside `serve` the scheduler tries again at start-up,
+//! after completions and after a back-off on the server's clock
+//! (`crate::schedule::seals`), so no seal is lost.
 //!
 //! The configuration is a TOML file (`serve --seal-config`, `paraaf seal --config`, or
 //! `PARAAF_SEAL_CONFIG`); see `docs/sealing.md`.
 
 pub mod page;
 
-use crate::api::{Answer, Write, Writer};
 use crate::engine::{Document, RuntimeError, State};
 use crate::store::{put_content, read_content};
 use crate::tsa;
@@ -24,9 +24,6 @@ use std::sync::Arc;
 
 /// Who owns the sealed PDFs in content storage (not a person: the server made them).
 pub const SEAL_OWNER: &str = "paraaf:seal";
-
-/// How long to wait before trying again documents whose seal failed.
-pub const RETRY: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// The `[seal]` table of the seal configuration file.
 #[derive(Deserialize)]
@@ -418,94 +415,4 @@ pub fn seal_pending_runtime(
         out.push((doc, result));
     }
     out
-}
-
-/// Seals every document waiting for its seal through the server's writer: the PDFs are
-/// made off the writer (a TSA may be slow), then each seal is recorded by a write.
-/// Returns per document the code or why it still waits.
-pub async fn seal_pending(
-    writer: &Writer,
-    db: &Path,
-    cfg: &Arc<SealConfig>,
-) -> Vec<(String, Result<String, String>)> {
-    let state = writer.committed();
-    let waiting: Vec<String> = state
-        .waiting_for_seal()
-        .iter()
-        .map(|d| d.id.clone())
-        .collect();
-    let mut out = Vec::new();
-    for doc in waiting {
-        let (state, db2, cfg2, doc2, now) = (
-            writer.committed(),
-            db.to_path_buf(),
-            cfg.clone(),
-            doc.clone(),
-            writer.now(),
-        );
-        let made = tokio::task::spawn_blocking(move || make(&state, &db2, &cfg2, &doc2, now))
-            .await
-            .unwrap_or_else(|e| Err(format!("sealing stopped: {e}")));
-        let result = match made {
-            Err(e) => Err(e),
-            Ok(m) => {
-                let code = m.code.clone();
-                let answer = writer
-                    .write(Write {
-                        person: SEAL_OWNER.into(),
-                        idempotency: None,
-                        command: Box::new(move |e| {
-                            e.record_seal(&m.doc, &m.sha256, &m.code, m.timestamped)?;
-                            Ok(Answer {
-                                status: 200,
-                                body: "{}".into(),
-                            })
-                        }),
-                    })
-                    .await;
-                if answer.status == 200 {
-                    Ok(code)
-                } else {
-                    Err(answer.body)
-                }
-            }
-        };
-        match &result {
-            Ok(code) => tracing::info!(doc = %doc, code = %code, "document sealed"),
-            Err(e) => tracing::warn!(doc = %doc, error = %e, "document waits for its seal"),
-        }
-        out.push((doc, result));
-    }
-    out
-}
-
-/// Runs the sealer inside `serve`: at start-up, after every commit that leaves
-/// documents waiting (a completion), and every [`RETRY`] while some wait (a TSA that
-/// was down). Stops when the writer stops.
-pub fn spawn(writer: Writer, db: PathBuf, cfg: Arc<SealConfig>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut commits = writer.commits();
-        loop {
-            if !writer.running() {
-                return;
-            }
-            let waiting = !writer.committed().waiting_for_seal().is_empty();
-            let failed = if waiting {
-                seal_pending(&writer, &db, &cfg)
-                    .await
-                    .iter()
-                    .any(|(_, r)| r.is_err())
-            } else {
-                false
-            };
-            if failed {
-                tokio::select! {
-                    _ = tokio::time::sleep(RETRY) => {}
-                    r = commits.changed() => if r.is_err() { return },
-                }
-            } else if commits.changed().await.is_err() {
-                return;
-            }
-        }
-    })
 }

@@ -83,8 +83,9 @@ pub struct Args {
     #[arg(long, default_value_t = 30_000, hide = true)]
     outbox_backoff_ms: u64,
     /// The seal configuration (TOML `[seal]`: the city's seal key, the TSA, trusted
-    /// roots; see docs/sealing.md): every completed document is sealed, at start-up,
-    /// after each completion, and again every five minutes while a seal fails.
+    /// roots; see docs/sealing.md): the scheduler seals every completed document, at
+    /// start-up and after each completion, and while a seal fails tries again after a
+    /// minute, doubling up to an hour (on the server's clock).
     #[arg(long, env = "PARAAF_SEAL_CONFIG")]
     seal_config: Option<PathBuf>,
     #[command(flatten)]
@@ -407,10 +408,12 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         .build()
         .map_err(|e| e.to_string())?;
     rt.block_on(async move {
-        let background = background::start(&writer, &clock, calendar_for_time, sender);
-        if let Some(cfg) = seal {
-            paraaf_runtime::sealing::spawn(writer.clone(), args.rt.db.clone(), cfg);
-        }
+        let sealer = seal.map(|cfg| paraaf_runtime::schedule::seals::Sealer {
+            db: args.rt.db.clone(),
+            cfg,
+            first_retry: paraaf_runtime::schedule::seals::FIRST_RETRY,
+        });
+        let background = background::start(&writer, &clock, calendar_for_time, sealer, sender);
         if let Some(token_sha256) = test_clock_token {
             eprintln!("warning: the test clock is on: whoever holds its token moves time");
             app = app.merge(background::router(background::TestClock {
@@ -557,7 +560,12 @@ async fn serve_bounded(
             continue;
         };
         let builder = builder.clone();
-        let service = TowerToHyperService::new(app.clone());
+        // Each request knows its client's address (`ConnectInfo`: the public /verify
+        // page limits per address).
+        let service = TowerToHyperService::new(WithPeer {
+            app: app.clone(),
+            peer,
+        });
         let mut stop = stop_rx.clone();
         tokio::spawn(async move {
             let (io, last) = Activity::new(stream);
@@ -598,6 +606,36 @@ async fn serve_bounded(
         Err(_) => tracing::warn!("requests still running after 30 s: stopping anyway"),
     }
     Ok(())
+}
+
+/// The app for one connection: each request carries the client's address as axum's
+/// `ConnectInfo` (hyper is driven here, not by `axum::serve`, which would set it).
+#[derive(Clone)]
+struct WithPeer {
+    app: axum::Router,
+    peer: std::net::SocketAddr,
+}
+
+impl<B> tower::Service<axum::http::Request<B>> for WithPeer
+where
+    axum::Router: tower::Service<axum::http::Request<B>>,
+{
+    type Response = <axum::Router as tower::Service<axum::http::Request<B>>>::Response;
+    type Error = <axum::Router as tower::Service<axum::http::Request<B>>>::Error;
+    type Future = <axum::Router as tower::Service<axum::http::Request<B>>>::Future;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        tower::Service::<axum::http::Request<B>>::poll_ready(&mut self.app, cx)
+    }
+
+    fn call(&mut self, mut req: axum::http::Request<B>) -> Self::Future {
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(self.peer));
+        self.app.call(req)
+    }
 }
 
 /// Open connections per client address.

@@ -8,46 +8,131 @@
 //! seal, its time and the file's SHA-256 to compare with one's copy), never a document
 //! id, a status or anything about documents the visitor could not see: an unknown code
 //! and any other wrong code answer alike.
+//!
+//! The page is public, so it is limited per client address ([`Limits`], `governor`'s
+//! keyed limiter): code checks and uploads each have their own quota, and an upload
+//! larger than [`MAX_UPLOAD`] is refused; both answer in Dutch (429, 413) without
+//! checking anything. The address is the connection's (`ConnectInfo`, which `serve`
+//! sets); behind a reverse proxy, that is the proxy's, so limit there as well.
 
 use super::{TsaCheck, sealed_by_code};
 use crate::api::Writer;
 use crate::tsa;
-use axum::Router;
-use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Multipart, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Extension, Router};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use paraaf_seal::trust::Anchors;
 use paraaf_seal::verify::{Report, TimestampCheck, verify};
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// What the page needs: the committed state, the database, the trusted roots.
+/// The largest upload checked: a sealed PDF of the largest content Paraaf accepts
+/// (`contents::MAX_BYTES`) with its evidence pages and seal, and the form around it.
+pub const MAX_UPLOAD: usize = crate::contents::MAX_BYTES + 1024 * 1024;
+
+/// How often one client address may use the page.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Code checks per minute (and at most this many at once).
+    pub codes_per_minute: u32,
+    /// Uploads per minute (and at most this many at once): each costs a full check.
+    pub uploads_per_minute: u32,
+}
+
+impl Default for Limits {
+    /// 30 code checks and 6 uploads a minute per address: plenty for a person checking
+    /// documents, far too few to guess codes (60 random bits) or to load the server.
+    fn default() -> Limits {
+        Limits {
+            codes_per_minute: 30,
+            uploads_per_minute: 6,
+        }
+    }
+}
+
+/// What the page needs: the committed state, the database, the trusted roots, and the
+/// limiters per client address.
 #[derive(Clone)]
 struct Page {
     writer: Writer,
     db: Arc<PathBuf>,
     anchors: Arc<Anchors>,
     tsa: Arc<tsa::Trust>,
+    codes: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    uploads: Arc<DefaultKeyedRateLimiter<IpAddr>>,
 }
 
 /// The `/verify` routes (GET: the form, or a code's answer; POST: an uploaded PDF),
-/// trusting the roots in `trust_pem` for the seal and the time stamp.
+/// trusting the roots in `trust_pem` for the seal and the time stamp, with the
+/// default [`Limits`].
 pub fn router(writer: Writer, db: PathBuf, trust_pem: &[u8]) -> Result<Router, String> {
+    router_with(writer, db, trust_pem, Limits::default())
+}
+
+/// [`router`] with other limits per client address.
+pub fn router_with(
+    writer: Writer,
+    db: PathBuf,
+    trust_pem: &[u8],
+    limits: Limits,
+) -> Result<Router, String> {
     let anchors = Anchors::from_pem(trust_pem)?;
     let tsa = tsa::Trust::from_pem(trust_pem).map_err(|e| e.to_string())?;
+    let limiter = |n: u32| {
+        let n = NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
+        Arc::new(RateLimiter::keyed(Quota::per_minute(n)))
+    };
     let page = Page {
         writer,
         db: Arc::new(db),
         anchors: Arc::new(anchors),
         tsa: Arc::new(tsa),
+        codes: limiter(limits.codes_per_minute),
+        uploads: limiter(limits.uploads_per_minute),
     };
     Ok(Router::new()
         .route("/verify", get(by_code).post(upload))
-        .layer(DefaultBodyLimit::max(
-            crate::contents::MAX_BYTES + 64 * 1024,
-        ))
+        .layer(DefaultBodyLimit::max(MAX_UPLOAD))
         .with_state(page))
+}
+
+/// The most client addresses remembered before the ones whose quota is full again are
+/// forgotten (the limiter's memory stays bounded).
+const MAX_ADDRESSES: usize = 10_000;
+
+/// Whether `peer` may use `limiter` now; `None` (no address known: a test harness
+/// without `ConnectInfo`) counts as one shared address.
+fn allowed(limiter: &DefaultKeyedRateLimiter<IpAddr>, peer: Option<SocketAddr>) -> bool {
+    if limiter.len() > MAX_ADDRESSES {
+        limiter.retain_recent();
+    }
+    let ip = peer.map_or(IpAddr::from([0, 0, 0, 0]), |p| p.ip());
+    limiter.check_key(&ip).is_ok()
+}
+
+fn too_many() -> Response {
+    let mut r = html(
+        StatusCode::TOO_MANY_REQUESTS,
+        r#"<p class="invalid"><strong>Te veel controles</strong> <span lang="en">· too many checks</span>: vanaf dit adres werden in korte tijd te veel documenten gecontroleerd. Wacht een minuut en probeer opnieuw.</p>"#,
+    );
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from_static("60"));
+    r
+}
+
+fn too_large() -> Response {
+    html(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        &format!(
+            r#"<p class="invalid"><strong>Bestand te groot</strong> <span lang="en">· file too large</span>: een verzegelde PDF van de stad is hoogstens {} MB.</p>"#,
+            MAX_UPLOAD / (1024 * 1024)
+        ),
+    )
 }
 
 #[derive(serde::Deserialize)]
@@ -155,13 +240,20 @@ fn check(page: &Page, bytes: &[u8]) -> Report {
     )
 }
 
-async fn by_code(State(page): State<Page>, Query(q): Query<CodeQuery>) -> Response {
+async fn by_code(
+    State(page): State<Page>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    Query(q): Query<CodeQuery>,
+) -> Response {
     let Some(code) = q.code.filter(|c| !c.trim().is_empty()) else {
         return html(
             StatusCode::OK,
             "<p>Geef de verificatiecode onderaan elke pagina, of laad de PDF op.</p>",
         );
     };
+    if !allowed(&page.codes, peer.map(|c| c.0.0)) {
+        return too_many();
+    }
     let state = page.writer.committed();
     let p = page.clone();
     let found = tokio::task::spawn_blocking(move || {
@@ -181,12 +273,28 @@ async fn by_code(State(page): State<Page>, Query(q): Query<CodeQuery>) -> Respon
     }
 }
 
-async fn upload(State(page): State<Page>, mut form: Multipart) -> Response {
+async fn upload(
+    State(page): State<Page>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    mut form: Multipart,
+) -> Response {
+    if !allowed(&page.uploads, peer.map(|c| c.0.0)) {
+        return too_many();
+    }
     let mut bytes = None;
-    while let Ok(Some(field)) = form.next_field().await {
-        if field.name() == Some("file") {
-            bytes = field.bytes().await.ok();
-            break;
+    loop {
+        match form.next_field().await {
+            Ok(Some(field)) if field.name() == Some("file") => {
+                match field.bytes().await {
+                    Ok(b) => bytes = Some(b),
+                    Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return too_large(),
+                    Err(_) => {}
+                }
+                break;
+            }
+            Ok(Some(_)) => {}
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return too_large(),
+            Ok(None) | Err(_) => break,
         }
     }
     let Some(bytes) = bytes.filter(|b| !b.is_empty()) else {

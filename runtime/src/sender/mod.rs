@@ -12,7 +12,7 @@ mod mail;
 mod webhook;
 
 pub use mail::{MailConfig, Tls, render, send as send_mail};
-pub use webhook::HookTarget;
+pub use webhook::{HookTarget, MAX_PDF_IN_BODY, with_sealed_pdf};
 
 use crate::clock::{self, Clock};
 use crate::engine::State;
@@ -251,7 +251,7 @@ fn send_one(
             None => return Ok(()),
         },
         "webhook" => match cfg.hooks.get(&d.recipient) {
-            Some(t) => webhook::send(t, d),
+            Some(t) => webhook::send(t, &cfg.db, d),
             None => Err("no webhook target is configured for it any more".into()),
         },
         other => Err(format!("unknown channel {other}")),

@@ -1,5 +1,7 @@
 //! What `paraaf serve` runs besides answering requests: the scheduler (time passes
-//! through the one writer), the outbox sender (mail and webhooks out), and for tests only
+//! through the one writer; with a seal configuration it also seals completed documents,
+//! retrying failures on the same clock), the outbox sender (mail and webhooks out), and
+//! for tests only
 //! a clock they can move (`POST /test/clock`, with the token in `--test-clock-token-file`).
 
 use axum::Json;
@@ -9,6 +11,7 @@ use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
 use paraaf_runtime::api::Writer;
 use paraaf_runtime::clock::Clock;
+use paraaf_runtime::schedule::seals::Sealer;
 use paraaf_runtime::sender::SenderConfig;
 use paraaf_runtime::workdays::Calendar;
 
@@ -20,16 +23,23 @@ pub struct Background {
     pub settled: tokio::sync::watch::Receiver<DateTime<Utc>>,
 }
 
-/// Starts the scheduler and, when anything is configured to be sent, the sender.
+/// Starts the scheduler (sealing too, with `sealer`) and, when anything is configured to
+/// be sent, the sender.
 pub fn start(
     writer: &Writer,
     clock: &Clock,
     calendar: Calendar,
+    sealer: Option<Sealer>,
     sender: Option<SenderConfig>,
 ) -> Background {
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let scheduler =
-        paraaf_runtime::schedule::spawn(writer.clone(), clock.clone(), calendar, stopped.clone());
+    let scheduler = paraaf_runtime::schedule::spawn(
+        writer.clone(),
+        clock.clone(),
+        calendar,
+        sealer,
+        stopped.clone(),
+    );
     let mut tasks = vec![scheduler.task];
     if let Some(cfg) = sender {
         let w = writer.clone();
