@@ -31,6 +31,8 @@ pub struct Runtime {
     last_snapshot: u64,
     /// A snapshot being encoded on another thread from an O(1) clone of the state.
     encoding: Option<std::thread::JoinHandle<Result<Snapshot, RuntimeError>>>,
+    /// The time of the last batch (a snapshot still owed at close is saved at it).
+    last_now: Option<DateTime<Utc>>,
     /// Set once the log no longer ends where this writer left it: it writes nothing more
     /// and signs nothing but its own events.
     stopped: Option<String>,
@@ -104,6 +106,7 @@ impl Runtime {
             snapshot_format: crate::snapshot::Format::MessagePack,
             last_snapshot,
             encoding: None,
+            last_now: None,
             stopped: None,
             degraded: None,
             own: Vec::new(),
@@ -412,6 +415,26 @@ impl Runtime {
             .map_err(|why| RuntimeError::Tampered(format!("the history cannot be shown: {why}")))
     }
 
+    /// The events shown as history (`paraaf log`): those recorded at or after `since`
+    /// (`None`: all), oldest first as `(seq, time, JSON)`, each verified as it is read
+    /// (see [`Store::history`]): the cost is the range shown (and, with a key, reading the
+    /// checkpoint file), not the whole log. A range that does not verify is refused,
+    /// naming the event.
+    pub fn history(
+        &self,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<Vec<(u64, String, String)>, RuntimeError> {
+        let signed = match &self.checkpoints {
+            Some(cps) => {
+                checkpoint::read_file(&cps.file, &cps.key).map_err(RuntimeError::Tampered)?
+            }
+            None => Vec::new(),
+        };
+        self.store
+            .history(since, &signed)
+            .map_err(|why| RuntimeError::Tampered(format!("the history cannot be shown: {why}")))
+    }
+
     /// The current state (everything in it is committed).
     pub fn state(&self) -> &State {
         &self.state
@@ -461,6 +484,7 @@ impl Runtime {
         {
             return items.into_iter().map(|_| Err(e.clone())).collect();
         }
+        self.last_now = Some(now);
         // O(1): persistent maps. Kept to go back to if the log turns out to be tampered.
         let before = self.state.clone();
         let mut results = Vec::with_capacity(items.len());
@@ -626,6 +650,22 @@ impl Runtime {
             std::thread::yield_now();
         }
         self.execute(now, |_| Ok(()))
+    }
+
+    /// Saves the snapshot the policy asked for and this writer is still encoding, before
+    /// it closes: a writer that ends after one command (every CLI write) would otherwise
+    /// never save one, and the events an open replays would grow without bound. Saved at
+    /// the time of the last batch; nothing when this runtime is not the writer, or stopped.
+    fn save_owed_snapshot(&mut self) {
+        if self.encoding.is_none() || self.lock.is_none() || self.condition().is_some() {
+            return;
+        }
+        let Some(now) = self.last_now else {
+            return;
+        };
+        if let Err(e) = self.snapshot_now(now) {
+            tracing::warn!(error = %e, "no snapshot saved at close");
+        }
     }
 }
 
@@ -846,8 +886,10 @@ fn encode_snapshot(
 }
 
 impl Drop for Runtime {
-    /// The writer signs a last checkpoint when it closes (end of a command, server stop).
+    /// The writer saves a snapshot the policy asked for and signs a last checkpoint when it
+    /// closes (end of a command, server stop).
     fn drop(&mut self) {
+        self.save_owed_snapshot();
         if let Err(e) = self.sign(Some(checkpoint::Mark::Closed)) {
             tracing::warn!(error = %e, "no checkpoint written at close");
             if self.stopped.is_none() {

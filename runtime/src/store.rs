@@ -708,6 +708,114 @@ impl Store {
         })
     }
 
+    /// The events recorded at or after `since` (`None`: the whole log), oldest first as
+    /// `(seq, time, JSON)`, each verified as it is read, walking back from the
+    /// head: its content against its hash, its hash against the next event's link to it
+    /// (so the range hangs from the head the open verified) and, against the signed
+    /// `checkpoints`, against the prefix the checkpoint covering it signed. The walk stops
+    /// at the first event before `since`: the work is the range shown, not the log.
+    /// Fails on anything [`Store::verify`] would refuse in that range, and on events
+    /// deleted from the end or appended after a `closed` mark; the failure is then
+    /// named as [`Store::verify`] names it (the first event altered, walking the whole
+    /// log forward: only a tampered log pays for that).
+    pub fn history(
+        &self,
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        checkpoints: &[Checkpoint],
+    ) -> Result<Vec<(u64, String, String)>, String> {
+        self.history_back(since, checkpoints)
+            .map_err(|why| self.verify(checkpoints).err().unwrap_or(why))
+    }
+
+    /// [`Store::history`]'s walk back from the head.
+    fn history_back(
+        &self,
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        checkpoints: &[Checkpoint],
+    ) -> Result<Vec<(u64, String, String)>, String> {
+        // As the log writes times (fixed width, UTC): they compare as text.
+        let since = since.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+        let (head, _) = self.head().map_err(|e| e.to_string())?;
+        if let Some(last) = checkpoints.last()
+            && last.seq > head
+        {
+            return Err(format!(
+                "the signed checkpoint covers events up to {}, but the log ends at {head}: events {}–{} were deleted",
+                last.seq,
+                head + 1,
+                last.seq
+            ));
+        }
+        if let Some(why) = crate::checkpoint::appended_after_close(checkpoints, head) {
+            return Err(why);
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT seq, at, body, prev_hash, hash FROM events ORDER BY seq DESC")
+            .map_err(|e| e.to_string())?;
+        let mut rows = stmt.query([]).map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        // The link the later event makes to the one read next, and that one's number.
+        let mut link: Option<String> = None;
+        let mut expected = head;
+        let mut reached_start = true;
+        while let Some(row) = rows.next().map_err(|e| e.to_string())? {
+            let seq: u64 = row.get(0).map_err(|e| e.to_string())?;
+            let at: String = row.get(1).map_err(|e| e.to_string())?;
+            let body: String = row.get(2).map_err(|e| e.to_string())?;
+            let prev_hash: String = row.get(3).map_err(|e| e.to_string())?;
+            let stored: String = row.get(4).map_err(|e| e.to_string())?;
+            if seq == 0 {
+                return Err("the log holds an event numbered 0: it was rewritten".into());
+            }
+            if seq != expected {
+                return Err(format!(
+                    "event {expected} is missing (the one before it is {seq})"
+                ));
+            }
+            if link.as_ref().is_some_and(|l| *l != stored) {
+                return Err(format!(
+                    "event {} does not follow event {seq}: the chain is broken",
+                    seq + 1
+                ));
+            }
+            if hash(&prev_hash, seq, &at, &body) != stored {
+                return Err(format!(
+                    "event {seq} was altered: its content does not match its hash"
+                ));
+            }
+            // The first checkpoint at or after this event covers it, as `verify` reads.
+            let covering = checkpoints.partition_point(|c| c.seq < seq);
+            if let Some(c) = checkpoints.get(covering) {
+                if c.hash_of(seq).is_some_and(|h| !stored.starts_with(h)) {
+                    return Err(format!(
+                        "event {seq} is not the event the checkpoint signed: the log was rewritten from event {seq} on"
+                    ));
+                }
+                if c.seq == seq && (c.head.is_empty() || !stored.starts_with(&c.head)) {
+                    return Err(format!(
+                        "event {seq} differs from the signed checkpoint: the log was rewritten"
+                    ));
+                }
+            }
+            if since.as_deref().is_some_and(|since| at.as_str() < since) {
+                reached_start = false;
+                break;
+            }
+            link = Some(prev_hash);
+            expected = seq - 1;
+            out.push((seq, at, body));
+        }
+        if reached_start && expected != 0 {
+            return Err(format!("event {expected} is missing (it is the first)"));
+        }
+        if reached_start && link.as_ref().is_some_and(|l| l != GENESIS) {
+            return Err("event 1 does not start the chain: the log was cut or rewritten".into());
+        }
+        out.reverse();
+        Ok(out)
+    }
+
     /// Checks the tail of the log against the last signed checkpoint: the event it names
     /// still has its hash and every later event follows from it. Costs only the events
     /// after the checkpoint, so every open can afford it.

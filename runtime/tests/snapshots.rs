@@ -329,3 +329,60 @@ fn scanned_inbox(state: &paraaf_runtime::engine::State, person: &str) -> Vec<(St
     }
     out
 }
+
+/// A writer that runs one command and closes (every CLI write) saves the snapshot the
+/// policy asks for before it closes: the events an open replays stay bounded however
+/// many such writers come and go (they once never saved one, and every open replayed
+/// the whole log).
+#[test]
+fn one_command_writers_save_the_snapshot_they_owe() {
+    let db = temp("one-command");
+    let project = project();
+    let uploader = project.organogram.people[20].id.clone();
+    let now = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
+    let every = 6;
+    let mut g = Gen(7);
+    let mut lags = Vec::new();
+    for i in 0..20 {
+        let mut rt = Runtime::open(&db, Default::default()).unwrap();
+        rt.snapshot_every = every;
+        if i == 0 {
+            rt.execute(now, |e| e.deploy(project.clone())).unwrap();
+        } else {
+            let s = submission(&mut g, &uploader);
+            rt.execute(now, |e| e.submit(s)).unwrap();
+        }
+        drop(rt);
+        let (state, used) = Store::open(&db).unwrap().load_counting().unwrap();
+        let interval = paraaf_runtime::snapshot::interval(every, &state);
+        lags.push((state.last_seq - used, interval));
+    }
+    let (_, head) = Store::open(&db)
+        .unwrap()
+        .head()
+        .map(|(s, _)| ((), s))
+        .unwrap();
+    assert!(head > 3 * every, "{head} events");
+    // Never further behind than the policy's interval plus one command's events (two)
+    // and the snapshot's own event.
+    assert!(
+        lags.iter().all(|&(lag, interval)| lag <= interval + 3),
+        "(lag, interval): {lags:?}"
+    );
+    let snapshots: u64 = Store::open(&db)
+        .unwrap()
+        .connection()
+        .query_row(
+            "SELECT count(*) FROM events WHERE body LIKE '{\"type\":\"snapshot_taken\"%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(snapshots >= 3, "{snapshots} snapshots in {head} events");
+    let (state, used) = Store::open(&db).unwrap().load_counting().unwrap();
+    assert!(used > 0);
+    assert_eq!(
+        paraaf_runtime::snapshot::encode(&state).unwrap(),
+        oracle(&db)
+    );
+}
