@@ -400,6 +400,10 @@ impl Ctx<'_> {
             if scope.doc.is_some() && p.segments.len() > 1 {
                 candidates.push("document".to_string());
             }
+            // `nnoe`, `ture`: a misspelled value word.
+            if p.segments.len() == 1 {
+                candidates.extend(["none", "true", "false"].map(String::from));
+            }
             let what = if scope.doc.is_some() {
                 "field or organogram name"
             } else {

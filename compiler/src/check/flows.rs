@@ -56,9 +56,13 @@ pub(super) fn check(ctx: &mut Ctx, f: &FlowDef) {
                     }
                 }
             }
-            Audience::Signer(s) => {
-                ctx.signer(s, &mut scope);
-            }
+            // `visible to uploadr`: the audience word, not an organogram name.
+            Audience::Signer(s) => match audience_word_typo(ctx, s, &scope) {
+                Some(word) => ctx.unknown(&s.name, "function, mandate or person", [word]),
+                None => {
+                    ctx.signer(s, &mut scope);
+                }
+            },
             Audience::Uploader(_) | Audience::Signers(_) => {}
         }
     }
@@ -151,6 +155,25 @@ pub(super) fn check(ctx: &mut Ctx, f: &FlowDef) {
         }
     }
     check_shielding(ctx, f, &signers, &mut scope);
+}
+
+/// `uploader` or `signers` when an audience names neither an organogram entry nor a
+/// field but is a likely misspelling of one of those words (`uploadr`, `signres`).
+fn audience_word_typo(ctx: &Ctx, s: &SignerRef, scope: &Scope) -> Option<&'static str> {
+    let name = s.name.text.as_str();
+    let known = ctx.org.kind_of(name).is_some()
+        || scope
+            .doc
+            .as_ref()
+            .is_some_and(|d| ctx.record_fields(d).iter().any(|(n, _)| n == name));
+    if known || s.of.is_some() {
+        return None;
+    }
+    let org = ctx.org.ids().map(|(id, _)| id);
+    if crate::resolve::closest(name, org).is_some() {
+        return None;
+    }
+    crate::resolve::closest(name, ["uploader", "signers"])
 }
 
 fn check_condition(ctx: &mut Ctx, w: &Expr, scope: &mut Scope, never: &str) {

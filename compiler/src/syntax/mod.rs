@@ -2,6 +2,7 @@
 
 pub mod ast;
 mod format;
+pub mod keywords;
 pub mod lexemes;
 pub mod line_ends;
 mod parser;

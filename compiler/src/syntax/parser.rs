@@ -366,6 +366,14 @@ fn syntax_error(
             "names are written in ASCII letters, digits and dashes: write `{ascii}` (organogram ids are written the same way)"
         ));
     }
+    // A word of the language where a name belongs (`flow for besluit`, `step sign :`).
+    if help.is_none()
+        && expected.iter().any(|e| e == "a name")
+        && let Some((span, message, help)) =
+            super::keywords::keyword_as_name(text, offset, pos, |at| name_missing(text, offset, at))
+    {
+        return Diagnostic::new(Code::SyntaxError, Span::new(file, span), message).with_help(help);
+    }
     let message = if expected.is_empty() {
         format!("unexpected {found_text}")
     } else {
@@ -386,6 +394,31 @@ fn syntax_error(
         "see docs/language.md for the syntax of each construct".to_string()
     };
     Diagnostic::new(Code::SyntaxError, Span::new(file, pos..end), message).with_help(help)
+}
+
+/// Whether the item at `item` parses past the word at `at` and the one after it once a
+/// name is written in front of it: then a name was left out there (`flow for besluit`).
+fn name_missing(text: &str, item: usize, at: usize) -> bool {
+    let end = next_item_start(text, item + 1).unwrap_or(text.len());
+    let word = |from: usize| {
+        from + text[from..end]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+            .unwrap_or(end - from)
+    };
+    let after = word(at);
+    let next = after + (text[after..end].len() - text[after..end].trim_start().len());
+    let next_end = word(next).max(ceil_boundary(text, next + 1)).min(end);
+    let with_name = format!("{}x {}", &text[item..at], &text[at..end]);
+    match Grammar::parse(Rule::item_entry, &with_name) {
+        Ok(_) => true,
+        Err(e) => {
+            let p = match e.location {
+                pest::error::InputLocation::Pos(p) => p,
+                pest::error::InputLocation::Span((s, _)) => s,
+            };
+            p >= next_end - item + 2
+        }
+    }
 }
 
 /// `a op b op c ...` as a balanced tree (same meaning: `and`/`or` associate).
