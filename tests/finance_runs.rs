@@ -337,3 +337,85 @@ fn credit_notes_are_set_off_or_wait_for_a_person() {
         "{q}"
     );
 }
+
+/// `queue list --json` lists what the text lists: the invoices waiting for a person too,
+/// each marked `"item": "invoice"` (it listed tasks only).
+#[test]
+fn the_json_queue_lists_the_waiting_invoices_as_the_text_does() {
+    let city = City::new(
+        "finance-queue-json",
+        &support::root().join("examples/hasselt"),
+    );
+    city.invoice("c1.xml", &xml("C-1", "1000.00"));
+    city.invoice("n2.xml", &credit_note("CN-2", Some("X-9"), "50.00"));
+    city.invoice("n3.xml", &credit_note("CN-3", None, "20.00"));
+    city.import();
+    let text = String::from_utf8_lossy(&city.run(&["queue", "list"]).stdout).to_string();
+    let o = city.run(&["queue", "list", "--json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let items = json.as_array().unwrap();
+    assert_eq!(items.len(), text.lines().count(), "{json}\n{text}");
+    let numbers: Vec<&str> = items
+        .iter()
+        .map(|i| i["number"].as_str().unwrap())
+        .collect();
+    assert_eq!(numbers, ["CN-2", "CN-3"], "{json}");
+    for (item, file) in items.iter().zip(["n2.xml", "n3.xml"]) {
+        assert_eq!(item["item"], "invoice", "{item}");
+        assert_eq!(item["file"], file, "{item}");
+        assert_eq!(item["supplier_name"], "Bouw NV", "{item}");
+        let reason = item["reason"].as_str().unwrap();
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with(&format!("invoice {file} ")) && l.ends_with(reason)),
+            "{reason}\n{text}"
+        );
+    }
+}
+
+/// The API asks the same queue service as `paraaf queue list`: a monitoring token reads
+/// on `/health` how many tasks and invoices wait for a person; a person's token reads no
+/// count.
+#[test]
+fn health_counts_the_manual_queue_for_a_monitoring_token() {
+    let city = City::new(
+        "finance-queue-health",
+        &support::root().join("examples/hasselt"),
+    );
+    city.invoice("n2.xml", &credit_note("CN-2", Some("X-9"), "50.00"));
+    city.invoice("n3.xml", &credit_note("CN-3", None, "20.00"));
+    city.import();
+    let o = city.run(&["queue", "list", "--json"]);
+    let listed: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let count = |item: &str| {
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["item"] == item)
+            .count()
+    };
+    assert_eq!((count("task"), count("invoice")), (0, 2), "{listed}");
+    let monitor = "monitor-token-0123456789";
+    let person = "token-tom-bollen-0123456789";
+    let server = support::Server::start_with(
+        &city.dir.join("city.db"),
+        &[("tom-bollen", person)],
+        &format!(
+            "[monitoring]\nzabbix = \"sha256:{}\"\n",
+            paraaf_runtime::sha256_hex(monitor.as_bytes())
+        ),
+        &city.dir,
+    );
+    let (s, b) = server.call("GET", "/health", Some(monitor), None, None);
+    assert_eq!(s, 200, "{b}");
+    let health: serde_json::Value = serde_json::from_str(&b).unwrap();
+    assert_eq!(
+        health["queued"],
+        serde_json::json!({"tasks": count("task"), "invoices": count("invoice")}),
+        "{health}"
+    );
+    let (s, b) = server.call("GET", "/health", Some(person), None, None);
+    assert_eq!((s, b.as_str()), (200, r#"{"status":"ok"}"#));
+}

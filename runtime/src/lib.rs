@@ -5,6 +5,7 @@
 
 pub mod anchor;
 pub mod api;
+pub mod app;
 pub mod checkpoint;
 pub mod clock;
 pub mod contents;

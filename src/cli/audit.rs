@@ -2,8 +2,8 @@
 
 use super::runtime_args::RuntimeArgs;
 use super::terminal::say;
-use paraaf_runtime::engine::Event;
-use paraaf_runtime::visibility::may_see;
+use paraaf_runtime::app::AppError;
+use paraaf_runtime::engine::RuntimeError;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -61,76 +61,40 @@ pub struct LogArgs {
 /// reader is shown (1, 2, 3, …), never the log's global sequence: gaps in that would
 /// tell how many hidden events happened in between.
 pub fn log(args: LogArgs) -> Result<ExitCode, String> {
+    use paraaf_runtime::app::log::{self, What};
     let runtime = args.rt.open()?;
-    // Only verified history is shown: also the events before the newest snapshot.
-    runtime
-        .verify_history()
-        .map_err(crate::cli::runtime_args::fail)?;
-    let state = runtime.state();
-    let mut shown: u64 = 0;
-    for (_, at, body) in runtime.store().events().map_err(|e| e.to_string())? {
-        let Ok(event) = serde_json::from_str::<Event>(&body) else {
-            continue;
-        };
-        let seq = shown + 1;
-        let visible = match &event {
-            Event::ProjectDeployed {
-                version, sha256, ..
-            } => {
-                shown = seq;
-                println!("{seq}\t{at}\tproject version {version} deployed ({sha256})");
-                continue;
+    let entries =
+        log::for_person(&runtime, &args.person).map_err(crate::cli::runtime_args::fail)?;
+    for log::Entry { n, at, what } in entries {
+        match what {
+            What::ProjectDeployed { version, sha256 } => {
+                println!("{n}\t{at}\tproject version {version} deployed ({sha256})");
             }
-            Event::OrganogramDeployed {
+            What::OrganogramDeployed {
                 version,
                 sha256,
                 renames,
                 shields_widened,
-                ..
             } => {
-                shown = seq;
-                println!("{seq}\t{at}\torganogram version {version} deployed ({sha256})");
+                println!("{n}\t{at}\torganogram version {version} deployed ({sha256})");
                 // The plan's renames: what the flows in flight are read with from now on.
                 for (from, to) in renames {
                     println!(
-                        "{seq}\t{at}\t  renamed {} → {}",
-                        crate::cli::terminal::escape(from),
-                        crate::cli::terminal::escape(to)
+                        "{n}\t{at}\t  renamed {} → {}",
+                        crate::cli::terminal::escape(&from),
+                        crate::cli::terminal::escape(&to)
                     );
                 }
                 for w in shields_widened {
                     println!(
-                        "{seq}\t{at}\t  shielded group {} widened to admit {}: {}",
+                        "{n}\t{at}\t  shielded group {} widened to admit {}: {}",
                         w.group,
                         w.admits.join(", "),
                         crate::cli::terminal::escape(&w.reason)
                     );
                 }
-                continue;
             }
-            Event::AbsenceAdded { person, .. } => person == &args.person,
-            Event::AbsenceWithdrawn { id, .. } => state
-                .absences
-                .get(id)
-                .is_none_or(|a| a.person == args.person),
-            // Finance: a debts check or payment is visible to whoever may see the
-            // invoice's approval document (the ordering service, the accounting unit).
-            Event::PaymentProposed { id, .. } => state
-                .invoices
-                .get(id)
-                .and_then(|i| i.doc.as_deref())
-                .is_some_and(|d| may_see(state, &args.person, d)),
-            Event::DebtsChecked { invoice, .. } => state.invoices.values().any(|i| {
-                i.invoice.get("number").and_then(|n| n.as_str()) == Some(invoice.as_str())
-                    && i.doc
-                        .as_deref()
-                        .is_some_and(|d| may_see(state, &args.person, d))
-            }),
-            other => other.doc().is_some_and(|d| may_see(state, &args.person, d)),
-        };
-        if visible {
-            shown = seq;
-            say!("{seq}\t{at}\t{body}");
+            What::Event { body } => say!("{n}\t{at}\t{body}"),
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -208,7 +172,7 @@ pub enum AdminCommand {
 
 /// `Ok` when `person` is in the organogram in force in the database of `rt`; otherwise
 /// why not, and what to do.
-fn person_in_force(rt: &RuntimeArgs, person: &str) -> Result<(), String> {
+fn person_in_force(rt: &RuntimeArgs, person: &str) -> Result<u32, String> {
     if !rt.db.exists() {
         return Err(format!(
             "there is no database at {} (give it with --db): a token is for a person in the organogram in force there",
@@ -216,28 +180,8 @@ fn person_in_force(rt: &RuntimeArgs, person: &str) -> Result<(), String> {
         ));
     }
     let runtime = rt.open()?;
-    let state = runtime.state();
-    let Some(org) = &state.organogram else {
-        return Err(format!(
-            "nothing is deployed in {} yet: deploy the project first (`paraaf deploy`); a token is for a person in its organogram",
-            rt.db.display()
-        ));
-    };
-    match state.person_now(person) {
-        Some(now) if now == person => Ok(()),
-        Some(now) => Err(format!(
-            "`{person}` is `{now}` now (the same person under a new id, organogram version {}); give the token to `{now}`",
-            org.version
-        )),
-        None if org.identities.contains_key(person) => Err(format!(
-            "`{person}` is not in the organogram in force (organogram version {}): they left, so they get no token (and their tokens stopped working); nothing was written",
-            org.version
-        )),
-        None => Err(format!(
-            "`{person}` is not a person in the organogram in force (organogram version {}); check the id (`paraaf org diff` lists people); nothing was written",
-            org.version
-        )),
-    }
+    paraaf_runtime::app::tokens::person_in_force(runtime.state(), &rt.db, person)
+        .map_err(|e| e.to_string())
 }
 
 pub fn admin(cmd: AdminCommand) -> Result<ExitCode, String> {
@@ -281,45 +225,13 @@ pub fn admin(cmd: AdminCommand) -> Result<ExitCode, String> {
             // A token is for someone in the organogram in force: never for a person who
             // left (their tokens stop at the `org deploy` that removes them). A
             // monitoring token is nobody's.
-            if !monitoring {
-                person_in_force(&rt, &person)?;
-            }
-            let kind = if monitoring { "monitoring" } else { "tokens" };
-            let random = paraaf_runtime::checkpoint::random_bytes()?;
-            let token = format!("pf_{}", paraaf_runtime::sha256_hex(&random));
-            let text = std::fs::read_to_string(&tokens).unwrap_or_default();
-            let mut table: toml::Table = toml::from_str(&text).map_err(|e| {
-                format!("{} is not a tokens file: {}", tokens.display(), e.message())
-            })?;
-            let section = table
-                .entry(kind)
-                .or_insert_with(|| toml::Value::Table(Default::default()));
-            let Some(section) = section.as_table_mut() else {
-                return Err(format!("{}: `{kind}` is not a table", tokens.display()));
+            let returns = if monitoring {
+                0
+            } else {
+                person_in_force(&rt, &person)?
             };
-            section.insert(
-                person.clone(),
-                toml::Value::String(format!(
-                    "sha256:{}",
-                    paraaf_runtime::sha256_hex(token.as_bytes())
-                )),
-            );
-            let out = toml::to_string(&table).map_err(|e| e.to_string())?;
-            let tmp = tokens.with_extension("tmp");
-            let write = || -> std::io::Result<()> {
-                use std::io::Write as _;
-                let mut options = std::fs::OpenOptions::new();
-                options.write(true).create(true).truncate(true);
-                // Readable by its owner only: it names who may act, and may still hold
-                // plain tokens of older entries.
-                #[cfg(unix)]
-                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-                let mut f = options.open(&tmp)?;
-                f.write_all(out.as_bytes())?;
-                f.sync_all()?;
-                std::fs::rename(&tmp, &tokens)
-            };
-            write().map_err(|e| format!("cannot write {}: {e}", tokens.display()))?;
+            let token = paraaf_runtime::app::tokens::add(&tokens, &person, monitoring, returns)
+                .map_err(|e| e.to_string())?;
             eprintln!(
                 "the token of {person} (shown once; {} keeps only its hash):",
                 tokens.display()
@@ -488,173 +400,81 @@ fn anchor_now(public_key: Option<PathBuf>, rt: RuntimeArgs) -> Result<ExitCode, 
     }
 }
 
+/// `paraaf audit verify`: the service's verdict, printed; exit 1 when the log fails.
+fn verify(public_key: Option<PathBuf>, rt: RuntimeArgs) -> Result<ExitCode, String> {
+    use paraaf_runtime::app::audit::{self, Signed, Verdict, VerifyOptions};
+    let calendar = match &rt.holidays {
+        Some(path) => crate::cli::runtime_args::read_holidays(path)?,
+        None => Default::default(),
+    };
+    let anchor = rt.anchor_config()?;
+    let file = rt.checkpoint_file();
+    let verdict = audit::verify(VerifyOptions {
+        db: &rt.db,
+        key: public_key.as_deref().or(rt.signing_key.as_deref()),
+        checkpoint_file: &file,
+        checkpoint_every: rt.checkpoint_every,
+        anchor: &anchor,
+        calendar,
+    });
+    let sound = match verdict {
+        Ok(Verdict::Sound(sound)) => sound,
+        Ok(Verdict::Failed { findings }) => {
+            for why in findings {
+                println!("FAILED: {why}");
+            }
+            return Ok(ExitCode::from(1));
+        }
+        Err(AppError::Runtime {
+            error: e @ RuntimeError::Tampered(_),
+            ..
+        }) => {
+            eprintln!("error: {}: {e}", rt.db.display());
+            std::process::exit(crate::cli::runtime_args::EXIT_TAMPERED);
+        }
+        Err(AppError::Runtime { error, .. }) => {
+            return Err(format!("{}: {error}", rt.db.display()));
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    for note in &sound.notes {
+        say!("note: {note}");
+    }
+    let (events, head) = (sound.events, &sound.head);
+    match &sound.signed {
+        Signed::Unkeyed => println!(
+            "ok: {events} events, head {head} (the chain only: without --signing-key or --public-key a rewritten log cannot be told)"
+        ),
+        Signed::NoneYet { file } => println!(
+            "ok: {events} events, head {head} (no signed checkpoint yet in {})",
+            file.display()
+        ),
+        Signed::Checkpoints {
+            count,
+            last_seq,
+            last_at,
+            chain_line,
+            chain_head,
+        } => println!(
+            "ok: {events} events, head {head}; {count} signed checkpoints, the last at event {last_seq} ({last_at}); checkpoint chain: line {chain_line}, {chain_head}{}",
+            if *last_seq < events {
+                format!("; events {}–{events} are not signed yet", last_seq + 1)
+            } else {
+                String::new()
+            }
+        ),
+    }
+    if let Some(line) = &sound.anchored {
+        println!("{line}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn audit(cmd: AuditCommand) -> Result<ExitCode, String> {
-    use paraaf_runtime::checkpoint::{Key, read_chain};
+    use paraaf_runtime::checkpoint::Key;
     match cmd {
         AuditCommand::Anchor { public_key, rt } => anchor_now(public_key, rt),
-        AuditCommand::Verify { public_key, rt } => {
-            let store = paraaf_runtime::store::Store::open(&rt.db)
-                .map_err(|e| format!("{}: {e}", rt.db.display()))?;
-            let key = match (&public_key, &rt.signing_key) {
-                (Some(p), _) | (None, Some(p)) => Some(Key::read(p)?),
-                (None, None) => None,
-            };
-            if key.is_none() && rt.has_checkpoints() {
-                println!(
-                    "FAILED: {} has signed checkpoints in {}: verify with --public-key KEY.pub (the hash chain alone cannot tell a rewritten log)",
-                    rt.db.display(),
-                    rt.checkpoint_file().display()
-                );
-                return Ok(ExitCode::from(1));
-            }
-            let chain = match &key {
-                Some(k) => match read_chain(&rt.checkpoint_file(), k) {
-                    Ok(chain) => chain,
-                    Err(why) => {
-                        println!("FAILED: {why}");
-                        return Ok(ExitCode::from(1));
-                    }
-                },
-                None => Default::default(),
-            };
-            let checkpoints = chain.list.clone();
-            match store.verify(&checkpoints) {
-                Ok(v) => {
-                    let runtime = rt.open_replaying()?;
-                    let broken: Vec<String> = runtime
-                        .state()
-                        .deployments
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, d)| !d.broken.is_empty())
-                        .map(|(i, d)| {
-                            format!(
-                                "version {} breaks the shielding rules: {}",
-                                i + 1,
-                                d.broken.join("; ")
-                            )
-                        })
-                        .collect();
-                    if !broken.is_empty() {
-                        for b in &broken {
-                            println!("FAILED: {b}");
-                        }
-                        return Ok(ExitCode::from(1));
-                    }
-                    if key.is_some()
-                        && let Err(why) = paraaf_runtime::checkpoint::unsigned_tail(
-                            &checkpoints,
-                            v.events,
-                            rt.checkpoint_every,
-                            &rt.checkpoint_file(),
-                        )
-                    {
-                        println!("FAILED: {why}");
-                        return Ok(ExitCode::from(1));
-                    }
-                    // The log is sound; a snapshot is only a cache of its fold, but one
-                    // that was altered would be read at the next start.
-                    if let Err(paraaf_runtime::engine::RuntimeError::Tampered(why)) =
-                        store.load_counting()
-                    {
-                        println!(
-                            "FAILED: {why}: the log itself is intact; `paraaf admin rebuild` replays it and drops the snapshots"
-                        );
-                        return Ok(ExitCode::from(1));
-                    }
-                    // The newest anchored head (a TSA's stamp, the witness file): a log or
-                    // a checkpoint file shorter than it was rolled back.
-                    let anchored = match paraaf_runtime::anchor::newest(&rt.anchor_config()?) {
-                        Err(why) => {
-                            println!("FAILED: {why}");
-                            return Ok(ExitCode::from(1));
-                        }
-                        Ok(None) => None,
-                        Ok(Some(newest)) => {
-                            let seq = newest.anchor.seq;
-                            let hash = store
-                                .hash_prefixes(seq, seq)
-                                .ok()
-                                .map(|(_, h)| h)
-                                .filter(|h| !h.is_empty());
-                            if let Err(why) = paraaf_runtime::anchor::check(
-                                &newest,
-                                v.events,
-                                hash.as_deref(),
-                                chain.lines,
-                            ) {
-                                println!("FAILED: {why}");
-                                return Ok(ExitCode::from(1));
-                            }
-                            Some(newest.describe())
-                        }
-                    };
-                    if let Some(torn) = &chain.torn {
-                        println!("note: {torn}");
-                    }
-                    if chain.legacy > 0 {
-                        println!(
-                            "note: the first {} lines of {} are of the older format (not numbered), sealed by the numbered line after them",
-                            chain.legacy,
-                            rt.checkpoint_file().display()
-                        );
-                    }
-                    for a in &chain.adoptions {
-                        println!(
-                            "note: events {}–{} were adopted on {} without a writer's signature: {}",
-                            a.from,
-                            a.seq,
-                            a.at,
-                            crate::cli::terminal::escape(a.adopted.as_deref().unwrap_or(""))
-                        );
-                    }
-                    for r in paraaf_runtime::checkpoint::restores(&rt.checkpoint_file()) {
-                        println!(
-                            "note: restored from a backup at event {} on {}: events {}–{} of the earlier log were given up",
-                            r.seq,
-                            r.at,
-                            r.seq + 1,
-                            r.restored_over.unwrap_or(r.seq)
-                        );
-                    }
-                    match (key.is_some(), checkpoints.last()) {
-                        (false, _) => println!(
-                            "ok: {} events, head {} (the chain only: without --signing-key or --public-key a rewritten log cannot be told)",
-                            v.events, v.head
-                        ),
-                        (true, None) => println!(
-                            "ok: {} events, head {} (no signed checkpoint yet in {})",
-                            v.events,
-                            v.head,
-                            rt.checkpoint_file().display()
-                        ),
-                        (true, Some(cp)) => println!(
-                            "ok: {} events, head {}; {} signed checkpoints, the last at event {} ({}); checkpoint chain: line {}, {}{}",
-                            v.events,
-                            v.head,
-                            checkpoints.len(),
-                            cp.seq,
-                            cp.at,
-                            chain.lines,
-                            chain.head,
-                            if cp.seq < v.events {
-                                format!("; events {}–{} are not signed yet", cp.seq + 1, v.events)
-                            } else {
-                                String::new()
-                            }
-                        ),
-                    }
-                    if let Some(line) = anchored {
-                        println!("{line}");
-                    }
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(why) => {
-                    println!("FAILED: {why}");
-                    Ok(ExitCode::from(1))
-                }
-            }
-        }
+        AuditCommand::Verify { public_key, rt } => verify(public_key, rt),
         AuditCommand::Checkpoint { adopt, reason, rt } => {
             let Some(key_path) = &rt.signing_key else {
                 return Err(

@@ -12,10 +12,10 @@ pub enum Command {
     /// person field names has left the organisation, or when a shield kept everyone out.
     /// Imported invoices that wait for a person (no purchase order, a duplicate, another
     /// document under an invoice's number, a credit note without its invoice) are listed
-    /// after the tasks (not in --json, which lists tasks only).
+    /// after the tasks (in --json too: each object's `item` is `task` or `invoice`).
     /// Example: paraaf queue list --db aalst.db
     List {
-        /// Print JSON (one object per task) instead of lines.
+        /// Print JSON (an array, one object per item: tasks, then invoices) instead of lines.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -48,27 +48,27 @@ pub enum Command {
 
 /// Runs a queue subcommand.
 pub fn run(cmd: Command) -> Result<ExitCode, String> {
+    use paraaf_runtime::app::queue::{self, Assignment};
+    use paraaf_runtime::engine::RuntimeError;
     match cmd {
         Command::List { json, rt } => {
             let runtime = rt.open()?;
-            let list = paraaf_runtime::engine::queued(runtime.state());
-            // Imported invoices that wait for a person (`finance run`), after the tasks.
-            let invoices = paraaf_runtime::finance::imports::queued(runtime.state());
+            let list = queue::list(runtime.state());
             if json {
                 println!(
                     "{}",
-                    serde_json::to_string_pretty(&list).map_err(|e| e.to_string())?
+                    serde_json::to_string_pretty(&list.items()).map_err(|e| e.to_string())?
                 );
-            } else if list.is_empty() && invoices.is_empty() {
+            } else if list.is_empty() {
                 println!("The manual queue is empty.");
             } else {
-                for q in &list {
+                for q in &list.tasks {
                     println!(
                         "{} {} ({}, {}): {}",
                         q.doc, q.task, q.title, q.role, q.reason
                     );
                 }
-                for i in &invoices {
+                for i in &list.invoices {
                     println!(
                         "invoice {} {} ({}, {}): {}",
                         i.file, i.number, i.supplier_name, i.queue, i.reason
@@ -86,20 +86,23 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             rt,
         } => {
             let mut runtime = rt.open()?;
-            let r = runtime.execute(rt.now(), |e| {
-                e.assign_queued(&doc, task.as_deref(), &to, &by, &reason)
-            });
-            match r {
+            let assignment = Assignment {
+                doc: &doc,
+                task: task.as_deref(),
+                to: &to,
+                by: &by,
+                reason: &reason,
+            };
+            match queue::assign(&mut runtime, rt.now(), &assignment) {
                 Ok(task) => {
                     println!("{doc} {task}: assigned to {to}");
                     Ok(ExitCode::SUCCESS)
                 }
-                Err(paraaf_runtime::engine::RuntimeError::Storage(m)) => Err(m),
-                Err(
-                    e @ (paraaf_runtime::engine::RuntimeError::Tampered(_)
-                    | paraaf_runtime::engine::RuntimeError::Locked(_)),
-                ) => Err(crate::cli::runtime_args::fail(e)),
-                Err(paraaf_runtime::engine::RuntimeError::NotFound) => {
+                Err(RuntimeError::Storage(m)) => Err(m),
+                Err(e @ (RuntimeError::Tampered(_) | RuntimeError::Locked(_))) => {
+                    Err(crate::cli::runtime_args::fail(e))
+                }
+                Err(RuntimeError::NotFound) => {
                     eprintln!("error: there is no document {doc}");
                     Ok(ExitCode::from(1))
                 }

@@ -224,3 +224,14 @@ impl RuntimeArgs {
         self.now.unwrap_or_else(Utc::now)
     }
 }
+
+/// A service's error as every command reports it: the runtime's through [`fail`] (exit
+/// 3 or 4 where it says so), prefixed with what the service was doing; anything else is
+/// the message.
+pub fn fail_app(e: paraaf_runtime::app::AppError) -> String {
+    use paraaf_runtime::app::AppError;
+    match e {
+        AppError::Runtime { doing, error } => format!("{doing}: {}", fail(error)),
+        e => e.to_string(),
+    }
+}

@@ -443,15 +443,16 @@ async fn problems_everywhere(response: Response) -> Response {
 /// `GET /health`: 200 while the writer runs, 503 once it stopped or while it refuses
 /// writes (`"status":"degraded"` when checkpoints cannot be written, `"tampered"` when
 /// the log changed under it). No token needed, and then it tells nothing but that. Counts
-/// (the committed head, the deployed versions) and why writes are refused (the reason
-/// names event numbers) only for a monitoring token (`[monitoring]` in the tokens file,
-/// `paraaf admin token add NAME --monitoring`): never for a person's token, since the
-/// number of events grows with every action, also on documents that person may not see.
+/// (the committed head, the deployed versions, the tasks and invoices waiting in the
+/// manual queue) and why writes are refused (the reason names event numbers) only for
+/// a monitoring token (`[monitoring]` in the tokens file, `paraaf admin token add NAME
+/// --monitoring`): never for a person's token, since the number of events grows with
+/// every action, also on documents that person may not see.
 /// While the checkpoint head cannot be anchored (the TSA or the witness out of reach;
 /// writes go on), it answers 200 with `"status":"degraded","anchor":"pending"` (and, with
 /// any valid token, why).
 #[utoipa::path(get, path = "/health", security(()),
-    responses((status = 200, description = "`{\"status\":\"ok\"}` while the writer runs; with a monitoring token also `\"events\":N,\"versions\":V`")))]
+    responses((status = 200, description = "`{\"status\":\"ok\"}` while the writer runs; with a monitoring token also `\"events\":N,\"versions\":V,\"queued\":{\"tasks\":T,\"invoices\":I}`")))]
 async fn health(
     State(state): State<AppState>,
     anchorer: Option<axum::Extension<crate::anchor::Anchorer>>,
@@ -476,10 +477,13 @@ async fn health(
     }
     let mut body = if monitor {
         let s = state.writer.committed();
+        // What waits for a person: the same service as `paraaf queue list`, counted.
+        let queue = crate::app::queue::list(&s);
         serde_json::json!({
             "status": "ok",
             "events": s.last_seq,
             "versions": s.deployments.len(),
+            "queued": {"tasks": queue.tasks.len(), "invoices": queue.invoices.len()},
         })
     } else {
         serde_json::json!({"status": "ok"})

@@ -1,0 +1,492 @@
+//! `finance pay` as a service: payments proposed for the imported invoices whose
+//! approval flow is complete (credit notes set off, the withholdings the project's
+//! `payment.scheduled` rules demand, checked against the debts on the payment date),
+//! recorded in the log, then written as `proposal.csv`, `proposal.json` and, with the
+//! city's accounts, the SEPA file `pain.001.xml`.
+
+use super::AppError;
+use super::files::{ensure_writable, write_atomic};
+use crate::Runtime;
+use crate::engine::{RuntimeError, State, Status, TaskStatus};
+use crate::finance::debts::{Debts, FileDebts, HttpDebts};
+use crate::finance::{self, imports, orders, sepa, ubl};
+use chrono::{DateTime, NaiveDate, Utc};
+use paraaf_compiler::compile::CompiledProject;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Where the debts on the payment date come from.
+pub enum DebtsSource {
+    /// A local JSON file.
+    File(PathBuf),
+    /// The debts service (GET {url}/debts/{kbo}?date=...).
+    Url {
+        /// Its base URL.
+        url: String,
+        /// Timeout per request.
+        timeout: Duration,
+        /// Retries after a failed request.
+        retries: u32,
+    },
+}
+
+/// A supplier's new account, confirmed by a person with the supplier.
+#[derive(Clone, Debug)]
+pub struct ConfirmedAccount {
+    /// The supplier's KBO number, as written (trimmed when used).
+    pub kbo: String,
+    /// The account, as written.
+    pub iban: String,
+}
+
+impl std::str::FromStr for ConfirmedAccount {
+    type Err = String;
+
+    /// `KBO=IBAN`.
+    fn from_str(s: &str) -> Result<ConfirmedAccount, String> {
+        let (kbo, iban) = s
+            .split_once('=')
+            .ok_or_else(|| format!("--confirm-account {s}: write KBO=IBAN"))?;
+        Ok(ConfirmedAccount {
+            kbo: kbo.to_string(),
+            iban: iban.to_string(),
+        })
+    }
+}
+
+/// Everything checked before the database is opened: the debts source, the accounts
+/// and the output folder.
+pub struct Prepared<'a> {
+    compiled: &'a CompiledProject,
+    debts: Box<dyn Debts>,
+    agencies: Vec<String>,
+    accounts: Option<sepa::Accounts>,
+    output: PathBuf,
+}
+
+/// Opens the debts source and the accounts file (`accounts`: the city's and the
+/// agencies' bank accounts) and proves `output` writable; nothing is recorded yet.
+pub fn prepare<'a>(
+    compiled: &'a CompiledProject,
+    debts: DebtsSource,
+    accounts: Option<&Path>,
+    output: &Path,
+) -> Result<Prepared<'a>, AppError> {
+    let debts: Box<dyn Debts> = match debts {
+        DebtsSource::File(f) => Box::new(FileDebts::open(&f)?),
+        DebtsSource::Url {
+            url,
+            timeout,
+            retries,
+        } => Box::new(HttpDebts::new(url, timeout, retries)),
+    };
+    let agencies: Vec<String> = compiled.agencies.iter().map(|a| a.name.clone()).collect();
+    // Every account is checked before anything is recorded.
+    let accounts = accounts
+        .map(|f| sepa::Accounts::open(f, &agencies))
+        .transpose()?;
+    ensure_writable(output)?;
+    Ok(Prepared {
+        compiled,
+        debts,
+        agencies,
+        accounts,
+        output: output.to_path_buf(),
+    })
+}
+
+/// The SEPA credit-transfer file written.
+#[derive(Clone, Debug, Serialize)]
+pub struct SepaFile {
+    /// Where.
+    pub path: PathBuf,
+    /// Transfers in it.
+    pub transfers: usize,
+    /// Their total, in EUR.
+    pub total: Decimal,
+    /// Invoices without an IBAN: paid by hand.
+    pub by_hand: Vec<String>,
+}
+
+/// What `finance pay` did.
+#[derive(Clone, Debug, Serialize)]
+pub struct PayReport {
+    /// Every payment checked, blocked ones included (`blocked` says why).
+    pub payments: Vec<finance::Payment>,
+    /// Invoices not paid yet, each with the document, the step it waits for or why not.
+    pub pending: Vec<String>,
+    /// The SEPA file, when the accounts were given.
+    pub sepa: Option<SepaFile>,
+    /// `proposal.csv`.
+    pub proposal_csv: PathBuf,
+    /// `proposal.json`.
+    pub proposal_json: PathBuf,
+}
+
+impl PayReport {
+    /// Payments proposed (not blocked).
+    pub fn proposed(&self) -> usize {
+        self.payments.len() - self.blocked()
+    }
+
+    /// Payments blocked.
+    pub fn blocked(&self) -> usize {
+        self.payments.iter().filter(|p| p.blocked.is_some()).count()
+    }
+
+    /// Everything withheld, in EUR.
+    pub fn withheld(&self) -> Decimal {
+        self.payments.iter().flat_map(|p| p.withheld.values()).sum()
+    }
+}
+
+/// The invoices ready to pay, gathered from the state.
+#[derive(Default)]
+struct Ready {
+    ids: Vec<String>,
+    invoices: Vec<ubl::Invoice>,
+    orders: Vec<orders::PurchaseOrder>,
+    matches: Vec<finance::MatchOutcome>,
+    pending: Vec<String>,
+    /// Per invoice, the credit notes set off in its payment (id, note).
+    set_off: Vec<Vec<(String, ubl::Invoice)>>,
+}
+
+/// The unpaid invoices whose flow completed (with their order and credit notes), and
+/// why each other one is not paid.
+fn ready(state: &State) -> Result<Ready, AppError> {
+    let invalid = |e: serde_json::Error| AppError::Input(e.to_string());
+    let mut r = Ready::default();
+    // Credit notes waiting for their invoice's payment, by the invoice's id.
+    let mut credit_notes: BTreeMap<String, Vec<(String, ubl::Invoice)>> = BTreeMap::new();
+    for (id, imported) in state.invoices.iter().filter(|(_, i)| i.paid.is_none()) {
+        if let Ok(record) = serde_json::from_value::<imports::Imported>(imported.invoice.clone())
+            && let Some(invoice) = record.credit_for
+        {
+            credit_notes
+                .entry(invoice)
+                .or_default()
+                .push((id.clone(), record.invoice));
+        }
+    }
+    for (id, imported) in state.invoices.iter().filter(|(_, i)| i.paid.is_none()) {
+        let Some(doc) = imported.doc.as_ref().and_then(|d| state.documents.get(d)) else {
+            continue;
+        };
+        let record: imports::Imported =
+            serde_json::from_value(imported.invoice.clone()).map_err(invalid)?;
+        let inv = record.invoice;
+        match doc.status {
+            // A flag (over- or partial invoicing) stops the payment until a person
+            // decided on it: the approval document must have shown it to the approver.
+            Status::Completed => {
+                if let Some(flag) = record
+                    .flags
+                    .iter()
+                    .find(|f| !doc.fields.values().any(|v| v.as_str() == Some(f.as_str())))
+                {
+                    r.pending.push(format!(
+                        "{} {} ({}): flagged ({flag}), but its approval document does not show it: not paid; a person decides (give the document a field the rule fills with invoice.flag)",
+                        doc.id, inv.number, inv.supplier_name
+                    ));
+                    continue;
+                }
+            }
+            Status::InProgress => {
+                let step = doc
+                    .tasks
+                    .iter()
+                    .filter(|t| t.status == TaskStatus::Open)
+                    .map(|t| t.spec.role.clone())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                r.pending.push(format!(
+                    "{} {} ({}): waits for {step}",
+                    doc.id, inv.number, inv.supplier_name
+                ));
+                continue;
+            }
+            other => {
+                r.pending.push(format!(
+                    "{} {} ({}): {} — not paid",
+                    doc.id,
+                    inv.number,
+                    inv.supplier_name,
+                    other.as_str()
+                ));
+                continue;
+            }
+        }
+        let Some(order) = imported.order.clone() else {
+            continue;
+        };
+        let po: orders::PurchaseOrder = serde_json::from_value(order).map_err(invalid)?;
+        r.matches.push(finance::MatchOutcome {
+            invoice: inv.number.clone(),
+            file: inv.file.clone(),
+            purchase_order: Some(po.reference.clone()),
+            ..Default::default()
+        });
+        // The credit notes for this invoice are set off in its payment.
+        let credits = credit_notes.remove(id).unwrap_or_default();
+        let notes: Vec<ubl::Invoice> = credits.iter().map(|(_, c)| c.clone()).collect();
+        r.ids.push(id.clone());
+        r.invoices.push(finance::set_off(&inv, &notes));
+        r.set_off.push(credits);
+        r.orders.push(po);
+    }
+    Ok(r)
+}
+
+/// What earlier runs of the same day withheld: it counts against an attest's cap.
+fn withheld_earlier(state: &State, date: NaiveDate, day: &str) -> finance::Withheld {
+    let mut earlier = finance::Withheld::new();
+    for i in state.invoices.values() {
+        let Some((d, p)) = &i.paid else { continue };
+        if *d != date {
+            continue;
+        }
+        let supplier = p
+            .get("supplier")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        for (agency, v) in p
+            .get("withheld")
+            .and_then(|w| w.as_object())
+            .into_iter()
+            .flatten()
+        {
+            let amount = v
+                .as_str()
+                .and_then(|t| t.parse::<Decimal>().ok())
+                .unwrap_or_default();
+            *earlier
+                .entry((supplier.to_string(), day.to_string(), agency.clone()))
+                .or_default() += amount;
+        }
+    }
+    earlier
+}
+
+/// The account each supplier was last paid on (another one waits for a person), and
+/// the accounts a person confirmed.
+fn known_accounts(
+    state: &State,
+    day: &str,
+    confirmed: &[ConfirmedAccount],
+) -> Result<finance::KnownAccounts, AppError> {
+    let mut known = finance::KnownAccounts::new();
+    let mut paid: Vec<(&NaiveDate, &serde_json::Value)> = state
+        .invoices
+        .values()
+        .filter_map(|i| i.paid.as_ref().map(|(d, p)| (d, p)))
+        .collect();
+    paid.sort_by_key(|(d, _)| **d);
+    for (d, p) in paid {
+        if let (Some(s), Some(iban)) = (
+            p.get("supplier").and_then(|v| v.as_str()),
+            p.get("iban").and_then(|v| v.as_str()),
+        ) {
+            known.insert(s.to_string(), (iban.to_string(), d.to_string()));
+        }
+    }
+    for c in confirmed {
+        let iban = sepa::normalise_iban(&c.iban);
+        if !sepa::iban_valid(&iban) {
+            return Err(AppError::Input(format!(
+                "--confirm-account {}={}: `{iban}` fails its check digits",
+                c.kbo, c.iban
+            )));
+        }
+        known.insert(
+            c.kbo.trim().to_string(),
+            (iban, format!("{day}, confirmed by a person")),
+        );
+    }
+    Ok(known)
+}
+
+impl Prepared<'_> {
+    /// Proposes the payments on `date` at `now`: every debts check and proposal recorded
+    /// in one transaction (an invoice is proposed once), then the files written.
+    pub fn pay(
+        self,
+        runtime: &mut Runtime,
+        date: NaiveDate,
+        confirmed: &[ConfirmedAccount],
+        now: DateTime<Utc>,
+    ) -> Result<PayReport, AppError> {
+        let state = runtime.state();
+        let Ready {
+            ids,
+            invoices,
+            orders,
+            matches,
+            pending,
+            set_off,
+        } = ready(state)?;
+        let day = date.format("%Y-%m-%d").to_string();
+        let earlier = withheld_earlier(state, date, &day);
+        let mut known = known_accounts(state, &day, confirmed)?;
+        let mut payments = finance::propose_payments_known(
+            self.compiled,
+            &invoices,
+            &matches,
+            &orders,
+            self.debts.as_ref(),
+            &day,
+            earlier,
+            &mut known,
+        );
+        for (p, credits) in payments.iter_mut().zip(&set_off) {
+            p.set_off = credits.iter().map(|(_, c)| c.number.clone()).collect();
+        }
+        runtime
+            .execute(now, |e| {
+                for (id, p) in ids.iter().zip(&payments) {
+                    let withheld: Vec<String> =
+                        p.withheld.iter().map(|(a, v)| format!("{a} {v}")).collect();
+                    for (request, hash, decision) in &p.checks {
+                        let decision = format!(
+                            "{decision}; withheld: {}; to the supplier: {}{}",
+                            if withheld.is_empty() {
+                                "nothing".to_string()
+                            } else {
+                                withheld.join(", ")
+                            },
+                            p.to_supplier,
+                            p.blocked
+                                .as_ref()
+                                .map(|b| format!(" (blocked: {b})"))
+                                .unwrap_or_default()
+                        );
+                        e.record_debts_check(&p.invoice, request, hash, &decision);
+                    }
+                    if p.blocked.is_none() {
+                        let proposal = serde_json::to_value(p)
+                            .map_err(|err| RuntimeError::Invalid(err.to_string()))?;
+                        e.propose_payment(id, date, proposal)?;
+                    }
+                }
+                // A credit note set off in a proposed payment is done with (once).
+                for ((p, credits), id) in payments.iter().zip(&set_off).zip(&ids) {
+                    if p.blocked.is_some() {
+                        continue;
+                    }
+                    for (note, _) in credits {
+                        e.propose_payment(
+                            note,
+                            date,
+                            serde_json::json!({"set_off_against": p.invoice, "invoice_id": id}),
+                        )?;
+                    }
+                }
+                Ok(())
+            })
+            .map_err(AppError::runtime("recording the payments"))?;
+        let sepa = match &self.accounts {
+            Some(accounts) => {
+                let (transfers, by_hand) = sepa::transfers(&payments, accounts);
+                let created = now.format("%Y-%m-%dT%H:%M:%S").to_string();
+                let path = self.output.join("pain.001.xml");
+                write_atomic(
+                    &path,
+                    &sepa::pain001(&accounts.debtor, &day, &created, &transfers),
+                )?;
+                Some(SepaFile {
+                    path,
+                    transfers: transfers.len(),
+                    total: transfers.iter().map(|t| t.amount).sum(),
+                    by_hand,
+                })
+            }
+            None => None,
+        };
+        let proposal_csv = self.output.join("proposal.csv");
+        write_atomic(&proposal_csv, &csv_of(&self.agencies, &payments)?)?;
+        let proposal_json = self.output.join("proposal.json");
+        write_atomic(
+            &proposal_json,
+            &serde_json::to_string_pretty(&payments).map_err(|e| e.to_string())?,
+        )?;
+        Ok(PayReport {
+            payments,
+            pending,
+            sepa,
+            proposal_csv,
+            proposal_json,
+        })
+    }
+}
+
+/// The proposal for the accounting package, through a CSV writer.
+fn csv_of(agencies: &[String], payments: &[finance::Payment]) -> Result<String, AppError> {
+    let fail = |e: &dyn std::fmt::Display| AppError::Input(e.to_string());
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec![
+        "invoice",
+        "supplier",
+        "supplier_name",
+        "amount",
+        "amount_excl_vat",
+        "to_supplier",
+    ];
+    header.extend(agencies.iter().map(String::as_str));
+    header.push("blocked");
+    w.write_record(&header).map_err(|e| fail(&e))?;
+    for p in payments {
+        let mut row = vec![
+            safe_cell(&p.invoice),
+            safe_cell(&p.supplier),
+            safe_cell(&p.supplier_name),
+            p.amount.to_string(),
+            p.amount_excl_vat.to_string(),
+            p.to_supplier.to_string(),
+        ];
+        row.extend(
+            agencies
+                .iter()
+                .map(|a| p.withheld.get(a).copied().unwrap_or_default().to_string()),
+        );
+        row.push(safe_cell(p.blocked.as_deref().unwrap_or("")));
+        w.write_record(&row).map_err(|e| fail(&e))?;
+    }
+    let bytes = w.into_inner().map_err(|e| fail(&e))?;
+    String::from_utf8(bytes).map_err(|e| fail(&e))
+}
+
+/// A spreadsheet cell that a spreadsheet will not run: `=`, `+`, `-`, `@` (and tab or
+/// carriage return) at the start are neutralised with a leading apostrophe.
+fn safe_cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_are_neutralised() {
+        assert_eq!(safe_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(safe_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(safe_cell("Bouw NV"), "Bouw NV");
+    }
+
+    #[test]
+    fn a_confirmed_account_is_kbo_equals_iban() {
+        let c: ConfirmedAccount = " 0123456749=BE68 5390 0754 7034".parse().unwrap();
+        assert_eq!(
+            (c.kbo.trim(), c.iban.as_str()),
+            ("0123456749", "BE68 5390 0754 7034")
+        );
+        let err = "0123456749".parse::<ConfirmedAccount>().unwrap_err();
+        assert!(err.contains("write KBO=IBAN"), "{err}");
+    }
+}

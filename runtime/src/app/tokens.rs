@@ -1,0 +1,112 @@
+//! `paraaf admin token add` as a service: a new bearer token for a person in the
+//! organogram in force (or for a monitoring system), kept in the tokens file only as its
+//! SHA-256 hash.
+
+use super::AppError;
+use crate::engine::State;
+use std::path::Path;
+
+/// `Ok` with how many times `person` came back after leaving (their token carries it,
+/// `engine::credentials`) when they are in the organogram in force in `state` (the
+/// database at `db`); otherwise why not, and what to do. Nothing is written.
+pub fn person_in_force(state: &State, db: &Path, person: &str) -> Result<u32, AppError> {
+    let Some(org) = &state.organogram else {
+        return Err(AppError::Input(format!(
+            "nothing is deployed in {} yet: deploy the project first (`paraaf deploy`); a token is for a person in its organogram",
+            db.display()
+        )));
+    };
+    let refused = match state.person_now(person) {
+        Some(now) if now == person => return Ok(state.returns_of(person)),
+        Some(now) => format!(
+            "`{person}` is `{now}` now (the same person under a new id, organogram version {}); give the token to `{now}`",
+            org.version
+        ),
+        None if org.identities.contains_key(person) => format!(
+            "`{person}` is not in the organogram in force (organogram version {}): they left, so they get no token (and their tokens stopped working); nothing was written",
+            org.version
+        ),
+        None => format!(
+            "`{person}` is not a person in the organogram in force (organogram version {}); check the id (`paraaf org diff` lists people); nothing was written",
+            org.version
+        ),
+    };
+    Err(AppError::Input(refused))
+}
+
+/// Gives `name` a new token in the tokens file `tokens` (created when missing; readable
+/// by its owner only): under `[tokens]` for a person, `[monitoring]` for a monitoring
+/// system. A previous token of `name` stops working. `returns`: how many times the
+/// person came back after leaving ([`person_in_force`]; 0 for a monitoring system).
+/// Returns the token, which is kept nowhere.
+pub fn add(tokens: &Path, name: &str, monitoring: bool, returns: u32) -> Result<String, AppError> {
+    let kind = if monitoring { "monitoring" } else { "tokens" };
+    let random = crate::checkpoint::random_bytes()?;
+    let token = format!(
+        "{}{}",
+        crate::engine::credentials::token_prefix(returns),
+        crate::sha256_hex(&random)
+    );
+    let text = std::fs::read_to_string(tokens).unwrap_or_default();
+    let mut table: toml::Table = toml::from_str(&text).map_err(|e| {
+        AppError::Input(format!(
+            "{} is not a tokens file: {}",
+            tokens.display(),
+            e.message()
+        ))
+    })?;
+    let section = table
+        .entry(kind)
+        .or_insert_with(|| toml::Value::Table(Default::default()));
+    let Some(section) = section.as_table_mut() else {
+        return Err(AppError::Input(format!(
+            "{}: `{kind}` is not a table",
+            tokens.display()
+        )));
+    };
+    section.insert(
+        name.to_string(),
+        toml::Value::String(format!("sha256:{}", crate::sha256_hex(token.as_bytes()))),
+    );
+    let out = toml::to_string(&table).map_err(|e| AppError::Input(e.to_string()))?;
+    let tmp = tokens.with_extension("tmp");
+    let write = || -> std::io::Result<()> {
+        use std::io::Write as _;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        // Readable by its owner only: it names who may act, and may still hold plain
+        // tokens of older entries.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut f = options.open(&tmp)?;
+        f.write_all(out.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, tokens)
+    };
+    write().map_err(|e| AppError::Input(format!("cannot write {}: {e}", tokens.display())))?;
+    Ok(token)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_token_is_kept_only_as_its_hash_and_replaces_the_previous_one() {
+        let dir = std::env::temp_dir().join(format!("paraaf-tokens-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("tokens.toml");
+        let first = super::add(&file, "dirk-lambert", false, 0).unwrap();
+        let second = super::add(&file, "dirk-lambert", false, 0).unwrap();
+        let zabbix = super::add(&file, "zabbix", true, 0).unwrap();
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(!text.contains(&first) && !text.contains(&second), "{text}");
+        let table: toml::Table = toml::from_str(&text).unwrap();
+        let kept = |kind: &str, name: &str| table[kind][name].as_str().unwrap().to_string();
+        let hash = |t: &str| format!("sha256:{}", crate::sha256_hex(t.as_bytes()));
+        assert_eq!(kept("tokens", "dirk-lambert"), hash(&second));
+        assert_eq!(kept("monitoring", "zabbix"), hash(&zabbix));
+        std::fs::write(&file, "tokens = 1\n").unwrap();
+        let err = super::add(&file, "dirk-lambert", false, 0).unwrap_err();
+        assert!(err.to_string().contains("`tokens` is not a table"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
