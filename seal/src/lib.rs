@@ -17,6 +17,7 @@ pub mod archive;
 pub mod cms;
 pub mod evidence;
 pub mod keys;
+pub mod markers;
 pub mod pdf;
 pub mod pkcs11;
 pub mod revocation;

@@ -6,6 +6,7 @@
 
 use crate::SealError;
 use crate::evidence::{self, Evidence, PAGE, SEAL_BOX};
+use crate::markers;
 use crate::text::{self, BOLD, REGULAR};
 use chrono::{DateTime, Utc};
 use lopdf::content::{Content, Operation};
@@ -111,7 +112,19 @@ pub(crate) fn prepare(
         .new_document
         .add_object(Stream::new(Dictionary::new(), b"q\n".to_vec()));
     for page in &original_pages {
-        stamp_page(&mut doc, *page, save, regular, &footer)?;
+        // The signature blocks at the page's template markers, if any.
+        let mut blocks = Vec::new();
+        for m in markers::find(doc.get_prev_documents(), *page) {
+            let sigs: Vec<_> = evidence
+                .signatures
+                .iter()
+                .filter(|s| s.step == m.step)
+                .collect();
+            if !sigs.is_empty() {
+                blocks.extend(markers::block(&m, &sigs, REGULAR));
+            }
+        }
+        stamp_page(&mut doc, *page, save, regular, &footer, blocks)?;
     }
 
     // The evidence pages, appended to the root of the page tree.
@@ -269,20 +282,23 @@ fn page_origin(doc: &Document, page: ObjectId) -> (f32, f32) {
     (0.0, 0.0)
 }
 
-/// Appends the code's stamp to one original page: `q` before its content, `Q` and the
-/// stamp after, and the stamp's font in its resources.
+/// Appends the code's stamp (and `blocks`, the signature blocks at its markers) to one
+/// original page: `q` before its content, `Q` and the stamp after, and the stamp's font
+/// in its resources.
 fn stamp_page(
     doc: &mut IncrementalDocument,
     page: ObjectId,
     save: ObjectId,
     font: ObjectId,
     footer: &str,
+    blocks: Vec<Operation>,
 ) -> Result<(), SealError> {
     let (llx, lly) = page_origin(doc.get_prev_documents(), page);
     let mut ops = vec![Operation::new("Q", vec![]), Operation::new("q", vec![])];
     ops.push(Operation::new("g", vec![0.35.into()]));
     ops.extend(text::show(REGULAR, 6.5, llx + 18.0, lly + 8.0, footer));
     ops.push(Operation::new("Q", vec![]));
+    ops.extend(blocks);
     let stamp = encode(ops)?;
     let stamp_id = doc.new_document.add_object(stamp);
 

@@ -6,6 +6,10 @@
   pdfa.pdf       a PDF/A-2B declaration (XMP pdfaid, sRGB output intent), written by pikepdf
                  with object streams and a cross-reference stream
   form.pdf       a PDF with AcroForm fields (a text field and a check box), reportlab
+  markers.pdf    a decision template with signature markers (reportlab, two pages):
+                 {{paraaf:handtekening:visum}} at (72, 300) on page 1 (under a cm
+                 translation), {{paraaf:handtekening:handtekening}} at (320, 180) and
+                 {{paraaf:handtekening:onbekend}} (a step nobody signs) at (72, 100) on page 2
 """
 import io
 import os
@@ -94,7 +98,27 @@ def form(path):
     c.save()
 
 
+def markers(path):
+    c = canvas.Canvas(path, pagesize=A4, invariant=1)
+    c.setFont("Helvetica", 11)
+    c.drawString(72, 770, "Besluit 2026/0413 - sjabloon met handtekeningvelden (blad 1/2)")
+    c.drawString(72, 330, "Gezien door de algemeen directeur:")
+    c.saveState()
+    c.translate(36, 100)  # the marker's text sits in a translated coordinate system
+    c.drawString(36, 200, "{{paraaf:handtekening:visum}}")
+    c.restoreState()
+    c.showPage()
+    c.setFont("Helvetica", 11)
+    c.drawString(72, 770, "Besluit 2026/0413 (blad 2/2)")
+    c.drawString(320, 210, "De burgemeester:")
+    c.drawString(320, 180, "{{paraaf:handtekening:handtekening}}")
+    c.drawString(72, 100, "{{paraaf:handtekening:onbekend}}")
+    c.showPage()
+    c.save()
+
+
 decision(os.path.join(out, "decision.pdf"))
+markers(os.path.join(out, "markers.pdf"))
 scanned(os.path.join(out, "scanned.pdf"))
 pdfa(os.path.join(out, "pdfa.pdf"))
 form(os.path.join(out, "form.pdf"))
