@@ -974,3 +974,67 @@ fn a_reused_hr_key_is_refused_unless_the_return_is_confirmed() {
         &["org", "deploy", "reused.toml", "--returning", "P10268"],
     );
 }
+
+/// The token `admin token add` printed (its last line).
+fn issued_token(out: &str) -> String {
+    out.lines()
+        .rev()
+        .find(|l| l.starts_with("pf_"))
+        .unwrap_or_else(|| panic!("no token in {out}"))
+        .trim()
+        .to_string()
+}
+
+/// A token of someone who left is revoked for good (attack finding 02): when their HR
+/// key comes back, the token issued before they left still answers 401; `admin token
+/// add` issues them a new one, which works.
+#[test]
+fn a_leavers_token_stays_revoked_when_they_come_back() {
+    let dir = aalst("token-return");
+    ok(&dir, &["deploy", "."]);
+    let old = issued_token(&ok(
+        &dir,
+        &["admin", "token", "add", "koen-dubois", "--tokens", "t.toml"],
+    ));
+    let org = std::fs::read_to_string(dir.join("org.toml")).unwrap();
+    std::fs::write(dir.join("left.toml"), org_without(&org, "koen-dubois")).unwrap();
+    ok(&dir, &["org", "deploy", "left.toml"]);
+    let serve = |tokens: &[(&str, &str)], name: &str| {
+        let at = dir.join(name);
+        std::fs::create_dir_all(&at).unwrap();
+        support::Server::start(&dir.join("city.db"), tokens, &at)
+    };
+    let inbox = |s: &support::Server, t: &str| s.call("GET", "/inbox", Some(t), None, None).0;
+    let server = serve(&[("koen-dubois", &old)], "s1");
+    assert_eq!(inbox(&server, &old), 401, "the token of someone who left");
+    drop(server);
+    // He is hired again: the same key, name and address.
+    ok(&dir, &["org", "deploy", "org.toml"]);
+    let server = serve(&[("koen-dubois", &old)], "s2");
+    assert_eq!(
+        inbox(&server, &old),
+        401,
+        "a token issued before he left stays revoked after his return"
+    );
+    drop(server);
+    let new = issued_token(&ok(
+        &dir,
+        &["admin", "token", "add", "koen-dubois", "--tokens", "t.toml"],
+    ));
+    assert!(new.starts_with("pf_r1_"), "{new}");
+    let server = serve(&[("koen-dubois", &new)], "s3");
+    assert_eq!(
+        inbox(&server, &new),
+        200,
+        "the token issued after his return"
+    );
+    // Someone who never left keeps their token across the same deployments.
+    drop(server);
+    let tom = issued_token(&ok(
+        &dir,
+        &["admin", "token", "add", "tom-nowak", "--tokens", "t.toml"],
+    ));
+    assert!(!tom.starts_with("pf_r"), "{tom}");
+    let server = serve(&[("tom-nowak", &tom)], "s4");
+    assert_eq!(inbox(&server, &tom), 200);
+}

@@ -522,13 +522,17 @@ async fn describe_problem(Path(code): Path<String>) -> Response {
 /// The SHA-256 of the request's bearer token (tokens are kept as hashes only, see
 /// `paraaf admin token add`).
 fn bearer_hash(headers: &HeaderMap) -> Option<String> {
+    Some(crate::sha256_hex(bearer(headers)?.as_bytes()))
+}
+
+/// The request's bearer token.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     // The scheme is case-insensitive (RFC 9110 §11.1).
     let (scheme, token) = value.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return None;
-    }
-    Some(crate::sha256_hex(token.trim().as_bytes()))
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
 }
 
 /// Whether the request carries a monitoring token (not a person's).
@@ -537,9 +541,11 @@ fn monitoring(state: &AppState, headers: &HeaderMap) -> bool {
 }
 
 fn caller(state: &AppState, headers: &HeaderMap) -> Option<String> {
-    let person = state.tokens.get(&bearer_hash(headers)?)?;
-    // A token of someone who left stops working; a renamed person's token follows them.
-    state.writer.committed().person_now(person)
+    let token = bearer(headers)?;
+    let person = state.tokens.get(&crate::sha256_hex(token.as_bytes()))?;
+    // A token of someone who left stops working for good (also when their key comes
+    // back: it was issued before); a renamed person's token follows them.
+    state.writer.committed().token_holder(person, token)
 }
 
 /// Longest idempotency key accepted (a UUID is 36; room for a prefix).

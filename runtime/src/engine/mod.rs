@@ -2,6 +2,7 @@
 //! that emit them.
 
 mod commands;
+pub mod credentials;
 mod errors;
 mod events;
 mod state;

@@ -319,6 +319,11 @@ pub struct OrgInForce {
     /// events keep the key (see `org::identity`).
     #[serde(default)]
     pub identities: BTreeMap<String, String>,
+    /// Identity (HR key) → how many times it came back into the organogram in force
+    /// after it had left: a credential issued before the last return no longer counts
+    /// (see `engine::credentials`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub returns: BTreeMap<String, u32>,
 }
 
 impl OrgInForce {
@@ -334,6 +339,33 @@ impl OrgInForce {
         }
         for (id, who) in &org.retired {
             out.entry(id.clone()).or_insert_with(|| who.clone());
+        }
+        out
+    }
+
+    /// The return counts after `org` comes into force on top of `before`: one more for
+    /// each person of `org` who is not in `before` (by identity, nor by id) but whose
+    /// identity was given an id there: they left and came back.
+    pub fn returns_with(
+        before: Option<&OrgInForce>,
+        org: &paraaf_compiler::compile::model::Organogram,
+    ) -> BTreeMap<String, u32> {
+        let Some(before) = before else {
+            return BTreeMap::new();
+        };
+        let mut out = before.returns.clone();
+        let present: BTreeSet<String> = before
+            .organogram
+            .people
+            .iter()
+            .flat_map(|p| [p.identity(), p.id.clone()])
+            .collect();
+        let known: BTreeSet<&String> = before.identities.values().collect();
+        for p in &org.people {
+            let who = p.identity();
+            if !present.contains(&who) && !present.contains(&p.id) && known.contains(&who) {
+                *out.entry(who).or_insert(0) += 1;
+            }
         }
         out
     }
@@ -558,11 +590,14 @@ impl State {
                 };
                 let identities =
                     OrgInForce::identities_with(self.organogram.as_ref(), &project.organogram);
+                let returns =
+                    OrgInForce::returns_with(self.organogram.as_ref(), &project.organogram);
                 self.organogram = Some(OrgInForce {
                     version,
                     organogram: Arc::new(project.organogram.clone()),
                     renames,
                     identities,
+                    returns,
                 });
                 self.push_deployment(Arc::new((**project).clone()));
                 self.reindex_deployments();
@@ -663,11 +698,13 @@ impl State {
                         }
                     }
                 }
+                let returns = OrgInForce::returns_with(self.organogram.as_ref(), organogram);
                 self.organogram = Some(OrgInForce {
                     version: *version,
                     organogram: Arc::new((**organogram).clone()),
                     renames: all,
                     identities,
+                    returns,
                 });
                 self.reindex_deployments();
             }
