@@ -3,6 +3,7 @@
 
 use crate::WebState;
 use crate::i18n::Lang;
+use crate::origin::{safe_back, same_site};
 use crate::session::{LANG_COOKIE, NEXT_COOKIE, NoSession, cookie_name, same_secret};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -54,8 +55,7 @@ fn to_login(parts: &Parts, state: &WebState, to: &'static str) -> Response {
         .path_and_query()
         .map_or("/app", |p| p.as_str())
         .to_string();
-    let keep =
-        parts.method == Method::GET && asked != "/app" && crate::pages::login::safe_back(&asked);
+    let keep = parts.method == Method::GET && asked != "/app" && safe_back(&asked);
     if !keep {
         return Redirect::to(to).into_response();
     }
@@ -106,5 +106,5 @@ impl FromRequestParts<WebState> for Me {
 /// Whether a form submission may act for `me`: it carries the session's form token and
 /// comes from this site.
 pub fn form_ok(st: &WebState, me: &Me, method: &Method, headers: &HeaderMap, token: &str) -> bool {
-    same_secret(&me.csrf, token) && crate::security::same_site(method, headers, &st.config.origins)
+    same_secret(&me.csrf, token) && same_site(method, headers, &st.config.origins)
 }

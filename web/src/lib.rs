@@ -14,6 +14,7 @@ pub mod demo;
 mod format;
 mod i18n;
 mod oidc;
+mod origin;
 mod pages;
 mod render;
 mod security;

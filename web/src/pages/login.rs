@@ -4,6 +4,7 @@
 use crate::WebState;
 use crate::auth::{Me, UiLang};
 use crate::i18n::{Lang, Tr};
+use crate::origin::{safe_back, same_site};
 use crate::render::{Page, error, forbidden_form, template};
 use crate::session::{
     LANG_COOKIE, LOGIN_COOKIE, NEXT_COOKIE, OIDC_COOKIE, cookie_name, same_secret,
@@ -149,7 +150,7 @@ pub async fn dev_login(
     }
     // From this site, with the token of a sign-in page this server handed to this browser
     // (used up here).
-    let token_ok = crate::security::same_site(&method, &headers, &st.config.origins)
+    let token_ok = same_site(&method, &headers, &st.config.origins)
         && jar
             .get(LOGIN_COOKIE)
             .is_some_and(|c| same_secret(c.value(), &f.csrf))
@@ -327,46 +328,4 @@ pub async fn language(
         .max_age(time::Duration::days(365))
         .build();
     (jar.add(c), Redirect::to(&back)).into_response()
-}
-
-/// Whether `back` is a page of the app: `/app` or below, plain path characters only
-/// (no `//`, `\\`, `..`, control characters or anything a header cannot carry).
-pub fn safe_back(back: &str) -> bool {
-    (back == "/app" || back.starts_with("/app/") || back.starts_with("/app?"))
-        && back.len() <= 512
-        && !back.contains("//")
-        && !back.contains("..")
-        && back
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./?=&%".contains(&b))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn back_stays_in_the_app() {
-        for ok in [
-            "/app",
-            "/app/absences",
-            "/app/documents/d-1",
-            "/app?kind=besluit&page=2",
-        ] {
-            assert!(super::safe_back(ok), "{ok}");
-        }
-        for bad in [
-            "https://evil.example",
-            "//evil.example",
-            "/\\evil",
-            "/app//evil",
-            "/app/../../evil",
-            "/app\n",
-            "/app\t/x",
-            "/app\u{ff}",
-            "/apple",
-            "",
-            "/app/\r\nSet-Cookie: x=1",
-        ] {
-            assert!(!super::safe_back(bad), "{bad:?}");
-        }
-    }
 }
