@@ -1,7 +1,8 @@
 //! Cancellation and big inputs in the language server (#31): requests run on snapshots
 //! side by side, `$/cancelRequest` answers `RequestCancelled` (-32800) at once and stops
 //! the work, an edit cancels what was computed for the old text, incremental changes
-//! apply in order, and semantic tokens can be asked for the visible range only.
+//! apply in order, semantic tokens can be asked for the visible range only, and the
+//! outline of a big file is capped.
 
 #[path = "support/lsp_client.rs"]
 mod lsp_client;
@@ -207,6 +208,100 @@ fn incremental_edits_and_ranged_tokens() {
         r["error"]["code"] == -32800 || r["result"]["data"].is_array(),
         "{r}"
     );
+    let _ = c.request("shutdown", json!(null));
+    c.notify("exit", json!(null));
+}
+
+/// All entries of an outline, children included.
+fn count_symbols(list: &Value) -> usize {
+    list.as_array().map_or(0, |a| {
+        a.iter()
+            .map(|s| 1 + count_symbols(&s["children"]))
+            .sum::<usize>()
+    })
+}
+
+/// The outline of a 2 MB file (about 10,000 flows, 30,000 entries) answered 9.7 MB: it is
+/// capped at 2,000 entries and one last entry that says how many definitions are left
+/// out, placed at the first of them. A small file's outline is whole, without that entry.
+#[test]
+fn the_outline_of_a_big_file_is_capped() {
+    let (mut c, root) = start("lsp-outline-cap");
+    let path = root.join("flows/groot.paraaf");
+    let text = big_text(2048);
+    let flows = text.matches("\nflow ").count() + 1;
+    std::fs::write(&path, &text).unwrap();
+    let u = uri(&path);
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": u, "languageId": "paraaf", "version": 1, "text": text}}),
+    );
+    let r = c.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": u}}),
+    );
+    let list = &r["result"];
+    let entries = count_symbols(list);
+    assert!(
+        entries <= 2001 && entries > 1900,
+        "{entries} entries for {flows} flows"
+    );
+    let size = list.to_string().len();
+    assert!(size < 1024 * 1024, "{size} bytes");
+    let items = list.as_array().unwrap();
+    // Every flow shown whole (its two steps), in the file's order.
+    assert_eq!(items[0]["name"], "flow groot0");
+    assert_eq!(items[1]["name"], "flow groot1");
+    assert_eq!(items[0]["children"].as_array().unwrap().len(), 2);
+    let shown = items.len() - 1;
+    let last = items.last().unwrap();
+    let name = last["name"].as_str().unwrap();
+    assert!(
+        name.contains(&format!("{} more definitions", flows - shown)),
+        "{name}"
+    );
+    assert!(name.contains("at most 2000 entries"), "{name}");
+    // At the first flow left out (each flow is 5 lines).
+    assert_eq!(
+        last["range"]["start"]["line"],
+        shown * 5,
+        "{last} after {shown} flows"
+    );
+    // A small file: every definition, no summary.
+    let college = root.join("flows/college.paraaf");
+    let cu = uri(&college);
+    let ct = std::fs::read_to_string(&college).unwrap();
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": cu, "languageId": "paraaf", "version": 1, "text": ct}}),
+    );
+    let r = c.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": cu}}),
+    );
+    let names: Vec<&str> = r["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    let defs = ct
+        .lines()
+        .filter(|l| {
+            [
+                "document ",
+                "flow ",
+                "group ",
+                "rule ",
+                "agency ",
+                "substitutes ",
+            ]
+            .iter()
+            .any(|k| l.starts_with(k))
+        })
+        .count();
+    assert_eq!(names.len(), defs, "{names:?}");
+    assert!(!names.iter().any(|n| n.contains("not shown")), "{names:?}");
     let _ = c.request("shutdown", json!(null));
     c.notify("exit", json!(null));
 }

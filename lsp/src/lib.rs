@@ -7,6 +7,7 @@
 mod completion;
 mod features;
 mod lines;
+mod outline;
 mod projects;
 mod records;
 mod server;

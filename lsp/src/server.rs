@@ -720,7 +720,7 @@ impl LanguageServer for Backend {
             return Ok(None);
         };
         Ok(self
-            .on_file(file, move |ws, f| Some(features::symbols(ws, f)))
+            .on_file(file, move |ws, f| Some(crate::outline::symbols(ws, f)))
             .await?
             .map(DocumentSymbolResponse::Nested))
     }
