@@ -7,10 +7,10 @@
 //! smallest region where it happens.
 
 mod regions;
+mod same;
+mod simulate;
 
-use crate::engine::{Emitter, State, Status, Submission, TaskStatus};
-use crate::visibility::may_see;
-use crate::workdays::Calendar;
+use crate::engine::State;
 use paraaf_compiler::compile::CompiledProject;
 use paraaf_compiler::compile::model::OrgPosition;
 use serde::Serialize;
@@ -135,6 +135,10 @@ pub struct KindImpact {
     pub cases: usize,
     /// Whether every combination of the fields' regions was compared (else every pair).
     pub exhaustive: bool,
+    /// The kind's declaration, flows, the groups they name, the substitutes and the
+    /// organogram are the same in both versions: every document behaves the same, so
+    /// none was simulated (`cases` is 0).
+    pub identical: bool,
     /// People who may see some document now and could not before.
     pub sight_gained: BTreeSet<String>,
     /// People who could see some document and no longer may.
@@ -172,14 +176,12 @@ impl KindImpact {
 /// group or a substitute names by id on their own), ordinary staff (holding no function
 /// or mandate the rules name) first; and the ones that matter as the person in a
 /// person field (everyone named or holding a named role, and one ordinary person).
-fn representatives(projects: &[&CompiledProject]) -> (Vec<String>, Vec<String>) {
+fn representatives(
+    projects: &[&CompiledProject],
+    named: &BTreeSet<String>,
+    roles: &BTreeSet<String>,
+) -> (Vec<String>, Vec<String>) {
     let org = &projects[projects.len() - 1].organogram;
-    let (mut named, mut roles) = (BTreeSet::new(), BTreeSet::new());
-    for p in projects {
-        if let Ok(v) = serde_json::to_value((&p.flows, &p.groups, &p.substitutes, &p.documents)) {
-            named_ids(&v, &mut named, &mut roles);
-        }
-    }
     let mut seen = BTreeSet::new();
     let mut out: Vec<(bool, String)> = Vec::new();
     for p in &org.people {
@@ -207,6 +209,18 @@ fn representatives(projects: &[&CompiledProject]) -> (Vec<String>, Vec<String>) 
     (out.into_iter().map(|(_, id)| id).collect(), fields)
 }
 
+/// The person ids, and the function and mandate ids, that the projects' flows, groups,
+/// substitutes and document kinds name.
+fn named(projects: &[&CompiledProject]) -> (BTreeSet<String>, BTreeSet<String>) {
+    let (mut named, mut roles) = (BTreeSet::new(), BTreeSet::new());
+    for p in projects {
+        if let Ok(v) = serde_json::to_value((&p.flows, &p.groups, &p.substitutes, &p.documents)) {
+            named_ids(&v, &mut named, &mut roles);
+        }
+    }
+    (named, roles)
+}
+
 /// Person ids, and function and mandate ids, that `v` names.
 fn named_ids(v: &Value, people: &mut BTreeSet<String>, roles: &mut BTreeSet<String>) {
     match v {
@@ -229,206 +243,15 @@ fn named_ids(v: &Value, people: &mut BTreeSet<String>, roles: &mut BTreeSet<Stri
     }
 }
 
-fn at(days: i64) -> Option<chrono::DateTime<chrono::Utc>> {
-    let t = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 1, 9, 0, 0).single()?;
-    Some(t + chrono::Duration::days(days))
-}
-
-/// What a document of `kind` with `fields`, uploaded by `uploader`, shows through one
-/// version; `None` when the version refuses it (no flow applies, a field out of range,
-/// the uploader outside the shield).
-fn simulate(
-    deployed: &State,
-    project: &CompiledProject,
-    kind: &str,
-    fields: &BTreeMap<String, String>,
-    uploader: &str,
-) -> Option<BTreeSet<Fact>> {
-    // A copy of the deployed state (persistent maps: no cost until it changes).
-    let mut state = deployed.clone();
-    let cal = Calendar::default();
-    let now = at(0)?;
-    // Only the fields this version's kind has (a field may be new or removed).
-    let declared = project.documents.iter().find(|d| d.name == kind)?;
-    let fields: BTreeMap<String, Value> = fields
-        .iter()
-        .filter(|(k, v)| {
-            v.as_str() != regions::ABSENT && declared.fields.iter().any(|f| &f.name == *k)
-        })
-        .map(|(k, v)| {
-            let v = if v == regions::OTHER_TEXT { "x" } else { v };
-            (k.clone(), Value::String(v.to_string()))
-        })
-        .collect();
-    let uploader = uploader.to_string();
-    let mut em = Emitter::new(&mut state, &cal, now);
-    // In memory only: the same ids at every run.
-    em.doc_ids = crate::engine::DocIds::Numbered;
-    let doc = em
-        .submit(Submission {
-            kind: kind.to_string(),
-            uploader,
-            fields,
-            content_sha256: "0".repeat(64),
-            title: String::new(),
-            flow: None,
-        })
-        .ok()?;
-    drop(em);
-    let mut facts = BTreeSet::new();
-    let step_name = |s: &State, i: usize| -> String {
-        let d = &s.documents[&doc];
-        s.deployment(d.version)
-            .and_then(|dep| dep.flow(&d.flow))
-            .and_then(|f| f.steps.get(i))
-            .map_or_else(|| format!("step {}", i + 1), |st| st.name.clone())
-    };
-    for _ in 0..64 {
-        let d = &state.documents[&doc];
-        if d.status != Status::InProgress {
-            break;
-        }
-        let open: Vec<(String, usize, Vec<String>, Vec<String>)> = d
-            .tasks
-            .iter()
-            .filter(|t| t.status == TaskStatus::Open)
-            .map(|t| {
-                (
-                    t.spec.id.clone(),
-                    t.step,
-                    t.spec.holders.clone(),
-                    t.spec.assignees.clone(),
-                )
-            })
-            .collect();
-        let Some(first) = open.first() else { break };
-        let step = step_name(&state, first.1);
-        for (task, _, holders, assignees) in &open {
-            for a in assignees {
-                facts.insert(Fact::Signs {
-                    step: step.clone(),
-                    person: a.clone(),
-                });
-            }
-            // Each holder away: who is asked instead.
-            for h in holders {
-                let mut fork = state.clone();
-                let mut em = Emitter::new(&mut fork, &cal, now);
-                let day = now.date_naive();
-                if em
-                    .add_absence(h, day, day + chrono::Duration::days(7))
-                    .is_err()
-                {
-                    continue;
-                }
-                let asked: Vec<String> = fork.documents[&doc]
-                    .tasks
-                    .iter()
-                    .filter(|t| &t.spec.id == task && t.status == TaskStatus::Open)
-                    .flat_map(|t| t.spec.assignees.clone())
-                    .filter(|a| a != h)
-                    .collect();
-                if asked.is_empty() {
-                    facts.insert(Fact::Substitute {
-                        step: step.clone(),
-                        holder: h.clone(),
-                        substitute: "nobody".into(),
-                    });
-                }
-                for s in asked {
-                    facts.insert(Fact::Substitute {
-                        step: step.clone(),
-                        holder: h.clone(),
-                        substitute: s,
-                    });
-                }
-            }
-        }
-        // The deadline long past: to whom it escalates.
-        {
-            let mut fork = state.clone();
-            if let Some(later) = at(120) {
-                Emitter::new(&mut fork, &cal, later).tick();
-            }
-            for t in fork.documents[&doc].tasks.iter() {
-                for to in &t.escalated_to {
-                    facts.insert(Fact::Escalation {
-                        step: step_name(&fork, t.step),
-                        to: to.clone(),
-                    });
-                }
-            }
-        }
-        // A refusal by the first asked: where it goes.
-        if let Some(who) = first.3.first() {
-            let mut fork = state.clone();
-            let refused = Emitter::new(&mut fork, &cal, now)
-                .refuse(&doc, who, "paraaf diff")
-                .is_ok();
-            if refused {
-                let d = &fork.documents[&doc];
-                let goes = match d.status {
-                    Status::Returned => "back to the uploader".to_string(),
-                    Status::Stopped => "to a stop".to_string(),
-                    _ => {
-                        let open: Vec<&crate::engine::Task> = d
-                            .tasks
-                            .iter()
-                            .filter(|t| t.status == TaskStatus::Open)
-                            .collect();
-                        let people: BTreeSet<&String> =
-                            open.iter().flat_map(|t| &t.spec.assignees).collect();
-                        format!(
-                            "back to {} ({})",
-                            open.first()
-                                .map_or_else(String::new, |t| step_name(&fork, t.step)),
-                            people.into_iter().cloned().collect::<Vec<_>>().join(", ")
-                        )
-                    }
-                };
-                facts.insert(Fact::Refusal {
-                    step: step.clone(),
-                    goes,
-                });
-            }
-        }
-        let mut em = Emitter::new(&mut state, &cal, now);
-        let mut progressed = false;
-        for (_, _, _, assignees) in &open {
-            if let Some(who) = assignees.first()
-                && em.sign(&doc, who).is_ok()
-            {
-                progressed = true;
-            }
-        }
-        if !progressed {
-            break;
-        }
-    }
-    for p in &project.organogram.people {
-        if may_see(&state, &p.id, &doc) {
-            facts.insert(Fact::Sees {
-                person: p.id.clone(),
-            });
-        }
-    }
-    Some(facts)
-}
-
-/// The compiled project deployed in an empty state.
-fn deployed(p: &CompiledProject) -> State {
-    let mut state = State::default();
-    let cal = Calendar::default();
-    if let Some(now) = at(0) {
-        let _ = Emitter::new(&mut state, &cal, now).deploy(p.clone());
-    }
-    state
-}
-
 /// What changes from `base` to `head`, per document kind (kinds without changes too).
 pub fn impact(base: &CompiledProject, head: &CompiledProject) -> Vec<KindImpact> {
-    let (base_state, head_state) = (deployed(base), deployed(head));
-    let (reps, field_people) = representatives(&[base, head]);
+    let (named, roles) = named(&[base, head]);
+    let (base_v, head_v) = (
+        simulate::Version::new(base, &named, &roles),
+        simulate::Version::new(head, &named, &roles),
+    );
+    let (base_state, head_state) = (&base_v.state, &head_v.state);
+    let (reps, field_people) = representatives(&[base, head], &named, &roles);
     let org = &head.organogram;
     let parents: BTreeMap<String, Option<String>> = org
         .units
@@ -471,6 +294,13 @@ pub fn impact(base: &CompiledProject, head: &CompiledProject) -> Vec<KindImpact>
             .flatten(),
             ..KindImpact::default()
         };
+        let inputs = |v: &simulate::Version| same::inputs(v, &kind);
+        if before.is_some() && after.is_some() && inputs(&base_v) == inputs(&head_v) {
+            k.identical = true;
+            k.exhaustive = true;
+            out.push(k);
+            continue;
+        }
         let values = regions::field_values(doc, &[base, head], &field_people);
         let types: BTreeMap<String, String> = doc
             .fields
@@ -521,15 +351,15 @@ pub fn impact(base: &CompiledProject, head: &CompiledProject) -> Vec<KindImpact>
             let uploader = uploader.map(str::to_string).or_else(|| {
                 let free = || reps.iter().filter(|p| !about(p));
                 free()
-                    .find(|p| member(&base_state, p) && member(&head_state, p))
-                    .or_else(|| free().find(|p| member(&base_state, p) || member(&head_state, p)))
+                    .find(|p| member(base_state, p) && member(head_state, p))
+                    .or_else(|| free().find(|p| member(base_state, p) || member(head_state, p)))
                     .cloned()
             });
             let Some(uploader) = uploader else { continue };
             let mut fields = case.clone();
             fields.remove(regions::UPLOADER);
-            let b = simulate(&base_state, base, &kind, &fields, &uploader).unwrap_or_default();
-            let a = simulate(&head_state, head, &kind, &fields, &uploader).unwrap_or_default();
+            let b = simulate::simulate(&base_v, &kind, &fields, &uploader).unwrap_or_default();
+            let a = simulate::simulate(&head_v, &kind, &fields, &uploader).unwrap_or_default();
             for f in a.difference(&b) {
                 where_.entry((f.clone(), true)).or_default().push(case);
             }

@@ -453,6 +453,13 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                 } else {
                     "every pair of fields' regions"
                 };
+                if k.identical {
+                    println!(
+                        "{:<24} unchanged (the same declaration, flows, groups, substitutes and organogram)",
+                        k.kind
+                    );
+                    continue;
+                }
                 if !k.changed() {
                     println!(
                         "{:<24} unchanged ({} documents compared, {how})",
