@@ -278,12 +278,24 @@ fn decode_sections(body: &[u8], format: Format) -> Result<State, RuntimeError> {
         .clamp(1, 8);
     let per = chunks.len().div_ceil(threads).max(1);
     type Chunk = Vec<(String, Arc<Document>)>;
-    let decoded: Vec<Result<Vec<Chunk>, RuntimeError>> = std::thread::scope(|scope| {
+    // Each chunk's documents and their inbox entries, derived on the thread that read it.
+    type Derived = (Chunk, Vec<(String, String)>);
+    let derive = |c: &[u8]| -> Result<Derived, RuntimeError> {
+        let mut docs: Chunk = read_section(c, format)?;
+        let mut open = Vec::new();
+        for (id, doc) in &mut docs {
+            open.extend(
+                Document::derive_loaded(doc)
+                    .into_iter()
+                    .map(|p| (p, id.clone())),
+            );
+        }
+        Ok((docs, open))
+    };
+    let decoded: Vec<Result<Vec<Derived>, RuntimeError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = chunks
             .chunks(per)
-            .map(|group| {
-                scope.spawn(move || group.iter().map(|c| read_section(c, format)).collect())
-            })
+            .map(|group| scope.spawn(move || group.iter().map(|c| derive(c)).collect()))
             .collect();
         handles
             .into_iter()
@@ -294,11 +306,13 @@ fn decode_sections(body: &[u8], format: Format) -> Result<State, RuntimeError> {
             .collect()
     });
     let mut documents = imbl::OrdMap::new();
+    let mut open = Vec::new();
     for group in decoded {
-        for chunk in group? {
+        for (chunk, pairs) in group? {
             for (id, doc) in chunk {
                 documents.insert(id, doc);
             }
+            open.extend(pairs);
         }
     }
     if documents.len() != head.documents {
@@ -318,11 +332,24 @@ fn decode_sections(body: &[u8], format: Format) -> Result<State, RuntimeError> {
         notify: head.notify,
         ..State::default()
     };
-    Ok(finish(state, head.projects, head.organogram))
+    let mut state = deployed(state, head.projects, head.organogram);
+    state.index_open_tasks(open);
+    Ok(state)
 }
 
 /// Re-indexes the deployments (and re-verifies their shielding) and the open tasks.
 fn finish(
+    state: State,
+    projects: Vec<CompiledProject>,
+    organogram: Option<crate::engine::OrgInForce>,
+) -> State {
+    let mut state = deployed(state, projects, organogram);
+    state.reindex();
+    state
+}
+
+/// The deployments re-indexed (and their shielding re-verified).
+fn deployed(
     mut state: State,
     projects: Vec<CompiledProject>,
     organogram: Option<crate::engine::OrgInForce>,
@@ -332,7 +359,6 @@ fn finish(
     }
     state.organogram = organogram;
     state.reindex_deployments();
-    state.reindex();
     state
 }
 

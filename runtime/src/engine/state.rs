@@ -248,6 +248,30 @@ impl Document {
         )
     }
 
+    /// Re-derives what a document loaded from a snapshot holds that its tasks define
+    /// (its signers, which a snapshot of an older version may have computed otherwise)
+    /// and returns who is assigned an open task of it while it is in progress: the
+    /// document's entries in [`State::open_tasks`]. Copies the document only when its
+    /// signers change.
+    pub fn derive_loaded(doc: &mut Arc<Document>) -> Vec<String> {
+        let signers = doc.current_signers();
+        if doc.signers != signers {
+            Arc::make_mut(doc).signers = signers;
+        }
+        if doc.status != Status::InProgress {
+            return Vec::new();
+        }
+        let mut open: Vec<String> = doc
+            .tasks
+            .iter()
+            .filter(|t| t.status == TaskStatus::Open)
+            .flat_map(|t| t.spec.assignees.iter().cloned())
+            .collect();
+        open.sort_unstable();
+        open.dedup();
+        open
+    }
+
     /// The signers as the tasks say now: holders of every task, who decided, and the
     /// assignees of open tasks.
     pub fn current_signers(&self) -> BTreeSet<String> {
@@ -477,7 +501,7 @@ impl State {
     }
 
     /// Completed documents whose seal is still to be made (sealing failed or has not run
-    /// yet; #28), oldest first. The server seals them (`sealing::seal_pending`).
+    /// yet; #28), oldest first. The server's scheduler seals them (`schedule::seals`).
     pub fn waiting_for_seal(&self) -> Vec<&Document> {
         let mut out: Vec<&Document> = self
             .documents
@@ -558,17 +582,36 @@ impl State {
 
     /// Rebuilds the derived indexes from the documents (after loading a snapshot).
     pub fn reindex(&mut self) {
-        self.open_tasks = imbl::OrdMap::new();
-        let ids: Vec<String> = self.documents.keys().cloned().collect();
-        for id in ids {
-            self.refresh_signers(&id);
-            for person in self.open_assignees(&id) {
-                self.open_tasks
-                    .entry(person)
-                    .or_default()
-                    .insert(id.clone());
+        let mut pairs = Vec::new();
+        self.documents = std::mem::take(&mut self.documents)
+            .into_iter()
+            .map(|(id, mut doc)| {
+                pairs.extend(
+                    Document::derive_loaded(&mut doc)
+                        .into_iter()
+                        .map(|p| (p, id.clone())),
+                );
+                (id, doc)
+            })
+            .collect();
+        self.index_open_tasks(pairs);
+    }
+
+    /// Sets the inbox index from `(person, document)` pairs, as [`Document::derive_loaded`]
+    /// returns them (the snapshot decoder derives them on every core, chunk by chunk).
+    pub fn index_open_tasks(&mut self, mut pairs: Vec<(String, String)>) {
+        pairs.sort_unstable();
+        pairs.dedup();
+        let mut index = imbl::OrdMap::new();
+        let mut pairs = pairs.into_iter().peekable();
+        while let Some((person, doc)) = pairs.next() {
+            let mut docs = imbl::OrdSet::unit(doc);
+            while let Some((_, doc)) = pairs.next_if(|(p, _)| *p == person) {
+                docs.insert(doc);
             }
+            index.insert(person, docs);
         }
+        self.open_tasks = index;
     }
 
     fn apply_event(&mut self, seq: u64, at: DateTime<Utc>, event: &Event) {
