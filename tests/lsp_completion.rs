@@ -177,7 +177,8 @@ fn records_complete_and_hover_their_fields() {
 }
 
 /// Hover on a step's name (where it is defined and after `back to step`), and
-/// `doucment.dienst` gets "did you mean `document`?".
+/// `doucment.dienst` gets "did you mean `document`?", `uploadr` "did you mean
+/// `uploader`?" and a step named `sign` a syntax error on the word that says so.
 #[test]
 fn steps_hover_and_document_is_suggested() {
     let root = project("aalst", "lsp-completion-steps");
@@ -202,6 +203,40 @@ fn steps_hover_and_document_is_suggested() {
             .contains("did you mean `document`")),
         "{d:?}"
     );
+    // Other words of the language: a misspelled audience word, and a keyword as a name.
+    let typo = text
+        .replacen("visible to uploader,", "visible to uploadr,", 1)
+        .replacen(
+            "step handtekening : all {\n    sign voorzitter-gemeenteraad",
+            "step sign : all {\n    sign voorzitter-gemeenteraad",
+            1,
+        );
+    change(&mut c, &u, 3, &typo);
+    let d = c.diagnostics_where(&u, |d| d.iter().any(|d| d["code"] == "P0001"));
+    assert!(
+        d.iter().any(|d| d["code"] == "P0003"
+            && d["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("did you mean `uploader`")),
+        "{d:?}"
+    );
+    let kw = d
+        .iter()
+        .find(|d| d["code"] == "P0001")
+        .unwrap_or_else(|| panic!("{d:?}"));
+    let message = kw["message"].as_str().unwrap();
+    assert!(
+        message.contains("`sign` is a word of the language, not a name")
+            && message.contains("did you mean `sign-1`?"),
+        "{kw}"
+    );
+    let line = typo
+        .lines()
+        .position(|l| l.contains("step sign :"))
+        .unwrap();
+    assert_eq!(kw["range"]["start"]["line"], line, "{kw}");
+    assert_eq!(kw["range"]["start"]["character"], 7, "{kw}");
     let _ = c.request("shutdown", json!(null));
     c.notify("exit", json!(null));
 }
