@@ -382,3 +382,158 @@ fn the_server_seals_at_start_up_and_serves_the_sealed_pdf_and_the_public_verify_
     assert_eq!(status, 200);
     assert!(page.contains("Ongeldig"), "{page}");
 }
+
+/// The test PKI's services (tests/seal/pki_server.py: the root's CRL and a TSA on
+/// 127.0.0.1), killed when dropped.
+struct PkiServer {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl PkiServer {
+    fn start(dir: &Path) -> PkiServer {
+        use std::io::BufRead;
+        std::fs::create_dir_all(dir).unwrap();
+        let mut child = Command::new("python3")
+            .arg(root().join("tests/seal/pki_server.py"))
+            .arg(dir)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3 runs tests/seal/pki_server.py");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line.trim().parse().expect("pki_server.py printed its port");
+        PkiServer { child, port }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// How many times the CRL was served.
+    fn crls_served(&self) -> usize {
+        let (_, _, body) = raw(
+            &format!("127.0.0.1:{}", self.port),
+            "GET /count HTTP/1.1",
+            b"",
+        );
+        String::from_utf8_lossy(&body).trim().parse().unwrap()
+    }
+}
+
+impl Drop for PkiServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn with_revocation_configured_the_seal_is_b_lta_and_valid_offline_for_verify_and_pyhanko() {
+    let city = City::aalst("sealing-lta");
+    let pki = city.dir.join("pki");
+    let server = PkiServer::start(&pki);
+    let ok = Command::new("bash")
+        .arg(root().join("tests/seal/pki.sh"))
+        .arg(&pki)
+        .arg(server.url())
+        .status()
+        .unwrap();
+    assert!(ok.success(), "tests/seal/pki.sh (openssl) failed");
+    std::fs::write(pki.join("password"), "test\n").unwrap();
+    let config = |p12: &str| {
+        let path = pki.join(format!("{p12}.toml"));
+        std::fs::write(
+            &path,
+            format!(
+                "[seal]\ncity = \"Stad Aalst\"\npkcs12 = \"{p12}.p12\"\npassword_file = \"password\"\ntsa_url = \"{}/tsa\"\ntrust = \"root.pem\"\n\n[seal.revocation]\nenabled = true\narchive_timestamp = true\n",
+                server.url()
+            ),
+        )
+        .unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let (good, revoked) = (config("seal"), config("seal-revoked"));
+    decision_pdf(&city);
+    let uploader = city.staff("bevolking", "diensthoofd")[0].clone();
+    let diensthoofd = city.function("diensthoofd", Some("bevolking"));
+    let burgemeester = city.mandate("burgemeester");
+    let ad = city.function("algemeen-directeur", None);
+    let doc = city.submit(
+        "besluit",
+        &uploader,
+        &[
+            "dienst=bevolking",
+            "bron=notula",
+            "titel=Verkeersreglement Kerkstraat",
+            "bedrag=1200",
+        ],
+        NOW,
+    );
+    for who in [&diensthoofd, &burgemeester, &ad] {
+        city.ok(&["doc", "sign", &doc, "--as", who], NOW);
+    }
+
+    // A seal certificate the CA revoked: no seal, the document waits.
+    let o = city.run(&["seal", "--config", &revoked], NOW);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("waits for its seal") && out.contains("is revoked"),
+        "{out}"
+    );
+    assert!(city.ok(&["seal", "--list"], NOW).contains(&doc));
+
+    // The valid one: Paraaf fetched the CRL while sealing.
+    let before = server.crls_served();
+    let out = city.ok(&["seal", "--config", &good], NOW);
+    assert!(out.contains(&format!("{doc}: sealed")), "{out}");
+    assert!(
+        server.crls_served() > before,
+        "Paraaf did not fetch the CRL"
+    );
+    let pdf = city.dir.join("sealed-lta.pdf");
+    let p = pdf.to_str().unwrap();
+    city.ok(
+        &["seal", "--export", &doc, "--as", &burgemeester, "--out", p],
+        NOW,
+    );
+
+    // The CA's services are gone: everything needed is in the file.
+    drop(server);
+    let trust = pki.join("root.pem");
+    let t = trust.to_str().unwrap();
+    for extra in [&["--offline"][..], &[]] {
+        let mut args = vec!["verify", p, "--trust", t];
+        args.extend_from_slice(extra);
+        let out = city.ok(&args, NOW);
+        assert!(out.contains(": VALID"), "{out}");
+        assert!(out.contains("PAdES level: B-LTA"), "{out}");
+        assert!(out.contains("document time stamp: 20"), "{out}");
+        assert!(
+            out.contains("revocation: CN=Stad Aalst (elektronisch zegel)")
+                && out.contains("not revoked"),
+            "{out}"
+        );
+    }
+    let o = Command::new("python3")
+        .arg(root().join("tests/seal/validate.py"))
+        .arg(&trust)
+        .arg(&pdf)
+        .arg("--lta")
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success() && report.contains(": VALID (PAdES B-LTA)"),
+        "pyHanko: {report}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    if let Ok(dir) = std::env::var("PARAAF_SEAL_OUT") {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::copy(&pdf, Path::new(&dir).join("college-decision-lta.pdf")).unwrap();
+        std::fs::copy(&trust, Path::new(&dir).join("trust-lta.pem")).unwrap();
+    }
+}

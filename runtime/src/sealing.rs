@@ -11,6 +11,7 @@
 //! `PARAAF_SEAL_CONFIG`); see `docs/sealing.md`.
 
 pub mod page;
+pub mod revocation;
 
 use crate::engine::{Document, RuntimeError, State};
 use crate::store::{put_content, read_content};
@@ -49,6 +50,8 @@ struct SealSection {
     verify_url: Option<String>,
     /// The seal's key on a PKCS#11 token (an HSM) instead of a PKCS#12 file.
     pkcs11: Option<Pkcs11Section>,
+    /// Long-term validation data (B-LT) and the document time stamp (B-LTA).
+    revocation: Option<revocation::RevocationSection>,
 }
 
 /// `[seal.pkcs11]`: the token that holds the seal's key.
@@ -79,6 +82,8 @@ pub struct SealConfig {
     pub trust_pem: Option<Vec<u8>>,
     /// The public verification page.
     pub verify_url: Option<String>,
+    /// Long-term validation (B-LT, B-LTA), when configured and enabled.
+    pub revocation: Option<revocation::RevocationSection>,
 }
 
 impl SealConfig {
@@ -133,6 +138,7 @@ impl SealConfig {
             tsa_url: s.tsa_url,
             trust_pem,
             verify_url: s.verify_url,
+            revocation: s.revocation.filter(|r| r.enabled),
         })
     }
 
@@ -321,11 +327,17 @@ pub fn make(
         url: url.clone(),
         trust,
     });
-    let sealed = paraaf_seal::seal(
+    let long_term = cfg.revocation.as_ref().map(|r| paraaf_seal::LongTerm {
+        fetch: &revocation::HttpFetch,
+        crl_urls: &r.crl_urls,
+        archive_timestamp: r.archive_timestamp,
+    });
+    let sealed = paraaf_seal::seal_with(
         &original,
         &ev,
         cfg.key.as_ref(),
         client.as_ref().map(|c| c as &dyn Timestamper),
+        long_term.as_ref(),
         now,
     )
     .map_err(|e| e.to_string())?;

@@ -47,6 +47,10 @@ pub struct VerifyArgs {
     /// Print JSON instead of lines.
     #[arg(long)]
     pub json: bool,
+    /// Use only the revocation data the file holds: do not fetch the CRL of a
+    /// certificate whose status the file does not give.
+    #[arg(long)]
+    pub offline: bool,
 }
 
 /// Runs `paraaf seal`.
@@ -117,8 +121,13 @@ pub fn verify(args: VerifyArgs) -> Result<ExitCode, String> {
     let tsa = paraaf_runtime::tsa::Trust::from_pem(&pem)
         .map(TsaCheck)
         .map_err(|e| e.to_string())?;
-    let mut report =
-        paraaf_seal::verify::verify(&bytes, &anchors, Some(&tsa as &dyn TimestampCheck));
+    let fetch = paraaf_runtime::sealing::revocation::HttpFetch;
+    let mut report = paraaf_seal::verify::verify_with(
+        &bytes,
+        &anchors,
+        Some(&tsa as &dyn TimestampCheck),
+        (!args.offline).then_some(&fetch as &dyn paraaf_seal::revocation::Fetch),
+    );
     let mut log = None;
     if let Some(db) = &args.db {
         match against_log(db, &report.sha256) {
@@ -158,10 +167,24 @@ pub fn verify(args: VerifyArgs) -> Result<ExitCode, String> {
             None if report.timestamped => println!("  time stamp: present, does not hold"),
             None => println!("  time stamp: none"),
         }
+        for t in &report.archive_timestamps {
+            println!("  document time stamp: {}", t.to_rfc3339());
+        }
+        for r in &report.revocation {
+            println!("  revocation: {r}");
+        }
         println!(
-            "  covers the whole file but its signature: {}",
+            "  covers the whole file but its signature{}: {}",
+            if report.archive_timestamps.is_empty() {
+                ""
+            } else {
+                " (then only validation data and document time stamps)"
+            },
             if report.intact { "yes" } else { "no" }
         );
+        if let Some(level) = &report.level {
+            println!("  PAdES level: {level}");
+        }
         if let Some(code) = &report.code {
             println!("  verification code: {code}");
         }
