@@ -604,8 +604,9 @@ const HANDOVER: &str =
 
 /// `[reassign]` hands a leaver's files to another person at `org deploy --plan`: the
 /// person fields of documents in flight and the open tasks go to the receiver, recorded
-/// with the reason; the leaver's past signatures are nobody else's. A shielded file goes
-/// only to someone inside its group (refused otherwise, also with --force).
+/// with the reason; the leaver's past signatures are nobody else's. The person a
+/// discipline file is about (its `allow medewerker`) is never handed over: a later move
+/// of the receiver out of `tucht` would otherwise let the file out with them.
 #[test]
 fn a_reassign_hands_a_leavers_files_over_within_the_shield() {
     let dir = aalst("reassign");
@@ -650,30 +651,11 @@ fn a_reassign_hands_a_leavers_files_over_within_the_shield() {
         proposed.contains("# [reassign]\n# \"jan-cools\" = { to = \"PERSON\", reason = \"…\" }"),
         "{proposed}"
     );
-    // To someone outside `tucht`: the discipline file may not go to him; nothing is
-    // deployed, --force or not.
+    // The discipline file is about Jan Cools: its `medewerker` (the shield's `allow`
+    // exception) is never handed over, to someone outside `tucht` or inside it.
     reassign_plan(
         &dir,
         &format!("\"jan-cools\" = {{ to = \"hans-willems\", {HANDOVER} }}\n"),
-    );
-    for extra in [&["--dry-run"][..], &[][..], &["--force"][..]] {
-        let mut args = vec!["org", "deploy", "left.toml", "--plan", "migration.toml"];
-        args.extend(extra);
-        let (code, out) = paraaf(&dir, &args);
-        assert_ne!(code, 0, "{out}");
-        assert!(
-            out.contains(&format!(
-                "{tucht} (tuchtdossier): `hans-willems` is outside the shielded group `tucht`"
-            )),
-            "{out}"
-        );
-    }
-    let inbox = ok(&dir, &["inbox", "hans-willems"]);
-    assert!(!inbox.contains(&open), "{inbox}");
-    // To the HR head, inside `tucht`: the dry run shows what would move, records nothing.
-    reassign_plan(
-        &dir,
-        &format!("\"jan-cools\" = {{ to = \"tom-nowak\", {HANDOVER} }}\n"),
     );
     let dry = ok(
         &dir,
@@ -684,15 +666,66 @@ fn a_reassign_hands_a_leavers_files_over_within_the_shield() {
             "--plan",
             "migration.toml",
             "--dry-run",
+            "--force",
         ],
     );
-    for d in [&open, &tucht] {
-        assert!(
-            dry.contains(&format!("handed over: {d}"))
-                && dry.contains("medewerker jan-cools → tom-nowak"),
-            "{dry}"
-        );
-    }
+    assert!(
+        dry.contains(&format!(
+            "{tucht} (tuchtdossier): medewerker stays jan-cools, not hans-willems: it names the person the file is about"
+        )) && !dry.contains(&format!("{tucht} (tuchtdossier): medewerker jan-cools →")),
+        "{dry}"
+    );
+    let inbox = ok(&dir, &["inbox", "hans-willems"]);
+    assert!(!inbox.contains(&open), "{inbox}");
+    // To the HR head, inside `tucht`: the dry run shows what would move, records nothing.
+    reassign_plan(
+        &dir,
+        &format!("\"jan-cools\" = {{ to = \"tom-nowak\", {HANDOVER} }}\n"),
+    );
+    // Without --force it is refused: the discipline file names someone who left, and
+    // its receipt step will wait in the manual queue.
+    let (code, refused) = paraaf(
+        &dir,
+        &[
+            "org",
+            "deploy",
+            "left.toml",
+            "--plan",
+            "migration.toml",
+            "--dry-run",
+        ],
+    );
+    assert_ne!(code, 0, "{refused}");
+    assert!(
+        refused.contains(&format!(
+            "{tucht}: field `medewerker` names person `jan-cools`, which the new organogram lacks"
+        )),
+        "{refused}"
+    );
+    let dry = ok(
+        &dir,
+        &[
+            "org",
+            "deploy",
+            "left.toml",
+            "--plan",
+            "migration.toml",
+            "--dry-run",
+            "--force",
+        ],
+    );
+    assert!(
+        dry.contains(&format!(
+            "handed over: {open} (evaluatie): medewerker jan-cools → tom-nowak"
+        )),
+        "{dry}"
+    );
+    assert!(
+        dry.contains(&format!(
+            "{tucht} (tuchtdossier): medewerker stays jan-cools, not tom-nowak"
+        )),
+        "{dry}"
+    );
     assert!(
         !dry.contains(&past),
         "a completed file stays as it was: {dry}"
@@ -718,7 +751,14 @@ fn a_reassign_hands_a_leavers_files_over_within_the_shield() {
     ok(&dir, &["org", "migrate", "--apply", "."]);
     let out = ok(
         &dir,
-        &["org", "deploy", "left.toml", "--plan", "migration.toml"],
+        &[
+            "org",
+            "deploy",
+            "left.toml",
+            "--plan",
+            "migration.toml",
+            "--force",
+        ],
     );
     assert!(out.contains("deployed organogram version 1"), "{out}");
     assert!(ok(&dir, &["inbox", "tom-nowak"]).contains(&open));
@@ -729,10 +769,13 @@ fn a_reassign_hands_a_leavers_files_over_within_the_shield() {
     let log = ok(&dir, &["log", "--as", "tom-nowak"]);
     assert!(
         log.contains(&format!(
-            "\"type\":\"files_handed_over\",\"doc\":\"{tucht}\",\"from\":\"jan-cools\",\"to\":\"tom-nowak\",\"fields\":[\"medewerker\"],\"reason\":\"Tom Nowak neemt"
-        )),
+            "\"type\":\"files_handed_over\",\"doc\":\"{open}\",\"from\":\"jan-cools\",\"to\":\"tom-nowak\",\"fields\":[\"medewerker\"],\"reason\":\"Tom Nowak neemt"
+        )) && !log.contains(&format!("\"type\":\"files_handed_over\",\"doc\":\"{tucht}\"")),
         "{log}"
     );
+    // The discipline file still names the employee it is about.
+    let show = ok(&dir, &["doc", "show", &tucht, "--as", "tom-nowak"]);
+    assert!(show.contains("medewerker: jan-cools"), "{show}");
     // His past signature is not handed over: the completed file is not Tom's to see.
     let (code, out) = paraaf(&dir, &["doc", "show", &past, "--as", "tom-nowak"]);
     assert_ne!(code, 0, "{out}");
@@ -744,10 +787,72 @@ fn a_reassign_hands_a_leavers_files_over_within_the_shield() {
     // The same plan again hands over nothing new.
     let again = ok(
         &dir,
-        &["org", "deploy", "left.toml", "--plan", "migration.toml"],
+        &[
+            "org",
+            "deploy",
+            "left.toml",
+            "--plan",
+            "migration.toml",
+            "--force",
+        ],
     );
     assert!(again.contains("nothing was recorded"), "{again}");
     assert!(ok(&dir, &["audit", "verify"]).contains("ok"));
+}
+
+/// A leaver's open task on a shielded file goes only to someone inside its group: a
+/// `[reassign]` to someone outside is refused, also with --force; inside, it is moved.
+#[test]
+fn a_reassign_of_a_shielded_task_goes_only_inside_the_group() {
+    let dir = aalst("reassign-shielded-task");
+    ok(&dir, &["deploy", "."]);
+    let social = doc_id(&ok(
+        &dir,
+        &[
+            "doc",
+            "submit",
+            "--kind",
+            "sociaal-dossier",
+            "--as",
+            "koen-dubois",
+            "--content",
+            "f.pdf",
+            "--field",
+            "team=inkomen",
+            "--field",
+            "dossiernummer=D-1",
+        ],
+    ));
+    assert!(ok(&dir, &["inbox", "dirk-claes"]).contains(&social));
+    let org = std::fs::read_to_string(dir.join("org.toml")).unwrap();
+    std::fs::write(dir.join("left.toml"), org_without(&org, "dirk-claes")).unwrap();
+    let reason = "reason = \"Waarnemend teamcoach tot de vacature ingevuld is\"";
+    reassign_plan(
+        &dir,
+        &format!("\"dirk-claes\" = {{ to = \"hans-willems\", {reason} }}\n"),
+    );
+    for extra in [&["--dry-run"][..], &[][..], &["--force"][..]] {
+        let mut args = vec!["org", "deploy", "left.toml", "--plan", "migration.toml"];
+        args.extend(extra);
+        let (code, out) = paraaf(&dir, &args);
+        assert_ne!(code, 0, "{out}");
+        assert!(
+            out.contains(&format!(
+                "{social} (sociaal-dossier): `hans-willems` is outside the shielded group"
+            )),
+            "{out}"
+        );
+    }
+    assert!(!ok(&dir, &["inbox", "hans-willems"]).contains(&social));
+    reassign_plan(
+        &dir,
+        &format!("\"dirk-claes\" = {{ to = \"mohamed-wouters\", {reason} }}\n"),
+    );
+    ok(
+        &dir,
+        &["org", "deploy", "left.toml", "--plan", "migration.toml"],
+    );
+    assert!(ok(&dir, &["inbox", "mohamed-wouters"]).contains(&social));
 }
 
 /// Each rule of `[reassign]`, read the same by `org deploy` and `org migrate --apply`:

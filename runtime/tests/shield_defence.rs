@@ -459,6 +459,37 @@ fn someone_who_left_the_group_loses_documents_in_flight() {
     assert!(!may_see(em.state, HEAD_SOCIAL, &doc));
     assert!(!may_see(em.state, "koen-dubois", &doc));
     assert!(may_see(em.state, COACH_INKOMEN, &doc));
+    // The uploader who moved out cannot carry the file's content into a document of
+    // another kind by its hash (its signers would read it there); content of his own
+    // he still sees, or never submitted, he may name.
+    let order = |sha: String| Submission {
+        kind: "bestelbon".into(),
+        uploader: "koen-dubois".into(),
+        fields: [
+            ("dienst".to_string(), Value::String("cultuur".into())),
+            ("bedrag".to_string(), Value::String("100.00".into())),
+            ("leverancier".to_string(), Value::String("Drukkerij".into())),
+        ]
+        .into(),
+        content_sha256: sha,
+        title: "Bestelbon".into(),
+        flow: None,
+    };
+    let refused = em.submit(order("a".repeat(64))).unwrap_err();
+    assert!(
+        refused.to_string().contains("not only its hash"),
+        "{refused}"
+    );
+    assert!(
+        em.submit(order("A".repeat(64))).is_err(),
+        "the hash in capitals"
+    );
+    let fresh = em.submit(order("b".repeat(64))).unwrap();
+    assert!(
+        em.submit(order("b".repeat(64))).is_ok(),
+        "his own, still seen"
+    );
+    assert!(may_see(em.state, "koen-dubois", &fresh));
 }
 
 // ------------------------------------------------------------------ the `allow` exception (#24)

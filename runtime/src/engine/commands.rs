@@ -295,6 +295,33 @@ impl<'a> Emitter<'a> {
         })
     }
 
+    /// Whether `uploader` may submit a document that names content by its hash alone.
+    /// Refused when every document `uploader` submitted with that content is one they may
+    /// no longer see (they moved out of its shield, or left it): what they lost sight of
+    /// does not come back through a new document of another kind, which its signers would
+    /// read. Allowed when one of their own documents with it is still theirs to see, and
+    /// when they submitted none with it (whether they sent those bytes at all is the
+    /// submit path's `contents::owned`, and reading checks it again). Only the uploader's
+    /// own documents are looked at, and the refusal is worded as for a hash nobody
+    /// uploaded ([`crate::contents::NOT_YOURS`]), so it tells nothing about anyone else's.
+    fn content_reference_allowed(&self, uploader: &str, sha256: &str) -> Result<(), RuntimeError> {
+        let mut lost = false;
+        for d in self.state.documents.values() {
+            if d.uploader != uploader || !d.content_sha256.eq_ignore_ascii_case(sha256) {
+                continue;
+            }
+            if may_see(self.state, uploader, &d.id) {
+                return Ok(());
+            }
+            lost = true;
+        }
+        if lost {
+            Err(RuntimeError::Invalid(crate::contents::NOT_YOURS.into()))
+        } else {
+            Ok(())
+        }
+    }
+
     /// Submits a document; returns its id.
     pub fn submit(&mut self, sub: Submission) -> Result<String, RuntimeError> {
         let (version, dep) = self.state.current().ok_or_else(|| {
@@ -420,6 +447,14 @@ impl<'a> Emitter<'a> {
             return Err(RuntimeError::Invalid(
                 "the content's SHA-256 is missing or not 64 hexadecimal digits".into(),
             ));
+        }
+        // Content belongs to a document. A submission that does not bring the bytes in
+        // this command may name only content its uploader brought with a document they
+        // may still see: whoever moved out of a shield, or noted a hash, gets nothing
+        // through a new document of another kind (the API's `contents::owned` is the
+        // first line; this is the one every path passes).
+        if !self.contents.iter().any(|c| c.sha256 == sub.content_sha256) {
+            self.content_reference_allowed(&sub.uploader, &sub.content_sha256)?;
         }
         if sub.title.chars().count() > MAX_TITLE {
             return Err(RuntimeError::Invalid(format!(

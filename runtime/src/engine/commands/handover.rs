@@ -3,7 +3,8 @@
 //! (`files_handed_over`), and the open tasks they were asked for go to the receiver
 //! (`task_moved`), each with the plan's reason. Their past (uploads, signatures) stays
 //! theirs. For a shielded kind the receiver must be a member of its group: the same
-//! shield check as `queue assign`, without the `allow` exception.
+//! shield check as `queue assign`, without the `allow` exception; and the field of that
+//! exception (the person a discipline file is about) is never handed over at all.
 
 use super::organogram::OrgDeployment;
 use super::{Emitter, Event, shield_split};
@@ -70,14 +71,32 @@ impl Emitter<'_> {
             else {
                 continue;
             };
+            // The field of a shield's `allow` exception names the person the file is
+            // about (the employee of a discipline file): the file is never about anyone
+            // else, so it is not handed over; the steps that name it wait for a person
+            // in the manual queue once that person left.
+            let subject = self
+                .state
+                .deployment(d.version)
+                .and_then(|dep| dep.shields.shield(&d.kind))
+                .and_then(|s| s.allow.clone());
             for (from, r) in reassign {
-                let fields: Vec<String> = kind
+                let named: Vec<String> = kind
                     .fields
                     .iter()
                     .filter(|f| f.ty == "person")
                     .filter(|f| d.fields.get(&f.name).and_then(|v| v.as_str()) == Some(from))
                     .map(|f| f.name.clone())
                     .collect();
+                let (kept, fields): (Vec<String>, Vec<String>) = named
+                    .into_iter()
+                    .partition(|f| subject.as_deref() == Some(f.as_str()));
+                for f in &kept {
+                    report.handed_over.push(format!(
+                        "{} ({}): {f} stays {from}, not {}: it names the person the file is about (the shield's `allow` exception), who is never handed over",
+                        d.id, d.kind, r.to
+                    ));
+                }
                 if fields.is_empty() {
                     continue;
                 }
@@ -152,6 +171,10 @@ impl Emitter<'_> {
             if !assignees.contains(&r.to) {
                 assignees.push(r.to.clone());
             }
+            // Not stranded after all: the reroute before this found nobody, the plan names
+            // who takes it over.
+            let line = format!("{doc} {task}: ");
+            report.stranded.retain(|l| !l.starts_with(&line));
             report.handed_over.push(format!(
                 "{doc} {task} ({}): {from} → {} ({})",
                 d.kind,

@@ -661,6 +661,13 @@ impl Emitter<'_> {
             else {
                 continue;
             };
+            // The person a shielded file is about (its `allow` field) is never handed
+            // over (`hand_over_fields`): only a rename changes it.
+            let subject = self
+                .state
+                .deployment(d.version)
+                .and_then(|dep| dep.shields.shield(&d.kind))
+                .and_then(|s| s.allow.clone());
             for f in kind
                 .fields
                 .iter()
@@ -671,6 +678,7 @@ impl Emitter<'_> {
                 };
                 let now = reassign
                     .get(v)
+                    .filter(|_| subject.as_deref() != Some(f.name.as_str()))
                     .map(|r| r.to.as_str())
                     .unwrap_or_else(|| all.get(v).map_or(v, |n| n.as_str()));
                 let known = if f.ty == "unit" { &units } else { &persons };
