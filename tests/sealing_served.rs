@@ -110,6 +110,9 @@ struct Served {
 
 const CLOCK_TOKEN: &str = "test-clock-token-0123456789";
 
+/// The monitoring token (reads `/health`'s counts).
+const MONITORING: &str = "monitoring-token-0123456789";
+
 impl Served {
     fn start(city: &City, seal_config: &Path, tokens: &[(&str, &str)], now: &str) -> Served {
         let config = city.dir.join("serve.toml");
@@ -117,6 +120,10 @@ impl Served {
         for (p, t) in tokens {
             text.push_str(&format!("{p} = \"{t}\"\n"));
         }
+        text.push_str(&format!(
+            "[monitoring]\nzabbix = \"sha256:{}\"\n",
+            paraaf_runtime::sha256_hex(MONITORING.as_bytes())
+        ));
         std::fs::write(&config, text).unwrap();
         let token_file = city.dir.join("clock.token");
         std::fs::write(&token_file, CLOCK_TOKEN).unwrap();
@@ -160,6 +167,14 @@ impl Served {
             format!(r#"{{"now":"{now}"}}"#).as_bytes(),
         );
         assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    }
+
+    /// How many completed documents wait for their seal, as `/health` tells monitoring.
+    fn seals_waiting(&self) -> u64 {
+        let (status, _, body) = self.http("GET", "/health", MONITORING, b"");
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        v["seals_waiting"].as_u64().expect("seals_waiting")
     }
 
     /// The document as `token`'s person sees it through the API.
@@ -274,6 +289,7 @@ fn a_seal_the_tsa_refused_waits_and_the_scheduler_seals_it_once_when_the_tsa_is_
         assert_eq!(status, 404, "not sealed yet");
         assert_eq!(seals_of(&city, doc), 0);
     }
+    assert_eq!(server.seals_waiting(), 2);
 
     // The TSA is back; the back-off (a minute after the first failure) has not passed.
     tsa.get("/up");
@@ -298,6 +314,7 @@ fn a_seal_the_tsa_refused_waits_and_the_scheduler_seals_it_once_when_the_tsa_is_
         assert_eq!(seals_of(&city, doc), 1);
         pdfs.insert(doc.clone(), pdf);
     }
+    assert_eq!(server.seals_waiting(), 0);
     // Time goes on, and the server restarts: nothing is sealed twice.
     server.set_clock("2026-11-23T12:00:00Z");
     drop(server);

@@ -444,15 +444,16 @@ async fn problems_everywhere(response: Response) -> Response {
 /// writes (`"status":"degraded"` when checkpoints cannot be written, `"tampered"` when
 /// the log changed under it). No token needed, and then it tells nothing but that. Counts
 /// (the committed head, the deployed versions, the tasks and invoices waiting in the
-/// manual queue) and why writes are refused (the reason names event numbers) only for
-/// a monitoring token (`[monitoring]` in the tokens file, `paraaf admin token add NAME
-/// --monitoring`): never for a person's token, since the number of events grows with
-/// every action, also on documents that person may not see.
+/// manual queue, the completed documents waiting for their seal) and why writes are
+/// refused (the reason names event numbers) only for a monitoring token (`[monitoring]`
+/// in the tokens file, `paraaf admin token add NAME --monitoring`): never for a person's
+/// token, since the number of events grows with every action, also on documents that
+/// person may not see.
 /// While the checkpoint head cannot be anchored (the TSA or the witness out of reach;
 /// writes go on), it answers 200 with `"status":"degraded","anchor":"pending"` (and, with
 /// any valid token, why).
 #[utoipa::path(get, path = "/health", security(()),
-    responses((status = 200, description = "`{\"status\":\"ok\"}` while the writer runs; with a monitoring token also `\"events\":N,\"versions\":V,\"queued\":{\"tasks\":T,\"invoices\":I}`")))]
+    responses((status = 200, description = "`{\"status\":\"ok\"}` while the writer runs; with a monitoring token also `\"events\":N,\"versions\":V,\"queued\":{\"tasks\":T,\"invoices\":I},\"seals_waiting\":W`")))]
 async fn health(
     State(state): State<AppState>,
     anchorer: Option<axum::Extension<crate::anchor::Anchorer>>,
@@ -484,6 +485,9 @@ async fn health(
             "events": s.last_seq,
             "versions": s.deployments.len(),
             "queued": {"tasks": queue.tasks.len(), "invoices": queue.invoices.len()},
+            // Completed documents whose seal is still to be made (the TSA down): an
+            // alert when it stays above zero.
+            "seals_waiting": s.waiting_for_seal().len(),
         })
     } else {
         serde_json::json!({"status": "ok"})
