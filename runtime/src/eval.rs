@@ -1,7 +1,7 @@
 //! Evaluation of compiled conditions against a document's fields.
 
-use paraaf_compiler::compile::model::Expr;
-use paraaf_compiler::syntax::ast::{CmpOp, LogicOp};
+use paraaf_model::Expr;
+use paraaf_model::{CmpOp, LogicOp};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::collections::BTreeMap;

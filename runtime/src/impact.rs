@@ -11,8 +11,8 @@ mod same;
 mod simulate;
 
 use crate::engine::State;
-use paraaf_compiler::compile::CompiledProject;
-use paraaf_compiler::compile::model::OrgPosition;
+use paraaf_model::CompiledProject;
+use paraaf_model::OrgPosition;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -271,7 +271,7 @@ pub fn impact(base: &CompiledProject, head: &CompiledProject) -> Vec<KindImpact>
         let Some(doc) = after.or(before) else {
             continue;
         };
-        let allow = |d: Option<&paraaf_compiler::compile::model::Document>| {
+        let allow = |d: Option<&paraaf_model::Document>| {
             d.and_then(|d| d.shielded_by.as_ref())
                 .and_then(|s| s.allow.clone())
         };

@@ -28,7 +28,7 @@ pub mod visibility;
 pub mod workdays;
 
 /// Schema identifier of compiled projects this runtime accepts.
-pub const ACCEPTS_SCHEMA: &str = paraaf_compiler::compile::SCHEMA;
+pub const ACCEPTS_SCHEMA: &str = paraaf_model::SCHEMA;
 
 pub use runtime::Runtime;
 

@@ -1,4 +1,4 @@
 //! Organogram lookups: the one index (holders, members, ancestry) lives in the compiler's
 //! compiled model, so the deploy-time shielding verifier and the runtime share it.
 
-pub use paraaf_compiler::compile::org_index::OrgIndex;
+pub use paraaf_model::OrgIndex;

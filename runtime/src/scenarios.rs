@@ -11,7 +11,7 @@ use crate::engine::{Emitter, State, Status, Submission, TaskStatus};
 use crate::visibility::may_see;
 use crate::workdays::Calendar;
 use chrono::{DateTime, Duration, Utc};
-use paraaf_compiler::compile::CompiledProject;
+use paraaf_model::CompiledProject;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -10,7 +10,7 @@
 //! deployment is re-indexed and its shielding rules re-verified from the snapshot.
 
 use crate::engine::{Absence, Document, ImportedInvoice, RuntimeError, State};
-use paraaf_compiler::compile::CompiledProject;
+use paraaf_model::CompiledProject;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! Deny by default; deny when anything is missing.
 
 use crate::engine::State;
-use paraaf_compiler::compile::model::Audience;
+use paraaf_model::Audience;
 
 /// May `person` see document `doc`?
 pub fn may_see(state: &State, person: &str, doc: &str) -> bool {

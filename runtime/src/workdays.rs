@@ -86,13 +86,13 @@ impl Calendar {
     pub fn after(
         &self,
         from: chrono::DateTime<chrono::Utc>,
-        d: &paraaf_compiler::compile::model::Duration,
+        d: &paraaf_model::Duration,
     ) -> chrono::DateTime<chrono::Utc> {
         use rust_decimal::prelude::ToPrimitive;
         let n = d.amount.ceil().to_u32().unwrap_or(u32::MAX / 2);
         match d.unit {
-            paraaf_compiler::syntax::ast::DurationUnit::Days => from + Duration::days(n as i64),
-            paraaf_compiler::syntax::ast::DurationUnit::Workdays => self.add_workdays(from, n),
+            paraaf_model::DurationUnit::Days => from + Duration::days(n as i64),
+            paraaf_model::DurationUnit::Workdays => self.add_workdays(from, n),
         }
     }
 }

@@ -152,7 +152,7 @@ fn routes() -> Vec<Route> {
                 spoed.steps.truncate(1);
                 spoed.steps[0].signatures[0].signer = mandate("burgemeester");
                 spoed.when = Some(Expr::Compare {
-                    op: paraaf_compiler::syntax::ast::CmpOp::Eq,
+                    op: paraaf_model::CmpOp::Eq,
                     args: Box::new((
                         Expr::Field(vec!["dossiernummer".into()]),
                         Expr::Text("SPOED".into()),
@@ -160,7 +160,7 @@ fn routes() -> Vec<Route> {
                     within: None,
                 });
                 social_flow(p).when = Some(Expr::Compare {
-                    op: paraaf_compiler::syntax::ast::CmpOp::Ne,
+                    op: paraaf_model::CmpOp::Ne,
                     args: Box::new((
                         Expr::Field(vec!["dossiernummer".into()]),
                         Expr::Text("SPOED".into()),

@@ -2,7 +2,7 @@
 //! outside GROUP. Every flow of the kind (in any file), its audiences, signers,
 //! escalations, the substitutes of every concrete role a signer can resolve to, and the
 //! `notify` of a rule that starts such a flow are checked here. The runtime re-checks the
-//! same rules on the compiled model (`compile::shield`) and at every routing decision.
+//! same rules on the compiled model (`paraaf_model::shield`) and at every routing decision.
 
 use super::signers::{SignerTarget, UnitRef};
 use super::types::Ty;

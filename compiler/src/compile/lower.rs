@@ -1,11 +1,11 @@
 //! AST → compiled model. Runs only on a project without errors.
 
-use super::model as m;
 use crate::check::conditions::field_key;
 use crate::check::types::{MATCH_SOURCES, builtin_fields};
 use crate::org::Organogram;
 use crate::resolve::Index;
 use crate::syntax::ast::*;
+use paraaf_model as m;
 
 /// Lowers a checked project.
 pub fn lower(org: &Organogram, index: &Index) -> m::CompiledProject {
@@ -419,7 +419,7 @@ impl Lower<'_> {
                 Literal::Percent(d) => m::Expr::Percent(*d),
                 Literal::Duration(d, u) => m::Expr::Duration(m::Duration {
                     amount: *d,
-                    unit: *u,
+                    unit: duration_unit(*u),
                 }),
                 Literal::Date(s) => m::Expr::Date(s.clone()),
                 Literal::Text(s) => m::Expr::Text(s.clone()),
@@ -428,7 +428,7 @@ impl Lower<'_> {
             },
             ExprKind::Path(p) => self.path(p, names),
             ExprKind::Logic(op, a, b) => m::Expr::Logic {
-                op: *op,
+                op: logic_op(*op),
                 args: Box::new((self.expr(a, names), self.expr(b, names))),
             },
             ExprKind::Not(a) => m::Expr::Not(Box::new(self.expr(a, names))),
@@ -438,7 +438,7 @@ impl Lower<'_> {
                 rhs,
                 within,
             } => m::Expr::Compare {
-                op: *op,
+                op: cmp_op(*op),
                 args: Box::new((self.expr(lhs, names), self.expr(rhs, names))),
                 within: within.as_ref().map(|w| Box::new(self.expr(w, names))),
             },
@@ -489,6 +489,64 @@ fn segs(p: &Path) -> Vec<String> {
 fn duration(d: &DurationLit) -> m::Duration {
     m::Duration {
         amount: d.amount,
-        unit: d.unit,
+        unit: duration_unit(d.unit),
+    }
+}
+
+/// The model's comparison for the syntax's (the persisted names are the same).
+fn cmp_op(op: CmpOp) -> m::CmpOp {
+    match op {
+        CmpOp::Eq => m::CmpOp::Eq,
+        CmpOp::Ne => m::CmpOp::Ne,
+        CmpOp::Lt => m::CmpOp::Lt,
+        CmpOp::Le => m::CmpOp::Le,
+        CmpOp::Gt => m::CmpOp::Gt,
+        CmpOp::Ge => m::CmpOp::Ge,
+        CmpOp::Approx => m::CmpOp::Approx,
+    }
+}
+
+/// The model's `and`/`or` for the syntax's.
+fn logic_op(op: LogicOp) -> m::LogicOp {
+    match op {
+        LogicOp::And => m::LogicOp::And,
+        LogicOp::Or => m::LogicOp::Or,
+    }
+}
+
+/// The model's duration unit for the syntax's.
+fn duration_unit(unit: DurationUnit) -> m::DurationUnit {
+    match unit {
+        DurationUnit::Days => m::DurationUnit::Days,
+        DurationUnit::Workdays => m::DurationUnit::Workdays,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each syntax operator lowers to the model operator persisted under the same name.
+    #[test]
+    fn operators_lower_to_the_same_persisted_names() {
+        let same = |a: serde_json::Value, b: serde_json::Value| assert_eq!(a, b);
+        for op in [
+            CmpOp::Eq,
+            CmpOp::Ne,
+            CmpOp::Lt,
+            CmpOp::Le,
+            CmpOp::Gt,
+            CmpOp::Ge,
+            CmpOp::Approx,
+        ] {
+            same(serde_json::json!(op), serde_json::json!(cmp_op(op)));
+            assert_eq!(op.as_str(), cmp_op(op).as_str());
+        }
+        for op in [LogicOp::And, LogicOp::Or] {
+            same(serde_json::json!(op), serde_json::json!(logic_op(op)));
+        }
+        for u in [DurationUnit::Days, DurationUnit::Workdays] {
+            same(serde_json::json!(u), serde_json::json!(duration_unit(u)));
+        }
     }
 }

@@ -1,13 +1,12 @@
 //! Checked project → compiled project (serde, versioned schema).
 
 mod lower;
-pub mod model;
-pub mod org_index;
-pub mod rename;
-pub mod shield;
 
 pub use lower::{lower, snapshot as org_snapshot};
-pub use model::{CompiledProject, SCHEMA};
+/// The compiled model lives in `paraaf-model`; these paths keep the crates that still
+/// name it through the compiler compiling.
+pub use paraaf_model as model;
+pub use paraaf_model::{CompiledProject, SCHEMA, org_index, shield};
 
 /// `project` with the names people read for its document kinds (`[kinds]` of
 /// `paraaf.toml`); a name for a kind the project does not define is left out.

@@ -111,7 +111,7 @@ pub struct OrgDiff {
     /// With a project: the people each of its shielded groups would keep out (they no
     /// longer see its files), read through the renames and take-overs (see
     /// [`shielded_losses`]).
-    pub shielded_losses: Vec<crate::compile::shield::Narrowing>,
+    pub shielded_losses: Vec<paraaf_model::shield::Narrowing>,
 }
 
 impl OrgDiff {
@@ -408,15 +408,15 @@ pub fn diff(old: &Organogram, new: &Organogram) -> OrgDiff {
 /// rename of one half (most members stayed) and a loss of the other half: this says so.
 pub fn shielded_losses(
     d: &OrgDiff,
-    project: &crate::compile::CompiledProject,
+    project: &paraaf_model::CompiledProject,
     old: &Organogram,
     new: &Organogram,
-) -> Vec<crate::compile::shield::Narrowing> {
-    use crate::compile::org_index::OrgIndex;
+) -> Vec<paraaf_model::shield::Narrowing> {
+    use paraaf_model::OrgIndex;
     let mut renames = d.renames();
     renames.extend(d.replaced_by.iter().map(|r| (r.from.clone(), r.to.clone())));
-    let after = crate::compile::rename::rename_org_ids(project, &renames);
-    crate::compile::shield::narrowings(
+    let after = paraaf_model::rename::rename_org_ids(project, &renames);
+    paraaf_model::shield::narrowings(
         &project.groups,
         &OrgIndex::new(&crate::compile::org_snapshot(old)),
         &after.groups,

@@ -114,8 +114,8 @@ impl Plan {
     /// The widenings this plan does not consent to (no `[widen]` line with a reason).
     pub fn unconsented<'a>(
         &self,
-        widenings: &'a [crate::compile::shield::Widening],
-    ) -> Vec<&'a crate::compile::shield::Widening> {
+        widenings: &'a [paraaf_model::shield::Widening],
+    ) -> Vec<&'a paraaf_model::shield::Widening> {
         widenings
             .iter()
             .filter(|w| w.redefined)
@@ -169,7 +169,7 @@ pub fn says_why<'a>(reason: &'a str, section: &str, what: &str) -> Result<&'a st
 }
 
 /// One widening in words: `group `x` would admit 3 people: a, b, c`.
-pub fn describe(w: &crate::compile::shield::Widening) -> String {
+pub fn describe(w: &paraaf_model::shield::Widening) -> String {
     const SHOWN: usize = 10;
     let names: Vec<&str> = w.admits.iter().take(SHOWN).map(String::as_str).collect();
     let more = w.admits.len().saturating_sub(SHOWN);
@@ -194,7 +194,7 @@ pub fn describe(w: &crate::compile::shield::Widening) -> String {
 
 /// The `[widen]` section the plan proposes: one undecided line per shielded group the
 /// proposed renames widen, so `--apply` waits for the administrator's reason.
-pub fn propose_widen(widenings: &[crate::compile::shield::Widening]) -> String {
+pub fn propose_widen(widenings: &[paraaf_model::shield::Widening]) -> String {
     let mut out = String::new();
     let redefined: Vec<_> = widenings.iter().filter(|w| w.redefined).collect();
     if redefined.is_empty() {
@@ -219,7 +219,7 @@ pub fn propose_widen(widenings: &[crate::compile::shield::Widening]) -> String {
 /// The plan's section on shielded groups the change keeps people out of: commented, as
 /// the choice is explicit either way. Accepting needs nothing written; keeping someone
 /// inside is a mapping under `[rename]` or a line in the group's definition.
-pub fn propose_shrink(losses: &[crate::compile::shield::Narrowing]) -> String {
+pub fn propose_shrink(losses: &[paraaf_model::shield::Narrowing]) -> String {
     let mut out = String::new();
     if losses.is_empty() {
         return out;

@@ -1,35 +1,12 @@
 //! The organogram: units, functions, mandates, people and their positions.
 
+use paraaf_model::OrgIndex;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
-/// What an organogram id names.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum OrgKind {
-    /// A department, service or team.
-    Unit,
-    /// A management or staff function (held in a unit).
-    Function,
-    /// A political mandate.
-    Mandate,
-    /// A person.
-    Person,
-}
-
-impl OrgKind {
-    /// The word used in messages.
-    pub fn word(self) -> &'static str {
-        match self {
-            OrgKind::Unit => "unit",
-            OrgKind::Function => "function",
-            OrgKind::Mandate => "mandate",
-            OrgKind::Person => "person",
-        }
-    }
-}
+/// What an organogram id names, and who a person is: the compiled model's, one meaning
+/// for the checker, the importer and the runtime.
+pub use paraaf_model::{OrgKind, identity, is_identity, same_person};
 
 /// A unit (department, service, team, political body).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -102,37 +79,6 @@ pub struct Person {
     pub span: Range<usize>,
 }
 
-/// Who a person is, whatever their id or name: the HR key; else, as a documented
-/// fallback, `e-mail:` and the address in lower case; else `id:` and the id (nothing
-/// then tells a namesake apart). One function for the compiler, the importer and the
-/// runtime.
-pub fn identity(key: Option<&str>, email: &str, id: &str) -> String {
-    match key.map(str::trim).filter(|k| !k.is_empty()) {
-        Some(k) => k.to_string(),
-        None if !email.trim().is_empty() => format!("e-mail:{}", email.trim().to_lowercase()),
-        None => format!("id:{id}"),
-    }
-}
-
-/// Whether the person recorded as `recorded` (an [`identity`]) is the one with this key
-/// and e-mail: the same identity, or — when keys were added to an organogram without
-/// them — the same e-mail address the recorded fallback names.
-pub fn is_identity(recorded: &str, key: Option<&str>, email: &str, id: &str) -> bool {
-    recorded == identity(key, email, id)
-        || (!email.trim().is_empty()
-            && recorded == format!("e-mail:{}", email.trim().to_lowercase()))
-        || recorded == format!("id:{id}")
-}
-
-/// Whether two entries of one id (before and after an HR export) are the same person:
-/// the same HR key when both have one, else the same e-mail address.
-pub fn same_person(a: (Option<&str>, &str), b: (Option<&str>, &str)) -> bool {
-    match (a.0, b.0) {
-        (Some(x), Some(y)) => x == y,
-        _ => a.1.trim().eq_ignore_ascii_case(b.1.trim()),
-    }
-}
-
 impl Person {
     /// Who this person is: see [`identity`].
     pub fn identity(&self) -> String {
@@ -157,30 +103,19 @@ pub struct Organogram {
     /// given to anyone else.
     pub retired: BTreeMap<String, String>,
     pub(crate) index: BTreeMap<String, (OrgKind, usize)>,
-    /// Lookups built once per organogram (so once per revision of its salsa query).
-    pub(crate) lookup: Lookup,
-}
-
-/// Who holds what and which unit is where, indexed: a check of 2,000 files against
-/// 50,000 people never scans the people for a signer.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
-pub(crate) struct Lookup {
-    /// Function id → (unit, person) of every holder.
-    function_holders: BTreeMap<String, Vec<(String, String)>>,
-    /// Mandate id → holders.
-    mandate_holders: BTreeMap<String, Vec<String>>,
-    /// Unit → its direct sub-units.
-    children: BTreeMap<String, Vec<String>>,
-    /// Unit → people with a position directly in it.
-    people_in: BTreeMap<String, BTreeSet<String>>,
+    /// Who holds what and which unit is where: the compiled model's index over this
+    /// organogram, built once per organogram (so once per revision of its salsa query),
+    /// the same one the runtime routes with. A check of 2,000 files against 50,000
+    /// people never scans the people for a signer.
+    pub(crate) lookup: OrgIndex,
 }
 
 impl Organogram {
     /// An organogram as the compiled model carries it (a deployed version in the
     /// runtime), for comparing versions with `org diff`. The compiled model keeps no unit
     /// kinds, spans or city name: those stay empty.
-    pub fn from_compiled(c: &crate::compile::model::Organogram) -> Organogram {
-        use crate::compile::model::OrgPosition;
+    pub fn from_compiled(c: &paraaf_model::Organogram) -> Organogram {
+        use paraaf_model::OrgPosition;
         let mut org = Organogram {
             city: String::new(),
             units: c
@@ -237,7 +172,7 @@ impl Organogram {
                 .collect(),
             retired: c.retired.clone(),
             index: BTreeMap::new(),
-            lookup: Lookup::default(),
+            lookup: OrgIndex::default(),
         };
         let _ = org.build_index();
         org
@@ -276,40 +211,7 @@ impl Organogram {
             }
         }
         self.index = index;
-        let mut lookup = Lookup::default();
-        for u in &self.units {
-            if let Some(p) = &u.parent {
-                lookup
-                    .children
-                    .entry(p.clone())
-                    .or_default()
-                    .push(u.id.clone());
-            }
-        }
-        for p in &self.people {
-            for pos in &p.positions {
-                match pos {
-                    Position::Function { function, unit } => {
-                        lookup
-                            .function_holders
-                            .entry(function.clone())
-                            .or_default()
-                            .push((unit.clone(), p.id.clone()));
-                        lookup
-                            .people_in
-                            .entry(unit.clone())
-                            .or_default()
-                            .insert(p.id.clone());
-                    }
-                    Position::Mandate(m) => lookup
-                        .mandate_holders
-                        .entry(m.clone())
-                        .or_default()
-                        .push(p.id.clone()),
-                }
-            }
-        }
-        self.lookup = lookup;
+        self.lookup = OrgIndex::new(&crate::compile::org_snapshot(self));
         dups
     }
 
@@ -363,16 +265,7 @@ impl Organogram {
 
     /// `unit` and all units below it (a cycle in the parents cannot loop).
     pub fn unit_and_descendants<'a>(&'a self, unit: &'a str) -> BTreeSet<&'a str> {
-        let mut out: BTreeSet<&str> = BTreeSet::new();
-        let mut todo = vec![unit];
-        while let Some(u) = todo.pop() {
-            if out.insert(u)
-                && let Some(kids) = self.lookup.children.get(u)
-            {
-                todo.extend(kids.iter().map(String::as_str));
-            }
-        }
-        out
+        self.lookup.unit_and_below(unit)
     }
 
     /// People who hold `id` today: the person itself, holders of a mandate, or holders of
@@ -380,44 +273,20 @@ impl Organogram {
     pub fn holders(&self, id: &str, in_unit: Option<&str>) -> BTreeSet<&str> {
         match self.index.get(id) {
             Some((OrgKind::Person, i)) => [self.people[*i].id.as_str()].into(),
-            Some((OrgKind::Mandate, _)) => self
-                .lookup
-                .mandate_holders
-                .get(id)
-                .map(|v| v.iter().map(String::as_str).collect())
-                .unwrap_or_default(),
-            Some((OrgKind::Function, _)) => self
-                .lookup
-                .function_holders
-                .get(id)
-                .map(|v| {
-                    v.iter()
-                        .filter(|(u, _)| in_unit.is_none_or(|w| w == u))
-                        .map(|(_, p)| p.as_str())
-                        .collect()
-                })
-                .unwrap_or_default(),
+            Some((OrgKind::Mandate, _)) => self.lookup.mandate_holders(id),
+            Some((OrgKind::Function, _)) => self.lookup.function_holders(id, in_unit),
             _ => BTreeSet::new(),
         }
     }
 
     /// People with a position in `unit` or any unit below it.
     pub fn members_of_unit<'a>(&'a self, unit: &'a str) -> BTreeSet<&'a str> {
-        self.unit_and_descendants(unit)
-            .into_iter()
-            .filter_map(|u| self.lookup.people_in.get(u))
-            .flatten()
-            .map(String::as_str)
-            .collect()
+        self.lookup.people_within(unit)
     }
 
     /// Units in which `function` is held by someone.
     pub fn units_holding(&self, function: &str) -> BTreeSet<&str> {
-        self.lookup
-            .function_holders
-            .get(function)
-            .map(|v| v.iter().map(|(u, _)| u.as_str()).collect())
-            .unwrap_or_default()
+        self.lookup.units_holding(function)
     }
 
     /// Display name of a person by id (for messages).

@@ -9,5 +9,5 @@ mod parser;
 pub mod print;
 
 pub use format::format;
-pub use parser::{MAX_DEPTH, Parsed, is_identifier, parse, valid_date};
+pub use parser::{MAX_DEPTH, Parsed, is_identifier, parse};
 pub use print::{expr as print_expr, grouped, print};

@@ -3,6 +3,7 @@
 use super::ast::*;
 use super::lexemes::Lexeme;
 use crate::diagnostics::{Code, Diagnostic, Span};
+use paraaf_model::valid_date;
 use pest::Parser as _;
 use pest::iterators::Pair;
 use rust_decimal::Decimal;
@@ -1155,21 +1156,6 @@ fn trimmed_len(text: &str) -> usize {
             None => return t.len(),
         }
     }
-}
-
-/// Whether `YYYY-MM-DD` names a real calendar day.
-pub fn valid_date(text: &str) -> bool {
-    let parts: Vec<u32> = text.split('-').filter_map(|p| p.parse().ok()).collect();
-    let [y, m, d] = parts[..] else { return false };
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return false,
-    };
-    (1..=days).contains(&d)
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use crate::engine::{RuntimeError, State, Status, TaskStatus};
 use crate::finance::debts::{Debts, FileDebts, HttpDebts};
 use crate::finance::{self, imports, orders, sepa, ubl};
 use chrono::{DateTime, NaiveDate, Utc};
-use paraaf_compiler::compile::CompiledProject;
+use paraaf_model::CompiledProject;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::BTreeMap;

@@ -10,7 +10,7 @@ use crate::Runtime;
 use crate::engine::{RuntimeError, Submission};
 use crate::finance::{self, imports, orders, ubl};
 use chrono::{DateTime, Utc};
-use paraaf_compiler::compile::CompiledProject;
+use paraaf_model::CompiledProject;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::BTreeMap;

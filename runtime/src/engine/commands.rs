@@ -18,9 +18,9 @@ use crate::eval::{Env, holds};
 use crate::visibility::may_see;
 use crate::workdays::Calendar;
 use chrono::{DateTime, NaiveDate, Utc};
-use paraaf_compiler::compile::model::{Duration as FlowDuration, OnRefused, Signer, StepMode};
-use paraaf_compiler::compile::shield::Widening;
-use paraaf_compiler::compile::{CompiledProject, SCHEMA};
+use paraaf_model::shield::Widening;
+use paraaf_model::{CompiledProject, SCHEMA};
+use paraaf_model::{Duration as FlowDuration, OnRefused, Signer, StepMode};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -168,7 +168,7 @@ impl<'a> Emitter<'a> {
             return Vec::new();
         };
         let org = crate::org::OrgIndex::new(&project.organogram);
-        paraaf_compiler::compile::shield::widenings(
+        paraaf_model::shield::widenings(
             &dep.project.groups,
             &org,
             &project.groups,
@@ -233,7 +233,7 @@ impl<'a> Emitter<'a> {
                 project.schema
             )));
         }
-        let twice = paraaf_compiler::compile::shield::duplicate_names(&project);
+        let twice = paraaf_model::shield::duplicate_names(&project);
         if !twice.is_empty() {
             return Err(RuntimeError::Invalid(format!(
                 "the compiled project defines a name twice, so the runtime could not tell which one is meant; nothing was deployed (was the .json edited? compile it again with `paraaf compile`):\n  - {}",
@@ -241,7 +241,7 @@ impl<'a> Emitter<'a> {
             )));
         }
         let org = crate::org::OrgIndex::new(&project.organogram);
-        let violations = paraaf_compiler::compile::shield::verify(&project, &org);
+        let violations = paraaf_model::shield::verify(&project, &org);
         if !violations.is_empty() {
             return Err(RuntimeError::Invalid(format!(
                 "the compiled project breaks its shielding, nothing was deployed:\n  - {}",
@@ -1300,7 +1300,7 @@ fn normalise(ty: &str, v: &Value, org: &crate::org::OrgIndex) -> Result<Value, S
             "false" => Ok(Value::Bool(false)),
             _ => Err(format!("`{text}` is not true or false")),
         },
-        "date" => paraaf_compiler::syntax::valid_date(&text)
+        "date" => paraaf_model::valid_date(&text)
             .then(|| Value::String(text.clone()))
             .ok_or_else(|| format!("`{text}` is not a date (YYYY-MM-DD)")),
         "unit" => org

@@ -1,7 +1,7 @@
 //! Events: the append-only log is the source of truth; everything else is a fold over it.
 
 use chrono::NaiveDate;
-use paraaf_compiler::compile::CompiledProject;
+use paraaf_model::CompiledProject;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -48,7 +48,7 @@ pub enum Event {
         /// SHA-256 of its JSON.
         sha256: String,
         /// The organogram.
-        organogram: Box<paraaf_compiler::compile::model::Organogram>,
+        organogram: Box<paraaf_model::Organogram>,
         /// Old id → new id, from the migration plan.
         #[serde(default)]
         renames: std::collections::BTreeMap<String, String>,

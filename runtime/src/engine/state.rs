@@ -3,8 +3,8 @@
 use super::events::{Event, TaskSpec};
 use crate::org::OrgIndex;
 use chrono::{DateTime, NaiveDate, Utc};
-use paraaf_compiler::compile::CompiledProject;
-use paraaf_compiler::compile::shield::ShieldIndex;
+use paraaf_model::CompiledProject;
+use paraaf_model::shield::ShieldIndex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -29,7 +29,7 @@ pub struct Deployment {
 
 impl Deployment {
     /// The flow with this name in this version.
-    pub fn flow(&self, name: &str) -> Option<&paraaf_compiler::compile::model::Flow> {
+    pub fn flow(&self, name: &str) -> Option<&paraaf_model::Flow> {
         self.project.flows.iter().find(|f| f.name == name)
     }
 }
@@ -335,7 +335,7 @@ pub struct OrgInForce {
     /// Organogram version (0: the one a project was compiled with).
     pub version: u32,
     /// The organogram.
-    pub organogram: Arc<paraaf_compiler::compile::model::Organogram>,
+    pub organogram: Arc<paraaf_model::Organogram>,
     /// Old id → new id, accumulated over organogram versions.
     pub renames: BTreeMap<String, String>,
     /// Every person id ever in force (or retired) → the identity (HR key) it was given
@@ -355,7 +355,7 @@ impl OrgInForce {
     /// its `[retired]` give, never overwriting an id's first owner.
     pub fn identities_with(
         before: Option<&OrgInForce>,
-        org: &paraaf_compiler::compile::model::Organogram,
+        org: &paraaf_model::Organogram,
     ) -> BTreeMap<String, String> {
         let mut out = before.map(|o| o.identities.clone()).unwrap_or_default();
         for p in &org.people {
@@ -372,7 +372,7 @@ impl OrgInForce {
     /// identity was given an id there: they left and came back.
     pub fn returns_with(
         before: Option<&OrgInForce>,
-        org: &paraaf_compiler::compile::model::Organogram,
+        org: &paraaf_model::Organogram,
     ) -> BTreeMap<String, u32> {
         let Some(before) = before else {
             return BTreeMap::new();
@@ -396,7 +396,7 @@ impl OrgInForce {
 
     /// The ids `org` gives to another person than the one they were given to before, in
     /// words: never allowed (a namesake would read and sign the first one's files).
-    pub fn reused_ids(&self, org: &paraaf_compiler::compile::model::Organogram) -> Vec<String> {
+    pub fn reused_ids(&self, org: &paraaf_model::Organogram) -> Vec<String> {
         org.people
             .iter()
             .filter_map(|p| {
@@ -406,13 +406,13 @@ impl OrgInForce {
                 let key_left_out = p.key.is_none()
                     && self.organogram.people.iter().any(|o| {
                         o.id == p.id
-                            && paraaf_compiler::org::same_person(
+                            && paraaf_model::same_person(
                                 (o.key.as_deref(), &o.email),
                                 (None, &p.email),
                             )
                     });
                 (!key_left_out
-                    && !paraaf_compiler::org::is_identity(was, p.key.as_deref(), &p.email, &p.id))
+                    && !paraaf_model::is_identity(was, p.key.as_deref(), &p.email, &p.id))
                     .then(|| {
                         format!(
                             "`{}` ({}, {}) has the id of another person (`{was}`); an id is given to one person only — give the newcomer another id (`paraaf org import` does)",
@@ -990,7 +990,7 @@ impl State {
     pub fn push_deployment(&mut self, project: Arc<CompiledProject>) {
         let org = Arc::new(OrgIndex::new(&project.organogram));
         let shields = Arc::new(ShieldIndex::new(&project, &org));
-        let mut broken = paraaf_compiler::compile::shield::verify(&project, &org);
+        let mut broken = paraaf_model::shield::verify(&project, &org);
         if let Some((v, prev)) = self.current() {
             for k in prev.shields.kinds.keys() {
                 if !shields.kinds.contains_key(k) {
@@ -1018,12 +1018,11 @@ impl State {
         let index = Arc::new(OrgIndex::new(&org.organogram));
         let mut prev_kinds: Option<(u32, Vec<String>)> = None;
         for (i, d) in self.deployments.iter_mut().enumerate() {
-            let mut routed =
-                paraaf_compiler::compile::rename::rename_org_ids(&d.compiled, &org.renames);
+            let mut routed = paraaf_model::rename::rename_org_ids(&d.compiled, &org.renames);
             // Group members as the organogram in force defines them (the compiled list
             // was taken with the organogram the project was compiled against).
             for g in &mut routed.groups {
-                g.members = paraaf_compiler::compile::shield::group_members(&g.definition, &index)
+                g.members = paraaf_model::shield::group_members(&g.definition, &index)
                     .into_iter()
                     .collect();
             }
@@ -1032,8 +1031,8 @@ impl State {
             // As deployed, against its own organogram (an edited log shows here), and as
             // routed now, against the organogram in force.
             let own = OrgIndex::new(&d.compiled.organogram);
-            let mut broken = paraaf_compiler::compile::shield::verify(&d.compiled, &own);
-            for v in paraaf_compiler::compile::shield::verify(&routing, &index) {
+            let mut broken = paraaf_model::shield::verify(&d.compiled, &own);
+            for v in paraaf_model::shield::verify(&routing, &index) {
                 if !broken.contains(&v) {
                     broken.push(v);
                 }

@@ -95,7 +95,7 @@ impl FileDebts {
                 )
             }
         })?;
-        if !paraaf_compiler::syntax::valid_date(&file.date) {
+        if !paraaf_model::valid_date(&file.date) {
             return Err(format!(
                 "{}: `{}` is not a date (YYYY-MM-DD)",
                 path.display(),

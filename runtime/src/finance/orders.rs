@@ -104,7 +104,7 @@ pub fn read_csv_with(
             ));
         } else if amount.is_err() {
             errors.push(format!("{name}:{line}: `{}` is not an amount", get(2)));
-        } else if !paraaf_compiler::syntax::valid_date(&date) {
+        } else if !paraaf_model::valid_date(&date) {
             errors.push(format!(
                 "{name}:{line}: `{date}` is not a date (YYYY-MM-DD)"
             ));

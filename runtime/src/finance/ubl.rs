@@ -371,7 +371,7 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Invoice, UblError> {
     let date = |n: Option<Node>, element: &str| -> Result<Option<String>, UblError> {
         match text(n) {
             None => Ok(None),
-            Some(d) if paraaf_compiler::syntax::valid_date(&d) => Ok(Some(d)),
+            Some(d) if paraaf_model::valid_date(&d) => Ok(Some(d)),
             Some(d) => Err(err(element, format!("`{d}` is not a date (YYYY-MM-DD)"))),
         }
     };

@@ -4,8 +4,8 @@
 //! text), a few people for a person field, absent for an optional field; and the
 //! smallest region (a box over the fields) where a change happens, in words.
 
-use paraaf_compiler::compile::CompiledProject;
-use paraaf_compiler::compile::model::{Document, Expr};
+use paraaf_model::CompiledProject;
+use paraaf_model::{Document, Expr};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -14,8 +14,8 @@ use super::Fact;
 use crate::engine::{Emitter, State, Status, Submission, TaskStatus};
 use crate::visibility::may_see;
 use crate::workdays::Calendar;
-use paraaf_compiler::compile::CompiledProject;
-use paraaf_compiler::compile::model::OrgPosition;
+use paraaf_model::CompiledProject;
+use paraaf_model::OrgPosition;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

@@ -4,10 +4,10 @@
 //! manual queue); the absences of people who left end.
 
 use super::{Emitter, Event, RuntimeError};
-use paraaf_compiler::compile::model::{Organogram, Signer, UnitSel};
-use paraaf_compiler::compile::rename::rename_org_ids;
-use paraaf_compiler::compile::shield::verify;
 use paraaf_compiler::org::migrate::Reassign;
+use paraaf_model::rename::rename_org_ids;
+use paraaf_model::shield::verify;
+use paraaf_model::{Organogram, Signer, UnitSel};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What `deploy_organogram` did or would do.
@@ -140,8 +140,8 @@ impl OrgRef<'_> {
 
 /// Every place a compiled project names the organogram, with where, in words: step
 /// signers, escalation targets, audiences, groups, substitutes and field restrictions.
-fn references(p: &paraaf_compiler::compile::model::CompiledProject) -> Vec<(String, OrgRef<'_>)> {
-    use paraaf_compiler::compile::model::{Audience, GroupDefinition, Within};
+fn references(p: &paraaf_model::CompiledProject) -> Vec<(String, OrgRef<'_>)> {
+    use paraaf_model::{Audience, GroupDefinition, Within};
     fn group<'a>(name: &str, d: &'a GroupDefinition, out: &mut Vec<(String, OrgRef<'a>)>) {
         match d {
             GroupDefinition::Unit(u) => {
@@ -216,7 +216,7 @@ impl Emitter<'_> {
     /// refused here, naming the command to run first; nothing is recorded then.
     pub(super) fn redeploy_organogram(
         &mut self,
-        project: &paraaf_compiler::compile::CompiledProject,
+        project: &paraaf_model::CompiledProject,
     ) -> Result<Option<OrgDeployment>, RuntimeError> {
         let Some(current) = &self.state.organogram else {
             return Ok(None);
@@ -253,12 +253,12 @@ impl Emitter<'_> {
             let Some(key) = n.key.as_deref() else {
                 continue;
             };
-            let who = paraaf_compiler::org::identity(Some(key), &n.email, &n.id);
+            let who = paraaf_model::identity(Some(key), &n.email, &n.id);
             if current
                 .organogram
                 .people
                 .iter()
-                .any(|p| paraaf_compiler::org::identity(p.key.as_deref(), &p.email, &p.id) == who)
+                .any(|p| paraaf_model::identity(p.key.as_deref(), &p.email, &p.id) == who)
                 || self.returning.contains(key)
             {
                 continue;
@@ -270,7 +270,7 @@ impl Emitter<'_> {
                 .iter()
                 .rev()
                 .flat_map(|d| d.compiled.organogram.people.iter())
-                .find(|p| paraaf_compiler::org::identity(p.key.as_deref(), &p.email, &p.id) == who);
+                .find(|p| paraaf_model::identity(p.key.as_deref(), &p.email, &p.id) == who);
             if let Some(was) = last
                 && was.name != n.name
                 && !was.email.trim().eq_ignore_ascii_case(n.email.trim())
@@ -374,7 +374,7 @@ impl Emitter<'_> {
             }
             if let Some(n) = organogram.people.iter().find(|n| {
                 !old_ids.contains(&n.id)
-                    && paraaf_compiler::org::is_identity(who, n.key.as_deref(), &n.email, &n.id)
+                    && paraaf_model::is_identity(who, n.key.as_deref(), &n.email, &n.id)
                     && n.key.is_some()
             }) {
                 renames.insert(p.id.clone(), n.id.clone());
@@ -432,14 +432,14 @@ impl Emitter<'_> {
         }
         all.extend(renames.clone());
         // The checker's second opinion on the compiled flows of every version.
-        let index = paraaf_compiler::compile::org_index::OrgIndex::new(&organogram);
-        let current_index = paraaf_compiler::compile::org_index::OrgIndex::new(&current.organogram);
+        let index = paraaf_model::OrgIndex::new(&organogram);
+        let current_index = paraaf_model::OrgIndex::new(&current.organogram);
         let mut widened: BTreeMap<String, (bool, BTreeSet<String>)> = BTreeMap::new();
         let mut narrowed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for (i, d) in self.state.deployments.iter().enumerate() {
             let mut routed = rename_org_ids(&d.compiled, &all);
             for g in &mut routed.groups {
-                g.members = paraaf_compiler::compile::shield::group_members(&g.definition, &index)
+                g.members = paraaf_model::shield::group_members(&g.definition, &index)
                     .into_iter()
                     .collect();
             }
@@ -447,7 +447,7 @@ impl Emitter<'_> {
             // a group names onto a larger entry (a social service merged into a
             // department), which needs the administrator's reason in [widen].
             let before = rename_org_ids(&d.compiled, &current.renames);
-            for n in paraaf_compiler::compile::shield::narrowings(
+            for n in paraaf_model::shield::narrowings(
                 &before.groups,
                 &current_index,
                 &routed.groups,
@@ -456,7 +456,7 @@ impl Emitter<'_> {
             ) {
                 narrowed.entry(n.group).or_default().extend(n.loses);
             }
-            for w in paraaf_compiler::compile::shield::widenings(
+            for w in paraaf_model::shield::widenings(
                 &before.groups,
                 &current_index,
                 &routed.groups,

@@ -6,7 +6,7 @@
 
 use super::{Emitter, Event, RuntimeError, shield_split};
 use crate::engine::state::{State, Status, TaskStatus};
-use paraaf_compiler::compile::model::Signer;
+use paraaf_model::Signer;
 
 /// One task waiting in the manual queue.
 #[derive(Clone, Debug, serde::Serialize)]

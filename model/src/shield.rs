@@ -6,8 +6,8 @@
 //! always recomputed from the group's definition and the organogram snapshot; the
 //! `members` list stored in the JSON is only compared, never trusted.
 
-use super::model::*;
-use super::org_index::OrgIndex;
+use crate::org_index::OrgIndex;
+use crate::*;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -3,7 +3,7 @@
 //! group or field that happens to be spelled like a unit). The runtime applies the
 //! renames of a deployed organogram to the flows that documents in flight follow.
 
-use super::model::*;
+use crate::*;
 use std::collections::BTreeMap;
 
 /// `project` with every organogram id in `map` replaced by its new id.

@@ -1,17 +1,14 @@
-//! The compiled project: what the runtime loads (JSON via serde, versioned).
-//! Every name is resolved to organogram ids; the runtime never re-parses source.
+//! The compiled project: what the runtime loads (JSON via serde, versioned). Every name
+//! is resolved to organogram ids; the runtime never re-parses source.
 
-use crate::syntax::ast::{CmpOp, DurationUnit, LogicOp};
-use rust_decimal::Decimal;
+use crate::expr::{Duration, Expr};
+use crate::organogram::Organogram;
 use serde::{Deserialize, Serialize};
-
-/// Schema identifier; bump on any incompatible change. Fields are only ever added.
-pub const SCHEMA: &str = "paraaf.compiled/1";
 
 /// A whole compiled project.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct CompiledProject {
-    /// Always [`SCHEMA`].
+    /// Always [`SCHEMA`](crate::SCHEMA).
     pub schema: String,
     /// City of the organogram.
     pub city: String,
@@ -29,86 +26,6 @@ pub struct CompiledProject {
     pub rules: Vec<Rule>,
     /// The organogram the project was checked against, as the runtime needs it to route.
     pub organogram: Organogram,
-}
-
-/// The organogram snapshot in a compiled project.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-pub struct Organogram {
-    /// Units.
-    pub units: Vec<OrgUnit>,
-    /// Function ids and names.
-    pub functions: Vec<OrgEntry>,
-    /// Mandate ids and names.
-    pub mandates: Vec<OrgEntry>,
-    /// People and their positions.
-    pub people: Vec<OrgPerson>,
-    /// Ids of people who left, with the HR key each was given to: an id is a label
-    /// chosen once, never given to another person (see [`OrgPerson::identity`]).
-    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub retired: std::collections::BTreeMap<String, String>,
-}
-
-/// A unit.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct OrgUnit {
-    /// Id.
-    pub id: String,
-    /// Display name.
-    pub name: String,
-    /// Parent unit.
-    pub parent: Option<String>,
-}
-
-/// A function or mandate.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct OrgEntry {
-    /// Id.
-    pub id: String,
-    /// Display name.
-    pub name: String,
-}
-
-/// A person.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct OrgPerson {
-    /// Id.
-    pub id: String,
-    /// Display name.
-    pub name: String,
-    /// E-mail.
-    pub email: String,
-    /// The HR key (personeelsnummer): the person's stable identity across renames,
-    /// namesakes and re-imports. Absent in organograms made before keys existed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
-    /// Positions.
-    pub positions: Vec<OrgPosition>,
-}
-
-impl OrgPerson {
-    /// Who this person is, whatever their id or name: the HR key, else (a documented
-    /// fallback) the e-mail address, else only the id itself.
-    pub fn identity(&self) -> String {
-        crate::org::identity(self.key.as_deref(), &self.email, &self.id)
-    }
-}
-
-/// A position.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum OrgPosition {
-    /// A function in a unit.
-    Function {
-        /// Function id.
-        function: String,
-        /// Unit id.
-        unit: String,
-    },
-    /// A mandate.
-    Mandate {
-        /// Mandate id.
-        mandate: String,
-    },
 }
 
 /// A document kind.
@@ -354,15 +271,6 @@ pub struct Escalation {
     pub to: Signer,
 }
 
-/// A duration.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Duration {
-    /// Amount.
-    pub amount: Decimal,
-    /// Unit.
-    pub unit: DurationUnit,
-}
-
 /// A rule.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Rule {
@@ -455,76 +363,4 @@ pub enum LetValue {
     },
     /// Expression.
     Expr(Expr),
-}
-
-/// A compiled expression; names are resolved.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Expr {
-    /// Money in euro.
-    Money(Decimal),
-    /// Number.
-    Number(Decimal),
-    /// Percentage.
-    Percent(Decimal),
-    /// Duration.
-    Duration(Duration),
-    /// Date `YYYY-MM-DD`.
-    Date(String),
-    /// Text.
-    Text(String),
-    /// Bool.
-    Bool(bool),
-    /// Absent.
-    None,
-    /// Field path from the document or a bound record.
-    Field(Vec<String>),
-    /// Organogram entry.
-    Org {
-        /// `unit`, `function`, `mandate`, `person`.
-        kind: crate::org::OrgKind,
-        /// Id.
-        id: String,
-    },
-    /// Group.
-    Group(String),
-    /// `and`/`or`.
-    Logic {
-        /// Operator.
-        op: LogicOp,
-        /// Operands.
-        args: Box<(Expr, Expr)>,
-    },
-    /// `not`.
-    Not(Box<Expr>),
-    /// Comparison.
-    Compare {
-        /// Operator.
-        op: CmpOp,
-        /// Operands.
-        args: Box<(Expr, Expr)>,
-        /// Tolerance.
-        within: Option<Box<Expr>>,
-    },
-    /// Membership.
-    In {
-        /// Value.
-        value: Box<Expr>,
-        /// List.
-        list: Vec<Expr>,
-    },
-    /// Built-in call.
-    Call {
-        /// Function.
-        function: String,
-        /// Arguments.
-        args: Vec<Expr>,
-    },
-    /// Percentage of.
-    PercentOf {
-        /// Percentage (35 for 35%).
-        percent: Decimal,
-        /// Of.
-        value: Box<Expr>,
-    },
 }
