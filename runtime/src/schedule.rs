@@ -133,22 +133,11 @@ pub fn spawn(
             }
             let state = writer.committed();
             let now = clock.now();
-            // Seals due by now (each attempt that fails is due again later, so this
-            // never spins).
             let seal_next = sealer.as_ref().and_then(|_| retries.next_due(&state));
-            if let Some(s) = &sealer
-                && seal_next.is_some_and(|n| n <= now)
-            {
-                seals::run_due(&writer, s, &mut retries, now).await;
-                continue;
-            }
             let changed = state.last_seq != seen_seq;
             seen_seq = state.last_seq;
-            let next = match (next_due(&state, &calendar, last_tick), seal_next) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            if next.is_some_and(|n| n <= now) || (changed && escalation_waits(&state)) {
+            let tick_next = next_due(&state, &calendar, last_tick);
+            if tick_next.is_some_and(|n| n <= now) || (changed && escalation_waits(&state)) {
                 last_tick = now;
                 let moved = tick(&writer).await;
                 seen_seq = writer.committed().last_seq;
@@ -166,6 +155,19 @@ pub fn spawn(
                 }
                 continue;
             }
+            // Seals due by now, after the tick (a slow TSA does not hold up reminders and
+            // escalations due at the same moment); each attempt that fails is due again
+            // later, so this never spins.
+            if let Some(s) = &sealer
+                && seal_next.is_some_and(|n| n <= now)
+            {
+                seals::run_due(&writer, s, &mut retries, now).await;
+                continue;
+            }
+            let next = match (tick_next, seal_next) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             tracing::debug!(next = ?next, "scheduler sleeps until the next due moment");
             settle.send_replace(now);
             // At most an hour at a time with the real clock, in case the system's clock
