@@ -52,7 +52,8 @@ pub enum Command {
     Pay {
         /// Project folder (its rules decide withholding).
         project: PathBuf,
-        /// Payment date: the debts check runs on this date.
+        /// Payment date: today or later (Brussels, on the runtime's clock) and a bank day;
+        /// the debts check runs on this date and the bank executes the transfers on it.
         #[arg(long)]
         date: chrono::NaiveDate,
         /// Debts from a local JSON file.
@@ -67,7 +68,9 @@ pub enum Command {
         /// Retries after a failed debts request.
         #[arg(long, default_value_t = 2)]
         retries: u32,
-        /// Folder for proposal.csv and proposal.json (and pain.001.xml with --accounts).
+        /// Folder for proposal.csv and proposal.json (and pain.001.xml with --accounts);
+        /// an earlier run's files there are never replaced: this run's are then named
+        /// proposal-2.csv, pain.001-2.xml, ...
         #[arg(short, long, default_value = "proposal")]
         output: PathBuf,
         /// The city's and the agencies' bank accounts (JSON: `debtor` and `agencies`, each
@@ -161,6 +164,9 @@ fn pay(
     for p in &report.pending {
         println!("pending: {p}");
     }
+    for n in &report.notes {
+        println!("{n}");
+    }
     println!(
         "{} payments proposed for approved invoices: {} EUR withheld, {} blocked; {} invoices wait for approval",
         report.proposed(),
@@ -168,7 +174,9 @@ fn pay(
         report.blocked(),
         report.pending.len()
     );
-    println!("wrote {}", report.proposal_csv.display());
+    if let Some(csv) = &report.proposal_csv {
+        println!("wrote {}", csv.display());
+    }
     Ok(ExitCode::SUCCESS)
 }
 

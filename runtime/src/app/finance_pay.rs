@@ -5,7 +5,8 @@
 //! city's accounts, the SEPA file `pain.001.xml`.
 
 use super::AppError;
-use super::files::{ensure_writable, write_atomic};
+use super::files::ensure_writable;
+use super::pay_files;
 use crate::Runtime;
 use crate::engine::{RuntimeError, State, Status, TaskStatus};
 use crate::finance::debts::{Debts, FileDebts, HttpDebts};
@@ -118,12 +119,18 @@ pub struct PayReport {
     pub payments: Vec<finance::Payment>,
     /// Invoices not paid yet, each with the document, the step it waits for or why not.
     pub pending: Vec<String>,
-    /// The SEPA file, when the accounts were given.
+    /// The SEPA file, when the accounts were given and something is transferred.
     pub sepa: Option<SepaFile>,
-    /// `proposal.csv`.
-    pub proposal_csv: PathBuf,
-    /// `proposal.json`.
-    pub proposal_json: PathBuf,
+    /// `proposal.csv` (or `proposal-N.csv` beside an earlier run's), when a payment was
+    /// checked.
+    pub proposal_csv: Option<PathBuf>,
+    /// `proposal.json` (or `proposal-N.json`), likewise.
+    pub proposal_json: Option<PathBuf>,
+    /// This run's id (in each proposal it recorded), when it proposed a payment.
+    pub run: Option<String>,
+    /// What else the operator should know: no SEPA file without transfers, no files
+    /// without payments, an interrupted run's files completed.
+    pub notes: Vec<String>,
 }
 
 impl PayReport {
@@ -156,8 +163,8 @@ struct Ready {
 }
 
 /// The unpaid invoices whose flow completed (with their order and credit notes), and
-/// why each other one is not paid.
-fn ready(state: &State) -> Result<Ready, AppError> {
+/// why each other one is not paid (also: `date` before its issue date or its approval).
+fn ready(state: &State, date: NaiveDate) -> Result<Ready, AppError> {
     let invalid = |e: serde_json::Error| AppError::Input(e.to_string());
     let mut r = Ready::default();
     // Credit notes waiting for their invoice's payment, by the invoice's id.
@@ -183,6 +190,20 @@ fn ready(state: &State) -> Result<Ready, AppError> {
             // A flag (over- or partial invoicing) stops the payment until a person
             // decided on it: the approval document must have shown it to the approver.
             Status::Completed => {
+                // Never paid before it was issued or approved (the last step opened).
+                let issued = inv.issue_date.parse::<NaiveDate>().ok();
+                let approved = doc
+                    .tasks
+                    .iter()
+                    .map(|t| crate::clock::date(t.opened_at))
+                    .max();
+                if let Some(before) = [issued, approved].into_iter().flatten().find(|d| *d > date) {
+                    r.pending.push(format!(
+                        "{} {} ({}): issued or approved on {before}, after the payment date {date}: not paid",
+                        doc.id, inv.number, inv.supplier_name
+                    ));
+                    continue;
+                }
                 if let Some(flag) = record
                     .flags
                     .iter()
@@ -309,9 +330,40 @@ fn known_accounts(
     Ok(known)
 }
 
+/// Whether run `run` recorded a proposal (the log says whether an interrupted run's
+/// files hold anything).
+fn committed(state: &State, run: &str) -> bool {
+    state.invoices.values().any(|i| {
+        i.paid
+            .as_ref()
+            .is_some_and(|(_, p)| p.get("run").and_then(|r| r.as_str()) == Some(run))
+    })
+}
+
+/// Refuses a payment date the money cannot leave on with the debts checked that day:
+/// before today (Brussels, on the runtime's clock) or a day banks execute no transfer.
+fn check_date(date: NaiveDate, now: DateTime<Utc>) -> Result<(), AppError> {
+    let today = crate::clock::date(now);
+    if date < today {
+        return Err(AppError::Input(format!(
+            "--date {date} is before today ({today}): the withholding obligation is checked on the day the money leaves, and a bank executes a past date at once; pay with --date {today} or later (nothing was recorded)"
+        )));
+    }
+    if let Some(why) = sepa::bank_closed(date) {
+        return Err(AppError::Input(format!(
+            "--date {date} is {why}: banks execute the transfers on {}, a day whose debts were not checked; pay with --date {} (nothing was recorded)",
+            sepa::next_bank_day(date),
+            sepa::next_bank_day(date)
+        )));
+    }
+    Ok(())
+}
+
 impl Prepared<'_> {
-    /// Proposes the payments on `date` at `now`: every debts check and proposal recorded
-    /// in one transaction (an invoice is proposed once), then the files written.
+    /// Proposes the payments on `date` at `now`: `date` is today or later and a bank day;
+    /// the files are written (under temporary names) first, then every debts check and
+    /// proposal is recorded in one transaction (an invoice is proposed once), then the
+    /// files get their names, beside (never over) an earlier run's.
     pub fn pay(
         self,
         runtime: &mut Runtime,
@@ -319,7 +371,9 @@ impl Prepared<'_> {
         confirmed: &[ConfirmedAccount],
         now: DateTime<Utc>,
     ) -> Result<PayReport, AppError> {
+        check_date(date, now)?;
         let state = runtime.state();
+        let mut notes = pay_files::recover(&self.output, |run| committed(state, run));
         let Ready {
             ids,
             invoices,
@@ -327,7 +381,7 @@ impl Prepared<'_> {
             matches,
             pending,
             set_off,
-        } = ready(state)?;
+        } = ready(state, date)?;
         let day = date.format("%Y-%m-%d").to_string();
         let earlier = withheld_earlier(state, date, &day);
         let mut known = known_accounts(state, &day, confirmed)?;
@@ -344,80 +398,111 @@ impl Prepared<'_> {
         for (p, credits) in payments.iter_mut().zip(&set_off) {
             p.set_off = credits.iter().map(|(_, c)| c.number.clone()).collect();
         }
-        runtime
-            .execute(now, |e| {
-                for (id, p) in ids.iter().zip(&payments) {
-                    let withheld: Vec<String> =
-                        p.withheld.iter().map(|(a, v)| format!("{a} {v}")).collect();
-                    for (request, hash, decision) in &p.checks {
-                        let decision = format!(
-                            "{decision}; withheld: {}; to the supplier: {}{}",
-                            if withheld.is_empty() {
-                                "nothing".to_string()
-                            } else {
-                                withheld.join(", ")
-                            },
-                            p.to_supplier,
-                            p.blocked
-                                .as_ref()
-                                .map(|b| format!(" (blocked: {b})"))
-                                .unwrap_or_default()
-                        );
-                        e.record_debts_check(&p.invoice, request, hash, &decision);
-                    }
-                    if p.blocked.is_none() {
-                        let proposal = serde_json::to_value(p)
-                            .map_err(|err| RuntimeError::Invalid(err.to_string()))?;
-                        e.propose_payment(id, date, proposal)?;
-                    }
-                }
-                // A credit note set off in a proposed payment is done with (once).
-                for ((p, credits), id) in payments.iter().zip(&set_off).zip(&ids) {
-                    if p.blocked.is_some() {
-                        continue;
-                    }
-                    for (note, _) in credits {
-                        e.propose_payment(
-                            note,
-                            date,
-                            serde_json::json!({"set_off_against": p.invoice, "invoice_id": id}),
-                        )?;
-                    }
-                }
-                Ok(())
-            })
-            .map_err(AppError::runtime("recording the payments"))?;
-        let sepa = match &self.accounts {
-            Some(accounts) => {
+        let proposes = payments.iter().any(|p| p.blocked.is_none());
+        let run = proposes.then(|| {
+            let digest =
+                crate::sha256_hex(format!("{}|{}", now.to_rfc3339(), ids.join(",")).as_bytes());
+            format!("PARAAF-{}-{}", day.replace('-', ""), &digest[..16])
+        });
+        // The files first (temporary names, synced): a disk that cannot hold them
+        // records nothing.
+        let mut files: Vec<(PathBuf, String)> = Vec::new();
+        let (mut sepa, mut proposal_csv, mut proposal_json) = (None, None, None);
+        if payments.is_empty() {
+            notes.push(format!(
+                "nothing to propose on {day}: no files written ({} left as it was)",
+                self.output.display()
+            ));
+        } else {
+            let names = pay_files::names(&self.output);
+            if let Some(accounts) = &self.accounts {
                 let (transfers, by_hand) = sepa::transfers(&payments, accounts);
-                let created = now.format("%Y-%m-%dT%H:%M:%S").to_string();
-                let path = self.output.join("pain.001.xml");
-                write_atomic(
-                    &path,
-                    &sepa::pain001(&accounts.debtor, &day, &created, &transfers),
-                )?;
-                Some(SepaFile {
-                    path,
+                if transfers.is_empty() {
+                    notes.push(
+                        "no transfers: no SEPA file written (a pain.001 without a transfer is refused by the bank)"
+                            .into(),
+                    );
+                } else {
+                    let created = now.format("%Y-%m-%dT%H:%M:%S").to_string();
+                    files.push((
+                        names.pain.clone(),
+                        sepa::pain001(&accounts.debtor, &day, &created, &transfers),
+                    ));
+                }
+                sepa = Some(SepaFile {
+                    path: names.pain.clone(),
                     transfers: transfers.len(),
                     total: transfers.iter().map(|t| t.amount).sum(),
                     by_hand,
                 })
+                .filter(|f| f.transfers > 0);
             }
-            None => None,
-        };
-        let proposal_csv = self.output.join("proposal.csv");
-        write_atomic(&proposal_csv, &csv_of(&self.agencies, &payments)?)?;
-        let proposal_json = self.output.join("proposal.json");
-        write_atomic(
-            &proposal_json,
-            &serde_json::to_string_pretty(&payments).map_err(|e| e.to_string())?,
-        )?;
+            files.push((names.csv.clone(), csv_of(&self.agencies, &payments)?));
+            files.push((
+                names.json.clone(),
+                serde_json::to_string_pretty(&payments).map_err(|e| e.to_string())?,
+            ));
+            (proposal_csv, proposal_json) = (Some(names.csv), Some(names.json));
+        }
+        let staged = pay_files::stage(run.as_deref().unwrap_or("PARAAF-blocked"), &files)?;
+        let recorded = runtime.execute(now, |e| {
+            for (id, p) in ids.iter().zip(&payments) {
+                let withheld: Vec<String> =
+                    p.withheld.iter().map(|(a, v)| format!("{a} {v}")).collect();
+                for (request, hash, decision) in &p.checks {
+                    let decision = format!(
+                        "{decision}; withheld: {}; to the supplier: {}{}",
+                        if withheld.is_empty() {
+                            "nothing".to_string()
+                        } else {
+                            withheld.join(", ")
+                        },
+                        p.to_supplier,
+                        p.blocked
+                            .as_ref()
+                            .map(|b| format!(" (blocked: {b})"))
+                            .unwrap_or_default()
+                    );
+                    e.record_debts_check(&p.invoice, request, hash, &decision);
+                }
+                if p.blocked.is_none() {
+                    let mut proposal = serde_json::to_value(p)
+                        .map_err(|err| RuntimeError::Invalid(err.to_string()))?;
+                    proposal["run"] = serde_json::json!(run);
+                    e.propose_payment(id, date, proposal)?;
+                }
+            }
+            // A credit note set off in a proposed payment is done with (once).
+            for ((p, credits), id) in payments.iter().zip(&set_off).zip(&ids) {
+                if p.blocked.is_some() {
+                    continue;
+                }
+                for (note, _) in credits {
+                    e.propose_payment(
+                        note,
+                        date,
+                        serde_json::json!({"set_off_against": p.invoice, "invoice_id": id, "run": run}),
+                    )?;
+                }
+            }
+            Ok(())
+        });
+        if let Err(error) = recorded {
+            staged.discard();
+            return Err(AppError::Runtime {
+                doing: "recording the payments",
+                error,
+            });
+        }
+        staged.publish()?;
         Ok(PayReport {
             payments,
             pending,
             sepa,
             proposal_csv,
             proposal_json,
+            run,
+            notes,
         })
     }
 }

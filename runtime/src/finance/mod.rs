@@ -451,7 +451,6 @@ pub fn match_invoices_after(
     tolerance_percent: Decimal,
     history: &imports::History,
 ) -> Vec<MatchOutcome> {
-    let mut out = Vec::new();
     let records: Vec<BTreeMap<String, V>> = orders.iter().map(order_record).collect();
     let index = OrderIndex::new(&records);
     let by_reference: BTreeMap<&str, &PurchaseOrder> =
@@ -476,7 +475,14 @@ pub fn match_invoices_after(
         }
         run.fx
     };
-    for inv in invoices {
+    // Credit notes after every invoice of the run is known: whether one is set off must
+    // not depend on how its file sorts against its invoice's.
+    let mut slots: Vec<Option<MatchOutcome>> = vec![None; invoices.len()];
+    let order = (0..invoices.len())
+        .filter(|&i| !invoices[i].credit_note)
+        .chain((0..invoices.len()).filter(|&i| invoices[i].credit_note));
+    for i in order {
+        let inv = &invoices[i];
         let mut outcome = MatchOutcome {
             invoice: inv.number.clone(),
             file: inv.file.clone(),
@@ -490,7 +496,7 @@ pub fn match_invoices_after(
                     inv.currency
                 ),
             ));
-            out.push(outcome);
+            slots[i] = Some(outcome);
             continue;
         }
         if !seen.insert((
@@ -506,12 +512,12 @@ pub fn match_invoices_after(
                     inv.number
                 ),
             ));
-            out.push(outcome);
+            slots[i] = Some(outcome);
             continue;
         }
         if inv.credit_note {
             credit_note(inv, &invoiced, &mut outcome);
-            out.push(outcome);
+            slots[i] = Some(outcome);
             continue;
         }
         let fx = run_rules(inv, None);
@@ -547,8 +553,9 @@ pub fn match_invoices_after(
                 },
             );
         }
-        out.push(outcome);
+        slots[i] = Some(outcome);
     }
+    let mut out: Vec<MatchOutcome> = slots.into_iter().map(Option::unwrap_or_default).collect();
     // Partial invoices and over-invoicing per purchase order, over every run.
     let mut billed: BTreeMap<String, Decimal> = history.billed.clone();
     for (o, inv) in out.iter().zip(invoices) {

@@ -6,8 +6,33 @@
 //! communication check digits (mod 97).
 
 use super::Payment;
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
+
+/// Why banks execute no credit transfer on `day`: a weekend or a closing day of TARGET2
+/// (1 January, Good Friday, Easter Monday, 1 May, 25 and 26 December), when SEPA
+/// transfers are not settled; `None` on a bank day.
+pub fn bank_closed(day: NaiveDate) -> Option<&'static str> {
+    use chrono::{Datelike, Weekday};
+    let easter = crate::workdays::easter(day.year());
+    match (day.weekday(), day.month(), day.day()) {
+        (Weekday::Sat | Weekday::Sun, _, _) => Some("a weekend day"),
+        (_, 1, 1) => Some("New Year's Day (TARGET2 closed)"),
+        (_, 5, 1) => Some("Labour Day (TARGET2 closed)"),
+        (_, 12, 25 | 26) => Some("Christmas (TARGET2 closed)"),
+        _ if day == easter - chrono::Duration::days(2) => Some("Good Friday (TARGET2 closed)"),
+        _ if day == easter + chrono::Duration::days(1) => Some("Easter Monday (TARGET2 closed)"),
+        _ => None,
+    }
+}
+
+/// The first bank day on or after `day`.
+pub fn next_bank_day(day: NaiveDate) -> NaiveDate {
+    day.iter_days()
+        .find(|d| bank_closed(*d).is_none())
+        .unwrap_or(day)
+}
 
 /// An IBAN without spaces, in upper case.
 pub fn normalise_iban(iban: &str) -> String {
@@ -358,4 +383,21 @@ fn escape(s: &str) -> String {
         .replace('>', "&gt;")
         .replace('\'', "&apos;")
         .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn banks_execute_on_target2_days_only() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        assert_eq!(bank_closed(d("2026-12-07")), None);
+        assert_eq!(bank_closed(d("2026-12-05")), Some("a weekend day"));
+        assert!(bank_closed(d("2026-04-03")).is_some_and(|w| w.contains("Good Friday")));
+        assert!(bank_closed(d("2026-04-06")).is_some_and(|w| w.contains("Easter Monday")));
+        assert_eq!(next_bank_day(d("2026-12-25")), d("2026-12-28"));
+        // A Belgian public holiday that TARGET2 keeps open (21 July) is a bank day.
+        assert_eq!(bank_closed(d("2026-07-21")), None);
+    }
 }

@@ -630,6 +630,16 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Invoice, UblError> {
             ),
         ));
     }
+    // A prepaid amount below zero is a surcharge hidden in the totals: BR-CO-16 holds,
+    // but what is due exceeds the total incl. VAT. A person checks it; never paid.
+    if prepaid < Decimal::ZERO && !correction {
+        return Err(err(
+            &t("PrepaidAmount"),
+            format!(
+                "{prepaid}: a prepaid amount below zero makes the amount due ({payable}) more than the total incl. VAT ({incl}); a person checks it"
+            ),
+        ));
+    }
     // The Peppol BIS 3.0 calculation rules on the totals.
     let rules = [
         (
