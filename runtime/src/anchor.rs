@@ -15,8 +15,10 @@
 //!   against the trusted roots at every `audit verify`.
 //!
 //! The server anchors in a thread of its own ([`Anchorer`]): every `--anchor-every`
-//! seconds when the checkpoint file has a new line, and at shutdown after the closing
-//! mark; never on the writer's path. A TSA that is down is tried again sooner; `/health`
+//! seconds it first has the writer sign a checkpoint of its current head (when events
+//! came since the last line), then anchors the file's head if it moved; and at shutdown
+//! after the closing mark. The anchored head is so never more than one round behind
+//! the committed head. The TSA and the witness are never on the writer's path. A TSA that is down is tried again sooner; `/health`
 //! says `degraded` meanwhile. `paraaf audit anchor` anchors once (for cron, when only the
 //! command line writes).
 
@@ -367,10 +369,10 @@ struct Shared {
     wake: Condvar,
 }
 
-/// The server's anchoring thread: anchors the checkpoint head when the checkpoint file has
-/// a new line, looking every [`Config::every`] seconds, again [`RETRY`] after a failure,
-/// and once more when stopped. It reads the checkpoint file only; it never waits on the
-/// writer, nor the writer on it.
+/// The server's anchoring thread: every [`Config::every`] seconds (again [`RETRY`] after
+/// a failure, and once more when stopped) it has the writer sign its current head (the
+/// `before` hook: one queued job, no event written) and anchors the checkpoint head when
+/// the checkpoint file has a new line. The writer never waits on the TSA or witness.
 #[derive(Clone)]
 pub struct Anchorer {
     shared: Arc<Shared>,
@@ -379,7 +381,14 @@ pub struct Anchorer {
 
 impl Anchorer {
     /// Starts the thread for the checkpoint file `checkpoints` (read with `key`).
-    pub fn spawn(config: Config, checkpoints: PathBuf, key: Key) -> Anchorer {
+    /// `before` runs at the start of each round: the server has its writer sign a
+    /// checkpoint of the current head there, so that head is what the round anchors.
+    pub fn spawn(
+        config: Config,
+        checkpoints: PathBuf,
+        key: Key,
+        before: Option<Box<dyn Fn() + Send>>,
+    ) -> Anchorer {
         let shared = Arc::new(Shared {
             status: Mutex::new((Status::default(), false)),
             wake: Condvar::new(),
@@ -392,6 +401,10 @@ impl Anchorer {
                 let mut done: Option<Anchor> = newest(&config).ok().flatten().map(|n| n.anchor);
                 loop {
                     let stop = s.status.lock().map(|g| g.1).unwrap_or(true);
+                    // At stop, the closing checkpoint is already signed.
+                    if !stop && let Some(before) = &before {
+                        before();
+                    }
                     let outcome = match crate::checkpoint::read_chain(&checkpoints, &key) {
                         Err(e) => Some(Err(e)),
                         Ok(chain) => Anchor::head(&chain)

@@ -137,8 +137,45 @@ impl RuntimeArgs {
                 eprintln!("error: {}: {e}", self.db.display());
                 std::process::exit(EXIT_TAMPERED);
             }
+            if let Err(why) = self.check_anchored(&runtime) {
+                eprintln!("error: {}: {why}", self.db.display());
+                std::process::exit(EXIT_TAMPERED);
+            }
         }
         Ok(runtime)
+    }
+
+    /// With a witness or a TSA configured, the log must reach the newest anchored head:
+    /// a log cut back (rolled back) behind it, or with another event at its position, is
+    /// refused before anything reads or signs on it, naming the events missing. Going on
+    /// from such a log is deliberate: a new witness file (the old one kept as evidence).
+    fn check_anchored(&self, runtime: &Runtime) -> Result<(), String> {
+        let config = self.anchor_config()?;
+        if !config.is_active() {
+            return Ok(());
+        }
+        let Some(newest) = paraaf_runtime::anchor::newest(&config)? else {
+            return Ok(());
+        };
+        let seq = newest.anchor.seq;
+        let events = runtime.state().last_seq;
+        let hash = runtime
+            .store()
+            .hash_prefixes(seq, seq)
+            .ok()
+            .map(|(_, h)| h)
+            .filter(|h| !h.is_empty());
+        let lines = runtime.chain_head().map_or(0, |(lines, _)| lines);
+        paraaf_runtime::anchor::check(&newest, events, hash.as_deref(), lines).map_err(|why| {
+            let missing = if events < seq {
+                format!(" (events {}–{seq} are missing)", events + 1)
+            } else {
+                String::new()
+            };
+            format!(
+                "{why}{missing}; nothing is read or signed on this log (to go on from it deliberately, keep the witness file as evidence and start a new one)"
+            )
+        })
     }
 
     /// Opens the runtime without checking checkpoints (`audit verify` checks everything).
@@ -203,7 +240,11 @@ impl RuntimeArgs {
 
     /// The server's anchoring thread when a TSA or a witness is configured (it anchors
     /// the signed checkpoint head, so it needs the signing key).
-    pub fn anchorer(&self) -> Result<Option<paraaf_runtime::anchor::Anchorer>, String> {
+    /// `before` runs before each round (the server's writer signs its current head).
+    pub fn anchorer(
+        &self,
+        before: Option<Box<dyn Fn() + Send>>,
+    ) -> Result<Option<paraaf_runtime::anchor::Anchorer>, String> {
         let config = self.anchor_config()?;
         if !config.is_active() {
             return Ok(None);
@@ -216,6 +257,7 @@ impl RuntimeArgs {
             config,
             self.checkpoint_file(),
             key,
+            before,
         )))
     }
 

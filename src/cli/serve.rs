@@ -327,7 +327,11 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     }
     // The checkpoint head anchored outside the machine (a TSA, the witness file) by a
     // thread of its own; `/health` says when an anchor is pending.
-    let anchorer = args.rt.anchorer()?;
+    // Each round anchors the writer's current head: it signs a checkpoint line first.
+    let signer = writer.clone();
+    let anchorer = args
+        .rt
+        .anchorer(Some(Box::new(move || signer.checkpoint_blocking())))?;
     if let Some(a) = &anchorer {
         app = app.layer(axum::Extension(a.clone()));
     }

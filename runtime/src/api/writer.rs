@@ -38,6 +38,8 @@ enum Job {
     Write(Write, oneshot::Sender<Answer>),
     /// Close the runtime (its last signed checkpoint) and stop.
     Stop(oneshot::Sender<()>),
+    /// Sign a checkpoint of the events since the last one (the anchoring round's head).
+    Checkpoint(oneshot::Sender<()>),
 }
 
 /// Handle to the writer thread.
@@ -162,10 +164,12 @@ impl Writer {
                 let jobs = std::mem::take(&mut pending);
                 let mut writes = Vec::new();
                 let mut stop = None;
+                let mut sign = Vec::new();
                 let mut keys = std::collections::BTreeSet::new();
                 for job in jobs {
                     match job {
                         Job::Stop(reply) => stop = Some(reply),
+                        Job::Checkpoint(reply) => sign.push(reply),
                         Job::Write(w, reply) => {
                             if let Some((key, hash)) = &w.idempotency {
                                 // The same key twice in one batch: the second waits for the next.
@@ -196,6 +200,19 @@ impl Writer {
                             }
                             writes.push((w, reply));
                         }
+                    }
+                }
+                if !sign.is_empty() {
+                    // Signed before this batch's writes: those are signed by the next
+                    // round (or the closing checkpoint).
+                    if let Err(e) = runtime.checkpoint() {
+                        tracing::warn!(error = %e, "the anchoring round's checkpoint was not signed");
+                    }
+                    *report.write().unwrap_or_else(|p| p.into_inner()) = runtime
+                        .condition()
+                        .map(|(code, why)| (code.to_string(), why.to_string()));
+                    for reply in sign {
+                        let _ = reply.send(());
                     }
                 }
                 if writes.is_empty() {
@@ -305,6 +322,17 @@ impl Writer {
         let (reply, rx) = oneshot::channel();
         if self.tx.send(Job::Stop(reply)).await.is_ok() {
             let _ = rx.await;
+        }
+    }
+
+    /// Has the writer sign a checkpoint of its current head (nothing when no event came
+    /// since the last one) and waits for it: the anchoring thread calls this before each
+    /// round, so the anchored head is never more than one round behind the committed one.
+    /// Called from a thread outside the async runtime.
+    pub fn checkpoint_blocking(&self) {
+        let (reply, rx) = oneshot::channel();
+        if self.tx.blocking_send(Job::Checkpoint(reply)).is_ok() {
+            let _ = rx.blocking_recv();
         }
     }
 
