@@ -453,3 +453,109 @@ fn kill_9_with_a_tsa_and_a_witness_never_leaves_an_anchor_ahead_of_the_log() {
         a.tsa.count()
     );
 }
+
+/// The newest anchored event in the witness file (0 when it has none).
+fn witnessed_seq(witness: &Path) -> u64 {
+    std::fs::read_to_string(witness)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["seq"].as_u64())
+        .max()
+        .unwrap_or(0)
+}
+
+/// #25 finding 15: with `--anchor-every 1` and 1000 events per checkpoint, each round
+/// has the writer sign its current head, so acknowledged writes are anchored within a
+/// round; a `kill -9` and the morning's copies put back are then refused by the witness.
+#[test]
+fn each_anchoring_round_anchors_the_writers_current_head() {
+    let a = Anchored::new("anchor-round");
+    let uploader = a.city.staff("bevolking", "diensthoofd")[0].clone();
+    let token = "a-token-of-at-least-16-chars";
+    let mut server = support::Server::start_env(
+        &a.city.db,
+        &[(uploader.as_str(), token)],
+        "",
+        &[
+            ("PARAAF_SIGNING_KEY", a.key.as_os_str()),
+            ("PARAAF_CHECKPOINT_EVERY", "1000".as_ref()),
+            ("PARAAF_WITNESS", a.witness.as_os_str()),
+            ("PARAAF_ANCHOR_EVERY", "1".as_ref()),
+        ],
+        &a.city.dir,
+    );
+    let morning = a.save("morning");
+    let before = witnessed_seq(&a.witness);
+    let body = r#"{"kind":"besluit","title":"Aankoop","content":"pdf","fields":{"dienst":"bevolking","bron":"notula","titel":"Aankoop","bedrag":"10"}}"#;
+    for i in 0..3 {
+        let (status, answer) = server
+            .request(
+                "POST",
+                "/documents",
+                Some(token),
+                Some(&format!("r{i}")),
+                Some(body),
+            )
+            .unwrap();
+        assert_eq!(status, 201, "{answer}");
+    }
+    let head = rusqlite::Connection::open(&a.city.db)
+        .unwrap()
+        .query_row("SELECT max(seq) FROM events", [], |r| r.get::<_, u64>(0))
+        .unwrap();
+    assert!(head > before);
+    let mut anchored = 0;
+    for _ in 0..50 {
+        anchored = witnessed_seq(&a.witness);
+        if anchored >= head {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(anchored, head, "the round anchored the committed head");
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+    a.roll_back(&morning);
+    let (code, out) = a.verify(false, true);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("cut back") && out.contains(&format!("event {head} was anchored")),
+        "{out}"
+    );
+}
+
+/// #25 finding 17: a log rolled back behind the witness's anchored head is refused by
+/// every open with the key (exit 3, naming the missing events): nothing is signed on it.
+#[test]
+fn an_open_behind_the_anchored_head_is_refused() {
+    let a = Anchored::new("anchor-open");
+    a.submit();
+    let early = a.save("early");
+    a.submit();
+    a.submit();
+    let o = a.anchored(&["audit", "anchor"], false, true);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let anchored = witnessed_seq(&a.witness);
+    let lines_before = std::fs::read_to_string(checkpoints(&a.city.db)).unwrap();
+    a.roll_back(&early);
+    let lines_rolled = std::fs::read_to_string(checkpoints(&a.city.db)).unwrap();
+    assert_ne!(lines_before, lines_rolled);
+    for args in [&["inbox", "jan-cools"][..], &["audit", "checkpoint"][..]] {
+        let o = a.anchored(args, false, true);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(3), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("event {anchored} was anchored")) && err.contains("missing"),
+            "{err}"
+        );
+    }
+    // Nothing was signed on the rolled-back log.
+    assert_eq!(
+        std::fs::read_to_string(checkpoints(&a.city.db)).unwrap(),
+        lines_rolled
+    );
+    // Without the witness the same log opens: the refusal is the anchor's.
+    let o = a.run(&["audit", "checkpoint"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
