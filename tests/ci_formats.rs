@@ -10,6 +10,7 @@ fn check(args: &[&str]) -> (i32, String) {
     let o = Command::new(env!("CARGO_BIN_EXE_paraaf"))
         .arg("check")
         .args(args)
+        .env_remove("PARAAF_DOCS_URL")
         .current_dir(support::root())
         .output()
         .unwrap();
@@ -53,12 +54,17 @@ fn sarif_has_the_rules_of_the_code_registry() {
     assert_eq!(rules.len(), paraaf_compiler::diagnostics::Code::ALL.len());
     for r in rules {
         let id = r["id"].as_str().unwrap();
-        assert_eq!(r["helpUri"], format!("docs/diagnostics/{id}.md"));
-        assert!(
-            support::root()
-                .join(r["helpUri"].as_str().unwrap())
-                .is_file()
+        // Absolute (SARIF wants URIs), into the documentation's page of the code.
+        let uri = r["helpUri"].as_str().unwrap();
+        assert_eq!(
+            uri,
+            format!("https://paraaf.be/docs/diagnostics/{id}.md"),
+            "the default PARAAF_DOCS_URL"
         );
+        let page = uri
+            .strip_prefix(paraaf_compiler::diagnostics::DEFAULT_DOCS_URL)
+            .unwrap();
+        assert!(support::root().join("docs").join(page).is_file(), "{page}");
         assert!(
             r["help"]["markdown"]
                 .as_str()

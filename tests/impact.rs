@@ -200,3 +200,58 @@ fn git_revisions_are_compared_and_annotated() {
     assert_eq!(code, 2);
     assert!(err.contains("neither a folder nor a git revision"), "{err}");
 }
+
+/// A project with errors still gives a report in the CI formats (its diagnostics, so
+/// the job shows why), the error itself on standard error; and the SARIF `helpUri`s
+/// are absolute, under `PARAAF_DOCS_URL` when a city publishes the documentation.
+#[test]
+fn ci_formats_report_project_errors_and_absolute_help() {
+    let broken = support::tempdir("impact-broken").join("aalst");
+    support::copy_dir(&support::root().join("examples/aalst"), &broken);
+    let f = broken.join("flows/reviews.paraaf");
+    let text = std::fs::read_to_string(&f).unwrap();
+    std::fs::write(&f, text.replace("sign medewerker", "sign medewerkr")).unwrap();
+    let b = broken.to_str().unwrap();
+    for args in [
+        vec!["test", b, "--format", "sarif"],
+        vec!["diff", "examples/aalst", b, "--format", "sarif"],
+    ] {
+        let (code, out, err) = paraaf(&args);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(err.contains("has errors"), "{args:?}: {err}");
+        let log: serde_json::Value = serde_json::from_str(&out).expect("SARIF on stdout");
+        let results = log["runs"][0]["results"].as_array().unwrap();
+        assert!(
+            results.iter().any(|r| {
+                r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with("flows/reviews.paraaf")
+            }),
+            "{args:?}: {out}"
+        );
+    }
+    let (_, out, _) = paraaf(&["test", b, "--format", "github"]);
+    assert!(out.contains("::error file="), "{out}");
+
+    // The documentation's address: absolute by default, the city's when it says so.
+    let o = Command::new(env!("CARGO_BIN_EXE_paraaf"))
+        .args([
+            "diff",
+            "examples/aalst",
+            "examples/aalst",
+            "--format",
+            "sarif",
+        ])
+        .env("PARAAF_DOCS_URL", "https://intranet.aalst.be/paraaf-docs/")
+        .current_dir(support::root())
+        .output()
+        .unwrap();
+    let log: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for r in log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+    {
+        assert_eq!(r["helpUri"], "https://intranet.aalst.be/paraaf-docs/ci.md");
+    }
+}

@@ -8,7 +8,10 @@
 
 mod regions;
 mod same;
+mod sampled;
 mod simulate;
+
+pub use sampled::impact_sampled;
 
 use crate::engine::State;
 use paraaf_model::CompiledProject;
@@ -358,8 +361,10 @@ pub fn impact(base: &CompiledProject, head: &CompiledProject) -> Vec<KindImpact>
             let Some(uploader) = uploader else { continue };
             let mut fields = case.clone();
             fields.remove(regions::UPLOADER);
-            let b = simulate::simulate(&base_v, &kind, &fields, &uploader).unwrap_or_default();
-            let a = simulate::simulate(&head_v, &kind, &fields, &uploader).unwrap_or_default();
+            let b =
+                simulate::simulate(&base_v, &kind, &fields, &uploader, true).unwrap_or_default();
+            let a =
+                simulate::simulate(&head_v, &kind, &fields, &uploader, true).unwrap_or_default();
             for f in a.difference(&b) {
                 where_.entry((f.clone(), true)).or_default().push(case);
             }

@@ -35,11 +35,14 @@ pub struct Args {
     fail_on: Vec<String>,
 }
 
-fn compiled(dir: &Path) -> Result<paraaf_compiler::compile::CompiledProject, String> {
+/// The compiled project in `dir`; when it has errors, they are printed first in
+/// `format` when it is `sarif` or `github` (the error goes to standard error).
+fn compiled(dir: &Path, format: &str) -> Result<paraaf_compiler::compile::CompiledProject, String> {
     let loaded = paraaf_compiler::load::load(dir).map_err(|e| e.to_string())?;
     paraaf_compiler::db::compiled(&loaded.db, loaded.project)
         .clone()
         .ok_or_else(|| {
+            super::test_cmd::ci_diagnostics(&loaded, format);
             format!(
                 "{} has errors; `paraaf check {}` shows them",
                 dir.display(),
@@ -395,8 +398,8 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     }
     let (base_dir, _base_tmp, _) = side(&args.base, &args.head, &args.project)?;
     let (head_dir, _head_tmp, head_path) = side(&args.head, &args.base, &args.project)?;
-    let base = compiled(&base_dir)?;
-    let head = compiled(&head_dir)?;
+    let base = compiled(&base_dir, &args.format)?;
+    let head = compiled(&head_dir, &args.format)?;
     let kinds = impact(&base, &head);
     let mut units = units_of(&base);
     units.extend(units_of(&head));

@@ -21,9 +21,23 @@ pub struct Args {
     format: String,
 }
 
+/// For `--format sarif` or `github`: the project's diagnostics on standard output in
+/// that format, so a CI job that reads the report sees why the project does not compile
+/// (the error itself goes to standard error as in every format).
+pub(super) fn ci_diagnostics(loaded: &paraaf_compiler::load::LoadedProject, format: &str) {
+    let format = match format {
+        "sarif" => super::Format::Sarif,
+        "github" => super::Format::Github,
+        _ => return,
+    };
+    let diags = paraaf_compiler::db::project_diagnostics(&loaded.db, loaded.project);
+    super::check::print(loaded, &diags, format, super::Color::Never);
+}
+
 pub fn run(args: Args) -> Result<ExitCode, String> {
     let loaded = paraaf_compiler::load::load(&args.path).map_err(|e| e.to_string())?;
     let Some(project) = paraaf_compiler::db::compiled(&loaded.db, loaded.project).clone() else {
+        ci_diagnostics(&loaded, &args.format);
         return Err(format!(
             "{} has errors; `paraaf check {}` shows them",
             args.path.display(),

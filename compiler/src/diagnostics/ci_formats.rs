@@ -15,6 +15,20 @@ pub fn repo_path(prefix: &str, file: &str) -> String {
     }
 }
 
+/// Where the documentation is published when `PARAAF_DOCS_URL` does not say.
+pub const DEFAULT_DOCS_URL: &str = "https://paraaf.be/docs/";
+
+/// The absolute address of `page` (relative to `docs/`) in the documentation: under
+/// `PARAAF_DOCS_URL` when it is an `http(s)://` address (a city that publishes the
+/// documentation itself), else under [`DEFAULT_DOCS_URL`]. SARIF wants absolute URIs.
+pub fn docs_url(page: &str) -> String {
+    let base = std::env::var("PARAAF_DOCS_URL")
+        .ok()
+        .filter(|b| b.starts_with("https://") || b.starts_with("http://"))
+        .unwrap_or_else(|| DEFAULT_DOCS_URL.to_string());
+    format!("{}/{page}", base.trim_end_matches('/'))
+}
+
 fn region(loc: &Value, end: Option<(u64, u64)>) -> Value {
     // Columns count characters (the run says `unicodeCodePoints`), as the text output.
     let mut r = json!({
@@ -43,7 +57,7 @@ pub fn render_sarif<'a>(
                 "id": c.as_str(),
                 "name": c.title(),
                 "shortDescription": {"text": c.title()},
-                "helpUri": format!("docs/diagnostics/{}.md", c.as_str()),
+                "helpUri": docs_url(&format!("diagnostics/{}.md", c.as_str())),
                 "help": {
                     "text": format!("See docs/diagnostics/{}.md or run `paraaf explain {}`.", c.as_str(), c.as_str()),
                     "markdown": c.doc(),
@@ -191,7 +205,7 @@ pub fn render_findings_sarif(tool: &str, rules: &[(&str, &str)], findings: &[Fin
             json!({
                 "id": id,
                 "shortDescription": {"text": text},
-                "helpUri": "docs/ci.md",
+                "helpUri": docs_url("ci.md"),
             })
         })
         .collect();

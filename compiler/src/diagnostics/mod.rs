@@ -5,7 +5,8 @@ mod codes;
 mod render;
 
 pub use ci_formats::{
-    Finding, render_findings_github, render_findings_sarif, render_github, render_sarif, repo_path,
+    DEFAULT_DOCS_URL, Finding, docs_url, render_findings_github, render_findings_sarif,
+    render_github, render_sarif, repo_path,
 };
 pub use codes::Code;
 pub use render::{render_json, render_text};

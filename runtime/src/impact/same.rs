@@ -3,6 +3,7 @@
 //! needs no simulation to be unchanged.
 
 use super::simulate::Version;
+use paraaf_model::Signer;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
@@ -25,7 +26,7 @@ fn texts(v: &Value, out: &mut BTreeSet<String>) {
 
 /// What decides the fate of a document of `kind` in `version`: its declaration, its
 /// flows, the groups they (and its shield) name, directly or through another group,
-/// the substitutes, the organogram, and whether the version is deployed and sound
+/// the substitutes of the roles they name and of people, the organogram, and whether the version is deployed and sound
 /// (a version that breaks the shielding rules shows nobody anything).
 pub(super) fn inputs(version: &Version, kind: &str) -> Option<String> {
     let p = version.project;
@@ -52,12 +53,23 @@ pub(super) fn inputs(version: &Version, kind: &str) -> Option<String> {
         }
     }
     let groups: Vec<_> = groups.iter().map(|i| &p.groups[*i]).collect();
+    // A step asks a substitute of a role only when the step's role is the declaration's:
+    // of a function or mandate the kind's flows name, or of a person (a person's role is
+    // theirs in any flow that names them or their field).
+    let substitutes: Vec<_> = p
+        .substitutes
+        .iter()
+        .filter(|s| match &s.holder {
+            Signer::Person { .. } | Signer::PersonField { .. } => true,
+            Signer::Mandate { id } | Signer::Function { id, .. } => names.contains(id),
+        })
+        .collect();
     let deployed = version.state.current().map(|(_, d)| &d.broken);
     serde_json::to_string(&json!({
         "document": doc,
         "flows": flows,
         "groups": groups,
-        "substitutes": p.substitutes,
+        "substitutes": substitutes,
         "organogram": p.organogram,
         "deployed": deployed,
     }))

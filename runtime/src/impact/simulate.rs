@@ -8,7 +8,9 @@
 //! may see the document is decided once per class of people (functions in the same
 //! units, the same roles that either version names, named by id nowhere in either
 //! version and nowhere in the document), as the decision reads a person only through
-//! their id, the units they work in and the roles they hold.
+//! their id, the units they work in and the roles they hold; for the people it does not
+//! name, a document is seen as every document of its kind and flow with the same values
+//! in the fields its audiences and shield read, so that answer is kept per version.
 
 use super::Fact;
 use crate::engine::{Emitter, State, Status, Submission, TaskStatus};
@@ -17,6 +19,7 @@ use crate::workdays::Calendar;
 use paraaf_model::CompiledProject;
 use paraaf_model::OrgPosition;
 use serde_json::Value;
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The moment every simulation happens at, plus `days`.
@@ -34,6 +37,10 @@ pub(super) struct Version<'a> {
     /// Each person of the organogram with their class: people of one class may see the
     /// same documents unless the document names one of them.
     people: Vec<(String, usize)>,
+    /// Whether each class may see a document, by what decides it for people the
+    /// document does not name: its kind, its flow and the fields its audiences and
+    /// shield read.
+    sight: RefCell<HashMap<String, HashMap<usize, bool>>>,
 }
 
 impl<'a> Version<'a> {
@@ -91,6 +98,7 @@ impl<'a> Version<'a> {
             project,
             state,
             people,
+            sight: RefCell::default(),
         }
     }
 }
@@ -109,12 +117,15 @@ fn texts(v: &Value, out: &mut BTreeSet<String>) {
 
 /// What a document of `kind` with `fields`, uploaded by `uploader`, shows through one
 /// version; `None` when the version refuses it (no flow applies, a field out of range,
-/// the uploader outside the shield).
+/// the uploader outside the shield). `forks`: also each holder away, the deadline
+/// passed and a refusal at every step (without: who signs and who sees, as the sampled
+/// comparison did).
 pub(super) fn simulate(
     version: &Version,
     kind: &str,
     fields: &BTreeMap<String, String>,
     uploader: &str,
+    forks: bool,
 ) -> Option<BTreeSet<Fact>> {
     let project = version.project;
     // A copy of the deployed state (persistent maps: no cost until it changes).
@@ -188,7 +199,7 @@ pub(super) fn simulate(
                 });
             }
             // Each holder away: who is asked instead.
-            for h in holders {
+            for h in holders.iter().filter(|_| forks) {
                 let mut fork = state.clone();
                 let mut em = Emitter::new(&mut fork, &cal, now);
                 let day = now.date_naive();
@@ -222,7 +233,7 @@ pub(super) fn simulate(
             }
         }
         // The deadline long past: to whom it escalates.
-        {
+        if forks {
             let mut fork = state.clone();
             if let Some(later) = at(120) {
                 Emitter::new(&mut fork, &cal, later).tick();
@@ -237,7 +248,7 @@ pub(super) fn simulate(
             }
         }
         // A refusal by the first asked: where it goes.
-        if let Some(who) = first.3.first() {
+        if let Some(who) = first.3.first().filter(|_| forks) {
             let mut fork = state.clone();
             let refused = Emitter::new(&mut fork, &cal, now)
                 .refuse(&doc, who, "paraaf diff")
@@ -288,7 +299,22 @@ pub(super) fn simulate(
     if let Ok(v) = serde_json::to_value(&*state.documents[&doc]) {
         texts(&v, &mut named);
     }
-    let mut per_class: HashMap<usize, bool> = HashMap::new();
+    let d = &state.documents[&doc];
+    let read = {
+        let shield = declared.shielded_by.as_ref();
+        let flow = state
+            .deployment(d.version)
+            .and_then(|dep| dep.flow(&d.flow));
+        let mut read = BTreeSet::new();
+        if let Ok(v) = serde_json::to_value((shield, flow.map(|f| &f.visible_to))) {
+            texts(&v, &mut read);
+        }
+        let fields: BTreeMap<&String, &Value> =
+            d.fields.iter().filter(|(k, _)| read.contains(*k)).collect();
+        serde_json::to_string(&(kind, &d.flow, fields)).unwrap_or_default()
+    };
+    let mut memo = version.sight.borrow_mut();
+    let per_class = memo.entry(read).or_default();
     for (p, class) in &version.people {
         let sees = if named.contains(p) {
             may_see(&state, p, &doc)
