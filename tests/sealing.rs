@@ -537,3 +537,185 @@ fn with_revocation_configured_the_seal_is_b_lta_and_valid_offline_for_verify_and
         std::fs::copy(&trust, Path::new(&dir).join("trust-lta.pem")).unwrap();
     }
 }
+
+/// Signs the college decision `doc` to completion (diensthoofd, mayor, general director).
+fn complete(city: &City, doc: &str) {
+    for who in [
+        city.function("diensthoofd", Some("bevolking")),
+        city.mandate("burgemeester"),
+        city.function("algemeen-directeur", None),
+    ] {
+        city.ok(&["doc", "sign", doc, "--as", &who], NOW);
+    }
+}
+
+/// The texts a PDF shows with `Tj` (its streams inflated), one a line.
+fn shown_text(pdf: &Path) -> String {
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import re,sys,zlib\nd=open(sys.argv[1],'rb').read()\n\
+             for m in re.finditer(rb'stream\\r?\\n(.*?)endstream',d,re.S):\n\
+             \x20   s=m.group(1)\n\
+             \x20   try: s=zlib.decompress(s)\n\
+             \x20   except Exception: pass\n\
+             \x20   for t in re.findall(rb'\\(((?:[^()\\\\]|\\\\.)*)\\)\\s*Tj',s): print(t.decode('latin-1'))\n",
+        )
+        .arg(pdf)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// Attack finding 05: a seal `paraaf verify` would call INVALID (a seal certificate that
+/// does not chain to the configured trust, or whose chain runs through a non-CA) is not
+/// recorded: the command says why and exits 1, the document keeps waiting, nothing is
+/// stored, and once the configuration is right the same document is sealed VALID.
+#[test]
+fn a_seal_that_does_not_verify_is_not_recorded_and_the_document_keeps_waiting() {
+    let city = City::aalst("sealing-unverified");
+    let tsa = LocalTsa::start("rsa", "sha256");
+    let (config, trust) = configure(&city, &tsa);
+    decision_pdf(&city);
+    let pki = config.parent().unwrap().to_path_buf();
+    let uploader = city.staff("bevolking", "diensthoofd")[0].clone();
+    let doc = city.submit(
+        "besluit",
+        &uploader,
+        &[
+            "dienst=bevolking",
+            "bron=notula",
+            "titel=Besluit",
+            "bedrag=100",
+        ],
+        NOW,
+    );
+    complete(&city, &doc);
+    let base = std::fs::read_to_string(&config).unwrap();
+    // Trusting another root (and the TSA): the seal certificate does not chain to it.
+    let mut other = std::fs::read(pki.join("other-root.pem")).unwrap();
+    other.extend(std::fs::read(tsa.ca()).unwrap());
+    std::fs::write(pki.join("other-trust.pem"), other).unwrap();
+    let untrusted = pki.join("untrusted.toml");
+    std::fs::write(&untrusted, base.replace("trust.pem", "other-trust.pem")).unwrap();
+    let badchain = pki.join("badchain.toml");
+    std::fs::write(&badchain, base.replace("seal.p12", "seal-badchain.p12")).unwrap();
+    let contents_before = city.events();
+    for (cfg, why) in [(&untrusted, "not trusted"), (&badchain, "not trusted")] {
+        let o = city.run(&["seal", "--config", cfg.to_str().unwrap()], NOW);
+        let out = String::from_utf8_lossy(&o.stdout).to_string();
+        assert_eq!(o.status.code(), Some(1), "{out}");
+        assert!(
+            out.contains("does not verify, so it is not recorded"),
+            "{out}"
+        );
+        assert!(out.contains(why), "{out}");
+        assert!(city.ok(&["seal", "--list"], NOW).contains(&doc));
+    }
+    assert_eq!(city.events(), contents_before, "nothing was recorded");
+    let conn = rusqlite::Connection::open(&city.db).unwrap();
+    let owned: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM content_owners WHERE person = 'paraaf:seal'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(owned, 0, "an unverified seal was stored");
+    // The configuration put right: sealed, VALID.
+    let out = city.ok(&["seal", "--config", config.to_str().unwrap()], NOW);
+    assert!(out.contains(&format!("{doc}: sealed")), "{out}");
+    let pdf = city.dir.join("sealed.pdf");
+    let p = pdf.to_str().unwrap();
+    city.ok(
+        &["seal", "--export", &doc, "--as", &uploader, "--out", p],
+        NOW,
+    );
+    let out = city.ok(&["verify", p, "--trust", trust.to_str().unwrap()], NOW);
+    assert!(out.contains(": VALID"), "{out}");
+}
+
+/// Attack finding 06: the evidence page names each signer (and the submitter) as the
+/// organogram in force when they signed named them, not as the one in force when the
+/// seal is made: Dirk Lambert left and Ruben Van Damme took the name Ruben Claes between
+/// the signatures and the seal (the TSA was down).
+#[test]
+fn the_evidence_page_names_signers_as_the_organogram_did_when_they_signed() {
+    let city = City::aalst("sealing-names");
+    let tsa = LocalTsa::start("rsa", "sha256");
+    let (config, _) = configure(&city, &tsa);
+    decision_pdf(&city);
+    let config = config.to_str().unwrap();
+    let uploader = city.staff("bevolking", "diensthoofd")[0].clone();
+    let doc = city.submit(
+        "besluit",
+        &uploader,
+        &[
+            "dienst=bevolking",
+            "bron=notula",
+            "titel=Besluit",
+            "bedrag=100",
+        ],
+        NOW,
+    );
+    assert_eq!(
+        city.function("diensthoofd", Some("bevolking")),
+        "dirk-lambert"
+    );
+    assert_eq!(city.mandate("burgemeester"), "ruben-van-damme");
+    complete(&city, &doc);
+    tsa.get("/down");
+    assert_eq!(
+        city.run(&["seal", "--config", config], NOW).status.code(),
+        Some(1)
+    );
+    tsa.get("/up");
+    let people = std::fs::read_to_string(root().join("examples/aalst/people.csv")).unwrap();
+    let changed: String = people
+        .lines()
+        .filter(|l| !l.contains(",,Dirk Lambert,"))
+        .map(|l| l.replace(",,Ruben Van Damme,", ",,Ruben Claes,") + "\n")
+        .collect();
+    let csv = city.dir.join("p1.csv");
+    std::fs::write(&csv, changed).unwrap();
+    let org1 = city.dir.join("org1.toml");
+    let previous = root().join("examples/aalst/org.toml");
+    city.ok(
+        &[
+            "org",
+            "import",
+            csv.to_str().unwrap(),
+            "-o",
+            org1.to_str().unwrap(),
+            "--city",
+            "Aalst",
+            "--previous",
+            previous.to_str().unwrap(),
+        ],
+        NOW,
+    );
+    city.ok(&["org", "deploy", org1.to_str().unwrap(), "--force"], NOW);
+    city.ok(&["seal", "--config", config], NOW);
+    let pdf = city.dir.join("sealed.pdf");
+    let reader = city.function("algemeen-directeur", None);
+    city.ok(
+        &[
+            "seal",
+            "--export",
+            &doc,
+            "--as",
+            &reader,
+            "--out",
+            pdf.to_str().unwrap(),
+        ],
+        NOW,
+    );
+    let text = shown_text(&pdf);
+    assert!(text.contains("\n1. Dirk Lambert"), "{text}");
+    assert!(text.contains("\n2. Ruben Van Damme"), "{text}");
+    assert!(
+        !text.contains("dirk-lambert") && !text.contains("Ruben Claes"),
+        "{text}"
+    );
+}

@@ -10,6 +10,7 @@
 //! The configuration is a TOML file (`serve --seal-config`, `paraaf seal --config`, or
 //! `PARAAF_SEAL_CONFIG`); see `docs/sealing.md`.
 
+pub mod names;
 pub mod page;
 pub mod revocation;
 
@@ -183,20 +184,30 @@ impl TimestampCheck for TsaCheck {
     }
 }
 
-fn name(state: &State, id: &str) -> String {
-    state
-        .current()
-        .map_or(id.to_string(), |(_, d)| d.org.name(id).to_string())
+/// A person's name as the organogram in force at event `seq` gave it (else as today's
+/// does, else the id).
+fn name_at(history: &names::OrgHistory, state: &State, seq: u64, id: &str) -> String {
+    match history.at(seq) {
+        Some(org) if org.is_person(id) => org.name(id).to_string(),
+        _ => state
+            .current()
+            .map_or(id.to_string(), |(_, d)| d.org.name(id).to_string()),
+    }
 }
 
-fn role(state: &State, role: &str) -> String {
-    state
-        .current()
-        .map_or(role.to_string(), |(_, d)| d.org.role_name(role))
+/// A role's label as the organogram in force at event `seq` named it.
+fn role_at(history: &names::OrgHistory, state: &State, seq: u64, role: &str) -> String {
+    match history.at(seq) {
+        Some(org) => org.role_name(role),
+        None => state
+            .current()
+            .map_or(role.to_string(), |(_, d)| d.org.role_name(role)),
+    }
 }
 
 /// What the evidence page of `d` states: the signatures from its log (who, for whom, in
-/// which role and step, when), its flow and version, and the hash of the event that
+/// which role and step, when, each named as the organogram in force when it was made:
+/// [`names::OrgHistory`]), its flow and version, and the hash of the event that
 /// completed it.
 pub fn evidence(
     state: &State,
@@ -208,11 +219,20 @@ pub fn evidence(
 ) -> Result<Evidence, RuntimeError> {
     use crate::engine::Event;
     let events = crate::store::read_events(db, &d.events)?;
+    let history = names::OrgHistory::load(db, d.events.last().copied().unwrap_or(0))?;
     let flow = state
         .deployment(d.version)
         .and_then(|dep| dep.flow(&d.flow));
     let mut signatures = Vec::new();
     let mut completed = None;
+    // The uploader as the submission names them (the fold follows later renames).
+    let submitter = events
+        .iter()
+        .find_map(|(_, _, e)| match e {
+            Event::DocumentSubmitted { uploader, .. } => Some(uploader.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| d.uploader.clone());
     for (seq, at, event) in &events {
         let at: DateTime<Utc> = at.parse().unwrap_or(d.submitted_at);
         match event {
@@ -225,9 +245,11 @@ pub fn evidence(
                     .map_or_else(|| "?".to_string(), |s| s.name.clone());
                 signatures.push(SignatureLine {
                     step,
-                    signer: name(state, by),
-                    for_whom: for_whom.as_ref().map(|f| name(state, f)),
-                    role: t.map_or_else(String::new, |t| role(state, &t.spec.role)),
+                    signer: name_at(&history, state, *seq, by),
+                    for_whom: for_whom.as_ref().map(|f| name_at(&history, state, *seq, f)),
+                    role: t.map_or_else(String::new, |t| {
+                        role_at(&history, state, *seq, &t.spec.role)
+                    }),
                     at,
                 });
             }
@@ -246,7 +268,12 @@ pub fn evidence(
         flow: d.flow.clone(),
         version: d.version,
         rule: None,
-        submitted_by: name(state, &d.uploader),
+        submitted_by: name_at(
+            &history,
+            state,
+            d.events.first().copied().unwrap_or(0),
+            &submitter,
+        ),
         submitted_at: d.submitted_at,
         completed_at,
         signatures,
@@ -341,6 +368,7 @@ pub fn make(
         now,
     )
     .map_err(|e| e.to_string())?;
+    check_made(&sealed, cfg)?;
     let sha256 = crate::sha256_hex(&sealed);
     put_content(db, &sha256, "application/pdf", &sealed, SEAL_OWNER).map_err(|e| e.to_string())?;
     Ok(Made {
@@ -349,6 +377,43 @@ pub fn make(
         code,
         timestamped: client.is_some(),
     })
+}
+
+/// Checks a sealed PDF just made with the verifier of `paraaf verify` (attack finding
+/// 05): intact, the seal certificate valid at the time stamp's time (else now) and
+/// chained to the configured `trust` (without it, to the root of the key's own chain:
+/// then only its validity and integrity are checked), not revoked by the CRLs in the
+/// file or fetched, and the time stamp holding. A seal that would verify INVALID is
+/// refused with the verifier's reasons: it is neither stored nor recorded, and the
+/// document keeps waiting for its seal (the scheduler retries with back-off).
+pub fn check_made(sealed: &[u8], cfg: &SealConfig) -> Result<(), String> {
+    use paraaf_seal::trust::Anchors;
+    let anchors = match &cfg.trust_pem {
+        Some(pem) => Anchors::from_pem(pem)?,
+        None => Anchors::from_certs(cfg.key.chain().last().cloned().into_iter().collect()),
+    };
+    let tsa = match (&cfg.trust_pem, &cfg.tsa_url) {
+        (Some(pem), Some(_)) => Some(TsaCheck(
+            tsa::Trust::from_pem(pem).map_err(|e| e.to_string())?,
+        )),
+        _ => None,
+    };
+    let report = paraaf_seal::verify::verify_with(
+        sealed,
+        &anchors,
+        tsa.as_ref().map(|t| t as &dyn TimestampCheck),
+        Some(&revocation::HttpFetch as &dyn paraaf_seal::revocation::Fetch),
+    );
+    if report.valid() {
+        return Ok(());
+    }
+    let mut why = report.problems.join("; ");
+    if why.is_empty() {
+        why = "the seal does not cover the file or its signature does not verify".into();
+    }
+    Err(format!(
+        "the seal made does not verify, so it is not recorded (renew or fix the seal certificate or `trust`, then it is made again): {why}"
+    ))
 }
 
 /// The sealed PDF of `doc` as `reader` may read it: `None` (like a missing document)

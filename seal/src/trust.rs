@@ -35,6 +35,11 @@ impl Anchors {
         Ok(Anchors { certs })
     }
 
+    /// Trusts exactly `certs` (e.g. the root of a seal key's own chain).
+    pub fn from_certs(certs: Vec<Certificate>) -> Anchors {
+        Anchors { certs }
+    }
+
     /// Reads a PEM file of trusted certificates.
     pub fn from_pem_file(path: &std::path::Path) -> Result<Anchors, String> {
         let bytes =

@@ -1,0 +1,52 @@
+//! The organogram in force at each moment of the log, for the evidence page (#28,
+//! attack finding 06): a signature is named as the organogram named its signer and role
+//! when it was made, not as the organogram names them when the seal is made (a leaver
+//! would be a bare id, a person who took another name would show under a name they did
+//! not have when signing). The fold keeps only the organogram in force; the log keeps
+//! every one, in its `project_deployed` and `organogram_deployed` events, which are read
+//! (hash-checked, `store::read_events`) when a seal is made.
+
+use crate::engine::{Event, RuntimeError};
+use paraaf_model::OrgIndex;
+use rusqlite::Connection;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Every organogram that came into force, with the sequence number of its event.
+pub struct OrgHistory {
+    versions: Vec<(u64, Arc<OrgIndex>)>,
+}
+
+impl OrgHistory {
+    /// Reads the deployment events of the log at `db` (up to event `until`).
+    pub fn load(db: &Path, until: u64) -> Result<OrgHistory, RuntimeError> {
+        let conn = Connection::open_with_flags(
+            db,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let mut stmt = conn.prepare(
+            "SELECT seq FROM events WHERE seq <= ?1 AND (body LIKE '{\"type\":\"project_deployed\"%' \
+             OR body LIKE '{\"type\":\"organogram_deployed\"%') ORDER BY seq",
+        )?;
+        let seqs = stmt
+            .query_map([until], |r| r.get::<_, u64>(0))?
+            .collect::<Result<Vec<u64>, _>>()?;
+        let mut versions = Vec::new();
+        for (seq, _, event) in crate::store::read_events(db, &seqs)? {
+            let org = match &event {
+                Event::ProjectDeployed { project, .. } => &project.organogram,
+                Event::OrganogramDeployed { organogram, .. } => organogram.as_ref(),
+                _ => continue,
+            };
+            versions.push((seq, Arc::new(OrgIndex::new(org))));
+        }
+        Ok(OrgHistory { versions })
+    }
+
+    /// The organogram in force when event `seq` was made (the last deployed before it).
+    pub fn at(&self, seq: u64) -> Option<&OrgIndex> {
+        let i = self.versions.partition_point(|(s, _)| *s < seq);
+        i.checked_sub(1).map(|i| self.versions[i].1.as_ref())
+    }
+}
