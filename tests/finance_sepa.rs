@@ -277,7 +277,8 @@ fn a_changed_iban_or_a_bad_reference_waits_for_a_person() {
     city.approve_all();
     let out = city.pay(&[]);
     assert!(out.contains("0 payments proposed"), "{out}");
-    let csv = std::fs::read_to_string(city.dir.join("out/proposal.csv")).unwrap();
+    // The first run's files stay; this run's proposal is beside them.
+    let csv = std::fs::read_to_string(city.dir.join("out/proposal-2.csv")).unwrap();
     let line = |n: &str| {
         csv.lines()
             .find(|l| l.starts_with(n))
@@ -291,9 +292,15 @@ fn a_changed_iban_or_a_bad_reference_waits_for_a_person() {
         "{csv}"
     );
     assert!(line("S-3,").contains("fails its check digits"), "{csv}");
-    // Neither is in the SEPA file.
+    // Nothing is transferred: no SEPA file (an empty one fails the XSD), and the first
+    // run's, with S-1, is left as it was.
+    assert!(out.contains("no transfers: no SEPA file written"), "{out}");
+    assert!(!city.dir.join("out/pain.001-2.xml").exists());
     let xml = std::fs::read_to_string(city.dir.join("out/pain.001.xml")).unwrap();
-    assert!(!xml.contains("S-2") && !xml.contains("S-3"), "{xml}");
+    assert!(
+        xml.contains("Factuur S-1") && !xml.contains("S-2") && !xml.contains("S-3"),
+        "{xml}"
+    );
     // Run again: still blocked, until a person confirms the new account.
     let out = city.pay(&[]);
     assert!(out.contains("0 payments proposed"), "{out}");

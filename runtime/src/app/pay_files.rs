@@ -205,4 +205,19 @@ mod tests {
         assert!(!other.exists(), "{done:?}");
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "{done:?}");
     }
+
+    #[test]
+    fn a_write_that_fails_leaves_nothing_behind() {
+        let dir = folder("full");
+        let fine = dir.join("proposal.csv");
+        let missing = dir.join("gone").join("pain.001.xml");
+        let Err(e) = stage(
+            "PARAAF-20261207-cc",
+            &[(fine, "a".into()), (missing, "b".into())],
+        ) else {
+            panic!("a write into a missing folder succeeded");
+        };
+        assert!(e.to_string().contains("nothing was recorded"), "{e}");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    }
 }

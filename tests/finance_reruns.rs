@@ -1,0 +1,284 @@
+//! Repeated runs, order and dates must not change what is paid (the outside attacker's
+//! findings 03, 04, 07, 12 and 16 of #27), through the binary on the Hasselt example: a
+//! second `finance pay` leaves the first run's files alone, a payment date before today,
+//! on a closed bank day or before the approval pays nothing, a credit note is set off
+//! whatever its file is called, and a negative prepaid amount is never paid.
+
+mod support;
+
+use paraaf_runtime::finance::ubl;
+use rust_decimal::Decimal;
+use std::path::PathBuf;
+use std::process::Output;
+use std::str::FromStr;
+
+const KBO: &str = "0123456749";
+
+fn d(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap()
+}
+
+/// A city on the Hasselt example: a database, an invoices folder and one order.
+struct City {
+    dir: PathBuf,
+}
+
+impl City {
+    fn new(name: &str) -> City {
+        let dir = support::tempdir(name);
+        std::fs::create_dir_all(dir.join("inv")).unwrap();
+        std::fs::write(
+            dir.join("orders.csv"),
+            format!(
+                "reference,supplier,amount,date,dienst,category\nBB-1,{KBO},1000.00,2026-09-01,gebouwen,supplies\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("debts.json"),
+            format!(
+                r#"{{"date":"2026-11-23","suppliers":{{"{KBO}":{{"social_debt":"0","tax_debt":"0","self_employed_debt":"0"}}}}}}"#
+            ),
+        )
+        .unwrap();
+        let c = City { dir };
+        let o = c.run(&["deploy", "examples/hasselt"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        c
+    }
+
+    /// The binary at `now`.
+    fn run_at(&self, now: &str, args: &[&str]) -> Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_paraaf"))
+            .args(args)
+            .env("PARAAF_DB", self.dir.join("city.db"))
+            .env("PARAAF_NOW", now)
+            .current_dir(support::root())
+            .output()
+            .unwrap()
+    }
+
+    /// The binary on 2026-11-23 (a Monday).
+    fn run(&self, args: &[&str]) -> Output {
+        self.run_at("2026-11-23", args)
+    }
+
+    /// `finance run` of the invoices folder, then every approval flow signed.
+    fn import_and_approve(&self) -> String {
+        let o = self.run(&[
+            "finance",
+            "run",
+            "examples/hasselt",
+            "--invoices",
+            self.dir.join("inv").to_str().unwrap(),
+            "--orders",
+            self.dir.join("orders.csv").to_str().unwrap(),
+            "-o",
+            self.dir.join("run").to_str().unwrap(),
+            "--as",
+            "tom-bollen",
+        ]);
+        let out = String::from_utf8_lossy(&o.stdout).to_string();
+        assert!(
+            o.status.success(),
+            "{out}{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let pending = self.pay_at("2026-11-23", "2026-11-23");
+        for doc in pending
+            .0
+            .lines()
+            .filter_map(|l| l.strip_prefix("pending: "))
+            .filter_map(|l| l.split(' ').next())
+        {
+            support::approve(|a| self.run(a), doc, "tom-bollen");
+        }
+        out
+    }
+
+    /// `finance pay --date date` at `now` into `out/`: (stdout, stderr, success).
+    fn pay_at(&self, now: &str, date: &str) -> (String, String, bool) {
+        let o = self.run_at(
+            now,
+            &[
+                "finance",
+                "pay",
+                "examples/hasselt",
+                "--debts-file",
+                self.dir.join("debts.json").to_str().unwrap(),
+                "--date",
+                date,
+                "-o",
+                self.dir.join("out").to_str().unwrap(),
+            ],
+        );
+        (
+            String::from_utf8_lossy(&o.stdout).to_string(),
+            String::from_utf8_lossy(&o.stderr).to_string(),
+            o.status.success(),
+        )
+    }
+
+    fn read(&self, file: &str) -> String {
+        std::fs::read_to_string(self.dir.join(file)).unwrap_or_default()
+    }
+}
+
+/// An invoice of `excl` + 21% on order BB-1.
+fn invoice(number: &str, excl: &str) -> String {
+    ubl::write(
+        number,
+        false,
+        KBO,
+        "Bouw NV",
+        "2026-10-01",
+        Some("BB-1"),
+        d(excl),
+        d("21"),
+    )
+}
+
+/// A credit note of `excl` + 21% naming invoice `of`.
+fn credit_note(number: &str, of: &str, excl: &str) -> String {
+    ubl::write(
+        number,
+        true,
+        KBO,
+        "Bouw NV",
+        "2026-10-05",
+        Some("BB-1"),
+        d(excl),
+        d("21"),
+    )
+    .replace(
+        "</cbc:DocumentCurrencyCode>",
+        &format!(
+            "</cbc:DocumentCurrencyCode><cac:BillingReference><cac:InvoiceDocumentReference><cbc:ID>{of}</cbc:ID></cac:InvoiceDocumentReference></cac:BillingReference>"
+        ),
+    )
+}
+
+/// Finding 07: the same `finance pay` again proposes nothing and writes nothing; the first
+/// run's proposal is still there. A later run with something new writes beside it.
+#[test]
+fn a_second_run_never_replaces_the_first_runs_files() {
+    let city = City::new("finance-rerun-files");
+    std::fs::write(city.dir.join("inv/r1.xml"), invoice("R-1", "1000.00")).unwrap();
+    city.import_and_approve();
+    let (out, err, ok) = city.pay_at("2026-11-23", "2026-11-23");
+    assert!(ok && out.contains("1 payments proposed"), "{out}{err}");
+    let first = city.read("out/proposal.csv");
+    assert!(first.contains("\nR-1,"), "{first}");
+    let (out, err, ok) = city.pay_at("2026-11-23", "2026-11-23");
+    assert!(ok && out.contains("0 payments proposed"), "{out}{err}");
+    assert!(
+        out.contains("nothing to propose on 2026-11-23: no files written"),
+        "{out}"
+    );
+    assert_eq!(city.read("out/proposal.csv"), first);
+    assert!(!city.dir.join("out/proposal-2.csv").exists());
+    // Another invoice approved later that day: its proposal is beside the first.
+    std::fs::write(city.dir.join("inv/r2.xml"), invoice("R-2", "10.00")).unwrap();
+    city.import_and_approve();
+    let (out, err, ok) = city.pay_at("2026-11-23", "2026-11-23");
+    assert!(ok && out.contains("1 payments proposed"), "{out}{err}");
+    assert!(out.contains("proposal-2.csv"), "{out}");
+    assert_eq!(city.read("out/proposal.csv"), first);
+    let second = city.read("out/proposal-2.csv");
+    assert!(
+        second.contains("\nR-2,") && !second.contains("R-1"),
+        "{second}"
+    );
+}
+
+/// Finding 12 and its siblings: a payment date before today, on a weekend or a TARGET2
+/// closing day is refused with the reason and records nothing; a date before the
+/// approval (the clock set back) pays nothing.
+#[test]
+fn the_payment_date_is_a_bank_day_from_today_on_and_after_the_approval() {
+    let city = City::new("finance-rerun-dates");
+    std::fs::write(city.dir.join("inv/t1.xml"), invoice("T-1", "1000.00")).unwrap();
+    city.import_and_approve();
+    for (date, why) in [
+        ("2026-11-20", "is before today (2026-11-23)"),
+        (
+            "2026-11-28",
+            "is a weekend day: banks execute the transfers on 2026-11-30",
+        ),
+        ("2026-12-25", "is Christmas (TARGET2 closed)"),
+    ] {
+        let (out, err, ok) = city.pay_at("2026-11-23", date);
+        assert!(!ok, "{date}: {out}");
+        assert!(
+            err.contains(why) && err.contains("nothing was recorded"),
+            "{err}"
+        );
+    }
+    // The clock set back before the approval: the invoice waits, nothing is proposed.
+    let (out, err, ok) = city.pay_at("2026-11-20", "2026-11-20");
+    assert!(ok && out.contains("0 payments proposed"), "{out}{err}");
+    assert!(
+        out.contains("approved on 2026-11-23, after the payment date 2026-11-20"),
+        "{out}"
+    );
+    // Nothing of the above was recorded: today it is proposed, once.
+    let (out, err, ok) = city.pay_at("2026-11-23", "2026-11-23");
+    assert!(ok && out.contains("1 payments proposed"), "{out}{err}");
+}
+
+/// Finding 04: a credit note in the same run as its invoice is set off whether its file
+/// sorts before or after the invoice's.
+#[test]
+fn a_credit_note_is_set_off_whatever_its_file_is_called() {
+    for name in ["a-credit.xml", "z-credit.xml"] {
+        let city = City::new(&format!("finance-rerun-credit-{name}"));
+        std::fs::write(
+            city.dir.join("inv/m-invoice.xml"),
+            invoice("C-1", "1000.00"),
+        )
+        .unwrap();
+        std::fs::write(
+            city.dir.join("inv").join(name),
+            credit_note("CN-1", "C-1", "100.00"),
+        )
+        .unwrap();
+        let out = city.import_and_approve();
+        assert!(
+            out.contains("1 credit notes matched to their invoice"),
+            "{name}: {out}"
+        );
+        let (out, err, ok) = city.pay_at("2026-11-23", "2026-11-23");
+        assert!(ok && out.contains("1 payments proposed"), "{out}{err}");
+        let proposal: serde_json::Value =
+            serde_json::from_str(&city.read("out/proposal.json")).unwrap();
+        assert_eq!(proposal[0]["amount"], "1089.00", "{name}: {proposal}");
+        assert_eq!(proposal[0]["set_off"], serde_json::json!(["CN-1"]));
+    }
+}
+
+/// Finding 16: a negative PrepaidAmount (BR-CO-16 holds, but more is due than the total
+/// incl. VAT) is rejected by name, never paid.
+#[test]
+fn a_negative_prepaid_amount_is_rejected() {
+    let xml = invoice("P-1", "1000.00").replace(
+        r#"<cbc:PayableAmount currencyID="EUR">1210.00</cbc:PayableAmount>"#,
+        r#"<cbc:PrepaidAmount currencyID="EUR">-500.00</cbc:PrepaidAmount><cbc:PayableAmount currencyID="EUR">1710.00</cbc:PayableAmount>"#,
+    );
+    assert!(xml.contains("-500.00"), "{xml}");
+    let e = ubl::parse("p1.xml", xml.as_bytes()).unwrap_err();
+    assert_eq!(e.element, "cac:LegalMonetaryTotal/cbc:PrepaidAmount", "{e}");
+    assert!(
+        e.message
+            .contains("more than the total incl. VAT (1210.00); a person checks it"),
+        "{e}"
+    );
+    // A prepaid amount of zero or more is an ordinary invoice.
+    let ok = invoice("P-2", "1000.00").replace(
+        r#"<cbc:PayableAmount currencyID="EUR">1210.00</cbc:PayableAmount>"#,
+        r#"<cbc:PrepaidAmount currencyID="EUR">210.00</cbc:PrepaidAmount><cbc:PayableAmount currencyID="EUR">1000.00</cbc:PayableAmount>"#,
+    );
+    assert_eq!(
+        ubl::parse("p2.xml", ok.as_bytes()).unwrap().amount,
+        d("1000.00")
+    );
+}
