@@ -770,3 +770,32 @@ fn log_as_a_reader_numbers_what_it_shows_without_gaps() {
         "the shielded file's events are left out: {log}"
     );
 }
+
+/// `paraaf log --since`: only the events recorded from that moment, verified over that
+/// range only (`Runtime::history`); a moment after the last event shows nothing, one
+/// before the first shows what `paraaf log` shows; a value that is neither a date nor
+/// an RFC 3339 time is refused with an example.
+#[test]
+fn log_since_shows_the_range_asked() {
+    let city = City::aalst("log-since");
+    submit_besluit(&city, "jan-cools", "100");
+    let all = city.ok(&["log", "--as", "jan-cools"], NOW);
+    assert!(!all.trim().is_empty(), "{all}");
+    let early = city.ok(&["log", "--as", "jan-cools", "--since", "2000-01-01"], NOW);
+    assert_eq!(early, all);
+    let late = city.ok(
+        &[
+            "log",
+            "--as",
+            "jan-cools",
+            "--since",
+            "2100-01-01T00:00:00+01:00",
+        ],
+        NOW,
+    );
+    assert!(late.trim().is_empty(), "{late}");
+    let o = city.run(&["log", "--as", "jan-cools", "--since", "gisteren"], NOW);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{err}");
+    assert!(err.contains("neither a date (2026-12-01)"), "{err}");
+}

@@ -53,8 +53,23 @@ pub struct LogArgs {
     /// numbered 1, 2, 3, … in the order shown (not the log's global sequence).
     #[arg(long = "as")]
     person: String,
+    /// Only the events recorded at or after this moment: an RFC 3339 time
+    /// (2026-12-01T08:00:00+01:00) or a date (2026-12-01, from midnight UTC). Only that
+    /// range is read and verified, so a long log answers quickly.
+    #[arg(long, value_parser = parse_since)]
+    since: Option<chrono::DateTime<chrono::Utc>>,
     #[command(flatten)]
     rt: RuntimeArgs,
+}
+
+/// `--since`: an RFC 3339 time or a date (midnight UTC).
+fn parse_since(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(t.to_utc());
+    }
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc())
+        .map_err(|_| format!("`{s}` is neither a date (2026-12-01) nor an RFC 3339 time (2026-12-01T08:00:00+01:00)"))
 }
 
 /// The audit listing, filtered by visibility. Its first column numbers the events this
@@ -63,8 +78,8 @@ pub struct LogArgs {
 pub fn log(args: LogArgs) -> Result<ExitCode, String> {
     use paraaf_runtime::app::log::{self, What};
     let runtime = args.rt.open()?;
-    let entries =
-        log::for_person(&runtime, &args.person).map_err(crate::cli::runtime_args::fail)?;
+    let entries = log::for_person(&runtime, &args.person, args.since)
+        .map_err(crate::cli::runtime_args::fail)?;
     for log::Entry { n, at, what } in entries {
         match what {
             What::ProjectDeployed { version, sha256 } => {

@@ -7,6 +7,7 @@
 use crate::Runtime;
 use crate::engine::{Event, RuntimeError, ShieldWidened};
 use crate::visibility::may_see;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -50,13 +51,18 @@ pub enum What {
     },
 }
 
-/// The log as `person` may see it. Only verified history is shown: the hash chain is
-/// checked first, also before the newest snapshot.
-pub fn for_person(runtime: &Runtime, person: &str) -> Result<Vec<Entry>, RuntimeError> {
-    runtime.verify_history()?;
+/// The log as `person` may see it, from `since` on (`None`: all of it). Only verified
+/// history is shown: [`Runtime::history`] checks the events from the head the open
+/// verified back to `since` (hash, link and the signed checkpoints), also before the
+/// newest snapshot, so the cost is the range shown, not the whole log.
+pub fn for_person(
+    runtime: &Runtime,
+    person: &str,
+    since: Option<DateTime<Utc>>,
+) -> Result<Vec<Entry>, RuntimeError> {
     let state = runtime.state();
     let mut out = Vec::new();
-    for (_, at, body) in runtime.store().events()? {
+    for (_, at, body) in runtime.history(since)? {
         let Ok(event) = serde_json::from_str::<Event>(&body) else {
             continue;
         };
