@@ -47,8 +47,8 @@ pub enum Command {
     /// they wait for. Every check and proposal is recorded in the audit log; an invoice
     /// is proposed once.
     ///
-    /// Example: paraaf finance pay examples/hasselt --date 2026-11-23
-    ///          --debts-file examples/hasselt/data/debts.json -o proposal
+    /// Example: paraaf finance pay examples/hasselt --date $(date +%F)
+    ///          --debts-file debts-today.json -o proposal
     Pay {
         /// Project folder (its rules decide withholding).
         project: PathBuf,
