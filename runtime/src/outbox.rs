@@ -108,6 +108,7 @@ pub fn derive(state: &State, events: &[(u64, DateTime<Utc>, Event)]) -> Vec<Item
                             doc: d,
                             task: t,
                             to,
+                            ..
                         } if d == doc && t == task => Some(to),
                         _ => None,
                     })

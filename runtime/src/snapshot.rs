@@ -444,6 +444,7 @@ mod tests {
             reminded: true,
             escalated: true,
             escalated_to: vec!["an-peeters".into()],
+            assigned: vec!["jan-desmet".into()],
             shield_refused: Some("buiten de groep".into()),
             escalation_waits: None,
         };

@@ -386,6 +386,23 @@ pub fn why_asked(state: &State, person: &str, doc: &str) -> Vec<String> {
                     t.spec.role,
                     t.spec.holders.join(", ")
                 )
+            } else if t.assigned.iter().any(|a| a == person) {
+                format!(
+                    "an administrator assigned the task to {person} (the role {} is held by {})",
+                    t.spec.role,
+                    if t.spec.holders.is_empty() {
+                        "nobody".to_string()
+                    } else {
+                        t.spec.holders.join(", ")
+                    }
+                )
+            } else if !t.escalated_to.is_empty()
+                && !t.escalated_to.iter().any(|e| t.spec.assignees.contains(e))
+            {
+                format!(
+                    "{person} substitutes for {} (absent), to whom the task was escalated",
+                    t.escalated_to.join(", ")
+                )
             } else {
                 format!(
                     "{person} substitutes for {} (absent), who hold{} {}",

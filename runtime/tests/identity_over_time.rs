@@ -56,7 +56,7 @@ use paraaf_compiler::compile::model::Signer;
 use paraaf_compiler::db::{Database, compiled};
 use paraaf_compiler::org::{Organogram, import_csv_against, load_toml, slug};
 use paraaf_runtime::engine::{
-    DocIds, Emitter, Event, RuntimeError, State, Submission, TaskStatus, queued,
+    DocIds, Emitter, Event, RuntimeError, State, Status, Submission, TaskStatus, queued,
 };
 use paraaf_runtime::visibility::{inbox, may_see};
 use paraaf_runtime::workdays::Calendar;
@@ -389,6 +389,9 @@ struct World {
     flows: Vec<(String, String)>,
     compiled: BTreeMap<String, Option<CompiledProject>>,
     counts: BTreeMap<&'static str, usize>,
+    /// Tasks an administrator assigned from the manual queue → the assignee's key, while
+    /// the assignment stands (it ends for good when they leave or leave the group).
+    assigned: BTreeMap<(String, String), String>,
     findings: std::cell::RefCell<BTreeMap<&'static str, (usize, String)>>,
 }
 
@@ -505,6 +508,7 @@ impl World {
             flows: flows(),
             compiled: BTreeMap::new(),
             counts: BTreeMap::new(),
+            assigned: BTreeMap::new(),
             findings: Default::default(),
         };
         let project = w
@@ -926,6 +930,8 @@ impl World {
                         self.model.present_key(&to).is_some(),
                         "{doc}/{task} assigned to {to}, who left"
                     );
+                    self.assigned
+                        .insert((doc.clone(), task.clone()), self.model.key_of[&to].clone());
                     if shielded(&kind) {
                         let allow_step = self.allow_step(&doc, &task);
                         assert!(
@@ -1136,6 +1142,38 @@ impl World {
         e.0 += 1;
     }
 
+    /// (6) An administrator's assignment stands: while the task is open, its assignee is
+    /// asked as long as they are here and (for a shielded kind) inside the group, through
+    /// ticks, absences, HR exports and redeploys; once they leave either, it is over.
+    fn check_assignments(&mut self) {
+        for ((doc, task), key) in self.assigned.clone() {
+            let id = self.model.id_of[&key].clone();
+            let open = self.state.documents.get(&doc).and_then(|d| {
+                (d.status == Status::InProgress)
+                    .then(|| d.tasks.iter().find(|t| t.spec.id == task))
+                    .flatten()
+                    .filter(|t| t.status == TaskStatus::Open)
+                    .map(|t| (d.kind.clone(), t.spec.assignees.clone()))
+            });
+            let Some((kind, assignees)) = open else {
+                self.assigned.remove(&(doc, task));
+                continue;
+            };
+            let inside = !shielded(&kind)
+                || self.model.group(&kind).contains(&id)
+                || (self.allow_step(&doc, &task) && self.is_medewerker(&doc, &id));
+            if self.model.present_key(&id).is_none() || !inside {
+                self.assigned.remove(&(doc, task));
+                continue;
+            }
+            assert!(
+                assignees.contains(&id),
+                "{doc}/{task} was assigned to {id} from the manual queue, who is still here and inside; now asked: {assignees:?}"
+            );
+            bump(&mut self.counts, "assignment_stands");
+        }
+    }
+
     fn check(&self) {
         let m = &self.model;
         let present = m.present_ids();
@@ -1302,11 +1340,13 @@ fn identities_and_shields_hold_while_people_and_time_change() {
             flows: base.flows.clone(),
             compiled: base.compiled.clone(),
             counts: BTreeMap::new(),
+            assigned: BTreeMap::new(),
             findings: Default::default(),
         };
         for s in &steps {
             w.step(s);
             w.check();
+            w.check_assignments();
         }
         w.check_replay();
         let mut totals = TOTALS.lock().unwrap();

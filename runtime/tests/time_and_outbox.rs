@@ -224,7 +224,9 @@ fn outcome(state: &State, events: &[(u64, DateTime<Utc>, Event)]) -> Vec<String>
         .iter()
         .filter_map(|(_, _, e)| match e {
             Event::Reminded { doc, task } => Some(format!("reminded {doc} {task}")),
-            Event::Escalated { doc, task, to } => Some(format!("escalated {doc} {task} {to:?}")),
+            Event::Escalated { doc, task, to, .. } => {
+                Some(format!("escalated {doc} {task} {to:?}"))
+            }
             Event::EscalationUnreached { doc, task, .. } => Some(format!("unreached {doc} {task}")),
             _ => None,
         })

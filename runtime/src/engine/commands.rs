@@ -890,7 +890,9 @@ impl<'a> Emitter<'a> {
     /// Every open task routed again — the one loop for absences and organogram changes:
     /// the role's holders (recomputed from the organogram in force after an organogram
     /// change), then absences and substitutes, then whom it was escalated to (while they
-    /// are still in the organogram), each through the shield. A task whose signers change
+    /// are still in the organogram; their substitute while they are away), then whom an
+    /// administrator assigned it to (while they are in the organogram), each through the
+    /// shield. A task whose signers change
     /// gets one event (`task_moved` with the reason and the new role label for an
     /// organogram change, `task_reassigned` otherwise); outsiders kept out are recorded.
     pub(super) fn reroute(&mut self, why: Reroute<'_>, report: &mut OrgDeployment) {
@@ -937,8 +939,9 @@ impl<'a> Emitter<'a> {
                 };
                 kept_out.extend(out);
                 // Whoever it was escalated to keeps it while they are in the organogram
-                // (and inside the shield); a substitute of an absence that ended does
-                // not (they were asked for the holder, who is back).
+                // (and inside the shield), asked as the escalation's role asks: their
+                // substitute while they are away, they themselves when they are back. A
+                // substitute of an absence that ended does not keep it, escalated or not.
                 if t.escalated {
                     let targets: Vec<String> = t
                         .escalated_to
@@ -949,18 +952,50 @@ impl<'a> Emitter<'a> {
                     let (targets, out) =
                         shield_split(self.state, d.version, &d.kind, &d.fields, targets, false);
                     kept_out.extend(out);
-                    for a in targets {
+                    let escalation_role = dep
+                        .flow(&d.flow)
+                        .and_then(|f| f.deadline.as_ref())
+                        .and_then(|dl| dl.escalate.as_ref())
+                        .map(|e| dep.org.role(&e.to, &d.fields));
+                    let asked = match escalation_role {
+                        Some(r) if !targets.is_empty() => {
+                            let (asked, out) =
+                                self.route(dep, d.version, &d.kind, &r, &targets, &d.fields);
+                            kept_out.extend(out);
+                            asked
+                        }
+                        _ => targets,
+                    };
+                    for a in asked {
                         if !fresh.contains(&a) && !holders.contains(&a) {
                             fresh.push(a);
                         }
                     }
                 }
+                // Whom an administrator assigned it to (`queue assign`, `[reassign]`)
+                // keeps it, whoever holds the role, until they leave the organogram or
+                // the shield: neither the next HR export nor an absence undoes it.
+                let standing: Vec<String> = t
+                    .assigned
+                    .iter()
+                    .filter(|a| dep.org.is_person(a))
+                    .cloned()
+                    .collect();
+                let (standing, out) =
+                    shield_split(self.state, d.version, &d.kind, &d.fields, standing, own);
+                kept_out.extend(out);
+                for a in standing {
+                    if !fresh.contains(&a) {
+                        fresh.push(a);
+                    }
+                }
+                // The same people in another order is no move.
+                let changed = fresh.len() != t.spec.assignees.len()
+                    || fresh.iter().any(|a| !t.spec.assignees.contains(a));
                 let moved = match why {
-                    Reroute::Absences(_) => fresh != t.spec.assignees,
+                    Reroute::Absences(_) => changed,
                     Reroute::Organogram(_) => {
-                        holders != t.spec.holders
-                            || fresh != t.spec.assignees
-                            || role != t.spec.role
+                        holders != t.spec.holders || changed || role != t.spec.role
                     }
                 };
                 if moved {
@@ -1016,6 +1051,7 @@ impl<'a> Emitter<'a> {
                         assignees,
                         role: (role != t.spec.role).then_some(role),
                         reason,
+                        assigned: Vec::new(),
                     });
                 }
             }
@@ -1129,6 +1165,13 @@ impl<'a> Emitter<'a> {
                     kept_out.extend(subs_out);
                     let day = self.today();
                     to.retain(|p| !self.state.is_absent(p, day));
+                    // Substitutes of holders who are all away ask for them: the escalation
+                    // is the holders', and goes to them when they are back.
+                    let for_whom = if to.iter().any(|p| holders.contains(p)) {
+                        Vec::new()
+                    } else {
+                        holders.clone()
+                    };
                     if to.is_empty() {
                         // Nobody to ask: said once, in the log and on the document; the
                         // next tick after someone holds the role escalates.
@@ -1160,6 +1203,7 @@ impl<'a> Emitter<'a> {
                             doc: d.id.clone(),
                             task: t.spec.id.clone(),
                             to,
+                            for_whom,
                         });
                     }
                     if !kept_out.is_empty() {

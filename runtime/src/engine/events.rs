@@ -73,6 +73,11 @@ pub enum Event {
         role: Option<String>,
         /// Why, in words (organogram version, old and new signer).
         reason: String,
+        /// Who of `assignees` an administrator put on the task (`queue assign`, a plan's
+        /// `[reassign]`): they keep it, whoever holds the role, until they leave the
+        /// organogram or the kind's shield.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        assigned: Vec<String>,
     },
     /// The state after event `seq` was saved as a snapshot whose JSON has this SHA-256
     /// (start-up loads it and replays only later events). Changes nothing.
@@ -213,8 +218,13 @@ pub enum Event {
         doc: String,
         /// Task.
         task: String,
-        /// Escalated to.
+        /// Who is asked now: the escalation role's holders, or their substitutes while
+        /// they are away.
         to: Vec<String>,
+        /// The holders `to` substitute for (all of them away): the escalation is theirs,
+        /// and goes to them when they are back. Empty when `to` are the holders.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        for_whom: Vec<String>,
     },
     /// An overdue task could not be escalated: nobody holds the role it escalates to (a
     /// vacancy, holders absent without a substitute, or only people outside the shield).

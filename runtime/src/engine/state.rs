@@ -107,8 +107,14 @@ pub struct Task {
     pub reminded: bool,
     /// Escalated.
     pub escalated: bool,
-    /// Who it was escalated to (kept when substitutes change; substitutes are not).
+    /// Who it was escalated to: the escalation role's holders (kept when substitutes
+    /// change; their substitutes are asked only while they are away).
     pub escalated_to: Vec<String>,
+    /// Whom an administrator put on it (`queue assign`, a plan's `[reassign]`): they keep
+    /// it, whoever holds the role, while they are in the organogram in force and inside
+    /// the kind's shield.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assigned: Vec<String>,
     /// Why the shield kept people from this task (the manual queue when no assignee is left).
     pub shield_refused: Option<String>,
     /// The task is overdue but its escalation found nobody to ask (why): it stays with
@@ -133,6 +139,8 @@ struct TaskRepr {
     escalated: bool,
     #[serde(default)]
     escalated_to: Vec<String>,
+    #[serde(default)]
+    assigned: Vec<String>,
     shield_refused: Option<String>,
     #[serde(default)]
     escalation_waits: Option<String>,
@@ -155,6 +163,7 @@ impl From<TaskRepr> for Task {
             reminded: r.reminded,
             escalated: r.escalated,
             escalated_to: r.escalated_to,
+            assigned: r.assigned,
             shield_refused: r.shield_refused,
             escalation_waits: r.escalation_waits,
         }
@@ -711,6 +720,7 @@ impl State {
                                 || d.tasks.iter().any(|t| {
                                     t.escalated_to
                                         .iter()
+                                        .chain(&t.assigned)
                                         .any(|s| people.contains_key(s.as_str()))
                                 })
                         })
@@ -726,6 +736,7 @@ impl State {
                                 t.spec.holders = t.spec.holders.iter().map(now).collect();
                                 t.spec.assignees = t.spec.assignees.iter().map(now).collect();
                                 t.escalated_to = t.escalated_to.iter().map(now).collect();
+                                t.assigned = t.assigned.iter().map(now).collect();
                                 if let Some((by, _)) = &mut t.decided_by {
                                     *by = now(by);
                                 }
@@ -757,6 +768,7 @@ impl State {
                 holders,
                 assignees,
                 role,
+                assigned,
                 ..
             } => {
                 if let Some(t) = self.task_mut(doc, task) {
@@ -766,6 +778,14 @@ impl State {
                         t.spec.role = r.clone();
                     }
                     t.shield_refused = None;
+                    // An assignment ends when its person is taken off the task (they left,
+                    // or left the shield); one given now stands from here.
+                    t.assigned.retain(|a| assignees.contains(a));
+                    for a in assigned {
+                        if assignees.contains(a) && !t.assigned.contains(a) {
+                            t.assigned.push(a.clone());
+                        }
+                    }
                 }
             }
             Event::FilesHandedOver {
@@ -826,6 +846,7 @@ impl State {
                             reminded: false,
                             escalated: false,
                             escalated_to: Vec::new(),
+                            assigned: Vec::new(),
                             shield_refused: None,
                             escalation_waits: None,
                         });
@@ -875,13 +896,19 @@ impl State {
                 doc,
                 task,
                 to: assignees,
+                ..
             } => {
-                let escalated = matches!(event, Event::Escalated { .. });
+                let escalated = match event {
+                    // The escalation is the holders' when `to` substitute for them.
+                    Event::Escalated { for_whom, .. } if !for_whom.is_empty() => Some(for_whom),
+                    Event::Escalated { .. } => Some(assignees),
+                    _ => None,
+                };
                 if let Some(t) = self.task_mut(doc, task) {
-                    if escalated {
+                    if let Some(targets) = escalated {
                         t.escalated = true;
                         t.escalation_waits = None;
-                        for a in assignees {
+                        for a in targets {
                             if !t.escalated_to.contains(a) {
                                 t.escalated_to.push(a.clone());
                             }
@@ -893,6 +920,7 @@ impl State {
                         }
                     } else {
                         t.spec.assignees = assignees.clone();
+                        t.assigned.retain(|a| assignees.contains(a));
                     }
                 }
             }

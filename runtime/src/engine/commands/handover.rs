@@ -192,6 +192,7 @@ impl Emitter<'_> {
                     r.to,
                     r.reason.trim()
                 ),
+                assigned: vec![r.to.clone()],
             });
         }
     }

@@ -810,7 +810,9 @@ pub(super) fn move_reason(
     // asked besides the holders, not instead of them).
     let substitutes: Vec<&String> = assignees
         .iter()
-        .filter(|a| !holders.contains(a) && !task.escalated_to.contains(a))
+        .filter(|a| {
+            !holders.contains(a) && !task.escalated_to.contains(a) && !task.assigned.contains(a)
+        })
         .collect();
     let away: Vec<&String> = holders.iter().filter(|h| !assignees.contains(h)).collect();
     if !substitutes.is_empty() && !away.is_empty() {
@@ -823,6 +825,18 @@ pub(super) fn move_reason(
             } else {
                 "substitute"
             }
+        ));
+    }
+    // An administrator's assignment stands beside the role's holders.
+    let standing: Vec<&String> = assignees
+        .iter()
+        .filter(|a| task.assigned.contains(a) && !holders.contains(a))
+        .collect();
+    if !standing.is_empty() {
+        why.push_str(&format!(
+            "; {} {} it (assigned by an administrator)",
+            show(&standing),
+            if standing.len() == 1 { "keeps" } else { "keep" }
         ));
     }
     // Whoever was asked and is not any more (a holder who left is named by "was").

@@ -197,6 +197,7 @@ impl Emitter<'_> {
             assignees: vec![to.to_string()],
             role: None,
             reason: format!("assigned from the manual queue to {to} by {by}: {reason}"),
+            assigned: vec![to.to_string()],
         });
         Ok(task_id)
     }
