@@ -901,3 +901,54 @@ fn kill_9_with_a_signing_key_loses_nothing_and_verifies() {
         acked.len()
     );
 }
+
+/// #25 finding 10: history read beside the running writer is verified up to what the
+/// writer trusts. A rewrite that recomputes the chain up to the head passes the local
+/// check (own hash, next link) but not the signed checkpoint line covering the event,
+/// nor (for an unsigned tail) the walk to the head the writer committed; once the writer
+/// declared the log tampered, nothing is shown.
+#[test]
+fn history_beside_the_writer_verifies_up_to_the_signed_or_committed_head() {
+    use paraaf_runtime::engine::RuntimeError;
+    use paraaf_runtime::trusted_history::{Trust, read_events};
+    let s = Signed::new("trail-trusted", "1000");
+    let doc = String::from_utf8_lossy(&s.submit(&s.city.db).stdout)
+        .trim()
+        .to_string();
+    assert!(s.submit(&s.city.db).status.success());
+    let mut r = paraaf_runtime::Runtime::open(&s.city.db, Default::default()).unwrap();
+    r.use_checkpoints(s.signing_key(), cp_file(&s.city.db), 1000)
+        .unwrap();
+    r.lock_writer("test").unwrap();
+    let trust = r.history_trust();
+    let seqs = r.state().documents[&doc].events.clone();
+    let shown = read_events(&s.city.db, &seqs, &trust).unwrap();
+    assert_eq!(shown.len(), seqs.len());
+    let first = seqs[0];
+    // The writer's head alone (no checkpoint file): the walk to the head verifies.
+    let head_only = Trust {
+        head: trust.head.clone(),
+        checkpoints: None,
+        tampered: None,
+    };
+    assert!(read_events(&s.city.db, &seqs, &head_only).is_ok());
+
+    rewrite_from(&s.city.db, first, "Aankoop laptops", "Aankoop boot");
+    // The local check alone accepts the recomputed chain: this is the hole.
+    assert!(paraaf_runtime::store::read_events(&s.city.db, &seqs).is_ok());
+    for t in [&trust, &head_only] {
+        let read = read_events(&s.city.db, &seqs, t);
+        assert!(
+            matches!(&read, Err(RuntimeError::Tampered(w)) if w.contains("not the event the writer committed")),
+            "{read:?}"
+        );
+    }
+    let stopped = Trust {
+        tampered: Some("the log changed under its writer".into()),
+        ..Trust::default()
+    };
+    assert!(matches!(
+        read_events(&s.city.db, &seqs, &stopped),
+        Err(RuntimeError::Tampered(_))
+    ));
+}

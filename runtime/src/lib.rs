@@ -23,6 +23,7 @@ pub mod sealing;
 pub mod sender;
 pub mod snapshot;
 pub mod store;
+pub mod trusted_history;
 pub mod tsa;
 pub mod visibility;
 pub mod workdays;

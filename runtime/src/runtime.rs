@@ -181,6 +181,20 @@ impl Runtime {
         }
     }
 
+    /// What a reader beside this writer trusts when it shows history (see
+    /// [`crate::trusted_history`]): the head it committed, the checkpoint file with the
+    /// public key, and why it stopped, if it did.
+    pub fn history_trust(&self) -> crate::trusted_history::Trust {
+        crate::trusted_history::Trust {
+            head: self.store.expected_tail().cloned(),
+            checkpoints: self
+                .checkpoints
+                .as_ref()
+                .map(|c| (c.file.clone(), Key::Public(c.key.public()))),
+            tampered: self.stopped.clone(),
+        }
+    }
+
     /// The checkpoint file's chain head as this writer last wrote or read it: its line
     /// count and chain hash (see [`checkpoint::Chain::head`]), for an external anchor.
     pub fn chain_head(&self) -> Option<(u64, String)> {

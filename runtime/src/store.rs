@@ -297,7 +297,7 @@ pub struct Verified {
     pub head: String,
 }
 
-fn hash(prev: &str, seq: u64, at: &str, body: &str) -> String {
+pub(crate) fn hash(prev: &str, seq: u64, at: &str, body: &str) -> String {
     let mut h = Sha256::new();
     h.update(prev.as_bytes());
     h.update(b"|");

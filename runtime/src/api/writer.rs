@@ -56,6 +56,8 @@ pub struct Writer {
     commits: watch::Sender<u64>,
     /// The clock the writer commits with (`--now` included).
     clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
+    /// What readers check history against, after the last batch.
+    trust: Arc<RwLock<crate::trusted_history::Trust>>,
 }
 
 /// Maps a refused command to an answer: an RFC 9457 problem document. 403 and 404
@@ -144,6 +146,8 @@ impl Writer {
         let publish = committed.clone();
         let condition = Arc::new(RwLock::new(None));
         let report = condition.clone();
+        let trust = Arc::new(RwLock::new(runtime.history_trust()));
+        let trusted = trust.clone();
         let commits = watch::Sender::new(runtime.state().last_seq);
         let told = commits.clone();
         std::thread::spawn(move || {
@@ -211,6 +215,7 @@ impl Writer {
                     *report.write().unwrap_or_else(|p| p.into_inner()) = runtime
                         .condition()
                         .map(|(code, why)| (code.to_string(), why.to_string()));
+                    *trusted.write().unwrap_or_else(|p| p.into_inner()) = runtime.history_trust();
                     for reply in sign {
                         let _ = reply.send(());
                     }
@@ -257,6 +262,7 @@ impl Writer {
                 *report.write().unwrap_or_else(|p| p.into_inner()) = runtime
                     .condition()
                     .map(|(code, why)| (code.to_string(), why.to_string()));
+                *trusted.write().unwrap_or_else(|p| p.into_inner()) = runtime.history_trust();
                 told.send_if_modified(|last| std::mem::replace(last, seq) != seq);
                 for (r, reply) in results.into_iter().zip(replies) {
                     let _ = reply.send(r.unwrap_or_else(|e| error_answer(&e)));
@@ -269,6 +275,7 @@ impl Writer {
             condition,
             commits,
             clock: shared,
+            trust,
         }
     }
 
@@ -292,6 +299,12 @@ impl Writer {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+
+    /// What history read beside the writer is verified against (see
+    /// [`crate::trusted_history::read_events`]), as of the last batch.
+    pub fn history_trust(&self) -> crate::trusted_history::Trust {
+        self.trust.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Whether the writer thread still takes writes.

@@ -202,3 +202,4 @@ reason-moved-queue = assigned from the manual queue
 reason-moved-organogram = after a change of the organogram
 reason-escalation-unreached = nobody holds the role to escalate to now; the task stays and escalates as soon as someone holds it
 reason-shield = kept outside the shielded group
+doc-history-withheld = The history is not shown: the log no longer matches what the server itself recorded and signed. Tell the administrator.

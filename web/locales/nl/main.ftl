@@ -202,3 +202,4 @@ reason-moved-queue = toegewezen vanuit de manuele wachtrij
 reason-moved-organogram = na een wijziging van het organogram
 reason-escalation-unreached = niemand heeft nu de rol om naar te escaleren; de taak blijft en escaleert zodra iemand die rol heeft
 reason-shield = buiten de afgeschermde groep gehouden
+doc-history-withheld = De geschiedenis wordt niet getoond: het logboek klopt niet meer met wat de server zelf vastlegde en ondertekende. Meld dit aan de beheerder.

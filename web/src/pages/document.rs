@@ -253,8 +253,17 @@ pub fn my_task(s: &RtState, tr: Tr, d: &Document, person: &str) -> Option<String
     })
 }
 
-/// Builds the page of document `id` for `me`, with the message of the last action.
-pub fn render(s: &RtState, db: &FsPath, me: &Me, id: &str, flash: Option<String>) -> Response {
+/// Builds the page of document `id` for `me`, with the message of the last action. Its
+/// history is shown only as far as it verifies against `trust` (the writer's head and
+/// signed checkpoints, see `paraaf_runtime::trusted_history`); otherwise a message.
+pub fn render(
+    s: &RtState,
+    db: &FsPath,
+    trust: &paraaf_runtime::trusted_history::Trust,
+    me: &Me,
+    id: &str,
+    flash: Option<String>,
+) -> Response {
     if !may_see(s, &me.person, id) {
         return not_found(me.lang, Some(me));
     }
@@ -262,7 +271,9 @@ pub fn render(s: &RtState, db: &FsPath, me: &Me, id: &str, flash: Option<String>
         return not_found(me.lang, Some(me));
     };
     let tr = Tr(me.lang);
-    let history = paraaf_runtime::store::read_events(db, &d.events).unwrap_or_default();
+    let verified = paraaf_runtime::trusted_history::read_events(db, &d.events, trust);
+    let withheld = verified.is_err();
+    let history = verified.unwrap_or_default();
     let skipped: Vec<String> = history
         .iter()
         .filter_map(|(_, _, e)| match e {
@@ -308,14 +319,18 @@ pub fn render(s: &RtState, db: &FsPath, me: &Me, id: &str, flash: Option<String>
             .iter()
             .map(|(who, text)| (name_of(s, who), text.clone()))
             .collect(),
-        history: history
-            .iter()
-            .filter(|(_, _, e)| !matches!(e, Event::SnapshotTaken { .. }))
-            .map(|(_, at, e)| {
-                let shown = local_time(at);
-                (at.clone(), shown, event_text(s, tr, e))
-            })
-            .collect(),
+        history: if withheld {
+            vec![(String::new(), String::new(), tr.t("doc-history-withheld"))]
+        } else {
+            history
+                .iter()
+                .filter(|(_, _, e)| !matches!(e, Event::SnapshotTaken { .. }))
+                .map(|(_, at, e)| {
+                    let shown = local_time(at);
+                    (at.clone(), shown, event_text(s, tr, e))
+                })
+                .collect()
+        },
         my_task: my_task(s, tr, d, &me.person),
         page,
     };
@@ -325,8 +340,9 @@ pub fn render(s: &RtState, db: &FsPath, me: &Me, id: &str, flash: Option<String>
 /// `GET /app/documents/{id}`.
 pub async fn page(State(st): State<WebState>, me: Me, Path(id): Path<String>) -> Response {
     let db = st.config.db.clone();
+    let trust = st.writer.history_trust();
     let flash = st.sessions.take_flash(&me.sid);
-    on_state(&st, move |s| render(s, &db, &me, &id, flash)).await
+    on_state(&st, move |s| render(s, &db, &trust, &me, &id, flash)).await
 }
 
 /// `GET /app/documents/{id}/content`: the PDF, shown inside the app's page only; read
