@@ -212,9 +212,20 @@ const TOP: f32 = 790.0;
 const BOTTOM: f32 = 150.0;
 const LEFT: f32 = 50.0;
 
+/// Whether every line of the evidence pages can be set in WinAnsi Helvetica.
+pub(crate) fn win_ansi_only(e: &Evidence) -> bool {
+    lines(e)
+        .iter()
+        .all(|l| crate::unicode_font::win_ansi_shows(&l.text))
+}
+
 /// The content of the evidence pages (one or more, when many signed), each with the
 /// footer and its page number among the appended pages.
-pub(crate) fn pages(e: &Evidence) -> Vec<Vec<Operation>> {
+/// A line WinAnsi cannot show in full is set in `unicode` (the embedded font) when given.
+pub(crate) fn pages(
+    e: &Evidence,
+    mut unicode: Option<&mut crate::unicode_font::UnicodeFont>,
+) -> Vec<Vec<Operation>> {
     let mut pages: Vec<Vec<Operation>> = vec![Vec::new()];
     let mut y = TOP;
     for line in lines(e) {
@@ -226,8 +237,14 @@ pub(crate) fn pages(e: &Evidence) -> Vec<Vec<Operation>> {
         y -= step;
         if !line.text.is_empty() {
             let font = if line.bold { BOLD } else { REGULAR };
+            let ops = match unicode.as_deref_mut() {
+                Some(u) if !crate::unicode_font::win_ansi_shows(&line.text) => {
+                    u.show(line.size, LEFT + line.indent, y, &line.text)
+                }
+                _ => show(font, line.size, LEFT + line.indent, y, &line.text),
+            };
             if let Some(page) = pages.last_mut() {
-                page.extend(show(font, line.size, LEFT + line.indent, y, &line.text));
+                page.extend(ops);
             }
         }
     }

@@ -23,6 +23,7 @@ pub mod pkcs11;
 pub mod revocation;
 mod text;
 pub mod trust;
+mod unicode_font;
 mod updates;
 pub mod verify;
 
@@ -189,30 +190,55 @@ pub fn normalise_code(typed: &str) -> Option<String> {
 }
 
 /// A PDF of plain text (a document submitted as text rather than a PDF), so that it
-/// can be sealed like any other: A4 pages of Helvetica, the title on the first.
+/// can be sealed like any other: A4 pages, the title on the first, each line in
+/// Helvetica when WinAnsiEncoding shows all of it, else in an embedded Unicode font
+/// (`unicode_font`; an error when none is installed, so nothing is set as `?`). The
+/// submitted text itself, byte for byte, is embedded as the attached file
+/// `origineel.txt` (PDF/A-3 style: `/EmbeddedFiles` and the catalog's `/AF`, relation
+/// `Source`), so the SHA-256 on the evidence page can be recomputed from the PDF.
 pub fn text_pdf(title: &str, body: &str) -> Result<Vec<u8>, SealError> {
     use lopdf::content::{Content, Operation};
-    use lopdf::{Dictionary, Document, Object, Stream};
+    use lopdf::{Dictionary, Document, Object, Stream, StringFormat};
     let mut lines: Vec<(bool, String)> = vec![(true, title.to_string()), (false, String::new())];
     for l in body.lines() {
         lines.extend(text::wrap(l, 95).into_iter().map(|t| (false, t)));
     }
+    let mut unicode = if lines.iter().all(|(_, t)| unicode_font::win_ansi_shows(t)) {
+        None
+    } else {
+        Some(unicode_font::UnicodeFont::load().map_err(SealError::Pdf)?)
+    };
     let mut doc = Document::with_version("1.7");
     let pages_id = doc.new_object_id();
     let regular = doc.add_object(Object::Dictionary(text::font("Helvetica")));
     let bold = doc.add_object(Object::Dictionary(text::font("Helvetica-Bold")));
-    let mut fonts = Dictionary::new();
-    fonts.set(text::REGULAR, Object::Reference(regular));
-    fonts.set(text::BOLD, Object::Reference(bold));
-    let mut kids = Vec::new();
+    let mut page_ops = Vec::new();
     for chunk in lines.chunks(60) {
         let mut ops: Vec<Operation> = Vec::new();
         let mut y = 790.0;
         for (is_bold, t) in chunk {
-            let font = if *is_bold { text::BOLD } else { text::REGULAR };
-            ops.extend(text::show(font, 10.0, 50.0, y, t));
+            match &mut unicode {
+                Some(u) if !unicode_font::win_ansi_shows(t) => {
+                    ops.extend(u.show(10.0, 50.0, y, t));
+                }
+                _ => {
+                    let font = if *is_bold { text::BOLD } else { text::REGULAR };
+                    ops.extend(text::show(font, 10.0, 50.0, y, t));
+                }
+            }
             y -= 12.5;
         }
+        page_ops.push(ops);
+    }
+    let mut fonts = Dictionary::new();
+    fonts.set(text::REGULAR, Object::Reference(regular));
+    fonts.set(text::BOLD, Object::Reference(bold));
+    if let Some(u) = &unicode {
+        let id = u.embed(&mut doc).map_err(SealError::Pdf)?;
+        fonts.set(unicode_font::UNICODE, Object::Reference(id));
+    }
+    let mut kids = Vec::new();
+    for ops in page_ops {
         let content = Content { operations: ops }
             .encode()
             .map_err(|e| SealError::Pdf(e.to_string()))?;
@@ -232,9 +258,46 @@ pub fn text_pdf(title: &str, body: &str) -> Result<Vec<u8>, SealError> {
     pages.set("Count", kids.len() as i64);
     pages.set("Kids", kids);
     doc.objects.insert(pages_id, Object::Dictionary(pages));
+    // The submitted text, byte for byte, as an attached file.
+    let mut params = Dictionary::new();
+    params.set("Size", body.len() as i64);
+    let mut ef_dict = Dictionary::new();
+    ef_dict.set("Type", Object::Name(b"EmbeddedFile".to_vec()));
+    ef_dict.set("Subtype", Object::Name(b"text/plain".to_vec()));
+    ef_dict.set("Params", params);
+    let ef = doc.add_object(Stream::new(ef_dict, body.as_bytes().to_vec()));
+    let mut ef_ref = Dictionary::new();
+    ef_ref.set("F", Object::Reference(ef));
+    ef_ref.set("UF", Object::Reference(ef));
+    let mut spec = Dictionary::new();
+    spec.set("Type", Object::Name(b"Filespec".to_vec()));
+    spec.set("F", Object::string_literal("origineel.txt"));
+    spec.set(
+        "UF",
+        Object::String(b"origineel.txt".to_vec(), StringFormat::Literal),
+    );
+    spec.set("EF", ef_ref);
+    spec.set("AFRelationship", Object::Name(b"Source".to_vec()));
+    spec.set(
+        "Desc",
+        Object::string_literal("De ingediende tekst / the submitted text (UTF-8)"),
+    );
+    let spec_id = doc.add_object(spec);
+    let mut files = Dictionary::new();
+    files.set(
+        "Names",
+        vec![
+            Object::string_literal("origineel.txt"),
+            Object::Reference(spec_id),
+        ],
+    );
+    let mut names = Dictionary::new();
+    names.set("EmbeddedFiles", files);
     let mut catalog = Dictionary::new();
     catalog.set("Type", Object::Name(b"Catalog".to_vec()));
     catalog.set("Pages", Object::Reference(pages_id));
+    catalog.set("Names", names);
+    catalog.set("AF", vec![Object::Reference(spec_id)]);
     let catalog_id = doc.add_object(catalog);
     doc.trailer.set("Root", Object::Reference(catalog_id));
     let mut out = Vec::new();

@@ -128,7 +128,17 @@ pub(crate) fn prepare(
     }
 
     // The evidence pages, appended to the root of the page tree.
-    let contents = evidence::pages(evidence);
+    // Names or a title WinAnsi cannot show are set in the embedded Unicode font.
+    let mut unicode = if evidence::win_ansi_only(evidence) {
+        None
+    } else {
+        Some(crate::unicode_font::UnicodeFont::load().map_err(SealError::Pdf)?)
+    };
+    let contents = evidence::pages(evidence, unicode.as_mut());
+    if let Some(u) = &unicode {
+        let id = u.embed(&mut doc.new_document).map_err(SealError::Pdf)?;
+        fonts.set(crate::unicode_font::UNICODE, Object::Reference(id));
+    }
     let mut new_pages = Vec::new();
     for ops in contents {
         let stream = encode(ops)?;
