@@ -31,7 +31,7 @@ pub(super) fn ci_diagnostics(loaded: &paraaf_compiler::load::LoadedProject, form
         _ => return,
     };
     let diags = paraaf_compiler::db::project_diagnostics(&loaded.db, loaded.project);
-    super::check::print(loaded, &diags, format, super::Color::Never);
+    super::check::print(loaded, diags, format, super::Color::Never);
 }
 
 pub fn run(args: Args) -> Result<ExitCode, String> {
