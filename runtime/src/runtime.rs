@@ -183,10 +183,15 @@ impl Runtime {
 
     /// What a reader beside this writer trusts when it shows history (see
     /// [`crate::trusted_history`]): the head it committed, the checkpoint file with the
-    /// public key, and why it stopped, if it did.
+    /// public key, and why it stopped, if it did. Before it writes, the head the open
+    /// verified against the last checkpoint.
     pub fn history_trust(&self) -> crate::trusted_history::Trust {
         crate::trusted_history::Trust {
-            head: self.store.expected_tail().cloned(),
+            head: self
+                .store
+                .expected_tail()
+                .cloned()
+                .or_else(|| self.store.head().ok()),
             checkpoints: self
                 .checkpoints
                 .as_ref()

@@ -208,18 +208,20 @@ fn role_at(history: &names::OrgHistory, state: &State, seq: u64, role: &str) -> 
 /// What the evidence page of `d` states: the signatures from its log (who, for whom, in
 /// which role and step, when, each named as the organogram in force when it was made:
 /// [`names::OrgHistory`]), its flow and version, and the hash of the event that
-/// completed it.
+/// completed it. The events are verified up to `trust` (see [`crate::trusted_history`]):
+/// a signature rewritten under the server is never sealed.
 pub fn evidence(
     state: &State,
     db: &Path,
+    trust: &crate::trusted_history::Trust,
     d: &Document,
     city: &str,
     code: &str,
     verify_url: Option<&str>,
 ) -> Result<Evidence, RuntimeError> {
     use crate::engine::Event;
-    let events = crate::store::read_events(db, &d.events)?;
-    let history = names::OrgHistory::load(db, d.events.last().copied().unwrap_or(0))?;
+    let events = crate::trusted_history::read_events(db, &d.events, trust)?;
+    let history = names::OrgHistory::load(db, d.events.last().copied().unwrap_or(0), trust)?;
     let flow = state
         .deployment(d.version)
         .and_then(|dep| dep.flow(&d.flow));
@@ -312,6 +314,7 @@ pub struct Made {
 pub fn make(
     state: &State,
     db: &Path,
+    trust: &crate::trusted_history::Trust,
     cfg: &SealConfig,
     doc: &str,
     now: DateTime<Utc>,
@@ -344,8 +347,16 @@ pub fn make(
             break c;
         }
     };
-    let ev = evidence(state, db, d, &cfg.city, &code, cfg.verify_url.as_deref())
-        .map_err(|e| e.to_string())?;
+    let ev = evidence(
+        state,
+        db,
+        trust,
+        d,
+        &cfg.city,
+        &code,
+        cfg.verify_url.as_deref(),
+    )
+    .map_err(|e| e.to_string())?;
     let trust = match &cfg.trust_pem {
         Some(pem) => Some(tsa::Trust::from_pem(pem).map_err(|e| e.to_string())?),
         None => None,
@@ -481,7 +492,7 @@ pub fn seal_pending_runtime(
         .collect();
     let mut out = Vec::new();
     for doc in waiting {
-        let made = make(rt.state(), db, cfg, &doc, now);
+        let made = make(rt.state(), db, &rt.history_trust(), cfg, &doc, now);
         let result = made.and_then(|m| {
             rt.execute(now, |e| {
                 e.record_seal(&m.doc, &m.sha256, &m.code, m.timestamped)

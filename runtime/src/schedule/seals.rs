@@ -119,13 +119,14 @@ pub async fn attempt(
     doc: &str,
     now: DateTime<Utc>,
 ) -> Result<String, String> {
-    let (state, db, cfg, id) = (
+    let (state, trust, db, cfg, id) = (
         writer.committed(),
+        writer.history_trust(),
         sealer.db.clone(),
         sealer.cfg.clone(),
         doc.to_string(),
     );
-    let made = tokio::task::spawn_blocking(move || make(&state, &db, &cfg, &id, now))
+    let made = tokio::task::spawn_blocking(move || make(&state, &db, &trust, &cfg, &id, now))
         .await
         .unwrap_or_else(|e| Err(format!("sealing stopped: {e}")))?;
     let code = made.code.clone();

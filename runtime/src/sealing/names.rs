@@ -4,7 +4,7 @@
 //! would be a bare id, a person who took another name would show under a name they did
 //! not have when signing). The fold keeps only the organogram in force; the log keeps
 //! every one, in its `project_deployed` and `organogram_deployed` events, which are read
-//! (hash-checked, `store::read_events`) when a seal is made.
+//! (verified up to the writer's trust, `trusted_history::read_events`) when a seal is made.
 
 use crate::engine::{Event, RuntimeError};
 use paraaf_model::OrgIndex;
@@ -18,8 +18,13 @@ pub struct OrgHistory {
 }
 
 impl OrgHistory {
-    /// Reads the deployment events of the log at `db` (up to event `until`).
-    pub fn load(db: &Path, until: u64) -> Result<OrgHistory, RuntimeError> {
+    /// Reads the deployment events of the log at `db` (up to event `until`), each
+    /// verified up to `trust` ([`crate::trusted_history`]).
+    pub fn load(
+        db: &Path,
+        until: u64,
+        trust: &crate::trusted_history::Trust,
+    ) -> Result<OrgHistory, RuntimeError> {
         let conn = Connection::open_with_flags(
             db,
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -33,7 +38,7 @@ impl OrgHistory {
             .query_map([until], |r| r.get::<_, u64>(0))?
             .collect::<Result<Vec<u64>, _>>()?;
         let mut versions = Vec::new();
-        for (seq, _, event) in crate::store::read_events(db, &seqs)? {
+        for (seq, _, event) in crate::trusted_history::read_events(db, &seqs, trust)? {
             let org = match &event {
                 Event::ProjectDeployed { project, .. } => &project.organogram,
                 Event::OrganogramDeployed { organogram, .. } => organogram.as_ref(),
