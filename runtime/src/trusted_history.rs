@@ -6,7 +6,8 @@
 //! an event is shown only when its hash is the one a signed checkpoint line covering it
 //! signed, or, for an event after the last checkpoint line, when the links from it lead to
 //! the head hash the writer committed itself ([`crate::store::Store::expected_tail`]).
-//! Once the writer declared the log tampered, nothing is shown.
+//! Once the writer declared the log tampered, nothing is shown. Without a signing key
+//! there is nothing signed to check against: the local check only.
 //!
 //! Cost per page: reading the checkpoint file (one signature check per line, as
 //! `paraaf log` does) and a walk over the unsigned tail from the first unsigned event
@@ -42,14 +43,12 @@ pub fn read_events(
         return Err(RuntimeError::Tampered(why.clone()));
     }
     let events = crate::store::read_events(db, seqs)?;
-    if trust.head.is_none() && trust.checkpoints.is_none() {
-        // Nothing trusted to check against (no key, no writer): the local check only.
+    // Without a key nothing is signed to check against (and the walk to the head would
+    // be unbounded): the local check only, as the operations guide says.
+    let Some((file, key)) = &trust.checkpoints else {
         return Ok(events);
-    }
-    let signed = match &trust.checkpoints {
-        Some((file, key)) => checkpoint::read_file(file, key).map_err(RuntimeError::Tampered)?,
-        None => Vec::new(),
     };
+    let signed = checkpoint::read_file(file, key).map_err(RuntimeError::Tampered)?;
     let conn = Connection::open_with_flags(
         db,
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,

@@ -54,11 +54,13 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     }
     // Tasks they were taken off (their own: they were asked, so they know the file).
     if let Some(d) = state.documents.get(&args.doc) {
-        let events: Vec<_> = paraaf_runtime::store::read_events(&args.rt.db, &d.events)
-            .map_err(|e| e.to_string())?
-            .into_iter()
-            .map(|(_, _, e)| e)
-            .collect();
+        let trust = runtime.history_trust();
+        let events: Vec<_> =
+            paraaf_runtime::trusted_history::read_events(&args.rt.db, &d.events, &trust)
+                .map_err(super::runtime_args::fail)?
+                .into_iter()
+                .map(|(_, _, e)| e)
+                .collect();
         let before =
             paraaf_runtime::visibility::asked_before(state, &events, &args.person, &args.doc);
         if !before.is_empty() {
