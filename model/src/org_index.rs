@@ -202,6 +202,11 @@ impl OrgIndex {
             .collect()
     }
 
+    /// Every unit's id, sorted.
+    pub fn units(&self) -> impl Iterator<Item = &str> {
+        self.parent.keys().map(String::as_str)
+    }
+
     /// `ancestor` and every unit below it.
     pub fn units_within(&self, ancestor: &str) -> Vec<String> {
         self.parent

@@ -1,10 +1,19 @@
-//! Shielding on the compiled model: the second line of defence. The checker proves the
-//! shielding rules on the source (with spans, `check/shielding.rs`); this module states
-//! the same rules on a compiled project, so that `deploy` refuses a hand-edited `.json`
-//! ([`verify`]) and the runtime can ask, at every routing decision and read, whether a
+//! Shielding on the compiled model, stated once. The rules live in [`check`] (module
+//! `rules`): every flow, audience, signer, escalation, substitute and rule `notify` of a
+//! shielded kind, as [`Violation`]s at a [`Site`] of the model; `any_holder` proves a
+//! role inside for whoever HR appoints ([`Breach`]: the change that would let an outsider
+//! in). `paraaf check` reports them with spans (the compiler lowers each file with a
+//! source map onto these sites), `deploy` and every fold of the log refuse the errors
+//! ([`verify`]), and the runtime asks, at every routing decision and read, whether a
 //! person is inside a document's shield ([`ShieldIndex::inside`]). Group membership is
 //! always recomputed from the group's definition and the organogram snapshot; the
 //! `members` list stored in the JSON is only compared, never trusted.
+
+mod any_holder;
+mod rules;
+
+pub use any_holder::{Breach, group_breach, role_breach};
+pub use rules::{Shielding, Site, Violation, What, check};
 
 use crate::org_index::OrgIndex;
 use crate::*;
@@ -46,7 +55,7 @@ pub fn group_members(def: &GroupDefinition, org: &OrgIndex) -> BTreeSet<String> 
     }
 }
 
-fn is_field_based(s: &Signer) -> bool {
+pub(crate) fn is_field_based(s: &Signer) -> bool {
     matches!(
         s,
         Signer::PersonField { .. }
@@ -140,272 +149,125 @@ impl ShieldIndex {
     }
 }
 
-/// Checks the shielding invariants on a compiled project; returns every violation in
-/// words an administrator understands (empty: the project may be deployed).
+/// Checks the shielding invariants on a compiled project; returns every violation with
+/// today's organogram in words an administrator understands (empty: the project may be
+/// deployed). The rules are [`check`]'s; a role inside only because of who holds it
+/// today is the checker's warning, never refused here.
 pub fn verify(project: &CompiledProject, org: &OrgIndex) -> Vec<String> {
-    let idx = ShieldIndex::new(project, org);
     let mut out = Vec::new();
-    for g in &project.groups {
-        if g.shielded
-            && !project
-                .documents
-                .iter()
-                .any(|d| d.shielded_by.as_ref().is_some_and(|s| s.group == g.name))
-        {
-            out.push(format!(
-                "the group `{}` is marked shielded, but no document kind is shielded by it",
-                g.name
-            ));
-        }
-        let stored: BTreeSet<String> = g.members.iter().cloned().collect();
-        if idx.groups.get(&g.name) != Some(&stored) {
-            out.push(format!(
-                "the group `{}` lists members its definition does not give (the file was edited after compiling)",
-                g.name
-            ));
-        }
-    }
-    for d in &project.documents {
-        for f in &d.fields {
-            match &f.within {
-                Some(Within::Unit(u)) if !org.is_unit(u) => out.push(format!(
-                    "the field `{}` of `{}` is restricted to `{u}`, which is not a unit",
-                    f.name, d.name
-                )),
-                Some(Within::Group(g)) if !idx.groups.contains_key(g) => out.push(format!(
-                    "the field `{}` of `{}` is restricted to `{g}`, which is not a group",
-                    f.name, d.name
-                )),
-                _ => {}
-            }
-        }
-        let Some(sh) = &d.shielded_by else { continue };
-        if !idx.groups.contains_key(&sh.group) {
-            out.push(format!(
-                "`{}` is shielded by `{}`, which is not a group",
-                d.name, sh.group
-            ));
-        }
-        if let Some(a) = &sh.allow
-            && !d.fields.iter().any(|f| &f.name == a && f.ty == "person")
-        {
-            out.push(format!(
-                "`{}` allows `{a}`, which is not a person field",
-                d.name
-            ));
-        }
-    }
-    for flow in &project.flows {
-        let Some(doc) = project.documents.iter().find(|d| d.name == flow.document) else {
-            out.push(format!(
-                "the flow `{}` is for `{}`, which is not a document kind",
-                flow.name, flow.document
-            ));
-            continue;
-        };
-        let Some(k) = idx.kinds.get(&doc.name) else {
-            continue;
-        };
-        let v = Verifier {
-            project,
-            org,
-            idx: &idx,
-            doc,
-            shield: k,
-        };
-        let at = |what: &str| format!("flow `{}`, {what}", flow.name);
-        for a in &flow.visible_to {
-            v.audience(a, &at("visible to"), &mut out);
-        }
-        for s in &flow.steps {
-            for sig in &s.signatures {
-                v.signer(&sig.signer, &at(&format!("step `{}`", s.name)), &mut out);
-            }
-        }
-        if let Some(esc) = flow.deadline.as_ref().and_then(|d| d.escalate.as_ref()) {
-            if idx.names_allow(&doc.name, &esc.to) {
-                out.push(format!(
-                    "{}: the person in `{}` (the `allow` exception of `{}`) may only sign the steps that name them; an escalation would hand them another step",
-                    at("escalation"),
-                    k.allow.as_deref().unwrap_or_default(),
-                    doc.name
-                ));
-            } else {
-                v.signer(&esc.to, &at("escalation"), &mut out);
-            }
-        }
-    }
-    for r in &project.rules {
-        let mut started = Vec::new();
-        let mut notified = Vec::new();
-        collect(&r.body, &mut started, &mut notified);
-        for f in started {
-            let Some(kind) = project
-                .flows
-                .iter()
-                .find(|x| x.name == f)
-                .map(|x| &x.document)
-            else {
-                continue;
-            };
-            let Some(k) = idx.kinds.get(kind) else {
-                continue;
-            };
-            for to in &notified {
-                let people = if is_field_based(to) {
-                    vec!["(a field value)".to_string()]
-                } else {
-                    org.holders(to, &BTreeMap::new())
-                };
-                for p in people.iter().filter(|p| !k.members.contains(*p)) {
-                    out.push(format!(
-                        "rule `{}` starts `{f}` ({kind}, shielded by `{}`) and notifies {}, who is outside it",
-                        r.name, k.group, org.name(p)
-                    ));
-                }
-            }
-        }
+    for v in check(project, org).iter().filter(|v| v.is_error()) {
+        describe(project, org, v, &mut out);
     }
     out
 }
 
-fn collect<'a>(stmts: &'a [Stmt], started: &mut Vec<String>, notified: &mut Vec<&'a Signer>) {
-    for s in stmts {
-        match s {
-            Stmt::If {
-                then, otherwise, ..
-            } => {
-                collect(then, started, notified);
-                collect(otherwise, started, notified);
-            }
-            Stmt::Start { flow, .. } => started.push(flow.clone()),
-            Stmt::Notify { to, .. } => notified.push(to),
-            _ => {}
-        }
-    }
-}
-
-struct Verifier<'a> {
-    project: &'a CompiledProject,
-    org: &'a OrgIndex,
-    idx: &'a ShieldIndex,
-    doc: &'a Document,
-    shield: &'a KindShield,
-}
-
-impl Verifier<'_> {
-    fn field(&self, name: &str) -> Option<&Field> {
-        self.doc.fields.iter().find(|f| f.name == name)
-    }
-
-    fn outside(&self, people: impl IntoIterator<Item = String>, at: &str, out: &mut Vec<String>) {
+/// `v` in the words [`verify`] gives (one line per person outside).
+fn describe(project: &CompiledProject, org: &OrgIndex, v: &Violation, out: &mut Vec<String>) {
+    let flow = |i: usize| project.flows.get(i);
+    let at = |what: &str, i: usize| {
+        format!("flow `{}`, {what}", flow(i).map_or("", |f| f.name.as_str()))
+    };
+    let at_site = match &v.site {
+        Site::Audience { flow, .. } => at("visible to", *flow),
+        Site::Signature { flow: f, step, .. } => at(
+            &format!(
+                "step `{}`",
+                flow(*f)
+                    .and_then(|x| x.steps.get(*step))
+                    .map_or("", |s| s.name.as_str())
+            ),
+            *f,
+        ),
+        Site::Escalation { flow } => at("escalation", *flow),
+        Site::Group(n) | Site::Kind(n) => n.clone(),
+        Site::Flow(i) => flow(*i).map_or(String::new(), |f| f.name.clone()),
+        Site::Notify { rule, .. } => project
+            .rules
+            .get(*rule)
+            .map_or(String::new(), |r| r.name.clone()),
+    };
+    // The flow's kind and its shield, for the sites inside a flow.
+    let kind = match &v.site {
+        Site::Audience { flow: f, .. }
+        | Site::Signature { flow: f, .. }
+        | Site::Escalation { flow: f } => flow(*f).map_or("", |x| x.document.as_str()),
+        _ => "",
+    };
+    let group = project
+        .documents
+        .iter()
+        .find(|d| d.name == kind)
+        .and_then(|d| d.shielded_by.as_ref())
+        .map_or("", |s| s.group.as_str());
+    let outside = |at: &str, people: &[String], out: &mut Vec<String>| {
         for p in people {
-            if !self.shield.members.contains(&p) {
+            out.push(format!(
+                "{at}: {} is outside the group `{group}` that shields `{kind}`",
+                org.name(p)
+            ));
+        }
+    };
+    match &v.what {
+        What::GroupShieldsNothing => out.push(format!(
+            "the group `{at_site}` is marked shielded, but no document kind is shielded by it"
+        )),
+        What::GroupMembersEdited => out.push(format!(
+            "the group `{at_site}` lists members its definition does not give (the file was edited after compiling)"
+        )),
+        What::RefinedToNoUnit { field, unit } => out.push(format!(
+            "the field `{field}` of `{at_site}` is restricted to `{unit}`, which is not a unit"
+        )),
+        What::RefinedToNoGroup { field, group } => out.push(format!(
+            "the field `{field}` of `{at_site}` is restricted to `{group}`, which is not a group"
+        )),
+        What::ShieldNoGroup { group } => out.push(format!(
+            "`{at_site}` is shielded by `{group}`, which is not a group"
+        )),
+        What::AllowNotPersonField { field } => out.push(format!(
+            "`{at_site}` allows `{field}`, which is not a person field"
+        )),
+        What::FlowNoKind { kind } => out.push(format!(
+            "the flow `{at_site}` is for `{kind}`, which is not a document kind"
+        )),
+        What::AudienceNoGroup { group } => out.push(format!("{at_site}: `{group}` is not a group")),
+        What::AudienceNoUnit => out.push(format!("{at_site}: a unit audience without a unit")),
+        What::Outside { people } => outside(&at_site, people, out),
+        What::Unrefined { field } => out.push(format!(
+            "{at_site}: the field `{field}` of the shielded `{kind}` is not restricted to the group `{group}`"
+        )),
+        What::SubstituteOutside { holder, people, .. } => {
+            outside(&format!("{at_site}, substitute of `{holder}`"), people, out)
+        }
+        What::SubstituteOnField { .. } => out.push(format!(
+            "{at_site}: a substitute that depends on a document field"
+        )),
+        What::AllowEscalated { field } => out.push(format!(
+            "{at_site}: the person in `{field}` (the `allow` exception of `{kind}`) may only sign the steps that name them; an escalation would hand them another step"
+        )),
+        What::NotifyOutside { flow, kind, people } => {
+            let group = shield_group(project, kind);
+            for p in people {
                 out.push(format!(
-                    "{at}: {} is outside the group `{}` that shields `{}`",
-                    self.org.name(&p),
-                    self.shield.group,
-                    self.doc.name
+                    "rule `{at_site}` starts `{flow}` ({kind}, shielded by `{group}`) and notifies {}, who is outside it",
+                    org.name(p)
                 ));
             }
         }
+        What::NotifyOnField { flow, kind } => out.push(format!(
+            "rule `{at_site}` starts `{flow}` ({kind}, shielded by `{}`) and notifies (a field value), who is outside it",
+            shield_group(project, kind)
+        )),
+        What::OnlyToday { .. } => {}
     }
+}
 
-    fn unrefined(&self, field: &str, at: &str, out: &mut Vec<String>) {
-        out.push(format!(
-            "{at}: the field `{field}` of the shielded `{}` is not restricted to the group `{}`",
-            self.doc.name, self.shield.group
-        ));
-    }
-
-    fn audience(&self, a: &Audience, at: &str, out: &mut Vec<String>) {
-        match a {
-            Audience::Uploader | Audience::Signers => {}
-            Audience::Group { name } => match self.idx.groups.get(name) {
-                Some(m) => self.outside(m.iter().cloned(), at, out),
-                None => out.push(format!("{at}: `{name}` is not a group")),
-            },
-            Audience::Unit {
-                unit: UnitSel::Fixed(u),
-            } => self.outside(self.org.members_of_unit(u), at, out),
-            Audience::Unit {
-                unit: UnitSel::Field(f),
-            } => match self.field(f).and_then(|f| f.within.as_ref()) {
-                Some(Within::Unit(u)) => self.outside(self.org.members_of_unit(u), at, out),
-                _ => self.unrefined(f, at, out),
-            },
-            Audience::Unit { unit: UnitSel::Any } => {
-                out.push(format!("{at}: a unit audience without a unit"))
-            }
-            Audience::Signer { signer } => self.signer(signer, at, out),
-        }
-    }
-
-    /// The signer's reachable people stay inside, and so do the substitutes of every
-    /// concrete role it resolves to.
-    fn signer(&self, s: &Signer, at: &str, out: &mut Vec<String>) {
-        let none = BTreeMap::new();
-        let roles: BTreeSet<String> = match s {
-            // The person in the `allow` field signs themself: the runtime asks no
-            // substitute for that step, so no substitute can reach it.
-            Signer::PersonField { field } if self.shield.allow.as_ref() == Some(field) => {
-                BTreeSet::new()
-            }
-            Signer::PersonField { field } => {
-                match self.field(field).and_then(|f| f.within.as_ref()) {
-                    Some(Within::Group(g)) => {
-                        let m = self.idx.groups.get(g).cloned().unwrap_or_default();
-                        self.outside(m.iter().cloned(), at, out);
-                        m
-                    }
-                    _ => {
-                        self.unrefined(field, at, out);
-                        return;
-                    }
-                }
-            }
-            Signer::Function {
-                id,
-                unit: UnitSel::Field(field),
-            } => match self.field(field).and_then(|f| f.within.as_ref()) {
-                Some(Within::Unit(u)) => {
-                    self.outside(self.org.holders_within(id, u), at, out);
-                    self.org
-                        .units_within(u)
-                        .into_iter()
-                        .map(|unit| format!("{id} of {unit}"))
-                        .collect()
-                }
-                _ => {
-                    self.unrefined(field, at, out);
-                    return;
-                }
-            },
-            other => {
-                self.outside(self.org.holders(other, &none), at, out);
-                [self.org.role(other, &none)].into_iter().collect()
-            }
-        };
-        for decl in &self.project.substitutes {
-            if is_field_based(&decl.holder) || !roles.contains(&self.org.role(&decl.holder, &none))
-            {
-                continue;
-            }
-            for sub in &decl.substitutes {
-                if is_field_based(sub) {
-                    out.push(format!(
-                        "{at}: a substitute that depends on a document field"
-                    ));
-                    continue;
-                }
-                let who = format!(
-                    "{at}, substitute of `{}`",
-                    self.org.role(&decl.holder, &none)
-                );
-                self.outside(self.org.holders(sub, &none), &who, out);
-            }
-        }
-    }
+fn shield_group<'a>(project: &'a CompiledProject, kind: &str) -> &'a str {
+    project
+        .documents
+        .iter()
+        .find(|d| d.name == kind)
+        .and_then(|d| d.shielded_by.as_ref())
+        .map_or("", |s| s.group.as_str())
 }
 
 /// A shielded group that admits people after an organogram change who were not inside
