@@ -2,11 +2,12 @@
 //! the pipeline. The CLI and the language server hold this same database type; an edit
 //! re-runs only the queries whose inputs changed.
 
-use crate::check::{self, Ctx};
+use crate::check;
 use crate::compile::{self, CompiledProject};
 use crate::diagnostics::{self, Code, Diagnostic};
 use crate::org::{self, Organogram};
 use crate::resolve::Index;
+use crate::semantic::Semantic;
 use crate::syntax::{self, Parsed};
 
 /// One `.paraaf` file.
@@ -152,20 +153,52 @@ pub fn signatures(db: &dyn Db, project: Project) -> Index {
     index
 }
 
-/// Diagnostics of one file: syntax, names, types, signers, shielding, conditions.
+/// One file checked: its diagnostics and its semantic model, from one run of the checker
+/// (the checker records what each name denotes as it resolves it).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CheckedFile {
+    /// Syntax, names, types, signers, shielding, conditions.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Every name occurrence and what it denotes.
+    pub semantic: Semantic,
+}
+
+/// Checks one file against the organogram and the other files' signatures.
 #[salsa::tracked(returns(ref))]
-pub fn file_diagnostics(db: &dyn Db, project: Project, file: SourceFile) -> Vec<Diagnostic> {
+pub fn checked_file(db: &dyn Db, project: Project, file: SourceFile) -> CheckedFile {
     let parsed = parse(db, file);
     let org_source = project.org(db);
     let loaded = organogram(db, org_source);
     // The other files as far as this file's checks read them: edits inside their
     // flows and rules do not run this again.
     let idx = signatures(db, project);
-    let mut ctx = Ctx::new(&loaded.org, org_source.name(db), idx, file.name(db));
-    check::check_file(&mut ctx, &parsed.ast);
-    let mut out = parsed.diagnostics.clone();
-    out.extend(ctx.diags);
-    out
+    let (diags, semantic) = crate::semantic::check_file(
+        &loaded.org,
+        org_source.name(db),
+        idx,
+        file.name(db),
+        &parsed.ast,
+    );
+    let mut diagnostics = parsed.diagnostics.clone();
+    diagnostics.extend(diags);
+    CheckedFile {
+        diagnostics,
+        semantic,
+    }
+}
+
+/// Diagnostics of one file: syntax, names, types, signers, shielding, conditions.
+#[salsa::tracked(returns(ref))]
+pub fn file_diagnostics(db: &dyn Db, project: Project, file: SourceFile) -> Vec<Diagnostic> {
+    checked_file(db, project, file).diagnostics.clone()
+}
+
+/// The semantic model of one file: every name occurrence and the entity it denotes, as
+/// the checker resolved it. Re-run only when the file or what its checks read of the
+/// others (their signatures, the organogram) changes.
+#[salsa::tracked(returns(ref))]
+pub fn semantic(db: &dyn Db, project: Project, file: SourceFile) -> Semantic {
+    checked_file(db, project, file).semantic.clone()
 }
 
 /// Every diagnostic of the project, sorted, without duplicates.

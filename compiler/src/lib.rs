@@ -10,4 +10,5 @@ pub mod encoding;
 pub mod load;
 pub mod org;
 pub mod resolve;
+pub mod semantic;
 pub mod syntax;

@@ -63,3 +63,36 @@ fn editing_a_flow_body_rechecks_only_its_file() {
         checked_a
     ));
 }
+
+/// The semantic model follows the same firewall: typing inside a flow of one file
+/// re-runs `semantic` for that file only, and the other file's model is the memoised one.
+#[test]
+fn editing_a_flow_body_recomputes_the_semantic_model_of_its_file_only() {
+    use paraaf_compiler::db::semantic;
+    use paraaf_compiler::semantic::Entity;
+    let org = common::broken_org();
+    let a = "document d { titel: text }\ndocument e { titel: text }\nflow f for d { step s : sign burgemeester }\n";
+    let b = "flow g for e { step s : sign burgemeester }\n";
+    let (mut db, project) =
+        Database::from_texts(("org.toml", &org), &[("a.paraaf", a), ("b.paraaf", b)]);
+    let files = project.files(&db).clone();
+    let model_a = semantic(&db, project, files[0]) as *const _;
+    let model_b = semantic(&db, project, files[1]) as *const _;
+    let at = b.find("burgemeester").unwrap();
+    assert!(matches!(
+        semantic(&db, project, files[1]).at(at).map(|o| &o.entity),
+        Some(Entity::Role { id, .. }) if id == "burgemeester"
+    ));
+    files[1].set_text(&mut db).to(b.replace(
+        "sign burgemeester",
+        "sign burgemeester\n  step t : sign schepn",
+    ));
+    assert!(std::ptr::eq(semantic(&db, project, files[0]), model_a));
+    assert!(!std::ptr::eq(semantic(&db, project, files[1]), model_b));
+    let text = files[1].text(&db).clone();
+    let typo = text.find("schepn").unwrap();
+    assert!(matches!(
+        semantic(&db, project, files[1]).at(typo).map(|o| &o.entity),
+        Some(Entity::Unresolved { reason }) if reason.contains("schepn")
+    ));
+}

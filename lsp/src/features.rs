@@ -3,9 +3,11 @@
 // The compiler's lexical view (strings, comments, words): the one lexer there is.
 use crate::lines::{LineIndex, word_at};
 use crate::workspace::Workspace;
-use paraaf_compiler::db::{index, organogram, parse};
+use paraaf_compiler::check::UnitRef;
+use paraaf_compiler::db::{Project, index, organogram, parse, semantic};
 use paraaf_compiler::org::{OrgKind, Organogram, Position as OrgPosition};
-use paraaf_compiler::resolve::{Index, Meaning, name_at, names};
+use paraaf_compiler::resolve::{Index, Meaning, NameRef};
+use paraaf_compiler::semantic::{Entity, Semantic};
 use paraaf_compiler::syntax::ast::{Item, SourceAst, StepBody};
 use paraaf_compiler::syntax::lexemes::{Lexeme, lexemes as lex};
 use std::path::Path;
@@ -70,8 +72,11 @@ pub const KEYWORDS: &[&str] = &[
 
 pub(crate) struct Ctx<'a> {
     pub(crate) ws: &'a Workspace,
+    pub(crate) project: Project,
     pub(crate) text: String,
     pub(crate) ast: &'a SourceAst,
+    /// What each name of the file denotes, as the checker resolved it.
+    pub(crate) semantic: &'a Semantic,
     pub(crate) index: &'a Index,
     pub(crate) org: &'a Organogram,
     pub(crate) org_name: String,
@@ -83,8 +88,10 @@ pub(crate) fn ctx<'a>(ws: &'a Workspace, path: &Path) -> Option<Ctx<'a>> {
     let org_src = project.org(&ws.db);
     Some(Ctx {
         ws,
+        project,
         text: file.text(&ws.db).clone(),
         ast: &parse(&ws.db, file).ast,
+        semantic: semantic(&ws.db, project, file),
         index: index(&ws.db, project),
         org: &organogram(&ws.db, org_src).org,
         org_name: org_src.name(&ws.db).clone(),
@@ -136,6 +143,32 @@ impl Ctx<'_> {
         })
     }
 
+    /// The name at `offset` as the checker resolved it, if it has a meaning.
+    pub(crate) fn name_at(&self, offset: usize) -> Option<NameRef> {
+        self.semantic.at(offset).and_then(NameRef::of)
+    }
+
+    /// Where the rule `rule` binds `name` (its first `let` of it, or its event's
+    /// record), as the checker recorded it in the rule's file.
+    fn local_definition(
+        &self,
+        rule: &str,
+        name: &str,
+    ) -> Option<paraaf_compiler::diagnostics::Span> {
+        let file = &self.index.rules.get(rule)?.first()?.file;
+        let source = *self.ws.files.get(&self.ws.path_of(file))?;
+        let want = Meaning::Local {
+            rule: rule.to_string(),
+            name: name.to_string(),
+        };
+        semantic(&self.ws.db, self.project, source)
+            .occurrences()
+            .iter()
+            .filter(|o| o.definition)
+            .find(|o| Meaning::of(&o.entity).as_ref() == Some(&want))
+            .map(|o| paraaf_compiler::diagnostics::Span::new(file, o.span.clone()))
+    }
+
     fn field_type(
         &self,
         kind: &str,
@@ -171,41 +204,49 @@ pub fn hover(ws: &Workspace, path: &Path, pos: lsp::Position) -> Option<lsp::Hov
         return None;
     }
     let (word, range) = word_at(&c.text, offset)?;
+    // What the checker recorded for the name decides; the word alone only where it
+    // recorded nothing (a file that does not parse, a name it does not resolve).
+    if let Some(o) = c.semantic.at(offset) {
+        match &o.entity {
+            Entity::Group(g) => return hover_group(&c, g),
+            Entity::Step { flow, step } => return hover_step(&c, flow, step),
+            Entity::Local { rule, name, .. } => return Some(hover_local(&c, rule, name)),
+            Entity::Field { kind, field, .. } => return hover_field(&c, kind, field),
+            Entity::RecordField { record, field, ty } => {
+                let owner = o
+                    .span
+                    .start
+                    .checked_sub(1)
+                    .and_then(|dot| word_at(&c.text, dot))
+                    .map_or_else(|| record.clone(), |(w, _)| w);
+                return Some(record_field_hover(&owner, field, record, ty));
+            }
+            Entity::Person { .. } | Entity::Unit(_) | Entity::Role { .. } => {
+                return hover_org(&c, &o.entity);
+            }
+            Entity::Flow(f) => return hover_flow(&c, f),
+            Entity::DocumentKind(k) => return hover_document(&c, k),
+            Entity::Agency(_)
+            | Entity::Rule(_)
+            | Entity::Builtin(_)
+            | Entity::Unresolved { .. } => {}
+        }
+    }
     // `invoice.amount`, `po.found`, `debt.social_attest`: a field of a built-in record.
     if let Some(h) = hover_record_field(&c, &word, range.start) {
         return Some(h);
     }
-    // What the resolver says the name denotes decides; the word alone only while the
-    // file does not parse.
-    match name_at(c.ast, c.index, c.org, offset).map(|n| n.meaning) {
-        Some(Meaning::Group(g)) => return hover_group(&c, &g),
-        Some(Meaning::Step { flow, step }) => return hover_step(&c, &flow, &step),
-        Some(Meaning::Local { rule, name }) => {
-            let what = c
-                .index
-                .rules
-                .get(&rule)
-                .and_then(|v| v.first())
-                .filter(|r| r.def.event.text.split('.').next() == Some(name.as_str()))
-                .map_or("bound with `let`", |_| "the record of the rule's event");
-            return Some(md(format!("**{name}** — {what} in rule `{rule}`")));
-        }
-        _ => {}
-    }
     if let Some(kind) = c.flow_kind(offset)
-        && let Some((ty, _)) = c.field_type(&kind, &word)
+        && let Some(h) = hover_field(&c, &kind, &word)
     {
-        return Some(md(format!(
-            "**{word}**: `{ty}` — field of document kind `{kind}`"
-        )));
+        return Some(h);
     }
     if let Some(kind) = c.org.kind_of(&word) {
-        let name = c.org.display_name(&word).unwrap_or(&word);
-        // `teamcoach of inkomen`: the function in that unit (and the units below it).
+        // `teamcoach of inkomen` as typed: the function in exactly that unit.
         let end = c.text[offset..]
             .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '-' || ch == '_'))
             .map_or(c.text.len(), |i| offset + i);
-        let in_unit = (kind == OrgKind::Function)
+        let of = (kind == OrgKind::Function)
             .then(|| {
                 let rest = c.text[end..].lines().next().unwrap_or("");
                 let unit = rest.trim_start().strip_prefix("of ")?.trim_start();
@@ -218,164 +259,222 @@ pub fn hover(ws: &Workspace, path: &Path, pos: lsp::Position) -> Option<lsp::Hov
                 (!unit.is_empty()).then_some(unit)
             })
             .flatten();
-        let below = in_unit
-            .as_deref()
-            .filter(|u| c.org.unit(u).is_some())
-            .map(|u| c.org.unit_and_descendants(u));
-        let mut out = match &in_unit {
-            Some(u) => format!("**{name} of {u}** (`{word} of {u}`) — function in the organogram"),
-            None => format!("**{name}** (`{word}`) — {} in the organogram", kind.word()),
+        let entity = match of {
+            Some(u) => Entity::Role {
+                id: word.clone(),
+                kind,
+                unit: if c.org.unit(&u).is_some() {
+                    UnitRef::Fixed(u)
+                } else {
+                    UnitRef::Field(u.strip_prefix("document.").unwrap_or(&u).to_string())
+                },
+            },
+            None => Entity::org(c.org, &word, kind),
         };
-        match kind {
-            OrgKind::Function | OrgKind::Mandate => {
-                let holders: Vec<String> = c
-                    .org
-                    .people
-                    .iter()
-                    .flat_map(|p| p.positions.iter().map(move |pos| (p, pos)))
-                    .filter_map(|(p, pos)| match pos {
-                        OrgPosition::Function { function, unit }
-                            if *function == word
-                                && below.as_ref().is_none_or(|b| b.contains(unit.as_str())) =>
-                        {
-                            Some(format!("{} ({unit})", p.name))
-                        }
-                        OrgPosition::Mandate(m) if *m == word => Some(p.name.clone()),
-                        _ => None,
-                    })
-                    .collect();
-                let shown: Vec<&String> = holders.iter().take(8).collect();
-                out.push_str(&format!(
-                    "\n\nHolders today: {}{}",
-                    if holders.is_empty() {
-                        "nobody".to_string()
-                    } else {
-                        shown
-                            .iter()
-                            .map(|s| s.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    },
-                    if holders.len() > 8 {
-                        format!(" and {} more", holders.len() - 8)
-                    } else {
-                        String::new()
+        return hover_org(&c, &entity);
+    }
+    if let Some(h) = hover_flow(&c, &word) {
+        return Some(h);
+    }
+    if let Some(h) = hover_document(&c, &word) {
+        return Some(h);
+    }
+    hover_group(&c, &word)
+}
+
+/// Hover of a name a rule binds.
+fn hover_local(c: &Ctx, rule: &str, name: &str) -> lsp::Hover {
+    let what = c
+        .index
+        .rules
+        .get(rule)
+        .and_then(|v| v.first())
+        .filter(|r| r.def.event.text.split('.').next() == Some(name))
+        .map_or("bound with `let`", |_| "the record of the rule's event");
+    md(format!("**{name}** — {what} in rule `{rule}`"))
+}
+
+/// Hover of a field of a document kind: its declared type.
+fn hover_field(c: &Ctx, kind: &str, field: &str) -> Option<lsp::Hover> {
+    let (ty, _) = c.field_type(kind, field)?;
+    Some(md(format!(
+        "**{field}**: `{ty}` — field of document kind `{kind}`"
+    )))
+}
+
+/// Hover of an organogram entry. A function `of` a unit lists the holders in exactly
+/// that unit, as the checker and the runtime route (not the units below it).
+fn hover_org(c: &Ctx, e: &Entity) -> Option<lsp::Hover> {
+    let (kind, word) = e.org_id()?;
+    let word = word.to_string();
+    let unit = match e {
+        Entity::Role { unit, .. } => unit.clone(),
+        _ => UnitRef::Any,
+    };
+    let name = c.org.display_name(&word).unwrap_or(&word);
+    let mut out = match &unit {
+        UnitRef::Fixed(u) => {
+            format!("**{name} of {u}** (`{word} of {u}`) — function in the organogram")
+        }
+        UnitRef::Field(f) => format!(
+            "**{name} of document.{f}** (`{word} of document.{f}`) — function in the organogram, held in the unit the field `{f}` names"
+        ),
+        UnitRef::Any => format!("**{name}** (`{word}`) — {} in the organogram", kind.word()),
+    };
+    match kind {
+        OrgKind::Function | OrgKind::Mandate => {
+            let holders: Vec<String> = c
+                .org
+                .people
+                .iter()
+                .flat_map(|p| p.positions.iter().map(move |pos| (p, pos)))
+                .filter_map(|(p, pos)| match pos {
+                    OrgPosition::Function {
+                        function,
+                        unit: held,
+                    } if *function == word && !matches!(&unit, UnitRef::Fixed(u) if u != held) => {
+                        Some(format!("{} ({held})", p.name))
                     }
-                ));
-                for s in c
-                    .index
+                    OrgPosition::Mandate(m) if *m == word => Some(p.name.clone()),
+                    _ => None,
+                })
+                .collect();
+            let shown: Vec<&String> = holders.iter().take(8).collect();
+            out.push_str(&format!(
+                "\n\nHolders today: {}{}",
+                if holders.is_empty() {
+                    "nobody".to_string()
+                } else {
+                    shown
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
+                if holders.len() > 8 {
+                    format!(" and {} more", holders.len() - 8)
+                } else {
+                    String::new()
+                }
+            ));
+            for s in c
+                .index
+                .substitutes
+                .iter()
+                .filter(|s| s.def.holder.name.text == word)
+            {
+                let subs: Vec<String> = s
+                    .def
                     .substitutes
                     .iter()
-                    .filter(|s| s.def.holder.name.text == word)
-                {
-                    let subs: Vec<String> = s
-                        .def
-                        .substitutes
-                        .iter()
-                        .map(|x| format!("`{}`", x.name.text))
-                        .collect();
-                    let holder = match &s.def.holder.of {
-                        Some(u) => format!("{word} of {}", u.text()),
-                        None => word.clone(),
-                    };
-                    out.push_str(&format!(
-                        "\n\nSubstitutes of `{holder}`: {}",
-                        subs.join(", ")
-                    ));
-                }
-            }
-            OrgKind::Unit => {
-                let unit = c.org.unit(&word)?;
-                out = format!(
-                    "**{}** (`{word}`) — {} in the organogram",
-                    unit.name, unit.kind
-                );
-                if let Some(p) = &unit.parent {
-                    out.push_str(&format!(", part of `{p}`"));
-                }
+                    .map(|x| format!("`{}`", x.name.text))
+                    .collect();
+                let holder = match &s.def.holder.of {
+                    Some(u) => format!("{word} of {}", u.text()),
+                    None => word.clone(),
+                };
                 out.push_str(&format!(
-                    "\n\n{} people",
-                    c.org.members_of_unit(&word).len()
+                    "\n\nSubstitutes of `{holder}`: {}",
+                    subs.join(", ")
                 ));
             }
-            OrgKind::Person => {
-                if let Some(p) = c.org.people.iter().find(|p| p.id == word) {
-                    out.push_str(&format!("\n\n{}", p.email));
-                    for pos in &p.positions {
-                        match pos {
-                            OrgPosition::Function { function, unit } => {
-                                out.push_str(&format!("\n- {function} of {unit}"))
-                            }
-                            OrgPosition::Mandate(m) => out.push_str(&format!("\n- {m}")),
+        }
+        OrgKind::Unit => {
+            let unit = c.org.unit(&word)?;
+            out = format!(
+                "**{}** (`{word}`) — {} in the organogram",
+                unit.name, unit.kind
+            );
+            if let Some(p) = &unit.parent {
+                out.push_str(&format!(", part of `{p}`"));
+            }
+            out.push_str(&format!(
+                "\n\n{} people",
+                c.org.members_of_unit(&word).len()
+            ));
+        }
+        OrgKind::Person => {
+            if let Some(p) = c.org.people.iter().find(|p| p.id == word) {
+                out.push_str(&format!("\n\n{}", p.email));
+                for pos in &p.positions {
+                    match pos {
+                        OrgPosition::Function { function, unit } => {
+                            out.push_str(&format!("\n- {function} of {unit}"))
                         }
+                        OrgPosition::Mandate(m) => out.push_str(&format!("\n- {m}")),
                     }
                 }
             }
         }
-        return Some(md(out));
     }
-    if let Some(f) = c.index.flows.get(&word).and_then(|v| v.first()) {
-        let steps: Vec<String> = f
-            .def
-            .steps
-            .iter()
-            .map(|s| match &s.body {
-                StepBody::Sign(sc) => {
-                    format!("- `{}`: sign `{}`", s.name.text, sc.signer.name.text)
-                }
-                StepBody::Parallel { mode, signs, .. } => format!(
-                    "- `{}`: {:?} of {}",
-                    s.name.text,
-                    mode,
-                    signs
-                        .iter()
-                        .map(|x| format!("`{}`", x.signer.name.text))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            })
-            .collect();
-        return Some(md(format!(
-            "**flow {word}** for `{}`\n\n{}",
-            f.def.kind.text,
-            steps.join("\n")
-        )));
-    }
-    if let Some(d) = c.index.documents.get(&word).and_then(|v| v.first()) {
-        let fields: Vec<String> = d
-            .def
-            .fields
-            .iter()
-            .map(|f| {
-                format!(
-                    "- `{}`: `{}{}{}`",
-                    f.name.text,
-                    f.ty.name.text,
-                    if f.ty.optional { "?" } else { "" },
-                    f.ty.within
-                        .as_ref()
-                        .map(|w| format!(" in {}", w.text))
-                        .unwrap_or_default()
-                )
-            })
-            .collect();
-        let shield = match &d.def.shield {
-            None => String::new(),
-            Some(sh) => format!(
-                "\n\nShielded by group `{}`: no document of this kind ever reaches or shows itself to anyone outside it.{}",
-                sh.group.text,
-                sh.allow
-                    .as_ref()
-                    .map(|a| format!(" **Exception**: the person in the field `{}` (the person concerned) may read and sign it too.", a.text))
-                    .unwrap_or_default()
+    Some(md(out))
+}
+
+/// Hover of a flow: its steps and who signs them.
+fn hover_flow(c: &Ctx, word: &str) -> Option<lsp::Hover> {
+    let f = c.index.flows.get(word).and_then(|v| v.first())?;
+    let steps: Vec<String> = f
+        .def
+        .steps
+        .iter()
+        .map(|s| match &s.body {
+            StepBody::Sign(sc) => {
+                format!("- `{}`: sign `{}`", s.name.text, sc.signer.name.text)
+            }
+            StepBody::Parallel { mode, signs, .. } => format!(
+                "- `{}`: {:?} of {}",
+                s.name.text,
+                mode,
+                signs
+                    .iter()
+                    .map(|x| format!("`{}`", x.signer.name.text))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
-        };
-        return Some(md(format!(
-            "**document {word}**{shield}\n\n{}",
-            fields.join("\n")
-        )));
-    }
-    hover_group(&c, &word)
+        })
+        .collect();
+    Some(md(format!(
+        "**flow {word}** for `{}`\n\n{}",
+        f.def.kind.text,
+        steps.join("\n")
+    )))
+}
+
+/// Hover of a document kind: its fields and its shield.
+fn hover_document(c: &Ctx, word: &str) -> Option<lsp::Hover> {
+    let d = c.index.documents.get(word).and_then(|v| v.first())?;
+    let fields: Vec<String> = d
+        .def
+        .fields
+        .iter()
+        .map(|f| {
+            format!(
+                "- `{}`: `{}{}{}`",
+                f.name.text,
+                f.ty.name.text,
+                if f.ty.optional { "?" } else { "" },
+                f.ty.within
+                    .as_ref()
+                    .map(|w| format!(" in {}", w.text))
+                    .unwrap_or_default()
+            )
+        })
+        .collect();
+    let shield = match &d.def.shield {
+        None => String::new(),
+        Some(sh) => format!(
+            "\n\nShielded by group `{}`: no document of this kind ever reaches or shows itself to anyone outside it.{}",
+            sh.group.text,
+            sh.allow
+                .as_ref()
+                .map(|a| format!(" **Exception**: the person in the field `{}` (the person concerned) may read and sign it too.", a.text))
+                .unwrap_or_default()
+        ),
+    };
+    Some(md(format!(
+        "**document {word}**{shield}\n\n{}",
+        fields.join("\n")
+    )))
 }
 
 /// Hover of `NAME.field` where NAME holds a built-in record in the rule around it.
@@ -387,15 +486,25 @@ fn hover_record_field(c: &Ctx, field: &str, start: usize) -> Option<lsp::Hover> 
     let record = crate::records::record_of(&c.text, start, &owner)?;
     let fields = paraaf_compiler::check::types::builtin_fields(record)?;
     let (_, ty) = fields.iter().find(|(n, _)| *n == field)?;
+    Some(record_field_hover(&owner, field, record, ty))
+}
+
+/// The hover of `OWNER.field`, a field of the built-in record `record`.
+fn record_field_hover(
+    owner: &str,
+    field: &str,
+    record: &str,
+    ty: &paraaf_compiler::check::types::Ty,
+) -> lsp::Hover {
     let optional = matches!(ty, paraaf_compiler::check::types::Ty::Optional(_));
-    Some(md(format!(
+    md(format!(
         "**{owner}.{field}**: `{ty}` — field of the built-in record `{record}`{}",
         if optional {
             "; it may be `none`, so compare it with `none` first or use it where `none` is allowed"
         } else {
             ""
         }
-    )))
+    ))
 }
 
 /// Hover of a step: who signs, under which condition, and its place in the flow.
@@ -484,7 +593,7 @@ pub fn definition(ws: &Workspace, path: &Path, pos: lsp::Position) -> Option<lsp
     let span = |file: &str, r: &std::ops::Range<usize>| {
         paraaf_compiler::diagnostics::Span::new(file, r.clone())
     };
-    if let Some(n) = name_at(c.ast, c.index, c.org, offset) {
+    if let Some(n) = c.name_at(offset) {
         return definition_of(&c, &n.meaning).and_then(|s| c.ws.location(&s));
     }
     if let Some(kind) = c.flow_kind(offset)
@@ -563,13 +672,7 @@ fn definition_of(c: &Ctx, m: &Meaning) -> Option<paraaf_compiler::diagnostics::S
         }
         Meaning::Field { kind, field } => c.field_type(kind, field)?.1,
         Meaning::Org(_, id) => Span::new(&c.org_name, c.org.span_of(id)?),
-        Meaning::Local { rule, name } => {
-            let d = first(c.index.rules.get(rule))?;
-            let at = paraaf_compiler::resolve::local_definitions(&d.def, name)
-                .into_iter()
-                .next()?;
-            Span::new(&d.file, at)
-        }
+        Meaning::Local { rule, name } => c.local_definition(rule, name)?,
     })
 }
 
@@ -582,8 +685,8 @@ fn occurrences(c: &Ctx, m: &Meaning, with_definitions: bool) -> Vec<lsp::Locatio
         };
         let text = f.text(&c.ws.db);
         let lines = LineIndex::new(text);
-        let ast = &parse(&c.ws.db, *f).ast;
-        for n in names(ast, c.index, c.org) {
+        let model = semantic(&c.ws.db, c.project, *f);
+        for n in model.occurrences().iter().filter_map(NameRef::of) {
             if &n.meaning == m && (with_definitions || !n.definition) {
                 out.push(lsp::Location::new(uri.clone(), lines.range(&n.span)));
             }
@@ -613,8 +716,8 @@ pub fn references(
         return Vec::new();
     };
     let offset = LineIndex::new(&c.text).offset(pos);
-    // Only what the resolver says the name denotes: never the same spelling elsewhere.
-    let Some(n) = name_at(c.ast, c.index, c.org, offset) else {
+    // Only what the checker says the name denotes: never the same spelling elsewhere.
+    let Some(n) = c.name_at(offset) else {
         return Vec::new();
     };
     let mut out = occurrences(&c, &n.meaning, include_declaration);
@@ -638,7 +741,7 @@ pub fn rename(
     let c = ctx(ws, path).ok_or("the file is not part of a project")?;
     let offset = LineIndex::new(&c.text).offset(pos);
     let (word, _) = word_at(&c.text, offset).ok_or("no name here")?;
-    let Some(n) = name_at(c.ast, c.index, c.org, offset) else {
+    let Some(n) = c.name_at(offset) else {
         return Err(format!(
             "`{word}` is not a name of this project here (a keyword, or not defined)"
         ));
@@ -667,13 +770,7 @@ pub fn rename(
                 .filter(|f| f.def.steps.iter().any(|s| s.name.text == new_name))
                 .map(|_| format!("a step of `{flow}`")),
             Meaning::Local { rule, .. } => c
-                .index
-                .rules
-                .get(rule)
-                .and_then(|v| v.first())
-                .filter(|r| {
-                    !paraaf_compiler::resolve::local_definitions(&r.def, new_name).is_empty()
-                })
+                .local_definition(rule, new_name)
                 .map(|_| format!("a name bound in rule `{rule}`")),
             _ => None,
         };
@@ -761,9 +858,12 @@ pub fn semantic_tokens(
         l.offset(r.start)..l.offset(r.end)
     });
     let lines = LineIndex::new(&c.text);
-    // Names are coloured by what the resolver says they denote, not by their spelling.
-    let meanings: std::collections::HashMap<usize, bool> = names(c.ast, c.index, c.org)
-        .into_iter()
+    // Names are coloured by what the checker says they denote, not by their spelling.
+    let meanings: std::collections::HashMap<usize, bool> = c
+        .semantic
+        .occurrences()
+        .iter()
+        .filter_map(NameRef::of)
         .map(|n| (n.span.start, matches!(n.meaning, Meaning::Org(..))))
         .collect();
     let raw = lex(&c.text).into_iter().filter_map(|(kind, r)| {

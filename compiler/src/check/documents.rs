@@ -4,6 +4,7 @@ use super::Ctx;
 use super::types::Ty;
 use crate::diagnostics::Code;
 use crate::org::OrgKind;
+use crate::semantic::Entity;
 use crate::syntax::ast::{DocumentDef, FieldDef, Name, Shield};
 
 /// The type a field declares (`Unknown` if the type name is unknown).
@@ -47,8 +48,18 @@ fn check_shield(ctx: &mut Ctx, d: &DocumentDef, sh: &Shield) {
     if ctx.index.group(&sh.group.text).is_none() {
         let groups: Vec<String> = ctx.index.groups.keys().cloned().collect();
         ctx.unknown(&sh.group, "group", groups.iter().map(String::as_str));
+    } else {
+        ctx.record(&sh.group.span, Entity::Group(sh.group.text.clone()));
     }
     let Some(allow) = &sh.allow else { return };
+    if let Some(f) = d.fields.iter().find(|f| f.name.text == allow.text) {
+        let e = Entity::Field {
+            kind: d.name.text.clone(),
+            field: f.name.text.clone(),
+            ty: field_type(f),
+        };
+        ctx.record(&allow.span, e);
+    }
     match d.fields.iter().find(|f| f.name.text == allow.text) {
         None => {
             let names: Vec<&str> = d.fields.iter().map(|f| f.name.text.as_str()).collect();
@@ -79,10 +90,14 @@ fn refinement(ctx: &mut Ctx, f: &FieldDef, w: &Name) {
             if ctx.org.kind_of(&w.text) != Some(OrgKind::Unit) {
                 let units: Vec<String> = ctx.org.units.iter().map(|u| u.id.clone()).collect();
                 ctx.unknown(w, "unit", units.iter().map(String::as_str));
+            } else {
+                ctx.record_org(&w.span, &w.text, OrgKind::Unit);
             }
         }
         "person" => {
-            if ctx.index.group(&w.text).is_none() {
+            if ctx.index.group(&w.text).is_some() {
+                ctx.record(&w.span, Entity::Group(w.text.clone()));
+            } else {
                 let mut d = ctx.diag(
                     Code::UnknownName,
                     &w.span,
@@ -97,6 +112,7 @@ fn refinement(ctx: &mut Ctx, f: &FieldDef, w: &Name) {
                     )),
                     None => d.with_help("`person in` takes a group of the project"),
                 };
+                ctx.record_unresolved(&w.span, d.message.clone());
                 ctx.report(d);
             }
         }
@@ -108,6 +124,7 @@ fn refinement(ctx: &mut Ctx, f: &FieldDef, w: &Name) {
                     format!("a {other} field cannot be restricted with `in`"),
                 )
                 .with_help("only `unit in UNIT` and `person in GROUP` restrict a field");
+            ctx.record_unresolved(&w.span, d.message.clone());
             ctx.report(d);
         }
     }

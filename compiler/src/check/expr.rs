@@ -5,6 +5,7 @@ use super::types::{FUNCTIONS, Ty};
 use super::{Ctx, Scope};
 use crate::diagnostics::Code;
 use crate::org::OrgKind;
+use crate::semantic::{Builtin, Entity};
 use crate::syntax::ast::*;
 
 impl Scope {
@@ -124,7 +125,12 @@ impl Ctx<'_> {
 
     fn expr_ty_inner(&mut self, e: &Expr, scope: &mut Scope) -> Ty {
         match &e.kind {
-            ExprKind::Literal(l) => literal_ty(l),
+            ExprKind::Literal(l) => {
+                if *l == Literal::None {
+                    self.record_builtin(&e.span, Builtin::None);
+                }
+                literal_ty(l)
+            }
             ExprKind::Path(p) => self.path_ty(p, scope),
             ExprKind::Not(inner) => {
                 self.condition(inner, scope);
@@ -165,6 +171,7 @@ impl Ctx<'_> {
                     self.unknown(name, "function", FUNCTIONS.iter().copied());
                     return Ty::Unknown;
                 }
+                self.record_builtin(&name.span, Builtin::Function(name.text.clone()));
                 let mut result = Ty::Unknown;
                 for a in args {
                     let t = self.expr_ty(a, scope);
@@ -357,13 +364,17 @@ impl Ctx<'_> {
             .unwrap_or_default();
         let mut ty = if head.text == "document" {
             match &scope.doc {
-                Some(d) => Ty::Record(d.clone()),
+                Some(d) => {
+                    self.record_builtin(&head.span, Builtin::Document);
+                    Ty::Record(d.clone())
+                }
                 None => {
                     let d = self.diag(
                         Code::UnknownName,
                         &head.span,
                         "`document` can only be used inside a flow",
                     );
+                    self.record_unresolved(&head.span, d.message.clone());
                     self.report(
                         d.with_help("in a rule, use the event's record, e.g. `invoice.amount`"),
                     );
@@ -371,17 +382,24 @@ impl Ctx<'_> {
                 }
             }
         } else if let Some((_, t)) = implicit_fields.iter().find(|(n, _)| *n == head.text) {
+            let record = scope.implicit.clone().unwrap_or_default();
+            self.record_field(&head.span, &record, &head.text, t.clone());
             t.clone()
         } else if let Some(b) = scope.binding(&head.text) {
             b.used = true;
-            b.ty.clone()
+            let ty = b.ty.clone();
+            self.record_local(&head.span, &head.text, ty.clone(), false);
+            ty
         } else if let Some((_, t)) = doc_fields
             .iter()
             .find(|(n, _)| *n == head.text && self.org.kind_of(n).is_none())
         {
             // A field named like an organogram entry is P0023; the organogram keeps the name.
+            let kind = scope.doc.clone().unwrap_or_default();
+            self.record_field(&head.span, &kind, &head.text, t.clone());
             t.clone()
         } else if let Some(kind) = self.org.kind_of(&head.text) {
+            self.record_org(&head.span, &head.text, kind);
             match kind {
                 OrgKind::Unit => Ty::Unit,
                 OrgKind::Function => Ty::Function,
@@ -389,6 +407,7 @@ impl Ctx<'_> {
                 OrgKind::Person => Ty::Person,
             }
         } else if self.index.group(&head.text).is_some() {
+            self.record(&head.span, Entity::Group(head.text.clone()));
             Ty::Group
         } else {
             let mut candidates: Vec<String> =
@@ -417,7 +436,10 @@ impl Ctx<'_> {
                 Ty::Record(r) => {
                     let fields = self.record_fields(&r);
                     match fields.iter().find(|(n, _)| *n == seg.text) {
-                        Some((_, t)) => t.clone(),
+                        Some((_, t)) => {
+                            self.record_field(&seg.span, &r, &seg.text, t.clone());
+                            t.clone()
+                        }
                         None => {
                             let mut d = self.diag(
                                 Code::UnknownField,
@@ -440,6 +462,7 @@ impl Ctx<'_> {
                                         .join(", ")
                                 )),
                             };
+                            self.record_unresolved(&seg.span, d.message.clone());
                             self.report(d);
                             return Ty::Unknown;
                         }
@@ -452,6 +475,7 @@ impl Ctx<'_> {
                         &seg.span,
                         format!("a {other} has no fields"),
                     );
+                    self.record_unresolved(&seg.span, d.message.clone());
                     self.report(
                         d.with_help("only documents and records (like `invoice`) have fields"),
                     );

@@ -5,11 +5,13 @@ use super::expr::present_when_true;
 use super::signers::SignerTarget;
 use super::{Ctx, Scope};
 use crate::diagnostics::Code;
+use crate::semantic::{Builtin, Entity};
 use crate::syntax::ast::*;
 
 pub(super) fn check(ctx: &mut Ctx, f: &FlowDef) {
     let mut scope = Scope::default();
     if ctx.index.document(&f.kind.text).is_some() {
+        ctx.record(&f.kind.span, Entity::DocumentKind(f.kind.text.clone()));
         scope.doc = Some(f.kind.text.clone());
     } else {
         let kinds: Vec<String> = ctx.index.documents.keys().cloned().collect();
@@ -31,12 +33,17 @@ pub(super) fn check(ctx: &mut Ctx, f: &FlowDef) {
                 if ctx.index.group(&g.text).is_none() {
                     let groups: Vec<String> = ctx.index.groups.keys().cloned().collect();
                     ctx.unknown(g, "group", groups.iter().map(String::as_str));
+                } else {
+                    ctx.record(&g.span, Entity::Group(g.text.clone()));
                 }
             }
             Audience::Unit(p) => {
                 let is_org_unit = p.segments.len() == 1
                     && ctx.org.kind_of(&p.segments[0].text) == Some(crate::org::OrgKind::Unit);
-                if !is_org_unit {
+                if is_org_unit {
+                    let u = &p.segments[0];
+                    ctx.record_org(&u.span, &u.text, crate::org::OrgKind::Unit);
+                } else {
                     let ty = ctx.path_ty(p, &mut scope);
                     if !matches!(
                         ty.unwrap_optional(),
@@ -63,7 +70,8 @@ pub(super) fn check(ctx: &mut Ctx, f: &FlowDef) {
                     ctx.signer(s, &mut scope);
                 }
             },
-            Audience::Uploader(_) | Audience::Signers(_) => {}
+            Audience::Uploader(at) => ctx.record_builtin(at, Builtin::Uploader),
+            Audience::Signers(at) => ctx.record_builtin(at, Builtin::Signers),
         }
     }
     // Steps.
@@ -127,11 +135,19 @@ pub(super) fn check(ctx: &mut Ctx, f: &FlowDef) {
         );
         ctx.report(d.with_help("add at least one `step NAME : sign SIGNER`"));
     }
-    if let Some(Refused::BackToStep(s)) = &f.on_refused
-        && !f.steps.iter().any(|st| st.name.text == s.text)
-    {
-        let names: Vec<&str> = f.steps.iter().map(|s| s.name.text.as_str()).collect();
-        ctx.unknown(s, "step in this flow", names);
+    match &f.on_refused {
+        Some(Refused::BackToStep(s)) if !f.steps.iter().any(|st| st.name.text == s.text) => {
+            let names: Vec<&str> = f.steps.iter().map(|s| s.name.text.as_str()).collect();
+            ctx.unknown(s, "step in this flow", names);
+        }
+        Some(Refused::BackToStep(s)) => {
+            let e = Entity::Step {
+                flow: f.name.text.clone(),
+                step: s.text.clone(),
+            };
+            ctx.record(&s.span, e);
+        }
+        _ => {}
     }
     if let Some(dl) = &f.deadline
         && let Some((after, to)) = &dl.escalate

@@ -7,6 +7,7 @@ mod documents;
 mod expr;
 mod flows;
 mod project;
+mod record;
 mod rules;
 mod shielding;
 mod signers;
@@ -14,6 +15,7 @@ mod substitutes;
 pub mod types;
 
 pub use project::check_project;
+pub use record::Recorded;
 pub use signers::{SignerTarget, UnitRef};
 
 use crate::diagnostics::{Code, Diagnostic, Span};
@@ -35,6 +37,8 @@ pub struct Ctx<'a> {
     pub file: &'a str,
     /// Findings so far.
     pub diags: Vec<Diagnostic>,
+    /// What each name met so far denotes (the file's semantic model).
+    pub recorded: Recorded,
 }
 
 /// A name bound in a rule (`let`, the event record).
@@ -70,6 +74,7 @@ impl<'a> Ctx<'a> {
             index,
             file,
             diags: Vec::new(),
+            recorded: Recorded::default(),
         }
     }
 
@@ -97,6 +102,7 @@ impl<'a> Ctx<'a> {
             &name.span,
             format!("there is no {what} called `{}`", name.text),
         );
+        self.record_unresolved(&name.span, d.message.clone());
         match closest(&name.text, candidates) {
             Some(s) => {
                 d = d
@@ -133,6 +139,7 @@ impl<'a> Ctx<'a> {
 /// Checks the items of one file. Project-wide checks are in [`check_project`].
 pub fn check_file(ctx: &mut Ctx, ast: &SourceAst) {
     for item in &ast.items {
+        record::definitions(ctx, item);
         stacker::maybe_grow(64 * 1024, 1024 * 1024, || match item {
             Item::Document(d) => documents::check(ctx, d),
             Item::Flow(f) => flows::check(ctx, f),

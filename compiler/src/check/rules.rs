@@ -8,14 +8,27 @@ use crate::syntax::ast::*;
 
 pub(super) fn check(ctx: &mut Ctx, r: &RuleDef) {
     let mut scope = Scope::default();
+    ctx.recorded.rule = Some(r.name.text.clone());
     match EVENTS.iter().find(|(e, _, _)| *e == r.event.text) {
-        Some((_, binder, record)) => scope.bindings.push(Binding {
-            name: binder.to_string(),
-            ty: Ty::Record(record.to_string()),
-            span: r.event.span.clone(),
-            used: false,
-            warn_unused: false,
-        }),
+        Some((event, binder, record)) => {
+            // The record is defined by the event: at its first word when that is the
+            // record's name (`invoice` in `invoice.received`), else at the whole event.
+            let at = match event.split_once('.') {
+                Some((word, _)) if word == *binder => {
+                    r.event.span.start..r.event.span.start + word.len()
+                }
+                _ => r.event.span.clone(),
+            };
+            let ty = Ty::Record(record.to_string());
+            ctx.record_local(&at, binder, ty.clone(), true);
+            scope.bindings.push(Binding {
+                name: binder.to_string(),
+                ty,
+                span: r.event.span.clone(),
+                used: false,
+                warn_unused: false,
+            })
+        }
         None => {
             let mut d = ctx.diag(
                 Code::UnknownEvent,
@@ -35,6 +48,7 @@ pub(super) fn check(ctx: &mut Ctx, r: &RuleDef) {
                         .join(", ")
                 )),
             };
+            ctx.record_unresolved(&r.event.span, d.message.clone());
             ctx.report(d);
         }
     }
@@ -44,6 +58,7 @@ pub(super) fn check(ctx: &mut Ctx, r: &RuleDef) {
         scope.narrowed.extend(present_when_true(w));
     }
     block(ctx, &r.body, &mut scope);
+    ctx.recorded.rule = None;
 }
 
 fn block(ctx: &mut Ctx, stmts: &[Stmt], scope: &mut Scope) {
@@ -130,6 +145,7 @@ fn stmt(ctx: &mut Ctx, s: &Stmt, scope: &mut Scope) {
                     .with_help("choose another name");
                 ctx.report(d);
             }
+            ctx.record_local(&name.span, &name.text, ty.clone(), true);
             scope.bindings.push(Binding {
                 name: name.text.clone(),
                 ty,
@@ -187,7 +203,11 @@ fn action(ctx: &mut Ctx, a: &Action, scope: &mut Scope) {
             }
         }
         ActionKind::Start { flow, args } => {
-            let Some(f) = ctx.index.flow(&flow.text).cloned() else {
+            let f = ctx.index.flow(&flow.text).cloned();
+            if f.is_some() {
+                ctx.record(&flow.span, crate::semantic::Entity::Flow(flow.text.clone()));
+            }
+            let Some(f) = f else {
                 let flows: Vec<String> = ctx.index.flows.keys().cloned().collect();
                 ctx.unknown(flow, "flow", flows.iter().map(String::as_str));
                 for (_, e) in args {
@@ -215,9 +235,11 @@ fn action(ctx: &mut Ctx, a: &Action, scope: &mut Scope) {
                         } else {
                             d = d.with_help("give only fields of the flow's document kind");
                         }
+                        ctx.record_unresolved(&name.span, d.message.clone());
                         ctx.report(d);
                     }
                     Some((_, ft)) => {
+                        ctx.record_field(&name.span, &f.kind.text, &name.text, ft.clone());
                         let required = !matches!(ft, Ty::Optional(_));
                         if required
                             && !ctx.expect_present(
@@ -295,6 +317,9 @@ fn action(ctx: &mut Ctx, a: &Action, scope: &mut Scope) {
             if !ctx.index.agencies.contains_key(&agency.text) {
                 let names: Vec<String> = ctx.index.agencies.keys().cloned().collect();
                 ctx.unknown(agency, "agency", names.iter().map(String::as_str));
+            } else {
+                let e = crate::semantic::Entity::Agency(agency.text.clone());
+                ctx.record(&agency.span, e);
             }
         }
         ActionKind::Notify { target, .. } => {

@@ -57,7 +57,8 @@ impl Ctx<'_> {
             .and_then(|d| self.record_fields(d).into_iter().find(|(n, _)| *n == id));
         // An organogram name keeps its meaning; a field named like it is P0023.
         let field = field.filter(|_| self.org.kind_of(&id).is_none());
-        if let (Some((_, ty)), None) = (field, &s.of) {
+        if let (Some((_, ty)), None, Some(kind)) = (field, &s.of, scope.doc.clone()) {
+            self.record_field(&s.name.span, &kind, &id, ty.clone());
             return match ty {
                 Ty::Person => Some(SignerTarget::PersonField(id)),
                 Ty::Optional(inner) if *inner == Ty::Person && scope.narrowed.contains(&id) => {
@@ -104,6 +105,38 @@ impl Ctx<'_> {
                 return None;
             }
         };
+        let target = self.signer_of_kind(s, kind, scope);
+        let unit = match &target {
+            Some(SignerTarget::Function(_, u)) => u.clone(),
+            _ => UnitRef::Any,
+        };
+        let entity = match kind {
+            OrgKind::Function | OrgKind::Mandate => crate::semantic::Entity::Role {
+                id: id.clone(),
+                kind,
+                unit,
+            },
+            _ => crate::semantic::Entity::org(self.org, &id, kind),
+        };
+        self.record(&s.name.span, entity);
+        target
+    }
+
+    /// The signer `s`, whose name is an organogram entry of `kind`: reports what is wrong
+    /// with it or with its `of`.
+    fn signer_of_kind(
+        &mut self,
+        s: &SignerRef,
+        kind: OrgKind,
+        scope: &mut Scope,
+    ) -> Option<SignerTarget> {
+        let id = s.name.text.clone();
+        // `of UNIT`: the unit itself, whatever the signer's kind.
+        if let Some([one]) = s.of.as_ref().map(|of| of.segments.as_slice())
+            && self.org.kind_of(&one.text) == Some(OrgKind::Unit)
+        {
+            self.record_org(&one.span, &one.text, OrgKind::Unit);
+        }
         match (kind, &s.of) {
             (OrgKind::Unit, _) => {
                 let mut d = self.diag(
@@ -124,6 +157,7 @@ impl Ctx<'_> {
                 if of.segments.len() == 1
                     && self.org.kind_of(&of.segments[0].text) == Some(OrgKind::Unit)
                 {
+                    // Held in exactly this unit: not in the units below it.
                     return Some(SignerTarget::Function(
                         id,
                         UnitRef::Fixed(of.segments[0].text.clone()),
@@ -271,6 +305,8 @@ pub(super) fn check_group(ctx: &mut Ctx, g: &GroupDef) {
                 if ctx.org.kind_of(&u.text) != Some(OrgKind::Unit) {
                     let units: Vec<String> = ctx.org.units.iter().map(|u| u.id.clone()).collect();
                     ctx.unknown(u, "unit", units.iter().map(String::as_str));
+                } else {
+                    ctx.record_org(&u.span, &u.text, OrgKind::Unit);
                 }
             }
             GroupMembers::People(refs) => {
