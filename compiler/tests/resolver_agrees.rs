@@ -1,15 +1,15 @@
-//! The resolver the editor features ask (`resolve::names`) and the checker decide what a
-//! name denotes in the same way. An independent oracle: every name occurrence the
-//! resolver gives a meaning in the examples is replaced by an unknown word, one at a
-//! time; the checker must then report an error at exactly that place (so it relied on
-//! the same name there). And no name the checker reports unknown has a meaning in the
-//! resolver.
+//! The semantic model (`db::semantic`, which the editor features and `resolve::names`
+//! read) records what the checker relied on. An independent oracle: every name
+//! occurrence the model resolves in the examples (built-in words and fields of built-in
+//! records included) is replaced by an unknown word, one at a time; the checker must
+//! then report an error at exactly that place (so it relied on that name there). And no
+//! name the checker reports unknown has a meaning in the model. The agreement of hover,
+//! definition and the compiled model with it is `lsp/src/semantic_agrees.rs`.
 
 mod common;
 
-use paraaf_compiler::db::{file_diagnostics, index, organogram, parse};
+use paraaf_compiler::db::{file_diagnostics, semantic};
 use paraaf_compiler::diagnostics::Severity;
-use paraaf_compiler::resolve::names;
 use salsa::Setter;
 
 fn agree(project_dir: &str) -> usize {
@@ -19,16 +19,13 @@ fn agree(project_dir: &str) -> usize {
     let mut checked = 0;
     for file in project.files(&db).clone() {
         let text = file.text(&db).clone();
-        let refs = {
-            let org = &organogram(&db, project.org(&db)).org;
-            names(&parse(&db, file).ast, index(&db, project), org)
-        };
+        let refs: Vec<_> = semantic(&db, project, file).resolved().cloned().collect();
         // Unknown to the checker ⇒ no meaning in the resolver.
         for d in file_diagnostics(&db, project, file) {
             if d.code.as_str() == "P0003" {
                 assert!(
                     !refs.iter().any(|r| r.span == d.span.range),
-                    "{}: the checker calls {:?} unknown, the resolver says {:?}",
+                    "{}: the checker calls {:?} unknown, the model says {:?}",
                     file.name(&db),
                     &text[d.span.range.clone()],
                     refs.iter().find(|r| r.span == d.span.range)
@@ -43,11 +40,11 @@ fn agree(project_dir: &str) -> usize {
                 diags
                     .iter()
                     .any(|d| d.severity == Severity::Error && d.span.range.start == r.span.start),
-                "{}: `{}` at {:?} means {:?} to the resolver, but the checker does not miss it when it is gone: {diags:#?}",
+                "{}: `{}` at {:?} means {:?} to the model, but the checker does not miss it when it is gone: {diags:#?}",
                 file.name(&db),
                 &text[r.span.clone()],
                 r.span,
-                r.meaning
+                r.entity
             );
             checked += 1;
         }
@@ -57,7 +54,7 @@ fn agree(project_dir: &str) -> usize {
 }
 
 #[test]
-fn the_checker_relies_on_every_name_the_resolver_resolves() {
+fn the_checker_relies_on_every_name_the_semantic_model_resolves() {
     let n = agree("examples/aalst") + agree("examples/hasselt");
     eprintln!("{n} name occurrences checked");
     assert!(n > 100, "only {n} names");

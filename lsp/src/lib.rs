@@ -10,6 +10,8 @@ mod lines;
 mod outline;
 mod projects;
 mod records;
+#[cfg(test)]
+mod semantic_agrees;
 mod server;
 mod workspace;
 
