@@ -209,3 +209,160 @@ fn a_new_allow_exception_widens_the_shield_and_a_new_shielded_kind_does_not() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("geheim (new kind, shielded) changed"), "{out}");
 }
+
+/// The scenarios in `out` (from `--emit-scenarios`) in place of the project's own:
+/// `paraaf test aalst` on the checkout of `rev` (exit code, stdout).
+fn test_on(repo: &Path, rev: &str, out: &Path) -> (i32, String) {
+    git(repo, &["checkout", "-q", rev]);
+    let tests = repo.join("aalst/tests");
+    let own = tests.join("scenarios.toml");
+    std::fs::rename(&own, tests.join("scenarios.off")).unwrap();
+    let mut copied = Vec::new();
+    for e in std::fs::read_dir(out).unwrap().flatten() {
+        let to = tests.join(format!("emitted-{}", e.file_name().to_string_lossy()));
+        std::fs::copy(e.path(), &to).unwrap();
+        copied.push(to);
+    }
+    let (code, stdout, stderr) = paraaf_in(repo, &["test", "aalst"]);
+    for c in copied {
+        std::fs::remove_file(c).unwrap();
+    }
+    std::fs::rename(tests.join("scenarios.off"), &own).unwrap();
+    git(repo, &["checkout", "-q", "main"]);
+    (code, format!("{stdout}{stderr}"))
+}
+
+#[test]
+fn every_change_is_written_as_a_scenario_that_passes_on_head_and_fails_on_base() {
+    let repo = repo("impact-emit");
+    change(
+        &repo,
+        "visum-boekhouding",
+        "flows/purchasing.paraaf",
+        "sign financieel-directeur when bedrag >= 30 000 EUR",
+        "sign financieel-directeur when bedrag >= 30 000 EUR or (bedrag >= 8 500 EUR and document.dienst == boekhouding)",
+    );
+    change(
+        &repo,
+        "andere-vervanger",
+        "flows/substitutes.paraaf",
+        "substitutes financieel-directeur = adjunct-financieel-directeur",
+        "substitutes financieel-directeur = algemeen-directeur",
+    );
+    change(
+        &repo,
+        "andere-escalatie",
+        "flows/college.paraaf",
+        "10 workdays escalate to algemeen-directeur",
+        "10 workdays escalate to burgemeester",
+    );
+    change(
+        &repo,
+        "weigering-stopt",
+        "flows/purchasing.paraaf",
+        "  on refused -> back to uploader",
+        "  on refused -> stop",
+    );
+    for (branch, file, says) in [
+        (
+            "visum-boekhouding",
+            "bestelbon.toml",
+            vec![
+                // A new signer, on the smallest region where it happens.
+                "name = \"dienst in boekhouding and 8500 ≤ bedrag < 30000 EUR: griet-vermeulen now signs visum\"",
+                // Sight gained by one person, above one amount, in one unit.
+                "name = \"dienst in boekhouding and 8500 ≤ bedrag < 30000 EUR: griet-vermeulen now may see it\"",
+                "may_see = [\n  \"griet-vermeulen\",  # Griet Vermeulen\n]",
+                "dienst = \"boekhouding\"  # Boekhouding",
+            ],
+        ),
+        (
+            "andere-vervanger",
+            "bestelbon.toml",
+            vec![
+                "hans-de-backer now substitutes for griet-vermeulen at visum\"",
+                "absent = [\n  \"griet-vermeulen\",  # Griet Vermeulen\n]",
+                "  \"visum: hans-de-backer\",  # Hans De Backer\n",
+            ],
+        ),
+        (
+            "andere-escalatie",
+            "besluit.toml",
+            vec![
+                "now gets handtekening when it escalates\"",
+                "wait_at = \"handtekening\"\nwait = \"120 days\"",
+            ],
+        ),
+        (
+            "weigering-stopt",
+            "bestelbon.toml",
+            vec![
+                ": a refusal at paraaf now goes to a stop\"",
+                "refuse_at = \"paraaf\"",
+                "status = \"stopped\"",
+            ],
+        ),
+    ] {
+        let out = repo.join(format!("emitted-{branch}"));
+        let o = out.to_str().unwrap();
+        let args = [
+            "diff",
+            "main",
+            branch,
+            "--project",
+            "aalst",
+            "--emit-scenarios",
+            o,
+        ];
+        let (code, report, err) = paraaf_in(&repo, &args);
+        assert_eq!(code, 0, "{branch}: {report}{err}");
+        assert!(
+            err.contains(&format!("wrote {o}/{file}")),
+            "{branch}: {err}"
+        );
+        assert!(!err.contains("not stated"), "{branch}: {err}");
+        let text = std::fs::read_to_string(out.join(file)).unwrap();
+        for s in says {
+            assert!(text.contains(s), "{branch}: {s:?} not in\n{text}");
+        }
+        let emitted: usize = std::fs::read_dir(&out)
+            .unwrap()
+            .flatten()
+            .map(|e| {
+                std::fs::read_to_string(e.path())
+                    .unwrap()
+                    .matches("[[scenario]]")
+                    .count()
+            })
+            .sum();
+        assert!(emitted > 0, "{text}");
+        // Every scenario passes on the head and fails on the base.
+        let (code, run) = test_on(&repo, branch, &out);
+        assert_eq!(code, 0, "{branch} on the head:\n{run}\n{text}");
+        let (code, run) = test_on(&repo, "main", &out);
+        assert_eq!(code, 1, "{branch} on the base:\n{run}");
+        assert!(
+            run.contains(&format!(" {emitted} failed")),
+            "{branch}: {emitted} emitted, on the base:\n{run}"
+        );
+        // Again: the same files, said so; a file edited since is not overwritten.
+        let (code, _, err) = paraaf_in(&repo, &args);
+        assert_eq!(code, 0, "{err}");
+        assert!(err.contains(&format!("unchanged {o}/{file}")), "{err}");
+        assert_eq!(std::fs::read_to_string(out.join(file)).unwrap(), text);
+        std::fs::write(out.join(file), format!("# reviewed\n{text}")).unwrap();
+        let (code, _, err) = paraaf_in(&repo, &args);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("nothing was written"), "{err}");
+        assert!(
+            std::fs::read_to_string(out.join(file))
+                .unwrap()
+                .starts_with("# reviewed\n")
+        );
+        let mut forced = args.to_vec();
+        forced.push("--force");
+        let (code, _, err) = paraaf_in(&repo, &forced);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(std::fs::read_to_string(out.join(file)).unwrap(), text);
+    }
+}

@@ -10,6 +10,7 @@ mod regions;
 mod same;
 mod sampled;
 mod simulate;
+pub mod witness;
 
 pub use sampled::impact_sampled;
 

@@ -6,6 +6,15 @@
 //! Each scenario submits the document to a fresh in-memory state with the compiled
 //! project deployed, then signs (or refuses) every open task as its first assignee, step
 //! by step, recording who was asked.
+//!
+//! `emit.rs` writes the changes `paraaf diff` finds as such scenarios; `rename.rs`
+//! rewrites the organogram names in scenario files by a migration plan.
+
+mod emit;
+mod rename;
+
+pub use emit::{Emitted, NotStated, emit};
+pub use rename::{Renamed, Rewritten, rename_in};
 
 use crate::engine::{Emitter, State, Status, Submission, TaskStatus};
 use crate::visibility::may_see;
@@ -54,7 +63,9 @@ pub struct Scenario {
     /// Refuse at this step (its first task, by its first assignee).
     #[serde(default)]
     pub refuse_at: Option<String>,
-    /// The expected status at the end: `completed`, `returned`, `stopped`, `in_progress`.
+    /// The expected status at the end: `completed`, `returned`, `stopped`,
+    /// `in_progress`, or `refused` (the document is refused when it is submitted: no flow
+    /// takes it, a field is out of range, the uploader may not submit it).
     #[serde(default)]
     pub status: Option<String>,
     /// Nobody acts at this step for `wait` (its deadline's reminder and escalation run);
@@ -87,6 +98,10 @@ pub struct Outcome {
     pub failures: Vec<String>,
     /// The flow it followed and the steps it reached.
     pub reached: Vec<(String, String)>,
+    /// The route it took, written as a scenario's `route` is.
+    pub route: Vec<String>,
+    /// The status at the end (`refused` when the document was refused).
+    pub status: String,
 }
 
 fn t0() -> DateTime<Utc> {
@@ -131,10 +146,17 @@ pub fn run(project: &CompiledProject, s: &Scenario) -> Outcome {
     }) {
         Ok(d) => d,
         Err(e) => {
-            out.failures.push(format!("the document is refused: {e}"));
+            out.status = "refused".into();
+            if s.status.as_deref() != Some("refused") {
+                out.failures.push(format!("the document is refused: {e}"));
+            }
             return out;
         }
     };
+    if s.status.as_deref() == Some("refused") {
+        out.failures
+            .push("status: expected refused, and the document was accepted".into());
+    }
     let wait_text = s.wait.clone().unwrap_or_else(|| "10 workdays".into());
     let Some((wait_n, wait_workdays)) = parse_wait(&wait_text) else {
         out.failures.push(format!(
@@ -222,9 +244,25 @@ pub fn run(project: &CompiledProject, s: &Scenario) -> Outcome {
         }
         if s.refuse_at.as_deref() == Some(step_name.as_str()) {
             // One refusal, then see where the document went.
+            // Where it went: the step it is back at, with whoever is asked there.
             let d = &em.state.documents[&doc];
             if d.status == Status::InProgress {
                 route.push("(after the refusal)".to_string());
+                let open: Vec<(String, usize, Vec<String>)> = d
+                    .tasks
+                    .iter()
+                    .filter(|t| t.status == TaskStatus::Open)
+                    .map(|t| (t.spec.id.clone(), t.step, t.spec.assignees.clone()))
+                    .collect();
+                if let Some(back) = open.first().map(|(_, s, _)| *s) {
+                    let name = flow
+                        .as_ref()
+                        .and_then(|f| f.steps.get(back))
+                        .map_or(format!("step {back}"), |s| s.name.clone());
+                    let tasks: Vec<&(String, usize, Vec<String>)> =
+                        open.iter().filter(|(_, s, _)| *s == back).collect();
+                    route.push(step_line(&name, &tasks));
+                }
             }
             break;
         }
@@ -258,10 +296,13 @@ pub fn run(project: &CompiledProject, s: &Scenario) -> Outcome {
     let status = em.state.documents[&doc].status.as_str();
     if let Some(want) = &s.status
         && want != status
+        && want != "refused"
     {
         out.failures
             .push(format!("status: expected {want}, actual {status}"));
     }
+    out.status = status.to_string();
+    out.route = route;
     out
 }
 

@@ -33,6 +33,20 @@ pub struct Args {
     /// refusal goes).
     #[arg(long, value_delimiter = ',')]
     fail_on: Vec<String>,
+    /// Write every change as a scenario of `paraaf test` into DIR, one file per document
+    /// kind (`DIR/KIND.toml`), each passing on HEAD and failing on BASE: who may see
+    /// (`may_see`/`may_not_see`), who signs (`route`), who substitutes (`absent`), to
+    /// whom an overdue step escalates (`wait_at`), where a refusal goes (`refuse_at`,
+    /// `status`), a document one side refuses (`status = "refused"`). Each is run on
+    /// both sides before it is written; a change no scenario shows that way (a new
+    /// `allow` exception that admits nobody of the organogram yet) is listed as not
+    /// stated, with why. Running it again writes the same files; a file that would
+    /// change is refused unless --force.
+    #[arg(long, value_name = "DIR")]
+    emit_scenarios: Option<PathBuf>,
+    /// With --emit-scenarios: replace scenario files that differ.
+    #[arg(long, requires = "emit_scenarios")]
+    force: bool,
 }
 
 /// The compiled project in `dir`; when it has errors, they are printed first in
@@ -487,6 +501,10 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             }
         }
     }
+    if let Some(dir) = &args.emit_scenarios {
+        let source = format!("paraaf diff {} {}", args.base, args.head);
+        emit_scenarios(&base, &head, &changed, dir, args.force, &source)?;
+    }
     let hit = |what: &str| changed.iter().any(|k| kind_hits(k, what));
     let failed: Vec<&String> = args.fail_on.iter().filter(|f| hit(f)).collect();
     if failed.is_empty() {
@@ -502,4 +520,76 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         );
         Ok(ExitCode::from(1))
     }
+}
+
+/// `--emit-scenarios DIR`: the changes of `changed` as scenario files in `dir` (the
+/// files listed on standard error, so the report on standard output stays as asked);
+/// nothing is written when a file there would change, unless `force`.
+fn emit_scenarios(
+    base: &CompiledProject,
+    head: &CompiledProject,
+    changed: &[&KindImpact],
+    dir: &Path,
+    force: bool,
+    source: &str,
+) -> Result<(), String> {
+    use paraaf_runtime::scenarios::{NotStated, emit};
+    let kinds: Vec<String> = changed.iter().map(|k| k.kind.clone()).collect();
+    let found = paraaf_runtime::impact::witness::witnesses(base, head, &kinds);
+    let (files, mut missing) = emit(base, head, &found, source);
+    for k in changed {
+        if let Some(f) = &k.allow_widened
+            && !found.contains_key(&k.kind)
+        {
+            missing.push(NotStated {
+                kind: k.kind.clone(),
+                change: format!("shielded-widened: a new or widened `allow {f}`"),
+                why: format!(
+                    "no document the comparison made puts a person outside the group in `{f}` who may then see it"
+                ),
+            });
+        }
+    }
+    let differs: Vec<String> = files
+        .iter()
+        .map(|f| dir.join(&f.file))
+        .zip(&files)
+        .filter(|(p, f)| p.exists() && std::fs::read_to_string(p).ok().as_deref() != Some(&f.text))
+        .map(|(p, _)| p.display().to_string())
+        .collect();
+    if !differs.is_empty() && !force {
+        return Err(format!(
+            "--emit-scenarios: {} exist{} with other scenarios; nothing was written (give --force to replace them)",
+            differs.join(", "),
+            if differs.len() == 1 { "s" } else { "" }
+        ));
+    }
+    if !files.is_empty() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
+    }
+    for f in &files {
+        let path = dir.join(&f.file);
+        let same = std::fs::read_to_string(&path).ok().as_deref() == Some(&f.text);
+        if !same {
+            std::fs::write(&path, &f.text)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        }
+        eprintln!(
+            "{} {} ({} scenario{})",
+            if same { "unchanged" } else { "wrote" },
+            path.display(),
+            f.scenarios,
+            if f.scenarios == 1 { "" } else { "s" }
+        );
+    }
+    if files.is_empty() && missing.is_empty() {
+        eprintln!("no change to write as a scenario");
+    }
+    for m in &missing {
+        eprintln!(
+            "not stated as a scenario ({}): {}: {}",
+            m.kind, m.change, m.why
+        );
+    }
+    Ok(())
 }
