@@ -2,13 +2,17 @@
 //! `visible to … ,`, units after `of`, fields after `document.`, a record's fields after
 //! `invoice.` or `po.`), filtered by the word typed so far and capped at [`MAX_ITEMS`]
 //! (`isIncomplete`, so the editor asks again as the word grows): a city of 50,000
-//! people never sends 50,000 items per keystroke.
+//! people never sends 50,000 items per keystroke. Which record a name holds is what the
+//! checker recorded for it (`db::semantic`), else, while the rule does not parse, what
+//! the rule's text says.
 
 use crate::features::{KEYWORDS, ctx, in_comment_or_string};
 use crate::lines::LineIndex;
 use crate::records::record_of;
 use crate::workspace::Workspace;
+use paraaf_compiler::check::types::Ty;
 use paraaf_compiler::org::OrgKind;
+use paraaf_compiler::semantic::Entity;
 use std::path::Path;
 use tower_lsp_server::ls_types as lsp;
 
@@ -59,6 +63,19 @@ fn quality(label: &str, prefix: &str) -> Option<u8> {
         .match_indices(['-', '_', '.'])
         .any(|(i, _)| starts(&label[i + 1..]))
         .then_some(1)
+}
+
+/// The record a rule's name holds, as the checker recorded it for the name that ends at
+/// `dot` (`po` in `po.`); `None` where nothing is recorded (the rule does not parse yet:
+/// then the rule's text says, [`record_of`]).
+fn recorded_record(c: &crate::features::Ctx, dot: usize, name: &str) -> Option<String> {
+    let start = dot.checked_sub(name.len())?;
+    match &c.semantic.at(start)?.entity {
+        Entity::Local {
+            ty: Ty::Record(r), ..
+        } => Some(r.clone()),
+        _ => None,
+    }
 }
 
 /// Completion at `pos` of `path`.
@@ -118,7 +135,10 @@ pub fn completion(ws: &Workspace, path: &Path, pos: lsp::Position) -> lsp::Compl
             .unwrap_or("");
         if name == "document" {
             cands.extend(fields.iter().map(|(n, t)| (0, field(n, t))));
-        } else if let Some(rec) = record_of(&c.text, offset, name) {
+        } else if let Some(rec) = recorded_record(&c, line_start + head.len() - 1, name)
+            .or_else(|| record_of(&c.text, offset, name).map(str::to_string))
+        {
+            let rec = rec.as_str();
             let fields = paraaf_compiler::check::types::builtin_fields(rec).unwrap_or_default();
             cands.extend(
                 fields
