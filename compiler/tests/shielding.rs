@@ -588,3 +588,126 @@ rule nieuw on decision.received {
 "#,
     );
 }
+
+// ------------------------------------------------------------------ any holder (#30)
+
+#[test]
+fn a_refinement_wider_than_the_group_is_safe_only_today() {
+    // `team: unit in samenleving` admits every unit below samenleving; today only the
+    // teamcoach of `inkomen` (inside) exists, but HR could appoint one elsewhere.
+    check_diagnostics(
+        r#"
+document dossier shielded by sociale-zaken { team: unit in samenleving }
+group sociale-zaken = unit sociale-zaken shielded
+flow beslissing for dossier {
+  visible to unit document.team
+//                ^^^^^^^^^^^^^ warning[P0026]
+  step voorstel : sign teamcoach of document.team
+//                     ^^^^^^^^^^^^^^^^^^^^^^^^^^ warning[P0026]
+}
+"#,
+    );
+    let d = common::diagnostics(
+        "document dossier shielded by sociale-zaken { team: unit in samenleving }\ngroup sociale-zaken = unit sociale-zaken shielded\nflow beslissing for dossier {\n  step voorstel : sign teamcoach of document.team\n}\n",
+    );
+    assert_eq!(d.len(), 1, "{d:#?}");
+    let help = d[0].help.as_deref().unwrap_or_default();
+    assert!(
+        help.contains("appointing someone `teamcoach of samenleving`")
+            && help.contains("`team: unit in sociale-zaken`"),
+        "{help}"
+    );
+}
+
+#[test]
+fn roles_held_inside_by_chance_are_warned_about() {
+    // Today the only teamcoaches are Youssef Amrani (inkomen, in the unit) and Sara
+    // Claes (crediteuren, named): `teamcoach` anywhere, a mandate held by a named person
+    // and a unit whose people happen to be named are inside only today.
+    check_diagnostics(
+        r#"
+document dossier shielded by comite { team: unit in sociale-zaken }
+group comite = unit sociale-zaken + people(dries-stevens, teamcoach of crediteuren) shielded
+flow beslissing for dossier {
+  visible to unit crediteuren, burgemeester
+//                ^^^^^^^^^^^ warning[P0026]
+//                             ^^^^^^^^^^^^ warning[P0026]
+  step voorstel : sign teamcoach of document.team
+  step coach : sign teamcoach
+//                  ^^^^^^^^^ warning[P0026]
+  step beslissing : sign burgemeester
+//                       ^^^^^^^^^^^^ warning[P0026]
+}
+"#,
+    );
+}
+
+#[test]
+fn roles_the_group_names_are_inside_for_any_holder() {
+    check_diagnostics(
+        r#"
+document dossier shielded by comite { team: unit in sociale-zaken  behandelaar: person in kern }
+group comite = unit sociale-zaken + burgemeester + people(teamcoach of crediteuren, algemeen-directeur) shielded
+group kern = unit inkomen + people(algemeen-directeur)
+flow beslissing for dossier {
+  visible to uploader, signers, group kern, unit inkomen, unit document.team, burgemeester
+  step voorstel : sign teamcoach of document.team
+  step coach : sign teamcoach of crediteuren
+  step beslissing : sign burgemeester
+  step behandeling : sign behandelaar
+  deadline 2 workdays remind, 4 workdays escalate to algemeen-directeur
+}
+substitutes burgemeester = algemeen-directeur
+"#,
+    );
+}
+
+#[test]
+fn a_person_refined_to_a_group_that_could_grow_is_warned_about() {
+    check_diagnostics(
+        r#"
+document dossier shielded by sociale-zaken { behandelaar: person in kring }
+group sociale-zaken = unit sociale-zaken shielded
+group kring = people(teamcoach, ann-lenaerts)
+flow beslissing for dossier {
+  step voorstel : sign behandelaar
+//                     ^^^^^^^^^^^ error[P0011]
+}
+"#,
+    );
+    // `diensthoofd` anywhere: today only Ilse Vranken (boekhouding) and Ann Lenaerts.
+    check_diagnostics(
+        r#"
+document dossier shielded by sociale-zaken { behandelaar: person in kring }
+group sociale-zaken = unit sociale-zaken + people(ilse-vranken) shielded
+group kring = people(diensthoofd of boekhouding, ann-lenaerts)
+flow beslissing for dossier {
+  visible to group kring
+//                 ^^^^^ warning[P0026]
+  step voorstel : sign behandelaar
+//                     ^^^^^^^^^^^ warning[P0026]
+}
+"#,
+    );
+}
+
+#[test]
+fn substitutes_and_notifications_for_any_holder() {
+    check_diagnostics(
+        r#"
+document dossier shielded by sociale-zaken { nummer: text }
+group sociale-zaken = unit sociale-zaken + people(dries-stevens) shielded
+substitutes diensthoofd of sociale-zaken = burgemeester
+flow beslissing for dossier {
+  step beslissing : sign diensthoofd of sociale-zaken
+//                       ^^^^^^^^^^^^^^^^^^^^^^^^^^^^ warning[P0026]
+}
+rule nieuw on decision.received {
+  start beslissing with nummer = decision.reference
+  notify burgemeester "nieuw sociaal dossier"
+//       ^^^^^^^^^^^^ warning[P0026]
+  notify diensthoofd of sociale-zaken "nieuw sociaal dossier"
+}
+"#,
+    );
+}

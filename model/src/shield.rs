@@ -257,7 +257,7 @@ fn describe(project: &CompiledProject, org: &OrgIndex, v: &Violation, out: &mut 
             "rule `{at_site}` starts `{flow}` ({kind}, shielded by `{}`) and notifies (a field value), who is outside it",
             shield_group(project, kind)
         )),
-        What::OnlyToday { .. } => {}
+        What::OnlyToday { .. } | What::NotifyOnlyToday { .. } => {}
     }
 }
 

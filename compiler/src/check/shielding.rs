@@ -1,115 +1,449 @@
-//! Shielding: a document kind `shielded by GROUP` never reaches or shows itself to anyone
-//! outside GROUP. Every flow of the kind (in any file), its audiences, signers,
-//! escalations, the substitutes of every concrete role a signer can resolve to, and the
-//! `notify` of a rule that starts such a flow are checked here. The runtime re-checks the
-//! same rules on the compiled model (`paraaf_model::shield`) and at every routing decision.
+//! Shielding in the checker: a document kind `shielded by GROUP` never reaches or shows
+//! itself to anyone outside GROUP. The rules are not stated here but once, over the
+//! compiled model (`paraaf_model::shield`): each audience, signer, escalation and rule
+//! `notify` the checker resolved is lowered to the model (with the project's document
+//! kinds, groups and substitutes as this file's checks see them), the verifier checks
+//! it, and its violations are reported here with the source's spans, as P0011 (outside
+//! the group today), P0025 (an escalation to the `allow` person) or P0026 (inside only
+//! because of who holds a role today). `deploy` and the runtime run the same verifier.
 
 use super::signers::{SignerTarget, UnitRef};
 use super::types::Ty;
 use super::{Ctx, Scope};
-use crate::diagnostics::{Code, Span};
+use crate::compile::model_signer;
+use crate::diagnostics::{Code, Diagnostic, Span};
 use crate::org::OrgKind;
+use crate::resolve::Index;
 use crate::syntax::ast::*;
-use std::collections::BTreeSet;
+use paraaf_model as m;
+use paraaf_model::shield::{Breach, Shielding, Site, Violation, What};
+use std::ops::Range;
+use std::rc::Rc;
 
-/// The shield of one document kind, resolved against the organogram.
+/// The project's declarations lowered to the model, as this file's checks see them.
+pub(crate) struct ShieldModel {
+    /// Document kinds, groups (members recomputed), resolved substitutes, and every
+    /// flow as its name and kind.
+    project: m::CompiledProject,
+    /// The organogram's index.
+    org: m::OrgIndex,
+    /// For each of `project.substitutes`: the declaration of the index it was lowered
+    /// from, and the position there of each of its substitutes.
+    substitutes: Vec<(usize, Vec<usize>)>,
+}
+
+/// The shield of one document kind, with the model the verifier checks against.
 pub(crate) struct ShieldScope {
     /// The document kind.
     pub kind: String,
     /// The group's name.
     pub group: String,
-    /// Who is inside today.
-    pub members: BTreeSet<String>,
-    /// The exception field (`allow FIELD`).
-    pub allow: Option<String>,
     /// Where the group is defined.
     pub label: Span,
+    model: Rc<ShieldModel>,
 }
 
-/// A field's refinement as the checker needs it.
-enum Refined {
-    /// No `in`.
-    No,
-    /// `unit in U`.
-    Unit(String),
-    /// `person in G`: the group's members.
-    Group(BTreeSet<String>),
-}
-
-impl ShieldScope {
-    /// Those of `people` who are not inside.
-    fn outside<S: AsRef<str>>(&self, people: impl IntoIterator<Item = S>) -> Vec<String> {
-        people
-            .into_iter()
-            .filter(|p| !self.members.contains(p.as_ref()))
-            .map(|p| p.as_ref().to_string())
-            .collect()
-    }
+/// Where a lowered audience or signer was written, to report the verifier's findings.
+enum Source<'a> {
+    /// A signer (a step's, an escalation's, an audience's).
+    Signer(&'a SignerRef, &'a SignerTarget),
+    /// `group NAME`.
+    Group(&'a Name),
+    /// `unit X`, with the unit whose members it shows (the refinement of a field).
+    Unit(&'a Path, Option<String>),
 }
 
 impl Ctx<'_> {
     /// The shield of document kind `kind`, if it is shielded by a known group.
     pub(crate) fn shield_of(&self, kind: &str) -> Option<ShieldScope> {
-        let doc = self.index.document(kind)?;
-        let sh = doc.shield.as_ref()?;
+        self.shield_declared(kind)?;
+        self.shield_scope(kind, &Rc::new(self.shield_model()))
+    }
+
+    fn shield_declared(&self, kind: &str) -> Option<(String, Span)> {
+        let sh = self.index.document(kind)?.shield.as_ref()?;
         let g = self.index.group(&sh.group.text)?;
+        Some((
+            sh.group.text.clone(),
+            Span::new(&g.file, g.def.name.span.clone()),
+        ))
+    }
+
+    fn shield_scope(&self, kind: &str, model: &Rc<ShieldModel>) -> Option<ShieldScope> {
+        let (group, label) = self.shield_declared(kind)?;
         Some(ShieldScope {
             kind: kind.to_string(),
-            group: sh.group.text.clone(),
-            members: self.group_members(&g.def),
-            allow: sh.allow.as_ref().map(|a| a.text.clone()),
-            label: Span::new(&g.file, g.def.name.span.clone()),
+            group,
+            label,
+            model: model.clone(),
         })
     }
 
-    fn refinement(&self, kind: &str, field: &str) -> Refined {
-        let Some(f) = self
-            .index
-            .document(kind)
-            .and_then(|d| d.fields.iter().find(|f| f.name.text == field))
-        else {
-            return Refined::No;
+    /// Lowers the document kinds, groups and substitutes of the project (as far as
+    /// this file's checks read them) and every flow's name and kind.
+    fn shield_model(&self) -> ShieldModel {
+        let declarations = Index {
+            documents: self.index.documents.clone(),
+            groups: self.index.groups.clone(),
+            ..Default::default()
         };
-        let Some(w) = &f.ty.within else {
-            return Refined::No;
-        };
-        match f.ty.name.text.as_str() {
-            "unit" => Refined::Unit(w.text.clone()),
-            "person" => match self.index.group(&w.text) {
-                Some(g) => Refined::Group(self.group_members(&g.def)),
-                None => Refined::Group(BTreeSet::new()),
-            },
-            _ => Refined::No,
+        let mut project = crate::compile::lower(self.org, &declarations);
+        let mut substitutes = Vec::new();
+        for (i, decl) in self.index.substitutes.iter().enumerate() {
+            // Unresolved names are reported where they are declared.
+            let Some(holder) = self.quiet_signer(&decl.def.holder) else {
+                continue;
+            };
+            let (subs, at): (Vec<m::Signer>, Vec<usize>) = decl
+                .def
+                .substitutes
+                .iter()
+                .enumerate()
+                .filter_map(|(j, s)| Some((model_signer(self.quiet_signer(s)?), j)))
+                .unzip();
+            project.substitutes.push(m::Substitutes {
+                holder: model_signer(holder),
+                substitutes: subs,
+            });
+            substitutes.push((i, at));
         }
+        project.flows = self
+            .index
+            .flows
+            .values()
+            .filter_map(|v| v.first())
+            .map(|f| flow(&f.def.name.text, &f.def.kind.text))
+            .collect();
+        let org = m::OrgIndex::new(&project.organogram);
+        ShieldModel {
+            project,
+            org,
+            substitutes,
+        }
+    }
+
+    /// Checks one signer (a step's or an audience's) against the shield, and the
+    /// substitutes of every role it can resolve to.
+    pub(crate) fn shield_signer(&mut self, sh: &ShieldScope, sref: &SignerRef, t: &SignerTarget) {
+        let mut f = flow("", &sh.kind);
+        f.steps.push(m::Step {
+            name: String::new(),
+            mode: m::StepMode::Single,
+            when: None,
+            signatures: vec![m::Signature {
+                signer: model_signer(t.clone()),
+                when: None,
+            }],
+        });
+        for v in self.verify_flow(sh, &f) {
+            self.report_at(sh, &Source::Signer(sref, t), &v);
+        }
+    }
+
+    /// An escalation to the `allow` field would hand the person in it a step that does
+    /// not name them (the late step, whoever it belonged to): refused with P0025.
+    /// Returns whether `t` is that field (then it needs no other shielding check).
+    pub(crate) fn shield_escalation(
+        &mut self,
+        sh: &ShieldScope,
+        sref: &SignerRef,
+        t: &SignerTarget,
+    ) -> bool {
+        let mut f = flow("", &sh.kind);
+        f.deadline = Some(m::Deadline {
+            remind_after: m::Duration {
+                amount: Default::default(),
+                unit: m::DurationUnit::Days,
+            },
+            escalate: Some(m::Escalation {
+                after: m::Duration {
+                    amount: Default::default(),
+                    unit: m::DurationUnit::Days,
+                },
+                to: model_signer(t.clone()),
+            }),
+        });
+        // The other findings are the signer's, reported as such by `shield_signer`.
+        let allow: Vec<Violation> = self
+            .verify_flow(sh, &f)
+            .into_iter()
+            .filter(|v| matches!(v.what, What::AllowEscalated { .. }))
+            .collect();
+        for v in &allow {
+            self.report_at(sh, &Source::Signer(sref, t), v);
+        }
+        !allow.is_empty()
+    }
+
+    /// Checks a flow's `visible to` against the shield of its kind.
+    pub(crate) fn shield_audience(&mut self, sh: &ShieldScope, a: &Audience, scope: &mut Scope) {
+        let (audience, target) = match a {
+            Audience::Uploader(_) | Audience::Signers(_) => return,
+            Audience::Group(g) => {
+                if self.index.group(&g.text).is_none() {
+                    return;
+                }
+                let aud = m::Audience::Group {
+                    name: g.text.clone(),
+                };
+                (aud, None)
+            }
+            Audience::Unit(p) => {
+                let is_org_unit = p.segments.len() == 1
+                    && self.org.kind_of(&p.segments[0].text) == Some(OrgKind::Unit)
+                    && !self
+                        .record_fields(&sh.kind)
+                        .iter()
+                        .any(|(n, _)| *n == p.segments[0].text);
+                let unit = if is_org_unit {
+                    m::UnitSel::Fixed(p.segments[0].text.clone())
+                } else if matches!(self.path_ty(p, scope).unwrap_optional(), Ty::Unit) {
+                    m::UnitSel::Field(super::conditions::field_key(p))
+                } else {
+                    return;
+                };
+                (m::Audience::Unit { unit }, None)
+            }
+            Audience::Signer(s) => match self.quiet_signer_in(s, scope) {
+                Some(t) => {
+                    let signer = model_signer(t.clone());
+                    (m::Audience::Signer { signer }, Some((s, t)))
+                }
+                None => return,
+            },
+        };
+        let shown = match &audience {
+            m::Audience::Unit {
+                unit: m::UnitSel::Fixed(u),
+            } => Some(u.clone()),
+            m::Audience::Unit {
+                unit: m::UnitSel::Field(f),
+            } => sh.model.refined_unit(&sh.kind, f),
+            _ => None,
+        };
+        let mut f = flow("", &sh.kind);
+        f.visible_to.push(audience);
+        let found = self.verify_flow(sh, &f);
+        let source = match (a, &target) {
+            (_, Some((s, t))) => Source::Signer(s, t),
+            (Audience::Group(g), _) => Source::Group(g),
+            (Audience::Unit(p), _) => Source::Unit(p, shown),
+            _ => return,
+        };
+        for v in &found {
+            self.report_at(sh, &source, v);
+        }
+    }
+
+    fn verify_flow(&self, sh: &ShieldScope, f: &m::Flow) -> Vec<Violation> {
+        Shielding::new(&sh.model.project, &sh.model.org).flow(0, f)
+    }
+
+    /// Reports one violation the verifier found at `source`.
+    fn report_at(&mut self, sh: &ShieldScope, source: &Source, v: &Violation) {
+        let kind = &sh.kind;
+        let group = &sh.group;
+        let (span, written) = match source {
+            Source::Signer(s, _) => (&s.span, sref_text(s)),
+            Source::Group(g) => (&g.span, g.text.clone()),
+            Source::Unit(p, _) => (&p.span, format!("unit {}", p.text())),
+        };
+        let d = match (&v.what, source) {
+            (What::Outside { people }, Source::Signer(..)) => {
+                let names = self.names(people);
+                self.diag(
+                    Code::ShieldedLeak,
+                    span,
+                    format!(
+                        "`{written}` is outside the shielded group `{group}` ({names} {} not in it); a {kind} may not leave the group",
+                        if people.len() == 1 { "is" } else { "are" },
+                    ),
+                )
+                .with_help(format!(
+                    "route this to a signer inside `{group}`, or add them to the group"
+                ))
+            }
+            (What::Outside { people }, Source::Group(g)) => self
+                .diag(
+                    Code::ShieldedLeak,
+                    span,
+                    format!(
+                        "the group `{}` reaches outside the shielded group `{group}` ({}); a {kind} may not leave the group",
+                        g.text,
+                        self.names(people)
+                    ),
+                )
+                .with_help(format!("show it to `group {group}` or a group inside it")),
+            (What::Outside { people }, Source::Unit(_, u)) => self
+                .diag(
+                    Code::ShieldedLeak,
+                    span,
+                    format!(
+                        "the unit `{}` reaches outside the shielded group `{group}` ({}); a {kind} may not leave the group",
+                        u.as_deref().unwrap_or_default(),
+                        self.names(people)
+                    ),
+                )
+                .with_help(format!("show it to a unit inside `{group}`")),
+            (What::Unrefined { field }, Source::Signer(_, t)) => {
+                let ty = if matches!(t, SignerTarget::PersonField(_)) {
+                    "person"
+                } else {
+                    "unit"
+                };
+                self.diag(
+                    Code::ShieldedLeak,
+                    span,
+                    format!(
+                        "`{written}` depends on the field `{field}`, which may name someone outside the shielded group `{group}`; a {kind} may not leave the group"
+                    ),
+                )
+                .with_help(self.refine_help(sh, field, ty))
+            }
+            (What::Unrefined { field }, _) => self
+                .diag(
+                    Code::ShieldedLeak,
+                    span,
+                    format!(
+                        "`{written}` depends on the field `{field}`, which may name a unit outside the shielded group `{group}`"
+                    ),
+                )
+                .with_help(self.refine_help(sh, field, "unit")),
+            (
+                What::SubstituteOutside {
+                    holder,
+                    declaration,
+                    substitute,
+                    people,
+                },
+                _,
+            ) => {
+                let Some((file, sub)) = self.substitute(sh, *declaration, *substitute) else {
+                    return;
+                };
+                self.diag(
+                    Code::ShieldedLeak,
+                    span,
+                    format!(
+                        "when `{holder}` is absent, the substitute `{}` ({}) would receive this {kind} of the shielded group `{group}`",
+                        sref_text(&sub),
+                        self.names(people)
+                    ),
+                )
+                .with_label(Span::new(&file, sub.span.clone()), "substitute declared here")
+                .with_help(format!(
+                    "choose a substitute inside `{group}` for `{holder}`"
+                ))
+            }
+            (What::AllowEscalated { field }, _) => self
+                .diag(
+                    Code::AllowBeyondOwnSteps,
+                    span,
+                    format!(
+                        "`{field}` is the `allow` exception of the shielded `{kind}`: the person in it may read the file and sign the steps that name `{field}`, but an escalation would hand them another step (whichever step is late, e.g. one of `{group}` about their own file)"
+                    ),
+                )
+                .with_help(format!(
+                    "escalate to someone inside `{group}`; the person in `{field}` only signs `sign {field}` steps"
+                )),
+            (What::OnlyToday { breach, substitute }, _) => {
+                let mut d;
+                let verb;
+                match substitute {
+                    Some((holder, declaration, at)) => {
+                        let Some((file, sub)) = self.substitute(sh, *declaration, *at) else {
+                            return;
+                        };
+                        d = self
+                            .diag(
+                                Code::ShieldedOnlyToday,
+                                span,
+                                format!(
+                                    "when `{holder}` is absent, the substitute `{}` keeps this {kind} inside the shielded group `{group}` only because of who holds that role today",
+                                    sref_text(&sub)
+                                ),
+                            )
+                            .with_label(
+                                Span::new(&file, sub.span.clone()),
+                                "substitute declared here",
+                            );
+                        verb = "receive";
+                    }
+                    None => {
+                        let (what, v) = match source {
+                            Source::Signer(..) => ("who holds its roles", "receive"),
+                            Source::Group(_) => ("who is in it", "see"),
+                            Source::Unit(..) => ("who works there", "see"),
+                        };
+                        d = self.diag(
+                            Code::ShieldedOnlyToday,
+                            span,
+                            format!(
+                                "`{written}` keeps this {kind} inside the shielded group `{group}` only because of {what} today"
+                            ),
+                        );
+                        verb = v;
+                    }
+                }
+                let fix = match source {
+                    Source::Signer(_, SignerTarget::Function(_, UnitRef::Field(field)))
+                        if substitute.is_none() =>
+                    {
+                        format!(
+                            "narrow the field: `{field}: unit in {}`",
+                            self.group_unit(sh)
+                        )
+                    }
+                    _ => format!(
+                        "name a role whose every holder is inside `{group}` (a function of a unit inside it, or a role the group names)"
+                    ),
+                };
+                d = d.with_help(only_today_help(breach, verb, kind, group, &fix));
+                d
+            }
+            _ => return,
+        };
+        let d = d.with_label(sh.label.clone(), "shielded group defined here");
+        self.report(d);
+    }
+
+    /// The substitute at `at` of the model's declaration `declaration`: its file and
+    /// how it is written.
+    fn substitute(
+        &self,
+        sh: &ShieldScope,
+        declaration: usize,
+        at: usize,
+    ) -> Option<(String, SignerRef)> {
+        let (decl, subs) = sh.model.substitutes.get(declaration)?;
+        let decl = self.index.substitutes.get(*decl)?;
+        let sub = decl.def.substitutes.get(*subs.get(at)?)?;
+        Some((decl.file.clone(), sub.clone()))
+    }
+
+    /// The first unit the shielding group names (`UNIT` if none), for help lines.
+    fn group_unit(&self, sh: &ShieldScope) -> String {
+        self.index
+            .group(&sh.group)
+            .and_then(|g| {
+                g.def.members.terms().into_iter().find_map(|t| match t {
+                    GroupMembers::Unit(u) => Some(u.text.clone()),
+                    _ => None,
+                })
+            })
+            .unwrap_or_else(|| "UNIT".to_string())
     }
 
     /// A help line showing how to refine `field` so that it stays inside the shield.
     fn refine_help(&self, sh: &ShieldScope, field: &str, ty: &str) -> String {
         let target = match ty {
-            "unit" => self
-                .index
-                .group(&sh.group)
-                .and_then(|g| {
-                    g.def.members.terms().into_iter().find_map(|t| match t {
-                        GroupMembers::Unit(u) => Some(u.text.clone()),
-                        _ => None,
-                    })
-                })
-                .unwrap_or_else(|| "UNIT".to_string()),
+            "unit" => self.group_unit(sh),
             _ => sh.group.clone(),
         };
         format!(
             "the uploader fills in `{field}`, so anyone could end up here; declare `{field}: {ty} in {target}` on `document {}` so that only values inside `{}` are accepted",
             sh.kind, sh.group
         )
-    }
-
-    fn leak(&mut self, sh: &ShieldScope, span: &std::ops::Range<usize>, msg: String, help: String) {
-        let d = self
-            .diag(Code::ShieldedLeak, span, msg)
-            .with_label(sh.label.clone(), "shielded group defined here")
-            .with_help(help);
-        self.report(d);
     }
 
     fn names(&self, people: &[String]) -> String {
@@ -126,258 +460,53 @@ impl Ctx<'_> {
         }
     }
 
-    /// Everyone who could hold `t` for some document the kind accepts; `Err` names a
-    /// field that is not refined.
-    fn reachable(&self, sh: &ShieldScope, t: &SignerTarget) -> Result<BTreeSet<String>, String> {
-        match t {
-            SignerTarget::Function(f, UnitRef::Field(field)) => {
-                match self.refinement(&sh.kind, field) {
-                    Refined::Unit(u) => Ok(self
-                        .org
-                        .unit_and_descendants(&u)
-                        .into_iter()
-                        .flat_map(|unit| self.org.holders(f, Some(unit)))
-                        .map(str::to_string)
-                        .collect()),
-                    _ => Err(field.clone()),
-                }
-            }
-            SignerTarget::PersonField(field) if sh.allow.as_deref() == Some(field) => {
-                Ok(BTreeSet::new())
-            }
-            SignerTarget::PersonField(field) => match self.refinement(&sh.kind, field) {
-                Refined::Group(members) => Ok(members),
-                _ => Err(field.clone()),
-            },
-            other => Ok(self.possible_holders(other)),
-        }
-    }
-
-    /// The role keys (as substitutes are declared) `t` can resolve to.
-    fn concrete_roles(&self, sh: &ShieldScope, t: &SignerTarget) -> BTreeSet<String> {
-        match t {
-            SignerTarget::Function(f, UnitRef::Field(field)) => {
-                match self.refinement(&sh.kind, field) {
-                    Refined::Unit(u) => self
-                        .org
-                        .unit_and_descendants(&u)
-                        .into_iter()
-                        .map(|unit| format!("{f} of {unit}"))
-                        .collect(),
-                    _ => BTreeSet::new(),
-                }
-            }
-            // The person in the `allow` field signs themself: the runtime asks no
-            // substitute for that step, so no substitute declaration can reach it.
-            SignerTarget::PersonField(field) if sh.allow.as_deref() == Some(field) => {
-                BTreeSet::new()
-            }
-            SignerTarget::PersonField(field) => match self.refinement(&sh.kind, field) {
-                Refined::Group(members) => members,
-                _ => BTreeSet::new(),
-            },
-            other => [other.key()].into_iter().collect(),
-        }
-    }
-
-    /// Checks one signer (a step's, an escalation's, an audience's) against the shield,
-    /// and the substitutes of every role it can resolve to.
-    pub(crate) fn shield_signer(&mut self, sh: &ShieldScope, sref: &SignerRef, t: &SignerTarget) {
-        match self.reachable(sh, t) {
-            Err(field) => {
-                let ty = if matches!(t, SignerTarget::PersonField(_)) {
-                    "person"
-                } else {
-                    "unit"
-                };
-                let help = self.refine_help(sh, &field, ty);
-                self.leak(
-                    sh,
-                    &sref.span,
-                    format!(
-                        "`{}` depends on the field `{field}`, which may name someone outside the shielded group `{}`; a {} may not leave the group",
-                        sref_text(sref),
-                        sh.group,
-                        sh.kind
-                    ),
-                    help,
-                );
-                return;
-            }
-            Ok(people) => {
-                let outside = sh.outside(people);
-                if !outside.is_empty() {
-                    let names = self.names(&outside);
-                    self.leak(
-                        sh,
-                        &sref.span,
-                        format!(
-                            "`{}` is outside the shielded group `{}` ({names} {} not in it); a {} may not leave the group",
-                            sref_text(sref),
-                            sh.group,
-                            if outside.len() == 1 { "is" } else { "are" },
-                            sh.kind
-                        ),
-                        format!(
-                            "route this to a signer inside `{}`, or add them to the group",
-                            sh.group
-                        ),
-                    );
-                }
-            }
-        }
-        let roles = self.concrete_roles(sh, t);
-        let index = self.index;
-        for decl in &index.substitutes {
-            let Some(ht) = self.quiet_signer(&decl.def.holder) else {
-                continue;
-            };
-            if !roles.contains(&ht.key()) {
-                continue;
-            }
-            for sub in &decl.def.substitutes {
-                let Some(st) = self.quiet_signer(sub) else {
-                    continue;
-                };
-                let out = sh.outside(self.possible_holders(&st));
-                if out.is_empty() {
-                    continue;
-                }
-                let d = self
-                    .diag(
-                        Code::ShieldedLeak,
-                        &sref.span,
-                        format!(
-                            "when `{}` is absent, the substitute `{}` ({}) would receive this {} of the shielded group `{}`",
-                            ht.key(),
-                            sref_text(sub),
-                            self.names(&out),
-                            sh.kind,
-                            sh.group
-                        ),
-                    )
-                    .with_label(Span::new(&decl.file, sub.span.clone()), "substitute declared here")
-                    .with_label(sh.label.clone(), "shielded group defined here")
-                    .with_help(format!(
-                        "choose a substitute inside `{}` for `{}`",
-                        sh.group,
-                        ht.key()
-                    ));
-                self.report(d);
-            }
-        }
-    }
-
-    /// An escalation to the `allow` field would hand the person in it a step that does
-    /// not name them (the late step, whoever it belonged to): refused with P0025.
-    /// Returns whether `t` is that field (then it needs no other shielding check).
-    pub(crate) fn shield_escalation(
-        &mut self,
-        sh: &ShieldScope,
-        sref: &SignerRef,
-        t: &SignerTarget,
-    ) -> bool {
-        let SignerTarget::PersonField(field) = t else {
-            return false;
-        };
-        if sh.allow.as_deref() != Some(field.as_str()) {
-            return false;
-        }
+    fn leak(&mut self, sh: &ShieldScope, span: &Range<usize>, msg: String, help: String) {
         let d = self
-            .diag(
-                Code::AllowBeyondOwnSteps,
-                &sref.span,
-                format!(
-                    "`{field}` is the `allow` exception of the shielded `{}`: the person in it may read the file and sign the steps that name `{field}`, but an escalation would hand them another step (whichever step is late, e.g. one of `{}` about their own file)",
-                    sh.kind, sh.group
-                ),
-            )
+            .diag(Code::ShieldedLeak, span, msg)
             .with_label(sh.label.clone(), "shielded group defined here")
-            .with_help(format!(
-                "escalate to someone inside `{}`; the person in `{field}` only signs `sign {field}` steps",
-                sh.group
-            ));
+            .with_help(help);
         self.report(d);
-        true
     }
+}
 
-    /// Checks a flow's `visible to` against the shield of its kind.
-    pub(crate) fn shield_audience(&mut self, sh: &ShieldScope, a: &Audience, scope: &mut Scope) {
-        match a {
-            Audience::Uploader(_) | Audience::Signers(_) => {}
-            Audience::Group(g) => {
-                let Some(def) = self.index.group(&g.text) else {
-                    return;
-                };
-                let outside = sh.outside(self.group_members(&def.def));
-                if !outside.is_empty() {
-                    let names = self.names(&outside);
-                    self.leak(
-                        sh,
-                        &g.span,
-                        format!(
-                            "the group `{}` reaches outside the shielded group `{}` ({names}); a {} may not leave the group",
-                            g.text, sh.group, sh.kind
-                        ),
-                        format!("show it to `group {}` or a group inside it", sh.group),
-                    );
-                }
-            }
-            Audience::Unit(p) => {
-                let is_org_unit = p.segments.len() == 1
-                    && self.org.kind_of(&p.segments[0].text) == Some(OrgKind::Unit)
-                    && !self
-                        .record_fields(&sh.kind)
-                        .iter()
-                        .any(|(n, _)| *n == p.segments[0].text);
-                let unit = if is_org_unit {
-                    Some(p.segments[0].text.clone())
-                } else {
-                    if !matches!(self.path_ty(p, scope).unwrap_optional(), Ty::Unit) {
-                        return;
-                    }
-                    let field = super::conditions::field_key(p);
-                    match self.refinement(&sh.kind, &field) {
-                        Refined::Unit(u) => Some(u),
-                        _ => {
-                            let help = self.refine_help(sh, &field, "unit");
-                            self.leak(
-                                sh,
-                                &p.span,
-                                format!(
-                                    "`unit {}` depends on the field `{field}`, which may name a unit outside the shielded group `{}`",
-                                    p.text(),
-                                    sh.group
-                                ),
-                                help,
-                            );
-                            None
-                        }
-                    }
-                };
-                if let Some(u) = unit {
-                    let outside = sh.outside(self.org.members_of_unit(&u));
-                    if !outside.is_empty() {
-                        let names = self.names(&outside);
-                        self.leak(
-                            sh,
-                            &p.span,
-                            format!(
-                                "the unit `{u}` reaches outside the shielded group `{}` ({names}); a {} may not leave the group",
-                                sh.group, sh.kind
-                            ),
-                            format!("show it to a unit inside `{}`", sh.group),
-                        );
-                    }
-                }
-            }
-            Audience::Signer(s) => {
-                if let Some(t) = self.quiet_signer_in(s, scope) {
-                    self.shield_signer(sh, s, &t);
-                }
-            }
+impl ShieldModel {
+    /// The unit a `unit` field of `kind` is refined to.
+    fn refined_unit(&self, kind: &str, field: &str) -> Option<String> {
+        let d = self.project.documents.iter().find(|d| d.name == kind)?;
+        match &d.fields.iter().find(|f| f.name == field)?.within {
+            Some(m::Within::Unit(u)) => Some(u.clone()),
+            _ => None,
         }
     }
+}
+
+/// A flow of `kind` with nothing in it yet.
+fn flow(name: &str, kind: &str) -> m::Flow {
+    m::Flow {
+        name: name.to_string(),
+        document: kind.to_string(),
+        when: None,
+        visible_to: Vec::new(),
+        steps: Vec::new(),
+        on_refused: m::OnRefused::Stop,
+        deadline: None,
+    }
+}
+
+/// The help of a P0026: which HR change would let an outsider in, and `fix`.
+fn only_today_help(breach: &Breach, verb: &str, kind: &str, group: &str, fix: &str) -> String {
+    let change = match breach {
+        Breach::Function { function, unit } => {
+            format!("appointing someone `{function} of {unit}` (outside `{group}`)")
+        }
+        Breach::Mandate { mandate } => {
+            format!("giving the mandate `{mandate}` to someone outside `{group}`")
+        }
+        Breach::UnitMember { unit } => {
+            format!("a new position in `{unit}` for someone outside `{group}`")
+        }
+    };
+    format!("an HR change would break this: {change} would let them {verb} this {kind}; {fix}")
 }
 
 /// A signer as written (`teamcoach of document.team`).
@@ -393,49 +522,123 @@ pub(super) fn check_rule(ctx: &mut Ctx, r: &RuleDef) {
     let mut started = Vec::new();
     let mut notified = Vec::new();
     collect(&r.body, &mut started, &mut notified);
-    for flow in started {
-        let Some(kind) = ctx.index.flow(&flow).map(|f| f.kind.text.clone()) else {
+    let shielded = started.iter().any(|f| {
+        ctx.index
+            .flow(f)
+            .is_some_and(|f| ctx.shield_declared(&f.kind.text).is_some())
+    });
+    if !shielded {
+        return;
+    }
+    // Lowered: the flows started, then every `notify` that names someone (the written
+    // target of each, by position, in `written`).
+    let mut body: Vec<m::Stmt> = started
+        .iter()
+        .map(|f| m::Stmt::Start {
+            flow: f.clone(),
+            fields: Vec::new(),
+        })
+        .collect();
+    let mut written = Vec::new();
+    for target in notified {
+        let to = match ctx.quiet_signer(target) {
+            Some(t) => model_signer(t),
+            // `diensthoofd of decision.dienst`: a unit of the event's record (or a
+            // `let`), which may lie anywhere in the organisation.
+            None => match target.of.as_ref().filter(|of| of.segments.len() > 1) {
+                Some(of) => m::Signer::Function {
+                    id: target.name.text.clone(),
+                    unit: m::UnitSel::Field(of.text()),
+                },
+                // Unknown: reported where it is written.
+                None => continue,
+            },
+        };
+        body.push(m::Stmt::Notify {
+            to,
+            message: String::new(),
+        });
+        written.push(target);
+    }
+    let rule = m::Rule {
+        name: r.name.text.clone(),
+        event: r.event.text.clone(),
+        when: None,
+        body,
+    };
+    let model = Rc::new(ctx.shield_model());
+    let found = Shielding::new(&model.project, &model.org).rule(0, &rule);
+    for v in found {
+        let Site::Notify { index, .. } = v.site else {
             continue;
         };
-        let Some(sh) = ctx.shield_of(&kind) else {
+        let Some(target) = written.get(index).copied() else {
             continue;
         };
-        for target in &notified {
-            let Some(t) = ctx.quiet_signer(target) else {
-                // `diensthoofd of decision.dienst`: a unit of the event's record (or a
-                // `let`), which may lie anywhere in the organisation.
-                if let Some(of) = target.of.as_ref().filter(|of| of.segments.len() > 1) {
-                    ctx.leak(
-                        &sh,
-                        &target.span,
-                        format!(
-                            "this rule starts `{flow}`, a {kind} of the shielded group `{}`, and notifies `{}`, which depends on `{}` and may be anyone outside it",
-                            sh.group,
-                            sref_text(target),
-                            of.text()
-                        ),
-                        format!(
-                            "notify a fixed signer inside `{}` (e.g. `notify diensthoofd of UNIT`), or drop the notification",
-                            sh.group
-                        ),
-                    );
-                }
-                continue;
-            };
-            let outside = sh.outside(ctx.possible_holders(&t));
-            if !outside.is_empty() || matches!(t, SignerTarget::PersonField(_)) {
-                let names = ctx.names(&outside);
+        let (flow, kind) = match &v.what {
+            What::NotifyOutside { flow, kind, .. }
+            | What::NotifyOnField { flow, kind }
+            | What::NotifyOnlyToday { flow, kind, .. } => (flow, kind),
+            _ => continue,
+        };
+        let Some(sh) = ctx.shield_scope(kind, &model) else {
+            continue;
+        };
+        let group = &sh.group;
+        match &v.what {
+            What::NotifyOnField { .. }
+                if target.of.as_ref().is_some_and(|of| of.segments.len() > 1) =>
+            {
+                let of = target.of.as_ref().map(Path::text).unwrap_or_default();
                 ctx.leak(
                     &sh,
                     &target.span,
                     format!(
-                        "this rule starts `{flow}`, a {kind} of the shielded group `{}`, and notifies `{}` ({names}), who is outside it",
-                        sh.group,
-                        sref_text(target)
+                        "this rule starts `{flow}`, a {kind} of the shielded group `{group}`, and notifies `{}`, which depends on `{of}` and may be anyone outside it",
+                        sref_text(target),
                     ),
-                    format!("notify someone inside `{}`, or drop the notification", sh.group),
+                    format!(
+                        "notify a fixed signer inside `{group}` (e.g. `notify diensthoofd of UNIT`), or drop the notification"
+                    ),
                 );
             }
+            What::NotifyOnField { .. } | What::NotifyOutside { .. } => {
+                let people = match &v.what {
+                    What::NotifyOutside { people, .. } => people.as_slice(),
+                    _ => &[],
+                };
+                let names = ctx.names(people);
+                ctx.leak(
+                    &sh,
+                    &target.span,
+                    format!(
+                        "this rule starts `{flow}`, a {kind} of the shielded group `{group}`, and notifies `{}` ({names}), who is outside it",
+                        sref_text(target)
+                    ),
+                    format!("notify someone inside `{group}`, or drop the notification"),
+                );
+            }
+            What::NotifyOnlyToday { breach, .. } => {
+                let d: Diagnostic = ctx
+                    .diag(
+                        Code::ShieldedOnlyToday,
+                        &target.span,
+                        format!(
+                            "this rule starts `{flow}`, a {kind} of the shielded group `{group}`, and notifies `{}`, who is inside it only because of who holds that role today",
+                            sref_text(target)
+                        ),
+                    )
+                    .with_label(sh.label.clone(), "shielded group defined here")
+                    .with_help(only_today_help(
+                        breach,
+                        "be told of",
+                        kind,
+                        group,
+                        &format!("notify a role whose every holder is inside `{group}`, or drop the notification"),
+                    ));
+                ctx.report(d);
+            }
+            _ => {}
         }
     }
 }

@@ -194,7 +194,6 @@ impl Lower<'_> {
     /// gives the flow's document kind. Every field counts as present: the checker has
     /// already proven each use narrowed.
     fn signer(&self, s: &SignerRef, names: Option<&Names>) -> m::Signer {
-        use crate::check::{SignerTarget, UnitRef};
         let ctx = crate::check::Ctx::new(self.org, "", self.index, "");
         let mut scope = crate::check::Scope {
             doc: names.and_then(|n| n.kind.clone()),
@@ -202,17 +201,7 @@ impl Lower<'_> {
             ..Default::default()
         };
         match ctx.quiet_signer_in(s, &mut scope) {
-            Some(SignerTarget::Person(id)) => m::Signer::Person { id },
-            Some(SignerTarget::Mandate(id)) => m::Signer::Mandate { id },
-            Some(SignerTarget::PersonField(field)) => m::Signer::PersonField { field },
-            Some(SignerTarget::Function(id, unit)) => m::Signer::Function {
-                id,
-                unit: match unit {
-                    UnitRef::Any => m::UnitSel::Any,
-                    UnitRef::Fixed(u) => m::UnitSel::Fixed(u),
-                    UnitRef::Field(f) => m::UnitSel::Field(f),
-                },
-            },
+            Some(t) => model_signer(t),
             // In a rule, `diensthoofd of decision.dienst`: the unit of a record the rule
             // binds (the checker typed it as a unit), as the flows' `of document.x`.
             None if s.of.as_ref().is_some_and(|of| {
@@ -479,6 +468,25 @@ impl Lower<'_> {
             };
         }
         m::Expr::Group(head.to_string())
+    }
+}
+
+/// A signer as the checker resolved it, in the model's terms (also what the checker's
+/// shielding lowers: `check/shielding.rs`).
+pub(crate) fn model_signer(t: crate::check::SignerTarget) -> m::Signer {
+    use crate::check::{SignerTarget, UnitRef};
+    match t {
+        SignerTarget::Person(id) => m::Signer::Person { id },
+        SignerTarget::Mandate(id) => m::Signer::Mandate { id },
+        SignerTarget::PersonField(field) => m::Signer::PersonField { field },
+        SignerTarget::Function(id, unit) => m::Signer::Function {
+            id,
+            unit: match unit {
+                UnitRef::Any => m::UnitSel::Any,
+                UnitRef::Fixed(u) => m::UnitSel::Fixed(u),
+                UnitRef::Field(f) => m::UnitSel::Field(f),
+            },
+        },
     }
 }
 

@@ -61,6 +61,7 @@ codes! {
     ShadowedName = "P0023", Error, "field or binding named like an organogram or project name";
     NotInProject = "P0024", Warning, "file in no project";
     AllowBeyondOwnSteps = "P0025", Error, "the `allow` person handed a step that does not name them";
+    ShieldedOnlyToday = "P0026", Warning, "shielded document kept inside only by who holds a role today";
 }
 
 impl Code {

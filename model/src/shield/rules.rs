@@ -145,6 +145,16 @@ pub enum What {
         /// The kind of that flow.
         kind: String,
     },
+    /// A rule starts a flow of a shielded kind and notifies a role that is inside today
+    /// only because of who holds it (a warning).
+    NotifyOnlyToday {
+        /// The flow started.
+        flow: String,
+        /// The kind of that flow.
+        kind: String,
+        /// The change that would let an outsider be told.
+        breach: Breach,
+    },
     /// Inside today, but only because of who holds the roles today: `breach` names an
     /// organogram change that would let an outsider in (a warning, never refused).
     OnlyToday {
@@ -168,7 +178,10 @@ impl Violation {
     /// Whether it breaks the shield with today's organogram (refused by `deploy`), as
     /// opposed to holding only because of who holds the roles today (a warning).
     pub fn is_error(&self) -> bool {
-        !matches!(self.what, What::OnlyToday { .. })
+        !matches!(
+            self.what,
+            What::OnlyToday { .. } | What::NotifyOnlyToday { .. }
+        )
     }
 }
 
@@ -359,9 +372,10 @@ impl<'a> Shielding<'a> {
                     if people.is_empty() {
                         let def = self.group_def(&k.group);
                         match def.and_then(|g| role_breach(g, to, self.org)) {
-                            Some(breach) => What::OnlyToday {
+                            Some(breach) => What::NotifyOnlyToday {
+                                flow: f.clone(),
+                                kind: kind.clone(),
                                 breach,
-                                substitute: None,
                             },
                             None => continue,
                         }
