@@ -449,8 +449,9 @@ fn agree(ws: &Workspace, counts: &mut Counts) {
     }
 }
 
-/// A workspace of one file of `examples/broken` with its organogram.
-fn broken(file: &Path) -> Workspace {
+/// A workspace of one file of `examples/broken` with its organogram, in a folder of its
+/// own (removed by the caller).
+fn broken(file: &Path) -> (Workspace, PathBuf) {
     let dir = std::env::temp_dir().join(format!(
         "paraaf-semantic-agrees-{}-{}",
         std::process::id(),
@@ -466,7 +467,7 @@ fn broken(file: &Path) -> Workspace {
         "name = \"broken\"\norganogram = \"org.toml\"\n",
     )
     .unwrap();
-    Workspace::load(&dir)
+    (Workspace::load(&dir), dir)
 }
 
 #[test]
@@ -485,9 +486,10 @@ fn hover_definition_checker_and_compiled_model_agree_on_every_name() {
     for entry in std::fs::read_dir(root().join("examples/broken")).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "paraaf") {
-            let ws = broken(&path);
+            let (ws, dir) = broken(&path);
             assert_eq!(ws.files.len(), 1, "{path:?}");
             agree(&ws, &mut counts);
+            let _ = std::fs::remove_dir_all(dir);
             broken_files += 1;
         }
     }
