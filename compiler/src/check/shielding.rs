@@ -13,7 +13,6 @@ use super::{Ctx, Scope};
 use crate::compile::model_signer;
 use crate::diagnostics::{Code, Diagnostic, Span};
 use crate::org::OrgKind;
-use crate::resolve::Index;
 use crate::syntax::ast::*;
 use paraaf_model as m;
 use paraaf_model::shield::{Breach, Shielding, Site, Violation, What};
@@ -21,26 +20,28 @@ use std::ops::Range;
 use std::rc::Rc;
 
 /// The project's declarations lowered to the model, as this file's checks see them.
-pub(crate) struct ShieldModel {
-    /// Document kinds, groups (members recomputed), resolved substitutes, and every
-    /// flow as its name and kind.
+pub(crate) struct ShieldModel<'o> {
+    /// Document kinds, groups, resolved substitutes, and every flow as its name and
+    /// kind (no organogram: the verifier reads `org`).
     project: m::CompiledProject,
-    /// The organogram's index.
-    org: m::OrgIndex,
+    /// The organogram's index (the one the checker's organogram holds).
+    org: &'o m::OrgIndex,
+    /// The shields and group members of `project` on `org`.
+    shields: m::shield::ShieldIndex,
     /// For each of `project.substitutes`: the declaration of the index it was lowered
     /// from, and the position there of each of its substitutes.
     substitutes: Vec<(usize, Vec<usize>)>,
 }
 
 /// The shield of one document kind, with the model the verifier checks against.
-pub(crate) struct ShieldScope {
+pub(crate) struct ShieldScope<'o> {
     /// The document kind.
     pub kind: String,
     /// The group's name.
     pub group: String,
     /// Where the group is defined.
     pub label: Span,
-    model: Rc<ShieldModel>,
+    model: Rc<ShieldModel<'o>>,
 }
 
 /// Where a lowered audience or signer was written, to report the verifier's findings.
@@ -53,9 +54,9 @@ enum Source<'a> {
     Unit(&'a Path, Option<String>),
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
     /// The shield of document kind `kind`, if it is shielded by a known group.
-    pub(crate) fn shield_of(&self, kind: &str) -> Option<ShieldScope> {
+    pub(crate) fn shield_of(&self, kind: &str) -> Option<ShieldScope<'a>> {
         self.shield_declared(kind)?;
         self.shield_scope(kind, &Rc::new(self.shield_model()))
     }
@@ -69,7 +70,7 @@ impl Ctx<'_> {
         ))
     }
 
-    fn shield_scope(&self, kind: &str, model: &Rc<ShieldModel>) -> Option<ShieldScope> {
+    fn shield_scope(&self, kind: &str, model: &Rc<ShieldModel<'a>>) -> Option<ShieldScope<'a>> {
         let (group, label) = self.shield_declared(kind)?;
         Some(ShieldScope {
             kind: kind.to_string(),
@@ -81,13 +82,18 @@ impl Ctx<'_> {
 
     /// Lowers the document kinds, groups and substitutes of the project (as far as
     /// this file's checks read them) and every flow's name and kind.
-    fn shield_model(&self) -> ShieldModel {
-        let declarations = Index {
-            documents: self.index.documents.clone(),
-            groups: self.index.groups.clone(),
-            ..Default::default()
+    fn shield_model(&self) -> ShieldModel<'a> {
+        let mut project = m::CompiledProject {
+            schema: m::SCHEMA.to_string(),
+            city: String::new(),
+            documents: crate::compile::documents(self.index),
+            groups: crate::compile::groups(self.org, self.index),
+            substitutes: Vec::new(),
+            agencies: Vec::new(),
+            flows: Vec::new(),
+            rules: Vec::new(),
+            organogram: m::Organogram::default(),
         };
-        let mut project = crate::compile::lower(self.org, &declarations);
         let mut substitutes = Vec::new();
         for (i, decl) in self.index.substitutes.iter().enumerate() {
             // Unresolved names are reported where they are declared.
@@ -114,10 +120,12 @@ impl Ctx<'_> {
             .filter_map(|v| v.first())
             .map(|f| flow(&f.def.name.text, &f.def.kind.text))
             .collect();
-        let org = m::OrgIndex::new(&project.organogram);
+        let org = &self.org.lookup;
+        let shields = m::shield::ShieldIndex::new(&project, org);
         ShieldModel {
             project,
             org,
+            shields,
             substitutes,
         }
     }
@@ -236,7 +244,7 @@ impl Ctx<'_> {
     }
 
     fn verify_flow(&self, sh: &ShieldScope, f: &m::Flow) -> Vec<Violation> {
-        Shielding::new(&sh.model.project, &sh.model.org).flow(0, f)
+        sh.model.verifier().flow(0, f)
     }
 
     /// Reports one violation the verifier found at `source`.
@@ -469,7 +477,11 @@ impl Ctx<'_> {
     }
 }
 
-impl ShieldModel {
+impl ShieldModel<'_> {
+    fn verifier(&self) -> Shielding<'_> {
+        Shielding::with_index(&self.project, self.org, &self.shields)
+    }
+
     /// The unit a `unit` field of `kind` is refined to.
     fn refined_unit(&self, kind: &str, field: &str) -> Option<String> {
         let d = self.project.documents.iter().find(|d| d.name == kind)?;
@@ -567,7 +579,7 @@ pub(super) fn check_rule(ctx: &mut Ctx, r: &RuleDef) {
         body,
     };
     let model = Rc::new(ctx.shield_model());
-    let found = Shielding::new(&model.project, &model.org).rule(0, &rule);
+    let found = model.verifier().rule(0, &rule);
     for v in found {
         let Site::Notify { index, .. } = v.site else {
             continue;

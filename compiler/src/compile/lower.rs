@@ -13,42 +13,8 @@ pub fn lower(org: &Organogram, index: &Index) -> m::CompiledProject {
     m::CompiledProject {
         schema: m::SCHEMA.to_string(),
         city: org.city.clone(),
-        documents: index
-            .documents
-            .values()
-            .filter_map(|v| v.first())
-            .map(|d| m::Document {
-                name: d.def.name.text.clone(),
-                fields: d
-                    .def
-                    .fields
-                    .iter()
-                    .map(|f| m::Field {
-                        name: f.name.text.clone(),
-                        ty: f.ty.name.text.clone(),
-                        optional: f.ty.optional,
-                        within: f.ty.within.as_ref().map(|w| {
-                            if f.ty.name.text == "person" {
-                                m::Within::Group(w.text.clone())
-                            } else {
-                                m::Within::Unit(w.text.clone())
-                            }
-                        }),
-                    })
-                    .collect(),
-                title: None,
-                shielded_by: d.def.shield.as_ref().map(|sh| m::Shield {
-                    group: sh.group.text.clone(),
-                    allow: sh.allow.as_ref().map(|a| a.text.clone()),
-                }),
-            })
-            .collect(),
-        groups: index
-            .groups
-            .values()
-            .filter_map(|v| v.first())
-            .map(|g| l.group(&g.file, &g.def))
-            .collect(),
+        documents: documents(index),
+        groups: groups(org, index),
         substitutes: index
             .substitutes
             .iter()
@@ -85,6 +51,51 @@ pub fn lower(org: &Organogram, index: &Index) -> m::CompiledProject {
             .collect(),
         organogram: snapshot(org),
     }
+}
+
+/// The project's document kinds, lowered (also what the checker's shielding reads).
+pub(crate) fn documents(index: &Index) -> Vec<m::Document> {
+    index
+        .documents
+        .values()
+        .filter_map(|v| v.first())
+        .map(|d| m::Document {
+            name: d.def.name.text.clone(),
+            fields: d
+                .def
+                .fields
+                .iter()
+                .map(|f| m::Field {
+                    name: f.name.text.clone(),
+                    ty: f.ty.name.text.clone(),
+                    optional: f.ty.optional,
+                    within: f.ty.within.as_ref().map(|w| {
+                        if f.ty.name.text == "person" {
+                            m::Within::Group(w.text.clone())
+                        } else {
+                            m::Within::Unit(w.text.clone())
+                        }
+                    }),
+                })
+                .collect(),
+            title: None,
+            shielded_by: d.def.shield.as_ref().map(|sh| m::Shield {
+                group: sh.group.text.clone(),
+                allow: sh.allow.as_ref().map(|a| a.text.clone()),
+            }),
+        })
+        .collect()
+}
+
+/// The project's groups, lowered with their members today.
+pub(crate) fn groups(org: &Organogram, index: &Index) -> Vec<m::Group> {
+    let l = Lower { org, index };
+    index
+        .groups
+        .values()
+        .filter_map(|v| v.first())
+        .map(|g| l.group(&g.file, &g.def))
+        .collect()
 }
 
 /// The organogram as the compiled model holds it (also what `paraaf org deploy` records).

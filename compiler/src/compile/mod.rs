@@ -2,7 +2,7 @@
 
 mod lower;
 
-pub(crate) use lower::model_signer;
+pub(crate) use lower::{documents, groups, model_signer};
 pub use lower::{lower, snapshot as org_snapshot};
 /// The compiled model lives in `paraaf-model`; these paths keep the crates that still
 /// name it through the compiler compiling.

@@ -9,6 +9,7 @@ use super::any_holder::{Breach, group_breach, role_breach};
 use super::{KindShield, ShieldIndex, is_field_based};
 use crate::org_index::OrgIndex;
 use crate::*;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Where in a compiled project a violation is. Flows and rules are numbered as the caller
@@ -202,7 +203,7 @@ pub fn check(project: &CompiledProject, org: &OrgIndex) -> Vec<Violation> {
 pub struct Shielding<'a> {
     project: &'a CompiledProject,
     org: &'a OrgIndex,
-    idx: ShieldIndex,
+    idx: Cow<'a, ShieldIndex>,
 }
 
 impl<'a> Shielding<'a> {
@@ -211,7 +212,21 @@ impl<'a> Shielding<'a> {
         Shielding {
             project,
             org,
-            idx: ShieldIndex::new(project, org),
+            idx: Cow::Owned(ShieldIndex::new(project, org)),
+        }
+    }
+
+    /// The verifier with `idx`, which must be `ShieldIndex::new(project, org)` (the
+    /// checker keeps it across the flows and signers of one file).
+    pub fn with_index(
+        project: &'a CompiledProject,
+        org: &'a OrgIndex,
+        idx: &'a ShieldIndex,
+    ) -> Shielding<'a> {
+        Shielding {
+            project,
+            org,
+            idx: Cow::Borrowed(idx),
         }
     }
 
