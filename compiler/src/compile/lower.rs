@@ -457,28 +457,57 @@ impl Lower<'_> {
         }
     }
 
+    /// A value path as the checker resolves it (the one resolver of names): its head is
+    /// the entity the checker records for it, in the scope `names` describes.
     fn path(&self, p: &Path, names: &Names) -> m::Expr {
-        let head = p.segments[0].text.as_str();
-        if head == "document" || names.doc_fields.iter().any(|f| f == head) {
-            return m::Expr::Field(field_key(p).split('.').map(str::to_string).collect());
+        use crate::semantic::{Builtin, Entity};
+        let head = &p.segments[0];
+        let mut ctx = crate::check::Ctx::new(self.org, "", self.index, "");
+        let mut scope = crate::check::Scope {
+            doc: names.kind.clone(),
+            implicit: names.implicit.as_ref().map(|(record, _)| record.clone()),
+            bindings: names
+                .bound
+                .iter()
+                .map(|b| crate::check::Binding {
+                    name: b.clone(),
+                    ty: crate::check::types::Ty::Unknown,
+                    span: 0..0,
+                    used: true,
+                    warn_unused: false,
+                })
+                .collect(),
+            narrowed: Vec::new(),
+        };
+        ctx.path_ty(p, &mut scope);
+        let recorded = ctx
+            .recorded
+            .occurrences
+            .iter()
+            .find(|o| o.span == head.span)
+            .map(|o| &o.entity);
+        match recorded {
+            Some(Entity::Builtin(Builtin::Document) | Entity::Field { .. }) => {
+                m::Expr::Field(field_key(p).split('.').map(str::to_string).collect())
+            }
+            Some(Entity::RecordField { record, .. }) => {
+                let mut v = vec![record.clone()];
+                v.extend(segs(p));
+                m::Expr::Field(v)
+            }
+            Some(Entity::Local { .. }) => m::Expr::Field(segs(p)),
+            Some(e @ (Entity::Person { .. } | Entity::Unit(_) | Entity::Role { .. })) => {
+                match e.org_id() {
+                    Some((kind, id)) => m::Expr::Org {
+                        kind,
+                        id: id.to_string(),
+                    },
+                    None => m::Expr::Group(head.text.clone()),
+                }
+            }
+            // A group; only a checked project is lowered, so nothing else is here.
+            _ => m::Expr::Group(head.text.clone()),
         }
-        if let Some((record, fields)) = &names.implicit
-            && fields.iter().any(|f| f == head)
-        {
-            let mut v = vec![record.clone()];
-            v.extend(segs(p));
-            return m::Expr::Field(v);
-        }
-        if names.bound.iter().any(|b| b == head) {
-            return m::Expr::Field(segs(p));
-        }
-        if let Some(kind) = self.org.kind_of(head) {
-            return m::Expr::Org {
-                kind,
-                id: head.to_string(),
-            };
-        }
-        m::Expr::Group(head.to_string())
     }
 }
 
