@@ -1747,3 +1747,135 @@ fn splitting_the_shielded_service_says_who_leaves_it_and_what_they_lose() {
         "{tasks}"
     );
 }
+
+/// The Aalst project with the organogram after restructure `name` beside it and its plan
+/// proposed (`org migrate --plan`).
+fn planned(name: &str) -> PathBuf {
+    let dir = support::tempdir(&format!("restructure-scenarios-{name}")).join("aalst");
+    support::copy_dir(&support::root().join("examples/aalst"), &dir);
+    std::fs::copy(new_org(name), dir.join("new-org.toml")).unwrap();
+    let (code, out) = paraaf(&dir, &["org", "migrate", "--plan", "new-org.toml", "."]);
+    assert_eq!(code, 0, "{out}");
+    dir
+}
+
+/// The migrated project at `dir` with its scenario file as it was before (as `--apply`
+/// left it before it rewrote scenarios): `paraaf test` fails there.
+fn fails_with_old_scenarios(dir: &Path, old: &str) -> String {
+    let copy = dir.with_file_name("old-scenarios");
+    support::copy_dir(dir, &copy);
+    std::fs::write(copy.join("tests/scenarios.toml"), old).unwrap();
+    let (code, out) = paraaf(&copy, &["test", "."]);
+    assert_eq!(code, 1, "{out}");
+    out
+}
+
+/// `org migrate --apply` rewrites the scenario files with the plan it applies to the
+/// flows: a merged service's documents name the new service (each line reported, the
+/// rest of the file byte for byte); the scenarios that fail afterwards fail on what the
+/// merge really changes (two heads of service now), which --apply names.
+#[test]
+fn migrate_rewrites_the_scenarios_of_a_merge() {
+    let dir = planned("merge");
+    let before = std::fs::read_to_string(dir.join("tests/scenarios.toml")).unwrap();
+    let (code, out) = paraaf(&dir, &["org", "migrate", "--apply", "."]);
+    assert_eq!(code, 0, "{out}");
+    let after = std::fs::read_to_string(dir.join("tests/scenarios.toml")).unwrap();
+    // Only the unit in the `dienst` fields: the scenario named "attest: wie van
+    // bevolking eerst kan" keeps its words, comments and layout stay.
+    assert_eq!(
+        after,
+        before.replace("dienst = \"bevolking\"", "dienst = \"loket\""),
+    );
+    assert!(out.contains("rewrote tests/scenarios.toml\n"), "{out}");
+    assert_eq!(
+        out.matches("\n    - fields = { dienst = \"bevolking\"")
+            .count(),
+        before.matches("dienst = \"bevolking\"").count(),
+        "{out}"
+    );
+    assert!(
+        out.contains("tests/scenarios.toml:9\n    - fields = { dienst = \"bevolking\", bron = \"notula\", titel = \"Aankoop stoelen\", bedrag = \"8499.99\" }\n    + fields = { dienst = \"loket\", bron = \"notula\", titel = \"Aankoop stoelen\", bedrag = \"8499.99\" }"),
+        "{out}"
+    );
+    // What is left is what the merge changes beyond names: the merged service has two
+    // heads (Bevolking's and Burgerlijke Stand's), and both are asked; --apply says so.
+    assert!(
+        out.contains("10 scenarios fail against the new organogram")
+            && out.contains("tests/scenarios.toml: bestelbon onder 30 000 EUR: route: expected [\"paraaf: dirk-lambert\", \"aankoop: yasmine-peeters\"] actual [\"paraaf: dirk-lambert, katrien-van-den-broeck\", \"aankoop: yasmine-peeters\"]"),
+        "{out}"
+    );
+    let (code, out) = paraaf(&dir, &["test", "."]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("6 passed, 10 failed"), "{out}");
+    assert!(!out.contains("is not a unit"), "{out}");
+    let second_head = out
+        .lines()
+        .filter(|l| l.trim_start().starts_with("actual") && l.contains("katrien-van-den-broeck"))
+        .count();
+    assert_eq!(
+        second_head, 10,
+        "each failure is the second head asked:\n{out}"
+    );
+    // With the scenarios as they were, they fail on the name instead.
+    let old = fails_with_old_scenarios(&dir, &before);
+    assert_eq!(
+        old.matches("field `dienst`: `bevolking` is not a unit in the organogram")
+            .count(),
+        9,
+        "{old}"
+    );
+}
+
+/// A head of service leaves and a newcomer takes the function: with the hand-over in the
+/// plan's [reassign], `org migrate --apply` puts the newcomer where the scenarios named
+/// the leaver (uploader, route, may_see), and `paraaf test` is green again; without it,
+/// --apply says which lines still name the leaver.
+#[test]
+fn migrate_maps_a_leaver_in_the_scenarios_to_who_takes_over() {
+    let dir = planned("leaver");
+    let unplanned = dir.with_file_name("unplanned");
+    support::copy_dir(&dir, &unplanned);
+    let (code, out) = paraaf(&unplanned, &["org", "migrate", "--apply", "."]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(
+            "note: tests/scenarios.toml:10 names `dirk-lambert`, who is not in the new organogram"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("rewrote tests/scenarios.toml"), "{out}");
+
+    let plan = std::fs::read_to_string(dir.join("migration.toml")).unwrap();
+    std::fs::write(
+        dir.join("migration.toml"),
+        format!(
+            "{plan}\n[reassign]\n\"dirk-lambert\" = {{ to = \"sara-nieuwe\", reason = \"Sara Nieuwe volgt Dirk Lambert op als diensthoofd Bevolking, besluit van het college van 1 december\" }}\n"
+        ),
+    )
+    .unwrap();
+    let before = std::fs::read_to_string(dir.join("tests/scenarios.toml")).unwrap();
+    let (code, out) = paraaf(&dir, &["org", "migrate", "--apply", "."]);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("names `dirk-lambert`"), "{out}");
+    assert!(!out.contains("fail against the new organogram"), "{out}");
+    let after = std::fs::read_to_string(dir.join("tests/scenarios.toml")).unwrap();
+    assert_eq!(
+        after,
+        before
+            .replace("\"dirk-lambert\"", "\"sara-nieuwe\"")
+            .replace(": dirk-lambert", ": sara-nieuwe")
+            .replace(", dirk-lambert", ", sara-nieuwe")
+    );
+    let lines = after
+        .lines()
+        .zip(before.lines())
+        .filter(|(a, b)| a != b)
+        .count();
+    assert_eq!(out.matches("\n    + ").count(), lines, "{out}");
+    let (code, out) = paraaf(&dir, &["test", "."]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("16 passed, 0 failed"), "{out}");
+    let old = fails_with_old_scenarios(&dir, &before);
+    assert!(old.contains("6 passed, 10 failed"), "{old}");
+}

@@ -435,6 +435,30 @@ fn plan_renames(plan: paraaf_compiler::org::migrate::Plan) -> (Renames, Renames)
 
 type Renames = std::collections::BTreeMap<String, String>;
 
+/// The scenario files `org migrate --apply` rewrote, each changed line before and after;
+/// the ids they still name that the new organogram lacks; files it could not read.
+fn print_scenarios(m: &paraaf_runtime::app::migrate_scenarios::ScenarioMigration) {
+    for f in &m.files {
+        println!("rewrote {}", f.name);
+        for (line, before, after) in &f.lines {
+            println!(
+                "  {}:{line}\n    - {}\n    + {}",
+                f.name,
+                before.trim(),
+                after.trim()
+            );
+        }
+    }
+    for (at, id) in &m.stale {
+        println!(
+            "note: {at} names `{id}`, who is not in the new organogram: hand their files to someone under [reassign] in the plan, or change the scenario"
+        );
+    }
+    for (file, why) in &m.unreadable {
+        println!("note: {file} is not a scenario file ({why}); left as it is");
+    }
+}
+
 /// The organogram of version `v` (`N` or `current`) deployed in the database.
 fn deployed_org(
     r: &paraaf_runtime::Runtime,
@@ -809,6 +833,9 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                     handover.join("\n  - ")
                 ));
             }
+            // The project as it compiles now: which scenario fields name a unit or person.
+            let compiled_before =
+                paraaf_compiler::db::compiled(&view.loaded.db, view.loaded.project).clone();
             // The result, checked as `paraaf check` would, before anything is written.
             let mut after = view;
             let (rewritten, widened) = try_plan(&mut after, &plan, new_toml.clone());
@@ -862,7 +889,37 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             }
             // Every file or none: temporary files, a journal, then renames (a command
             // after a crash finishes or undoes it; see `load::write_all_or_none`).
+            // The scenario files by the same plan: renamed ids, and a leaver as whoever
+            // [reassign] hands their files to.
+            let mut renames: Renames = plan
+                .rename
+                .iter()
+                .filter(|(_, to)| !to.is_empty())
+                .map(|(from, to)| (from.clone(), to.clone()))
+                .collect();
+            for (from, r) in &plan.reassign {
+                if !new_org.people.iter().any(|p| p.id == *from) {
+                    renames.insert(from.clone(), r.to.trim().to_string());
+                }
+            }
+            let known = |id: &str| {
+                new_org.people.iter().any(|p| p.id == id)
+                    || new_org.units.iter().any(|u| u.id == id)
+            };
+            let scenarios = paraaf_runtime::app::migrate_scenarios::plan(
+                &root,
+                &renames,
+                compiled_before.as_ref(),
+                known,
+            )
+            .map_err(|e| e.to_string())?;
             let mut writes = rewritten.clone();
+            writes.extend(
+                scenarios
+                    .files
+                    .iter()
+                    .map(|f| (f.name.clone(), f.text.clone())),
+            );
             writes.push((after.org_file(), new_toml));
             paraaf_compiler::load::write_all_or_none(&root, &writes).map_err(|e| {
                 format!(
@@ -873,7 +930,27 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             for (name, _) in &rewritten {
                 println!("rewrote {name}");
             }
+            print_scenarios(&scenarios);
             println!("installed {} as {}", plan.organogram, after.org_file());
+            // What the restructure changes beyond names: the scenarios that now fail.
+            if let Some(migrated) =
+                paraaf_compiler::db::compiled(&after.loaded.db, after.loaded.project).as_ref()
+            {
+                let failing =
+                    paraaf_runtime::app::migrate_scenarios::failing(&root, &scenarios, migrated);
+                if !failing.is_empty() {
+                    println!(
+                        "{} scenario{} fail{} against the new organogram (what the restructure changes beyond names; `paraaf test {}` shows each):",
+                        failing.len(),
+                        if failing.len() == 1 { "" } else { "s" },
+                        if failing.len() == 1 { "s" } else { "" },
+                        project.display()
+                    );
+                    for (file, name, why) in &failing {
+                        println!("  {file}: {name}: {why}");
+                    }
+                }
+            }
             if errors == 0 {
                 println!("the project checks clean against the new organogram");
                 Ok(ExitCode::SUCCESS)
