@@ -89,8 +89,10 @@ pub enum Command {
     },
     /// Move a project to a new organogram. `--plan NEW` writes `migration.toml` (old name
     /// → new name, proposed from the diff: review it); `--apply` rewrites the flows by it
-    /// (only the organogram names, through the syntax tree: comments and layout stay),
-    /// installs the new organogram and checks the project. The result is checked before
+    /// (only the organogram names, through the syntax tree: comments and layout stay) and
+    /// the scenario files in tests/ (people, units; a leaver as their [reassign]
+    /// receiver; each changed line reported, then the scenarios that fail against the new
+    /// organogram listed), installs the new organogram and checks the project. The result is checked before
     /// anything is written: when errors would be left, they are listed and nothing
     /// changes (unless --force).
     ///
