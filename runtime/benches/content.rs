@@ -17,10 +17,24 @@ use std::time::Instant;
 
 fn temp(name: &str) -> PathBuf {
     let p = std::env::temp_dir().join(format!("paraaf-bench-{name}-{}.db", std::process::id()));
-    for ext in ["", "-wal", "-shm"] {
+    remove(&p);
+    p
+}
+
+/// Removes the database at `p` and the files next to it (WAL, content file).
+fn remove(p: &Path) {
+    for ext in [
+        "",
+        "-wal",
+        "-shm",
+        ".checkpoints",
+        ".lock",
+        ".contents",
+        ".contents-wal",
+        ".contents-shm",
+    ] {
         let _ = std::fs::remove_file(format!("{}{ext}", p.display()));
     }
-    p
 }
 
 fn submission(uploader: &str, i: usize, sha: String) -> Submission {
@@ -151,9 +165,7 @@ fn main() {
         raw.push(disk(&temp(&format!("disk-{round}")), 1024, kb));
         for (rt, path, ..) in [a, b] {
             drop(rt);
-            for ext in ["", "-wal", "-shm", ".checkpoints"] {
-                let _ = std::fs::remove_file(format!("{}{ext}", path.display()));
-            }
+            remove(&path);
         }
     }
     let (s, u) = (median(same.clone()), median(unique.clone()));

@@ -1,8 +1,9 @@
 //! The documents' content (the PDF a signer reads), addressed by its SHA-256: the event
-//! that submits a document records the hash, the bytes live in the `contents` table of
-//! the same database. Not part of the log (a PDF does not belong in a hash chain), but
-//! checked against the logged hash every time it is read, so an altered file is never
-//! shown as the document that was signed.
+//! that submits a document records the hash, the bytes live in the content file next to
+//! the database (`DB.contents`, [`crate::store::content_file`]; an older database's in its
+//! `contents` table), written and synced before the event's commit. Not part of the log
+//! (a PDF does not belong in a hash chain), but checked against the logged hash every
+//! time it is read, so an altered file is never shown as the document that was signed.
 //!
 //! Content belongs to documents, never to a hash. Who sent which bytes is recorded with
 //! them (`content_owners`, [`put`]); a submission may reference content only its own
@@ -19,9 +20,10 @@ pub const MAX_BYTES: usize = 20 * 1024 * 1024;
 /// Media types accepted: what a browser shows inline without running anything.
 pub const MEDIA_TYPES: &[&str] = &["application/pdf", "text/plain"];
 
-/// Content checked and ready to be written in the transaction of the command that
+/// Content checked and ready to be written with the commit of the command that
 /// references it (push it on [`crate::engine::Emitter::contents`] before the command):
-/// a submission that is refused, or a commit that fails, leaves nothing behind.
+/// a refused submission writes nothing, and a commit that fails leaves bytes no event
+/// refers to, never served and collected later ([`crate::store::content_file`]).
 #[derive(Clone, Debug)]
 pub struct Staged {
     /// SHA-256 of `body` (hex).

@@ -371,6 +371,14 @@ impl Runtime {
         if head != self.state.last_seq {
             self.state = self.store.load()?;
         }
+        // Content that no event refers to (a commit that failed after its bytes were
+        // written, a process killed between the two) goes once past its grace period.
+        if let Err(e) = self
+            .store
+            .collect_contents(crate::store::content_file::GRACE_SECONDS)
+        {
+            tracing::warn!(error = %e, "unreferenced content could not be collected; the next writer tries again");
+        }
         // The checkpoint file as it is now, under the lock: another writer may have signed
         // since this process opened it (two CLI commands one after the other).
         if let Some(cps) = &mut self.checkpoints {

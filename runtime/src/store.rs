@@ -30,6 +30,7 @@ macro_rules! tasks_view {
     };
 }
 
+pub mod content_file;
 pub mod outbox;
 
 fn migrations() -> Migrations<'static> {
@@ -228,6 +229,15 @@ fn migrations() -> Migrations<'static> {
         ),
         // Mails and webhooks, written with the events that cause them (`outbox`).
         M::up(outbox::SCHEMA),
+        // Content moves to a file of its own (`content_file`, 64 KB pages): which row of
+        // it holds which content is recorded here, in the transaction of the event that
+        // refers to it. Older content stays in `contents` and is read from there.
+        M::up(
+            "CREATE TABLE content_rows (
+                sha256 TEXT PRIMARY KEY,
+                row INTEGER NOT NULL
+            ) WITHOUT ROWID;",
+        ),
     ])
 }
 
@@ -257,6 +267,10 @@ pub struct Store {
     written: Vec<(u64, String)>,
     /// Content to write with the next commit ([`Store::stage_contents`]).
     staged: Vec<crate::contents::Staged>,
+    /// The content file (`DB.contents`, see [`content_file`]), opened at its first write.
+    content: Option<Connection>,
+    /// Where it lies.
+    content_path: std::path::PathBuf,
 }
 
 impl Store {
@@ -272,6 +286,9 @@ impl Store {
                 .map_err(storage)?;
         }
         drop(dst);
+        // Then the content file: copied after the log, it holds at least what the copied
+        // log refers to (content is written before the events that refer to it).
+        content_file::copy(&self.content_path, &content_file::path_of(path))?;
         Store::open(path)?
             .verify(&[])
             .map_err(|why| RuntimeError::Storage(format!("the copy does not verify: {why}")))
@@ -326,6 +343,8 @@ impl Store {
             tail: None,
             written: Vec::new(),
             staged: Vec::new(),
+            content: None,
+            content_path: content_file::path_of(path),
         })
     }
 
@@ -471,8 +490,10 @@ impl Store {
         snapshot: Option<&Snapshot>,
         messages: &[crate::outbox::Item],
     ) -> Result<(), RuntimeError> {
-        // Staged for this commit only, whether it succeeds or not.
+        // Staged for this commit only, whether it succeeds or not. The bytes go to the
+        // content file first, durable before the events that refer to them commit.
         let staged = std::mem::take(&mut self.staged);
+        let rows = self.write_contents(&staged)?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -546,13 +567,15 @@ impl Store {
             )?;
         }
         outbox::insert(&tx, messages)?;
-        // Content sent with these commands, in their transaction: a commit that fails
-        // keeps none of it, and a refused submission never staged any.
+        // Where the content sent with these commands lies, and who sent it, in their
+        // transaction: a commit that fails refers to none of it (its rows in the content
+        // file are never served and are collected), and a refused submission never
+        // staged any.
+        for (sha, row) in rows {
+            tx.prepare_cached("INSERT OR IGNORE INTO content_rows (sha256, row) VALUES (?1, ?2)")?
+                .execute(params![sha, row])?;
+        }
         for c in staged {
-            tx.prepare_cached(
-                "INSERT OR IGNORE INTO contents (sha256, media_type, body) VALUES (?1, ?2, ?3)",
-            )?
-            .execute(params![c.sha256, c.media_type, c.body])?;
             tx.prepare_cached(
                 "INSERT OR IGNORE INTO content_owners (sha256, person) VALUES (?1, ?2)",
             )?
@@ -578,6 +601,54 @@ impl Store {
     /// staged before and not committed).
     pub fn stage_contents(&mut self, contents: Vec<crate::contents::Staged>) {
         self.staged = contents;
+    }
+
+    /// Writes the staged content not stored yet to the content file, in one transaction
+    /// synced before this returns: `(sha256, row)` of each row written.
+    fn write_contents(
+        &mut self,
+        staged: &[crate::contents::Staged],
+    ) -> Result<Vec<(String, i64)>, RuntimeError> {
+        let mut new: Vec<(&str, &str, &[u8])> = Vec::new();
+        for c in staged {
+            if !new.iter().any(|(sha, ..)| *sha == c.sha256) && !stored(&self.conn, &c.sha256)? {
+                new.push((&c.sha256, c.media_type, &c.body));
+            }
+        }
+        if new.is_empty() {
+            return Ok(Vec::new());
+        }
+        let conn = match &mut self.content {
+            Some(c) => c,
+            None => self.content.insert(content_file::open(&self.content_path)?),
+        };
+        let rows = content_file::write(conn, &new)?;
+        Ok(new
+            .iter()
+            .zip(rows)
+            .map(|((sha, ..), row)| (sha.to_string(), row))
+            .collect())
+    }
+
+    /// Deletes the content file's rows no event refers to that were written at least
+    /// `grace` seconds ago (see [`content_file::collect`]; the writer calls it when it
+    /// takes the lock): the number deleted.
+    pub fn collect_contents(&mut self, grace: i64) -> Result<usize, RuntimeError> {
+        if self.content.is_none() && !self.content_path.exists() {
+            return Ok(0);
+        }
+        let conn = match &mut self.content {
+            Some(c) => c,
+            None => self.content.insert(content_file::open(&self.content_path)?),
+        };
+        let main = &self.conn;
+        content_file::collect(conn, grace, |sha, row| {
+            Ok(main
+                .prepare_cached("SELECT 1 FROM content_rows WHERE sha256 = ?1 AND row = ?2")?
+                .query_row(params![sha, row], |_| Ok(()))
+                .optional()?
+                .is_some())
+        })
     }
 
     /// From now on, commits only onto the log ending at `tail` (sequence number and
@@ -1125,8 +1196,20 @@ fn open_read_only(db: &Path) -> Result<Connection, RuntimeError> {
     Ok(conn)
 }
 
-/// Stores content by its SHA-256 (`contents`; the same content twice is one row) and
-/// records, in the same transaction, that `owner` uploaded it (`content_owners`).
+/// Whether content with this SHA-256 is stored: a row of the content file recorded in
+/// `content_rows`, or (in an older database) a row of `contents`.
+fn stored(conn: &Connection, sha256: &str) -> Result<bool, RuntimeError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM content_rows WHERE sha256 = ?1)
+                 OR EXISTS (SELECT 1 FROM contents WHERE sha256 = ?1)",
+        )?
+        .query_row([sha256], |r| r.get(0))?)
+}
+
+/// Stores content by its SHA-256 (the same content twice is stored once) and records
+/// that `owner` uploaded it (`content_owners`): the bytes go to the content file first,
+/// synced, then where they lie and who sent them to the database, in one transaction.
 pub fn put_content(
     db: &Path,
     sha256: &str,
@@ -1137,11 +1220,19 @@ pub fn put_content(
     let mut conn = Connection::open(db)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.pragma_update(None, "synchronous", "FULL")?;
+    let row = if stored(&conn, sha256)? {
+        None
+    } else {
+        let mut content = content_file::open(&content_file::path_of(db))?;
+        content_file::write(&mut content, &[(sha256, media_type, body)])?.pop()
+    };
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    tx.execute(
-        "INSERT OR IGNORE INTO contents (sha256, media_type, body) VALUES (?1, ?2, ?3)",
-        params![sha256, media_type, body],
-    )?;
+    if let Some(row) = row {
+        tx.execute(
+            "INSERT OR IGNORE INTO content_rows (sha256, row) VALUES (?1, ?2)",
+            params![sha256, row],
+        )?;
+    }
     tx.execute(
         "INSERT OR IGNORE INTO content_owners (sha256, person) VALUES (?1, ?2)",
         params![sha256, owner],
@@ -1152,29 +1243,54 @@ pub fn put_content(
 
 /// Whether `person` uploaded the content with this SHA-256 (its bytes, not only its hash).
 pub fn owns_content(db: &Path, sha256: &str, person: &str) -> Result<bool, RuntimeError> {
-    Ok(open_read_only(db)?
+    let conn = open_read_only(db)?;
+    Ok(conn
         .query_row(
-            "SELECT 1 FROM content_owners o JOIN contents c ON c.sha256 = o.sha256
-             WHERE o.sha256 = ?1 AND o.person = ?2",
+            "SELECT 1 FROM content_owners WHERE sha256 = ?1 AND person = ?2",
             [sha256, person],
             |_| Ok(()),
         )
         .optional()?
-        .is_some())
+        .is_some()
+        && stored(&conn, sha256)?)
 }
 
-/// The stored content with this SHA-256, as stored: `(media type, bytes)`.
+/// The stored content with this SHA-256, as stored: `(media type, bytes)`. Read from the
+/// row of the content file that `content_rows` names, or from `contents` in an older
+/// database. A row that holds other content than the one named is refused as tampered.
 pub(crate) fn read_content(
     db: &Path,
     sha256: &str,
 ) -> Result<Option<(String, Vec<u8>)>, RuntimeError> {
-    Ok(open_read_only(db)?
+    let conn = open_read_only(db)?;
+    let row: Option<i64> = conn
         .query_row(
-            "SELECT media_type, body FROM contents WHERE sha256 = ?1",
+            "SELECT row FROM content_rows WHERE sha256 = ?1",
             [sha256],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| r.get(0),
         )
-        .optional()?)
+        .optional()?;
+    let Some(row) = row else {
+        return Ok(conn
+            .query_row(
+                "SELECT media_type, body FROM contents WHERE sha256 = ?1",
+                [sha256],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?);
+    };
+    let path = content_file::path_of(db);
+    match content_file::read(&path, row)? {
+        Some((stored, media_type, body)) if stored == sha256 => Ok(Some((media_type, body))),
+        Some(_) => Err(RuntimeError::Tampered(format!(
+            "row {row} of {} holds other content than {sha256}",
+            path.display()
+        ))),
+        None => Err(RuntimeError::Storage(format!(
+            "the content {sha256} is missing from {} (restore the file with its database)",
+            path.display()
+        ))),
+    }
 }
 
 /// The hash of event `seq` in the log's chain (hex), as stored; `None` when there is
@@ -1336,6 +1452,50 @@ mod tests {
         row(9, "d-abcdefghijklmnop").unwrap();
         assert!(row(10, "d-abcdefghijklmnop").is_err());
         drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A database from before the content file (its content in `contents`) migrates and
+    /// serves that content as it was; new content goes to the content file beside it.
+    #[test]
+    fn content_of_a_database_before_the_content_file_is_read_after_the_migration() {
+        let dir = std::env::temp_dir().join(format!("paraaf-content-old-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("city.db");
+        let old = b"%PDF-1.4 kept in the database".to_vec();
+        let sha = crate::sha256_hex(&old);
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            // The last version before `content_rows`.
+            migrations().to_version(&mut conn, 9).unwrap();
+            conn.execute(
+                "INSERT INTO contents (sha256, media_type, body) VALUES (?1, 'application/pdf', ?2)",
+                params![sha, old],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO content_owners (sha256, person) VALUES (?1, 'dirk-claes')",
+                [&sha],
+            )
+            .unwrap();
+        }
+        drop(Store::open(&path).unwrap());
+        assert!(!content_file::path_of(&path).exists());
+        assert_eq!(
+            read_content(&path, &sha).unwrap(),
+            Some(("application/pdf".to_string(), old.clone()))
+        );
+        assert!(owns_content(&path, &sha, "dirk-claes").unwrap());
+        // The same bytes again stay where they are; new bytes go to the content file.
+        put_content(&path, &sha, "application/pdf", &old, "jan-cools").unwrap();
+        assert!(!content_file::path_of(&path).exists());
+        assert!(owns_content(&path, &sha, "jan-cools").unwrap());
+        let new = b"%PDF-1.4 new".to_vec();
+        let new_sha = crate::sha256_hex(&new);
+        put_content(&path, &new_sha, "application/pdf", &new, "jan-cools").unwrap();
+        assert!(content_file::path_of(&path).exists());
+        assert_eq!(read_content(&path, &new_sha).unwrap().unwrap().1, new);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -71,7 +71,9 @@ fn a_refused_submission_in_a_batch_keeps_no_content() {
     );
     drop(rt);
     let conn = rusqlite::Connection::open(&db).unwrap();
-    let stored: Vec<String> = conn
+    let file =
+        rusqlite::Connection::open(paraaf_runtime::store::content_file::path_of(&db)).unwrap();
+    let stored: Vec<String> = file
         .prepare("SELECT sha256 FROM contents ORDER BY sha256")
         .unwrap()
         .query_map([], |r| r.get(0))

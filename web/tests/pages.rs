@@ -785,7 +785,8 @@ async fn content_from_the_api_is_shown_and_an_edited_one_refused() {
     assert!(v.get("events").is_none(), "{v}");
     // Someone with database access swaps the PDF.
     let sha = paraaf_runtime::sha256_hex(&pdf);
-    let conn = rusqlite::Connection::open(&db).unwrap();
+    let conn =
+        rusqlite::Connection::open(paraaf_runtime::store::content_file::path_of(&db)).unwrap();
     conn.execute(
         "UPDATE contents SET body = ?1 WHERE sha256 = ?2",
         rusqlite::params![b"%PDF-1.4 forged".to_vec(), sha],
