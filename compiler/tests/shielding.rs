@@ -7,7 +7,8 @@
 mod common;
 
 use common::check_diagnostics;
-use paraaf_compiler::db::{Database, project_diagnostics};
+use paraaf_compiler::compile::model::{self, OrgIndex, shield::verify};
+use paraaf_compiler::db::{Database, compiled, project_diagnostics};
 
 // ------------------------------------------------------------------ signers
 
@@ -710,4 +711,37 @@ rule nieuw on decision.received {
 }
 "#,
     );
+}
+
+// ------------------------------------------------------------------ one verifier
+
+#[test]
+fn deploy_refuses_what_the_checker_refuses_about_a_shielded_group() {
+    // The rule lives once, in the model's verifier: the checker reports it on the source,
+    // `deploy` on a compiled project edited by hand.
+    let org = common::broken_org();
+    let clean = "document dossier shielded by sociale-zaken { nummer: text }\ndocument memo { nummer: text }\ngroup sociale-zaken = unit sociale-zaken shielded\nflow beslissing for dossier {\n  step beslissing : sign diensthoofd of sociale-zaken\n}\nflow tekenen for memo {\n  step paraaf : sign algemeen-directeur\n}\n";
+    let (db, project) = Database::from_texts(("org.toml", &org), &[("t.paraaf", clean)]);
+    let mut p = compiled(&db, project).clone().expect("checks clean");
+    let idx = OrgIndex::new(&p.organogram);
+    assert_eq!(verify(&p, &idx), Vec::<String>::new());
+    let f = p.flows.iter_mut().find(|f| f.name == "tekenen").unwrap();
+    f.visible_to.push(model::Audience::Group {
+        name: "sociale-zaken".into(),
+    });
+    assert_eq!(
+        verify(&p, &idx),
+        [
+            "flow `tekenen`, visible to: the group `sociale-zaken` is shielded, but `memo` is not shielded by it: its documents could reach anyone"
+        ]
+    );
+    let shown = clean.replace(
+        "flow tekenen for memo {\n",
+        "flow tekenen for memo {\n  visible to group sociale-zaken\n",
+    );
+    let (db, project) = Database::from_texts(("org.toml", &org), &[("t.paraaf", &shown)]);
+    let d = project_diagnostics(&db, project);
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(d[0].code.as_str(), "P0011");
+    assert_eq!(&shown[d[0].span.range.clone()], "sociale-zaken");
 }

@@ -230,6 +230,10 @@ fn describe(project: &CompiledProject, org: &OrgIndex, v: &Violation, out: &mut 
             "the flow `{at_site}` is for `{kind}`, which is not a document kind"
         )),
         What::AudienceNoGroup { group } => out.push(format!("{at_site}: `{group}` is not a group")),
+        What::ShieldedGroupOfOtherKind { group } => out.push(format!(
+            "{at_site}: the group `{group}` is shielded, but `{}` is not shielded by it: its documents could reach anyone",
+            v_kind(project, &v.site)
+        )),
         What::AudienceNoUnit => out.push(format!("{at_site}: a unit audience without a unit")),
         What::Outside { people } => outside(&at_site, people, out),
         What::Unrefined { field } => out.push(format!(
@@ -258,6 +262,16 @@ fn describe(project: &CompiledProject, org: &OrgIndex, v: &Violation, out: &mut 
             shield_group(project, kind)
         )),
         What::OnlyToday { .. } | What::NotifyOnlyToday { .. } => {}
+    }
+}
+
+/// The document kind of the flow a site lies in.
+fn v_kind<'a>(project: &'a CompiledProject, site: &Site) -> &'a str {
+    match site {
+        Site::Audience { flow, .. } | Site::Signature { flow, .. } | Site::Escalation { flow } => {
+            project.flows.get(*flow).map_or("", |f| f.document.as_str())
+        }
+        _ => "",
     }
 }
 

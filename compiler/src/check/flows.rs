@@ -226,29 +226,7 @@ fn check_shielding(
     scope: &mut Scope,
 ) {
     let Some(sh) = ctx.shield_of(&f.kind.text) else {
-        for a in &f.visible {
-            let Audience::Group(g) = a else { continue };
-            let Some(def) = ctx.index.group(&g.text).cloned() else {
-                continue;
-            };
-            if def.def.shielded.is_some() && ctx.index.document(&f.kind.text).is_some() {
-                let d = ctx
-                    .diag(
-                        Code::ShieldedLeak,
-                        &g.span,
-                        format!(
-                            "the group `{}` is shielded, but the document kind `{}` is not shielded by it: its documents could still reach anyone",
-                            g.text, f.kind.text
-                        ),
-                    )
-                    .with_label(crate::diagnostics::Span::new(&def.file, def.def.name.span.clone()), "shielded group defined here")
-                    .with_help(format!(
-                        "declare the shield on the kind: `document {} shielded by {} {{ ... }}`",
-                        f.kind.text, g.text
-                    ));
-                ctx.report(d);
-            }
-        }
+        ctx.shield_other_kind(f);
         return;
     };
     for a in &f.visible {

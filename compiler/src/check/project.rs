@@ -20,6 +20,10 @@ pub fn check_project(org: &Organogram, org_file: &str, index: &Index) -> Vec<Dia
     substitution_graph(&mut diags, org, org_file, index);
     overlapping_flows(&mut diags, index);
     unused(&mut diags, index);
+    // A group marked `shielded` that shields no kind: the shielding verifier's finding.
+    let mut ctx = super::Ctx::new(org, org_file, index, "");
+    super::shielding::check_declarations(&mut ctx);
+    diags.extend(ctx.diags);
     diags
 }
 
@@ -202,32 +206,14 @@ fn unused(diags: &mut Vec<Diagnostic>, index: &Index) {
         }
     }
     let mut used_groups: BTreeSet<&str> = BTreeSet::new();
-    let mut shields: BTreeSet<&str> = BTreeSet::new();
     for d in index.documents.values().flatten() {
         if let Some(sh) = &d.def.shield {
             used_groups.insert(&sh.group.text);
-            shields.insert(&sh.group.text);
         }
         for f in &d.def.fields {
             if let (Some(w), "person") = (&f.ty.within, f.ty.name.text.as_str()) {
                 used_groups.insert(&w.text);
             }
-        }
-    }
-    for (name, list) in &index.groups {
-        let g = &list[0];
-        if let Some(kw) = &g.def.shielded
-            && !shields.contains(name.as_str())
-        {
-            diags.push(
-                Diagnostic::new(
-                    Code::ShieldedLeak,
-                    Span::new(&g.file, kw.clone()),
-                    format!("the group `{name}` is shielded, but no document kind is shielded by it, so nothing is protected"),
-                )
-                .with_label(Span::new(&g.file, g.def.name.span.clone()), "the group")
-                .with_help(format!("declare the shield on the document kind: `document KIND shielded by {name} {{ ... }}`")),
-            );
         }
     }
     for f in index.flows.values().flatten() {

@@ -243,6 +243,59 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// A flow of a kind that is not shielded may not show a group marked `shielded`: the
+    /// group would protect nothing there.
+    pub(crate) fn shield_other_kind(&mut self, f: &FlowDef) {
+        if self.index.document(&f.kind.text).is_none() {
+            return;
+        }
+        let shown: Vec<&Name> = f
+            .visible
+            .iter()
+            .filter_map(|a| match a {
+                Audience::Group(g) if self.index.group(&g.text).is_some() => Some(g),
+                _ => None,
+            })
+            .collect();
+        if shown.is_empty() {
+            return;
+        }
+        let mut lowered = flow("", &f.kind.text);
+        lowered.visible_to = shown
+            .iter()
+            .map(|g| m::Audience::Group {
+                name: g.text.clone(),
+            })
+            .collect();
+        let found = self.shield_model().verifier().flow(0, &lowered);
+        for v in found {
+            let (Site::Audience { index, .. }, What::ShieldedGroupOfOtherKind { group }) =
+                (&v.site, &v.what)
+            else {
+                continue;
+            };
+            let (Some(g), Some(def)) = (shown.get(*index), self.index.group(group)) else {
+                continue;
+            };
+            let label = Span::new(&def.file, def.def.name.span.clone());
+            let d = self
+                .diag(
+                    Code::ShieldedLeak,
+                    &g.span,
+                    format!(
+                        "the group `{group}` is shielded, but the document kind `{}` is not shielded by it: its documents could still reach anyone",
+                        f.kind.text
+                    ),
+                )
+                .with_label(label, "shielded group defined here")
+                .with_help(format!(
+                    "declare the shield on the kind: `document {} shielded by {group} {{ ... }}`",
+                    f.kind.text
+                ));
+            self.report(d);
+        }
+    }
+
     fn verify_flow(&self, sh: &ShieldScope, f: &m::Flow) -> Vec<Violation> {
         sh.model.verifier().flow(0, f)
     }
@@ -526,6 +579,38 @@ fn sref_text(s: &SignerRef) -> String {
     match &s.of {
         Some(p) => format!("{} of {}", s.name.text, p.text()),
         None => s.name.text.clone(),
+    }
+}
+
+/// The declarations' violations the checker reports as P0011: a group marked `shielded`
+/// that shields no document kind (at its `shielded`).
+pub(super) fn check_declarations(ctx: &mut Ctx) {
+    if !ctx
+        .index
+        .groups
+        .values()
+        .flatten()
+        .any(|g| g.def.shielded.is_some())
+    {
+        return;
+    }
+    let found = ctx.shield_model().verifier().declarations();
+    for v in found {
+        let (Site::Group(name), What::GroupShieldsNothing) = (&v.site, &v.what) else {
+            continue;
+        };
+        let Some(g) = ctx.index.groups.get(name).and_then(|l| l.first()) else {
+            continue;
+        };
+        let Some(kw) = &g.def.shielded else { continue };
+        let d = Diagnostic::new(
+            Code::ShieldedLeak,
+            Span::new(&g.file, kw.clone()),
+            format!("the group `{name}` is shielded, but no document kind is shielded by it, so nothing is protected"),
+        )
+        .with_label(Span::new(&g.file, g.def.name.span.clone()), "the group")
+        .with_help(format!("declare the shield on the document kind: `document KIND shielded by {name} {{ ... }}`"));
+        ctx.report(d);
     }
 }
 

@@ -96,6 +96,12 @@ pub enum What {
     },
     /// A unit audience without a unit.
     AudienceNoUnit,
+    /// A flow of a kind that is not shielded shows a group marked `shielded`: the group
+    /// protects nothing there (its documents could still reach anyone).
+    ShieldedGroupOfOtherKind {
+        /// The group.
+        group: String,
+    },
     /// People outside the shield who hold the signer or audience today.
     Outside {
         /// Their ids, sorted.
@@ -312,6 +318,22 @@ impl<'a> Shielding<'a> {
             return out;
         };
         let Some(shield) = self.idx.kinds.get(&doc.name) else {
+            for (index, a) in flow.visible_to.iter().enumerate() {
+                if let Audience::Group { name } = a
+                    && self
+                        .project
+                        .groups
+                        .iter()
+                        .any(|g| &g.name == name && g.shielded)
+                {
+                    out.push(Violation {
+                        site: Site::Audience { flow: i, index },
+                        what: What::ShieldedGroupOfOtherKind {
+                            group: name.clone(),
+                        },
+                    });
+                }
+            }
             return out;
         };
         let v = FlowCheck {
