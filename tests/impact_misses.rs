@@ -280,7 +280,7 @@ fn every_change_is_written_as_a_scenario_that_passes_on_head_and_fails_on_base()
             "andere-vervanger",
             "bestelbon.toml",
             vec![
-                "hans-de-backer now substitutes for griet-vermeulen at visum\"",
+                "hans-de-backer now substitutes for griet-vermeulen at visum",
                 "absent = [\n  \"griet-vermeulen\",  # Griet Vermeulen\n]",
                 "  \"visum: hans-de-backer\",  # Hans De Backer\n",
             ],
@@ -289,7 +289,7 @@ fn every_change_is_written_as_a_scenario_that_passes_on_head_and_fails_on_base()
             "andere-escalatie",
             "besluit.toml",
             vec![
-                "now gets handtekening when it escalates\"",
+                "now gets handtekening when it escalates",
                 "wait_at = \"handtekening\"\nwait = \"120 days\"",
             ],
         ),
@@ -297,7 +297,7 @@ fn every_change_is_written_as_a_scenario_that_passes_on_head_and_fails_on_base()
             "weigering-stopt",
             "bestelbon.toml",
             vec![
-                ": a refusal at paraaf now goes to a stop\"",
+                ": a refusal at paraaf now goes to a stop",
                 "refuse_at = \"paraaf\"",
                 "status = \"stopped\"",
             ],
@@ -365,4 +365,97 @@ fn every_change_is_written_as_a_scenario_that_passes_on_head_and_fails_on_base()
         assert_eq!(code, 0, "{err}");
         assert_eq!(std::fs::read_to_string(out.join(file)).unwrap(), text);
     }
+}
+
+#[test]
+fn a_removed_kind_is_one_refused_scenario_and_an_unused_allow_is_said_not_stated() {
+    let repo = repo("impact-emit-kinds");
+    // The council decisions leave Paraaf: the kind and its flow are removed.
+    git(
+        &repo,
+        &["checkout", "-q", "-b", "geen-raadsbesluit", "main"],
+    );
+    for (file, from) in [
+        (
+            "flows/documents.paraaf",
+            "document raadsbesluit {\n  titel: text\n  bron: text\n}\n",
+        ),
+        (
+            "flows/college.paraaf",
+            "flow raadsbesluit-tekenen for raadsbesluit {\n  visible to uploader, signers\n  step handtekening : all {\n    sign voorzitter-gemeenteraad\n    sign algemeen-directeur\n  }\n  deadline 5 workdays remind, 10 workdays escalate to adjunct-algemeen-directeur\n}\n",
+        ),
+    ] {
+        let f = repo.join("aalst").join(file);
+        let text = std::fs::read_to_string(&f).unwrap();
+        assert!(text.contains(from), "{file}");
+        std::fs::write(&f, text.replacen(from, "", 1)).unwrap();
+    }
+    git(&repo, &["commit", "-q", "-am", "geen-raadsbesluit"]);
+    git(&repo, &["checkout", "-q", "main"]);
+    let out = repo.join("emitted-removed");
+    let (code, report, err) = paraaf_in(
+        &repo,
+        &[
+            "diff",
+            "main",
+            "geen-raadsbesluit",
+            "--project",
+            "aalst",
+            "--emit-scenarios",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{report}{err}");
+    assert!(
+        report.contains("raadsbesluit (removed kind) changed"),
+        "{report}"
+    );
+    let text = std::fs::read_to_string(out.join("raadsbesluit.toml")).unwrap();
+    assert_eq!(text.matches("[[scenario]]").count(), 1, "{text}");
+    assert!(
+        text.contains(
+            "name = \"every document: `raadsbesluit` is removed: a document of it is refused\""
+        ) && text.contains("status = \"refused\""),
+        "{text}"
+    );
+    // The project's own scenarios name the removed kind: only the emitted ones run.
+    let (code, run) = test_on(&repo, "geen-raadsbesluit", &out);
+    assert_eq!(code, 0, "{run}");
+    let (code, run) = test_on(&repo, "main", &out);
+    assert_eq!(code, 1, "{run}");
+    assert!(
+        run.contains("status: expected refused, and the document was accepted"),
+        "{run}"
+    );
+
+    change(
+        &repo,
+        "allow-client",
+        "flows/documents.paraaf",
+        "document sociaal-dossier shielded by sociale-zaken {\n  team: unit in sociale-zaken\n",
+        "document sociaal-dossier shielded by sociale-zaken allow client {\n  team: unit in sociale-zaken\n  client: person\n",
+    );
+    let out = repo.join("emitted-allow");
+    let (code, report, err) = paraaf_in(
+        &repo,
+        &[
+            "diff",
+            "main",
+            "allow-client",
+            "--project",
+            "aalst",
+            "--fail-on",
+            "shielded-widened",
+            "--emit-scenarios",
+            out.to_str().unwrap(),
+        ],
+    );
+    // The gate still fails; no scenario can tell the versions apart until a flow names
+    // `client`, and that is said.
+    assert_eq!(code, 1, "{report}{err}");
+    assert!(
+        err.contains("not stated as a scenario (sociaal-dossier): shielded-widened: a new or widened `allow client`: the exception lets the person in `client` see the file only where a flow names the field"),
+        "{err}"
+    );
+    assert!(!out.exists(), "{err}");
 }

@@ -38,9 +38,10 @@ pub struct Args {
     /// (`may_see`/`may_not_see`), who signs (`route`), who substitutes (`absent`), to
     /// whom an overdue step escalates (`wait_at`), where a refusal goes (`refuse_at`,
     /// `status`), a document one side refuses (`status = "refused"`). Each is run on
-    /// both sides before it is written; a change no scenario shows that way (a new
-    /// `allow` exception that admits nobody of the organogram yet) is listed as not
-    /// stated, with why. Running it again writes the same files; a file that would
+    /// both sides before it is written; a change no scenario shows that way is listed
+    /// as not stated, with why (a new `allow F` exception that no flow uses yet: the
+    /// person in F sees nothing more until a flow names F, so no scenario tells the
+    /// versions apart). Running it again writes the same files; a file that would
     /// change is refused unless --force.
     #[arg(long, value_name = "DIR")]
     emit_scenarios: Option<PathBuf>,
@@ -545,7 +546,7 @@ fn emit_scenarios(
                 kind: k.kind.clone(),
                 change: format!("shielded-widened: a new or widened `allow {f}`"),
                 why: format!(
-                    "no document the comparison made puts a person outside the group in `{f}` who may then see it"
+                    "the exception lets the person in `{f}` see the file only where a flow names the field (`visible to {f}`, `sign {f}`); in no document the comparison made does someone outside the group see it yet, so no scenario can tell the two versions apart: the widening is on paper until a flow names `{f}` (then it is a sight-gained change, stated as that person's may_see)"
                 ),
             });
         }

@@ -82,17 +82,14 @@ pub fn emit(
     let mut missing = Vec::new();
     for (kind, list) in changes {
         let mut body = String::new();
-        let mut count = 0;
-        let mut used: BTreeSet<String> = BTreeSet::new();
-        for w in list {
-            let said = said(w);
-            let (written, left) = state(base, head, kind, w, &names, &mut used);
-            for s in &written {
-                body.push('\n');
-                body.push_str(s);
-            }
-            count += written.len();
+        if !head.documents.iter().any(|d| &d.name == kind) {
+            // A removed kind: every change is the one fact that its documents are
+            // refused now.
+            let (text, left) = removed(base, head, kind, list, &names);
+            let n = usize::from(text.is_some());
+            body.push_str(&text.unwrap_or_default());
             if let Some(why) = left {
+                let said = format!("the kind `{kind}` is removed ({} changes)", list.len());
                 let _ = writeln!(body, "\n# not stated as a scenario: {said}\n#   {why}");
                 missing.push(NotStated {
                     kind: kind.clone(),
@@ -100,21 +97,79 @@ pub fn emit(
                     why,
                 });
             }
+            files.push(file(kind, source, body, n));
+            continue;
         }
-        let mut text = format!(
-            "# Scenarios of `{kind}` written by `{source} --emit-scenarios`: each states one\n\
-             # change and passes on the head and fails on the base. Keep the ones the review\n\
-             # accepts in the project's tests/ folder: the decision becomes a test.\n"
-        );
-        text.push_str(&body);
-        files.push(Emitted {
-            kind: kind.clone(),
-            file: format!("{kind}.toml"),
-            text,
-            scenarios: count,
-        });
+        let mut book = Book::default();
+        let mut unsaid = String::new();
+        for w in list {
+            let said = said(w);
+            if let Some(why) = state(base, head, kind, w, &names, &mut book) {
+                let _ = writeln!(unsaid, "\n# not stated as a scenario: {said}\n#   {why}");
+                missing.push(NotStated {
+                    kind: kind.clone(),
+                    change: said,
+                    why,
+                });
+            }
+        }
+        for t in &book.texts {
+            body.push('\n');
+            body.push_str(t);
+        }
+        body.push_str(&unsaid);
+        let count = book.texts.len();
+        files.push(file(kind, source, body, count));
     }
     (files, missing)
+}
+
+/// The file of `kind`: a header, then `body` (`count` scenarios).
+fn file(kind: &str, source: &str, body: String, count: usize) -> Emitted {
+    let mut text = format!(
+        "# Scenarios of `{kind}` written by `{source} --emit-scenarios`: each states one\n\
+         # change and passes on the head and fails on the base. Keep the ones the review\n\
+         # accepts in the project's tests/ folder: the decision becomes a test.\n"
+    );
+    text.push_str(&body);
+    Emitted {
+        kind: kind.to_string(),
+        file: format!("{kind}.toml"),
+        text,
+        scenarios: count,
+    }
+}
+
+/// The one scenario of a kind the head removed: a document of it is refused (from the
+/// first document of the first change); why not, when it cannot be stated.
+fn removed(
+    base: &CompiledProject,
+    head: &CompiledProject,
+    kind: &str,
+    list: &[Witnessed],
+    names: &Names,
+) -> (Option<String>, Option<String>) {
+    let Some((case, fact)) = list
+        .iter()
+        .flat_map(|w| &w.facts)
+        .find_map(|(f, _, cases)| Some((cases.first()?, f)))
+    else {
+        return (None, Some("no document of the kind was compared".into()));
+    };
+    match scenario(base, head, kind, case, &Setup::Plain, &[(fact, false)]) {
+        Ok((s, on_base)) => {
+            let s = Scenario {
+                name: format!("every document: `{kind}` is removed: a document of it is refused"),
+                ..s
+            };
+            let change = format!("{} changes (the kind removed)", list.len());
+            (
+                Some(format!("\n{}", write(&s, &change, &on_base, names))),
+                None,
+            )
+        }
+        Err(why) => (None, Some(why)),
+    }
 }
 
 /// The change as the report says it: `CHANGE: REGION: PEOPLE WHAT`.
@@ -146,15 +201,27 @@ fn people<'a>(facts: impl Iterator<Item = &'a Fact>) -> Vec<String> {
     set.into_iter().collect()
 }
 
-/// Scenarios stating every fact of `w`, and why some are left (`None`: none left).
+/// The scenarios of one file as they are written.
+#[derive(Default)]
+struct Book {
+    /// Each scenario's text, in order.
+    texts: Vec<String>,
+    /// Each scenario without its name and comments → its place in `texts`: a change
+    /// shown by a scenario written already is added to its comment, not written again.
+    seen: BTreeMap<String, usize>,
+    /// The names given.
+    used: BTreeSet<String>,
+}
+
+/// Scenarios stating every fact of `w`, into `book`; why some are left (`None`: none).
 fn state(
     base: &CompiledProject,
     head: &CompiledProject,
     kind: &str,
     w: &Witnessed,
     names: &Names,
-    used: &mut BTreeSet<String>,
-) -> (Vec<String>, Option<String>) {
+    book: &mut Book,
+) -> Option<String> {
     // Every (document, set-up) that shows a fact, with the facts it shows.
     let mut candidates: BTreeMap<(Case, Setup), BTreeSet<usize>> = BTreeMap::new();
     for (i, (fact, _, cases)) in w.facts.iter().enumerate() {
@@ -166,7 +233,6 @@ fn state(
         }
     }
     let mut left: BTreeSet<usize> = (0..w.facts.len()).collect();
-    let mut out = Vec::new();
     let mut why = None;
     let mut tries = 0;
     while !left.is_empty() && tries < TRIES {
@@ -194,22 +260,31 @@ fn state(
         match scenario(base, head, kind, &case, &set, &facts) {
             Ok((s, on_base)) => {
                 let people = people(facts.iter().map(|(f, _)| *f));
-                let mut name = title(&w.region, &people, &w.what);
-                let mut n = 1;
-                while used.contains(&name) {
-                    n += 1;
-                    name = format!("{} ({n})", title(&w.region, &people, &w.what));
+                let title = title(&w.region, &people, &w.what);
+                let key = write(&s, "", &[], names);
+                if let Some(at) = book.seen.get(&key) {
+                    // The same scenario shows an earlier change: it states this one too.
+                    let also = format!("# also states {}: {title}\n", w.change);
+                    book.texts[*at].insert_str(0, &also);
+                } else {
+                    let mut name = title.clone();
+                    let mut n = 1;
+                    while book.used.contains(&name) {
+                        n += 1;
+                        name = format!("{title} ({n})");
+                    }
+                    book.used.insert(name.clone());
+                    let s = Scenario { name, ..s };
+                    book.seen.insert(key, book.texts.len());
+                    book.texts.push(write(&s, &w.change, &on_base, names));
                 }
-                used.insert(name.clone());
-                let s = Scenario { name, ..s };
-                out.push(write(&s, &w.change, &on_base, names));
                 left.retain(|i| !covered.contains(i));
             }
             Err(e) => why = Some(e),
         }
     }
     if left.is_empty() {
-        return (out, None);
+        return None;
     }
     let who = people(left.iter().map(|i| &w.facts[*i].0));
     let why = why.unwrap_or_else(|| format!("{TRIES} documents tried, none showed it"));
@@ -218,7 +293,7 @@ fn state(
     } else {
         format!("for {}: {why}", who.join(", "))
     };
-    (out, Some(why))
+    Some(why)
 }
 
 /// The scenario of `case` set up by `set` that states `facts`, with why it fails on the
@@ -255,7 +330,7 @@ fn scenario(
         Setup::Refuse(step) => s.refuse_at = Some(step.clone()),
     }
     let on_head = run(head, &s);
-    if !on_head.failures.is_empty() {
+    if !on_head.failures.is_empty() && on_head.status != "refused" {
         return Err(format!(
             "on the head: {}",
             on_head.failures.join("; ").replace('\n', " ")

@@ -164,3 +164,64 @@ fn route_entry(entry: &str, renames: &BTreeMap<String, String>) -> (String, Vec<
 fn quote(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = r#"# Scenarios of the purchase orders.
+[[scenario]]
+name = "bestelbon van bevolking"   # the name is words: kept
+kind = "bestelbon"
+uploader = 'jan-cools'
+fields = { dienst = "bevolking", leverancier = "bevolking" }
+absent = ["dirk-lambert"]
+route = [
+  "paraaf: dirk-lambert, jan-cools | nobody",   # two tasks
+  "(after 10 workdays)",
+]
+may_see = ["dirk-lambert", "yasmine-peeters"]
+"#;
+
+    #[test]
+    fn ids_are_renamed_where_they_stand_and_the_rest_is_kept() {
+        let renames = BTreeMap::from([
+            ("bevolking".to_string(), "loket".to_string()),
+            ("dirk-lambert".to_string(), "sara-nieuwe".to_string()),
+            ("jan-cools".to_string(), String::new()),
+        ]);
+        let r = rename_in(
+            FILE,
+            &renames,
+            |_, f| f == "dienst",
+            |id| id != "yasmine-peeters",
+        )
+        .unwrap();
+        assert_eq!(
+            r.text,
+            FILE.replace("dienst = \"bevolking\"", "dienst = \"loket\"")
+                .replace("dirk-lambert", "sara-nieuwe")
+        );
+        let lines: Vec<usize> = r.lines.iter().map(|l| l.line).collect();
+        assert_eq!(lines, vec![6, 7, 9, 12]);
+        assert_eq!(
+            r.lines[2].after,
+            "  \"paraaf: sara-nieuwe, jan-cools | nobody\",   # two tasks"
+        );
+        // An id the new organogram lacks is said, with its line.
+        assert_eq!(r.stale, vec![(12, "yasmine-peeters".to_string())]);
+    }
+
+    #[test]
+    fn a_file_that_is_no_scenario_file_is_an_error() {
+        assert!(
+            rename_in(
+                "[[scenario]]\nname = 1\n",
+                &BTreeMap::new(),
+                |_, _| true,
+                |_| true
+            )
+            .is_err()
+        );
+    }
+}
