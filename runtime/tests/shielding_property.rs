@@ -507,3 +507,102 @@ fn discipline() -> impl Strategy<Value = String> {
             s
         })
 }
+
+// ------------------------------------------------------------------ any holder (#30 item 3)
+
+/// `c`'s organogram with one newcomer per position anyone could be given: every function
+/// in every unit and every mandate, each held by a person of their own who holds nothing
+/// else. Group members are recomputed on it, as `org deploy` does.
+fn everyone_appointed(c: &paraaf_model::CompiledProject) -> paraaf_model::CompiledProject {
+    use paraaf_model::{OrgPerson, OrgPosition};
+    let mut c = c.clone();
+    let mut positions = Vec::new();
+    for f in &c.organogram.functions {
+        for u in &c.organogram.units {
+            positions.push(OrgPosition::Function {
+                function: f.id.clone(),
+                unit: u.id.clone(),
+            });
+        }
+    }
+    for m in &c.organogram.mandates {
+        positions.push(OrgPosition::Mandate {
+            mandate: m.id.clone(),
+        });
+    }
+    for (i, p) in positions.into_iter().enumerate() {
+        c.organogram.people.push(OrgPerson {
+            id: format!("nieuw-{i}"),
+            name: format!("Nieuw {i}"),
+            email: String::new(),
+            key: None,
+            positions: vec![p],
+        });
+    }
+    let idx = paraaf_model::OrgIndex::new(&c.organogram);
+    for g in &mut c.groups {
+        g.members = paraaf_model::shield::group_members(&g.definition, &idx)
+            .into_iter()
+            .collect();
+    }
+    c
+}
+
+#[test]
+fn no_warning_means_no_appointment_can_leak_and_a_warning_names_one_that_does() {
+    use paraaf_compiler::diagnostics::Code;
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(256);
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    });
+    let (safe, warned) = (std::cell::Cell::new(0u32), std::cell::Cell::new(0u32));
+    let result = runner.run(&program(), |prog| {
+        let src = prog.source();
+        let org = org();
+        let (db, project) = Database::from_texts(("org.toml", &org), &[("p.paraaf", &src)]);
+        let diags = project_diagnostics(&db, project);
+        if diags.iter().any(|d| d.is_error()) {
+            return Ok(());
+        }
+        let c = compiled(&db, project).clone().expect("no errors");
+        let after = everyone_appointed(&c);
+        let idx = paraaf_model::OrgIndex::new(&after.organogram);
+        let violations = paraaf_model::shield::verify(&after, &idx);
+        let warnings: Vec<&str> = diags
+            .iter()
+            .filter(|d| d.code == Code::ShieldedOnlyToday)
+            .map(|d| d.message.as_str())
+            .collect();
+        if warnings.is_empty() {
+            prop_assert!(
+                violations.is_empty(),
+                "no P0026, yet appointing newcomers leaks: {violations:?}\n{src}"
+            );
+            safe.set(safe.get() + 1);
+        } else {
+            prop_assert!(
+                !violations.is_empty(),
+                "P0026 {warnings:?}, yet no appointment leaks\n{src}"
+            );
+            warned.set(warned.get() + 1);
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    eprintln!(
+        "{} programs safe for any holder, {} warned about",
+        safe.get(),
+        warned.get()
+    );
+    assert!(
+        safe.get() > 0 && warned.get() > 0,
+        "both sides must be exercised"
+    );
+}
