@@ -10,6 +10,7 @@ mod project;
 mod record;
 mod rules;
 mod shielding;
+mod shielding_report;
 mod signers;
 mod substitutes;
 pub mod types;
