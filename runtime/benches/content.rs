@@ -1,12 +1,12 @@
 //! `cargo bench -p paraaf-runtime --bench content`: submissions with their content in the
-//! group commit (64 commands per transaction, the content written in the transaction
-//! of its event): a different PDF for every document next to the same PDF every time,
-//! in turns in the same run, each side timed only while it runs; medians of five rounds.
-//! Both sides hash and stage the bytes as the API does; the difference is the rows
-//! written. Each round also writes the unique side's bytes to a plain file with one
-//! `fdatasync` per 64 (the disk's own rate: the ceiling for any store that keeps the
-//! content durable with its commit). `PARAAF_BENCH_PDF_KB` sets the PDF's size
-//! (default 100 KB).
+//! group commit (64 commands per transaction; the content written to the content file
+//! `DB.contents` and synced, then the events committed): a different PDF for every
+//! document next to the same PDF every time, in turns in the same run, each side timed
+//! only while it runs; medians of five rounds. Both sides hash and stage the bytes as the
+//! API does; the difference is the rows written. Each round also writes the unique
+//! side's bytes to a plain file with one `fdatasync` per 64 (the disk's own rate: the
+//! ceiling for any store that keeps the content durable with its commit).
+//! `PARAAF_BENCH_PDF_KB` sets the PDF's size (default 100 KB).
 
 use chrono::{TimeZone, Utc};
 use paraaf_runtime::Runtime;
@@ -170,7 +170,7 @@ fn main() {
     }
     let (s, u) = (median(same.clone()), median(unique.clone()));
     println!(
-        "submissions with a {kb} KB PDF, group commit of 64, content in the transaction (same run):"
+        "submissions with a {kb} KB PDF, group commit of 64, content in the content file first (same run):"
     );
     println!(
         "  the same PDF every time (baseline)  {s:>8.0} submissions/s  (rounds {:.0}–{:.0})",

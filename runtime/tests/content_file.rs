@@ -143,6 +143,21 @@ fn content_lies_in_its_own_file_and_is_read_through_its_document() {
             .1,
         bodies[2]
     );
+    // Restored over a database whose content file lost its rows: the backup's content
+    // comes back with its log.
+    drop(rt);
+    Connection::open(&file)
+        .unwrap()
+        .execute("DELETE FROM contents", [])
+        .unwrap();
+    paraaf_runtime::restore::restore(&copy, &db, None).unwrap();
+    let state = Store::open(&db).unwrap().load().unwrap();
+    for (id, body) in ids.iter().zip(&bodies) {
+        assert_eq!(
+            &for_reader(&state, &db, &uploader, id).unwrap().unwrap().1,
+            body
+        );
+    }
 }
 
 #[test]
