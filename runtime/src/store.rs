@@ -238,6 +238,9 @@ fn migrations() -> Migrations<'static> {
                 row INTEGER NOT NULL
             ) WITHOUT ROWID;",
         ),
+        // The content file this database was paired with (`content_file::open_paired`):
+        // a copy of the path (a hard link elsewhere) never writes to another file.
+        M::up("CREATE TABLE content_file (id TEXT NOT NULL);"),
     ])
 }
 
@@ -620,7 +623,9 @@ impl Store {
         }
         let conn = match &mut self.content {
             Some(c) => c,
-            None => self.content.insert(content_file::open(&self.content_path)?),
+            None => self
+                .content
+                .insert(content_file::open_paired(&self.conn, &self.content_path)?),
         };
         let rows = content_file::write(conn, &new)?;
         Ok(new
@@ -639,7 +644,9 @@ impl Store {
         }
         let conn = match &mut self.content {
             Some(c) => c,
-            None => self.content.insert(content_file::open(&self.content_path)?),
+            None => self
+                .content
+                .insert(content_file::open_paired(&self.conn, &self.content_path)?),
         };
         let main = &self.conn;
         content_file::collect(conn, grace, |sha, row| {
@@ -1223,7 +1230,7 @@ pub fn put_content(
     let row = if stored(&conn, sha256)? {
         None
     } else {
-        let mut content = content_file::open(&content_file::path_of(db))?;
+        let mut content = content_file::open_paired(&conn, &content_file::path_of(db))?;
         content_file::write(&mut content, &[(sha256, media_type, body)])?.pop()
     };
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;

@@ -240,6 +240,12 @@ fn content_no_event_refers_to_is_never_served_and_is_collected() {
     // A commit that fails after its content was written (the database is held by
     // another connection past the busy timeout): the bytes are in the content file, no
     // event refers to them.
+    let first = submit(
+        &mut rt,
+        &uploader,
+        vec![("10", stage(&uploader, pdf(9)).unwrap())],
+    );
+    assert!(first[0].is_ok(), "{first:?}");
     let kept = stage(&uploader, pdf(2)).unwrap();
     let sha = kept.sha256.clone();
     let blocker = Connection::open(&db).unwrap();
@@ -248,7 +254,7 @@ fn content_no_event_refers_to_is_never_served_and_is_collected() {
     assert!(failed[0].is_err(), "{failed:?}");
     blocker.execute_batch("ROLLBACK").unwrap();
     drop(blocker);
-    assert_eq!(count(&file, "SELECT count(*) FROM contents"), 1);
+    assert_eq!(count(&file, "SELECT count(*) FROM contents"), 2);
     assert!(
         rt.state()
             .documents
@@ -267,7 +273,7 @@ fn content_no_event_refers_to_is_never_served_and_is_collected() {
     );
     std::thread::sleep(std::time::Duration::from_millis(1100));
     assert_eq!(store.collect_contents(0).unwrap(), 1);
-    assert_eq!(count(&file, "SELECT count(*) FROM contents"), 0);
+    assert_eq!(count(&file, "SELECT count(*) FROM contents"), 1);
     drop(store);
     // The same content sent again is stored afresh and served.
     let mut rt = Runtime::open(&db, Default::default()).unwrap();
@@ -289,7 +295,7 @@ fn content_no_event_refers_to_is_never_served_and_is_collected() {
     drop(rt);
     std::thread::sleep(std::time::Duration::from_millis(1100));
     assert_eq!(Store::open(&db).unwrap().collect_contents(0).unwrap(), 0);
-    assert_eq!(count(&file, "SELECT count(*) FROM contents"), 1);
+    assert_eq!(count(&file, "SELECT count(*) FROM contents"), 2);
 }
 
 /// A database whose content lies in its `contents` table (before the content file)
@@ -327,6 +333,7 @@ fn content_of_the_older_layout_is_still_served() {
         .unwrap();
     }
     conn.execute("DELETE FROM content_rows", []).unwrap();
+    conn.execute("DELETE FROM content_file", []).unwrap();
     drop(conn);
     for ext in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{ext}", file.display()));
@@ -373,4 +380,58 @@ fn content_of_the_older_layout_is_still_served() {
             pdf(n)
         );
     }
+}
+
+/// A hard link to the database in another folder (or a copy without its `.contents`
+/// file) never starts a second content file: content written through it is refused,
+/// and through the database's own path it goes on as before.
+#[test]
+fn a_database_reached_without_its_content_file_refuses_content() {
+    let (mut rt, db, uploader) = city("content-paired");
+    let first = submit(
+        &mut rt,
+        &uploader,
+        vec![("10", stage(&uploader, pdf(1)).unwrap())],
+    );
+    let id = first[0].clone().unwrap();
+    drop(rt);
+    let elsewhere = db.parent().unwrap().join("elders");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let link = elsewhere.join("city.db");
+    std::fs::hard_link(&db, &link).unwrap();
+    let mut rt = Runtime::open(&link, Default::default()).unwrap();
+    rt.lock_writer("test").unwrap();
+    let refused = submit(
+        &mut rt,
+        &uploader,
+        vec![("10", stage(&uploader, pdf(2)).unwrap())],
+    );
+    assert!(
+        matches!(&refused[0], Err(RuntimeError::Storage(w)) if w.contains("is not this database's content file")),
+        "{refused:?}"
+    );
+    assert!(!content_file::path_of(&link).exists());
+    drop(rt);
+    std::fs::remove_file(&link).unwrap();
+    let mut rt = Runtime::open(&db, Default::default()).unwrap();
+    rt.lock_writer("test").unwrap();
+    let ok = submit(
+        &mut rt,
+        &uploader,
+        vec![("10", stage(&uploader, pdf(2)).unwrap())],
+    );
+    assert_eq!(
+        for_reader(rt.state(), &db, &uploader, ok[0].as_ref().unwrap())
+            .unwrap()
+            .unwrap()
+            .1,
+        pdf(2)
+    );
+    assert_eq!(
+        for_reader(rt.state(), &db, &uploader, &id)
+            .unwrap()
+            .unwrap()
+            .1,
+        pdf(1)
+    );
 }

@@ -49,9 +49,57 @@ pub(crate) fn open(path: &Path) -> Result<Connection, RuntimeError> {
             body BLOB NOT NULL
         );
         CREATE INDEX IF NOT EXISTS contents_by_time ON contents (stored_at, sha256);
-        CREATE TABLE IF NOT EXISTS collected (upto INTEGER NOT NULL);",
+        CREATE TABLE IF NOT EXISTS collected (upto INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS file (id TEXT NOT NULL);",
     )?;
     Ok(conn)
+}
+
+/// Opens the content file at `path` for the database on `main`, checking that they
+/// belong together: both record the same random id, given when the first content was
+/// written. A database whose content file is elsewhere (opened through a hard link in
+/// another folder, copied without its `.contents` file) or a content file of another
+/// database is refused, never written to: the content would be split over two files.
+pub(crate) fn open_paired(main: &Connection, path: &Path) -> Result<Connection, RuntimeError> {
+    let existed = path.exists();
+    let conn = open(path)?;
+    let theirs: Option<String> = main
+        .query_row("SELECT id FROM content_file", [], |r| r.get(0))
+        .optional()?;
+    let mine: Option<String> = conn
+        .query_row("SELECT id FROM file", [], |r| r.get(0))
+        .optional()?;
+    match (theirs, mine) {
+        (Some(a), Some(b)) if a == b => Ok(conn),
+        (None, Some(b)) => {
+            // A database from before the pairing (or restored from such a backup).
+            main.execute("INSERT INTO content_file (id) VALUES (?1)", [b])?;
+            Ok(conn)
+        }
+        (None, None) => {
+            let id = hex::encode(crate::checkpoint::random_bytes().map_err(RuntimeError::Storage)?);
+            conn.execute("INSERT INTO file (id) VALUES (?1)", [&id])?;
+            main.execute("INSERT INTO content_file (id) VALUES (?1)", [&id])?;
+            Ok(conn)
+        }
+        (Some(_), mine) => {
+            drop(conn);
+            if !existed {
+                for ext in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{ext}", path.display()));
+                }
+            }
+            Err(RuntimeError::Storage(format!(
+                "{} {}: this database's content lies in the content file made with it, next to the path the database was created at; open the database by that path, or restore the database and its `.contents` file together",
+                path.display(),
+                if mine.is_some() {
+                    "belongs to another database"
+                } else {
+                    "is not this database's content file"
+                }
+            )))
+        }
+    }
 }
 
 /// Seconds since the Unix epoch on this machine's clock (housekeeping only: when a row
