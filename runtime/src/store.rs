@@ -686,28 +686,40 @@ impl Store {
         Ok(changed_tail(*seq, hash, last, &prev))
     }
 
-    /// The response recorded for an idempotency key, if any.
+    /// The first response recorded for an idempotency key under any of `persons` (the
+    /// ids one person has had: a record stays theirs across a rename), if any.
     pub fn idempotency(
         &self,
-        person: &str,
+        persons: &[String],
         key: &str,
     ) -> Result<Option<Idempotency>, RuntimeError> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT request_sha256, status, response FROM idempotency WHERE person = ?1 AND key = ?2",
-                params![person, key],
-                |r| {
-                    Ok(Idempotency {
-                        person: person.to_string(),
-                        key: key.to_string(),
-                        request_sha256: r.get(0)?,
-                        status: r.get(1)?,
-                        response: r.get(2)?,
-                    })
-                },
-            )
-            .optional()?)
+        let mut first: Option<(i64, Idempotency)> = None;
+        for person in persons {
+            let found = self
+                .conn
+                .prepare_cached(
+                    "SELECT rowid, request_sha256, status, response FROM idempotency WHERE person = ?1 AND key = ?2",
+                )?
+                .query_row(params![person, key], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        Idempotency {
+                            person: person.clone(),
+                            key: key.to_string(),
+                            request_sha256: r.get(1)?,
+                            status: r.get(2)?,
+                            response: r.get(3)?,
+                        },
+                    ))
+                })
+                .optional()?;
+            if let Some((row, rec)) = found
+                && first.as_ref().is_none_or(|(f, _)| row < *f)
+            {
+                first = Some((row, rec));
+            }
+        }
+        Ok(first.map(|(_, rec)| rec))
     }
 
     /// Checks the hash chain from the first event and, against the signed checkpoints
