@@ -1143,3 +1143,90 @@ fn a_leavers_token_stays_revoked_when_they_come_back() {
     let server = serve(&[("tom-nowak", &tom)], "s4");
     assert_eq!(inbox(&server, &tom), 200);
 }
+
+/// An idempotency record follows its person across a rename (attack 3, finding 02): a
+/// retry after the `org deploy` that gave the sender a new id (the same HR key, the same
+/// token) answers the first response again, a different request with that key is 422,
+/// and a newcomer with the old id's name (an id nobody had) gets nothing of it.
+#[test]
+fn an_idempotency_key_follows_its_person_across_a_rename() {
+    let dir = aalst("idempotency-rename");
+    ok(&dir, &["deploy", "."]);
+    let jan = issued_token(&ok(
+        &dir,
+        &["admin", "token", "add", "jan-cools", "--tokens", "t.toml"],
+    ));
+    let serve = |tokens: &[(&str, &str)], name: &str| {
+        let at = dir.join(name);
+        std::fs::create_dir_all(&at).unwrap();
+        support::Server::start(&dir.join("city.db"), tokens, &at)
+    };
+    let body = |bedrag: &str| {
+        format!(
+            r#"{{"kind":"besluit","title":"Aankoop laptops","fields":{{"dienst":"bevolking","bron":"notula","titel":"Aankoop laptops","bedrag":"{bedrag}"}},"content":"x"}}"#
+        )
+    };
+    let key = Some("laptops-2026-12-07");
+    let server = serve(&[("jan-cools", &jan)], "s1");
+    let first = server.call("POST", "/documents", Some(&jan), key, Some(&body("100")));
+    assert_eq!(first.0, 201, "{}", first.1);
+    drop(server);
+    // Jan Cools marries: HR gives him the id jan-peeters-cools (the same key P10234),
+    // and a newcomer called Jan Cools joins his service in the same deployment.
+    let csv = std::fs::read_to_string(dir.join("people.csv")).unwrap();
+    let married = csv.replace(
+        "P10234,,Jan Cools,jan.cools@aalst.be,",
+        "P10234,,Jan Peeters-Cools,jan.peeters-cools@aalst.be,",
+    );
+    let newcomer =
+        "P99002,,Jan Cools,jan.cools.2@aalst.be,Burgerzaken,Bevolking,,Beleidsmedewerker,\n";
+    std::fs::write(dir.join("hr.csv"), format!("{married}{newcomer}")).unwrap();
+    ok(
+        &dir,
+        &[
+            "org",
+            "import",
+            "hr.csv",
+            "-o",
+            "hr.toml",
+            "--previous",
+            "org.toml",
+        ],
+    );
+    let org = std::fs::read_to_string(dir.join("hr.toml")).unwrap();
+    assert!(
+        org.contains("id = \"jan-cools-2\"\nname = \"Jan Cools\""),
+        "{org}"
+    );
+    let org = org.replace("id = \"jan-cools\"\n", "id = \"jan-peeters-cools\"\n");
+    std::fs::write(dir.join("hr.toml"), org).unwrap();
+    ok(&dir, &["org", "deploy", "hr.toml", "--force"]);
+    let other = issued_token(&ok(
+        &dir,
+        &["admin", "token", "add", "jan-cools-2", "--tokens", "t.toml"],
+    ));
+    let server = serve(&[("jan-cools", &jan), ("jan-cools-2", &other)], "s2");
+    // The newcomer, with the same key and body, gets his own document.
+    let his = server.call("POST", "/documents", Some(&other), key, Some(&body("100")));
+    assert_eq!(his.0, 201, "{}", his.1);
+    assert_ne!(
+        his.1, first.1,
+        "the newcomer was handed Jan's stored answer"
+    );
+    // Jan's retry answers the first response again; another request is refused.
+    let retry = server.call("POST", "/documents", Some(&jan), key, Some(&body("100")));
+    assert_eq!(retry, first, "the retry after the rename");
+    let (code, out) = server.call("POST", "/documents", Some(&jan), key, Some(&body("200")));
+    assert_eq!(
+        code, 422,
+        "a different request with the key after the rename: {out}"
+    );
+    let (code, list) = server.call("GET", "/documents?q=Aankoop", Some(&jan), None, None);
+    assert_eq!(code, 200, "{list}");
+    // Jan's document and the newcomer's, no third one.
+    let id = |answer: &str| doc_id(&answer.replace('"', " "));
+    assert!(
+        list.contains("\"total\":2") && list.contains(&id(&first.1)) && list.contains(&id(&his.1)),
+        "{list}"
+    );
+}
