@@ -14,7 +14,6 @@ pub mod witness;
 
 pub use sampled::impact_sampled;
 
-use crate::engine::State;
 use paraaf_model::CompiledProject;
 use paraaf_model::OrgPosition;
 use serde::Serialize;
@@ -247,49 +246,124 @@ fn named_ids(v: &Value, people: &mut BTreeSet<String>, roles: &mut BTreeSet<Stri
     }
 }
 
+/// What both versions are compared with: each deployed once, a representative of every
+/// kind of person (uploaders, and the people put in person fields), and the head's units
+/// with their parents (to name a region by unit).
+struct Setup<'a> {
+    base: &'a CompiledProject,
+    head: &'a CompiledProject,
+    base_v: simulate::Version<'a>,
+    head_v: simulate::Version<'a>,
+    reps: Vec<String>,
+    field_people: Vec<String>,
+    parents: BTreeMap<String, Option<String>>,
+}
+
+impl<'a> Setup<'a> {
+    fn new(base: &'a CompiledProject, head: &'a CompiledProject) -> Self {
+        let (named, roles) = named(&[base, head]);
+        let (reps, field_people) = representatives(&[base, head], &named, &roles);
+        Setup {
+            base,
+            head,
+            base_v: simulate::Version::new(base, &named, &roles),
+            head_v: simulate::Version::new(head, &named, &roles),
+            reps,
+            field_people,
+            parents: head
+                .organogram
+                .units
+                .iter()
+                .map(|u| (u.id.clone(), u.parent.clone()))
+                .collect(),
+        }
+    }
+}
+
+/// The comparison of two versions, once: every kind's report and the documents behind
+/// each change it reports (both read from the same walk, `impact/witness.rs`).
+#[derive(Clone, Debug, Default)]
+pub struct Compared {
+    /// Per document kind, kinds without changes too (what [`impact`] gives).
+    pub kinds: Vec<KindImpact>,
+    /// The changes of each changed kind, in the report's order, each with the documents
+    /// where it happens (what [`witness::witnesses`] gives).
+    pub witnessed: BTreeMap<String, Vec<witness::Witnessed>>,
+}
+
 /// What changes from `base` to `head`, per document kind (kinds without changes too).
 pub fn impact(base: &CompiledProject, head: &CompiledProject) -> Vec<KindImpact> {
-    let (named, roles) = named(&[base, head]);
-    let (base_v, head_v) = (
-        simulate::Version::new(base, &named, &roles),
-        simulate::Version::new(head, &named, &roles),
-    );
-    let (base_state, head_state) = (&base_v.state, &head_v.state);
-    let (reps, field_people) = representatives(&[base, head], &named, &roles);
-    let org = &head.organogram;
-    let parents: BTreeMap<String, Option<String>> = org
-        .units
-        .iter()
-        .map(|u| (u.id.clone(), u.parent.clone()))
-        .collect();
+    compare(base, head).kinds
+}
+
+/// What changes from `base` to `head`, per document kind, with the documents behind each
+/// change (for `paraaf diff --emit-scenarios`).
+pub fn compare(base: &CompiledProject, head: &CompiledProject) -> Compared {
+    compare_kinds(base, head, None)
+}
+
+/// [`compare`] on the kinds in `only` (every kind when `None`).
+fn compare_kinds(
+    base: &CompiledProject,
+    head: &CompiledProject,
+    only: Option<&[String]>,
+) -> Compared {
+    let setup = Setup::new(base, head);
     let kinds: BTreeSet<String> = base
         .documents
         .iter()
         .chain(&head.documents)
         .map(|d| d.name.clone())
+        .filter(|k| only.is_none_or(|o| o.contains(k)))
         .collect();
-    let mut out = Vec::new();
+    let mut out = Compared::default();
     for kind in kinds {
         let before = base.documents.iter().find(|d| d.name == kind);
         let after = head.documents.iter().find(|d| d.name == kind);
         let Some(doc) = after.or(before) else {
             continue;
         };
+        let mut k = KindImpact::heading(&kind, before, after);
+        let inputs = |v: &simulate::Version| same::inputs(v, &kind);
+        if before.is_some() && after.is_some() && inputs(&setup.base_v) == inputs(&setup.head_v) {
+            k.identical = true;
+            k.exhaustive = true;
+            out.kinds.push(k);
+            continue;
+        }
+        let walked = witness::walk(&setup, doc, &kind);
+        k.cases = walked.cases;
+        k.exhaustive = walked.exhaustive;
+        k.report(&walked.changes);
+        out.kinds.push(k);
+        if !walked.changes.is_empty() {
+            out.witnessed.insert(kind, walked.changes);
+        }
+    }
+    out
+}
+
+impl KindImpact {
+    /// The kind as the two versions declare it, before any document is compared.
+    fn heading(
+        kind: &str,
+        before: Option<&paraaf_model::Document>,
+        after: Option<&paraaf_model::Document>,
+    ) -> Self {
         let allow = |d: Option<&paraaf_model::Document>| {
             d.and_then(|d| d.shielded_by.as_ref())
                 .and_then(|s| s.allow.clone())
         };
         let shielded_before = before.is_some_and(|d| d.shielded_by.is_some());
-        let mut k = KindImpact {
-            kind: kind.clone(),
+        KindImpact {
+            kind: kind.to_string(),
             status: match (before, after) {
                 (None, _) => "new",
                 (_, None) => "removed",
                 _ => "kept",
             }
             .to_string(),
-            shielded: before.is_some_and(|d| d.shielded_by.is_some())
-                || after.is_some_and(|d| d.shielded_by.is_some()),
+            shielded: shielded_before || after.is_some_and(|d| d.shielded_by.is_some()),
             shielded_before,
             allow_widened: (shielded_before
                 && allow(after).is_some()
@@ -297,123 +371,46 @@ pub fn impact(base: &CompiledProject, head: &CompiledProject) -> Vec<KindImpact>
             .then(|| allow(after))
             .flatten(),
             ..KindImpact::default()
-        };
-        let inputs = |v: &simulate::Version| same::inputs(v, &kind);
-        if before.is_some() && after.is_some() && inputs(&base_v) == inputs(&head_v) {
-            k.identical = true;
-            k.exhaustive = true;
-            out.push(k);
-            continue;
         }
-        let values = regions::field_values(doc, &[base, head], &field_people);
-        let types: BTreeMap<String, String> = doc
-            .fields
-            .iter()
-            .map(|f| (f.name.clone(), f.ty.clone()))
-            .collect();
-        let (cases, exhaustive) = regions::regions(&values, MAX_COMBINATIONS);
-        k.exhaustive = exhaustive;
-        // Every region with the usual uploader; every kind of uploader on the first (the
-        // uploader as one more dimension of the region, `(usual)` on the others).
-        let mut runs: Vec<(BTreeMap<String, String>, Option<&str>)> = cases
-            .iter()
-            .map(|c| {
-                let mut c = c.clone();
-                c.insert(regions::UPLOADER.into(), regions::USUAL.into());
-                (c, None)
-            })
-            .collect();
-        if let Some(first) = cases.first() {
-            runs.extend(reps.iter().map(|r| {
-                let mut c = first.clone();
-                c.insert(regions::UPLOADER.into(), r.clone());
-                (c, Some(r.as_str()))
-            }));
-        }
-        let mut values = values;
-        values.push((
-            regions::UPLOADER.into(),
-            std::iter::once(regions::USUAL.to_string())
-                .chain(reps.iter().cloned())
-                .collect(),
-        ));
-        // Each changed fact (and whether it was added) with the regions it happens on.
-        let mut where_: BTreeMap<(Fact, bool), Vec<&BTreeMap<String, String>>> = BTreeMap::new();
-        for (case, uploader) in &runs {
-            let (case, uploader) = (case, uploader.as_deref());
-            k.cases += 1;
-            // The usual uploader: the first the shield admits in both versions (else in
-            // either), not a person the document is about.
-            let member = |st: &State, p: &str| {
-                st.current()
-                    .is_some_and(|(_, dep)| dep.shields.member(&kind, p))
-            };
-            let about = |p: &String| {
-                case.iter()
-                    .any(|(f, v)| v == p && f.as_str() != regions::UPLOADER)
-            };
-            let uploader = uploader.map(str::to_string).or_else(|| {
-                let free = || reps.iter().filter(|p| !about(p));
-                free()
-                    .find(|p| member(base_state, p) && member(head_state, p))
-                    .or_else(|| free().find(|p| member(base_state, p) || member(head_state, p)))
-                    .cloned()
-            });
-            let Some(uploader) = uploader else { continue };
-            let mut fields = case.clone();
-            fields.remove(regions::UPLOADER);
-            let b =
-                simulate::simulate(&base_v, &kind, &fields, &uploader, true).unwrap_or_default();
-            let a =
-                simulate::simulate(&head_v, &kind, &fields, &uploader, true).unwrap_or_default();
-            for f in a.difference(&b) {
-                where_.entry((f.clone(), true)).or_default().push(case);
-            }
-            for f in b.difference(&a) {
-                where_.entry((f.clone(), false)).or_default().push(case);
-            }
-        }
-        // One change per (what, region), with everyone it holds for.
-        let mut grouped: BTreeMap<(String, String, String), BTreeSet<String>> = BTreeMap::new();
-        for ((fact, added), hit) in &where_ {
-            let region = regions::describe(&values, &types, hit, &parents);
-            let kind_of = fact.change_kind(*added).to_string();
-            let who = grouped
-                .entry((kind_of.clone(), fact.words(*added), region))
-                .or_default();
-            if let Some(p) = fact.person() {
-                who.insert(p.to_string());
-                match kind_of.as_str() {
-                    "sight-gained" => k.sight_gained.insert(p.to_string()),
-                    "sight-lost" => k.sight_lost.insert(p.to_string()),
-                    "signer-added" => k.signers_added.insert(p.to_string()),
-                    "signer-removed" => k.signers_removed.insert(p.to_string()),
-                    _ => false,
+    }
+
+    /// The changes the walk found, as the report says them: each with everyone it
+    /// holds for, who gains or loses sight or a signature, and the first few in words.
+    fn report(&mut self, changes: &[witness::Witnessed]) {
+        for w in changes {
+            let mut people = BTreeSet::new();
+            for (fact, added, _) in &w.facts {
+                let Some(p) = fact.person() else { continue };
+                people.insert(p.to_string());
+                let set = match fact.change_kind(*added) {
+                    "sight-gained" => &mut self.sight_gained,
+                    "sight-lost" => &mut self.sight_lost,
+                    "signer-added" => &mut self.signers_added,
+                    "signer-removed" => &mut self.signers_removed,
+                    _ => continue,
                 };
+                set.insert(p.to_string());
             }
-        }
-        for ((change, what, region), people) in grouped {
-            if k.examples.len() < 5 {
-                let on = if region.is_empty() {
-                    "every document".to_string()
+            if self.examples.len() < 5 {
+                let on = if w.region.is_empty() {
+                    "every document"
                 } else {
-                    region.clone()
+                    &w.region
                 };
-                k.examples.push(format!(
-                    "{on}: {} {what}",
-                    join(&people.iter().collect::<Vec<_>>())
+                self.examples.push(format!(
+                    "{on}: {} {}",
+                    join(&people.iter().collect::<Vec<_>>()),
+                    w.what
                 ));
             }
-            k.changes.push(Change {
-                change,
-                what,
-                region,
+            self.changes.push(Change {
+                change: w.change.clone(),
+                what: w.what.clone(),
+                region: w.region.clone(),
                 people,
             });
         }
-        out.push(k);
     }
-    out
 }
 
 fn join(v: &[&String]) -> String {

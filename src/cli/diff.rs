@@ -4,7 +4,8 @@ use paraaf_compiler::compile::CompiledProject;
 use paraaf_compiler::diagnostics::{
     Finding, render_findings_github, render_findings_sarif, repo_path,
 };
-use paraaf_runtime::impact::{KindImpact, impact};
+use paraaf_runtime::impact::witness::Witnessed;
+use paraaf_runtime::impact::{Compared, KindImpact, compare};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -415,7 +416,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     let (head_dir, _head_tmp, head_path) = side(&args.head, &args.base, &args.project)?;
     let base = compiled(&base_dir, &args.format)?;
     let head = compiled(&head_dir, &args.format)?;
-    let kinds = impact(&base, &head);
+    let Compared { kinds, witnessed } = compare(&base, &head);
     let mut units = units_of(&base);
     units.extend(units_of(&head));
     let changed: Vec<&KindImpact> = kinds.iter().filter(|k| k.changed()).collect();
@@ -504,7 +505,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     }
     if let Some(dir) = &args.emit_scenarios {
         let source = format!("paraaf diff {} {}", args.base, args.head);
-        emit_scenarios(&base, &head, &changed, dir, args.force, &source)?;
+        emit_scenarios(&base, &head, &witnessed, &changed, dir, args.force, &source)?;
     }
     let hit = |what: &str| changed.iter().any(|k| kind_hits(k, what));
     let failed: Vec<&String> = args.fail_on.iter().filter(|f| hit(f)).collect();
@@ -525,19 +526,19 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
 
 /// `--emit-scenarios DIR`: the changes of `changed` as scenario files in `dir` (the
 /// files listed on standard error, so the report on standard output stays as asked);
-/// nothing is written when a file there would change, unless `force`.
+/// nothing is written when a file there would change, unless `force`. `found`: the
+/// documents behind each change, from the comparison the report reads.
 fn emit_scenarios(
     base: &CompiledProject,
     head: &CompiledProject,
+    found: &BTreeMap<String, Vec<Witnessed>>,
     changed: &[&KindImpact],
     dir: &Path,
     force: bool,
     source: &str,
 ) -> Result<(), String> {
     use paraaf_runtime::scenarios::{NotStated, emit};
-    let kinds: Vec<String> = changed.iter().map(|k| k.kind.clone()).collect();
-    let found = paraaf_runtime::impact::witness::witnesses(base, head, &kinds);
-    let (files, mut missing) = emit(base, head, &found, source);
+    let (files, mut missing) = emit(base, head, found, source);
     for k in changed {
         if let Some(f) = &k.allow_widened
             && !found.contains_key(&k.kind)
