@@ -21,6 +21,24 @@ pub struct Restored {
     pub checked_against: usize,
     /// Where the restore record was signed into, when there is a key.
     pub recorded_in: Option<PathBuf>,
+    /// The payment proposals the given-up events held (read from the replaced database
+    /// before it was replaced): their pay runs' files may be at the bank. Record them in
+    /// the restored log with [`crate::app::lost_runs::record_restore`].
+    pub lost_payments: Vec<crate::engine::LostPayment>,
+    /// Why the replaced database's events could not be read (then `lost_payments` is
+    /// empty, and only the pay runs' files tell what they paid).
+    pub unread: Option<String>,
+}
+
+impl Restored {
+    /// The events given up, `8–12` (empty when none were).
+    pub fn given_up(&self) -> String {
+        if self.replaced > self.events {
+            format!("{}–{}", self.events + 1, self.replaced)
+        } else {
+            String::new()
+        }
+    }
 }
 
 /// Replaces the database `db` with the copy `backup` (SQLite's backup API, so the
@@ -62,12 +80,34 @@ pub fn restore(
             backup.display()
         ))
     })?;
-    let current = if db.exists() {
-        Store::open(db).and_then(|s| s.head()).map_or(0, |h| h.0)
-    } else {
-        0
-    };
+    let replaced_log = db.exists().then(|| Store::open(db));
+    let current = replaced_log
+        .as_ref()
+        .and_then(|s| s.as_ref().ok())
+        .and_then(|s| s.head().ok())
+        .map_or(0, |h| h.0);
     let replaced = current.max(signed.last().map_or(0, |c| c.seq));
+    // The pay runs among the events given up: read before the database is replaced.
+    let source_line = format!(
+        "the restore of {} gave up events {}–{replaced}",
+        backup.display(),
+        events + 1
+    );
+    let (lost_payments, unread) = match &replaced_log {
+        Some(Ok(store)) if current > events => {
+            match crate::app::lost_runs::lost_in(store, events, &source_line) {
+                Ok(lost) => (lost, None),
+                Err(e) => (Vec::new(), Some(e.to_string())),
+            }
+        }
+        Some(Err(e)) => (Vec::new(), Some(e.to_string())),
+        None if replaced > events => (
+            Vec::new(),
+            Some(format!("there was no database at {}", db.display())),
+        ),
+        _ => (Vec::new(), None),
+    };
+    drop(replaced_log);
     source.backup_to(db)?;
     let mut recorded_in = None;
     if let Some((key, file)) = keyed
@@ -84,5 +124,7 @@ pub fn restore(
         replaced,
         checked_against: covering.len(),
         recorded_in,
+        lost_payments,
+        unread,
     })
 }

@@ -102,6 +102,10 @@ struct HeadRef<'a> {
     documents: usize,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     notify: &'a BTreeMap<String, crate::engine::NotifyMode>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    lost_payments: &'a BTreeMap<String, crate::engine::LostEntry>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    settled_runs: &'a BTreeMap<String, bool>,
 }
 
 #[derive(Deserialize)]
@@ -116,6 +120,10 @@ struct HeadOwned {
     documents: usize,
     #[serde(default)]
     notify: BTreeMap<String, crate::engine::NotifyMode>,
+    #[serde(default)]
+    lost_payments: BTreeMap<String, crate::engine::LostEntry>,
+    #[serde(default)]
+    settled_runs: BTreeMap<String, bool>,
 }
 
 fn storage(e: impl std::fmt::Display) -> RuntimeError {
@@ -182,6 +190,8 @@ pub fn encode_as(state: &State, format: Format) -> Result<Vec<u8>, RuntimeError>
             organogram: &state.organogram,
             documents: state.documents.len(),
             notify: &state.notify,
+            lost_payments: &state.lost_payments,
+            settled_runs: &state.settled_runs,
         },
     )?;
     let docs: Vec<(&String, &Arc<Document>)> = state.documents.iter().collect();
@@ -330,6 +340,8 @@ fn decode_sections(body: &[u8], format: Format) -> Result<State, RuntimeError> {
         task_count: head.task_count,
         absence_count: head.absence_count,
         notify: head.notify,
+        lost_payments: head.lost_payments,
+        settled_runs: head.settled_runs,
         ..State::default()
     };
     let mut state = deployed(state, head.projects, head.organogram);

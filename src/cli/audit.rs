@@ -293,6 +293,7 @@ pub fn admin(cmd: AdminCommand) -> Result<ExitCode, String> {
                             }
                         );
                     }
+                    restored_pay_runs(&rt, r)?;
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(e) => Err(crate::cli::runtime_args::fail(e)),
@@ -310,6 +311,33 @@ pub fn admin(cmd: AdminCommand) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Records in the restored log the pay runs the restore gave up, and says what to do.
+fn restored_pay_runs(rt: &RuntimeArgs, r: paraaf_runtime::restore::Restored) -> Result<(), String> {
+    use paraaf_runtime::app::lost_runs;
+    if let Some(why) = &r.unread {
+        println!(
+            "the replaced log could not be read ({why}): if a `finance pay` ran after the backup, its files tell what went to the bank; `finance pay` refuses a folder that holds them until a person settles the run"
+        );
+    }
+    let runs = lost_runs::by_run(&r.lost_payments);
+    if runs.is_empty() {
+        return Ok(());
+    }
+    let given_up = r.given_up();
+    let mut runtime = rt.open()?;
+    lost_runs::record_restore(&mut runtime, &given_up, r.lost_payments, rt.now())
+        .map_err(crate::cli::runtime_args::fail_app)?;
+    for run in &runs {
+        println!(
+            "pay run {} was among the events given up: its invoices {} wait; check with the bank, then `paraaf finance pay … --lost-run {}=paid` (or `=unpaid`)",
+            run.run,
+            run.invoices(),
+            run.run
+        );
+    }
+    Ok(())
 }
 
 /// Audit subcommands.

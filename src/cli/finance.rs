@@ -85,6 +85,13 @@ pub enum Command {
         /// than the supplier was paid on before is blocked.
         #[arg(long = "confirm-account", value_name = "KBO=IBAN")]
         confirm_account: Vec<String>,
+        /// A pay run the log no longer holds (a restore gave it up; `finance pay` and
+        /// `admin restore` name it), settled by a person with the bank: `RUN=paid` (its
+        /// invoices are recorded as paid and never proposed again) or `RUN=unpaid` (they
+        /// are proposed once more). Repeatable. Until then a folder holding the run's files
+        /// is refused and its invoices wait.
+        #[arg(long = "lost-run", value_name = "RUN=paid|unpaid")]
+        lost_run: Vec<String>,
         #[command(flatten)]
         rt: RuntimeArgs,
     },
@@ -117,9 +124,11 @@ fn pay(
     output: PathBuf,
     accounts: Option<PathBuf>,
     confirm_account: Vec<String>,
+    lost_run: Vec<String>,
     rt: RuntimeArgs,
 ) -> Result<ExitCode, String> {
     use paraaf_runtime::app::finance_pay::{self, ConfirmedAccount, DebtsSource};
+    use paraaf_runtime::app::lost_runs::Settlement;
     let loaded = paraaf_compiler::load::load(&project).map_err(|e| e.to_string())?;
     let Some(compiled) = paraaf_compiler::db::compiled(&loaded.db, loaded.project).clone() else {
         eprintln!(
@@ -146,9 +155,13 @@ fn pay(
         .iter()
         .map(|c| c.parse::<ConfirmedAccount>())
         .collect::<Result<Vec<_>, _>>()?;
+    let settled = lost_run
+        .iter()
+        .map(|s| s.parse::<Settlement>())
+        .collect::<Result<Vec<_>, _>>()?;
     let mut runtime = rt.open()?;
     let report = prepared
-        .pay(&mut runtime, date, &confirmed, rt.now())
+        .pay(&mut runtime, date, &confirmed, &settled, rt.now())
         .map_err(fail_app)?;
     if let Some(sepa) = &report.sepa {
         println!(
@@ -263,6 +276,7 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             output,
             accounts,
             confirm_account,
+            lost_run,
             rt,
         } => pay(
             project,
@@ -274,6 +288,7 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             output,
             accounts,
             confirm_account,
+            lost_run,
             rt,
         ),
         Command::Run {

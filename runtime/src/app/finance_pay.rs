@@ -6,6 +6,7 @@
 
 use super::AppError;
 use super::files::ensure_writable;
+use super::lost_runs::{self, Settlement};
 use super::pay_files;
 use crate::Runtime;
 use crate::engine::{RuntimeError, State, Status, TaskStatus};
@@ -186,6 +187,26 @@ fn ready(state: &State, date: NaiveDate) -> Result<Ready, AppError> {
         let record: imports::Imported =
             serde_json::from_value(imported.invoice.clone()).map_err(invalid)?;
         let inv = record.invoice;
+        // A pay run the log no longer holds proposed it: blocked until a person settles
+        // that run with the bank's word.
+        if let Some(lost) = state
+            .lost_payments
+            .get(&crate::engine::lost_key(&inv.supplier, &inv.number))
+            .filter(|e| !e.confirmed_paid)
+        {
+            r.pending.push(format!(
+                "{} {} ({}): proposed for payment on {} by pay run {}, which the log no longer holds ({}): not paid until a person checks with the bank and passes --lost-run {}=paid or {}=unpaid",
+                doc.id,
+                inv.number,
+                inv.supplier_name,
+                lost.payment.date,
+                lost.payment.run,
+                lost.payment.source,
+                lost.payment.run,
+                lost.payment.run
+            ));
+            continue;
+        }
         match doc.status {
             // A flag (over- or partial invoicing) stops the payment until a person
             // decided on it: the approval document must have shown it to the approver.
@@ -364,16 +385,30 @@ impl Prepared<'_> {
     /// the files are written (under temporary names) first, then every debts check and
     /// proposal is recorded in one transaction (an invoice is proposed once), then the
     /// files get their names, beside (never over) an earlier run's.
+    ///
+    /// `settled` records first what a person confirmed with the bank about pay runs the
+    /// log no longer holds. A folder that still holds files of such a run is refused
+    /// (nothing recorded) until it is settled; the invoices of a lost run a restore
+    /// recorded wait (listed as pending).
     pub fn pay(
         self,
         runtime: &mut Runtime,
         date: NaiveDate,
         confirmed: &[ConfirmedAccount],
+        settled: &[Settlement],
         now: DateTime<Utc>,
     ) -> Result<PayReport, AppError> {
         check_date(date, now)?;
+        let today = crate::clock::date(now);
+        let mut notes = lost_runs::settle(runtime, &self.output, settled, today, now)?;
         let state = runtime.state();
-        let mut notes = pay_files::recover(&self.output, |run| committed(state, run));
+        notes.extend(pay_files::recover(&self.output, |run| {
+            committed(state, run)
+        }));
+        let lost = lost_runs::in_folder(&self.output, state, today);
+        if !lost.is_empty() {
+            return Err(lost_runs::refusal(&self.output, &lost));
+        }
         let Ready {
             ids,
             invoices,
@@ -440,7 +475,7 @@ impl Prepared<'_> {
             files.push((names.csv.clone(), csv_of(&self.agencies, &payments)?));
             files.push((
                 names.json.clone(),
-                serde_json::to_string_pretty(&payments).map_err(|e| e.to_string())?,
+                json_of(&payments, run.as_deref(), date)?,
             ));
             (proposal_csv, proposal_json) = (Some(names.csv), Some(names.json));
         }
@@ -505,6 +540,25 @@ impl Prepared<'_> {
             notes,
         })
     }
+}
+
+/// `proposal.json`: the payments, each proposed one with its run and payment date (so a
+/// later run into the same folder knows whether the log holds it).
+fn json_of(
+    payments: &[finance::Payment],
+    run: Option<&str>,
+    date: NaiveDate,
+) -> Result<String, AppError> {
+    let mut list = Vec::with_capacity(payments.len());
+    for p in payments {
+        let mut v = serde_json::to_value(p).map_err(|e| e.to_string())?;
+        if let (Some(o), Some(run), None) = (v.as_object_mut(), run, &p.blocked) {
+            o.insert("run".into(), serde_json::json!(run));
+            o.insert("date".into(), serde_json::json!(date));
+        }
+        list.push(v);
+    }
+    serde_json::to_string_pretty(&list).map_err(|e| AppError::Input(e.to_string()))
 }
 
 /// The proposal for the accounting package, through a CSV writer.

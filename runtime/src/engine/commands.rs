@@ -1103,6 +1103,40 @@ impl<'a> Emitter<'a> {
         Ok(())
     }
 
+    /// Records the payment proposals a restore gave up with events `events`: their
+    /// invoices wait until a person settles their run.
+    pub fn record_lost_payments(
+        &mut self,
+        events: &str,
+        payments: Vec<crate::engine::LostPayment>,
+    ) {
+        self.emit(Event::PaymentsLost {
+            events: events.into(),
+            payments,
+        });
+    }
+
+    /// Records that a person confirmed with the bank whether the lost pay run `run` paid
+    /// `payments` (`paid`), or did not.
+    pub fn settle_lost_run(
+        &mut self,
+        run: &str,
+        paid: bool,
+        payments: Vec<crate::engine::LostPayment>,
+    ) -> Result<(), RuntimeError> {
+        if let Some(before) = self.state.settled_runs.get(run) {
+            return Err(RuntimeError::Conflict(format!(
+                "pay run `{run}` was settled already (paid: {before})"
+            )));
+        }
+        self.emit(Event::LostRunSettled {
+            run: run.into(),
+            paid,
+            payments,
+        });
+        Ok(())
+    }
+
     /// Records a debts check in the audit log.
     pub fn record_debts_check(
         &mut self,

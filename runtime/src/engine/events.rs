@@ -339,6 +339,68 @@ pub enum Event {
         /// What was decided.
         decision: String,
     },
+    /// A restore (`paraaf admin restore`) gave up events `events` of the replaced log,
+    /// and among them these payment proposals: their pay runs' files may have gone to the
+    /// bank, so each invoice waits until a person confirms with the bank whether it was
+    /// paid ([`Event::LostRunSettled`]).
+    PaymentsLost {
+        /// The events given up (`8–12`).
+        events: String,
+        /// The proposals those events held.
+        payments: Vec<LostPayment>,
+    },
+    /// A person confirmed with the bank whether pay run `run`, which the log no longer
+    /// holds, paid its invoices: paid ones are never proposed again, unpaid ones are
+    /// proposed once more.
+    LostRunSettled {
+        /// The pay run.
+        run: String,
+        /// Whether the bank executed its transfers.
+        paid: bool,
+        /// Its proposals (from the restore's record or the run's `proposal.json`).
+        payments: Vec<LostPayment>,
+    },
+}
+
+/// A payment proposal of a pay run the log no longer holds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LostPayment {
+    /// The pay run (`PARAAF-20261208-…`).
+    pub run: String,
+    /// Its payment date.
+    pub date: NaiveDate,
+    /// The proposal as that run wrote it (`invoice`, `supplier`, the amounts).
+    pub proposal: Value,
+    /// Where it is known from: the restore that gave it up, or the file that holds it.
+    pub source: String,
+}
+
+impl LostPayment {
+    /// The invoice number the proposal pays.
+    pub fn invoice(&self) -> &str {
+        self.proposal
+            .get("invoice")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+    }
+
+    /// The supplier's KBO number the proposal pays.
+    pub fn supplier(&self) -> &str {
+        self.proposal
+            .get("supplier")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+    }
+
+    /// Its key in [`crate::engine::State::lost_payments`]: supplier and invoice number.
+    pub fn key(&self) -> String {
+        lost_key(self.supplier(), self.invoice())
+    }
+}
+
+/// The key of an invoice among lost payments: its supplier's KBO number and its number.
+pub fn lost_key(supplier: &str, number: &str) -> String {
+    format!("{supplier}/{number}")
 }
 
 /// How a person is told of new tasks, reminders and returned documents by mail.

@@ -10,8 +10,8 @@ pub mod text;
 
 pub use commands::{Deployed, DocIds, Emitter, OrgDeployment, Queued, Submission, queued};
 pub use errors::RuntimeError;
-pub use events::{Event, NotifyMode, ShieldWidened, TaskSpec};
+pub use events::{Event, LostPayment, NotifyMode, ShieldWidened, TaskSpec, lost_key};
 pub use state::{
-    Absence, Deployment, Document, ImportedInvoice, OrgInForce, Sealed, State, Status, Task,
-    TaskStatus,
+    Absence, Deployment, Document, ImportedInvoice, LostEntry, OrgInForce, Sealed, State, Status,
+    Task, TaskStatus,
 };

@@ -336,6 +336,22 @@ pub struct State {
     pub open_tasks: imbl::OrdMap<String, imbl::OrdSet<String>>,
     /// How each person chose to be told by mail (absent: the daily digest).
     pub notify: BTreeMap<String, crate::engine::NotifyMode>,
+    /// Payments of pay runs the log no longer holds (a restore gave them up), by
+    /// [`crate::engine::lost_key`]: the invoice waits until a person confirms with the
+    /// bank; a confirmed-paid one whose invoice is not imported (yet) is marked paid when
+    /// it is.
+    pub lost_payments: BTreeMap<String, LostEntry>,
+    /// Lost pay runs a person settled: whether the bank executed them.
+    pub settled_runs: BTreeMap<String, bool>,
+}
+
+/// A payment of a lost pay run, in the state.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LostEntry {
+    /// The proposal.
+    pub payment: crate::engine::LostPayment,
+    /// A person confirmed that the bank paid it (the invoice was not imported then).
+    pub confirmed_paid: bool,
 }
 
 /// The organogram every decision uses now.
@@ -448,7 +464,35 @@ pub struct ImportedInvoice {
     pub paid: Option<(NaiveDate, Value)>,
 }
 
+/// The proposal of a lost run's payment as the invoice records it when a person
+/// confirmed it paid: the run's proposal, its run and the confirmation.
+fn lost_proposal(p: &crate::engine::LostPayment) -> Value {
+    let mut proposal = p.proposal.clone();
+    if let Some(o) = proposal.as_object_mut() {
+        o.insert("run".into(), Value::String(p.run.clone()));
+        o.insert(
+            "confirmed_paid_by_lost_run".into(),
+            Value::String(p.source.clone()),
+        );
+    }
+    proposal
+}
+
 impl State {
+    /// The id of the imported, unpaid invoice (not a credit note) of `supplier` with
+    /// number `number`.
+    pub fn unpaid_invoice(&self, supplier: &str, number: &str) -> Option<String> {
+        self.invoices
+            .iter()
+            .find(|(_, i)| {
+                i.paid.is_none()
+                    && i.invoice.get("supplier").and_then(|v| v.as_str()) == Some(supplier)
+                    && i.invoice.get("number").and_then(|v| v.as_str()) == Some(number)
+                    && i.invoice.get("credit_note").and_then(|v| v.as_bool()) != Some(true)
+            })
+            .map(|(id, _)| id.clone())
+    }
+
     /// The current (latest) deployment.
     pub fn current(&self) -> Option<(u32, &Deployment)> {
         self.deployments
@@ -995,19 +1039,79 @@ impl State {
                 invoice,
                 order,
             } => {
+                // An invoice a lost pay run paid (a person confirmed it) is paid.
+                let paid = (!self.lost_payments.is_empty())
+                    .then(|| {
+                        let record = invoice;
+                        let key = crate::engine::lost_key(
+                            record.get("supplier")?.as_str()?,
+                            record.get("number")?.as_str()?,
+                        );
+                        self.lost_payments
+                            .get(&key)
+                            .filter(|e| e.confirmed_paid)
+                            .map(|e| (key, (e.payment.date, lost_proposal(&e.payment))))
+                    })
+                    .flatten()
+                    .map(|(key, paid)| {
+                        self.lost_payments.remove(&key);
+                        paid
+                    });
                 self.invoices.insert(
                     id.clone(),
                     Arc::new(ImportedInvoice {
                         doc: doc.clone(),
                         invoice: invoice.clone(),
                         order: order.clone(),
-                        paid: None,
+                        paid,
                     }),
                 );
             }
             Event::PaymentProposed { id, date, proposal } => {
                 if let Some(i) = self.invoices.get_mut(id).map(Arc::make_mut) {
                     i.paid = Some((*date, proposal.clone()));
+                }
+            }
+            Event::PaymentsLost { payments, .. } => {
+                for p in payments {
+                    if !self.settled_runs.contains_key(&p.run) {
+                        self.lost_payments.insert(
+                            p.key(),
+                            LostEntry {
+                                payment: p.clone(),
+                                confirmed_paid: false,
+                            },
+                        );
+                    }
+                }
+            }
+            Event::LostRunSettled {
+                run,
+                paid,
+                payments,
+            } => {
+                self.settled_runs.insert(run.clone(), *paid);
+                for p in payments {
+                    self.lost_payments.remove(&p.key());
+                    if !*paid {
+                        continue;
+                    }
+                    match self.unpaid_invoice(p.supplier(), p.invoice()) {
+                        Some(id) => {
+                            if let Some(i) = self.invoices.get_mut(&id).map(Arc::make_mut) {
+                                i.paid = Some((p.date, lost_proposal(p)));
+                            }
+                        }
+                        None => {
+                            self.lost_payments.insert(
+                                p.key(),
+                                LostEntry {
+                                    payment: p.clone(),
+                                    confirmed_paid: true,
+                                },
+                            );
+                        }
+                    }
                 }
             }
         }
