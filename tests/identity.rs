@@ -1230,3 +1230,43 @@ fn an_idempotency_key_follows_its_person_across_a_rename() {
         "{list}"
     );
 }
+
+/// How a person chose to be told by mail follows them to a new id (the same HR key), in
+/// the commit of the `org deploy` that gives it; a newcomer with the old id's name keeps
+/// the default.
+#[test]
+fn a_mail_choice_follows_its_person_across_a_rename() {
+    let dir = aalst("notify-rename");
+    ok(&dir, &["deploy", "."]);
+    ok(&dir, &["notify", "jan-cools", "--mail", "nothing"]);
+    let org = std::fs::read_to_string(dir.join("org.toml")).unwrap();
+    let married = org.replace(
+        "id = \"jan-cools\"\nname = \"Jan Cools\"",
+        "id = \"jan-cools-peeters\"\nname = \"Jan Cools-Peeters\"",
+    );
+    std::fs::write(dir.join("married.toml"), &married).unwrap();
+    ok(&dir, &["org", "deploy", "married.toml", "--force"]);
+    let db = rusqlite::Connection::open(dir.join("city.db")).unwrap();
+    let chosen: Vec<(u64, String)> = db
+        .prepare(
+            "SELECT seq, body FROM events WHERE body LIKE '%notifications_chosen%' ORDER BY seq",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let deployed: u64 = db
+        .query_row(
+            "SELECT seq FROM events WHERE body LIKE '%\"organogram_deployed\"%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(chosen.len(), 2, "{chosen:?}");
+    let (seq, body) = &chosen[1];
+    assert!(
+        *seq > deployed && body.contains("\"jan-cools-peeters\"") && body.contains("\"nothing\""),
+        "{chosen:?}"
+    );
+}

@@ -447,3 +447,44 @@ fn the_uploader_who_left_the_shield_is_not_mailed_about_the_file() {
         assert!(why.contains("may not see the document"), "{why}");
     }
 }
+
+/// A mail queued for someone who then got a new id (a marriage: the same HR key) goes to
+/// them under that id, at today's address, instead of being dropped as if they had left.
+#[test]
+fn a_mail_queued_before_its_recipient_got_a_new_id_reaches_them() {
+    let city = City::aalst("outbox-checked-rename");
+    city.ok(&["notify", "dirk-lambert", "--mail", "immediate"], NOW);
+    city.submit(
+        "attest",
+        "jan-cools",
+        &["soort=gezinssamenstelling", "aanvrager=Jan"],
+        NOW,
+    );
+    assert_eq!(mail_states(&city)["dirk-lambert"].0, "pending");
+    let org = std::fs::read_to_string(support::root().join("examples/aalst/org.toml")).unwrap();
+    let married = org.replace(
+        "id = \"dirk-lambert\"\nname = \"Dirk Lambert\"\nemail = \"dirk.lambert@aalst.be\"\n",
+        "id = \"dirk-lambert-peeters\"\nname = \"Dirk Lambert-Peeters\"\nemail = \"dirk.lambert-peeters@aalst.be\"\n",
+    );
+    assert_ne!(married, org);
+    let path = city.dir.join("married.toml");
+    std::fs::write(&path, married).unwrap();
+    city.ok(&["org", "deploy", path.to_str().unwrap(), "--force"], NOW);
+    let sink = Sink::start(&city.dir.join("mail"), 0);
+    let mut outbox = Outbox::open(&city.db).unwrap();
+    let rt = state(&city);
+    round(
+        &mut outbox,
+        &config(&city, sink.port, BTreeMap::new()),
+        now(),
+        rt.state(),
+    )
+    .unwrap();
+    sink.wait("the mail at Dirk's new address", |m| {
+        m.iter()
+            .any(|x| x["to"][0] == "dirk.lambert-peeters@aalst.be")
+    });
+    let states = mail_states(&city);
+    assert_eq!(states["dirk-lambert"].0, "sent", "{states:?}");
+    assert_eq!(outbox.counts().unwrap().dropped, 0);
+}

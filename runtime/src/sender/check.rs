@@ -1,9 +1,9 @@
 //! The sender's second line of defence: just before an item goes out it is checked
 //! against the state now, not the one it was queued in. A mail about a document goes
-//! only to someone still in the organogram in force who may see the document now
-//! (`may_see`), at their address now; a webhook about a shielded file is a bare notice
-//! (id, outcome and its number within the document) and goes only to the source that
-//! submitted the file. What fails is not sent and is recorded as dropped, with the reason.
+//! only to someone still in the organogram in force (under the id they have now, after
+//! a rename) who may see the document now (`may_see`), at their address now; a webhook
+//! about a shielded file is a bare notice (id, outcome and its number within the
+//! document) and goes only to the source that submitted the file. What fails is not sent and is recorded as dropped, with the reason.
 
 use crate::engine::State;
 use crate::outbox::{Hook, Item, Mail};
@@ -33,7 +33,10 @@ fn mail(state: &State, i: &Item) -> Verdict {
     let Ok(mut m) = serde_json::from_str::<Mail>(&i.payload) else {
         return Verdict::Drop("the outbox item is unreadable".into());
     };
-    let person = i.recipient.as_str();
+    // Queued under an id the person no longer has (a rename to a new id with the same
+    // HR key): it goes to them under the id they have now, never to anyone else.
+    let now = state.person_now(&i.recipient);
+    let person = now.as_deref().unwrap_or(&i.recipient);
     let entry = state
         .organogram
         .as_ref()

@@ -769,6 +769,23 @@ impl Emitter<'_> {
                 )),
             }
         }
+        // Someone who only got a new id (the same HR key) keeps how they chose to be told
+        // by mail, under that id, in this commit (as their absences).
+        let chosen: Vec<(String, crate::engine::NotifyMode)> = self
+            .state
+            .notify
+            .iter()
+            .filter(|(p, mode)| {
+                !people.contains(p.as_str()) && **mode != crate::engine::NotifyMode::default()
+            })
+            .filter_map(|(p, mode)| {
+                let to = self.state.person_now(p)?;
+                (!self.state.notify.contains_key(&to)).then_some((to, *mode))
+            })
+            .collect();
+        for (person, mode) in chosen {
+            self.emit(Event::NotificationsChosen { person, mode });
+        }
         self.hand_over_fields(reassign, &mut report);
         self.reroute(super::Reroute::Organogram(report.version), &mut report);
         self.hand_over_tasks(reassign, &asked, &mut report);
