@@ -2,7 +2,9 @@
 //! findings 03, 04, 07, 12 and 16 of #27), through the binary on the Hasselt example: a
 //! second `finance pay` leaves the first run's files alone, a payment date before today,
 //! on a closed bank day or before the approval pays nothing, a credit note is set off
-//! whatever its file is called, and a negative prepaid amount is never paid.
+//! whatever its file is called, and a negative prepaid amount is never paid. After a
+//! restore gave up a pay run (finding 01), its invoices are paid once: its folder is
+//! refused and its invoices wait until a person settles the run with the bank's word.
 
 mod support;
 
@@ -280,5 +282,148 @@ fn a_negative_prepaid_amount_is_rejected() {
     assert_eq!(
         ubl::parse("p2.xml", ok.as_bytes()).unwrap().amount,
         d("1000.00")
+    );
+}
+
+impl City {
+    /// `finance pay` on 2026-11-23 into `folder` with `extra` options: (stdout, stderr,
+    /// exit code).
+    fn pay_into(&self, folder: &str, extra: &[&str]) -> (String, String, i32) {
+        let debts = self.dir.join("debts.json");
+        let out = self.dir.join(folder);
+        let mut args = vec![
+            "finance",
+            "pay",
+            "examples/hasselt",
+            "--debts-file",
+            debts.to_str().unwrap(),
+            "--date",
+            "2026-11-23",
+            "-o",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let o = self.run(&args);
+        (
+            String::from_utf8_lossy(&o.stdout).to_string(),
+            String::from_utf8_lossy(&o.stderr).to_string(),
+            o.status.code().unwrap_or(-1),
+        )
+    }
+
+    /// An approved invoice L-1, a backup before its payment, the payment into `out/`, then
+    /// the backup restored (the payment's events are gone): the run's id.
+    fn paid_then_restored(&self) -> String {
+        std::fs::write(self.dir.join("inv/l1.xml"), invoice("L-1", "1000.00")).unwrap();
+        self.import_and_approve();
+        let backup = self.dir.join("nightly.db");
+        let o = self.run(&["admin", "backup", backup.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let (out, err, code) = self.pay_into("out", &[]);
+        assert!(
+            code == 0 && out.contains("1 payments proposed"),
+            "{out}{err}"
+        );
+        let proposal: serde_json::Value =
+            serde_json::from_str(&self.read("out/proposal.json")).unwrap();
+        let run = proposal[0]["run"].as_str().unwrap().to_string();
+        let o = self.run(&["admin", "restore", backup.to_str().unwrap()]);
+        let said = String::from_utf8_lossy(&o.stdout).to_string();
+        assert!(
+            o.status.success(),
+            "{said}{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(
+            said.contains(&format!("pay run {run} was among the events given up"))
+                && said.contains("L-1"),
+            "{said}"
+        );
+        run
+    }
+}
+
+/// #27 (attack finding 01), the same folder: after a restore gave up a pay run, the next
+/// run into its folder sees the run's files, refuses (exit 2, naming the run, the files
+/// and the invoice) and writes nothing; settled as paid, the invoice is never proposed
+/// again, in that folder or another.
+#[test]
+fn a_restore_never_pays_a_run_in_its_folder_again() {
+    let city = City::new("finance-rerun-restore-folder");
+    let run = city.paid_then_restored();
+    let first = city.read("out/proposal.csv");
+    let (out, err, code) = city.pay_into("out", &[]);
+    assert_eq!(code, 2, "{out}{err}");
+    for needle in [
+        run.as_str(),
+        "proposal.json",
+        "L-1 (0123456749, 1210.00 EUR)",
+        "check with the bank",
+        "--lost-run RUN=paid",
+        "help: ",
+    ] {
+        assert!(err.contains(needle), "{needle}: {err}");
+    }
+    assert_eq!(
+        std::fs::read_dir(city.dir.join("out")).unwrap().count(),
+        2,
+        "nothing written beside the first run's files"
+    );
+    assert!(!city.dir.join("out/proposal-2.json").exists());
+    let (out, err, code) = city.pay_into("out", &["--lost-run", &format!("{run}=paid")]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(&format!("recorded: pay run {run} paid its 1 invoice(s)")),
+        "{out}"
+    );
+    assert!(out.contains("0 payments proposed"), "{out}");
+    assert!(!city.dir.join("out/proposal-2.json").exists());
+    assert_eq!(city.read("out/proposal.csv"), first);
+    for folder in ["out", "elsewhere"] {
+        let (out, err, code) = city.pay_into(folder, &[]);
+        assert!(
+            code == 0 && out.contains("0 payments proposed") && !out.contains("L-1"),
+            "{folder}: {out}{err}"
+        );
+    }
+    // Settled once: the same word again is refused by name.
+    let (_, err, code) = city.pay_into("out", &["--lost-run", &format!("{run}=unpaid")]);
+    assert_eq!(code, 2, "{err}");
+}
+
+/// #27, another folder: the restore recorded the run it gave up, so its invoice waits
+/// (listed) wherever the next run writes; settled as unpaid, it is proposed once.
+#[test]
+fn a_restore_records_the_runs_it_gave_up_for_every_folder() {
+    let city = City::new("finance-rerun-restore-elsewhere");
+    let run = city.paid_then_restored();
+    let (out, err, code) = city.pay_into("elsewhere", &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("0 payments proposed"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "L-1 (Bouw NV): proposed for payment on 2026-11-23 by pay run {run}, which the log no longer holds"
+        )) && out.contains(&format!("--lost-run {run}=paid or {run}=unpaid")),
+        "{out}"
+    );
+    assert!(!city.dir.join("elsewhere/proposal.json").exists());
+    // The bank did not execute it: proposed once more, then never again.
+    let (out, err, code) = city.pay_into("elsewhere", &["--lost-run", &format!("{run}=unpaid")]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("1 payments proposed"), "{out}");
+    let again = city.read("elsewhere/proposal.csv");
+    assert!(again.contains("\nL-1,"), "{again}");
+    for folder in ["elsewhere", "third"] {
+        let (out, err, code) = city.pay_into(folder, &[]);
+        assert!(
+            code == 0 && out.contains("0 payments proposed"),
+            "{folder}: {out}{err}"
+        );
+    }
+    // The first run's folder: its file is settled, the new run's payment is in the log.
+    let (out, err, code) = city.pay_into("out", &[]);
+    assert!(
+        code == 0 && out.contains("0 payments proposed"),
+        "{out}{err}"
     );
 }
