@@ -1270,3 +1270,69 @@ fn a_mail_choice_follows_its_person_across_a_rename() {
         "{chosen:?}"
     );
 }
+
+/// A webhook source's `as` follows its person to a new id (the same HR key), as a token
+/// does: after the rename its documents are submitted as the id the person has now,
+/// instead of being refused as if they had left.
+#[test]
+fn a_webhook_source_submits_as_its_person_after_a_rename() {
+    let dir = aalst("webhook-rename");
+    ok(&dir, &["deploy", "."]);
+    let org = std::fs::read_to_string(dir.join("org.toml")).unwrap();
+    let married = org.replace(
+        "id = \"lien-van-den-broeck\"\nname = \"Lien Van den Broeck\"",
+        "id = \"lien-verbist\"\nname = \"Lien Verbist\"",
+    );
+    assert_ne!(married, org);
+    std::fs::write(dir.join("married.toml"), &married).unwrap();
+    ok(&dir, &["org", "deploy", "married.toml", "--force"]);
+    let secret = "notula-shared-secret-0123456789";
+    let extra =
+        format!("\n[webhooks.notula]\nsecret = \"{secret}\"\nas = \"lien-van-den-broeck\"\n");
+    let at = dir.join("s");
+    std::fs::create_dir_all(&at).unwrap();
+    let token = "lien-verbist-token-0123456789";
+    let server = support::Server::start_with(
+        &dir.join("city.db"),
+        &[("lien-verbist", token)],
+        &extra,
+        &at,
+    );
+    let body = r#"{"event":"decision.received","data":{"title":"Aankoop zoutstrooiers","body":"college","dienst":"openbaar-domein","amount":"12000.00","reference":"CBS-2026-0412"}}"#;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let sig = paraaf_runtime::api::sign_webhook(secret.as_bytes(), "msg-1", now, body.as_bytes());
+    let (status, answer) = server
+        .request_with(
+            "POST",
+            "/webhooks/notula",
+            None,
+            None,
+            Some(body),
+            &[
+                ("webhook-id", "msg-1".to_string()),
+                ("webhook-timestamp", now.to_string()),
+                ("webhook-signature", sig),
+            ],
+        )
+        .unwrap();
+    assert_eq!(status, 202, "{answer}");
+    let id = doc_id(&answer.replace('"', " "));
+    let (status, doc) = server.call("GET", &format!("/documents/{id}"), Some(token), None, None);
+    assert_eq!(status, 200, "{doc}");
+    drop(server);
+    let db = rusqlite::Connection::open(dir.join("city.db")).unwrap();
+    let submitted: String = db
+        .query_row(
+            "SELECT body FROM events WHERE body LIKE '%document_submitted%' AND body LIKE ?1",
+            [format!("%{id}%")],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        submitted.contains("\"lien-verbist\"") && !submitted.contains("lien-van-den-broeck"),
+        "{submitted}"
+    );
+}

@@ -266,7 +266,16 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     );
     let mut hooks = BTreeMap::new();
     let mut webhooks = BTreeMap::new();
+    // A source's `as` follows its person across a rename (the same HR key, a new id), as
+    // a token does; the organogram cannot change while the server holds the writer lock.
+    let committed = writer.committed();
     for (source, c) in &file.webhooks {
+        let person = committed
+            .person_now(&c.person)
+            .unwrap_or_else(|| c.person.clone());
+        if person != c.person {
+            tracing::info!(source = %source, configured = %c.person, now = %person, "webhook source submits as the id its person has now");
+        }
         let secret = match (&c.secret, &c.secret_file) {
             (Some(s), None) => s.clone(),
             (None, Some(path)) => std::fs::read_to_string(path)
@@ -278,17 +287,17 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                 ));
             }
         };
-        let source_config = paraaf_runtime::api::WebhookSource::new(&secret, &c.person);
+        let source_config = paraaf_runtime::api::WebhookSource::new(&secret, &person);
         if let Some(url) = &c.notify_url {
             let target = paraaf_runtime::sender::HookTarget {
                 source: source.clone(),
                 url: url.clone(),
                 secret: source_config.secret.clone(),
             };
-            if let Some(other) = hooks.insert(c.person.clone(), target) {
+            if let Some(other) = hooks.insert(person.clone(), target) {
                 return Err(format!(
-                    "webhooks `{}` and `{source}` both submit as {}: give each source its own person, so that each is told of its own documents",
-                    other.source, c.person
+                    "webhooks `{}` and `{source}` both submit as {person}: give each source its own person, so that each is told of its own documents",
+                    other.source
                 ));
             }
         }
