@@ -1216,6 +1216,20 @@ fn an_idempotency_key_follows_its_person_across_a_rename() {
     // Jan's retry answers the first response again; another request is refused.
     let retry = server.call("POST", "/documents", Some(&jan), key, Some(&body("100")));
     assert_eq!(retry, first, "the retry after the rename");
+    // What he sent before the rename is still his document's content.
+    let jans = doc_id(&first.1.replace('"', " "));
+    let (code, content) = server.call(
+        "GET",
+        &format!("/documents/{jans}/content"),
+        Some(&jan),
+        None,
+        None,
+    );
+    assert_eq!(
+        (code, content.as_str()),
+        (200, "x"),
+        "the content after the rename"
+    );
     let (code, out) = server.call("POST", "/documents", Some(&jan), key, Some(&body("200")));
     assert_eq!(
         code, 422,

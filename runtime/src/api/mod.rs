@@ -746,7 +746,10 @@ async fn submit(
         },
         (Some(_), None) => {}
         (None, db) => {
-            let (sha, owner) = (content_sha256.clone(), person.clone());
+            let (sha, owner) = (
+                content_sha256.clone(),
+                state.writer.committed().ids_of(&person),
+            );
             let owned = match db {
                 Some(db) => {
                     tokio::task::spawn_blocking(move || crate::contents::owned(&db, &sha, &owner))

@@ -34,25 +34,6 @@ pub struct Write {
     pub command: Command,
 }
 
-/// Every id `person` has had, sorted: the ids the organograms gave to the same identity
-/// (HR key; an id is given to one identity only). An idempotency record is looked up
-/// under all of them, so it follows a person across a rename or a return and is never
-/// handed to a newcomer or a namesake (another identity).
-fn ids_of(state: &State, person: &str) -> Vec<String> {
-    let mut ids = std::collections::BTreeSet::from([person.to_string()]);
-    if let Some(o) = &state.organogram
-        && let Some(who) = o.identities.get(person)
-    {
-        ids.extend(
-            o.identities
-                .iter()
-                .filter(|(_, w)| *w == who)
-                .map(|(id, _)| id.clone()),
-        );
-    }
-    ids.into_iter().collect()
-}
-
 enum Job {
     Write(Write, oneshot::Sender<Answer>),
     /// Close the runtime (its last signed checkpoint) and stop.
@@ -195,7 +176,7 @@ impl Writer {
                         Job::Checkpoint(reply) => sign.push(reply),
                         Job::Write(w, reply) => {
                             if let Some((key, hash)) = &w.idempotency {
-                                let ids = ids_of(runtime.state(), &w.person);
+                                let ids = runtime.state().ids_of(&w.person);
                                 // The same key twice in one batch: the second waits for the next.
                                 if !keys.insert((ids.clone(), key.clone())) {
                                     pending.push(Job::Write(w, reply));

@@ -553,6 +553,26 @@ impl State {
         (o.identities.get(to) == Some(who) && present(to)).then(|| to.clone())
     }
 
+    /// Every id `person` has had, sorted: the ids the organograms gave to the same
+    /// identity (HR key; an id is given to one identity only). What is kept under a
+    /// person's id outside the events (idempotency records, who sent content) is looked
+    /// up under all of them: it follows the person across a rename or a return and never
+    /// reaches a newcomer or a namesake (another identity).
+    pub fn ids_of(&self, person: &str) -> Vec<String> {
+        let mut ids = BTreeSet::from([person.to_string()]);
+        if let Some(o) = &self.organogram
+            && let Some(who) = o.identities.get(person)
+        {
+            ids.extend(
+                o.identities
+                    .iter()
+                    .filter(|(_, w)| *w == who)
+                    .map(|(id, _)| id.clone()),
+            );
+        }
+        ids.into_iter().collect()
+    }
+
     /// Completed documents whose seal is still to be made (sealing failed or has not run
     /// yet; #28), oldest first. The server's scheduler seals them (`schedule::seals`).
     pub fn waiting_for_seal(&self) -> Vec<&Document> {
