@@ -488,3 +488,57 @@ fn a_mail_queued_before_its_recipient_got_a_new_id_reaches_them() {
     assert_eq!(states["dirk-lambert"].0, "sent", "{states:?}");
     assert_eq!(outbox.counts().unwrap().dropped, 0);
 }
+
+/// A webhook queued for a source's person before they got a new id (the same HR key)
+/// goes to that source, configured (as `serve` resolves `as`) under the id they have now.
+#[test]
+fn a_webhook_queued_before_its_person_got_a_new_id_reaches_the_source() {
+    let city = City::aalst("outbox-checked-hook-rename");
+    let (addr, requests) = receiver();
+    let attest = city.submit(
+        "attest",
+        "jan-cools",
+        &["soort=gezinssamenstelling", "aanvrager=Jan"],
+        NOW,
+    );
+    let attest = attest.lines().next().unwrap().trim().to_string();
+    city.ok(
+        &[
+            "doc",
+            "sign",
+            &attest,
+            "--as",
+            &city.function("diensthoofd", Some("bevolking")),
+        ],
+        NOW,
+    );
+    assert_eq!(hook_bodies(&city).len(), 1);
+    let org = std::fs::read_to_string(support::root().join("examples/aalst/org.toml")).unwrap();
+    let married = org.replace(
+        "id = \"jan-cools\"\nname = \"Jan Cools\"",
+        "id = \"jan-cools-peeters\"\nname = \"Jan Cools-Peeters\"",
+    );
+    assert_ne!(married, org);
+    let path = city.dir.join("married.toml");
+    std::fs::write(&path, married).unwrap();
+    city.ok(&["org", "deploy", path.to_str().unwrap(), "--force"], NOW);
+    let hooks: BTreeMap<String, HookTarget> = [(
+        "jan-cools-peeters".to_string(),
+        HookTarget {
+            source: "loket".into(),
+            url: format!("http://{addr}/paraaf"),
+            secret: b"secret".to_vec(),
+        },
+    )]
+    .into();
+    let mut outbox = Outbox::open(&city.db).unwrap();
+    let mut cfg = config(&city, 1, hooks);
+    cfg.mail = None;
+    round(&mut outbox, &cfg, now(), state(&city).state()).unwrap();
+    let body = requests
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the source hears of the document");
+    assert!(body.contains(&attest), "{body}");
+    let states = hook_bodies(&city);
+    assert!(states.values().all(|(s, _)| s == "sent"), "{states:#?}");
+}

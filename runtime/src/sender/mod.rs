@@ -39,6 +39,16 @@ pub struct SenderConfig {
     pub backoff: std::time::Duration,
 }
 
+impl SenderConfig {
+    /// The webhook target of items addressed to `recipient`: its own, or — queued before
+    /// its person got a new id (the same HR key) — the one of the id they have now.
+    fn hook(&self, state: &State, recipient: &str) -> Option<&HookTarget> {
+        self.hooks
+            .get(recipient)
+            .or_else(|| self.hooks.get(&state.person_now(recipient)?))
+    }
+}
+
 /// The wait before attempt `attempts + 1`: `base` doubled per attempt, at most an hour.
 pub fn backoff(base: std::time::Duration, attempts: u32) -> std::time::Duration {
     let factor = 1u32.checked_shl(attempts.min(16)).unwrap_or(u32::MAX);
@@ -96,7 +106,7 @@ pub fn round(
     for w in waiting.drain(..) {
         let planned = match w.item.channel.as_str() {
             "mail" => cfg.mail.is_some(),
-            "webhook" => cfg.hooks.contains_key(&w.item.recipient),
+            "webhook" => cfg.hook(state, &w.item.recipient).is_some(),
             _ => false,
         };
         if planned && let check::Verdict::Drop(why) = check_item(outbox, cfg, state, &w.item) {
@@ -120,7 +130,7 @@ pub fn round(
     for w in &waiting {
         let i = &w.item;
         match i.channel.as_str() {
-            "webhook" => match cfg.hooks.get(&i.recipient) {
+            "webhook" => match cfg.hook(state, &i.recipient) {
                 Some(_) => plans.push(Plan {
                     id: webhook_id(i.seq, &i.recipient),
                     channel: "webhook",
@@ -183,7 +193,7 @@ pub fn round(
 /// The check of one item, asking the outbox whether a webhook's source submitted the
 /// document.
 fn check_item(outbox: &Outbox, cfg: &SenderConfig, state: &State, i: &Item) -> check::Verdict {
-    let source = cfg.hooks.get(&i.recipient).map(|t| t.source.clone());
+    let source = cfg.hook(state, &i.recipient).map(|t| t.source.clone());
     check::item(state, i, |doc| {
         source
             .as_deref()
@@ -250,7 +260,7 @@ fn send_one(
             Some(mc) => mail::send(mc, d),
             None => return Ok(()),
         },
-        "webhook" => match cfg.hooks.get(&d.recipient) {
+        "webhook" => match cfg.hook(state, &d.recipient) {
             Some(t) => webhook::send(t, &cfg.db, d),
             None => Err("no webhook target is configured for it any more".into()),
         },
