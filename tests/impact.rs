@@ -1,21 +1,16 @@
 //! `paraaf diff BASE HEAD`: a change that widens who sees discipline files is caught by
 //! `--fail-on shielded-widened`; an unchanged project changes nothing for anyone.
 
+#[path = "support/git_repo.rs"]
+mod git_repo;
 mod support;
 
+use git_repo::{aalst_repo, commit_edit, paraaf_in};
 use std::process::Command;
 
+/// `paraaf args` from the repository root.
 fn paraaf(args: &[&str]) -> (i32, String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_paraaf"))
-        .args(args)
-        .current_dir(support::root())
-        .output()
-        .unwrap();
-    (
-        o.status.code().unwrap(),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
+    paraaf_in(&support::root(), args)
 }
 
 #[test]
@@ -109,55 +104,17 @@ fn the_same_project_changes_nothing() {
     );
 }
 
-fn git(dir: &std::path::Path, args: &[&str]) {
-    let o = Command::new("git")
-        .args(["-c", "user.name=CI", "-c", "user.email=ci@example.invalid"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
-fn paraaf_in(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_paraaf"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    (
-        o.status.code().unwrap(),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
-
 /// A pull request in a city's rule repository: the base branch and the change are git
 /// revisions; annotations and SARIF point at the flow of the changed kind.
 #[test]
 fn git_revisions_are_compared_and_annotated() {
-    let repo = support::tempdir("impact-git");
-    support::copy_dir(&support::root().join("examples/aalst"), &repo.join("aalst"));
-    git(&repo, &["init", "-q", "-b", "main"]);
-    git(&repo, &["add", "."]);
-    git(&repo, &["commit", "-q", "-m", "base"]);
-    let f = repo.join("aalst/flows/discipline.paraaf");
-    let text = std::fs::read_to_string(&f).unwrap();
-    std::fs::write(
-        &f,
-        text.replace(
-            "  adjunct-algemeen-directeur,\n) shielded",
-            "  adjunct-algemeen-directeur,\n  burgemeester,\n) shielded",
-        ),
-    )
-    .unwrap();
-    git(
+    let repo = aalst_repo("impact-git");
+    commit_edit(
         &repo,
-        &["commit", "-q", "-am", "de burgemeester in de tuchtgroep"],
+        "flows/discipline.paraaf",
+        "  adjunct-algemeen-directeur,\n) shielded",
+        "  adjunct-algemeen-directeur,\n  burgemeester,\n) shielded",
+        "de burgemeester in de tuchtgroep",
     );
 
     // Two bare revisions with --project, from the repository root.

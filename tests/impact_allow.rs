@@ -4,59 +4,25 @@
 //! does not. (An exception added fails it and a new shielded kind does not:
 //! `impact_misses.rs`.)
 
+#[path = "support/git_repo.rs"]
+mod git_repo;
 mod support;
 
-use std::path::Path;
-use std::process::Command;
-
-fn git(dir: &Path, args: &[&str]) {
-    let o = Command::new("git")
-        .args(["-c", "user.name=CI", "-c", "user.email=ci@example.invalid"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
-fn paraaf_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_paraaf"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    (
-        o.status.code().unwrap(),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
+use git_repo::{aalst_repo, commit_edit, git, paraaf_in};
+use std::path::{Path, PathBuf};
 
 /// Replaces `from` by `to` in `aalst/flows/documents.paraaf` and commits it on the
 /// current branch; the result checks clean.
 fn commit(repo: &Path, msg: &str, from: &str, to: &str) {
-    let f = repo.join("aalst/flows/documents.paraaf");
-    let text = std::fs::read_to_string(&f).unwrap();
-    let changed = text.replacen(from, to, 1);
-    assert_ne!(text, changed, "{from:?} not in documents.paraaf");
-    std::fs::write(&f, changed).unwrap();
-    git(repo, &["commit", "-q", "-am", msg]);
+    commit_edit(repo, "flows/documents.paraaf", from, to, msg);
     let (code, out, err) = paraaf_in(&repo.join("aalst"), &["check", "."]);
     assert_eq!(code, 0, "{msg}: {out}{err}");
 }
 
 /// A repository with the Aalst example on `main`, the discipline file's employee
 /// restricted to the staff of `personeel` in a second commit.
-fn repo(name: &str) -> std::path::PathBuf {
-    let repo = support::tempdir(name);
-    support::copy_dir(&support::root().join("examples/aalst"), &repo.join("aalst"));
-    git(&repo, &["init", "-q", "-b", "main"]);
-    git(&repo, &["add", "."]);
-    git(&repo, &["commit", "-q", "-m", "base"]);
+fn repo(name: &str) -> PathBuf {
+    let repo = aalst_repo(name);
     commit(
         &repo,
         "only staff of personeel",

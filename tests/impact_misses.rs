@@ -2,62 +2,72 @@
 //! base, a branch with the change): `paraaf diff main BRANCH --project aalst` reports it
 //! on the smallest region where it happens and fails the matching `--fail-on`.
 
+#[path = "support/git_repo.rs"]
+mod git_repo;
 mod support;
 
+use git_repo::{aalst_repo as repo, commit_edit, git, paraaf_in};
 use std::path::Path;
-use std::process::Command;
 
-fn git(dir: &Path, args: &[&str]) {
-    let o = Command::new("git")
-        .args(["-c", "user.name=CI", "-c", "user.email=ci@example.invalid"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+/// A change on its own branch: the first `from` in `file` (under `aalst/`) made `to`.
+struct Edit {
+    branch: &'static str,
+    file: &'static str,
+    from: &'static str,
+    to: &'static str,
 }
 
-fn paraaf_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_paraaf"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    (
-        o.status.code().unwrap(),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
+/// A visum only for one unit above one amount: a combination of two fields.
+const VISUM_BOEKHOUDING: Edit = Edit {
+    branch: "visum-boekhouding",
+    file: "flows/purchasing.paraaf",
+    from: "sign financieel-directeur when bedrag >= 30 000 EUR",
+    to: "sign financieel-directeur when bedrag >= 30 000 EUR or (bedrag >= 8 500 EUR and document.dienst == boekhouding)",
+};
 
-/// A repository with the Aalst example on `main`.
-fn repo(name: &str) -> std::path::PathBuf {
-    let repo = support::tempdir(name);
-    support::copy_dir(&support::root().join("examples/aalst"), &repo.join("aalst"));
-    git(&repo, &["init", "-q", "-b", "main"]);
-    git(&repo, &["add", "."]);
-    git(&repo, &["commit", "-q", "-m", "base"]);
-    repo
-}
+/// Another substitute for the financial director.
+const ANDERE_VERVANGER: Edit = Edit {
+    branch: "andere-vervanger",
+    file: "flows/substitutes.paraaf",
+    from: "substitutes financieel-directeur = adjunct-financieel-directeur",
+    to: "substitutes financieel-directeur = algemeen-directeur",
+};
 
-/// Branch `branch` off `main` with `from` replaced by `to` in `file` (under `aalst/`).
-fn change(repo: &Path, branch: &str, file: &str, from: &str, to: &str) {
-    git(repo, &["checkout", "-q", "-b", branch, "main"]);
-    let f = repo.join("aalst").join(file);
-    let text = std::fs::read_to_string(&f).unwrap();
-    let changed = text.replacen(from, to, 1);
-    assert_ne!(text, changed, "{from:?} not in {file}");
-    std::fs::write(&f, changed).unwrap();
-    git(repo, &["commit", "-q", "-am", branch]);
+/// College decisions escalate to the mayor.
+const ANDERE_ESCALATIE: Edit = Edit {
+    branch: "andere-escalatie",
+    file: "flows/college.paraaf",
+    from: "10 workdays escalate to algemeen-directeur",
+    to: "10 workdays escalate to burgemeester",
+};
+
+/// A refused purchase order stops.
+const WEIGERING_STOPT: Edit = Edit {
+    branch: "weigering-stopt",
+    file: "flows/purchasing.paraaf",
+    from: "  on refused -> back to uploader",
+    to: "  on refused -> stop",
+};
+
+/// The social file's client may read it: a new `allow` exception.
+const ALLOW_CLIENT: Edit = Edit {
+    branch: "allow-client",
+    file: "flows/documents.paraaf",
+    from: "document sociaal-dossier shielded by sociale-zaken {\n  team: unit in sociale-zaken\n",
+    to: "document sociaal-dossier shielded by sociale-zaken allow client {\n  team: unit in sociale-zaken\n  client: person\n",
+};
+
+/// Branch `edit.branch` off `main` with the edit committed; back on `main`, which checks
+/// clean.
+fn change(repo: &Path, edit: &Edit) {
+    git(repo, &["checkout", "-q", "-b", edit.branch, "main"]);
+    commit_edit(repo, edit.file, edit.from, edit.to, edit.branch);
     git(repo, &["checkout", "-q", "main"]);
     assert_eq!(
         paraaf_in(&repo.join("aalst"), &["check", "."]).0,
         0,
-        "{branch} checks clean on main's tree"
+        "{} checks clean on main's tree",
+        edit.branch
     );
 }
 
@@ -85,10 +95,12 @@ fn every_person_and_every_region_is_compared() {
     // The general director (the organogram's first person) sees every purchase order.
     change(
         &repo,
-        "directeur-ziet-bestelbonnen",
-        "flows/purchasing.paraaf",
-        "  visible to uploader, signers, unit aankoop",
-        "  visible to uploader, signers, unit aankoop, algemeen-directeur",
+        &Edit {
+            branch: "directeur-ziet-bestelbonnen",
+            file: "flows/purchasing.paraaf",
+            from: "  visible to uploader, signers, unit aankoop",
+            to: "  visible to uploader, signers, unit aankoop, algemeen-directeur",
+        },
     );
     let (code, out, err) = diff(&repo, "directeur-ziet-bestelbonnen", "sight-gained", "text");
     assert_eq!(code, 1, "{out}{err}");
@@ -99,13 +111,7 @@ fn every_person_and_every_region_is_compared() {
         "{out}"
     );
     // A visum only for one unit above one amount: a combination of two fields.
-    change(
-        &repo,
-        "visum-boekhouding",
-        "flows/purchasing.paraaf",
-        "sign financieel-directeur when bedrag >= 30 000 EUR",
-        "sign financieel-directeur when bedrag >= 30 000 EUR or (bedrag >= 8 500 EUR and document.dienst == boekhouding)",
-    );
+    change(&repo, &VISUM_BOEKHOUDING);
     let (code, out, err) = diff(&repo, "visum-boekhouding", "signer-added", "text");
     assert_eq!(code, 1, "{out}{err}");
     assert!(
@@ -121,27 +127,9 @@ fn every_person_and_every_region_is_compared() {
 #[test]
 fn substitutes_escalations_and_refusals_are_compared() {
     let repo = repo("impact-paths");
-    change(
-        &repo,
-        "andere-vervanger",
-        "flows/substitutes.paraaf",
-        "substitutes financieel-directeur = adjunct-financieel-directeur",
-        "substitutes financieel-directeur = algemeen-directeur",
-    );
-    change(
-        &repo,
-        "andere-escalatie",
-        "flows/college.paraaf",
-        "10 workdays escalate to algemeen-directeur",
-        "10 workdays escalate to burgemeester",
-    );
-    change(
-        &repo,
-        "weigering-stopt",
-        "flows/purchasing.paraaf",
-        "  on refused -> back to uploader",
-        "  on refused -> stop",
-    );
+    change(&repo, &ANDERE_VERVANGER);
+    change(&repo, &ANDERE_ESCALATIE);
+    change(&repo, &WEIGERING_STOPT);
     for (branch, kind, line) in [
         (
             "andere-vervanger",
@@ -183,13 +171,7 @@ fn substitutes_escalations_and_refusals_are_compared() {
 #[test]
 fn a_new_allow_exception_widens_the_shield_and_a_new_shielded_kind_does_not() {
     let repo = repo("impact-allow");
-    change(
-        &repo,
-        "allow-client",
-        "flows/documents.paraaf",
-        "document sociaal-dossier shielded by sociale-zaken {\n  team: unit in sociale-zaken\n",
-        "document sociaal-dossier shielded by sociale-zaken allow client {\n  team: unit in sociale-zaken\n  client: person\n",
-    );
+    change(&repo, &ALLOW_CLIENT);
     let (code, out, err) = diff(&repo, "allow-client", "shielded-widened", "github");
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("allow client"), "{out}");
@@ -200,10 +182,12 @@ fn a_new_allow_exception_widens_the_shield_and_a_new_shielded_kind_does_not() {
     );
     change(
         &repo,
-        "nieuw-afgeschermd",
-        "flows/social.paraaf",
-        "flow sociaal-dossier-beslissing",
-        "document geheim shielded by sociale-zaken {\n  team: unit in sociale-zaken\n}\n\nflow geheim-tekenen for geheim {\n  visible to uploader, signers, group sociale-zaken\n  step beslissing : sign diensthoofd of sociale-zaken\n}\n\nflow sociaal-dossier-beslissing",
+        &Edit {
+            branch: "nieuw-afgeschermd",
+            file: "flows/social.paraaf",
+            from: "flow sociaal-dossier-beslissing",
+            to: "document geheim shielded by sociale-zaken {\n  team: unit in sociale-zaken\n}\n\nflow geheim-tekenen for geheim {\n  visible to uploader, signers, group sociale-zaken\n  step beslissing : sign diensthoofd of sociale-zaken\n}\n\nflow sociaal-dossier-beslissing",
+        },
     );
     let (code, out, err) = diff(&repo, "nieuw-afgeschermd", "shielded-widened", "text");
     assert_eq!(code, 0, "{out}{err}");
@@ -235,34 +219,10 @@ fn test_on(repo: &Path, rev: &str, out: &Path) -> (i32, String) {
 #[test]
 fn every_change_is_written_as_a_scenario_that_passes_on_head_and_fails_on_base() {
     let repo = repo("impact-emit");
-    change(
-        &repo,
-        "visum-boekhouding",
-        "flows/purchasing.paraaf",
-        "sign financieel-directeur when bedrag >= 30 000 EUR",
-        "sign financieel-directeur when bedrag >= 30 000 EUR or (bedrag >= 8 500 EUR and document.dienst == boekhouding)",
-    );
-    change(
-        &repo,
-        "andere-vervanger",
-        "flows/substitutes.paraaf",
-        "substitutes financieel-directeur = adjunct-financieel-directeur",
-        "substitutes financieel-directeur = algemeen-directeur",
-    );
-    change(
-        &repo,
-        "andere-escalatie",
-        "flows/college.paraaf",
-        "10 workdays escalate to algemeen-directeur",
-        "10 workdays escalate to burgemeester",
-    );
-    change(
-        &repo,
-        "weigering-stopt",
-        "flows/purchasing.paraaf",
-        "  on refused -> back to uploader",
-        "  on refused -> stop",
-    );
+    change(&repo, &VISUM_BOEKHOUDING);
+    change(&repo, &ANDERE_VERVANGER);
+    change(&repo, &ANDERE_ESCALATIE);
+    change(&repo, &WEIGERING_STOPT);
     for (branch, file, says) in [
         (
             "visum-boekhouding",
@@ -428,13 +388,7 @@ fn a_removed_kind_is_one_refused_scenario_and_an_unused_allow_is_said_not_stated
         "{run}"
     );
 
-    change(
-        &repo,
-        "allow-client",
-        "flows/documents.paraaf",
-        "document sociaal-dossier shielded by sociale-zaken {\n  team: unit in sociale-zaken\n",
-        "document sociaal-dossier shielded by sociale-zaken allow client {\n  team: unit in sociale-zaken\n  client: person\n",
-    );
+    change(&repo, &ALLOW_CLIENT);
     let out = repo.join("emitted-allow");
     let (code, report, err) = paraaf_in(
         &repo,
