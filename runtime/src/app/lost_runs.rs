@@ -172,18 +172,39 @@ pub fn by_run<'a>(payments: impl IntoIterator<Item = &'a LostPayment>) -> Vec<Lo
     runs.into_values().collect()
 }
 
-/// Whether the log holds the payment of `invoice` of `supplier` by run `run` (`None`:
-/// a file written before runs were named in it), or a person settled the run.
-fn held(state: &State, run: Option<&str>, supplier: &str, invoice: &str) -> bool {
+/// The runs that paid each invoice in the log, by [`lost_key`] (`None`: a payment
+/// without a run, or none).
+fn paid_runs(state: &State) -> BTreeMap<String, Vec<Option<String>>> {
+    let mut paid: BTreeMap<String, Vec<Option<String>>> = BTreeMap::new();
+    for i in state.invoices.values() {
+        let (Some(supplier), Some(number), Some((_, p))) = (
+            i.invoice.get("supplier").and_then(|v| v.as_str()),
+            i.invoice.get("number").and_then(|v| v.as_str()),
+            i.paid.as_ref(),
+        ) else {
+            continue;
+        };
+        paid.entry(lost_key(supplier, number))
+            .or_default()
+            .push(p.get("run").and_then(|v| v.as_str()).map(str::to_string));
+    }
+    paid
+}
+
+/// Whether the log holds the payment `key` by run `run` (`None`: a file written before
+/// runs were named in it), or a person settled the run.
+fn held(
+    state: &State,
+    paid: &BTreeMap<String, Vec<Option<String>>>,
+    run: Option<&str>,
+    key: &str,
+) -> bool {
     if run.is_some_and(|r| state.settled_runs.contains_key(r)) {
         return true;
     }
-    state.invoices.values().any(|i| {
-        i.invoice.get("supplier").and_then(|v| v.as_str()) == Some(supplier)
-            && i.invoice.get("number").and_then(|v| v.as_str()) == Some(invoice)
-            && i.paid.as_ref().is_some_and(|(_, p)| {
-                run.is_none_or(|r| p.get("run").and_then(|v| v.as_str()) == Some(r))
-            })
+    paid.get(key).is_some_and(|runs| {
+        runs.iter()
+            .any(|r| run.is_none_or(|run| r.as_deref() == Some(run)))
     })
 }
 
@@ -207,6 +228,10 @@ pub fn in_folder(dir: &Path, state: &State, today: NaiveDate) -> Vec<LostRun> {
         })
         .collect();
     files.sort();
+    if files.is_empty() {
+        return Vec::new();
+    }
+    let paid = paid_runs(state);
     let mut runs: BTreeMap<String, LostRun> = BTreeMap::new();
     for (json, suffix) in files {
         let Ok(text) = std::fs::read_to_string(&json) else {
@@ -233,7 +258,7 @@ pub fn in_folder(dir: &Path, state: &State, today: NaiveDate) -> Vec<LostRun> {
                 proposal: p,
                 source: format!("{}", json.display()),
             };
-            if held(state, named.as_deref(), lost.supplier(), lost.invoice()) {
+            if held(state, &paid, named.as_deref(), &lost.key()) {
                 continue;
             }
             let run = runs.entry(lost.run.clone()).or_insert_with(|| LostRun {
@@ -341,4 +366,47 @@ pub fn refusal(dir: &Path, lost: &[LostRun]) -> AppError {
         },
         runs.join("; ")
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_settlement_is_run_equals_paid_or_unpaid() {
+        let s: Settlement = "PARAAF-20261208-aa=paid".parse().unwrap();
+        assert_eq!((s.run.as_str(), s.paid), ("PARAAF-20261208-aa", true));
+        let s: Settlement = " PARAAF-20261208-aa = unpaid".parse().unwrap();
+        assert_eq!((s.run.as_str(), s.paid), ("PARAAF-20261208-aa", false));
+        for bad in ["PARAAF-20261208-aa", "PARAAF-20261208-aa=yes", "="] {
+            let err = bad.parse::<Settlement>().unwrap_err();
+            assert!(err.contains("RUN=paid or RUN=unpaid"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_folder_file_the_log_does_not_hold_is_a_lost_run() {
+        let dir = std::env::temp_dir().join(format!("paraaf-lost-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let today = NaiveDate::from_ymd_opt(2026, 12, 8).unwrap();
+        let proposal = r#"[{"invoice":"F-1","supplier":"0123456749","amount":"1210.00","blocked":null,"run":"PARAAF-20261208-aa","date":"2026-12-08"},
+                           {"invoice":"F-2","supplier":"0123456749","amount":"5.00","blocked":"no debts statement"}]"#;
+        std::fs::write(dir.join("proposal.json"), proposal).unwrap();
+        std::fs::write(dir.join("pain.001.xml"), "<Document/>").unwrap();
+        std::fs::write(dir.join("proposal-x.json"), "not a run's").unwrap();
+        let lost = in_folder(&dir, &State::default(), today);
+        assert_eq!(lost.len(), 1, "{lost:?}");
+        assert_eq!(lost[0].run, "PARAAF-20261208-aa");
+        assert_eq!(lost[0].invoices(), "F-1 (0123456749, 1210.00 EUR)");
+        assert_eq!(lost[0].files.len(), 2, "{lost:?}");
+        let mut settled = State::default();
+        settled
+            .settled_runs
+            .insert("PARAAF-20261208-aa".into(), false);
+        assert!(in_folder(&dir, &settled, today).is_empty());
+        // Not JSON, or not a list: no run, no panic.
+        std::fs::write(dir.join("proposal.json"), "{\"a\": 1}").unwrap();
+        assert!(in_folder(&dir, &State::default(), today).is_empty());
+    }
 }
