@@ -98,10 +98,15 @@ fn get(db: &Path, sha256: &str) -> Result<Option<(String, Vec<u8>)>, RuntimeErro
 /// it tells nothing about which content exists.
 pub const NOT_YOURS: &str = "no content with this SHA-256 was uploaded by you; send the content itself (`content` or `content_base64`), not only its hash";
 
-/// Whether a person uploaded the content with this SHA-256 themselves (its bytes, not
-/// only its hash) under one of their ids (`ids`: [`State::ids_of`], so a rename keeps
-/// it theirs). A submission may reference stored content only then.
-pub fn owned(db: &Path, sha256: &str, ids: &[String]) -> Result<bool, RuntimeError> {
+/// Whether `person` uploaded the content with this SHA-256 themselves (its bytes, not
+/// only its hash). A submission may reference stored content only then.
+pub fn owned(db: &Path, sha256: &str, person: &str) -> Result<bool, RuntimeError> {
+    owns_content(db, sha256, person)
+}
+
+/// Whether a person uploaded the content with this SHA-256 themselves under one of their
+/// ids (`ids`: [`State::ids_of`], so a rename keeps it theirs; see [`owned`]).
+pub fn owned_by_any(db: &Path, sha256: &str, ids: &[String]) -> Result<bool, RuntimeError> {
     for id in ids {
         if owns_content(db, sha256, id)? {
             return Ok(true);
@@ -118,7 +123,8 @@ pub fn readable(
     reader: &str,
     d: &Document,
 ) -> Result<bool, RuntimeError> {
-    Ok(may_see(state, reader, &d.id) && owned(db, &d.content_sha256, &state.ids_of(&d.uploader))?)
+    Ok(may_see(state, reader, &d.id)
+        && owned_by_any(db, &d.content_sha256, &state.ids_of(&d.uploader))?)
 }
 
 /// The content of document `doc` as `reader` may read it: `None` (answered exactly like

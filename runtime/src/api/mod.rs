@@ -751,11 +751,11 @@ async fn submit(
                 state.writer.committed().ids_of(&person),
             );
             let owned = match db {
-                Some(db) => {
-                    tokio::task::spawn_blocking(move || crate::contents::owned(&db, &sha, &owner))
-                        .await
-                        .unwrap_or_else(|_| Err(RuntimeError::Storage("a read failed".into())))
-                }
+                Some(db) => tokio::task::spawn_blocking(move || {
+                    crate::contents::owned_by_any(&db, &sha, &owner)
+                })
+                .await
+                .unwrap_or_else(|_| Err(RuntimeError::Storage("a read failed".into()))),
                 None => Ok(false),
             };
             match owned {
