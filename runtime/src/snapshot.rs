@@ -497,6 +497,20 @@ mod tests {
         state
             .notify
             .insert("jan-desmet".into(), crate::engine::NotifyMode::Immediate);
+        let lost = crate::engine::LostPayment {
+            run: "PARAAF-20261208-aa".into(),
+            date: chrono::NaiveDate::from_ymd_opt(2026, 12, 8).unwrap(),
+            proposal: serde_json::json!({"invoice": "F-1", "supplier": "0123456749"}),
+            source: "the restore of nightly.db gave up events 8–8".into(),
+        };
+        state.lost_payments.insert(
+            lost.key(),
+            crate::engine::LostEntry {
+                payment: lost,
+                confirmed_paid: false,
+            },
+        );
+        state.settled_runs.insert("PARAAF-20261207-bb".into(), true);
         state
     }
 
@@ -509,6 +523,8 @@ mod tests {
         assert!(body.starts_with(MAGIC_MSGPACK));
         let back = decode(&body).unwrap().unwrap();
         assert_eq!(back.notify, state.notify);
+        assert_eq!(back.lost_payments, state.lost_payments);
+        assert_eq!(back.settled_runs, state.settled_runs);
         assert_eq!(
             serde_json::to_string(&back.documents).unwrap(),
             serde_json::to_string(&state.documents).unwrap()
