@@ -427,3 +427,35 @@ fn a_restore_records_the_runs_it_gave_up_for_every_folder() {
         "{out}{err}"
     );
 }
+
+/// #27: an invoice imported after the backup is gone with the run that paid it; settled
+/// as paid, it is recorded paid when it is imported again, and never proposed.
+#[test]
+fn an_invoice_a_lost_run_paid_is_paid_when_imported_again() {
+    let city = City::new("finance-rerun-restore-reimport");
+    let backup = city.dir.join("before.db");
+    let o = city.run(&["admin", "backup", backup.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::write(city.dir.join("inv/l1.xml"), invoice("L-1", "1000.00")).unwrap();
+    city.import_and_approve();
+    let (out, err, code) = city.pay_into("out", &[]);
+    assert!(
+        code == 0 && out.contains("1 payments proposed"),
+        "{out}{err}"
+    );
+    let proposal: serde_json::Value =
+        serde_json::from_str(&city.read("out/proposal.json")).unwrap();
+    let run = proposal[0]["run"].as_str().unwrap().to_string();
+    let o = city.run(&["admin", "restore", backup.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (out, err, code) = city.pay_into("out", &["--lost-run", &format!("{run}=paid")]);
+    assert_eq!(code, 0, "{out}{err}");
+    city.import_and_approve();
+    for folder in ["out", "elsewhere"] {
+        let (out, err, code) = city.pay_into(folder, &[]);
+        assert!(
+            code == 0 && out.contains("0 payments proposed") && !out.contains("L-1"),
+            "{folder}: {out}{err}"
+        );
+    }
+}
