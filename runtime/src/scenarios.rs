@@ -23,6 +23,18 @@ use chrono::{DateTime, Duration, Utc};
 use paraaf_model::CompiledProject;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// The scenario files of the project at `root`: `tests/*.toml`, sorted by path.
+pub fn files(root: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("tests"))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
 
 /// A scenario file.
 #[derive(Clone, Debug, Deserialize)]

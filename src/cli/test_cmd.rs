@@ -44,14 +44,12 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             args.path.display()
         ));
     };
-    let dir = loaded.root.join("tests");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map_err(|e| format!("no scenarios: cannot read {}: {e}", dir.display()))?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    files.sort();
+    let files = scenarios::files(&loaded.root).map_err(|e| {
+        format!(
+            "no scenarios: cannot read {}: {e}",
+            loaded.root.join("tests").display()
+        )
+    })?;
     let mut outcomes = Vec::new();
     let mut results: Vec<serde_json::Value> = Vec::new();
     let mut findings: Vec<Finding> = Vec::new();

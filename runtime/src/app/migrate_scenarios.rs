@@ -45,16 +45,9 @@ pub fn plan(
     known: impl Fn(&str) -> bool,
 ) -> Result<ScenarioMigration, AppError> {
     let mut out = ScenarioMigration::default();
-    let dir = root.join("tests");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
+    let Ok(files) = scenarios::files(root) else {
         return Ok(out);
     };
-    let mut files: Vec<_> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    files.sort();
     let org_field = |kind: &str, field: &str| {
         before
             .and_then(|p| p.documents.iter().find(|d| d.name == kind))
@@ -110,15 +103,9 @@ pub fn failing(
     project: &CompiledProject,
 ) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(root.join("tests")) else {
+    let Ok(files) = scenarios::files(root) else {
         return out;
     };
-    let mut files: Vec<_> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    files.sort();
     for path in files {
         let name = format!(
             "tests/{}",
