@@ -398,9 +398,14 @@ impl LostPayment {
     }
 }
 
-/// The key of an invoice among lost payments: its supplier's KBO number and its number.
+/// The key of an invoice among lost payments: its supplier's KBO number and its number
+/// as finance compares numbers everywhere ([`crate::finance::imports::normalise_number`]:
+/// `l 1` is `L-1`), so a re-spelled import of an invoice a lost run paid is that invoice.
 pub fn lost_key(supplier: &str, number: &str) -> String {
-    format!("{supplier}/{number}")
+    format!(
+        "{supplier}/{}",
+        crate::finance::imports::normalise_number(number)
+    )
 }
 
 /// How a person is told of new tasks, reminders and returned documents by mail.

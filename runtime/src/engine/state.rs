@@ -1,6 +1,7 @@
 //! The state: a pure fold over events. `apply` never fails and never does IO.
 
 use super::events::{Event, TaskSpec};
+use crate::finance::imports::normalise_number;
 use crate::org::OrgIndex;
 use chrono::{DateTime, NaiveDate, Utc};
 use paraaf_model::CompiledProject;
@@ -480,14 +481,18 @@ fn lost_proposal(p: &crate::engine::LostPayment) -> Value {
 
 impl State {
     /// The id of the imported, unpaid invoice (not a credit note) of `supplier` with
-    /// number `number`.
+    /// number `number` (compared as finance compares numbers: `normalise_number`).
     pub fn unpaid_invoice(&self, supplier: &str, number: &str) -> Option<String> {
         self.invoices
             .iter()
             .find(|(_, i)| {
                 i.paid.is_none()
                     && i.invoice.get("supplier").and_then(|v| v.as_str()) == Some(supplier)
-                    && i.invoice.get("number").and_then(|v| v.as_str()) == Some(number)
+                    && i.invoice
+                        .get("number")
+                        .and_then(|v| v.as_str())
+                        .map(normalise_number)
+                        == Some(normalise_number(number))
                     && i.invoice.get("credit_note").and_then(|v| v.as_bool()) != Some(true)
             })
             .map(|(id, _)| id.clone())
