@@ -15,6 +15,7 @@ pub mod finance;
 pub mod impact;
 pub mod org;
 pub mod outbox;
+pub mod pg_store;
 pub mod restore;
 pub mod runtime;
 pub mod scenarios;

@@ -1,0 +1,105 @@
+//! `paraaf admin migrate-store`: copies a city's SQLite log into PostgreSQL with its hashes,
+//! as the city's writer, in one transaction, and verifies the copy.
+
+use super::PgStore;
+use crate::engine::RuntimeError;
+use crate::store::{GENESIS, Verified};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use std::path::Path;
+
+/// What a copy did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Migrated {
+    /// The SQLite log's head: number of events and last hash.
+    pub source: Verified,
+    /// The PostgreSQL log's head after the copy, verified from its first event.
+    pub target: Verified,
+}
+
+/// Copies the event log of the SQLite database `from` into the PostgreSQL store at `to`
+/// (the application's role) for `city`: in sequence order with their hashes, each hash
+/// recomputed and checked on the way, all in one transaction (a failure leaves the city
+/// empty), as the city's writer (no one writes it meanwhile). Refused when the city
+/// already has events. Then the copy's chain is verified and its head compared with the
+/// SQLite log's. `progress` hears (copied, total) after each batch.
+///
+/// Only the events are copied; idempotency records and content stay in the SQLite
+/// database for now.
+pub fn from_sqlite(
+    from: &Path,
+    to: &str,
+    city: &str,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Migrated, RuntimeError> {
+    if !from.is_file() {
+        return Err(RuntimeError::Invalid(format!(
+            "there is no SQLite database at {}: give the city's database file with --from",
+            from.display()
+        )));
+    }
+    let sqlite = Connection::open_with_flags(
+        from,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    sqlite.busy_timeout(std::time::Duration::from_secs(5))?;
+    let has_log = sqlite
+        .query_row(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'",
+            [],
+            |_| Ok(()),
+        )
+        .optional()
+        .map_err(|e| {
+            RuntimeError::Invalid(format!(
+                "{} is not a SQLite database Paraaf can read: {e}",
+                from.display()
+            ))
+        })?
+        .is_some();
+    if !has_log {
+        return Err(RuntimeError::Invalid(format!(
+            "{} is not a Paraaf database (it has no event log)",
+            from.display()
+        )));
+    }
+    let mut pg = PgStore::writer(to, city)?;
+    let (head, _) = pg.head()?;
+    if head > 0 {
+        return Err(RuntimeError::Conflict(format!(
+            "city {city} already has {head} events in PostgreSQL: nothing was copied; choose another city name, or have the provider's database administrator remove that city's rows first if they were a failed trial"
+        )));
+    }
+    // One read transaction on SQLite: a consistent log even while a server writes it.
+    sqlite.execute_batch("BEGIN")?;
+    let total: u64 = sqlite.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
+    let mut stmt = sqlite.prepare("SELECT seq, at, body, hash FROM events ORDER BY seq")?;
+    let mut rows = stmt.query([])?;
+    let mut source_head = GENESIS.to_string();
+    let mut next = || -> Result<_, RuntimeError> {
+        let Some(r) = rows.next()? else {
+            return Ok(None);
+        };
+        let hash: String = r.get(3)?;
+        source_head.clone_from(&hash);
+        Ok(Some(((r.get(0)?, r.get(1)?, r.get(2)?), Some(hash))))
+    };
+    progress(0, total);
+    let written = pg.append_from(&mut next, &[], &mut |n| progress(n, total))?;
+    drop(rows);
+    drop(stmt);
+    sqlite.execute_batch("COMMIT")?;
+    let source = Verified {
+        events: written.len() as u64,
+        head: source_head,
+    };
+    let target = pg.verify().map_err(|why| {
+        RuntimeError::Tampered(format!("the copy in PostgreSQL does not verify: {why}"))
+    })?;
+    if target != source {
+        return Err(RuntimeError::Tampered(format!(
+            "the copy in PostgreSQL ends at event {} ({}), the SQLite log at event {} ({}): they differ",
+            target.events, target.head, source.events, source.head
+        )));
+    }
+    Ok(Migrated { source, target })
+}
