@@ -10,7 +10,9 @@
 //! uploaders and person fields drawn from everyone ever known (leavers and pre-marriage
 //! ids too); absences set in advance; time passing across days and midnights with the
 //! due work run; signatures and refusals by random people; assignments from the manual
-//! queue to random people.
+//! queue to random people; restarts of the writer between any two steps (the state read
+//! back from a snapshot taken anywhere in the log and the events after it, or from the
+//! whole log), after which the steps go on from the state read back.
 //!
 //! After every step an oracle written here — group membership computed from the HR model
 //! (by personnel key) and the groups' definitions in `examples/aalst/flows`, never from
@@ -23,7 +25,9 @@
 //!    assigned anything;
 //! 4. everyone still here sees their own uploads (by key, through a marriage), and a
 //!    newcomer namesake sees none of the first person's files;
-//! 5. no document disappears; every HR key keeps its id and no id is ever given to
+//! 5. everyone's inbox (the runtime's index of open tasks) is exactly the documents in
+//!    progress with an open task for them that they may see, found by a scan;
+//! 6. no document disappears; every HR key keeps its id and no id is ever given to
 //!    another key; at the end of each case the state equals a fold of its event log.
 //!
 //! Known finding, counted and printed (`FINDING may_see_true_for_leaver`) rather than
@@ -338,6 +342,13 @@ enum Step {
         insider: bool,
         who: u16,
     },
+    /// The writer restarts: the state is read back as `Runtime::open` does, from a
+    /// snapshot taken at `cut` (a fraction of the log, 0..=255) and the events after it
+    /// (`snapshot`), or by replaying the whole log; the steps after go on from it.
+    Restart {
+        snapshot: bool,
+        cut: u8,
+    },
 }
 
 fn change() -> impl Strategy<Value = Change> {
@@ -366,6 +377,8 @@ fn step() -> impl Strategy<Value = Step> {
             .prop_map(|(doc, assignee, who, refuse)| Step::Decide { doc, assignee, who, refuse }),
         1 => (any::<u16>(), prop::bool::weighted(0.6), any::<u16>())
             .prop_map(|(item, insider, who)| Step::Assign { item, insider, who }),
+        1 => (prop::bool::weighted(0.7), any::<u8>())
+            .prop_map(|(snapshot, cut)| Step::Restart { snapshot, cut }),
     ]
 }
 
@@ -889,6 +902,7 @@ impl World {
                     if ok { "absence" } else { "absence_refused" },
                 );
             }
+            Step::Restart { snapshot, cut } => self.restart(*snapshot, *cut),
             Step::Later { hours } => {
                 self.now += Duration::hours(*hours as i64);
                 self.run(|e| {
@@ -1294,7 +1308,70 @@ impl World {
         }
         for p in &present {
             assert!(!self.state.has_left(p), "the runtime thinks {p} left");
+            // The inbox (read through the runtime's index of open tasks, which a restart
+            // derives anew) holds exactly the documents in progress with an open task
+            // assigned to them that they may see, found here by scanning every document.
+            let mut listed: Vec<&str> = inbox(&self.state, p)
+                .iter()
+                .map(|i| i.doc.id.as_str())
+                .collect();
+            listed.sort_unstable();
+            let scanned: Vec<&str> = self
+                .state
+                .documents
+                .values()
+                .filter(|d| {
+                    d.status == Status::InProgress
+                        && d.task_for(p).is_some()
+                        && may_see(&self.state, p, &d.id)
+                })
+                .map(|d| d.id.as_str())
+                .collect();
+            assert_eq!(
+                listed, scanned,
+                "the inbox of {p} is not the documents waiting for them"
+            );
         }
+    }
+
+    /// A restart: the state read back from a snapshot taken at `cut`/255 of the log
+    /// (encoded and decoded as the store does) and the events after it, or from the
+    /// whole log; it must equal the running state, and the next steps run on it.
+    fn restart(&mut self, snapshot: bool, cut: u8) {
+        let at = if snapshot {
+            self.log.len() * cut as usize / 255
+        } else {
+            0
+        };
+        let mut restored = State::default();
+        for (seq, when, e) in &self.log[..at] {
+            restored.apply(*seq, *when, e);
+        }
+        if snapshot {
+            let body = paraaf_runtime::snapshot::encode(&restored).unwrap();
+            restored = paraaf_runtime::snapshot::decode(&body)
+                .unwrap()
+                .expect("a snapshot of this version");
+        }
+        for (seq, when, e) in &self.log[at..] {
+            restored.apply(*seq, *when, e);
+        }
+        let a = paraaf_runtime::snapshot::encode(&self.state).unwrap();
+        let b = paraaf_runtime::snapshot::encode(&restored).unwrap();
+        assert!(
+            a == b,
+            "after a restart (snapshot at event {at} of {}: {snapshot}) the state differs from the running one",
+            self.log.len()
+        );
+        self.state = restored;
+        bump(
+            &mut self.counts,
+            if snapshot {
+                "restart_from_snapshot"
+            } else {
+                "restart_replaying"
+            },
+        );
     }
 
     /// The state equals a fold of its log.
