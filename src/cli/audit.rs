@@ -146,6 +146,14 @@ pub enum AdminCommand {
         #[command(flatten)]
         rt: RuntimeArgs,
     },
+    /// Copy a city's event log from its SQLite database into the PostgreSQL store of a
+    /// provider serving many cities, with its hashes, in one transaction as the city's
+    /// writer; the copy's chain is verified and must end at the SQLite log's head. Refused
+    /// when the city already has events there. Only the log is copied for now: `paraaf
+    /// serve` still runs on SQLite (see docs/operations.md).
+    ///
+    /// Example: paraaf admin migrate-store --from aalst.db --to postgres://paraaf_app@db:5432/paraaf --city aalst
+    MigrateStore(crate::cli::migrate_store::MigrateStore),
     /// Create the ed25519 key that signs checkpoints of the log: FILE (private, readable
     /// by you only: give it to the runtime as `--signing-key`) and FILE.pub (for
     /// auditors: `paraaf audit verify --public-key FILE.pub`). Keep both outside the
@@ -299,6 +307,7 @@ pub fn admin(cmd: AdminCommand) -> Result<ExitCode, String> {
                 Err(e) => Err(crate::cli::runtime_args::fail(e)),
             }
         }
+        AdminCommand::MigrateStore(args) => crate::cli::migrate_store::run(args),
         AdminCommand::Rebuild { rt } => {
             // From the events alone: an altered snapshot must not stop its own repair.
             let mut runtime = rt.open_checked(true)?;

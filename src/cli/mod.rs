@@ -12,6 +12,7 @@ mod explain;
 mod finance;
 mod fmt;
 mod inbox;
+mod migrate_store;
 mod notify;
 mod org;
 mod queue;

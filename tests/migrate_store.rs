@@ -1,0 +1,214 @@
+//! `paraaf admin migrate-store` against a real PostgreSQL (`pg_support` starts one): a
+//! city's SQLite log copied with its hashes and verified, refused onto a city that has
+//! events, refused from a log that does not match its hashes (nothing copied), progress for
+//! a long log.
+
+#[path = "../runtime/tests/pg_support/mod.rs"]
+mod pg_support;
+mod support;
+
+use paraaf_runtime::pg_store::PgStore;
+use paraaf_runtime::store::{GENESIS, Store};
+use pg_support::Cluster;
+use std::path::Path;
+use support::City;
+
+/// `paraaf admin migrate-store ARGS`: exit code, standard output, standard error.
+fn migrate(args: &[&str]) -> (i32, String, String) {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_paraaf"))
+        .args(["admin", "migrate-store"])
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// The head of the SQLite log at `db`.
+fn sqlite_head(db: &Path) -> (u64, String) {
+    Store::open(db).unwrap().head().unwrap()
+}
+
+#[test]
+fn a_city_moves_with_its_history_and_verifies_in_postgres() {
+    let Some(pg) = Cluster::start("migrate") else {
+        return;
+    };
+    let city = City::aalst("migrate-store");
+    for i in 0..3 {
+        city.submit(
+            "attest",
+            "jan-cools",
+            &["soort=gezinssamenstelling", &format!("aanvrager=Jan {i}")],
+            "2026-11-24T10:00:00Z",
+        );
+    }
+    let (events, head) = sqlite_head(&city.db);
+    assert!(events > 3, "{events}");
+    let db = city.db.to_str().unwrap();
+    let (to, owner) = (pg.app_url(), pg.owner_url());
+
+    // Without the schema: says to create it with --owner.
+    let (code, _, err) = migrate(&["--from", db, "--to", &to, "--city", "aalst"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("no Paraaf schema yet") && err.contains("--owner"),
+        "{err}"
+    );
+
+    let (code, out, err) = migrate(&[
+        "--from", db, "--to", &to, "--city", "aalst", "--owner", &owner,
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        out.trim(),
+        format!(
+            "copied {events} events of {db} into city aalst (verified in PostgreSQL: head {head}, the same as the SQLite log's)"
+        )
+    );
+    assert!(
+        err.contains("schema at version 1, granted to paraaf_app"),
+        "{err}"
+    );
+    // The copy: the same events, times, bodies and hashes as the SQLite log.
+    let mut pg_city = PgStore::reader(&to, "aalst").unwrap();
+    assert_eq!(pg_city.head().unwrap(), (events, head.clone()));
+    assert_eq!(
+        pg_city.events_after(0, 1_000).unwrap(),
+        Store::open(&city.db).unwrap().events().unwrap()
+    );
+    assert_eq!(pg_city.verify().unwrap().head, head);
+
+    // Again onto the same city: refused, nothing added.
+    let (code, _, err) = migrate(&["--from", db, "--to", &to, "--city", "aalst"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!("city aalst already has {events} events")),
+        "{err}"
+    );
+    assert_eq!(pg_city.head().unwrap().0, events);
+    // The same log as another city is its own copy; other cities do not see it.
+    let (code, out, err) = migrate(&["--from", db, "--to", &to, "--city", "gent"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(PgStore::reader(&to, "brugge").unwrap().head().unwrap().0, 0);
+
+    // A wrong role, a missing file, a bad city name: clear errors, nothing copied.
+    let (code, _, err) = migrate(&["--from", db, "--to", &owner, "--city", "brugge"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("connect as the application's role"), "{err}");
+    let (code, _, err) = migrate(&["--from", "missing.db", "--to", &to, "--city", "brugge"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("there is no SQLite database at missing.db"),
+        "{err}"
+    );
+    let (code, _, err) = migrate(&["--from", db, "--to", &to, "--city", "Brugge"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not a usable city name"), "{err}");
+    assert_eq!(PgStore::reader(&to, "brugge").unwrap().head().unwrap().0, 0);
+}
+
+#[test]
+fn a_log_that_does_not_match_its_hashes_is_not_copied() {
+    let Some(pg) = Cluster::start("migrate-tampered") else {
+        return;
+    };
+    paraaf_runtime::pg_store::schema::migrate(&pg.owner_url(), pg_support::APP).unwrap();
+    let city = City::aalst("migrate-tampered");
+    city.submit(
+        "attest",
+        "jan-cools",
+        &["soort=gezinssamenstelling", "aanvrager=Jan"],
+        "2026-11-24T10:00:00Z",
+    );
+    let store = Store::open(&city.db).unwrap();
+    let conn = store.connection();
+    let altered: u64 = conn
+        .query_row(
+            "SELECT min(seq) FROM events WHERE body LIKE '%\"Jan\"%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    conn.execute(
+        "UPDATE events SET body = replace(body, '\"Jan\"', '\"Piet\"') WHERE seq = ?1",
+        [altered],
+    )
+    .unwrap();
+    drop(store);
+    let (code, _, err) = migrate(&[
+        "--from",
+        city.db.to_str().unwrap(),
+        "--to",
+        &pg.app_url(),
+        "--city",
+        "aalst",
+    ]);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains(&format!(
+            "event {altered} of the copied log does not match its hash"
+        )),
+        "{err}"
+    );
+    // One transaction: none of the events before it were kept either.
+    assert_eq!(
+        PgStore::reader(&pg.app_url(), "aalst")
+            .unwrap()
+            .head()
+            .unwrap(),
+        (0, GENESIS.to_string())
+    );
+}
+
+#[test]
+fn a_long_log_reports_its_progress() {
+    let Some(pg) = Cluster::start("migrate-long") else {
+        return;
+    };
+    paraaf_runtime::pg_store::schema::migrate(&pg.owner_url(), pg_support::APP).unwrap();
+    // A log of 25,000 comment events written straight into a new database, chained as the
+    // store chains them.
+    let dir = support::tempdir("migrate-long");
+    let db = dir.join("long.db");
+    let store = Store::open(&db).unwrap();
+    let conn = store.connection();
+    conn.execute_batch("BEGIN").unwrap();
+    let mut prev = GENESIS.to_string();
+    for seq in 1..=25_000u64 {
+        let at = format!("2026-12-07T09:00:00.{:06}Z", seq % 1_000_000);
+        let body = format!(
+            r#"{{"type":"commented","doc":"D-1","by":"dirk-lambert","text":"comment {seq}"}}"#
+        );
+        let h = paraaf_runtime::sha256_hex(format!("{prev}|{seq}|{at}|{body}").as_bytes());
+        conn.execute(
+            "INSERT INTO events (seq, at, body, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5)",
+            rusqlite::params![seq, at, body, prev, h],
+        )
+        .unwrap();
+        prev = h;
+    }
+    conn.execute_batch("COMMIT").unwrap();
+    drop(store);
+    let start = std::time::Instant::now();
+    let (code, out, err) = migrate(&[
+        "--from",
+        db.to_str().unwrap(),
+        "--to",
+        &pg.app_url(),
+        "--city",
+        "aalst",
+    ]);
+    eprintln!("migrate-store of 25,000 events: {:?}", start.elapsed());
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("copied 25000 events") && out.contains(&prev),
+        "{out}"
+    );
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(lines.contains(&"copied 4000 of 25000 events"), "{err}");
+    assert_eq!(lines.last(), Some(&"copied 25000 of 25000 events"), "{err}");
+}
