@@ -5,6 +5,8 @@ mod format;
 pub mod keywords;
 pub mod lexemes;
 pub mod line_ends;
+#[doc(hidden)]
+pub mod parse;
 mod parser;
 pub mod print;
 

@@ -19,14 +19,7 @@ pub const MAX_DEPTH: usize = 64;
 /// Keywords that start a top-level item (used for error recovery).
 const TOP_LEVEL: &[&str] = &["document", "substitutes", "group", "agency", "flow", "rule"];
 
-/// Result of parsing one file: never fails, returns what parsed plus diagnostics.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
-pub struct Parsed {
-    /// Items that parsed.
-    pub ast: SourceAst,
-    /// Syntax errors and invalid literals.
-    pub diagnostics: Vec<Diagnostic>,
-}
+pub use super::parse::Parsed;
 
 /// Parses `text` (named `file` in diagnostics).
 pub fn parse(file: &str, text: &str) -> Parsed {
