@@ -1113,8 +1113,13 @@ fn a_leavers_token_stays_revoked_when_they_come_back() {
     let server = serve(&[("koen-dubois", &old)], "s1");
     assert_eq!(inbox(&server, &old), 401, "the token of someone who left");
     drop(server);
-    // He is hired again: the same key, name and address.
-    ok(&dir, &["org", "deploy", "org.toml"]);
+    // He is hired again: the same key, name and address, confirmed as a return (without
+    // `--returning` it is refused like any leaver's key: see
+    // `a_leavers_key_comes_back_only_when_the_return_is_confirmed`).
+    ok(
+        &dir,
+        &["org", "deploy", "org.toml", "--returning", "P10095"],
+    );
     let server = serve(&[("koen-dubois", &old)], "s2");
     assert_eq!(
         inbox(&server, &old),
@@ -1349,4 +1354,197 @@ fn a_webhook_source_submits_as_its_person_after_a_rename() {
         submitted.contains("\"lien-verbist\"") && !submitted.contains("lien-van-den-broeck"),
         "{submitted}"
     );
+}
+
+/// A completed discipline file about `who`: submitted and signed by HR, signed by `who`
+/// for receipt (the `allow medewerker` exception that lets them read it).
+fn discipline_file(dir: &Path, who: &str) -> String {
+    let title = format!("Tuchtdossier {who}");
+    let d = doc_id(&ok(
+        dir,
+        &[
+            "doc",
+            "submit",
+            "--kind",
+            "tuchtdossier",
+            "--as",
+            "tom-nowak",
+            "--content",
+            "f.pdf",
+            "--title",
+            &title,
+            "--field",
+            &format!("medewerker={who}"),
+        ],
+    ));
+    for p in ["tom-nowak", "hans-de-backer", who] {
+        ok(dir, &["doc", "sign", &d, "--as", p]);
+    }
+    d
+}
+
+/// Every way `org deploy` can be asked without confirming the return is refused, naming
+/// the leaver and the newcomer, when the leaver left and both ways out.
+fn refused_return(dir: &Path, org: &str, key: &str, was: &str, now: &str) {
+    for args in [
+        &["org", "deploy", org][..],
+        &["org", "deploy", org, "--force"][..],
+        &["org", "deploy", org, "--dry-run"][..],
+    ] {
+        let (code, out) = paraaf(dir, args);
+        assert_ne!(code, 0, "{args:?}: {out}");
+        assert!(
+            out.contains(&format!("key `{key}` was {was} ("))
+                && out.contains("who left on ")
+                && out.contains(&format!("now {now} ("))
+                && out.contains(&format!("--returning {key}"))
+                && out.contains("ask HR for the newcomer's own personnel number"),
+            "{args:?}: {out}"
+        );
+    }
+}
+
+/// The class of the outside tester's findings 01 and 03 (attack 4): a leaver's HR key
+/// that comes back in an export is a return only when the administrator confirms it
+/// (`--returning KEY`), whatever the name and e-mail address. Jan Cools (P10234) leaves
+/// after signing for receipt of his discipline file. HR gives P10234 to a namesake with
+/// his own mailbox: `org import --previous` warns (the deploy refuses) and every
+/// `org deploy` is refused, so the namesake never reads the file. The same name and the
+/// same address are refused too (a spelling proves nothing: domain.md, "People over
+/// time"); confirmed, Jan Cools is back and reads his own file again.
+#[test]
+fn a_leavers_key_comes_back_only_when_the_return_is_confirmed() {
+    let dir = aalst("return-confirmed");
+    ok(&dir, &["deploy", "."]);
+    let d = discipline_file(&dir, "jan-cools");
+    let csv = std::fs::read_to_string(dir.join("people.csv")).unwrap();
+    let left: String = csv
+        .lines()
+        .filter(|l| !l.starts_with("P10234,"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(dir.join("left.csv"), &left).unwrap();
+    let import = |csv: &str, out: &str| {
+        ok(
+            &dir,
+            &[
+                "org",
+                "import",
+                csv,
+                "-o",
+                out,
+                "--city",
+                "Aalst",
+                "--previous",
+                "left.toml",
+            ],
+        )
+    };
+    ok(
+        &dir,
+        &[
+            "org",
+            "import",
+            "left.csv",
+            "-o",
+            "left.toml",
+            "--city",
+            "Aalst",
+            "--previous",
+            "org.toml",
+        ],
+    );
+    ok(&dir, &["org", "deploy", "left.toml"]);
+    // A namesake in Sport with his own mailbox, under the leaver's number.
+    std::fs::write(
+        dir.join("namesake.csv"),
+        format!(
+            "{left}P10234,,Jan Cools,jan.cools2@aalst.be,Samenleving,Sport,,Sportfunctionaris,\n"
+        ),
+    )
+    .unwrap();
+    let warned = import("namesake.csv", "namesake.toml");
+    assert!(
+        warned.contains("Jan Cools carries the personnel number P10234 of someone who left")
+            && warned.contains("`org deploy` refuses it until the return is confirmed")
+            && warned.contains("--returning P10234"),
+        "{warned}"
+    );
+    refused_return(&dir, "namesake.toml", "P10234", "Jan Cools", "Jan Cools");
+    let (_, shown) = paraaf(&dir, &["doc", "show", &d, "--as", "jan-cools"]);
+    assert!(!shown.contains("Tuchtdossier"), "{shown}");
+    // The same name and address: still only a confirmed return.
+    std::fs::write(dir.join("back.csv"), &csv).unwrap();
+    import("back.csv", "back.toml");
+    refused_return(&dir, "back.toml", "P10234", "Jan Cools", "Jan Cools");
+    let (_, shown) = paraaf(&dir, &["doc", "show", &d, "--as", "jan-cools"]);
+    assert!(!shown.contains("Tuchtdossier"), "{shown}");
+    // Confirmed: he is back under his id and reads his own file.
+    ok(
+        &dir,
+        &["org", "deploy", "back.toml", "--returning", "P10234"],
+    );
+    let shown = ok(&dir, &["doc", "show", &d, "--as", "jan-cools"]);
+    assert!(shown.contains("Tuchtdossier jan-cools"), "{shown}");
+}
+
+/// Finding 03 of attack 4: someone hired and let go through `org deploy` alone (never in
+/// a deployed project's organogram) is a leaver too. Sam Nieuw (P30001) joins, signs for
+/// receipt of his discipline file and leaves; HR gives P30001 to Lena Vreemd (another
+/// name and address): refused, naming Sam Nieuw. With her own number from HR she joins
+/// under her own id and reads nothing of Sam's file.
+#[test]
+fn the_key_of_someone_who_joined_and_left_by_org_deploy_alone_is_not_reused() {
+    let dir = aalst("return-org-deploy-only");
+    ok(&dir, &["deploy", "."]);
+    let csv = std::fs::read_to_string(dir.join("people.csv")).unwrap();
+    let step = |rows: &str, name: &str, previous: &str| {
+        let file = format!("{name}.csv");
+        std::fs::write(dir.join(&file), format!("{csv}{rows}")).unwrap();
+        let out = ok(
+            &dir,
+            &[
+                "org",
+                "import",
+                &file,
+                "-o",
+                &format!("{name}.toml"),
+                "--city",
+                "Aalst",
+                "--previous",
+                previous,
+            ],
+        );
+        (format!("{name}.toml"), out)
+    };
+    let (hired, _) = step(
+        "P30001,,Sam Nieuw,sam.nieuw@aalst.be,Samenleving,Sport,,Sportfunctionaris,\n",
+        "hired",
+        "org.toml",
+    );
+    ok(&dir, &["org", "deploy", &hired]);
+    let d = discipline_file(&dir, "sam-nieuw");
+    let (left, _) = step("", "left", &hired);
+    ok(&dir, &["org", "deploy", &left]);
+    let (reused, warned) = step(
+        "P30001,,Lena Vreemd,lena.vreemd@aalst.be,Samenleving,Jeugd,,Jeugdconsulent,\n",
+        "reused",
+        &left,
+    );
+    assert!(warned.contains("--returning P30001"), "{warned}");
+    refused_return(&dir, &reused, "P30001", "Sam Nieuw", "Lena Vreemd");
+    let (_, shown) = paraaf(&dir, &["doc", "show", &d, "--as", "sam-nieuw"]);
+    assert!(!shown.contains("Tuchtdossier"), "{shown}");
+    // HR gives her her own number: she joins under her own id, outside Sam's file.
+    let (own, warned) = step(
+        "P30002,,Lena Vreemd,lena.vreemd@aalst.be,Samenleving,Jeugd,,Jeugdconsulent,\n",
+        "own",
+        &left,
+    );
+    assert!(!warned.contains("personnel number"), "{warned}");
+    ok(&dir, &["org", "deploy", &own]);
+    let (_, shown) = paraaf(&dir, &["doc", "show", &d, "--as", "lena-vreemd"]);
+    assert!(!shown.contains("Tuchtdossier"), "{shown}");
+    let (_, shown) = paraaf(&dir, &["doc", "show", &d, "--as", "sam-nieuw"]);
+    assert!(!shown.contains("Tuchtdossier"), "{shown}");
 }

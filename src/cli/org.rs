@@ -79,9 +79,9 @@ pub enum Command {
         /// Deploy even though deployed flows name what the new organogram lacks.
         #[arg(long)]
         force: bool,
-        /// The HR key of someone who left and really comes back under another name and
-        /// another e-mail address (repeatable). Without it such a key is refused as a
-        /// probable reuse of a leaver's personnel number.
+        /// The HR key of someone who left and really comes back (repeatable), whatever
+        /// their name and e-mail address now. Without it a leaver's key in the new
+        /// organogram is refused: HR may have reused the number for a newcomer.
         #[arg(long, value_name = "KEY")]
         returning: Vec<String>,
         #[command(flatten)]

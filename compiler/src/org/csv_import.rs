@@ -243,7 +243,7 @@ pub fn import_csv_against(
                 warnings.push(RowError {
                     line,
                     message: format!(
-                        "{name} carries the personnel number {key} of someone who left (`{found}`) and gets that id back, with the leaver's past files: right for someone who returns (deploy with `--returning {key}` if their name and e-mail changed); if HR gave the number to someone new, ask HR for the newcomer's own number (`org deploy` refuses a newcomer under a leaver's number)"
+                        "{name} carries the personnel number {key} of someone who left (`{found}`) and gets that id back, with the leaver's past files, whatever the name and e-mail address: `org deploy` refuses it until the return is confirmed; if it is the same person coming back, deploy with `--returning {key}`; if HR gave the number to someone new, ask HR for the newcomer's own number"
                     ),
                 });
             }

@@ -43,8 +43,8 @@ pub struct Emitter<'a> {
     /// as their events; a command that fails takes its content back with it.
     pub contents: Vec<crate::contents::Staged>,
     /// HR keys the administrator confirmed as people coming back (`org deploy
-    /// --returning KEY`): a known key under another name and another e-mail address is
-    /// refused as a probable reuse of the key otherwise.
+    /// --returning KEY`): the key of someone who left is refused otherwise, whatever the
+    /// name and e-mail address (HR may have reused the number for a newcomer).
     pub returning: std::collections::BTreeSet<String>,
 }
 

@@ -12,6 +12,6 @@ pub use commands::{Deployed, DocIds, Emitter, OrgDeployment, Queued, Submission,
 pub use errors::RuntimeError;
 pub use events::{Event, LostPayment, NotifyMode, ShieldWidened, TaskSpec, lost_key};
 pub use state::{
-    Absence, Deployment, Document, ImportedInvoice, LostEntry, OrgInForce, Sealed, State, Status,
-    Task, TaskStatus,
+    Absence, Deployment, Document, ImportedInvoice, Leaver, LostEntry, OrgInForce, Sealed, State,
+    Status, Task, TaskStatus,
 };

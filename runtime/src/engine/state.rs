@@ -374,6 +374,27 @@ pub struct OrgInForce {
     /// (see `engine::credentials`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub returns: BTreeMap<String, u32>,
+    /// Identity (HR key) → the person who left under it, as the last organogram in force
+    /// that had them named them, and when they left: what `org deploy` names when the
+    /// key comes back. A snapshot of before this field lacks it: the leavers are still
+    /// known by [`Self::identities`], only not by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub left: BTreeMap<String, Leaver>,
+}
+
+/// Someone who left the organogram in force (see [`OrgInForce::left`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Leaver {
+    /// Their id.
+    pub id: String,
+    /// Their name.
+    pub name: String,
+    /// Their e-mail address.
+    pub email: String,
+    /// When the organogram without them came into force (the time of its event).
+    pub at: DateTime<Utc>,
+    /// The organogram version without them.
+    pub version: u32,
 }
 
 impl OrgInForce {
@@ -415,6 +436,39 @@ impl OrgInForce {
             let who = p.identity();
             if !present.contains(&who) && !present.contains(&p.id) && known.contains(&who) {
                 *out.entry(who).or_insert(0) += 1;
+            }
+        }
+        out
+    }
+
+    /// The leavers after `org` (organogram version `version`) comes into force on top of
+    /// `before` at `at`: everyone of `before` whose identity `org` lacks joins them (as
+    /// `before` named them), everyone `org` has again is no longer one.
+    pub fn left_with(
+        before: Option<&OrgInForce>,
+        org: &paraaf_model::Organogram,
+        at: DateTime<Utc>,
+        version: u32,
+    ) -> BTreeMap<String, Leaver> {
+        let Some(before) = before else {
+            return BTreeMap::new();
+        };
+        let now: BTreeSet<String> = org.people.iter().map(|p| p.identity()).collect();
+        let mut out = before.left.clone();
+        out.retain(|who, _| !now.contains(who));
+        for p in &before.organogram.people {
+            let who = p.identity();
+            if !now.contains(&who) {
+                out.insert(
+                    who,
+                    Leaver {
+                        id: p.id.clone(),
+                        name: p.name.clone(),
+                        email: p.email.clone(),
+                        at,
+                        version,
+                    },
+                );
             }
         }
         out
@@ -713,12 +767,19 @@ impl State {
                     OrgInForce::identities_with(self.organogram.as_ref(), &project.organogram);
                 let returns =
                     OrgInForce::returns_with(self.organogram.as_ref(), &project.organogram);
+                let left = OrgInForce::left_with(
+                    self.organogram.as_ref(),
+                    &project.organogram,
+                    at,
+                    version,
+                );
                 self.organogram = Some(OrgInForce {
                     version,
                     organogram: Arc::new(project.organogram.clone()),
                     renames,
                     identities,
                     returns,
+                    left,
                 });
                 self.push_deployment(Arc::new((**project).clone()));
                 self.reindex_deployments();
@@ -822,12 +883,15 @@ impl State {
                     }
                 }
                 let returns = OrgInForce::returns_with(self.organogram.as_ref(), organogram);
+                let left =
+                    OrgInForce::left_with(self.organogram.as_ref(), organogram, at, *version);
                 self.organogram = Some(OrgInForce {
                     version: *version,
                     organogram: Arc::new((**organogram).clone()),
                     renames: all,
                     identities,
                     returns,
+                    left,
                 });
                 self.reindex_deployments();
             }

@@ -240,46 +240,80 @@ impl Emitter<'_> {
     }
 
     /// The people of `organogram` who are not in the organogram in force but carry the
-    /// key of someone who was (an earlier organogram a deployed project was compiled
-    /// with, or the one in force), under another name and another e-mail address, and
-    /// whose key [`Emitter::returning`] does not confirm: in words.
-    fn probable_key_reuses(
+    /// HR key of someone who left (any id the runtime ever put in force or retired under
+    /// that key, through `org deploy` or a project), and whose key [`Emitter::returning`]
+    /// does not confirm: each key, and in words the leaver, when they left and the
+    /// newcomer.
+    /// Whatever the name and e-mail address: a person is their key, not a spelling, and
+    /// a namesake with a leaver's reused number would get the leaver's id and files.
+    fn unconfirmed_returns(
         &self,
         current: &crate::engine::state::OrgInForce,
         organogram: &Organogram,
-    ) -> Vec<String> {
+    ) -> Vec<(String, String)> {
+        let present: BTreeSet<String> = current
+            .organogram
+            .people
+            .iter()
+            .map(|p| p.identity())
+            .collect();
         let mut out = Vec::new();
         for n in &organogram.people {
-            let Some(key) = n.key.as_deref() else {
+            let Some(key) = n.key.as_deref().map(str::trim).filter(|k| !k.is_empty()) else {
                 continue;
             };
-            let who = paraaf_model::identity(Some(key), &n.email, &n.id);
-            if current
-                .organogram
-                .people
-                .iter()
-                .any(|p| paraaf_model::identity(p.key.as_deref(), &p.email, &p.id) == who)
-                || self.returning.contains(key)
-            {
+            let who = n.identity();
+            if present.contains(&who) || self.returning.contains(key) {
                 continue;
             }
-            // The last record of that key: the newest deployed project's organogram first.
-            let last = self
-                .state
-                .deployments
-                .iter()
-                .rev()
-                .flat_map(|d| d.compiled.organogram.people.iter())
-                .find(|p| paraaf_model::identity(p.key.as_deref(), &p.email, &p.id) == who);
-            if let Some(was) = last
-                && was.name != n.name
-                && !was.email.trim().eq_ignore_ascii_case(n.email.trim())
-            {
-                out.push(format!(
-                    "key `{key}` was {} ({}, id `{}`), now {} ({}, id `{}`)",
-                    was.name, was.email, was.id, n.name, n.email, n.id
-                ));
+            let known =
+                current.identities.values().any(|w| *w == who) || current.left.contains_key(&who);
+            if !known {
+                continue;
             }
+            let was = match current.left.get(&who) {
+                Some(l) => format!(
+                    "{} ({}, id `{}`), who left on {} (organogram version {})",
+                    l.name,
+                    l.email,
+                    l.id,
+                    l.at.format("%Y-%m-%d"),
+                    l.version
+                ),
+                // Left before the runtime recorded leavers (an older snapshot): named as
+                // the newest deployed project's organogram had them, else by id.
+                None => {
+                    let id = current
+                        .identities
+                        .iter()
+                        .find(|(_, w)| **w == who)
+                        .map_or("?", |(id, _)| id.as_str());
+                    match self
+                        .state
+                        .deployments
+                        .iter()
+                        .rev()
+                        .flat_map(|d| d.compiled.organogram.people.iter())
+                        .find(|p| p.identity() == who)
+                    {
+                        Some(p) => format!(
+                            "{} ({}, id `{}`), who left before organogram version {}",
+                            p.name, p.email, p.id, current.version
+                        ),
+                        None => format!(
+                            "`{id}`, who left before organogram version {}",
+                            current.version
+                        ),
+                    }
+                }
+            };
+            out.push((
+                key.to_string(),
+                format!(
+                    "key `{key}` was {was}; now {} ({}, id `{}`)",
+                    n.name, n.email, n.id
+                ),
+            ));
         }
         out
     }
@@ -348,14 +382,19 @@ impl Emitter<'_> {
                 reused.join("\n  - ")
             )));
         }
-        // A key that belonged to someone who left, back under another name AND another
-        // address: probably HR reusing the number for a newcomer, who would inherit the
-        // leaver's files. Refused unless the administrator confirms the return.
-        let reuses = self.probable_key_reuses(&current, &organogram);
-        if !reuses.is_empty() {
+        // A key that belonged to someone who left, back in the organogram: a return, or
+        // HR reusing the number for a newcomer (a namesake too), who would inherit the
+        // leaver's id and files. Refused unless the administrator confirms the return.
+        let returns = self.unconfirmed_returns(&current, &organogram);
+        if !returns.is_empty() {
+            let (keys, lines): (Vec<String>, Vec<String>) = returns
+                .into_iter()
+                .map(|(k, line)| (format!("--returning {k}"), line))
+                .unzip();
             return Err(RuntimeError::Invalid(format!(
-                "the new organogram gives the HR key of someone who left to a person with another name and another e-mail address, probably a reused personnel number; they would inherit the leaver's id and files; nothing was deployed, and --force does not change that:\n  - {}\n  help: ask HR for the newcomer's own key; only if it really is the same person coming back, deploy again with --returning KEY",
-                reuses.join("\n  - ")
+                "the new organogram gives the HR key of someone who left to a person again: a return, or HR reusing the personnel number for a newcomer, who would get the leaver's id and files (a discipline file naming them); the same name or e-mail address does not tell; nothing was deployed, and --force does not change that:\n  - {}\n  help: if it is the same person coming back, confirm it: deploy again with {}; if it is someone else, ask HR for the newcomer's own personnel number and import the export again",
+                lines.join("\n  - "),
+                keys.join(" ")
             )));
         }
         let identities =
