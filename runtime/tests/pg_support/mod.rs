@@ -30,7 +30,8 @@ pub struct Cluster {
 /// The folder of PostgreSQL's server binaries (`initdb`, `pg_ctl`), the newest version.
 fn binaries() -> Option<PathBuf> {
     if let Ok(dir) = std::env::var("PARAAF_PG_BIN") {
-        return Some(PathBuf::from(dir));
+        let dir = PathBuf::from(dir);
+        return dir.join("initdb").is_file().then_some(dir);
     }
     let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .ok()?
@@ -71,7 +72,7 @@ impl Cluster {
                 return None;
             }
             panic!(
-                "PostgreSQL's server binaries were not found under /usr/lib/postgresql/*/bin: install them (`apt-get install postgresql`), point PARAAF_PG_BIN at their folder, or set PARAAF_SKIP_PG=1 to skip these tests"
+                "PostgreSQL's server binaries (initdb, pg_ctl) were not found in PARAAF_PG_BIN or under /usr/lib/postgresql/*/bin: install them (`apt-get install postgresql`), point PARAAF_PG_BIN at their folder, or set PARAAF_SKIP_PG=1 to skip these tests"
             );
         };
         let dir = std::env::temp_dir().join(format!(
