@@ -66,7 +66,7 @@ fn a_city_moves_with_its_history_and_verifies_in_postgres() {
     assert_eq!(
         out.trim(),
         format!(
-            "copied {events} events of {db} into city aalst (verified in PostgreSQL: head {head}, the same as the SQLite log's)"
+            "copied {events} events and 0 idempotency records of {db} into city aalst (verified in PostgreSQL: head {head}, the same as the SQLite log's)"
         )
     );
     assert!(
@@ -191,6 +191,18 @@ fn a_long_log_reports_its_progress() {
         .unwrap();
         prev = h;
     }
+    // Two responses recorded for one key under a person's two ids: the first stays first.
+    for (person, key, status) in [
+        ("jan-cools-old", "k-1", 201),
+        ("jan-cools", "k-1", 409),
+        ("jan-cools", "k-2", 201),
+    ] {
+        conn.execute(
+            "INSERT INTO idempotency (person, key, request_sha256, status, response) VALUES (?1, ?2, 'ab', ?3, '{}')",
+            rusqlite::params![person, key, status],
+        )
+        .unwrap();
+    }
     conn.execute_batch("COMMIT").unwrap();
     drop(store);
     let start = std::time::Instant::now();
@@ -204,8 +216,23 @@ fn a_long_log_reports_its_progress() {
     ]);
     eprintln!("migrate-store of 25,000 events: {:?}", start.elapsed());
     assert_eq!(code, 0, "{out}{err}");
+    let mut copy = PgStore::reader(&pg.app_url(), "aalst").unwrap();
+    let first = copy
+        .idempotency(&["jan-cools".into(), "jan-cools-old".into()], "k-1")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (first.person.as_str(), first.status),
+        ("jan-cools-old", 201)
+    );
+    assert_eq!(
+        copy.idempotency(&["jan-cools".into()], "k-2")
+            .unwrap()
+            .map(|i| i.status),
+        Some(201)
+    );
     assert!(
-        out.contains("copied 25000 events") && out.contains(&prev),
+        out.contains("copied 25000 events and 3 idempotency records") && out.contains(&prev),
         "{out}"
     );
     let lines: Vec<&str> = err.lines().collect();

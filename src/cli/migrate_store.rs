@@ -46,8 +46,9 @@ pub fn run(args: MigrateStore) -> Result<ExitCode, String> {
     bar.end();
     let m = done.map_err(fail)?;
     println!(
-        "copied {} events of {} into city {} (verified in PostgreSQL: head {}, the same as the SQLite log's)",
+        "copied {} events and {} idempotency records of {} into city {} (verified in PostgreSQL: head {}, the same as the SQLite log's)",
         m.target.events,
+        m.idempotency,
         args.from.display(),
         args.city,
         m.target.head

@@ -14,6 +14,8 @@ pub struct Migrated {
     pub source: Verified,
     /// The PostgreSQL log's head after the copy, verified from its first event.
     pub target: Verified,
+    /// Idempotency records copied (in the events' transaction).
+    pub idempotency: u64,
 }
 
 /// Copies the event log of the SQLite database `from` into the PostgreSQL store at `to`
@@ -23,8 +25,8 @@ pub struct Migrated {
 /// already has events. Then the copy's chain is verified and its head compared with the
 /// SQLite log's. `progress` hears (copied, total) after each batch.
 ///
-/// Only the events are copied; idempotency records and content stay in the SQLite
-/// database for now.
+/// The idempotency records go in the same transaction, oldest first (the first response
+/// for a key stays the one given). Content stays in the SQLite database for now.
 pub fn from_sqlite(
     from: &Path,
     to: &str,
@@ -72,6 +74,21 @@ pub fn from_sqlite(
     // One read transaction on SQLite: a consistent log even while a server writes it.
     sqlite.execute_batch("BEGIN")?;
     let total: u64 = sqlite.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
+    let idem = {
+        let mut stmt = sqlite.prepare(
+            "SELECT person, key, request_sha256, status, response FROM idempotency ORDER BY rowid",
+        )?;
+        stmt.query_map([], |r| {
+            Ok(crate::store::Idempotency {
+                person: r.get(0)?,
+                key: r.get(1)?,
+                request_sha256: r.get(2)?,
+                status: r.get(3)?,
+                response: r.get(4)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?
+    };
     let mut stmt = sqlite.prepare("SELECT seq, at, body, hash FROM events ORDER BY seq")?;
     let mut rows = stmt.query([])?;
     let mut source_head = GENESIS.to_string();
@@ -84,7 +101,7 @@ pub fn from_sqlite(
         Ok(Some(((r.get(0)?, r.get(1)?, r.get(2)?), Some(hash))))
     };
     progress(0, total);
-    let written = pg.append_from(&mut next, &[], &mut |n| progress(n, total))?;
+    let written = pg.append_from(&mut next, &idem, &mut |n| progress(n, total))?;
     drop(rows);
     drop(stmt);
     sqlite.execute_batch("COMMIT")?;
@@ -101,5 +118,9 @@ pub fn from_sqlite(
             target.events, target.head, source.events, source.head
         )));
     }
-    Ok(Migrated { source, target })
+    Ok(Migrated {
+        source,
+        target,
+        idempotency: idem.len() as u64,
+    })
 }
