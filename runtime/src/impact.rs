@@ -134,6 +134,10 @@ pub struct KindImpact {
     /// person field whose person may now read it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_widened: Option<String>,
+    /// Shielded in the base, kept, and not shielded in the head: whoever its flows show
+    /// it to may see it, with nothing to hold them to a group.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub shield_dropped: bool,
     /// Documents compared (regions times uploaders).
     pub cases: usize,
     /// Whether every combination of the fields' regions was compared (else every pair).
@@ -160,7 +164,7 @@ pub struct KindImpact {
 impl KindImpact {
     /// Whether anything changed.
     pub fn changed(&self) -> bool {
-        !self.changes.is_empty() || self.allow_widened.is_some()
+        !self.changes.is_empty() || self.allow_widened.is_some() || self.shield_dropped
     }
 
     /// Whether a change of `--fail-on` kind `what` happens.
@@ -168,7 +172,9 @@ impl KindImpact {
         match what {
             "shielded-widened" => {
                 self.shielded_before
-                    && (!self.sight_gained.is_empty() || self.allow_widened.is_some())
+                    && (!self.sight_gained.is_empty()
+                        || self.allow_widened.is_some()
+                        || self.shield_dropped)
             }
             _ => self.changes.iter().any(|c| c.change == what),
         }
@@ -302,6 +308,29 @@ pub fn compare(base: &CompiledProject, head: &CompiledProject) -> Compared {
     compare_kinds(base, head, None)
 }
 
+/// The kinds shielded in `base` whose shield `head` widens, each as `paraaf diff
+/// --fail-on shielded-widened` decides it ([`KindImpact::hits`]): someone may see a
+/// document of the kind who could not (its group or audience admits more people, a
+/// flow shows it to someone new), its `allow` exception is new or widened, or its shield
+/// is dropped. The gate of every path that puts a project version in force (`paraaf
+/// deploy`, `Emitter::deploy_widening`); only the kinds shielded before are compared.
+pub fn shields_widened(base: &CompiledProject, head: &CompiledProject) -> Vec<KindImpact> {
+    let shielded: Vec<String> = base
+        .documents
+        .iter()
+        .filter(|d| d.shielded_by.is_some())
+        .map(|d| d.name.clone())
+        .collect();
+    if shielded.is_empty() {
+        return Vec::new();
+    }
+    compare_kinds(base, head, Some(&shielded))
+        .kinds
+        .into_iter()
+        .filter(|k| k.hits("shielded-widened"))
+        .collect()
+}
+
 /// [`compare`] on the kinds in `only` (every kind when `None`).
 fn compare_kinds(
     base: &CompiledProject,
@@ -370,6 +399,7 @@ impl KindImpact {
                 && allow(after) != allow(before))
             .then(|| allow(after))
             .flatten(),
+            shield_dropped: shielded_before && after.is_some_and(|d| d.shielded_by.is_none()),
             ..KindImpact::default()
         }
     }

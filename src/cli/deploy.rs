@@ -14,10 +14,12 @@ pub struct Args {
     /// record nothing.
     #[arg(long)]
     dry_run: bool,
-    /// Why a shielded group may admit more people than in the deployed version (who
-    /// decided it, and when): without it such a version is refused, naming the group and
-    /// whom it would admit; with it the reason is recorded in the log. A group that
-    /// admits fewer people is reported, never refused.
+    /// Why a shielded kind may be seen by more people than in the deployed version (who
+    /// decided it, and when): its group (or the group it points at now) or an audience
+    /// admits more people, or its `allow` exception is new or widened. Without it such a
+    /// version is refused, naming the kind and who would newly see it; with it the reason
+    /// is recorded in the log. A shielded group that admits fewer people is reported,
+    /// never refused.
     ///
     /// Example: paraaf deploy . --widen-reason "College 2026-12-01: the department head reads social files"
     #[arg(long)]
@@ -93,17 +95,13 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         )
     });
     let reason = args.widen_reason.as_deref();
-    let mut widened = Vec::new();
+    let organogram = project.organogram.clone();
     let result = if args.dry_run {
         let mut state = rt.state().clone();
         let mut e = paraaf_runtime::engine::Emitter::new(&mut state, &rt.calendar, args.rt.now());
-        widened = e.widened_by(&project);
         e.deploy_widening(project, reason)
     } else {
-        rt.execute(args.rt.now(), |e| {
-            widened = e.widened_by(&project);
-            e.deploy_widening(project, reason)
-        })
+        rt.execute(args.rt.now(), |e| e.deploy_widening(project, reason))
     };
     let deployed = match result {
         Ok(d) => d,
@@ -142,18 +140,11 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             n.who()
         );
     }
-    for w in &widened {
+    for w in &deployed.shields_widened {
         println!(
-            "shielded group `{}` widened ({} {}: {}), because: {}",
-            w.group,
-            w.admits.len(),
-            if w.admits.len() == 1 {
-                "person"
-            } else {
-                "people"
-            },
-            w.admits.join(", "),
-            reason.unwrap_or_default().trim()
+            "shield widened: {}; because: {}",
+            w.words(&organogram),
+            w.reason
         );
     }
     println!(

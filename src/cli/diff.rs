@@ -296,6 +296,9 @@ fn findings(
                     "\nthe person in `{f}` may now be admitted (a new or widened `allow {f}`)"
                 ));
             }
+            if *rule == "shielded-widened" && k.shield_dropped {
+                message.push_str("\nthe kind is no longer shielded");
+            }
             let mine: Vec<&String> = lines
                 .iter()
                 .filter(|(r, _)| r == rule_of)
@@ -458,6 +461,9 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                             "- **shielded-widened**: a new or widened `allow {f}`: the person in `{f}` may be admitted"
                         );
                     }
+                    if k.shield_dropped {
+                        println!("- **shielded-widened**: the kind is no longer shielded");
+                    }
                     for (rule, line) in change_lines(k, &units) {
                         println!("- **{rule}** {line}");
                     }
@@ -496,6 +502,9 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                     println!(
                         "  shielded-widened: a new or widened `allow {f}`: the person in `{f}` may be admitted"
                     );
+                }
+                if k.shield_dropped {
+                    println!("  shielded-widened: the kind is no longer shielded");
                 }
                 for (rule, line) in change_lines(k, &units) {
                     println!("  {rule}: {line}");

@@ -7,6 +7,7 @@ mod notify;
 mod organogram;
 mod queue;
 mod seal;
+mod widening;
 
 pub use organogram::{Deployed, OrgDeployment};
 pub use queue::{Queued, queued};
@@ -18,7 +19,6 @@ use crate::eval::{Env, holds};
 use crate::visibility::may_see;
 use crate::workdays::Calendar;
 use chrono::{DateTime, NaiveDate, Utc};
-use paraaf_model::shield::Widening;
 use paraaf_model::{CompiledProject, SCHEMA};
 use paraaf_model::{Duration as FlowDuration, OnRefused, Signer, StepMode};
 use rust_decimal::Decimal;
@@ -153,73 +153,11 @@ impl<'a> Emitter<'a> {
     /// [`Emitter::deploy`], with the organogram change it brings: a project compiled
     /// against another organogram than the one in force puts its organogram in force
     /// exactly as `org deploy` without a plan would (same checks, moves, report), or is
-    /// refused with the command to run first. A version whose shielded group admits
-    /// people the current version's did not is refused: see [`Emitter::deploy_widening`].
+    /// refused with the command to run first. A version that widens the shield of a kind
+    /// (someone may see its files who could not) is refused: see
+    /// [`Emitter::deploy_widening`].
     pub fn deploy_reported(&mut self, project: CompiledProject) -> Result<Deployed, RuntimeError> {
         self.deploy_widening(project, None)
-    }
-
-    /// The shielded groups of `project` that admit people the same group of the current
-    /// version does not, both read on `project`'s organogram (the one in force once it is
-    /// deployed): only the groups' own definitions count here; people moved by HR go
-    /// through `org deploy`.
-    pub fn widened_by(&self, project: &CompiledProject) -> Vec<Widening> {
-        let Some((_, dep)) = self.state.current() else {
-            return Vec::new();
-        };
-        let org = crate::org::OrgIndex::new(&project.organogram);
-        paraaf_model::shield::widenings(
-            &dep.project.groups,
-            &org,
-            &project.groups,
-            &org,
-            &BTreeMap::new(),
-        )
-    }
-
-    /// [`Emitter::deploy_reported`] with the administrator's reason for widening shielded
-    /// groups (`paraaf deploy --widen-reason`): a version that widens one is refused
-    /// without a reason of `[widen]` quality (the consent rule of `org migrate`,
-    /// `migrate::says_why`), naming the group and who it would admit; with one, the
-    /// `project_deployed` event records each widened group, whom it admits and why.
-    pub fn deploy_widening(
-        &mut self,
-        project: CompiledProject,
-        widen_reason: Option<&str>,
-    ) -> Result<Deployed, RuntimeError> {
-        let widened = self.widened_by(&project);
-        let mut shields_widened = Vec::new();
-        for w in &widened {
-            let reason = match widen_reason {
-                None => Err("no reason is given (--widen-reason)".to_string()),
-                Some(r) => paraaf_compiler::org::migrate::says_why(
-                    r,
-                    "--widen-reason",
-                    "the wider group is intended",
-                ),
-            };
-            match reason {
-                Ok(reason) => shields_widened.push(ShieldWidened {
-                    group: w.group.clone(),
-                    admits: w.admits.clone(),
-                    reason: reason.to_string(),
-                }),
-                Err(why) => {
-                    return Err(RuntimeError::Invalid(format!(
-                        "this version widens the shielded group `{}`: it would admit {} {} who may not see its files now ({}); {why}, so nothing was deployed\n  help: if the wider group is intended, deploy again with --widen-reason \"...\" (who decided it, and when); the reason is recorded in the log",
-                        w.group,
-                        w.admits.len(),
-                        if w.admits.len() == 1 {
-                            "person"
-                        } else {
-                            "people"
-                        },
-                        w.admits.join(", ")
-                    )));
-                }
-            }
-        }
-        self.deploy_checked(project, shields_widened)
     }
 
     fn deploy_checked(
@@ -287,11 +225,12 @@ impl<'a> Emitter<'a> {
             version,
             sha256,
             project: Box::new(project),
-            shields_widened,
+            shields_widened: shields_widened.clone(),
         });
         Ok(Deployed {
             version,
             organogram,
+            shields_widened,
         })
     }
 

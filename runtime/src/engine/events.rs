@@ -21,17 +21,26 @@ pub struct TaskSpec {
     pub assignees: Vec<String>,
 }
 
-/// A shielded group that admits more people after an organogram deployment, because the
-/// migration plan mapped what it names onto a larger entry; recorded with the reason the
-/// administrator gave in the plan's `[widen]` table.
+/// A shield that admits more people, recorded with the administrator's reason: a
+/// shielded group after an organogram deployment whose migration plan mapped what it
+/// names onto a larger entry (the plan's `[widen]` table), or a shielded kind of a new
+/// project version (`paraaf deploy --widen-reason`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ShieldWidened {
-    /// The group.
+    /// The group (of a project version: the one that shields `kind` in it).
     pub group: String,
-    /// Person ids inside now who were not before.
+    /// Person ids who may see its files now and could not before.
     pub admits: Vec<String>,
     /// Why, in the administrator's words.
     pub reason: String,
+    /// The document kind whose shield a project version widened (none for a group an
+    /// organogram deployment widened).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// The kind's `allow` exception, when it is new or widened: the person an uploader
+    /// names in this field may read the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow: Option<String>,
 }
 
 /// Something that happened. Serialised as one JSON object per log row.

@@ -56,6 +56,9 @@ pub struct Deployed {
     /// The organogram change the project brought (it was compiled against another
     /// organogram than the one in force), reported as `org deploy` reports it.
     pub organogram: Option<OrgDeployment>,
+    /// The shields this version widens, with the reason given (what the
+    /// `project_deployed` event records).
+    pub shields_widened: Vec<crate::engine::ShieldWidened>,
 }
 
 impl crate::engine::state::OrgInForce {
@@ -543,6 +546,8 @@ impl Emitter<'_> {
                         group: group.clone(),
                         admits: who,
                         reason: r.to_string(),
+                        kind: None,
+                        allow: None,
                     });
                 }
                 (false, _) => report.shields_widened.push(format!(
