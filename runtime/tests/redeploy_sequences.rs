@@ -162,6 +162,16 @@ fn allowed(org: &Organogram, kind: &str, fields: &BTreeMap<String, Value>) -> BT
         .collect()
 }
 
+/// Every HR key of the variants: a person a variant leaves out and a later one has
+/// again is the same person coming back, which the administrator confirms (`org deploy
+/// --returning KEY`; unconfirmed, a leaver's key is refused).
+fn returning(vs: &[Variant]) -> BTreeSet<String> {
+    vs.iter()
+        .flat_map(|v| v.project.organogram.people.iter())
+        .filter_map(|p| p.key.clone())
+        .collect()
+}
+
 #[derive(Clone, Copy, Debug)]
 enum Step {
     /// `paraaf deploy` of the project compiled against variant N.
@@ -198,7 +208,11 @@ impl Case {
         match step {
             Step::Deploy(i) => {
                 let changes = i != self.in_force;
-                match self.run(|e| e.deploy_reported(vs[i].project.clone())) {
+                let back = returning(vs);
+                match self.run(|e| {
+                    e.returning = back;
+                    e.deploy_reported(vs[i].project.clone())
+                }) {
                     Ok(d) => {
                         assert_eq!(d.organogram.is_some(), changes, "{step:?}");
                         self.in_force = i;
@@ -239,9 +253,11 @@ impl Case {
             }
             Step::OrgDeploy(i) => {
                 let org = vs[i].project.organogram.clone();
-                match self
-                    .run(|e| e.deploy_organogram(org, BTreeMap::new(), BTreeMap::new(), false))
-                {
+                let back = returning(vs);
+                match self.run(|e| {
+                    e.returning = back;
+                    e.deploy_organogram(org, BTreeMap::new(), BTreeMap::new(), false)
+                }) {
                     Ok(r) => {
                         assert_eq!(r.unchanged, i == self.in_force, "{step:?}");
                         self.in_force = i;
