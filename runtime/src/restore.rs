@@ -25,6 +25,10 @@ pub struct Restored {
     /// before it was replaced): their pay runs' files may be at the bank. Record them in
     /// the restored log with [`crate::app::lost_runs::record_restore`].
     pub lost_payments: Vec<crate::engine::LostPayment>,
+    /// The organogram and project versions the given-up events put in force (read from
+    /// the replaced database): put them in force again on the restored log with
+    /// [`crate::app::lost_deployments::reapply`], or people HR removed come back.
+    pub lost_deployments: crate::app::lost_deployments::LostDeployments,
     /// Why the replaced database's events could not be read (then `lost_payments` is
     /// empty, and only the pay runs' files tell what they paid).
     pub unread: Option<String>,
@@ -93,9 +97,13 @@ pub fn restore(
         backup.display(),
         events + 1
     );
+    let mut lost_deployments = crate::app::lost_deployments::LostDeployments::default();
     let (lost_payments, unread) = match &replaced_log {
         Some(Ok(store)) if current > events => {
-            match crate::app::lost_runs::lost_in(store, events, &source_line) {
+            match crate::app::lost_runs::lost_in(store, events, &source_line).and_then(|lost| {
+                lost_deployments = crate::app::lost_deployments::lost_in(store, events)?;
+                Ok(lost)
+            }) {
                 Ok(lost) => (lost, None),
                 Err(e) => (Vec::new(), Some(e.to_string())),
             }
@@ -125,6 +133,7 @@ pub fn restore(
         checked_against: covering.len(),
         recorded_in,
         lost_payments,
+        lost_deployments,
         unread,
     })
 }

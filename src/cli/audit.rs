@@ -322,13 +322,37 @@ pub fn admin(cmd: AdminCommand) -> Result<ExitCode, String> {
     }
 }
 
-/// Records in the restored log the pay runs the restore gave up, and says what to do.
-fn restored_pay_runs(rt: &RuntimeArgs, r: paraaf_runtime::restore::Restored) -> Result<(), String> {
+/// Puts in force again the organogram and project versions the restore gave up (HR's
+/// decisions do not go back with the log), records the pay runs it gave up, and says
+/// what to do.
+fn restored_pay_runs(
+    rt: &RuntimeArgs,
+    mut r: paraaf_runtime::restore::Restored,
+) -> Result<(), String> {
     use paraaf_runtime::app::lost_runs;
     if let Some(why) = &r.unread {
         println!(
             "the replaced log could not be read ({why}): if a `finance pay` ran after the backup, its files tell what went to the bank; `finance pay` refuses a folder that holds them until a person settles the run"
         );
+    }
+    if r.unread.is_some() {
+        println!(
+            "if an organogram (HR export) or project was deployed after the backup, it is not in force now: run `paraaf org deploy` and `paraaf deploy` again before serving, or people who left are people again"
+        );
+    }
+    if !r.lost_deployments.is_empty() {
+        let mut runtime = rt.open()?;
+        let lost = std::mem::take(&mut r.lost_deployments);
+        let done = paraaf_runtime::app::lost_deployments::reapply(&mut runtime, lost, rt.now())
+            .map_err(|e| {
+                format!(
+                    "{}; the restore is done, but what HR decided after the backup is not in force: run `paraaf org deploy` with the newest organogram before serving",
+                    crate::cli::runtime_args::fail_app(e)
+                )
+            })?;
+        for line in done {
+            println!("{line}");
+        }
     }
     let runs = lost_runs::by_run(&r.lost_payments);
     if runs.is_empty() {

@@ -11,6 +11,7 @@ pub mod files;
 pub mod finance_pay;
 pub mod finance_run;
 pub mod log;
+pub mod lost_deployments;
 pub mod lost_runs;
 pub mod migrate_scenarios;
 pub mod pay_files;
