@@ -542,3 +542,425 @@ fn a_webhook_queued_before_its_person_got_a_new_id_reaches_the_source() {
     let states = hook_bodies(&city);
     assert!(states.values().all(|(s, _)| s == "sent"), "{states:#?}");
 }
+
+/// The Aalst organogram with `block` (a person's id line onwards) replaced, deployed with
+/// `org deploy --force`.
+fn deploy_org(city: &City, name: &str, from: &str, to: &str) {
+    let org = std::fs::read_to_string(support::root().join("examples/aalst/org.toml")).unwrap();
+    let changed = org.replace(from, to);
+    assert_ne!(changed, org);
+    let path = city.dir.join(name);
+    std::fs::write(&path, changed).unwrap();
+    city.ok(&["org", "deploy", path.to_str().unwrap(), "--force"], NOW);
+}
+
+/// Bart Verhoeven's position in Inkomen (Sociale Zaken), which puts him inside the
+/// shield of `sociaal-dossier`.
+const BART_INSIDE: &str = "key = \"P10102\"\n\n[[people.positions]]\nfunction = \"maatschappelijk-werker\"\nunit = \"inkomen\"\n";
+
+/// A dossier submitted through the source `notula` (acting as Bart Verhoeven): its
+/// idempotency record names the document, as the webhook route writes it.
+fn dossier_of_source(city: &City, n: u32) -> String {
+    let doc = submit_dossier(city);
+    rusqlite::Connection::open(&city.db)
+        .unwrap()
+        .execute(
+            "INSERT INTO idempotency (person, key, request_sha256, status, response) VALUES ('webhook:notula', ?1, 'x', 202, ?2)",
+            [format!("msg_{n}"), format!("{{\"documents\":[\"{doc}\"],\"queue\":null}}")],
+        )
+        .unwrap();
+    doc
+}
+
+/// (type, state, last_error) of each webhook row about `doc`.
+fn hooks_about(city: &City, doc: &str) -> Vec<(String, String, Option<String>)> {
+    hook_bodies(city)
+        .into_iter()
+        .filter(|(p, _)| p.contains(doc))
+        .map(|(p, (st, why))| {
+            let v: serde_json::Value = serde_json::from_str(&p).unwrap();
+            (v["type"].as_str().unwrap().to_string(), st, why)
+        })
+        .collect()
+}
+
+/// Finding 06 of attack 4: a source acts as its person, so once an HR change moved that
+/// person out of a shield, the source hears nothing more of the shielded files it
+/// submitted: a completion recorded after the move is dropped when it is queued, one queued before the move is dropped when the sender takes it up, and a seal
+/// after the move likewise; each with its reason. While the person was inside, the bare
+/// notice went out.
+#[test]
+fn a_source_whose_person_moved_out_of_the_shield_hears_nothing_more_of_its_files() {
+    let city = City::aalst("outbox-checked-hook-moved");
+    let (addr, requests) = receiver();
+    let hooks: BTreeMap<String, HookTarget> = [(
+        "bart-verhoeven".to_string(),
+        HookTarget {
+            source: "notula".into(),
+            url: format!("http://{addr}/paraaf"),
+            secret: b"secret".to_vec(),
+        },
+    )]
+    .into();
+    let mut cfg = config(&city, 1, hooks);
+    cfg.mail = None;
+    let mut outbox = Outbox::open(&city.db).unwrap();
+    // Inside: the completion of `inside` goes out, as a bare notice.
+    let inside = dossier_of_source(&city, 1);
+    complete_dossier(&city, &inside);
+    round(&mut outbox, &cfg, now(), state(&city).state()).unwrap();
+    let body = requests
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the notice while its person is inside");
+    assert!(
+        body.contains(&inside) && body.contains("document.completed"),
+        "{body}"
+    );
+    // Queued while inside, not yet sent when the move comes.
+    let queued = dossier_of_source(&city, 2);
+    complete_dossier(&city, &queued);
+    let completed = dossier_of_source(&city, 3);
+    assert_eq!(hooks_about(&city, &queued)[0].1, "pending");
+    // HR moves Bart Verhoeven out of Sociale Zaken.
+    deploy_org(&city, "moved.toml", BART_INSIDE, "key = \"P10102\"\n");
+    // After the move: one completed.
+    complete_dossier(&city, &completed);
+    let rt = state(&city);
+    // A seal after the move is checked the same way when it is queued.
+    let sealed = paraaf_runtime::outbox::derive(
+        rt.state(),
+        &[(
+            rt.state().last_seq + 1,
+            now(),
+            paraaf_runtime::engine::Event::DocumentSealed {
+                doc: inside.clone(),
+                sha256: "0".repeat(64),
+                code: "K7QF-3M9X-T2PA".into(),
+                timestamped: true,
+            },
+        )],
+    );
+    let seal_hook: Vec<_> = sealed.iter().filter(|i| i.channel == "webhook").collect();
+    assert_eq!(seal_hook.len(), 1, "{sealed:#?}");
+    assert!(
+        seal_hook[0]
+            .dropped
+            .as_deref()
+            .is_some_and(|w| w.contains("bart-verhoeven may not see the document")),
+        "{seal_hook:#?}"
+    );
+    // One queued (by a version without the check at queue time) before the move: the
+    // sender's check drops it.
+    let db = rusqlite::Connection::open(&city.db).unwrap();
+    let (seq, payload): (u64, String) = db
+        .query_row(
+            "SELECT seq, payload FROM outbox WHERE channel = 'webhook' AND instr(payload, ?1) > 0",
+            [&inside],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let mut seal: serde_json::Value = serde_json::from_str(&payload).unwrap();
+    seal["type"] = "document.sealed".into();
+    seal["data"]["outcome"] = "sealed".into();
+    db.execute(
+        "INSERT INTO outbox (seq, channel, recipient, urgent, at, payload) VALUES (?1, 'webhook', 'bart-verhoeven', 1, ?2, ?3)",
+        rusqlite::params![seq + 100_000, NOW, seal.to_string()],
+    )
+    .unwrap();
+    round(&mut outbox, &cfg, now(), rt.state()).unwrap();
+    let mut got = Vec::new();
+    while let Ok(body) = requests.recv_timeout(Duration::from_millis(1500)) {
+        got.push(body);
+    }
+    assert!(got.is_empty(), "nothing more reaches the source: {got:#?}");
+    for (doc, kind, when) in [
+        (&queued, "document.completed", "queued before the move"),
+        (&completed, "document.completed", "after the move"),
+    ] {
+        let rows = hooks_about(&city, doc);
+        assert_eq!(rows.len(), 1, "{when}: {rows:#?}");
+        let (t, st, why) = &rows[0];
+        assert_eq!((t.as_str(), st.as_str()), (kind, "dropped"), "{when}");
+        assert!(
+            why.as_deref()
+                .is_some_and(|w| w.contains("bart-verhoeven may not see the document")),
+            "{when}: {why:?}"
+        );
+    }
+    let rows = hooks_about(&city, &inside);
+    assert!(
+        rows.iter()
+            .any(|(t, st, why)| t == "document.completed" && st == "sent" && why.is_none()),
+        "{rows:#?}"
+    );
+    let (_, st, why) = rows
+        .iter()
+        .find(|(t, _, _)| t == "document.sealed")
+        .unwrap();
+    assert_eq!(st, "dropped");
+    assert!(
+        why.as_deref()
+            .is_some_and(|w| w.contains("may not see the document")),
+        "{why:?}"
+    );
+}
+
+/// A rename (a marriage: the same HR key, a new id) keeps the person inside the shield:
+/// the source, now configured under the new id, still hears of its shielded file.
+#[test]
+fn a_source_whose_person_got_a_new_id_inside_the_shield_still_hears_of_its_file() {
+    let city = City::aalst("outbox-checked-hook-shield-rename");
+    let (addr, requests) = receiver();
+    let queued = dossier_of_source(&city, 1);
+    complete_dossier(&city, &queued);
+    let later = dossier_of_source(&city, 2);
+    deploy_org(
+        &city,
+        "married.toml",
+        "id = \"bart-verhoeven\"\nname = \"Bart Verhoeven\"",
+        "id = \"bart-verhoeven-peeters\"\nname = \"Bart Verhoeven-Peeters\"",
+    );
+    complete_dossier(&city, &later);
+    let hooks: BTreeMap<String, HookTarget> = [(
+        "bart-verhoeven-peeters".to_string(),
+        HookTarget {
+            source: "notula".into(),
+            url: format!("http://{addr}/paraaf"),
+            secret: b"secret".to_vec(),
+        },
+    )]
+    .into();
+    let mut cfg = config(&city, 1, hooks);
+    cfg.mail = None;
+    let mut outbox = Outbox::open(&city.db).unwrap();
+    round(&mut outbox, &cfg, now(), state(&city).state()).unwrap();
+    let mut got = Vec::new();
+    while got.len() < 2 {
+        got.push(
+            requests
+                .recv_timeout(Duration::from_secs(10))
+                .unwrap_or_else(|_| panic!("both notices: {got:#?}")),
+        );
+    }
+    for doc in [&queued, &later] {
+        assert!(got.iter().any(|b| b.contains(doc.as_str())), "{got:#?}");
+        let rows = hooks_about(&city, doc);
+        assert_eq!(rows.len(), 1, "{rows:#?}");
+        assert_eq!(rows[0].1, "sent", "{rows:#?}");
+    }
+    assert_eq!(outbox.counts().unwrap().dropped, 0);
+}
+
+/// The project of examples/aalst with a rule that lets the portal start a social file
+/// (`sociaal-dossier`, shielded by Sociale Zaken) as well as its certificate.
+fn deploy_with_portal_rule(city: &City) {
+    let proj = city.dir.join("proj");
+    support::copy_dir(&support::root().join("examples/aalst"), &proj);
+    let _ = std::fs::remove_file(proj.join("migration.toml"));
+    let rules = proj.join("flows/integrations.paraaf");
+    let mut text = std::fs::read_to_string(&rules).unwrap();
+    text.push_str(
+        "\n// Living-wage requests from the portal start a social file.\nrule leefloon-uit-portaal on certificate.requested when request.certificate == \"leefloon\" {\n  start sociaal-dossier-beslissing with\n    team = inkomen,\n    dossiernummer = request.reference\n}\n",
+    );
+    std::fs::write(&rules, text).unwrap();
+    city.ok(&["deploy", proj.to_str().unwrap()], NOW);
+}
+
+/// Posts a signed webhook to `source`; (status, body).
+fn post_hook(
+    server: &support::Server,
+    source: &str,
+    secret: &str,
+    id: &str,
+    body: &str,
+) -> (u16, String) {
+    let ts = chrono::Utc::now().timestamp();
+    let sig = paraaf_runtime::api::sign_webhook(secret.as_bytes(), id, ts, body.as_bytes());
+    server
+        .request_with(
+            "POST",
+            &format!("/webhooks/{source}"),
+            None,
+            None,
+            Some(body),
+            &[
+                ("webhook-id", id.to_string()),
+                ("webhook-timestamp", ts.to_string()),
+                ("webhook-signature", sig),
+            ],
+        )
+        .expect("the server answers")
+}
+
+/// Attack 4, A62 and finding 06: a source whose person is outside the shield starting a
+/// social file is refused (403, saying why; nothing is started, not even the other
+/// document of the same event), never a 503; and the portal's own first delivery,
+/// replayed under its reference after its person moved out of the shield, no longer
+/// names the social file (hidden looks like missing) but still the certificate.
+#[test]
+fn a_webhook_answer_names_only_what_the_sources_person_may_see() {
+    let city = City::aalst("outbox-checked-hook-answer");
+    deploy_with_portal_rule(&city);
+    let (portaal, loket) = ("portaal-secret-0123456789", "loket-secret-0123456789");
+    let extra = format!(
+        "\n[webhooks.portaal]\nsecret = \"{portaal}\"\nas = \"koen-dubois\"\n\n[webhooks.loket]\nsecret = \"{loket}\"\nas = \"jan-cools\"\n"
+    );
+    let token = "koen-dubois-token-0123456789";
+    let at = city.dir.join("s");
+    std::fs::create_dir_all(&at).unwrap();
+    let server = support::Server::start_with(&city.db, &[("koen-dubois", token)], &extra, &at);
+    let leefloon = |reference: &str| {
+        format!(
+            r#"{{"event":"certificate.requested","data":{{"reference":"{reference}","certificate":"leefloon","citizen":"Jansens"}}}}"#
+        )
+    };
+    // A62: jan-cools is outside Sociale Zaken.
+    let events = city.events();
+    for id in ["msg-a", "msg-b"] {
+        let (status, answer) = post_hook(&server, "loket", loket, id, &leefloon("LEEFLOON-78"));
+        assert_eq!(status, 403, "{answer}");
+        let problem: serde_json::Value = serde_json::from_str(&answer).unwrap();
+        assert_eq!(problem["code"], "forbidden", "{answer}");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains("only its members may submit a sociaal-dossier"),
+            "{answer}"
+        );
+    }
+    assert_eq!(city.events(), events, "nothing was started");
+    // The portal, acting as koen-dubois (inside): the certificate and the social file.
+    let body = leefloon("LEEFLOON-77");
+    let (status, first) = post_hook(&server, "portaal", portaal, "msg-1", &body);
+    assert_eq!(status, 202, "{first}");
+    let ids: Vec<String> = serde_json::from_str::<serde_json::Value>(&first).unwrap()["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 2, "{first}");
+    let kind = |id: &str| {
+        let (status, doc) =
+            server.call("GET", &format!("/documents/{id}"), Some(token), None, None);
+        assert_eq!(status, 200, "{doc}");
+        serde_json::from_str::<serde_json::Value>(&doc).unwrap()["kind"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let social = ids
+        .iter()
+        .find(|d| kind(d) == "sociaal-dossier")
+        .unwrap()
+        .clone();
+    let certificate = ids.iter().find(|d| **d != social).unwrap().clone();
+    // Replayed while inside: the first answer.
+    let (status, again) = post_hook(&server, "portaal", portaal, "msg-2", &body);
+    assert_eq!((status, again.as_str()), (202, first.as_str()));
+    drop(server);
+    // HR moves koen-dubois to Sport.
+    deploy_org(
+        &city,
+        "moved.toml",
+        "key = \"P10095\"\n\n[[people.positions]]\nfunction = \"maatschappelijk-werker\"\nunit = \"sociale-zaken\"\n",
+        "key = \"P10095\"\n",
+    );
+    let server = support::Server::start_with(&city.db, &[("koen-dubois", token)], &extra, &at);
+    let (status, replay) = post_hook(&server, "portaal", portaal, "msg-3", &body);
+    assert_eq!(status, 202, "{replay}");
+    assert!(
+        !replay.contains(&social),
+        "the social file stays hidden: {replay}"
+    );
+    assert!(replay.contains(&certificate), "{replay}");
+    let (status, _) = server.call(
+        "GET",
+        &format!("/documents/{social}"),
+        Some(token),
+        None,
+        None,
+    );
+    assert_eq!(status, 404);
+}
+
+/// Finding 06 for a refusal: a discipline file (shielded by `tucht`) submitted through
+/// the source `personeel`, acting as Tom Nowak, is refused after HR moved him out of
+/// Personeel; the source is not told (dropped when queued, with the reason).
+#[test]
+fn a_refusal_after_the_sources_person_moved_out_is_not_told_to_the_source() {
+    let city = City::aalst("outbox-checked-hook-refused");
+    let (addr, requests) = receiver();
+    let content = city.content.to_str().unwrap().to_string();
+    let file = city.ok(
+        &[
+            "doc",
+            "submit",
+            "--kind",
+            "tuchtdossier",
+            "--as",
+            "tom-nowak",
+            "--title",
+            "Tucht Geheim",
+            "--field",
+            "medewerker=bart-de-smet",
+            "--content",
+            &content,
+        ],
+        NOW,
+    );
+    let file = file.lines().next().unwrap().trim().to_string();
+    rusqlite::Connection::open(&city.db)
+        .unwrap()
+        .execute(
+            "INSERT INTO idempotency (person, key, request_sha256, status, response) VALUES ('webhook:personeel', 'msg_1', 'x', 202, ?1)",
+            [format!("{{\"documents\":[\"{file}\"],\"queue\":null}}")],
+        )
+        .unwrap();
+    city.ok(&["doc", "sign", &file, "--as", "tom-nowak"], NOW);
+    deploy_org(
+        &city,
+        "moved.toml",
+        "key = \"P10267\"\n\n[[people.positions]]\nfunction = \"diensthoofd\"\nunit = \"personeel\"\n",
+        "key = \"P10267\"\n",
+    );
+    city.ok(
+        &[
+            "doc",
+            "refuse",
+            &file,
+            "--as",
+            "hans-de-backer",
+            "--reason",
+            "Geen grond",
+        ],
+        NOW,
+    );
+    let hooks: BTreeMap<String, HookTarget> = [(
+        "tom-nowak".to_string(),
+        HookTarget {
+            source: "personeel".into(),
+            url: format!("http://{addr}/paraaf"),
+            secret: b"secret".to_vec(),
+        },
+    )]
+    .into();
+    let mut cfg = config(&city, 1, hooks);
+    cfg.mail = None;
+    let mut outbox = Outbox::open(&city.db).unwrap();
+    round(&mut outbox, &cfg, now(), state(&city).state()).unwrap();
+    assert!(
+        requests.recv_timeout(Duration::from_millis(1500)).is_err(),
+        "nothing reaches the source"
+    );
+    let rows = hooks_about(&city, &file);
+    assert_eq!(rows.len(), 1, "{rows:#?}");
+    let (t, st, why) = &rows[0];
+    assert_eq!((t.as_str(), st.as_str()), ("document.refused", "dropped"));
+    assert!(
+        why.as_deref()
+            .is_some_and(|w| w.contains("tom-nowak may not see the document")),
+        "{why:?}"
+    );
+}

@@ -25,6 +25,11 @@ pub struct Item {
     pub at: DateTime<Utc>,
     /// What to say (JSON of [`Mail`] or [`Hook`]).
     pub payload: String,
+    /// Set when the recipient failed the check already when it was queued
+    /// (`sender::check::recipient_now` in the state the events lead to): the reason. The
+    /// row is written as dropped, with the reason, and never sent.
+    #[serde(default)]
+    pub dropped: Option<String>,
 }
 
 /// What a mail says about one event, in data (rendered when sent).
@@ -142,6 +147,17 @@ pub fn derive(state: &State, events: &[(u64, DateTime<Utc>, Event)]) -> Vec<Item
             out.push(item);
         }
     }
+    // The same test of the recipient as when the sender plans and sends it.
+    for i in &mut out {
+        let doc = events
+            .iter()
+            .find(|(s, _, _)| *s == i.seq)
+            .and_then(|(_, _, e)| e.doc());
+        i.dropped = match doc {
+            Some(doc) => crate::sender::check::recipient_now(state, &i.recipient, doc).err(),
+            None => Some("the event names no document".into()),
+        };
+    }
     out
 }
 
@@ -199,12 +215,13 @@ fn mail_item(
         urgent: what == "escalation" || mode == NotifyMode::Immediate,
         at,
         payload: serde_json::to_string(&body).ok()?,
+        dropped: None,
     })
 }
 
 /// A webhook for a document that completed, was refused (returned or stopped) or was
 /// sealed, addressed to its uploader: the server sends it to the source that submits as
-/// that person, if one is configured. A seal's webhook names the sealed PDF (its
+/// that person, if one is configured, while that person may see the document. A seal's webhook names the sealed PDF (its
 /// SHA-256, verification code and API path); the sender puts the PDF itself into the
 /// body when it goes out (`sender::webhook`), so the outbox holds no copy of it.
 fn hook_item(state: &State, seq: u64, at: DateTime<Utc>, event: &Event) -> Option<Item> {
@@ -293,5 +310,6 @@ fn hook(
         urgent: true,
         at,
         payload: serde_json::to_string(&hook).unwrap_or_default(),
+        dropped: None,
     }
 }

@@ -176,22 +176,37 @@ pub async fn receive(
                 .iter()
                 .map(|f| (f.name.as_str(), f.document.as_str()))
                 .collect();
-            let mut ids = Vec::new();
-            for (flow, fields) in outcome.start {
-                let title = data
-                    .get("title")
-                    .or(data.get("reference"))
-                    .and_then(|v| v.as_str())
-                    .unwrap_or(&event)
-                    .to_string();
-                let sub = Submission {
+            let subs: Vec<Submission> = outcome
+                .start
+                .into_iter()
+                .map(|(flow, fields)| Submission {
                     kind: kinds.get(flow.as_str()).unwrap_or(&"").to_string(),
                     uploader: person.clone(),
                     fields,
                     content_sha256: content.clone(),
-                    title,
-                    flow: Some(flow.clone()),
-                };
+                    title: data
+                        .get("title")
+                        .or(data.get("reference"))
+                        .and_then(|v| v.as_str())
+                        .unwrap_or(&event)
+                        .to_string(),
+                    flow: Some(flow),
+                })
+                .collect();
+            // Every document the event starts, or none: several are tried first on a
+            // copy of the state, so that one refused after another was started (a
+            // shielded kind the source's person may not submit) is answered as the
+            // refusal it is, with nothing emitted, never as a failed commit.
+            if subs.len() > 1 {
+                let mut scratch = em.state.clone();
+                let mut trial = crate::engine::Emitter::new(&mut scratch, em.calendar, em.now);
+                trial.doc_ids = em.doc_ids;
+                for sub in &subs {
+                    trial.submit(sub.clone())?;
+                }
+            }
+            let mut ids = Vec::new();
+            for sub in subs {
                 ids.push(em.submit(sub)?);
             }
             Ok(Answer {
@@ -200,5 +215,28 @@ pub async fn receive(
             })
         }),
     };
-    respond(state.writer.write(write).await)
+    let answer = state.writer.write(write).await;
+    respond(visible_only(&state.writer.committed(), &src.person, answer))
+}
+
+/// A webhook's answer as its source may know it now: the documents its person may not
+/// see now (`sender::check::recipient_now`, the test outgoing webhooks pass) are left
+/// out. A first answer names only documents the person just submitted; an answer
+/// replayed for the same reference after they moved out of a shield names none of that
+/// shield's files, as if they had not been started (hidden looks like missing).
+fn visible_only(state: &crate::engine::State, person: &str, answer: Answer) -> Answer {
+    let Ok(mut body) = serde_json::from_str::<serde_json::Value>(&answer.body) else {
+        return answer;
+    };
+    let Some(docs) = body.get_mut("documents").and_then(|d| d.as_array_mut()) else {
+        return answer;
+    };
+    docs.retain(|d| {
+        d.as_str()
+            .is_some_and(|id| crate::sender::check::recipient_now(state, person, id).is_ok())
+    });
+    Answer {
+        status: answer.status,
+        body: body.to_string(),
+    }
 }

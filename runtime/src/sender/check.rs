@@ -1,9 +1,12 @@
-//! The sender's second line of defence: just before an item goes out it is checked
-//! against the state now, not the one it was queued in. A mail about a document goes
-//! only to someone still in the organogram in force (under the id they have now, after
-//! a rename) who may see the document now (`may_see`), at their address now; a webhook
-//! about a shielded file is a bare notice (id, outcome and its number within the
-//! document) and goes only to the source that submitted the file. What fails is not sent and is recorded as dropped, with the reason.
+//! The sender's second line of defence: an item is checked against the state now, not
+//! the one it was queued in, when the sender takes it up (plans it into a delivery) and
+//! again just before it goes out. Mails and webhooks pass the same test of their
+//! recipient ([`recipient_now`]): the person (for a webhook, the person its source acts
+//! as) must still be in the organogram in force, under the id they have now after a
+//! rename, and may see the document now (`may_see`). A mail then goes to their address
+//! now; a webhook about a shielded file is a bare notice (id, outcome and its number
+//! within the document) and goes only to the source that submitted the file. What fails
+//! is not sent and is recorded as dropped, with the reason.
 
 use crate::engine::State;
 use crate::outbox::{Hook, Item, Mail};
@@ -33,22 +36,11 @@ fn mail(state: &State, i: &Item) -> Verdict {
     let Ok(mut m) = serde_json::from_str::<Mail>(&i.payload) else {
         return Verdict::Drop("the outbox item is unreadable".into());
     };
-    // Queued under an id the person no longer has (a rename to a new id with the same
-    // HR key): it goes to them under the id they have now, never to anyone else.
-    let now = state.person_now(&i.recipient);
-    let person = now.as_deref().unwrap_or(&i.recipient);
-    let entry = state
-        .organogram
-        .as_ref()
-        .and_then(|o| o.organogram.people.iter().find(|p| p.id == person));
-    let Some(entry) = entry else {
-        return Verdict::Drop(format!(
-            "{person} is not in the organogram in force any more"
-        ));
+    let entry = match recipient_now(state, &i.recipient, &m.doc) {
+        Ok(entry) => entry,
+        Err(why) => return Verdict::Drop(why),
     };
-    if !may_see(state, person, &m.doc) {
-        return Verdict::Drop(format!("{person} may not see the document any more"));
-    }
+    let person = entry.id.as_str();
     if entry.email.trim().is_empty() {
         return Verdict::Drop(format!("{person} has no e-mail address any more"));
     }
@@ -59,6 +51,29 @@ fn mail(state: &State, i: &Item) -> Verdict {
         Ok(p) => Verdict::Send(p),
         Err(e) => Verdict::Drop(format!("the mail cannot be written: {e}")),
     }
+}
+
+/// Whether `recipient` (a person id as queued) may still be told about `doc`: the
+/// organogram entry of the person they are now (the same id, or the new id of the same
+/// HR key after a rename; never anyone else) if that person is in the organogram in
+/// force and may see the document now (`may_see`); else the reason, in words. The one
+/// test of a recipient for mails and webhooks alike.
+pub fn recipient_now<'s>(
+    state: &'s State,
+    recipient: &str,
+    doc: &str,
+) -> Result<&'s paraaf_model::OrgPerson, String> {
+    let now = state.person_now(recipient);
+    let person = now.as_deref().unwrap_or(recipient);
+    let entry = state
+        .organogram
+        .as_ref()
+        .and_then(|o| o.organogram.people.iter().find(|p| p.id == person))
+        .ok_or_else(|| format!("{person} is not in the organogram in force any more"))?;
+    if !may_see(state, person, doc) {
+        return Err(format!("{person} may not see the document any more"));
+    }
+    Ok(entry)
 }
 
 fn webhook(state: &State, i: &Item, submitted_by_source: impl Fn(&str) -> bool) -> Verdict {
@@ -76,6 +91,11 @@ fn webhook(state: &State, i: &Item, submitted_by_source: impl Fn(&str) -> bool) 
     let Some(doc) = state.documents.get(&doc_id) else {
         return Verdict::Drop("its document is not in the state".into());
     };
+    // The source acts as its person: it hears of a document only while that person may
+    // see it (moved out of a shield since it was submitted: nothing more).
+    if let Err(why) = recipient_now(state, &i.recipient, &doc_id) {
+        return Verdict::Drop(format!("the source's person: {why}"));
+    }
     if crate::outbox::shielded(state, doc) {
         if !submitted_by_source(&doc_id) {
             return Verdict::Drop(

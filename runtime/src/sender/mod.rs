@@ -220,6 +220,7 @@ fn recheck(
             urgent: false,
             at: Utc::now(),
             payload: payload.clone(),
+            dropped: None,
         };
         match check_item(outbox, cfg, state, &item) {
             check::Verdict::Send(p) => {

@@ -48,15 +48,39 @@ pub(super) const SCHEMA: &str = "
     CREATE INDEX deliveries_by_state ON deliveries(state, next_attempt);";
 
 /// Writes `items` in the commit's transaction (an item already there, the same event
-/// and recipient, is kept as it is).
+/// and recipient, is kept as it is). An item whose recipient failed the check when it
+/// was queued (`Item::dropped`) is written dropped, with a delivery record of its own
+/// giving the reason, as the sender records what it drops.
 pub(super) fn insert(tx: &rusqlite::Transaction<'_>, items: &[Item]) -> Result<(), RuntimeError> {
     for i in items {
+        let Some(why) = &i.dropped else {
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO outbox (seq, channel, recipient, urgent, at, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![i.seq, i.channel, i.recipient, i.urgent, stamp(i.at), i.payload])?;
+            continue;
+        };
+        let id = dropped_id(i.seq, &i.channel, &i.recipient);
         tx.prepare_cached(
-            "INSERT OR IGNORE INTO outbox (seq, channel, recipient, urgent, at, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT OR IGNORE INTO deliveries (id, channel, recipient, state, next_attempt, created, last_error)
+             VALUES (?1, ?2, ?3, 'dropped', ?4, ?4, ?5)",
         )?
-        .execute(params![i.seq, i.channel, i.recipient, i.urgent, stamp(i.at), i.payload])?;
+        .execute(params![id, i.channel, i.recipient, stamp(i.at), why])?;
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO outbox (seq, channel, recipient, urgent, at, payload, delivery, state)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'dropped')",
+        )?
+        .execute(params![i.seq, i.channel, i.recipient, i.urgent, stamp(i.at), i.payload, id])?;
     }
     Ok(())
+}
+
+/// The id of the delivery record of a dropped item: one per event, channel and recipient.
+fn dropped_id(seq: u64, channel: &str, recipient: &str) -> String {
+    format!(
+        "dropped_{}",
+        &crate::sha256_hex(format!("{channel}|{recipient}|{seq}").as_bytes())[..32]
+    )
 }
 
 /// A time as stored: RFC 3339 in UTC with microseconds, so that text order is time order.
@@ -119,8 +143,9 @@ pub struct Counts {
     pub failed: u64,
     /// Items nobody is configured to receive (a webhook without a source).
     pub skipped: u64,
-    /// Items the check at send time kept back (the recipient may no longer see the
-    /// document, left the organogram, or is not the source of a shielded file).
+    /// Items the check kept back when they were queued, planned or sent (the recipient,
+    /// or a webhook source's person, may no longer see the document or left the
+    /// organogram, or the source did not submit the shielded file).
     pub dropped: u64,
 }
 
@@ -155,6 +180,7 @@ impl Outbox {
                         urgent: r.get(3)?,
                         at: parse(&r.get::<_, String>(4)?),
                         payload: r.get(5)?,
+                        dropped: None,
                     },
                 })
             })?
@@ -204,7 +230,7 @@ impl Outbox {
         Ok(())
     }
 
-    /// Records that an item is not sent (the check at send time, `sender::check`): it
+    /// Records that an item is not sent (the check when planned or sent, `sender::check`): it
     /// leaves any delivery it was planned in and gets a delivery record of its own in
     /// the state `dropped`, with the reason as its `last_error`.
     pub fn drop_item(
@@ -215,10 +241,7 @@ impl Outbox {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<(), RuntimeError> {
-        let id = format!(
-            "dropped_{}",
-            &crate::sha256_hex(format!("{channel}|{recipient}|{seq}").as_bytes())[..32]
-        );
+        let id = dropped_id(seq, channel, recipient);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
