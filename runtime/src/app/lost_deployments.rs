@@ -116,7 +116,16 @@ pub fn reapply(
                 })
                 .unwrap_or_default()
         };
+        // Returns in it were confirmed when it was deployed (else it would not be in the
+        // log): its keys are confirmed again.
+        let returning: std::collections::BTreeSet<String> = o
+            .organogram
+            .people
+            .iter()
+            .filter_map(|p| p.key.clone())
+            .collect();
         let result = runtime.execute(now, |e| {
+            e.returning = returning;
             e.deploy_organogram(
                 o.organogram.clone(),
                 o.renames.clone(),
