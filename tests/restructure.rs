@@ -1212,9 +1212,18 @@ fn an_escalation_to_a_vacant_role_waits_for_a_holder() {
     let signer = city.function("diensthoofd", Some("bevolking"));
     assert!(city.ok(&["inbox", &signer], later).contains(&doc));
 
-    // The head is back: the next tick escalates to them.
+    // The head is back (a return the administrator confirms by their HR key): the next
+    // tick escalates to them.
+    let block = &org[org.find(&format!("id = \"{head}\"")).unwrap()..];
+    let key = block["key = \"".len() + block.find("key = \"").unwrap()..]
+        .split('"')
+        .next()
+        .unwrap();
     let back = support::root().join("examples/aalst/org.toml");
-    city.ok(&["org", "deploy", back.to_str().unwrap()], "2026-11-27");
+    city.ok(
+        &["org", "deploy", back.to_str().unwrap(), "--returning", key],
+        "2026-11-27",
+    );
     city.ok(&["tick"], "2026-11-27");
     assert!(city.ok(&["inbox", &head], "2026-11-27").contains(&doc));
     let show = city.ok(&["doc", "show", &doc, "--as", &uploader], "2026-11-27");
