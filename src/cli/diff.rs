@@ -27,8 +27,9 @@ pub struct Args {
     #[arg(long, default_value = "text", value_parser = ["text", "json", "markdown", "github", "sarif"])]
     format: String,
     /// Exit 1 when a change of these kinds happens (comma-separated): shielded-widened
-    /// (someone new may see a kind shielded before, or its `allow` exception is new or
-    /// widened; a new shielded kind is not), sight-gained, sight-lost, signer-added,
+    /// (someone new may see a kind shielded before, its `allow` exception is new or
+    /// widened, or it is no longer shielded; a new shielded kind is not; `paraaf deploy`
+    /// asks `--widen-reason` on the same decision), sight-gained, sight-lost, signer-added,
     /// signer-removed, substitute-changed (who takes over when a holder is away),
     /// escalation-changed (to whom an overdue step goes), refusal-changed (where a
     /// refusal goes).
