@@ -85,6 +85,11 @@ impl City {
 
     /// Puts in force an HR export: people.csv with `edit` applied to its lines.
     fn hr_export(&self, edit: impl Fn(&str) -> Option<String>) -> String {
+        self.hr_export_with(edit, &[])
+    }
+
+    /// [`City::hr_export`] with more options for `org deploy`.
+    fn hr_export_with(&self, edit: impl Fn(&str) -> Option<String>, more: &[&str]) -> String {
         let csv = self.project.join("people.csv");
         let text = std::fs::read_to_string(&csv).unwrap();
         let lines: Vec<String> = text.lines().filter_map(&edit).collect();
@@ -98,7 +103,9 @@ impl City {
             "--city",
             "Aalst",
         ]);
-        self.ok(&["org", "deploy", "org.toml", "--force"])
+        let mut args = vec!["org", "deploy", "org.toml", "--force"];
+        args.extend(more);
+        self.ok(&args)
     }
 
     fn backup(&self) -> PathBuf {
@@ -203,4 +210,27 @@ fn a_restore_that_gives_up_no_deployment_says_nothing_of_one() {
     assert!(!out.contains("in force again"), "{out}");
     assert!(!out.contains("deployed again"), "{out}");
     assert!(city.sees("dirk-claes", &doc));
+}
+
+#[test]
+fn a_confirmed_return_among_the_lost_versions_is_put_in_force_again() {
+    let city = City::new("restore-return");
+    let original = std::fs::read_to_string(city.project.join("people.csv")).unwrap();
+    let doc = city.social_file();
+    let backup = city.backup();
+    city.hr_export(dirk_leaves);
+    assert!(!city.sees("dirk-claes", &doc));
+    // Dirk Claes is hired again (his row back), confirmed as the same person.
+    std::fs::write(city.project.join("people.csv"), &original).unwrap();
+    city.hr_export_with(|line| Some(line.to_string()), &["--returning", "P10101"]);
+    assert!(city.sees("dirk-claes", &doc), "the return did not take");
+    let out = city.restore(&backup);
+    assert!(
+        out.contains("organogram version 2 of the replaced log is in force again"),
+        "{out}"
+    );
+    assert!(
+        city.sees("dirk-claes", &doc),
+        "the confirmed return was lost: {out}"
+    );
 }
