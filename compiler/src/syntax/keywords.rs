@@ -4,7 +4,8 @@
 
 use std::ops::Range;
 
-/// Every reserved word of the grammar (`keyword` in `grammar.pest`), with what it does.
+/// Every reserved word of the language (the parser refuses each as a name), with what it
+/// does.
 pub const KEYWORDS: &[(&str, &str)] = &[
     (
         "document",

@@ -1,9 +1,9 @@
 //! The one lexical view of source text that holds whatever the text is, also mid-edit
 //! when it does not parse: strings, comments, numbers, words and punctuation. The
-//! parser's guards (nesting depth, `if` chains) walk it before pest runs; the language
-//! server asks it whether the cursor is in a comment or string, and colours keywords,
-//! strings, numbers and comments by it. What a *name* denotes is never decided here:
-//! that is the resolver's.
+//! language server asks it whether the cursor is in a comment or string, and colours
+//! keywords, strings, numbers and comments by it. (The parser has its own tokens,
+//! `parse::tokens`, which read literals such as `8 500 EUR` as one token.) What a *name*
+//! denotes is never decided here: that is the resolver's.
 
 use std::ops::Range;
 

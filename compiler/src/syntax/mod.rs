@@ -5,11 +5,9 @@ mod format;
 pub mod keywords;
 pub mod lexemes;
 pub mod line_ends;
-#[doc(hidden)]
 pub mod parse;
-mod parser;
 pub mod print;
 
 pub use format::format;
-pub use parser::{MAX_DEPTH, Parsed, is_identifier, parse};
+pub use parse::{MAX_DEPTH, Parsed, is_identifier, parse};
 pub use print::{expr as print_expr, grouped, print};

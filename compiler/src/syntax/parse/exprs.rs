@@ -170,7 +170,7 @@ impl Parser<'_> {
                     Ok(self.literal(t))
                 }
                 w if w != "document" && super::recover::is_keyword(w) => {
-                    self.miss_at(t.span.end, None, Some("an expression"));
+                    self.miss_keyword(t, "an expression");
                     Err(Stop::Syntax)
                 }
                 _ if self.at_name()

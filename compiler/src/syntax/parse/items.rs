@@ -115,11 +115,10 @@ impl Parser<'_> {
         {
             self.name()?
         } else {
-            let at = match self.peek() {
-                Some(t) if t.kind == Kind::Word => t.span.end,
-                _ => self.here(),
-            };
-            self.miss_at(at, None, Some("a type"));
+            match self.peek() {
+                Some(t) if t.kind == Kind::Word => self.miss_keyword(t, "a type"),
+                _ => self.miss(None, Some("a type")),
+            }
             return Err(Stop::Syntax);
         };
         let optional = self.eat_punct("?");
@@ -184,10 +183,9 @@ impl Parser<'_> {
             && t.kind == Kind::Word
             && super::recover::is_keyword(self.text_of(t))
         {
-            self.miss_at(
-                t.span.end,
-                None,
-                Some("`unit NAME`, `people(...)` or a function, mandate or person"),
+            self.miss_keyword(
+                t,
+                "`unit NAME`, `people(...)` or a function, mandate or person",
             );
             return Err(Stop::Syntax);
         }
@@ -316,11 +314,7 @@ impl Parser<'_> {
             && t.kind == Kind::Word
             && super::recover::is_keyword(self.text_of(t))
         {
-            self.miss_at(
-                t.span.end,
-                None,
-                Some("an audience (uploader, signers, group NAME, unit NAME)"),
-            );
+            self.miss_keyword(t, "an audience (uploader, signers, group NAME, unit NAME)");
             return Err(Stop::Syntax);
         }
         Ok(Audience::Signer(self.signer()?))

@@ -114,6 +114,8 @@ struct Parser<'a> {
     /// Invalid literals of the current item (kept only when the item parses).
     literals: Vec<Diagnostic>,
     fail: Fail,
+    /// The furthest place the parse stopped at (a refused word counts at its start).
+    location: usize,
     brackets: usize,
     ifs: usize,
     prefixes: usize,
@@ -130,6 +132,7 @@ impl<'a> Parser<'a> {
             last_end: 0,
             literals: Vec::new(),
             fail: Fail::default(),
+            location: 0,
             brackets: 0,
             ifs: 0,
             prefixes: 0,
@@ -142,6 +145,7 @@ impl<'a> Parser<'a> {
         self.last_end = self.toks.get(at).map_or(0, |t| t.span.start);
         self.literals.clear();
         self.fail = Fail::default();
+        self.location = 0;
         self.brackets = 0;
         self.ifs = 0;
         self.prefixes = 0;
@@ -185,8 +189,26 @@ impl<'a> Parser<'a> {
         self.miss_at(at, token, thing);
     }
 
+    /// Records that a name or value was expected where the word of the language `t`
+    /// stands: the parse got as far as its end (the message points there), but it
+    /// stopped at its start (where [`Parser::location`] says it stopped).
+    fn miss_keyword(&mut self, t: &Token, thing: &'static str) {
+        self.record(t.span.end, t.span.start, None, Some(thing));
+    }
+
     /// Records that `what` was expected at byte `at`.
     fn miss_at(&mut self, at: usize, token: Option<&'static str>, thing: Option<&'static str>) {
+        self.record(at, at, token, thing);
+    }
+
+    fn record(
+        &mut self,
+        at: usize,
+        location: usize,
+        token: Option<&'static str>,
+        thing: Option<&'static str>,
+    ) {
+        self.location = self.location.max(location);
         if at > self.fail.at || (self.fail.tokens.is_empty() && self.fail.things.is_empty()) {
             self.fail = Fail {
                 at,
@@ -289,7 +311,7 @@ impl<'a> Parser<'a> {
             Some(t) if t.kind == Kind::Word && !recover::is_keyword(self.text_of(t)) => true,
             // A word of the language read as far as it goes before it is refused.
             Some(t) if t.kind == Kind::Word => {
-                self.miss_at(t.span.end, None, Some("a name"));
+                self.miss_keyword(t, "a name");
                 false
             }
             _ => {

@@ -148,7 +148,7 @@ fn name_missing(file: &str, text: &str, item: usize, end: usize, at: usize) -> b
     p.start_item(0, toks.len());
     match p.item() {
         Ok(_) => true,
-        Err(Stop::Syntax) => p.fail.at + item >= next_end + 2,
+        Err(Stop::Syntax) => p.location + item >= next_end + 2,
         Err(Stop::TooDeep(_)) => false,
     }
 }
