@@ -575,8 +575,8 @@ impl World {
         let templates = templates();
         let mut changed = Vec::new();
         // Keys of people HR rehires in this export: the administrator confirms each return
-        // (`org deploy --returning KEY`), as a rehire after a marriage has another name and
-        // address and is otherwise refused as a probable reused personnel number.
+        // (`org deploy --returning KEY`): a leaver's key is otherwise refused, whatever the
+        // name and address, as HR may have reused the personnel number for a newcomer.
         let mut returning = std::collections::BTreeSet::new();
         // People the documents involve (uploaders, medewerkers, who has an open task):
         // half the leaves, marriages and moves pick one of them.
@@ -830,6 +830,35 @@ impl World {
             p.new_id = None;
         }
         let snapshot = paraaf_compiler::compile::org_snapshot(&org);
+        // A leaver's key comes back only when the return is confirmed, whatever the name
+        // and address (here the same ones): unconfirmed, the deploy is refused (also
+        // forced), naming each key, and records nothing.
+        let present: BTreeSet<String> = self
+            .state
+            .organogram
+            .iter()
+            .flat_map(|o| o.organogram.people.iter().filter_map(|p| p.key.clone()))
+            .collect();
+        let back: Vec<&String> = returning.iter().filter(|k| !present.contains(*k)).collect();
+        if !back.is_empty() {
+            let seq = self.state.last_seq;
+            let refused = self.run(|e| {
+                e.deploy_organogram(snapshot.clone(), BTreeMap::new(), BTreeMap::new(), true)
+            });
+            match refused {
+                Err(RuntimeError::Invalid(why)) => assert!(
+                    back.iter()
+                        .all(|k| why.contains(&format!("--returning {k}"))),
+                    "a rehire unconfirmed ({back:?}): {why}"
+                ),
+                other => panic!("a rehire went in unconfirmed ({back:?}): {other:?}"),
+            }
+            assert_eq!(
+                self.state.last_seq, seq,
+                "a refused return recorded something"
+            );
+            bump(&mut self.counts, "hr_return_refused_unconfirmed");
+        }
         let mut outcome = self.run(|e| {
             e.returning = returning.clone();
             e.deploy_organogram(snapshot.clone(), BTreeMap::new(), BTreeMap::new(), false)
