@@ -1,7 +1,7 @@
 //! Answers to editor requests, each computed from compiler queries.
 
 // The compiler's lexical view (strings, comments, words): the one lexer there is.
-use crate::lines::{LineIndex, word_at};
+use crate::lines::{LineIndex, name_token_at};
 use crate::workspace::Workspace;
 use paraaf_compiler::check::UnitRef;
 use paraaf_compiler::db::{Project, index, organogram, parse, semantic};
@@ -203,9 +203,9 @@ pub fn hover(ws: &Workspace, path: &Path, pos: lsp::Position) -> Option<lsp::Hov
     if in_comment_or_string(&c.text, offset) {
         return None;
     }
-    let (word, range) = word_at(&c.text, offset)?;
-    // What the checker recorded for the name decides; the word alone only where it
-    // recorded nothing (a file that does not parse, a name it does not resolve).
+    // What the checker recorded for the name decides: the tree (also the part of a
+    // broken file that parsed) and its semantic model. The token alone only where it
+    // recorded nothing (an item that does not parse, a name it does not resolve).
     if let Some(o) = c.semantic.at(offset) {
         match &o.entity {
             Entity::Group(g) => return hover_group(&c, g),
@@ -213,12 +213,16 @@ pub fn hover(ws: &Workspace, path: &Path, pos: lsp::Position) -> Option<lsp::Hov
             Entity::Local { rule, name, .. } => return Some(hover_local(&c, rule, name)),
             Entity::Field { kind, field, .. } => return hover_field(&c, kind, field),
             Entity::RecordField { record, field, ty } => {
+                // The owner is the name before the `.`, as the checker recorded it; a
+                // bare field (of the record a `match` looks up) is the record's.
                 let owner = o
                     .span
                     .start
                     .checked_sub(1)
-                    .and_then(|dot| word_at(&c.text, dot))
-                    .map_or_else(|| record.clone(), |(w, _)| w);
+                    .filter(|dot| c.text[*dot..].starts_with('.'))
+                    .and_then(|dot| c.semantic.at(dot))
+                    .and_then(|n| c.text.get(n.span.clone()))
+                    .map_or_else(|| record.clone(), str::to_string);
                 return Some(record_field_hover(&owner, field, record, ty));
             }
             Entity::Person { .. } | Entity::Unit(_) | Entity::Role { .. } => {
@@ -232,6 +236,7 @@ pub fn hover(ws: &Workspace, path: &Path, pos: lsp::Position) -> Option<lsp::Hov
             | Entity::Unresolved { .. } => {}
         }
     }
+    let (word, range) = name_token_at(&c.text, offset)?;
     // `invoice.amount`, `po.found`, `debt.social_attest`: a field of a built-in record.
     if let Some(h) = hover_record_field(&c, &word, range.start) {
         return Some(h);
@@ -482,7 +487,7 @@ fn hover_record_field(c: &Ctx, field: &str, start: usize) -> Option<lsp::Hover> 
     let owner_end = start
         .checked_sub(1)
         .filter(|i| c.text.as_bytes()[*i] == b'.')?;
-    let (owner, _) = word_at(&c.text, owner_end)?;
+    let (owner, _) = name_token_at(&c.text, owner_end)?;
     let record = crate::records::record_of(&c.text, start, &owner)?;
     let fields = paraaf_compiler::check::types::builtin_fields(record)?;
     let (_, ty) = fields.iter().find(|(n, _)| *n == field)?;
@@ -589,13 +594,15 @@ pub fn definition(ws: &Workspace, path: &Path, pos: lsp::Position) -> Option<lsp
     if in_comment_or_string(&c.text, offset) {
         return None;
     }
-    let (word, _) = word_at(&c.text, offset)?;
     let span = |file: &str, r: &std::ops::Range<usize>| {
         paraaf_compiler::diagnostics::Span::new(file, r.clone())
     };
+    // The tree's name decides (also in the part of a broken file that parsed); the
+    // token alone only where the tree has no name.
     if let Some(n) = c.name_at(offset) {
         return definition_of(&c, &n.meaning).and_then(|s| c.ws.location(&s));
     }
+    let (word, _) = name_token_at(&c.text, offset)?;
     if let Some(kind) = c.flow_kind(offset)
         && let Some((_, s)) = c.field_type(&kind, &word)
     {
@@ -740,12 +747,14 @@ pub fn rename(
 ) -> Result<lsp::WorkspaceEdit, String> {
     let c = ctx(ws, path).ok_or("the file is not part of a project")?;
     let offset = LineIndex::new(&c.text).offset(pos);
-    let (word, _) = word_at(&c.text, offset).ok_or("no name here")?;
     let Some(n) = c.name_at(offset) else {
+        let (word, _) = name_token_at(&c.text, offset).ok_or("no name here")?;
         return Err(format!(
             "`{word}` is not a name of this project here (a keyword, or not defined)"
         ));
     };
+    // The name as the tree holds it.
+    let word = c.text.get(n.span.clone()).unwrap_or_default().to_string();
     if !n.meaning.is_project_name() {
         return Err(format!(
             "`{word}` comes from the organogram; rename it there"

@@ -7,6 +7,8 @@
 mod completion;
 mod features;
 mod lines;
+#[cfg(test)]
+mod mid_edit;
 mod outline;
 mod projects;
 mod records;

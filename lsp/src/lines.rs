@@ -80,21 +80,16 @@ impl<'a> LineIndex<'a> {
     }
 }
 
-/// The identifier (letters, digits, `_`, `-`) around `offset`, with its byte range.
-pub fn word_at(text: &str, offset: usize) -> Option<(String, std::ops::Range<usize>)> {
-    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
-    let offset = offset.min(text.len());
-    let start = text[..offset]
-        .char_indices()
-        .rev()
-        .take_while(|(_, c)| is_word(*c))
-        .last()
-        .map_or(offset, |(i, _)| i);
-    let end = text[offset..]
-        .char_indices()
-        .find(|(_, c)| !is_word(*c))
-        .map_or(text.len(), |(i, _)| offset + i);
-    (start < end).then(|| (text[start..end].trim_matches('-').to_string(), start..end))
+/// The word around `offset` as the parser reads it (a token of
+/// `paraaf_compiler::syntax::parse::tokens`), with its byte range: used only where the
+/// tree has no name there (an item that does not parse).
+pub fn name_token_at(text: &str, offset: usize) -> Option<(String, std::ops::Range<usize>)> {
+    use paraaf_compiler::syntax::parse::tokens::{Kind, tokens};
+    tokens(text)
+        .into_iter()
+        .take_while(|t| t.span.start <= offset)
+        .find(|t| t.kind == Kind::Word && t.span.start <= offset && offset <= t.span.end)
+        .map(|t| (text[t.span.clone()].to_string(), t.span))
 }
 
 #[cfg(test)]

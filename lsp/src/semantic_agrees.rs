@@ -87,11 +87,17 @@ fn expected_hover(ws: &Workspace, text: &str, o: &Occurrence) -> Option<Vec<Stri
             ]
         }
         Entity::RecordField { record, field, ty } => {
+            // `po.reference`: the name before the dot; a bare `reference` (a field of
+            // the record a `match` looks up): the record.
             let owner_end = o.span.start.checked_sub(1)?;
-            let owner_start = text[..owner_end]
-                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
-                .map_or(0, |i| i + 1);
-            let owner = &text[owner_start..owner_end];
+            let owner = if text[owner_end..].starts_with('.') {
+                let owner_start = text[..owner_end]
+                    .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+                    .map_or(0, |i| i + 1);
+                &text[owner_start..owner_end]
+            } else {
+                record.as_str()
+            };
             vec![format!(
                 "**{owner}.{field}**: `{ty}` — field of the built-in record `{record}`"
             )]
