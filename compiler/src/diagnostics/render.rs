@@ -106,19 +106,16 @@ fn cropped(d: &Diagnostic, files: &BTreeMap<String, (String, Offsets)>, o: &Offs
     let line_end = text[line_start..]
         .find(['\n', '\r'])
         .map_or(text.len(), |i| line_start + i);
+    // A span that starts on a line break (the `\n` of a `\r\n`) shows at the line's end.
+    let start = start.clamp(line_start, line_end);
+    let end = end.clamp(start, line_end);
     let before: Vec<char> = text[line_start..start]
         .chars()
         .rev()
         .take(CONTEXT + 1)
         .collect();
-    let span: Vec<char> = text[start..end.min(line_end)]
-        .chars()
-        .take(MAX_SPAN + 1)
-        .collect();
-    let after: Vec<char> = text[end.min(line_end)..line_end]
-        .chars()
-        .take(CONTEXT + 1)
-        .collect();
+    let span: Vec<char> = text[start..end].chars().take(MAX_SPAN + 1).collect();
+    let after: Vec<char> = text[end..line_end].chars().take(CONTEXT + 1).collect();
     let mut shown = String::new();
     if before.len() > CONTEXT {
         shown.push('…');
