@@ -178,7 +178,8 @@ fn a_wider_shielded_group_needs_a_reason_and_is_logged() {
     p.edit(SOCIAL, WIDE, NARROW);
     let out = p.deploys_without_reason();
     assert!(
-        out.contains("shielded group `sociale-zaken` narrowed") && out.contains("fatima-van-damme"),
+        out.contains("shield narrowed: the shielded `sociaal-dossier` (group `sociale-zaken`)")
+            && out.contains("no longer see its files"),
         "{out}"
     );
 }
@@ -198,6 +199,19 @@ fn a_kind_pointed_at_a_renamed_wider_group_needs_a_reason() {
     assert!(!p.has_version(2));
     // hilde-peeters, head of Sport, never in Sociale Zaken (finding 02).
     p.deploys_with_reason("sociaal-dossier", "samenleving-breed", "hilde-peeters");
+    // Back to the social service under its old name: a narrowing, reported.
+    p.write(SOCIAL, &social_flow("sociale-zaken", "unit sociale-zaken"));
+    p.edit(
+        DOCUMENTS,
+        "document sociaal-dossier shielded by samenleving-breed {",
+        SHIELDED_BY,
+    );
+    let out = p.deploys_without_reason();
+    assert!(
+        out.contains("shield narrowed: the shielded `sociaal-dossier` (group `sociale-zaken`)")
+            && out.contains("An Van den Broeck"),
+        "{out}"
+    );
 }
 
 #[test]

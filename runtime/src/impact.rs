@@ -308,13 +308,10 @@ pub fn compare(base: &CompiledProject, head: &CompiledProject) -> Compared {
     compare_kinds(base, head, None)
 }
 
-/// The kinds shielded in `base` whose shield `head` widens, each as `paraaf diff
-/// --fail-on shielded-widened` decides it ([`KindImpact::hits`]): someone may see a
-/// document of the kind who could not (its group or audience admits more people, a
-/// flow shows it to someone new), its `allow` exception is new or widened, or its shield
-/// is dropped. The gate of every path that puts a project version in force (`paraaf
-/// deploy`, `Emitter::deploy_widening`); only the kinds shielded before are compared.
-pub fn shields_widened(base: &CompiledProject, head: &CompiledProject) -> Vec<KindImpact> {
+/// The comparison of every kind shielded in `base` (what `head` changes for each), as
+/// [`compare`] makes it: what [`shields_widened`] decides on, and who no longer sees a
+/// shielded kind (`sight_lost`).
+pub fn shielded_kinds(base: &CompiledProject, head: &CompiledProject) -> Vec<KindImpact> {
     let shielded: Vec<String> = base
         .documents
         .iter()
@@ -324,8 +321,17 @@ pub fn shields_widened(base: &CompiledProject, head: &CompiledProject) -> Vec<Ki
     if shielded.is_empty() {
         return Vec::new();
     }
-    compare_kinds(base, head, Some(&shielded))
-        .kinds
+    compare_kinds(base, head, Some(&shielded)).kinds
+}
+
+/// The kinds shielded in `base` whose shield `head` widens, each as `paraaf diff
+/// --fail-on shielded-widened` decides it ([`KindImpact::hits`]): someone may see a
+/// document of the kind who could not (its group or audience admits more people, a
+/// flow shows it to someone new), its `allow` exception is new or widened, or its shield
+/// is dropped. The gate of every path that puts a project version in force (`paraaf
+/// deploy`, `Emitter::deploy_widening`); only the kinds shielded before are compared.
+pub fn shields_widened(base: &CompiledProject, head: &CompiledProject) -> Vec<KindImpact> {
+    shielded_kinds(base, head)
         .into_iter()
         .filter(|k| k.hits("shielded-widened"))
         .collect()

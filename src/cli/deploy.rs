@@ -82,18 +82,6 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         .organogram
         .as_ref()
         .is_some_and(|o| *o.organogram != project.organogram);
-    // Who leaves a shielded group with this version (reported; the runtime refuses a
-    // widening without a reason itself).
-    let narrowed = rt.state().current().map_or_else(Vec::new, |(_, dep)| {
-        let org = paraaf_runtime::org::OrgIndex::new(&project.organogram);
-        paraaf_compiler::compile::shield::narrowings(
-            &dep.project.groups,
-            &org,
-            &project.groups,
-            &org,
-            &Default::default(),
-        )
-    });
     let reason = args.widen_reason.as_deref();
     let organogram = project.organogram.clone();
     let result = if args.dry_run {
@@ -133,12 +121,8 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             if report.moves.len() == 1 { "" } else { "s" },
         );
     }
-    for n in &narrowed {
-        println!(
-            "shielded group `{}` narrowed: {} no longer see its files",
-            n.group,
-            n.who()
-        );
+    for n in &deployed.shields_narrowed {
+        println!("shield narrowed: {}", n.words(&organogram));
     }
     for w in &deployed.shields_widened {
         println!(

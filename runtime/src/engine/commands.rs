@@ -11,6 +11,7 @@ mod widening;
 
 pub use organogram::{Deployed, OrgDeployment};
 pub use queue::{Queued, queued};
+pub use widening::ShieldNarrowed;
 
 use super::errors::RuntimeError;
 use super::events::{Event, ShieldWidened, TaskSpec};
@@ -231,6 +232,7 @@ impl<'a> Emitter<'a> {
             version,
             organogram,
             shields_widened,
+            shields_narrowed: Vec::new(),
         })
     }
 

@@ -8,7 +8,9 @@ mod events;
 mod state;
 pub mod text;
 
-pub use commands::{Deployed, DocIds, Emitter, OrgDeployment, Queued, Submission, queued};
+pub use commands::{
+    Deployed, DocIds, Emitter, OrgDeployment, Queued, ShieldNarrowed, Submission, queued,
+};
 pub use errors::RuntimeError;
 pub use events::{Event, LostPayment, NotifyMode, ShieldWidened, TaskSpec, lost_key};
 pub use state::{

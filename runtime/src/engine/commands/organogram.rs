@@ -59,6 +59,8 @@ pub struct Deployed {
     /// The shields this version widens, with the reason given (what the
     /// `project_deployed` event records).
     pub shields_widened: Vec<crate::engine::ShieldWidened>,
+    /// The shielded kinds people no longer see with this version (reported).
+    pub shields_narrowed: Vec<super::ShieldNarrowed>,
 }
 
 impl crate::engine::state::OrgInForce {

@@ -22,8 +22,18 @@ impl Emitter<'_> {
     /// `org deploy`. A kind whose shield is dropped is not listed: `deploy` refuses that
     /// version whatever the reason.
     pub fn widened_by(&self, project: &CompiledProject) -> Vec<ShieldWidened> {
+        self.shield_changes(project).0
+    }
+
+    /// [`Emitter::widened_by`], and the kinds shielded in the current version that
+    /// people who could see some of their documents no longer may see, from the same
+    /// comparison.
+    pub fn shield_changes(
+        &self,
+        project: &CompiledProject,
+    ) -> (Vec<ShieldWidened>, Vec<ShieldNarrowed>) {
         let Some((_, dep)) = self.state.current() else {
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         };
         let org = OrgIndex::new(&project.organogram);
         // The deployed version on the new organogram (its groups' member lists
@@ -38,25 +48,35 @@ impl Emitter<'_> {
         if !paraaf_model::shield::verify(&base, &org).is_empty() {
             base = (*dep.project).clone();
         }
-        crate::impact::shields_widened(&base, project)
-            .into_iter()
-            .filter(|k| !k.shield_dropped)
-            .map(|k| {
-                let group = project
-                    .documents
-                    .iter()
-                    .find(|d| d.name == k.kind)
-                    .and_then(|d| d.shielded_by.as_ref())
-                    .map_or_else(String::new, |s| s.group.clone());
-                ShieldWidened {
-                    group,
-                    admits: k.sight_gained.into_iter().collect(),
-                    reason: String::new(),
-                    kind: Some(k.kind),
-                    allow: k.allow_widened,
+        let group_of = |kind: &str| {
+            project
+                .documents
+                .iter()
+                .find(|d| d.name == kind)
+                .and_then(|d| d.shielded_by.as_ref())
+                .map_or_else(String::new, |s| s.group.clone())
+        };
+        let (mut widened, mut narrowed) = (Vec::new(), Vec::new());
+        for k in crate::impact::shielded_kinds(&base, project) {
+            if k.hits("shielded-widened") {
+                if !k.shield_dropped {
+                    widened.push(ShieldWidened {
+                        group: group_of(&k.kind),
+                        admits: k.sight_gained.into_iter().collect(),
+                        reason: String::new(),
+                        kind: Some(k.kind),
+                        allow: k.allow_widened,
+                    });
                 }
-            })
-            .collect()
+            } else if !k.sight_lost.is_empty() && k.status == "kept" {
+                narrowed.push(ShieldNarrowed {
+                    group: group_of(&k.kind),
+                    loses: k.sight_lost.into_iter().collect(),
+                    kind: k.kind,
+                });
+            }
+        }
+        (widened, narrowed)
     }
 
     /// [`Emitter::deploy_reported`] with the administrator's reason for widening shields
@@ -70,7 +90,7 @@ impl Emitter<'_> {
         project: CompiledProject,
         widen_reason: Option<&str>,
     ) -> Result<super::Deployed, RuntimeError> {
-        let mut widened = self.widened_by(&project);
+        let (mut widened, narrowed) = self.shield_changes(&project);
         if !widened.is_empty() {
             let reason = match widen_reason {
                 None => Err("no reason is given (--widen-reason)".to_string()),
@@ -97,7 +117,43 @@ impl Emitter<'_> {
                 }
             }
         }
-        self.deploy_checked(project, widened)
+        let mut deployed = self.deploy_checked(project, widened)?;
+        deployed.shields_narrowed = narrowed;
+        Ok(deployed)
+    }
+}
+
+/// A kind shielded in the current version that people who could see some of its
+/// documents no longer may see under a new version (reported, never refused).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShieldNarrowed {
+    /// The document kind.
+    pub kind: String,
+    /// The group that shields it in the new version.
+    pub group: String,
+    /// Person ids who could see some of its documents and no longer may.
+    pub loses: Vec<String>,
+}
+
+impl ShieldNarrowed {
+    /// In words, with names on `organogram`: ``the shielded `sociaal-dossier` (group
+    /// `sociale-zaken`): 64 people no longer see its files: An Van den Broeck, … and
+    /// 59 more``.
+    pub fn words(&self, organogram: &Organogram) -> String {
+        let org = OrgIndex::new(organogram);
+        let names: Vec<&str> = self.loses.iter().map(|p| org.name(p)).collect();
+        format!(
+            "the shielded `{}` (group `{}`): {} {} no longer see its files: {}",
+            self.kind,
+            self.group,
+            self.loses.len(),
+            if self.loses.len() == 1 {
+                "person"
+            } else {
+                "people"
+            },
+            few(&names, "")
+        )
     }
 }
 
