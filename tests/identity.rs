@@ -1548,3 +1548,65 @@ fn the_key_of_someone_who_joined_and_left_by_org_deploy_alone_is_not_reused() {
     let (_, shown) = paraaf(&dir, &["doc", "show", &d, "--as", "sam-nieuw"]);
     assert!(!shown.contains("Tuchtdossier"), "{shown}");
 }
+
+/// A write replayed with its Idempotency-Key after the caller lost sight of the document
+/// it made (moved out of the shield) answers as a document that does not exist, as the
+/// webhook path does (attack 4, finding 06's API twin): the stored answer named the
+/// shielded file and its status.
+#[test]
+fn a_replayed_write_names_no_file_its_person_may_no_longer_see() {
+    let dir = aalst("idempotency-moved-out");
+    ok(&dir, &["deploy", "."]);
+    let koen = issued_token(&ok(
+        &dir,
+        &["admin", "token", "add", "koen-dubois", "--tokens", "t.toml"],
+    ));
+    let serve = |name: &str| {
+        let at = dir.join(name);
+        std::fs::create_dir_all(&at).unwrap();
+        support::Server::start(&dir.join("city.db"), &[("koen-dubois", &koen)], &at)
+    };
+    let body = r#"{"kind":"sociaal-dossier","title":"Leefloon Jansens","fields":{"team":"inkomen","dossiernummer":"LEEFLOON-5"},"content":"x"}"#;
+    let key = Some("leefloon-5");
+    let server = serve("s1");
+    let first = server.call("POST", "/documents", Some(&koen), key, Some(body));
+    assert_eq!(first.0, 201, "{}", first.1);
+    let again = server.call("POST", "/documents", Some(&koen), key, Some(body));
+    assert_eq!(again, first, "a replay while he may see it");
+    drop(server);
+    // Koen Dubois moves from Sociale Zaken to Sport.
+    let csv = std::fs::read_to_string(dir.join("people.csv")).unwrap();
+    let moved = csv.replace(
+        "P10095,,Koen Dubois,koen.dubois@aalst.be,Samenleving,Sociale Zaken,,Maatschappelijk Werker,",
+        "P10095,,Koen Dubois,koen.dubois@aalst.be,Samenleving,Sport,,Sportfunctionaris,",
+    );
+    assert_ne!(moved, csv);
+    std::fs::write(dir.join("hr.csv"), moved).unwrap();
+    ok(
+        &dir,
+        &[
+            "org",
+            "import",
+            "hr.csv",
+            "-o",
+            "hr.toml",
+            "--previous",
+            "org.toml",
+        ],
+    );
+    ok(&dir, &["org", "deploy", "hr.toml", "--force"]);
+    let server = serve("s2");
+    let replay = server.call("POST", "/documents", Some(&koen), key, Some(body));
+    let missing = server.call(
+        "GET",
+        "/documents/d-0000000000000000",
+        Some(&koen),
+        None,
+        None,
+    );
+    assert_eq!(
+        replay, missing,
+        "the replay after he moved out answers other than a missing document"
+    );
+    assert!(!replay.1.contains("Leefloon"), "{}", replay.1);
+}

@@ -184,10 +184,15 @@ impl Writer {
                                 }
                                 match runtime.store().idempotency(&ids, key) {
                                     Ok(Some(rec)) if rec.request_sha256 == *hash => {
-                                        let _ = reply.send(Answer {
+                                        let answer = Answer {
                                             status: rec.status,
                                             body: rec.response,
-                                        });
+                                        };
+                                        let _ = reply.send(replayed(
+                                            runtime.state(),
+                                            &w.person,
+                                            answer,
+                                        ));
                                         continue;
                                     }
                                     Ok(Some(_)) => {
@@ -358,5 +363,23 @@ impl Writer {
         }
         rx.await
             .unwrap_or_else(|_| error_answer(&RuntimeError::Storage("the writer stopped".into())))
+    }
+}
+
+/// The first answer to a request, replayed for the same Idempotency-Key, as the caller
+/// may know it now: an answer about a document (its `id`) the caller may no longer see
+/// (they left, or moved out of its shield: `sender::check::recipient_now`, the test
+/// notices pass) is the answer to a document that does not exist (hidden looks like
+/// missing); any other answer is replayed as it was given.
+fn replayed(state: &State, person: &str, answer: Answer) -> Answer {
+    let doc = serde_json::from_str::<serde_json::Value>(&answer.body)
+        .ok()
+        .and_then(|b| b.get("id").and_then(|i| i.as_str()).map(str::to_string))
+        .filter(|id| state.documents.contains_key(id));
+    match doc {
+        Some(doc) if crate::sender::check::recipient_now(state, person, &doc).is_err() => {
+            error_answer(&RuntimeError::NotFound)
+        }
+        _ => answer,
     }
 }
