@@ -559,3 +559,48 @@ fn an_open_behind_the_anchored_head_is_refused() {
     let o = a.run(&["audit", "checkpoint"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+/// A restore the key holder runs under a witness gives the anchored events up on record
+/// (a signed restore record after the anchored lines): it completes (exit 0), the
+/// restored log opens, takes writes past the old anchored position and verifies with the
+/// same witness, and a later anchor covers it again. Found by an outside attacker: every
+/// restore under a witness ended in exit 3 after the database was replaced and before
+/// the pay runs it gave up were recorded, so the way out the error advised (a new
+/// witness) let an invoice be paid twice. An insider's rollback without the key's record
+/// is still refused (`an_open_behind_the_anchored_head_is_refused`).
+#[test]
+fn a_signed_restore_under_a_witness_completes_and_verifies() {
+    let a = Anchored::new("anchor-restore");
+    a.submit();
+    let backup = a.city.dir.join("nightly.db");
+    let o = a.anchored(&["admin", "backup", backup.to_str().unwrap()], false, true);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    a.submit();
+    a.submit();
+    let o = a.anchored(&["audit", "anchor"], false, true);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let anchored = witnessed_seq(&a.witness);
+    let o = a.anchored(&["admin", "restore", backup.to_str().unwrap()], false, true);
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(o.status.code(), Some(0), "{said}");
+    assert!(said.contains("a signed restore record"), "{said}");
+    let (code, out) = a.verify(false, true);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(events_of(&out) < anchored, "{out}");
+    // Writes go on past the old anchored position (another event there now).
+    for _ in 0..4 {
+        a.submit();
+    }
+    let (code, out) = a.verify(false, true);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(events_of(&out) > anchored, "{out}");
+    let o = a.anchored(&["audit", "anchor"], false, true);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(witnessed_seq(&a.witness) > anchored);
+    let (code, out) = a.verify(false, true);
+    assert_eq!(code, Some(0), "{out}");
+}

@@ -318,14 +318,25 @@ pub fn newest(config: &Config) -> Result<Option<Newest>, String> {
 /// Refuses a log that is shorter than the anchored head, or whose event at the anchored
 /// position is another one, or whose checkpoint file has fewer lines: the log was rolled
 /// back (or rewritten) after it was anchored. `events`: the log's length; `hash_at`: the
-/// hash of event `newest.anchor.seq` in the log; `lines`: the checkpoint file's lines.
+/// hash of event `newest.anchor.seq` in the log; `lines`: the checkpoint file's lines;
+/// `signed`: its checkpoints, checked against the key. A restore the key holder signed
+/// after the anchor (a restore record written after the anchored lines, giving up the
+/// anchored event) is no rollback: `admin restore` gave that event up on record, and the
+/// log is checked against that record instead (found by an outside attacker: every
+/// restore under a witness ended in exit 3 before it recorded the pay runs it gave up).
 pub fn check(
     newest: &Newest,
     events: u64,
     hash_at: Option<&str>,
     lines: u64,
+    signed: &[crate::checkpoint::Checkpoint],
 ) -> Result<(), String> {
     let a = &newest.anchor;
+    if signed.iter().any(|r| {
+        r.n > a.lines && r.seq < a.seq && r.restored_over.is_some_and(|over| over >= a.seq)
+    }) {
+        return Ok(());
+    }
     let when = match &newest.stamp {
         Some(s) => format!(
             "stamped {} by {}",

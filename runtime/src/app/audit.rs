@@ -160,7 +160,11 @@ pub fn verify(o: VerifyOptions<'_>) -> Result<Verdict, AppError> {
                 .ok()
                 .map(|(_, h)| h)
                 .filter(|h| !h.is_empty());
-            if let Err(why) = anchor::check(&newest, v.events, hash.as_deref(), chain.lines) {
+            // The file's restore records, its lines checked by `read_chain` above.
+            let restores = checkpoint::restores(o.checkpoint_file);
+            if let Err(why) =
+                anchor::check(&newest, v.events, hash.as_deref(), chain.lines, &restores)
+            {
                 return failed(why);
             }
             Some(newest.describe())
