@@ -283,14 +283,15 @@ fn ready(state: &State, date: NaiveDate) -> Result<Ready, AppError> {
     Ok(r)
 }
 
-/// What earlier runs of the same day withheld: it counts against an attest's cap.
+/// What earlier runs of the same day withheld, also a pay run a restore gave up and no
+/// person settled unpaid ([`State::payments`]): it counts against an attest's cap.
 fn withheld_earlier(state: &State, date: NaiveDate, day: &str) -> finance::Withheld {
     let mut earlier = finance::Withheld::new();
-    for i in state.invoices.values() {
-        let Some((d, p)) = &i.paid else { continue };
-        if *d != date {
+    for made in state.payments() {
+        if made.date != date {
             continue;
         }
+        let p = made.proposal;
         let supplier = p
             .get("supplier")
             .and_then(|v| v.as_str())
@@ -313,26 +314,30 @@ fn withheld_earlier(state: &State, date: NaiveDate, day: &str) -> finance::Withh
     earlier
 }
 
-/// The account each supplier was last paid on (another one waits for a person), and
-/// the accounts a person confirmed.
+/// The account each supplier was last paid on, also by a pay run a restore gave up and
+/// no person settled unpaid ([`State::payments`]; another account waits for a person),
+/// and the accounts a person confirmed.
 fn known_accounts(
     state: &State,
     day: &str,
     confirmed: &[ConfirmedAccount],
 ) -> Result<finance::KnownAccounts, AppError> {
     let mut known = finance::KnownAccounts::new();
-    let mut paid: Vec<(&NaiveDate, &serde_json::Value)> = state
-        .invoices
-        .values()
-        .filter_map(|i| i.paid.as_ref().map(|(d, p)| (d, p)))
-        .collect();
-    paid.sort_by_key(|(d, _)| **d);
-    for (d, p) in paid {
+    let mut paid: Vec<crate::engine::Made<'_>> = state.payments().collect();
+    paid.sort_by_key(|m| m.date);
+    for m in paid {
         if let (Some(s), Some(iban)) = (
-            p.get("supplier").and_then(|v| v.as_str()),
-            p.get("iban").and_then(|v| v.as_str()),
+            m.proposal.get("supplier").and_then(|v| v.as_str()),
+            m.proposal.get("iban").and_then(|v| v.as_str()),
         ) {
-            known.insert(s.to_string(), (iban.to_string(), d.to_string()));
+            let when = match m.lost {
+                None => m.date.to_string(),
+                Some(l) => format!(
+                    "{}, by pay run {}, which the log no longer holds",
+                    m.date, l.run
+                ),
+            };
+            known.insert(s.to_string(), (iban.to_string(), when));
         }
     }
     for c in confirmed {

@@ -14,6 +14,6 @@ pub use commands::{
 pub use errors::RuntimeError;
 pub use events::{Event, LostPayment, NotifyMode, ShieldWidened, TaskSpec, lost_key};
 pub use state::{
-    Absence, Deployment, Document, ImportedInvoice, Leaver, LostEntry, OrgInForce, Sealed, State,
-    Status, Task, TaskStatus,
+    Absence, Deployment, Document, ImportedInvoice, Leaver, LostEntry, Made, OrgInForce, Sealed,
+    State, Status, Task, TaskStatus,
 };

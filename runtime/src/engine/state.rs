@@ -519,6 +519,17 @@ pub struct ImportedInvoice {
     pub paid: Option<(NaiveDate, Value)>,
 }
 
+/// A payment that counts as made ([`State::payments`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Made<'a> {
+    /// Its payment date.
+    pub date: NaiveDate,
+    /// The proposal (`supplier`, `iban`, `withheld`, the amounts).
+    pub proposal: &'a Value,
+    /// The lost pay run's payment it is, when the log does not hold its run.
+    pub lost: Option<&'a crate::engine::LostPayment>,
+}
+
 /// The proposal of a lost run's payment as the invoice records it when a person
 /// confirmed it paid: the run's proposal, its run and the confirmation.
 fn lost_proposal(p: &crate::engine::LostPayment) -> Value {
@@ -550,6 +561,27 @@ impl State {
                     && i.invoice.get("credit_note").and_then(|v| v.as_bool()) != Some(true)
             })
             .map(|(id, _)| id.clone())
+    }
+
+    /// Every payment that counts as made: each proposal the log holds (an invoice's
+    /// payment, also one a person confirmed a lost pay run made) and each payment of a lost
+    /// pay run not settled unpaid (a restore gave up its proposal; until a person settles
+    /// the run, the bank may have executed it). What was withheld on a day and the account
+    /// a supplier was last paid on are read here, so a lost run counts as a held one does.
+    pub fn payments(&self) -> impl Iterator<Item = Made<'_>> {
+        let held = self.invoices.values().filter_map(|i| {
+            i.paid.as_ref().map(|(date, proposal)| Made {
+                date: *date,
+                proposal,
+                lost: None,
+            })
+        });
+        let lost = self.lost_payments.values().map(|e| Made {
+            date: e.payment.date,
+            proposal: &e.payment.proposal,
+            lost: Some(&e.payment),
+        });
+        held.chain(lost)
     }
 
     /// The current (latest) deployment.

@@ -215,7 +215,9 @@ pub struct QueuedInvoice {
     pub reason: String,
 }
 
-/// The imported invoices in the manual queue (not proposed for payment), by file name.
+/// The imported invoices in the manual queue (not proposed for payment), by file name:
+/// each one the import sent there, and each credit note whose invoice was paid without
+/// it ([`dropped_credit`]).
 pub fn queued(state: &State) -> Vec<QueuedInvoice> {
     let mut out: Vec<QueuedInvoice> = state
         .invoices
@@ -223,7 +225,7 @@ pub fn queued(state: &State) -> Vec<QueuedInvoice> {
         .filter(|i| i.paid.is_none() && i.doc.is_none())
         .filter_map(|i| serde_json::from_value::<Imported>(i.invoice.clone()).ok())
         .filter_map(|i| {
-            let (queue, reason) = i.queue?;
+            let (queue, reason) = i.queue.clone().or_else(|| dropped_credit(state, &i))?;
             Some(QueuedInvoice {
                 file: i.invoice.file,
                 number: i.invoice.number,
@@ -235,4 +237,29 @@ pub fn queued(state: &State) -> Vec<QueuedInvoice> {
         .collect();
     out.sort_by(|a, b| a.file.cmp(&b.file).then(a.number.cmp(&b.number)));
     out
+}
+
+/// A credit note matched to its invoice (set off when that invoice is paid) whose invoice
+/// was paid without it: a person confirmed that a pay run the log no longer holds paid
+/// the invoice (`--lost-run RUN=paid`), so it is never proposed again. The credit would
+/// be lost: it waits in the manual queue, a person reclaims it.
+fn dropped_credit(state: &State, note: &Imported) -> Option<(String, String)> {
+    let invoice = state.invoices.get(note.credit_for.as_deref()?)?;
+    let (date, proposal) = invoice.paid.as_ref()?;
+    let number = invoice
+        .invoice
+        .get("number")
+        .and_then(|n| n.as_str())
+        .unwrap_or_default();
+    let run = proposal
+        .get("run")
+        .and_then(|r| r.as_str())
+        .unwrap_or("an earlier pay run");
+    Some((
+        "manuele-koppeling".to_string(),
+        format!(
+            "credit note {} is for invoice {number}, paid on {date} by pay run {run} without it: a person reclaims {} EUR",
+            note.invoice.number, -note.invoice.amount
+        ),
+    ))
 }
