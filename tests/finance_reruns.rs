@@ -5,6 +5,10 @@
 //! whatever its file is called, and a negative prepaid amount is never paid. After a
 //! restore gave up a pay run (finding 01), its invoices are paid once: its folder is
 //! refused and its invoices wait until a person settles the run with the bank's word.
+//! Until then its payments count as made (attack 5): an invoice of it imported again under
+//! another spelling waits, its account is the supplier's known one and its withholdings
+//! count against the day's attest; a credit note for an invoice it was confirmed to have
+//! paid waits in the manual queue.
 
 mod support;
 
@@ -476,4 +480,204 @@ fn paid_by_a_lost_run_then_imported_as(name: &str, number: &str) {
             "{folder}: {out}{err}"
         );
     }
+}
+
+/// `invoice` on order `order`, asking to be paid on `iban`.
+fn invoice_on(number: &str, excl: &str, order: &str, iban: &str) -> String {
+    invoice(number, excl)
+        .replace(
+            "<cbc:ID>BB-1</cbc:ID>",
+            &format!("<cbc:ID>{order}</cbc:ID>"),
+        )
+        .replace(
+            "</cac:AccountingSupplierParty>",
+            &format!(
+                "</cac:AccountingSupplierParty><cac:PaymentMeans><cbc:PaymentMeansCode>30</cbc:PaymentMeansCode><cac:PayeeFinancialAccount><cbc:ID>{iban}</cbc:ID></cac:PayeeFinancialAccount></cac:PaymentMeans>"
+            ),
+        )
+}
+
+const IBAN_A: &str = "BE71096123456769";
+const IBAN_B: &str = "BE68539007547034";
+
+impl City {
+    /// `inv/l1.xml` (written by the caller) imported and approved, a backup, its payment
+    /// into `lost/` (run R), then the backup restored: R's id. The restore records R as
+    /// lost (`out/`, where `import_and_approve` looks for what waits, stays free).
+    fn lost_run_of_approved(&self) -> String {
+        self.import_and_approve();
+        let backup = self.dir.join("nightly.db");
+        let o = self.run(&["admin", "backup", backup.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let (out, err, code) = self.pay_into("lost", &[]);
+        assert!(
+            code == 0 && out.contains("1 payments proposed"),
+            "{out}{err}"
+        );
+        let proposal: serde_json::Value =
+            serde_json::from_str(&self.read("lost/proposal.json")).unwrap();
+        let o = self.run(&["admin", "restore", backup.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        proposal[0]["run"].as_str().unwrap().to_string()
+    }
+
+    /// The payments proposed (not blocked) in `folder/proposal.json`.
+    fn proposed(&self, folder: &str) -> Vec<serde_json::Value> {
+        let text = self.read(&format!("{folder}/proposal.json"));
+        let all: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap_or_default();
+        all.into_iter().filter(|p| p["blocked"].is_null()).collect()
+    }
+}
+
+/// Attack 5, finding 08: a backup before the import, L-1 imported, approved and paid by
+/// run R, the backup restored (the import and R are gone), then L-1 imported again with
+/// its number spelled `l1`: it is the same invoice, so it waits for R's settlement in
+/// every folder and is not proposed.
+#[test]
+fn an_invoice_of_an_unsettled_lost_run_imported_again_spelled_otherwise_waits() {
+    let city = City::new("finance-rerun-lost-respelled-waits");
+    let backup = city.dir.join("before.db");
+    let o = city.run(&["admin", "backup", backup.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::write(city.dir.join("inv/l1.xml"), invoice("L-1", "1000.00")).unwrap();
+    city.import_and_approve();
+    let (out, err, code) = city.pay_into("out", &[]);
+    assert!(
+        code == 0 && out.contains("1 payments proposed"),
+        "{out}{err}"
+    );
+    let run = city.proposed("out")[0]["run"].as_str().unwrap().to_string();
+    let o = city.run(&["admin", "restore", backup.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::write(city.dir.join("inv/l1.xml"), invoice("l1", "1000.00")).unwrap();
+    city.import_and_approve();
+    let (out, err, code) = city.pay_into("elsewhere", &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("0 payments proposed"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "l1 (Bouw NV): proposed for payment on 2026-11-23 by pay run {run}"
+        )),
+        "{out}"
+    );
+    assert!(city.proposed("elsewhere").is_empty());
+}
+
+/// Attack 5, finding 11: the supplier was paid on account A by run R, which a restore
+/// gave up; until R is settled, A is the supplier's known account: an invoice asking for
+/// account B is blocked (a person confirms the new account), naming R.
+#[test]
+fn a_lost_runs_account_is_the_account_the_supplier_was_paid_on() {
+    let city = City::new("finance-rerun-lost-account");
+    std::fs::write(
+        city.dir.join("inv/l1.xml"),
+        invoice_on("L-1", "1000.00", "BB-1", IBAN_A),
+    )
+    .unwrap();
+    let run = city.lost_run_of_approved();
+    std::fs::write(
+        city.dir.join("inv/l2.xml"),
+        invoice_on("L-2", "100.00", "BB-1", IBAN_B),
+    )
+    .unwrap();
+    city.import_and_approve();
+    let (out, err, code) = city.pay_into("elsewhere", &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(city.proposed("elsewhere").is_empty(), "{out}");
+    let csv = city.read("elsewhere/proposal.csv");
+    assert!(
+        csv.contains(&format!(
+            "the IBAN changed: Bouw NV was paid on {IBAN_A} (on 2026-11-23, by pay run {run}, which the log no longer holds), this invoice asks for {IBAN_B}"
+        )),
+        "{csv}"
+    );
+    // A person confirms the new account: then it is paid.
+    let confirm = format!("{KBO}={IBAN_B}");
+    let (out, err, code) = city.pay_into("third", &["--confirm-account", &confirm]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(city.proposed("third").len(), 1, "{out}");
+}
+
+/// Attack 5, finding 12: run R withheld the whole social attest (150.00) from the
+/// supplier on 2026-11-23 and a restore gave it up; a second run that day withholds
+/// nothing more, as after a run the log holds.
+#[test]
+fn a_lost_runs_withholding_counts_against_the_days_attest() {
+    let city = City::new("finance-rerun-lost-attest");
+    let orders = city.dir.join("orders.csv");
+    let mut text = std::fs::read_to_string(&orders).unwrap();
+    text.push_str(&format!("BB-2,{KBO},5000.00,2026-09-01,gebouwen,works\n"));
+    std::fs::write(&orders, text).unwrap();
+    std::fs::write(
+        city.dir.join("debts.json"),
+        format!(
+            r#"{{"date":"2026-11-23","suppliers":{{"{KBO}":{{"social_debt":"5000.00","tax_debt":"0","self_employed_debt":"0","social_attest":"150.00"}}}}}}"#
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        city.dir.join("inv/l1.xml"),
+        invoice_on("L-1", "1000.00", "BB-2", IBAN_A),
+    )
+    .unwrap();
+    city.lost_run_of_approved();
+    let withheld = |folder: &str| -> Decimal {
+        city.proposed(folder)
+            .iter()
+            .flat_map(|p| {
+                p["withheld"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(_, v)| d(v.as_str().unwrap_or("0")))
+                    .collect::<Vec<_>>()
+            })
+            .sum()
+    };
+    assert_eq!(withheld("lost"), d("150.00"));
+    std::fs::write(
+        city.dir.join("inv/l2.xml"),
+        invoice_on("L-2", "2000.00", "BB-2", IBAN_A),
+    )
+    .unwrap();
+    city.import_and_approve();
+    let (out, err, code) = city.pay_into("elsewhere", &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    let proposed = city.proposed("elsewhere");
+    assert_eq!(proposed.len(), 1, "{out}");
+    assert_eq!(proposed[0]["invoice"], "L-2");
+    assert_eq!(withheld("elsewhere"), d("0"), "{out}");
+}
+
+/// Attack 5, finding 13: a credit note for L-1 arrives while L-1 waits on lost run R
+/// (matched: set off when L-1 is paid); a person then settles R as paid, so L-1 is never
+/// proposed again: the credit note waits in the manual queue for a person to reclaim it.
+#[test]
+fn a_credit_note_for_an_invoice_a_lost_run_paid_waits_in_the_manual_queue() {
+    let city = City::new("finance-rerun-lost-credit");
+    std::fs::write(city.dir.join("inv/l1.xml"), invoice("L-1", "1000.00")).unwrap();
+    let run = city.lost_run_of_approved();
+    std::fs::write(
+        city.dir.join("inv/c1.xml"),
+        credit_note("C-1", "L-1", "100.00"),
+    )
+    .unwrap();
+    let out = city.import_and_approve();
+    assert!(out.contains("1 credit notes matched"), "{out}");
+    let queue = |city: &City| {
+        let o = city.run(&["queue", "list"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    assert!(!queue(&city).contains("C-1"), "{}", queue(&city));
+    let (out, err, code) = city.pay_into("elsewhere", &["--lost-run", &format!("{run}=paid")]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("0 payments proposed"), "{out}");
+    let listed = queue(&city);
+    assert!(
+        listed.contains(&format!(
+            "credit note C-1 is for invoice L-1, paid on 2026-11-23 by pay run {run} without it: a person reclaims 121.00 EUR"
+        )),
+        "{listed}"
+    );
 }
