@@ -201,7 +201,7 @@ fn a_second_run_never_replaces_the_first_runs_files() {
 /// closing day is refused with the reason and records nothing; a date before the
 /// approval (the clock set back) pays nothing.
 #[test]
-fn the_payment_date_is_a_bank_day_from_today_on_and_after_the_approval() {
+fn the_payment_date_is_a_bank_day_from_today_on_and_never_before_the_log() {
     let city = City::new("finance-rerun-dates");
     std::fs::write(city.dir.join("inv/t1.xml"), invoice("T-1", "1000.00")).unwrap();
     city.import_and_approve();
@@ -220,13 +220,19 @@ fn the_payment_date_is_a_bank_day_from_today_on_and_after_the_approval() {
             "{err}"
         );
     }
-    // The clock set back before the approval: the invoice waits, nothing is proposed.
-    let (out, err, ok) = city.pay_at("2026-11-20", "2026-11-20");
-    assert!(ok && out.contains("0 payments proposed"), "{out}{err}");
-    assert!(
-        out.contains("approved on 2026-11-23, after the payment date 2026-11-20"),
-        "{out}"
-    );
+    // The clock set back before the approval (a host clock, --now or PARAAF_NOW behind
+    // the log): refused, nothing recorded, whatever the payment date.
+    for date in ["2026-11-20", "2026-11-23"] {
+        let (out, err, ok) = city.pay_at("2026-11-20", date);
+        assert!(!ok, "{date}: {out}");
+        assert!(
+            err.contains(
+                "the runtime's clock (2026-11-20T09:00:00Z) is before the log's newest event"
+            ) && err.contains("2026-11-23T09:00:00Z or later")
+                && err.contains("nothing was recorded"),
+            "{err}"
+        );
+    }
     // Nothing of the above was recorded: today it is proposed, once.
     let (out, err, ok) = city.pay_at("2026-11-23", "2026-11-23");
     assert!(ok && out.contains("1 payments proposed"), "{out}{err}");
@@ -411,10 +417,16 @@ fn a_restore_records_the_runs_it_gave_up_for_every_folder() {
         "{out}"
     );
     assert!(!city.dir.join("elsewhere/proposal.json").exists());
-    // The bank did not execute it: proposed once more, then never again.
+    // The bank did not execute it: proposed once more, then never again, by a run of
+    // its own (attack finding 10: it reused the lost run's id and SEPA message id).
     let (out, err, code) = city.pay_into("elsewhere", &["--lost-run", &format!("{run}=unpaid")]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("1 payments proposed"), "{out}");
+    let proposal: serde_json::Value =
+        serde_json::from_str(&city.read("elsewhere/proposal.json")).unwrap();
+    let again_run = proposal[0]["run"].as_str().unwrap();
+    // The run id is the SEPA file's message id (tests/finance_sepa.rs).
+    assert_ne!(again_run, run);
     let again = city.read("elsewhere/proposal.csv");
     assert!(again.contains("\nL-1,"), "{again}");
     for folder in ["elsewhere", "third"] {

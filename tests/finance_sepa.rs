@@ -96,10 +96,15 @@ impl City {
     }
 
     fn run(&self, args: &[&str]) -> Output {
+        self.run_at("2026-11-23", args)
+    }
+
+    /// The binary at `now`.
+    fn run_at(&self, now: &str, args: &[&str]) -> Output {
         std::process::Command::new(env!("CARGO_BIN_EXE_paraaf"))
             .args(args)
             .env("PARAAF_DB", self.dir.join("city.db"))
-            .env("PARAAF_NOW", "2026-11-23")
+            .env("PARAAF_NOW", now)
             .current_dir(support::root())
             .output()
             .unwrap()
@@ -202,6 +207,23 @@ fn amounts(xml: &str) -> (Vec<Decimal>, Decimal) {
     (tx, sum)
 }
 
+/// The end-to-end ids of the file's transfers, in order.
+fn end_to_end_ids(xml: &str) -> Vec<String> {
+    xml.split("<EndToEndId>")
+        .skip(1)
+        .map(|s| s.split('<').next().unwrap().to_string())
+        .collect()
+}
+
+/// The file's message id.
+fn msg_id(xml: &str) -> String {
+    xml.split("<MsgId>")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap()
+        .to_string()
+}
+
 #[test]
 fn finance_pay_writes_a_sepa_file_that_adds_up() {
     let city = City::new("finance-sepa");
@@ -234,6 +256,23 @@ fn finance_pay_writes_a_sepa_file_that_adds_up() {
             .map(|v| d(v.as_str().unwrap()))
             .sum::<Decimal>();
     assert_eq!(sum, proposed, "the file adds up to the proposal");
+    // The message is named after the run the proposal records (the name the operator
+    // checks with the bank); each transfer has its own end-to-end id, also in the proposal.
+    let run = p["run"].as_str().unwrap();
+    assert!(
+        xml.contains(&format!("<MsgId>{run}</MsgId>"))
+            && xml.contains(&format!("<PmtInfId>{run}-1</PmtInfId>")),
+        "{xml}"
+    );
+    let tail = run.strip_prefix("PARAAF-").unwrap();
+    let ids = end_to_end_ids(&xml);
+    assert_eq!(ids, [1, 2, 3].map(|n| format!("{tail}-{n}")), "{xml}");
+    assert_eq!(p["end_to_end"], serde_json::json!(ids));
+    // The invoice number stays where the supplier sees it, beside the structured reference.
+    assert!(
+        xml.contains("<AddtlRmtInf>Factuur S-1</AddtlRmtInf>"),
+        "{xml}"
+    );
     // The supplier's transfer: its IBAN and BIC, the structured communication (BBA).
     assert!(xml.contains("<IBAN>BE68539007547034</IBAN>"), "{xml}");
     assert!(xml.contains("<Ref>123456789002</Ref>") && xml.contains("<Issr>BBA</Issr>"));
@@ -328,4 +367,104 @@ impl City {
             std::fs::write(self.dir.join("inv").join(name), xml).unwrap();
         }
     }
+}
+
+/// Attack finding 03/10: no two transfers share an end-to-end id, in one file or across
+/// runs, and no two runs share a message id (it was the bare invoice number and a digest
+/// of the content); each is at most 35 characters of the SEPA character set.
+#[test]
+fn every_transfer_and_every_run_has_its_own_identifiers() {
+    let city = City::new("finance-sepa-ids");
+    city.invoice_files(&[
+        (
+            "s1.xml",
+            invoice("S-1", "BB-1", "BE68539007547034", "Factuur S-1"),
+        ),
+        (
+            "s2.xml",
+            invoice("S-2", "BB-2", "BE68539007547034", "Factuur S-2"),
+        ),
+    ]);
+    city.import();
+    city.approve_all();
+    assert!(city.pay(&[]).contains("2 payments proposed"));
+    city.invoice_files(&[("s3.xml", invoice("S-3", "BB-3", "BE68539007547034", "S-3"))]);
+    city.import();
+    city.approve_all();
+    assert!(city.pay(&[]).contains("1 payments proposed"));
+    let first = std::fs::read_to_string(city.dir.join("out/pain.001.xml")).unwrap();
+    let second = std::fs::read_to_string(city.dir.join("out/pain.001-2.xml")).unwrap();
+    assert_ne!(msg_id(&first), msg_id(&second));
+    let ids: Vec<String> = end_to_end_ids(&first)
+        .into_iter()
+        .chain(end_to_end_ids(&second))
+        .collect();
+    assert_eq!(ids.len(), 9, "3 transfers per payment: {ids:?}");
+    let unique: std::collections::BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "{ids:?}");
+    for id in ids.iter().chain([&msg_id(&first), &msg_id(&second)]) {
+        assert!(
+            id.len() <= 35 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
+            "{id}"
+        );
+    }
+    for n in ["S-1", "S-2"] {
+        assert!(
+            first.contains(&format!("<Ustrd>Factuur {n}</Ustrd>")),
+            "{first}"
+        );
+    }
+}
+
+/// Attack finding 06: a debts statement dated after the runtime's today (made before the
+/// day it claims to state) is not used: the payment is blocked with the date the
+/// statement must carry, and on that day, with that day's statement, it is withheld from.
+#[test]
+fn a_debts_statement_dated_after_today_is_not_used() {
+    let city = City::new("finance-sepa-later-statement");
+    city.invoice_files(&[("s1.xml", invoice("S-1", "BB-1", "BE68539007547034", "S-1"))]);
+    city.import();
+    city.approve_all();
+    let later = city.dir.join("debts-later.json");
+    std::fs::write(
+        &later,
+        format!(
+            r#"{{"date":"2026-11-30","suppliers":{{"{KBO}":{{"social_debt":"5000","tax_debt":"0","self_employed_debt":"0"}}}}}}"#
+        ),
+    )
+    .unwrap();
+    let pay_at = |now: &str, out: &str| {
+        let o = city.run_at(
+            now,
+            &[
+                "finance",
+                "pay",
+                "examples/hasselt",
+                "--debts-file",
+                later.to_str().unwrap(),
+                "--date",
+                "2026-11-30",
+                "-o",
+                city.dir.join(out).to_str().unwrap(),
+            ],
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    let out = pay_at("2026-11-23", "early");
+    assert!(
+        out.contains("0 payments proposed") && out.contains("1 blocked"),
+        "{out}"
+    );
+    let csv = std::fs::read_to_string(city.dir.join("early/proposal.csv")).unwrap();
+    assert!(
+        csv.contains("is dated 2026-11-30, after today (2026-11-23)")
+            && csv.contains("with a statement dated 2026-11-30"),
+        "{csv}"
+    );
+    let out = pay_at("2026-11-30", "on-the-day");
+    assert!(
+        out.contains("1 payments proposed") && out.contains("350.00 EUR withheld"),
+        "{out}"
+    );
 }

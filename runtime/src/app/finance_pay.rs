@@ -356,6 +356,27 @@ fn known_accounts(
     Ok(known)
 }
 
+/// A new pay run's id, `PARAAF-<date>-<16 hex>`: the digest of the time, the invoices,
+/// the log's last event and 16 random bytes, so no two runs share it (not a run a
+/// restore gave up and `--lost-run RUN=unpaid` proposes again, nor a run of another
+/// database). It is recorded in each of the run's proposals and is the SEPA file's
+/// message id.
+fn run_id(day: &str, now: DateTime<Utc>, ids: &[String], seq: u64) -> Result<String, AppError> {
+    let mut random = [0u8; 16];
+    getrandom::fill(&mut random)
+        .map_err(|e| AppError::Input(format!("no random source for the run id: {e}")))?;
+    let digest = crate::sha256_hex(
+        format!(
+            "{}|{}|{seq}|{}",
+            now.to_rfc3339(),
+            ids.join(","),
+            crate::sha256_hex(&random)
+        )
+        .as_bytes(),
+    );
+    Ok(format!("PARAAF-{}-{}", day.replace('-', ""), &digest[..16]))
+}
+
 /// Whether run `run` recorded a proposal (the log says whether an interrupted run's
 /// files hold anything).
 fn committed(state: &State, run: &str) -> bool {
@@ -385,6 +406,75 @@ fn check_date(date: NaiveDate, now: DateTime<Utc>) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Refuses a runtime clock behind the log: a pay run decided at `now`, before the newest
+/// event the log holds (an approval, a sign-off, an earlier run), would record payments
+/// as of a time before what they depend on (an invoice approved later paid on a day it
+/// was not approved yet).
+fn check_clock(runtime: &Runtime, now: DateTime<Utc>) -> Result<(), AppError> {
+    let seq = runtime.state().last_seq;
+    if seq == 0 {
+        return Ok(());
+    }
+    let newest = runtime
+        .store()
+        .events_after(seq - 1)
+        .map_err(AppError::runtime("reading the log's newest event"))?;
+    let Some((seq, at)) = newest
+        .into_iter()
+        .next()
+        .and_then(|(seq, at, _)| Some((seq, DateTime::parse_from_rfc3339(&at).ok()?)))
+    else {
+        return Ok(());
+    };
+    if now < at {
+        return Err(AppError::Input(format!(
+            "the runtime's clock ({}) is before the log's newest event (event {seq}, at {}): payments decided as of that time could precede the approvals they depend on; set the clock right (or --now / PARAAF_NOW to {} or later) and pay again (nothing was recorded)",
+            now.format("%Y-%m-%dT%H:%M:%SZ"),
+            at.to_utc().format("%Y-%m-%dT%H:%M:%SZ"),
+            at.to_utc().format("%Y-%m-%dT%H:%M:%SZ"),
+        )));
+    }
+    Ok(())
+}
+
+/// A debts source that is not asked about a day after today: the debts of a day that has
+/// not come are not known yet (the check is made on the day of payment), so a payment
+/// that needs the check on a later date is blocked with the reason, as one on a day
+/// other than its debts file's date is. A debts file dated after today (made before the
+/// day it claims to state) is never used.
+struct NotAhead<'a> {
+    inner: &'a dyn Debts,
+    today: NaiveDate,
+}
+
+impl Debts for NotAhead<'_> {
+    fn check(
+        &self,
+        kbo: &str,
+        date: &str,
+    ) -> Result<(finance::debts::DebtsAnswer, String), String> {
+        let today = self.today;
+        let ahead = |d: &str| d.parse::<NaiveDate>().is_ok_and(|day| day > today);
+        match self.inner.stated_on() {
+            Some((file, stated)) if ahead(stated) => Err(format!(
+                "the debts file {file} is dated {stated}, after today ({today}): a statement cannot know the debts of a day that has not come; it must carry the day it was made, the payment date: propose this payment on {stated} with a statement dated {stated}"
+            )),
+            _ if ahead(date) => Err(format!(
+                "the debts of {date} are not known on {today} (the check is made on the day of payment): propose this payment on {date} with that day's debts"
+            )),
+            _ => self.inner.check(kbo, date),
+        }
+    }
+
+    fn describe(&self, kbo: &str, date: &str) -> String {
+        self.inner.describe(kbo, date)
+    }
+
+    fn stated_on(&self) -> Option<(&str, &str)> {
+        self.inner.stated_on()
+    }
+}
+
 impl Prepared<'_> {
     /// Proposes the payments on `date` at `now`: `date` is today or later and a bank day;
     /// the files are written (under temporary names) first, then every debts check and
@@ -404,7 +494,12 @@ impl Prepared<'_> {
         now: DateTime<Utc>,
     ) -> Result<PayReport, AppError> {
         check_date(date, now)?;
+        check_clock(runtime, now)?;
         let today = crate::clock::date(now);
+        let debts = NotAhead {
+            inner: self.debts.as_ref(),
+            today,
+        };
         let mut notes = lost_runs::settle(runtime, &self.output, settled, today, now)?;
         let state = runtime.state();
         notes.extend(pay_files::recover(&self.output, |run| {
@@ -430,7 +525,7 @@ impl Prepared<'_> {
             &invoices,
             &matches,
             &orders,
-            self.debts.as_ref(),
+            &debts,
             &day,
             earlier,
             &mut known,
@@ -439,11 +534,9 @@ impl Prepared<'_> {
             p.set_off = credits.iter().map(|(_, c)| c.number.clone()).collect();
         }
         let proposes = payments.iter().any(|p| p.blocked.is_none());
-        let run = proposes.then(|| {
-            let digest =
-                crate::sha256_hex(format!("{}|{}", now.to_rfc3339(), ids.join(",")).as_bytes());
-            format!("PARAAF-{}-{}", day.replace('-', ""), &digest[..16])
-        });
+        let run = proposes
+            .then(|| run_id(&day, now, &ids, state.last_seq))
+            .transpose()?;
         // The files first (temporary names, synced): a disk that cannot hold them
         // records nothing.
         let mut files: Vec<(PathBuf, String)> = Vec::new();
@@ -455,8 +548,10 @@ impl Prepared<'_> {
             ));
         } else {
             let names = pay_files::names(&self.output);
+            let mut end_to_end: BTreeMap<usize, Vec<String>> = BTreeMap::new();
             if let Some(accounts) = &self.accounts {
-                let (transfers, by_hand) = sepa::transfers(&payments, accounts);
+                let (transfers, by_hand) =
+                    sepa::transfers(&payments, accounts, run.as_deref().unwrap_or_default());
                 if transfers.is_empty() {
                     notes.push(
                         "no transfers: no SEPA file written (a pain.001 without a transfer is refused by the bank)"
@@ -466,8 +561,20 @@ impl Prepared<'_> {
                     let created = now.format("%Y-%m-%dT%H:%M:%S").to_string();
                     files.push((
                         names.pain.clone(),
-                        sepa::pain001(&accounts.debtor, &day, &created, &transfers),
+                        sepa::pain001(
+                            &accounts.debtor,
+                            run.as_deref().unwrap_or_default(),
+                            &day,
+                            &created,
+                            &transfers,
+                        ),
                     ));
+                }
+                for t in &transfers {
+                    end_to_end
+                        .entry(t.payment)
+                        .or_default()
+                        .push(t.end_to_end.clone());
                 }
                 sepa = Some(SepaFile {
                     path: names.pain.clone(),
@@ -480,7 +587,7 @@ impl Prepared<'_> {
             files.push((names.csv.clone(), csv_of(&self.agencies, &payments)?));
             files.push((
                 names.json.clone(),
-                json_of(&payments, run.as_deref(), date)?,
+                json_of(&payments, run.as_deref(), date, &end_to_end)?,
             ));
             (proposal_csv, proposal_json) = (Some(names.csv), Some(names.json));
         }
@@ -548,18 +655,23 @@ impl Prepared<'_> {
 }
 
 /// `proposal.json`: the payments, each proposed one with its run and payment date (so a
-/// later run into the same folder knows whether the log holds it).
+/// later run into the same folder knows whether the log holds it) and the end-to-end ids
+/// of its transfers in the SEPA file (`end_to_end`, the supplier's first).
 fn json_of(
     payments: &[finance::Payment],
     run: Option<&str>,
     date: NaiveDate,
+    end_to_end: &BTreeMap<usize, Vec<String>>,
 ) -> Result<String, AppError> {
     let mut list = Vec::with_capacity(payments.len());
-    for p in payments {
+    for (i, p) in payments.iter().enumerate() {
         let mut v = serde_json::to_value(p).map_err(|e| e.to_string())?;
         if let (Some(o), Some(run), None) = (v.as_object_mut(), run, &p.blocked) {
             o.insert("run".into(), serde_json::json!(run));
             o.insert("date".into(), serde_json::json!(date));
+            if let Some(ids) = end_to_end.get(&i) {
+                o.insert("end_to_end".into(), serde_json::json!(ids));
+            }
         }
         list.push(v);
     }

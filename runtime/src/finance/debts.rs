@@ -57,6 +57,11 @@ pub trait Debts {
     fn check(&self, kbo: &str, date: &str) -> Result<(DebtsAnswer, String), String>;
     /// Describes the request for the audit log.
     fn describe(&self, kbo: &str, date: &str) -> String;
+    /// The date of a statement that holds for one date only (a debts file): where it
+    /// comes from and its date (YYYY-MM-DD); `None` for a source asked per date.
+    fn stated_on(&self) -> Option<(&str, &str)> {
+        None
+    }
 }
 
 /// A debts file: a statement of one date naming every supplier it is used for:
@@ -155,6 +160,10 @@ impl Debts for FileDebts {
 
     fn describe(&self, kbo: &str, date: &str) -> String {
         format!("file {} of {} kbo={kbo} date={date}", self.path, self.date)
+    }
+
+    fn stated_on(&self) -> Option<(&str, &str)> {
+        Some((&self.path, &self.date))
     }
 }
 

@@ -201,8 +201,12 @@ impl Accounts {
 /// One credit transfer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Transfer {
-    /// End-to-end id (at most 35 characters).
+    /// End-to-end id (at most 35 characters): the run's date and unique part and the
+    /// transfer's position in the file ([`end_to_end`]), unique per transfer and run.
     pub end_to_end: String,
+    /// The index in the payments of the payment it belongs to (its invoice number is in
+    /// the remittance text).
+    pub payment: usize,
     /// Amount in EUR.
     pub amount: Decimal,
     /// Who receives it.
@@ -217,20 +221,42 @@ pub struct Transfer {
     pub text: String,
 }
 
-/// The transfers of the proposed payments (not blocked, with an IBAN): the supplier's
-/// part and each agency's. Payments without an IBAN are left out (returned by invoice
-/// number, for a person to pay).
-pub fn transfers(payments: &[Payment], accounts: &Accounts) -> (Vec<Transfer>, Vec<String>) {
-    let mut out = Vec::new();
+/// The end-to-end id of the `n`th transfer (from 1) of pay run `run`
+/// (`PARAAF-20261123-e7bf3df1ed992612` gives `20261123-e7bf3df1ed992612-1`): unique per
+/// transfer in the file and, as the run id is, across runs; at most 35 characters in
+/// the SEPA character set. A returned transfer (R-message) names the run and position.
+pub fn end_to_end(run: &str, n: usize) -> String {
+    let tail = run.strip_prefix("PARAAF-").unwrap_or(run);
+    let suffix = format!("-{n}");
+    let keep = 35usize.saturating_sub(suffix.len());
+    let head: String = id35(tail).chars().take(keep).collect();
+    format!("{head}{suffix}")
+}
+
+/// The transfers of the proposed payments (not blocked, with an IBAN) of pay run `run`:
+/// the supplier's part and each agency's, each with its own end-to-end id
+/// ([`end_to_end`]) and the invoice number in its remittance text. Payments without an
+/// IBAN are left out (returned by invoice number, for a person to pay).
+pub fn transfers(
+    payments: &[Payment],
+    accounts: &Accounts,
+    run: &str,
+) -> (Vec<Transfer>, Vec<String>) {
+    let mut out: Vec<Transfer> = Vec::new();
     let mut left_out = Vec::new();
-    for p in payments.iter().filter(|p| p.blocked.is_none()) {
+    for (i, p) in payments
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.blocked.is_none())
+    {
         let Some(iban) = &p.iban else {
             left_out.push(p.invoice.clone());
             continue;
         };
         if p.to_supplier > Decimal::ZERO {
             out.push(Transfer {
-                end_to_end: id35(&p.invoice),
+                end_to_end: end_to_end(run, out.len() + 1),
+                payment: i,
                 amount: p.to_supplier,
                 name: p.payee.clone().unwrap_or_else(|| p.supplier_name.clone()),
                 iban: iban.clone(),
@@ -244,7 +270,8 @@ pub fn transfers(payments: &[Payment], accounts: &Accounts) -> (Vec<Transfer>, V
                 continue;
             };
             out.push(Transfer {
-                end_to_end: id35(&format!("{}-{agency}", p.invoice)),
+                end_to_end: end_to_end(run, out.len() + 1),
+                payment: i,
                 amount: *amount,
                 name: acc.name.clone(),
                 iban: acc.iban.clone(),
@@ -296,23 +323,20 @@ fn id35(s: &str) -> String {
     }
 }
 
-/// The `pain.001.001.09` file: one payment information block paying `transfers` from
-/// `debtor` on `date`, created at `created` (`YYYY-MM-DDThh:mm:ss`); the control sums add
-/// the amounts.
-pub fn pain001(debtor: &Account, date: &str, created: &str, transfers: &[Transfer]) -> String {
+/// The `pain.001.001.09` file of pay run `run`: one payment information block paying
+/// `transfers` from `debtor` on `date`, created at `created` (`YYYY-MM-DDThh:mm:ss`); the
+/// control sums add the amounts. The message id is the run id (unique per run, and the
+/// name the operator checks with the bank), the payment information id the run id and
+/// `-1`.
+pub fn pain001(
+    debtor: &Account,
+    run: &str,
+    date: &str,
+    created: &str,
+    transfers: &[Transfer],
+) -> String {
     let sum: Decimal = transfers.iter().map(|t| t.amount).sum();
-    let digest = crate::sha256_hex(
-        format!(
-            "{date}|{created}|{sum}|{}",
-            transfers
-                .iter()
-                .map(|t| format!("{}:{}:{}", t.end_to_end, t.iban, t.amount))
-                .collect::<Vec<_>>()
-                .join(",")
-        )
-        .as_bytes(),
-    );
-    let msg_id = format!("PARAAF-{}-{}", date.replace('-', ""), &digest[..16]);
+    let msg_id: String = id35(run).chars().take(33).collect();
     let name = |n: &str| sepa_text(n, 70);
     let mut x = String::new();
     x.push_str(&format!(
@@ -354,7 +378,8 @@ pub fn pain001(debtor: &Account, date: &str, created: &str, transfers: &[Transfe
             .unwrap_or_default();
         let remittance = match &t.structured {
             Some(digits) => format!(
-                "<Strd><CdtrRefInf><Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry><Issr>BBA</Issr></Tp><Ref>{digits}</Ref></CdtrRefInf></Strd>"
+                "<Strd><CdtrRefInf><Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry><Issr>BBA</Issr></Tp><Ref>{digits}</Ref></CdtrRefInf><AddtlRmtInf>{}</AddtlRmtInf></Strd>",
+                escape(&sepa_text(&t.text, 140))
             ),
             None => format!("<Ustrd>{}</Ustrd>", escape(&sepa_text(&t.text, 140))),
         };
@@ -399,5 +424,19 @@ mod tests {
         assert_eq!(next_bank_day(d("2026-12-25")), d("2026-12-28"));
         // A Belgian public holiday that TARGET2 keeps open (21 July) is a bank day.
         assert_eq!(bank_closed(d("2026-07-21")), None);
+    }
+
+    #[test]
+    fn end_to_end_ids_name_the_run_and_position_within_35_characters() {
+        let run = "PARAAF-20261123-e7bf3df1ed992612";
+        assert_eq!(end_to_end(run, 1), "20261123-e7bf3df1ed992612-1");
+        assert_ne!(end_to_end(run, 1), end_to_end(run, 2));
+        assert_ne!(
+            end_to_end(run, 1),
+            end_to_end("PARAAF-20261123-0123456789abcdef", 1)
+        );
+        let long = end_to_end(&"x".repeat(60), 123_456);
+        assert_eq!(long.chars().count(), 35);
+        assert!(long.ends_with("-123456"), "{long}");
     }
 }
