@@ -654,3 +654,57 @@ fn an_altered_snapshot_is_named_and_rebuilt() {
     assert!(s.submit(&s.city.db).status.success());
     assert_eq!(s.verify(&s.city.db).0, Some(0));
 }
+
+/// The last line of the checkpoint file (the `closed` mark that signed the last command's
+/// events) cut short by someone without the key, and the events it signed rewritten with
+/// a correct chain (attack 5, finding 14: a payment proposal's IBAN). Nothing local tells
+/// this from a writer that stopped before signing (a crash, a full disk, which must go on
+/// without `--adopt`), so the next writer takes those events in, but on the record: in a
+/// line of their own whose note names them, which every `audit verify` prints from then
+/// on; never as if their writer had signed them (before, verify said a plain `ok`).
+#[test]
+fn events_unsigned_after_a_cut_short_line_are_taken_in_on_the_record() {
+    let s = Signed::new("torn-close", "5");
+    assert!(s.submit(&s.city.db).status.success());
+    let db = s.copy("torn");
+    let head = events(&db);
+    // The task of the last event goes to someone else.
+    let before = paraaf_runtime::store::Store::open(&db)
+        .unwrap()
+        .events()
+        .unwrap();
+    rewrite_from(&db, head, "\"dirk-lambert\"", "\"jan-desmet\"");
+    let after = paraaf_runtime::store::Store::open(&db)
+        .unwrap()
+        .events()
+        .unwrap();
+    assert_ne!(
+        before.last(),
+        after.last(),
+        "the last event was not rewritten"
+    );
+    let file = cp_file(&db);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let last = lines.pop().unwrap();
+    assert!(last.contains("\"closed\""), "{last}");
+    std::fs::write(
+        &file,
+        format!("{}\n{}", lines.join("\n"), &last[..last.len() / 2]),
+    )
+    .unwrap();
+    // The next writer opens and writes.
+    assert!(s.submit(&db).status.success());
+    let (code, out) = s.verify(&db);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("without a writer's signature")
+            && out.contains("the line that signed them was removed or cut short"),
+        "the taken-in events are not named: {out}"
+    );
+    // And it stays on record at every later verify.
+    assert!(s.submit(&db).status.success());
+    let (code, again) = s.verify(&db);
+    assert_eq!(code, Some(0), "{again}");
+    assert!(again.contains("without a writer's signature"), "{again}");
+}

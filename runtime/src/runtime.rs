@@ -414,6 +414,24 @@ impl Runtime {
             // any) are signed by the next checkpoint, with the adoption's reason.
             self.store.expect_tail(Some((head, head_hash)));
             let at = cps.last;
+            // Events no line signs (a writer that stopped before signing them: a crash,
+            // a full disk; or an insider who removed or cut short the line that signed
+            // them, then rewrote them): nothing here tells which, so they are taken in
+            // on the record, in a line of their own whose note names them, shown by
+            // every `audit verify` from then on, never as if their writer had signed
+            // them (attack 5, finding 14).
+            if matches!(cps.key, Key::Signing(_)) && head > at && cps.adopt.is_none() {
+                cps.adopt = Some(format!(
+                    "they were in the log unsigned when the next writer opened it: their writer stopped before signing them (a crash, a full disk), or the line that signed them was removed or cut short{}",
+                    if cps.chain.torn.is_some() {
+                        "; the file's last line was cut short"
+                    } else {
+                        ""
+                    }
+                ));
+                self.sign_own(head, None, true)?;
+                return Ok(());
+            }
             if matches!(cps.key, Key::Signing(_))
                 && (list.is_empty() || unsealed || cps.mark == Some(checkpoint::Mark::Closed))
             {
