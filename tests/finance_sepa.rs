@@ -359,6 +359,25 @@ fn a_changed_iban_or_a_bad_reference_waits_for_a_person() {
     ]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("fails its check digits"));
+    // A confirmation no payment of the run goes to (attack 5, finding 04: given on a day
+    // nothing was due) is refused, not forgotten after an exit 0.
+    let o = city.run(&[
+        "finance",
+        "pay",
+        "examples/hasselt",
+        "--debts-file",
+        city.dir.join("debts.json").to_str().unwrap(),
+        "--date",
+        "2026-11-23",
+        "--confirm-account",
+        &format!("{KBO}=BE71 0961 2345 6769"),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("no payment of this run") && err.contains("BE71 0961 2345 6769"),
+        "{err}"
+    );
 }
 
 impl City {

@@ -356,6 +356,33 @@ fn known_accounts(
     Ok(known)
 }
 
+/// Refuses a run that would drop a person's confirmation: a confirmed account is
+/// remembered only through the payment that uses it (the proposal records the account),
+/// so one no payment of this run goes to would be forgotten after an exit 0 (found by an
+/// outside attacker: confirmed on a day nothing was due, the next invoice on the new
+/// account was blocked again).
+fn unused_confirmations(
+    confirmed: &[ConfirmedAccount],
+    payments: &[finance::Payment],
+    day: &str,
+) -> Result<(), AppError> {
+    for c in confirmed {
+        let iban = sepa::normalise_iban(&c.iban);
+        let used = payments.iter().any(|p| {
+            p.blocked.is_none()
+                && p.supplier.trim() == c.kbo.trim()
+                && p.iban.as_deref().map(sepa::normalise_iban).as_deref() == Some(iban.as_str())
+        });
+        if !used {
+            return Err(AppError::Input(format!(
+                "--confirm-account {}={}: no payment of this run on {day} goes to that account, and a confirmation is remembered only with the payment that uses it: nothing was proposed; pass it on the run that pays the supplier's invoice on that account",
+                c.kbo, c.iban
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// A new pay run's id, `PARAAF-<date>-<16 hex>`: the digest of the time, the invoices,
 /// the log's last event and 16 random bytes, so no two runs share it (not a run a
 /// restore gave up and `--lost-run RUN=unpaid` proposes again, nor a run of another
@@ -533,6 +560,7 @@ impl Prepared<'_> {
         for (p, credits) in payments.iter_mut().zip(&set_off) {
             p.set_off = credits.iter().map(|(_, c)| c.number.clone()).collect();
         }
+        unused_confirmations(confirmed, &payments, &day)?;
         let proposes = payments.iter().any(|p| p.blocked.is_none());
         let run = proposes
             .then(|| run_id(&day, now, &ids, state.last_seq))
