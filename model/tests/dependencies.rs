@@ -14,15 +14,35 @@ fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
+/// This machine's target triple, as `rustc -vV` says.
+fn host() -> String {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let out = Command::new(rustc)
+        .arg("-vV")
+        .output()
+        .expect("rustc -vV runs");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .expect("rustc -vV names the host")
+        .trim()
+        .to_string()
+}
+
 /// Every package `paraaf-model` depends on, however indirectly (normal and build
 /// dependencies; dev-dependencies do not ship).
 fn model_dependencies() -> BTreeSet<String> {
+    // For this machine's platform only: the whole graph would need the manifests of
+    // crates only other platforms use (a `cargo test` here never downloads them), which
+    // `--offline` cannot fetch.
     let out = Command::new(env!("CARGO"))
         .args([
             "metadata",
             "--format-version",
             "1",
             "--offline",
+            "--filter-platform",
+            &host(),
             "--manifest-path",
         ])
         .arg(workspace().join("Cargo.toml"))
