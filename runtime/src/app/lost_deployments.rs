@@ -97,53 +97,49 @@ pub fn reapply(
     now: DateTime<Utc>,
 ) -> Result<Reapplied, AppError> {
     let mut done = Vec::new();
-    for o in lost.organograms {
-        let left = {
-            let state = runtime.state();
-            state
-                .organogram
-                .as_ref()
-                .map(|cur| {
-                    cur.organogram
-                        .people
-                        .iter()
-                        .filter(|p| {
-                            !o.organogram.people.iter().any(|q| q.id == p.id)
-                                && !o.renames.contains_key(&p.id)
-                        })
-                        .map(|p| p.name.clone())
-                        .collect::<Vec<_>>()
-                })
-                .unwrap_or_default()
-        };
+    for LostOrganogram {
+        version,
+        organogram,
+        renames,
+        widen,
+    } in lost.organograms
+    {
         // Returns in it were confirmed when it was deployed (else it would not be in the
         // log): its keys are confirmed again.
-        let returning: std::collections::BTreeSet<String> = o
-            .organogram
+        let returning: std::collections::BTreeSet<String> = organogram
             .people
             .iter()
             .filter_map(|p| p.key.clone())
             .collect();
         let result = runtime.execute(now, |e| {
             e.returning = returning;
-            e.deploy_organogram(
-                o.organogram.clone(),
-                o.renames.clone(),
-                o.widen.clone(),
-                true,
-            )
+            e.deploy_organogram(organogram, renames, widen, true)
         });
         match result {
-            Ok(report) => done.push(format!(
-                "organogram version {} of the replaced log is in force again as version {}{}",
-                o.version,
-                report.version,
-                if left.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({} left again: {})", left.len(), names(&left))
-                }
-            )),
+            Ok(report) => {
+                // Who left with it, as the fold records leavers (by HR key).
+                let left: Vec<String> = runtime
+                    .state()
+                    .organogram
+                    .as_ref()
+                    .map(|o| {
+                        o.left
+                            .values()
+                            .filter(|l| l.version == report.version)
+                            .map(|l| l.name.clone())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                done.push(format!(
+                    "organogram version {version} of the replaced log is in force again as version {}{}",
+                    report.version,
+                    if left.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({} left again: {})", left.len(), names(&left))
+                    }
+                ))
+            }
             Err(RuntimeError::Conflict(_)) => {}
             Err(error) => {
                 return Err(AppError::Runtime {
