@@ -419,6 +419,9 @@ pub struct Chain {
     pub torn: Option<String>,
     /// Every line that took in events on the operator's word (`adopted`), oldest first.
     pub adoptions: Vec<Checkpoint>,
+    /// Every restore record (`restored_over`), oldest first: which events of an earlier
+    /// log a restore gave up.
+    pub restores: Vec<Checkpoint>,
 }
 
 impl Default for Chain {
@@ -430,6 +433,7 @@ impl Default for Chain {
             legacy: 0,
             torn: None,
             adoptions: Vec::new(),
+            restores: Vec::new(),
         }
     }
 }
@@ -537,6 +541,7 @@ pub fn read_chain(path: &Path, key: &Key) -> Result<Chain, String> {
                     cp.seq
                 ));
             }
+            chain.restores.push(cp.clone());
             out = Checkpoint::cut(&out, cp.seq);
             if let Some(l) = out.last_mut() {
                 l.head = cp.head.clone();
@@ -562,17 +567,6 @@ pub fn read_chain(path: &Path, key: &Key) -> Result<Chain, String> {
     }
     chain.list = out;
     Ok(chain)
-}
-
-/// The restore records of a checkpoint file (already checked by [`read_file`]), oldest
-/// first: each tells which events of an earlier log a restore gave up.
-pub fn restores(path: &Path) -> Vec<Checkpoint> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Checkpoint>(l).ok())
-        .filter(|c| c.restored_over.is_some())
-        .collect()
 }
 
 /// Signs `cp` as the next line of `chain` (its position and the chain hash before it)

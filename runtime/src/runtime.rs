@@ -208,6 +208,14 @@ impl Runtime {
             .map(|c| (c.chain.lines, c.chain.head.clone()))
     }
 
+    /// The restore records of the checkpoint file as this writer last read it (see
+    /// [`checkpoint::Chain::restores`]); none without checkpoints.
+    pub fn restore_records(&self) -> &[Checkpoint] {
+        self.checkpoints
+            .as_ref()
+            .map_or(&[], |c| c.chain.restores.as_slice())
+    }
+
     /// Stops this writer for good: the log changed under it (`why`). It signs one last
     /// `closed` mark over its own events only (their hashes as it committed them), so
     /// the next open names what someone else changed; then nothing more.

@@ -166,9 +166,8 @@ impl RuntimeArgs {
             .map(|(_, h)| h)
             .filter(|h| !h.is_empty());
         let lines = runtime.chain_head().map_or(0, |(lines, _)| lines);
-        // The checkpoint file's lines were checked against the key by `use_checkpoints`.
-        let restores = paraaf_runtime::checkpoint::restores(&self.checkpoint_file());
-        paraaf_runtime::anchor::check(&newest, events, hash.as_deref(), lines, &restores).map_err(|why| {
+        let restores = runtime.restore_records();
+        paraaf_runtime::anchor::check(&newest, events, hash.as_deref(), lines, restores).map_err(|why| {
             let missing = if events < seq {
                 format!(" (events {}–{seq} are missing)", events + 1)
             } else {

@@ -160,11 +160,13 @@ pub fn verify(o: VerifyOptions<'_>) -> Result<Verdict, AppError> {
                 .ok()
                 .map(|(_, h)| h)
                 .filter(|h| !h.is_empty());
-            // The file's restore records, its lines checked by `read_chain` above.
-            let restores = checkpoint::restores(o.checkpoint_file);
-            if let Err(why) =
-                anchor::check(&newest, v.events, hash.as_deref(), chain.lines, &restores)
-            {
+            if let Err(why) = anchor::check(
+                &newest,
+                v.events,
+                hash.as_deref(),
+                chain.lines,
+                &chain.restores,
+            ) {
                 return failed(why);
             }
             Some(newest.describe())
@@ -190,7 +192,7 @@ pub fn verify(o: VerifyOptions<'_>) -> Result<Verdict, AppError> {
             a.adopted.as_deref().unwrap_or("")
         ));
     }
-    for r in checkpoint::restores(o.checkpoint_file) {
+    for r in &chain.restores {
         notes.push(format!(
             "restored from a backup at event {} on {}: events {}–{} of the earlier log were given up",
             r.seq,
