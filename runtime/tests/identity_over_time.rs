@@ -1367,29 +1367,11 @@ impl World {
     /// (encoded and decoded as the store does) and the events after it, or from the
     /// whole log; it must equal the running state, and the next steps run on it.
     fn restart(&mut self, snapshot: bool, cut: u8) {
-        let at = if snapshot {
-            self.log.len() * cut as usize / 255
-        } else {
-            0
-        };
-        let mut restored = State::default();
-        for (seq, when, e) in &self.log[..at] {
-            restored.apply(*seq, *when, e);
-        }
-        if snapshot {
-            let body = paraaf_runtime::snapshot::encode(&restored).unwrap();
-            restored = paraaf_runtime::snapshot::decode(&body)
-                .unwrap()
-                .expect("a snapshot of this version");
-        }
-        for (seq, when, e) in &self.log[at..] {
-            restored.apply(*seq, *when, e);
-        }
-        let a = paraaf_runtime::snapshot::encode(&self.state).unwrap();
-        let b = paraaf_runtime::snapshot::encode(&restored).unwrap();
+        let at = snapshot.then(|| self.log.len() * cut as usize / 255);
+        let restored = self.read_back(at);
         assert!(
-            a == b,
-            "after a restart (snapshot at event {at} of {}: {snapshot}) the state differs from the running one",
+            same(&self.state, &restored),
+            "after a restart (snapshot at event {at:?} of {}) the state differs from the running one",
             self.log.len()
         );
         self.state = restored;
@@ -1403,20 +1385,40 @@ impl World {
         );
     }
 
+    /// The state as an open reads it back: a fold of the log, or, with `snapshot_at`, a
+    /// snapshot of the fold of its first events (encoded and decoded as the store does)
+    /// and the events after them.
+    fn read_back(&self, snapshot_at: Option<usize>) -> State {
+        let at = snapshot_at.unwrap_or(0);
+        let mut state = State::default();
+        for (seq, when, e) in &self.log[..at] {
+            state.apply(*seq, *when, e);
+        }
+        if snapshot_at.is_some() {
+            let body = paraaf_runtime::snapshot::encode(&state).unwrap();
+            state = paraaf_runtime::snapshot::decode(&body)
+                .unwrap()
+                .expect("a snapshot of this version");
+        }
+        for (seq, when, e) in &self.log[at..] {
+            state.apply(*seq, *when, e);
+        }
+        state
+    }
+
     /// The state equals a fold of its log.
     fn check_replay(&self) {
-        let mut replayed = State::default();
-        for (seq, at, e) in &self.log {
-            replayed.apply(*seq, *at, e);
-        }
-        let a = paraaf_runtime::snapshot::encode(&self.state).unwrap();
-        let b = paraaf_runtime::snapshot::encode(&replayed).unwrap();
         assert!(
-            a == b,
+            same(&self.state, &self.read_back(None)),
             "the state differs from a fold of its {} events",
             self.log.len()
         );
     }
+}
+
+/// Whether two states hold the same (their snapshot encodings are equal).
+fn same(a: &State, b: &State) -> bool {
+    paraaf_runtime::snapshot::encode(a).unwrap() == paraaf_runtime::snapshot::encode(b).unwrap()
 }
 
 static TOTALS: Mutex<BTreeMap<&'static str, usize>> = Mutex::new(BTreeMap::new());
