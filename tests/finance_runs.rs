@@ -184,6 +184,103 @@ fn over_invoicing_counts_every_run_and_the_approver_sees_it() {
     assert!(paid.contains("1 payments proposed"), "{paid}");
 }
 
+/// An invoice of `excl` + 21% quoting order reference `reference`.
+fn xml_on(number: &str, reference: &str, excl: &str) -> String {
+    ubl::write(
+        number,
+        false,
+        KBO,
+        "Bouw NV",
+        "2026-10-01",
+        Some(reference),
+        d(excl),
+        d("21"),
+    )
+}
+
+/// An order's reference is compared as invoice numbers are (case, spaces, dashes): an
+/// order the accounting package re-exports as `bb 1`, then `BB1`, is the order earlier
+/// runs billed as `BB-1` (recorded under that spelling), an invoice quoting `Bb-1` or
+/// `b.b.1` is linked to it, and over-invoicing counts every run. One export holding two
+/// spellings of one reference is refused like a reference used twice.
+#[test]
+fn an_order_is_one_order_however_its_reference_is_spelled() {
+    let city = City::new(
+        "finance-order-spelling",
+        &support::root().join("examples/hasselt"),
+    );
+    let orders = |reference: &str| {
+        std::fs::write(
+            city.dir.join("orders.csv"),
+            format!(
+                "reference,supplier,amount,date,dienst,category\n{reference},{KBO},1000.00,2026-09-01,gebouwen,supplies\n"
+            ),
+        )
+        .unwrap()
+    };
+    // Run 1: 600.00 on `BB-1`, as the export spells it.
+    city.invoice("a1.xml", &xml_on("A1", "BB-1", "600.00"));
+    let (_, _, m) = city.import();
+    assert!(
+        flags(&m, "A1").contains("partial: 600.00 of 1000.00"),
+        "{m}"
+    );
+    // Run 2: the export now says `bb 1`, the invoice `Bb-1`: the same order, so 1200.00
+    // of 1000.00 is billed on it.
+    orders("bb 1");
+    city.invoice("a2.xml", &xml_on("A2", "Bb-1", "600.00"));
+    let (out, _, m) = city.import();
+    assert!(out.contains("1 matched, 0 to the manual queue"), "{out}{m}");
+    let flag = "over-invoiced: 1200.00 EUR billed on purchase order bb 1 of 1000.00 EUR (600.00 EUR of it in earlier runs)";
+    assert!(flags(&m, "A2").contains(flag), "{m}");
+    // Run 3: `BB1` in the export, `b.b.1` on the invoice: all three runs count.
+    orders("BB1");
+    city.invoice("a3.xml", &xml_on("A3", "b.b.1", "100.00"));
+    let (_, _, m) = city.import();
+    assert!(
+        flags(&m, "A3").contains(
+            "over-invoiced: 1300.00 EUR billed on purchase order BB1 of 1000.00 EUR (1200.00 EUR of it in earlier runs)"
+        ),
+        "{m}"
+    );
+    // The approver of A2 sees the flag.
+    let doc = city.doc_of("A2");
+    let show = String::from_utf8_lossy(
+        &city
+            .run(&["doc", "show", &doc, "--as", "tom-bollen"])
+            .stdout,
+    )
+    .to_string();
+    assert!(show.contains(flag), "{show}");
+    // Two spellings of one reference in one export: refused, nothing imported.
+    std::fs::write(
+        city.dir.join("orders.csv"),
+        format!(
+            "reference,supplier,amount,date,dienst,category\nBB-1,{KBO},1000.00,2026-09-01,gebouwen,supplies\nbb 1,{KBO},500.00,2026-09-01,gebouwen,supplies\n"
+        ),
+    )
+    .unwrap();
+    let o = city.run(&[
+        "finance",
+        "run",
+        city.project.to_str().unwrap(),
+        "--invoices",
+        city.dir.join("inv").to_str().unwrap(),
+        "--orders",
+        city.dir.join("orders.csv").to_str().unwrap(),
+        "-o",
+        city.dir.join("out").to_str().unwrap(),
+        "--as",
+        "tom-bollen",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("the reference `bb 1` is used twice (first on line 2), spelled `BB-1` there"),
+        "{err}"
+    );
+}
+
 #[test]
 fn a_flag_the_approval_document_does_not_show_stops_the_payment() {
     // The same project, but its rule does not pass invoice.flag to the document.
@@ -256,9 +353,13 @@ fn one_invoice_is_one_invoice() {
     let (out, err, _) = city.import();
     assert!(out.contains("3 already imported"), "{out}");
     assert!(!err.contains("already imported: c1.xml"), "{err}");
-    // Paid once: approve the one flow, pay twice.
+    // Paid once: approve the one flow; nothing is paid until a person decides that f1.xml
+    // is the invoice (f2.xml and f3.xml are then not payable); pay twice.
     let doc = city.doc_of("F000001");
     support::approve(|a| city.run(a), &doc, "tom-bollen");
+    assert!(city.pay().contains("0 payments proposed"));
+    let o = city.decide("f3.xml", "f1.xml", "the same invoice sent three times");
+    assert!(o.status.success(), "{}", text(&o));
     assert!(city.pay().contains("1 payments proposed"));
     assert!(city.pay().contains("0 payments proposed"));
 }
@@ -418,4 +519,199 @@ fn health_counts_the_manual_queue_for_a_monitoring_token() {
     );
     let (s, b) = server.call("GET", "/health", Some(person), None, None);
     assert_eq!((s, b.as_str()), (200, r#"{"status":"ok"}"#));
+}
+
+impl City {
+    /// `queue decide ITEM --invoice INVOICE --as katrien-moors --reason REASON`.
+    fn decide(&self, item: &str, invoice: &str, reason: &str) -> Output {
+        self.run(&[
+            "queue",
+            "decide",
+            item,
+            "--invoice",
+            invoice,
+            "--as",
+            "katrien-moors",
+            "--reason",
+            reason,
+        ])
+    }
+
+    fn queue(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["queue", "list"]).stdout).to_string()
+    }
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Another document under an imported invoice's identity (a corrected copy with other
+/// amounts, another spelling, even under the same file name) stops every payment under
+/// it, the approved original's too, until a person names the document that is the
+/// invoice (`queue decide`, recorded with who and why); then only that one is paid, for
+/// what it asks.
+#[test]
+fn a_corrected_invoice_stops_the_payment_until_a_person_decides() {
+    let city = City::new(
+        "finance-corrected",
+        &support::root().join("examples/hasselt"),
+    );
+    city.invoice("f1.xml", &xml("F-1", "1000.00"));
+    city.import();
+    let original = city.doc_of("F-1");
+    support::approve(|a| city.run(a), &original, "tom-bollen");
+    // The supplier re-sends f1.xml corrected (500.00), and another copy (800.00).
+    city.invoice("f1.xml", &xml("f-1", "500.00"));
+    city.invoice("f1-bis.xml", &xml("F1", "800.00"));
+    let (out, err, _) = city.import();
+    assert!(
+        out.contains("0 matched, 2 to the manual queue"),
+        "{out}{err}"
+    );
+    // Nothing under F-1 is paid, not even the approved original.
+    let paid = city.pay();
+    assert!(paid.contains("0 payments proposed"), "{paid}");
+    assert!(
+        paid.contains(&format!("pending: {original} F-1 (Bouw NV): another document under the same invoice waits in the manual queue")),
+        "{paid}"
+    );
+    let q = city.queue();
+    for file in ["f1.xml f-1", "f1-bis.xml F1"] {
+        assert!(
+            q.lines()
+                .any(|l| l.starts_with(&format!("invoice {file} "))
+                    && l.contains("paraaf queue decide")),
+            "{q}"
+        );
+    }
+    // Two documents are called f1.xml: named by id; a reason of one word is refused.
+    let o = city.decide(
+        "f1-bis.xml",
+        "f1.xml",
+        "the supplier confirmed the correction",
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("several documents are called `f1.xml`"),
+        "{}",
+        text(&o)
+    );
+    let listed: serde_json::Value =
+        serde_json::from_slice(&city.run(&["queue", "list", "--json"]).stdout).unwrap();
+    let id = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["number"] == "f-1")
+        .and_then(|i| i["id"].as_str())
+        .unwrap_or_else(|| panic!("{listed}"))[..12]
+        .to_string();
+    let o = city.decide("f1-bis.xml", &id, "corrected");
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("say why"), "{}", text(&o));
+    let o = city.decide("f1-bis.xml", &id, "the supplier confirmed the correction");
+    assert!(o.status.success(), "{}", text(&o));
+    let said = text(&o);
+    assert!(
+        said.contains("f1.xml (605.00 EUR due) is the invoice, decided by katrien-moors"),
+        "{said}"
+    );
+    assert!(
+        said.contains("not payable: f1.xml F-1 (1210.00 EUR due)"),
+        "{said}"
+    );
+    assert!(
+        said.contains("not payable: f1-bis.xml F1 (968.00 EUR due)"),
+        "{said}"
+    );
+    assert!(!city.queue().contains("invoice f1"), "{}", city.queue());
+    // The original is not payable; the correction is approved and paid, once, for 605.00.
+    let paid = city.pay();
+    assert!(
+        paid.contains(&format!("pending: {original} F-1 (Bouw NV): not payable: katrien-moors decided on 2026-11-23 that f1.xml is the invoice (the supplier confirmed the correction)")),
+        "{paid}"
+    );
+    let corrected = city.doc_of("f-1");
+    support::approve(|a| city.run(a), &corrected, "tom-bollen");
+    assert!(city.pay().contains("1 payments proposed"));
+    let proposal: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(city.dir.join("out/proposal.json")).unwrap())
+            .unwrap();
+    assert_eq!(proposal.as_array().unwrap().len(), 1, "{proposal}");
+    assert_eq!(proposal[0]["invoice"], "f-1", "{proposal}");
+    assert_eq!(proposal[0]["amount"], "605.00", "{proposal}");
+    assert!(city.pay().contains("0 payments proposed"));
+    // Decided once: nothing waits to be decided under F-1.
+    let o = city.decide("f1-bis.xml", "f1-bis.xml", "a second thought here");
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+}
+
+/// The original may be the invoice: the other document is not payable. A document chosen
+/// over an original whose approval is still under way stops that flow; an original
+/// already paid is the only one that can be chosen.
+#[test]
+fn a_person_may_keep_the_original_and_a_paid_one_stays_the_invoice() {
+    let city = City::new("finance-keep", &support::root().join("examples/hasselt"));
+    city.invoice("g1.xml", &xml("G-1", "1000.00"));
+    city.invoice("h1.xml", &xml("H-1", "1000.00"));
+    city.import();
+    let g = city.doc_of("G-1");
+    let h = city.doc_of("H-1");
+    city.invoice("g2.xml", &xml("G1", "1000.00"));
+    city.invoice("h2.xml", &xml("H1", "400.00"));
+    city.import();
+    // G-1: the original is the invoice. H-1: the copy is, and H-1's flow stops.
+    let o = city.decide("g2.xml", "g1.xml", "the same invoice sent twice");
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("not payable: g2.xml G1"), "{}", text(&o));
+    let o = city.decide("h2.xml", "h2.xml", "the supplier corrected the amount");
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!("approval flow {h} stopped")),
+        "{}",
+        text(&o)
+    );
+    let show = text(&city.run(&["doc", "show", &h, "--as", "tom-bollen"]));
+    assert!(show.contains("status: stopped"), "{show}");
+    let h2 = city.doc_of("H1");
+    support::approve(|a| city.run(a), &g, "tom-bollen");
+    support::approve(|a| city.run(a), &h2, "tom-bollen");
+    assert!(city.pay().contains("2 payments proposed"));
+    let proposal: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(city.dir.join("out/proposal.json")).unwrap())
+            .unwrap();
+    let amounts: Vec<(&str, &str)> = proposal
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["invoice"].as_str().unwrap(),
+                p["amount"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        amounts,
+        [("G-1", "1210.00"), ("H1", "484.00")],
+        "{proposal}"
+    );
+    // After G-1 was paid, another copy: only the paid one can be the invoice.
+    city.invoice("g3.xml", &xml("g-1", "900.00"));
+    city.import();
+    let o = city.decide("g3.xml", "g3.xml", "the supplier corrected it later");
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("g1.xml (G-1) was proposed for payment on 2026-11-23"),
+        "{}",
+        text(&o)
+    );
+    let o = city.decide("g3.xml", "g1.xml", "already paid as sent first");
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(city.pay().contains("0 payments proposed"));
 }

@@ -80,7 +80,8 @@ enum Command {
     /// Absences: substitutes take over open tasks.
     #[command(subcommand)]
     Absence(absence::Command),
-    /// The manual queue: tasks nobody can be asked for, and assigning them.
+    /// The manual queue: tasks nobody can be asked for, and assigning them; invoices that
+    /// wait for a person, and deciding between documents under one invoice.
     #[command(subcommand)]
     Queue(queue::Command),
     /// Let time pass: start/end absences, send reminders, escalate overdue tasks (while

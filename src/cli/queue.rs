@@ -13,6 +13,8 @@ pub enum Command {
     /// Imported invoices that wait for a person (no purchase order, a duplicate, another
     /// document under an invoice's number, a credit note without its invoice) are listed
     /// after the tasks (in --json too: each object's `item` is `task` or `invoice`).
+    /// A conflict between documents under one invoice is resolved with `paraaf queue
+    /// decide`.
     /// Example: paraaf queue list --db aalst.db
     List {
         /// Print JSON (an array, one object per item: tasks, then invoices) instead of lines.
@@ -41,6 +43,35 @@ pub enum Command {
         /// Who assigns (recorded; default: `administrator`).
         #[arg(long, default_value = "administrator")]
         by: String,
+        #[command(flatten)]
+        rt: RuntimeArgs,
+    },
+    /// Decide which document under one invoice is the invoice, with the reason (recorded).
+    ///
+    /// When another document arrives under an imported invoice's identity (the seller,
+    /// the number without case or separators, the issue date: a corrected copy, other
+    /// amounts), nothing under it is paid until a person decides. Name the queue item
+    /// (ITEM: a file name, or the first characters of a document id when two share a
+    /// name) and the document that is the invoice; the others are recorded as not payable
+    /// and their approval flows, if in progress, stopped. A chosen document that waited in
+    /// the queue is matched to the first document's purchase order with the rules in force
+    /// and its approval flow started as the person deciding.
+    /// Example: paraaf queue decide f1-corrected.xml --invoice f1-corrected.xml --as katrien-moors --reason "the supplier confirmed the correction"
+    Decide {
+        /// A document of the conflict in the manual queue (file name or id prefix).
+        item: String,
+        /// The document that is the invoice (file name or id prefix).
+        #[arg(long)]
+        invoice: String,
+        /// Who decides (a person in the organogram; recorded).
+        #[arg(long = "as")]
+        person: String,
+        /// Why this document is the invoice (at least two words; recorded).
+        #[arg(long)]
+        reason: String,
+        /// Percent of partial and over-invoicing, as for `finance run`.
+        #[arg(long, default_value = "2")]
+        tolerance: rust_decimal::Decimal,
         #[command(flatten)]
         rt: RuntimeArgs,
     },
@@ -76,6 +107,66 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                 }
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Decide {
+            item,
+            invoice,
+            person,
+            reason,
+            tolerance,
+            rt,
+        } => {
+            use paraaf_runtime::app::{AppError, invoice_decision};
+            let mut runtime = rt.open()?;
+            let decision = invoice_decision::Decision {
+                item: &item,
+                invoice: &invoice,
+                by: &person,
+                reason: &reason,
+                tolerance,
+            };
+            match invoice_decision::decide(&mut runtime, rt.now(), &decision) {
+                Ok(d) => {
+                    println!(
+                        "invoice {} ({}): {} ({} EUR due) is the invoice, decided by {person}",
+                        d.chosen.number, d.supplier_name, d.chosen.file, d.chosen.amount
+                    );
+                    for n in &d.not_payable {
+                        println!(
+                            "not payable: {} {} ({} EUR due)",
+                            n.file, n.number, n.amount
+                        );
+                    }
+                    for s in &d.stopped {
+                        println!("approval flow {s} stopped (its invoice is not payable)");
+                    }
+                    match (&d.doc, &d.queue) {
+                        (_, Some((queue, why))) => {
+                            println!(
+                                "{} waits in the manual queue ({queue}): {why}",
+                                d.chosen.file
+                            )
+                        }
+                        (Some(doc), None) => println!(
+                            "approval flow {doc}; pay it when approved with `paraaf finance pay`"
+                        ),
+                        (None, None) => {}
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(AppError::Runtime {
+                    error: e @ (RuntimeError::Tampered(_) | RuntimeError::Locked(_)),
+                    ..
+                }) => Err(crate::cli::runtime_args::fail(e)),
+                Err(AppError::Runtime {
+                    error: RuntimeError::Storage(m),
+                    ..
+                }) => Err(m),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    Ok(ExitCode::from(1))
+                }
+            }
         }
         Command::Assign {
             doc,

@@ -174,12 +174,20 @@ fn ready(state: &State, date: NaiveDate) -> Result<Ready, AppError> {
         if let Ok(record) = serde_json::from_value::<imports::Imported>(imported.invoice.clone())
             && let Some(invoice) = record.credit_for
         {
+            // Its invoice declared not payable: set off against the one a person chose.
+            let invoice = state
+                .invoices
+                .get(&invoice)
+                .and_then(|i| i.decided.as_ref())
+                .map_or(invoice, |d| d.chosen.clone());
             credit_notes
                 .entry(invoice)
                 .or_default()
                 .push((id.clone(), record.invoice));
         }
     }
+    // Documents under one invoice identity a person has not chosen between yet.
+    let conflicts = imports::open_conflicts(state);
     for (id, imported) in state.invoices.iter().filter(|(_, i)| i.paid.is_none()) {
         let Some(doc) = imported.doc.as_ref().and_then(|d| state.documents.get(d)) else {
             continue;
@@ -187,6 +195,39 @@ fn ready(state: &State, date: NaiveDate) -> Result<Ready, AppError> {
         let record: imports::Imported =
             serde_json::from_value(imported.invoice.clone()).map_err(invalid)?;
         let inv = record.invoice;
+        if let Some(d) = imported.decided.as_ref().filter(|d| d.chosen != *id) {
+            let chosen = state
+                .invoices
+                .get(&d.chosen)
+                .and_then(|i| i.invoice.get("file"))
+                .and_then(|f| f.as_str())
+                .unwrap_or(&d.chosen);
+            r.pending.push(format!(
+                "{} {} ({}): not payable: {} decided on {} that {chosen} is the invoice ({})",
+                doc.id,
+                inv.number,
+                inv.supplier_name,
+                d.by,
+                crate::clock::date(d.at),
+                d.reason
+            ));
+            continue;
+        }
+        if let Some(copies) = conflicts.get(&imports::key(&inv)) {
+            let files: Vec<String> = copies
+                .iter()
+                .map(|(_, c)| format!("{} ({} EUR due)", c.file, c.amount))
+                .collect();
+            r.pending.push(format!(
+                "{} {} ({}): another document under the same invoice waits in the manual queue ({}): nothing under it is paid until a person decides which one is the invoice (`paraaf queue decide {} --invoice FILE --as PERSON --reason \"…\"`)",
+                doc.id,
+                inv.number,
+                inv.supplier_name,
+                files.join(", "),
+                copies[0].1.file
+            ));
+            continue;
+        }
         // A pay run the log no longer holds proposed it: blocked until a person settles
         // that run with the bank's word.
         if let Some(lost) = state

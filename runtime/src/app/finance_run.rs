@@ -221,18 +221,16 @@ impl Read {
             .iter()
             .map(|f| (f.name.clone(), f.document.clone()))
             .collect();
-        let by_reference: BTreeMap<&str, &orders::PurchaseOrder> = self
-            .orders
-            .iter()
-            .map(|o| (o.reference.as_str(), o))
-            .collect();
+        let by_reference = orders::by_reference(&self.orders);
         progress.begin("starting approval flows", matches.len() as u64);
         // One transaction: each invoice and its approval flow (with a person).
         let mut started = 0;
         let mut not_started: Vec<String> = Vec::new();
+        let mut docs: Vec<Option<String>> = Vec::new();
         runtime
             .execute(now, |e| {
                 let invalid = |err: serde_json::Error| RuntimeError::Invalid(err.to_string());
+                docs.clear();
                 for (m, (inv, sha)) in matches.iter().zip(&fresh) {
                     progress.advance();
                     let mut doc = None;
@@ -260,7 +258,7 @@ impl Read {
                         .purchase_order
                         .as_deref()
                         .filter(|_| m.queue.is_none())
-                        .and_then(|r| by_reference.get(r))
+                        .and_then(|r| by_reference.get(&imports::normalise_number(r)))
                         .and_then(|o| serde_json::to_value(o).ok());
                     let record = imports::Imported {
                         invoice: inv.clone(),
@@ -270,6 +268,7 @@ impl Read {
                         credit_for: m.credits.as_ref().map(|(_, id)| id.clone()),
                     };
                     let record = serde_json::to_value(&record).map_err(invalid)?;
+                    docs.push(doc.clone());
                     e.import_invoice(&imports::identity(inv, None), doc, record, order);
                 }
                 for (inv, sha, why) in &conflicts {
@@ -287,6 +286,9 @@ impl Read {
             })
             .map_err(AppError::runtime("importing the invoices"))?;
         progress.end();
+        for (m, doc) in matches.iter_mut().zip(docs) {
+            m.doc = doc;
+        }
         matches.extend(conflicts.iter().map(|(inv, _, why)| finance::MatchOutcome {
             invoice: inv.number.clone(),
             file: inv.file.clone(),

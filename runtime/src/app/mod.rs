@@ -10,6 +10,7 @@ pub mod error;
 pub mod files;
 pub mod finance_pay;
 pub mod finance_run;
+pub mod invoice_decision;
 pub mod log;
 pub mod lost_deployments;
 pub mod lost_runs;

@@ -100,6 +100,7 @@ mod tests {
                 reason: "nobody holds diensthoofd now".into(),
             }],
             invoices: vec![QueuedInvoice {
+                id: "3fa2".into(),
                 file: "n2.xml".into(),
                 number: "CN-2".into(),
                 supplier_name: "Bouw NV".into(),
@@ -114,7 +115,7 @@ mod tests {
             serde_json::json!([
                 {"item": "task", "doc": "d-1", "title": "Aanstelling", "kind": "besluit",
                  "task": "t-1", "role": "diensthoofd", "reason": "nobody holds diensthoofd now"},
-                {"item": "invoice", "file": "n2.xml", "number": "CN-2", "supplier_name": "Bouw NV",
+                {"item": "invoice", "id": "3fa2", "file": "n2.xml", "number": "CN-2", "supplier_name": "Bouw NV",
                  "queue": "manuele-koppeling", "reason": "names invoice X-9"}
             ])
         );

@@ -3,6 +3,7 @@
 //! the store before anyone can observe the new state.
 
 mod handover;
+mod invoices;
 mod notify;
 mod organogram;
 mod queue;

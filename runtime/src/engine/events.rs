@@ -300,6 +300,24 @@ pub enum Event {
         /// The matched purchase order (JSON), if any.
         order: Option<Value>,
     },
+    /// A person decided which of the documents recorded under one invoice identity
+    /// (seller, number without case or separators, issue date, type) is the invoice:
+    /// the others are not payable (their approval flows, if in progress, are stopped).
+    /// Until then neither is paid.
+    InvoiceDecided {
+        /// The document that is the invoice (its id among the imported invoices).
+        chosen: String,
+        /// The other documents under the same identity: not payable.
+        not_payable: Vec<String>,
+        /// Who decided.
+        by: String,
+        /// Why (recorded).
+        reason: String,
+        /// When the chosen document waited in the manual queue: what matching it to its
+        /// purchase order with the rules in force gave.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        matched: Option<Rematched>,
+    },
     /// A payment was proposed for an approved invoice (by `finance pay`).
     PaymentProposed {
         /// The invoice identity.
@@ -369,6 +387,19 @@ pub enum Event {
         /// Its proposals (from the restore's record or the run's `proposal.json`).
         payments: Vec<LostPayment>,
     },
+}
+
+/// A document chosen as the invoice, matched when the decision was recorded.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Rematched {
+    /// Its approval document, if a flow started.
+    pub doc: Option<String>,
+    /// The purchase order it was matched to (JSON), if any.
+    pub order: Option<Value>,
+    /// The manual queue and why, when it still waits for a person.
+    pub queue: Option<(String, String)>,
+    /// Over- or partial invoicing of its order, shown to the approver.
+    pub flags: Vec<String>,
 }
 
 /// A payment proposal of a pay run the log no longer holds.
@@ -454,6 +485,10 @@ impl Event {
             | Event::DocumentStopped { doc }
             | Event::ShieldRefused { doc, .. } => Some(doc),
             Event::InvoiceImported { doc: Some(doc), .. } => Some(doc),
+            Event::InvoiceDecided {
+                matched: Some(Rematched { doc: Some(doc), .. }),
+                ..
+            } => Some(doc),
             _ => None,
         }
     }

@@ -12,8 +12,8 @@ pub use commands::{
     Deployed, DocIds, Emitter, OrgDeployment, Queued, ShieldNarrowed, Submission, queued,
 };
 pub use errors::RuntimeError;
-pub use events::{Event, LostPayment, NotifyMode, ShieldWidened, TaskSpec, lost_key};
+pub use events::{Event, LostPayment, NotifyMode, Rematched, ShieldWidened, TaskSpec, lost_key};
 pub use state::{
-    Absence, Deployment, Document, ImportedInvoice, Leaver, LostEntry, Made, OrgInForce, Sealed,
-    State, Status, Task, TaskStatus,
+    Absence, Deployment, Document, ImportedInvoice, InvoiceDecision, Leaver, LostEntry, Made,
+    OrgInForce, Sealed, State, Status, Task, TaskStatus,
 };

@@ -517,6 +517,30 @@ pub struct ImportedInvoice {
     pub order: Option<Value>,
     /// When a payment was proposed, and the proposal.
     pub paid: Option<(NaiveDate, Value)>,
+    /// A person's decision between it and the other documents under its invoice identity
+    /// ([`crate::engine::Event::InvoiceDecided`]): payable only when it is the one chosen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided: Option<InvoiceDecision>,
+}
+
+/// Which document under one invoice identity a person decided is the invoice.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InvoiceDecision {
+    /// The id of the document that is the invoice.
+    pub chosen: String,
+    /// Who decided.
+    pub by: String,
+    /// Why.
+    pub reason: String,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl ImportedInvoice {
+    /// Whether a person decided another document under its identity is the invoice.
+    pub fn not_payable(&self, id: &str) -> bool {
+        self.decided.as_ref().is_some_and(|d| d.chosen != id)
+    }
 }
 
 /// A payment that counts as made ([`State::payments`]).
@@ -1185,8 +1209,45 @@ impl State {
                         invoice: invoice.clone(),
                         order: order.clone(),
                         paid,
+                        decided: None,
                     }),
                 );
+            }
+            Event::InvoiceDecided {
+                chosen,
+                not_payable,
+                by,
+                reason,
+                matched,
+            } => {
+                let decision = InvoiceDecision {
+                    chosen: chosen.clone(),
+                    by: by.clone(),
+                    reason: reason.clone(),
+                    at,
+                };
+                for id in std::iter::once(chosen).chain(not_payable) {
+                    if let Some(i) = self.invoices.get_mut(id).map(Arc::make_mut) {
+                        i.decided = Some(decision.clone());
+                    }
+                }
+                // The chosen document waited in the manual queue: now it is matched.
+                if let Some(m) = matched
+                    && let Some(i) = self.invoices.get_mut(chosen).map(Arc::make_mut)
+                {
+                    i.doc = m.doc.clone();
+                    i.order = m.order.clone();
+                    if let Some(record) = i.invoice.as_object_mut() {
+                        record.insert(
+                            "queue".into(),
+                            serde_json::to_value(&m.queue).unwrap_or(Value::Null),
+                        );
+                        record.insert(
+                            "flags".into(),
+                            serde_json::to_value(&m.flags).unwrap_or(Value::Null),
+                        );
+                    }
+                }
             }
             Event::PaymentProposed { id, date, proposal } => {
                 if let Some(i) = self.invoices.get_mut(id).map(Arc::make_mut) {

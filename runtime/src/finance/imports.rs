@@ -32,7 +32,8 @@ pub struct Imported {
 
 /// An invoice number as a supplier means it: upper case, without separators
 /// (`f-000001`, `F 000001` and `F000001` are one number). A number of separators only is
-/// kept as written.
+/// kept as written. Purchase-order references are compared the same way (`BB-1` is
+/// `bb 1`: [`super::orders::by_reference`]).
 pub fn normalise_number(number: &str) -> String {
     let n: String = number
         .chars()
@@ -85,8 +86,9 @@ pub struct History {
     /// (supplier, type, normalised number) seen: a supplier's number is unique, so one
     /// seen before with another date is a duplicate for a person, never a payment.
     pub numbers: BTreeSet<(String, String, String)>,
-    /// Per purchase order: the amounts excl. VAT of the invoices and credit notes linked
-    /// to it (credit notes count negative).
+    /// Per purchase order (its reference normalised as numbers are, [`normalise_number`]):
+    /// the amounts excl. VAT of the invoices and credit notes linked to it (credit notes
+    /// count negative), however each run's export spelled the reference.
     pub billed: BTreeMap<String, Decimal>,
     /// Invoices (not credit notes, not in the manual queue) by (supplier, normalised
     /// number): their id, purchase order, and whether a payment was proposed.
@@ -122,25 +124,35 @@ impl History {
         if let Some(o) = order
             && i.queue.is_none()
         {
-            let sum = self.billed.entry(o.to_string()).or_default();
+            let sum = self.billed.entry(normalise_number(o)).or_default();
             *sum = sum.checked_add(inv.amount_excl_vat).unwrap_or(*sum);
         }
     }
 
-    /// Everything imported into `state`'s log.
+    /// Everything imported into `state`'s log. A document a person declared not payable
+    /// ([`crate::engine::Event::InvoiceDecided`]) is seen, but bills no order and takes
+    /// no credit note.
     pub fn of(state: &State) -> History {
+        History::except(state, &BTreeSet::new())
+    }
+
+    /// [`History::of`] without the documents `skip` (ids): what matching one of them
+    /// again must not count.
+    pub fn except(state: &State, skip: &BTreeSet<String>) -> History {
         let mut h = History::default();
-        for (id, i) in state.invoices.iter() {
+        for (id, i) in state.invoices.iter().filter(|(id, _)| !skip.contains(*id)) {
             let Ok(imported) = serde_json::from_value::<Imported>(i.invoice.clone()) else {
                 continue;
             };
+            let void = i.not_payable(id);
             let order = i
                 .order
                 .as_ref()
+                .filter(|_| !void)
                 .and_then(|o| o.get("reference"))
                 .and_then(|r| r.as_str());
             h.add(&imported, order);
-            if !imported.invoice.credit_note && imported.queue.is_none() {
+            if !imported.invoice.credit_note && imported.queue.is_none() && !void {
                 let number = normalise_number(&imported.invoice.number);
                 h.invoices.insert(
                     (imported.invoice.supplier.clone(), number),
@@ -190,19 +202,52 @@ pub fn seen(history: &History, inv: &Invoice, sha: &str) -> Seen {
     let (_, first) = &before[0];
     let (file, number) = (&first.file, &first.number);
     Seen::Conflict(format!(
-        "another document under the same invoice: {} ({}) and {file} ({number}) are both {} {} of {} dated {}, with different content; a person decides which one is paid (nothing was proposed)",
+        "another document under the same invoice: {} ({}) and {file} ({number}) are both {} {} of {} dated {}, with different content ({} and {} EUR due); neither is paid until a person decides which one is the invoice: `paraaf queue decide {} --invoice FILE --as PERSON --reason \"…\"`",
         inv.file,
         inv.number,
         kind(inv),
         normalise_number(&inv.number),
         inv.supplier,
-        inv.issue_date
+        inv.issue_date,
+        inv.amount,
+        first.amount,
+        inv.file,
     ))
+}
+
+/// Whether the document recorded as `id` is another document under an identity an
+/// earlier one took ([`Seen::Conflict`]: recorded under its key and content).
+pub fn is_copy(id: &str, inv: &Invoice) -> bool {
+    id != identity(inv, None)
+}
+
+/// The conflicts a person has not decided yet, per key ([`key`]): the other documents
+/// under an invoice's identity that wait in the manual queue (id and invoice). While one
+/// waits, no document under that identity is paid.
+pub fn open_conflicts(state: &State) -> BTreeMap<String, Vec<(String, Invoice)>> {
+    let mut out: BTreeMap<String, Vec<(String, Invoice)>> = BTreeMap::new();
+    for (id, i) in state.invoices.iter() {
+        if i.decided.is_some() || i.paid.is_some() {
+            continue;
+        }
+        let Ok(record) = serde_json::from_value::<Imported>(i.invoice.clone()) else {
+            continue;
+        };
+        if is_copy(id, &record.invoice) {
+            out.entry(key(&record.invoice))
+                .or_default()
+                .push((id.clone(), record.invoice));
+        }
+    }
+    out
 }
 
 /// One imported invoice waiting for a person.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct QueuedInvoice {
+    /// Its id in the log (`paraaf queue decide` takes its first characters when two
+    /// documents share a file name).
+    pub id: String,
     /// The file it came in.
     pub file: String,
     /// Its number as written.
@@ -221,12 +266,13 @@ pub struct QueuedInvoice {
 pub fn queued(state: &State) -> Vec<QueuedInvoice> {
     let mut out: Vec<QueuedInvoice> = state
         .invoices
-        .values()
-        .filter(|i| i.paid.is_none() && i.doc.is_none())
-        .filter_map(|i| serde_json::from_value::<Imported>(i.invoice.clone()).ok())
-        .filter_map(|i| {
+        .iter()
+        .filter(|(id, i)| i.paid.is_none() && i.doc.is_none() && !i.not_payable(id))
+        .filter_map(|(id, i)| {
+            let i = serde_json::from_value::<Imported>(i.invoice.clone()).ok()?;
             let (queue, reason) = i.queue.clone().or_else(|| dropped_credit(state, &i))?;
             Some(QueuedInvoice {
+                id: id.clone(),
                 file: i.invoice.file,
                 number: i.invoice.number,
                 supplier_name: i.invoice.supplier_name,

@@ -39,6 +39,9 @@ pub struct MatchOutcome {
     /// For a credit note: the invoice it is set off against (number, id in the log).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub credits: Option<(String, String)>,
+    /// The approval document `finance run` started for it (to approve or show).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub doc: Option<String>,
 }
 
 /// One line of the payment proposal.
@@ -453,8 +456,8 @@ pub fn match_invoices_after(
 ) -> Vec<MatchOutcome> {
     let records: Vec<BTreeMap<String, V>> = orders.iter().map(order_record).collect();
     let index = OrderIndex::new(&records);
-    let by_reference: BTreeMap<&str, &PurchaseOrder> =
-        orders.iter().map(|o| (o.reference.as_str(), o)).collect();
+    // Orders by their reference as invoice numbers are compared (`BB-1` is `bb 1`).
+    let by_reference = orders::by_reference(orders);
     let mut seen = history.numbers.clone();
     // Invoices a credit note can name: the earlier runs' and this batch's.
     let mut invoiced = history.invoices.clone();
@@ -465,10 +468,19 @@ pub fn match_invoices_after(
             debts: None,
             fx: Effects::default(),
         };
+        // The rules see the order reference as the export spells that order, so
+        // `reference == invoice.order_reference` holds for `bb-1` on order `BB-1`.
+        let mut record = invoice_record_flagged(inv, flag);
+        if let Some(po) = inv
+            .order_reference
+            .as_deref()
+            .and_then(|r| by_reference.get(&imports::normalise_number(r)))
+        {
+            record.insert("order_reference".into(), text(&po.reference));
+        }
         for rule in rules(project, "invoice.received") {
             let mut env = Records::default();
-            env.records
-                .insert("invoice".into(), invoice_record_flagged(inv, flag));
+            env.records.insert("invoice".into(), record.clone());
             if rule.when.as_ref().is_none_or(|w| holds(w, &env)) {
                 run.block(&rule.body, &mut env);
             }
@@ -529,7 +541,7 @@ pub fn match_invoices_after(
         if let Some(po) = outcome
             .purchase_order
             .as_deref()
-            .and_then(|r| by_reference.get(r).copied())
+            .and_then(|r| by_reference.get(&imports::normalise_number(r)).copied())
             && po.supplier != inv.supplier
         {
             outcome.queue = Some((
@@ -556,11 +568,13 @@ pub fn match_invoices_after(
         slots[i] = Some(outcome);
     }
     let mut out: Vec<MatchOutcome> = slots.into_iter().map(Option::unwrap_or_default).collect();
-    // Partial invoices and over-invoicing per purchase order, over every run.
+    // Partial invoices and over-invoicing per purchase order, over every run (by the
+    // reference as invoice numbers are compared: an order re-exported as `bb-1` is the
+    // order earlier runs billed as `BB-1`).
     let mut billed: BTreeMap<String, Decimal> = history.billed.clone();
     for (o, inv) in out.iter().zip(invoices) {
         if let (Some(po), None) = (&o.purchase_order, &o.queue) {
-            let sum = billed.entry(po.clone()).or_default();
+            let sum = billed.entry(imports::normalise_number(po)).or_default();
             *sum = sum.checked_add(inv.amount_excl_vat).unwrap_or(*sum);
         }
     }
@@ -571,9 +585,10 @@ pub fn match_invoices_after(
     };
     let flags: BTreeMap<String, String> = billed
         .iter()
-        .filter_map(|(po, sum)| {
-            let order = *by_reference.get(po.as_str())?;
-            let before = history.billed.get(po).copied().unwrap_or_default();
+        .filter_map(|(key, sum)| {
+            let order = *by_reference.get(key)?;
+            let po = &order.reference;
+            let before = history.billed.get(key).copied().unwrap_or_default();
             let earlier = if before.is_zero() {
                 String::new()
             } else {
@@ -581,7 +596,7 @@ pub fn match_invoices_after(
             };
             if *sum > percent(order.amount, Decimal::ONE_HUNDRED + tolerance_percent) {
                 Some((
-                    po.to_string(),
+                    key.clone(),
                     format!(
                         "over-invoiced: {sum} EUR billed on purchase order {po} of {} EUR{earlier}",
                         order.amount
@@ -589,7 +604,7 @@ pub fn match_invoices_after(
                 ))
             } else if *sum < percent(order.amount, Decimal::ONE_HUNDRED - tolerance_percent) {
                 Some((
-                    po.to_string(),
+                    key.clone(),
                     format!(
                         "partial: {sum} of {} EUR billed on purchase order {po} so far{earlier}",
                         order.amount
@@ -605,7 +620,7 @@ pub fn match_invoices_after(
             .purchase_order
             .as_ref()
             .filter(|_| o.queue.is_none())
-            .and_then(|po| flags.get(po))
+            .and_then(|po| flags.get(&imports::normalise_number(po)))
         else {
             continue;
         };
@@ -765,13 +780,12 @@ pub fn propose_payments_known(
 ) -> Vec<Payment> {
     let mut out = Vec::new();
     let mut capped = earlier;
-    let by_ref: BTreeMap<&str, &PurchaseOrder> =
-        orders.iter().map(|o| (o.reference.as_str(), o)).collect();
+    let by_ref = orders::by_reference(orders);
     for (inv, m) in invoices.iter().zip(matches) {
         let Some(po) = m
             .purchase_order
             .as_deref()
-            .and_then(|r| by_ref.get(r).copied())
+            .and_then(|r| by_ref.get(&imports::normalise_number(r)).copied())
         else {
             continue;
         };

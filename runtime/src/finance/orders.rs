@@ -20,6 +20,22 @@ pub struct PurchaseOrder {
     pub category: String,
 }
 
+/// Orders by their reference as invoice numbers are compared
+/// ([`super::imports::normalise_number`]: `BB-1`, `bb 1` and `BB1` are one order), so
+/// an order re-exported with another spelling is the order earlier runs billed. An
+/// export holds each reference once ([`read_csv`]); should a list hold two spellings of
+/// one, the first counts.
+pub fn by_reference(
+    orders: &[PurchaseOrder],
+) -> std::collections::BTreeMap<String, &PurchaseOrder> {
+    let mut out = std::collections::BTreeMap::new();
+    for o in orders {
+        out.entry(super::imports::normalise_number(&o.reference))
+            .or_insert(o);
+    }
+    out
+}
+
 /// Reads `reference,supplier,amount,date,dienst,category`. Every bad row is reported with
 /// its line number; nothing is returned unless all rows are good.
 pub fn read_csv(name: &str, text: &str) -> Result<Vec<PurchaseOrder>, Vec<String>> {
@@ -59,7 +75,7 @@ pub fn read_csv_with(
     }
     let mut out = Vec::new();
     let mut errors = Vec::new();
-    let mut first_line: std::collections::BTreeMap<String, u64> = Default::default();
+    let mut first_line: std::collections::BTreeMap<String, (u64, String)> = Default::default();
     for rec in reader.records() {
         let rec = match rec {
             Ok(r) => r,
@@ -91,11 +107,21 @@ pub fn read_csv_with(
         let date = get(3);
         let category = get(5).to_lowercase();
         let reference = get(0);
+        // One order, however the export spells its reference: compared as invoice
+        // numbers are (`BB-1`, `bb 1` and `BB1` are one order).
+        let same = super::imports::normalise_number(&reference);
         if reference.is_empty() {
             errors.push(format!("{name}:{line}: the reference is empty"));
-        } else if let Some(first) = first_line.get(&reference) {
+        } else if let Some((first, spelled)) = first_line.get(&same) {
+            let there = if *spelled == reference {
+                String::new()
+            } else {
+                format!(
+                    ", spelled `{spelled}` there: references are compared without case or separators"
+                )
+            };
             errors.push(format!(
-                "{name}:{line}: the reference `{reference}` is used twice (first on line {first}); an invoice quoting it would match either"
+                "{name}:{line}: the reference `{reference}` is used twice (first on line {first}){there}; an invoice quoting it would match either"
             ));
         } else if !foreign && (kbo.len() != 10 || !belgian_form) {
             errors.push(format!(
@@ -118,7 +144,7 @@ pub fn read_csv_with(
                 categories.join(", ")
             ));
         } else {
-            first_line.insert(reference.clone(), line);
+            first_line.insert(same, (line, reference.clone()));
             out.push(PurchaseOrder {
                 reference,
                 supplier,
