@@ -1,23 +1,24 @@
 //! The runtime: a state rebuilt from the store, and commands that are committed to the
 //! store before their effects become visible.
 
+use crate::backend::{Backend, StoreAddress};
 use crate::checkpoint::{self, Checkpoint, Key};
 use crate::engine::{Emitter, RuntimeError, State};
-use crate::store::{Idempotency, Snapshot, Store};
+use crate::store::{Idempotency, Snapshot};
 use crate::workdays::Calendar;
 use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
 
-/// A city's runtime on one database file.
+/// A city's runtime on its store (a SQLite file, or a city on PostgreSQL).
 pub struct Runtime {
-    store: Store,
+    store: Backend,
     state: State,
     /// Working days for deadlines.
     pub calendar: Calendar,
-    /// The database file (its writer lock lies next to it).
-    path: PathBuf,
-    /// Held while this process is the database's one writer.
-    lock: Option<WriterLock>,
+    /// Where the store lies (a file's writer lock lies next to it).
+    address: StoreAddress,
+    /// Held while this process is the store's one writer.
+    lock: Option<Held>,
     /// Who holds the lock, as written into it (kept to take it again under that name).
     writer: Option<String>,
     /// Signed checkpoints, when a key is configured.
@@ -74,21 +75,36 @@ pub type BatchItem<'a, T> =
 impl Runtime {
     /// Opens the database: the newest snapshot and the events after it.
     pub fn open(path: &Path, calendar: Calendar) -> Result<Runtime, RuntimeError> {
-        Runtime::open_from(path, calendar, true)
+        Runtime::open_store(&StoreAddress::File(path.to_path_buf()), calendar)
     }
 
     /// Opens the database replaying the whole log, snapshots unread (`audit verify` and
     /// `admin rebuild` work also when a snapshot was altered).
     pub fn open_replaying(path: &Path, calendar: Calendar) -> Result<Runtime, RuntimeError> {
-        Runtime::open_from(path, calendar, false)
+        Runtime::open_store_replaying(&StoreAddress::File(path.to_path_buf()), calendar)
+    }
+
+    /// Opens the store at `address` (a SQLite file, or a city on PostgreSQL): the newest
+    /// snapshot and the events after it. It writes once it takes the writer lock: the
+    /// file's lock, or the city's advisory lock on PostgreSQL.
+    pub fn open_store(address: &StoreAddress, calendar: Calendar) -> Result<Runtime, RuntimeError> {
+        Runtime::open_from(address, calendar, true)
+    }
+
+    /// [`Runtime::open_store`] replaying the whole log, snapshots unread.
+    pub fn open_store_replaying(
+        address: &StoreAddress,
+        calendar: Calendar,
+    ) -> Result<Runtime, RuntimeError> {
+        Runtime::open_from(address, calendar, false)
     }
 
     fn open_from(
-        path: &Path,
+        address: &StoreAddress,
         calendar: Calendar,
         snapshots: bool,
     ) -> Result<Runtime, RuntimeError> {
-        let store = Store::open(path)?;
+        let store = Backend::open(address)?;
         let (state, last_snapshot) = if snapshots {
             store.load_counting()?
         } else {
@@ -98,7 +114,7 @@ impl Runtime {
             store,
             state,
             calendar,
-            path: path.to_path_buf(),
+            address: address.clone(),
             lock: None,
             writer: None,
             checkpoints: None,
@@ -190,7 +206,6 @@ impl Runtime {
             head: self
                 .store
                 .expected_tail()
-                .cloned()
                 .or_else(|| self.store.head().ok()),
             checkpoints: self
                 .checkpoints
@@ -222,7 +237,7 @@ impl Runtime {
     fn stop(&mut self, why: String) -> RuntimeError {
         if self.stopped.is_none() {
             tracing::error!(reason = %why, "the log changed under its writer; it stops writing");
-            let own_tail = self.store.expected_tail().cloned();
+            let own_tail = self.store.expected_tail();
             if let Some((seq, _)) = own_tail
                 && let Err(e) = self.sign_own(seq, Some(checkpoint::Mark::Closed), false)
             {
@@ -335,8 +350,10 @@ impl Runtime {
     }
 
     /// Makes this process the one writer of the database: an exclusive lock on
-    /// `DB.lock`, which holds `who` (the server's address) for whoever is refused. Waits a
-    /// few seconds for another writer, then refuses: two writers would diverge.
+    /// `DB.lock`, which holds `who` (the server's address) for whoever is refused, or on
+    /// PostgreSQL the city's advisory lock on the store's connection (its holder named by
+    /// the connection's application name). Waits a few seconds for another writer, then
+    /// refuses: two writers would diverge.
     pub fn lock_writer(&mut self, who: &str) -> Result<(), RuntimeError> {
         if let Some(why) = &self.stopped {
             return Err(RuntimeError::Tampered(why.clone()));
@@ -345,7 +362,7 @@ impl Runtime {
         // let a second writer lock a new file: before each batch, the writer checks that
         // the file at the path is still the one it holds, and takes the lock again if not.
         if let Some(held) = &self.lock
-            && held.still_at_its_path()
+            && held.still_held()
         {
             return Ok(());
         }
@@ -353,8 +370,14 @@ impl Runtime {
         let again = self.store.expected_tail().is_some();
         self.lock = None;
         let who = self.writer.clone().unwrap_or_else(|| who.to_string());
-        let f = take_lock(&self.path, &who)?;
-        self.lock = Some(f);
+        let held = match &self.address {
+            StoreAddress::File(path) => Held::File(take_lock(path, &who)?),
+            StoreAddress::Postgres { .. } => {
+                self.store.lock_writer(LOCK_WAIT)?;
+                Held::Advisory
+            }
+        };
+        self.lock = Some(held);
         self.writer = Some(who);
         if again {
             if let Some(why) = self.store.tail_changed()? {
@@ -470,7 +493,7 @@ impl Runtime {
 
     /// The events shown as history (`paraaf log`): those recorded at or after `since`
     /// (`None`: all), oldest first as `(seq, time, JSON)`, each verified as it is read
-    /// (see [`Store::history`]): the cost is the range shown (and, with a key, reading the
+    /// (see [`crate::store::Store::history`]): the cost is the range shown (and, with a key, reading the
     /// checkpoint file), not the whole log. A range that does not verify is refused,
     /// naming the event.
     pub fn history(
@@ -494,7 +517,7 @@ impl Runtime {
     }
 
     /// The store.
-    pub fn store(&self) -> &Store {
+    pub fn store(&self) -> &Backend {
         &self.store
     }
 
@@ -734,7 +757,7 @@ fn unsigned_tail(
 
 /// The last event the checkpoints in `file` cover, after checking the log against the
 /// last of them (0 when there is none).
-fn verified_tail(store: &Store, list: &[Checkpoint], file: &Path) -> Result<u64, RuntimeError> {
+fn verified_tail(store: &Backend, list: &[Checkpoint], file: &Path) -> Result<u64, RuntimeError> {
     let Some(cp) = list.last() else {
         return Ok(0);
     };
@@ -745,6 +768,26 @@ fn verified_tail(store: &Store, list: &[Checkpoint], file: &Path) -> Result<u64,
         RuntimeError::Tampered(format!("{why} (checked against {})", file.display()))
     })?;
     Ok(cp.seq)
+}
+
+/// The writer lock this process holds.
+enum Held {
+    /// A SQLite file's lock file.
+    File(WriterLock),
+    /// The city's advisory lock on the PostgreSQL store's connection: held until that
+    /// connection ends (a lost connection fails every later commit, so no second writer
+    /// ever writes beside this one).
+    Advisory,
+}
+
+impl Held {
+    /// Whether the lock is still this process's (a lock file not deleted or replaced).
+    fn still_held(&self) -> bool {
+        match self {
+            Held::File(lock) => lock.still_at_its_path(),
+            Held::Advisory => true,
+        }
+    }
 }
 
 /// The path of the writer lock of the database at `db`.

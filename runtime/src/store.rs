@@ -3,7 +3,7 @@
 
 use crate::checkpoint::Checkpoint;
 use crate::engine::{Event, RuntimeError, State};
-use crate::visibility::audiences;
+use crate::log_chain;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use rusqlite_migration::{M, Migrations};
@@ -388,50 +388,17 @@ impl Store {
             })
             .collect::<Result<_, _>>()?;
         for (seq, sha, body, event_seq) in snapshots {
-            let Some((at, event_body, prev_hash, stored)) = self
+            let event = self
                 .conn
                 .query_row(
-                    "SELECT at, body, prev_hash, hash FROM events WHERE seq = ?1",
+                    "SELECT seq, at, body, prev_hash, hash FROM events WHERE seq = ?1",
                     [event_seq],
-                    |r| {
-                        Ok((
-                            r.get::<_, String>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, String>(2)?,
-                            r.get::<_, String>(3)?,
-                        ))
-                    },
+                    row,
                 )
-                .optional()?
-            else {
-                continue; // no such event (an edited table): not a snapshot
-            };
-            let Ok(Event::SnapshotTaken {
-                seq: recorded,
-                sha256,
-            }) = serde_json::from_str::<Event>(&event_body)
-            else {
+                .optional()?;
+            let Some(mut state) = log_chain::snapshot_state(seq, &sha, &body, event)? else {
                 continue;
             };
-            let actual = crate::sha256_hex(&body);
-            if recorded != seq
-                || sha256 != actual
-                || sha != actual
-                || hash(&prev_hash, event_seq, &at, &event_body) != stored
-            {
-                return Err(RuntimeError::Tampered(format!(
-                    "the snapshot of event {seq} does not match event {event_seq} that records it"
-                )));
-            }
-            let Some(mut state) = crate::snapshot::decode(&body)? else {
-                continue;
-            };
-            if state.last_seq != seq {
-                return Err(RuntimeError::Tampered(format!(
-                    "the snapshot of event {seq} holds the state after event {}",
-                    state.last_seq
-                )));
-            }
             // The chain goes on from the stored hash of event `seq` (the open's tail check
             // and `audit verify` check what lies before).
             let prev: String =
@@ -455,31 +422,12 @@ impl Store {
     }
 
     /// Applies the events after `state.last_seq`, the first of which must follow `prev`.
-    fn replay(&self, state: &mut State, mut prev: String) -> Result<(), RuntimeError> {
+    fn replay(&self, state: &mut State, prev: String) -> Result<(), RuntimeError> {
         let mut stmt = self.conn.prepare(
             "SELECT seq, at, body, prev_hash, hash FROM events WHERE seq > ?1 ORDER BY seq",
         )?;
-        let mut rows = stmt.query([state.last_seq])?;
-        while let Some(row) = rows.next()? {
-            let seq: u64 = row.get(0)?;
-            let at: String = row.get(1)?;
-            let body: String = row.get(2)?;
-            let prev_hash: String = row.get(3)?;
-            let stored: String = row.get(4)?;
-            if seq != state.last_seq + 1
-                || prev_hash != prev
-                || hash(&prev, seq, &at, &body) != stored
-            {
-                return Err(RuntimeError::Tampered(format!(
-                    "event {seq} does not match its hash chain (run `paraaf audit verify`)"
-                )));
-            }
-            prev = stored;
-            let event: Event = serde_json::from_str(&body)
-                .map_err(|e| RuntimeError::Storage(format!("event {seq} is unreadable: {e}")))?;
-            state.apply(seq, parse_time(seq, &at)?, &event);
-        }
-        Ok(())
+        let rows = stmt.query_map([state.last_seq], row)?;
+        log_chain::replay(state, prev, rows.map(|r| r.map_err(RuntimeError::from)))
     }
 
     /// Appends events (and an idempotency record) in one `BEGIN IMMEDIATE` transaction and
@@ -508,29 +456,12 @@ impl Store {
             )
             .optional()?
             .unwrap_or((0, GENESIS.to_string()));
-        if let Some(why) = self
-            .tail
-            .as_ref()
-            .and_then(|(seq, hash)| changed_tail(*seq, hash, last, &prev))
-        {
-            return Err(RuntimeError::Tampered(why));
-        }
-        if let Some((first, _, _)) = events.first()
-            && *first > last + 1
-        {
-            return Err(RuntimeError::Tampered(format!(
-                "events {}–{} of this writer are gone from the log (it ends at event {last}): events were removed; nothing is appended",
-                last + 1,
-                first - 1
-            )));
-        } else if let Some((first, _, _)) = events.first()
-            && *first != last + 1
-        {
-            return Err(RuntimeError::Storage(format!(
-                "another writer appended events (expected {}, store has {last})",
-                first - 1
-            )));
-        }
+        log_chain::check_append(
+            self.tail.as_ref(),
+            last,
+            &prev,
+            events.first().map(|(s, _, _)| *s),
+        )?;
         let mut docs = BTreeSet::new();
         let mut written = Vec::with_capacity(events.len());
         for (seq, at, event) in events {
@@ -683,7 +614,7 @@ impl Store {
             return Ok(None);
         };
         let (last, prev) = self.head()?;
-        Ok(changed_tail(*seq, hash, last, &prev))
+        Ok(log_chain::changed_tail(*seq, hash, last, &prev))
     }
 
     /// The first response recorded for an idempotency key under any of `persons` (the
@@ -730,72 +661,8 @@ impl Store {
             .conn
             .prepare("SELECT seq, at, body, prev_hash, hash FROM events ORDER BY seq")
             .map_err(|e| e.to_string())?;
-        let mut rows = stmt.query([]).map_err(|e| e.to_string())?;
-        let mut prev = GENESIS.to_string();
-        let mut expected_seq = 1u64;
-        let mut cps = checkpoints.iter().peekable();
-        while let Some(row) = rows.next().map_err(|e| e.to_string())? {
-            let seq: u64 = row.get(0).map_err(|e| e.to_string())?;
-            let at: String = row.get(1).map_err(|e| e.to_string())?;
-            let body: String = row.get(2).map_err(|e| e.to_string())?;
-            let prev_hash: String = row.get(3).map_err(|e| e.to_string())?;
-            let stored: String = row.get(4).map_err(|e| e.to_string())?;
-            while cps.peek().is_some_and(|c| c.seq < seq) {
-                cps.next();
-            }
-            let signed = cps.peek().and_then(|c| c.hash_of(expected_seq));
-            if seq != expected_seq {
-                return Err(format!(
-                    "event {expected_seq} is missing (the next one is {seq})"
-                ));
-            }
-            if let Some(h) = signed
-                && !stored.starts_with(h)
-            {
-                return Err(format!(
-                    "event {seq} is not the event the checkpoint signed: the log was rewritten from event {seq} on"
-                ));
-            }
-            if prev_hash != prev {
-                return Err(format!(
-                    "event {seq} does not follow event {}: the chain is broken",
-                    seq - 1
-                ));
-            }
-            if hash(&prev, seq, &at, &body) != stored {
-                return Err(format!(
-                    "event {seq} was altered: its content does not match its hash"
-                ));
-            }
-            if let Some(c) = cps.peek()
-                && c.seq == seq
-                && (c.head.is_empty() || !stored.starts_with(&c.head))
-            {
-                return Err(format!(
-                    "event {seq} differs from the signed checkpoint: the log was rewritten"
-                ));
-            }
-            prev = stored;
-            expected_seq += 1;
-        }
-        if let Some(last) = checkpoints.last()
-            && last.seq >= expected_seq
-        {
-            return Err(format!(
-                "the signed checkpoint covers events up to {}, but the log ends at {}: events {}–{} were deleted",
-                last.seq,
-                expected_seq - 1,
-                expected_seq,
-                last.seq
-            ));
-        }
-        if let Some(why) = crate::checkpoint::appended_after_close(checkpoints, expected_seq - 1) {
-            return Err(why);
-        }
-        Ok(Verified {
-            events: expected_seq - 1,
-            head: prev,
-        })
+        let rows = stmt.query_map([], row).map_err(|e| e.to_string())?;
+        log_chain::verify(rows.map(|r| r.map_err(|e| e.to_string())), checkpoints)
     }
 
     /// The events recorded at or after `since` (`None`: the whole log), oldest first as
@@ -823,87 +690,19 @@ impl Store {
         since: Option<chrono::DateTime<chrono::Utc>>,
         checkpoints: &[Checkpoint],
     ) -> Result<Vec<(u64, String, String)>, String> {
-        // As the log writes times (fixed width, UTC): they compare as text.
-        let since = since.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
         let (head, _) = self.head().map_err(|e| e.to_string())?;
-        if let Some(last) = checkpoints.last()
-            && last.seq > head
-        {
-            return Err(format!(
-                "the signed checkpoint covers events up to {}, but the log ends at {head}: events {}–{} were deleted",
-                last.seq,
-                head + 1,
-                last.seq
-            ));
-        }
-        if let Some(why) = crate::checkpoint::appended_after_close(checkpoints, head) {
-            return Err(why);
-        }
+        log_chain::history_head(head, checkpoints)?;
         let mut stmt = self
             .conn
             .prepare("SELECT seq, at, body, prev_hash, hash FROM events ORDER BY seq DESC")
             .map_err(|e| e.to_string())?;
-        let mut rows = stmt.query([]).map_err(|e| e.to_string())?;
-        let mut out = Vec::new();
-        // The link the later event makes to the one read next, and that one's number.
-        let mut link: Option<String> = None;
-        let mut expected = head;
-        let mut reached_start = true;
-        while let Some(row) = rows.next().map_err(|e| e.to_string())? {
-            let seq: u64 = row.get(0).map_err(|e| e.to_string())?;
-            let at: String = row.get(1).map_err(|e| e.to_string())?;
-            let body: String = row.get(2).map_err(|e| e.to_string())?;
-            let prev_hash: String = row.get(3).map_err(|e| e.to_string())?;
-            let stored: String = row.get(4).map_err(|e| e.to_string())?;
-            if seq == 0 {
-                return Err("the log holds an event numbered 0: it was rewritten".into());
-            }
-            if seq != expected {
-                return Err(format!(
-                    "event {expected} is missing (the one before it is {seq})"
-                ));
-            }
-            if link.as_ref().is_some_and(|l| *l != stored) {
-                return Err(format!(
-                    "event {} does not follow event {seq}: the chain is broken",
-                    seq + 1
-                ));
-            }
-            if hash(&prev_hash, seq, &at, &body) != stored {
-                return Err(format!(
-                    "event {seq} was altered: its content does not match its hash"
-                ));
-            }
-            // The first checkpoint at or after this event covers it, as `verify` reads.
-            let covering = checkpoints.partition_point(|c| c.seq < seq);
-            if let Some(c) = checkpoints.get(covering) {
-                if c.hash_of(seq).is_some_and(|h| !stored.starts_with(h)) {
-                    return Err(format!(
-                        "event {seq} is not the event the checkpoint signed: the log was rewritten from event {seq} on"
-                    ));
-                }
-                if c.seq == seq && (c.head.is_empty() || !stored.starts_with(&c.head)) {
-                    return Err(format!(
-                        "event {seq} differs from the signed checkpoint: the log was rewritten"
-                    ));
-                }
-            }
-            if since.as_deref().is_some_and(|since| at.as_str() < since) {
-                reached_start = false;
-                break;
-            }
-            link = Some(prev_hash);
-            expected = seq - 1;
-            out.push((seq, at, body));
-        }
-        if reached_start && expected != 0 {
-            return Err(format!("event {expected} is missing (it is the first)"));
-        }
-        if reached_start && link.as_ref().is_some_and(|l| l != GENESIS) {
-            return Err("event 1 does not start the chain: the log was cut or rewritten".into());
-        }
-        out.reverse();
-        Ok(out)
+        let rows = stmt.query_map([], row).map_err(|e| e.to_string())?;
+        log_chain::history_back(
+            head,
+            rows.map(|r| r.map_err(|e| e.to_string())),
+            since,
+            checkpoints,
+        )
     }
 
     /// Checks the tail of the log against the last signed checkpoint: the event it names
@@ -916,52 +715,10 @@ impl Store {
                 "SELECT seq, at, body, prev_hash, hash FROM events WHERE seq >= ?1 ORDER BY seq",
             )
             .map_err(|e| e.to_string())?;
-        let mut rows = stmt.query([last.seq]).map_err(|e| e.to_string())?;
-        let mut prev: Option<String> = None;
-        let mut expected_seq = last.seq;
-        while let Some(row) = rows.next().map_err(|e| e.to_string())? {
-            let seq: u64 = row.get(0).map_err(|e| e.to_string())?;
-            let at: String = row.get(1).map_err(|e| e.to_string())?;
-            let body: String = row.get(2).map_err(|e| e.to_string())?;
-            let prev_hash: String = row.get(3).map_err(|e| e.to_string())?;
-            let stored: String = row.get(4).map_err(|e| e.to_string())?;
-            if seq != expected_seq {
-                return Err(format!(
-                    "event {expected_seq} is missing (the next one is {seq})"
-                ));
-            }
-            match &prev {
-                None if last.head.is_empty() || !stored.starts_with(&last.head) => {
-                    return Err(format!(
-                        "event {seq} differs from the last signed checkpoint: the log was rewritten"
-                    ));
-                }
-                Some(p) if *p != prev_hash => {
-                    return Err(format!(
-                        "event {seq} does not follow event {}: the chain is broken",
-                        seq - 1
-                    ));
-                }
-                _ => {}
-            }
-            if hash(&prev_hash, seq, &at, &body) != stored {
-                return Err(format!(
-                    "event {seq} was altered: its content does not match its hash"
-                ));
-            }
-            prev = Some(stored);
-            expected_seq += 1;
-        }
-        if prev.is_none() {
-            let end = self.head().map_err(|e| e.to_string())?.0;
-            return Err(format!(
-                "the last signed checkpoint covers events up to {}, but the log ends at {end}: events {}–{} were deleted",
-                last.seq,
-                end + 1,
-                last.seq
-            ));
-        }
-        Ok(())
+        let rows = stmt.query_map([last.seq], row).map_err(|e| e.to_string())?;
+        log_chain::verify_tail(rows.map(|r| r.map_err(|e| e.to_string())), last, || {
+            Ok(self.head().map_err(|e| e.to_string())?.0)
+        })
     }
 
     /// The first [`crate::checkpoint::HASH_PREFIX`] characters of the hashes of events
@@ -1054,29 +811,15 @@ impl Store {
     }
 }
 
-/// What someone else did at the end of the log, when a writer left it at event `seq`
-/// (hash `hash`) and it now ends at `last` (hash `prev`).
-fn changed_tail(seq: u64, hash: &str, last: u64, prev: &str) -> Option<String> {
-    let short = |h: &str| h.chars().take(16).collect::<String>();
-    if last < seq {
-        Some(format!(
-            "events {}–{seq} that this writer committed are gone from the log (it ends at event {last}): events were removed; nothing is appended and nothing signed",
-            last + 1
-        ))
-    } else if last > seq {
-        Some(format!(
-            "events {}–{last} were appended to the log by someone other than its writer (whose last event is {seq}): nothing is appended, and they are not signed",
-            seq + 1
-        ))
-    } else if prev != hash {
-        Some(format!(
-            "event {seq} was rewritten under its writer (its hash is now {}…, the writer committed {}…): nothing is appended, and it is not signed",
-            short(prev),
-            short(hash)
-        ))
-    } else {
-        None
-    }
+/// An event row as [`log_chain`] checks it.
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<log_chain::Row> {
+    Ok(log_chain::Row {
+        seq: r.get(0)?,
+        at: r.get(1)?,
+        body: r.get(2)?,
+        prev_hash: r.get(3)?,
+        hash: r.get(4)?,
+    })
 }
 
 fn write_projection(
@@ -1084,51 +827,27 @@ fn write_projection(
     state: &State,
     doc: &str,
 ) -> Result<(), RuntimeError> {
-    let Some(d) = state.documents.get(doc) else {
+    let Some(d) = crate::projection::document_row(state, doc)? else {
         return Ok(());
     };
-    // Sorted and without repeats already (no kind is a prefix of another, so the text
-    // sorts as the pairs do).
-    let mut who = String::new();
-    for (kind, name) in audiences(state, doc) {
-        if !who.is_empty() {
-            who.push(',');
-        }
-        who.push_str(kind);
-        who.push(':');
-        who.push_str(&name);
-    }
-    let tasks: Vec<TaskRow> = d
-        .tasks
-        .iter()
-        .map(|t| TaskRow {
-            id: &t.spec.id,
-            step: t.step,
-            role: &t.spec.role,
-            assignees: t.spec.assignees.join(","),
-            status: t.status.as_str(),
-        })
-        .collect();
-    let tasks = serde_json::to_string(&tasks).map_err(|e| RuntimeError::Storage(e.to_string()))?;
     // The document's one row, written over (its tasks and audiences are columns).
-    let n = projection_key(d);
     tx.prepare_cached(
         "INSERT OR REPLACE INTO documents (n, id, kind, flow, version, uploader, title, status, step, last_seq, audiences, tasks)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?
     .execute(params![
-        n,
+        d.n,
         d.id,
         d.kind,
         d.flow,
         d.version,
         d.uploader,
         d.title,
-        d.status.as_str(),
-        d.step as i64,
-        d.events.last().copied().unwrap_or(0),
-        who,
-        tasks
+        d.status,
+        d.step,
+        d.last_seq,
+        d.audiences,
+        d.tasks
     ])?;
     Ok(())
 }
@@ -1151,23 +870,6 @@ pub fn number(id: &str) -> Option<i64> {
         return None;
     }
     digits.parse().ok()
-}
-
-/// One task as the `tasks` column of the `documents` projection holds it (read through
-/// the `tasks` view).
-#[derive(serde::Serialize)]
-struct TaskRow<'a> {
-    id: &'a str,
-    step: usize,
-    role: &'a str,
-    assignees: String,
-    status: &'a str,
-}
-
-fn parse_time(seq: u64, at: &str) -> Result<DateTime<Utc>, RuntimeError> {
-    DateTime::parse_from_rfc3339(at)
-        .map(|t| t.to_utc())
-        .map_err(|e| RuntimeError::Storage(format!("event {seq}: bad time: {e}")))
 }
 
 /// Reads the events with these sequence numbers (a document's history) through a

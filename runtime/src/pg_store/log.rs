@@ -5,20 +5,17 @@
 
 use super::{PgStore, pg_error};
 use crate::engine::{Event, RuntimeError};
-use crate::store::{GENESIS, Idempotency, Verified, hash};
+use crate::store::{GENESIS, Idempotency, hash};
 use chrono::{DateTime, Utc};
 
 /// An event as stored: sequence number, time (RFC 3339, as hashed) and JSON body.
 pub type RawEvent = (u64, String, String);
 
-/// Events read per query when walking the whole log.
-const PAGE: i64 = 5_000;
-
 /// Events written per `INSERT`.
 const BATCH: usize = 2_000;
 
 /// A sequence number as PostgreSQL's BIGINT.
-fn big(seq: u64) -> Result<i64, RuntimeError> {
+pub(super) fn big(seq: u64) -> Result<i64, RuntimeError> {
     i64::try_from(seq)
         .map_err(|_| RuntimeError::Invalid(format!("event number {seq} is too large")))
 }
@@ -247,54 +244,6 @@ impl PgStore {
             )));
         }
         Ok(Some((row.get(0), body)))
-    }
-
-    /// Checks the city's whole hash chain from the first event: names the first event
-    /// that is missing, does not follow the one before, or does not match its hash.
-    pub fn verify(&mut self) -> Result<Verified, String> {
-        let mut prev = GENESIS.to_string();
-        let mut expected: u64 = 1;
-        loop {
-            let rows = self
-                .client
-                .query(
-                    "SELECT seq, at, body, prev_hash, hash FROM events
-                    WHERE city = $1 AND seq >= $2 ORDER BY seq LIMIT $3",
-                    &[&self.city, &(expected as i64), &PAGE],
-                )
-                .map_err(|e| pg_error(e).to_string())?;
-            let n = rows.len();
-            for r in rows {
-                let seq = r.get::<_, i64>(0) as u64;
-                let (at, body, prev_hash, stored): (String, String, String, String) =
-                    (r.get(1), r.get(2), r.get(3), r.get(4));
-                if seq != expected {
-                    return Err(format!(
-                        "event {expected} is missing (the next one is {seq})"
-                    ));
-                }
-                if prev_hash != prev {
-                    return Err(format!(
-                        "event {seq} does not follow event {}: the chain is broken",
-                        seq - 1
-                    ));
-                }
-                if hash(&prev, seq, &at, &body) != stored {
-                    return Err(format!(
-                        "event {seq} was altered: its content does not match its hash"
-                    ));
-                }
-                prev = stored;
-                expected += 1;
-            }
-            if (n as i64) < PAGE {
-                break;
-            }
-        }
-        Ok(Verified {
-            events: expected - 1,
-            head: prev,
-        })
     }
 }
 

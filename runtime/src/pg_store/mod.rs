@@ -3,14 +3,17 @@
 //! city, kept apart by row-level security ([`schema`]), with one writer per city held by
 //! an advisory lock ([`lock`]) and a copy from a city's SQLite log ([`migrate`]).
 //!
-//! The runtime itself still runs on the SQLite [`crate::store::Store`]; this store is not
-//! yet behind a seam. It uses the synchronous `postgres` client, which runs its own small
-//! tokio runtime: call it from a plain thread (the runtime's writer), never from inside an
-//! async task.
+//! The runtime runs on it through [`crate::backend::Backend`] ([`read`]: the state from
+//! snapshots and the log, audit walks; [`commit`]: a batch's events with projections,
+//! snapshot, outbox, content and idempotency records in one transaction). It uses the
+//! synchronous `postgres` client, which runs its own small tokio runtime: call it from a
+//! plain thread (the runtime's writer), never from inside an async task.
 
+pub mod commit;
 pub mod lock;
 pub mod log;
 pub mod migrate;
+pub mod read;
 pub mod schema;
 
 use crate::engine::RuntimeError;
@@ -25,6 +28,13 @@ pub struct PgStore {
     city: String,
     /// Where the log ends as this writer left it; `None`: a reader, which never appends.
     tail: Option<(u64, String)>,
+    /// Whether this connection holds the city's writer lock ([`PgStore::lock_writer`]).
+    locked: bool,
+    /// The hashes of the events this writer committed, oldest first, until the runtime
+    /// takes them to sign ([`PgStore::take_written`]).
+    written: Vec<(u64, String)>,
+    /// Content to write with the next commit ([`PgStore::stage_contents`]).
+    staged: Vec<crate::contents::Staged>,
 }
 
 /// Whether `city` is a usable city name: 1–63 lowercase letters, digits, `-` or `_`,
@@ -126,6 +136,9 @@ impl PgStore {
             client,
             city: city.to_string(),
             tail: None,
+            locked: false,
+            written: Vec::new(),
+            staged: Vec::new(),
         })
     }
 
@@ -136,8 +149,65 @@ impl PgStore {
     pub fn writer(url: &str, city: &str) -> Result<PgStore, RuntimeError> {
         let mut store = PgStore::reader(url, city)?;
         lock::take(&mut store.client, city)?;
+        store.locked = true;
         store.tail = Some(store.head()?);
         Ok(store)
+    }
+
+    /// Takes the city's writer lock on this connection (kept until the connection ends),
+    /// trying for up to `wait` while another writer holds it, then refusing naming it.
+    pub fn lock_writer(&mut self, wait: std::time::Duration) -> Result<(), RuntimeError> {
+        if self.locked {
+            return Ok(());
+        }
+        let start = std::time::Instant::now();
+        loop {
+            match lock::take(&mut self.client, &self.city) {
+                Ok(()) => break,
+                Err(RuntimeError::Locked(_)) if start.elapsed() < wait => {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        self.locked = true;
+        Ok(())
+    }
+
+    /// Whether this connection took the city's writer lock.
+    pub fn is_writer(&self) -> bool {
+        self.locked
+    }
+
+    /// From now on, commits only onto the log ending at `tail` (see
+    /// [`crate::store::Store::expect_tail`]).
+    pub fn expect_tail(&mut self, tail: Option<(u64, String)>) {
+        self.tail = tail;
+    }
+
+    /// Where this writer left the log.
+    pub fn expected_tail(&self) -> Option<&(u64, String)> {
+        self.tail.as_ref()
+    }
+
+    /// Takes the hashes of the events this writer committed since the last call.
+    pub fn take_written(&mut self) -> Vec<(u64, String)> {
+        std::mem::take(&mut self.written)
+    }
+
+    /// What changed at the end of the log, if it no longer ends where this writer left
+    /// it.
+    pub fn tail_changed(&mut self) -> Result<Option<String>, RuntimeError> {
+        let Some((seq, hash)) = self.tail.clone() else {
+            return Ok(None);
+        };
+        let (last, prev) = self.head()?;
+        Ok(crate::log_chain::changed_tail(seq, &hash, last, &prev))
+    }
+
+    /// Content to write in the next commit's transaction (replacing what was staged).
+    pub fn stage_contents(&mut self, contents: Vec<crate::contents::Staged>) {
+        self.staged = contents;
     }
 
     /// The city this store works for.

@@ -8,11 +8,24 @@ use crate::engine::RuntimeError;
 /// The name of the per-connection setting that names the city a connection works for.
 pub const CITY_SETTING: &str = "paraaf.city";
 
-/// The tables of the store, each keyed by `city` and under row-level security.
+/// The log's tables, each keyed by `city` and under row-level security: append-only for
+/// the application (granted `SELECT` and `INSERT` only).
 pub const TABLES: [&str; 3] = ["events", "idempotency", "contents"];
 
+/// The tables the runtime keeps beside the log, keyed by `city` and under row-level
+/// security like the log's, with what the application may do on each: who sent which
+/// content (append-only), and what can be rebuilt from the log or is delivery
+/// bookkeeping: the `documents` projection, snapshots, the outbox and its deliveries.
+pub const WORK_TABLES: [(&str, &str); 5] = [
+    ("content_owners", "SELECT, INSERT"),
+    ("documents", "SELECT, INSERT, UPDATE, DELETE"),
+    ("snapshots", "SELECT, INSERT, UPDATE, DELETE"),
+    ("outbox", "SELECT, INSERT, UPDATE"),
+    ("deliveries", "SELECT, INSERT, UPDATE"),
+];
+
 /// The schema versions, in order: each step runs once, in the owner's transaction.
-const STEPS: [&str; 1] = [
+const STEPS: [&str; 2] = [
     // The log of each city (append-only for the application: it is granted SELECT and
     // INSERT only), the idempotency records written in the events' transaction, and
     // content by SHA-256. `at` and the hashes are text, exactly as hashed.
@@ -42,12 +55,73 @@ const STEPS: [&str; 1] = [
         body BYTEA NOT NULL,
         PRIMARY KEY (city, sha256)
     );",
+    // What the runtime keeps beside the log (as SQLite's store has it, keyed by city):
+    // the uploader of each content, the documents projection (tasks and audiences in
+    // the row), snapshots recorded by their event, the outbox written with the events
+    // that cause it, and its delivery records.
+    "CREATE TABLE content_owners (
+        city TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        person TEXT NOT NULL,
+        PRIMARY KEY (city, sha256, person)
+    );
+    CREATE TABLE documents (
+        city TEXT NOT NULL,
+        n BIGINT NOT NULL,
+        id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        flow TEXT NOT NULL,
+        version BIGINT NOT NULL,
+        uploader TEXT NOT NULL,
+        title TEXT NOT NULL,
+        status TEXT NOT NULL,
+        step BIGINT NOT NULL,
+        last_seq BIGINT NOT NULL,
+        audiences TEXT NOT NULL,
+        tasks TEXT NOT NULL,
+        PRIMARY KEY (city, n),
+        UNIQUE (city, id)
+    );
+    CREATE TABLE snapshots (
+        city TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        sha256 TEXT NOT NULL,
+        body BYTEA NOT NULL,
+        event_seq BIGINT NOT NULL,
+        PRIMARY KEY (city, seq)
+    );
+    CREATE TABLE outbox (
+        city TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        channel TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        urgent BOOLEAN NOT NULL,
+        at TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        delivery TEXT,
+        state TEXT NOT NULL DEFAULT 'pending',
+        PRIMARY KEY (city, seq, channel, recipient)
+    );
+    CREATE TABLE deliveries (
+        city TEXT NOT NULL,
+        id TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt TEXT NOT NULL,
+        last_error TEXT,
+        created TEXT NOT NULL,
+        sent_at TEXT,
+        PRIMARY KEY (city, id)
+    );",
 ];
 
 /// Creates or updates the schema, connected as the role that will own the tables (not the
 /// application's role), and grants the application role `app_role` what the store needs:
-/// reading and appending, never changing or deleting a row, and only through row-level
-/// security (enabled and forced on every table, with a policy per table on `city`).
+/// reading and appending the log (never changing or deleting a row of it), what
+/// [`WORK_TABLES`] names on the rest, and only through row-level security (enabled and
+/// forced on every table, with a policy per table on `city`).
 /// Safe to run again and from several processes at once (a transaction-level advisory lock
 /// serialises them). Returns the schema version now in force.
 pub fn migrate(owner_url: &str, app_role: &str) -> Result<u32, RuntimeError> {
@@ -80,7 +154,11 @@ pub fn migrate(owner_url: &str, app_role: &str) -> Result<u32, RuntimeError> {
         "REVOKE ALL ON paraaf_schema FROM PUBLIC; GRANT SELECT ON paraaf_schema TO {role};"
     ))
     .map_err(pg_error)?;
-    for table in TABLES {
+    let tables = TABLES
+        .iter()
+        .map(|t| (*t, "SELECT, INSERT"))
+        .chain(WORK_TABLES);
+    for (table, grants) in tables {
         tx.batch_execute(&format!(
             "ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
             ALTER TABLE {table} FORCE ROW LEVEL SECURITY;
@@ -90,7 +168,7 @@ pub fn migrate(owner_url: &str, app_role: &str) -> Result<u32, RuntimeError> {
                 WITH CHECK (city = current_setting('{CITY_SETTING}', true));
             REVOKE ALL ON {table} FROM PUBLIC;
             REVOKE ALL ON {table} FROM {role};
-            GRANT SELECT, INSERT ON {table} TO {role};"
+            GRANT {grants} ON {table} TO {role};"
         ))
         .map_err(pg_error)?;
     }

@@ -76,7 +76,7 @@ pub(super) fn insert(tx: &rusqlite::Transaction<'_>, items: &[Item]) -> Result<(
 }
 
 /// The id of the delivery record of a dropped item: one per event, channel and recipient.
-fn dropped_id(seq: u64, channel: &str, recipient: &str) -> String {
+pub(crate) fn dropped_id(seq: u64, channel: &str, recipient: &str) -> String {
     format!(
         "dropped_{}",
         &crate::sha256_hex(format!("{channel}|{recipient}|{seq}").as_bytes())[..32]
@@ -84,7 +84,7 @@ fn dropped_id(seq: u64, channel: &str, recipient: &str) -> String {
 }
 
 /// A time as stored: RFC 3339 in UTC with microseconds, so that text order is time order.
-fn stamp(t: DateTime<Utc>) -> String {
+pub(crate) fn stamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 

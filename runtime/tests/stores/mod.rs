@@ -1,0 +1,146 @@
+//! The test matrix over the runtime's two stores: [`each_store`] runs one test body on a
+//! SQLite file and on a city in a throw-away PostgreSQL cluster (see `pg_support`), so
+//! the same assertions hold on both. `PARAAF_STORES=sqlite` or `=postgres` runs one;
+//! `PARAAF_SKIP_PG=1` skips PostgreSQL when its binaries are missing.
+#![allow(dead_code)]
+
+#[path = "../pg_support/mod.rs"]
+mod pg_support;
+
+use paraaf_runtime::Runtime;
+use paraaf_runtime::backend::{Backend, StoreAddress};
+use paraaf_runtime::pg_store::{postgres, schema};
+use pg_support::{APP, Cluster, OWNER};
+use std::path::PathBuf;
+
+/// The stores of one run of a test body: a folder of SQLite files, or a PostgreSQL
+/// cluster with the schema, one city per name.
+pub struct Stores {
+    dir: PathBuf,
+    cluster: Option<Cluster>,
+}
+
+/// Runs `body` on each store the environment asks for (both by default), naming the
+/// store in a failure.
+pub fn each_store(test: &str, body: impl Fn(&Stores)) {
+    let which = std::env::var("PARAAF_STORES").unwrap_or_default();
+    if which.is_empty() || which == "sqlite" {
+        let stores = Stores::new(test, None);
+        eprintln!("{test}: on SQLite");
+        body(&stores);
+    }
+    if which.is_empty() || which == "postgres" {
+        let Some(cluster) = Cluster::start(test) else {
+            return;
+        };
+        schema::migrate(&cluster.owner_url(), APP).unwrap();
+        let stores = Stores::new(test, Some(cluster));
+        eprintln!("{test}: on PostgreSQL");
+        body(&stores);
+    }
+}
+
+impl Stores {
+    fn new(test: &str, cluster: Option<Cluster>) -> Stores {
+        let dir = std::env::temp_dir().join(format!(
+            "paraaf-matrix-{test}-{}-{}",
+            std::process::id(),
+            if cluster.is_some() { "pg" } else { "sqlite" }
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Stores { dir, cluster }
+    }
+
+    /// Whether these are PostgreSQL's.
+    pub fn is_postgres(&self) -> bool {
+        self.cluster.is_some()
+    }
+
+    /// Where the store of `city` lies (a file, or the city in the cluster).
+    pub fn address(&self, city: &str) -> StoreAddress {
+        match &self.cluster {
+            None => StoreAddress::File(self.dir.join(format!("{city}.db"))),
+            Some(c) => StoreAddress::Postgres {
+                url: c.app_url(),
+                city: city.to_string(),
+            },
+        }
+    }
+
+    /// A folder of `city`'s own for files beside its store (checkpoints, keys).
+    pub fn files(&self, city: &str) -> PathBuf {
+        let dir = self.dir.join(format!("{city}.files"));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// The runtime of `city`.
+    pub fn runtime(&self, city: &str) -> Runtime {
+        Runtime::open_store(&self.address(city), Default::default()).unwrap()
+    }
+
+    /// The store of `city`, read-only on PostgreSQL until a writer lock is taken.
+    pub fn store(&self, city: &str) -> Backend {
+        Backend::open(&self.address(city)).unwrap()
+    }
+
+    /// Runs `sql` on `city`'s store behind the runtime's back (an insider with the
+    /// database's rights): on SQLite on its file, on PostgreSQL as the tables' owner
+    /// with the city set, so row-level security keeps the statement to that city.
+    pub fn sql(&self, city: &str, sql: &str) {
+        match &self.cluster {
+            None => {
+                let path = self.dir.join(format!("{city}.db"));
+                let conn = paraaf_runtime::store::Store::open(&path).unwrap();
+                conn.connection().execute_batch(sql).unwrap();
+            }
+            Some(c) => {
+                let mut owner =
+                    postgres::Client::connect(&c.url(OWNER, pg_support::DATABASE), postgres::NoTls)
+                        .unwrap();
+                owner
+                    .execute("SELECT set_config('paraaf.city', $1, false)", &[&city])
+                    .unwrap();
+                owner.batch_execute(sql).unwrap();
+            }
+        }
+    }
+
+    /// The value of a one-value query on `city`'s store (as [`Stores::sql`] runs it), as
+    /// text.
+    pub fn text(&self, city: &str, sql: &str) -> String {
+        match &self.cluster {
+            None => {
+                let path = self.dir.join(format!("{city}.db"));
+                let conn = paraaf_runtime::store::Store::open(&path).unwrap();
+                conn.connection()
+                    .query_row(&format!("SELECT CAST(({sql}) AS TEXT)"), [], |r| r.get(0))
+                    .unwrap()
+            }
+            Some(c) => {
+                let mut owner =
+                    postgres::Client::connect(&c.url(OWNER, pg_support::DATABASE), postgres::NoTls)
+                        .unwrap();
+                owner
+                    .execute("SELECT set_config('paraaf.city', $1, false)", &[&city])
+                    .unwrap();
+                owner
+                    .query_one(&format!("SELECT CAST(({sql}) AS TEXT)"), &[])
+                    .unwrap()
+                    .get(0)
+            }
+        }
+    }
+}
+
+impl Drop for Stores {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// `text` as a SQL string literal (both stores read `''` as one quote).
+pub fn quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
