@@ -678,6 +678,20 @@ fn a_person_may_keep_the_original_and_a_paid_one_stays_the_invoice() {
     );
     let show = text(&city.run(&["doc", "show", &h, "--as", "tom-bollen"]));
     assert!(show.contains("status: stopped"), "{show}");
+    // Both decisions are events of the log, with who and why, shown to whoever may see
+    // the approval documents (the G-1 decision started no flow).
+    let log = text(&city.run(&["log", "--as", "tom-bollen"]));
+    for reason in [
+        "the same invoice sent twice",
+        "the supplier corrected the amount",
+    ] {
+        assert!(
+            log.lines().any(|l| l.contains("\"type\":\"invoice_decided\"")
+                && l.contains("\"by\":\"katrien-moors\"")
+                && l.contains(reason)),
+            "{log}"
+        );
+    }
     let h2 = city.doc_of("H1");
     support::approve(|a| city.run(a), &g, "tom-bollen");
     support::approve(|a| city.run(a), &h2, "tom-bollen");

@@ -96,6 +96,17 @@ pub fn for_person(
                         .get(id)
                         .and_then(|i| i.doc.as_deref())
                         .is_some_and(|d| may_see(state, person, d)),
+                    // A decision between documents under one invoice: to whoever may see
+                    // the approval document of one of them.
+                    Event::InvoiceDecided {
+                        chosen,
+                        not_payable,
+                        ..
+                    } => std::iter::once(chosen)
+                        .chain(not_payable)
+                        .filter_map(|id| state.invoices.get(id))
+                        .filter_map(|i| i.doc.as_deref())
+                        .any(|d| may_see(state, person, d)),
                     Event::DebtsChecked { invoice, .. } => state.invoices.values().any(|i| {
                         i.invoice.get("number").and_then(|n| n.as_str()) == Some(invoice.as_str())
                             && i.doc.as_deref().is_some_and(|d| may_see(state, person, d))

@@ -1226,6 +1226,18 @@ impl State {
                     reason: reason.clone(),
                     at,
                 };
+                // In the history of every approval document it concerns.
+                let docs: Vec<String> = std::iter::once(chosen)
+                    .chain(not_payable)
+                    .filter_map(|id| self.invoices.get(id)?.doc.clone())
+                    .collect();
+                for doc in docs {
+                    if let Some(d) = self.doc_mut(&doc)
+                        && d.events.last() != Some(&seq)
+                    {
+                        d.events.push(seq);
+                    }
+                }
                 for id in std::iter::once(chosen).chain(not_payable) {
                     if let Some(i) = self.invoices.get_mut(id).map(Arc::make_mut) {
                         i.decided = Some(decision.clone());

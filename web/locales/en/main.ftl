@@ -174,6 +174,7 @@ reason-absence-withdrawn = absence withdrawn
 ev-handed-over = Handed over from { $from } to { $to } ({ $fields })
 ev-sealed = Sealed with the city's electronic seal (verification code { $code })
 ev-invoice-imported = Invoice imported
+ev-invoice-decided = { $by } decided this document is the invoice: { $reason }
 ev-other = Change to the document
 
 error-404-page-title = Page not found

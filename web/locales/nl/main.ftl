@@ -174,6 +174,7 @@ reason-absence-withdrawn = afwezigheid ingetrokken
 ev-handed-over = Overgedragen van { $from } aan { $to } ({ $fields })
 ev-sealed = Verzegeld met het elektronisch zegel van de stad (verificatiecode { $code })
 ev-invoice-imported = Factuur ingelezen
+ev-invoice-decided = { $by } besliste dat dit document de factuur is: { $reason }
 ev-other = Wijziging aan het document
 
 error-404-page-title = Pagina niet gevonden

@@ -188,6 +188,9 @@ fn event_text(s: &RtState, tr: Tr, e: &Event) -> String {
         ),
         Event::DocumentSealed { code, .. } => tr.with("ev-sealed", &[("code", code)]),
         Event::InvoiceImported { .. } => tr.t("ev-invoice-imported"),
+        Event::InvoiceDecided { by, reason, .. } => {
+            tr.with("ev-invoice-decided", &[("by", &n(by)), ("reason", reason)])
+        }
         // Events without a document never reach a document's history; should one be
         // added without words here, it reads as a change, never as ids or field dumps.
         _ => tr.t("ev-other"),
