@@ -686,9 +686,10 @@ fn a_person_may_keep_the_original_and_a_paid_one_stays_the_invoice() {
         "the supplier corrected the amount",
     ] {
         assert!(
-            log.lines().any(|l| l.contains("\"type\":\"invoice_decided\"")
-                && l.contains("\"by\":\"katrien-moors\"")
-                && l.contains(reason)),
+            log.lines()
+                .any(|l| l.contains("\"type\":\"invoice_decided\"")
+                    && l.contains("\"by\":\"katrien-moors\"")
+                    && l.contains(reason)),
             "{log}"
         );
     }
