@@ -730,3 +730,51 @@ fn a_person_may_keep_the_original_and_a_paid_one_stays_the_invoice() {
     assert!(o.status.success(), "{}", text(&o));
     assert!(city.pay().contains("0 payments proposed"));
 }
+
+/// A later document reopens the question, and the person may go back to a document an
+/// earlier decision declared not payable: its flow was stopped, so a new one starts;
+/// the document chosen before, approved meanwhile, is then not payable.
+#[test]
+fn a_document_declared_not_payable_can_be_chosen_again() {
+    let city = City::new("finance-again", &support::root().join("examples/hasselt"));
+    city.invoice("k1.xml", &xml("K-1", "1000.00"));
+    city.import();
+    let k1 = city.doc_of("K-1");
+    city.invoice("k2.xml", &xml("K1", "400.00"));
+    city.import();
+    let o = city.decide("k2.xml", "k2.xml", "the supplier corrected the amount");
+    assert!(o.status.success(), "{}", text(&o));
+    let k2 = city.doc_of("K1");
+    // A third document: nothing is paid, k2's approval included, until a person decides.
+    city.invoice("k3.xml", &xml("k-1", "700.00"));
+    city.import();
+    support::approve(|a| city.run(a), &k2, "tom-bollen");
+    let paid = city.pay();
+    assert!(paid.contains("0 payments proposed"), "{paid}");
+    let o = city.decide("k3.xml", "k1.xml", "the correction was withdrawn");
+    let said = text(&o);
+    assert!(o.status.success(), "{said}");
+    assert!(
+        said.contains("not payable: k2.xml K1 (484.00 EUR due)"),
+        "{said}"
+    );
+    assert!(
+        said.contains("not payable: k3.xml k-1 (847.00 EUR due)"),
+        "{said}"
+    );
+    let again = said
+        .lines()
+        .find_map(|l| l.strip_prefix("approval flow "))
+        .and_then(|l| l.split(';').next())
+        .unwrap_or_else(|| panic!("{said}"))
+        .to_string();
+    assert_ne!(again, k1, "{said}");
+    support::approve(|a| city.run(a), &again, "tom-bollen");
+    let paid = city.pay();
+    assert!(paid.contains("1 payments proposed"), "{paid}");
+    let proposal: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(city.dir.join("out/proposal.json")).unwrap())
+            .unwrap();
+    assert_eq!(proposal[0]["invoice"], "K-1", "{proposal}");
+    assert_eq!(proposal[0]["amount"], "1210.00", "{proposal}");
+}

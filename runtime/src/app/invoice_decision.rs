@@ -66,6 +66,8 @@ struct Entry {
     doc: Option<String>,
     order: Option<serde_json::Value>,
     paid: Option<chrono::NaiveDate>,
+    /// An earlier decision declared it not payable.
+    void: bool,
 }
 
 impl Entry {
@@ -106,6 +108,7 @@ fn entries(state: &State) -> Vec<Entry> {
                 doc: i.doc.clone(),
                 order: i.order.clone(),
                 paid: i.paid.as_ref().map(|(d, _)| *d),
+                void: i.not_payable(id),
             })
         })
         .collect()
@@ -180,16 +183,24 @@ pub fn decide(
         .copied()
         .filter(|e| e.id != chosen.id)
         .collect();
-    // The chosen document waited in the queue as another document: match it now, to
-    // the purchase order the first document was matched to, counting what every other
-    // invoice billed on that order.
-    let matched = if chosen.doc.is_none() && imports::is_copy(&chosen.id, &chosen.record.invoice) {
+    // The chosen document waited in the queue as another document, or an earlier
+    // decision stopped its flow: match it now, to its purchase order or the one another
+    // document of the conflict was matched to, counting what every other invoice billed
+    // on that order, and start its approval flow.
+    let stopped_before = chosen.void
+        && chosen
+            .doc
+            .as_ref()
+            .and_then(|doc| state.documents.get(doc))
+            .is_some_and(|doc| doc.status == crate::engine::Status::Stopped);
+    let waited = chosen.doc.is_none() && imports::is_copy(&chosen.id, &chosen.record.invoice);
+    let matched = if waited || stopped_before {
         let compiled = state
             .current()
             .map(|(_, dep)| dep.compiled.clone())
             .ok_or_else(|| AppError::Input("no project is deployed".into()))?;
-        let orders: Vec<PurchaseOrder> = others
-            .iter()
+        let orders: Vec<PurchaseOrder> = std::iter::once(chosen)
+            .chain(others.iter().copied())
             .filter_map(|e| e.order.clone())
             .filter_map(|o| serde_json::from_value(o).ok())
             .take(1)
