@@ -16,6 +16,7 @@
 //! `redeploy_organogram` (a project's organogram silently in force, as before) fails —
 //! a teamcoach who left through a redeploy is still asked to sign a social file.
 
+mod stores;
 mod support;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -23,11 +24,13 @@ use paraaf_compiler::compile::CompiledProject;
 use paraaf_compiler::db::{Database, compiled};
 use paraaf_compiler::org::{Organogram, Position, load_toml};
 use paraaf_runtime::Runtime;
+use paraaf_runtime::backend::StoreAddress;
 use paraaf_runtime::engine::{RuntimeError, Status, Submission, TaskStatus};
 use paraaf_runtime::visibility::may_see;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use stores::{Stores, each_store};
 
 fn aalst() -> PathBuf {
     support::aalst_dir()
@@ -186,7 +189,7 @@ enum Step {
 
 struct Case {
     rt: Runtime,
-    db: PathBuf,
+    db: StoreAddress,
     now: DateTime<Utc>,
     /// The variant in force, by the test's own account.
     in_force: usize,
@@ -403,19 +406,18 @@ impl Gen {
     }
 }
 
-fn temp_db(case: u64) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("paraaf-redeploy-{}-{case}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("city.db")
-}
-
-fn run_case(seed: u64, steps: &[Step], vs: &[Variant], counts: &mut BTreeMap<&'static str, usize>) {
-    let db = temp_db(seed);
-    let rt = Runtime::open(&db, Default::default()).expect("open");
+fn run_case(
+    stores: &Stores,
+    seed: u64,
+    steps: &[Step],
+    vs: &[Variant],
+    counts: &mut BTreeMap<&'static str, usize>,
+) {
+    let city = format!("case-{seed}");
+    let rt = stores.runtime(&city);
     let mut case = Case {
         rt,
-        db: db.clone(),
+        db: stores.address(&city),
         now: Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap(),
         in_force: 0,
         docs: BTreeSet::new(),
@@ -428,7 +430,7 @@ fn run_case(seed: u64, steps: &[Step], vs: &[Variant], counts: &mut BTreeMap<&'s
     }
     // `audit verify`: the chain, and every version as the replayed log folds it.
     case.rt.store().verify(&[]).expect("the chain verifies");
-    let replayed = Runtime::open_replaying(&case.db, Default::default()).expect("replay");
+    let replayed = Runtime::open_store_replaying(&case.db, Default::default()).expect("replay");
     for (i, d) in replayed.state().deployments.iter().enumerate() {
         assert!(
             d.broken.is_empty(),
@@ -449,17 +451,21 @@ fn run_case(seed: u64, steps: &[Step], vs: &[Variant], counts: &mut BTreeMap<&'s
     }
     drop(case.rt);
     drop(replayed);
-    let _ = std::fs::remove_dir_all(db.parent().unwrap());
 }
 
 /// The sequence the issue names, step by step: deploy, org deploy, a redeploy with a
 /// changed organogram, and the org deploy of the same organogram again.
 #[test]
 fn the_named_sequence_keeps_every_document() {
+    each_store("redeploy-named", the_named_sequence);
+}
+
+fn the_named_sequence(stores: &Stores) {
     let vs = prepare();
     let mut counts = BTreeMap::new();
     use Step::*;
     run_case(
+        stores,
         1,
         &[
             Submit,
@@ -497,6 +503,10 @@ fn the_named_sequence_keeps_every_document() {
 
 #[test]
 fn random_sequences_of_deploys_keep_every_document_visible_and_the_log_verified() {
+    each_store("redeploy-random", random_sequences);
+}
+
+fn random_sequences(stores: &Stores) {
     let vs = prepare();
     let mut counts = BTreeMap::new();
     let cases: u64 = std::env::var("PARAAF_REDEPLOY_CASES")
@@ -513,7 +523,7 @@ fn random_sequences_of_deploys_keep_every_document_visible_and_the_log_verified(
                 _ => Step::Sign,
             })
             .collect();
-        run_case(100 + seed, &steps, &vs, &mut counts);
+        run_case(stores, 100 + seed, &steps, &vs, &mut counts);
     }
     println!("{cases} cases: {counts:?}");
     for k in [

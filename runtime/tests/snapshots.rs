@@ -1,13 +1,16 @@
 //! Start-up from a snapshot plus the events after it gives exactly the state a replay of
 //! the whole log gives (the oracle), whatever the commands; an altered snapshot is
-//! refused; a snapshot whose event never committed is ignored.
+//! refused; a snapshot whose event never committed is ignored. Each test runs on both
+//! stores.
+
+mod stores;
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use paraaf_runtime::Runtime;
 use paraaf_runtime::engine::{Emitter, RuntimeError, Status, Submission, TaskStatus};
 use paraaf_runtime::runtime::BatchItem;
-use paraaf_runtime::store::Store;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use stores::{Stores, each_store};
 
 fn project() -> paraaf_compiler::compile::CompiledProject {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/aalst");
@@ -15,13 +18,6 @@ fn project() -> paraaf_compiler::compile::CompiledProject {
     paraaf_compiler::db::compiled(&loaded.db, loaded.project)
         .clone()
         .unwrap()
-}
-
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("paraaf-snap-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("city.db")
 }
 
 /// A small deterministic generator (xorshift), one stream per seed.
@@ -62,19 +58,24 @@ fn image(rt: &Runtime) -> Vec<u8> {
     paraaf_runtime::snapshot::encode(rt.state()).unwrap()
 }
 
-fn oracle(db: &Path) -> Vec<u8> {
-    let full = Store::open(db).unwrap().replay_all().unwrap();
+fn oracle(db: &Stores, city: &str) -> Vec<u8> {
+    let full = db.store(city).replay_all().unwrap();
     paraaf_runtime::snapshot::encode(&full).unwrap()
 }
 
 #[test]
 fn snapshot_plus_tail_equals_a_full_replay() {
+    each_store("snap-prop", snapshot_plus_tail);
+}
+
+fn snapshot_plus_tail(db: &Stores) {
     let p = project();
     let people: Vec<String> = p.organogram.people.iter().map(|x| x.id.clone()).collect();
     for seed in [7u64, 1234, 99_991] {
-        let db = temp(&format!("prop-{seed}"));
+        let city = format!("prop-{seed}");
+        let city = city.as_str();
         let mut g = Gen(seed);
-        let mut rt = Runtime::open(&db, Default::default()).unwrap();
+        let mut rt = db.runtime(city);
         rt.snapshot_every = 5 + (seed % 7);
         let mut now = Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap();
         rt.execute(now, |e| e.deploy(p.clone())).unwrap();
@@ -152,10 +153,10 @@ fn snapshot_plus_tail_equals_a_full_replay() {
                 let _ = r;
             }
             if round % 4 == 3 {
-                let (_, used) = Store::open(&db).unwrap().load_counting().unwrap();
+                let (_, used) = db.store(city).load_counting().unwrap();
                 snapshots_used += usize::from(used > 0);
-                let reopened = Runtime::open(&db, Default::default()).unwrap();
-                let expected = oracle(&db);
+                let reopened = db.runtime(city);
+                let expected = oracle(db, city);
                 assert_eq!(image(&reopened), expected, "seed {seed}, round {round}");
                 // The inbox index (derived, rebuilt from a snapshot) against a scan of
                 // every document.
@@ -184,10 +185,14 @@ fn snapshot_plus_tail_equals_a_full_replay() {
 
 #[test]
 fn an_altered_snapshot_is_refused_and_an_orphan_is_ignored() {
+    each_store("snap-tamper", an_altered_snapshot);
+}
+
+fn an_altered_snapshot(db: &Stores) {
     let p = project();
     let uploader = p.organogram.people[20].id.clone();
-    let db = temp("tamper");
-    let mut rt = Runtime::open(&db, Default::default()).unwrap();
+    let city = "tamper";
+    let mut rt = db.runtime(city);
     rt.snapshot_every = 4;
     let now = Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap();
     rt.execute(now, |e| e.deploy(p.clone())).unwrap();
@@ -198,39 +203,43 @@ fn an_altered_snapshot_is_refused_and_an_orphan_is_ignored() {
         rt.snapshot_now(now).unwrap();
     }
     drop(rt);
-    let expected = oracle(&db);
+    let expected = oracle(db, city);
 
     // A snapshot row whose event does not exist (an edited table) is no snapshot.
-    let store = Store::open(&db).unwrap();
+    let store = db.store(city);
     let head = store.head().unwrap().0;
-    store
-        .connection()
-        .execute(
-            "INSERT INTO snapshots (seq, sha256, body, event_seq) VALUES (?1, 'x', '{}', ?1 + 5)",
-            [head],
-        )
-        .unwrap();
+    let (columns, values) = if db.is_postgres() {
+        ("city, ", format!("'{city}', "))
+    } else {
+        ("", String::new())
+    };
+    db.sql(
+        city,
+        &format!(
+            "INSERT INTO snapshots ({columns}seq, sha256, body, event_seq) VALUES ({values}{head}, 'x', {}, {})",
+            db.blob(b"{}"),
+            head + 5
+        ),
+    );
     let (state, used) = store.load_counting().unwrap();
     assert!(used > 0 && used < head, "an older, valid snapshot is used");
     assert_eq!(paraaf_runtime::snapshot::encode(&state).unwrap(), expected);
 
     // The newest valid snapshot edited (one byte of its documents): refused.
-    let mut body: Vec<u8> = store
-        .connection()
-        .query_row("SELECT body FROM snapshots WHERE seq = ?1", [used], |r| {
-            r.get(0)
-        })
-        .unwrap();
+    let mut body = db.bytes(
+        city,
+        &format!("SELECT body FROM snapshots WHERE seq = {used}"),
+    );
     let at = body.len() - 40;
     body[at] ^= 0x20;
-    store
-        .connection()
-        .execute(
-            "UPDATE snapshots SET body = ?2 WHERE seq = ?1",
-            rusqlite::params![used, body],
-        )
-        .unwrap();
-    match Runtime::open(&db, Default::default()) {
+    db.sql(
+        city,
+        &format!(
+            "UPDATE snapshots SET body = {} WHERE seq = {used}",
+            db.blob(&body)
+        ),
+    );
+    match Runtime::open_store(&db.address(city), Default::default()) {
         Err(RuntimeError::Tampered(why)) => assert!(why.contains("snapshot"), "{why}"),
         Err(e) => panic!("{e}"),
         Ok(_) => panic!("an altered snapshot was accepted"),
@@ -238,16 +247,13 @@ fn an_altered_snapshot_is_refused_and_an_orphan_is_ignored() {
 }
 
 /// The newest snapshot's body as stored.
-fn newest_body(db: &Path) -> (u64, Vec<u8>) {
-    Store::open(db)
-        .unwrap()
-        .connection()
-        .query_row(
-            "SELECT seq, body FROM snapshots ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap()
+fn newest_body(db: &Stores, city: &str) -> (u64, Vec<u8>) {
+    let seq = db.text(city, "SELECT max(seq) FROM snapshots");
+    let body = db.bytes(
+        city,
+        &format!("SELECT body FROM snapshots WHERE seq = {seq}"),
+    );
+    (seq.parse().unwrap(), body)
 }
 
 /// A database whose newest snapshot is in the deflated JSON of earlier versions opens
@@ -255,13 +261,17 @@ fn newest_body(db: &Path) -> (u64, Vec<u8>) {
 /// snapshot is written in MessagePack and opens the same way.
 #[test]
 fn a_snapshot_in_the_old_format_still_opens() {
+    each_store("snap-old-format", old_format);
+}
+
+fn old_format(db: &Stores) {
     use paraaf_runtime::snapshot::Format;
     let p = project();
     let uploader = p.organogram.people[20].id.clone();
-    let db = temp("old-format");
+    let city = "old-format";
     let now = Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap();
     let mut g = Gen(11);
-    let mut rt = Runtime::open(&db, Default::default()).unwrap();
+    let mut rt = db.runtime(city);
     rt.snapshot_format = Format::DeflatedJson;
     rt.execute(now, |e| e.deploy(p.clone())).unwrap();
     for _ in 0..5 {
@@ -272,36 +282,36 @@ fn a_snapshot_in_the_old_format_still_opens() {
     let s = submission(&mut g, &uploader);
     rt.execute(now, move |e| e.submit(s)).unwrap();
     drop(rt);
-    let (old_at, body) = newest_body(&db);
+    let (old_at, body) = newest_body(db, city);
     assert!(
         body.starts_with(b"PARAAF-SNAPSHOT-2\n"),
         "written in the old format"
     );
-    let (state, used) = Store::open(&db).unwrap().load_counting().unwrap();
+    let (state, used) = db.store(city).load_counting().unwrap();
     assert_eq!(used, old_at, "opened from the old snapshot");
     assert_eq!(
         paraaf_runtime::snapshot::encode(&state).unwrap(),
-        oracle(&db)
+        oracle(db, city)
     );
 
     // The runtime writes the next snapshot in the format of today.
-    let mut rt = Runtime::open(&db, Default::default()).unwrap();
-    assert_eq!(image(&rt), oracle(&db));
+    let mut rt = db.runtime(city);
+    assert_eq!(image(&rt), oracle(db, city));
     let s = submission(&mut g, &uploader);
     rt.execute(now, move |e| e.submit(s)).unwrap();
     rt.snapshot_now(now).unwrap();
     drop(rt);
-    let (new_at, body) = newest_body(&db);
+    let (new_at, body) = newest_body(db, city);
     assert!(new_at > old_at);
     assert!(
         body.starts_with(b"PARAAF-SNAPSHOT-3\n"),
         "written in MessagePack"
     );
-    let (state, used) = Store::open(&db).unwrap().load_counting().unwrap();
+    let (state, used) = db.store(city).load_counting().unwrap();
     assert_eq!(used, new_at);
     assert_eq!(
         paraaf_runtime::snapshot::encode(&state).unwrap(),
-        oracle(&db)
+        oracle(db, city)
     );
 }
 
@@ -336,7 +346,11 @@ fn scanned_inbox(state: &paraaf_runtime::engine::State, person: &str) -> Vec<(St
 /// the whole log).
 #[test]
 fn one_command_writers_save_the_snapshot_they_owe() {
-    let db = temp("one-command");
+    each_store("snap-one-command", one_command_writers);
+}
+
+fn one_command_writers(db: &Stores) {
+    let city = "one-command";
     let project = project();
     let uploader = project.organogram.people[20].id.clone();
     let now = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
@@ -344,7 +358,7 @@ fn one_command_writers_save_the_snapshot_they_owe() {
     let mut g = Gen(7);
     let mut lags = Vec::new();
     for i in 0..20 {
-        let mut rt = Runtime::open(&db, Default::default()).unwrap();
+        let mut rt = db.runtime(city);
         rt.snapshot_every = every;
         if i == 0 {
             rt.execute(now, |e| e.deploy(project.clone())).unwrap();
@@ -353,15 +367,11 @@ fn one_command_writers_save_the_snapshot_they_owe() {
             rt.execute(now, |e| e.submit(s)).unwrap();
         }
         drop(rt);
-        let (state, used) = Store::open(&db).unwrap().load_counting().unwrap();
+        let (state, used) = db.store(city).load_counting().unwrap();
         let interval = paraaf_runtime::snapshot::interval(every, &state);
         lags.push((state.last_seq - used, interval));
     }
-    let (_, head) = Store::open(&db)
-        .unwrap()
-        .head()
-        .map(|(s, _)| ((), s))
-        .unwrap();
+    let head = db.store(city).head().unwrap().0;
     assert!(head > 3 * every, "{head} events");
     // Never further behind than the policy's interval plus one command's events (two)
     // and the snapshot's own event.
@@ -369,20 +379,18 @@ fn one_command_writers_save_the_snapshot_they_owe() {
         lags.iter().all(|&(lag, interval)| lag <= interval + 3),
         "(lag, interval): {lags:?}"
     );
-    let snapshots: u64 = Store::open(&db)
-        .unwrap()
-        .connection()
-        .query_row(
+    let snapshots: u64 = db
+        .text(
+            city,
             "SELECT count(*) FROM events WHERE body LIKE '{\"type\":\"snapshot_taken\"%'",
-            [],
-            |r| r.get(0),
         )
+        .parse()
         .unwrap();
     assert!(snapshots >= 3, "{snapshots} snapshots in {head} events");
-    let (state, used) = Store::open(&db).unwrap().load_counting().unwrap();
+    let (state, used) = db.store(city).load_counting().unwrap();
     assert!(used > 0);
     assert_eq!(
         paraaf_runtime::snapshot::encode(&state).unwrap(),
-        oracle(&db)
+        oracle(db, city)
     );
 }

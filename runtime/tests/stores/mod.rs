@@ -134,6 +134,31 @@ impl Stores {
     }
 }
 
+impl Stores {
+    /// `bytes` as a SQL literal of the store's binary type.
+    pub fn blob(&self, bytes: &[u8]) -> String {
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        if self.is_postgres() {
+            format!("'\\x{hex}'::bytea")
+        } else {
+            format!("X'{hex}'")
+        }
+    }
+
+    /// The bytes a one-value query gives on `city`'s store.
+    pub fn bytes(&self, city: &str, sql: &str) -> Vec<u8> {
+        let hex = if self.is_postgres() {
+            self.text(city, &format!("encode(({sql}), 'hex')"))
+        } else {
+            self.text(city, &format!("hex(({sql}))"))
+        };
+        (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect()
+    }
+}
+
 impl Drop for Stores {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
