@@ -139,7 +139,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             "deployed"
         },
         deployed.version,
-        args.rt.db.display()
+        args.rt.shown()
     );
     Ok(ExitCode::SUCCESS)
 }

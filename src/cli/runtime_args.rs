@@ -2,15 +2,21 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use paraaf_runtime::Runtime;
+use paraaf_runtime::backend::StoreAddress;
 use paraaf_runtime::workdays::Calendar;
 use std::path::PathBuf;
 
-/// `--db` and `--now`.
+/// `--db`, `--city` and `--now`.
 #[derive(clap::Args, Clone)]
 pub struct RuntimeArgs {
-    /// The city's database file (created when missing).
+    /// The city's database file (created when missing), or a PostgreSQL database that
+    /// holds many cities, `postgres://ROLE@HOST:PORT/DATABASE` (then `--city` names the
+    /// city; the schema is created by `paraaf admin migrate-store --owner`).
     #[arg(long, env = "PARAAF_DB", default_value = "paraaf.db")]
     pub db: PathBuf,
+    /// The city, with a PostgreSQL `--db` (lowercase letters, digits, `-`, `_`).
+    #[arg(long, env = "PARAAF_CITY")]
+    pub city: Option<String>,
     /// Pretend it is this moment (RFC 3339 or YYYY-MM-DD); for tests and replays.
     #[arg(long, env = "PARAAF_NOW", value_parser = parse_now)]
     pub now: Option<DateTime<Utc>>,
@@ -108,6 +114,26 @@ pub fn fail(e: paraaf_runtime::engine::RuntimeError) -> String {
 }
 
 impl RuntimeArgs {
+    /// Where the city's store lies: the file `--db`, or `--city` in the PostgreSQL
+    /// database `--db` names.
+    pub fn address(&self) -> Result<StoreAddress, String> {
+        StoreAddress::parse(&self.db.to_string_lossy(), self.city.as_deref())
+            .map_err(|e| e.to_string())
+    }
+
+    /// Whether the city lies in PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.address(), Ok(StoreAddress::Postgres { .. }))
+    }
+
+    /// The store as messages name it (a PostgreSQL address without its password).
+    pub fn shown(&self) -> String {
+        match self.address() {
+            Ok(a) => a.to_string(),
+            Err(_) => self.db.display().to_string(),
+        }
+    }
+
     /// Opens the runtime and, with a signing key, checks the log's tail against the last
     /// signed checkpoint: a log that does not match stops the command (exit 3).
     pub fn open(&self) -> Result<Runtime, String> {
@@ -116,10 +142,19 @@ impl RuntimeArgs {
 
     /// [`RuntimeArgs::open`]; `replay`: from the whole log, snapshots unread.
     pub fn open_checked(&self, replay: bool) -> Result<Runtime, String> {
+        if self.is_postgres()
+            && self.checkpoints.is_none()
+            && (self.signing_key.is_some() || self.tsa_url.is_some() || self.witness.is_some())
+        {
+            return Err(format!(
+                "{}: name the signed checkpoint file with --checkpoints (PARAAF_CHECKPOINTS): a city in PostgreSQL has no folder beside it to keep it in",
+                self.shown()
+            ));
+        }
         if self.signing_key.is_none() && self.has_checkpoints() {
             eprintln!(
                 "error: {} has signed checkpoints in {}, so it is opened only with its key: set PARAAF_SIGNING_KEY (or --signing-key); without it a rewritten log would go unnoticed",
-                self.db.display(),
+                self.shown(),
                 self.checkpoint_file().display()
             );
             std::process::exit(EXIT_TAMPERED);
@@ -134,11 +169,11 @@ impl RuntimeArgs {
             if let Err(e) =
                 runtime.use_checkpoints(key, self.checkpoint_file(), self.checkpoint_every)
             {
-                eprintln!("error: {}: {e}", self.db.display());
+                eprintln!("error: {}: {e}", self.shown());
                 std::process::exit(EXIT_TAMPERED);
             }
             if let Err(why) = self.check_anchored(&runtime) {
-                eprintln!("error: {}: {why}", self.db.display());
+                eprintln!("error: {}: {why}", self.shown());
                 std::process::exit(EXIT_TAMPERED);
             }
         }
@@ -181,33 +216,30 @@ impl RuntimeArgs {
 
     /// Opens the runtime without checking checkpoints (`audit verify` checks everything).
     pub fn open_unchecked(&self) -> Result<Runtime, String> {
-        self.open_with(Runtime::open)
+        self.open_with(Runtime::open_store)
     }
 
     fn open_with(
         &self,
-        open: fn(
-            &std::path::Path,
-            Calendar,
-        ) -> Result<Runtime, paraaf_runtime::engine::RuntimeError>,
+        open: fn(&StoreAddress, Calendar) -> Result<Runtime, paraaf_runtime::engine::RuntimeError>,
     ) -> Result<Runtime, String> {
         let calendar = match &self.holidays {
             Some(path) => read_holidays(path)?,
             None => Calendar::default(),
         };
-        match open(&self.db, calendar) {
+        match open(&self.address()?, calendar) {
             Ok(r) => Ok(r),
             Err(e @ paraaf_runtime::engine::RuntimeError::Tampered(_)) => {
-                eprintln!("error: {}: {e}", self.db.display());
+                eprintln!("error: {}: {e}", self.shown());
                 std::process::exit(EXIT_TAMPERED);
             }
-            Err(e) => Err(format!("{}: {e}", self.db.display())),
+            Err(e) => Err(format!("{}: {e}", self.shown())),
         }
     }
 
     /// Opens the runtime from the whole log, snapshots unread, checkpoints unchecked.
     pub fn open_replaying(&self) -> Result<Runtime, String> {
-        self.open_with(Runtime::open_replaying)
+        self.open_with(Runtime::open_store_replaying)
     }
 
     /// Whether the checkpoint file exists and holds anything.

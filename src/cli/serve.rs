@@ -170,6 +170,14 @@ fn token_hash(name: &str, token: &str, plain: &mut Vec<String>) -> Result<String
 
 pub fn run(args: Args) -> Result<ExitCode, String> {
     init_logs();
+    if args.rt.is_postgres() {
+        // The runtime runs on a city in PostgreSQL (the CLI's commands do), but the
+        // server's readers still open the city's SQLite file by its path.
+        return Err(format!(
+            "{}: `paraaf serve` does not run on PostgreSQL yet: the API's history and content reads, the web app, the outbox sender and the sealer read a SQLite file; serve the city from its SQLite database (the commands deploy, tick, log and admin rebuild run on PostgreSQL)",
+            args.rt.shown()
+        ));
+    }
     let file: TokensFile = match &args.tokens {
         Some(path) => {
             let text = std::fs::read_to_string(path)
