@@ -421,6 +421,121 @@ fn a_connection_for_one_city_neither_reads_nor_writes_another() {
     );
 }
 
+/// A row of `table` (one of `schema::WORK_TABLES`) in city `city`, numbered `n`.
+fn work_row(table: &str, city: &str, n: u32) -> String {
+    match table {
+        "content_owners" => {
+            format!("INSERT INTO content_owners VALUES ('{city}', 'sha{n}', 'p{n}')")
+        }
+        "documents" => format!(
+            "INSERT INTO documents (city, n, id, kind, flow, version, uploader, title, status, step, last_seq, audiences, tasks)
+            VALUES ('{city}', {n}, 'd-{n}', 'k', 'f', 1, 'u', 't', 'in_progress', 0, 1, '', '[]')"
+        ),
+        "snapshots" => {
+            format!("INSERT INTO snapshots VALUES ('{city}', {n}, 'x', '\\x00', {})", n + 1)
+        }
+        "outbox" => format!(
+            "INSERT INTO outbox (city, seq, channel, recipient, urgent, at, payload)
+            VALUES ('{city}', {n}, 'mail', 'p', false, 'x', '{{}}')"
+        ),
+        "deliveries" => format!(
+            "INSERT INTO deliveries (city, id, channel, recipient, state, next_attempt, created)
+            VALUES ('{city}', 'x{n}', 'mail', 'p', 'sending', 'x', 'x')"
+        ),
+        other => panic!("no row for {other}"),
+    }
+}
+
+/// The tables the runtime keeps beside the log (projection, snapshots, outbox, delivery
+/// records, content owners), which the application may also change or delete in: city A's
+/// connection reads, changes, deletes and moves nothing of city B there either.
+#[test]
+fn the_runtime_tables_of_one_city_are_out_of_reach_of_another() {
+    let Some(pg) = cluster("attack-work") else {
+        return;
+    };
+    // One row of each city in every table, written as the tables' owner with the city
+    // set (the owner is bound by the policies too: FORCE ROW LEVEL SECURITY).
+    let mut owner = postgres::Client::connect(&pg.owner_url(), postgres::NoTls).unwrap();
+    for (city, n) in [("gent", 1), ("aalst", 2)] {
+        owner
+            .execute(
+                "SELECT set_config($1, $2, false)",
+                &[&schema::CITY_SETTING, &city],
+            )
+            .unwrap();
+        for (table, _) in schema::WORK_TABLES {
+            owner.batch_execute(&work_row(table, city, n)).unwrap();
+        }
+        let e = refused(&mut owner, &work_row("documents", "brugge", 9));
+        assert!(e.contains("violates row-level security policy"), "{e}");
+    }
+    let mut aalst = PgStore::reader(&pg.app_url(), "aalst").unwrap();
+    let c = aalst.client();
+    for (table, grants) in schema::WORK_TABLES {
+        assert_eq!(
+            count(c, &format!("SELECT count(*) FROM {table}")),
+            1,
+            "{table}"
+        );
+        assert_eq!(
+            count(
+                c,
+                &format!("SELECT count(*) FROM {table} WHERE city = 'gent'")
+            ),
+            0,
+            "{table}"
+        );
+        let e = refused(c, &work_row(table, "gent", 3));
+        assert!(
+            e.contains("violates row-level security policy"),
+            "{table}: {e}"
+        );
+        if grants.contains("UPDATE") {
+            assert_eq!(
+                rows_changed(
+                    c,
+                    &format!("UPDATE {table} SET city = city WHERE city = 'gent'")
+                ),
+                0,
+                "{table}"
+            );
+            let e = refused(c, &format!("UPDATE {table} SET city = 'gent'"));
+            assert!(
+                e.contains("violates row-level security policy"),
+                "{table}: {e}"
+            );
+        } else {
+            let e = refused(c, &format!("UPDATE {table} SET city = city"));
+            assert!(e.contains("permission denied"), "{table}: {e}");
+        }
+        if grants.contains("DELETE") {
+            assert_eq!(
+                rows_changed(c, &format!("DELETE FROM {table} WHERE city = 'gent'")),
+                0,
+                "{table}"
+            );
+        } else {
+            let e = refused(c, &format!("DELETE FROM {table}"));
+            assert!(e.contains("permission denied"), "{table}: {e}");
+        }
+        let e = refused(c, &format!("TRUNCATE {table}"));
+        assert!(e.contains("permission denied"), "{table}: {e}");
+    }
+    // Gent's rows are whole.
+    let mut admin = pg.superuser(DATABASE);
+    for (table, _) in schema::WORK_TABLES {
+        assert_eq!(
+            count(
+                &mut admin,
+                &format!("SELECT count(*) FROM {table} WHERE city = 'gent'")
+            ),
+            1,
+            "{table}"
+        );
+    }
+}
+
 /// Tries to become the writer of `city` until it works or `secs` pass; the time it took.
 fn take_over(url: &str, city: &str, secs: u64) -> (PgStore, std::time::Duration) {
     let start = Instant::now();
