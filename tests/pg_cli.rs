@@ -1,7 +1,8 @@
 //! The CLI on a city in PostgreSQL (`--db postgres://… --city NAME`, or PARAAF_DB and
 //! PARAAF_CITY), against a real cluster (`pg_support` starts one): a deploy and a
 //! submission written by the runtime's writer under the city's advisory lock, a city moved
-//! from SQLite read as it was, `admin rebuild`; what is not served from PostgreSQL yet
+//! from SQLite read and verified as it was, `admin rebuild`, signed checkpoints and an
+//! altered event named by `audit verify`; what is not served from PostgreSQL yet
 //! (`paraaf serve`) is refused saying so.
 
 #[path = "../runtime/tests/pg_support/mod.rs"]
@@ -99,6 +100,55 @@ fn the_cli_runs_a_city_in_postgres() {
     assert_eq!(on_pg.trim(), on_sqlite);
     let (code, out, err) = paraaf(&url, "aalst", &["admin", "rebuild"], "2026-11-25");
     assert_eq!(code, 0, "{out}{err}");
+    let verify = ["audit", "verify"];
+    let (code, on_pg, err) = paraaf(&url, "aalst", &verify, "2026-11-25");
+    assert_eq!(code, 0, "{err}");
+    assert!(on_pg.starts_with("ok: "), "{on_pg}");
+    assert_eq!(on_pg.trim(), city.ok(&verify, "2026-11-25"));
+
+    // Signed checkpoints of a city in PostgreSQL, in the file --checkpoints names.
+    let dir = std::env::temp_dir().join(format!("paraaf-pg-cli-keys-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = dir.join("checkpoint.key");
+    paraaf_runtime::checkpoint::generate(&key).unwrap();
+    let signed = |args: &[&str], checkpoints: bool| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_paraaf"));
+        c.args(args)
+            .env("PARAAF_DB", &url)
+            .env("PARAAF_CITY", "brugge")
+            .env("PARAAF_NOW", "2026-11-25")
+            .env("PARAAF_SIGNING_KEY", &key)
+            .current_dir(root());
+        if checkpoints {
+            c.env("PARAAF_CHECKPOINTS", dir.join("brugge.checkpoints"));
+        }
+        let o = c.output().unwrap();
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (code, _, err) = signed(&["deploy", "examples/aalst"], false);
+    assert_ne!(code, 0);
+    assert!(err.contains("--checkpoints"), "{err}");
+    let (code, out, err) = signed(&["deploy", "examples/aalst"], true);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = signed(&verify, true);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("signed checkpoints, the last at event"),
+        "{out}"
+    );
+    // An event altered behind the writer's back is named.
+    pg.sql(
+        pg_support::DATABASE,
+        "UPDATE events SET body = body || ' ' WHERE city = 'brugge' AND seq = 1",
+    );
+    let (code, out, _) = signed(&verify, true);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("event 1 was altered"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
 
     // Not served from PostgreSQL yet, and a database of many cities needs the city.
     let (code, _, err) = paraaf(

@@ -485,8 +485,9 @@ fn verify(public_key: Option<PathBuf>, rt: RuntimeArgs) -> Result<ExitCode, Stri
     };
     let anchor = rt.anchor_config()?;
     let file = rt.checkpoint_file();
+    let address = rt.address()?;
     let verdict = audit::verify(VerifyOptions {
-        db: &rt.db,
+        db: &address,
         key: public_key.as_deref().or(rt.signing_key.as_deref()),
         checkpoint_file: &file,
         checkpoint_every: rt.checkpoint_every,
@@ -505,11 +506,11 @@ fn verify(public_key: Option<PathBuf>, rt: RuntimeArgs) -> Result<ExitCode, Stri
             error: e @ RuntimeError::Tampered(_),
             ..
         }) => {
-            eprintln!("error: {}: {e}", rt.db.display());
+            eprintln!("error: {}: {e}", rt.shown());
             std::process::exit(crate::cli::runtime_args::EXIT_TAMPERED);
         }
         Err(AppError::Runtime { error, .. }) => {
-            return Err(format!("{}: {error}", rt.db.display()));
+            return Err(format!("{}: {error}", rt.shown()));
         }
         Err(e) => return Err(e.to_string()),
     };

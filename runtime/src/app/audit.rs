@@ -4,9 +4,9 @@
 
 use crate::Runtime;
 use crate::anchor;
+use crate::backend::{Backend, StoreAddress};
 use crate::checkpoint::{self, Key, read_chain};
 use crate::engine::RuntimeError;
-use crate::store::Store;
 use crate::workdays::Calendar;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -15,8 +15,8 @@ use super::AppError;
 
 /// What `audit verify` checks against.
 pub struct VerifyOptions<'a> {
-    /// The database.
-    pub db: &'a Path,
+    /// The city's store (a SQLite file, or a city in PostgreSQL).
+    pub db: &'a StoreAddress,
     /// The key file (public or signing) to check the checkpoints with, if any.
     pub key: Option<&'a Path>,
     /// The signed checkpoint file.
@@ -85,7 +85,7 @@ pub enum Signed {
     },
 }
 
-/// Verifies the log at `o.db`. `Err` only when the database, the key or the replay
+/// Verifies the log of `o.db`. `Err` only when the database, the key or the replay
 /// cannot be opened; everything found wrong is a [`Verdict::Failed`].
 pub fn verify(o: VerifyOptions<'_>) -> Result<Verdict, AppError> {
     let failed = |why: String| {
@@ -93,14 +93,13 @@ pub fn verify(o: VerifyOptions<'_>) -> Result<Verdict, AppError> {
             findings: vec![why],
         })
     };
-    let store =
-        Store::open(o.db).map_err(|e| AppError::Input(format!("{}: {e}", o.db.display())))?;
+    let store = Backend::open(o.db).map_err(|e| AppError::Input(format!("{}: {e}", o.db)))?;
     let key = o.key.map(Key::read).transpose()?;
     let has_checkpoints = std::fs::metadata(o.checkpoint_file).is_ok_and(|m| m.len() > 0);
     if key.is_none() && has_checkpoints {
         return failed(format!(
             "{} has signed checkpoints in {}: verify with --public-key KEY.pub (the hash chain alone cannot tell a rewritten log)",
-            o.db.display(),
+            o.db,
             o.checkpoint_file.display()
         ));
     }
@@ -116,7 +115,7 @@ pub fn verify(o: VerifyOptions<'_>) -> Result<Verdict, AppError> {
         Ok(v) => v,
         Err(why) => return failed(why),
     };
-    let runtime = Runtime::open_replaying(o.db, o.calendar)
+    let runtime = Runtime::open_store_replaying(o.db, o.calendar)
         .map_err(AppError::runtime("replaying the log"))?;
     let broken: Vec<String> = runtime
         .state()
