@@ -34,6 +34,10 @@ pub struct Staged {
     pub body: Vec<u8>,
     /// Who sent them.
     pub owner: String,
+    /// Where the bytes already lie in the content file, synced, when the content writer
+    /// stored them ahead of the command ([`crate::store::content_writer`]); `body` is
+    /// then empty and the commit only records the row. `None`: the commit writes `body`.
+    pub row: Option<i64>,
 }
 
 /// Checks content sent by `owner` (a PDF or UTF-8 text, at most [`MAX_BYTES`]) and
@@ -50,6 +54,7 @@ pub fn stage(owner: &str, body: Vec<u8>) -> Result<Staged, RuntimeError> {
         media_type,
         body,
         owner: owner.to_string(),
+        row: None,
     })
 }
 

@@ -43,7 +43,18 @@ pub struct Runtime {
     /// The hashes of the events this writer committed that no checkpoint covers yet: it
     /// signs these, never what the database says they are now.
     own: Vec<(u64, String)>,
+    /// How long content no event refers to is kept before it is collected, in seconds
+    /// (see [`crate::store::content_file::collect`]).
+    pub content_grace: i64,
+    /// How often the writer collects such content while it runs (also when it takes
+    /// the lock): content stored ahead of a command that was then refused.
+    pub collect_every: std::time::Duration,
+    /// When it last did.
+    collected: Option<std::time::Instant>,
 }
+
+/// How often a running writer collects content no event refers to.
+pub const COLLECT_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Where and how this runtime signs checkpoints.
 struct Checkpoints {
@@ -126,6 +137,9 @@ impl Runtime {
             stopped: None,
             degraded: None,
             own: Vec::new(),
+            content_grace: crate::store::content_file::GRACE_SECONDS,
+            collect_every: COLLECT_EVERY,
+            collected: None,
         })
     }
 
@@ -404,12 +418,7 @@ impl Runtime {
         }
         // Content that no event refers to (a commit that failed after its bytes were
         // written, a process killed between the two) goes once past its grace period.
-        if let Err(e) = self
-            .store
-            .collect_contents(crate::store::content_file::GRACE_SECONDS)
-        {
-            tracing::warn!(error = %e, "unreferenced content could not be collected; the next writer tries again");
-        }
+        self.collect_contents();
         // The checkpoint file as it is now, under the lock: another writer may have signed
         // since this process opened it (two CLI commands one after the other).
         if let Some(cps) = &mut self.checkpoints {
@@ -644,6 +653,13 @@ impl Runtime {
             }
             return results.into_iter().map(|_| Err(e.clone())).collect();
         }
+        // Content stored ahead of commands that were then refused, now and then.
+        if self
+            .collected
+            .is_none_or(|at| at.elapsed() >= self.collect_every)
+        {
+            self.collect_contents();
+        }
         // The hashes this writer committed, kept to sign (only while it can sign: without
         // a signing key nothing ever takes them).
         let written = self.store.take_written();
@@ -673,6 +689,20 @@ impl Runtime {
             tracing::warn!(error = %e, "no checkpoint written");
         }
         results
+    }
+
+    /// Deletes the content no event refers to that is older than the grace period (see
+    /// [`crate::store::content_file::collect`]); a failure is logged and tried again at
+    /// the next turn.
+    fn collect_contents(&mut self) {
+        self.collected = Some(std::time::Instant::now());
+        match self.store.collect_contents(self.content_grace) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(rows = n, "content no event refers to was collected"),
+            Err(e) => {
+                tracing::warn!(error = %e, "unreferenced content could not be collected; tried again later")
+            }
+        }
     }
 
     /// While checkpoints could not be written (a full disk): signs this writer's events

@@ -31,6 +31,7 @@ macro_rules! tasks_view {
 }
 
 pub mod content_file;
+pub mod content_writer;
 pub mod outbox;
 
 fn migrations() -> Migrations<'static> {
@@ -538,19 +539,33 @@ impl Store {
     }
 
     /// Writes the staged content not stored yet to the content file, in one transaction
-    /// synced before this returns: `(sha256, row)` of each row written.
+    /// synced before this returns, and adds the rows the content writer stored ahead
+    /// (already synced): `(sha256, row)` of each row the commit is to record.
     fn write_contents(
         &mut self,
         staged: &[crate::contents::Staged],
     ) -> Result<Vec<(String, i64)>, RuntimeError> {
+        let mut ahead: Vec<(String, i64)> = Vec::new();
+        for c in staged {
+            if let Some(row) = c.row
+                && !ahead.iter().any(|(sha, _)| *sha == c.sha256)
+            {
+                ahead.push((c.sha256.clone(), row));
+            }
+        }
         let mut new: Vec<(&str, &str, &[u8])> = Vec::new();
         for c in staged {
-            if !new.iter().any(|(sha, ..)| *sha == c.sha256) && !stored(&self.conn, &c.sha256)? {
+            if c.row.is_none()
+                && !c.body.is_empty()
+                && !ahead.iter().any(|(sha, _)| *sha == c.sha256)
+                && !new.iter().any(|(sha, ..)| *sha == c.sha256)
+                && !stored(&self.conn, &c.sha256)?
+            {
                 new.push((&c.sha256, c.media_type, &c.body));
             }
         }
         if new.is_empty() {
-            return Ok(Vec::new());
+            return Ok(ahead);
         }
         let conn = match &mut self.content {
             Some(c) => c,
@@ -559,11 +574,12 @@ impl Store {
                 .insert(content_file::open_paired(&self.conn, &self.content_path)?),
         };
         let rows = content_file::write(conn, &new)?;
-        Ok(new
-            .iter()
-            .zip(rows)
-            .map(|((sha, ..), row)| (sha.to_string(), row))
-            .collect())
+        ahead.extend(
+            new.iter()
+                .zip(rows)
+                .map(|((sha, ..), row)| (sha.to_string(), row)),
+        );
+        Ok(ahead)
     }
 
     /// Deletes the content file's rows no event refers to that were written at least
@@ -919,7 +935,7 @@ fn open_read_only(db: &Path) -> Result<Connection, RuntimeError> {
 
 /// Whether content with this SHA-256 is stored: a row of the content file recorded in
 /// `content_rows`, or (in an older database) a row of `contents`.
-fn stored(conn: &Connection, sha256: &str) -> Result<bool, RuntimeError> {
+pub(crate) fn stored(conn: &Connection, sha256: &str) -> Result<bool, RuntimeError> {
     Ok(conn
         .prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM content_rows WHERE sha256 = ?1)

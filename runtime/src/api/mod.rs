@@ -2,6 +2,7 @@
 //! writes, paging on lists, an OpenAPI document, and 404 for every document the caller
 //! may not see (exactly as for one that does not exist).
 
+pub mod ahead;
 pub mod malformed;
 mod sealed;
 mod webhooks;
@@ -31,6 +32,8 @@ pub struct AppState {
     writer: Writer,
     /// The database, where submitted content is kept (`None`: only hashes are recorded).
     contents: Option<Arc<std::path::PathBuf>>,
+    /// Stores submissions' content ahead of their commands (with `contents`).
+    content_writer: Option<crate::store::content_writer::ContentWriter>,
     tokens: Arc<BTreeMap<String, String>>,
     /// SHA-256 hashes of the monitoring tokens (`[monitoring]` in the tokens file): they
     /// read `/health`'s counts and nothing else; a person's token never does.
@@ -321,6 +324,9 @@ pub fn monitored_router(
         .layer(axum::middleware::from_fn(headers_once))
         .with_state(AppState {
             writer,
+            content_writer: contents
+                .as_deref()
+                .map(crate::store::content_writer::ContentWriter::start),
             contents: contents.map(Arc::new),
             tokens: Arc::new(tokens),
             monitoring: Arc::new(monitoring),
@@ -734,8 +740,9 @@ async fn submit(
             "`content_sha256` is not the SHA-256 of the content given".into(),
         )));
     }
-    // The content is checked here and written in the transaction of its submission,
-    // with the caller as its uploader: a submission that is refused leaves nothing
+    // The content is checked here and written with its submission, with the caller as
+    // its uploader: ahead of the command when the engine would accept it now (`ahead`),
+    // else in the command's own commit, so a submission that is refused leaves nothing
     // behind. A hash alone must name content this caller uploaded: whose hash a former
     // colleague noted, or that nobody uploaded, is answered alike.
     let mut staged = None;
@@ -776,6 +783,15 @@ async fn submit(
         content_sha256,
         title: req.title,
         flow: None,
+    };
+    let staged = match (staged, &state.content_writer) {
+        (Some(s), Some(content)) => {
+            match ahead::content_for(&state.writer, content, s, &sub).await {
+                Ok(s) => Some(s),
+                Err(answer) => return respond(answer),
+            }
+        }
+        (s, _) => s,
     };
     respond(
         state

@@ -58,6 +58,8 @@ pub struct Writer {
     clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
     /// What readers check history against, after the last batch.
     trust: Arc<RwLock<crate::trusted_history::Trust>>,
+    /// The runtime's working days (for [`Writer::would_accept`]).
+    calendar: Arc<crate::workdays::Calendar>,
 }
 
 /// Maps a refused command to an answer: an RFC 9457 problem document. 403 and 404
@@ -150,6 +152,7 @@ impl Writer {
         let trusted = trust.clone();
         let commits = watch::Sender::new(runtime.state().last_seq);
         let told = commits.clone();
+        let calendar = Arc::new(runtime.calendar.clone());
         std::thread::spawn(move || {
             let mut pending: Vec<Job> = Vec::new();
             loop {
@@ -282,7 +285,21 @@ impl Writer {
             commits,
             clock: shared,
             trust,
+            calendar,
         }
+    }
+
+    /// Runs `command` against a copy of the latest committed state, at the writer's
+    /// clock, and throws the copy away: what the writer would answer if the command were
+    /// the next one. A handler asks before doing work a refusal would waste (storing a
+    /// submission's content ahead, `api::ahead`); the writer still decides on its own.
+    pub fn would_accept<T>(
+        &self,
+        command: impl FnOnce(&mut Emitter) -> Result<T, RuntimeError>,
+    ) -> Result<T, RuntimeError> {
+        let mut state = (*self.committed()).clone();
+        let mut em = Emitter::new(&mut state, &self.calendar, self.now());
+        command(&mut em)
     }
 
     /// The time now on the clock the writer commits with: the one clock readers (the
