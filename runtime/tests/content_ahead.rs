@@ -5,69 +5,18 @@
 //! engine refuses stores nothing; content stored ahead of a command the writer refused
 //! after all is never served and is collected by the running writer.
 
-use chrono::{TimeZone, Utc};
+mod support;
+
 use paraaf_runtime::Runtime;
 use paraaf_runtime::api::ahead::content_for;
 use paraaf_runtime::api::{Answer, Write, Writer};
 use paraaf_runtime::contents::{Staged, for_reader, owned, stage};
-use paraaf_runtime::engine::{Emitter, RuntimeError, Submission};
+use paraaf_runtime::engine::{Emitter, RuntimeError};
 use paraaf_runtime::store::content_file;
 use paraaf_runtime::store::content_writer::ContentWriter;
 use rusqlite::Connection;
-use std::path::{Path, PathBuf};
-
-fn submission(uploader: &str, bedrag: &str, sha: &str) -> Submission {
-    Submission {
-        kind: "besluit".into(),
-        uploader: uploader.into(),
-        fields: [
-            ("dienst".to_string(), serde_json::json!("bevolking")),
-            ("bron".to_string(), serde_json::json!("notula")),
-            ("titel".to_string(), serde_json::json!("Aankoop")),
-            ("bedrag".to_string(), serde_json::json!(bedrag)),
-        ]
-        .into(),
-        content_sha256: sha.into(),
-        title: "Aankoop".into(),
-        flow: None,
-    }
-}
-
-fn now() -> chrono::DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap()
-}
-
-/// A runtime on a new Aalst database in its own folder (not yet locked: the writer
-/// thread takes the lock), and an uploader.
-fn city(name: &str) -> (Runtime, PathBuf, String) {
-    let dir = std::env::temp_dir().join(format!("paraaf-ahead-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let db = dir.join("city.db");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/aalst");
-    let loaded = paraaf_compiler::load::load(&root).unwrap();
-    let project = paraaf_compiler::db::compiled(&loaded.db, loaded.project)
-        .clone()
-        .unwrap();
-    let uploader = project
-        .organogram
-        .people
-        .iter()
-        .find(|p| p.id.contains('-'))
-        .unwrap()
-        .id
-        .clone();
-    let mut rt = Runtime::open(&db, Default::default()).unwrap();
-    rt.execute(now(), |e| e.deploy(project.clone())).unwrap();
-    (rt, db, uploader)
-}
-
-/// A PDF of about 20 KB, different for each `n`.
-fn pdf(n: u32) -> Vec<u8> {
-    let mut body = format!("%PDF-1.4 document {n}\n").into_bytes();
-    body.extend((0..20_000u32).map(|i| b"0123456789abcdef"[((i * 7 + n) % 16) as usize]));
-    body
-}
+use std::path::Path;
+use support::content::{city, now, pdf, submission};
 
 /// Rows in the content file of `db` (0 when it does not exist).
 fn content_rows(db: &Path) -> i64 {
@@ -123,7 +72,7 @@ async fn submit_ahead(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn content_stored_ahead_is_served_through_its_document_after_a_restart() {
-    let (rt, db, uploader) = city("served");
+    let (rt, db, uploader) = city("ahead-served");
     let writer = Writer::start(rt, Box::new(now), 16);
     let content = ContentWriter::start(&db);
     let (a, row) = submit_ahead(&writer, &content, &uploader, "10", pdf(1)).await;
@@ -145,7 +94,7 @@ async fn content_stored_ahead_is_served_through_its_document_after_a_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_submission_the_engine_would_refuse_stores_nothing_ahead() {
-    let (rt, db, uploader) = city("refused");
+    let (rt, db, uploader) = city("ahead-refused");
     let writer = Writer::start(rt, Box::new(now), 16);
     let content = ContentWriter::start(&db);
     for (n, bedrag) in [(1, "veel"), (2, "-5"), (3, "")].into_iter() {
@@ -168,7 +117,7 @@ async fn a_submission_the_engine_would_refuse_stores_nothing_ahead() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn content_ahead_of_a_command_refused_at_the_writer_is_collected_by_the_running_writer() {
-    let (mut rt, db, uploader) = city("collected");
+    let (mut rt, db, uploader) = city("ahead-collected");
     rt.content_grace = 0;
     rt.collect_every = std::time::Duration::ZERO;
     let writer = Writer::start(rt, Box::new(now), 16);

@@ -1,51 +1,16 @@
 //! Content in a group commit (#25 item 7): in one batch, a refused submission takes its
 //! staged content back with it while the accepted ones keep theirs, in their commit.
 
-use chrono::{TimeZone, Utc};
-use paraaf_runtime::Runtime;
-use paraaf_runtime::engine::{Emitter, Submission};
-use paraaf_runtime::runtime::BatchItem;
-use std::path::Path;
+mod support;
 
-fn submission(uploader: &str, bedrag: &str, sha: &str) -> Submission {
-    Submission {
-        kind: "besluit".into(),
-        uploader: uploader.into(),
-        fields: [
-            ("dienst".to_string(), serde_json::json!("bevolking")),
-            ("bron".to_string(), serde_json::json!("notula")),
-            ("titel".to_string(), serde_json::json!("Aankoop")),
-            ("bedrag".to_string(), serde_json::json!(bedrag)),
-        ]
-        .into(),
-        content_sha256: sha.into(),
-        title: "Aankoop".into(),
-        flow: None,
-    }
-}
+use paraaf_runtime::engine::Emitter;
+use paraaf_runtime::runtime::BatchItem;
+use support::content::{city, now, submission};
 
 #[test]
 fn a_refused_submission_in_a_batch_keeps_no_content() {
-    let dir = std::env::temp_dir().join(format!("paraaf-content-batch-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let db = dir.join("city.db");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/aalst");
-    let loaded = paraaf_compiler::load::load(&root).unwrap();
-    let project = paraaf_compiler::db::compiled(&loaded.db, loaded.project)
-        .clone()
-        .unwrap();
-    let uploader = project
-        .organogram
-        .people
-        .iter()
-        .find(|p| p.id.contains('-'))
-        .unwrap()
-        .id
-        .clone();
-    let now = Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap();
-    let mut rt = Runtime::open(&db, Default::default()).unwrap();
-    rt.execute(now, |e| e.deploy(project.clone())).unwrap();
+    let (mut rt, db, uploader) = city("content-batch");
+    let now = now();
     let staged = |n: u32| {
         paraaf_runtime::contents::stage(&uploader, format!("%PDF-1.4 document {n}").into_bytes())
             .unwrap()

@@ -3,67 +3,16 @@
 //! against its hash when read; rows no event refers to are never served and are
 //! collected; content an older database kept in its `contents` table is still served.
 
-use chrono::{TimeZone, Utc};
+mod support;
+
 use paraaf_runtime::Runtime;
 use paraaf_runtime::contents::{Staged, for_reader, owned, stage};
-use paraaf_runtime::engine::{Emitter, RuntimeError, Submission};
+use paraaf_runtime::engine::{Emitter, RuntimeError};
 use paraaf_runtime::runtime::BatchItem;
 use paraaf_runtime::store::{Store, content_file};
 use rusqlite::Connection;
-use std::path::{Path, PathBuf};
-
-fn submission(uploader: &str, bedrag: &str, sha: &str) -> Submission {
-    Submission {
-        kind: "besluit".into(),
-        uploader: uploader.into(),
-        fields: [
-            ("dienst".to_string(), serde_json::json!("bevolking")),
-            ("bron".to_string(), serde_json::json!("notula")),
-            ("titel".to_string(), serde_json::json!("Aankoop")),
-            ("bedrag".to_string(), serde_json::json!(bedrag)),
-        ]
-        .into(),
-        content_sha256: sha.into(),
-        title: "Aankoop".into(),
-        flow: None,
-    }
-}
-
-/// A runtime on a new Aalst database in its own folder, and an uploader.
-fn city(name: &str) -> (Runtime, PathBuf, String) {
-    let dir = std::env::temp_dir().join(format!("paraaf-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let db = dir.join("city.db");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/aalst");
-    let loaded = paraaf_compiler::load::load(&root).unwrap();
-    let project = paraaf_compiler::db::compiled(&loaded.db, loaded.project)
-        .clone()
-        .unwrap();
-    let uploader = project
-        .organogram
-        .people
-        .iter()
-        .find(|p| p.id.contains('-'))
-        .unwrap()
-        .id
-        .clone();
-    let mut rt = Runtime::open(&db, Default::default()).unwrap();
-    rt.lock_writer("test").unwrap();
-    rt.execute(now(), |e| e.deploy(project.clone())).unwrap();
-    (rt, db, uploader)
-}
-
-fn now() -> chrono::DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap()
-}
-
-/// A PDF of about 20 KB, different for each `n`.
-fn pdf(n: u32) -> Vec<u8> {
-    let mut body = format!("%PDF-1.4 document {n}\n").into_bytes();
-    body.extend((0..20_000u32).map(|i| b"0123456789abcdef"[((i * 7 + n) % 16) as usize]));
-    body
-}
+use std::path::Path;
+use support::content::{city, now, pdf, submission};
 
 /// Submits one document per item (`bedrag`, content) in one batch: the results' ids.
 fn submit(

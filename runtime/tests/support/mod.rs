@@ -2,6 +2,8 @@
 //! inside, computed from the organogram snapshot alone.
 #![allow(dead_code)]
 
+pub mod content;
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use paraaf_compiler::compile::CompiledProject;
 use paraaf_compiler::compile::model::*;
