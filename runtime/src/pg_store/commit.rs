@@ -76,9 +76,7 @@ impl PgStore {
             )
             .map_err(pg_error)?;
         }
-        for doc in &docs {
-            write_projection(&mut tx, &city, state, doc)?;
-        }
+        write_projection(&mut tx, &city, state, docs.iter().map(String::as_str))?;
         if let Some(snap) = snapshot {
             // Saved in the transaction of the event that records it; all but the newest
             // two are dropped.
@@ -166,45 +164,60 @@ impl PgStore {
             tx.execute(&format!("DELETE FROM {table} WHERE city = $1"), &[&city])
                 .map_err(pg_error)?;
         }
-        for doc in state.documents.keys() {
-            write_projection(&mut tx, &city, &state, doc)?;
-        }
+        write_projection(
+            &mut tx,
+            &city,
+            &state,
+            state.documents.keys().map(|d| d.as_str()),
+        )?;
         tx.commit().map_err(pg_error)?;
         Ok(state)
     }
 }
 
-/// Writes (over) the projection row of document `doc`.
-fn write_projection(
+/// Writes (over) the projection rows of the documents `docs`, in one statement (a
+/// round trip per batch, not per document).
+fn write_projection<'a>(
     tx: &mut postgres::Transaction<'_>,
     city: &str,
     state: &State,
-    doc: &str,
+    docs: impl Iterator<Item = &'a str>,
 ) -> Result<(), RuntimeError> {
-    let Some(d) = crate::projection::document_row(state, doc)? else {
+    let mut rows = Vec::new();
+    for doc in docs {
+        rows.extend(crate::projection::document_row(state, doc)?);
+    }
+    if rows.is_empty() {
         return Ok(());
+    }
+    let text = |f: fn(&crate::projection::DocumentRow<'_>) -> String| -> Vec<String> {
+        rows.iter().map(f).collect()
+    };
+    let number = |f: fn(&crate::projection::DocumentRow<'_>) -> i64| -> Vec<i64> {
+        rows.iter().map(f).collect()
     };
     tx.execute(
         "INSERT INTO documents (city, n, id, kind, flow, version, uploader, title, status, step, last_seq, audiences, tasks)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+        SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[],
+            $7::text[], $8::text[], $9::text[], $10::bigint[], $11::bigint[], $12::text[], $13::text[])
         ON CONFLICT (city, n) DO UPDATE SET id = excluded.id, kind = excluded.kind,
             flow = excluded.flow, version = excluded.version, uploader = excluded.uploader,
             title = excluded.title, status = excluded.status, step = excluded.step,
             last_seq = excluded.last_seq, audiences = excluded.audiences, tasks = excluded.tasks",
         &[
             &city,
-            &d.n,
-            &d.id,
-            &d.kind,
-            &d.flow,
-            &d.version,
-            &d.uploader,
-            &d.title,
-            &d.status,
-            &d.step,
-            &d.last_seq,
-            &d.audiences,
-            &d.tasks,
+            &number(|d| d.n),
+            &text(|d| d.id.to_string()),
+            &text(|d| d.kind.to_string()),
+            &text(|d| d.flow.to_string()),
+            &number(|d| d.version),
+            &text(|d| d.uploader.to_string()),
+            &text(|d| d.title.to_string()),
+            &text(|d| d.status.to_string()),
+            &number(|d| d.step),
+            &number(|d| d.last_seq),
+            &text(|d| d.audiences.clone()),
+            &text(|d| d.tasks.clone()),
         ],
     )
     .map_err(pg_error)?;
@@ -213,30 +226,25 @@ fn write_projection(
 
 /// Writes the outbox `items` in the commit's transaction, as SQLite's store does (see
 /// [`crate::store::outbox`]): an item already there is kept; a dropped item is written
-/// dropped, with a delivery record of its own giving the reason.
+/// dropped, with a delivery record of its own giving the reason. The items to send go in
+/// one statement.
 fn insert_outbox(
     tx: &mut postgres::Transaction<'_>,
     city: &str,
     items: &[crate::outbox::Item],
 ) -> Result<(), RuntimeError> {
     use crate::store::outbox::{dropped_id, stamp};
+    let (mut seqs, mut channels, mut recipients, mut urgent, mut ats, mut payloads) =
+        (vec![], vec![], vec![], vec![], vec![], vec![]);
     for i in items {
         let (seq, at) = (big(i.seq)?, stamp(i.at));
         let Some(why) = &i.dropped else {
-            tx.execute(
-                "INSERT INTO outbox (city, seq, channel, recipient, urgent, at, payload)
-                VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
-                &[
-                    &city,
-                    &seq,
-                    &i.channel,
-                    &i.recipient,
-                    &i.urgent,
-                    &at,
-                    &i.payload,
-                ],
-            )
-            .map_err(pg_error)?;
+            seqs.push(seq);
+            channels.push(i.channel.as_str());
+            recipients.push(i.recipient.as_str());
+            urgent.push(i.urgent);
+            ats.push(at);
+            payloads.push(i.payload.as_str());
             continue;
         };
         let id = dropped_id(i.seq, &i.channel, &i.recipient);
@@ -250,6 +258,15 @@ fn insert_outbox(
             "INSERT INTO outbox (city, seq, channel, recipient, urgent, at, payload, delivery, state)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'dropped') ON CONFLICT DO NOTHING",
             &[&city, &seq, &i.channel, &i.recipient, &i.urgent, &at, &i.payload, &id],
+        )
+        .map_err(pg_error)?;
+    }
+    if !seqs.is_empty() {
+        tx.execute(
+            "INSERT INTO outbox (city, seq, channel, recipient, urgent, at, payload)
+            SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::boolean[], $6::text[], $7::text[])
+            ON CONFLICT DO NOTHING",
+            &[&city, &seqs, &channels, &recipients, &urgent, &ats, &payloads],
         )
         .map_err(pg_error)?;
     }

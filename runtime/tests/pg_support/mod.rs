@@ -64,8 +64,18 @@ fn free_port() -> u16 {
 
 impl Cluster {
     /// Starts a new cluster with the owner and application roles and the database, or
-    /// `None` when PostgreSQL is missing and `PARAAF_SKIP_PG=1` allows skipping.
+    /// `None` when PostgreSQL is missing and `PARAAF_SKIP_PG=1` allows skipping. It does
+    /// not sync to disk (`fsync=off`): fast for tests, no durability figure.
     pub fn start(name: &str) -> Option<Cluster> {
+        Cluster::start_with(name, "-c fsync=off -c full_page_writes=off")
+    }
+
+    /// [`Cluster::start`] with PostgreSQL's durable defaults (`fsync=on`), for figures.
+    pub fn start_durable(name: &str) -> Option<Cluster> {
+        Cluster::start_with(name, "")
+    }
+
+    fn start_with(name: &str, settings: &str) -> Option<Cluster> {
         let Some(bin) = binaries() else {
             if std::env::var("PARAAF_SKIP_PG").as_deref() == Ok("1") {
                 eprintln!("PostgreSQL tests skipped (PARAAF_SKIP_PG=1)");
@@ -118,7 +128,7 @@ impl Cluster {
         for attempt in 0.. {
             cluster.port = free_port();
             let options = format!(
-                "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=off -c full_page_writes=off",
+                "-c listen_addresses=127.0.0.1 -p {} -k {} {settings}",
                 cluster.port,
                 cluster.dir.join("socket").display()
             );
