@@ -66,7 +66,7 @@ fn a_city_moves_with_its_history_and_verifies_in_postgres() {
     assert_eq!(
         out.trim(),
         format!(
-            "copied {events} events and 0 idempotency records of {db} into city aalst (verified in PostgreSQL: head {head}, the same as the SQLite log's)"
+            "copied {events} events and 0 idempotency records of {db} into city aalst (verified in PostgreSQL: head {head}, the same as the SQLite log's)\ncopied 1 contents with who sent them (each checked against its SHA-256)"
         )
     );
     assert!(
@@ -81,6 +81,24 @@ fn a_city_moves_with_its_history_and_verifies_in_postgres() {
         Store::open(&city.db).unwrap().events().unwrap()
     );
     assert_eq!(pg_city.verify().unwrap().head, head);
+    // The content the submissions sent, and who sent it.
+    let pdf = std::fs::read(&city.content).unwrap();
+    let sha = paraaf_runtime::sha256_hex(&pdf);
+    assert_eq!(
+        pg_city.read_content(&sha).unwrap(),
+        Some(("application/pdf".to_string(), pdf))
+    );
+    let owners: Vec<String> = pg_city
+        .client()
+        .query(
+            "SELECT person FROM content_owners WHERE sha256 = $1",
+            &[&sha],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(owners, ["jan-cools"]);
 
     // Again onto the same city: refused, nothing added.
     let (code, _, err) = migrate(&["--from", db, "--to", &to, "--city", "aalst"]);
@@ -154,14 +172,11 @@ fn a_log_that_does_not_match_its_hashes_is_not_copied() {
         )),
         "{err}"
     );
-    // One transaction: none of the events before it were kept either.
-    assert_eq!(
-        PgStore::reader(&pg.app_url(), "aalst")
-            .unwrap()
-            .head()
-            .unwrap(),
-        (0, GENESIS.to_string())
-    );
+    // One transaction: none of the events before it were kept either, nor the content.
+    let mut pg_city = PgStore::reader(&pg.app_url(), "aalst").unwrap();
+    assert_eq!(pg_city.head().unwrap(), (0, GENESIS.to_string()));
+    let sha = paraaf_runtime::sha256_hex(&std::fs::read(&city.content).unwrap());
+    assert_eq!(pg_city.read_content(&sha).unwrap(), None);
 }
 
 #[test]

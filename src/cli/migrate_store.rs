@@ -53,6 +53,12 @@ pub fn run(args: MigrateStore) -> Result<ExitCode, String> {
         args.city,
         m.target.head
     );
+    if m.contents > 0 {
+        println!(
+            "copied {} contents with who sent them (each checked against its SHA-256)",
+            m.contents
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

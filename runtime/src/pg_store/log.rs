@@ -224,6 +224,20 @@ impl PgStore {
         Ok(sha)
     }
 
+    /// Records who sent which content (`(sha256, person)`; a pair already there is kept).
+    pub fn put_owners(&mut self, owners: &[(String, String)]) -> Result<(), RuntimeError> {
+        let (shas, persons): (Vec<&str>, Vec<&str>) =
+            owners.iter().map(|(s, p)| (s.as_str(), p.as_str())).unzip();
+        self.client
+            .execute(
+                "INSERT INTO content_owners (city, sha256, person)
+                SELECT $1, * FROM unnest($2::text[], $3::text[]) ON CONFLICT DO NOTHING",
+                &[&self.city, &shas, &persons],
+            )
+            .map_err(pg_error)?;
+        Ok(())
+    }
+
     /// Content by SHA-256 (media type and bytes), checked against its hash.
     pub fn read_content(
         &mut self,

@@ -16,6 +16,8 @@ pub struct Migrated {
     pub target: Verified,
     /// Idempotency records copied (in the events' transaction).
     pub idempotency: u64,
+    /// Contents copied (each checked against its SHA-256), with who sent them.
+    pub contents: u64,
 }
 
 /// Copies the event log of the SQLite database `from` into the PostgreSQL store at `to`
@@ -26,7 +28,9 @@ pub struct Migrated {
 /// SQLite log's. `progress` hears (copied, total) after each batch.
 ///
 /// The idempotency records go in the same transaction, oldest first (the first response
-/// for a key stays the one given). Content stays in the SQLite database for now.
+/// for a key stays the one given). Then the content (from the content file or the older
+/// `contents` table, each checked against its hash) and who sent it: a log refused on
+/// the way leaves none of it either.
 pub fn from_sqlite(
     from: &Path,
     to: &str,
@@ -105,6 +109,16 @@ pub fn from_sqlite(
     drop(rows);
     drop(stmt);
     sqlite.execute_batch("COMMIT")?;
+    // Only once the log is in (a log that does not match its hashes leaves nothing).
+    let contents = copy_contents(from, &sqlite, &mut pg).map_err(|e| {
+        let why = format!(
+            "the log of city {city} was copied, but not all of its content: {e}; the documents whose content is missing cannot be read in PostgreSQL"
+        );
+        match e {
+            RuntimeError::Tampered(_) => RuntimeError::Tampered(why),
+            _ => RuntimeError::Storage(why),
+        }
+    })?;
     let source = Verified {
         events: written.len() as u64,
         head: source_head,
@@ -122,5 +136,51 @@ pub fn from_sqlite(
         source,
         target,
         idempotency: idem.len() as u64,
+        contents,
     })
+}
+
+/// Copies every content of the SQLite database `from` (open as `sqlite`) and who sent it
+/// into the city's `contents` and `content_owners`: the number of contents.
+fn copy_contents(from: &Path, sqlite: &Connection, pg: &mut PgStore) -> Result<u64, RuntimeError> {
+    let has = |table: &str| -> Result<bool, RuntimeError> {
+        Ok(sqlite
+            .query_row(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                [table],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    };
+    let mut shas: Vec<String> = Vec::new();
+    for table in ["content_rows", "contents"] {
+        if has(table)? {
+            let mut stmt = sqlite.prepare(&format!("SELECT sha256 FROM {table}"))?;
+            for sha in stmt.query_map([], |r| r.get::<_, String>(0))? {
+                shas.push(sha?);
+            }
+        }
+    }
+    shas.sort();
+    shas.dedup();
+    for sha in &shas {
+        let Some((media_type, body)) = crate::store::read_content(from, sha)? else {
+            continue;
+        };
+        if pg.put_content(&media_type, &body)? != *sha {
+            return Err(RuntimeError::Tampered(format!(
+                "content {sha} of {} does not match its hash: nothing more is copied",
+                from.display()
+            )));
+        }
+    }
+    if has("content_owners")? {
+        let mut stmt = sqlite.prepare("SELECT sha256, person FROM content_owners")?;
+        let owners = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        pg.put_owners(&owners)?;
+    }
+    Ok(shas.len() as u64)
 }
