@@ -76,6 +76,10 @@ pub struct Organogram {
     /// chosen once, never given to another person (see [`OrgPerson::identity`]).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub retired: BTreeMap<String, String>,
+    /// The HR key of every person who left → the id they had when they left: the one
+    /// they get back if they return (they may have had older ids, in `retired` too).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub left: BTreeMap<String, String>,
 }
 
 /// A unit.

@@ -1424,6 +1424,41 @@ fn same(a: &State, b: &State) -> bool {
 static TOTALS: Mutex<BTreeMap<&'static str, usize>> = Mutex::new(BTreeMap::new());
 static FINDINGS: Mutex<BTreeMap<&'static str, (usize, String)>> = Mutex::new(BTreeMap::new());
 
+/// One case of the property: `steps` from the world after the first deploy, every step
+/// checked against the oracle, the log read back at the end.
+fn run_case(base: &World, steps: &[Step]) {
+    let mut w = World {
+        state: base.state.clone(),
+        calendar: Calendar::default(),
+        now: base.now,
+        log: base.log.clone(),
+        model: base.model.clone(),
+        docs: BTreeMap::new(),
+        flows: base.flows.clone(),
+        compiled: base.compiled.clone(),
+        counts: BTreeMap::new(),
+        assigned: BTreeMap::new(),
+        findings: Default::default(),
+    };
+    for s in steps {
+        w.step(s);
+        w.check();
+        w.check_assignments();
+    }
+    w.check_replay();
+    let mut totals = TOTALS.lock().unwrap();
+    for (k, v) in &w.counts {
+        *totals.entry(*k).or_default() += *v;
+    }
+    *totals.entry("steps").or_default() += steps.len();
+    let mut findings = FINDINGS.lock().unwrap();
+    for (k, (n, msg)) in w.findings.borrow().iter() {
+        let e = findings.entry(*k).or_insert((0, msg.clone()));
+        e.0 += n;
+    }
+    *totals.entry("cases").or_default() += 1;
+}
+
 #[test]
 fn identities_and_shields_hold_while_people_and_time_change() {
     let cases = std::env::var("PROPTEST_CASES")
@@ -1438,36 +1473,7 @@ fn identities_and_shields_hold_while_people_and_time_change() {
     // The world after the first deploy, shared (cloned) by every case.
     let base = World::new();
     let result = runner.run(&prop::collection::vec(step(), 10..30), |steps| {
-        let mut w = World {
-            state: base.state.clone(),
-            calendar: Calendar::default(),
-            now: base.now,
-            log: base.log.clone(),
-            model: base.model.clone(),
-            docs: BTreeMap::new(),
-            flows: base.flows.clone(),
-            compiled: base.compiled.clone(),
-            counts: BTreeMap::new(),
-            assigned: BTreeMap::new(),
-            findings: Default::default(),
-        };
-        for s in &steps {
-            w.step(s);
-            w.check();
-            w.check_assignments();
-        }
-        w.check_replay();
-        let mut totals = TOTALS.lock().unwrap();
-        for (k, v) in &w.counts {
-            *totals.entry(*k).or_default() += *v;
-        }
-        *totals.entry("steps").or_default() += steps.len();
-        let mut findings = FINDINGS.lock().unwrap();
-        for (k, (n, msg)) in w.findings.borrow().iter() {
-            let e = findings.entry(*k).or_insert((0, msg.clone()));
-            e.0 += n;
-        }
-        *totals.entry("cases").or_default() += 1;
+        run_case(&base, &steps);
         Ok(())
     });
     let totals = TOTALS.lock().unwrap();
@@ -1523,4 +1529,131 @@ fn a_namesake_never_gets_the_old_id_of_someone_who_married() {
         v3.retired.get("hans-de-backer").map(String::as_str),
         Some("P1")
     );
+}
+
+/// Found by the property (stop 38): two marriages with new ids, a leaver and a rehire in
+/// the exports between documents; someone kept their key but got another id.
+#[test]
+fn a_case_the_property_found_two_marriages_a_leaver_and_a_rehire() {
+    use Change::*;
+    let join = || Join {
+        name: 0,
+        pick: 0,
+        row: 0,
+    };
+    let steps = vec![
+        Step::Hr(vec![join(), join()]),
+        Step::Hr(vec![join(), join()]),
+        Step::Submit {
+            kind: 2,
+            insider: false,
+            who: 25772,
+            field: 12609,
+            unit: 179,
+        },
+        Step::Hr(vec![
+            TuchtRole {
+                who: 29398,
+                role: 3,
+            },
+            TuchtRole {
+                who: 22630,
+                role: 2,
+            },
+            Marry {
+                who: 23349,
+                surname: 2,
+                new_id: true,
+                new_email: false,
+            },
+        ]),
+        Step::Submit {
+            kind: 2,
+            insider: true,
+            who: 40854,
+            field: 60350,
+            unit: 23,
+        },
+        Step::Hr(vec![
+            Join {
+                name: 1,
+                pick: 3420,
+                row: 3,
+            },
+            Leave(13633),
+        ]),
+        Step::Hr(vec![
+            Join {
+                name: 2,
+                pick: 50192,
+                row: 4,
+            },
+            Rehire { who: 56469, row: 6 },
+            Marry {
+                who: 57394,
+                surname: 2,
+                new_id: true,
+                new_email: true,
+            },
+        ]),
+        Step::Decide {
+            doc: 61755,
+            assignee: true,
+            who: 22517,
+            refuse: false,
+        },
+    ];
+    run_case(&World::new(), &steps);
+}
+
+/// Found by the property (stop 38): someone HR gave a new id at a marriage left and came
+/// back; the import gave them the id from before the marriage (the first of their retired
+/// ids), not the one they left with. `[left]` keeps the id each leaver had.
+#[test]
+fn a_returning_person_gets_back_the_id_they_left_with() {
+    let header = "personeelsnummer,id,name,email,department,service,team,function,mandate\n";
+    let row = |id: &str, name: &str| {
+        format!(
+            "P1,{id},{name},tom.nowak@aalst.be,Algemene Directie,,,Algemeen Directeur,\nP2,,An Peeters,an.peeters@aalst.be,Projecten,,,Administratief Medewerker,\n"
+        )
+    };
+    let org = |text: &str| {
+        let (o, d) = load_toml("org.toml", text);
+        assert!(!d.iter().any(|d| d.is_error()), "{d:?}");
+        o
+    };
+    let v1 = org(
+        &import_csv_against("Aalst", &format!("{header}{}", row("", "Tom Nowak")), None)
+            .unwrap()
+            .toml,
+    );
+    let married = format!("{header}{}", row("tom-van-hove-p1", "Tom Van Hove"));
+    let v2 = org(&import_csv_against("Aalst", &married, Some(&v1))
+        .unwrap()
+        .toml);
+    let gone = format!(
+        "{header}P2,,An Peeters,an.peeters@aalst.be,Projecten,,,Administratief Medewerker,\n"
+    );
+    let v3 = org(&import_csv_against("Aalst", &gone, Some(&v2)).unwrap().toml);
+    assert_eq!(
+        v3.left.get("P1").map(String::as_str),
+        Some("tom-van-hove-p1")
+    );
+    let back = format!("{header}{}", row("", "Tom Van Hove"));
+    let v4 = org(&import_csv_against("Aalst", &back, Some(&v3)).unwrap().toml);
+    let tom = v4
+        .people
+        .iter()
+        .find(|p| p.key.as_deref() == Some("P1"))
+        .unwrap();
+    assert_eq!(
+        tom.id, "tom-van-hove-p1",
+        "the id before the marriage came back"
+    );
+    assert!(
+        v4.left.is_empty(),
+        "who came back has not left: {:?}",
+        v4.left
+    );
+    assert_eq!(v4.retired.get("tom-nowak").map(String::as_str), Some("P1"));
 }

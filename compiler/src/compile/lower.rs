@@ -149,6 +149,7 @@ pub fn snapshot(org: &Organogram) -> m::Organogram {
             })
             .collect(),
         retired: org.retired.clone(),
+        left: org.left.clone(),
     }
 }
 

@@ -171,6 +171,11 @@ pub fn import_csv_against(
             known.insert(p.identity(), p.id.clone());
             taken.insert(p.id.clone(), p.identity());
         }
+        // Someone who left gets back the id they left with, not an older one of theirs
+        // (from before a marriage with a new id).
+        for (who, id) in &prev.left {
+            known.entry(who.clone()).or_insert_with(|| id.clone());
+        }
         for (id, who) in &prev.retired {
             known.entry(who.clone()).or_insert_with(|| id.clone());
             taken.insert(id.clone(), who.clone());
@@ -423,6 +428,17 @@ pub fn import_csv_against(
             retired.insert(id.clone(), who.clone());
         }
     }
+    // Who leaves with this file, with the id they leave with; who returns is no longer
+    // one who left.
+    let mut left: BTreeMap<String, String> =
+        previous.map(|p| p.left.clone()).unwrap_or_default();
+    for p in previous.iter().flat_map(|p| &p.people) {
+        let who = p.identity();
+        if !this_file.contains_key(&who) {
+            left.insert(who, p.id.clone());
+        }
+    }
+    left.retain(|who, _| !this_file.contains_key(who));
     if !errors.is_empty() {
         errors.sort_by_key(|e| e.line);
         return Err(errors);
@@ -444,6 +460,7 @@ pub fn import_csv_against(
             .collect(),
         people,
         retired,
+        left,
     };
     let toml = toml::to_string(&file).map_err(|e| {
         vec![RowError {

@@ -102,6 +102,9 @@ pub struct Organogram {
     /// Ids of people who left → the identity each was given to (`[retired]`): never
     /// given to anyone else.
     pub retired: BTreeMap<String, String>,
+    /// The identity of every person who left → the id they had when they left
+    /// (`[left]`): what they get back if they return.
+    pub left: BTreeMap<String, String>,
     pub(crate) index: BTreeMap<String, (OrgKind, usize)>,
     /// Who holds what and which unit is where: the compiled model's index over this
     /// organogram, built once per organogram (so once per revision of its salsa query),
@@ -171,6 +174,7 @@ impl Organogram {
                 })
                 .collect(),
             retired: c.retired.clone(),
+            left: c.left.clone(),
             index: BTreeMap::new(),
             lookup: OrgIndex::default(),
         };

@@ -32,6 +32,11 @@ pub struct OrgFile<S = Spanned<String>> {
     /// writes it; `org deploy` refuses an organogram that reuses one).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub retired: std::collections::BTreeMap<String, String>,
+    /// `[left]`: the HR key (or e-mail) of every person who left → the id they had when
+    /// they left, which they get back if they return (`org import` writes it; older ids
+    /// of theirs, from before a marriage, stay under `[retired]` only).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub left: std::collections::BTreeMap<String, String>,
 }
 
 /// `[[units]]`
@@ -156,6 +161,7 @@ pub fn load_toml(file: &str, text: &str) -> (Organogram, Vec<Diagnostic>) {
     let mut org = Organogram {
         city: raw.city,
         retired: raw.retired,
+        left: raw.left,
         ..Default::default()
     };
     for u in raw.units {
