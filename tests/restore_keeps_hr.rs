@@ -234,3 +234,89 @@ fn a_confirmed_return_among_the_lost_versions_is_put_in_force_again() {
         "the confirmed return was lost: {out}"
     );
 }
+
+/// Found by an outside attacker (stop 38): `kill -9` in the middle of `admin restore`
+/// lost what HR decided after the backup. Killed after the database was replaced, every
+/// command refused it, and running the restore again read the given-up events from the
+/// database it had already replaced (the backup by then): nothing was put back in force.
+/// Killed after the restore record, nothing refused at all. Now the replaced database is
+/// kept (`DB.before-restore`) before anything is overwritten, every command but the
+/// restore refuses while it is there, and the restore run again reads from it. Tried here
+/// at every opening of the database the restore makes (strace delivers the SIGKILL).
+#[test]
+fn a_restore_killed_at_any_point_is_finished_by_running_it_again() {
+    assert!(
+        Command::new("strace").arg("-V").output().is_ok(),
+        "this test needs strace to kill the restore at an exact point: apt-get install strace"
+    );
+    let city = City::new("restore-killed");
+    let doc = city.social_file();
+    let backup = city.backup();
+    city.hr_export(dirk_leaves);
+    city.hr_export(koen_to_sport);
+    let keep = city.dir.join("keep");
+    std::fs::create_dir_all(&keep).unwrap();
+    let files = ["city.db", "city.db.contents"];
+    for f in files {
+        let _ = std::fs::copy(city.dir.join(f), keep.join(f));
+    }
+    let mut interrupted = 0;
+    for when in 1..=12 {
+        // The city as it was before the restore.
+        for entry in std::fs::read_dir(&city.dir).unwrap() {
+            let p = entry.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            if name.starts_with("city.db") {
+                std::fs::remove_file(&p).unwrap();
+            }
+        }
+        for f in files {
+            let _ = std::fs::copy(keep.join(f), city.dir.join(f));
+        }
+        let killed = Command::new("strace")
+            .args(["-f", "-qq", "-o", "/dev/null", "-P"])
+            .arg(&city.db)
+            .args(["-e", "trace=openat", "-e"])
+            .arg(format!("inject=openat:signal=KILL:when={when}"))
+            .arg(env!("CARGO_BIN_EXE_paraaf"))
+            .args(["admin", "restore", backup.to_str().unwrap()])
+            .env("PARAAF_DB", &city.db)
+            .env("PARAAF_NOW", NOW)
+            .current_dir(&city.project)
+            .output()
+            .unwrap();
+        let (code, out, err) = city.run(&["doc", "show", &doc, "--as", "koen-dubois"]);
+        if err.contains("did not finish") {
+            interrupted += 1;
+            assert_ne!(code, 0);
+            // Every command refuses, readers too.
+            let (code, _, err) = city.run(&["inbox", "mohamed-wouters"]);
+            assert!(code != 0 && err.contains("did not finish"), "{err}");
+            let out = city.restore(&backup);
+            assert!(out.contains("is kept as"), "{out}");
+        } else {
+            // Killed before it replaced anything, or after it finished.
+            assert_ne!(
+                code, 0,
+                "killed at opening {when}: Koen sees it again: {out}"
+            );
+            if !killed.status.success() {
+                city.restore(&backup);
+            }
+        }
+        assert!(
+            !city.sees("dirk-claes", &doc),
+            "killed at opening {when}: the leaver is back"
+        );
+        assert!(
+            !city.sees("koen-dubois", &doc),
+            "killed at opening {when}: moved out, inside again"
+        );
+        assert!(city.sees("mohamed-wouters", &doc));
+        city.ok(&["audit", "verify"]);
+    }
+    assert!(
+        interrupted > 0,
+        "no kill point left a restore unfinished: the test tries nothing"
+    );
+}

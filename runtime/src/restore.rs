@@ -32,6 +32,67 @@ pub struct Restored {
     /// Why the replaced database's events could not be read (then `lost_payments` is
     /// empty, and only the pay runs' files tell what they paid).
     pub unread: Option<String>,
+    /// Where the replaced database was kept until the restore is finished
+    /// ([`finish`]): while it is there, the restore counts as interrupted.
+    pub kept: Option<PathBuf>,
+}
+
+/// Where a restore keeps the database it replaces, next to the database's real path,
+/// until the given-up events' organogram versions and pay runs are on the restored log
+/// ([`finish`]). While it exists the restore was interrupted (a crash, `kill -9`): the
+/// database is opened by nothing but the restore run again, which reads what was given
+/// up from here (the database itself is the backup by then).
+pub fn kept_path(db: &Path) -> PathBuf {
+    let real = std::fs::canonicalize(db).unwrap_or_else(|_| db.to_path_buf());
+    let mut p = real.into_os_string();
+    p.push(".before-restore");
+    PathBuf::from(p)
+}
+
+/// Why `db` may not be opened: a restore of it did not finish (see [`kept_path`]).
+pub fn interrupted(db: &Path) -> Option<String> {
+    let kept = kept_path(db);
+    kept.exists().then(|| {
+        format!(
+            "a restore of this database did not finish ({} holds the database it replaced): run the same `paraaf admin restore BACKUP` again to finish it; until then the events it gave up (HR's decisions, pay runs) are not on the restored log",
+            kept.display()
+        )
+    })
+}
+
+/// Ends a restore once what it gave up is on the restored log: the replaced database
+/// stays as `DB.replaced-TIMESTAMP` (evidence of the events given up), no longer
+/// blocking the database.
+pub fn finish(
+    db: &Path,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<PathBuf>, RuntimeError> {
+    let kept = kept_path(db);
+    if !kept.exists() {
+        return Ok(None);
+    }
+    let real = std::fs::canonicalize(db).unwrap_or_else(|_| db.to_path_buf());
+    let mut to = real.into_os_string();
+    to.push(format!(".replaced-{}", at.format("%Y%m%dT%H%M%S")));
+    let to = PathBuf::from(to);
+    for ext in [".contents", ""] {
+        let from = PathBuf::from(format!("{}{ext}", kept.display()));
+        if from.exists() {
+            std::fs::rename(&from, format!("{}{ext}", to.display()))
+                .map_err(|e| RuntimeError::Storage(format!("{}: {e}", from.display())))?;
+        }
+    }
+    sync_dir(&kept);
+    Ok(Some(to))
+}
+
+/// Syncs the folder that holds `path` (a rename in it is durable afterwards).
+fn sync_dir(path: &Path) {
+    if let Some(dir) = path.parent()
+        && let Ok(d) = std::fs::File::open(dir)
+    {
+        let _ = d.sync_all();
+    }
 }
 
 impl Restored {
@@ -84,13 +145,51 @@ pub fn restore(
             backup.display()
         ))
     })?;
-    let replaced_log = db.exists().then(|| Store::open(db));
+    // A restore that did not finish: what it gave up is in the database it kept (the
+    // database itself is the backup by then). Else the database to be replaced is kept
+    // first, synced and renamed into place, before anything is overwritten.
+    let kept = kept_path(db);
+    let resumed = kept.exists();
+    if !resumed && db.exists() {
+        let store = Store::open(db)?;
+        if store.head()?.0 > events {
+            let tmp = PathBuf::from(format!("{}.tmp", kept.display()));
+            let _ = std::fs::remove_file(&tmp);
+            store.backup_to(&tmp)?;
+            std::fs::File::open(&tmp)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| RuntimeError::Storage(format!("{}: {e}", tmp.display())))?;
+            let tmp_contents = PathBuf::from(format!("{}.contents", tmp.display()));
+            if tmp_contents.exists() {
+                std::fs::rename(&tmp_contents, format!("{}.contents", kept.display()))
+                    .map_err(|e| RuntimeError::Storage(e.to_string()))?;
+            }
+            std::fs::rename(&tmp, &kept).map_err(|e| RuntimeError::Storage(e.to_string()))?;
+            sync_dir(&kept);
+        }
+    }
+    let from = if kept.exists() {
+        kept.clone()
+    } else {
+        db.to_path_buf()
+    };
+    let replaced_log = from.exists().then(|| Store::open(&from));
     let current = replaced_log
         .as_ref()
         .and_then(|s| s.as_ref().ok())
         .and_then(|s| s.head().ok())
         .map_or(0, |h| h.0);
-    let replaced = current.max(signed.last().map_or(0, |c| c.seq));
+    let replaced = current.max(
+        signed
+            .last()
+            .map_or(0, |c| c.restored_over.unwrap_or(c.seq)),
+    );
+    // A restore run again after it signed its record (killed before it finished): the
+    // record stands, it is not signed twice.
+    let signed_already = resumed
+        && signed.last().is_some_and(|c| {
+            c.restored_over == Some(replaced) && c.seq == events && c.head == verified.head
+        });
     // The pay runs among the events given up: read before the database is replaced.
     let source_line = format!(
         "the restore of {} gave up events {}–{replaced}",
@@ -120,6 +219,7 @@ pub fn restore(
     let mut recorded_in = None;
     if let Some((key, file)) = keyed
         && replaced > events
+        && !signed_already
     {
         let mut record = Checkpoint::restore(events, verified.head.clone(), replaced);
         checkpoint::append_signed(file, &mut chain, &mut record, key)
@@ -135,5 +235,6 @@ pub fn restore(
         lost_payments,
         lost_deployments,
         unread,
+        kept: kept.exists().then_some(kept),
     })
 }

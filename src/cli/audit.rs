@@ -302,6 +302,14 @@ pub fn admin(cmd: AdminCommand) -> Result<ExitCode, String> {
                         );
                     }
                     restored_pay_runs(&rt, r)?;
+                    if let Some(kept) = paraaf_runtime::restore::finish(&rt.db, rt.now())
+                        .map_err(crate::cli::runtime_args::fail)?
+                    {
+                        println!(
+                            "the replaced database is kept as {} (the events given up, for an auditor)",
+                            kept.display()
+                        );
+                    }
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(e) => Err(crate::cli::runtime_args::fail(e)),
@@ -341,7 +349,7 @@ fn restored_pay_runs(
         );
     }
     if !r.lost_deployments.is_empty() {
-        let mut runtime = rt.open()?;
+        let mut runtime = rt.open_checked_during_restore(false)?;
         let lost = std::mem::take(&mut r.lost_deployments);
         let done = paraaf_runtime::app::lost_deployments::reapply(&mut runtime, lost, rt.now())
             .map_err(|e| {
@@ -359,7 +367,7 @@ fn restored_pay_runs(
         return Ok(());
     }
     let given_up = r.given_up();
-    let mut runtime = rt.open()?;
+    let mut runtime = rt.open_checked_during_restore(false)?;
     lost_runs::record_restore(&mut runtime, &given_up, r.lost_payments, rt.now())
         .map_err(crate::cli::runtime_args::fail_app)?;
     for run in &runs {

@@ -142,6 +142,17 @@ impl RuntimeArgs {
 
     /// [`RuntimeArgs::open`]; `replay`: from the whole log, snapshots unread.
     pub fn open_checked(&self, replay: bool) -> Result<Runtime, String> {
+        if !self.is_postgres()
+            && let Some(why) = paraaf_runtime::restore::interrupted(&self.db)
+        {
+            return Err(format!("{}: {why}", self.shown()));
+        }
+        self.open_checked_during_restore(replay)
+    }
+
+    /// [`RuntimeArgs::open_checked`] while a restore finishes (it puts what it gave up
+    /// on the restored log): the only opening a restore that did not finish allows.
+    pub fn open_checked_during_restore(&self, replay: bool) -> Result<Runtime, String> {
         if self.is_postgres()
             && self.checkpoints.is_none()
             && (self.signing_key.is_some() || self.tsa_url.is_some() || self.witness.is_some())
