@@ -320,3 +320,136 @@ fn a_restore_killed_at_any_point_is_finished_by_running_it_again() {
         "no kill point left a restore unfinished: the test tries nothing"
     );
 }
+
+/// Found by an outside attacker (stop 38): an insider who can write the database but has
+/// no key appends an organogram version (made on a scratch copy with a key of their own,
+/// so its hash chain is right) that moves the general director into the social service.
+/// Every command refuses the log, and the restore the refusal asks for put that version
+/// in force again under its signed record. Now a restore with a key puts in force again
+/// only the versions signed checkpoints vouch for, and names the others.
+#[test]
+fn a_version_no_checkpoint_signs_is_not_put_in_force_by_a_restore() {
+    let dir = support::tempdir("restore-unsigned");
+    let project = dir.join("aalst");
+    support::copy_dir(&support::root().join("examples/aalst"), &project);
+    let _ = std::fs::remove_file(project.join("migration.toml"));
+    let run = |db: &Path, key: &Path, args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_paraaf"))
+            .args(args)
+            .env("PARAAF_DB", db)
+            .env("PARAAF_SIGNING_KEY", key)
+            .env("PARAAF_NOW", NOW)
+            .current_dir(&project)
+            .output()
+            .unwrap();
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr),
+        )
+    };
+    let ok = |db: &Path, key: &Path, args: &[&str]| {
+        let (code, out) = run(db, key, args);
+        assert_eq!(code, 0, "paraaf {args:?}: {out}");
+        out
+    };
+    let (db, key) = (dir.join("city.db"), dir.join("k.key"));
+    ok(&db, &key, &["admin", "key", "new", key.to_str().unwrap()]);
+    ok(&db, &key, &["deploy", project.to_str().unwrap()]);
+    let pdf = dir.join("s.pdf");
+    std::fs::write(&pdf, b"%PDF-1.4 leefloon").unwrap();
+    let out = ok(
+        &db,
+        &key,
+        &[
+            "doc",
+            "submit",
+            "--kind",
+            "sociaal-dossier",
+            "--as",
+            "koen-dubois",
+            "--content",
+            pdf.to_str().unwrap(),
+            "--field",
+            "team=inkomen",
+            "--field",
+            "dossiernummer=LEEFLOON-5",
+            "--title",
+            "Leefloon Jansens",
+        ],
+    );
+    let doc = out.lines().next().unwrap().trim().to_string();
+    let backup = dir.join("nightly.db");
+    ok(&db, &key, &["admin", "backup", backup.to_str().unwrap()]);
+    ok(&db, &key, &["doc", "sign", &doc, "--as", "dirk-claes"]);
+    let sees = |who: &str| run(&db, &key, &["doc", "show", &doc, "--as", who]).0 == 0;
+    assert!(!sees("hans-de-backer"));
+
+    // The insider: a scratch copy with a key of their own, an HR export that moves the
+    // general director into the social service, and its event copied onto the log.
+    let scratch = dir.join("scratch.db");
+    std::fs::copy(&db, &scratch).unwrap();
+    let evil = dir.join("evil.key");
+    ok(
+        &scratch,
+        &evil,
+        &["admin", "key", "new", evil.to_str().unwrap()],
+    );
+    ok(
+        &scratch,
+        &evil,
+        &["audit", "checkpoint", "--adopt", "--reason", "scratch copy"],
+    );
+    let csv = project.join("people.csv");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    std::fs::write(
+        &csv,
+        text.replace(
+            "P10001,,Hans De Backer,hans.debacker@aalst.be,Algemene Directie,,,Algemeen Directeur,",
+            "P10001,,Hans De Backer,hans.debacker@aalst.be,Samenleving,Sociale Zaken,,Maatschappelijk Werker,",
+        ),
+    )
+    .unwrap();
+    ok(
+        &scratch,
+        &evil,
+        &[
+            "org",
+            "import",
+            "people.csv",
+            "-o",
+            "evil.toml",
+            "--city",
+            "Aalst",
+        ],
+    );
+    ok(&scratch, &evil, &["org", "deploy", "evil.toml", "--force"]);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT max(seq) FROM events", [], |r| r.get(0))
+        .unwrap();
+    conn.execute(&format!("ATTACH '{}' AS s", scratch.display()), [])
+        .unwrap();
+    conn.execute(
+        "INSERT INTO events SELECT * FROM s.events WHERE seq = ?1",
+        [n + 1],
+    )
+    .unwrap();
+    drop(conn);
+    assert_eq!(
+        run(&db, &key, &["inbox", "mohamed-wouters"]).0,
+        3,
+        "the append is refused"
+    );
+
+    let out = ok(&db, &key, &["admin", "restore", backup.to_str().unwrap()]);
+    assert!(
+        out.contains("is not signed by any checkpoint") && out.contains("not put in force again"),
+        "{out}"
+    );
+    assert!(
+        !sees("hans-de-backer"),
+        "the restore put the insider's organogram in force: {out}"
+    );
+    assert!(sees("koen-dubois"));
+    ok(&db, &key, &["audit", "verify"]);
+}

@@ -200,7 +200,25 @@ pub fn restore(
     let (lost_payments, unread) = match &replaced_log {
         Some(Ok(store)) if current > events => {
             match crate::app::lost_runs::lost_in(store, events, &source_line).and_then(|lost| {
-                lost_deployments = crate::app::lost_deployments::lost_in(store, events)?;
+                // With a key, only what the signed checkpoints vouch for is put in force
+                // again: an event no line signs (or a log that no longer matches them)
+                // may be an insider's, appended without the key.
+                let vouched = match keyed {
+                    None => u64::MAX,
+                    Some(_) => {
+                        let cut = Checkpoint::cut(&signed, current);
+                        match store.verify(&cut) {
+                            Ok(_) => cut
+                                .iter()
+                                .filter(|c| c.restored_over.is_none())
+                                .map(|c| c.seq)
+                                .max()
+                                .unwrap_or(0),
+                            Err(_) => events,
+                        }
+                    }
+                };
+                lost_deployments = crate::app::lost_deployments::lost_in(store, events, vouched)?;
                 Ok(lost)
             }) {
                 Ok(lost) => (lost, None),

@@ -348,6 +348,11 @@ fn restored_pay_runs(
             "if an organogram (HR export) or project was deployed after the backup, it is not in force now: run `paraaf org deploy` and `paraaf deploy` again before serving, or people who left are people again"
         );
     }
+    for version in &r.lost_deployments.unvouched {
+        println!(
+            "{version} of the replaced log is not signed by any checkpoint (written without the key, or after the last checkpoint before a crash): it is not put in force again; if it is HR's own export or your own project, deploy it again (`paraaf org deploy`, `paraaf deploy`)"
+        );
+    }
     if !r.lost_deployments.is_empty() {
         let mut runtime = rt.open_checked_during_restore(false)?;
         let lost = std::mem::take(&mut r.lost_deployments);

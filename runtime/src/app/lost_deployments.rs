@@ -36,6 +36,9 @@ pub struct LostDeployments {
     /// The newest project version (its version number, the compiled project and the
     /// reason given for the shields it widened, if any).
     pub project: Option<(u32, CompiledProject, Option<String>)>,
+    /// Versions in events no signed checkpoint vouches for, not put in force again (an
+    /// event appended without the key may be an insider's), in words.
+    pub unvouched: Vec<String>,
 }
 
 impl LostDeployments {
@@ -46,13 +49,26 @@ impl LostDeployments {
 }
 
 /// The organogram and project versions put in force in events `after + 1..` of `store`
-/// (the log a restore is about to replace).
-pub fn lost_in(store: &Store, after: u64) -> Result<LostDeployments, RuntimeError> {
+/// (the log a restore is about to replace). Only events up to `vouched` (what signed
+/// checkpoints cover) are taken; versions after it are named in `unvouched`.
+pub fn lost_in(store: &Store, after: u64, vouched: u64) -> Result<LostDeployments, RuntimeError> {
     let mut lost = LostDeployments::default();
-    for (_, _, body) in store.events_after(after)? {
+    for (seq, _, body) in store.events_after(after)? {
         let Ok(event) = serde_json::from_str::<Event>(&body) else {
             continue;
         };
+        if seq > vouched {
+            match &event {
+                Event::OrganogramDeployed { version, .. } => lost
+                    .unvouched
+                    .push(format!("organogram version {version} (event {seq})")),
+                Event::ProjectDeployed { version, .. } => lost
+                    .unvouched
+                    .push(format!("project version {version} (event {seq})")),
+                _ => {}
+            }
+            continue;
+        }
         match event {
             Event::OrganogramDeployed {
                 version,
