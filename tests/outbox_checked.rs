@@ -964,3 +964,90 @@ fn a_refusal_after_the_sources_person_moved_out_is_not_told_to_the_source() {
         "{why:?}"
     );
 }
+
+/// Found by an outside attacker (stop 38): one row written into the `outbox` table by
+/// hand (no event, no key) made the server sign and send "completed" for a document in
+/// progress, and a mail about a shielded file with a title in it. The sender now sends
+/// only what the logged event the row names causes, about that event's document, and
+/// says of the document only what the state says (nothing of a shielded file).
+#[test]
+fn an_outbox_row_no_logged_event_causes_is_not_sent() {
+    let city = City::aalst("outbox-forged");
+    let (addr, requests) = receiver();
+    let hooks: BTreeMap<String, HookTarget> = [(
+        "bart-verhoeven".to_string(),
+        HookTarget {
+            source: "notula".into(),
+            url: format!("http://{addr}/paraaf"),
+            secret: b"secret".to_vec(),
+        },
+    )]
+    .into();
+    let mut cfg = config(&city, 1, hooks);
+    cfg.mail = None;
+    let mut outbox = Outbox::open(&city.db).unwrap();
+    // Two files of the source, neither completed.
+    let first = dossier_of_source(&city, 1);
+    let second = dossier_of_source(&city, 2);
+    round(&mut outbox, &cfg, now(), state(&city).state()).unwrap();
+    while requests.recv_timeout(Duration::from_millis(500)).is_ok() {}
+    let db = rusqlite::Connection::open(&city.db).unwrap();
+    let last: u64 = db
+        .query_row("SELECT max(seq) FROM events", [], |r| r.get(0))
+        .unwrap();
+    let hook = |doc: &str, kind: &str, outcome: &str| {
+        serde_json::json!({
+            "type": kind,
+            "timestamp": "2026-11-23T09:00:00Z",
+            "data": {"document": doc, "outcome": outcome, "event": 3},
+        })
+        .to_string()
+    };
+    // The class: a seq no event has; a real event of the document that causes no
+    // webhook (its submission); a real event of another document; an event that causes
+    // another notice than the row says.
+    let submitted_first: u64 = db
+        .query_row(
+            "SELECT min(seq) FROM events WHERE json_extract(body, '$.doc') = ?1 OR json_extract(body, '$.id') = ?1",
+            [&first],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let forged = [
+        (last + 50, hook(&first, "document.completed", "completed")),
+        (
+            submitted_first,
+            hook(&first, "document.completed", "completed"),
+        ),
+        (last, hook(&first, "document.refused", "stopped")),
+    ];
+    for (seq, payload) in &forged {
+        db.execute(
+            "INSERT OR REPLACE INTO outbox (seq, channel, recipient, urgent, at, payload) VALUES (?1, 'webhook', 'bart-verhoeven', 1, ?2, ?3)",
+            rusqlite::params![seq, NOW, payload],
+        )
+        .unwrap();
+    }
+    round(&mut outbox, &cfg, now(), state(&city).state()).unwrap();
+    let mut got = Vec::new();
+    while let Ok(body) = requests.recv_timeout(Duration::from_millis(1500)) {
+        got.push(body);
+    }
+    assert!(got.is_empty(), "a forged row went out: {got:#?}");
+    let rows = hooks_about(&city, &first);
+    assert!(
+        rows.iter().all(|(_, st, why)| st == "dropped"
+            && why.as_deref().is_some_and(|w| w.contains("the log"))),
+        "{rows:#?}"
+    );
+    // What the log does cause still goes: the second file completes.
+    complete_dossier(&city, &second);
+    round(&mut outbox, &cfg, now(), state(&city).state()).unwrap();
+    let body = requests
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the real notice");
+    assert!(
+        body.contains(&second) && body.contains("document.completed"),
+        "{body}"
+    );
+}

@@ -219,19 +219,25 @@ fn mail_item(
     })
 }
 
+/// The webhook an event causes: its `type` and `outcome` (`None`: the event causes none).
+/// The sender asks it again of the logged event before a webhook goes out.
+pub fn hook_kind(event: &Event) -> Option<(&'static str, &'static str)> {
+    Some(match event {
+        Event::DocumentCompleted { .. } => ("document.completed", "completed"),
+        Event::DocumentReturned { .. } => ("document.refused", "returned"),
+        Event::DocumentStopped { .. } => ("document.refused", "stopped"),
+        Event::DocumentSealed { .. } => ("document.sealed", "sealed"),
+        _ => return None,
+    })
+}
+
 /// A webhook for a document that completed, was refused (returned or stopped) or was
 /// sealed, addressed to its uploader: the server sends it to the source that submits as
 /// that person, if one is configured, while that person may see the document. A seal's webhook names the sealed PDF (its
 /// SHA-256, verification code and API path); the sender puts the PDF itself into the
 /// body when it goes out (`sender::webhook`), so the outbox holds no copy of it.
 fn hook_item(state: &State, seq: u64, at: DateTime<Utc>, event: &Event) -> Option<Item> {
-    let (kind, outcome) = match event {
-        Event::DocumentCompleted { .. } => ("document.completed", "completed"),
-        Event::DocumentReturned { .. } => ("document.refused", "returned"),
-        Event::DocumentStopped { .. } => ("document.refused", "stopped"),
-        Event::DocumentSealed { .. } => ("document.sealed", "sealed"),
-        _ => return None,
-    };
+    let (kind, outcome) = hook_kind(event)?;
     let doc = state.documents.get(event.doc()?)?;
     let mut data = serde_json::Map::new();
     data.insert("document".into(), doc.id.clone().into());

@@ -8,7 +8,7 @@
 //! within the document) and goes only to the source that submitted the file. What fails
 //! is not sent and is recorded as dropped, with the reason.
 
-use crate::engine::State;
+use crate::engine::{Event, State};
 use crate::outbox::{Hook, Item, Mail};
 use crate::visibility::may_see;
 
@@ -21,24 +21,60 @@ pub enum Verdict {
     Drop(String),
 }
 
-/// Checks an item against `state` now. `submitted_by_source` answers whether the
-/// webhook source of the item's recipient submitted a document (asked only for a
-/// shielded file's webhook).
-pub fn item(state: &State, i: &Item, submitted_by_source: impl Fn(&str) -> bool) -> Verdict {
+/// Checks an item against `state` now and against `logged`, the event of the log it
+/// names (`i.seq`, as the log holds it): an item no logged event causes (a row written
+/// into the outbox by hand, outside the hash chain) is dropped, and what an item says
+/// about its document comes from the state, not from the row. `submitted_by_source`
+/// answers whether the webhook source of the item's recipient submitted a document
+/// (asked only for a shielded file's webhook).
+pub fn item(
+    state: &State,
+    i: &Item,
+    logged: Option<&Event>,
+    submitted_by_source: impl Fn(&str) -> bool,
+) -> Verdict {
     match i.channel.as_str() {
-        "mail" => mail(state, i),
-        "webhook" => webhook(state, i, submitted_by_source),
+        "mail" => mail(state, i, logged),
+        "webhook" => webhook(state, i, logged, submitted_by_source),
         other => Verdict::Drop(format!("unknown channel {other}")),
     }
 }
 
-fn mail(state: &State, i: &Item) -> Verdict {
+/// The logged event an item names, or why it is dropped.
+fn logged_event<'e>(i: &Item, logged: Option<&'e Event>) -> Result<&'e Event, Verdict> {
+    logged.ok_or_else(|| Verdict::Drop(format!("no event {} in the log causes it", i.seq)))
+}
+
+fn mail(state: &State, i: &Item, logged: Option<&Event>) -> Verdict {
     let Ok(mut m) = serde_json::from_str::<Mail>(&i.payload) else {
         return Verdict::Drop("the outbox item is unreadable".into());
     };
     let entry = match recipient_now(state, &i.recipient, &m.doc) {
         Ok(entry) => entry,
         Err(why) => return Verdict::Drop(why),
+    };
+    let event = match logged_event(i, logged) {
+        Ok(e) => e,
+        Err(v) => return v,
+    };
+    if event.doc() != Some(m.doc.as_str()) {
+        return Verdict::Drop(format!(
+            "event {} of the log is not about its document",
+            i.seq
+        ));
+    }
+    let Some(doc) = state.documents.get(&m.doc) else {
+        return Verdict::Drop("its document is not in the state".into());
+    };
+    // What the mail says of the document, from the state: nothing of a shielded file.
+    m.about = if crate::outbox::shielded(state, doc) {
+        None
+    } else {
+        m.about.map(|a| crate::outbox::About {
+            title: doc.title.clone(),
+            kind: doc.kind.clone(),
+            role: a.role,
+        })
     };
     let person = entry.id.as_str();
     if entry.email.trim().is_empty() {
@@ -76,7 +112,12 @@ pub fn recipient_now<'s>(
     Ok(entry)
 }
 
-fn webhook(state: &State, i: &Item, submitted_by_source: impl Fn(&str) -> bool) -> Verdict {
+fn webhook(
+    state: &State,
+    i: &Item,
+    logged: Option<&Event>,
+    submitted_by_source: impl Fn(&str) -> bool,
+) -> Verdict {
     let Ok(mut h) = serde_json::from_str::<Hook>(&i.payload) else {
         return Verdict::Drop("the outbox item is unreadable".into());
     };
@@ -95,6 +136,24 @@ fn webhook(state: &State, i: &Item, submitted_by_source: impl Fn(&str) -> bool) 
     // see it (moved out of a shield since it was submitted: nothing more).
     if let Err(why) = recipient_now(state, &i.recipient, &doc_id) {
         return Verdict::Drop(format!("the source's person: {why}"));
+    }
+    // The notice its logged event causes, about that event's document: a completed
+    // notice for a document in progress is no event's.
+    let event = match logged_event(i, logged) {
+        Ok(e) => e,
+        Err(v) => return v,
+    };
+    match crate::outbox::hook_kind(event) {
+        Some((kind, outcome))
+            if kind == h.kind
+                && event.doc() == Some(doc_id.as_str())
+                && h.data.get("outcome").and_then(|o| o.as_str()) == Some(outcome) => {}
+        _ => {
+            return Verdict::Drop(format!(
+                "event {} of the log does not cause this webhook",
+                i.seq
+            ));
+        }
     }
     if crate::outbox::shielded(state, doc) {
         if !submitted_by_source(&doc_id) {

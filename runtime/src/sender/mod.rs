@@ -194,7 +194,11 @@ pub fn round(
 /// document.
 fn check_item(outbox: &Outbox, cfg: &SenderConfig, state: &State, i: &Item) -> check::Verdict {
     let source = cfg.hook(state, &i.recipient).map(|t| t.source.clone());
-    check::item(state, i, |doc| {
+    let logged = match outbox.event(i.seq) {
+        Ok(e) => e,
+        Err(e) => return check::Verdict::Drop(format!("its event cannot be read: {e}")),
+    };
+    check::item(state, i, logged.as_ref(), |doc| {
         source
             .as_deref()
             .is_some_and(|s| outbox.submitted_by_source(s, doc).unwrap_or(false))

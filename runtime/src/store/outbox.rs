@@ -267,6 +267,18 @@ impl Outbox {
         Ok(())
     }
 
+    /// The logged event `seq`, as the log holds it (`None`: no such event, or one this
+    /// version cannot read). The sender checks that an item is the one its event causes.
+    pub fn event(&self, seq: u64) -> Result<Option<crate::engine::Event>, RuntimeError> {
+        let body: Option<String> = self
+            .conn
+            .query_row("SELECT body FROM events WHERE seq = ?1", [seq], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        Ok(body.and_then(|b| serde_json::from_str(&b).ok()))
+    }
+
     /// Whether the webhook source `source` submitted document `doc` (its answer, kept
     /// as the source's idempotency record, names the document).
     pub fn submitted_by_source(&self, source: &str, doc: &str) -> Result<bool, RuntimeError> {
