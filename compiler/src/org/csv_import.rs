@@ -430,8 +430,7 @@ pub fn import_csv_against(
     }
     // Who leaves with this file, with the id they leave with; who returns is no longer
     // one who left.
-    let mut left: BTreeMap<String, String> =
-        previous.map(|p| p.left.clone()).unwrap_or_default();
+    let mut left: BTreeMap<String, String> = previous.map(|p| p.left.clone()).unwrap_or_default();
     for p in previous.iter().flat_map(|p| &p.people) {
         let who = p.identity();
         if !this_file.contains_key(&who) {
