@@ -1036,8 +1036,9 @@ fn an_outbox_row_no_logged_event_causes_is_not_sent() {
     assert!(got.is_empty(), "a forged row went out: {got:#?}");
     let rows = hooks_about(&city, &first);
     assert!(
-        rows.iter().all(|(_, st, why)| st == "dropped"
-            && why.as_deref().is_some_and(|w| w.contains("the log"))),
+        rows.iter()
+            .all(|(_, st, why)| st == "dropped"
+                && why.as_deref().is_some_and(|w| w.contains("the log"))),
         "{rows:#?}"
     );
     // What the log does cause still goes: the second file completes.
