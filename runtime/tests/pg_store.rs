@@ -599,7 +599,17 @@ const HOLD_URL: &str = "PARAAF_PG_HOLD_URL";
 fn hold_the_writer_lock_until_killed() {
     let url =
         std::env::var(HOLD_URL).expect("run by the_lock_goes_when_the_writer_process_is_killed");
-    let _w = PgStore::writer(&url, "aalst").unwrap();
+    // The parent probes by taking the lock for a moment: wait for it to let go.
+    let start = Instant::now();
+    let _w = loop {
+        match PgStore::writer(&url, "aalst") {
+            Ok(w) => break w,
+            Err(RuntimeError::Locked(_)) if start.elapsed().as_secs() < 30 => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    };
     println!("holding");
     std::thread::sleep(std::time::Duration::from_secs(120));
 }
