@@ -708,3 +708,80 @@ fn events_unsigned_after_a_cut_short_line_are_taken_in_on_the_record() {
     assert_eq!(code, Some(0), "{again}");
     assert!(again.contains("without a writer's signature"), "{again}");
 }
+
+/// Found by an outside attacker (stop 38): with the checkpoint file kept on another disk
+/// (`--checkpoints`, as the guide advises) a command run without the key and without
+/// naming that file wrote unsigned and exited 0; so did one through a hard link to the
+/// database in another folder. The database now records that its log is signed: every
+/// command without the key is refused (exit 3), wherever the checkpoint file is, and
+/// writes nothing.
+#[test]
+fn a_signed_log_is_not_written_without_its_key_wherever_its_checkpoints_are() {
+    let dir = support::tempdir("signed-elsewhere");
+    let project = support::root().join("examples/aalst");
+    let (db, key) = (dir.join("city.db"), dir.join("k.key"));
+    std::fs::create_dir_all(dir.join("worm")).unwrap();
+    std::fs::create_dir_all(dir.join("other")).unwrap();
+    let checkpoints = dir.join("worm/aalst.checkpoints");
+    let run = |db: &std::path::Path, keyed: bool, args: &[&str]| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_paraaf"));
+        c.args(args)
+            .env("PARAAF_DB", db)
+            .env("PARAAF_NOW", "2026-11-23")
+            .env_remove("PARAAF_SIGNING_KEY")
+            .env_remove("PARAAF_CHECKPOINTS");
+        if keyed {
+            c.env("PARAAF_SIGNING_KEY", &key)
+                .env("PARAAF_CHECKPOINTS", &checkpoints);
+        }
+        let o = c.output().unwrap();
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr),
+        )
+    };
+    let (code, out) = run(&db, false, &["admin", "key", "new", key.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = run(&db, true, &["deploy", project.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    let events = || {
+        rusqlite::Connection::open(&db)
+            .unwrap()
+            .query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0))
+            .unwrap()
+    };
+    let before = events();
+    let link = dir.join("other/city.db");
+    std::fs::hard_link(&db, &link).unwrap();
+    let pdf = dir.join("b.pdf");
+    std::fs::write(&pdf, b"%PDF-1.4 besluit").unwrap();
+    let submit = [
+        "doc",
+        "submit",
+        "--kind",
+        "besluit",
+        "--as",
+        "jan-cools",
+        "--content",
+        pdf.to_str().unwrap(),
+        "--field",
+        "dienst=bevolking",
+        "--field",
+        "bron=notula",
+        "--field",
+        "titel=Aankoop",
+        "--field",
+        "bedrag=100",
+    ];
+    for (via, path) in [("its own path", &db), ("a hard link elsewhere", &link)] {
+        let (code, out) = run(path, false, &submit);
+        assert_eq!(code, 3, "a keyless write through {via}: {out}");
+        assert!(out.contains("is opened only with its key"), "{out}");
+        assert_eq!(events(), before, "written through {via}");
+    }
+    // With the key and the file named, it goes on.
+    let (code, out) = run(&db, true, &submit);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = run(&db, true, &["audit", "verify"]);
+    assert_eq!(code, 0, "{out}");
+}

@@ -242,7 +242,31 @@ fn migrations() -> Migrations<'static> {
         // The content file this database was paired with (`content_file::open_paired`):
         // a copy of the path (a hard link elsewhere) never writes to another file.
         M::up("CREATE TABLE content_file (id TEXT NOT NULL);"),
+        // That the log is signed, and where its checkpoint file was (`mark_signed`): a
+        // command without the key is refused also where the file is not found (kept on
+        // another disk and not named, a hard link in another folder).
+        M::up("CREATE TABLE signing (file TEXT NOT NULL);"),
     ])
+}
+
+/// Records in the database at `db` that its log is signed, with checkpoints in `file`
+/// (once: the first record stays). Called after a command opened it with the key.
+pub fn mark_signed(db: &Path, file: &Path) -> Result<(), RuntimeError> {
+    let conn = Connection::open(db)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.execute(
+        "INSERT INTO signing (file) SELECT ?1 WHERE NOT EXISTS (SELECT 1 FROM signing)",
+        [file.display().to_string()],
+    )?;
+    Ok(())
+}
+
+/// Where the checkpoint file of the database at `db` was when a command last opened it
+/// with the key, if it ever was (`None` also for a database without the record).
+pub fn signed_with(db: &Path) -> Option<String> {
+    let conn = open_read_only(db).ok()?;
+    conn.query_row("SELECT file FROM signing LIMIT 1", [], |r| r.get(0))
+        .ok()
 }
 
 /// An idempotency record: a write request's key, its hash and the response given.

@@ -162,6 +162,16 @@ impl RuntimeArgs {
                 self.shown()
             ));
         }
+        if self.signing_key.is_none()
+            && !self.is_postgres()
+            && let Some(file) = paraaf_runtime::store::signed_with(&self.db)
+        {
+            eprintln!(
+                "error: {}'s log is signed (its checkpoints were in {file}), so it is opened only with its key: set PARAAF_SIGNING_KEY (or --signing-key) and, when the checkpoint file is kept elsewhere, --checkpoints; without it a write would go unsigned",
+                self.shown()
+            );
+            std::process::exit(EXIT_TAMPERED);
+        }
         if self.signing_key.is_none() && self.has_checkpoints() {
             eprintln!(
                 "error: {} has signed checkpoints in {}, so it is opened only with its key: set PARAAF_SIGNING_KEY (or --signing-key); without it a rewritten log would go unnoticed",
@@ -182,6 +192,12 @@ impl RuntimeArgs {
             {
                 eprintln!("error: {}: {e}", self.shown());
                 std::process::exit(EXIT_TAMPERED);
+            }
+            if !self.is_postgres()
+                && let Err(e) =
+                    paraaf_runtime::store::mark_signed(&self.db, &self.checkpoint_file())
+            {
+                tracing::warn!(error = %e, "could not record that the log is signed");
             }
             if let Err(why) = self.check_anchored(&runtime) {
                 eprintln!("error: {}: {why}", self.shown());
