@@ -335,6 +335,19 @@ fn a_shielded_file_goes_out_as_a_bare_notice_to_the_source_that_submitted_it_onl
     );
 }
 
+/// The webhook source `notula`, acting as `person`, sending to the receiver at `addr`.
+fn notula_as(person: &str, addr: &str) -> BTreeMap<String, HookTarget> {
+    [(
+        person.to_string(),
+        HookTarget {
+            source: "notula".into(),
+            url: format!("http://{addr}/paraaf"),
+            secret: b"secret".to_vec(),
+        },
+    )]
+    .into()
+}
+
 /// An HTTP receiver answering 200 and passing on each body.
 fn receiver() -> (String, std::sync::mpsc::Receiver<String>) {
     use std::io::{BufRead, BufReader, Read, Write};
@@ -593,15 +606,7 @@ fn hooks_about(city: &City, doc: &str) -> Vec<(String, String, Option<String>)> 
 fn a_source_whose_person_moved_out_of_the_shield_hears_nothing_more_of_its_files() {
     let city = City::aalst("outbox-checked-hook-moved");
     let (addr, requests) = receiver();
-    let hooks: BTreeMap<String, HookTarget> = [(
-        "bart-verhoeven".to_string(),
-        HookTarget {
-            source: "notula".into(),
-            url: format!("http://{addr}/paraaf"),
-            secret: b"secret".to_vec(),
-        },
-    )]
-    .into();
+    let hooks = notula_as("bart-verhoeven", &addr);
     let mut cfg = config(&city, 1, hooks);
     cfg.mail = None;
     let mut outbox = Outbox::open(&city.db).unwrap();
@@ -721,15 +726,7 @@ fn a_source_whose_person_got_a_new_id_inside_the_shield_still_hears_of_its_file(
         "id = \"bart-verhoeven-peeters\"\nname = \"Bart Verhoeven-Peeters\"",
     );
     complete_dossier(&city, &later);
-    let hooks: BTreeMap<String, HookTarget> = [(
-        "bart-verhoeven-peeters".to_string(),
-        HookTarget {
-            source: "notula".into(),
-            url: format!("http://{addr}/paraaf"),
-            secret: b"secret".to_vec(),
-        },
-    )]
-    .into();
+    let hooks = notula_as("bart-verhoeven-peeters", &addr);
     let mut cfg = config(&city, 1, hooks);
     cfg.mail = None;
     let mut outbox = Outbox::open(&city.db).unwrap();
@@ -974,15 +971,7 @@ fn a_refusal_after_the_sources_person_moved_out_is_not_told_to_the_source() {
 fn an_outbox_row_no_logged_event_causes_is_not_sent() {
     let city = City::aalst("outbox-forged");
     let (addr, requests) = receiver();
-    let hooks: BTreeMap<String, HookTarget> = [(
-        "bart-verhoeven".to_string(),
-        HookTarget {
-            source: "notula".into(),
-            url: format!("http://{addr}/paraaf"),
-            secret: b"secret".to_vec(),
-        },
-    )]
-    .into();
+    let hooks = notula_as("bart-verhoeven", &addr);
     let mut cfg = config(&city, 1, hooks);
     cfg.mail = None;
     let mut outbox = Outbox::open(&city.db).unwrap();

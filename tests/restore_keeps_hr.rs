@@ -15,31 +15,54 @@ struct City {
     dir: PathBuf,
     project: PathBuf,
     db: PathBuf,
+    /// The signing key every command gets, for a city with signed checkpoints.
+    key: Option<PathBuf>,
 }
 
 impl City {
     fn new(name: &str) -> City {
+        City::deployed(name, false)
+    }
+
+    /// [`City::new`] with a signing key (`k.key`) from before the first deploy.
+    fn signed(name: &str) -> City {
+        City::deployed(name, true)
+    }
+
+    fn deployed(name: &str, signed: bool) -> City {
         let dir = support::tempdir(name);
         let project = dir.join("aalst");
         support::copy_dir(&support::root().join("examples/aalst"), &project);
         let _ = std::fs::remove_file(project.join("migration.toml"));
         let city = City {
             db: dir.join("city.db"),
+            key: signed.then(|| dir.join("k.key")),
             dir,
             project,
         };
+        if let Some(key) = &city.key {
+            city.ok(&["admin", "key", "new", key.to_str().unwrap()]);
+        }
         city.ok(&["deploy", city.project.to_str().unwrap()]);
         city
     }
 
     fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let o = Command::new(env!("CARGO_BIN_EXE_paraaf"))
-            .args(args)
-            .env("PARAAF_DB", &self.db)
+        self.run_on(&self.db, self.key.as_deref(), args)
+    }
+
+    /// A command on the database `db` with the signing key `key` (another copy, another
+    /// key: an insider's scratch work), from the city's project folder.
+    fn run_on(&self, db: &Path, key: Option<&Path>, args: &[&str]) -> (i32, String, String) {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_paraaf"));
+        c.args(args)
+            .env("PARAAF_DB", db)
             .env("PARAAF_NOW", NOW)
-            .current_dir(&self.project)
-            .output()
-            .unwrap();
+            .current_dir(&self.project);
+        if let Some(key) = key {
+            c.env("PARAAF_SIGNING_KEY", key);
+        }
+        let o = c.output().unwrap();
         (
             o.status.code().unwrap_or(-1),
             String::from_utf8_lossy(&o.stdout).into_owned(),
@@ -48,7 +71,11 @@ impl City {
     }
 
     fn ok(&self, args: &[&str]) -> String {
-        let (code, out, err) = self.run(args);
+        self.ok_on(&self.db, self.key.as_deref(), args)
+    }
+
+    fn ok_on(&self, db: &Path, key: Option<&Path>, args: &[&str]) -> String {
+        let (code, out, err) = self.run_on(db, key, args);
         assert_eq!(code, 0, "paraaf {args:?}: {out}{err}");
         out
     }
@@ -60,6 +87,13 @@ impl City {
 
     /// A social file submitted by Koen Dubois and signed by Dirk Claes (teamcoach).
     fn social_file(&self) -> String {
+        let doc = self.submitted_social_file();
+        self.ok(&["doc", "sign", &doc, "--as", "dirk-claes"]);
+        doc
+    }
+
+    /// A social file submitted by Koen Dubois, waiting for Dirk Claes (teamcoach).
+    fn submitted_social_file(&self) -> String {
         let pdf = self.dir.join("s.pdf");
         std::fs::write(&pdf, b"%PDF-1.4 leefloon").unwrap();
         let out = self.ok(&[
@@ -78,9 +112,7 @@ impl City {
             "--title",
             "Leefloon Jansens",
         ]);
-        let doc = out.lines().next().unwrap().trim().to_string();
-        self.ok(&["doc", "sign", &doc, "--as", "dirk-claes"]);
-        doc
+        out.lines().next().unwrap().trim().to_string()
     }
 
     /// Puts in force an HR export: people.csv with `edit` applied to its lines.
@@ -329,77 +361,21 @@ fn a_restore_killed_at_any_point_is_finished_by_running_it_again() {
 /// only the versions signed checkpoints vouch for, and names the others.
 #[test]
 fn a_version_no_checkpoint_signs_is_not_put_in_force_by_a_restore() {
-    let dir = support::tempdir("restore-unsigned");
-    let project = dir.join("aalst");
-    support::copy_dir(&support::root().join("examples/aalst"), &project);
-    let _ = std::fs::remove_file(project.join("migration.toml"));
-    let run = |db: &Path, key: &Path, args: &[&str]| {
-        let o = Command::new(env!("CARGO_BIN_EXE_paraaf"))
-            .args(args)
-            .env("PARAAF_DB", db)
-            .env("PARAAF_SIGNING_KEY", key)
-            .env("PARAAF_NOW", NOW)
-            .current_dir(&project)
-            .output()
-            .unwrap();
-        (
-            o.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr),
-        )
-    };
-    let ok = |db: &Path, key: &Path, args: &[&str]| {
-        let (code, out) = run(db, key, args);
-        assert_eq!(code, 0, "paraaf {args:?}: {out}");
-        out
-    };
-    let (db, key) = (dir.join("city.db"), dir.join("k.key"));
-    ok(&db, &key, &["admin", "key", "new", key.to_str().unwrap()]);
-    ok(&db, &key, &["deploy", project.to_str().unwrap()]);
-    let pdf = dir.join("s.pdf");
-    std::fs::write(&pdf, b"%PDF-1.4 leefloon").unwrap();
-    let out = ok(
-        &db,
-        &key,
-        &[
-            "doc",
-            "submit",
-            "--kind",
-            "sociaal-dossier",
-            "--as",
-            "koen-dubois",
-            "--content",
-            pdf.to_str().unwrap(),
-            "--field",
-            "team=inkomen",
-            "--field",
-            "dossiernummer=LEEFLOON-5",
-            "--title",
-            "Leefloon Jansens",
-        ],
-    );
-    let doc = out.lines().next().unwrap().trim().to_string();
-    let backup = dir.join("nightly.db");
-    ok(&db, &key, &["admin", "backup", backup.to_str().unwrap()]);
-    ok(&db, &key, &["doc", "sign", &doc, "--as", "dirk-claes"]);
-    let sees = |who: &str| run(&db, &key, &["doc", "show", &doc, "--as", who]).0 == 0;
-    assert!(!sees("hans-de-backer"));
+    let city = City::signed("restore-unsigned");
+    let doc = city.submitted_social_file();
+    let backup = city.backup();
+    city.ok(&["doc", "sign", &doc, "--as", "dirk-claes"]);
+    assert!(!city.sees("hans-de-backer", &doc));
 
     // The insider: a scratch copy with a key of their own, an HR export that moves the
     // general director into the social service, and its event copied onto the log.
-    let scratch = dir.join("scratch.db");
-    std::fs::copy(&db, &scratch).unwrap();
-    let evil = dir.join("evil.key");
-    ok(
-        &scratch,
-        &evil,
-        &["admin", "key", "new", evil.to_str().unwrap()],
-    );
-    ok(
-        &scratch,
-        &evil,
-        &["audit", "checkpoint", "--adopt", "--reason", "scratch copy"],
-    );
-    let csv = project.join("people.csv");
+    let scratch = city.dir.join("scratch.db");
+    std::fs::copy(&city.db, &scratch).unwrap();
+    let evil = city.dir.join("evil.key");
+    let insider = |args: &[&str]| city.ok_on(&scratch, Some(&evil), args);
+    insider(&["admin", "key", "new", evil.to_str().unwrap()]);
+    insider(&["audit", "checkpoint", "--adopt", "--reason", "scratch copy"]);
+    let csv = city.project.join("people.csv");
     let text = std::fs::read_to_string(&csv).unwrap();
     std::fs::write(
         &csv,
@@ -409,21 +385,17 @@ fn a_version_no_checkpoint_signs_is_not_put_in_force_by_a_restore() {
         ),
     )
     .unwrap();
-    ok(
-        &scratch,
-        &evil,
-        &[
-            "org",
-            "import",
-            "people.csv",
-            "-o",
-            "evil.toml",
-            "--city",
-            "Aalst",
-        ],
-    );
-    ok(&scratch, &evil, &["org", "deploy", "evil.toml", "--force"]);
-    let conn = rusqlite::Connection::open(&db).unwrap();
+    insider(&[
+        "org",
+        "import",
+        "people.csv",
+        "-o",
+        "evil.toml",
+        "--city",
+        "Aalst",
+    ]);
+    insider(&["org", "deploy", "evil.toml", "--force"]);
+    let conn = rusqlite::Connection::open(&city.db).unwrap();
     let n: i64 = conn
         .query_row("SELECT max(seq) FROM events", [], |r| r.get(0))
         .unwrap();
@@ -436,20 +408,20 @@ fn a_version_no_checkpoint_signs_is_not_put_in_force_by_a_restore() {
     .unwrap();
     drop(conn);
     assert_eq!(
-        run(&db, &key, &["inbox", "mohamed-wouters"]).0,
+        city.run(&["inbox", "mohamed-wouters"]).0,
         3,
         "the append is refused"
     );
 
-    let out = ok(&db, &key, &["admin", "restore", backup.to_str().unwrap()]);
+    let out = city.restore(&backup);
     assert!(
         out.contains("is not signed by any checkpoint") && out.contains("not put in force again"),
         "{out}"
     );
     assert!(
-        !sees("hans-de-backer"),
+        !city.sees("hans-de-backer", &doc),
         "the restore put the insider's organogram in force: {out}"
     );
-    assert!(sees("koen-dubois"));
-    ok(&db, &key, &["audit", "verify"]);
+    assert!(city.sees("koen-dubois", &doc));
+    city.ok(&["audit", "verify"]);
 }
