@@ -60,10 +60,7 @@ impl Config {
 
 /// The anchors file of a database: `DB.anchors` next to its real path.
 pub fn default_file(db: &Path) -> PathBuf {
-    let real = std::fs::canonicalize(db).unwrap_or_else(|_| db.to_path_buf());
-    let mut p = real.into_os_string();
-    p.push(".anchors");
-    PathBuf::from(p)
+    crate::beside(db, ".anchors")
 }
 
 /// One anchored head (a line of JSON in the witness file and in `DB.anchors`).

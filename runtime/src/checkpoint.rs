@@ -380,10 +380,7 @@ pub fn public_path(key: &Path) -> PathBuf {
 /// The default checkpoint file of a database: `DB.checkpoints` next to its real path
 /// (a symlink to the database finds the same file).
 pub fn default_file(db: &Path) -> PathBuf {
-    let real = std::fs::canonicalize(db).unwrap_or_else(|_| db.to_path_buf());
-    let mut p = real.into_os_string();
-    p.push(".checkpoints");
-    PathBuf::from(p)
+    crate::beside(db, ".checkpoints")
 }
 
 /// The chain hash before the first line of a checkpoint file.

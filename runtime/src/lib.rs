@@ -37,6 +37,16 @@ pub const ACCEPTS_SCHEMA: &str = paraaf_model::SCHEMA;
 
 pub use runtime::Runtime;
 
+/// The file `DB` + `suffix` next to the database's real path (a symlink to the database
+/// finds the same file): its lock, checkpoint, anchors and content files, and what a
+/// restore keeps of the database it replaces.
+pub fn beside(db: &std::path::Path, suffix: &str) -> std::path::PathBuf {
+    let real = std::fs::canonicalize(db).unwrap_or_else(|_| db.to_path_buf());
+    let mut p = real.into_os_string();
+    p.push(suffix);
+    std::path::PathBuf::from(p)
+}
+
 /// Hex SHA-256 of some bytes (content files, request bodies).
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;

@@ -43,10 +43,7 @@ pub struct Restored {
 /// database is opened by nothing but the restore run again, which reads what was given
 /// up from here (the database itself is the backup by then).
 pub fn kept_path(db: &Path) -> PathBuf {
-    let real = std::fs::canonicalize(db).unwrap_or_else(|_| db.to_path_buf());
-    let mut p = real.into_os_string();
-    p.push(".before-restore");
-    PathBuf::from(p)
+    crate::beside(db, ".before-restore")
 }
 
 /// Why `db` may not be opened: a restore of it did not finish (see [`kept_path`]).
@@ -71,10 +68,7 @@ pub fn finish(
     if !kept.exists() {
         return Ok(None);
     }
-    let real = std::fs::canonicalize(db).unwrap_or_else(|_| db.to_path_buf());
-    let mut to = real.into_os_string();
-    to.push(format!(".replaced-{}", at.format("%Y%m%dT%H%M%S")));
-    let to = PathBuf::from(to);
+    let to = crate::beside(db, &format!(".replaced-{}", at.format("%Y%m%dT%H%M%S")));
     for ext in [".contents", ""] {
         let from = PathBuf::from(format!("{}{ext}", kept.display()));
         if from.exists() {

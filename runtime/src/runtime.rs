@@ -822,10 +822,7 @@ impl Held {
 
 /// The path of the writer lock of the database at `db`.
 fn lock_path(db: &Path) -> PathBuf {
-    let real = std::fs::canonicalize(db).unwrap_or_else(|_| db.to_path_buf());
-    let mut p = real.into_os_string();
-    p.push(".lock");
-    PathBuf::from(p)
+    crate::beside(db, ".lock")
 }
 
 /// A held writer lock: `DB.lock` next to the database's real path (so a symlink or

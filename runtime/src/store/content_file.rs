@@ -23,10 +23,7 @@ pub const GRACE_SECONDS: i64 = 3600;
 /// The content file of the database at `db`: `DB.contents` next to its real path (a
 /// symlink to the database finds the same file).
 pub fn path_of(db: &Path) -> PathBuf {
-    let real = std::fs::canonicalize(db).unwrap_or_else(|_| db.to_path_buf());
-    let mut p = real.into_os_string();
-    p.push(".contents");
-    PathBuf::from(p)
+    crate::beside(db, ".contents")
 }
 
 /// Opens (creating if needed) the content file for writing: 64 KB pages (set before the
