@@ -571,7 +571,7 @@ async fn an_absence_hands_the_tasks_to_the_substitute() {
     let mayor = login(&app, "ruben-van-damme").await;
     let page = get(&app, &mayor, "/app/absences").await;
     assert!(page.body.contains("Als Burgemeester:"), "{}", page.body);
-    let today = chrono::Utc::now().date_naive();
+    let today = paraaf_runtime::clock::date(chrono::Utc::now());
     let to = today + chrono::Duration::days(14);
     let confirm = post(
         &app,
@@ -887,7 +887,7 @@ async fn a_substitute_who_never_acted_loses_sight_when_the_holder_returns() {
         get(&app, &sub, "/app/documents/d-5").await.status,
         StatusCode::NOT_FOUND
     );
-    let today = chrono::Utc::now().date_naive();
+    let today = paraaf_runtime::clock::date(chrono::Utc::now());
     post(
         &app,
         &mayor,
