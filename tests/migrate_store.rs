@@ -70,7 +70,7 @@ fn a_city_moves_with_its_history_and_verifies_in_postgres() {
         )
     );
     assert!(
-        err.contains("schema at version 2, granted to paraaf_app"),
+        err.contains("schema at version 3, granted to paraaf_app"),
         "{err}"
     );
     // The copy: the same events, times, bodies and hashes as the SQLite log.

@@ -13,6 +13,7 @@ pub mod contents;
 pub mod engine;
 pub mod eval;
 pub mod finance;
+pub mod follower;
 pub mod impact;
 mod log_chain;
 pub mod org;

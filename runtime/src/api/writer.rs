@@ -60,7 +60,64 @@ pub struct Writer {
     trust: Arc<RwLock<crate::trusted_history::Trust>>,
     /// The runtime's working days (for [`Writer::would_accept`]).
     calendar: Arc<crate::workdays::Calendar>,
+    /// Whether this process writes the city (`false` on a read server that follows
+    /// another process's writes, until it takes over).
+    leading: watch::Sender<bool>,
+    /// Where the city's writer takes writes, as a read server last found it.
+    writer_at: Arc<RwLock<Option<String>>>,
 }
+
+/// What the thread publishes for the handlers after each batch (or each event a read
+/// server folds).
+struct Published {
+    committed: Arc<RwLock<Arc<State>>>,
+    condition: Arc<RwLock<Option<(String, String)>>>,
+    commits: watch::Sender<u64>,
+    trust: Arc<RwLock<crate::trusted_history::Trust>>,
+    leading: watch::Sender<bool>,
+    writer_at: Arc<RwLock<Option<String>>>,
+}
+
+impl Published {
+    /// Publishes what a read server folded.
+    fn fold(&self, follower: &crate::follower::Follower, trust: crate::trusted_history::Trust) {
+        let state = Arc::new(follower.state().clone());
+        let seq = state.last_seq;
+        set(&self.committed, state);
+        set(&self.trust, trust);
+        self.commits
+            .send_if_modified(|last| std::mem::replace(last, seq) != seq);
+    }
+
+    /// Publishes the state a read server found on taking over, and that it leads now.
+    fn take_over(&self, runtime: &Runtime, address: &str) {
+        let seq = runtime.state().last_seq;
+        set(&self.committed, Arc::new(runtime.state().clone()));
+        set(&self.trust, runtime.history_trust());
+        set(
+            &self.condition,
+            runtime
+                .condition()
+                .map(|(code, why)| (code.to_string(), why.to_string())),
+        );
+        set(&self.writer_at, Some(address.to_string()));
+        self.commits
+            .send_if_modified(|last| std::mem::replace(last, seq) != seq);
+        self.leading.send_replace(true);
+    }
+}
+
+/// Replaces what `lock` holds (a poisoned lock is taken over: its value is replaced
+/// whole).
+fn set<T>(lock: &RwLock<T>, value: T) {
+    *lock.write().unwrap_or_else(|p| p.into_inner()) = value;
+}
+
+/// How often a read server looks for new events.
+const FOLLOW_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+/// How often a read server looks whether the writer lock came free (and where the
+/// writer is).
+const TAKE_OVER_POLL: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Maps a refused command to an answer: an RFC 9457 problem document. 403 and 404
 /// reveal nothing about hidden documents.
@@ -137,156 +194,169 @@ fn problem_title(code: &str) -> &'static str {
 impl Writer {
     /// Starts the thread. `clock` gives the time of each batch; `batch_max` caps a group commit.
     pub fn start(
-        mut runtime: Runtime,
+        runtime: Runtime,
         clock: Box<dyn Fn() -> DateTime<Utc> + Send + Sync>,
         batch_max: usize,
     ) -> Writer {
-        let clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync> = Arc::from(clock);
-        let shared = clock.clone();
-        let (tx, mut rx) = mpsc::channel::<Job>(4096);
-        let committed = Arc::new(RwLock::new(Arc::new(runtime.state().clone())));
-        let publish = committed.clone();
-        let condition = Arc::new(RwLock::new(None));
-        let report = condition.clone();
-        let trust = Arc::new(RwLock::new(runtime.history_trust()));
-        let trusted = trust.clone();
-        let commits = watch::Sender::new(runtime.state().last_seq);
-        let told = commits.clone();
-        let calendar = Arc::new(runtime.calendar.clone());
+        let (writer, rx, published) = Writer::handles(
+            runtime.state(),
+            runtime.history_trust(),
+            runtime.calendar.clone(),
+            Arc::from(clock),
+            true,
+        );
+        let clock = writer.clock.clone();
+        std::thread::spawn(move || commit_loop(runtime, rx, published, clock, batch_max));
+        writer
+    }
+
+    /// Starts a read server's thread for a city on PostgreSQL that another process may
+    /// be writing: it publishes `follower`'s state as the writer thread publishes its
+    /// own, folding new events as they are committed (every 50 ms), so every read
+    /// handler works unchanged; writes queued here are refused (the server forwards them
+    /// to the writer, [`Writer::writer_address`]). Every 200 ms it looks whether the
+    /// city's writer lock is free; when it is, `take_over` opens the runtime and takes
+    /// the lock (the lock decides between read servers trying at once), the thread
+    /// records `advertise` as the writer's address and from then on is the writer
+    /// thread of [`Writer::start`] ([`Writer::leading`] turns `true`). `checkpoints`:
+    /// the signed checkpoint file and its key, what history is checked against.
+    pub fn follow(
+        mut follower: crate::follower::Follower,
+        calendar: crate::workdays::Calendar,
+        checkpoints: Option<(std::path::PathBuf, crate::checkpoint::Key)>,
+        clock: Box<dyn Fn() -> DateTime<Utc> + Send + Sync>,
+        batch_max: usize,
+        advertise: String,
+        mut take_over: Box<dyn FnMut() -> Result<Runtime, RuntimeError> + Send>,
+    ) -> Writer {
+        let trust_of = move |f: &crate::follower::Follower| crate::trusted_history::Trust {
+            head: Some(f.head()),
+            checkpoints: checkpoints.clone(),
+            tampered: f.tampered().map(str::to_string),
+        };
+        let (writer, mut rx, published) = Writer::handles(
+            follower.state(),
+            trust_of(&follower),
+            calendar,
+            Arc::from(clock),
+            false,
+        );
+        let clock = writer.clock.clone();
         std::thread::spawn(move || {
-            let mut pending: Vec<Job> = Vec::new();
+            let mut probed = std::time::Instant::now();
+            let mut first = true;
             loop {
-                if pending.is_empty() {
-                    match rx.blocking_recv() {
-                        Some(job) => pending.push(job),
-                        None => return,
-                    }
-                }
-                while pending.len() < batch_max {
+                loop {
                     match rx.try_recv() {
-                        Ok(job) => pending.push(job),
-                        Err(_) => break,
+                        Ok(Job::Write(_, reply)) => {
+                            let _ = reply.send(error_answer(&RuntimeError::Storage(
+                                "this server only reads the city: writes go to its writer, and none is reachable now; try again in a few seconds".into(),
+                            )));
+                        }
+                        Ok(Job::Checkpoint(reply)) => {
+                            let _ = reply.send(());
+                        }
+                        Ok(Job::Stop(reply)) => {
+                            let _ = reply.send(());
+                            return;
+                        }
+                        Err(mpsc::error::TryRecvError::Empty) => break,
+                        Err(mpsc::error::TryRecvError::Disconnected) => return,
                     }
                 }
-                let jobs = std::mem::take(&mut pending);
-                let mut writes = Vec::new();
-                let mut stop = None;
-                let mut sign = Vec::new();
-                let mut keys = std::collections::BTreeSet::new();
-                for job in jobs {
-                    match job {
-                        Job::Stop(reply) => stop = Some(reply),
-                        Job::Checkpoint(reply) => sign.push(reply),
-                        Job::Write(w, reply) => {
-                            if let Some((key, hash)) = &w.idempotency {
-                                let ids = runtime.state().ids_of(&w.person);
-                                // The same key twice in one batch: the second waits for the next.
-                                if !keys.insert((ids.clone(), key.clone())) {
-                                    pending.push(Job::Write(w, reply));
-                                    continue;
+                match follower.catch_up() {
+                    Ok(true) => published.fold(&follower, trust_of(&follower)),
+                    Ok(false) => {}
+                    Err(RuntimeError::Tampered(why)) => {
+                        published.fold(&follower, trust_of(&follower));
+                        set(&published.condition, Some(("tampered".into(), why)));
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "the read server could not read new events")
+                    }
+                }
+                if (first || probed.elapsed() >= TAKE_OVER_POLL) && follower.tampered().is_none() {
+                    first = false;
+                    probed = std::time::Instant::now();
+                    if matches!(follower.writer_lock_free(), Ok(true)) {
+                        match take_over() {
+                            Ok(runtime) => {
+                                if let Err(e) = follower.advertise(&advertise) {
+                                    tracing::warn!(error = %e, "the writer's address was not recorded: read servers cannot forward writes to it");
                                 }
-                                match runtime.store().idempotency(&ids, key) {
-                                    Ok(Some(rec)) if rec.request_sha256 == *hash => {
-                                        let answer = Answer {
-                                            status: rec.status,
-                                            body: rec.response,
-                                        };
-                                        let _ = reply.send(replayed(
-                                            runtime.state(),
-                                            &w.person,
-                                            answer,
-                                        ));
-                                        continue;
-                                    }
-                                    Ok(Some(_)) => {
-                                        let _ = reply.send(error_answer(&RuntimeError::Invalid(
-                                            "this Idempotency-Key (or webhook reference) was used before for a different request".into(),
-                                        )));
-                                        continue;
-                                    }
-                                    Ok(None) => {}
-                                    Err(e) => {
-                                        let _ = reply.send(error_answer(&e));
-                                        continue;
-                                    }
-                                }
+                                drop(follower);
+                                published.take_over(&runtime, &advertise);
+                                tracing::info!(address = %advertise, seq = runtime.state().last_seq, "this server took over as the city's writer");
+                                return commit_loop(runtime, rx, published, clock, batch_max);
                             }
-                            writes.push((w, reply));
+                            Err(e) => {
+                                tracing::info!(error = %e, "the writer lock came free but another server took it")
+                            }
+                        }
+                    }
+                    match follower.writer_address() {
+                        Ok(at) => set(&published.writer_at, at),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "the writer's address could not be read")
                         }
                     }
                 }
-                if !sign.is_empty() {
-                    // Signed before this batch's writes: those are signed by the next
-                    // round (or the closing checkpoint).
-                    if let Err(e) = runtime.checkpoint() {
-                        tracing::warn!(error = %e, "the anchoring round's checkpoint was not signed");
-                    }
-                    *report.write().unwrap_or_else(|p| p.into_inner()) = runtime
-                        .condition()
-                        .map(|(code, why)| (code.to_string(), why.to_string()));
-                    *trusted.write().unwrap_or_else(|p| p.into_inner()) = runtime.history_trust();
-                    for reply in sign {
-                        let _ = reply.send(());
-                    }
-                }
-                if writes.is_empty() {
-                    if let Some(reply) = stop {
-                        drop(runtime); // signs the last checkpoint
-                        let _ = reply.send(());
-                        return;
-                    }
-                    continue;
-                }
-                let mut replies = Vec::new();
-                let items: Vec<crate::runtime::BatchItem<Answer>> = writes
-                    .into_iter()
-                    .map(|(w, reply)| {
-                        replies.push(reply);
-                        let Write {
-                            person,
-                            idempotency,
-                            command,
-                        } = w;
-                        Box::new(move |e: &mut Emitter| {
-                            let r = command(e);
-                            let record = match (&r, idempotency) {
-                                (Ok(a), Some((key, hash))) => Some(Idempotency {
-                                    person,
-                                    key,
-                                    request_sha256: hash,
-                                    status: a.status,
-                                    response: a.body.clone(),
-                                }),
-                                _ => None,
-                            };
-                            (r, record)
-                        }) as crate::runtime::BatchItem<Answer>
-                    })
-                    .collect();
-                let results = runtime.execute_batch(clock(), items);
-                // Published before any acknowledgement: a client reads its own write.
-                let snapshot = Arc::new(runtime.state().clone());
-                let seq = snapshot.last_seq;
-                *publish.write().unwrap_or_else(|p| p.into_inner()) = snapshot;
-                *report.write().unwrap_or_else(|p| p.into_inner()) = runtime
-                    .condition()
-                    .map(|(code, why)| (code.to_string(), why.to_string()));
-                *trusted.write().unwrap_or_else(|p| p.into_inner()) = runtime.history_trust();
-                told.send_if_modified(|last| std::mem::replace(last, seq) != seq);
-                for (r, reply) in results.into_iter().zip(replies) {
-                    let _ = reply.send(r.unwrap_or_else(|e| error_answer(&e)));
-                }
+                std::thread::sleep(FOLLOW_POLL);
             }
         });
-        Writer {
+        writer
+    }
+
+    /// The handle and what its thread publishes through, starting from `state`.
+    fn handles(
+        state: &State,
+        trust: crate::trusted_history::Trust,
+        calendar: crate::workdays::Calendar,
+        clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
+        leading: bool,
+    ) -> (Writer, mpsc::Receiver<Job>, Published) {
+        let (tx, rx) = mpsc::channel::<Job>(4096);
+        let writer = Writer {
             tx,
-            committed,
-            condition,
-            commits,
-            clock: shared,
-            trust,
-            calendar,
-        }
+            committed: Arc::new(RwLock::new(Arc::new(state.clone()))),
+            condition: Arc::new(RwLock::new(None)),
+            commits: watch::Sender::new(state.last_seq),
+            clock,
+            trust: Arc::new(RwLock::new(trust)),
+            calendar: Arc::new(calendar),
+            leading: watch::Sender::new(leading),
+            writer_at: Arc::new(RwLock::new(None)),
+        };
+        let published = Published {
+            committed: writer.committed.clone(),
+            condition: writer.condition.clone(),
+            commits: writer.commits.clone(),
+            trust: writer.trust.clone(),
+            leading: writer.leading.clone(),
+            writer_at: writer.writer_at.clone(),
+        };
+        (writer, rx, published)
+    }
+
+    /// Whether this process writes the city now: always on SQLite; on a read server
+    /// once it took over.
+    pub fn is_leading(&self) -> bool {
+        *self.leading.borrow()
+    }
+
+    /// A receiver that turns `true` when this process becomes the city's writer (at
+    /// once for [`Writer::start`]): the server starts its background work then.
+    pub fn leading(&self) -> watch::Receiver<bool> {
+        self.leading.subscribe()
+    }
+
+    /// Where the city's writer takes writes, as this read server last found it (`None`
+    /// while no writer recorded a live address); this process's own when it leads.
+    pub fn writer_address(&self) -> Option<String> {
+        self.writer_at
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Runs `command` against a copy of the latest committed state, at the writer's
@@ -380,6 +450,143 @@ impl Writer {
         }
         rx.await
             .unwrap_or_else(|_| error_answer(&RuntimeError::Storage("the writer stopped".into())))
+    }
+}
+
+/// The writer thread: takes the queued jobs, commits the writes that arrived together in
+/// one batch and publishes the committed state before acknowledging any.
+fn commit_loop(
+    mut runtime: Runtime,
+    mut rx: mpsc::Receiver<Job>,
+    published: Published,
+    clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
+    batch_max: usize,
+) {
+    let Published {
+        committed: publish,
+        condition: report,
+        commits: told,
+        trust: trusted,
+        ..
+    } = published;
+    let mut pending: Vec<Job> = Vec::new();
+    loop {
+        if pending.is_empty() {
+            match rx.blocking_recv() {
+                Some(job) => pending.push(job),
+                None => return,
+            }
+        }
+        while pending.len() < batch_max {
+            match rx.try_recv() {
+                Ok(job) => pending.push(job),
+                Err(_) => break,
+            }
+        }
+        let jobs = std::mem::take(&mut pending);
+        let mut writes = Vec::new();
+        let mut stop = None;
+        let mut sign = Vec::new();
+        let mut keys = std::collections::BTreeSet::new();
+        for job in jobs {
+            match job {
+                Job::Stop(reply) => stop = Some(reply),
+                Job::Checkpoint(reply) => sign.push(reply),
+                Job::Write(w, reply) => {
+                    if let Some((key, hash)) = &w.idempotency {
+                        let ids = runtime.state().ids_of(&w.person);
+                        // The same key twice in one batch: the second waits for the next.
+                        if !keys.insert((ids.clone(), key.clone())) {
+                            pending.push(Job::Write(w, reply));
+                            continue;
+                        }
+                        match runtime.store().idempotency(&ids, key) {
+                            Ok(Some(rec)) if rec.request_sha256 == *hash => {
+                                let answer = Answer {
+                                    status: rec.status,
+                                    body: rec.response,
+                                };
+                                let _ = reply.send(replayed(runtime.state(), &w.person, answer));
+                                continue;
+                            }
+                            Ok(Some(_)) => {
+                                let _ = reply.send(error_answer(&RuntimeError::Invalid(
+                                    "this Idempotency-Key (or webhook reference) was used before for a different request".into(),
+                                )));
+                                continue;
+                            }
+                            Ok(None) => {}
+                            Err(e) => {
+                                let _ = reply.send(error_answer(&e));
+                                continue;
+                            }
+                        }
+                    }
+                    writes.push((w, reply));
+                }
+            }
+        }
+        if !sign.is_empty() {
+            // Signed before this batch's writes: those are signed by the next
+            // round (or the closing checkpoint).
+            if let Err(e) = runtime.checkpoint() {
+                tracing::warn!(error = %e, "the anchoring round's checkpoint was not signed");
+            }
+            *report.write().unwrap_or_else(|p| p.into_inner()) = runtime
+                .condition()
+                .map(|(code, why)| (code.to_string(), why.to_string()));
+            *trusted.write().unwrap_or_else(|p| p.into_inner()) = runtime.history_trust();
+            for reply in sign {
+                let _ = reply.send(());
+            }
+        }
+        if writes.is_empty() {
+            if let Some(reply) = stop {
+                drop(runtime); // signs the last checkpoint
+                let _ = reply.send(());
+                return;
+            }
+            continue;
+        }
+        let mut replies = Vec::new();
+        let items: Vec<crate::runtime::BatchItem<Answer>> = writes
+            .into_iter()
+            .map(|(w, reply)| {
+                replies.push(reply);
+                let Write {
+                    person,
+                    idempotency,
+                    command,
+                } = w;
+                Box::new(move |e: &mut Emitter| {
+                    let r = command(e);
+                    let record = match (&r, idempotency) {
+                        (Ok(a), Some((key, hash))) => Some(Idempotency {
+                            person,
+                            key,
+                            request_sha256: hash,
+                            status: a.status,
+                            response: a.body.clone(),
+                        }),
+                        _ => None,
+                    };
+                    (r, record)
+                }) as crate::runtime::BatchItem<Answer>
+            })
+            .collect();
+        let results = runtime.execute_batch(clock(), items);
+        // Published before any acknowledgement: a client reads its own write.
+        let snapshot = Arc::new(runtime.state().clone());
+        let seq = snapshot.last_seq;
+        *publish.write().unwrap_or_else(|p| p.into_inner()) = snapshot;
+        *report.write().unwrap_or_else(|p| p.into_inner()) = runtime
+            .condition()
+            .map(|(code, why)| (code.to_string(), why.to_string()));
+        *trusted.write().unwrap_or_else(|p| p.into_inner()) = runtime.history_trust();
+        told.send_if_modified(|last| std::mem::replace(last, seq) != seq);
+        for (r, reply) in results.into_iter().zip(replies) {
+            let _ = reply.send(r.unwrap_or_else(|e| error_answer(&e)));
+        }
     }
 }
 

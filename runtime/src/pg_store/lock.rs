@@ -8,7 +8,7 @@ use crate::engine::RuntimeError;
 
 /// The lock key of a city, as SQL over `$1` (the city): a 64-bit hash of a prefixed name,
 /// so that it does not collide with other applications' advisory locks by accident.
-const KEY: &str = "hashtextextended('paraaf:writer:' || $1, 0)";
+pub(crate) const KEY: &str = "hashtextextended('paraaf:writer:' || $1, 0)";
 
 /// Takes the writer lock of `city` on this connection, or says who holds it.
 pub(crate) fn take(client: &mut postgres::Client, city: &str) -> Result<(), RuntimeError> {

@@ -10,6 +10,7 @@
 //! plain thread (the runtime's writer), never from inside an async task.
 
 pub mod commit;
+pub mod follow;
 pub mod lock;
 pub mod log;
 pub mod migrate;

@@ -16,16 +16,17 @@ pub const TABLES: [&str; 3] = ["events", "idempotency", "contents"];
 /// security like the log's, with what the application may do on each: who sent which
 /// content (append-only), and what can be rebuilt from the log or is delivery
 /// bookkeeping: the `documents` projection, snapshots, the outbox and its deliveries.
-pub const WORK_TABLES: [(&str, &str); 5] = [
+pub const WORK_TABLES: [(&str, &str); 6] = [
     ("content_owners", "SELECT, INSERT"),
     ("documents", "SELECT, INSERT, UPDATE, DELETE"),
     ("snapshots", "SELECT, INSERT, UPDATE, DELETE"),
     ("outbox", "SELECT, INSERT, UPDATE"),
     ("deliveries", "SELECT, INSERT, UPDATE"),
+    ("writers", "SELECT, INSERT, UPDATE"),
 ];
 
 /// The schema versions, in order: each step runs once, in the owner's transaction.
-const STEPS: [&str; 2] = [
+const STEPS: [&str; 3] = [
     // The log of each city (append-only for the application: it is granted SELECT and
     // INSERT only), the idempotency records written in the events' transaction, and
     // content by SHA-256. `at` and the hashes are text, exactly as hashed.
@@ -114,6 +115,16 @@ const STEPS: [&str; 2] = [
         created TEXT NOT NULL,
         sent_at TEXT,
         PRIMARY KEY (city, id)
+    );",
+    // Where the city's writer takes writes, recorded by the writer after it took the
+    // city's advisory lock, with the PostgreSQL backend that holds the lock: a row
+    // counts only while that backend holds it (see `follow::writer_address`), so a dead
+    // writer's address is never used.
+    "CREATE TABLE writers (
+        city TEXT NOT NULL PRIMARY KEY,
+        address TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        since TEXT NOT NULL
     );",
 ];
 

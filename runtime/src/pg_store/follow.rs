@@ -1,0 +1,133 @@
+//! What a read server needs from a city's store on PostgreSQL: the events after the
+//! ones it folded, checked against the chain as a replay checks them; whether the
+//! city's writer lock is free (to take over); and where the writer takes writes.
+
+use super::lock::KEY;
+use super::log::big;
+use super::{PgStore, pg_error};
+use crate::engine::{RuntimeError, State};
+use crate::log_chain::{self, Row};
+
+/// The holder of the city's writer lock (`$1`: the city), as a condition on `pg_locks`
+/// aliased `l`.
+fn holds_lock() -> String {
+    format!(
+        "l.locktype = 'advisory' AND l.granted
+        AND l.classid = (({KEY} >> 32) & 4294967295)::bigint::text::oid
+        AND l.objid = ({KEY} & 4294967295)::bigint::text::oid AND l.objsubid = 1"
+    )
+}
+
+impl PgStore {
+    /// Folds into `state` the events after `state.last_seq`, the first of which must
+    /// follow `prev` (the hash of event `state.last_seq`), each checked against its hash
+    /// and its predecessor ([`log_chain::replay`]). Returns the hash of the new last
+    /// event, or `None` when no event came. On an error `state` may hold part of the
+    /// events: fold into a copy and keep it only on success.
+    pub fn follow(
+        &mut self,
+        state: &mut State,
+        prev: &str,
+    ) -> Result<Option<String>, RuntimeError> {
+        let rows = self
+            .client
+            .query(
+                "SELECT seq, at, body, prev_hash, hash FROM events
+                WHERE city = $1 AND seq > $2 ORDER BY seq",
+                &[&self.city, &big(state.last_seq)?],
+            )
+            .map_err(pg_error)?;
+        let Some(last) = rows.last().map(|r| r.get::<_, String>(4)) else {
+            return Ok(None);
+        };
+        let rows = rows.iter().map(|r| {
+            Ok(Row {
+                seq: u64::try_from(r.get::<_, i64>(0)).unwrap_or(0),
+                at: r.get(1),
+                body: r.get(2),
+                prev_hash: r.get(3),
+                hash: r.get(4),
+            })
+        });
+        log_chain::replay(state, prev.to_string(), rows)?;
+        Ok(Some(last))
+    }
+
+    /// The hash of event `seq` as stored (the genesis hash for 0), where a follower
+    /// that loaded the state goes on from: the next event must name it.
+    pub fn hash_of(&mut self, seq: u64) -> Result<String, RuntimeError> {
+        if seq == 0 {
+            return Ok(crate::store::GENESIS.to_string());
+        }
+        Ok(self
+            .client
+            .query_one(
+                "SELECT hash FROM events WHERE city = $1 AND seq = $2",
+                &[&self.city, &big(seq)?],
+            )
+            .map_err(pg_error)?
+            .get(0))
+    }
+
+    /// Whether no connection holds the city's writer lock now (a read server then tries
+    /// to take over; the lock itself decides who does).
+    pub fn writer_lock_free(&mut self) -> Result<bool, RuntimeError> {
+        Ok(!self
+            .client
+            .query_one(
+                &format!(
+                    "SELECT EXISTS (SELECT 1 FROM pg_locks l WHERE {})",
+                    holds_lock()
+                ),
+                &[&self.city],
+            )
+            .map_err(pg_error)?
+            .get::<_, bool>(0))
+    }
+
+    /// Records `address` as where the city's writer takes writes, with the backend that
+    /// holds the writer lock now. Called by the writer right after it took the lock:
+    /// that backend is its own connection.
+    pub fn advertise(&mut self, address: &str) -> Result<(), RuntimeError> {
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let n = self
+            .client
+            .execute(
+                &format!(
+                    "INSERT INTO writers (city, address, pid, since)
+                    SELECT $1, $2, l.pid, $3 FROM pg_locks l WHERE {} LIMIT 1
+                    ON CONFLICT (city) DO UPDATE
+                        SET address = excluded.address, pid = excluded.pid, since = excluded.since",
+                    holds_lock()
+                ),
+                &[&self.city, &address, &now],
+            )
+            .map_err(pg_error)?;
+        if n == 0 {
+            return Err(RuntimeError::Storage(format!(
+                "no connection holds city {}'s writer lock: its address is not recorded",
+                self.city
+            )));
+        }
+        Ok(())
+    }
+
+    /// Where the city's writer takes writes: the recorded address, only while the
+    /// backend recorded with it still holds the writer lock (`None`: no writer, or one
+    /// that has not recorded its address yet).
+    pub fn writer_address(&mut self) -> Result<Option<String>, RuntimeError> {
+        Ok(self
+            .client
+            .query_opt(
+                &format!(
+                    "SELECT w.address FROM writers w
+                    JOIN pg_locks l ON l.pid = w.pid AND {}
+                    WHERE w.city = $1",
+                    holds_lock()
+                ),
+                &[&self.city],
+            )
+            .map_err(pg_error)?
+            .map(|r| r.get(0)))
+    }
+}
