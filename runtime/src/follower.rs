@@ -5,6 +5,8 @@
 //! publishes it to the handlers exactly as the writer thread publishes its own, and takes
 //! over as the writer when the city's writer lock comes free.
 
+pub mod forward;
+
 use crate::backend::StoreAddress;
 use crate::engine::{RuntimeError, State};
 use crate::pg_store::PgStore;
