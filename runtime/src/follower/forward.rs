@@ -33,8 +33,10 @@ const WRITER_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a read server waits to fold the writer's answer before answering anyway.
 const FOLD_WAIT: Duration = Duration::from_secs(5);
 
-/// Headers that belong to one connection, not to the request: never passed on.
-const HOP_BY_HOP: [&str; 9] = [
+/// Headers that belong to one connection, not to the request: never passed on. `Host`
+/// is passed on: the writer serves the same public address as the read server (the web
+/// app refuses other host names and forms from other origins).
+const HOP_BY_HOP: [&str; 8] = [
     "connection",
     "keep-alive",
     "proxy-authenticate",
@@ -43,7 +45,6 @@ const HOP_BY_HOP: [&str; 9] = [
     "trailer",
     "transfer-encoding",
     "upgrade",
-    "host",
 ];
 
 /// The middleware of a server that may be a read server: see the module's text. On the
@@ -104,12 +105,7 @@ pub async fn forward_writes(
         .filter(|(name, _)| !HOP_BY_HOP.contains(&name.as_str()) && *name != header::CONTENT_LENGTH)
         .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_string())))
         .collect();
-    let host = parts
-        .headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(str::to_string);
-    let sent = tokio::task::spawn_blocking(move || send(&method, &url, headers, host, &body))
+    let sent = tokio::task::spawn_blocking(move || send(&method, &url, headers, &body))
         .await
         .unwrap_or_else(|e| Err(Unanswered::NotSent(e.to_string())));
     let response = match sent {
@@ -159,7 +155,6 @@ fn send(
     method: &str,
     url: &str,
     headers: Vec<(String, String)>,
-    host: Option<String>,
     body: &Bytes,
 ) -> Result<Response, Unanswered> {
     // No cookie store (ureq's `cookies` feature is off): each request carries only the
@@ -173,9 +168,6 @@ fn send(
         .set(FORWARDED_HEADER, "read-server");
     for (name, value) in &headers {
         request = request.set(name, value);
-    }
-    if let Some(host) = &host {
-        request = request.set("x-forwarded-host", host);
     }
     let response = match request.send_bytes(body) {
         Ok(r) => r,
