@@ -237,6 +237,12 @@ impl Runtime {
             .map(|c| (c.chain.lines, c.chain.head.clone()))
     }
 
+    /// The hashes of this writer's committed events that no checkpoint covers yet, kept
+    /// only to sign them: none without a signing key.
+    pub fn hashes_to_sign(&self) -> &[(u64, String)] {
+        &self.own
+    }
+
     /// The restore records of the checkpoint file as this writer last read it (see
     /// [`checkpoint::Chain::restores`]); none without checkpoints.
     pub fn restore_records(&self) -> &[Checkpoint] {
@@ -1021,44 +1027,5 @@ impl Drop for Runtime {
                 );
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The hashes a writer keeps to sign are kept only while it can sign: a writer without
-    /// a signing key (or with a public key only) keeps none, however long it runs; one
-    /// with a key keeps only those after its last checkpoint.
-    #[test]
-    fn the_writer_keeps_its_hashes_only_to_sign_them() {
-        let dir = std::env::temp_dir().join(format!("paraaf-own-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut r = Runtime::open(&dir.join("city.db"), Calendar::default()).unwrap();
-        r.lock_writer("test").unwrap();
-        for _ in 0..5 {
-            r.snapshot_now(Utc::now()).unwrap();
-        }
-        assert!(r.state.last_seq >= 5);
-        assert!(r.own.is_empty() && r.store.take_written().is_empty());
-        drop(r);
-
-        let key = dir.join("k");
-        checkpoint::generate(&key).unwrap();
-        let mut r = Runtime::open(&dir.join("signed.db"), Calendar::default()).unwrap();
-        r.use_checkpoints(Key::read(&key).unwrap(), dir.join("signed.cp"), 3)
-            .unwrap();
-        r.lock_writer("test").unwrap();
-        for _ in 0..7 {
-            r.snapshot_now(Utc::now()).unwrap();
-        }
-        let last = r.checkpoints.as_ref().unwrap().last;
-        assert!(last >= 6, "{last}");
-        assert!(r.own.iter().all(|(seq, _)| *seq > last), "{:?}", r.own);
-        assert!(r.own.len() < 3);
-        drop(r);
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -209,7 +209,7 @@ fn an_altered_snapshot(db: &Stores) {
     let store = db.store(city);
     let head = store.head().unwrap().0;
     let (columns, values) = if db.is_postgres() {
-        ("city, ", format!("'{city}', "))
+        ("city, ", format!("'{}', ", db.city(city)))
     } else {
         ("", String::new())
     };

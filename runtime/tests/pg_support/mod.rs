@@ -220,6 +220,33 @@ impl Cluster {
     pub fn dir(&self) -> &Path {
         &self.dir
     }
+
+    /// Stops this cluster (immediately) and removes its folder once this process has
+    /// ended, from a watcher in a session of its own: for a cluster kept for the whole
+    /// test binary in a `static`, which is never dropped (a panic, an abort or a kill of
+    /// the binary still stops it).
+    pub fn stop_when_this_process_ends(&self) {
+        let data = self.dir.join("data");
+        let script = r#"while kill -0 "$1" 2>/dev/null; do sleep 0.2; done
+if [ "$2" = yes ]; then runuser -u postgres -- "$3" -D "$4" -m immediate -w stop
+else "$3" -D "$4" -m immediate -w stop; fi
+rm -rf "$5""#;
+        let spawned = Command::new("setsid")
+            .args(["sh", "-c", script, "sh"])
+            .arg(std::process::id().to_string())
+            .arg(if self.as_postgres { "yes" } else { "no" })
+            .arg(self.bin.join("pg_ctl"))
+            .arg(&data)
+            .arg(&self.dir)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+        assert!(
+            spawned.is_ok(),
+            "cannot start the watcher that stops the shared cluster: {spawned:?}"
+        );
+    }
 }
 
 impl Drop for Cluster {

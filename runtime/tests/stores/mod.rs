@@ -1,6 +1,9 @@
 //! The test matrix over the runtime's two stores: [`each_store`] runs one test body on a
 //! SQLite file and on a city in a throw-away PostgreSQL cluster (see `pg_support`), so
-//! the same assertions hold on both. `PARAAF_STORES=sqlite` or `=postgres` runs one;
+//! the same assertions hold on both. One cluster serves the whole test binary (started by
+//! the first body that needs it, stopped by a watcher when the binary ends); each run of
+//! a body has cities of its own in it (their names prefixed with the run's), so bodies
+//! run side by side as on SQLite files. `PARAAF_STORES=sqlite` or `=postgres` runs one;
 //! `PARAAF_SKIP_PG=1` skips PostgreSQL when its binaries are missing.
 #![allow(dead_code)]
 
@@ -12,44 +15,103 @@ use paraaf_runtime::backend::{Backend, StoreAddress};
 use paraaf_runtime::pg_store::{postgres, schema};
 use pg_support::{APP, Cluster, OWNER};
 use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// The stores of one run of a test body: a folder of SQLite files, or a PostgreSQL
-/// cluster with the schema, one city per name.
+/// The stores of one run of a test body: a folder of SQLite files, or cities of this
+/// run's own in the binary's PostgreSQL cluster (with the schema).
 pub struct Stores {
     dir: PathBuf,
-    cluster: Option<Cluster>,
+    cluster: Option<&'static Cluster>,
+    /// What this run's city names start with on PostgreSQL.
+    prefix: String,
 }
 
 /// Runs `body` on each store the environment asks for (both by default), naming the
 /// store in a failure.
 pub fn each_store(test: &str, body: impl Fn(&Stores)) {
-    let which = std::env::var("PARAAF_STORES").unwrap_or_default();
-    if which.is_empty() || which == "sqlite" {
+    if runs_on_sqlite() {
         let stores = Stores::new(test, None);
         eprintln!("{test}: on SQLite");
         body(&stores);
     }
-    if which.is_empty() || which == "postgres" {
-        let Some(cluster) = Cluster::start(test) else {
+    if runs_on_postgres() {
+        let Some(cluster) = shared_cluster() else {
             return;
         };
-        schema::migrate(&cluster.owner_url(), APP).unwrap();
         let stores = Stores::new(test, Some(cluster));
-        eprintln!("{test}: on PostgreSQL");
+        eprintln!("{test}: on PostgreSQL (cities {}-*)", stores.prefix);
         body(&stores);
     }
 }
 
+/// Whether the environment asks for the SQLite runs (`PARAAF_STORES` unset or `sqlite`).
+pub fn runs_on_sqlite() -> bool {
+    matches!(
+        std::env::var("PARAAF_STORES").as_deref(),
+        Err(_) | Ok("" | "sqlite")
+    )
+}
+
+/// Whether the environment asks for the PostgreSQL runs (`PARAAF_STORES` unset or
+/// `postgres`).
+pub fn runs_on_postgres() -> bool {
+    matches!(
+        std::env::var("PARAAF_STORES").as_deref(),
+        Err(_) | Ok("" | "postgres")
+    )
+}
+
+/// The test binary's one cluster with the schema, started on first use; `None` when
+/// PostgreSQL is missing and may be skipped.
+fn shared_cluster() -> Option<&'static Cluster> {
+    static CLUSTER: OnceLock<Option<Cluster>> = OnceLock::new();
+    CLUSTER
+        .get_or_init(|| {
+            let cluster = Cluster::start("matrix")?;
+            cluster.stop_when_this_process_ends();
+            schema::migrate(&cluster.owner_url(), APP).unwrap();
+            Some(cluster)
+        })
+        .as_ref()
+}
+
 impl Stores {
-    fn new(test: &str, cluster: Option<Cluster>) -> Stores {
+    fn new(test: &str, cluster: Option<&'static Cluster>) -> Stores {
+        static RUNS: AtomicUsize = AtomicUsize::new(0);
+        let run = RUNS.fetch_add(1, Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!(
-            "paraaf-matrix-{test}-{}-{}",
+            "paraaf-matrix-{test}-{}-{run}-{}",
             std::process::id(),
             if cluster.is_some() { "pg" } else { "sqlite" }
         ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        Stores { dir, cluster }
+        let name: String = test
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .take(40)
+            .collect();
+        Stores {
+            dir,
+            cluster,
+            prefix: format!("t{run}-{name}"),
+        }
+    }
+
+    /// The name `city` has in the store (its `city` column on PostgreSQL): this run's
+    /// own in the shared cluster; `city` itself on SQLite.
+    pub fn city(&self, city: &str) -> String {
+        match self.cluster {
+            None => city.to_string(),
+            Some(_) => format!("{}-{city}", self.prefix),
+        }
     }
 
     /// Whether these are PostgreSQL's.
@@ -63,7 +125,7 @@ impl Stores {
             None => StoreAddress::File(self.dir.join(format!("{city}.db"))),
             Some(c) => StoreAddress::Postgres {
                 url: c.app_url(),
-                city: city.to_string(),
+                city: self.city(city),
             },
         }
     }
@@ -100,7 +162,10 @@ impl Stores {
                     postgres::Client::connect(&c.url(OWNER, pg_support::DATABASE), postgres::NoTls)
                         .unwrap();
                 owner
-                    .execute("SELECT set_config('paraaf.city', $1, false)", &[&city])
+                    .execute(
+                        "SELECT set_config('paraaf.city', $1, false)",
+                        &[&self.city(city)],
+                    )
                     .unwrap();
                 owner.batch_execute(sql).unwrap();
             }
@@ -123,7 +188,10 @@ impl Stores {
                     postgres::Client::connect(&c.url(OWNER, pg_support::DATABASE), postgres::NoTls)
                         .unwrap();
                 owner
-                    .execute("SELECT set_config('paraaf.city', $1, false)", &[&city])
+                    .execute(
+                        "SELECT set_config('paraaf.city', $1, false)",
+                        &[&self.city(city)],
+                    )
                     .unwrap();
                 owner
                     .query_one(&format!("SELECT CAST(({sql}) AS TEXT)"), &[])
