@@ -360,7 +360,7 @@ fn mails_per_second_through_the_outbox_next_to_raw_smtp_sends() {
     let mail: paraaf_runtime::sender::MailConfig =
         toml::from_str(mail_config(sink.port).strip_prefix("[mail]\n").unwrap()).unwrap();
     let cfg = SenderConfig {
-        db: city.db.clone(),
+        db: city.db.clone().into(),
         mail: Some(mail.clone()),
         hooks: BTreeMap::new(),
         backoff: Duration::from_secs(30),

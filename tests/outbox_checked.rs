@@ -78,7 +78,7 @@ fn mail_states(city: &City) -> BTreeMap<String, (String, Option<String>)> {
 
 fn config(city: &City, port: u16, hooks: BTreeMap<String, HookTarget>) -> SenderConfig {
     SenderConfig {
-        db: city.db.clone(),
+        db: city.db.clone().into(),
         mail: Some(toml::from_str(mail_config(port).strip_prefix("[mail]\n").unwrap()).unwrap()),
         hooks,
         backoff: Duration::ZERO,

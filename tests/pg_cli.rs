@@ -2,8 +2,8 @@
 //! PARAAF_CITY), against a real cluster (`pg_support` starts one): a deploy and a
 //! submission written by the runtime's writer under the city's advisory lock, a city moved
 //! from SQLite read and verified as it was, `admin rebuild`, signed checkpoints and an
-//! altered event named by `audit verify`; what is not served from PostgreSQL yet
-//! (`paraaf serve`) is refused saying so.
+//! altered event named by `audit verify`; a command without the city is refused saying
+//! so. (`paraaf serve` on PostgreSQL: `tests/serve_pg.rs`.)
 
 #[path = "../runtime/tests/pg_support/mod.rs"]
 mod pg_support;
@@ -150,15 +150,7 @@ fn the_cli_runs_a_city_in_postgres() {
     assert!(out.contains("event 1 was altered"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 
-    // Not served from PostgreSQL yet, and a database of many cities needs the city.
-    let (code, _, err) = paraaf(
-        &url,
-        "aalst",
-        &["serve", "--addr", "127.0.0.1:0"],
-        "2026-11-25",
-    );
-    assert_ne!(code, 0);
-    assert!(err.contains("does not run on PostgreSQL yet"), "{err}");
+    // A database of many cities needs the city.
     let o = Command::new(env!("CARGO_BIN_EXE_paraaf"))
         .args(["log", "--as", "jan-cools", "--db", &url])
         .env_remove("PARAAF_CITY")

@@ -454,7 +454,7 @@ fn the_source_gets_the_sealed_pdf_by_webhook_and_a_shielded_file_only_a_bare_not
 
     let mut outbox = Outbox::open(&city.db).unwrap();
     let cfg = SenderConfig {
-        db: city.db.clone(),
+        db: city.db.clone().into(),
         mail: None,
         hooks,
         backoff: Duration::ZERO,

@@ -10,9 +10,8 @@
 //! uploader sent ([`owned`]), and content is read only through a document ([`for_reader`]).
 
 use crate::engine::{Document, RuntimeError, State};
-use crate::store::{owns_content, put_content, read_content};
+use crate::reads::Reads;
 use crate::visibility::may_see;
-use std::path::Path;
 
 /// Largest content accepted (a scanned council decision is a few MB).
 pub const MAX_BYTES: usize = 20 * 1024 * 1024;
@@ -74,22 +73,27 @@ fn check(media_type: &str, body: &[u8]) -> Result<(), RuntimeError> {
     Ok(())
 }
 
-/// Puts `body` in the database at `db` (the schema must exist: open the runtime
-/// first) in a transaction of its own, recording that `owner` uploaded it; returns its
+/// Puts `body` in the store `db` (a [`Reads`] or a SQLite file's path; the schema must
+/// exist: open the runtime first) in a transaction of its own, recording that `owner` uploaded it; returns its
 /// SHA-256. Storing the same content twice is one row. For content no event refers to
 /// (a sealed PDF, the demo); a submission's content goes through [`stage`] instead.
-pub fn put(db: &Path, owner: &str, media_type: &str, body: &[u8]) -> Result<String, RuntimeError> {
+pub fn put(
+    db: impl Into<Reads>,
+    owner: &str,
+    media_type: &str,
+    body: &[u8],
+) -> Result<String, RuntimeError> {
     check(media_type, body)?;
     let sha = crate::sha256_hex(body);
-    put_content(db, &sha, media_type, body, owner)?;
+    db.into().put_content(&sha, media_type, body, owner)?;
     Ok(sha)
 }
 
 /// Reads content by hash through a read-only connection; `None` when it is not stored.
 /// Refuses (as tampered) content whose bytes no longer match the hash. Private: content
 /// is read through a document ([`for_reader`]), never by a hash someone gives.
-fn get(db: &Path, sha256: &str) -> Result<Option<(String, Vec<u8>)>, RuntimeError> {
-    let row = read_content(db, sha256)?;
+fn get(db: &Reads, sha256: &str) -> Result<Option<(String, Vec<u8>)>, RuntimeError> {
+    let row = db.read_content(sha256)?;
     match row {
         Some((_, body)) if crate::sha256_hex(&body) != sha256 => Err(RuntimeError::Tampered(
             format!("the stored content {sha256} does not match its hash"),
@@ -105,15 +109,15 @@ pub const NOT_YOURS: &str = "no content with this SHA-256 was uploaded by you; s
 
 /// Whether `person` uploaded the content with this SHA-256 themselves (its bytes, not
 /// only its hash). A submission may reference stored content only then.
-pub fn owned(db: &Path, sha256: &str, person: &str) -> Result<bool, RuntimeError> {
-    owns_content(db, sha256, person)
+pub fn owned(db: &Reads, sha256: &str, person: &str) -> Result<bool, RuntimeError> {
+    db.owns_content(sha256, person)
 }
 
 /// Whether a person uploaded the content with this SHA-256 themselves under one of their
 /// ids (`ids`: [`State::ids_of`], so a rename keeps it theirs; see [`owned`]).
-pub fn owned_by_any(db: &Path, sha256: &str, ids: &[String]) -> Result<bool, RuntimeError> {
+pub fn owned_by_any(db: &Reads, sha256: &str, ids: &[String]) -> Result<bool, RuntimeError> {
     for id in ids {
-        if owns_content(db, sha256, id)? {
+        if db.owns_content(sha256, id)? {
             return Ok(true);
         }
     }
@@ -124,7 +128,7 @@ pub fn owned_by_any(db: &Path, sha256: &str, ids: &[String]) -> Result<bool, Run
 /// [`for_reader`].
 pub fn readable(
     state: &State,
-    db: &Path,
+    db: &Reads,
     reader: &str,
     d: &Document,
 ) -> Result<bool, RuntimeError> {
@@ -150,7 +154,7 @@ pub fn readable(
 /// Refuses (as tampered) content whose bytes no longer match the hash.
 pub fn for_reader(
     state: &State,
-    db: &Path,
+    db: &Reads,
     reader: &str,
     doc: &str,
 ) -> Result<Option<(String, Vec<u8>)>, RuntimeError> {

@@ -20,6 +20,7 @@ pub mod org;
 pub mod outbox;
 pub mod pg_store;
 mod projection;
+pub mod reads;
 pub mod restore;
 pub mod runtime;
 pub mod scenarios;

@@ -15,7 +15,7 @@ pub mod page;
 pub mod revocation;
 
 use crate::engine::{Document, RuntimeError, State};
-use crate::store::{put_content, read_content};
+use crate::reads::Reads;
 use crate::tsa;
 use chrono::{DateTime, Utc};
 use paraaf_seal::verify::TimestampCheck;
@@ -212,7 +212,7 @@ fn role_at(history: &names::OrgHistory, state: &State, seq: u64, role: &str) -> 
 /// a signature rewritten under the server is never sealed.
 pub fn evidence(
     state: &State,
-    db: &Path,
+    db: &Reads,
     trust: &crate::trusted_history::Trust,
     d: &Document,
     city: &str,
@@ -261,7 +261,7 @@ pub fn evidence(
     }
     let (seq, completed_at) = completed
         .ok_or_else(|| RuntimeError::Invalid(format!("document {} has not completed", d.id)))?;
-    let log_sha256 = crate::store::event_hash(db, seq)?.unwrap_or_default();
+    let log_sha256 = db.event_hash(seq)?.unwrap_or_default();
     Ok(Evidence {
         city: city.to_string(),
         title: d.title.clone(),
@@ -313,7 +313,7 @@ pub struct Made {
 /// Content submitted as text is set in a PDF first.
 pub fn make(
     state: &State,
-    db: &Path,
+    db: &Reads,
     trust: &crate::trusted_history::Trust,
     cfg: &SealConfig,
     doc: &str,
@@ -323,7 +323,8 @@ pub fn make(
         .documents
         .get(doc)
         .ok_or_else(|| format!("no document {doc}"))?;
-    let (media, body) = read_content(db, &d.content_sha256)
+    let (media, body) = db
+        .read_content(&d.content_sha256)
         .map_err(|e| e.to_string())?
         .ok_or_else(|| {
             format!(
@@ -381,7 +382,8 @@ pub fn make(
     .map_err(|e| e.to_string())?;
     check_made(&sealed, cfg)?;
     let sha256 = crate::sha256_hex(&sealed);
-    put_content(db, &sha256, "application/pdf", &sealed, SEAL_OWNER).map_err(|e| e.to_string())?;
+    db.put_content(&sha256, "application/pdf", &sealed, SEAL_OWNER)
+        .map_err(|e| e.to_string())?;
     Ok(Made {
         doc: doc.to_string(),
         sha256,
@@ -433,7 +435,7 @@ pub fn check_made(sealed: &[u8], cfg: &SealConfig) -> Result<(), String> {
 /// the recorded hash.
 pub fn sealed_for_reader(
     state: &State,
-    db: &Path,
+    db: &Reads,
     reader: &str,
     doc: &str,
 ) -> Result<Option<Vec<u8>>, RuntimeError> {
@@ -446,7 +448,7 @@ pub fn sealed_for_reader(
     if !crate::contents::readable(state, db, reader, d)? {
         return Ok(None);
     }
-    match read_content(db, &sealed.sha256)? {
+    match db.read_content(&sealed.sha256)? {
         Some((_, body)) if crate::sha256_hex(&body) == sealed.sha256 => Ok(Some(body)),
         Some(_) => Err(RuntimeError::Tampered(format!(
             "the stored sealed PDF of {doc} does not match its hash"
@@ -459,7 +461,7 @@ pub fn sealed_for_reader(
 /// bytes anyone holding the code already holds (it is printed on them), nothing else.
 pub fn sealed_by_code(
     state: &State,
-    db: &Path,
+    db: &Reads,
     code: &str,
 ) -> Result<Option<Vec<u8>>, RuntimeError> {
     let Some(code) = paraaf_seal::normalise_code(code) else {
@@ -471,19 +473,22 @@ pub fn sealed_by_code(
     let Some(sealed) = &d.sealed else {
         return Ok(None);
     };
-    Ok(read_content(db, &sealed.sha256)?
+    Ok(db
+        .read_content(&sealed.sha256)?
         .map(|(_, b)| b)
         .filter(|b| crate::sha256_hex(b) == sealed.sha256))
 }
 
-/// Seals every document waiting for its seal, on `rt` directly (`paraaf seal`): each
+/// Seals every document waiting for its seal, on `rt` directly (`paraaf seal`; `db`:
+/// where its store lies, a [`Reads`] or a SQLite file's path): each
 /// made, stored and recorded in turn. Returns per document the code or why it waits.
 pub fn seal_pending_runtime(
     rt: &mut crate::Runtime,
-    db: &Path,
+    db: impl Into<Reads>,
     cfg: &SealConfig,
     now: DateTime<Utc>,
 ) -> Vec<(String, Result<String, String>)> {
+    let db = &db.into();
     let waiting: Vec<String> = rt
         .state()
         .waiting_for_seal()

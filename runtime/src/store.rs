@@ -1054,6 +1054,37 @@ pub(crate) fn read_content(
     }
 }
 
+/// The stored row `(at, body, prev_hash, hash)` of event `seq` through a read-only
+/// connection (for walks that check the chain themselves); `None`: no such event.
+pub fn chain_row(
+    conn: &Connection,
+    seq: u64,
+) -> Result<Option<(String, String, String, String)>, RuntimeError> {
+    Ok(conn
+        .prepare_cached("SELECT at, body, prev_hash, hash FROM events WHERE seq = ?1")?
+        .query_row([seq], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .optional()?)
+}
+
+/// A read-only connection to the database at `db`, for [`chain_row`].
+pub fn reader(db: &Path) -> Result<Connection, RuntimeError> {
+    open_read_only(db)
+}
+
+/// The sequence numbers of the deployment events (`project_deployed`,
+/// `organogram_deployed`) up to `until`, oldest first, through a read-only connection.
+pub fn deployment_seqs(db: &Path, until: u64) -> Result<Vec<u64>, RuntimeError> {
+    let conn = open_read_only(db)?;
+    let mut stmt = conn.prepare(
+        "SELECT seq FROM events WHERE seq <= ?1 AND (body LIKE '{\"type\":\"project_deployed\"%' \
+         OR body LIKE '{\"type\":\"organogram_deployed\"%') ORDER BY seq",
+    )?;
+    let seqs = stmt
+        .query_map([until], |r| r.get::<_, u64>(0))?
+        .collect::<Result<Vec<u64>, _>>()?;
+    Ok(seqs)
+}
+
 /// The hash of event `seq` in the log's chain (hex), as stored; `None` when there is
 /// no such event. The evidence page of a sealed document prints it (#28).
 pub fn event_hash(db: &Path, seq: u64) -> Result<Option<String>, RuntimeError> {

@@ -16,8 +16,9 @@
 
 use crate::checkpoint::{self, Key};
 use crate::engine::{Event, RuntimeError};
-use rusqlite::{Connection, OptionalExtension};
-use std::path::{Path, PathBuf};
+use crate::pg_store::reads::ChainRow;
+use crate::reads::Reads;
+use std::path::PathBuf;
 
 /// What a reader beside the writer trusts: published by the writer after every batch.
 #[derive(Clone, Default)]
@@ -30,45 +31,45 @@ pub struct Trust {
     pub tampered: Option<String>,
 }
 
-/// The events `seqs` of the log at `db` as `(seq, time, event)`, each verified up to
-/// `trust` (see the module's text); any event that does not is refused as
-/// [`RuntimeError::Tampered`], naming it, and nothing is shown. The web app's document
-/// page and `paraaf why` read history through this.
+/// The events `seqs` of the log at `db` (a [`Reads`], or a SQLite file's path) as
+/// `(seq, time, event)`, each verified up to `trust` (see the module's text); any event
+/// that does not is refused as [`RuntimeError::Tampered`], naming it, and nothing is
+/// shown. The web app's document page and `paraaf why` read history through this.
 pub fn read_events(
-    db: &Path,
+    db: impl Into<Reads>,
     seqs: &[u64],
     trust: &Trust,
 ) -> Result<Vec<(u64, String, Event)>, RuntimeError> {
     if let Some(why) = &trust.tampered {
         return Err(RuntimeError::Tampered(why.clone()));
     }
-    let events = crate::store::read_events(db, seqs)?;
+    let reads: Reads = db.into();
+    let events = reads.read_events(seqs)?;
     // Without a key nothing is signed to check against (and the walk to the head would
     // be unbounded): the local check only, as the operations guide says.
     let Some((file, key)) = &trust.checkpoints else {
         return Ok(events);
     };
     let signed = checkpoint::read_file(file, key).map_err(RuntimeError::Tampered)?;
-    let conn = Connection::open_with_flags(
-        db,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    let mut stmt =
-        conn.prepare_cached("SELECT at, body, prev_hash, hash FROM events WHERE seq = ?1")?;
-    let row = |seq: u64| -> Result<Option<(String, String, String, String)>, RuntimeError> {
-        Ok(stmt
-            .query_row([seq], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-            .optional()?)
-    };
+    reads.with_rows(|row| check(&events, &signed, trust, row))?;
+    Ok(events)
+}
+
+/// Checks `events` against the `signed` checkpoint lines and, after the last, the links
+/// to the writer's head in `trust`; `row` reads a stored event row.
+fn check(
+    events: &[(u64, String, Event)],
+    signed: &[checkpoint::Checkpoint],
+    trust: &Trust,
+    row: &mut dyn FnMut(u64) -> Result<Option<ChainRow>, RuntimeError>,
+) -> Result<(), RuntimeError> {
     let altered = |seq: u64| {
         RuntimeError::Tampered(format!(
             "event {seq} is not the event the writer committed and signed: the log was altered (run `paraaf audit verify`)"
         ))
     };
-    let mut row = row;
     let mut unsigned_from: Option<u64> = None;
-    for (seq, _, _) in &events {
+    for (seq, _, _) in events {
         match signed.iter().find_map(|c| c.hash_of(*seq)) {
             Some(prefix) => {
                 let (_, _, _, stored) = row(*seq)?.ok_or_else(|| altered(*seq))?;
@@ -104,5 +105,5 @@ pub fn read_events(
             return Err(altered(*head));
         }
     }
-    Ok(events)
+    Ok(())
 }

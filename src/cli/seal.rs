@@ -56,6 +56,8 @@ pub struct VerifyArgs {
 /// Runs `paraaf seal`.
 pub fn seal(args: SealArgs) -> Result<ExitCode, String> {
     let mut runtime = args.rt.open()?;
+    let reads = paraaf_runtime::reads::Reads::open(&args.rt.address()?)
+        .map_err(super::runtime_args::fail)?;
     if args.list {
         let waiting = runtime.state().waiting_for_seal();
         if waiting.is_empty() {
@@ -67,9 +69,8 @@ pub fn seal(args: SealArgs) -> Result<ExitCode, String> {
         return Ok(ExitCode::SUCCESS);
     }
     if let (Some(doc), Some(out), Some(reader)) = (&args.export, &args.out, &args.reader) {
-        let pdf =
-            paraaf_runtime::sealing::sealed_for_reader(runtime.state(), &args.rt.db, reader, doc)
-                .map_err(|e| e.to_string())?;
+        let pdf = paraaf_runtime::sealing::sealed_for_reader(runtime.state(), &reads, reader, doc)
+            .map_err(|e| e.to_string())?;
         let Some(pdf) = pdf else {
             eprintln!("error: no sealed PDF of {doc} that {reader} may read");
             eprintln!("help: `paraaf seal --list` shows documents still waiting for their seal");
@@ -83,12 +84,8 @@ pub fn seal(args: SealArgs) -> Result<ExitCode, String> {
         return Err("no seal configuration: give --config seal.toml (or PARAAF_SEAL_CONFIG); see docs/sealing.md".into());
     };
     let cfg = SealConfig::load(path)?;
-    let results = paraaf_runtime::sealing::seal_pending_runtime(
-        &mut runtime,
-        &args.rt.db,
-        &cfg,
-        args.rt.now(),
-    );
+    let results =
+        paraaf_runtime::sealing::seal_pending_runtime(&mut runtime, &reads, &cfg, args.rt.now());
     let mut failed = false;
     if results.is_empty() {
         println!("No document waits for its seal.");

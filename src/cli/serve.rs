@@ -170,14 +170,6 @@ fn token_hash(name: &str, token: &str, plain: &mut Vec<String>) -> Result<String
 
 pub fn run(args: Args) -> Result<ExitCode, String> {
     init_logs();
-    if args.rt.is_postgres() {
-        // The runtime runs on a city in PostgreSQL (the CLI's commands do), but the
-        // server's readers still open the city's SQLite file by its path.
-        return Err(format!(
-            "{}: `paraaf serve` does not run on PostgreSQL yet: the API's history and content reads, the web app, the outbox sender and the sealer read a SQLite file; serve the city from its SQLite database (the commands deploy, tick, log and admin rebuild run on PostgreSQL)",
-            args.rt.shown()
-        ));
-    }
     let file: TokensFile = match &args.tokens {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -220,8 +212,12 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         );
     }
     let mut runtime = args.rt.open()?;
+    // What the API, the web app, the sender and the sealer read beside the writer: the
+    // SQLite file, or a few connections for the city on PostgreSQL.
+    let reads = paraaf_runtime::reads::Reads::open(&args.rt.address()?)
+        .map_err(crate::cli::runtime_args::fail)?;
     if let Some(project) = &args.demo {
-        let n = paraaf_web::demo::seed(&mut runtime, &args.rt.db, project)?;
+        let n = paraaf_web::demo::seed(&mut runtime, &reads, project)?;
         if n > 0 {
             println!(
                 "demo: {} deployed, {n} documents waiting",
@@ -322,7 +318,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     };
     let sender =
         (file.mail.is_some() || !hooks.is_empty()).then(|| paraaf_runtime::sender::SenderConfig {
-            db: args.rt.db.clone(),
+            db: reads.clone(),
             mail: file.mail.clone(),
             hooks,
             backoff: std::time::Duration::from_millis(args.outbox_backoff_ms.max(1)),
@@ -332,13 +328,13 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         tokens,
         monitoring,
         webhooks,
-        Some(args.rt.db.clone()),
+        Some(reads.clone()),
     );
     // The public /verify page (#28), when the seal configuration names trusted roots.
     if let Some(pem) = seal.as_ref().and_then(|c| c.trust_pem.as_deref()) {
         app = app.merge(paraaf_runtime::sealing::page::router(
             writer.clone(),
-            args.rt.db.clone(),
+            reads.clone(),
             pem,
         )?);
     }
@@ -404,7 +400,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                 session_idle: std::time::Duration::from_secs(args.session_idle.max(1)),
                 session_max: std::time::Duration::from_secs(args.session_hours.max(1) * 3600),
                 secure_cookies: !args.insecure_cookies,
-                db: args.rt.db.clone(),
+                db: reads.clone(),
                 calendar,
                 origins,
             },
@@ -430,7 +426,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         .map_err(|e| e.to_string())?;
     rt.block_on(async move {
         let sealer = seal.map(|cfg| paraaf_runtime::schedule::seals::Sealer {
-            db: args.rt.db.clone(),
+            db: reads.clone(),
             cfg,
             first_retry: paraaf_runtime::schedule::seals::FIRST_RETRY,
         });
@@ -449,7 +445,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         if dev_login || args.oidc_issuer.is_some() {
             println!("web app: http://{addr}/app");
         }
-        tracing::info!(%addr, db = %args.rt.db.display(), "listening");
+        tracing::info!(%addr, db = %args.rt.shown(), "listening");
         let _ = std::io::stdout().flush();
         // A request must arrive and be answered in time: a body that trickles or never
         // comes (slow POST) ends with 408 instead of holding the connection.

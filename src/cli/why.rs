@@ -55,8 +55,10 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     // Tasks they were taken off (their own: they were asked, so they know the file).
     if let Some(d) = state.documents.get(&args.doc) {
         let trust = runtime.history_trust();
+        let reads = paraaf_runtime::reads::Reads::open(&args.rt.address()?)
+            .map_err(super::runtime_args::fail)?;
         let events: Vec<_> =
-            paraaf_runtime::trusted_history::read_events(&args.rt.db, &d.events, &trust)
+            paraaf_runtime::trusted_history::read_events(&reads, &d.events, &trust)
                 .map_err(super::runtime_args::fail)?
                 .into_iter()
                 .map(|(_, _, e)| e)

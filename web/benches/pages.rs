@@ -219,7 +219,7 @@ async fn main() {
             session_idle: Duration::from_secs(3600),
             session_max: Duration::from_secs(36_000),
             secure_cookies: true,
-            db: db.clone(),
+            db: db.clone().into(),
             calendar: Calendar::default(),
             origins: Vec::new(),
         },

@@ -142,9 +142,15 @@ fn documents() -> Vec<Doc> {
     docs
 }
 
-/// Seeds `runtime` (a database without events) with `project` and the demo documents.
-/// Returns how many documents it submitted (0 when the database was not empty).
-pub fn seed(runtime: &mut Runtime, db: &Path, project: &Path) -> Result<usize, String> {
+/// Seeds `runtime` (a store without events; `db` is where it lies, a
+/// [`paraaf_runtime::reads::Reads`] or a SQLite file's path) with `project` and the demo
+/// documents. Returns how many documents it submitted (0 when the store was not empty).
+pub fn seed(
+    runtime: &mut Runtime,
+    db: impl Into<paraaf_runtime::reads::Reads>,
+    project: &Path,
+) -> Result<usize, String> {
+    let db = db.into();
     if runtime.state().last_seq > 0 {
         return Ok(0);
     }
@@ -167,7 +173,7 @@ pub fn seed(runtime: &mut Runtime, db: &Path, project: &Path) -> Result<usize, S
             &d.title,
             &format!("Ingediend door {} ({})", d.uploader, d.kind),
         );
-        let sha = paraaf_runtime::contents::put(db, d.uploader, "application/pdf", &body)
+        let sha = paraaf_runtime::contents::put(&db, d.uploader, "application/pdf", &body)
             .map_err(|e| e.to_string())?;
         let signed_by = d.signed_by.clone();
         let sub = Submission {

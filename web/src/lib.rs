@@ -27,7 +27,6 @@ use axum::Router;
 use axum::routing::{get, post};
 use paraaf_runtime::api::Writer;
 use paraaf_runtime::workdays::Calendar;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,8 +42,9 @@ pub struct WebConfig {
     pub session_max: Duration,
     /// Send cookies with `Secure` (on; browsers accept it on `http://localhost` too).
     pub secure_cookies: bool,
-    /// The database (documents' content and history are read from it, read-only).
-    pub db: PathBuf,
+    /// The city's store (documents' content and history are read from it, beside the
+    /// writer): a SQLite file's path or a city on PostgreSQL.
+    pub db: paraaf_runtime::reads::Reads,
     /// Workdays, for the deadlines shown in the inbox.
     pub calendar: Calendar,
     /// The addresses people open the app at (`https://paraaf.aalst.be`,

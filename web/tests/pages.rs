@@ -90,7 +90,7 @@ fn app_at(
             session_idle: idle,
             session_max: Duration::from_secs(3600),
             secure_cookies: true,
-            db,
+            db: db.into(),
             calendar: Calendar::default(),
             origins,
         },

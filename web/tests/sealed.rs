@@ -177,7 +177,7 @@ async fn the_sealed_pdf_goes_to_whom_may_see_the_document_and_is_missing_for_any
             session_idle: Duration::from_secs(600),
             session_max: Duration::from_secs(3600),
             secure_cookies: true,
-            db: db.clone(),
+            db: db.clone().into(),
             calendar: Calendar::default(),
             origins: Vec::new(),
         },

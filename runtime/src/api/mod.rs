@@ -30,9 +30,10 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 #[derive(Clone)]
 pub struct AppState {
     writer: Writer,
-    /// The database, where submitted content is kept (`None`: only hashes are recorded).
-    contents: Option<Arc<std::path::PathBuf>>,
-    /// Stores submissions' content ahead of their commands (with `contents`).
+    /// The store, where submitted content is kept (`None`: only hashes are recorded).
+    contents: Option<crate::reads::Reads>,
+    /// Stores submissions' content ahead of their commands (with `contents` on SQLite;
+    /// on PostgreSQL content is written in the transaction of its events).
     content_writer: Option<crate::store::content_writer::ContentWriter>,
     tokens: Arc<BTreeMap<String, String>>,
     /// SHA-256 hashes of the monitoring tokens (`[monitoring]` in the tokens file): they
@@ -283,15 +284,22 @@ pub fn openapi_json() -> String {
 }
 
 /// The router. `tokens` maps bearer tokens to person ids; submitted content is kept in
-/// the database at `contents` (when given) for the web app to show. No monitoring
+/// the store `contents` (a [`crate::reads::Reads`] or a SQLite file's path; when given)
+/// for the web app to show. No monitoring
 /// tokens: see [`monitored_router`].
 pub fn router(
     writer: Writer,
     tokens: BTreeMap<String, String>,
     webhooks: BTreeMap<String, WebhookSource>,
-    contents: Option<std::path::PathBuf>,
+    contents: Option<impl Into<crate::reads::Reads>>,
 ) -> Router {
-    monitored_router(writer, tokens, Default::default(), webhooks, contents)
+    monitored_router(
+        writer,
+        tokens,
+        Default::default(),
+        webhooks,
+        contents.map(Into::into),
+    )
 }
 
 /// [`router`] with `monitoring`: the SHA-256 hashes of the tokens that read `/health`'s
@@ -302,7 +310,7 @@ pub fn monitored_router(
     tokens: BTreeMap<String, String>,
     monitoring: std::collections::BTreeSet<String>,
     webhooks: BTreeMap<String, WebhookSource>,
-    contents: Option<std::path::PathBuf>,
+    contents: Option<crate::reads::Reads>,
 ) -> Router {
     Router::new()
         .route(
@@ -325,9 +333,10 @@ pub fn monitored_router(
         .with_state(AppState {
             writer,
             content_writer: contents
-                .as_deref()
+                .as_ref()
+                .and_then(|c| c.file())
                 .map(crate::store::content_writer::ContentWriter::start),
-            contents: contents.map(Arc::new),
+            contents,
             tokens: Arc::new(tokens),
             monitoring: Arc::new(monitoring),
             webhooks: Arc::new(webhooks),

@@ -14,7 +14,9 @@ pub mod follow;
 pub mod lock;
 pub mod log;
 pub mod migrate;
+pub mod outbox;
 pub mod read;
+pub mod reads;
 pub mod schema;
 
 use crate::engine::RuntimeError;

@@ -14,7 +14,6 @@ use crate::engine::State;
 use crate::sealing::{SEAL_OWNER, SealConfig, make};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 /// The first wait before a failed seal is tried again; it doubles with each failure,
@@ -25,8 +24,8 @@ pub const FIRST_RETRY: std::time::Duration = std::time::Duration::from_secs(60);
 /// configuration.
 #[derive(Clone)]
 pub struct Sealer {
-    /// The database the sealed PDFs are stored in.
-    pub db: PathBuf,
+    /// The store the sealed PDFs are kept in (and the log and content read from).
+    pub db: crate::reads::Reads,
     /// The seal's key, TSA and words.
     pub cfg: Arc<SealConfig>,
     /// The first wait after a failure ([`FIRST_RETRY`] in the server).

@@ -7,9 +7,8 @@
 //! (verified up to the writer's trust, `trusted_history::read_events`) when a seal is made.
 
 use crate::engine::{Event, RuntimeError};
+use crate::reads::Reads;
 use paraaf_model::OrgIndex;
-use rusqlite::Connection;
-use std::path::Path;
 use std::sync::Arc;
 
 /// Every organogram that came into force, with the sequence number of its event.
@@ -21,22 +20,11 @@ impl OrgHistory {
     /// Reads the deployment events of the log at `db` (up to event `until`), each
     /// verified up to `trust` ([`crate::trusted_history`]).
     pub fn load(
-        db: &Path,
+        db: &Reads,
         until: u64,
         trust: &crate::trusted_history::Trust,
     ) -> Result<OrgHistory, RuntimeError> {
-        let conn = Connection::open_with_flags(
-            db,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        let mut stmt = conn.prepare(
-            "SELECT seq FROM events WHERE seq <= ?1 AND (body LIKE '{\"type\":\"project_deployed\"%' \
-             OR body LIKE '{\"type\":\"organogram_deployed\"%') ORDER BY seq",
-        )?;
-        let seqs = stmt
-            .query_map([until], |r| r.get::<_, u64>(0))?
-            .collect::<Result<Vec<u64>, _>>()?;
+        let seqs = db.deployment_seqs(until)?;
         let mut versions = Vec::new();
         for (seq, _, event) in crate::trusted_history::read_events(db, &seqs, trust)? {
             let org = match &event {

@@ -17,6 +17,7 @@
 
 use super::{TsaCheck, sealed_by_code};
 use crate::api::Writer;
+use crate::reads::Reads;
 use crate::tsa;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Multipart, Query, State};
 use axum::http::{StatusCode, header};
@@ -28,7 +29,6 @@ use paraaf_seal::trust::Anchors;
 use paraaf_seal::verify::{Report, TimestampCheck, verify};
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 /// The largest upload checked: a sealed PDF of the largest content Paraaf accepts
@@ -60,7 +60,7 @@ impl Default for Limits {
 #[derive(Clone)]
 struct Page {
     writer: Writer,
-    db: Arc<PathBuf>,
+    db: Reads,
     anchors: Arc<Anchors>,
     tsa: Arc<tsa::Trust>,
     codes: Arc<DefaultKeyedRateLimiter<IpAddr>>,
@@ -70,14 +70,14 @@ struct Page {
 /// The `/verify` routes (GET: the form, or a code's answer; POST: an uploaded PDF),
 /// trusting the roots in `trust_pem` for the seal and the time stamp, with the
 /// default [`Limits`].
-pub fn router(writer: Writer, db: PathBuf, trust_pem: &[u8]) -> Result<Router, String> {
+pub fn router(writer: Writer, db: Reads, trust_pem: &[u8]) -> Result<Router, String> {
     router_with(writer, db, trust_pem, Limits::default())
 }
 
 /// [`router`] with other limits per client address.
 pub fn router_with(
     writer: Writer,
-    db: PathBuf,
+    db: Reads,
     trust_pem: &[u8],
     limits: Limits,
 ) -> Result<Router, String> {
@@ -89,7 +89,7 @@ pub fn router_with(
     };
     let page = Page {
         writer,
-        db: Arc::new(db),
+        db,
         anchors: Arc::new(anchors),
         tsa: Arc::new(tsa),
         codes: limiter(limits.codes_per_minute),

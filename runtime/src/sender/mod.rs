@@ -20,7 +20,6 @@ use crate::outbox::Item;
 use crate::store::outbox::{Delivery, Outbox, Plan};
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 /// Attempts before a delivery is given up (logged, counted as failed).
 pub const MAX_ATTEMPTS: u32 = 20;
@@ -29,8 +28,8 @@ pub const MAX_ATTEMPTS: u32 = 20;
 /// whose documents they are told about.
 #[derive(Clone, Debug)]
 pub struct SenderConfig {
-    /// The database.
-    pub db: PathBuf,
+    /// The store the outbox lies in (and sealed PDFs are read from).
+    pub db: crate::reads::Reads,
     /// The SMTP server and mail settings; without it mails wait in the outbox.
     pub mail: Option<MailConfig>,
     /// Uploader person → where that source is told (its URL and secret).
@@ -304,7 +303,16 @@ pub fn spawn(
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut moves = clock.moves();
-        let outbox = match Outbox::open(&cfg.db) {
+        // Opened on the blocking pool: PostgreSQL's client blocks while it connects.
+        let db = cfg.db.clone();
+        let opened = tokio::task::spawn_blocking(move || db.outbox())
+            .await
+            .unwrap_or_else(|_| {
+                Err(crate::engine::RuntimeError::Storage(
+                    "opening the outbox stopped".into(),
+                ))
+            });
+        let outbox = match opened {
             Ok(o) => o,
             Err(e) => {
                 tracing::error!(error = %e, "the outbox cannot be opened: nothing is sent");

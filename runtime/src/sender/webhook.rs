@@ -6,9 +6,9 @@
 //! the signed decision with its item without a call back and without a token of its own.
 
 use crate::outbox::Hook;
+use crate::reads::Reads;
 use crate::store::outbox::Delivery;
 use base64::Engine;
-use std::path::Path;
 
 /// The largest sealed PDF put into a `document.sealed` webhook's body (8 MiB, about
 /// 11 MB of base64 in the JSON). A larger one is named only (its SHA-256, size and API
@@ -21,7 +21,7 @@ pub const MAX_PDF_IN_BODY: usize = 8 * 1024 * 1024;
 /// body, and a shielded file's bare notice (the send-time check left it no `sealed`),
 /// goes as it is. An error (the PDF is missing or does not match) makes the delivery
 /// fail and be retried.
-pub fn with_sealed_pdf(db: &Path, body: &str) -> Result<String, String> {
+pub fn with_sealed_pdf(db: &Reads, body: &str) -> Result<String, String> {
     let mut hook: Hook =
         serde_json::from_str(body).map_err(|e| format!("the webhook is unreadable: {e}"))?;
     let Some(sealed) = hook.data.get_mut("sealed").and_then(|v| v.as_object_mut()) else {
@@ -34,7 +34,8 @@ pub fn with_sealed_pdf(db: &Path, body: &str) -> Result<String, String> {
     else {
         return Ok(body.to_string());
     };
-    let (_, pdf) = crate::store::read_content(db, &sha256)
+    let (_, pdf) = db
+        .read_content(&sha256)
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("the sealed PDF {sha256} is not in content storage"))?;
     if crate::sha256_hex(&pdf) != sha256 {
@@ -67,7 +68,7 @@ pub struct HookTarget {
 
 /// Posts the delivery's payload (a seal's with its PDF, [`with_sealed_pdf`], read from
 /// `db`); success is a 2xx answer.
-pub fn send(target: &HookTarget, db: &Path, d: &Delivery) -> Result<(), String> {
+pub fn send(target: &HookTarget, db: &Reads, d: &Delivery) -> Result<(), String> {
     let body = d.payloads.first().ok_or("a webhook without a body")?;
     let body = &with_sealed_pdf(db, body)?;
     let ts = chrono::Utc::now().timestamp();

@@ -149,9 +149,45 @@ pub struct Counts {
     pub dropped: u64,
 }
 
-/// The sender's connection to the outbox.
+/// The sender's connection to the outbox: the SQLite database, or the city's rows on
+/// PostgreSQL ([`crate::pg_store::outbox`], the same steps).
 pub struct Outbox {
-    conn: Connection,
+    conn: Conn,
+}
+
+/// Where the outbox lies.
+enum Conn {
+    File(Connection),
+    /// `None` only while it is being dropped.
+    Pg(Option<Box<std::sync::Mutex<crate::pg_store::PgStore>>>),
+}
+
+impl Drop for Outbox {
+    /// Closes a PostgreSQL connection on a thread of its own: its synchronous client
+    /// blocks while closing, which is refused inside an async task (the sender's).
+    fn drop(&mut self) {
+        if let Conn::Pg(pg) = &mut self.conn
+            && let Some(pg) = pg.take()
+        {
+            let _ = std::thread::spawn(move || drop(pg)).join();
+        }
+    }
+}
+
+/// The outbox's SQLite connection, or the PostgreSQL store's method called instead.
+macro_rules! sqlite_or {
+    ($conn:expr, $pg:ident => $call:expr) => {
+        match $conn {
+            Conn::File(c) => c,
+            Conn::Pg(Some(pg)) => {
+                let $pg = &mut *pg.lock().unwrap_or_else(|p| p.into_inner());
+                return $call;
+            }
+            Conn::Pg(None) => {
+                return Err(RuntimeError::Storage("the outbox is closed".into()));
+            }
+        }
+    };
 }
 
 impl Outbox {
@@ -161,12 +197,22 @@ impl Outbox {
         let conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.pragma_update(None, "synchronous", "FULL")?;
-        Ok(Outbox { conn })
+        Ok(Outbox {
+            conn: Conn::File(conn),
+        })
+    }
+
+    /// The outbox of the city `store` works for, on PostgreSQL.
+    pub fn on_postgres(store: crate::pg_store::PgStore) -> Outbox {
+        Outbox {
+            conn: Conn::Pg(Some(Box::new(std::sync::Mutex::new(store)))),
+        }
     }
 
     /// Items not yet in a delivery, in event order.
     pub fn waiting(&self) -> Result<Vec<Waiting>, RuntimeError> {
-        let mut stmt = self.conn.prepare_cached(
+        let conn = sqlite_or!(&self.conn, pg => pg.outbox_waiting());
+        let mut stmt = conn.prepare_cached(
             "SELECT seq, channel, recipient, urgent, at, payload FROM outbox
              WHERE state = 'pending' AND delivery IS NULL ORDER BY seq",
         )?;
@@ -192,12 +238,11 @@ impl Outbox {
     /// each under its id, its items marked with it. An id recorded before is left as it
     /// is (the same items planned again after a crash).
     pub fn plan(&mut self, plans: &[Plan<'_>], now: DateTime<Utc>) -> Result<(), RuntimeError> {
+        let conn = sqlite_or!(&mut self.conn, pg => pg.outbox_plan(plans, now));
         if plans.is_empty() {
             return Ok(());
         }
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         for p in plans {
             tx.prepare_cached(
                 "INSERT OR IGNORE INTO deliveries (id, channel, recipient, state, next_attempt, created)
@@ -217,9 +262,8 @@ impl Outbox {
 
     /// Marks items nobody receives (a webhook whose uploader is no configured source).
     pub fn skip(&mut self, items: &[&Item]) -> Result<(), RuntimeError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let conn = sqlite_or!(&mut self.conn, pg => pg.outbox_skip(items));
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         for i in items {
             tx.execute(
                 "UPDATE outbox SET state = 'skipped' WHERE seq = ?1 AND channel = ?2 AND recipient = ?3 AND delivery IS NULL",
@@ -241,10 +285,9 @@ impl Outbox {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<(), RuntimeError> {
+        let conn = sqlite_or!(&mut self.conn, pg => pg.outbox_drop_item(seq, channel, recipient, reason, now));
         let id = dropped_id(seq, channel, recipient);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
             "INSERT OR IGNORE INTO deliveries (id, channel, recipient, state, next_attempt, created, last_error)
              VALUES (?1, ?2, ?3, 'dropped', ?4, ?4, ?5)",
@@ -260,7 +303,8 @@ impl Outbox {
 
     /// Marks a planned delivery whose every item was dropped: nothing of it is sent.
     pub fn dropped(&mut self, id: &str, reason: &str) -> Result<(), RuntimeError> {
-        self.conn.execute(
+        let conn = sqlite_or!(&mut self.conn, pg => pg.outbox_dropped(id, reason));
+        conn.execute(
             "UPDATE deliveries SET state = 'dropped', last_error = ?2 WHERE id = ?1 AND state = 'sending'",
             params![id, reason],
         )?;
@@ -270,8 +314,8 @@ impl Outbox {
     /// The logged event `seq`, as the log holds it (`None`: no such event, or one this
     /// version cannot read). The sender checks that an item is the one its event causes.
     pub fn event(&self, seq: u64) -> Result<Option<crate::engine::Event>, RuntimeError> {
-        let body: Option<String> = self
-            .conn
+        let conn = sqlite_or!(&self.conn, pg => pg.outbox_event(seq));
+        let body: Option<String> = conn
             .query_row("SELECT body FROM events WHERE seq = ?1", [seq], |r| {
                 r.get(0)
             })
@@ -282,8 +326,8 @@ impl Outbox {
     /// Whether the webhook source `source` submitted document `doc` (its answer, kept
     /// as the source's idempotency record, names the document).
     pub fn submitted_by_source(&self, source: &str, doc: &str) -> Result<bool, RuntimeError> {
-        Ok(self
-            .conn
+        let conn = sqlite_or!(&self.conn, pg => pg.outbox_submitted_by_source(source, doc));
+        Ok(conn
             .query_row(
                 "SELECT 1 FROM idempotency WHERE person = ?1 AND instr(response, ?2) > 0 LIMIT 1",
                 params![format!("webhook:{source}"), format!("\"{doc}\"")],
@@ -295,7 +339,8 @@ impl Outbox {
 
     /// Deliveries to send now (step 2): planned and not sent, whose next attempt is due.
     pub fn due(&self, now: DateTime<Utc>) -> Result<Vec<Delivery>, RuntimeError> {
-        let mut stmt = self.conn.prepare_cached(
+        let conn = sqlite_or!(&self.conn, pg => pg.outbox_due(now));
+        let mut stmt = conn.prepare_cached(
             "SELECT id, channel, recipient, attempts FROM deliveries
              WHERE state = 'sending' AND next_attempt <= ?1 ORDER BY created, id",
         )?;
@@ -306,7 +351,7 @@ impl Outbox {
             .collect::<Result<Vec<(String, String, String, u32)>, _>>()?;
         let mut out = Vec::new();
         for (id, channel, recipient, attempts) in heads {
-            let mut items = self.conn.prepare_cached(
+            let mut items = conn.prepare_cached(
                 "SELECT seq, payload FROM outbox WHERE delivery = ?1 ORDER BY seq",
             )?;
             let (seqs, payloads): (Vec<u64>, Vec<String>) = items
@@ -330,9 +375,8 @@ impl Outbox {
 
     /// Marks a delivery and its items sent (step 3).
     pub fn sent(&mut self, id: &str, now: DateTime<Utc>) -> Result<(), RuntimeError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let conn = sqlite_or!(&mut self.conn, pg => pg.outbox_sent(id, now));
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
             "UPDATE deliveries SET state = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
             params![id, stamp(now)],
@@ -352,9 +396,8 @@ impl Outbox {
         error: &str,
         retry: Option<DateTime<Utc>>,
     ) -> Result<(), RuntimeError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let conn = sqlite_or!(&mut self.conn, pg => pg.outbox_failed(id, error, retry));
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         match retry {
             Some(at) => tx.execute(
                 "UPDATE deliveries SET attempts = attempts + 1, last_error = ?2, next_attempt = ?3 WHERE id = ?1",
@@ -377,8 +420,8 @@ impl Outbox {
 
     /// The earliest next attempt of a delivery not yet sent.
     pub fn next_attempt(&self) -> Result<Option<DateTime<Utc>>, RuntimeError> {
-        let t: Option<String> = self
-            .conn
+        let conn = sqlite_or!(&self.conn, pg => pg.outbox_next_attempt());
+        let t: Option<String> = conn
             .query_row(
                 "SELECT min(next_attempt) FROM deliveries WHERE state = 'sending'",
                 [],
@@ -391,9 +434,9 @@ impl Outbox {
 
     /// How many items and deliveries are in each state.
     pub fn counts(&self) -> Result<Counts, RuntimeError> {
-        let one = |sql: &str| -> Result<u64, RuntimeError> {
-            Ok(self.conn.query_row(sql, [], |r| r.get(0))?)
-        };
+        let conn = sqlite_or!(&self.conn, pg => pg.outbox_counts());
+        let one =
+            |sql: &str| -> Result<u64, RuntimeError> { Ok(conn.query_row(sql, [], |r| r.get(0))?) };
         Ok(Counts {
             waiting: one(
                 "SELECT count(*) FROM outbox WHERE state = 'pending' AND delivery IS NULL",

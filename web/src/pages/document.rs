@@ -13,7 +13,6 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use paraaf_runtime::engine::{Document, Event, State as RtState, TaskStatus};
 use paraaf_runtime::visibility::may_see;
-use std::path::Path as FsPath;
 
 /// A step of the route as shown.
 pub struct StepView {
@@ -261,7 +260,7 @@ pub fn my_task(s: &RtState, tr: Tr, d: &Document, person: &str) -> Option<String
 /// signed checkpoints, see `paraaf_runtime::trusted_history`); otherwise a message.
 pub fn render(
     s: &RtState,
-    db: &FsPath,
+    db: &paraaf_runtime::reads::Reads,
     trust: &paraaf_runtime::trusted_history::Trust,
     me: &Me,
     id: &str,
