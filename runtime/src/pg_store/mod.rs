@@ -38,6 +38,8 @@ pub struct PgStore {
     written: Vec<(u64, String)>,
     /// Content to write with the next commit ([`PgStore::stage_contents`]).
     staged: Vec<crate::contents::Staged>,
+    /// The commit's statement, prepared on this connection at the first commit.
+    append: Option<postgres::Statement>,
 }
 
 /// Whether `city` is a usable city name: 1–63 lowercase letters, digits, `-` or `_`,
@@ -142,6 +144,7 @@ impl PgStore {
             locked: false,
             written: Vec::new(),
             staged: Vec::new(),
+            append: None,
         })
     }
 
