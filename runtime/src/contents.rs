@@ -109,13 +109,18 @@ pub const NOT_YOURS: &str = "no content with this SHA-256 was uploaded by you; s
 
 /// Whether `person` uploaded the content with this SHA-256 themselves (its bytes, not
 /// only its hash). A submission may reference stored content only then.
-pub fn owned(db: &Reads, sha256: &str, person: &str) -> Result<bool, RuntimeError> {
-    db.owns_content(sha256, person)
+pub fn owned(db: impl Into<Reads>, sha256: &str, person: &str) -> Result<bool, RuntimeError> {
+    db.into().owns_content(sha256, person)
 }
 
 /// Whether a person uploaded the content with this SHA-256 themselves under one of their
 /// ids (`ids`: [`State::ids_of`], so a rename keeps it theirs; see [`owned`]).
-pub fn owned_by_any(db: &Reads, sha256: &str, ids: &[String]) -> Result<bool, RuntimeError> {
+pub fn owned_by_any(
+    db: impl Into<Reads>,
+    sha256: &str,
+    ids: &[String],
+) -> Result<bool, RuntimeError> {
+    let db = db.into();
     for id in ids {
         if db.owns_content(sha256, id)? {
             return Ok(true);
@@ -128,7 +133,7 @@ pub fn owned_by_any(db: &Reads, sha256: &str, ids: &[String]) -> Result<bool, Ru
 /// [`for_reader`].
 pub fn readable(
     state: &State,
-    db: &Reads,
+    db: impl Into<Reads>,
     reader: &str,
     d: &Document,
 ) -> Result<bool, RuntimeError> {
@@ -154,17 +159,18 @@ pub fn readable(
 /// Refuses (as tampered) content whose bytes no longer match the hash.
 pub fn for_reader(
     state: &State,
-    db: &Reads,
+    db: impl Into<Reads>,
     reader: &str,
     doc: &str,
 ) -> Result<Option<(String, Vec<u8>)>, RuntimeError> {
     let Some(d) = state.documents.get(doc) else {
         return Ok(None);
     };
-    if !readable(state, db, reader, d)? {
+    let db = db.into();
+    if !readable(state, &db, reader, d)? {
         return Ok(None);
     }
-    get(db, &d.content_sha256)
+    get(&db, &d.content_sha256)
 }
 
 /// The media type of content the app can show: a PDF (`%PDF-`), or UTF-8 text.
