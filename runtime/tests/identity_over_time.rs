@@ -14,6 +14,12 @@
 //! back from a snapshot taken anywhere in the log and the events after it, or from the
 //! whole log), after which the steps go on from the state read back.
 //!
+//! The engine runs in memory; after every step its new events are committed to a store
+//! (a SQLite file, or a city of its own in PostgreSQL: each case runs on both stores
+//! through `stores::each_store`, one cluster for the binary), and a restart reads the
+//! state back from that store as the writer's open does (`Runtime::open_store`, or
+//! `open_store_replaying` for the whole log), a snapshot at the cut saved there first.
+//!
 //! After every step an oracle written here — group membership computed from the HR model
 //! (by personnel key) and the groups' definitions in `examples/aalst/flows`, never from
 //! the runtime's index — checks:
@@ -52,6 +58,7 @@
 //!   assignment also ask `is_person`, and leavers are never holders, so `has_left` is a
 //!   second guard (it is what keeps the leaver of the first mutation from signing).
 
+mod stores;
 mod support;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -59,15 +66,20 @@ use paraaf_compiler::compile::CompiledProject;
 use paraaf_compiler::compile::model::Signer;
 use paraaf_compiler::db::{Database, compiled};
 use paraaf_compiler::org::{Organogram, import_csv_against, load_toml, slug};
+use paraaf_runtime::Runtime;
+use paraaf_runtime::backend::{Backend, StoreAddress};
 use paraaf_runtime::engine::{
     DocIds, Emitter, Event, RuntimeError, State, Status, Submission, TaskStatus, queued,
 };
+use paraaf_runtime::store::Snapshot;
 use paraaf_runtime::visibility::{inbox, may_see};
 use paraaf_runtime::workdays::Calendar;
 use proptest::prelude::*;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use stores::{Stores, each_store};
 
 // ---------------------------------------------------------------------------------------
 // The HR model: people by key, each with the rows HR exports for them.
@@ -406,6 +418,33 @@ struct World {
     /// the assignment stands (it ends for good when they leave or leave the group).
     assigned: BTreeMap<(String, String), String>,
     findings: std::cell::RefCell<BTreeMap<&'static str, (usize, String)>>,
+    /// The store the log is committed to step by step (none for the shared first world).
+    mirror: Option<Mirror>,
+}
+
+/// A case's store: a SQLite file or a city of its own in PostgreSQL, holding the first
+/// `committed` events of the world's log.
+struct Mirror {
+    address: StoreAddress,
+    store: Backend,
+    committed: usize,
+}
+
+impl Mirror {
+    /// A new store for one case in `db`, as its one writer.
+    fn new(db: &Stores) -> Mirror {
+        static CASES: AtomicUsize = AtomicUsize::new(0);
+        let address = db.address(&format!("case-{}", CASES.fetch_add(1, Ordering::Relaxed)));
+        let store = Backend::open(&address).expect("the case's store opens");
+        store
+            .lock_writer(std::time::Duration::from_secs(5))
+            .expect("the case's writer lock");
+        Mirror {
+            address,
+            store,
+            committed: 0,
+        }
+    }
 }
 
 fn aalst() -> std::path::PathBuf {
@@ -523,6 +562,7 @@ impl World {
             counts: BTreeMap::new(),
             assigned: BTreeMap::new(),
             findings: Default::default(),
+            mirror: None,
         };
         let project = w
             .compile()
@@ -1368,7 +1408,10 @@ impl World {
     /// whole log; it must equal the running state, and the next steps run on it.
     fn restart(&mut self, snapshot: bool, cut: u8) {
         let at = snapshot.then(|| self.log.len() * cut as usize / 255);
-        let restored = self.read_back(at);
+        let restored = match self.mirror {
+            Some(_) => self.reopen(at),
+            None => self.read_back(at),
+        };
         assert!(
             same(&self.state, &restored),
             "after a restart (snapshot at event {at:?} of {}) the state differs from the running one",
@@ -1406,13 +1449,84 @@ impl World {
         state
     }
 
-    /// The state equals a fold of its log.
-    fn check_replay(&self) {
+    /// The state equals a fold of its log, and the whole log as read back from the store.
+    fn check_replay(&mut self) {
         assert!(
             same(&self.state, &self.read_back(None)),
             "the state differs from a fold of its {} events",
             self.log.len()
         );
+        if self.mirror.is_some() {
+            let stored = self.reopen(None);
+            assert!(
+                same(&self.state, &stored),
+                "the state differs from the {} events read back from the store",
+                self.log.len()
+            );
+        }
+    }
+
+    /// Commits the events of the log the store does not hold yet, with `snapshot` (saved
+    /// with the event of the batch that records it).
+    fn persist(&mut self, snapshot: Option<&Snapshot>) {
+        let Some(m) = &mut self.mirror else {
+            return;
+        };
+        let events = &self.log[m.committed..];
+        if events.is_empty() {
+            return;
+        }
+        if let Err(e) = m.store.commit(&self.state, events, &[], snapshot, &[]) {
+            panic!(
+                "{} refused events {}..{}: {e}",
+                m.address,
+                m.committed + 1,
+                self.log.len()
+            );
+        }
+        m.committed = self.log.len();
+    }
+
+    /// The state as the writer's open reads it back from the store: with `snapshot_at`
+    /// (past the first event), a snapshot of the fold of the log's first `snapshot_at`
+    /// events is saved first, with the event that records it, and the open reads the
+    /// newest snapshot and the events after it; otherwise it replays the whole log.
+    fn reopen(&mut self, snapshot_at: Option<usize>) -> State {
+        match snapshot_at.filter(|at| *at > 0) {
+            Some(at) => {
+                let mut folded = State::default();
+                for (seq, when, e) in &self.log[..at] {
+                    folded.apply(*seq, *when, e);
+                }
+                let body = paraaf_runtime::snapshot::encode(&folded).unwrap();
+                let snap = Snapshot {
+                    seq: folded.last_seq,
+                    sha256: paraaf_runtime::sha256_hex(&body),
+                    body,
+                };
+                let (seq, sha256) = (snap.seq, snap.sha256.clone());
+                self.run(|e| {
+                    e.snapshot_taken(seq, sha256);
+                    Ok(())
+                })
+                .unwrap();
+                self.persist(Some(&snap));
+            }
+            None => self.persist(None),
+        }
+        let address = &self.mirror.as_ref().expect("a store").address;
+        let opened = if snapshot_at.is_some() {
+            Runtime::open_store(address, Calendar::default())
+        } else {
+            Runtime::open_store_replaying(address, Calendar::default())
+        };
+        match opened {
+            Ok(rt) => rt.state().clone(),
+            Err(e) => panic!(
+                "{address} does not open after {} events: {e}",
+                self.log.len()
+            ),
+        }
     }
 }
 
@@ -1424,9 +1538,10 @@ fn same(a: &State, b: &State) -> bool {
 static TOTALS: Mutex<BTreeMap<&'static str, usize>> = Mutex::new(BTreeMap::new());
 static FINDINGS: Mutex<BTreeMap<&'static str, (usize, String)>> = Mutex::new(BTreeMap::new());
 
-/// One case of the property: `steps` from the world after the first deploy, every step
-/// checked against the oracle, the log read back at the end.
-fn run_case(base: &World, steps: &[Step]) {
+/// One case of the property on a store of its own in `db`: `steps` from the world after
+/// the first deploy, every step checked against the oracle and committed to the store,
+/// the log read back at the end.
+fn run_case(base: &World, steps: &[Step], db: &Stores) {
     let mut w = World {
         state: base.state.clone(),
         calendar: Calendar::default(),
@@ -1439,9 +1554,11 @@ fn run_case(base: &World, steps: &[Step]) {
         counts: BTreeMap::new(),
         assigned: BTreeMap::new(),
         findings: Default::default(),
+        mirror: Some(Mirror::new(db)),
     };
     for s in steps {
         w.step(s);
+        w.persist(None);
         w.check();
         w.check_assignments();
     }
@@ -1465,25 +1582,27 @@ fn identities_and_shields_hold_while_people_and_time_change() {
         .ok()
         .and_then(|c| c.parse().ok())
         .unwrap_or(32);
-    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
-        cases,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    });
     // The world after the first deploy, shared (cloned) by every case.
     let base = World::new();
-    let result = runner.run(&prop::collection::vec(step(), 10..30), |steps| {
-        run_case(&base, &steps);
-        Ok(())
+    each_store("identity", |db| {
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+            cases,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        });
+        let result = runner.run(&prop::collection::vec(step(), 10..30), |steps| {
+            run_case(&base, &steps, db);
+            Ok(())
+        });
+        let totals = std::mem::take(&mut *TOTALS.lock().unwrap());
+        eprintln!("identity_over_time: {totals:#?}");
+        for (k, (n, example)) in std::mem::take(&mut *FINDINGS.lock().unwrap()) {
+            eprintln!("FINDING {k}: {n} times, e.g. {example}");
+        }
+        if let Err(e) = result {
+            panic!("{e}");
+        }
     });
-    let totals = TOTALS.lock().unwrap();
-    eprintln!("identity_over_time: {totals:#?}");
-    for (k, (n, example)) in FINDINGS.lock().unwrap().iter() {
-        eprintln!("FINDING {k}: {n} times, e.g. {example}");
-    }
-    if let Err(e) = result {
-        panic!("{e}");
-    }
 }
 
 /// Found by the property above: HR gives a married person a new id, then a namesake of
@@ -1603,7 +1722,8 @@ fn a_case_the_property_found_two_marriages_a_leaver_and_a_rehire() {
             refuse: false,
         },
     ];
-    run_case(&World::new(), &steps);
+    let base = World::new();
+    each_store("identity-found", |db| run_case(&base, &steps, db));
 }
 
 /// Found by the property (stop 38): someone HR gave a new id at a marriage left and came
