@@ -1,7 +1,8 @@
 //! `paraaf admin migrate-store` against a real PostgreSQL (`pg_support` starts one): a
 //! city's SQLite log copied with its hashes and verified, refused onto a city that has
 //! events, refused from a log that does not match its hashes (nothing copied), progress for
-//! a long log.
+//! a long log; a city moved completely (projection, snapshots, outbox and deliveries,
+//! idempotency records), refused while a server holds its SQLite database.
 
 #[path = "../runtime/tests/pg_support/mod.rs"]
 mod pg_support;
@@ -64,7 +65,7 @@ fn a_city_moves_with_its_history_and_verifies_in_postgres() {
     ]);
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(
-        out.trim(),
+        out.lines().take(2).collect::<Vec<_>>().join("\n"),
         format!(
             "copied {events} events and 0 idempotency records of {db} into city aalst (verified in PostgreSQL: head {head}, the same as the SQLite log's)\ncopied 1 contents with who sent them (each checked against its SHA-256)"
         )
@@ -253,4 +254,163 @@ fn a_long_log_reports_its_progress() {
     let lines: Vec<&str> = err.lines().collect();
     assert!(lines.contains(&"copied 4000 of 25000 events"), "{err}");
     assert_eq!(lines.last(), Some(&"copied 25000 of 25000 events"), "{err}");
+}
+
+#[test]
+fn a_city_moves_completely_its_unsent_mail_sent_once_its_retries_answered() {
+    use paraaf_compiler::compile::model::OrgPosition;
+    use paraaf_runtime::Runtime;
+    use paraaf_runtime::backend::StoreAddress;
+    use paraaf_runtime::runtime::BatchItem;
+    use paraaf_runtime::store::Idempotency;
+    use paraaf_runtime::store::outbox::{Outbox, Plan};
+    let Some(pg) = Cluster::start("migrate-complete") else {
+        return;
+    };
+    paraaf_runtime::pg_store::schema::migrate(&pg.owner_url(), pg_support::APP).unwrap();
+    let city = City::aalst("migrate-complete");
+    const NOW: &str = "2026-07-01T10:00:00Z";
+    let now = chrono::DateTime::parse_from_rfc3339(NOW).unwrap().to_utc();
+    // The registrars want their mail at once: each certificate puts mail in the outbox.
+    let signers: Vec<String> = city
+        .org
+        .people
+        .iter()
+        .filter(|p| {
+            p.positions.iter().any(|pos| {
+                matches!(pos, OrgPosition::Function { function, .. }
+                    if function == "ambtenaar-burgerlijke-stand")
+            })
+        })
+        .map(|p| p.id.clone())
+        .collect();
+    assert!(!signers.is_empty());
+    for p in &signers {
+        city.ok(&["notify", p, "--mail", "immediate"], NOW);
+    }
+    for i in 0..3 {
+        city.submit(
+            "attest",
+            "jan-cools",
+            &["soort=gezinssamenstelling", &format!("aanvrager=Jan {i}")],
+            NOW,
+        );
+    }
+    // A response recorded for a request's idempotency key, and a snapshot, as a server
+    // writes them.
+    let record = Idempotency {
+        person: "jan-cools".into(),
+        key: "retry-1".into(),
+        request_sha256: "ab".repeat(32),
+        status: 201,
+        response: r#"{"document":"first answer"}"#.into(),
+    };
+    {
+        let mut rt =
+            Runtime::open_store(&StoreAddress::File(city.db.clone()), Default::default()).unwrap();
+        rt.snapshot_every = 2;
+        let item: BatchItem<()> = Box::new({
+            let record = record.clone();
+            move |_| (Ok(()), Some(record))
+        });
+        for r in rt.execute_batch(now, vec![item]) {
+            r.unwrap();
+        }
+    }
+    let snapshots: u64 = Store::open(&city.db)
+        .unwrap()
+        .connection()
+        .query_row("SELECT count(*) FROM snapshots", [], |r| r.get(0))
+        .unwrap();
+    assert!(snapshots > 0, "no snapshot was taken");
+    // One mail sent before the move; the others wait.
+    let key = |w: &paraaf_runtime::store::outbox::Waiting| {
+        (w.item.seq, w.item.channel.clone(), w.item.recipient.clone())
+    };
+    let mut outbox = Outbox::open(&city.db).unwrap();
+    let waiting = outbox.waiting().unwrap();
+    assert!(waiting.len() >= 2, "{}", waiting.len());
+    let first = &waiting[0].item;
+    outbox
+        .plan(
+            &[Plan {
+                id: "sent-before-the-move".into(),
+                channel: &first.channel,
+                recipient: &first.recipient,
+                items: vec![first],
+            }],
+            now,
+        )
+        .unwrap();
+    outbox.sent("sent-before-the-move", now).unwrap();
+    let unsent: Vec<_> = outbox.waiting().unwrap().iter().map(key).collect();
+    assert_eq!(unsent.len(), waiting.len() - 1);
+    drop(outbox);
+    let (events, head) = sqlite_head(&city.db);
+    let before = Store::open(&city.db).unwrap().projection_rows().unwrap();
+
+    // While a server holds the SQLite database, the city does not move.
+    let held =
+        Runtime::open_store(&StoreAddress::File(city.db.clone()), Default::default()).unwrap();
+    let mut holder = held;
+    for r in holder.execute_batch::<()>(now, vec![]) {
+        r.unwrap();
+    }
+    let db = city.db.to_str().unwrap();
+    let to = pg.app_url();
+    let (code, _, err) = migrate(&["--from", db, "--to", &to, "--city", "aalst"]);
+    assert_ne!(code, 0, "{err}");
+    assert!(err.contains("paraaf (process"), "{err}");
+    assert_eq!(PgStore::reader(&to, "aalst").unwrap().head().unwrap().0, 0);
+    drop(holder);
+
+    let (code, out, err) = migrate(&["--from", db, "--to", &to, "--city", "aalst"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(&format!(
+            "copied {} outbox items ({} not sent yet, sent from PostgreSQL from now on), 1 delivery records and {snapshots} snapshots (the city loads from the snapshot at event",
+            waiting.len(),
+            unsent.len()
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("{db} is now the old copy: do not serve it again")),
+        "{out}"
+    );
+    let mut copy = PgStore::reader(&to, "aalst").unwrap();
+    assert_eq!(copy.head().unwrap(), (events, head));
+    // The projection, rebuilt from the copied log, is the SQLite database's.
+    assert_eq!(copy.projection_rows().unwrap(), before);
+    // It loads from the copied snapshot.
+    assert!(copy.load_counting().unwrap().1 > 0);
+    // A retried request gets the response recorded before the move.
+    let answer = copy
+        .idempotency(&["jan-cools".into()], "retry-1")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (answer.status, answer.response.as_str()),
+        (201, record.response.as_str())
+    );
+    // The mail not sent before the move waits in PostgreSQL, the sent one does not; once
+    // sent there, none waits any more: each is sent once.
+    let mut moved = Outbox::on_postgres(PgStore::reader(&to, "aalst").unwrap());
+    let waiting_now = moved.waiting().unwrap();
+    assert_eq!(waiting_now.iter().map(key).collect::<Vec<_>>(), unsent);
+    let plans: Vec<Plan<'_>> = waiting_now
+        .iter()
+        .enumerate()
+        .map(|(i, w)| Plan {
+            id: format!("after-the-move-{i}"),
+            channel: &w.item.channel,
+            recipient: &w.item.recipient,
+            items: vec![&w.item],
+        })
+        .collect();
+    moved.plan(&plans, now).unwrap();
+    for p in &plans {
+        moved.sent(&p.id, now).unwrap();
+    }
+    assert!(moved.waiting().unwrap().is_empty());
 }

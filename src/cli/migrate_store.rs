@@ -9,7 +9,8 @@ use std::process::ExitCode;
 /// Arguments of `paraaf admin migrate-store`.
 #[derive(clap::Args)]
 pub struct MigrateStore {
-    /// The city's SQLite database (read only; it stays as it is).
+    /// The city's SQLite database (its writer lock is held while the city moves; nothing
+    /// in it changes).
     #[arg(long)]
     from: PathBuf,
     /// The PostgreSQL store, as the application's role (not the tables' owner):
@@ -59,6 +60,22 @@ pub fn run(args: MigrateStore) -> Result<ExitCode, String> {
             m.contents
         );
     }
+    println!(
+        "copied {} outbox items ({} not sent yet, sent from PostgreSQL from now on), {} delivery records and {} snapshots (the city loads from {}); the projection rebuilt from the copied log ({} documents) equals the SQLite database's",
+        m.outbox.0,
+        m.outbox.1,
+        m.deliveries,
+        m.snapshots.0,
+        match m.snapshots.1 {
+            0 => "its first event".to_string(),
+            seq => format!("the snapshot at event {seq}"),
+        },
+        m.documents
+    );
+    println!(
+        "{} is now the old copy: do not serve it again (its unsent mail would be sent twice); keep it with the backups",
+        args.from.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
