@@ -1,6 +1,7 @@
 //! `paraaf serve`
 
 mod background;
+mod follow;
 
 use super::runtime_args::RuntimeArgs;
 use paraaf_runtime::api::{Writer, monitored_router};
@@ -88,6 +89,12 @@ pub struct Args {
     /// minute, doubling up to an hour (on the server's clock).
     #[arg(long, env = "PARAAF_SEAL_CONFIG")]
     seal_config: Option<PathBuf>,
+    /// On a city in PostgreSQL: where the city's other servers send writes while this
+    /// one is the writer (default `http://ADDR`, the bound address). Every server starts
+    /// reading and forwarding writes; the first to find the city's writer lock free
+    /// writes (see docs/operations.md, "Many servers per city").
+    #[arg(long, env = "PARAAF_ADVERTISE")]
+    advertise: Option<String>,
     #[command(flatten)]
     rt: RuntimeArgs,
 }
@@ -242,12 +249,17 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         .set_nonblocking(true)
         .map_err(|e| e.to_string())?;
     let addr = std_listener.local_addr().map_err(|e| e.to_string())?;
-    runtime
-        .lock_writer(&format!(
-            "`paraaf serve` at http://{addr} (process {})",
-            std::process::id()
-        ))
-        .map_err(crate::cli::runtime_args::fail)?;
+    // On PostgreSQL the server starts as a read server and takes the lock when it is
+    // free (serve/follow.rs); a SQLite file has one server, the writer.
+    let postgres = args.rt.is_postgres();
+    if !postgres {
+        runtime
+            .lock_writer(&format!(
+                "`paraaf serve` at http://{addr} (process {})",
+                std::process::id()
+            ))
+            .map_err(crate::cli::runtime_args::fail)?;
+    }
     // The one clock: the engine, the scheduler, the sender and the web app ask it.
     let clock = paraaf_runtime::clock::Clock::at(args.rt.now);
     let test_clock_token = match &args.test_clock_token_file {
@@ -263,11 +275,20 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         clock.set(chrono::Utc::now());
     }
     let writer_clock = clock.clone();
-    let writer = Writer::start(
-        runtime,
-        Box::new(move || writer_clock.now()),
-        args.batch.max(1),
-    );
+    let writer = if postgres {
+        drop(runtime);
+        let advertise = args
+            .advertise
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
+        follow::start(&args.rt, &advertise, &clock, args.batch.max(1))?
+    } else {
+        Writer::start(
+            runtime,
+            Box::new(move || writer_clock.now()),
+            args.batch.max(1),
+        )
+    };
     let mut hooks = BTreeMap::new();
     let mut webhooks = BTreeMap::new();
     // A source's `as` follows its person across a rename (the same HR key, a new id), as
@@ -430,14 +451,38 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             cfg,
             first_retry: paraaf_runtime::schedule::seals::FIRST_RETRY,
         });
-        let background = background::start(&writer, &clock, calendar_for_time, sealer, sender);
+        let start_background = {
+            let clock = clock.clone();
+            move |w: &Writer| background::start(w, &clock, calendar_for_time, sealer, sender)
+        };
+        // On PostgreSQL only the writer runs the scheduler, the sender and the sealer:
+        // started when this server takes the lock.
+        let (background, later, settled) = if postgres {
+            let (settled, told) = tokio::sync::watch::channel(clock.now());
+            let later = follow::when_leading(&writer, move |w| {
+                let started = start_background(w);
+                follow::pass_on(started.settled.clone(), settled);
+                started
+            });
+            (None, Some(later), told)
+        } else {
+            let started = start_background(&writer);
+            let settled = started.settled.clone();
+            (Some(started), None, settled)
+        };
         if let Some(token_sha256) = test_clock_token {
             eprintln!("warning: the test clock is on: whoever holds its token moves time");
             app = app.merge(background::router(background::TestClock {
                 clock: clock.clone(),
                 token_sha256,
-                settled: background.settled.clone(),
+                settled,
             }));
+        }
+        if postgres {
+            app = app.layer(axum::middleware::from_fn_with_state(
+                writer.clone(),
+                follow::forward_writes,
+            ));
         }
         let listener =
             tokio::net::TcpListener::from_std(std_listener).map_err(|e| e.to_string())?;
@@ -461,7 +506,14 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             serve_bounded(listener, app, max_connections, per_address, stop_signal()).await;
         // The scheduler and the sender stop first; then the writes in flight are
         // committed and the last checkpoint is signed.
-        background.stop().await;
+        if let Some(later) = later
+            && let Some(started) = later.finish().await
+        {
+            started.stop().await;
+        }
+        if let Some(started) = background {
+            started.stop().await;
+        }
         writer.stop().await;
         served
     })?;
