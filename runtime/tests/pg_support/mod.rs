@@ -221,6 +221,12 @@ impl Cluster {
         &self.dir
     }
 
+    /// The folder of PostgreSQL's programs this cluster runs with (`pg_dump`,
+    /// `pg_restore`, `psql` are there too).
+    pub fn bin(&self) -> &Path {
+        &self.bin
+    }
+
     /// Stops this cluster (immediately) and removes its folder once this process has
     /// ended, from a watcher in a session of its own: for a cluster kept for the whole
     /// test binary in a `static`, which is never dropped (a panic, an abort or a kill of
