@@ -4,7 +4,7 @@
 //! served to a signer and answered 404 to an outsider and by the other city's server; the
 //! web app's development login and the document's page and content; the completion's
 //! webhook sent through the outbox to a listener of the test; all of it again after a
-//! restart; and `audit verify` on the city afterwards.
+//! restart; a token added for a person of the city; and `audit verify` afterwards.
 
 #[path = "../runtime/tests/pg_support/mod.rs"]
 mod pg_support;
@@ -120,6 +120,19 @@ fn serve(
     source: &str,
     notify: &str,
 ) -> Served {
+    serve_with(url, city, dir, people, source, notify, &[]).0
+}
+
+/// [`serve`] with more arguments; also what it printed before listening.
+fn serve_with(
+    url: &str,
+    city: &str,
+    dir: &std::path::Path,
+    people: &[String],
+    source: &str,
+    notify: &str,
+    more: &[&str],
+) -> (Served, String) {
     let mut text = String::from("[tokens]\n");
     for p in people {
         // Kept as hashes, as `paraaf admin token add` writes them.
@@ -135,6 +148,7 @@ fn serve(
         .args(["serve", "--addr", "127.0.0.1:0", "--dev-login", "--tokens"])
         .arg(&tokens)
         .args(["--outbox-backoff-ms", "200"])
+        .args(more)
         .env("PARAAF_DB", url)
         .env("PARAAF_CITY", city)
         .env("PARAAF_NOW", NOW)
@@ -145,16 +159,21 @@ fn serve(
         .spawn()
         .unwrap();
     let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
+    let mut before = String::new();
+    let addr = loop {
+        let mut line = String::new();
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "serve stopped: {before}"
+        );
+        match line.trim().strip_prefix("listening on http://") {
+            Some(addr) => break addr.to_string(),
+            None => before.push_str(&line),
+        }
+    };
     // The rest of its output is read on, so that the server never writes to a closed pipe.
     std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-    let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("unexpected: {line}"))
-        .to_string();
-    Served { child, addr }
+    (Served { child, addr }, before)
 }
 
 impl Served {
@@ -393,6 +412,57 @@ fn serve_runs_two_cities_from_one_postgres_database() {
     assert_eq!(times, 1);
     drop(aalst);
     drop(gent);
+
+    // `--demo` seeds an empty city of the same database and serves it: its documents'
+    // content is stored in the city, for those who may read it.
+    let (demo, printed) = serve_with(
+        &url,
+        "demo",
+        &org.dir,
+        &people,
+        &uploader,
+        &hooks.url,
+        &["--demo", "examples/aalst"],
+    );
+    let first = printed
+        .lines()
+        .find_map(|l| l.strip_prefix("demo document 1: "))
+        .unwrap_or_else(|| panic!("no demo documents: {printed}"));
+    let (doc, _) = first.split_once(' ').unwrap();
+    // Whoever may see it finds its uploader, who reads its content.
+    let shown = people
+        .iter()
+        .map(|p| demo.api("GET", &format!("/documents/{doc}"), p, None))
+        .find(|(code, _)| *code == 200)
+        .map(|(_, body)| json(&body))
+        .expect("someone sees the demo document");
+    let uploaded = shown["uploader"].as_str().unwrap().to_string();
+    let (code, _, body) = demo.raw(
+        "GET",
+        &format!("/documents/{doc}/content"),
+        &[format!("Authorization: Bearer {}", token(&uploaded))],
+        b"",
+    );
+    assert_eq!(code, 200);
+    assert!(body.starts_with(b"%PDF-"));
+    drop(demo);
+
+    // A token for a person in the organogram in force of the city (and none for someone
+    // who is not in it).
+    let tokens = org.dir.join("added.toml");
+    let tokens = tokens.to_str().unwrap();
+    let o = paraaf(
+        &url,
+        "aalst",
+        &["admin", "token", "add", &signer, "--tokens", tokens],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = paraaf(
+        &url,
+        "aalst",
+        &["admin", "token", "add", "niemand", "--tokens", tokens],
+    );
+    assert!(!o.status.success());
 
     // The log verifies, and the refused content was stored nowhere.
     let o = paraaf(&url, "aalst", &["audit", "verify"]);

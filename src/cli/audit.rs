@@ -196,14 +196,14 @@ pub enum AdminCommand {
 /// `Ok` when `person` is in the organogram in force in the database of `rt`; otherwise
 /// why not, and what to do.
 fn person_in_force(rt: &RuntimeArgs, person: &str) -> Result<u32, String> {
-    if !rt.db.exists() {
+    if !rt.is_postgres() && !rt.db.exists() {
         return Err(format!(
             "there is no database at {} (give it with --db): a token is for a person in the organogram in force there",
             rt.db.display()
         ));
     }
     let runtime = rt.open()?;
-    paraaf_runtime::app::tokens::person_in_force(runtime.state(), &rt.db, person)
+    paraaf_runtime::app::tokens::person_in_force(runtime.state(), &rt.shown(), person)
         .map_err(|e| e.to_string())
 }
 

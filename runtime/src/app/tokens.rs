@@ -8,12 +8,12 @@ use std::path::Path;
 
 /// `Ok` with how many times `person` came back after leaving (their token carries it,
 /// `engine::credentials`) when they are in the organogram in force in `state` (the
-/// database at `db`); otherwise why not, and what to do. Nothing is written.
-pub fn person_in_force(state: &State, db: &Path, person: &str) -> Result<u32, AppError> {
+/// store `shown`: a file's path, or a city on PostgreSQL as messages name it); otherwise
+/// why not, and what to do. Nothing is written.
+pub fn person_in_force(state: &State, shown: &str, person: &str) -> Result<u32, AppError> {
     let Some(org) = &state.organogram else {
         return Err(AppError::Input(format!(
-            "nothing is deployed in {} yet: deploy the project first (`paraaf deploy`); a token is for a person in its organogram",
-            db.display()
+            "nothing is deployed in {shown} yet: deploy the project first (`paraaf deploy`); a token is for a person in its organogram"
         )));
     };
     let refused = match state.person_now(person) {
