@@ -3,7 +3,9 @@
 //! process; a submission with its PDF signed through its flow over the API; the content
 //! served to a signer and answered 404 to an outsider and by the other city's server; the
 //! web app's development login and the document's page and content; the completion's
-//! webhook sent through the outbox to a listener of the test; all of it again after a
+//! webhook sent through the outbox to a listener of the test; the sealer sealing the
+//! completed document (its sealed PDF to a signer, in the source's webhook, 404 to an
+//! outsider; the `/verify` page); all of it again after a
 //! restart; a token added for a person of the city; and `audit verify` afterwards.
 
 #[path = "../runtime/tests/pg_support/mod.rs"]
@@ -267,6 +269,26 @@ impl Served {
     }
 }
 
+/// A seal configuration with the test PKI (tests/seal/pki.sh, openssl; no time stamp):
+/// the server seals every completed document and serves `/verify`.
+fn seal_config(dir: &std::path::Path) -> std::path::PathBuf {
+    let pki = dir.join("pki");
+    let ok = Command::new("bash")
+        .arg(root().join("tests/seal/pki.sh"))
+        .arg(&pki)
+        .status()
+        .unwrap();
+    assert!(ok.success(), "tests/seal/pki.sh (openssl) failed");
+    std::fs::write(pki.join("password"), "test\n").unwrap();
+    let config = pki.join("seal.toml");
+    std::fs::write(
+        &config,
+        "[seal]\ncity = \"Stad Aalst\"\npkcs12 = \"seal.p12\"\npassword_file = \"password\"\ntrust = \"root.pem\"\n",
+    )
+    .unwrap();
+    config
+}
+
 /// The document's status as `person` reads it over the API.
 fn status(s: &Served, id: &str, person: &str) -> String {
     let (code, body) = s.api("GET", &format!("/documents/{id}"), person, None);
@@ -315,11 +337,16 @@ fn serve_runs_two_cities_from_one_postgres_database() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
     let hooks = Hooks::start();
-    let aalst = serve(&url, "aalst", &org.dir, &people, &uploader, &hooks.url);
+    let seal = seal_config(&org.dir);
+    let sealing = ["--seal-config", seal.to_str().unwrap()];
+    let aalst = serve_with(
+        &url, "aalst", &org.dir, &people, &uploader, &hooks.url, &sealing,
+    )
+    .0;
     let gent = serve(&url, "gent", &org.dir, &people, &uploader, &hooks.url);
 
     // A decision with its PDF, submitted to Aalst and signed through its flow.
-    let pdf = b"%PDF-1.4 Aankoop printers voor Aalst".to_vec();
+    let pdf = paraaf_web::demo::pdf("Aankoop printers", "voor Aalst");
     let body = serde_json::json!({
         "kind": "besluit",
         "title": "Aankoop printers",
@@ -346,9 +373,13 @@ fn serve_runs_two_cities_from_one_postgres_database() {
     assert!(!signers.is_empty());
     let signer = signers[0].clone();
 
-    // The completion is told to the source through the outbox.
+    // The completion is told to the source through the outbox; the sealer seals the
+    // document, and the source is sent the sealed PDF.
     let told = hooks.wait_for(&id);
-    assert!(told.contains("completed"), "{told}");
+    assert!(told.contains("document.completed"), "{told}");
+    let sealed = json(&hooks.wait_for("document.sealed"));
+    assert_eq!(sealed["data"]["document"], id.as_str(), "{sealed}");
+    assert!(sealed["data"]["sealed"]["pdf"].is_string(), "{sealed}");
 
     let check = |aalst: &Served| {
         // The content: to a signer, byte for byte; 404 to an outsider, as for a missing
@@ -391,6 +422,18 @@ fn serve_runs_two_cities_from_one_postgres_database() {
             b"",
         );
         assert_eq!(code, 404);
+        // The sealed PDF: to a signer; 404 to an outsider; the public /verify page.
+        let (code, _, body) = aalst.raw(
+            "GET",
+            &format!("/documents/{id}/sealed"),
+            &auth(&signer),
+            b"",
+        );
+        assert_eq!(code, 200);
+        assert!(body.starts_with(&pdf[..8]) && body.len() > pdf.len());
+        let sealed = format!("/documents/{id}/sealed");
+        assert_eq!(aalst.api("GET", &sealed, &outsider, None).0, 404);
+        assert_eq!(aalst.raw("GET", "/verify", &[], b"").0, 200);
         let (code, _, body) = aalst.raw("GET", "/health", &[], b"");
         assert_eq!(code, 200, "{}", String::from_utf8_lossy(&body));
     };
@@ -398,7 +441,10 @@ fn serve_runs_two_cities_from_one_postgres_database() {
 
     // A restart of Aalst's server: everything again, from the database.
     drop(aalst);
-    let aalst = serve(&url, "aalst", &org.dir, &people, &uploader, &hooks.url);
+    let aalst = serve_with(
+        &url, "aalst", &org.dir, &people, &uploader, &hooks.url, &sealing,
+    )
+    .0;
     check(&aalst);
     // Nothing is sent twice: the delivery was recorded sent before the restart.
     std::thread::sleep(std::time::Duration::from_millis(500));
@@ -409,7 +455,7 @@ fn serve_runs_two_cities_from_one_postgres_database() {
         .iter()
         .filter(|b| b.contains(&id))
         .count();
-    assert_eq!(times, 1);
+    assert_eq!(times, 2, "one completion, one seal");
     drop(aalst);
     drop(gent);
 
