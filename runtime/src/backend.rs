@@ -250,15 +250,18 @@ impl Backend {
     }
 
     /// See [`Store::backup_to`]. A city on PostgreSQL is backed up with PostgreSQL's own
-    /// tools (`pg_dump`), not into a file of Paraaf's: refused, saying so.
+    /// tools (`pg_dump`, the procedure in docs/operations.md), not into a file of
+    /// Paraaf's: refused, naming that procedure.
     pub fn backup_to(&self, path: &Path) -> Result<Verified, RuntimeError> {
         match self {
             Backend::Sqlite(s) => s.backup_to(path),
-            Backend::Pg(pg) => Err(RuntimeError::Invalid(format!(
-                "city {} lies in PostgreSQL: back it up with pg_dump (all of the database's tables, each keyed by city), not into {}",
-                lock(pg).city(),
-                path.display()
-            ))),
+            Backend::Pg(pg) => {
+                let city = lock(pg).city().to_string();
+                Err(RuntimeError::Invalid(format!(
+                    "city {city} lies in PostgreSQL: back it up with pg_dump as docs/operations.md (\"Backup and restore on PostgreSQL\") writes it (the whole database as a superuser, or one city as the tables' owner with PGOPTIONS='-c paraaf.city={city}'), not into {}; keep the checkpoint file apart from the dumps",
+                    path.display()
+                )))
+            }
         }
     }
 }
