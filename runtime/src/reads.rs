@@ -16,11 +16,16 @@ use crate::engine::{Event, RuntimeError};
 use crate::pg_store::PgStore;
 use crate::pg_store::reads::ChainRow;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 /// Most idle PostgreSQL connections kept for reads; more are opened while more calls run
-/// at once, and closed after.
+/// at once (up to [`MAX_CONNECTIONS`]), and closed after.
 pub const IDLE_CONNECTIONS: usize = 4;
+
+/// Most PostgreSQL connections one server holds for reads at once; a call beyond waits
+/// for one to come back, so a burst of requests cannot take the database's connections
+/// from the other cities' servers (PostgreSQL allows 100 by default).
+pub const MAX_CONNECTIONS: usize = 16;
 
 /// Where the server reads a city's store beside its writer.
 #[derive(Clone)]
@@ -35,7 +40,16 @@ pub enum Reads {
 pub struct PgReads {
     url: String,
     city: String,
-    idle: Mutex<Vec<PgStore>>,
+    idle: Mutex<Pool>,
+    /// Signalled when a connection comes back (or a slot frees).
+    freed: Condvar,
+}
+
+/// The idle connections, and how many are in use.
+#[derive(Default)]
+struct Pool {
+    idle: Vec<PgStore>,
+    in_use: usize,
 }
 
 impl Drop for PgReads {
@@ -43,7 +57,8 @@ impl Drop for PgReads {
     /// blocks on its own runtime when it closes, which is refused inside an async task
     /// (the server drops its router in one).
     fn drop(&mut self) {
-        let idle = std::mem::take(self.idle.get_mut().unwrap_or_else(|p| p.into_inner()));
+        let pool = self.idle.get_mut().unwrap_or_else(|p| p.into_inner());
+        let idle = std::mem::take(&mut pool.idle);
         if !idle.is_empty() {
             let _ = std::thread::spawn(move || drop(idle)).join();
         }
@@ -106,7 +121,11 @@ impl Reads {
                 Reads::Pg(Arc::new(PgReads {
                     url: url.clone(),
                     city: city.clone(),
-                    idle: Mutex::new(vec![first]),
+                    idle: Mutex::new(Pool {
+                        idle: vec![first],
+                        in_use: 0,
+                    }),
+                    freed: Condvar::new(),
                 }))
             }
         })
@@ -120,24 +139,44 @@ impl Reads {
         }
     }
 
-    /// Runs `f` on a PostgreSQL connection of the city: an idle one, or a new one. It is
-    /// given back unless `f` failed (a broken connection is not kept).
+    /// Runs `f` on a PostgreSQL connection of the city: an idle one, or a new one while
+    /// fewer than [`MAX_CONNECTIONS`] are in use (else it waits for one). It is given
+    /// back unless `f` failed (a broken connection is not kept).
     fn with_pg<T>(
         pg: &PgReads,
         f: impl FnOnce(&mut PgStore) -> Result<T, RuntimeError>,
     ) -> Result<T, RuntimeError> {
-        let taken = pg.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let taken = {
+            let mut pool = pg.idle.lock().unwrap_or_else(|p| p.into_inner());
+            while pool.idle.is_empty() && pool.in_use >= MAX_CONNECTIONS {
+                pool = pg.freed.wait(pool).unwrap_or_else(|p| p.into_inner());
+            }
+            pool.in_use += 1;
+            pool.idle.pop()
+        };
+        let give_back = |store: Option<PgStore>| {
+            let mut pool = pg.idle.lock().unwrap_or_else(|p| p.into_inner());
+            pool.in_use -= 1;
+            if let Some(store) = store
+                && pool.idle.len() < IDLE_CONNECTIONS
+            {
+                pool.idle.push(store);
+            }
+            drop(pool);
+            pg.freed.notify_one();
+        };
         let mut store = match taken {
             Some(s) => s,
-            None => PgStore::reader(&pg.url, &pg.city)?,
+            None => match PgStore::reader(&pg.url, &pg.city) {
+                Ok(s) => s,
+                Err(e) => {
+                    give_back(None);
+                    return Err(e);
+                }
+            },
         };
         let out = f(&mut store);
-        if out.is_ok() {
-            let mut idle = pg.idle.lock().unwrap_or_else(|p| p.into_inner());
-            if idle.len() < IDLE_CONNECTIONS {
-                idle.push(store);
-            }
-        }
+        give_back(out.is_ok().then_some(store));
         out
     }
 
