@@ -21,12 +21,12 @@ use support::root;
 
 const TOKEN: &str = "soak-token-0123456789abcdef";
 
-/// A city in a new cluster, with the project deployed; the person who submits.
+/// A city in a new cluster, with the project deployed and a token for a person who
+/// submits.
 struct City {
     pg: Cluster,
     url: String,
     dir: std::path::PathBuf,
-    uploader: String,
 }
 
 impl City {
@@ -55,12 +55,7 @@ impl City {
             format!("[tokens]\n{uploader} = \"{TOKEN}\"\n"),
         )
         .unwrap();
-        Some(City {
-            pg,
-            url,
-            dir,
-            uploader,
-        })
+        Some(City { pg, url, dir })
     }
 
     /// Starts a `paraaf serve` on the city (a read server until it takes the lock).

@@ -43,7 +43,7 @@ pub fn start(
         std::process::id()
     );
     let writer_clock = clock.clone();
-    Ok(Writer::follow(
+    let writer = Writer::follow(
         follower,
         calendar,
         checkpoints,
@@ -57,8 +57,20 @@ pub fn start(
             runtime.lock_writer(&who)?;
             Ok(runtime)
         }),
-    ))
+    );
+    // Served once there is a writer to take writes (this server, or one whose address
+    // is recorded), so that a server started alone takes its first write; after
+    // START_WAIT it serves anyway, reads first (writes answer 503 until a writer runs).
+    let start = std::time::Instant::now();
+    while !writer.is_leading() && writer.writer_address().is_none() && start.elapsed() < START_WAIT
+    {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    Ok(writer)
 }
+
+/// How long a server waits at start for a writer of its city.
+const START_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Waits until this server writes the city (at once on SQLite).
 pub async fn leading(writer: &Writer) {
