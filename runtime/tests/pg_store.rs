@@ -656,3 +656,116 @@ fn the_lock_goes_when_the_writer_process_is_killed() {
     eprintln!("take-over after kill -9 of the writer's process: {took:?}");
     w.append(&comments(1, 1, "after"), &[]).unwrap();
 }
+
+/// Rows of the city `aalst` in `table`, as the superuser.
+fn aalst_rows(pg: &Cluster, table: &str) -> i64 {
+    count(
+        &mut pg.superuser(DATABASE),
+        &format!("SELECT count(*) FROM {table} WHERE city = 'aalst'"),
+    )
+}
+
+#[test]
+fn a_commit_writes_all_its_parts_in_one_transaction_or_nothing() {
+    use paraaf_runtime::contents::Staged;
+    use paraaf_runtime::engine::State;
+    use paraaf_runtime::outbox::Item;
+    use paraaf_runtime::store::Snapshot;
+    let Some(pg) = cluster("commit-parts") else {
+        return;
+    };
+    let mut w = PgStore::writer(&pg.app_url(), "aalst").unwrap();
+    let item = |seq: u64, recipient: &str, dropped: Option<&str>| Item {
+        seq,
+        channel: "mail".into(),
+        recipient: recipient.into(),
+        urgent: true,
+        at: t0(),
+        payload: "{}".into(),
+        dropped: dropped.map(String::from),
+    };
+    let idem = |key: &str| Idempotency {
+        person: "dirk-lambert".into(),
+        key: key.into(),
+        request_sha256: "ab".repeat(32),
+        status: 201,
+        response: "{}".into(),
+    };
+    let pdf = b"%PDF-1.4 a decision".to_vec();
+    let staged = || Staged {
+        sha256: paraaf_runtime::sha256_hex(&pdf),
+        media_type: "application/pdf",
+        body: pdf.clone(),
+        owner: "dirk-lambert".into(),
+        row: None,
+    };
+    // Events, a mail to send, one dropped (with its delivery record), content with its
+    // sender and an idempotency record: one commit.
+    w.stage_contents(vec![staged()]);
+    w.commit(
+        &State::default(),
+        &comments(1, 2, "first"),
+        &[idem("k-1")],
+        None,
+        &[item(1, "jan-cools", None), item(2, "piet", Some("left"))],
+    )
+    .unwrap();
+    let all = [
+        "events",
+        "outbox",
+        "deliveries",
+        "idempotency",
+        "contents",
+        "content_owners",
+        "snapshots",
+    ];
+    let counts = |pg: &Cluster| all.map(|t| aalst_rows(pg, t));
+    assert_eq!(counts(&pg), [2, 2, 1, 1, 1, 1, 0]);
+    assert_eq!(
+        count(
+            &mut pg.superuser(DATABASE),
+            "SELECT count(*) FROM outbox WHERE city = 'aalst' AND state = 'dropped' AND recipient = 'piet'"
+        ),
+        1
+    );
+    // A snapshot goes with the event that records it.
+    let body = b"{}".to_vec();
+    let snap = Snapshot {
+        seq: 2,
+        sha256: paraaf_runtime::sha256_hex(&body),
+        body,
+    };
+    let taken = vec![(
+        3,
+        t0(),
+        Event::SnapshotTaken {
+            seq: 2,
+            sha256: snap.sha256.clone(),
+        },
+    )];
+    w.commit(&State::default(), &taken, &[], Some(&snap), &[])
+        .unwrap();
+    assert_eq!(counts(&pg), [3, 2, 1, 1, 1, 1, 1]);
+    // The log changed behind the writer: neither the plain commit nor one with a
+    // snapshot and a dropped mail writes any of its parts.
+    pg.sql(
+        DATABASE,
+        "INSERT INTO events (city, seq, at, body, prev_hash, hash)
+        SELECT city, 4, at, body, hash, hash FROM events WHERE city = 'aalst' AND seq = 3",
+    );
+    let before = counts(&pg);
+    for snapshot in [None, Some(&snap)] {
+        w.stage_contents(vec![staged()]);
+        let e = w
+            .commit(
+                &State::default(),
+                &comments(4, 1, "after"),
+                &[idem("k-2")],
+                snapshot,
+                &[item(4, "jan-cools", None), item(4, "piet", Some("left"))],
+            )
+            .unwrap_err();
+        assert!(matches!(e, RuntimeError::Tampered(_)), "{e}");
+        assert_eq!(counts(&pg), before);
+    }
+}
