@@ -1,9 +1,32 @@
 //! Runtime scenarios through the HTTP API, the authorization matrix, and the crash test.
 
+#[path = "../runtime/tests/pg_support/mod.rs"]
+mod pg_support;
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use support::{City, Server};
+
+/// Runs `body` on the Aalst example in a SQLite file, then in a city of a throwaway
+/// PostgreSQL cluster (`PARAAF_STORES=sqlite` or `postgres` runs one): the same
+/// assertions through `paraaf serve` on both stores.
+fn on_each_store(name: &str, body: impl Fn(&City)) {
+    let wants = std::env::var("PARAAF_STORES").unwrap_or_default();
+    if wants.is_empty() || wants == "sqlite" {
+        body(&City::aalst(name));
+    }
+    if wants.is_empty() || wants == "postgres" {
+        let Some(pg) = pg_support::Cluster::start(name) else {
+            return;
+        };
+        paraaf_runtime::pg_store::schema::migrate(&pg.owner_url(), pg_support::APP).unwrap();
+        body(&City::aalst_on_postgres(
+            &format!("{name}-pg"),
+            &pg.app_url(),
+            "aalst",
+        ));
+    }
+}
 
 fn token(person: &str) -> String {
     format!("token-{person}-0123456789")
@@ -21,7 +44,10 @@ fn besluit(bedrag: &str) -> String {
 
 #[test]
 fn submit_and_sign_over_http() {
-    let city = City::aalst("http");
+    on_each_store("http", submit_and_sign);
+}
+
+fn submit_and_sign(city: &City) {
     let uploader = city.staff("bevolking", "diensthoofd")[0].clone();
     let colleague = city.staff("bevolking", "diensthoofd")[1].clone();
     let head = city.function("diensthoofd", Some("bevolking"));
@@ -32,7 +58,7 @@ fn submit_and_sign_over_http() {
         .iter()
         .map(|(p, t)| (p.as_str(), t.as_str()))
         .collect();
-    let server = Server::start(&city.db, &refs, &city.dir);
+    let server = city.server(&refs);
     let t = |p: &str| token(p);
 
     // No or a wrong token: 401.
@@ -236,7 +262,10 @@ fn submit_and_sign_over_http() {
 /// own content, referenced by its hash, still works.
 #[test]
 fn content_belongs_to_documents_not_to_hashes() {
-    let city = City::aalst("content-owner");
+    on_each_store("content-owner", content_belongs);
+}
+
+fn content_belongs(city: &City) {
     let member = "dirk-claes"; // team coach in the social service
     let outsider = city.staff("bevolking", "diensthoofd")[0].clone();
     let secret = city.dir.join("leefloon.pdf");
@@ -260,11 +289,7 @@ fn content_belongs_to_documents_not_to_hashes() {
     );
     assert!(social.starts_with("d-"), "{social}");
     let secret_sha = paraaf_runtime::sha256_hex(b"%PDF-1.4 leefloon SD-2026-0117");
-    let server = Server::start(
-        &city.db,
-        &[(member, &token(member)), (&outsider, &token(&outsider))],
-        &city.dir,
-    );
+    let server = city.server(&[(member, &token(member)), (&outsider, &token(&outsider))]);
     let by_hash = |sha: &str| {
         format!(
             r#"{{"kind":"besluit","content_sha256":"{sha}","fields":{{"dienst":"bevolking","bron":"notula","titel":"Aankoop","bedrag":"10"}}}}"#

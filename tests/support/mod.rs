@@ -50,6 +50,8 @@ pub struct City {
     pub org: Organogram,
     /// A content file to submit.
     pub content: PathBuf,
+    /// The city's name when `db` is a PostgreSQL database of many cities (`PARAAF_CITY`).
+    pub city: Option<String>,
 }
 
 impl City {
@@ -57,6 +59,16 @@ impl City {
     pub fn aalst(name: &str) -> City {
         let dir = tempdir(name);
         let db = dir.join("city.db");
+        City::deployed(dir, db, None)
+    }
+
+    /// Deploys examples/aalst into city `city` of the PostgreSQL database at `url` (the
+    /// schema created), with a folder of its own named after `name`.
+    pub fn aalst_on_postgres(name: &str, url: &str, city: &str) -> City {
+        City::deployed(tempdir(name), PathBuf::from(url), Some(city.to_string()))
+    }
+
+    fn deployed(dir: PathBuf, db: PathBuf, name: Option<String>) -> City {
         let content = dir.join("besluit.pdf");
         std::fs::write(&content, b"%PDF-1.4 a decision").unwrap();
         let loaded = paraaf_compiler::load::load(&root().join("examples/aalst")).unwrap();
@@ -70,6 +82,7 @@ impl City {
             db,
             org,
             content,
+            city: name,
         };
         let o = city.run(&["deploy", "examples/aalst"], "2026-11-23");
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -81,10 +94,21 @@ impl City {
         Command::new(env!("CARGO_BIN_EXE_paraaf"))
             .args(args)
             .env("PARAAF_DB", &self.db)
+            .envs(self.city.iter().map(|c| ("PARAAF_CITY", c)))
             .env("PARAAF_NOW", now)
             .current_dir(root())
             .output()
             .expect("runs")
+    }
+
+    /// `paraaf serve` on this city with the given tokens (person → token).
+    pub fn server(&self, tokens: &[(&str, &str)]) -> Server {
+        let env: Vec<(&str, &std::ffi::OsStr)> = self
+            .city
+            .iter()
+            .map(|c| ("PARAAF_CITY", c.as_ref()))
+            .collect();
+        Server::start_env(&self.db, tokens, "", &env, &self.dir)
     }
 
     /// Submits a document of `kind` as `who` with `fields` (`name=value`) and the test
