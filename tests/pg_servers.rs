@@ -45,11 +45,7 @@ impl City {
             .output()
             .unwrap();
         assert!(o.status.success(), "{o:?}");
-        let loaded = paraaf_compiler::load::load(&root().join("examples/aalst")).unwrap();
-        let project = paraaf_compiler::db::compiled(&loaded.db, loaded.project)
-            .clone()
-            .unwrap();
-        let uploader = project.organogram.people[20].id.clone();
+        let uploader = people()[20].clone();
         std::fs::write(
             dir.join("tokens.toml"),
             format!("[tokens]\n{uploader} = \"{TOKEN}\"\n"),
@@ -60,9 +56,15 @@ impl City {
 
     /// Starts a `paraaf serve` on the city (a read server until it takes the lock).
     fn serve(&self) -> Server {
+        self.serve_with(&[])
+    }
+
+    /// [`City::serve`] with more arguments.
+    fn serve_with(&self, more: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_paraaf"))
             .args(["serve", "--addr", "127.0.0.1:0", "--tokens"])
             .arg(self.dir.join("tokens.toml"))
+            .args(more)
             .env("PARAAF_DB", &self.url)
             .env("PARAAF_CITY", "aalst")
             .env("PARAAF_LOG", "error")
@@ -72,9 +74,11 @@ impl City {
             .spawn()
             .unwrap();
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        out.read_line(&mut line).unwrap();
+        // The rest of what it prints (the web app's address) is read and dropped: a
+        // closed pipe would end the server at its next line.
+        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
         let addr = line
             .trim()
             .strip_prefix("listening on http://")
@@ -179,14 +183,35 @@ fn http(
     key: Option<&str>,
     body: &str,
 ) -> Option<(u16, String, String)> {
+    let mut headers = vec![
+        format!("Host: {addr}"),
+        format!("Authorization: Bearer {TOKEN}"),
+        "Content-Type: application/json".to_string(),
+    ];
+    if let Some(k) = key {
+        headers.push(format!("Idempotency-Key: {k}"));
+    }
+    let (status, head, body) = raw(addr, method, path, &headers, body)?;
+    Some((status, head.to_lowercase(), body))
+}
+
+/// `METHOD PATH` with `headers` (`Name: value`): status, head as sent, body.
+fn raw(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[String],
+    body: &str,
+) -> Option<(u16, String, String)> {
     let mut s = TcpStream::connect(addr).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
     let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+        "{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
     );
-    if let Some(k) = key {
-        req.push_str(&format!("Idempotency-Key: {k}\r\n"));
+    for h in headers {
+        req.push_str(h);
+        req.push_str("\r\n");
     }
     req.push_str("\r\n");
     req.push_str(body);
@@ -195,7 +220,68 @@ fn http(
     s.read_to_string(&mut resp).ok()?;
     let status: u16 = resp.split_whitespace().nth(1)?.parse().ok()?;
     let (head, body) = resp.split_once("\r\n\r\n")?;
-    Some((status, head.to_lowercase(), body.to_string()))
+    Some((status, head.to_string(), body.to_string()))
+}
+
+/// The web app through the read server at `addr`, as a browser reaches it at the
+/// public address `public` (the proxy's): the development login as `person`, then the
+/// inbox page with the session cookie. Returns the page.
+fn web_login_and_inbox(addr: &str, public: &str, person: &str) -> String {
+    let host = format!("Host: {public}");
+    let (status, head, page) = raw(addr, "GET", "/app/login", &[host.clone()], "").unwrap();
+    assert_eq!(status, 200, "{head}");
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_else(|| panic!("no form token: {page}"))
+        .to_string();
+    let (status, head, _) = raw(
+        addr,
+        "POST",
+        "/app/login",
+        &[
+            host.clone(),
+            "Content-Type: application/x-www-form-urlencoded".into(),
+            format!("Cookie: paraaf_login={csrf}"),
+            format!("Origin: http://{public}"),
+        ],
+        &format!("csrf={csrf}&person={person}"),
+    )
+    .unwrap();
+    assert_eq!(status, 303, "{head}");
+    let session = head
+        .lines()
+        .filter(|l| l.to_lowercase().starts_with("set-cookie: "))
+        .map(|l| &l["set-cookie: ".len()..])
+        .find(|c| c.contains("paraaf_session="))
+        .and_then(|c| c.split(';').next())
+        .unwrap_or_else(|| panic!("no session cookie: {head}"))
+        .to_string();
+    let (status, head, page) = raw(
+        addr,
+        "GET",
+        "/app",
+        &[host, format!("Cookie: {session}")],
+        "",
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{head}");
+    page
+}
+
+/// The ids of the example city's people.
+fn people() -> Vec<String> {
+    let loaded = paraaf_compiler::load::load(&root().join("examples/aalst")).unwrap();
+    let project = paraaf_compiler::db::compiled(&loaded.db, loaded.project)
+        .clone()
+        .unwrap();
+    project
+        .organogram
+        .people
+        .iter()
+        .map(|p| p.id.clone())
+        .collect()
 }
 
 /// The `id` of a JSON answer.
@@ -211,9 +297,19 @@ fn two_servers_read_and_forward_and_the_reader_takes_over_when_the_writer_is_kil
     let Some(city) = City::new("servers") else {
         return;
     };
-    let mut first = city.serve();
+    // Behind one proxy: the same public address for both.
+    let public = "paraaf.proxy.test";
+    let web = ["--dev-login", "--public-url", "http://paraaf.proxy.test"];
+    let mut first = city.serve_with(&web);
     city.until_writer(&first, 10);
-    let second = city.serve();
+    let second = city.serve_with(&web);
+    // The web app through the read server: signed in (the session is the writer's) and
+    // shown the inbox, as on the writer.
+    let person = people()[20].clone();
+    for server in [&second, &first] {
+        let page = web_login_and_inbox(&server.addr, public, &person);
+        assert!(page.contains("logout"), "{page}");
+    }
     // A write through each: the read server forwards its write to the writer, and whoever
     // wrote reads it back at once on the server they wrote through.
     for (server, key) in [(&first, "w1"), (&second, "w2")] {

@@ -1,6 +1,7 @@
 //! Writes on a read server: every request that may change something (any method but
-//! `GET`, `HEAD` and `OPTIONS`: the API's commands, webhooks, the web app's forms) goes
-//! to the city's writer as it came (method, path, query, headers with `Authorization`,
+//! `GET`, `HEAD` and `OPTIONS`: the API's commands, webhooks, the web app's forms), and
+//! the whole web app (`/app`: its sessions live in the writer's memory), goes to the
+//! city's writer as it came (method, path, query, headers with `Authorization`,
 //! `Idempotency-Key` and cookies, body), and its answer comes back as the writer gave
 //! it. The writer tells in [`SEQ_HEADER`] the last event it had committed when it
 //! answered; the read server answers only once it folded that far, so whoever wrote
@@ -48,19 +49,24 @@ const HOP_BY_HOP: [&str; 8] = [
 ];
 
 /// The middleware of a server that may be a read server: see the module's text. On the
-/// writer, writes run here and their answers carry [`SEQ_HEADER`].
+/// writer, writes run here and their answers carry [`SEQ_HEADER`]. The web app (`/app`)
+/// is forwarded whole, its pages too: its sessions live in the writer's memory.
 pub async fn forward_writes(
     State(writer): State<Writer>,
     request: Request,
     next: Next,
 ) -> Response {
-    if matches!(
+    let reads = matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
-    ) {
+    );
+    if reads && !is_web_app(request.uri().path()) {
         return next.run(request).await;
     }
     if writer.is_leading() {
+        if reads {
+            return next.run(request).await;
+        }
         let mut response = next.run(request).await;
         let seq = writer.committed().last_seq;
         response
@@ -139,6 +145,12 @@ pub async fn forward_writes(
         let _ = tokio::time::timeout(FOLD_WAIT, commits.wait_for(|last| *last >= seq)).await;
     }
     response
+}
+
+/// Whether `path` is the web app's, served by the writer only (a session made there is
+/// known there).
+fn is_web_app(path: &str) -> bool {
+    path == "/app" || path.starts_with("/app/")
 }
 
 /// Why a forwarded request has no answer.
