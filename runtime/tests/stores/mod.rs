@@ -30,6 +30,10 @@ pub struct Stores {
 /// Runs `body` on each store the environment asks for (both by default), naming the
 /// store in a failure.
 pub fn each_store(test: &str, body: impl Fn(&Stores)) {
+    if runs_on_postgres() {
+        // The cluster starts (seconds) while the SQLite run goes.
+        std::thread::spawn(shared_cluster);
+    }
     if runs_on_sqlite() {
         let stores = Stores::new(test, None);
         eprintln!("{test}: on SQLite");
