@@ -414,3 +414,89 @@ fn a_city_moves_completely_its_unsent_mail_sent_once_its_retries_answered() {
     }
     assert!(moved.waiting().unwrap().is_empty());
 }
+
+#[test]
+fn a_signed_city_moves_only_verified_against_its_checkpoints() {
+    let Some(pg) = Cluster::start("migrate-signed") else {
+        return;
+    };
+    paraaf_runtime::pg_store::schema::migrate(&pg.owner_url(), pg_support::APP).unwrap();
+    let city = City::aalst("migrate-signed");
+    let key = city.dir.join("checkpoint.key");
+    paraaf_runtime::checkpoint::generate(&key).unwrap();
+    // The city starts signing its log, and goes on with the key.
+    let keyed = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_paraaf"))
+            .args(args)
+            .env("PARAAF_DB", &city.db)
+            .env("PARAAF_NOW", "2026-11-24T10:00:00Z")
+            .env("PARAAF_SIGNING_KEY", &key)
+            .current_dir(support::root())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    keyed(&[
+        "audit",
+        "checkpoint",
+        "--adopt",
+        "--reason",
+        "the city signs its log from now on",
+    ]);
+    let content = city.content.to_str().unwrap();
+    keyed(&[
+        "doc",
+        "submit",
+        "--kind",
+        "attest",
+        "--as",
+        "jan-cools",
+        "--field",
+        "soort=gezinssamenstelling",
+        "--field",
+        "aanvrager=Jan",
+        "--content",
+        content,
+    ]);
+    let db = city.db.to_str().unwrap();
+    let to = pg.app_url();
+    let (events, _) = sqlite_head(&city.db);
+
+    // Signed, and no key to check the checkpoints with: nothing is copied.
+    let (code, _, err) = migrate(&["--from", db, "--to", &to, "--city", "aalst"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is signed (checkpoints in"), "{err}");
+    assert_eq!(PgStore::reader(&to, "aalst").unwrap().head().unwrap().0, 0);
+    // Another key: the checkpoints' signatures do not verify; nothing is copied.
+    let other = city.dir.join("other.key");
+    paraaf_runtime::checkpoint::generate(&other).unwrap();
+    let (code, _, err) = migrate(&[
+        "--from",
+        db,
+        "--to",
+        &to,
+        "--city",
+        "aalst",
+        "--public-key",
+        other.to_str().unwrap(),
+    ]);
+    assert_ne!(code, 0, "{err}");
+    assert_eq!(PgStore::reader(&to, "aalst").unwrap().head().unwrap().0, 0);
+    // With the key: copied and verified against every signed checkpoint.
+    let (code, out, err) = migrate(&[
+        "--from",
+        db,
+        "--to",
+        &to,
+        "--city",
+        "aalst",
+        "--public-key",
+        key.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("signed checkpoints of")
+            && out.contains(&format!("(the last at event {events})")),
+        "{out}"
+    );
+}

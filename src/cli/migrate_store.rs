@@ -25,6 +25,14 @@ pub struct MigrateStore {
     /// (postgres://OWNER@…); it grants the role of --to what the store needs.
     #[arg(long, env = "PARAAF_POSTGRES_OWNER")]
     owner: Option<String>,
+    /// The SQLite log's signed checkpoint file, to verify the copy against (default: the
+    /// file the log was last signed with, when it was).
+    #[arg(long)]
+    checkpoints: Option<PathBuf>,
+    /// The key that checks the checkpoints' signatures: the public key (`.pub`) or the
+    /// signing key itself. Required when the log is signed.
+    #[arg(long, env = "PARAAF_SIGNING_KEY")]
+    public_key: Option<PathBuf>,
 }
 
 /// Runs `paraaf admin migrate-store`.
@@ -40,6 +48,27 @@ pub fn run(args: MigrateStore) -> Result<ExitCode, String> {
         let version = schema::migrate(owner, role).map_err(fail)?;
         eprintln!("schema at version {version}, granted to {role}");
     }
+    // Read before anything is copied: a signed log moves only with its checkpoints checked.
+    let signed = args
+        .checkpoints
+        .clone()
+        .or_else(|| paraaf_runtime::store::signed_with(&args.from).map(PathBuf::from));
+    let checkpoints = match (&signed, &args.public_key) {
+        (Some(file), Some(key)) => {
+            let key = paraaf_runtime::checkpoint::Key::read(key)?;
+            let chain = paraaf_runtime::checkpoint::read_chain(file, &key)
+                .map_err(|why| format!("{}: {why}", file.display()))?;
+            Some((file, chain.list))
+        }
+        (Some(file), None) => {
+            return Err(format!(
+                "the log of {} is signed (checkpoints in {}): give --public-key FILE.pub (or PARAAF_SIGNING_KEY) so that the copy is verified against them; nothing was copied",
+                args.from.display(),
+                file.display()
+            ));
+        }
+        (None, _) => None,
+    };
     let mut bar = Bar::default();
     let done = migrate::from_sqlite(&args.from, &args.to, &args.city, &mut |copied, total| {
         bar.show(copied, total)
@@ -72,6 +101,23 @@ pub fn run(args: MigrateStore) -> Result<ExitCode, String> {
         },
         m.documents
     );
+    if let Some((file, list)) = checkpoints {
+        let mut copy =
+            paraaf_runtime::pg_store::PgStore::reader(&args.to, &args.city).map_err(fail)?;
+        copy.verify_against(&list).map_err(|why| {
+            fail(paraaf_runtime::engine::RuntimeError::Tampered(format!(
+                "the copy in PostgreSQL does not match the signed checkpoints of {}: {why}",
+                file.display()
+            )))
+        })?;
+        println!(
+            "verified against the {} signed checkpoints of {} (the last at event {}); sign on with this file: --checkpoints {}",
+            list.len(),
+            file.display(),
+            list.last().map_or(0, |c| c.seq),
+            file.display()
+        );
+    }
     println!(
         "{} is now the old copy: do not serve it again (its unsent mail would be sent twice); keep it with the backups",
         args.from.display()
