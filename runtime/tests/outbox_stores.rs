@@ -1,8 +1,9 @@
 //! The outbox sender's steps on both stores (the test matrix, `stores::each_store`),
 //! through the server's handle (`Reads::outbox`): the mails a submission queues wait;
 //! a planned delivery leaves the waiting items and is due; a failed attempt waits for its
-//! retry and counts; a sent one is done; an item dropped or skipped is counted so; and the
-//! logged event behind an item is read back. The same answers from SQLite and PostgreSQL.
+//! retry and counts; a sent one is done; an item dropped or skipped is counted so; the
+//! logged event behind an item is read back; and another city's sender changes nothing of
+//! them. The same answers from SQLite and PostgreSQL.
 
 mod stores;
 mod support;
@@ -145,5 +146,35 @@ fn the_outbox_steps_answer_alike_on_both_stores() {
             .dropped("<m-3@aalst.be>", "every item was dropped")
             .unwrap();
         assert!(outbox.due(t0 + Duration::days(1)).unwrap().is_empty());
+
+        // Another city's sender, told to do the same steps on Aalst's items and
+        // deliveries, changes nothing of Aalst's (on PostgreSQL: the same tables, kept
+        // apart by the city in every statement and by row-level security).
+        let before = outbox.counts().unwrap();
+        let mut gent_rt = stores.runtime("gent");
+        gent_rt
+            .execute(now(), |e| e.deploy(project.clone()))
+            .unwrap();
+        let mut gent = Reads::open(&stores.address("gent"))
+            .unwrap()
+            .outbox()
+            .unwrap();
+        assert!(gent.waiting().unwrap().is_empty());
+        let plan = Plan {
+            id: "<m-1@aalst.be>".into(),
+            channel: "mail",
+            recipient: &first.recipient,
+            items: vec![&first],
+        };
+        gent.plan(&[plan], t0).unwrap();
+        gent.sent("<m-2@aalst.be>", t0).unwrap();
+        gent.failed("<m-1@aalst.be>", "x", None).unwrap();
+        gent.drop_item(first.seq, "mail", &first.recipient, "x", t0)
+            .unwrap();
+        gent.skip(&[&first]).unwrap();
+        gent.dropped("<m-1@aalst.be>", "x").unwrap();
+        assert_eq!(outbox.counts().unwrap(), before);
+        assert!(gent.due(t0 + Duration::days(1)).unwrap().is_empty());
+        assert!(!gent.submitted_by_source("notula", &docs[0]).unwrap());
     });
 }
