@@ -228,7 +228,8 @@ fn raw(
 /// inbox page with the session cookie. Returns the page.
 fn web_login_and_inbox(addr: &str, public: &str, person: &str) -> String {
     let host = format!("Host: {public}");
-    let (status, head, page) = raw(addr, "GET", "/app/login", &[host.clone()], "").unwrap();
+    let (status, head, page) =
+        raw(addr, "GET", "/app/login", std::slice::from_ref(&host), "").unwrap();
     assert_eq!(status, 200, "{head}");
     let csrf = page
         .split("name=\"csrf\" value=\"")
