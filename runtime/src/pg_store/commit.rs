@@ -11,8 +11,8 @@ use crate::store::{GENESIS, Idempotency, Snapshot, hash};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeSet;
 
-/// A batch's common part as one statement, so that a commit without a snapshot, a
-/// dropped message or a change of the schema is one round trip (PostgreSQL runs a lone
+/// A batch's common part as one statement, so that a commit without a snapshot or a
+/// dropped message is one round trip (PostgreSQL runs a lone
 /// statement in a transaction of its own and syncs it before answering): the log's head
 /// is read and compared with where this writer left it (`$2`, `$3`), and only when they
 /// are equal are the events, the projection rows, the outbox items, the content with who
