@@ -129,6 +129,17 @@ fn a_dump_restores_into_a_fresh_cluster_and_an_older_one_is_caught_by_the_checkp
             &[],
         );
     };
+    // The tables' owner cannot dump the whole database: the policies bind it too.
+    let o = Command::new(pg.bin().join("pg_dump"))
+        .args(["--format=custom", "--file=/dev/null", &pg.owner_url()])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("row-level security"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     // The whole database, then more of Aalst's work after it.
     let older = dir.join("paraaf-older.dump");
     dump(&pg, &older);
