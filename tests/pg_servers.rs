@@ -372,6 +372,57 @@ fn two_servers_read_and_forward_and_the_reader_takes_over_when_the_writer_is_kil
     }
 }
 
+#[test]
+fn a_writer_that_loses_its_database_connection_stops_and_the_reader_takes_over() {
+    let Some(city) = City::new("servers-cut") else {
+        return;
+    };
+    let mut first = city.serve();
+    city.until_writer(&first, 10);
+    let second = city.serve();
+    let (status, _, body) = first
+        .http("POST", "/documents", Some("a"), &city.submission("a"))
+        .unwrap();
+    assert_eq!(status, 201, "{body}");
+    // The writer's connection ends under it (a network cut, pg_terminate_backend): the
+    // city's lock goes with it and the read server takes over.
+    let mut admin = city.pg.superuser(pg_support::DATABASE);
+    let pid: i32 = admin
+        .query_one("SELECT pid FROM writers WHERE city = 'aalst'", &[])
+        .unwrap()
+        .get(0);
+    admin
+        .execute("SELECT pg_terminate_backend($1)", &[&pid])
+        .unwrap();
+    city.until_writer(&second, 10);
+    // The old writer acknowledges nothing more: its next write fails (here already the
+    // lookup of its Idempotency-Key) and it stops with an error, so its supervisor
+    // starts it again as a read server.
+    let answer = first.http("POST", "/documents", Some("b"), &city.submission("b"));
+    assert!(
+        answer.as_ref().is_none_or(|(status, _, _)| *status != 201),
+        "{answer:?}"
+    );
+    let start = Instant::now();
+    let code = loop {
+        if let Some(status) = first.child.try_wait().unwrap() {
+            break status.code();
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "it goes on");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(code.is_some_and(|c| c != 0), "exit {code:?}");
+    first.kill();
+    // The same key through the new writer: recorded once.
+    let (status, _, body) = second
+        .http("POST", "/documents", Some("b"), &city.submission("b"))
+        .unwrap();
+    assert_eq!(status, 201, "{body}");
+    let submitted = city.submitted();
+    assert_eq!(submitted.len(), 2, "{submitted:?}");
+    assert!(submitted.values().all(|(_, n)| *n == 1), "{submitted:?}");
+}
+
 /// How many soak cycles to run.
 fn cycles() -> usize {
     std::env::var("PARAAF_SOAK_CYCLES")

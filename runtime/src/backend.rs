@@ -124,6 +124,15 @@ impl Backend {
         }
     }
 
+    /// Whether the store's connection is gone: on PostgreSQL the writer lock went with
+    /// it (never on SQLite, whose lock is a file).
+    pub fn connection_lost(&self) -> bool {
+        match self {
+            Backend::Sqlite(_) => false,
+            Backend::Pg(pg) => lock(pg).connection_lost(),
+        }
+    }
+
     /// See [`Store::load`].
     pub fn load(&self) -> Result<State, RuntimeError> {
         each!(self, s => s.load())

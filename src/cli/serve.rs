@@ -502,8 +502,25 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                 axum::http::StatusCode::REQUEST_TIMEOUT,
                 REQUEST_TIMEOUT,
             ));
-        let served =
-            serve_bounded(listener, app, max_connections, per_address, stop_signal()).await;
+        // On PostgreSQL a writer that lost its database connection (and the city's lock
+        // with it) stops the server, which exits with an error: its supervisor starts
+        // it again as a read server.
+        let (lost, lost_why) = tokio::sync::oneshot::channel();
+        let stop = {
+            let writer = writer.clone();
+            async move {
+                if !postgres {
+                    return stop_signal().await;
+                }
+                tokio::select! {
+                    _ = stop_signal() => {}
+                    why = follow::stopped_writing(&writer) => {
+                        let _ = lost.send(why);
+                    }
+                }
+            }
+        };
+        let served = serve_bounded(listener, app, max_connections, per_address, stop).await;
         // The scheduler and the sender stop first; then the writes in flight are
         // committed and the last checkpoint is signed.
         if let Some(later) = later
@@ -515,7 +532,10 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             started.stop().await;
         }
         writer.stop().await;
-        served
+        match lost_why.await {
+            Ok(why) => Err(why),
+            Err(_) => served,
+        }
     })?;
     // The closing checkpoint is signed: anchor it, then stop.
     if let Some(a) = anchorer {

@@ -540,6 +540,9 @@ fn commit_loop(
                 let _ = reply.send(());
             }
         }
+        if lost_connection(&runtime, &report) {
+            return;
+        }
         if writes.is_empty() {
             if let Some(reply) = stop {
                 drop(runtime); // signs the last checkpoint
@@ -588,6 +591,21 @@ fn commit_loop(
             let _ = reply.send(r.unwrap_or_else(|e| error_answer(&e)));
         }
     }
+}
+
+/// Whether the runtime's store lost its connection (on PostgreSQL the city's writer
+/// lock went with it, and another server may write the city now): then it says why
+/// (`degraded`) and the writer thread stops, so nothing more is acknowledged here (a
+/// failed commit stops the process already; this covers the reads before it, such as
+/// an idempotency key's lookup); the writes still queued answer 503.
+fn lost_connection(runtime: &Runtime, report: &RwLock<Option<(String, String)>>) -> bool {
+    if !runtime.store().connection_lost() {
+        return false;
+    }
+    let why = "the writer lost its connection to PostgreSQL and the city's writer lock with it: it writes nothing more (another server may write the city now); restart this server".to_string();
+    tracing::error!("{why}");
+    set(report, Some(("degraded".into(), why)));
+    true
 }
 
 /// The first answer to a request, replayed for the same Idempotency-Key, as the caller

@@ -19,6 +19,11 @@ fn holds_lock() -> String {
 }
 
 impl PgStore {
+    /// Whether this store's connection is gone (a writer's lock went with it).
+    pub fn connection_lost(&self) -> bool {
+        self.client.is_closed()
+    }
+
     /// Folds into `state` the events after `state.last_seq`, the first of which must
     /// follow `prev` (the hash of event `state.last_seq`), each checked against its hash
     /// and its predecessor ([`log_chain::replay`]). Returns the hash of the new last

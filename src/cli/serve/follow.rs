@@ -125,3 +125,17 @@ pub fn pass_on<T: Copy + Send + Sync + 'static>(
         }
     });
 }
+
+/// Resolves, with why, when this server led and then stopped writing (its database
+/// connection, and the city's writer lock with it, was lost): another server may write
+/// the city now, so this one must not go on.
+pub async fn stopped_writing(writer: &Writer) -> String {
+    leading(writer).await;
+    while writer.running() {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    writer
+        .condition()
+        .map(|(_, why)| why)
+        .unwrap_or_else(|| "the writer stopped".into())
+}
