@@ -2,8 +2,35 @@
 //! see it (audiences as `kind:name,kind:name`) and its tasks (a JSON array) in the row
 //! itself, keyed by [`crate::store::projection_key`].
 
-use crate::engine::{RuntimeError, State};
+use crate::engine::{Event, RuntimeError, State};
 use crate::visibility::audiences;
+use std::collections::BTreeSet;
+
+/// The documents whose rows a batch of `events` changes, in `state` after them: those
+/// the events name, and every document after a deployment (of a project or an
+/// organogram), which changes rows no event names: who holds a role (a `signer`
+/// audience), the unit a field names after a merge, a person's id after a marriage (the
+/// uploader, signers and assignees). Absences change no row: the tasks they move are
+/// events of their own.
+pub(crate) fn documents_changed<'a>(
+    state: &'a State,
+    events: impl IntoIterator<Item = &'a Event>,
+) -> BTreeSet<&'a str> {
+    let mut docs = BTreeSet::new();
+    for event in events {
+        match event {
+            Event::ProjectDeployed { .. } | Event::OrganogramDeployed { .. } => {
+                return state.documents.keys().map(String::as_str).collect();
+            }
+            _ => {
+                if let Some(d) = event.doc() {
+                    docs.insert(d);
+                }
+            }
+        }
+    }
+    docs
+}
 
 /// One document's row of the `documents` projection.
 pub(crate) struct DocumentRow<'a> {

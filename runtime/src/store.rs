@@ -8,7 +8,6 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use rusqlite_migration::{M, Migrations};
 use sha2::{Digest, Sha256};
-use std::collections::BTreeSet;
 use std::path::Path;
 
 /// Hash of the (virtual) event before the first.
@@ -487,7 +486,6 @@ impl Store {
             &prev,
             events.first().map(|(s, _, _)| *s),
         )?;
-        let mut docs = BTreeSet::new();
         let mut written = Vec::with_capacity(events.len());
         for (seq, at, event) in events {
             let body =
@@ -500,12 +498,8 @@ impl Store {
             .execute(params![seq, at, body, prev, h])?;
             written.push((*seq, h.clone()));
             prev = h;
-            // Absences change no projection: the tasks they move are events of their own.
-            if let Some(d) = event.doc() {
-                docs.insert(d.to_string());
-            }
         }
-        for doc in &docs {
+        for doc in crate::projection::documents_changed(state, events.iter().map(|(_, _, e)| e)) {
             write_projection(&tx, state, doc)?;
         }
         if let Some(snap) = snapshot {

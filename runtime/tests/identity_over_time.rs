@@ -1463,7 +1463,34 @@ impl World {
                 "the state differs from the {} events read back from the store",
                 self.log.len()
             );
+            self.check_projection();
         }
+    }
+
+    /// The `documents` projection the store kept step by step (each commit writes the
+    /// rows of the documents its events touch) equals the one it rebuilds from the log.
+    fn check_projection(&mut self) {
+        let m = self.mirror.as_mut().expect("a store");
+        let kept = m.store.projection_rows().expect("the projection reads");
+        m.store.rebuild().expect("the projection rebuilds");
+        let rebuilt = m.store.projection_rows().expect("the projection reads");
+        let differ: Vec<_> = kept
+            .iter()
+            .filter(|r| !rebuilt.contains(r))
+            .map(|r| format!("kept     {r}"))
+            .chain(
+                rebuilt
+                    .iter()
+                    .filter(|r| !kept.contains(r))
+                    .map(|r| format!("rebuilt  {r}")),
+            )
+            .collect();
+        assert!(
+            differ.is_empty(),
+            "{}: the projection kept step by step is not the one rebuilt from the log:\n{}",
+            m.address,
+            differ.join("\n")
+        );
     }
 
     /// Commits the events of the log the store does not hold yet, with `snapshot` (saved

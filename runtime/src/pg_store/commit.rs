@@ -9,7 +9,6 @@ use super::{PgStore, pg_error};
 use crate::engine::{Event, RuntimeError, State};
 use crate::store::{GENESIS, Idempotency, Snapshot, hash};
 use chrono::{DateTime, Utc};
-use std::collections::BTreeSet;
 
 /// A batch's common part as one statement, so that a commit without a snapshot or a
 /// dropped message is one round trip (PostgreSQL runs a lone
@@ -93,7 +92,6 @@ impl PgStore {
             }
         };
         let expected = prev.clone();
-        let mut docs = BTreeSet::new();
         let mut written = Vec::with_capacity(events.len());
         let mut log = Columns::default();
         for (seq, at, event) in events {
@@ -107,12 +105,9 @@ impl PgStore {
             log.prevs.push(std::mem::replace(&mut prev, h.clone()));
             log.hashes.push(h.clone());
             written.push((*seq, h));
-            // Absences change no projection: the tasks they move are events of their own.
-            if let Some(d) = event.doc() {
-                docs.insert(d.to_string());
-            }
         }
-        let rows = projection_rows(state, docs.iter().map(String::as_str))?;
+        let docs = crate::projection::documents_changed(state, events.iter().map(|(_, _, e)| e));
+        let rows = projection_rows(state, docs.into_iter())?;
         let outbox = OutboxColumns::of(messages)?;
         let mut contents = ContentColumns::default();
         for c in &staged {
