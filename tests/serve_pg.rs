@@ -439,6 +439,15 @@ fn serve_runs_two_cities_from_one_postgres_database() {
     };
     check(&aalst);
 
+    // A session of the web app, kept in the city's rows: it outlives the restart (and
+    // a server that takes over from a writer that died knows it).
+    let kept = aalst.login(&signer);
+    let page = format!("/app/documents/{id}");
+    assert_eq!(
+        aalst.raw("GET", &page, &[format!("Cookie: {kept}")], b"").0,
+        200
+    );
+
     // A restart of Aalst's server: everything again, from the database.
     drop(aalst);
     let aalst = serve_with(
@@ -446,6 +455,31 @@ fn serve_runs_two_cities_from_one_postgres_database() {
     )
     .0;
     check(&aalst);
+    let (code, _, body) = aalst.raw("GET", &page, &[format!("Cookie: {kept}")], b"");
+    let shown = String::from_utf8_lossy(&body).into_owned();
+    assert_eq!(code, 200, "{shown}");
+    // Signed out: the stored session is gone.
+    let csrf = shown
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_else(|| panic!("no form token: {shown}"))
+        .to_string();
+    let (code, head, _) = aalst.raw(
+        "POST",
+        "/app/logout",
+        &[
+            "Content-Type: application/x-www-form-urlencoded".into(),
+            format!("Cookie: {kept}"),
+            format!("Origin: http://{}", aalst.addr),
+        ],
+        format!("csrf={csrf}").as_bytes(),
+    );
+    assert_eq!(code, 303, "{head}");
+    assert_eq!(
+        aalst.raw("GET", &page, &[format!("Cookie: {kept}")], b"").0,
+        303
+    );
     // Nothing is sent twice: the delivery was recorded sent before the restart.
     std::thread::sleep(std::time::Duration::from_millis(500));
     let times = hooks

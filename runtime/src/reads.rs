@@ -180,6 +180,18 @@ impl Reads {
         out
     }
 
+    /// Runs `f` on one of the city's PostgreSQL connections (the web app's sessions,
+    /// `crate::pg_store::sessions`); `None` on SQLite, which keeps no such rows.
+    pub fn on_postgres<T>(
+        &self,
+        f: impl FnOnce(&mut PgStore) -> Result<T, RuntimeError>,
+    ) -> Option<Result<T, RuntimeError>> {
+        match self {
+            Reads::File(_) => None,
+            Reads::Pg(pg) => Some(Reads::with_pg(pg, f)),
+        }
+    }
+
     /// The events with these sequence numbers, each checked against its hash and the
     /// next event's link (see [`crate::store::read_events`]).
     pub fn read_events(&self, seqs: &[u64]) -> Result<Vec<(u64, String, Event)>, RuntimeError> {

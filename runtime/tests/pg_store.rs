@@ -37,7 +37,7 @@ fn cluster(name: &str) -> Option<Cluster> {
     let c = Cluster::start(name)?;
     assert_eq!(
         schema::migrate(&c.owner_url(), APP).unwrap(),
-        3,
+        4,
         "schema version"
     );
     Some(c)
@@ -198,7 +198,7 @@ fn the_owner_and_roles_that_bypass_row_level_security_are_refused() {
     // Running the schema step again changes nothing and keeps the data.
     let mut w = PgStore::writer(&pg.app_url(), "aalst").unwrap();
     w.append(&comments(1, 2, "c"), &[]).unwrap();
-    assert_eq!(schema::migrate(&pg.owner_url(), APP).unwrap(), 3);
+    assert_eq!(schema::migrate(&pg.owner_url(), APP).unwrap(), 4);
     assert_eq!(w.verify().unwrap().events, 2);
 }
 
@@ -444,6 +444,10 @@ fn work_row(table: &str, city: &str, n: u32) -> String {
         ),
         "writers" => format!(
             "INSERT INTO writers (city, address, pid, since) VALUES ('{city}', 'http://x{n}', {n}, 'x')"
+        ),
+        "web_sessions" => format!(
+            "INSERT INTO web_sessions (city, key, kind, person, created, last_seen)
+            VALUES ('{city}', 'k{n}', 'session', 'p{n}', {n}, {n})"
         ),
         other => panic!("no row for {other}"),
     }

@@ -77,9 +77,10 @@ pub fn router(writer: Writer, config: WebConfig) -> Result<Router, String> {
     }
     let state = WebState {
         writer,
-        sessions: Arc::new(session::Sessions::new(
+        sessions: Arc::new(session::Sessions::shared(
             config.session_idle,
             config.session_max,
+            config.db.clone(),
         )),
         config: Arc::new(config),
         oidc,

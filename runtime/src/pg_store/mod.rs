@@ -18,6 +18,7 @@ pub mod outbox;
 pub mod read;
 pub mod reads;
 pub mod schema;
+pub mod sessions;
 
 use crate::engine::RuntimeError;
 

@@ -15,18 +15,20 @@ pub const TABLES: [&str; 3] = ["events", "idempotency", "contents"];
 /// The tables the runtime keeps beside the log, keyed by `city` and under row-level
 /// security like the log's, with what the application may do on each: who sent which
 /// content (append-only), and what can be rebuilt from the log or is delivery
-/// bookkeeping: the `documents` projection, snapshots, the outbox and its deliveries.
-pub const WORK_TABLES: [(&str, &str); 6] = [
+/// bookkeeping: the `documents` projection, snapshots, the outbox and its deliveries, the
+/// writer's address, and the web app's sessions.
+pub const WORK_TABLES: [(&str, &str); 7] = [
     ("content_owners", "SELECT, INSERT"),
     ("documents", "SELECT, INSERT, UPDATE, DELETE"),
     ("snapshots", "SELECT, INSERT, UPDATE, DELETE"),
     ("outbox", "SELECT, INSERT, UPDATE"),
     ("deliveries", "SELECT, INSERT, UPDATE"),
     ("writers", "SELECT, INSERT, UPDATE"),
+    ("web_sessions", "SELECT, INSERT, UPDATE, DELETE"),
 ];
 
 /// The schema versions, in order: each step runs once, in the owner's transaction.
-const STEPS: [&str; 3] = [
+const STEPS: [&str; 4] = [
     // The log of each city (append-only for the application: it is granted SELECT and
     // INSERT only), the idempotency records written in the events' transaction, and
     // content by SHA-256. `at` and the hashes are text, exactly as hashed.
@@ -125,6 +127,23 @@ const STEPS: [&str; 3] = [
         address TEXT NOT NULL,
         pid INTEGER NOT NULL,
         since TEXT NOT NULL
+    );",
+    // The web app's sessions, shared by every server of the city (the server that takes
+    // over from a writer that died, or restarted, knows them): by the SHA-256 of
+    // the cookie value (`kind` 'session'), of a sign-in page's form token ('login') or of
+    // an OpenID Connect state ('pending'); times in milliseconds since the epoch.
+    "CREATE TABLE web_sessions (
+        city TEXT NOT NULL,
+        key TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        person TEXT NOT NULL DEFAULT '',
+        csrf TEXT NOT NULL DEFAULT '',
+        flash TEXT,
+        nonce TEXT NOT NULL DEFAULT '',
+        verifier TEXT NOT NULL DEFAULT '',
+        created BIGINT NOT NULL,
+        last_seen BIGINT NOT NULL,
+        PRIMARY KEY (city, key)
     );",
 ];
 
