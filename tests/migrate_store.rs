@@ -70,8 +70,9 @@ fn a_city_moves_with_its_history_and_verifies_in_postgres() {
             "copied {events} events and 0 idempotency records of {db} into city aalst (verified in PostgreSQL: head {head}, the same as the SQLite log's)\ncopied 1 contents with who sent them (each checked against its SHA-256)"
         )
     );
+    // The version grows with the schema's steps; the grant is what counts here.
     assert!(
-        err.contains("schema at version 3, granted to paraaf_app"),
+        err.contains("schema at version ") && err.contains(", granted to paraaf_app"),
         "{err}"
     );
     // The copy: the same events, times, bodies and hashes as the SQLite log.
