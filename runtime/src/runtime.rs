@@ -51,6 +51,9 @@ pub struct Runtime {
     pub collect_every: std::time::Duration,
     /// When it last did.
     collected: Option<std::time::Instant>,
+    /// What the read server that takes over as this writer followed and verified (see
+    /// [`Runtime::expect_witnessed`]): the log must agree with it when the lock is taken.
+    witnessed: Option<crate::follower::Witnessed>,
 }
 
 /// How often a running writer collects content no event refers to.
@@ -140,6 +143,7 @@ impl Runtime {
             content_grace: crate::store::content_file::GRACE_SECONDS,
             collect_every: COLLECT_EVERY,
             collected: None,
+            witnessed: None,
         })
     }
 
@@ -369,6 +373,15 @@ impl Runtime {
         Ok(Some(cp))
     }
 
+    /// Has the next [`Runtime::lock_writer`] check the log against what a read server
+    /// followed and verified before it takes over (its events as they were committed):
+    /// under the lock, before anything is signed, every one of them must be in the log
+    /// with the hash it had; otherwise the writer stops ([`RuntimeError::Tampered`], the
+    /// lock kept, nothing signed), since someone rewrote or removed what it saw.
+    pub fn expect_witnessed(&mut self, witnessed: crate::follower::Witnessed) {
+        self.witnessed = Some(witnessed);
+    }
+
     /// Makes this process the one writer of the database: an exclusive lock on
     /// `DB.lock`, which holds `who` (the server's address) for whoever is refused, or on
     /// PostgreSQL the city's advisory lock on the store's connection (its holder named by
@@ -419,6 +432,14 @@ impl Runtime {
                 self.state.last_seq
             )));
         }
+        // What the read server taking over followed and verified must still be there, as
+        // it was: checked under the lock, before anything is signed.
+        let witnessed = self.witnessed.take();
+        if let Some(w) = &witnessed
+            && let Some(why) = w.disagrees(&self.store, head)?
+        {
+            return Err(self.stop(why));
+        }
         if head != self.state.last_seq {
             self.state = self.store.load()?;
         }
@@ -468,12 +489,16 @@ impl Runtime {
             // them (attack 5, finding 14).
             if matches!(cps.key, Key::Signing(_)) && head > at && cps.adopt.is_none() {
                 cps.adopt = Some(format!(
-                    "they were in the log unsigned when the next writer opened it: their writer stopped before signing them (a crash, a full disk), or the line that signed them was removed or cut short{}",
+                    "they were in the log unsigned when the next writer opened it: their writer stopped before signing them (a crash, a full disk), or the line that signed them was removed or cut short{}{}",
                     if cps.chain.torn.is_some() {
                         "; the file's last line was cut short"
                     } else {
                         ""
-                    }
+                    },
+                    witnessed
+                        .as_ref()
+                        .and_then(|w| w.note(at))
+                        .unwrap_or_default()
                 ));
                 self.sign_own(head, None, true)?;
                 return Ok(());

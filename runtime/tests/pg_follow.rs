@@ -194,7 +194,7 @@ fn a_read_server_publishes_what_it_folds_and_takes_over_when_the_writer_goes() {
         Box::new(now),
         64,
         "http://reader.example:8080".into(),
-        Box::new(move || {
+        Box::new(move |_witnessed| {
             let mut r = Runtime::open_store(&to, Default::default())?;
             r.lock_writer("the read server taking over")?;
             Ok(r)

@@ -216,7 +216,11 @@ impl Writer {
     /// handler works unchanged; writes queued here are refused (the server forwards them
     /// to the writer, [`Writer::writer_address`]). Every 200 ms it looks whether the
     /// city's writer lock is free; when it is, `take_over` opens the runtime and takes
-    /// the lock (the lock decides between read servers trying at once), the thread
+    /// the lock (the lock decides between read servers trying at once), checking the
+    /// log under it against what this server followed and verified (the
+    /// [`crate::follower::Witnessed`] it is given: see [`Runtime::expect_witnessed`]; a
+    /// writer that finds the log rewritten stops, signing nothing, `/health` 503
+    /// `tampered`), the thread
     /// records `advertise` as the writer's address and from then on is the writer
     /// thread of [`Writer::start`] ([`Writer::leading`] turns `true`). `checkpoints`:
     /// the signed checkpoint file and its key, what history is checked against.
@@ -227,7 +231,9 @@ impl Writer {
         clock: Box<dyn Fn() -> DateTime<Utc> + Send + Sync>,
         batch_max: usize,
         advertise: String,
-        mut take_over: Box<dyn FnMut() -> Result<Runtime, RuntimeError> + Send>,
+        mut take_over: Box<
+            dyn FnMut(crate::follower::Witnessed) -> Result<Runtime, RuntimeError> + Send,
+        >,
     ) -> Writer {
         let trust_of = move |f: &crate::follower::Follower| crate::trusted_history::Trust {
             head: Some(f.head()),
@@ -245,6 +251,10 @@ impl Writer {
         std::thread::spawn(move || {
             let mut probed = std::time::Instant::now();
             let mut first = true;
+            // Set once a take-over was refused for a log that does not match.
+            let mut refused = false;
+            // The writer that found the log rewritten: kept for its lock.
+            let mut held: Option<Runtime> = None;
             loop {
                 loop {
                     match rx.try_recv() {
@@ -257,6 +267,7 @@ impl Writer {
                             let _ = reply.send(());
                         }
                         Ok(Job::Stop(reply)) => {
+                            drop(held.take());
                             let _ = reply.send(());
                             return;
                         }
@@ -275,11 +286,31 @@ impl Writer {
                         tracing::warn!(error = %e, "the read server could not read new events")
                     }
                 }
-                if (first || probed.elapsed() >= TAKE_OVER_POLL) && follower.tampered().is_none() {
+                // A follower that found the log rewritten under what it folded still
+                // takes the lock when it comes free: the writer it opens checks the log
+                // against what it verified and, finding it rewritten, holds the lock
+                // without signing, so that no server signs that log.
+                if (first || probed.elapsed() >= TAKE_OVER_POLL) && !refused {
                     first = false;
                     probed = std::time::Instant::now();
                     if matches!(follower.writer_lock_free(), Ok(true)) {
-                        match take_over() {
+                        match take_over(follower.witnessed().clone()) {
+                            // The log was rewritten or cut back under what this server
+                            // verified: it holds the lock, signing and writing nothing,
+                            // and goes on serving what it verified (`tampered`).
+                            Ok(runtime)
+                                if runtime.condition().is_some_and(|(c, _)| c == "tampered") =>
+                            {
+                                let why = runtime
+                                    .condition()
+                                    .map(|(_, w)| w.to_string())
+                                    .unwrap_or_default();
+                                tracing::error!(reason = %why, "this server holds the city's writer lock without writing: the log does not agree with what it followed");
+                                follower.stop(why.clone());
+                                set(&published.condition, Some(("tampered".into(), why)));
+                                refused = true;
+                                held = Some(runtime);
+                            }
                             Ok(runtime) => {
                                 if let Err(e) = follower.advertise(&advertise) {
                                     tracing::warn!(error = %e, "the writer's address was not recorded: read servers cannot forward writes to it");
@@ -288,6 +319,12 @@ impl Writer {
                                 published.take_over(&runtime, &advertise);
                                 tracing::info!(address = %advertise, seq = runtime.state().last_seq, "this server took over as the city's writer");
                                 return commit_loop(runtime, rx, published, clock, batch_max);
+                            }
+                            Err(RuntimeError::Tampered(why)) => {
+                                tracing::error!(reason = %why, "this server does not take over: the log does not agree with what it followed");
+                                follower.stop(why.clone());
+                                set(&published.condition, Some(("tampered".into(), why)));
+                                refused = true;
                             }
                             Err(e) => {
                                 tracing::info!(error = %e, "the writer lock came free but another server took it")

@@ -26,36 +26,58 @@ impl PgStore {
 
     /// Folds into `state` the events after `state.last_seq`, the first of which must
     /// follow `prev` (the hash of event `state.last_seq`), each checked against its hash
-    /// and its predecessor ([`log_chain::replay`]). Returns the hash of the new last
-    /// event, or `None` when no event came. On an error `state` may hold part of the
+    /// and its predecessor ([`log_chain::replay`]). Event `state.last_seq` itself must
+    /// still be in the log with the hash `prev` it was folded with: a log rewritten or cut
+    /// back under what was folded is [`RuntimeError::Tampered`]. Returns each new event
+    /// with its hash (none when no event came). On an error `state` may hold part of the
     /// events: fold into a copy and keep it only on success.
     pub fn follow(
         &mut self,
         state: &mut State,
         prev: &str,
-    ) -> Result<Option<String>, RuntimeError> {
+    ) -> Result<Vec<(u64, String)>, RuntimeError> {
+        let folded = state.last_seq;
         let rows = self
             .client
             .query(
                 "SELECT seq, at, body, prev_hash, hash FROM events
-                WHERE city = $1 AND seq > $2 ORDER BY seq",
-                &[&self.city, &big(state.last_seq)?],
+                WHERE city = $1 AND seq >= $2 ORDER BY seq",
+                &[&self.city, &big(folded)?],
             )
             .map_err(pg_error)?;
-        let Some(last) = rows.last().map(|r| r.get::<_, String>(4)) else {
-            return Ok(None);
-        };
-        let rows = rows.iter().map(|r| {
-            Ok(Row {
+        let rows: Vec<Row> = rows
+            .iter()
+            .map(|r| Row {
                 seq: u64::try_from(r.get::<_, i64>(0)).unwrap_or(0),
                 at: r.get(1),
                 body: r.get(2),
                 prev_hash: r.get(3),
                 hash: r.get(4),
             })
-        });
-        log_chain::replay(state, prev.to_string(), rows)?;
-        Ok(Some(last))
+            .collect();
+        let mut rows = rows.into_iter().peekable();
+        if folded > 0 {
+            match rows.next_if(|r| r.seq == folded) {
+                Some(r) if r.hash == prev => {}
+                Some(_) => {
+                    return Err(RuntimeError::Tampered(format!(
+                        "event {folded}, which this server had folded and verified, has another hash in the log now: the log was rewritten"
+                    )));
+                }
+                None => {
+                    return Err(RuntimeError::Tampered(format!(
+                        "event {folded}, which this server had folded and verified, is not in the log any more: events were removed (an older copy restored, or rows deleted)"
+                    )));
+                }
+            }
+        }
+        let rows: Vec<Row> = rows.collect();
+        let hashes: Vec<(u64, String)> = rows.iter().map(|r| (r.seq, r.hash.clone())).collect();
+        if hashes.is_empty() {
+            return Ok(hashes);
+        }
+        log_chain::replay(state, prev.to_string(), rows.into_iter().map(Ok))?;
+        Ok(hashes)
     }
 
     /// The hash of event `seq` as stored (the genesis hash for 0), where a follower

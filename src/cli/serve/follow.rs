@@ -50,12 +50,20 @@ pub fn start(
         Box::new(move || writer_clock.now()),
         batch,
         advertise.to_string(),
-        Box::new(move || {
+        Box::new(move |witnessed| {
             // The whole open a writer makes: the newest snapshot and the events after
-            // it, the tail checked against the signed checkpoints.
+            // it, the tail checked against the signed checkpoints, and under the lock
+            // the log against every event this server followed and verified.
             let mut runtime = args.open().map_err(RuntimeError::Storage)?;
-            runtime.lock_writer(&who)?;
-            Ok(runtime)
+            runtime.expect_witnessed(witnessed);
+            match runtime.lock_writer(&who) {
+                Ok(()) => Ok(runtime),
+                // The log was rewritten or cut back under what this server saw: it keeps
+                // the lock as a writer that stopped (nothing signed, every write and
+                // `/health` 503 `tampered`), so that no other server signs that log.
+                Err(RuntimeError::Tampered(_)) if runtime.condition().is_some() => Ok(runtime),
+                Err(e) => Err(e),
+            }
         }),
     );
     // Served once there is a writer to take writes (this server, or one whose address
