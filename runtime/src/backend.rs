@@ -133,6 +133,16 @@ impl Backend {
         }
     }
 
+    /// Asks the database whether the store's connection still works (a round trip on
+    /// PostgreSQL: an idle connection learns only so that its server went away) and
+    /// answers [`Backend::connection_lost`] after it.
+    pub fn probe_connection(&self) -> bool {
+        match self {
+            Backend::Sqlite(_) => false,
+            Backend::Pg(pg) => lock(pg).probe_connection(),
+        }
+    }
+
     /// See [`Store::load`].
     pub fn load(&self) -> Result<State, RuntimeError> {
         each!(self, s => s.load())

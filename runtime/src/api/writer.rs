@@ -40,6 +40,27 @@ enum Job {
     Stop(oneshot::Sender<()>),
     /// Sign a checkpoint of the events since the last one (the anchoring round's head).
     Checkpoint(oneshot::Sender<()>),
+    /// Find out whether the store's connection still works (sent every second on
+    /// PostgreSQL, so that an idle writer notices a lost connection too).
+    Probe,
+}
+
+/// How often a writer on PostgreSQL makes sure its connection, and the city's lock with
+/// it, is still there.
+const PROBE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Sends [`Job::Probe`] to the writer thread every [`PROBE_EVERY`] while it runs.
+fn probe_while_running(weak: mpsc::WeakSender<Job>) {
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(PROBE_EVERY);
+            let Some(tx) = weak.upgrade() else { return };
+            // A full queue has work enough to find out with.
+            if let Err(mpsc::error::TrySendError::Closed(_)) = tx.try_send(Job::Probe) {
+                return;
+            }
+        }
+    });
 }
 
 /// Handle to the writer thread.
@@ -206,6 +227,9 @@ impl Writer {
             true,
         );
         let clock = writer.clock.clone();
+        if runtime.store().sqlite().is_none() {
+            probe_while_running(writer.tx.downgrade());
+        }
         std::thread::spawn(move || commit_loop(runtime, rx, published, clock, batch_max));
         writer
     }
@@ -248,6 +272,7 @@ impl Writer {
             false,
         );
         let clock = writer.clock.clone();
+        let prober = writer.tx.downgrade();
         std::thread::spawn(move || {
             let mut probed = std::time::Instant::now();
             let mut first = true;
@@ -255,6 +280,8 @@ impl Writer {
             let mut refused = false;
             // The writer that found the log rewritten: kept for its lock.
             let mut held: Option<Runtime> = None;
+            // Whether the log could not be read at the last poll.
+            let mut behind = false;
             loop {
                 loop {
                     match rx.try_recv() {
@@ -266,6 +293,7 @@ impl Writer {
                         Ok(Job::Checkpoint(reply)) => {
                             let _ = reply.send(());
                         }
+                        Ok(Job::Probe) => {}
                         Ok(Job::Stop(reply)) => {
                             drop(held.take());
                             let _ = reply.send(());
@@ -275,7 +303,13 @@ impl Writer {
                         Err(mpsc::error::TryRecvError::Disconnected) => return,
                     }
                 }
-                match follower.catch_up() {
+                let caught_up = follower.catch_up();
+                if behind && caught_up.is_ok() {
+                    behind = false;
+                    set(&published.condition, None);
+                    tracing::info!("the read server reads the log again");
+                }
+                match caught_up {
                     Ok(true) => published.fold(&follower, trust_of(&follower)),
                     Ok(false) => {}
                     Err(RuntimeError::Tampered(why)) => {
@@ -283,7 +317,23 @@ impl Writer {
                         set(&published.condition, Some(("tampered".into(), why)));
                     }
                     Err(e) => {
-                        tracing::warn!(error = %e, "the read server could not read new events")
+                        // Cut off from the log, its state falls behind (a person moved
+                        // out of a shield, a document withdrawn): it says so and serves
+                        // no reads until it folds again.
+                        if !behind {
+                            tracing::warn!(error = %e, "the read server cannot read the log: it serves nothing until it can");
+                            behind = true;
+                        }
+                        set(
+                            &published.condition,
+                            Some((
+                                "degraded".into(),
+                                format!(
+                                    "this read server cannot read the city's log ({e}): its state, at event {}, may be behind, so it answers no reads until it can",
+                                    follower.head().0
+                                ),
+                            )),
+                        );
                     }
                 }
                 // A follower that found the log rewritten under what it folded still
@@ -318,6 +368,7 @@ impl Writer {
                                 drop(follower);
                                 published.take_over(&runtime, &advertise);
                                 tracing::info!(address = %advertise, seq = runtime.state().last_seq, "this server took over as the city's writer");
+                                probe_while_running(prober);
                                 return commit_loop(runtime, rx, published, clock, batch_max);
                             }
                             Err(RuntimeError::Tampered(why)) => {
@@ -525,10 +576,12 @@ fn commit_loop(
         let mut stop = None;
         let mut sign = Vec::new();
         let mut keys = std::collections::BTreeSet::new();
+        let mut probe = false;
         for job in jobs {
             match job {
                 Job::Stop(reply) => stop = Some(reply),
                 Job::Checkpoint(reply) => sign.push(reply),
+                Job::Probe => probe = true,
                 Job::Write(w, reply) => {
                     if let Some((key, hash)) = &w.idempotency {
                         let ids = runtime.state().ids_of(&w.person);
@@ -576,6 +629,9 @@ fn commit_loop(
             for reply in sign {
                 let _ = reply.send(());
             }
+        }
+        if probe {
+            runtime.store().probe_connection();
         }
         if lost_connection(&runtime, &report) {
             return;

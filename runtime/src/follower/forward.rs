@@ -60,6 +60,15 @@ pub async fn forward_writes(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     );
+    // A read server cut off from the log serves nothing from a state it cannot keep
+    // current (`/health` says why; the problem kinds stay readable).
+    if !writer.is_leading()
+        && let Some((code, why)) = writer.condition()
+        && code == "degraded"
+        && !is_status(request.uri().path())
+    {
+        return answer(problem(503, "storage", &why));
+    }
     if reads && !is_web_app(request.uri().path()) {
         return next.run(request).await;
     }
@@ -151,6 +160,12 @@ pub async fn forward_writes(
 /// known there).
 fn is_web_app(path: &str) -> bool {
     path == "/app" || path.starts_with("/app/")
+}
+
+/// Whether `path` tells about the server itself (answered also while it cannot read
+/// the log).
+fn is_status(path: &str) -> bool {
+    path == "/health" || path == "/problems" || path.starts_with("/problems/")
 }
 
 /// Why a forwarded request has no answer.

@@ -24,6 +24,14 @@ impl PgStore {
         self.client.is_closed()
     }
 
+    /// Whether this store's connection is gone, after a round trip that finds out (a
+    /// restarted server closed it; at most 5 s). A server merely slow to answer does not
+    /// count: the connection, and a writer's lock with it, may still be there.
+    pub fn probe_connection(&mut self) -> bool {
+        let _ = self.client.is_valid(std::time::Duration::from_secs(5));
+        self.client.is_closed()
+    }
+
     /// Folds into `state` the events after `state.last_seq`, the first of which must
     /// follow `prev` (the hash of event `state.last_seq`), each checked against its hash
     /// and its predecessor ([`log_chain::replay`]). Event `state.last_seq` itself must
