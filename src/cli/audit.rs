@@ -253,8 +253,10 @@ pub fn admin(cmd: AdminCommand) -> Result<ExitCode, String> {
             } else {
                 person_in_force(&rt, &person)?
             };
-            let token = paraaf_runtime::app::tokens::add(&tokens, &person, monitoring, returns)
-                .map_err(|e| e.to_string())?;
+            let city = rt.is_postgres().then_some(rt.city.as_deref()).flatten();
+            let token =
+                paraaf_runtime::app::tokens::add(&tokens, &person, monitoring, returns, city)
+                    .map_err(|e| e.to_string())?;
             eprintln!(
                 "the token of {person} (shown once; {} keeps only its hash):",
                 tokens.display()

@@ -102,6 +102,10 @@ pub struct Args {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct TokensFile {
+    /// The city the file's tokens and webhook sources are for (`paraaf admin token add
+    /// --city` writes it): a server of another city refuses the file.
+    #[serde(default)]
+    city: Option<String>,
     #[serde(default)]
     tokens: BTreeMap<String, String>,
     /// `[monitoring]`: named tokens that read `/health`'s counts and nothing else (a
@@ -186,6 +190,18 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         }
         None => TokensFile::default(),
     };
+    // A city in PostgreSQL shares its database with other cities: the tokens file (its
+    // people's tokens, its webhook sources) must be this city's.
+    if args.rt.is_postgres()
+        && let (Some(path), Some(city)) = (&args.tokens, &args.rt.city)
+    {
+        match paraaf_runtime::app::tokens::check_city(path, file.city.as_deref(), city, false) {
+            Ok(()) => {}
+            Err(why) if file.city.is_some() => return Err(why),
+            // Files made before the binding: said loudly, still served.
+            Err(why) => tracing::warn!("{why}"),
+        }
+    }
     // Kept by hash: a token is `sha256:<hex>` (as `paraaf admin token add` writes it), or
     // a plain token of at least 16 characters, hashed here and never kept.
     let mut tokens = BTreeMap::new();

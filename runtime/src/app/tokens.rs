@@ -39,7 +39,13 @@ pub fn person_in_force(state: &State, shown: &str, person: &str) -> Result<u32, 
 /// system. A previous token of `name` stops working. `returns`: how many times the
 /// person came back after leaving ([`person_in_force`]; 0 for a monitoring system).
 /// Returns the token, which is kept nowhere.
-pub fn add(tokens: &Path, name: &str, monitoring: bool, returns: u32) -> Result<String, AppError> {
+pub fn add(
+    tokens: &Path,
+    name: &str,
+    monitoring: bool,
+    returns: u32,
+    city: Option<&str>,
+) -> Result<String, AppError> {
     let kind = if monitoring { "monitoring" } else { "tokens" };
     let random = crate::checkpoint::random_bytes()?;
     let token = format!(
@@ -55,6 +61,18 @@ pub fn add(tokens: &Path, name: &str, monitoring: bool, returns: u32) -> Result<
             e.message()
         ))
     })?;
+    // A city in PostgreSQL binds the file to it (`city = "…"`): `paraaf serve --city`
+    // refuses a tokens file of another city.
+    if let Some(city) = city {
+        check_city(
+            tokens,
+            table.get("city").and_then(|c| c.as_str()),
+            city,
+            true,
+        )
+        .map_err(AppError::Input)?;
+        table.insert("city".into(), toml::Value::String(city.to_string()));
+    }
     let section = table
         .entry(kind)
         .or_insert_with(|| toml::Value::Table(Default::default()));
@@ -87,16 +105,62 @@ pub fn add(tokens: &Path, name: &str, monitoring: bool, returns: u32) -> Result<
     Ok(token)
 }
 
+/// Whether the tokens file at `tokens`, bound to `bound` (its `city = "…"`), may serve
+/// `city`: a file of another city never does (its people's tokens would read and write
+/// this city); a file bound to none is refused too, unless `unbound_ok` (`token add`
+/// binds it).
+pub fn check_city(
+    tokens: &Path,
+    bound: Option<&str>,
+    city: &str,
+    unbound_ok: bool,
+) -> Result<(), String> {
+    match bound {
+        Some(b) if b == city => Ok(()),
+        Some(b) => Err(format!(
+            "{} is the tokens file of city {b}, not of city {city}: its tokens are {b}'s people's; give city {city}'s own tokens file (check --city and --tokens)",
+            tokens.display()
+        )),
+        None if unbound_ok => Ok(()),
+        None => Err(format!(
+            "{} names no city, so nothing says its tokens are city {city}'s: if they are, add the line `city = \"{city}\"` at its top (or make a token with `paraaf admin token add PERSON --city {city} --tokens {}`, which adds it)",
+            tokens.display(),
+            tokens.display()
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_tokens_file_is_bound_to_its_city() {
+        let dir = std::env::temp_dir().join(format!("paraaf-tokens-city-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("tokens.toml");
+        let _ = std::fs::remove_file(&file);
+        super::add(&file, "jan-cools", false, 0, Some("aalst")).unwrap();
+        let table: toml::Table = toml::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        assert_eq!(table["city"].as_str(), Some("aalst"));
+        // Another city's token never goes into it.
+        let e = super::add(&file, "jan-cools", false, 0, Some("gent")).unwrap_err();
+        assert!(e.to_string().contains("tokens file of city aalst"), "{e}");
+        // The server of another city, or one whose file names none, refuses it.
+        assert!(super::check_city(&file, Some("aalst"), "aalst", false).is_ok());
+        let e = super::check_city(&file, Some("aalst"), "gent", false).unwrap_err();
+        assert!(e.contains("not of city gent"), "{e}");
+        let e = super::check_city(&file, None, "gent", false).unwrap_err();
+        assert!(e.contains("city = \"gent\""), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn a_token_is_kept_only_as_its_hash_and_replaces_the_previous_one() {
         let dir = std::env::temp_dir().join(format!("paraaf-tokens-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("tokens.toml");
-        let first = super::add(&file, "dirk-lambert", false, 0).unwrap();
-        let second = super::add(&file, "dirk-lambert", false, 0).unwrap();
-        let zabbix = super::add(&file, "zabbix", true, 0).unwrap();
+        let first = super::add(&file, "dirk-lambert", false, 0, None).unwrap();
+        let second = super::add(&file, "dirk-lambert", false, 0, None).unwrap();
+        let zabbix = super::add(&file, "zabbix", true, 0, None).unwrap();
         let text = std::fs::read_to_string(&file).unwrap();
         assert!(!text.contains(&first) && !text.contains(&second), "{text}");
         let table: toml::Table = toml::from_str(&text).unwrap();
@@ -105,7 +169,7 @@ mod tests {
         assert_eq!(kept("tokens", "dirk-lambert"), hash(&second));
         assert_eq!(kept("monitoring", "zabbix"), hash(&zabbix));
         std::fs::write(&file, "tokens = 1\n").unwrap();
-        let err = super::add(&file, "dirk-lambert", false, 0).unwrap_err();
+        let err = super::add(&file, "dirk-lambert", false, 0, None).unwrap_err();
         assert!(err.to_string().contains("`tokens` is not a table"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
