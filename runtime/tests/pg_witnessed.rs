@@ -377,3 +377,43 @@ fn the_writer_taking_over_checks_every_event_it_followed_under_the_lock() {
         assert_eq!(city.checkpoint_lines(), before, "{change}: nothing signed");
     }
 }
+
+#[test]
+fn a_read_server_that_cannot_take_over_says_why_and_goes_on_reading() {
+    let Some(city) = City::start("witness-cannot-lead") else {
+        return;
+    };
+    let (rt, uploader) = city.writer(2);
+    // Its own checkpoint file does not match the log (another server's copy, stale).
+    let server = Writer::follow(
+        Follower::open(city.address()).unwrap(),
+        Default::default(),
+        None,
+        Box::new(now),
+        64,
+        "http://reader.example:8080".into(),
+        Box::new(|_| {
+            Err(RuntimeError::Tampered(
+                "events 2–9 were appended after the writer closed the log".into(),
+            ))
+        }),
+    );
+    drop(rt);
+    until(10, "it says why it cannot take over", || {
+        server
+            .condition()
+            .is_some_and(|(c, w)| c == "tampered" && w.contains("cannot take over"))
+    });
+    assert!(server.running() && !server.is_leading());
+    // Another server writes the city: this one goes on folding what it writes.
+    let mut other = city.open().unwrap();
+    other.lock_writer("the other server").unwrap();
+    other
+        .execute(now(), |e| e.submit(submission(&uploader, 7)))
+        .unwrap();
+    let head = other.state().last_seq;
+    until(10, "it goes on reading", || {
+        server.committed().last_seq == head
+    });
+    assert!(titles(&server).contains(&"besluit 7".to_string()));
+}

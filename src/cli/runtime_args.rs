@@ -207,6 +207,23 @@ impl RuntimeArgs {
         Ok(runtime)
     }
 
+    /// The open of a read server taking over as the writer: as [`RuntimeArgs::open`],
+    /// but a log that does not match this server's checkpoint file (or its anchors) is
+    /// an error it reports, never an exit: the read server goes on serving reads and
+    /// says on `/health` why it cannot take over.
+    pub fn open_for_take_over(&self) -> Result<Runtime, paraaf_runtime::engine::RuntimeError> {
+        use paraaf_runtime::engine::RuntimeError;
+        let mut runtime = self.open_unchecked().map_err(RuntimeError::Storage)?;
+        if let Some(path) = &self.signing_key {
+            let key = paraaf_runtime::checkpoint::Key::read_signing(path)
+                .map_err(RuntimeError::Storage)?;
+            runtime.use_checkpoints(key, self.checkpoint_file(), self.checkpoint_every)?;
+            self.check_anchored(&runtime)
+                .map_err(RuntimeError::Tampered)?;
+        }
+        Ok(runtime)
+    }
+
     /// With a witness or a TSA configured, the log must reach the newest anchored head:
     /// a log cut back (rolled back) behind it, or with another event at its position, is
     /// refused before anything reads or signs on it, naming the events missing. Going on

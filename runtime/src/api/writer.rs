@@ -371,9 +371,14 @@ impl Writer {
                                 probe_while_running(prober);
                                 return commit_loop(runtime, rx, published, clock, batch_max);
                             }
+                            // The log does not match this server's signed checkpoints
+                            // (or anchors): it signs nothing on it, but goes on
+                            // serving reads and following, and says why.
                             Err(RuntimeError::Tampered(why)) => {
-                                tracing::error!(reason = %why, "this server does not take over: the log does not agree with what it followed");
-                                follower.stop(why.clone());
+                                let why = format!(
+                                    "this server cannot take over as the city's writer: {why}; it goes on serving reads (every server of a city signs into the one checkpoint file, see docs/operations.md)"
+                                );
+                                tracing::error!(reason = %why, "this server does not take over");
                                 set(&published.condition, Some(("tampered".into(), why)));
                                 refused = true;
                             }

@@ -54,7 +54,7 @@ pub fn start(
             // The whole open a writer makes: the newest snapshot and the events after
             // it, the tail checked against the signed checkpoints, and under the lock
             // the log against every event this server followed and verified.
-            let mut runtime = args.open().map_err(RuntimeError::Storage)?;
+            let mut runtime = args.open_for_take_over()?;
             runtime.expect_witnessed(witnessed);
             match runtime.lock_writer(&who) {
                 Ok(()) => Ok(runtime),
