@@ -3,14 +3,16 @@
 //! chain and keeps what it verified; a read server publishes what it folds, finds the
 //! writer's address, and takes over as the writer when the writer's connection ends.
 
+#[path = "pg_support/besluit.rs"]
+mod besluit;
 #[path = "pg_support/mod.rs"]
 mod pg_support;
 
-use chrono::{DateTime, TimeZone, Utc};
+use besluit::{now, submission};
 use paraaf_runtime::Runtime;
 use paraaf_runtime::api::{Answer, Write, Writer};
 use paraaf_runtime::backend::StoreAddress;
-use paraaf_runtime::engine::{RuntimeError, Submission};
+use paraaf_runtime::engine::RuntimeError;
 use paraaf_runtime::follower::Follower;
 use paraaf_runtime::pg_store::{PgStore, schema};
 use pg_support::{APP, Cluster};
@@ -23,27 +25,6 @@ fn project() -> paraaf_compiler::compile::CompiledProject {
     paraaf_compiler::db::compiled(&loaded.db, loaded.project)
         .clone()
         .unwrap()
-}
-
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()
-}
-
-fn submission(uploader: &str, n: usize) -> Submission {
-    Submission {
-        kind: "besluit".into(),
-        uploader: uploader.into(),
-        fields: [
-            ("dienst".to_string(), serde_json::json!("sport")),
-            ("bron".to_string(), serde_json::json!("notula")),
-            ("titel".to_string(), serde_json::json!("Aankoop")),
-            ("bedrag".to_string(), serde_json::json!("8500")),
-        ]
-        .into(),
-        content_sha256: "0".repeat(64),
-        title: format!("besluit {n}"),
-        flow: None,
-    }
 }
 
 /// A cluster with the schema, and the address of `city` in it.

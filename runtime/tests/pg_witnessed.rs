@@ -5,41 +5,22 @@
 //! a log that agrees it takes over and signs the tail with a note that it saw those
 //! events committed.
 
+#[path = "pg_support/besluit.rs"]
+mod besluit;
 #[path = "pg_support/mod.rs"]
 mod pg_support;
 
-use chrono::{DateTime, TimeZone, Utc};
+use besluit::{now, submission};
 use paraaf_runtime::Runtime;
 use paraaf_runtime::api::Writer;
 use paraaf_runtime::backend::StoreAddress;
 use paraaf_runtime::checkpoint::{self, Key};
-use paraaf_runtime::engine::{RuntimeError, Submission};
+use paraaf_runtime::engine::RuntimeError;
 use paraaf_runtime::follower::Follower;
 use paraaf_runtime::pg_store::{postgres, schema};
 use pg_support::{APP, Cluster, DATABASE, SUPERUSER};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()
-}
-
-fn submission(uploader: &str, n: usize) -> Submission {
-    Submission {
-        kind: "besluit".into(),
-        uploader: uploader.into(),
-        fields: [
-            ("dienst".to_string(), serde_json::json!("sport")),
-            ("bron".to_string(), serde_json::json!("notula")),
-            ("titel".to_string(), serde_json::json!("Aankoop")),
-            ("bedrag".to_string(), serde_json::json!("8500")),
-        ]
-        .into(),
-        content_sha256: "0".repeat(64),
-        title: format!("besluit {n}"),
-        flow: None,
-    }
-}
 
 /// How a writer of the city opens it: its address, signing key and checkpoint file.
 #[derive(Clone)]
