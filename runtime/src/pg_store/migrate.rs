@@ -68,20 +68,12 @@ pub fn from_sqlite(
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     sqlite.busy_timeout(std::time::Duration::from_secs(5))?;
-    let has_log = sqlite
-        .query_row(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'",
-            [],
-            |_| Ok(()),
-        )
-        .optional()
-        .map_err(|e| {
-            RuntimeError::Invalid(format!(
-                "{} is not a SQLite database Paraaf can read: {e}",
-                from.display()
-            ))
-        })?
-        .is_some();
+    let has_log = has_table(&sqlite, "events").map_err(|e| {
+        RuntimeError::Invalid(format!(
+            "{} is not a SQLite database Paraaf can read: {e}",
+            from.display()
+        ))
+    })?;
     if !has_log {
         return Err(RuntimeError::Invalid(format!(
             "{} is not a Paraaf database (it has no event log)",
@@ -208,20 +200,10 @@ fn move_work(
             "the projection rebuilt from the copied log differs from the SQLite database's ({differs}); run `paraaf admin rebuild` on the SQLite database, check it, and move it again"
         )));
     }
-    let has = |table: &str| -> Result<bool, RuntimeError> {
-        Ok(sqlite
-            .query_row(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
-                [table],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some())
-    };
     let mut tx = pg.client.transaction().map_err(pg_error)?;
     let city = pg.city.clone();
     let (mut outbox, mut pending, mut deliveries, mut snapshots) = (0, 0, 0, 0);
-    if has("outbox")? {
+    if has_table(sqlite, "outbox")? {
         let mut stmt = sqlite.prepare(
             "SELECT seq, channel, recipient, urgent, at, payload, delivery, state FROM outbox",
         )?;
@@ -253,7 +235,7 @@ fn move_work(
             }
         }
     }
-    if has("deliveries")? {
+    if has_table(sqlite, "deliveries")? {
         let mut stmt = sqlite.prepare(
             "SELECT id, channel, recipient, state, attempts, next_attempt, last_error, created, sent_at
             FROM deliveries",
@@ -285,7 +267,7 @@ fn move_work(
             deliveries += 1;
         }
     }
-    if has("snapshots")? {
+    if has_table(sqlite, "snapshots")? {
         let mut stmt = sqlite.prepare("SELECT seq, sha256, body, event_seq FROM snapshots")?;
         let rows = stmt
             .query_map([], |r| {
@@ -326,19 +308,9 @@ fn move_work(
 /// Copies every content of the SQLite database `from` (open as `sqlite`) and who sent it
 /// into the city's `contents` and `content_owners`: the number of contents.
 fn copy_contents(from: &Path, sqlite: &Connection, pg: &mut PgStore) -> Result<u64, RuntimeError> {
-    let has = |table: &str| -> Result<bool, RuntimeError> {
-        Ok(sqlite
-            .query_row(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
-                [table],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some())
-    };
     let mut shas: Vec<String> = Vec::new();
     for table in ["content_rows", "contents"] {
-        if has(table)? {
+        if has_table(sqlite, table)? {
             let mut stmt = sqlite.prepare(&format!("SELECT sha256 FROM {table}"))?;
             for sha in stmt.query_map([], |r| r.get::<_, String>(0))? {
                 shas.push(sha?);
@@ -358,7 +330,7 @@ fn copy_contents(from: &Path, sqlite: &Connection, pg: &mut PgStore) -> Result<u
             )));
         }
     }
-    if has("content_owners")? {
+    if has_table(sqlite, "content_owners")? {
         let mut stmt = sqlite.prepare("SELECT sha256, person FROM content_owners")?;
         let owners = stmt
             .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
@@ -366,4 +338,17 @@ fn copy_contents(from: &Path, sqlite: &Connection, pg: &mut PgStore) -> Result<u
         pg.put_owners(&owners)?;
     }
     Ok(shas.len() as u64)
+}
+
+/// Whether the SQLite database open as `sqlite` has a table named `table` (older files
+/// lack the newer tables).
+fn has_table(sqlite: &Connection, table: &str) -> rusqlite::Result<bool> {
+    Ok(sqlite
+        .query_row(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [table],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
 }
