@@ -29,6 +29,31 @@ pub(crate) fn parse_time(seq: u64, at: &str) -> Result<DateTime<Utc>, RuntimeErr
         .map_err(|e| RuntimeError::Storage(format!("event {seq}: bad time: {e}")))
 }
 
+/// One event read on its own (a reader beside the writer): `row` checked against its
+/// own hash and against `next_prev`, the link the next event has to it (`None`: it is
+/// the last), then parsed; refused as tampered when either does not match. `Ok(None)`
+/// for a body this version does not read as an event (it is skipped, as before).
+pub(crate) fn checked_event(
+    row: Row,
+    next_prev: Option<String>,
+) -> Result<Option<(u64, String, Event)>, RuntimeError> {
+    let Row {
+        seq,
+        at,
+        body,
+        prev_hash,
+        hash: stored,
+    } = row;
+    if hash(&prev_hash, seq, &at, &body) != stored || next_prev.is_some_and(|p| p != stored) {
+        return Err(RuntimeError::Tampered(format!(
+            "event {seq} does not match its hash chain: the log was altered (run `paraaf audit verify`)"
+        )));
+    }
+    Ok(serde_json::from_str::<Event>(&body)
+        .ok()
+        .map(|event| (seq, at, event)))
+}
+
 /// Applies `rows` (the events after `state.last_seq`, oldest first), the first of which
 /// must follow `prev`: each is checked against its hash and its predecessor first.
 pub(crate) fn replay(

@@ -926,17 +926,17 @@ pub fn read_events(db: &Path, seqs: &[u64]) -> Result<Vec<(u64, String, Event)>,
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
             })
             .optional()?;
-        let Some((at, body, prev, stored, next_prev)) = row else {
+        let Some((at, body, prev_hash, hash, next_prev)) = row else {
             continue;
         };
-        if hash(&prev, seq, &at, &body) != stored || next_prev.is_some_and(|p| p != stored) {
-            return Err(RuntimeError::Tampered(format!(
-                "event {seq} does not match its hash chain: the log was altered (run `paraaf audit verify`)"
-            )));
-        }
-        if let Ok(event) = serde_json::from_str::<Event>(&body) {
-            out.push((seq, at, event));
-        }
+        let row = crate::log_chain::Row {
+            seq,
+            at,
+            body,
+            prev_hash,
+            hash,
+        };
+        out.extend(crate::log_chain::checked_event(row, next_prev)?);
     }
     Ok(out)
 }

@@ -7,7 +7,6 @@
 use super::log::big;
 use super::{PgStore, pg_error};
 use crate::engine::{Event, RuntimeError};
-use crate::store::hash;
 
 /// An event row as stored: `(at, body, prev_hash, hash)`.
 pub type ChainRow = (String, String, String, String);
@@ -36,17 +35,14 @@ impl PgStore {
             else {
                 continue;
             };
-            let (at, body, prev, stored): (String, String, String, String) =
-                (r.get(0), r.get(1), r.get(2), r.get(3));
-            let next_prev: Option<String> = r.get(4);
-            if hash(&prev, seq, &at, &body) != stored || next_prev.is_some_and(|p| p != stored) {
-                return Err(RuntimeError::Tampered(format!(
-                    "event {seq} does not match its hash chain: the log was altered (run `paraaf audit verify`)"
-                )));
-            }
-            if let Ok(event) = serde_json::from_str::<Event>(&body) {
-                out.push((seq, at, event));
-            }
+            let row = crate::log_chain::Row {
+                seq,
+                at: r.get(0),
+                body: r.get(1),
+                prev_hash: r.get(2),
+                hash: r.get(3),
+            };
+            out.extend(crate::log_chain::checked_event(row, r.get(4))?);
         }
         Ok(out)
     }
